@@ -1,0 +1,121 @@
+/* cli.h: what every command's main shares: common options, messages, exit. Only
+ * the commands print; the library returns errors. */
+#ifndef RENTAL_CLI_H
+#define RENTAL_CLI_H
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "home.h"
+#include "format.h"
+
+static const char *prog = "rental";
+
+struct common {
+	const char *home, *as;
+	int json, help, version;
+};
+
+enum { OPT_HOME = 1000, OPT_AS, OPT_JSON, OPT_HELP, OPT_VERSION };
+
+#define COMMON_OPTIONS                                       \
+	{"home", required_argument, NULL, OPT_HOME},         \
+	{"as", required_argument, NULL, OPT_AS},             \
+	{"json", no_argument, NULL, OPT_JSON},               \
+	{"help", no_argument, NULL, OPT_HELP},               \
+	{"version", no_argument, NULL, OPT_VERSION}
+
+/* Takes a common option; 1 if c was one. */
+__attribute__((unused)) static int common_option(struct common *o, int c)
+{
+	switch (c) {
+	case OPT_HOME: o->home = optarg; return 1;
+	case OPT_AS: o->as = optarg; return 1;
+	case OPT_JSON: o->json = 1; return 1;
+	case OPT_HELP: o->help = 1; return 1;
+	case OPT_VERSION: o->version = 1; return 1;
+	}
+	return 0;
+}
+
+/* Flushes stdout and reports a failed write (full disk, closed pipe) as such. */
+__attribute__((unused)) static int finish(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: stdout: write error\n", prog);
+		return rc ? rc : RX_IO;
+	}
+	return rc;
+}
+
+__attribute__((unused)) static int fail(const struct rerr *e)
+{
+	fprintf(stderr, "%s: %s\n", prog, e->msg);
+	return finish(e->code ? e->code : RX_SOFTWARE);
+}
+
+__attribute__((unused)) static int usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s", usage);
+	return RX_USAGE;
+}
+
+__attribute__((unused)) static int show_help(const char *usage)
+{
+	printf("usage: %s", usage);
+	return finish(0);
+}
+
+__attribute__((unused)) static int show_version(void)
+{
+	printf("%s (rental) %s\n", prog, RENTAL_VERSION);
+	return finish(0);
+}
+
+/* getopt_long with the common options; unknown options are a usage error (64). */
+__attribute__((unused)) static int parse_options(int argc, char **argv, const struct option *opts, const char *shortopts,
+			 struct common *o, int (*own)(int c, void *arg), void *arg, const char *usage)
+{
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (common_option(o, c))
+			continue;
+		if (c == '?' || c == ':') {
+			if (optopt)
+				return usage_error(usage, "option -%c: unknown or missing its value", optopt);
+			return usage_error(usage, "%s: unknown option or missing value", argv[optind - 1]);
+		}
+		if (own == NULL || own(c, arg) != 0)
+			return usage_error(usage, "unexpected option");
+	}
+	return 0;
+}
+
+/* Opens the home's applied state and (if not NULL) its settings. */
+__attribute__((unused)) static int open_home(struct home *h, const struct common *o, struct store **s, struct cfg *c,
+		     struct rerr *e)
+{
+	home_resolve(h, o->home);
+	if (home_open_state(h, s, e) < 0)
+		return -1;
+	if (c && home_load_config(h, c, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* Prints the id of what a writing command made, alone on stdout. */
+__attribute__((unused)) static int print_id(const char *id)
+{
+	printf("%s\n", id);
+	return finish(0);
+}
+#endif

@@ -1,0 +1,230 @@
+/* config: a small schema walked over libyaml's document tree, so every error has a line. */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+static const char *const ctx_names[CTX_COUNT] = {
+	"management", "reservation", "payment", "rental", "rating", "mypage"};
+
+const char *context_name(int ctx)
+{
+	return ctx >= 0 && ctx < CTX_COUNT ? ctx_names[ctx] : "?";
+}
+
+void cfg_defaults(struct cfg *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->country, sizeof c->country, "korea");
+	snprintf(c->region, sizeof c->region, "seoul");
+	snprintf(c->currency, sizeof c->currency, "KRW");
+	c->max_pending = 100;
+	c->consecutive_errors = 5;
+	c->open_seconds = 30;
+	for (int i = 0; i < CTX_COUNT; i++)
+		c->enabled[i] = 1;
+}
+
+const char *cfg_default_text(void)
+{
+	return "region: {country: korea, region: seoul}\n"
+	       "currency: KRW\n"
+	       "payment:\n"
+	       "  breaker: {max_pending: 100, consecutive_errors: 5, open_seconds: 30}\n"
+	       "contexts:                     # each context can be switched off; the others go on\n"
+	       "  management: {enabled: true}\n"
+	       "  reservation: {enabled: true}\n"
+	       "  payment: {enabled: true}\n"
+	       "  rental: {enabled: true}\n"
+	       "  rating: {enabled: true}\n"
+	       "  mypage: {enabled: true}\n";
+}
+
+struct walk {
+	yaml_document_t *doc;
+	const char *path;
+	struct rerr *e;
+	struct cfg *c;
+};
+
+static int fail(struct walk *w, yaml_node_t *n, const char *fmt, const char *a, const char *b)
+{
+	char what[256];
+
+	snprintf(what, sizeof what, fmt, a, b);
+	return rerr_set(w->e, RX_CONFIG, "%s:%zu: %s", w->path, n->start_mark.line + 1, what);
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int get_string(struct walk *w, yaml_node_t *n, const char *key, char *out, size_t size)
+{
+	const char *s = scalar(n);
+
+	if (s == NULL)
+		return fail(w, n, "%s: expected a string%s", key, "");
+	if (strlen(s) >= size || !valid_text(s, NULL))
+		return fail(w, n, "%s: too long or not text%s", key, "");
+	snprintf(out, size, "%s", s);
+	return 0;
+}
+
+static int get_count(struct walk *w, yaml_node_t *n, const char *key, long *out)
+{
+	const char *s = scalar(n);
+	char *end;
+	long v;
+
+	if (s == NULL || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return fail(w, n, "%s: expected a whole number%s", key, "");
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end || errno || v < 0 || v > 1000000000)
+		return fail(w, n, "%s: expected a whole number, not '%.40s'", key, s);
+	*out = v;
+	return 0;
+}
+
+static int get_bool(struct walk *w, yaml_node_t *n, const char *key, int *out)
+{
+	const char *s = scalar(n);
+
+	if (s != NULL && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		if (!strcmp(s, "true")) {
+			*out = 1;
+			return 0;
+		}
+		if (!strcmp(s, "false")) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return fail(w, n, "%s: expected true or false%s", key, "");
+}
+
+typedef int (*field_fn)(struct walk *w, const char *key, yaml_node_t *v, void *arg);
+
+/* Calls fn for each key of a mapping node; anything else is an error. */
+static int each_pair(struct walk *w, yaml_node_t *n, const char *what, field_fn fn, void *arg)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(w, n, "%s: expected a mapping%s", what, "");
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
+		if (k == NULL || v == NULL || scalar(k) == NULL)
+			return fail(w, n, "%s: keys must be plain words%s", what, "");
+		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
+			if (!strcmp(scalar(yaml_document_get_node(w->doc, q->key)) ?: "", scalar(k)))
+				return fail(w, k, "duplicate key '%s'%s", scalar(k), "");
+		if (fn(w, scalar(k), v, arg) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int unknown(struct walk *w, yaml_node_t *v, const char *key, const char *in)
+{
+	return fail(w, v, "unknown key '%s' in %s", key, in);
+}
+
+static int region_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
+{
+	if (!strcmp(key, "country"))
+		return get_string(w, v, key, w->c->country, sizeof w->c->country);
+	if (!strcmp(key, "region"))
+		return get_string(w, v, key, w->c->region, sizeof w->c->region);
+	return unknown(w, v, key, "region");
+}
+
+static int breaker_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
+{
+	if (!strcmp(key, "max_pending"))
+		return get_count(w, v, key, &w->c->max_pending);
+	if (!strcmp(key, "consecutive_errors"))
+		return get_count(w, v, key, &w->c->consecutive_errors);
+	if (!strcmp(key, "open_seconds"))
+		return get_count(w, v, key, &w->c->open_seconds);
+	return unknown(w, v, key, "payment.breaker");
+}
+
+static int payment_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
+{
+	if (!strcmp(key, "breaker"))
+		return each_pair(w, v, "payment.breaker", breaker_field, NULL);
+	return unknown(w, v, key, "payment");
+}
+
+static int context_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
+{
+	int *enabled = arg;
+
+	if (!strcmp(key, "enabled"))
+		return get_bool(w, v, key, enabled);
+	return unknown(w, v, key, "a context");
+}
+
+static int contexts_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
+{
+	for (int i = 0; i < CTX_COUNT; i++)
+		if (!strcmp(key, ctx_names[i]))
+			return each_pair(w, v, key, context_field, &w->c->enabled[i]);
+	return unknown(w, v, key, "contexts");
+}
+
+static int top_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
+{
+	if (!strcmp(key, "region"))
+		return each_pair(w, v, "region", region_field, NULL);
+	if (!strcmp(key, "currency"))
+		return get_string(w, v, key, w->c->currency, sizeof w->c->currency);
+	if (!strcmp(key, "payment"))
+		return each_pair(w, v, "payment", payment_field, NULL);
+	if (!strcmp(key, "contexts"))
+		return each_pair(w, v, "contexts", contexts_field, NULL);
+	return unknown(w, v, key, "the settings");
+}
+
+int cfg_load(struct cfg *c, const char *path, struct rerr *e)
+{
+	yaml_parser_t p;
+	yaml_document_t doc;
+	struct walk w = {&doc, path, e, c};
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	cfg_defaults(c);
+	rc = fs_read(path, 1 << 20, &buf, &len, e);
+	if (rc == 1)
+		return rerr_set(e, RX_CONFIG, "%s: missing settings file", path);
+	if (rc < 0) {
+		e->code = RX_CONFIG;
+		return -1;
+	}
+	if (!yaml_parser_initialize(&p)) {
+		free(buf);
+		return rerr_set(e, RX_SOFTWARE, "libyaml: out of memory");
+	}
+	yaml_parser_set_input_string(&p, (unsigned char *)buf, len);
+	if (!yaml_parser_load(&p, &doc)) {
+		rc = rerr_set(e, RX_CONFIG, "%s:%zu: %s", path, p.problem_mark.line + 1,
+			      p.problem ? p.problem : "not YAML");
+		goto out;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root == NULL)
+		rc = rerr_set(e, RX_CONFIG, "%s:1: empty settings file", path);
+	else
+		rc = each_pair(&w, root, "the settings", top_field, NULL);
+	yaml_document_delete(&doc);
+out:
+	yaml_parser_delete(&p);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,125 @@
+/* context: plumbing shared by the six contexts; no rule of the business lives here. */
+#include "context.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void outbox_init(struct outbox *o)
+{
+	memset(o, 0, sizeof *o);
+}
+
+void outbox_free(struct outbox *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		kv_free(&o->items[i]);
+	o->n = 0;
+}
+
+struct kv *outbox_add(struct outbox *o, const char *type, const struct event *ev)
+{
+	static const char *const carry[] = {"reservation", "car", "customer"};
+	struct kv *m;
+
+	if (o->n == OUTBOX_MAX)
+		abort();
+	m = &o->items[o->n++];
+	kv_init(m);
+	kv_set(m, "type", type);
+	kv_set(m, "ref", kv_get(&ev->f, "id"));
+	for (size_t i = 0; i < 3; i++)
+		if (kv_get(&ev->f, carry[i]))
+			kv_set(m, carry[i], kv_get(&ev->f, carry[i]));
+	return m;
+}
+
+void outbox_refuse(struct outbox *o, const struct event *ev, int ctx, const char *reason)
+{
+	struct kv *m;
+
+	if (o->n == OUTBOX_MAX)
+		abort();
+	m = &o->items[o->n++];
+	kv_init(m);
+	kv_set(m, "type", "refused");
+	kv_set(m, "ref", kv_get(&ev->f, "id"));
+	kv_set(m, "context", context_name(ctx));
+	kv_set(m, "reason", reason);
+}
+
+void context_res_path(char *out, size_t size, const char *ctx, const char *res)
+{
+	char sh[6];
+
+	shard_id(sh, res);
+	snprintf(out, size, "%s/res/%s/%s.yaml", ctx, sh, res);
+}
+
+void context_name_dir(char *out, size_t size, const char *ctx, const char *what, const char *name)
+{
+	char sh[3];
+
+	shard_name(sh, name);
+	snprintf(out, size, "%s/%s/%s/%s", ctx, what, sh, name);
+}
+
+long long context_cursor(struct store *s, int ctx, struct rerr *e)
+{
+	char p[64];
+	struct kv m;
+	long long seq;
+	int rc;
+
+	snprintf(p, sizeof p, "%s/cursor", context_name(ctx));
+	rc = store_get_kv(s, p, &m, e);
+	if (rc < 0)
+		return -1;
+	seq = rc == 1 ? 0 : kv_num(&m, "seq", -1);
+	kv_free(&m);
+	if (seq < 0)
+		return rerr_set(e, RX_IO, "state/%s: corrupt", p);
+	return seq;
+}
+
+void context_set_cursor(struct store *s, int ctx, long long seq)
+{
+	char p[64];
+	struct kv m;
+
+	kv_init(&m);
+	snprintf(p, sizeof p, "%s/cursor", context_name(ctx));
+	kv_setnum(&m, "seq", seq);
+	store_put_kv(s, p, &m);
+	kv_free(&m);
+}
+
+int context_list(const char *state, const char *ctx, const char *customer, struct kv **recs,
+		 size_t *n)
+{
+	char dir[200], p[256];
+	char **names;
+	size_t count;
+
+	*recs = NULL;
+	*n = 0;
+	if (customer == NULL) {
+		char *all = xasprintf("%s/%s/res", state, ctx);
+		int rc = store_read_records(all, 1, recs, n);
+		free(all);
+		return rc;
+	}
+	context_name_dir(dir, sizeof dir, ctx, "customers", customer);
+	char *full = xasprintf("%s/%s", state, dir);
+	int rc = store_list_dir(full, &names, &count);
+	free(full);
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		context_res_path(p, sizeof p, ctx, names[i]);
+		char *path = xasprintf("%s/%s", state, p);
+		store_records_add(path, recs, n);
+		free(path);
+	}
+	store_list_free(names, count);
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* context: what every bounded context shares: its outbox of outcome events, its
+ * cursor in the log, and the paths of its per-entity state files. */
+#ifndef RENTAL_CONTEXT_H
+#define RENTAL_CONTEXT_H
+#include "config.h"
+#include "event.h"
+#include "store.h"
+
+#define OUTBOX_MAX 4
+
+/* The outcomes a context decides while applying one event; the dispatcher signs them
+ * and appends them to the log, where the other contexts learn of them. */
+struct outbox {
+	struct kv items[OUTBOX_MAX];
+	size_t n;
+};
+
+typedef int (*context_apply_fn)(struct store *s, const struct event *ev, struct outbox *out,
+				struct rerr *e);
+
+void outbox_init(struct outbox *o);
+void outbox_free(struct outbox *o);
+/* A new outcome of type, answering ev: "ref" and the source's reservation, car and
+ * customer fields are filled in when ev has them. */
+struct kv *outbox_add(struct outbox *o, const char *type, const struct event *ev);
+/* Records that the context refused ev for reason. */
+void outbox_refuse(struct outbox *o, const struct event *ev, int ctx, const char *reason);
+
+/* "CTX/res/ab/cd/RES.yaml": a context's file for one reservation. */
+void context_res_path(char *out, size_t size, const char *ctx, const char *res);
+/* "CTX/WHAT/xx/NAME": a context's folder for one car or customer. */
+void context_name_dir(char *out, size_t size, const char *ctx, const char *what, const char *name);
+long long context_cursor(struct store *s, int ctx, struct rerr *e);
+void context_set_cursor(struct store *s, int ctx, long long seq);
+
+/* Every context's entry point, in the order the dispatcher runs them. */
+int management_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
+int reservation_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
+int payment_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
+int rental_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
+int rating_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
+int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
+#endif
+
+/* A context's reservation records: the customer's (through its customers/ index) or,
+ * with customer NULL, all of them. state is the state folder. */
+int context_list(const char *state, const char *ctx, const char *customer, struct kv **recs,
+		 size_t *n);

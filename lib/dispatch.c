@@ -1,0 +1,482 @@
+/* dispatch: the only writer of state/. A batch is: admit (verify and log) what waits in
+ * spool/new, let each enabled context catch up with the log through its cursor, commit
+ * once, and only then remove the applied files from the spool. */
+#define _XOPEN_SOURCE 700
+#include "dispatch.h"
+#include "context.h"
+#include "ledger.h"
+#include "payment.h"
+#include "spool.h"
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const context_apply_fn appliers[CTX_COUNT] = {
+	management_apply, reservation_apply, payment_apply, rental_apply, rating_apply, mypage_apply};
+
+void report_add(struct report *r, int failure, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	r->lines = xrealloc(r->lines, (r->n + 1) * sizeof *r->lines);
+	r->lines[r->n++] = line;
+	r->failed |= failure;
+}
+
+void report_free(struct report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->lines[i]);
+	free(r->lines);
+	memset(r, 0, sizeof *r);
+}
+
+static int load_dispatcher_key(const struct home *h, struct seckey *k, struct rerr *e)
+{
+	char *p = xasprintf("%s/dispatcher.key", h->keys);
+	int rc = seckey_load(k, p, e);
+
+	free(p);
+	return rc;
+}
+
+/* The signed outcome event for one outbox item answering src. */
+static void make_outcome(struct event *out, const struct kv *item, const struct event *src,
+			 const struct seckey *k)
+{
+	char id[ID_LEN];
+
+	event_init(out);
+	event_outcome_id(id, kv_get(&src->f, "id"), kv_get(item, "type"));
+	kv_set(&out->f, "id", id);
+	kv_set(&out->f, "type", kv_get(item, "type"));
+	kv_set(&out->f, "time", kv_get(&src->f, "time"));
+	kv_set(&out->f, "actor", "dispatcher");
+	for (size_t i = 0; i < item->n; i++)
+		if (strcmp(item->k[i], "type") != 0)
+			kv_set(&out->f, item->k[i], item->v[i]);
+	event_seal(out, k);
+}
+
+/* Admits one spool file into the log, or says why not (*reason set, return 1). */
+static int admit_file(const struct home *h, struct store *s, const char *name, int *skipped,
+		      char *reason, size_t rsize, struct rerr *e)
+{
+	char *path = xasprintf("%s/new/%s", h->spool, name), *buf = NULL;
+	struct rerr why = {0};
+	struct event ev;
+	struct stat st;
+	long long seq;
+	size_t len;
+	int rc = 1;
+
+	*skipped = 0;
+	if (lstat(path, &st) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(reason, rsize, "%s: not a regular file", name);
+		goto out;
+	}
+	if (st.st_size > EVENT_MAX) {
+		snprintf(reason, rsize, "%s: larger than %d bytes", name, EVENT_MAX);
+		goto out;
+	}
+	if (fs_read(path, EVENT_MAX, &buf, &len, &why) != 0) {
+		snprintf(reason, rsize, "%s", why.msg);
+		goto out;
+	}
+	if (event_parse(&ev, buf, len, name, &why) < 0) {
+		snprintf(reason, rsize, "%s", why.msg);
+		goto out;
+	}
+	const char *id = kv_get(&ev.f, "id");
+	if (spool_name_id(name) == NULL || strcmp(spool_name_id(name), id) != 0) {
+		snprintf(reason, rsize, "%s: file name does not carry the event's id %s", name, id);
+	} else if ((rc = ledger_seen(s, id, NULL, e)) != 0) {
+		*skipped = rc == 1;
+		rc = rc == 1 ? 0 : -1;
+	} else if (ledger_admit(s, &ev, &why) < 0) {
+		rc = 1;
+		if (why.code == RX_IO) {
+			*e = why;
+			rc = -1;
+		}
+		snprintf(reason, rsize, "%s: %s", name, why.msg);
+	} else {
+		rc = ledger_append(s, &ev, &seq, e);
+	}
+	event_free(&ev);
+out:
+	free(buf);
+	free(path);
+	return rc;
+}
+
+/* Runs context ctx over the log from its cursor to the end; appends its outcomes.
+ * A failure rolls back the event it failed on and stops this context only. */
+static int run_context(struct store *s, int ctx, const struct seckey *k, int *advanced,
+		       struct dispatch_stats *st, struct rerr *e)
+{
+	long long cur = context_cursor(s, ctx, e), head = ledger_head(s, e), start = cur;
+	struct outbox out;
+
+	if (cur < 0 || head < 0)
+		return -1;
+	outbox_init(&out);
+	for (; cur < head; cur++) {
+		struct event ev, oc;
+		struct rerr why = {0};
+		int rc;
+
+		event_init(&ev);
+		if (ledger_read(s, cur + 1, &ev, &why) < 0) {
+			rc = -1;
+		} else {
+			store_begin(s);
+			rc = appliers[ctx](s, &ev, &out, &why);
+			if (rc < 0)
+				store_rollback(s);
+			else
+				store_end(s);
+		}
+		for (size_t i = 0; rc == 0 && i < out.n; i++) {
+			long long seq;
+			make_outcome(&oc, &out.items[i], &ev, k);
+			int seen = ledger_seen(s, kv_get(&oc.f, "id"), NULL, &why);
+			if (seen == 0) {
+				rc = ledger_append(s, &oc, &seq, &why);
+				head = seq;
+				st->outcomes++;
+			} else if (seen < 0) {
+				rc = -1;
+			}
+			event_free(&oc);
+		}
+		outbox_free(&out);
+		event_free(&ev);
+		if (rc < 0) {
+			st->failed[ctx]++;
+			snprintf(st->failure[ctx], sizeof st->failure[ctx], "%.250s", why.msg);
+			break;
+		}
+	}
+	if (cur != start)
+		context_set_cursor(s, ctx, cur);
+	*advanced = cur != start;
+	return 0;
+}
+
+static int run_contexts(struct store *s, const struct cfg *c, const struct seckey *k,
+			struct dispatch_stats *st, struct rerr *e)
+{
+	int progress = 1;
+
+	/* Outcomes of one context feed the others: go round until no one moves. */
+	while (progress) {
+		progress = 0;
+		for (int ctx = 0; ctx < CTX_COUNT; ctx++) {
+			int advanced = 0;
+			if (!c->enabled[ctx] || st->failed[ctx])
+				continue;
+			if (run_context(s, ctx, k, &advanced, st, e) < 0)
+				return -1;
+			progress |= advanced;
+		}
+	}
+	long long head = ledger_head(s, e);
+	for (int ctx = 0; ctx < CTX_COUNT; ctx++)
+		if (!c->enabled[ctx] || st->failed[ctx])
+			st->held += (size_t)(head - context_cursor(s, ctx, e));
+	return 0;
+}
+
+int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
+		   struct dispatch_stats *st, struct rerr *e)
+{
+	struct spool_list l = {0};
+	struct seckey k = {0};
+	char **done = NULL, reason[600], msg[200];
+	size_t ndone = 0;
+	int rc = -1;
+
+	memset(st, 0, sizeof *st);
+	if (spool_list_new(&l, h->spool, DISPATCH_BATCH_MAX, e) < 0)
+		return -1;
+	done = xcalloc(l.n + 1, sizeof *done);
+	for (size_t i = 0; i < l.n; i++) {
+		int skipped, r = admit_file(h, s, l.names[i], &skipped, reason, sizeof reason, e);
+		if (r < 0)
+			goto out;
+		if (r == 1) {
+			if (spool_quarantine(h->spool, l.names[i], reason, e) < 0)
+				goto out;
+			st->quarantined++;
+			continue;
+		}
+		done[ndone++] = l.names[i];
+		if (skipped)
+			st->skipped++;
+		else
+			st->applied++;
+	}
+	if (st->applied > 0 || ledger_head(s, e) > 0) {
+		if (load_dispatcher_key(h, &k, e) < 0 || run_contexts(s, c, &k, st, e) < 0)
+			goto out;
+	}
+	snprintf(msg, sizeof msg, "batch: %zu applied, %zu outcomes", st->applied, st->outcomes);
+	if (store_commit(s, msg, e) < 0)
+		goto out;
+	/* Only now, with the commit durable, may the applied files leave the spool. */
+	for (size_t i = 0; i < ndone; i++)
+		if (spool_remove(h->spool, done[i], e) < 0)
+			goto out;
+	if (c->enabled[CTX_PAYMENT] &&
+	    payment_breaker_record(h->spool, c, st->failed[CTX_PAYMENT] > 0, e) < 0)
+		goto out;
+	spool_oldest_age(h->spool, &st->remaining);
+	rc = 0;
+out:
+	seckey_free(&k);
+	free(done);
+	spool_list_free(&l);
+	return rc;
+}
+
+/* ---- rebuild ---- */
+
+struct tree_list {
+	char **paths;
+	size_t n, cap;
+};
+
+static struct tree_list *walk_target;
+static size_t walk_skip;
+
+static int walk_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	const char *rel = path + walk_skip;
+
+	if (flag != FTW_F)
+		return 0;
+	if (!strncmp(rel, ".git/", 5) || !strncmp(rel, "log/", 4) || strstr(rel, ".tmp"))
+		return 0;
+	if (walk_target->n == walk_target->cap) {
+		walk_target->cap = walk_target->cap ? walk_target->cap * 2 : 1024;
+		walk_target->paths = xrealloc(walk_target->paths, walk_target->cap * sizeof(char *));
+	}
+	walk_target->paths[walk_target->n++] = xstrdup(rel);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every file under root except .git/ and log/, relative, sorted. */
+static int list_tree(const char *root, struct tree_list *t, struct rerr *e)
+{
+	memset(t, 0, sizeof *t);
+	walk_target = t;
+	walk_skip = strlen(root) + 1;
+	if (nftw(root, walk_one, 32, FTW_PHYS) < 0 && errno != ENOENT)
+		return rerr_set(e, RX_IO, "%s: %s", root, strerror(errno));
+	if (t->n)
+		qsort(t->paths, t->n, sizeof *t->paths, cmp_str);
+	return 0;
+}
+
+static void tree_list_free(struct tree_list *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->paths[i]);
+	free(t->paths);
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	return remove(path);
+}
+
+/* Compares one rebuilt file with the stored one; repairs the stored one. */
+static int compare_file(struct store *real, struct store *scratch, const char *rel,
+			struct report *r, struct rerr *e)
+{
+	char *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	int ra = store_get(real, rel, &a, &alen, e), rb = store_get(scratch, rel, &b, &blen, e);
+
+	if (ra < 0 || rb < 0) {
+		free(a);
+		free(b);
+		return -1;
+	}
+	if (ra == 1 && rb == 0) {
+		report_add(r, 1, "%s: missing; rebuilt", rel);
+		store_put(real, rel, b, blen);
+	} else if (ra == 0 && rb == 1) {
+		report_add(r, 1, "%s: not derived from the log; removed", rel);
+		store_del(real, rel);
+	} else if (ra == 0 && (alen != blen || memcmp(a, b, alen) != 0)) {
+		report_add(r, 1, "%s: differs from the log; rebuilt", rel);
+		store_put(real, rel, b, blen);
+	}
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* Replays the log into scratch: indexes and every context up to its cursor. The
+ * outcomes each context decides again must be the ones in the log. */
+static int replay(struct store *real, struct store *scratch, const struct seckey *k,
+		  struct report *r, struct rerr *e)
+{
+	long long head = ledger_head(real, e), cursor[CTX_COUNT];
+	struct outbox out;
+
+	if (head < 0)
+		return -1;
+	for (int c = 0; c < CTX_COUNT; c++)
+		if ((cursor[c] = context_cursor(real, c, e)) < 0)
+			return -1;
+	outbox_init(&out);
+	for (long long seq = 1; seq <= head; seq++) {
+		struct event ev;
+		if (ledger_read(real, seq, &ev, e) < 0 || ledger_index(scratch, &ev, seq, e) < 0)
+			return -1;
+		for (int c = 0; c < CTX_COUNT; c++) {
+			if (seq > cursor[c])
+				continue;
+			if (appliers[c](scratch, &ev, &out, e) < 0) {
+				event_free(&ev);
+				return -1;
+			}
+			for (size_t i = 0; i < out.n; i++) {
+				struct event oc;
+				long long oseq;
+				char *logged = NULL;
+				size_t llen = 0;
+				make_outcome(&oc, &out.items[i], &ev, k);
+				if (ledger_seen(real, kv_get(&oc.f, "id"), &oseq, e) == 1) {
+					char p[64];
+					ledger_log_path(p, sizeof p, oseq);
+					store_get(real, p, &logged, &llen, e);
+				}
+				if (logged == NULL || llen != oc.len || memcmp(logged, oc.raw, llen) != 0)
+					report_add(r, 1, "log: the %s outcome of %s is not what %s decides again",
+						   kv_get(&oc.f, "type"), kv_get(&ev.f, "id"), context_name(c));
+				free(logged);
+				event_free(&oc);
+			}
+			outbox_free(&out);
+		}
+		event_free(&ev);
+		if (seq % 1000 == 0 && store_commit(scratch, "", e) < 0)
+			return -1;
+	}
+	for (int c = 0; c < CTX_COUNT; c++)
+		if (cursor[c] > 0)
+			context_set_cursor(scratch, c, cursor[c]);
+	return store_commit(scratch, "", e);
+}
+
+int dispatch_rebuild(const struct home *h, struct report *r, struct rerr *e)
+{
+	struct store *real = NULL, *scratch = NULL;
+	struct tree_list a = {0}, b = {0};
+	struct seckey k = {0};
+	char *dir = xasprintf("%s/.git/rental-rebuild", h->state);
+	int rc = -1;
+
+	memset(r, 0, sizeof *r);
+	if (store_open(&real, h->state, 1, e) < 0 || store_lock(real, 1, e) < 0 ||
+	    load_dispatcher_key(h, &k, e) < 0)
+		goto out;
+	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);
+	if (fs_mkdirs(dir, e) < 0 || store_open(&scratch, dir, 0, e) < 0 ||
+	    replay(real, scratch, &k, r, e) < 0)
+		goto out;
+	if (list_tree(h->state, &a, e) < 0 || list_tree(dir, &b, e) < 0)
+		goto out;
+	/* Merge the two sorted lists: every path in either is compared once. */
+	for (size_t i = 0, j = 0; i < a.n || j < b.n;) {
+		int c = i == a.n ? 1 : j == b.n ? -1 : strcmp(a.paths[i], b.paths[j]);
+		const char *rel = c <= 0 ? a.paths[i] : b.paths[j];
+		if (compare_file(real, scratch, rel, r, e) < 0)
+			goto out;
+		i += c <= 0;
+		j += c >= 0;
+	}
+	if (store_commit(real, "rebuild: repaired state from the log", e) < 0)
+		goto out;
+	rc = 0;
+out:
+	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);
+	tree_list_free(&a);
+	tree_list_free(&b);
+	seckey_free(&k);
+	store_free(scratch);
+	store_free(real);
+	free(dir);
+	return rc;
+}
+
+/* ---- check ---- */
+
+int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
+{
+	struct store *s = NULL;
+	struct seckey k = {0};
+	struct cfg c;
+	struct rerr why = {0};
+	size_t waiting = 0, removed = 0, left;
+	long oldest;
+	char head[41];
+
+	memset(r, 0, sizeof *r);
+	if (home_load_config(h, &c, &why) < 0)
+		report_add(r, 1, "%s", why.msg);
+	if (store_open(&s, h->state, 1, &why) < 0) {
+		report_add(r, 1, "state: %s", why.msg);
+		return 0;
+	}
+	store_head(s, head);
+	if (head[0] == '\0')
+		report_add(r, 1, "state: no commit yet; run 'carctl init'");
+	store_free(s);
+	if (load_dispatcher_key(h, &k, &why) < 0)
+		report_add(r, 1, "%s", why.msg);
+	seckey_free(&k);
+	oldest = spool_oldest_age(h->spool, &waiting);
+	if (waiting > 0 && oldest > 60)
+		report_add(r, 1, "spool: %zu events waiting, the oldest for %ld s: is the dispatcher running?",
+			   waiting, oldest);
+	left = spool_clean_tmp(h->spool, 3600, &removed);
+	if (removed)
+		report_add(r, 0, "spool/tmp: removed %zu files older than an hour (writers that died)", removed);
+	if (left)
+		report_add(r, 0, "spool/tmp: %zu files being written", left);
+	if (spool_bad_count(h->spool) > 0)
+		report_add(r, 0, "spool/bad: %zu quarantined events (see their .reason files)",
+			   spool_bad_count(h->spool));
+	for (int i = 0; i < CTX_COUNT; i++)
+		if (!c.enabled[i])
+			report_add(r, 0, "context %s is switched off", context_name(i));
+	if (payment_breaker_check(h->spool, &c, &why) < 0)
+		report_add(r, 0, "payment breaker: %s", why.msg);
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* dispatch: the dispatcher's work: admit spooled events into the log, run each
+ * context over the log from its cursor, commit, clean the spool; rebuild; check. */
+#ifndef RENTAL_DISPATCH_H
+#define RENTAL_DISPATCH_H
+#include "config.h"
+#include "home.h"
+#include "store.h"
+
+#define DISPATCH_BATCH_MAX 1000
+
+struct dispatch_stats {
+	size_t applied, skipped, quarantined, held, outcomes;
+	size_t failed[CTX_COUNT];    /* runs of a context that failed this batch */
+	char failure[CTX_COUNT][256]; /* why */
+	size_t remaining;            /* events left in the spool after this batch */
+};
+
+/* A list of lines for the operator (differences found, problems seen). */
+struct report {
+	char **lines;
+	size_t n;
+	int failed; /* a line that makes the result unhealthy */
+};
+void report_add(struct report *r, int failure, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void report_free(struct report *r);
+
+/* One batch; s must be opened with git and locked. */
+int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
+		   struct dispatch_stats *st, struct rerr *e);
+/* Rebuilds every state file from the log into a scratch folder, lists differing
+ * files in r, and repairs and commits them. */
+int dispatch_rebuild(const struct home *h, struct report *r, struct rerr *e);
+/* Health: settings, state, keys, spool; r->failed says unhealthy. */
+int dispatch_check(const struct home *h, struct report *r, struct rerr *e);
+#endif

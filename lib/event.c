@@ -1,0 +1,268 @@
+/* event: building, sealing, parsing and checking event files. */
+#include "event.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct event_type types[] = {
+	{"key.add", "key", ROLE_ADMIN, {"name", "role", "pubkey"}, {0}},
+	{"car.add", "car", ROLE_ADMIN, {"car", "rate"}, {"model"}},
+	{"car.rm", "car", ROLE_ADMIN, {"car"}, {0}},
+	{"reserve", "res", ROLE_CUSTOMER, {"car", "from", "to"}, {0}},
+	{"reserve.cancel", "rsc", ROLE_CUSTOMER | ROLE_ADMIN, {"reservation"}, {0}},
+	{"pay", "pay", ROLE_CUSTOMER, {"reservation", "amount"}, {0}},
+	{"pay.cancel", "pyc", ROLE_CUSTOMER | ROLE_ADMIN, {"reservation"}, {0}},
+	{"rent.return", "ret", ROLE_CUSTOMER | ROLE_ADMIN, {"reservation"}, {0}},
+	{"rate", "rat", ROLE_CUSTOMER, {"reservation", "stars"}, {"comment"}},
+	/* Outcomes: what a context decided, signed by the dispatcher's key. */
+	{"car.registered", "out", ROLE_SYSTEM, {"ref", "car", "rate"}, {"model"}},
+	{"car.removed", "out", ROLE_SYSTEM, {"ref", "car"}, {0}},
+	{"reservation.accepted", "out", ROLE_SYSTEM,
+	 {"ref", "reservation", "car", "customer", "from", "to"}, {"nights", "amount"}},
+	{"reservation.rejected", "out", ROLE_SYSTEM,
+	 {"ref", "reservation", "car", "customer", "from", "to"}, {"nights", "amount", "reason"}},
+	{"reservation.canceled", "out", ROLE_SYSTEM, {"ref", "reservation", "car", "customer"}, {0}},
+	{"payment.accepted", "out", ROLE_SYSTEM,
+	 {"ref", "reservation", "car", "customer", "payment", "amount"}, {"from", "to"}},
+	{"payment.canceled", "out", ROLE_SYSTEM,
+	 {"ref", "reservation", "car", "customer", "payment"}, {0}},
+	{"rental.returned", "out", ROLE_SYSTEM, {"ref", "reservation", "car", "customer"}, {0}},
+	{"rating.accepted", "out", ROLE_SYSTEM,
+	 {"ref", "reservation", "car", "customer", "stars", "rating"}, {"comment"}},
+	{"refused", "out", ROLE_SYSTEM, {"ref", "context", "reason"}, {0}},
+};
+
+const struct event_type *event_type_find(const char *type)
+{
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(types[i].type, type) == 0)
+			return &types[i];
+	return NULL;
+}
+
+int role_parse(const char *s)
+{
+	if (strcmp(s, "admin") == 0)
+		return ROLE_ADMIN;
+	if (strcmp(s, "customer") == 0)
+		return ROLE_CUSTOMER;
+	if (strcmp(s, "system") == 0)
+		return ROLE_SYSTEM;
+	return 0;
+}
+
+const char *role_name(int role)
+{
+	return role == ROLE_ADMIN ? "admin" : role == ROLE_SYSTEM ? "system" : "customer";
+}
+
+void event_init(struct event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	kv_init(&ev->f);
+}
+
+void event_free(struct event *ev)
+{
+	kv_free(&ev->f);
+	free(ev->raw);
+	event_init(ev);
+}
+
+void event_new_id(char out[ID_LEN], const char *prefix)
+{
+	unsigned char r[8];
+
+	randombytes_buf(r, sizeof r);
+	snprintf(out, ID_LEN, "%.3s-%02x%02x%02x%02x%02x%02x%02x%02x", prefix, r[0], r[1], r[2],
+		 r[3], r[4], r[5], r[6], r[7]);
+}
+
+void event_now(char out[21])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void event_start(struct event *ev, const char *type, const char *actor)
+{
+	const struct event_type *t = event_type_find(type);
+	char id[ID_LEN], now[21];
+
+	event_new_id(id, t ? t->prefix : "evt");
+	event_now(now);
+	kv_set(&ev->f, "id", id);
+	kv_set(&ev->f, "type", type);
+	kv_set(&ev->f, "time", now);
+	kv_set(&ev->f, "actor", actor);
+}
+
+void event_seal(struct event *ev, const struct seckey *k)
+{
+	size_t blen;
+	char *body = kv_format(&ev->f, &blen);
+
+	sig_sign(ev->sigbuf, k, body, blen);
+	free(ev->raw);
+	ev->raw = xasprintf("%ssignature: %s\n", body, ev->sigbuf);
+	ev->len = strlen(ev->raw);
+	ev->body_len = blen;
+	ev->sig = ev->sigbuf;
+	free(body);
+}
+
+/* The last line must be "signature: B64\n"; everything before it is signed. */
+static int split_signature(struct event *ev, const char *what, struct rerr *e)
+{
+	const char *tag = "signature: ";
+	size_t n = ev->len, start;
+
+	if (n == 0)
+		return rerr_set(e, RX_DATA, "%s: empty file", what);
+	if (ev->raw[n - 1] != '\n')
+		return rerr_set(e, RX_DATA, "%s: truncated (no newline at the end)", what);
+	start = n - 1;
+	while (start > 0 && ev->raw[start - 1] != '\n')
+		start--;
+	if (strncmp(ev->raw + start, tag, strlen(tag)) != 0)
+		return rerr_set(e, RX_DATA, "%s: no signature line at the end", what);
+	size_t slen = n - 1 - start - strlen(tag);
+	if (slen >= SIG_B64)
+		return rerr_set(e, RX_DATA, "%s: signature too long", what);
+	memcpy(ev->sigbuf, ev->raw + start + strlen(tag), slen);
+	ev->sigbuf[slen] = '\0';
+	ev->sig = ev->sigbuf;
+	ev->body_len = start;
+	return 0;
+}
+
+static int check_base(const struct event *ev, const char *what, struct rerr *e)
+{
+	const char *id = kv_get(&ev->f, "id"), *type = kv_get(&ev->f, "type");
+	const char *time = kv_get(&ev->f, "time"), *actor = kv_get(&ev->f, "actor");
+	const struct event_type *t;
+
+	if (!id || !type || !time || !actor)
+		return rerr_set(e, RX_DATA, "%s: missing one of id, type, time, actor", what);
+	if ((t = event_type_find(type)) == NULL)
+		return rerr_set(e, RX_DATA, "%s: unknown event type '%.40s'", what, type);
+	if (!valid_id(id, t->prefix))
+		return rerr_set(e, RX_DATA, "%s: malformed id for a %s event", what, type);
+	if (strlen(time) != 20 || time[10] != 'T' || time[19] != 'Z' || !valid_date((char[11]){
+		    time[0], time[1], time[2], time[3], time[4], time[5], time[6], time[7],
+		    time[8], time[9], 0}))
+		return rerr_set(e, RX_DATA, "%s: malformed time", what);
+	if (!valid_name(actor))
+		return rerr_set(e, RX_DATA, "%s: malformed actor", what);
+	return 0;
+}
+
+int event_parse(struct event *ev, const char *buf, size_t len, const char *what, struct rerr *e)
+{
+	event_init(ev);
+	if (len > EVENT_MAX)
+		return rerr_set(e, RX_DATA, "%s: larger than %d bytes", what, EVENT_MAX);
+	ev->raw = xcalloc(1, len + 1);
+	memcpy(ev->raw, buf, len);
+	ev->len = len;
+	if (split_signature(ev, what, e) < 0 || kv_parse(&ev->f, ev->raw, ev->body_len, what, e) < 0 ||
+	    check_base(ev, what, e) < 0 || event_check_fields(ev, e) < 0) {
+		char msg[sizeof e->msg];
+		if (e && strncmp(e->msg, what, strlen(what)) != 0) {
+			snprintf(msg, sizeof msg, "%.80s: %.400s", what, e->msg);
+			memcpy(e->msg, msg, sizeof msg);
+		}
+		event_free(ev);
+		return -1;
+	}
+	return 0;
+}
+
+static int listed(const char *const *list, size_t n, const char *k)
+{
+	for (size_t i = 0; i < n && list[i]; i++)
+		if (strcmp(list[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+/* Checks one field's value by what its name means. */
+static int check_value(const char *k, const char *v, struct rerr *e)
+{
+	long long n;
+
+	if (!strcmp(k, "car") || !strcmp(k, "name") || !strcmp(k, "customer"))
+		return valid_name(v) ? 0 : rerr_set(e, RX_DATA, "%s: malformed name", k);
+	if (!strcmp(k, "from") || !strcmp(k, "to"))
+		return valid_date(v) ? 0 : rerr_set(e, RX_DATA, "%s: malformed date", k);
+	if (!strcmp(k, "reservation"))
+		return valid_id(v, "res") ? 0 : rerr_set(e, RX_DATA, "reservation: malformed id");
+	if (!strcmp(k, "payment"))
+		return valid_id(v, "pay") ? 0 : rerr_set(e, RX_DATA, "payment: malformed id");
+	if (!strcmp(k, "rating"))
+		return valid_id(v, "rat") ? 0 : rerr_set(e, RX_DATA, "rating: malformed id");
+	if (!strcmp(k, "ref"))
+		return valid_id(v, NULL) ? 0 : rerr_set(e, RX_DATA, "ref: malformed id");
+	if (!strcmp(k, "rate") || !strcmp(k, "amount") || !strcmp(k, "nights"))
+		return parse_money(v, &n) ? 0 : rerr_set(e, RX_DATA, "%s: not a whole number", k);
+	if (!strcmp(k, "stars"))
+		return (strlen(v) == 1 && v[0] >= '1' && v[0] <= '5') ? 0
+			: rerr_set(e, RX_DATA, "stars: not 1 to 5");
+	if (!strcmp(k, "role"))
+		return (!strcmp(v, "admin") || !strcmp(v, "customer") || !strcmp(v, "system")) ? 0
+			: rerr_set(e, RX_DATA, "role: not admin or customer");
+	if (!strcmp(k, "pubkey")) {
+		unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+		return sig_pk_decode(pk, v) == 0 ? 0 : rerr_set(e, RX_DATA, "pubkey: not a key");
+	}
+	if (strlen(v) > 200)
+		return rerr_set(e, RX_DATA, "%s: longer than 200 bytes", k);
+	if (!valid_text(v, !strcmp(k, "comment") ? "\n\t" : NULL))
+		return rerr_set(e, RX_DATA, "%s: invalid UTF-8 or control characters", k);
+	return 0;
+}
+
+int event_check_fields(const struct event *ev, struct rerr *e)
+{
+	static const char *const base[] = {"id", "type", "time", "actor"};
+	const struct event_type *t = event_type_find(kv_get(&ev->f, "type"));
+
+	if (t == NULL)
+		return rerr_set(e, RX_DATA, "unknown event type");
+	for (size_t i = 0; i < 6 && t->need[i]; i++)
+		if (kv_get(&ev->f, t->need[i]) == NULL)
+			return rerr_set(e, RX_DATA, "%s event without %s", t->type, t->need[i]);
+	for (size_t i = 0; i < ev->f.n; i++) {
+		const char *k = ev->f.k[i];
+		if (listed(base, 4, k))
+			continue;
+		if (!listed(t->need, 6, k) && !listed(t->may, 4, k))
+			return rerr_set(e, RX_DATA, "unknown field '%.40s' in a %s event", k, t->type);
+		if (check_value(k, ev->f.v[i], e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int event_verify(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES])
+{
+	return sig_verify(pk, ev->raw, ev->body_len, ev->sig);
+}
+
+void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type)
+{
+	unsigned char h[8];
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const unsigned char *)source_id, strlen(source_id));
+	crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+	crypto_generichash_update(&st, (const unsigned char *)type, strlen(type));
+	crypto_generichash_final(&st, h, sizeof h);
+	snprintf(out, ID_LEN, "out-%02x%02x%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3], h[4],
+		 h[5], h[6], h[7]);
+}

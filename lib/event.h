@@ -1,0 +1,52 @@
+/* event: the signed event file: a flat YAML mapping, then "signature: BASE64". */
+#ifndef RENTAL_EVENT_H
+#define RENTAL_EVENT_H
+#include "kv.h"
+#include "sign.h"
+
+#define EVENT_MAX 4096 /* bytes; a larger file in the spool is quarantined */
+#define ID_LEN 21      /* "abc-" + 16 hex + NUL */
+
+enum role { ROLE_ADMIN = 1, ROLE_CUSTOMER = 2, ROLE_SYSTEM = 4 };
+
+struct event {
+	struct kv f;      /* the fields, signature excluded */
+	char *raw;        /* every byte of the file */
+	size_t len;
+	size_t body_len;  /* bytes covered by the signature */
+	const char *sig;  /* into raw: the base64 signature (NUL-terminated copy) */
+	char sigbuf[SIG_B64];
+};
+
+/* What an event type may carry and who may sign it. */
+struct event_type {
+	const char *type;
+	const char *prefix;   /* of its id */
+	unsigned roles;       /* bit set of enum role */
+	const char *need[6];  /* required fields beyond id, type, time, actor */
+	const char *may[4];   /* optional fields */
+};
+
+const struct event_type *event_type_find(const char *type);
+int role_parse(const char *s);      /* enum role, or 0 */
+const char *role_name(int role);
+
+void event_init(struct event *ev);
+void event_free(struct event *ev);
+/* A fresh random id PREFIX-<16 hex>. */
+void event_new_id(char out[ID_LEN], const char *prefix);
+/* The current UTC time, YYYY-MM-DDTHH:MM:SSZ. */
+void event_now(char out[21]);
+/* Fills id, type, time and actor; the caller adds the rest with kv_set. */
+void event_start(struct event *ev, const char *type, const char *actor);
+/* Serialises the fields and appends the signature by k. */
+void event_seal(struct event *ev, const struct seckey *k);
+/* Splits, parses and checks the shape of an event (not its signature). The event
+ * takes a copy of buf. Errors are RX_DATA and name `what`. */
+int event_parse(struct event *ev, const char *buf, size_t len, const char *what, struct rerr *e);
+/* Checks every field against its type's schema. */
+int event_check_fields(const struct event *ev, struct rerr *e);
+int event_verify(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
+/* Deterministic id of the outcome a context derives from a source event. */
+void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type);
+#endif

@@ -1,0 +1,235 @@
+/* home: resolving and creating homes; the common path of writing commands. */
+#include "home.h"
+#include "dispatch.h"
+#include "ledger.h"
+#include "spool.h"
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef RENTAL_DEFAULT_HOME
+#define RENTAL_DEFAULT_HOME "."
+#endif
+
+static void home_paths(struct home *h, const char *root)
+{
+	h->root = xstrdup(root);
+	h->config = xasprintf("%s/config/rental.yaml", root);
+	h->spool = xasprintf("%s/spool", root);
+	h->state = xasprintf("%s/state", root);
+	h->keys = xasprintf("%s/keys", root);
+}
+
+void home_resolve(struct home *h, const char *opt)
+{
+	const char *env = getenv("RENTAL_HOME");
+
+	home_paths(h, opt ? opt : env && *env ? env : RENTAL_DEFAULT_HOME);
+}
+
+void home_free(struct home *h)
+{
+	free(h->root);
+	free(h->config);
+	free(h->spool);
+	free(h->state);
+	free(h->keys);
+	memset(h, 0, sizeof *h);
+}
+
+const char *home_actor(const char *opt)
+{
+	const char *env = getenv("RENTAL_USER");
+	struct passwd *pw;
+
+	if (opt)
+		return opt;
+	if (env && *env)
+		return env;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "nobody";
+}
+
+int home_open_state(const struct home *h, struct store **s, struct rerr *e)
+{
+	char *git = xasprintf("%s/.git", h->state);
+	int ok = fs_exists(git);
+
+	free(git);
+	if (!ok)
+		return rerr_set(e, RX_CONFIG, "%s: not a home (no state/); run 'carctl init %s'",
+				h->root, h->root);
+	return store_open(s, h->state, 0, e);
+}
+
+int home_load_config(const struct home *h, struct cfg *c, struct rerr *e)
+{
+	return cfg_load(c, h->config, e);
+}
+
+int home_role(struct store *s, const char *actor, int *role, struct rerr *e)
+{
+	struct kv key;
+	int rc;
+
+	if (!valid_name(actor))
+		return rerr_set(e, RX_PERM, "%.40s: not a valid identity", actor);
+	rc = ledger_key(s, actor, &key, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return rerr_set(e, RX_PERM, "%s: unknown identity (no registered key)", actor);
+	*role = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
+	kv_free(&key);
+	return 0;
+}
+
+int home_require(struct store *s, const char *actor, unsigned roles, const char *what,
+		 struct rerr *e)
+{
+	int role;
+
+	if (home_role(s, actor, &role, e) < 0)
+		return -1;
+	if (!(roles & (unsigned)role))
+		return rerr_set(e, RX_PERM, "%s: a %s may not %s", actor, role_name(role), what);
+	return 0;
+}
+
+int home_check_reservation(const struct home *h, struct store *s, const char *res,
+			   const char *actor, int role, struct rerr *e)
+{
+	char owner[40];
+	int rc;
+
+	if (!valid_id(res, "res"))
+		return rerr_set(e, RX_DATA, "%.40s: not a reservation id (res- and 16 hex digits)", res);
+	rc = ledger_owner(s, res, owner, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return spool_has_id(h->spool, res) ? rerr_set(e, RX_TEMP, "%s: not yet applied", res)
+			: rerr_set(e, RX_REFUSED, "%s: unknown reservation", res);
+	if (role != ROLE_ADMIN && strcmp(owner, actor) != 0)
+		return rerr_set(e, RX_PERM, "%s: not a reservation of %s", res, actor);
+	return 0;
+}
+
+int home_submit(const struct home *h, const char *actor, struct event *ev, struct rerr *e)
+{
+	struct seckey k;
+	char *path;
+	int rc;
+
+	if (!valid_name(actor))
+		return rerr_set(e, RX_PERM, "%.40s: not a valid identity", actor);
+	path = xasprintf("%s/%s.key", h->keys, actor);
+	rc = seckey_load(&k, path, e);
+	free(path);
+	if (rc < 0)
+		return -1;
+	event_seal(ev, &k);
+	seckey_free(&k);
+	return spool_write(h->spool, kv_get(&ev->f, "id"), ev->raw, ev->len, e);
+}
+
+static int make_key(const struct home *h, const char *name, struct seckey *k, struct rerr *e)
+{
+	char *path = xasprintf("%s/%s.key", h->keys, name);
+	int rc = seckey_generate(k, e);
+
+	if (rc == 0 && (rc = seckey_save(k, path, e)) < 0)
+		seckey_free(k);
+	free(path);
+	return rc;
+}
+
+/* The genesis: the admin registers itself, then the dispatcher's key. */
+static int write_genesis(const struct home *h, struct rerr *e)
+{
+	struct seckey admin, disp;
+	char pk[SIG_PK_B64];
+	struct event ev;
+	int rc = -1;
+
+	if (make_key(h, "admin", &admin, e) < 0)
+		return -1;
+	if (make_key(h, "dispatcher", &disp, e) < 0) {
+		seckey_free(&admin);
+		return -1;
+	}
+	const struct { const char *name, *role; const unsigned char *pk; } regs[] = {
+		{"admin", "admin", admin.pk}, {"dispatcher", "system", disp.pk}};
+	for (size_t i = 0; i < 2; i++) {
+		event_init(&ev);
+		event_start(&ev, "key.add", "admin");
+		kv_set(&ev.f, "name", regs[i].name);
+		kv_set(&ev.f, "role", regs[i].role);
+		sig_pk_b64(pk, regs[i].pk);
+		kv_set(&ev.f, "pubkey", pk);
+		event_seal(&ev, &admin);
+		rc = spool_write(h->spool, kv_get(&ev.f, "id"), ev.raw, ev.len, e);
+		event_free(&ev);
+		if (rc < 0)
+			break;
+		usleep(1000); /* keeps the two in name order */
+	}
+	seckey_free(&admin);
+	seckey_free(&disp);
+	return rc;
+}
+
+static int make_dirs(const struct home *h, struct rerr *e)
+{
+	const char *subs[] = {"config", "spool/tmp", "spool/new", "spool/bad", "keys"};
+
+	for (size_t i = 0; i < 5; i++) {
+		char *p = xasprintf("%s/%s", h->root, subs[i]);
+		int rc = fs_mkdirs(p, e);
+		free(p);
+		if (rc < 0)
+			return -1;
+	}
+	if (chmod(h->keys, 0700) < 0)
+		return rerr_set(e, RX_IO, "%s: %s", h->keys, strerror(errno));
+	if (!fs_exists(h->config))
+		return fs_write_atomic(h->config, cfg_default_text(), strlen(cfg_default_text()), 1, e);
+	return 0;
+}
+
+int home_init(const char *dir, int *created, struct rerr *e)
+{
+	struct home h;
+	struct store *s = NULL;
+	struct cfg c;
+	struct dispatch_stats st;
+	char *git;
+	int rc = -1;
+
+	home_paths(&h, dir);
+	git = xasprintf("%s/.git", h.state);
+	*created = !fs_exists(git);
+	free(git);
+	if (!*created) {
+		home_free(&h);
+		return 0;
+	}
+	if (make_dirs(&h, e) < 0 || store_init_repo(h.state, e) < 0 || write_genesis(&h, e) < 0)
+		goto out;
+	if (home_load_config(&h, &c, e) < 0 || store_open(&s, h.state, 1, e) < 0 ||
+	    store_lock(s, 0, e) < 0 || dispatch_batch(&h, s, &c, &st, e) < 0)
+		goto out;
+	if (st.applied != 2) {
+		rerr_set(e, RX_SOFTWARE, "%s: the genesis keys were not applied", dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	store_free(s);
+	home_free(&h);
+	return rc;
+}

@@ -1,0 +1,277 @@
+/* kv: flat YAML mappings, parsed strictly with libyaml and written in one plain form. */
+#include "kv.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+void kv_init(struct kv *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+void kv_free(struct kv *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->k[i]);
+		free(m->v[i]);
+	}
+	free(m->k);
+	free(m->v);
+	kv_init(m);
+}
+
+static long find(const struct kv *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->k[i], key) == 0)
+			return (long)i;
+	return -1;
+}
+
+void kv_set(struct kv *m, const char *key, const char *value)
+{
+	long i = find(m, key);
+
+	if (i >= 0) {
+		free(m->v[i]);
+		m->v[i] = xstrdup(value);
+		return;
+	}
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 8;
+		m->k = xrealloc(m->k, m->cap * sizeof *m->k);
+		m->v = xrealloc(m->v, m->cap * sizeof *m->v);
+	}
+	m->k[m->n] = xstrdup(key);
+	m->v[m->n] = xstrdup(value);
+	m->n++;
+}
+
+void kv_setf(struct kv *m, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	kv_set(m, key, s);
+	free(s);
+}
+
+void kv_setnum(struct kv *m, const char *key, long long v)
+{
+	kv_setf(m, key, "%lld", v);
+}
+
+const char *kv_get(const struct kv *m, const char *key)
+{
+	long i = find(m, key);
+
+	return i < 0 ? NULL : m->v[i];
+}
+
+long long kv_num(const struct kv *m, const char *key, long long dflt)
+{
+	const char *s = kv_get(m, key);
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return dflt;
+	v = strtoll(s, &end, 10);
+	return *end ? dflt : v;
+}
+
+void kv_copy(struct kv *dst, const struct kv *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		kv_set(dst, src->k[i], src->v[i]);
+}
+
+static int valid_key(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* Where in the input an event starts, for messages: "what:LINE". */
+static int bad(struct rerr *e, const char *what, const yaml_event_t *ev, const char *why)
+{
+	return rerr_set(e, RX_DATA, "%s:%zu: %s", what, ev->start_mark.line + 1, why);
+}
+
+static int expect(yaml_parser_t *p, yaml_event_t *ev, yaml_event_type_t t,
+		  const char *what, struct rerr *e)
+{
+	if (!yaml_parser_parse(p, ev))
+		return rerr_set(e, RX_DATA, "%s:%zu: %s", what, p->problem_mark.line + 1,
+				p->problem ? p->problem : "not YAML");
+	if (ev->type != t) {
+		bad(e, what, ev, "not a flat mapping of scalars");
+		yaml_event_delete(ev);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the next scalar of the mapping into *out; returns 1 at the mapping's end. */
+static int next_scalar(yaml_parser_t *p, char **out, const char *what, struct rerr *e)
+{
+	yaml_event_t ev;
+	int rc = -1;
+
+	if (!yaml_parser_parse(p, &ev))
+		return rerr_set(e, RX_DATA, "%s:%zu: %s", what, p->problem_mark.line + 1,
+				p->problem ? p->problem : "not YAML");
+	if (ev.type == YAML_MAPPING_END_EVENT)
+		rc = 1;
+	else if (ev.type == YAML_ALIAS_EVENT)
+		bad(e, what, &ev, "aliases are not allowed");
+	else if (ev.type != YAML_SCALAR_EVENT)
+		bad(e, what, &ev, "values must be scalars, not nested");
+	else if (ev.data.scalar.anchor || ev.data.scalar.tag)
+		bad(e, what, &ev, "anchors and tags are not allowed");
+	else if (strlen((char *)ev.data.scalar.value) != ev.data.scalar.length)
+		bad(e, what, &ev, "NUL byte in a value");
+	else {
+		*out = xstrdup((char *)ev.data.scalar.value);
+		rc = 0;
+	}
+	yaml_event_delete(&ev);
+	return rc;
+}
+
+static int parse_pairs(struct kv *m, yaml_parser_t *p, const char *what, struct rerr *e)
+{
+	for (;;) {
+		char *k = NULL, *v = NULL;
+		size_t line = p->mark.line + 1;
+		int rc = next_scalar(p, &k, what, e);
+
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
+		if (next_scalar(p, &v, what, e) != 0) {
+			free(k);
+			if (e && e->msg[0] == '\0')
+				rerr_set(e, RX_DATA, "%s:%zu: key without value", what, line);
+			return -1;
+		}
+		if (!valid_key(k))
+			rc = rerr_set(e, RX_DATA, "%s:%zu: bad key", what, line);
+		else if (kv_get(m, k) != NULL)
+			rc = rerr_set(e, RX_DATA, "%s:%zu: duplicate key '%s'", what, line, k);
+		else
+			kv_set(m, k, v);
+		free(k);
+		free(v);
+		if (rc < 0)
+			return -1;
+	}
+}
+
+int kv_parse(struct kv *m, const char *buf, size_t len, const char *what, struct rerr *e)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int rc = -1;
+
+	kv_init(m);
+	if (e)
+		e->msg[0] = '\0';
+	if (memchr(buf, '\0', len) != NULL)
+		return rerr_set(e, RX_DATA, "%s: NUL byte", what);
+	if (!yaml_parser_initialize(&p))
+		return rerr_set(e, RX_SOFTWARE, "%s: libyaml: out of memory", what);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+	if (expect(&p, &ev, YAML_STREAM_START_EVENT, what, e) < 0)
+		goto out;
+	yaml_event_delete(&ev);
+	if (expect(&p, &ev, YAML_DOCUMENT_START_EVENT, what, e) < 0)
+		goto out;
+	yaml_event_delete(&ev);
+	if (expect(&p, &ev, YAML_MAPPING_START_EVENT, what, e) < 0)
+		goto out;
+	if (ev.data.mapping_start.anchor || ev.data.mapping_start.tag) {
+		bad(e, what, &ev, "anchors and tags are not allowed");
+		yaml_event_delete(&ev);
+		goto out;
+	}
+	yaml_event_delete(&ev);
+	if (parse_pairs(m, &p, what, e) < 0)
+		goto out;
+	if (expect(&p, &ev, YAML_DOCUMENT_END_EVENT, what, e) < 0)
+		goto out;
+	yaml_event_delete(&ev);
+	if (expect(&p, &ev, YAML_STREAM_END_EVENT, what, e) < 0)
+		goto out;
+	yaml_event_delete(&ev);
+	rc = 0;
+out:
+	yaml_parser_delete(&p);
+	if (rc < 0)
+		kv_free(m);
+	return rc;
+}
+
+/* Plain when it cannot be read as anything but this string by a YAML parser. */
+static int plain_ok(const char *s)
+{
+	if (*s == '\0' || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			    (*s >= '0' && *s <= '9')))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("._-+/=", *s)))
+			return 0;
+	return 1;
+}
+
+static void put_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+char *kv_format(const struct kv *m, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	if (f == NULL)
+		abort();
+	for (size_t i = 0; i < m->n; i++) {
+		fprintf(f, "%s: ", m->k[i]);
+		if (plain_ok(m->v[i]))
+			fputs(m->v[i], f);
+		else
+			put_quoted(f, m->v[i]);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0)
+		abort();
+	if (len)
+		*len = n;
+	return buf;
+}

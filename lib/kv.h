@@ -1,0 +1,31 @@
+/* kv: a flat YAML mapping of scalars, the shape of every event and state file. */
+#ifndef RENTAL_KV_H
+#define RENTAL_KV_H
+#include <stddef.h>
+#include "util.h"
+
+struct kv {
+	size_t n, cap;
+	char **k, **v;
+};
+
+void kv_init(struct kv *m);
+void kv_free(struct kv *m);
+/* Sets key to value, replacing an existing value; keeps insertion order. */
+void kv_set(struct kv *m, const char *key, const char *value);
+void kv_setf(struct kv *m, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void kv_setnum(struct kv *m, const char *key, long long v);
+/* The value of key, or NULL. */
+const char *kv_get(const struct kv *m, const char *key);
+/* The value of key as a number, or dflt if absent or not a number. */
+long long kv_num(const struct kv *m, const char *key, long long dflt);
+void kv_copy(struct kv *dst, const struct kv *src);
+
+/* Parses a YAML document that must be one mapping of plain or quoted scalars:
+ * no aliases, anchors, tags, nesting, duplicate keys, empty keys, or keys outside
+ * [a-z_]. `what` names the input in errors. Returns 0 or -1 with e set (RX_DATA). */
+int kv_parse(struct kv *m, const char *buf, size_t len, const char *what, struct rerr *e);
+/* Formats as "key: value\n" lines, quoting values that need it. Caller frees. */
+char *kv_format(const struct kv *m, size_t *len);
+#endif

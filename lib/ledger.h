@@ -1,0 +1,31 @@
+/* ledger: the log of accepted events and who may write them: the key registry, the
+ * owners of reservations, the index of applied ids. It admits events into the log. */
+#ifndef RENTAL_LEDGER_H
+#define RENTAL_LEDGER_H
+#include "event.h"
+#include "store.h"
+
+/* The log's last sequence number (0 if empty). */
+long long ledger_head(struct store *s, struct rerr *e);
+/* 1 and *seq if the id is in the log, 0 if not, -1 on error. */
+int ledger_seen(struct store *s, const char *id, long long *seq, struct rerr *e);
+/* Checks that the event may enter the log: a registered key whose role allows the
+ * type, a good signature, and (for a reservation) the signer owns it or is admin.
+ * The reason is RX_PERM or RX_DATA with a message for the .reason file. */
+int ledger_admit(struct store *s, const struct event *ev, struct rerr *e);
+/* Appends an admitted event: log file, id index, head, and the registry changes
+ * that admission of later events depends on (keys, owners). */
+int ledger_append(struct store *s, const struct event *ev, long long *seq, struct rerr *e);
+/* Registers what admission needs from one logged event (keys, owners, ids). */
+int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e);
+/* Reads the logged event at seq. */
+int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e);
+void ledger_log_path(char *out, size_t size, long long seq);
+
+/* A registered key: fills name, role, pubkey. 0 found, 1 unknown. */
+int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e);
+/* The customer who made reservation res. 0 found (owner filled), 1 unknown. */
+int ledger_owner(struct store *s, const char *res, char owner[40], struct rerr *e);
+#endif
+/* Every registered key (name, role, pubkey), by name. */
+int ledger_keys(const char *state, struct kv **recs, size_t *n);

@@ -1,0 +1,253 @@
+/* management: registers and removes cars, and follows bookings and ratings through
+ * the outcomes other contexts log, so a car's status is always derived, never set. */
+#include "management.h"
+#include "reservation.h"
+#include <stdio.h>
+#include <string.h>
+
+void management_car_path(char *out, size_t size, const char *car)
+{
+	char dir[128];
+
+	context_name_dir(dir, sizeof dir, "management", "cars", car);
+	snprintf(out, size, "%s.yaml", dir);
+}
+
+void management_bookings_dir(char *out, size_t size, const char *car)
+{
+	context_name_dir(out, size, "management", "bookings", car);
+}
+
+/* Adds status and stars, derived from the counts the file keeps. */
+static void derive(struct kv *c)
+{
+	long long n = kv_num(c, "ratings", 0), sum = kv_num(c, "stars_sum", 0);
+
+	kv_set(c, "status", car_status(kv_num(c, "rented", 0), kv_num(c, "reserved", 0)));
+	if (n > 0)
+		kv_setf(c, "stars", "%.1f", (double)sum / (double)n);
+}
+
+int management_car(struct store *s, const char *car, struct kv *c, struct rerr *e)
+{
+	char p[160];
+	int rc;
+
+	kv_init(c);
+	if (!valid_name(car))
+		return 1;
+	management_car_path(p, sizeof p, car);
+	rc = store_get_kv(s, p, c, e);
+	if (rc == 0)
+		derive(c);
+	return rc;
+}
+
+int management_check_add(struct store *s, const char *car, const char *rate, const char *model,
+			 struct rerr *e)
+{
+	long long r;
+	struct kv c;
+	int rc;
+
+	if (!valid_name(car))
+		return rerr_set(e, RX_DATA, "%.40s: a car id is 1 to 32 letters, digits, '.', '_' or '-'", car);
+	if (!parse_money(rate, &r) || r == 0)
+		return rerr_set(e, RX_DATA, "%.40s: the rate must be a whole number above 0", rate);
+	if (model && (strlen(model) > 200 || !valid_text(model, NULL)))
+		return rerr_set(e, RX_DATA, "model: at most 200 characters of text, no control characters");
+	rc = management_car(s, car, &c, e);
+	kv_free(&c);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return rerr_set(e, RX_REFUSED, "%s: already registered", car);
+	return 0;
+}
+
+int management_check_rm(struct store *s, const char *car, struct rerr *e)
+{
+	struct kv c;
+	int rc = management_car(s, car, &c, e);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return rerr_set(e, RX_REFUSED, "%s: unknown car", car);
+	if (kv_num(&c, "reserved", 0) > 0 || kv_num(&c, "rented", 0) > 0)
+		rc = rerr_set(e, RX_REFUSED, "%s: is %s, a car with a RESERVED or RENTED booking cannot be deleted",
+			      car, kv_get(&c, "status"));
+	kv_free(&c);
+	return rc;
+}
+
+/* Writes the car without its derived fields. */
+static void save_car(struct store *s, struct kv *c)
+{
+	static const char *const kept[] = {"car", "model", "rate", "reserved", "rented", "ratings", "stars_sum"};
+	char p[160];
+	struct kv out;
+
+	kv_init(&out);
+	for (size_t i = 0; i < 7; i++)
+		kv_set(&out, kept[i], kv_get(c, kept[i]) ? kv_get(c, kept[i]) : "0");
+	management_car_path(p, sizeof p, kv_get(c, "car"));
+	store_put_kv(s, p, &out);
+	kv_free(&out);
+}
+
+static int refuse_or_fail(const struct event *ev, struct outbox *out, struct rerr *why, struct rerr *e)
+{
+	if (why->code == RX_IO) {
+		*e = *why;
+		return -1;
+	}
+	outbox_refuse(out, ev, CTX_MANAGEMENT, why->msg);
+	return 0;
+}
+
+static int apply_add(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *car = kv_get(&ev->f, "car"), *model = kv_get(&ev->f, "model");
+	struct rerr why = {0};
+	struct kv c, *o;
+
+	if (management_check_add(s, car, kv_get(&ev->f, "rate"), model, &why) < 0)
+		return refuse_or_fail(ev, out, &why, e);
+	kv_init(&c);
+	kv_set(&c, "car", car);
+	kv_set(&c, "model", model ? model : "");
+	kv_set(&c, "rate", kv_get(&ev->f, "rate"));
+	save_car(s, &c);
+	kv_free(&c);
+	o = outbox_add(out, "car.registered", ev);
+	kv_set(o, "rate", kv_get(&ev->f, "rate"));
+	if (model)
+		kv_set(o, "model", model);
+	return 0;
+}
+
+static int apply_rm(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *car = kv_get(&ev->f, "car");
+	struct rerr why = {0};
+	char p[160];
+
+	if (management_check_rm(s, car, &why) < 0)
+		return refuse_or_fail(ev, out, &why, e);
+	management_car_path(p, sizeof p, car);
+	store_del(s, p);
+	outbox_add(out, "car.removed", ev);
+	return 0;
+}
+
+/* Moves the car's counts from the booking's old status to its new one. */
+static int apply_booking(struct store *s, const struct event *ev, const char *status, struct rerr *e)
+{
+	const char *car = kv_get(&ev->f, "car"), *res = kv_get(&ev->f, "reservation");
+	char dir[160], p[200];
+	struct kv b, c;
+	int rc;
+
+	management_bookings_dir(dir, sizeof dir, car);
+	snprintf(p, sizeof p, "%s/%s.yaml", dir, res);
+	rc = store_get_kv(s, p, &b, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		kv_set(&b, "reservation", res);
+		kv_set(&b, "from", kv_get(&ev->f, "from") ? kv_get(&ev->f, "from") : "");
+		kv_set(&b, "to", kv_get(&ev->f, "to") ? kv_get(&ev->f, "to") : "");
+		kv_set(&b, "status", "");
+	}
+	rc = management_car(s, car, &c, e);
+	if (rc < 0) {
+		kv_free(&b);
+		return -1;
+	}
+	if (rc == 0) {
+		const char *old = kv_get(&b, "status");
+		if (!strcmp(old, ST_RESERVED) || !strcmp(old, ST_RENTED))
+			kv_setnum(&c, !strcmp(old, ST_RENTED) ? "rented" : "reserved",
+				  kv_num(&c, !strcmp(old, ST_RENTED) ? "rented" : "reserved", 0) - 1);
+		if (!strcmp(status, ST_RESERVED) || !strcmp(status, ST_RENTED))
+			kv_setnum(&c, !strcmp(status, ST_RENTED) ? "rented" : "reserved",
+				  kv_num(&c, !strcmp(status, ST_RENTED) ? "rented" : "reserved", 0) + 1);
+		save_car(s, &c);
+	}
+	kv_set(&b, "status", status);
+	store_put_kv(s, p, &b);
+	kv_free(&b);
+	kv_free(&c);
+	return 0;
+}
+
+static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
+{
+	struct kv c;
+	int rc = management_car(s, kv_get(&ev->f, "car"), &c, e);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	kv_setnum(&c, "ratings", kv_num(&c, "ratings", 0) + 1);
+	kv_setnum(&c, "stars_sum", kv_num(&c, "stars_sum", 0) + kv_num(&ev->f, "stars", 0));
+	save_car(s, &c);
+	kv_free(&c);
+	return 0;
+}
+
+int management_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *type = kv_get(&ev->f, "type"), *status;
+
+	if (!strcmp(type, "car.add"))
+		return apply_add(s, ev, out, e);
+	if (!strcmp(type, "car.rm"))
+		return apply_rm(s, ev, out, e);
+	if (!strcmp(type, "rating.accepted"))
+		return apply_rating(s, ev, e);
+	if ((status = booking_next(type)) != NULL)
+		return apply_booking(s, ev, status, e);
+	return 0;
+}
+
+#include <stdlib.h>
+
+static int cmp_car(const void *a, const void *b)
+{
+	return strcmp(kv_get(a, "car"), kv_get(b, "car"));
+}
+
+int management_list(const char *state, struct kv **recs, size_t *n)
+{
+	char *dir = xasprintf("%s/management/cars", state);
+	int rc;
+
+	*recs = NULL;
+	*n = 0;
+	rc = store_read_records(dir, 1, recs, n);
+	free(dir);
+	for (size_t i = 0; i < *n; i++) {
+		if (kv_get(&(*recs)[i], "car") == NULL)
+			kv_set(&(*recs)[i], "car", "?");
+		derive(&(*recs)[i]);
+	}
+	if (*n)
+		qsort(*recs, *n, sizeof **recs, cmp_car);
+	return rc;
+}
+
+int management_bookings(const char *state, const char *car, struct kv **recs, size_t *n)
+{
+	char dir[160];
+	char *full;
+	int rc;
+
+	*recs = NULL;
+	*n = 0;
+	management_bookings_dir(dir, sizeof dir, car);
+	full = xasprintf("%s/%s", state, dir);
+	rc = store_read_records(full, 0, recs, n);
+	free(full);
+	return rc;
+}

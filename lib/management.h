@@ -1,0 +1,20 @@
+/* management: the fleet: cars, their rates, status and stars. */
+#ifndef RENTAL_MANAGEMENT_H
+#define RENTAL_MANAGEMENT_H
+#include "context.h"
+
+/* The rule for carctl add: a valid id not yet registered, a whole-number rate. */
+int management_check_add(struct store *s, const char *car, const char *rate, const char *model,
+			 struct rerr *e);
+/* The rule for carctl rm: the car exists and holds no RESERVED or RENTED booking. */
+int management_check_rm(struct store *s, const char *car, struct rerr *e);
+/* The car as management knows it, with status and stars derived. */
+int management_car(struct store *s, const char *car, struct kv *c, struct rerr *e);
+/* "management/cars/xx/CAR.yaml" and "management/bookings/xx/CAR". */
+void management_car_path(char *out, size_t size, const char *car);
+void management_bookings_dir(char *out, size_t size, const char *car);
+#endif
+/* Every car with status and stars derived, by id. state is the state folder. */
+int management_list(const char *state, struct kv **recs, size_t *n);
+/* The bookings of one car. */
+int management_bookings(const char *state, const char *car, struct kv **recs, size_t *n);

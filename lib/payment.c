@@ -1,0 +1,246 @@
+/* payment: learns of bookings from reservation.accepted and decides pay and pay cancel.
+ * The amount is checked here, once, in whole units of the currency. */
+#include "payment.h"
+#include "reservation.h"
+#include <stdio.h>
+#include <string.h>
+
+int payment_get(struct store *s, const char *res, struct kv *p, struct rerr *e)
+{
+	char path[128];
+
+	kv_init(p);
+	if (!valid_id(res, "res"))
+		return 1;
+	context_res_path(path, sizeof path, "payment", res);
+	return store_get_kv(s, path, p, e);
+}
+
+/* Loads res and checks it is in status want; messages name what it is instead. */
+static int expect_status(struct store *s, const char *res, const char *want, const char *verb,
+			 struct kv *p, struct rerr *e)
+{
+	int rc = payment_get(s, res, p, e);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return rerr_set(e, RX_TEMP, "%s: not yet applied", res);
+	if (strcmp(kv_get(p, "status"), want) != 0) {
+		rerr_set(e, RX_REFUSED, "%s: is %s, only a %s reservation can be %s", res,
+			 kv_get(p, "status"), want, verb);
+		kv_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+int payment_check_pay(struct store *s, const char *res, const char *amount, long long *due,
+		      struct rerr *e)
+{
+	struct kv p;
+	long long given;
+	int rc = 0;
+
+	if (amount && !parse_money(amount, &given))
+		return rerr_set(e, RX_DATA, "%.40s: amount is not a whole number", amount);
+	if (expect_status(s, res, ST_RESERVED, "paid", &p, e) < 0)
+		return -1;
+	*due = kv_num(&p, "amount", 0);
+	if (amount && given != *due)
+		rc = rerr_set(e, RX_REFUSED, "%s: amount %lld differs from rate x nights = %lld", res,
+			      given, *due);
+	kv_free(&p);
+	return rc;
+}
+
+int payment_check_cancel(struct store *s, const char *res, struct rerr *e)
+{
+	struct kv p;
+
+	if (expect_status(s, res, ST_RENTED, "canceled", &p, e) < 0)
+		return -1;
+	kv_free(&p);
+	return 0;
+}
+
+static void save(struct store *s, const struct kv *p)
+{
+	char path[128];
+
+	context_res_path(path, sizeof path, "payment", kv_get(p, "reservation"));
+	store_put_kv(s, path, p);
+}
+
+static int refuse_or_fail(const struct event *ev, struct outbox *out, struct rerr *why, struct rerr *e)
+{
+	if (why->code == RX_IO) {
+		*e = *why;
+		return -1;
+	}
+	outbox_refuse(out, ev, CTX_PAYMENT, why->msg);
+	return 0;
+}
+
+static int apply_pay(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *res = kv_get(&ev->f, "reservation");
+	struct rerr why = {0};
+	long long due;
+	struct kv p, *o;
+
+	if (payment_check_pay(s, res, kv_get(&ev->f, "amount"), &due, &why) < 0)
+		return refuse_or_fail(ev, out, &why, e);
+	if (payment_get(s, res, &p, e) != 0)
+		return -1;
+	kv_set(&p, "status", ST_RENTED);
+	kv_set(&p, "payment", kv_get(&ev->f, "id"));
+	save(s, &p);
+	o = outbox_add(out, "payment.accepted", ev);
+	kv_set(o, "car", kv_get(&p, "car"));
+	kv_set(o, "customer", kv_get(&p, "customer"));
+	kv_set(o, "payment", kv_get(&ev->f, "id"));
+	kv_setnum(o, "amount", due);
+	kv_set(o, "from", kv_get(&p, "from"));
+	kv_set(o, "to", kv_get(&p, "to"));
+	kv_free(&p);
+	return 0;
+}
+
+static int apply_cancel(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *res = kv_get(&ev->f, "reservation");
+	struct rerr why = {0};
+	struct kv p, *o;
+
+	if (payment_check_cancel(s, res, &why) < 0)
+		return refuse_or_fail(ev, out, &why, e);
+	if (payment_get(s, res, &p, e) != 0)
+		return -1;
+	kv_set(&p, "status", ST_PAY_CANCELED);
+	save(s, &p);
+	o = outbox_add(out, "payment.canceled", ev);
+	kv_set(o, "car", kv_get(&p, "car"));
+	kv_set(o, "customer", kv_get(&p, "customer"));
+	kv_set(o, "payment", kv_get(&p, "payment"));
+	kv_free(&p);
+	return 0;
+}
+
+static int apply_accepted(struct store *s, const struct event *ev)
+{
+	static const char *const keep[] = {"reservation", "car", "customer", "from", "to", "amount"};
+	struct kv p;
+
+	kv_init(&p);
+	for (size_t i = 0; i < 6; i++)
+		kv_set(&p, keep[i], kv_get(&ev->f, keep[i]) ? kv_get(&ev->f, keep[i]) : "0");
+	kv_set(&p, "status", ST_RESERVED);
+	save(s, &p);
+	kv_free(&p);
+	return 0;
+}
+
+static int apply_status(struct store *s, const struct event *ev, const char *status, struct rerr *e)
+{
+	struct kv p;
+	int rc = payment_get(s, kv_get(&ev->f, "reservation"), &p, e);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	kv_set(&p, "status", status);
+	save(s, &p);
+	kv_free(&p);
+	return 0;
+}
+
+int payment_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *type = kv_get(&ev->f, "type");
+
+	if (!strcmp(type, "pay"))
+		return apply_pay(s, ev, out, e);
+	if (!strcmp(type, "pay.cancel"))
+		return apply_cancel(s, ev, out, e);
+	if (!strcmp(type, "reservation.accepted"))
+		return apply_accepted(s, ev);
+	if (!strcmp(type, "reservation.canceled") || !strcmp(type, "rental.returned"))
+		return apply_status(s, ev, booking_next(type), e);
+	return 0;
+}
+
+#include "config.h"
+#include "spool.h"
+#include <stdlib.h>
+#include <time.h>
+
+static void breaker_path(char *out, size_t size, const char *spool)
+{
+	snprintf(out, size, "%s/breaker", spool);
+}
+
+static int breaker_read(const char *spool, struct kv *b, struct rerr *e)
+{
+	char p[4096], *buf;
+	size_t len;
+	int rc;
+
+	kv_init(b);
+	breaker_path(p, sizeof p, spool);
+	rc = fs_read(p, 4096, &buf, &len, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = kv_parse(b, buf, len, p, e);
+	free(buf);
+	if (rc < 0)
+		kv_init(b); /* a torn breaker file is a closed breaker */
+	return 0;
+}
+
+int payment_breaker_check(const char *spool, const struct cfg *c, struct rerr *e)
+{
+	struct kv b;
+	long long now = (long long)time(NULL), until;
+	size_t pending = spool_count_prefix(spool, "pay");
+
+	if (c->max_pending > 0 && pending >= (size_t)c->max_pending)
+		return rerr_set(e, RX_TEMP, "payment is busy, try again in 1 s (%zu payments waiting)",
+				pending);
+	if (breaker_read(spool, &b, e) < 0)
+		return -1;
+	until = kv_num(&b, "open_until", 0);
+	kv_free(&b);
+	if (until > now)
+		return rerr_set(e, RX_TEMP, "payment is busy, try again in %lld s", until - now);
+	return 0;
+}
+
+int payment_breaker_record(const char *spool, const struct cfg *c, int failed, struct rerr *e)
+{
+	char p[4096];
+	struct kv b;
+	long long errors;
+	size_t len;
+	char *buf;
+	int rc;
+
+	if (breaker_read(spool, &b, e) < 0)
+		return -1;
+	errors = kv_num(&b, "errors", 0);
+	if (!failed && errors == 0) {
+		kv_free(&b);
+		return 0;
+	}
+	errors = failed ? errors + 1 : 0;
+	kv_setnum(&b, "errors", errors);
+	if (failed && c->consecutive_errors > 0 && errors >= c->consecutive_errors) {
+		kv_setnum(&b, "open_until", (long long)time(NULL) + c->open_seconds);
+		kv_setnum(&b, "errors", 0);
+	}
+	buf = kv_format(&b, &len);
+	breaker_path(p, sizeof p, spool);
+	rc = fs_write_atomic(p, buf, len, 0, e);
+	free(buf);
+	kv_free(&b);
+	return rc;
+}

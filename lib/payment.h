@@ -1,0 +1,21 @@
+/* payment: takes payments of reservations and cancels them. */
+#ifndef RENTAL_PAYMENT_H
+#define RENTAL_PAYMENT_H
+#include "context.h"
+
+/* The rule for pay: the reservation is RESERVED in the payment context and amount
+ * (if not NULL) equals rate x nights. Fills *due. */
+int payment_check_pay(struct store *s, const char *res, const char *amount, long long *due,
+		      struct rerr *e);
+/* The rule for pay cancel: the reservation is RENTED (paid, not returned). */
+int payment_check_cancel(struct store *s, const char *res, struct rerr *e);
+int payment_get(struct store *s, const char *res, struct kv *p, struct rerr *e);
+#endif
+
+/* The payment circuit breaker (spool/breaker). pay is refused (RX_TEMP, "payment is
+ * busy, try again in N s") while max_pending pay events wait in the spool, or for
+ * open_seconds after consecutive_errors failed runs of the payment context. */
+struct cfg;
+int payment_breaker_check(const char *spool, const struct cfg *c, struct rerr *e);
+/* Records one run of the payment context: failed or not. */
+int payment_breaker_record(const char *spool, const struct cfg *c, int failed, struct rerr *e);

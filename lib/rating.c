@@ -1,0 +1,99 @@
+/* rating: learns of returns from rental.returned and accepts one rating each. */
+#include "rating.h"
+#include "reservation.h"
+#include <stdio.h>
+#include <string.h>
+
+static int rating_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
+{
+	char path[128];
+
+	kv_init(r);
+	if (!valid_id(res, "res"))
+		return 1;
+	context_res_path(path, sizeof path, "rating", res);
+	return store_get_kv(s, path, r, e);
+}
+
+int rating_check(struct store *s, const char *res, const char *stars, struct rerr *e)
+{
+	struct kv r;
+	int rc;
+
+	if (strlen(stars) != 1 || stars[0] < '1' || stars[0] > '5')
+		return rerr_set(e, RX_DATA, "%.20s: stars must be a whole number from 1 to 5", stars);
+	rc = rating_get(s, res, &r, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return rerr_set(e, RX_REFUSED, "%s: not returned, only a RETURNED reservation can be rated", res);
+	if (kv_get(&r, "stars") != NULL)
+		rc = rerr_set(e, RX_REFUSED, "%s: already rated (%s stars)", res, kv_get(&r, "stars"));
+	kv_free(&r);
+	return rc;
+}
+
+static void save(struct store *s, const struct kv *r)
+{
+	char path[128];
+
+	context_res_path(path, sizeof path, "rating", kv_get(r, "reservation"));
+	store_put_kv(s, path, r);
+}
+
+static int apply_rate(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *res = kv_get(&ev->f, "reservation"), *comment = kv_get(&ev->f, "comment");
+	struct rerr why = {0};
+	struct kv r, *o;
+
+	if (rating_check(s, res, kv_get(&ev->f, "stars"), &why) < 0) {
+		if (why.code == RX_IO) {
+			*e = why;
+			return -1;
+		}
+		outbox_refuse(out, ev, CTX_RATING, why.msg);
+		return 0;
+	}
+	if (rating_get(s, res, &r, e) != 0)
+		return -1;
+	kv_set(&r, "stars", kv_get(&ev->f, "stars"));
+	kv_set(&r, "rating", kv_get(&ev->f, "id"));
+	if (comment)
+		kv_set(&r, "comment", comment);
+	save(s, &r);
+	o = outbox_add(out, "rating.accepted", ev);
+	kv_set(o, "car", kv_get(&r, "car"));
+	kv_set(o, "customer", kv_get(&r, "customer"));
+	kv_set(o, "stars", kv_get(&ev->f, "stars"));
+	kv_set(o, "rating", kv_get(&ev->f, "id"));
+	if (comment)
+		kv_set(o, "comment", comment);
+	kv_free(&r);
+	return 0;
+}
+
+static int apply_returned(struct store *s, const struct event *ev)
+{
+	struct kv r;
+
+	kv_init(&r);
+	kv_set(&r, "reservation", kv_get(&ev->f, "reservation"));
+	kv_set(&r, "car", kv_get(&ev->f, "car"));
+	kv_set(&r, "customer", kv_get(&ev->f, "customer"));
+	kv_set(&r, "status", ST_RETURNED);
+	save(s, &r);
+	kv_free(&r);
+	return 0;
+}
+
+int rating_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *type = kv_get(&ev->f, "type");
+
+	if (!strcmp(type, "rate"))
+		return apply_rate(s, ev, out, e);
+	if (!strcmp(type, "rental.returned"))
+		return apply_returned(s, ev);
+	return 0;
+}

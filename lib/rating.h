@@ -1,0 +1,8 @@
+/* rating: one rating of 1 to 5 stars per returned reservation, by its owner. */
+#ifndef RENTAL_RATING_H
+#define RENTAL_RATING_H
+#include "context.h"
+
+/* The rule for rate: stars is 1..5, the reservation is RETURNED and not yet rated. */
+int rating_check(struct store *s, const char *res, const char *stars, struct rerr *e);
+#endif

@@ -1,0 +1,109 @@
+/* rental: a rental starts when a payment is accepted; it ends returned or canceled. */
+#include "rental.h"
+#include "reservation.h"
+#include <stdio.h>
+#include <string.h>
+
+int rental_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
+{
+	char path[128];
+
+	kv_init(r);
+	if (!valid_id(res, "res"))
+		return 1;
+	context_res_path(path, sizeof path, "rental", res);
+	return store_get_kv(s, path, r, e);
+}
+
+int rental_check_return(struct store *s, const char *res, struct rerr *e)
+{
+	struct kv r;
+	int rc = rental_get(s, res, &r, e);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return rerr_set(e, RX_REFUSED, "%s: not rented (no payment applied)", res);
+	if (strcmp(kv_get(&r, "status"), ST_RENTED) != 0)
+		rc = rerr_set(e, RX_REFUSED, "%s: is %s, only a RENTED reservation can be returned",
+			      res, kv_get(&r, "status"));
+	kv_free(&r);
+	return rc;
+}
+
+static void save(struct store *s, const struct kv *r)
+{
+	char path[128], dir[128], idx[200];
+
+	context_res_path(path, sizeof path, "rental", kv_get(r, "reservation"));
+	store_put_kv(s, path, r);
+	context_name_dir(dir, sizeof dir, "rental", "customers", kv_get(r, "customer"));
+	snprintf(idx, sizeof idx, "%s/%s", dir, kv_get(r, "reservation"));
+	store_put(s, idx, "", 0);
+}
+
+static int apply_return(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *res = kv_get(&ev->f, "reservation");
+	struct rerr why = {0};
+	struct kv r, *o;
+
+	if (rental_check_return(s, res, &why) < 0) {
+		if (why.code == RX_IO) {
+			*e = why;
+			return -1;
+		}
+		outbox_refuse(out, ev, CTX_RENTAL, why.msg);
+		return 0;
+	}
+	if (rental_get(s, res, &r, e) != 0)
+		return -1;
+	kv_set(&r, "status", ST_RETURNED);
+	save(s, &r);
+	o = outbox_add(out, "rental.returned", ev);
+	kv_set(o, "car", kv_get(&r, "car"));
+	kv_set(o, "customer", kv_get(&r, "customer"));
+	kv_free(&r);
+	return 0;
+}
+
+static int apply_paid(struct store *s, const struct event *ev)
+{
+	static const char *const keep[] = {"reservation", "car", "customer", "from", "to",
+					   "amount", "payment"};
+	struct kv r;
+
+	kv_init(&r);
+	for (size_t i = 0; i < 7; i++)
+		kv_set(&r, keep[i], kv_get(&ev->f, keep[i]) ? kv_get(&ev->f, keep[i]) : "");
+	kv_set(&r, "status", ST_RENTED);
+	save(s, &r);
+	kv_free(&r);
+	return 0;
+}
+
+static int apply_canceled(struct store *s, const struct event *ev, struct rerr *e)
+{
+	struct kv r;
+	int rc = rental_get(s, kv_get(&ev->f, "reservation"), &r, e);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	kv_set(&r, "status", ST_PAY_CANCELED);
+	save(s, &r);
+	kv_free(&r);
+	return 0;
+}
+
+int rental_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *type = kv_get(&ev->f, "type");
+
+	if (!strcmp(type, "rent.return"))
+		return apply_return(s, ev, out, e);
+	if (!strcmp(type, "payment.accepted"))
+		return apply_paid(s, ev);
+	if (!strcmp(type, "payment.canceled"))
+		return apply_canceled(s, ev, e);
+	return 0;
+}

@@ -1,0 +1,232 @@
+/* spool: writers never leave a partial file in new/ (tmp + fsync + rename, as maildir). */
+#include "spool.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int spool_write(const char *spool, const char *id, const char *buf, size_t len, struct rerr *e)
+{
+	struct timespec ts;
+	char *tmp, *dst, *newdir;
+	int fd, rc = -1;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	tmp = xasprintf("%s/tmp/%010lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
+	dst = xasprintf("%s/new/%010lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
+	newdir = xasprintf("%s/new", spool);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	const char *p = buf;
+	size_t left = len;
+	while (left > 0) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		p += n;
+		left -= (size_t)n;
+	}
+	if (left > 0 || fsync(fd) < 0 || close(fd) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, dst) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", dst, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = fs_fsync_dir(newdir, e);
+out:
+	free(tmp);
+	free(dst);
+	free(newdir);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct rerr *e)
+{
+	char *dir = xasprintf("%s/new", spool);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t cap = 0;
+
+	l->n = 0;
+	l->names = NULL;
+	if (d == NULL) {
+		rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (l->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			l->names = xrealloc(l->names, cap * sizeof *l->names);
+		}
+		l->names[l->n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	free(dir);
+	qsort(l->names, l->n, sizeof *l->names, cmp_names);
+	for (size_t i = max; i < l->n; i++)
+		free(l->names[i]);
+	if (l->n > max)
+		l->n = max;
+	return 0;
+}
+
+void spool_list_free(struct spool_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	l->names = NULL;
+	l->n = 0;
+}
+
+const char *spool_name_id(const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	return dot && valid_id(dot + 1, NULL) ? dot + 1 : NULL;
+}
+
+int spool_quarantine(const char *spool, const char *name, const char *reason, struct rerr *e)
+{
+	char *src = xasprintf("%s/new/%s", spool, name);
+	char *dst = xasprintf("%s/bad/%s", spool, name);
+	char *why = xasprintf("%s/bad/%s.reason", spool, name);
+	char *text = xasprintf("%s\n", reason);
+	int rc = fs_write_atomic(why, text, strlen(text), 1, e);
+
+	if (rc == 0 && rename(src, dst) < 0)
+		rc = rerr_set(e, RX_IO, "%s: %s", src, strerror(errno));
+	free(src);
+	free(dst);
+	free(why);
+	free(text);
+	return rc;
+}
+
+int spool_remove(const char *spool, const char *name, struct rerr *e)
+{
+	char *p = xasprintf("%s/new/%s", spool, name);
+	int rc = fs_unlink(p, e);
+
+	free(p);
+	return rc;
+}
+
+size_t spool_count_prefix(const char *spool, const char *prefix)
+{
+	char *dir = xasprintf("%s/new", spool);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0, plen = strlen(prefix);
+
+	free(dir);
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *id = spool_name_id(de->d_name);
+		if (id && strncmp(id, prefix, plen) == 0 && id[plen] == '-')
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int spool_has_id(const char *spool, const char *id)
+{
+	char *dir = xasprintf("%s/new", spool);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int found = 0;
+
+	free(dir);
+	if (d == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL) {
+		const char *p = spool_name_id(de->d_name);
+		found = p && strcmp(p, id) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Calls fn on every entry of spool/SUB with its age; returns the count. */
+static size_t scan(const char *spool, const char *sub, long *oldest,
+		   int (*drop)(const char *path, long age, long arg), long arg, size_t *dropped)
+{
+	char *dir = xasprintf("%s/%s", spool, sub);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0;
+	time_t now = time(NULL);
+
+	if (d == NULL) {
+		free(dir);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *p = xasprintf("%s/%s", dir, de->d_name);
+		long age = lstat(p, &st) == 0 ? (long)(now - st.st_mtime) : 0;
+		if (drop && drop(p, age, arg)) {
+			if (dropped)
+				(*dropped)++;
+		} else {
+			n++;
+			if (oldest && age > *oldest)
+				*oldest = age;
+		}
+		free(p);
+	}
+	closedir(d);
+	free(dir);
+	return n;
+}
+
+static int drop_old(const char *path, long age, long max_age)
+{
+	return age > max_age && unlink(path) == 0;
+}
+
+size_t spool_clean_tmp(const char *spool, long max_age, size_t *removed)
+{
+	return scan(spool, "tmp", NULL, drop_old, max_age, removed);
+}
+
+long spool_oldest_age(const char *spool, size_t *count)
+{
+	long oldest = 0;
+	size_t n = scan(spool, "new", &oldest, NULL, 0, NULL);
+
+	if (count)
+		*count = n;
+	return oldest;
+}
+
+size_t spool_bad_count(const char *spool)
+{
+	return scan(spool, "bad", NULL, NULL, 0, NULL) / 2;
+}

@@ -1,0 +1,31 @@
+/* spool: the maildir-style queue of event files: tmp/ -> new/ -> (applied | bad/). */
+#ifndef RENTAL_SPOOL_H
+#define RENTAL_SPOOL_H
+#include <stddef.h>
+#include "util.h"
+
+struct spool_list {
+	size_t n;
+	char **names;
+};
+
+/* Writes buf as a new event file: create in tmp/, fsync, rename into new/, fsync new/. */
+int spool_write(const char *spool, const char *id, const char *buf, size_t len, struct rerr *e);
+/* The names in new/, in name (arrival) order, at most max. */
+int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct rerr *e);
+void spool_list_free(struct spool_list *l);
+/* The id part of a spool file name "<ns>.<id>", or NULL. Points into name. */
+const char *spool_name_id(const char *name);
+/* Moves new/NAME to bad/NAME and writes bad/NAME.reason. */
+int spool_quarantine(const char *spool, const char *name, const char *reason, struct rerr *e);
+int spool_remove(const char *spool, const char *name, struct rerr *e);
+/* How many files in new/ hold ids with this prefix ("pay"). */
+size_t spool_count_prefix(const char *spool, const char *prefix);
+/* 1 if an event with this id waits in new/. */
+int spool_has_id(const char *spool, const char *id);
+/* Removes files in tmp/ older than max_age seconds; returns how many are left. */
+size_t spool_clean_tmp(const char *spool, long max_age, size_t *removed);
+/* Age in seconds of the oldest file in new/ (0 if none), and how many files in bad/. */
+long spool_oldest_age(const char *spool, size_t *count);
+size_t spool_bad_count(const char *spool);
+#endif

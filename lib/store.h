@@ -1,0 +1,50 @@
+/* store: the state folder. Changes of a batch gather in memory (the overlay); a commit
+ * writes them as one git commit whose objects go into one pack, then to the work tree. */
+#ifndef RENTAL_STORE_H
+#define RENTAL_STORE_H
+#include <stddef.h>
+#include "kv.h"
+
+struct store;
+
+/* Creates a git repository at root (branch main) if there is none. */
+int store_init_repo(const char *root, struct rerr *e);
+/* Opens root. With git, the work tree is first brought to the last commit, finishing
+ * whatever a crashed run left half done. Without git (a scratch folder for rebuilds),
+ * a commit only writes the files. */
+int store_open(struct store **out, const char *root, int git, struct rerr *e);
+void store_free(struct store *s);
+const char *store_root(const struct store *s);
+
+/* Takes the dispatcher's lock on the home; RX_TEMP if busy and !wait. */
+int store_lock(struct store *s, int wait, struct rerr *e);
+
+/* Reads path (relative to root), seeing this batch's changes. 0 found, 1 absent. */
+int store_get(struct store *s, const char *path, char **buf, size_t *len, struct rerr *e);
+int store_get_kv(struct store *s, const char *path, struct kv *m, struct rerr *e);
+void store_put(struct store *s, const char *path, const char *buf, size_t len);
+void store_put_kv(struct store *s, const char *path, const struct kv *m);
+void store_del(struct store *s, const char *path);
+
+/* A unit of changes that can be taken back whole (one event in one context). */
+void store_begin(struct store *s);
+void store_rollback(struct store *s);
+void store_end(struct store *s);
+
+size_t store_changes(const struct store *s);
+/* Writes the overlay: git objects as one pack, the commit, the branch, then the files. */
+int store_commit(struct store *s, const char *msg, struct rerr *e);
+/* The hex id of the last commit, or "" if none. */
+void store_head(struct store *s, char out[41]);
+
+/* The names in a folder of the work tree (not the overlay), sorted; readers use it. */
+int store_list_dir(const char *dir, char ***names, size_t *n);
+void store_list_free(char **names, size_t n);
+#endif
+
+/* Reads every flat YAML file under dir (all depths if recursive) as records, sorted
+ * by path. Caller frees with store_records_free. Files that do not parse are skipped. */
+int store_read_records(const char *dir, int recursive, struct kv **recs, size_t *n);
+void store_records_free(struct kv *recs, size_t n);
+/* Appends the record in file path (if it parses) to recs. */
+void store_records_add(const char *path, struct kv **recs, size_t *n);

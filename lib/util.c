@@ -1,0 +1,366 @@
+/* util: the small helpers every module uses: errors, whole-file I/O, validation. */
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+int rerr_set(struct rerr *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void out_of_memory(void)
+{
+	fputs("rental: out of memory\n", stderr);
+	abort();
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size ? size : 1);
+
+	if (q == NULL)
+		out_of_memory();
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		out_of_memory();
+	return p;
+}
+
+int fs_read(const char *path, size_t max, char **buf, size_t *len, struct rerr *e)
+{
+	struct stat st;
+	char *p = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	*buf = NULL;
+	if (len)
+		*len = 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 1;
+		return rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return rerr_set(e, RX_IO, "%s: not a regular file", path);
+	}
+	if ((size_t)st.st_size > max) {
+		close(fd);
+		return rerr_set(e, RX_DATA, "%s: larger than %zu bytes", path, max);
+	}
+	p = xcalloc(1, (size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		n = read(fd, p + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got != (size_t)st.st_size) {
+		free(p);
+		return rerr_set(e, RX_IO, "%s: short read", path);
+	}
+	p[got] = '\0';
+	*buf = p;
+	if (len)
+		*len = got;
+	return 0;
+}
+
+int fs_mkdirs(const char *path, struct rerr *e)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			rc = rerr_set(e, RX_IO, "%s: %s", p, strerror(errno));
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int fs_fsync_dir(const char *dir, struct rerr *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno));
+	if (fsync(fd) < 0)
+		rc = rerr_set(e, RX_IO, "%s: fsync: %s", dir, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int fs_write_atomic(const char *path, const void *buf, size_t len, int sync, struct rerr *e)
+{
+	char *tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
+	char *slash;
+	int fd, rc = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		char *dir = xstrdup(path);
+		if ((slash = strrchr(dir, '/')) != NULL)
+			*slash = '\0';
+		rc = fs_mkdirs(dir, e);
+		free(dir);
+		if (rc < 0)
+			goto out;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	}
+	rc = -1;
+	if (fd < 0) {
+		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, buf, len) < 0 || (sync && fsync(fd) < 0)) {
+		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+int fs_unlink(const char *path, struct rerr *e)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+int fs_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static int is_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+int valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || !is_alnum((unsigned char)s[0]))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!is_alnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+int valid_id(const char *s, const char *prefix)
+{
+	size_t i;
+
+	if (prefix != NULL) {
+		size_t p = strlen(prefix);
+		if (strncmp(s, prefix, p) != 0 || s[p] != '-')
+			return 0;
+	}
+	for (i = 0; i < 3; i++)
+		if (s[i] < 'a' || s[i] > 'z')
+			return 0;
+	if (s[3] != '-')
+		return 0;
+	for (i = 4; i < 20; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[20] == '\0';
+}
+
+static int leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int valid_date(const char *s)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y < 1970 || m < 1 || m > 12 || d < 1)
+		return 0;
+	return d <= mdays[m - 1] + (m == 2 && leap(y));
+}
+
+long date_days(const char *s)
+{
+	/* Days from civil, after Howard Hinnant's algorithm. */
+	long y = atol(s), m = atol(s + 5), d = atol(s + 8);
+	y -= m <= 2;
+	long era = y / 400;
+	long yoe = y - era * 400;
+	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int parse_money(const char *s, long long *out)
+{
+	long long v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 15)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 1;
+}
+
+int valid_text(const char *s, const char *allowed_ctl)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		if (*p < 0x20 || *p == 0x7f) {
+			if (allowed_ctl == NULL || strchr(allowed_ctl, *p) == NULL)
+				return 0;
+			p++;
+			continue;
+		}
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		int len = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		if (len == 0 || (len == 2 && *p < 0xc2))
+			return 0;
+		for (int i = 1; i < len; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+		if (len == 3 && ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0)))
+			return 0;
+		if (len == 4 && ((*p == 0xf0 && p[1] < 0x90) || *p > 0xf4 || (*p == 0xf4 && p[1] >= 0x90)))
+			return 0;
+		p += len;
+	}
+	return 1;
+}
+
+void shard_name(char out[3], const char *s)
+{
+	unsigned char h[16];
+
+	crypto_generichash(h, sizeof h, (const unsigned char *)s, strlen(s), NULL, 0);
+	snprintf(out, 3, "%02x", h[0]);
+}
+
+void shard_id(char out[6], const char *id)
+{
+	const char *hex = strchr(id, '-');
+
+	hex = hex ? hex + 1 : id;
+	if (strlen(hex) < 4)
+		hex = "0000";
+	snprintf(out, 6, "%.2s/%.2s", hex, hex + 2);
+}
+
+void today_utc(char out[11])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}

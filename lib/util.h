@@ -1,0 +1,64 @@
+/* util: errors with an exit status, files written whole, names and ids checked. */
+#ifndef RENTAL_UTIL_H
+#define RENTAL_UTIL_H
+#include <stddef.h>
+#include <stdarg.h>
+#include <sysexits.h>
+
+/* Exit statuses of the contract; the sysexits names where they exist. */
+enum {
+	RX_OK = 0,
+	RX_REFUSED = 1,      /* a rule of the business said no */
+	RX_USAGE = EX_USAGE, /* 64 */
+	RX_DATA = EX_DATAERR, /* 65 */
+	RX_SOFTWARE = EX_SOFTWARE, /* 70 */
+	RX_IO = EX_IOERR,    /* 74 */
+	RX_TEMP = EX_TEMPFAIL, /* 75 */
+	RX_PERM = EX_NOPERM, /* 77 */
+	RX_CONFIG = EX_CONFIG /* 78 */
+};
+
+/* An error a library function returns: the exit status it maps to and a message. */
+struct rerr {
+	int code;
+	char msg[512];
+};
+
+/* Sets e (if not NULL) and returns -1, so that `return rerr_set(...)` reads well. */
+int rerr_set(struct rerr *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+
+/* Reads a whole file. Returns 0, 1 if it does not exist (*buf NULL), -1 on error.
+ * The buffer is NUL-terminated; the caller frees it. Refuses files over max bytes. */
+int fs_read(const char *path, size_t max, char **buf, size_t *len, struct rerr *e);
+/* Replaces path by a file holding buf (temp file + rename, parents created). */
+int fs_write_atomic(const char *path, const void *buf, size_t len, int sync, struct rerr *e);
+int fs_mkdirs(const char *path, struct rerr *e);
+int fs_unlink(const char *path, struct rerr *e);
+int fs_fsync_dir(const char *dir, struct rerr *e);
+int fs_exists(const char *path);
+
+/* A car or key name: [A-Za-z0-9][A-Za-z0-9._-]{0,31}, never "." or "..". */
+int valid_name(const char *s);
+/* An id: PREFIX-<16 lowercase hex>; prefix NULL accepts any [a-z]{3}. */
+int valid_id(const char *s, const char *prefix);
+/* A date YYYY-MM-DD that exists in the calendar. */
+int valid_date(const char *s);
+/* Days since 1970-01-01 of a valid date. */
+long date_days(const char *s);
+/* A whole number 0..10^15 written in decimal without sign; stores it in *out. */
+int parse_money(const char *s, long long *out);
+/* Valid UTF-8 with no control characters other than those allowed (e.g. "\n"). */
+int valid_text(const char *s, const char *allowed_ctl);
+/* Two hex characters of a hash of s: the shard folder of a name. */
+void shard_name(char out[3], const char *s);
+/* Shard path "ab/cd" of an id from its hex part. */
+void shard_id(char out[6], const char *id);
+/* Today's date (UTC) as YYYY-MM-DD. */
+void today_utc(char out[11]);
+#endif

@@ -1,0 +1,61 @@
+#!/bin/sh
+# 0800-mypage.t: mypage, --customer for admins, and that it reads only its
+# read model (switched off, it shows what it last applied).
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+r1=$(book alice car01 2031-08-06 2031-08-08)
+t_ok 'mypage --json' mypage --as alice --json
+t_eq 'mypage --json: fields in order' "$OUT" \
+	"{\"reservation\":\"$r1\",\"car\":\"car01\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"nights\":2,\"amount\":100000,\"status\":\"RESERVED\",\"payment\":null,\"stars\":null}"
+r2=$(book bob car02 2031-09-01 2031-09-04)
+t_ok 'alice'"'"'s page after bob reserved' mypage --as alice --json
+t_eq 'alice sees only her own reservation' "$(printf '%s\n' "$OUT" | grep -c .)" 1
+t_nomatch '... not bob'"'"'s' "$OUT" "$r2"
+t_ok 'mypage without --json' mypage --as alice
+t_match '... shows the reservation' "$OUT" "$r1"
+t_ok 'carol has an empty page' mypage --as carol --json
+t_eq '... nothing printed' "$OUT" ''
+
+t_ok 'an admin looks at bob'"'"'s page' mypage --as admin --customer bob --json
+t_eq 'bob'"'"'s reservation, 3 nights x 30000' "$OUT" \
+	"{\"reservation\":\"$r2\",\"car\":\"car02\",\"from\":\"2031-09-01\",\"to\":\"2031-09-04\",\"nights\":3,\"amount\":90000,\"status\":\"RESERVED\",\"payment\":null,\"stars\":null}"
+t_refuse 77 'a customer may not look at another'"'"'s page' mypage --as alice --customer bob --json
+t_refuse 77 'an unknown identity has no page' mypage --as nobody --json
+t_refuse 64 '--customer without its value' mypage --as admin --json --customer
+t_refuse 65 'a malformed customer name' mypage --as admin --customer 'bad name!'
+
+# The page follows the reservation through its life.
+pid=$(paid alice "$r1")
+line=$(mypage --as alice --json | jrow reservation "$r1")
+t_eq 'after payment: RENTED' "$(printf '%s\n' "$line" | jget status)" RENTED
+t_eq 'after payment: the payment id' "$(printf '%s\n' "$line" | jget payment)" "$pid"
+returned alice "$r1"
+rate --as alice "$r1" --stars 5 >/dev/null
+dispatch
+line=$(mypage --as alice --json | jrow reservation "$r1")
+t_eq 'after return: RETURNED' "$(printf '%s\n' "$line" | jget status)" RETURNED
+t_match 'after rating: the stars' "$line" '"stars":5(\.0)?\}$'
+reserve --as bob cancel "$r2" >/dev/null
+dispatch
+t_eq 'after cancel: RESERVATION_CANCELED' \
+	"$(mypage --as bob --json | jrow reservation "$r2" | jget status)" RESERVATION_CANCELED
+
+# Read model only: with mypage switched off, the page shows what it last
+# applied, while the reservation itself is applied.
+write_config mypage=false
+t_ok 'alice reserves while mypage is off' reserve --as alice car02 --from 2031-10-01 --to 2031-10-03
+r3=$OUT
+dispatch
+t_eq 'the dispatch goes on' "$DISPATCH_RC" 0
+t_eq 'the reservation is applied' "$(status_of "$r3")" RESERVED
+t_ok 'mypage still answers' mypage --as alice --json
+t_nomatch '... without the new reservation' "$OUT" "$r3"
+t_match '... with what it had' "$OUT" "$r1"
+write_config
+dispatch
+t_match 'switched on again, mypage catches up' "$(mypage --as alice --json | jrow reservation "$r3")" '"status":"RESERVED"'
+t_eq 'and has both of alice'"'"'s reservations' "$(mypage --as alice --json | grep -c .)" 2
+
+done_testing

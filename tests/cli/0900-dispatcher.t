@@ -1,0 +1,79 @@
+#!/bin/sh
+# 0900-dispatcher.t: dispatcher --once (summary), --check, --rebuild.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+have_git=
+command -v git >/dev/null 2>&1 && have_git=1
+
+scratch_home
+
+# --once
+t_ok '--once on an empty spool' dispatcher --once
+t_eq '... prints nothing on stdout' "$OUT" ''
+t_eq '... and the summary on stderr' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 0, held 0'
+customers alice
+carctl --as admin add car01 --rate 50000 --model Avante >/dev/null
+[ -n "$have_git" ] && commits=$(git -C "$H/state" rev-list --count HEAD)
+t_ok '--once with two events' dispatcher --once
+t_eq '... summary: applied 2' "$ERR" 'dispatcher: applied 2, skipped 0, quarantined 0, held 0'
+t_eq 'spool/new is empty' "$(spool_count new)" 0
+t_eq 'spool/tmp is empty' "$(spool_count tmp)" 0
+t_eq 'spool/bad is empty' "$(spool_count bad)" 0
+if [ -n "$have_git" ]; then
+	t_eq 'the batch is one commit in state/' "$(git -C "$H/state" rev-list --count HEAD)" $((commits + 1))
+	t_eq 'nothing left uncommitted' "$(git -C "$H/state" status --porcelain)" ''
+else
+	t_skip 'the batch is one commit in state/' 'no git'
+	t_skip 'nothing left uncommitted' 'no git'
+fi
+t_match 'the car is applied' "$(carctl --as admin list --json)" '"car":"car01"'
+t_ok '--once again' dispatcher --once
+t_eq '... has nothing to do' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 0, held 0'
+res=$(book alice car01 2031-08-06 2031-08-08)
+paid alice "$res" >/dev/null
+
+# --check
+t_ok '--check on a healthy home' dispatcher --check
+mv "$H/spool/new" "$H/spool/new.away"
+t_exit 1 '--check without spool/new: not healthy' dispatcher --check
+t_match '... says why on stderr' "$ERR" '^dispatcher: '
+mv "$H/spool/new.away" "$H/spool/new"
+t_ok '--check is healthy again' dispatcher --check
+
+# --rebuild
+t_ok '--rebuild on a consistent home' dispatcher --rebuild
+t_match 'the state holds what was applied' "$(carctl --as admin list --json)" '"status":"RENTED"'
+# A state file (not the log, not git) that knows about car01, preferably
+# the management context's.
+files=$(find "$H/state" -name .git -prune -o -path "$H/state/log" -prune -o -type f -print |
+	xargs grep -l car01 2>/dev/null)
+f=$(printf '%s\n' "$files" | grep /management/ | head -n 1)
+[ -n "$f" ] || f=$(printf '%s\n' "$files" | head -n 1)
+t_match 'a state file outside the log holds car01' "$f" .
+if [ -n "$f" ]; then
+	cp "$f" "$T_TMP/state.orig"
+	printf '# tampered\n' >>"$f"
+	t_exit 1 '--rebuild finds a changed state file' dispatcher --rebuild
+	t_match '... names it on stderr' "$ERR" "$(basename "$f")"
+	t_ok '... and repairs it' cmp "$T_TMP/state.orig" "$f"
+	if [ -n "$have_git" ]; then
+		t_eq '... and commits the repair' "$(git -C "$H/state" status --porcelain)" ''
+	else
+		t_skip '... and commits the repair' 'no git'
+	fi
+	t_ok '--rebuild again finds nothing' dispatcher --rebuild
+	rm "$f"
+	t_exit 1 '--rebuild finds a missing state file' dispatcher --rebuild
+	t_ok '... and restores it' cmp "$T_TMP/state.orig" "$f"
+else
+	for i in 1 2 3 4 5 6 7; do t_skip "--rebuild repair $i" 'no state file found'; done
+fi
+t_eq 'the car is as before' "$(car_status car01)" RENTED
+t_eq 'and so is the reservation' "$(status_of "$res")" RENTED
+
+# Bad usage.
+t_refuse 64 'an unknown option' dispatcher --frobnicate
+t_refuse 64 '--once and --rebuild together' dispatcher --once --rebuild
+
+done_testing

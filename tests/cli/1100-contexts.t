@@ -1,0 +1,71 @@
+#!/bin/sh
+# 1100-contexts.t: a context switched off holds back only itself and
+# catches up when switched on again.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+
+# management off: reservations are still accepted and applied; carctl list
+# and show keep what management last applied.
+write_config management=false
+t_ok 'alice reserves while management is off' reserve --as alice car01 --from 2031-08-06 --to 2031-08-08
+res=$OUT
+t_match '... and gets an id' "$res" '^res-[0-9a-f]{16}$'
+dispatch
+t_eq 'the dispatch goes on' "$DISPATCH_RC" 0
+t_eq 'the reservation is applied: RESERVED' "$(status_of "$res")" RESERVED
+t_match 'mypage has it' "$(mypage --as alice --json)" "\"reservation\":\"$res\""
+t_eq 'carctl list shows the old status of car01' "$(car_status car01)" AVAILABLE
+t_eq 'carctl show shows the old car01' "$(carctl --as admin show car01 --json)" \
+	'{"car":"car01","model":"Avante","rate":50000,"status":"AVAILABLE","stars":null,"ratings":0,"bookings":[]}'
+t_ok 'alice pays while management is off' pay --as alice "$res"
+pid=$OUT
+dispatch
+t_eq 'the payment is applied: RENTED' "$(status_of "$res")" RENTED
+t_eq 'rent list has it' "$(rent --as alice list --json | jrow reservation "$res" | jget payment)" "$pid"
+t_eq 'car01 still shows AVAILABLE' "$(car_status car01)" AVAILABLE
+t_refuse 1 'reservations still check against applied bookings' \
+	reserve --as bob car01 --from 2031-08-07 --to 2031-08-09
+
+write_config
+dispatch
+t_eq 'switched on again, management catches up: car01 RENTED' "$(car_status car01)" RENTED
+t_match 'carctl show lists the booking' "$(carctl --as admin show car01 --json)" \
+	"\"bookings\":\\[\\{\"reservation\":\"$res\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"status\":\"RENTED\"\\}\\]"
+t_refuse 1 'and carctl rm now knows the car is rented' carctl --as admin rm car01
+
+# Several steps while off: management replays them in order.
+write_config management=false
+r2=$(book bob car02 2031-09-01 2031-09-03)
+t_eq 'bob'"'"'s reservation is RESERVED' "$(status_of "$r2")" RESERVED
+reserve --as bob cancel "$r2" >/dev/null
+dispatch
+t_eq '... then RESERVATION_CANCELED' "$(status_of "$r2")" RESERVATION_CANCELED
+r3=$(book carol car02 2031-09-01 2031-09-03)
+t_eq 'carol gets the same nights: RESERVED' "$(status_of "$r3")" RESERVED
+t_eq 'car02 still shows AVAILABLE' "$(car_status car02)" AVAILABLE
+write_config
+dispatch
+t_eq 'switched on, car02 is RESERVED (carol'"'"'s)' "$(car_status car02)" RESERVED
+show=$(carctl --as admin show car02 --json)
+t_match 'show lists carol'"'"'s booking RESERVED' "$show" \
+	"\\{\"reservation\":\"$r3\",\"from\":\"2031-09-01\",\"to\":\"2031-09-03\",\"status\":\"RESERVED\"\\}"
+t_nomatch 'and no other RESERVED booking' \
+	"$(printf '%s\n' "$show" | sed "s/{\"reservation\":\"$r3\"[^}]*}//")" '"status":"RESERVED"\}'
+
+# reservation off: the reservation is held, then applied in order.
+write_config reservation=false
+t_ok 'bob reserves while reservation is off' reserve --as bob car01 --from 2031-10-01 --to 2031-10-03
+r4=$OUT
+t_ok 'carol reserves the same nights after him' reserve --as carol car01 --from 2031-10-02 --to 2031-10-04
+r5=$OUT
+dispatch
+t_eq 'the dispatch goes on' "$DISPATCH_RC" 0
+t_eq 'bob'"'"'s reservation is not applied yet' "$(status_of "$r4")" ''
+write_config
+dispatch
+t_eq 'switched on: bob'"'"'s is RESERVED' "$(status_of "$r4")" RESERVED
+t_eq 'and carol'"'"'s, later in the log, REJECTED' "$(status_of "$r5")" REJECTED
+
+done_testing

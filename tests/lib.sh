@@ -1,0 +1,416 @@
+# lib.sh: TAP helpers for the command-line tests (tests/cli/*.t).
+#
+# A test is a POSIX sh script that sources this file:
+#
+#	T_LIB=$(dirname "$0")/../lib.sh
+#	. "$T_LIB"
+#	scratch_home
+#	t_ok 'carctl list works' carctl list
+#	done_testing
+#
+# Every assertion prints one TAP line, `ok N - DESC` or `not ok N - DESC`,
+# followed on failure by `# ` lines saying what the command did. done_testing
+# prints the plan `1..N` (or use `plan N` first) and exits 1 if anything failed.
+#
+# BIN is the folder of the programs: by default ../bin relative to this file.
+# Each scratch home lives in a temporary folder removed on exit (T_KEEP=1
+# keeps it). Commands run under timeout(1) when it exists (T_TIMEOUT seconds).
+
+: "${T_LIB:=$(dirname "$0")/../lib.sh}"
+T_TESTS=$(cd "$(dirname "$T_LIB")" && pwd -P) || exit 99
+: "${BIN:=$(cd "$T_TESTS/.." && pwd -P)/bin}"
+case $BIN in
+/*) ;;
+*) BIN=$(cd "$BIN" 2>/dev/null && pwd -P || printf '%s/%s' "$PWD" "$BIN") ;;
+esac
+export BIN
+
+# Nothing from the caller's environment may choose the home or the identity.
+unset RENTAL_HOME RENTAL_USER
+LC_ALL=C
+export LC_ALL
+# A permissive umask, so that a key file created without an explicit
+# mode 0600 shows up as such.
+umask 022
+
+: "${T_TIMEOUT:=60}"
+T_N=0
+T_FAILED=0
+T_PLANNED=
+T_PIDS=
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rental-test.XXXXXX") || exit 99
+
+_t_cleanup() {
+	for _t_pid in $T_PIDS; do
+		kill -9 "$_t_pid" 2>/dev/null
+	done
+	if [ -n "$T_KEEP" ]; then
+		printf '# kept %s\n' "$T_TMP"
+	else
+		rm -rf "$T_TMP"
+	fi
+}
+trap _t_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# plan N: announce N assertions (optional: done_testing prints the plan if not).
+plan() {
+	T_PLANNED=$1
+	printf '1..%d\n' "$1"
+}
+
+# done_testing: print the plan if none was given; exit 1 if anything failed.
+done_testing() {
+	[ -n "$T_PLANNED" ] || printf '1..%d\n' "$T_N"
+	[ "$T_FAILED" -eq 0 ] || exit 1
+	exit 0
+}
+
+# diag TEXT...: print TEXT as TAP diagnostic lines.
+diag() {
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+# _t_report STATUS DESC: one TAP line; STATUS 0 is a pass.
+_t_report() {
+	T_N=$((T_N + 1))
+	if [ "$1" -eq 0 ]; then
+		printf 'ok %d - %s\n' "$T_N" "$2"
+	else
+		T_FAILED=$((T_FAILED + 1))
+		printf 'not ok %d - %s\n' "$T_N" "$2"
+	fi
+}
+
+# _t_bin NAME ARGS...: run the program NAME from BIN.
+_t_bin() {
+	_t_bin_name=$1
+	shift
+	if command -v timeout >/dev/null 2>&1; then
+		timeout "$T_TIMEOUT" "$BIN/$_t_bin_name" "$@"
+	else
+		"$BIN/$_t_bin_name" "$@"
+	fi
+}
+
+carctl() { _t_bin carctl "$@"; }
+reserve() { _t_bin reserve "$@"; }
+pay() { _t_bin pay "$@"; }
+rent() { _t_bin rent "$@"; }
+rate() { _t_bin rate "$@"; }
+mypage() { _t_bin mypage "$@"; }
+dispatcher() { _t_bin dispatcher "$@"; }
+
+# run CMD...: run CMD with stdin from /dev/null; sets OUT, ERR (without the
+# trailing newline) and RC. Never fails itself.
+run() {
+	"$@" >"$T_TMP/.out" 2>"$T_TMP/.err" </dev/null
+	RC=$?
+	OUT=$(cat "$T_TMP/.out")
+	ERR=$(cat "$T_TMP/.err")
+	return 0
+}
+
+# _t_show CMD...: diagnostics about the last run of CMD.
+_t_show() {
+	diag "command: $*"
+	diag "exit status: $RC"
+	[ -z "$OUT" ] || printf '%s\n' "$OUT" | sed 's/^/# stdout: /'
+	[ -z "$ERR" ] || printf '%s\n' "$ERR" | sed 's/^/# stderr: /'
+}
+
+# t_exit CODE DESC CMD...: CMD exits with CODE.
+t_exit() {
+	_t_x_want=$1
+	_t_x_desc=$2
+	shift 2
+	run "$@"
+	if [ "$RC" -eq "$_t_x_want" ]; then
+		_t_report 0 "$_t_x_desc"
+	else
+		_t_report 1 "$_t_x_desc"
+		diag "wanted exit status $_t_x_want"
+		_t_show "$@"
+	fi
+}
+
+# t_ok DESC CMD...: CMD succeeds (exit 0).
+t_ok() {
+	_t_ok_desc=$1
+	shift
+	t_exit 0 "$_t_ok_desc" "$@"
+}
+
+# t_fail DESC CMD...: CMD fails in an orderly way (1..123: not found,
+# timed out or killed by a signal are not refusals).
+t_fail() {
+	_t_f_desc=$1
+	shift
+	run "$@"
+	if [ "$RC" -gt 0 ] && [ "$RC" -lt 124 ]; then
+		_t_report 0 "$_t_f_desc"
+	else
+		_t_report 1 "$_t_f_desc"
+		diag "wanted a failure exit status"
+		_t_show "$@"
+	fi
+}
+
+# snapshot: a fingerprint of what commands may write in the current home
+# (the spool's tmp/ and new/, and keys/).
+snapshot() {
+	(cd "$RENTAL_HOME" 2>/dev/null && ls -lA spool/new spool/tmp keys 2>&1) | cksum
+}
+
+# t_refuse CODE DESC CMD...: CMD exits with CODE, says why on stderr and
+# writes nothing (two assertions).
+t_refuse() {
+	_t_r_want=$1
+	_t_r_desc=$2
+	shift 2
+	_t_r_before=$(snapshot)
+	run "$@"
+	_t_r_after=$(snapshot)
+	if [ "$RC" -eq "$_t_r_want" ] && [ -n "$ERR" ]; then
+		_t_report 0 "$_t_r_desc: exit $_t_r_want"
+	else
+		_t_report 1 "$_t_r_desc: exit $_t_r_want"
+		diag "wanted exit status $_t_r_want and a message on stderr"
+		_t_show "$@"
+	fi
+	if [ "$_t_r_before" = "$_t_r_after" ]; then
+		_t_report 0 "$_t_r_desc: writes nothing"
+	else
+		_t_report 1 "$_t_r_desc: writes nothing"
+		diag "spool/new, spool/tmp or keys/ changed:"
+		(cd "$RENTAL_HOME" && ls -lA spool/new spool/tmp keys 2>&1) | sed 's/^/#   /'
+	fi
+}
+
+# t_eq DESC GOT WANT: two strings are equal.
+t_eq() {
+	if [ "$2" = "$3" ]; then
+		_t_report 0 "$1"
+	else
+		_t_report 1 "$1"
+		printf '%s\n' "$2" | sed 's/^/# got:  /'
+		printf '%s\n' "$3" | sed 's/^/# want: /'
+	fi
+}
+
+# t_match DESC TEXT REGEX: some line of TEXT matches the extended REGEX.
+t_match() {
+	if printf '%s\n' "$2" | grep -Eq -e "$3"; then
+		_t_report 0 "$1"
+	else
+		_t_report 1 "$1"
+		diag "no line matches: $3"
+		printf '%s\n' "$2" | sed 's/^/# text: /'
+	fi
+}
+
+# t_nomatch DESC TEXT REGEX: no line of TEXT matches the extended REGEX.
+t_nomatch() {
+	if printf '%s\n' "$2" | grep -Eq -e "$3"; then
+		_t_report 1 "$1"
+		diag "a line matches: $3"
+		printf '%s\n' "$2" | sed 's/^/# text: /'
+	else
+		_t_report 0 "$1"
+	fi
+}
+
+# t_file DESC PATH / t_nofile DESC PATH: PATH exists / does not exist.
+t_file() {
+	if [ -e "$2" ]; then _t_report 0 "$1"; else _t_report 1 "$1"; diag "missing: $2"; fi
+}
+t_nofile() {
+	if [ -e "$2" ] || [ -L "$2" ]; then _t_report 1 "$1"; diag "exists: $2"; else _t_report 0 "$1"; fi
+}
+
+# t_skip DESC REASON: a skipped assertion.
+t_skip() {
+	T_N=$((T_N + 1))
+	printf 'ok %d - %s # SKIP %s\n' "$T_N" "$1" "$2"
+}
+
+# t_wait DESC SECONDS CMD...: poll CMD until it succeeds, at most SECONDS.
+t_wait() {
+	_t_w_desc=$1
+	_t_w_left=$(($2 * 5))
+	shift 2
+	while :; do
+		run "$@"
+		[ "$RC" -eq 0 ] && break
+		_t_w_left=$((_t_w_left - 1))
+		[ "$_t_w_left" -gt 0 ] || break
+		sleep 0.2 2>/dev/null || sleep 1
+	done
+	if [ "$RC" -eq 0 ]; then
+		_t_report 0 "$_t_w_desc"
+	else
+		_t_report 1 "$_t_w_desc"
+		diag "still failing after the timeout"
+		_t_show "$@"
+	fi
+}
+
+# scratch_home [NAME]: create a fresh home with `carctl init`, export
+# RENTAL_HOME and set H to it.
+scratch_home() {
+	H=$T_TMP/${1:-home}
+	RENTAL_HOME=$H
+	export RENTAL_HOME
+	if ! _t_bin carctl init "$H" >"$T_TMP/.init.out" 2>"$T_TMP/.init.err" </dev/null; then
+		diag "carctl init $H failed:"
+		sed 's/^/# stderr: /' "$T_TMP/.init.err"
+	fi
+}
+
+# dispatch: run `dispatcher --once` on the current home. The summary line
+# is left in DISPATCH_ERR, the exit status in DISPATCH_RC. Diagnostics on
+# stderr, so that dispatch can run inside $(...).
+dispatch() {
+	_t_bin dispatcher --once >/dev/null 2>"$T_TMP/.dispatch.err" </dev/null
+	DISPATCH_RC=$?
+	DISPATCH_ERR=$(cat "$T_TMP/.dispatch.err")
+	if [ "$DISPATCH_RC" -ne 0 ]; then
+		{
+			diag "dispatcher --once exited $DISPATCH_RC"
+			printf '%s\n' "$DISPATCH_ERR" | sed 's/^/# stderr: /'
+		} >&2
+	fi
+	return "$DISPATCH_RC"
+}
+
+# spool_count DIR: how many files are in spool/DIR of the current home.
+spool_count() {
+	ls -A "$RENTAL_HOME/spool/$1" 2>/dev/null | wc -l | tr -d ' '
+}
+
+# spool_files DIR: the names of the files in spool/DIR, one a line.
+spool_files() {
+	ls -A "$RENTAL_HOME/spool/$1" 2>/dev/null
+}
+
+# spool_drop FILE [NAME]: put FILE into spool/new as NAME (default its own
+# name) the maildir way: write in spool/tmp, then rename.
+spool_drop() {
+	_t_d_name=${2:-$(basename "$1")}
+	cp "$1" "$RENTAL_HOME/spool/tmp/$_t_d_name" &&
+		mv "$RENTAL_HOME/spool/tmp/$_t_d_name" "$RENTAL_HOME/spool/new/$_t_d_name"
+}
+
+# jget FIELD: the value of the first "FIELD": in the first line of stdin, a
+# compact JSON object; strings without their quotes, other values as written.
+jget() {
+	awk -v k="\"$1\":" 'NR == 1 {
+		i = index($0, k)
+		if (i == 0) exit 1
+		s = substr($0, i + length(k))
+		if (substr(s, 1, 1) == "\"") {
+			s = substr(s, 2)
+			print substr(s, 1, index(s, "\"") - 1)
+		} else {
+			match(s, /^[^],}]*/)
+			print substr(s, 1, RLENGTH)
+		}
+		exit
+	}'
+}
+
+# jrow KEY VALUE: the lines of stdin holding the string member "KEY":"VALUE".
+jrow() {
+	grep -F "\"$1\":\"$2\""
+}
+
+# field TEXT KEY VALUE FIELD: FIELD of the line of TEXT where KEY is VALUE.
+field() {
+	printf '%s\n' "$1" | jrow "$2" "$3" | jget "$4"
+}
+
+# file_mode PATH: the permission bits as ls shows them (-rw-------).
+file_mode() {
+	ls -ld "$1" 2>/dev/null | cut -c1-10
+}
+
+# write_config [KEY=VALUE...]: write config/rental.yaml of the current home
+# as in the contract, with KEY (a context name, max_pending,
+# consecutive_errors or open_seconds) set to VALUE.
+write_config() {
+	_c_management=true _c_reservation=true _c_payment=true
+	_c_rental=true _c_rating=true _c_mypage=true
+	_c_max_pending=100 _c_consecutive_errors=5 _c_open_seconds=30
+	for _c_kv; do
+		eval "_c_${_c_kv%%=*}=\${_c_kv#*=}"
+	done
+	cat >"$RENTAL_HOME/config/rental.yaml.tmp" <<EOF
+region: {country: korea, region: seoul}
+currency: KRW
+payment:
+  breaker: {max_pending: $_c_max_pending, consecutive_errors: $_c_consecutive_errors, open_seconds: $_c_open_seconds}
+contexts:
+  management: {enabled: $_c_management}
+  reservation: {enabled: $_c_reservation}
+  payment: {enabled: $_c_payment}
+  rental: {enabled: $_c_rental}
+  rating: {enabled: $_c_rating}
+  mypage: {enabled: $_c_mypage}
+EOF
+	mv "$RENTAL_HOME/config/rental.yaml.tmp" "$RENTAL_HOME/config/rental.yaml"
+}
+
+# customers NAME...: register customer keys (admin acts; dispatch after).
+customers() {
+	for _t_c in "$@"; do
+		carctl --as admin key add "$_t_c" >/dev/null 2>"$T_TMP/.cust.err" </dev/null ||
+			{ diag "key add $_t_c failed:"; sed 's/^/# stderr: /' "$T_TMP/.cust.err"; } >&2
+	done
+}
+
+# shop: a scratch home with customers alice, bob and carol, and the cars
+# car01 (Avante, 50000 a day) and car02 (Morning, 30000 a day), all applied.
+shop() {
+	scratch_home "${1:-home}"
+	customers alice bob carol
+	dispatch
+	carctl --as admin add car01 --rate 50000 --model Avante >/dev/null 2>&1 </dev/null ||
+		diag "carctl add car01 failed" >&2
+	carctl --as admin add car02 --rate 30000 --model Morning >/dev/null 2>&1 </dev/null ||
+		diag "carctl add car02 failed" >&2
+	dispatch
+}
+
+# book USER CAR FROM TO: reserve as USER, dispatch, print the reservation id.
+book() {
+	_t_b_id=$(reserve --as "$1" "$2" --from "$3" --to "$4" 2>"$T_TMP/.book.err" </dev/null) ||
+		{ diag "reserve $* failed:"; sed 's/^/# stderr: /' "$T_TMP/.book.err"; } >&2
+	dispatch
+	printf '%s\n' "$_t_b_id"
+}
+
+# paid USER RES: pay RES as USER, dispatch, print the payment id.
+paid() {
+	_t_p_id=$(pay --as "$1" "$2" 2>"$T_TMP/.paid.err" </dev/null) ||
+		{ diag "pay $* failed:"; sed 's/^/# stderr: /' "$T_TMP/.paid.err"; } >&2
+	dispatch
+	printf '%s\n' "$_t_p_id"
+}
+
+# returned USER RES: return the car of RES as USER, dispatch.
+returned() {
+	rent --as "$1" return "$2" >/dev/null 2>"$T_TMP/.ret.err" </dev/null ||
+		{ diag "rent return $* failed:"; sed 's/^/# stderr: /' "$T_TMP/.ret.err"; } >&2
+	dispatch
+}
+
+# status_of RES: the status of RES in `reserve list --json` as admin.
+status_of() {
+	reserve --as admin list --json 2>/dev/null </dev/null | jrow reservation "$1" | jget status
+}
+
+# car_status CAR: the status of CAR in `carctl list --json`.
+car_status() {
+	carctl list --json 2>/dev/null </dev/null | jrow car "$1" | jget status
+}
