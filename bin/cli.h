@@ -9,6 +9,7 @@
 #include <string.h>
 #include "home.h"
 #include "format.h"
+#include "context.h"
 
 static const char *prog = "rental";
 
@@ -119,3 +120,68 @@ __attribute__((unused)) static int print_id(const char *id)
 	return finish(0);
 }
 #endif
+
+/* A rule of the context checked before writing, against the applied state. */
+typedef int (*rule_fn)(struct store *s, const char *res, void *arg, struct rerr *e);
+
+/* What every command that acts on a reservation does: check the id (65), the
+ * identity and its role (77), the reservation and its owner (1, 75, 77), the
+ * context's rule (1, 75), then sign and spool an event of type with extra fields.
+ * Prints the new event's id if print_new, else res. */
+__attribute__((unused)) static int act_on_reservation(const struct common *o, const char *res,
+	unsigned roles, const char *what, rule_fn rule, void *arg, const char *type,
+	const struct kv *extra, int print_new)
+{
+	const char *actor = home_actor(o->as);
+	struct home h;
+	struct store *s = NULL;
+	struct rerr e = {0};
+	struct event ev;
+	char id[ID_LEN];
+	int role, rc = -1;
+
+	if (!valid_id(res, "res")) {
+		rerr_set(&e, RX_DATA, "%.40s: not a reservation id (res- and 16 hex digits)", res);
+		return fail(&e);
+	}
+	event_init(&ev);
+	if (open_home(&h, o, &s, NULL, &e) < 0 || home_role(s, actor, &role, &e) < 0 ||
+	    home_require(s, actor, roles, what, &e) < 0 ||
+	    home_check_reservation(&h, s, res, actor, role, &e) < 0 || rule(s, res, arg, &e) < 0)
+		goto out;
+	event_start(&ev, type, actor);
+	kv_set(&ev.f, "reservation", res);
+	if (extra)
+		kv_copy(&ev.f, extra);
+	if (home_submit(&h, actor, &ev, &e) < 0)
+		goto out;
+	snprintf(id, sizeof id, "%s", print_new ? kv_get(&ev.f, "id") : res);
+	rc = 0;
+out:
+	event_free(&ev);
+	store_free(s);
+	home_free(&h);
+	return rc < 0 ? fail(&e) : print_id(id);
+}
+
+/* Lists a context's reservation records: the actor's own, or all for an admin. */
+__attribute__((unused)) static int list_reservations(const struct common *o, const char *ctx,
+	const struct field *f, size_t nf)
+{
+	const char *actor = home_actor(o->as);
+	struct home h;
+	struct store *s = NULL;
+	struct rerr e = {0};
+	struct kv *recs = NULL;
+	size_t n = 0;
+	int role, rc = -1;
+
+	if (open_home(&h, o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0) {
+		context_list(h.state, ctx, role == ROLE_ADMIN ? NULL : actor, &recs, &n);
+		rc = format_records(stdout, f, nf, recs, n, o->json) < 0 ? RX_IO : 0;
+		store_records_free(recs, n);
+	}
+	store_free(s);
+	home_free(&h);
+	return rc < 0 ? fail(&e) : finish(rc);
+}

@@ -1,0 +1,66 @@
+/* mypage: a customer's reservations, read from the mypage read model only. */
+#include "cli.h"
+#include "mypage.h"
+
+static const char usage[] = "mypage [--home DIR] [--as NAME] [--customer NAME] [--json]\n";
+
+static const struct field row_fields[] = {
+	{"reservation", F_STR, 20}, {"car", F_STR, 10}, {"from", F_STR, 10}, {"to", F_STR, 10},
+	{"nights", F_NUMNULL, 6}, {"amount", F_NUMNULL, 9}, {"status", F_STR, 20},
+	{"payment", F_STRNULL, 20}, {"stars", F_NUMNULL, 5}};
+
+static int own_option(int c, void *arg)
+{
+	if (c != 'c')
+		return -1;
+	*(const char **)arg = optarg;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{"customer", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0}};
+	struct common o = {0};
+	const char *customer = NULL, *actor;
+	struct home h;
+	struct store *s = NULL;
+	struct rerr e = {0};
+	struct kv *recs = NULL;
+	size_t n = 0;
+	char dir[200];
+	int rc, role;
+
+	prog = "mypage";
+	if ((rc = parse_options(argc, argv, opts, ":", &o, own_option, &customer, usage)) != 0)
+		return rc;
+	if (o.help)
+		return show_help(usage);
+	if (o.version)
+		return show_version();
+	if (optind != argc)
+		return usage_error(usage, "%s: unexpected argument", argv[optind]);
+	actor = home_actor(o.as);
+	if (customer && !valid_name(customer)) {
+		rerr_set(&e, RX_DATA, "--customer %.40s: not a name", customer);
+		return fail(&e);
+	}
+	rc = -1;
+	if (open_home(&h, &o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0) {
+		if (customer && strcmp(customer, actor) != 0 && role != ROLE_ADMIN) {
+			rerr_set(&e, RX_PERM, "%s: only an admin may see another customer's page", actor);
+		} else {
+			mypage_dir(dir, sizeof dir, customer ? customer : actor);
+			char *full = xasprintf("%s/%s", h.state, dir);
+			store_read_records(full, 0, &recs, &n);
+			free(full);
+			rc = format_records(stdout, row_fields, 9, recs, n, o.json) < 0 ? RX_IO : 0;
+			store_records_free(recs, n);
+		}
+	}
+	store_free(s);
+	home_free(&h);
+	return rc < 0 ? fail(&e) : finish(rc);
+}

@@ -1,0 +1,130 @@
+/* reserve: book a car for nights, cancel a booking, list bookings. */
+#include "cli.h"
+#include "reservation.h"
+
+static const char usage[] =
+	"reserve [--home DIR] [--as NAME] CAR --from YYYY-MM-DD --to YYYY-MM-DD\n"
+	"  reserve cancel RES\n"
+	"  reserve list [--json]\n";
+
+struct args {
+	const char *from, *to;
+};
+
+static const struct field res_fields[] = {
+	{"reservation", F_STR, 20}, {"car", F_STR, 10}, {"customer", F_STR, 10},
+	{"from", F_STR, 10}, {"to", F_STR, 10}, {"nights", F_NUM, 6}, {"amount", F_NUM, 9},
+	{"status", F_STR, 20}};
+
+static int own_option(int c, void *arg)
+{
+	struct args *a = arg;
+
+	if (c == 'f')
+		a->from = optarg;
+	else if (c == 't')
+		a->to = optarg;
+	else
+		return -1;
+	return 0;
+}
+
+static int done(struct home *h, struct store *s, struct rerr *e)
+{
+	store_free(s);
+	home_free(h);
+	return fail(e);
+}
+
+/* The date checks a user can get wrong by typing: exit 65 before anything else. */
+static int check_dates(const char *from, const char *to, struct rerr *e)
+{
+	char today[11];
+
+	today_utc(today);
+	if (!valid_date(from))
+		return rerr_set(e, RX_DATA, "--from %.40s: not a date (YYYY-MM-DD)", from);
+	if (!valid_date(to))
+		return rerr_set(e, RX_DATA, "--to %.40s: not a date (YYYY-MM-DD)", to);
+	if (date_days(to) <= date_days(from))
+		return rerr_set(e, RX_DATA, "--to %s: must be after --from %s", to, from);
+	if (date_days(from) < date_days(today))
+		return rerr_set(e, RX_DATA, "--from %s: in the past (today is %s)", from, today);
+	return 0;
+}
+
+static int cmd_new(const struct common *o, const struct args *a, const char *car)
+{
+	const char *actor = home_actor(o->as);
+	struct home h;
+	struct store *s = NULL;
+	struct rerr e = {0};
+	struct event ev;
+	long long nights, amount;
+	char today[11];
+
+	if (a->from == NULL || a->to == NULL)
+		return usage_error(usage, "--from and --to are required");
+	if (!valid_name(car)) {
+		rerr_set(&e, RX_DATA, "%.40s: not a car id", car);
+		return fail(&e);
+	}
+	if (check_dates(a->from, a->to, &e) < 0)
+		return fail(&e);
+	today_utc(today);
+	if (open_home(&h, o, &s, NULL, &e) < 0 || home_require(s, actor, ROLE_CUSTOMER, "reserve cars", &e) < 0 ||
+	    reservation_check_new(s, car, a->from, a->to, today, &nights, &amount, &e) < 0)
+		return done(&h, s, &e);
+	event_init(&ev);
+	event_start(&ev, "reserve", actor);
+	kv_set(&ev.f, "car", car);
+	kv_set(&ev.f, "from", a->from);
+	kv_set(&ev.f, "to", a->to);
+	if (home_submit(&h, actor, &ev, &e) < 0) {
+		event_free(&ev);
+		return done(&h, s, &e);
+	}
+	char id[ID_LEN];
+	snprintf(id, sizeof id, "%s", kv_get(&ev.f, "id"));
+	event_free(&ev);
+	store_free(s);
+	home_free(&h);
+	return print_id(id);
+}
+
+static int cancel_rule(struct store *s, const char *res, void *arg, struct rerr *e)
+{
+	return reservation_check_cancel(s, res, e);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_OPTIONS,
+		{"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0}};
+	struct common o = {0};
+	struct args a = {0};
+	int rc;
+
+	prog = "reserve";
+	if ((rc = parse_options(argc, argv, opts, ":", &o, own_option, &a, usage)) != 0)
+		return rc;
+	if (o.help)
+		return show_help(usage);
+	if (o.version)
+		return show_version();
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return usage_error(usage, "a car (or cancel, list) is required");
+	if (!strcmp(argv[0], "cancel"))
+		return argc == 2 ? act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN,
+			"cancel reservations", cancel_rule, NULL, "reserve.cancel", NULL, 0) : usage_error(usage, "cancel: expected one RES");
+	if (!strcmp(argv[0], "list"))
+		return argc == 1 ? list_reservations(&o, "reservation", res_fields, 8) : usage_error(usage, "list: unexpected argument");
+	if (argc != 1)
+		return usage_error(usage, "expected one CAR");
+	return cmd_new(&o, &a, argv[0]);
+}
