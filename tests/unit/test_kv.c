@@ -1,0 +1,195 @@
+/* Unit tests of kv (flat YAML), event parsing and field checks, and config. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "event.h"
+#include "kv.h"
+
+static int parse(const char *text, struct kv *m, struct rerr *e)
+{
+	return kv_parse(m, text, strlen(text), "t", e);
+}
+
+static void kv_round_trip_quotes_what_needs_it(void **state)
+{
+	struct kv m, back;
+	struct rerr e = {0};
+	size_t len;
+	char *text;
+
+	kv_init(&m);
+	kv_set(&m, "car", "car01");
+	kv_set(&m, "comment", "line one\nline \"two\": #x\\");
+	kv_set(&m, "model", "");
+	kv_set(&m, "time", "2031-08-06T10:00:00Z");
+	text = kv_format(&m, &len);
+	assert_non_null(strstr(text, "car: car01\n"));
+	size_t lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	assert_int_equal(lines, m.n); /* a newline in a value never makes a second line */
+	assert_int_equal(kv_parse(&back, text, len, "t", &e), 0);
+	for (size_t i = 0; i < m.n; i++)
+		assert_string_equal(kv_get(&back, m.k[i]), m.v[i]);
+	free(text);
+	kv_free(&m);
+	kv_free(&back);
+}
+
+static void kv_refuses_what_is_not_a_flat_mapping(void **state)
+{
+	static const char *bad[] = {
+		"a: 1\na: 2\n",            /* duplicate */
+		"a: &x 1\nb: *x\n",        /* anchor and alias */
+		"a: {b: 1}\n",             /* nested */
+		"a: [1, 2]\n",             /* sequence */
+		"- a\n",                   /* not a mapping */
+		"A: 1\n",                  /* key outside [a-z_] */
+		"a: !!str 1\n",            /* tag */
+		"a: 1\n---\nb: 2\n",       /* two documents */
+		"a: \"\xff\"\n",           /* invalid UTF-8 */
+		"a: 'unterminated\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct kv m;
+		struct rerr e = {0};
+		assert_int_equal(parse(bad[i], &m, &e), -1);
+		assert_int_equal(e.code, RX_DATA);
+		assert_true(strncmp(e.msg, "t", 1) == 0);
+	}
+}
+
+static void kv_numbers(void **state)
+{
+	struct kv m;
+	struct rerr e = {0};
+
+	assert_int_equal(parse("a: 12\nb: x\n", &m, &e), 0);
+	assert_int_equal(kv_num(&m, "a", -1), 12);
+	assert_int_equal(kv_num(&m, "b", -1), -1);
+	assert_int_equal(kv_num(&m, "c", 7), 7);
+	kv_free(&m);
+}
+
+static void event_seal_parse_verify(void **state)
+{
+	struct seckey k, other;
+	struct event ev, back;
+	struct rerr e = {0};
+
+	assert_int_equal(seckey_generate(&k, &e), 0);
+	assert_int_equal(seckey_generate(&other, &e), 0);
+	event_init(&ev);
+	event_start(&ev, "reserve", "alice");
+	kv_set(&ev.f, "car", "car01");
+	kv_set(&ev.f, "from", "2031-08-06");
+	kv_set(&ev.f, "to", "2031-08-08");
+	event_seal(&ev, &k);
+	assert_int_equal(event_parse(&back, ev.raw, ev.len, "f", &e), 0);
+	assert_true(event_verify(&back, k.pk));
+	assert_false(event_verify(&back, other.pk));
+	assert_true(valid_id(kv_get(&back.f, "id"), "res"));
+	/* One flipped byte anywhere in the signed part breaks the signature. */
+	for (size_t i = 0; i < back.body_len; i += 7) {
+		struct event t;
+		char *copy = strdup(ev.raw);
+		copy[i] ^= 0x01;
+		if (event_parse(&t, copy, ev.len, "f", &e) == 0) {
+			assert_false(event_verify(&t, k.pk));
+			event_free(&t);
+		}
+		free(copy);
+	}
+	event_free(&back);
+	event_free(&ev);
+	seckey_free(&k);
+	seckey_free(&other);
+}
+
+static void event_shape_errors(void **state)
+{
+	static const char *bad[] = {
+		"",
+		"id: res-0123456789abcdef\n",                 /* no signature line */
+		"id: res-0123456789abcdef\nsignature: AAAA",  /* truncated: no final newline */
+	};
+	struct event ev;
+	struct rerr e = {0};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(event_parse(&ev, bad[i], strlen(bad[i]), "f", &e), -1);
+	/* Unknown fields and types are refused. */
+	const char *unk = "id: res-0123456789abcdef\ntype: reserve\ntime: \"2031-01-01T00:00:00Z\"\n"
+			  "actor: alice\ncar: c\nfrom: 2031-01-02\nto: 2031-01-03\nevil: 1\nsignature: AAAA\n";
+	assert_int_equal(event_parse(&ev, unk, strlen(unk), "f", &e), -1);
+	assert_non_null(strstr(e.msg, "unknown field"));
+	const char *typ = "id: res-0123456789abcdef\ntype: steal\ntime: \"2031-01-01T00:00:00Z\"\n"
+			  "actor: alice\nsignature: AAAA\n";
+	assert_int_equal(event_parse(&ev, typ, strlen(typ), "f", &e), -1);
+	assert_non_null(strstr(e.msg, "unknown event type"));
+}
+
+static void validation_helpers(void **state)
+{
+	assert_true(valid_name("car01"));
+	assert_false(valid_name(".."));
+	assert_false(valid_name("a/b"));
+	assert_false(valid_name(""));
+	assert_false(valid_name("car\n1"));
+	assert_true(valid_date("2032-02-29"));
+	assert_false(valid_date("2031-02-29"));
+	assert_false(valid_date("2031-13-01"));
+	assert_false(valid_date("31-01-01"));
+	assert_int_equal(date_days("1970-01-02"), 1);
+	assert_int_equal(date_days("2031-08-08") - date_days("2031-08-06"), 2);
+	long long v;
+	assert_true(parse_money("100000", &v));
+	assert_int_equal(v, 100000);
+	assert_false(parse_money("-1", &v));
+	assert_false(parse_money("1e5", &v));
+	assert_false(valid_text("a\x01", NULL));
+	assert_true(valid_text("caf\xc3\xa9", NULL));
+	assert_false(valid_text("\xc3", NULL));
+}
+
+static void config_errors_name_file_and_line(void **state)
+{
+	char path[] = "/tmp/rental-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	struct cfg c;
+	struct rerr e = {0};
+	const char *text = "currency: KRW\npayment:\n  breaker: {max_pending: lots}\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+	assert_int_equal(cfg_load(&c, path, &e), -1);
+	assert_int_equal(e.code, RX_CONFIG);
+	char want[64];
+	snprintf(want, sizeof want, "%s:3:", path);
+	assert_non_null(strstr(e.msg, want));
+	unlink(path);
+	assert_int_equal(cfg_load(&c, path, &e), -1);
+	assert_non_null(strstr(e.msg, "missing"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(kv_round_trip_quotes_what_needs_it),
+		cmocka_unit_test(kv_refuses_what_is_not_a_flat_mapping),
+		cmocka_unit_test(kv_numbers),
+		cmocka_unit_test(event_seal_parse_verify),
+		cmocka_unit_test(event_shape_errors),
+		cmocka_unit_test(validation_helpers),
+		cmocka_unit_test(config_errors_name_file_and_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

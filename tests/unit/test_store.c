@@ -1,0 +1,156 @@
+/* Unit tests of the git-backed store: one pack per commit, work tree after commit,
+ * recovery of a half-written work tree, roll back of one event's changes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "store.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	struct rerr e = {0};
+
+	strcpy(dir, "/tmp/rental-store-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_init_repo(dir, &e), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static char *file(const char *rel)
+{
+	char *p, *buf = NULL;
+	size_t len;
+
+	assert_true(asprintf(&p, "%s/%s", dir, rel) > 0);
+	if (fs_read(p, 1 << 20, &buf, &len, NULL) != 0)
+		buf = NULL;
+	free(p);
+	return buf;
+}
+
+static int sh(const char *fmt)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof cmd, fmt, dir, dir);
+	return system(cmd);
+}
+
+static void commit_writes_one_pack_and_the_files(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char *b;
+
+	assert_int_equal(store_open(&s, dir, 1, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	store_put(s, "a/b/c.yaml", "x: 1\n", 5);
+	store_put(s, "a/d.yaml", "y: 2\n", 5);
+	assert_null(file("a/b/c.yaml")); /* nothing on disk before the commit */
+	assert_int_equal(store_commit(s, "one", &e), 0);
+	assert_string_equal(b = file("a/b/c.yaml"), "x: 1\n");
+	free(b);
+	store_put(s, "a/b/c.yaml", "x: 3\n", 5);
+	store_del(s, "a/d.yaml");
+	assert_int_equal(store_commit(s, "two", &e), 0);
+	assert_null(file("a/d.yaml"));
+	store_free(s);
+	/* git agrees: the commit holds what the files hold, objects are in packs only. */
+	assert_int_equal(sh("test \"$(git -C %s show HEAD:a/b/c.yaml)\" = 'x: 3' && "
+			    "test -z \"$(git -C %s ls-tree -r HEAD --name-only | grep d.yaml)\""), 0);
+	assert_int_equal(sh("test $(find %s/.git/objects -type f -path '*/objects/[0-9a-f][0-9a-f]/*' | wc -l) = 0 && "
+			    "test $(ls %s/.git/objects/pack/*.pack | wc -l) = 2"), 0);
+	assert_int_equal(sh("git -C %s fsck --strict >/dev/null 2>&1 && git -C %s log --oneline | grep -q two"), 0);
+}
+
+static void rollback_takes_back_one_unit(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char *b;
+	size_t len;
+
+	assert_int_equal(store_open(&s, dir, 0, &e), 0);
+	store_put(s, "k", "1", 1);
+	store_begin(s);
+	store_put(s, "k", "2", 1);
+	store_put(s, "new", "n", 1);
+	store_del(s, "k");
+	store_rollback(s);
+	assert_int_equal(store_get(s, "k", &b, &len, &e), 0);
+	assert_string_equal(b, "1");
+	free(b);
+	assert_int_equal(store_get(s, "new", &b, &len, &e), 1);
+	assert_int_equal(store_changes(s), 1);
+	store_free(s);
+}
+
+static void open_finishes_a_half_written_work_tree(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char *b;
+
+	assert_int_equal(store_open(&s, dir, 1, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	store_put(s, "x/1", "one\n", 4);
+	store_put(s, "x/2", "two\n", 4);
+	assert_int_equal(store_commit(s, "c1", &e), 0);
+	store_put(s, "x/1", "ONE\n", 4);
+	store_del(s, "x/2");
+	store_put(s, "x/3", "three\n", 6);
+	assert_int_equal(store_commit(s, "c2", &e), 0);
+	store_free(s);
+	/* As if the crash came after the commit, before the files and the marker. */
+	assert_int_equal(sh("printf 'one\\n' > %s/x/1 && printf 'two\\n' > %s/x/2"), 0);
+	assert_int_equal(sh("rm %s/x/3 && git -C %s rev-parse HEAD~1 > /dev/null"), 0);
+	assert_int_equal(sh("git -C %s rev-parse HEAD~1 > %s/.git/rental-worktree"), 0);
+	assert_int_equal(store_open(&s, dir, 1, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	store_free(s);
+	assert_string_equal(b = file("x/1"), "ONE\n");
+	free(b);
+	assert_null(file("x/2"));
+	assert_string_equal(b = file("x/3"), "three\n");
+	free(b);
+}
+
+static void second_lock_is_busy(void **state)
+{
+	struct store *a, *b;
+	struct rerr e = {0};
+
+	assert_int_equal(store_open(&a, dir, 1, &e), 0);
+	assert_int_equal(store_open(&b, dir, 1, &e), 0);
+	assert_int_equal(store_lock(a, 0, &e), 0);
+	assert_int_equal(store_lock(b, 0, &e), -1);
+	assert_int_equal(e.code, RX_TEMP);
+	store_free(a);
+	store_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(commit_writes_one_pack_and_the_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_finishes_a_half_written_work_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
