@@ -105,12 +105,13 @@ __attribute__((unused)) static int parse_options(int argc, char **argv, const st
 __attribute__((unused)) static int open_home(struct home *h, const struct common *o, struct store **s, struct cfg *c,
 		     struct rerr *e)
 {
+	struct cfg unused;
+
+	/* Every command reads the settings: a broken file is reported wherever it is met. */
 	home_resolve(h, o->home);
-	if (home_open_state(h, s, e) < 0)
+	if (home_load_config(h, c ? c : &unused, e) < 0)
 		return -1;
-	if (c && home_load_config(h, c, e) < 0)
-		return -1;
-	return 0;
+	return home_open_state(h, s, e);
 }
 
 /* Prints the id of what a writing command made, alone on stdout. */

@@ -448,8 +448,14 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	char head[41];
 
 	memset(r, 0, sizeof *r);
-	if (home_load_config(h, &c, &why) < 0)
-		report_add(r, 1, "%s", why.msg);
+	if (home_load_config(h, &c, e) < 0)
+		return -1; /* a broken settings file is its own exit status */
+	for (const char *const *sub = (const char *const[]){"tmp", "new", "bad", NULL}; *sub; sub++) {
+		char *p = xasprintf("%s/%s", h->spool, *sub);
+		if (!fs_exists(p))
+			report_add(r, 1, "%s: missing", p);
+		free(p);
+	}
 	if (store_open(&s, h->state, 1, &why) < 0) {
 		report_add(r, 1, "state: %s", why.msg);
 		return 0;

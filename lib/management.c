@@ -68,7 +68,11 @@ int management_check_add(struct store *s, const char *car, const char *rate, con
 int management_check_rm(struct store *s, const char *car, struct rerr *e)
 {
 	struct kv c;
-	int rc = management_car(s, car, &c, e);
+	int rc;
+
+	if (!valid_name(car))
+		return rerr_set(e, RX_DATA, "%.40s: not a car id", car);
+	rc = management_car(s, car, &c, e);
 
 	if (rc < 0)
 		return -1;

@@ -127,7 +127,8 @@ static int apply_cancel(struct store *s, const struct event *ev, struct outbox *
 	return 0;
 }
 
-static int apply_accepted(struct store *s, const struct event *ev)
+/* Learns of a booking the reservation context decided, accepted or rejected. */
+static int apply_accepted(struct store *s, const struct event *ev, const char *status)
 {
 	static const char *const keep[] = {"reservation", "car", "customer", "from", "to", "amount"};
 	struct kv p;
@@ -135,7 +136,7 @@ static int apply_accepted(struct store *s, const struct event *ev)
 	kv_init(&p);
 	for (size_t i = 0; i < 6; i++)
 		kv_set(&p, keep[i], kv_get(&ev->f, keep[i]) ? kv_get(&ev->f, keep[i]) : "0");
-	kv_set(&p, "status", ST_RESERVED);
+	kv_set(&p, "status", status);
 	save(s, &p);
 	kv_free(&p);
 	return 0;
@@ -162,8 +163,8 @@ int payment_apply(struct store *s, const struct event *ev, struct outbox *out, s
 		return apply_pay(s, ev, out, e);
 	if (!strcmp(type, "pay.cancel"))
 		return apply_cancel(s, ev, out, e);
-	if (!strcmp(type, "reservation.accepted"))
-		return apply_accepted(s, ev);
+	if (!strcmp(type, "reservation.accepted") || !strcmp(type, "reservation.rejected"))
+		return apply_accepted(s, ev, booking_next(type));
 	if (!strcmp(type, "reservation.canceled") || !strcmp(type, "rental.returned"))
 		return apply_status(s, ev, booking_next(type), e);
 	return 0;

@@ -17,8 +17,8 @@ int spool_write(const char *spool, const char *id, const char *buf, size_t len, 
 	int fd, rc = -1;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	tmp = xasprintf("%s/tmp/%010lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
-	dst = xasprintf("%s/new/%010lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
+	tmp = xasprintf("%s/tmp/%011lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
+	dst = xasprintf("%s/new/%011lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
 	newdir = xasprintf("%s/new", spool);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {

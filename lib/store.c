@@ -303,6 +303,8 @@ static int sync_root(struct store *s, struct rerr *e)
 	return rc;
 }
 
+static int reset_index(struct store *s, git_tree *tree, struct rerr *e);
+
 /* Brings the work tree from the commit in the marker to the branch head. */
 static int recover_worktree(struct store *s, struct rerr *e)
 {
@@ -344,7 +346,7 @@ static int recover_worktree(struct store *s, struct rerr *e)
 			goto out;
 		}
 	}
-	if (sync_root(s, e) < 0 || write_marker(s, &head, e) < 0)
+	if (reset_index(s, ht, e) < 0 || sync_root(s, e) < 0 || write_marker(s, &head, e) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -593,6 +595,45 @@ static int write_files(struct store *s, struct entry **ents, size_t n, struct re
 	return 0;
 }
 
+/* Keeps .git/index in step, so that `git status` in state/ shows a clean tree. Only
+ * the changed paths are touched; reading and writing the index file still costs its
+ * size (see bench/README.md). */
+static int update_index(struct store *s, struct entry **ents, size_t n, struct rerr *e)
+{
+	git_index *idx = NULL;
+	int rc = -1;
+
+	if (git_repository_index(&idx, s->repo) < 0 || git_index_read(idx, 0) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		int r = ents[i]->state == ENT_DEL ? git_index_remove_bypath(idx, ents[i]->path)
+			: git_index_add_bypath(idx, ents[i]->path);
+		if (r < 0)
+			goto out;
+	}
+	if (git_index_write(idx) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		git_fail(e, "index");
+	git_index_free(idx);
+	return rc;
+}
+
+/* After a recovery the index is set to the head's tree as a whole. */
+static int reset_index(struct store *s, git_tree *tree, struct rerr *e)
+{
+	git_index *idx = NULL;
+	int rc = 0;
+
+	if (git_repository_index(&idx, s->repo) < 0 || git_index_read_tree(idx, tree) < 0 ||
+	    git_index_write(idx) < 0)
+		rc = git_fail(e, "index");
+	git_index_free(idx);
+	return rc;
+}
+
 int store_commit(struct store *s, const char *msg, struct rerr *e)
 {
 	struct entry **ents;
@@ -614,6 +655,8 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 	if (s->git && commit_git(s, ents, n, msg, &coid, e) < 0)
 		goto out;
 	if (write_files(s, ents, n, e) < 0)
+		goto out;
+	if (s->git && update_index(s, ents, n, e) < 0)
 		goto out;
 	if (s->git && (sync_root(s, e) < 0 || write_marker(s, &coid, e) < 0))
 		goto out;
