@@ -84,7 +84,8 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 	}
 	closedir(d);
 	free(dir);
-	qsort(l->names, l->n, sizeof *l->names, cmp_names);
+	if (l->n > 1)
+		qsort(l->names, l->n, sizeof *l->names, cmp_names);
 	for (size_t i = max; i < l->n; i++)
 		free(l->names[i]);
 	if (l->n > max)
