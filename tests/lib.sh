@@ -179,7 +179,10 @@ t_refuse() {
 		diag "wanted exit status $_t_r_want and a message on stderr"
 		_t_show "$@"
 	fi
-	if [ "$_t_r_before" = "$_t_r_after" ]; then
+	if [ "$RC" -ge 124 ]; then
+		_t_report 1 "$_t_r_desc: writes nothing"
+		diag "the command did not run to an end (exit status $RC)"
+	elif [ "$_t_r_before" = "$_t_r_after" ]; then
 		_t_report 0 "$_t_r_desc: writes nothing"
 	else
 		_t_report 1 "$_t_r_desc: writes nothing"
@@ -196,6 +199,17 @@ t_eq() {
 		_t_report 1 "$1"
 		printf '%s\n' "$2" | sed 's/^/# got:  /'
 		printf '%s\n' "$3" | sed 's/^/# want: /'
+	fi
+}
+
+# t_id DESC GOT WANT: GOT is the id WANT, which is not empty.
+t_id() {
+	if [ -n "$3" ] && [ "$2" = "$3" ]; then
+		_t_report 0 "$1"
+	else
+		_t_report 1 "$1"
+		printf '%s\n' "$2" | sed 's/^/# got:  /'
+		printf '%s\n' "${3:-(no id to compare with)}" | sed 's/^/# want: /'
 	fi
 }
 
@@ -284,9 +298,14 @@ dispatch() {
 	return "$DISPATCH_RC"
 }
 
-# spool_count DIR: how many files are in spool/DIR of the current home.
+# spool_count DIR: how many files are in spool/DIR of the current home
+# ("missing" if there is no such folder).
 spool_count() {
-	ls -A "$RENTAL_HOME/spool/$1" 2>/dev/null | wc -l | tr -d ' '
+	if [ -d "$RENTAL_HOME/spool/$1" ]; then
+		ls -A "$RENTAL_HOME/spool/$1" | wc -l | tr -d ' '
+	else
+		echo missing
+	fi
 }
 
 # spool_files DIR: the names of the files in spool/DIR, one a line.

@@ -58,12 +58,12 @@ t_eq 'keys/erin.key is mode 0600' "$(file_mode "$H/keys/erin.key")" '-rw-------'
 t_eq 'key gen writes no event' "$(spool_count new)" 0
 t_nomatch 'erin is not registered by key gen' "$(carctl --as admin key list --json)" '"name":"erin"'
 t_refuse 77 'erin cannot act before registration' reserve --as erin car01 --from 2031-09-06 --to 2031-09-08
-sum=$(cksum <"$H/keys/erin.key")
+sum=$(cksum 2>/dev/null <"$H/keys/erin.key")
 t_fail 'key gen refuses to overwrite a key' carctl key gen erin
-t_eq '... and the key file is unchanged' "$(cksum <"$H/keys/erin.key")" "$sum"
+t_id '... and the key file is unchanged' "$(cksum 2>/dev/null <"$H/keys/erin.key")" "$sum"
 t_ok 'admin registers erin with --pubkey' carctl --as admin key add erin --pubkey "$pub"
 t_eq '... prints the name' "$OUT" erin
-t_eq '... and leaves keys/erin.key alone' "$(cksum <"$H/keys/erin.key")" "$sum"
+t_id '... and leaves keys/erin.key alone' "$(cksum 2>/dev/null <"$H/keys/erin.key")" "$sum"
 dispatch
 t_eq 'key list shows erin with her public key' \
 	"$(carctl --as admin key list --json | jrow name erin)" \

@@ -78,7 +78,7 @@ t_refuse 65 'cancel something that is not a reservation id' reserve --as alice c
 t_refuse 1 'cancel an unknown reservation' reserve --as alice cancel res-0123456789abcdef
 t_refuse 64 'cancel without a reservation' reserve --as alice cancel
 t_ok 'alice cancels her reservation' reserve --as alice cancel "$res"
-t_eq 'cancel prints the reservation id' "$OUT" "$res"
+t_id 'cancel prints the reservation id' "$OUT" "$res"
 dispatch
 t_eq 'the reservation is RESERVATION_CANCELED' "$(status_of "$res")" RESERVATION_CANCELED
 t_refuse 1 'cancel it again' reserve --as alice cancel "$res"
@@ -88,7 +88,7 @@ dispatch
 t_eq '... and the new booking is RESERVED' "$(status_of "$again")" RESERVED
 
 t_ok 'an admin may cancel bob'"'"'s reservation' reserve --as admin cancel "$bres"
-t_eq '... prints the id' "$OUT" "$bres"
+t_id '... prints the id' "$OUT" "$bres"
 dispatch
 t_eq 'bob'"'"'s reservation is RESERVATION_CANCELED' "$(status_of "$bres")" RESERVATION_CANCELED
 t_eq 'and car02 is AVAILABLE again' "$(car_status car02)" AVAILABLE

@@ -35,7 +35,7 @@ t_eq 'the car is RENTED' "$(car_status car01)" RENTED
 t_ok 'rent list --json' rent --as alice list --json
 t_eq 'rent list shows the rental with its payment' "$OUT" \
 	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\"}"
-t_eq 'mypage shows the payment id' "$(mypage --as alice --json | jrow reservation "$res" | jget payment)" "$pid"
+t_id 'mypage shows the payment id' "$(mypage --as alice --json | jrow reservation "$res" | jget payment)" "$pid"
 t_refuse 1 'pay a RENTED reservation again' pay --as alice "$res"
 
 # Pay without --amount: rate x nights.
@@ -45,7 +45,7 @@ p2=$OUT
 dispatch
 t_eq 'bob'"'"'s reservation is RENTED' "$(status_of "$r2")" RENTED
 t_eq 'the amount is 90000' "$(rent --as bob list --json | jrow reservation "$r2" | jget amount)" 90000
-t_eq 'with his payment id' "$(rent --as bob list --json | jrow reservation "$r2" | jget payment)" "$p2"
+t_id 'with his payment id' "$(rent --as bob list --json | jrow reservation "$r2" | jget payment)" "$p2"
 
 # A reservation written but not applied yet.
 t_ok 'carol reserves' reserve --as carol car02 --from 2031-10-01 --to 2031-10-03
@@ -60,7 +60,7 @@ t_refuse 65 'pay cancel of a malformed id' pay --as alice cancel nonsense
 t_refuse 1 'pay cancel of an unknown reservation' pay --as alice cancel res-0123456789abcdef
 t_refuse 64 'pay cancel without a reservation' pay --as alice cancel
 t_ok 'alice cancels her payment' pay --as alice cancel "$res"
-t_eq 'pay cancel prints the reservation id' "$OUT" "$res"
+t_id 'pay cancel prints the reservation id' "$OUT" "$res"
 dispatch
 t_eq 'the reservation is PAYMENT_CANCELED' "$(status_of "$res")" PAYMENT_CANCELED
 t_eq 'the car is AVAILABLE again' "$(car_status car01)" AVAILABLE
@@ -71,7 +71,7 @@ t_refuse 1 'pay a PAYMENT_CANCELED reservation' pay --as alice "$res"
 t_ok 'its nights are free again' reserve --as carol car01 --from 2031-08-06 --to 2031-08-08
 
 t_ok 'an admin may cancel bob'"'"'s payment' pay --as admin cancel "$r2"
-t_eq '... prints the reservation id' "$OUT" "$r2"
+t_id '... prints the reservation id' "$OUT" "$r2"
 dispatch
 t_eq 'bob'"'"'s reservation is PAYMENT_CANCELED' "$(status_of "$r2")" PAYMENT_CANCELED
 

@@ -25,7 +25,7 @@ t_ok 'rent list without --json' rent --as alice list
 t_match '... shows the rental' "$OUT" "$res"
 
 t_ok 'alice returns the car' rent --as alice return "$res"
-t_eq 'rent return prints the reservation id' "$OUT" "$res"
+t_id 'rent return prints the reservation id' "$OUT" "$res"
 t_eq 'the car is RENTED until the dispatch' "$(car_status car01)" RENTED
 dispatch
 t_eq 'the reservation is RETURNED' "$(status_of "$res")" RETURNED
@@ -40,7 +40,7 @@ dispatch
 # An admin may return anyone's car.
 bpid=$(paid bob "$bres")
 t_ok 'an admin returns bob'"'"'s car' rent --as admin return "$bres"
-t_eq '... prints the reservation id' "$OUT" "$bres"
+t_id '... prints the reservation id' "$OUT" "$bres"
 dispatch
 t_eq 'bob'"'"'s reservation is RETURNED' "$(status_of "$bres")" RETURNED
 t_eq 'car02 is AVAILABLE' "$(car_status car02)" AVAILABLE

@@ -23,7 +23,7 @@ t_ok 'alice pays while management is off' pay --as alice "$res"
 pid=$OUT
 dispatch
 t_eq 'the payment is applied: RENTED' "$(status_of "$res")" RENTED
-t_eq 'rent list has it' "$(rent --as alice list --json | jrow reservation "$res" | jget payment)" "$pid"
+t_id 'rent list has it' "$(rent --as alice list --json | jrow reservation "$res" | jget payment)" "$pid"
 t_eq 'car01 still shows AVAILABLE' "$(car_status car01)" AVAILABLE
 t_refuse 1 'reservations still check against applied bookings' \
 	reserve --as bob car01 --from 2031-08-07 --to 2031-08-09

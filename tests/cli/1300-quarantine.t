@@ -43,7 +43,7 @@ F=$(spool_files new)
 ev=$H/spool/new/$F
 t_match 'the spool file is named <20-digit ns>.<id>' "$F" '^[0-9]{20}\.[^/]+$'
 evid=$(sed -n 's/^id: *["'"'"']\{0,1\}\([^"'"'"']*\)["'"'"']\{0,1\} *$/\1/p' "$ev" | head -n 1)
-t_eq 'the name ends with the event id' "${F#*.}" "$evid"
+t_id 'the name ends with the event id' "${F#*.}" "$evid"
 body=$(cat "$ev")
 t_match 'the event has a type' "$body" '^type: '
 t_match 'the event has a time' "$body" '^time: '
@@ -69,7 +69,7 @@ fi
 # A hand-edited event: one byte changed.
 take car03.event
 sed 's/Sonata/Sonatb/' "$T_TMP/car03.event" >"$T_TMP/car03.edited"
-t_fail 'the edit changed one byte' cmp -s "$T_TMP/car03.event" "$T_TMP/car03.edited"
+t_exit 1 'the edit changed one byte' cmp -s "$T_TMP/car03.event" "$T_TMP/car03.edited"
 spool_drop "$T_TMP/car03.edited" "$F"
 t_ok 'the dispatcher runs' dispatcher --once
 t_eq 'its summary counts one quarantined' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 1, held 0'
@@ -129,11 +129,11 @@ if [ -n "$have_openssl" ]; then
 	carctl --as admin add car07 --rate 1000 >/dev/null
 	take car07.event
 	F7=$F
-	resign "$T_TMP/car07.event" eve "$T_TMP/eve.pem" "$T_TMP/car07.eve"
-	spool_drop "$T_TMP/car07.eve" "$F7"
 	carctl --as admin add car08 --rate 1000 >/dev/null
 	take car08.event
 	F8=$F
+	resign "$T_TMP/car07.event" eve "$T_TMP/eve.pem" "$T_TMP/car07.eve"
+	spool_drop "$T_TMP/car07.eve" "$F7"
 	resign "$T_TMP/car08.event" ghost "$T_TMP/ghost.pem" "$T_TMP/car08.ghost"
 	spool_drop "$T_TMP/car08.ghost" "$F8"
 	t_ok 'the dispatcher runs' dispatcher --once
