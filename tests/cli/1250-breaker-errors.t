@@ -1,0 +1,43 @@
+#!/bin/sh
+# 1250-breaker-errors.t: the payment breaker's other path: after
+# consecutive_errors failed runs of the payment context, pay answers 75 for
+# open_seconds. The payment context fails here on a corrupt state file; the
+# other contexts go on, and payment catches up once the file is repaired.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+write_config consecutive_errors=2 open_seconds=3
+r1=$(book alice car01 2031-08-06 2031-08-08)
+r2=$(book bob car02 2031-08-06 2031-08-08)
+r3=$(book carol car01 2031-09-01 2031-09-03)
+f=$(find "$H/state/payment" -name "$r1.yaml")
+t_match 'the payment context keeps a file for the reservation' "$f" 'payment/'
+cp "$f" "$T_TMP/payment.orig"
+
+t_ok 'alice pays' pay --as alice "$r1"
+printf 'status: [broken\n' >"$f"
+t_ok 'the dispatcher runs with a corrupt payment file' dispatcher --once
+t_match '... and says the payment context failed and is held back' "$ERR" 'context payment failed'
+t_eq 'the payment is not applied' "$(status_of "$r1")" RESERVED
+t_ok 'the other contexts go on: a new booking' reserve --as bob car02 --from 2031-10-01 --to 2031-10-03
+r4=$OUT
+dispatch
+t_eq '... is applied by the reservation context' "$(status_of "$r4")" RESERVED
+t_match '... and the dispatcher still names the failure' "$DISPATCH_ERR" 'context payment failed'
+t_refuse 75 'two failed runs: the breaker is open' pay --as carol "$r3"
+t_match '... payment is busy, try again in N s' "$ERR" 'payment is busy, try again in [0-9]+ s'
+t_refuse 75 '... for pay cancel too' pay --as alice cancel "$r1"
+t_ok 'readers are not held back' mypage --as carol --json
+
+cp "$T_TMP/payment.orig" "$f"
+dispatch
+t_eq 'repaired: the payment context catches up' "$(status_of "$r1")" RENTED
+t_match '... with nothing failing' "$DISPATCH_ERR" '^dispatcher: applied 0, skipped 0, quarantined 0, held 0$'
+t_refuse 75 'the breaker stays open for open_seconds' pay --as carol "$r3"
+sleep 4
+t_ok 'after open_seconds, payments are taken again' pay --as carol "$r3"
+dispatch
+t_eq '... and applied' "$(status_of "$r3")" RENTED
+t_ok 'the history rebuilds to the same state' dispatcher --rebuild
+done_testing
