@@ -237,13 +237,18 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		if (load_dispatcher_key(h, &k, e) < 0 || run_contexts(s, c, &k, st, e) < 0)
 			goto out;
 	}
+	crash_point("state");
 	snprintf(msg, sizeof msg, "batch: %zu applied, %zu outcomes", st->applied, st->outcomes);
 	if (store_commit(s, msg, e) < 0)
 		goto out;
 	/* Only now, with the commit durable, may the applied files leave the spool. */
-	for (size_t i = 0; i < ndone; i++)
+	crash_point("spool");
+	for (size_t i = 0; i < ndone; i++) {
 		if (spool_remove(h->spool, done[i], e) < 0)
 			goto out;
+		if (i == 0)
+			crash_point("spool-half");
+	}
 	if (c->enabled[CTX_PAYMENT] &&
 	    payment_breaker_record(h->spool, c, st->failed[CTX_PAYMENT] > 0, e) < 0)
 		goto out;

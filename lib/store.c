@@ -568,6 +568,7 @@ static int commit_git(struct store *s, struct entry **ents, size_t n, const char
 	}
 	if (write_pack(s, e) < 0)
 		goto out;
+	crash_point("objects");
 	if (git_reference_create(&ref, s->repo, "refs/heads/main", coid, 1, NULL) < 0) {
 		git_fail(e, "refs/heads/main");
 		goto out;
@@ -654,8 +655,10 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 	qsort(ents, n, sizeof *ents, cmp_entry);
 	if (s->git && commit_git(s, ents, n, msg, &coid, e) < 0)
 		goto out;
+	crash_point("commit");
 	if (write_files(s, ents, n, e) < 0)
 		goto out;
+	crash_point("files");
 	if (s->git && update_index(s, ents, n, e) < 0)
 		goto out;
 	if (s->git && (sync_root(s, e) < 0 || write_marker(s, &coid, e) < 0))

@@ -2,6 +2,7 @@
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,14 @@ void shard_id(char out[6], const char *id)
 	if (strlen(hex) < 4)
 		hex = "0000";
 	snprintf(out, 6, "%.2s/%.2s", hex, hex + 2);
+}
+
+void crash_point(const char *step)
+{
+	const char *at = getenv("RENTAL_CRASH_AT");
+
+	if (at != NULL && strcmp(at, step) == 0)
+		raise(SIGKILL);
 }
 
 void today_utc(char out[11])

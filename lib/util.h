@@ -59,6 +59,8 @@ int valid_text(const char *s, const char *allowed_ctl);
 void shard_name(char out[3], const char *s);
 /* Shard path "ab/cd" of an id from its hex part. */
 void shard_id(char out[6], const char *id);
+/* For the crash tests: if $RENTAL_CRASH_AT names this step, die by SIGKILL here. */
+void crash_point(const char *step);
 /* Today's date (UTC) as YYYY-MM-DD. */
 void today_utc(char out[11]);
 #endif
