@@ -34,7 +34,7 @@ static int own_option(int c, void *arg)
 }
 
 static const struct field car_fields[] = {
-	{"car", F_STR, 10}, {"model", F_STRNULL, 16}, {"rate", F_NUM, 8}, {"status", F_STR, 10},
+	{"car", F_STR, 12}, {"model", F_STRNULL, 16}, {"rate", F_NUM, 8}, {"status", F_STR, 10},
 	{"stars", F_NUMNULL, 5}, {"ratings", F_NUM, 7}};
 static const struct field booking_fields[] = {
 	{"reservation", F_STR, 20}, {"from", F_STR, 10}, {"to", F_STR, 10}, {"status", F_STR, 20}};

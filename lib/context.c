@@ -93,6 +93,20 @@ void context_set_cursor(struct store *s, int ctx, long long seq)
 	kv_free(&m);
 }
 
+static int cmp_booking(const void *a, const void *b)
+{
+	const char *fa = kv_get(a, "from") ?: "", *fb = kv_get(b, "from") ?: "";
+	int c = strcmp(fa, fb);
+
+	return c ? c : strcmp(kv_get(a, "reservation") ?: "", kv_get(b, "reservation") ?: "");
+}
+
+void context_sort(struct kv *recs, size_t n)
+{
+	if (n > 1)
+		qsort(recs, n, sizeof *recs, cmp_booking);
+}
+
 int context_list(const char *state, const char *ctx, const char *customer, struct kv **recs,
 		 size_t *n)
 {
@@ -106,6 +120,7 @@ int context_list(const char *state, const char *ctx, const char *customer, struc
 		char *all = xasprintf("%s/%s/res", state, ctx);
 		int rc = store_read_records(all, 1, recs, n);
 		free(all);
+		context_sort(*recs, *n);
 		return rc;
 	}
 	context_name_dir(dir, sizeof dir, ctx, "customers", customer);
@@ -121,5 +136,6 @@ int context_list(const char *state, const char *ctx, const char *customer, struc
 		free(path);
 	}
 	store_list_free(names, count);
+	context_sort(*recs, *n);
 	return 0;
 }

@@ -44,5 +44,7 @@ int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, st
 
 /* A context's reservation records: the customer's (through its customers/ index) or,
  * with customer NULL, all of them. state is the state folder. */
+/* Sorts reservation records by from, then by id: the order people read them in. */
+void context_sort(struct kv *recs, size_t n);
 int context_list(const char *state, const char *ctx, const char *customer, struct kv **recs,
 		 size_t *n);

@@ -214,6 +214,8 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
+	/* A writer killed mid-write leaves its file in tmp/; after an hour it is litter. */
+	spool_clean_tmp(h->spool, SPOOL_TMP_MAX_AGE, NULL);
 	if (spool_list_new(&l, h->spool, DISPATCH_BATCH_MAX, e) < 0)
 		return -1;
 	done = xcalloc(l.n + 1, sizeof *done);
@@ -476,7 +478,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	if (waiting > 0 && oldest > 60)
 		report_add(r, 1, "spool: %zu events waiting, the oldest for %ld s: is the dispatcher running?",
 			   waiting, oldest);
-	left = spool_clean_tmp(h->spool, 3600, &removed);
+	left = spool_clean_tmp(h->spool, SPOOL_TMP_MAX_AGE, &removed);
 	if (removed)
 		report_add(r, 0, "spool/tmp: removed %zu files older than an hour (writers that died)", removed);
 	if (left)

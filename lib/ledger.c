@@ -154,6 +154,8 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 		return rerr_set(e, RX_PERM, "bad signature for key '%s'", actor);
 	if (!(t->roles & role))
 		return rerr_set(e, RX_PERM, "role %s may not write %s events", role_name(role), type);
+	if (t->roles == ROLE_SYSTEM)
+		return rerr_set(e, RX_PERM, "%s events are decided by the dispatcher, not spooled", type);
 	if (strcmp(type, "key.add") == 0) {
 		rc = ledger_key(s, kv_get(&ev->f, "name"), &key, e);
 		kv_free(&key);

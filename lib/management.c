@@ -253,5 +253,6 @@ int management_bookings(const char *state, const char *car, struct kv **recs, si
 	full = xasprintf("%s/%s", state, dir);
 	rc = store_read_records(full, 0, recs, n);
 	free(full);
+	context_sort(*recs, *n);
 	return rc;
 }

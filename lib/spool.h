@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include "util.h"
 
+#define SPOOL_TMP_MAX_AGE 3600 /* seconds before a file left in tmp/ is removed */
+
 struct spool_list {
 	size_t n;
 	char **names;
