@@ -7,7 +7,7 @@ PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 CC        = cc
 PKGS      = libsodium yaml-0.1 libgit2 jansson
-DEBS      = build-essential pkg-config git libsodium-dev libyaml-dev libgit2-dev libjansson-dev libcmocka-dev
+DEBS      = build-essential pkg-config git openssl libsodium-dev libyaml-dev libgit2-dev libjansson-dev libcmocka-dev
 SANFLAGS  = $$(if [ "$(SANITIZE)" = 1 ]; then echo -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined; fi)
 CFLAGS    = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 ALLCFLAGS = $(CFLAGS) $(SANFLAGS) -Ilib -DRENTAL_VERSION='"$(VERSION)"' -DRENTAL_DEFAULT_HOME='"$(CURDIR)"' $$(pkg-config --cflags $(PKGS))
@@ -33,7 +33,7 @@ deps: .deps-ok
 	fi; touch .deps-ok
 
 lib/librental.a: $(LIBOBJ)
-	rm -f $@; ar rcs $@ $(LIBOBJ)
+	rm -f $@.tmp; ar rcs $@.tmp $(LIBOBJ) && mv -f $@.tmp $@
 
 .SUFFIXES: .c .o
 .c.o:
@@ -42,29 +42,22 @@ lib/librental.a: $(LIBOBJ)
 $(LIBOBJ): lib/*.h Makefile
 $(CMDS): lib/librental.a lib/*.h
 bin/carctl: bin/carctl.c
-	$(CC) $(ALLCFLAGS) -o $@ bin/carctl.c lib/librental.a $(LIBS)
 bin/reserve: bin/reserve.c
-	$(CC) $(ALLCFLAGS) -o $@ bin/reserve.c lib/librental.a $(LIBS)
 bin/pay: bin/pay.c
-	$(CC) $(ALLCFLAGS) -o $@ bin/pay.c lib/librental.a $(LIBS)
 bin/rent: bin/rent.c
-	$(CC) $(ALLCFLAGS) -o $@ bin/rent.c lib/librental.a $(LIBS)
 bin/rate: bin/rate.c
-	$(CC) $(ALLCFLAGS) -o $@ bin/rate.c lib/librental.a $(LIBS)
 bin/mypage: bin/mypage.c
-	$(CC) $(ALLCFLAGS) -o $@ bin/mypage.c lib/librental.a $(LIBS)
 bin/dispatcher: bin/dispatcher.c
-	$(CC) $(ALLCFLAGS) -o $@ bin/dispatcher.c lib/librental.a $(LIBS)
+$(CMDS): bin/cli.h
+	$(CC) $(ALLCFLAGS) -o $@.tmp $@.c lib/librental.a $(LIBS) && mv -f $@.tmp $@
 
 $(UNITS): lib/librental.a lib/*.h
 tests/unit/test_kv: tests/unit/test_kv.c
-	$(CC) $(ALLCFLAGS) -o $@ tests/unit/test_kv.c lib/librental.a $(LIBS) -lcmocka
 tests/unit/test_sign: tests/unit/test_sign.c
-	$(CC) $(ALLCFLAGS) -o $@ tests/unit/test_sign.c lib/librental.a $(LIBS) -lcmocka
 tests/unit/test_rules: tests/unit/test_rules.c
-	$(CC) $(ALLCFLAGS) -o $@ tests/unit/test_rules.c lib/librental.a $(LIBS) -lcmocka
 tests/unit/test_store: tests/unit/test_store.c
-	$(CC) $(ALLCFLAGS) -o $@ tests/unit/test_store.c lib/librental.a $(LIBS) -lcmocka
+$(UNITS):
+	$(CC) $(ALLCFLAGS) -o $@ $@.c lib/librental.a $(LIBS) -lcmocka
 
 # SANITIZE=1 builds into the same tree: start clean so no plain object is linked.
 check: deps

@@ -101,6 +101,24 @@ __attribute__((unused)) static int parse_options(int argc, char **argv, const st
 	return 0;
 }
 
+/* Parses the options and answers --help and --version. Returns -1 to go on, with
+ * *argc and *argv past the options; otherwise the exit status. */
+__attribute__((unused)) static int cli_start(int *argc, char ***argv, const struct option *opts,
+	struct common *o, int (*own)(int c, void *arg), void *arg, const char *usage)
+{
+	int rc = parse_options(*argc, *argv, opts, ":", o, own, arg, usage);
+
+	if (rc != 0)
+		return rc;
+	if (o->help)
+		return show_help(usage);
+	if (o->version)
+		return show_version();
+	*argc -= optind;
+	*argv += optind;
+	return -1;
+}
+
 /* Opens the home's applied state and (if not NULL) its settings. */
 __attribute__((unused)) static int open_home(struct home *h, const struct common *o, struct store **s, struct cfg *c,
 		     struct rerr *e)

@@ -155,14 +155,10 @@ int main(int argc, char **argv)
 	int mode = MODE_DAEMON, rc;
 
 	prog = "dispatcher";
-	if ((rc = parse_options(argc, argv, opts, ":", &o, own_option, &mode, usage)) != 0)
+	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &mode, usage)) >= 0)
 		return rc;
-	if (o.help)
-		return show_help(usage);
-	if (o.version)
-		return show_version();
-	if (optind < argc)
-		return usage_error(usage, "%s: unexpected argument", argv[optind]);
+	if (argc > 0)
+		return usage_error(usage, "%s: unexpected argument", argv[0]);
 	home_resolve(&h, o.home);
 	if (mode == MODE_ONCE)
 		rc = run_once(&h, 0);

@@ -34,14 +34,10 @@ int main(int argc, char **argv)
 	int rc, role;
 
 	prog = "mypage";
-	if ((rc = parse_options(argc, argv, opts, ":", &o, own_option, &customer, usage)) != 0)
+	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &customer, usage)) >= 0)
 		return rc;
-	if (o.help)
-		return show_help(usage);
-	if (o.version)
-		return show_version();
-	if (optind != argc)
-		return usage_error(usage, "%s: unexpected argument", argv[optind]);
+	if (argc > 0)
+		return usage_error(usage, "%s: unexpected argument", argv[0]);
 	actor = home_actor(o.as);
 	if (customer && !valid_name(customer)) {
 		rerr_set(&e, RX_DATA, "--customer %.40s: not a name", customer);

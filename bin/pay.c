@@ -56,14 +56,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	prog = "pay";
-	if ((rc = parse_options(argc, argv, opts, ":", &o, own_option, &amount, usage)) != 0)
+	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &amount, usage)) >= 0)
 		return rc;
-	if (o.help)
-		return show_help(usage);
-	if (o.version)
-		return show_version();
-	argc -= optind;
-	argv += optind;
 	if (argc < 1)
 		return usage_error(usage, "a reservation is required");
 	int cancel = !strcmp(argv[0], "cancel");

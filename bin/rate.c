@@ -40,14 +40,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	prog = "rate";
-	if ((rc = parse_options(argc, argv, opts, ":", &o, own_option, &a, usage)) != 0)
+	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &a, usage)) >= 0)
 		return rc;
-	if (o.help)
-		return show_help(usage);
-	if (o.version)
-		return show_version();
-	argc -= optind;
-	argv += optind;
 	if (argc != 1)
 		return usage_error(usage, "expected one RES");
 	if (a.stars == NULL)

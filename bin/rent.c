@@ -23,14 +23,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	prog = "rent";
-	if ((rc = parse_options(argc, argv, opts, ":", &o, NULL, NULL, usage)) != 0)
+	if ((rc = cli_start(&argc, &argv, opts, &o, NULL, NULL, usage)) >= 0)
 		return rc;
-	if (o.help)
-		return show_help(usage);
-	if (o.version)
-		return show_version();
-	argc -= optind;
-	argv += optind;
 	if (argc == 2 && !strcmp(argv[0], "return"))
 		return act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN, "return cars",
 					  return_rule, NULL, "rent.return", NULL, 0);

@@ -47,6 +47,28 @@ void outbox_refuse(struct outbox *o, const struct event *ev, int ctx, const char
 	kv_set(m, "reason", reason);
 }
 
+int outbox_refuse_or_fail(struct outbox *o, const struct event *ev, int ctx, const struct rerr *why,
+			  struct rerr *e)
+{
+	if (why->code == RX_IO) {
+		*e = *why;
+		return -1;
+	}
+	outbox_refuse(o, ev, ctx, why->msg);
+	return 0;
+}
+
+int context_get(struct store *s, const char *ctx, const char *res, struct kv *r, struct rerr *e)
+{
+	char path[128];
+
+	kv_init(r);
+	if (!valid_id(res, "res"))
+		return 1;
+	context_res_path(path, sizeof path, ctx, res);
+	return store_get_kv(s, path, r, e);
+}
+
 void context_res_path(char *out, size_t size, const char *ctx, const char *res)
 {
 	char sh[6];

@@ -26,6 +26,13 @@ struct kv *outbox_add(struct outbox *o, const char *type, const struct event *ev
 /* Records that the context refused ev for reason. */
 void outbox_refuse(struct outbox *o, const struct event *ev, int ctx, const char *reason);
 
+/* A rule said no (why): record the refusal and go on. A fault (RX_IO) instead fails
+ * the context on this event, which is held back until the fault is mended. */
+int outbox_refuse_or_fail(struct outbox *o, const struct event *ev, int ctx, const struct rerr *why,
+			  struct rerr *e);
+/* A context's record of reservation res: 0 found, 1 unknown (or not an id), -1 error. */
+int context_get(struct store *s, const char *ctx, const char *res, struct kv *r, struct rerr *e);
+
 /* "CTX/res/ab/cd/RES.yaml": a context's file for one reservation. */
 void context_res_path(char *out, size_t size, const char *ctx, const char *res);
 /* "CTX/WHAT/xx/NAME": a context's folder for one car or customer. */

@@ -100,16 +100,6 @@ static void save_car(struct store *s, struct kv *c)
 	kv_free(&out);
 }
 
-static int refuse_or_fail(const struct event *ev, struct outbox *out, struct rerr *why, struct rerr *e)
-{
-	if (why->code == RX_IO) {
-		*e = *why;
-		return -1;
-	}
-	outbox_refuse(out, ev, CTX_MANAGEMENT, why->msg);
-	return 0;
-}
-
 static int apply_add(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *car = kv_get(&ev->f, "car"), *model = kv_get(&ev->f, "model");
@@ -117,7 +107,7 @@ static int apply_add(struct store *s, const struct event *ev, struct outbox *out
 	struct kv c, *o;
 
 	if (management_check_add(s, car, kv_get(&ev->f, "rate"), model, &why) < 0)
-		return refuse_or_fail(ev, out, &why, e);
+		return outbox_refuse_or_fail(out, ev, CTX_MANAGEMENT, &why, e);
 	kv_init(&c);
 	kv_set(&c, "car", car);
 	kv_set(&c, "model", model ? model : "");
@@ -138,7 +128,7 @@ static int apply_rm(struct store *s, const struct event *ev, struct outbox *out,
 	char p[160];
 
 	if (management_check_rm(s, car, &why) < 0)
-		return refuse_or_fail(ev, out, &why, e);
+		return outbox_refuse_or_fail(out, ev, CTX_MANAGEMENT, &why, e);
 	management_car_path(p, sizeof p, car);
 	store_del(s, p);
 	outbox_add(out, "car.removed", ev);

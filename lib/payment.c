@@ -7,13 +7,7 @@
 
 int payment_get(struct store *s, const char *res, struct kv *p, struct rerr *e)
 {
-	char path[128];
-
-	kv_init(p);
-	if (!valid_id(res, "res"))
-		return 1;
-	context_res_path(path, sizeof path, "payment", res);
-	return store_get_kv(s, path, p, e);
+	return context_get(s, "payment", res, p, e);
 }
 
 /* Loads res and checks it is in status want; messages name what it is instead. */
@@ -72,16 +66,6 @@ static void save(struct store *s, const struct kv *p)
 	store_put_kv(s, path, p);
 }
 
-static int refuse_or_fail(const struct event *ev, struct outbox *out, struct rerr *why, struct rerr *e)
-{
-	if (why->code == RX_IO) {
-		*e = *why;
-		return -1;
-	}
-	outbox_refuse(out, ev, CTX_PAYMENT, why->msg);
-	return 0;
-}
-
 static int apply_pay(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *res = kv_get(&ev->f, "reservation");
@@ -90,7 +74,7 @@ static int apply_pay(struct store *s, const struct event *ev, struct outbox *out
 	struct kv p, *o;
 
 	if (payment_check_pay(s, res, kv_get(&ev->f, "amount"), &due, &why) < 0)
-		return refuse_or_fail(ev, out, &why, e);
+		return outbox_refuse_or_fail(out, ev, CTX_PAYMENT, &why, e);
 	if (payment_get(s, res, &p, e) != 0)
 		return -1;
 	kv_set(&p, "status", ST_RENTED);
@@ -114,7 +98,7 @@ static int apply_cancel(struct store *s, const struct event *ev, struct outbox *
 	struct kv p, *o;
 
 	if (payment_check_cancel(s, res, &why) < 0)
-		return refuse_or_fail(ev, out, &why, e);
+		return outbox_refuse_or_fail(out, ev, CTX_PAYMENT, &why, e);
 	if (payment_get(s, res, &p, e) != 0)
 		return -1;
 	kv_set(&p, "status", ST_PAY_CANCELED);

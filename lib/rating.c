@@ -6,13 +6,7 @@
 
 static int rating_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
 {
-	char path[128];
-
-	kv_init(r);
-	if (!valid_id(res, "res"))
-		return 1;
-	context_res_path(path, sizeof path, "rating", res);
-	return store_get_kv(s, path, r, e);
+	return context_get(s, "rating", res, r, e);
 }
 
 int rating_check(struct store *s, const char *res, const char *stars, struct rerr *e)
@@ -47,14 +41,8 @@ static int apply_rate(struct store *s, const struct event *ev, struct outbox *ou
 	struct rerr why = {0};
 	struct kv r, *o;
 
-	if (rating_check(s, res, kv_get(&ev->f, "stars"), &why) < 0) {
-		if (why.code == RX_IO) {
-			*e = why;
-			return -1;
-		}
-		outbox_refuse(out, ev, CTX_RATING, why.msg);
-		return 0;
-	}
+	if (rating_check(s, res, kv_get(&ev->f, "stars"), &why) < 0)
+		return outbox_refuse_or_fail(out, ev, CTX_RATING, &why, e);
 	if (rating_get(s, res, &r, e) != 0)
 		return -1;
 	kv_set(&r, "stars", kv_get(&ev->f, "stars"));

@@ -6,13 +6,7 @@
 
 int rental_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
 {
-	char path[128];
-
-	kv_init(r);
-	if (!valid_id(res, "res"))
-		return 1;
-	context_res_path(path, sizeof path, "rental", res);
-	return store_get_kv(s, path, r, e);
+	return context_get(s, "rental", res, r, e);
 }
 
 int rental_check_return(struct store *s, const char *res, struct rerr *e)
@@ -48,14 +42,8 @@ static int apply_return(struct store *s, const struct event *ev, struct outbox *
 	struct rerr why = {0};
 	struct kv r, *o;
 
-	if (rental_check_return(s, res, &why) < 0) {
-		if (why.code == RX_IO) {
-			*e = why;
-			return -1;
-		}
-		outbox_refuse(out, ev, CTX_RENTAL, why.msg);
-		return 0;
-	}
+	if (rental_check_return(s, res, &why) < 0)
+		return outbox_refuse_or_fail(out, ev, CTX_RENTAL, &why, e);
 	if (rental_get(s, res, &r, e) != 0)
 		return -1;
 	kv_set(&r, "status", ST_RETURNED);

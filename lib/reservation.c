@@ -57,13 +57,7 @@ static void night_path(char *out, size_t size, const char *car, long day)
 
 int reservation_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
 {
-	char p[128];
-
-	kv_init(r);
-	if (!valid_id(res, "res"))
-		return 1;
-	context_res_path(p, sizeof p, "reservation", res);
-	return store_get_kv(s, p, r, e);
+	return context_get(s, "reservation", res, r, e);
 }
 
 /* The first held night of [from, to) on car, as the reservation that holds it. */
@@ -224,14 +218,8 @@ static int apply_cancel(struct store *s, const struct event *ev, struct outbox *
 	struct rerr why = {0};
 	struct kv r;
 
-	if (reservation_check_cancel(s, res, &why) < 0) {
-		if (why.code == RX_IO) {
-			*e = why;
-			return -1;
-		}
-		outbox_refuse(out, ev, CTX_RESERVATION, why.msg);
-		return 0;
-	}
+	if (reservation_check_cancel(s, res, &why) < 0)
+		return outbox_refuse_or_fail(out, ev, CTX_RESERVATION, &why, e);
 	if (reservation_get(s, res, &r, e) != 0)
 		return -1;
 	kv_set(&r, "status", ST_RES_CANCELED);
