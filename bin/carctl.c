@@ -159,31 +159,25 @@ static int cmd_key_gen(const struct common *o, const char *name)
 	return print_id(pk);
 }
 
-static int print_list(const struct field *f, size_t nf, struct kv *recs, size_t n, int json)
-{
-	int rc = format_records(stdout, f, nf, recs, n, json);
-
-	store_records_free(recs, n);
-	return finish(rc < 0 ? RX_IO : 0);
-}
-
-static int cmd_key_list(const struct common *o)
+/* Lists what lister reads from the home's state folder: open, read, print. */
+static int list_state(const struct common *o, int (*lister)(const char *state, struct kv **recs, size_t *n),
+		      const struct field *f, size_t nf)
 {
 	struct home h;
 	struct store *s = NULL;
 	struct rerr e = {0};
-	struct kv *recs;
-	size_t n;
+	struct kv *recs = NULL;
+	size_t n = 0;
+	int rc = -1;
 
-	if (open_home(&h, o, &s, NULL, &e) < 0) {
-		store_free(s);
-		home_free(&h);
-		return fail(&e);
+	if (open_home(&h, o, &s, NULL, &e) == 0) {
+		lister(h.state, &recs, &n);
+		rc = format_records(stdout, f, nf, recs, n, o->json) < 0 ? RX_IO : 0;
+		store_records_free(recs, n);
 	}
-	ledger_keys(h.state, &recs, &n);
 	store_free(s);
 	home_free(&h);
-	return print_list(key_fields, 3, recs, n, o->json);
+	return rc < 0 ? fail(&e) : finish(rc);
 }
 
 static int cmd_add_rm(const struct common *o, const struct args *a, const char *car, int add)
@@ -221,25 +215,6 @@ err:
 	store_free(s);
 	home_free(&h);
 	return fail(&e);
-}
-
-static int cmd_list(const struct common *o)
-{
-	struct home h;
-	struct store *s = NULL;
-	struct rerr e = {0};
-	struct kv *recs;
-	size_t n;
-
-	if (open_home(&h, o, &s, NULL, &e) < 0) {
-		store_free(s);
-		home_free(&h);
-		return fail(&e);
-	}
-	management_list(h.state, &recs, &n);
-	store_free(s);
-	home_free(&h);
-	return print_list(car_fields, 6, recs, n, o->json);
 }
 
 static int cmd_show(const struct common *o, const char *car)
@@ -311,7 +286,7 @@ int main(int argc, char **argv)
 		return cmd_init(&o, argc - 1, argv + 1);
 	if (!strcmp(cmd, "key")) {
 		if (argc >= 2 && !strcmp(argv[1], "list") && argc == 2)
-			return cmd_key_list(&o);
+			return list_state(&o, ledger_keys, key_fields, 3);
 		if (argc == 3 && !strcmp(argv[1], "add"))
 			return cmd_key_add(&o, &a, argv[2]);
 		if (argc == 3 && !strcmp(argv[1], "gen"))
@@ -325,6 +300,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "show"))
 		return cmd_show(&o, argv[1]);
 	if (!strcmp(cmd, "list") && argc == 1)
-		return cmd_list(&o);
+		return list_state(&o, management_list, car_fields, 6);
 	return usage_error(usage, "%s: unknown command", cmd);
 }
