@@ -410,11 +410,11 @@ int dispatch_rebuild(const struct home *h, struct report *r, struct rerr *e)
 	int rc = -1;
 
 	memset(r, 0, sizeof *r);
-	if (store_open(&real, h->state, 1, e) < 0 || store_lock(real, 1, e) < 0 ||
+	if (store_open_git(&real, h->state, e) < 0 || store_lock(real, 1, e) < 0 ||
 	    load_dispatcher_key(h, &k, e) < 0)
 		goto out;
 	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);
-	if (fs_mkdirs(dir, e) < 0 || store_open(&scratch, dir, 0, e) < 0 ||
+	if (fs_mkdirs(dir, e) < 0 || store_open(&scratch, dir, e) < 0 ||
 	    replay(real, scratch, &k, r, e) < 0)
 		goto out;
 	if (list_tree(h->state, &a, e) < 0 || list_tree(dir, &b, e) < 0)
@@ -463,7 +463,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 			report_add(r, 1, "%s: missing", p);
 		free(p);
 	}
-	if (store_open(&s, h->state, 1, &why) < 0) {
+	if (store_open_git(&s, h->state, &why) < 0) {
 		report_add(r, 1, "state: %s", why.msg);
 		return 0;
 	}

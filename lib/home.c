@@ -1,6 +1,5 @@
 /* home: resolving and creating homes; the common path of writing commands. */
 #include "home.h"
-#include "dispatch.h"
 #include "ledger.h"
 #include "spool.h"
 #include <errno.h>
@@ -63,7 +62,7 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 	if (!ok)
 		return rerr_set(e, RX_CONFIG, "%s: not a home (no state/); run 'carctl init %s'",
 				h->root, h->root);
-	return store_open(s, h->state, 0, e);
+	return store_open(s, h->state, e);
 }
 
 int home_load_config(const struct home *h, struct cfg *c, struct rerr *e)
@@ -137,99 +136,3 @@ int home_submit(const struct home *h, const char *actor, struct event *ev, struc
 	return spool_write(h->spool, kv_get(&ev->f, "id"), ev->raw, ev->len, e);
 }
 
-static int make_key(const struct home *h, const char *name, struct seckey *k, struct rerr *e)
-{
-	char *path = xasprintf("%s/%s.key", h->keys, name);
-	int rc = seckey_generate(k, e);
-
-	if (rc == 0 && (rc = seckey_save(k, path, e)) < 0)
-		seckey_free(k);
-	free(path);
-	return rc;
-}
-
-/* The genesis: the admin registers itself, then the dispatcher's key. */
-static int write_genesis(const struct home *h, struct rerr *e)
-{
-	struct seckey admin, disp;
-	char pk[SIG_PK_B64];
-	struct event ev;
-	int rc = -1;
-
-	if (make_key(h, "admin", &admin, e) < 0)
-		return -1;
-	if (make_key(h, "dispatcher", &disp, e) < 0) {
-		seckey_free(&admin);
-		return -1;
-	}
-	const struct { const char *name, *role; const unsigned char *pk; } regs[] = {
-		{"admin", "admin", admin.pk}, {"dispatcher", "system", disp.pk}};
-	for (size_t i = 0; i < 2; i++) {
-		event_init(&ev);
-		event_start(&ev, "key.add", "admin");
-		kv_set(&ev.f, "name", regs[i].name);
-		kv_set(&ev.f, "role", regs[i].role);
-		sig_pk_b64(pk, regs[i].pk);
-		kv_set(&ev.f, "pubkey", pk);
-		event_seal(&ev, &admin);
-		rc = spool_write(h->spool, kv_get(&ev.f, "id"), ev.raw, ev.len, e);
-		event_free(&ev);
-		if (rc < 0)
-			break;
-		usleep(1000); /* keeps the two in name order */
-	}
-	seckey_free(&admin);
-	seckey_free(&disp);
-	return rc;
-}
-
-static int make_dirs(const struct home *h, struct rerr *e)
-{
-	const char *subs[] = {"config", "spool/tmp", "spool/new", "spool/bad", "keys"};
-
-	for (size_t i = 0; i < 5; i++) {
-		char *p = xasprintf("%s/%s", h->root, subs[i]);
-		int rc = fs_mkdirs(p, e);
-		free(p);
-		if (rc < 0)
-			return -1;
-	}
-	if (chmod(h->keys, 0700) < 0)
-		return rerr_set(e, RX_IO, "%s: %s", h->keys, strerror(errno));
-	if (!fs_exists(h->config))
-		return fs_write_atomic(h->config, cfg_default_text(), strlen(cfg_default_text()), 1, e);
-	return 0;
-}
-
-int home_init(const char *dir, int *created, struct rerr *e)
-{
-	struct home h;
-	struct store *s = NULL;
-	struct cfg c;
-	struct dispatch_stats st;
-	char *git;
-	int rc = -1;
-
-	home_paths(&h, dir);
-	git = xasprintf("%s/.git", h.state);
-	*created = !fs_exists(git);
-	free(git);
-	if (!*created) {
-		home_free(&h);
-		return 0;
-	}
-	if (make_dirs(&h, e) < 0 || store_init_repo(h.state, e) < 0 || write_genesis(&h, e) < 0)
-		goto out;
-	if (home_load_config(&h, &c, e) < 0 || store_open(&s, h.state, 1, e) < 0 ||
-	    store_lock(s, 0, e) < 0 || dispatch_batch(&h, s, &c, &st, e) < 0)
-		goto out;
-	if (st.applied != 2) {
-		rerr_set(e, RX_SOFTWARE, "%s: the genesis keys were not applied", dir);
-		goto out;
-	}
-	rc = 0;
-out:
-	store_free(s);
-	home_free(&h);
-	return rc;
-}

@@ -9,10 +9,12 @@ struct store;
 
 /* Creates a git repository at root (branch main) if there is none. */
 int store_init_repo(const char *root, struct rerr *e);
-/* Opens root. With git, the work tree is first brought to the last commit, finishing
- * whatever a crashed run left half done. Without git (a scratch folder for rebuilds),
- * a commit only writes the files. */
-int store_open(struct store **out, const char *root, int git, struct rerr *e);
+/* Opens root as plain files: a commit only writes them (readers, rebuild scratch). */
+int store_open(struct store **out, const char *root, struct rerr *e);
+/* Opens root, a git work tree (store_git.c): a commit is a git commit first. When the
+ * lock is taken, the work tree is brought to the last commit, finishing whatever a
+ * crashed run left half done. */
+int store_open_git(struct store **out, const char *root, struct rerr *e);
 void store_free(struct store *s);
 const char *store_root(const struct store *s);
 

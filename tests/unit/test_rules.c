@@ -32,7 +32,7 @@ static int setup(void **state)
 
 	strcpy(w->dir, "/tmp/rental-rules-XXXXXX");
 	assert_non_null(mkdtemp(w->dir));
-	assert_int_equal(store_open(&w->s, w->dir, 0, &e), 0);
+	assert_int_equal(store_open(&w->s, w->dir, &e), 0);
 	*state = w;
 	return 0;
 }

@@ -57,7 +57,7 @@ static void commit_writes_one_pack_and_the_files(void **state)
 	struct rerr e = {0};
 	char *b;
 
-	assert_int_equal(store_open(&s, dir, 1, &e), 0);
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
 	assert_int_equal(store_lock(s, 0, &e), 0);
 	store_put(s, "a/b/c.yaml", "x: 1\n", 5);
 	store_put(s, "a/d.yaml", "y: 2\n", 5);
@@ -85,7 +85,7 @@ static void rollback_takes_back_one_unit(void **state)
 	char *b;
 	size_t len;
 
-	assert_int_equal(store_open(&s, dir, 0, &e), 0);
+	assert_int_equal(store_open(&s, dir, &e), 0);
 	store_put(s, "k", "1", 1);
 	store_begin(s);
 	store_put(s, "k", "2", 1);
@@ -106,7 +106,7 @@ static void open_finishes_a_half_written_work_tree(void **state)
 	struct rerr e = {0};
 	char *b;
 
-	assert_int_equal(store_open(&s, dir, 1, &e), 0);
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
 	assert_int_equal(store_lock(s, 0, &e), 0);
 	store_put(s, "x/1", "one\n", 4);
 	store_put(s, "x/2", "two\n", 4);
@@ -120,7 +120,7 @@ static void open_finishes_a_half_written_work_tree(void **state)
 	assert_int_equal(sh("printf 'one\\n' > %s/x/1 && printf 'two\\n' > %s/x/2"), 0);
 	assert_int_equal(sh("rm %s/x/3 && git -C %s rev-parse HEAD~1 > /dev/null"), 0);
 	assert_int_equal(sh("git -C %s rev-parse HEAD~1 > %s/.git/rental-worktree"), 0);
-	assert_int_equal(store_open(&s, dir, 1, &e), 0);
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
 	assert_int_equal(store_lock(s, 0, &e), 0);
 	store_free(s);
 	assert_string_equal(b = file("x/1"), "ONE\n");
@@ -135,8 +135,8 @@ static void second_lock_is_busy(void **state)
 	struct store *a, *b;
 	struct rerr e = {0};
 
-	assert_int_equal(store_open(&a, dir, 1, &e), 0);
-	assert_int_equal(store_open(&b, dir, 1, &e), 0);
+	assert_int_equal(store_open_git(&a, dir, &e), 0);
+	assert_int_equal(store_open_git(&b, dir, &e), 0);
 	assert_int_equal(store_lock(a, 0, &e), 0);
 	assert_int_equal(store_lock(b, 0, &e), -1);
 	assert_int_equal(e.code, RX_TEMP);

@@ -1,0 +1,50 @@
+/* store_impl.h: the inside of a store, shared by store.c (overlay, files) and
+ * store_git.c (the version control step). Nothing else includes it. */
+#ifndef RENTAL_STORE_IMPL_H
+#define RENTAL_STORE_IMPL_H
+#include "store.h"
+
+struct entry {
+	char *path;
+	char *data;
+	size_t len;
+	int state; /* ENT_ABSENT: not in the overlay; ENT_PUT; ENT_DEL */
+};
+enum { ENT_ABSENT, ENT_PUT, ENT_DEL };
+
+struct undo {
+	size_t ent;
+	int state;
+	char *data;
+	size_t len;
+};
+
+/* What a version control behind the files does at each step of a store's life. */
+struct store_vcs {
+	int (*recover)(struct store *s, struct rerr *e);  /* when the lock is taken */
+	/* before the files are written: the changes, sorted by path */
+	int (*commit)(struct store *s, struct entry **ents, size_t n, const char *msg, struct rerr *e);
+	/* after the files are written */
+	int (*committed)(struct store *s, struct entry **ents, size_t n, struct rerr *e);
+	void (*abort)(struct store *s);                   /* a commit failed */
+	void (*head)(struct store *s, char out[41]);
+	void (*free)(struct store *s);
+};
+
+struct store {
+	char *root;
+	const struct store_vcs *vcs; /* NULL: plain files */
+	void *vcs_data;
+	int lockfd;
+	struct entry *ents;
+	size_t n, cap;
+	size_t *slots; /* open addressing: index+1 into ents, 0 empty */
+	size_t nslots;
+	struct undo *undo;
+	size_t nundo, capundo;
+	int in_txn;
+};
+
+/* A plain store at root, for store_git.c to dress. */
+struct store *store_new(const char *root);
+#endif
