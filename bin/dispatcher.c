@@ -74,7 +74,7 @@ static int run_once(const struct home *h, int wait)
 	struct rerr e = {0};
 	int rc = -1;
 
-	if (store_open_git(&s, h->state, &e) == 0 && store_lock(s, wait, &e) == 0)
+	if (dispatch_open(h, &s, wait, &e) == 0)
 		rc = drain(h, s, &t, &e);
 	store_free(s);
 	if (rc < 0)
@@ -102,7 +102,7 @@ static int run_daemon(const struct home *h)
 		return fail(&e);
 	}
 	free(newdir);
-	if (store_open_git(&s, h->state, &e) < 0 || store_lock(s, 1, &e) < 0) {
+	if (dispatch_open(h, &s, 1, &e) < 0) {
 		store_free(s);
 		close(fd);
 		return fail(&e);

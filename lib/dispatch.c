@@ -204,6 +204,25 @@ static int run_contexts(struct store *s, const struct cfg *c, const struct secke
 	return 0;
 }
 
+int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr *e)
+{
+	char *git = xasprintf("%s/.git", h->state), *newdir = xasprintf("%s/new", h->spool);
+	int rc = 0;
+
+	*s = NULL;
+	if (!fs_exists(git))
+		rc = fs_exists(newdir) ? store_init_repo(h->state, e)
+			: rerr_set(e, RX_CONFIG, "%s: not a home (no spool/new); run 'carctl init %s'",
+				   h->root, h->root);
+	free(git);
+	free(newdir);
+	if (rc == 0)
+		rc = store_open_git(s, h->state, e);
+	if (rc == 0)
+		rc = store_lock(*s, wait, e);
+	return rc;
+}
+
 int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		   struct dispatch_stats *st, struct rerr *e)
 {
@@ -410,8 +429,7 @@ int dispatch_rebuild(const struct home *h, struct report *r, struct rerr *e)
 	int rc = -1;
 
 	memset(r, 0, sizeof *r);
-	if (store_open_git(&real, h->state, e) < 0 || store_lock(real, 1, e) < 0 ||
-	    load_dispatcher_key(h, &k, e) < 0)
+	if (dispatch_open(h, &real, 1, e) < 0 || load_dispatcher_key(h, &k, e) < 0)
 		goto out;
 	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);
 	if (fs_mkdirs(dir, e) < 0 || store_open(&scratch, dir, e) < 0 ||

@@ -25,7 +25,10 @@ void report_add(struct report *r, int failure, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void report_free(struct report *r);
 
-/* One batch; s must be opened with git and locked. */
+/* Opens the home's state for the dispatcher and takes its lock (waiting or RX_TEMP).
+ * On the first run of a new home it makes the git repository. */
+int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr *e);
+/* One batch; s must be opened by dispatch_open. */
 int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		   struct dispatch_stats *st, struct rerr *e);
 /* Rebuilds every state file from the log into a scratch folder, lists differing

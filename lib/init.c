@@ -1,14 +1,14 @@
 /* init: making a new home: folders, settings, the admin and dispatcher keys, and the
- * genesis events that register them, applied at once. Kept apart from home.c so
- * that the commands that never create a home do not link the dispatcher. */
+ * genesis events that register them, applied at once by the dispatcher, the only
+ * writer of state/ (so carctl does not load libgit2). */
 #include "home.h"
-#include "dispatch.h"
 #include "spool.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int make_key(const struct home *h, const char *name, struct seckey *k, struct rerr *e)
@@ -75,35 +75,66 @@ static int make_dirs(const struct home *h, struct rerr *e)
 	return 0;
 }
 
+/* Runs the dispatcher that sits beside this program on the new home, once. Its
+ * messages are kept and returned if it fails. */
+static int run_dispatcher(const struct home *h, struct rerr *e)
+{
+	char self[4096], *bin, *slash, msg[400] = "";
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	int fds[2], status;
+	pid_t pid;
+
+	if (n < 0)
+		return rerr_set(e, RX_SOFTWARE, "/proc/self/exe: %s", strerror(errno));
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	bin = xasprintf("%s/dispatcher", self);
+	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+		free(bin);
+		return rerr_set(e, RX_SOFTWARE, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execl(bin, "dispatcher", "--once", "--home", h->root, (char *)NULL);
+		fprintf(stderr, "%s: %s", bin, strerror(errno));
+		_exit(RX_SOFTWARE);
+	}
+	close(fds[1]);
+	n = 0;
+	for (ssize_t r; (r = read(fds[0], msg + n, sizeof msg - 1 - (size_t)n)) > 0;)
+		n += r;
+	msg[n] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	close(fds[0]);
+	free(bin);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return rerr_set(e, RX_SOFTWARE, "%s: applying the genesis failed: %s", h->root, msg);
+	return 0;
+}
+
 int home_init(const char *dir, int *created, struct rerr *e)
 {
 	struct home h;
-	struct store *s = NULL;
-	struct cfg c;
-	struct dispatch_stats st;
 	char *git;
 	int rc = -1;
 
 	home_resolve(&h, dir);
 	git = xasprintf("%s/.git", h.state);
 	*created = !fs_exists(git);
+	if (*created && make_dirs(&h, e) == 0 && write_genesis(&h, e) == 0 &&
+	    run_dispatcher(&h, e) == 0) {
+		if (fs_exists(git))
+			rc = 0;
+		else
+			rerr_set(e, RX_SOFTWARE, "%s: the dispatcher made no state", dir);
+	} else if (!*created) {
+		rc = 0;
+	}
 	free(git);
-	if (!*created) {
-		home_free(&h);
-		return 0;
-	}
-	if (make_dirs(&h, e) < 0 || store_init_repo(h.state, e) < 0 || write_genesis(&h, e) < 0)
-		goto out;
-	if (home_load_config(&h, &c, e) < 0 || store_open_git(&s, h.state, e) < 0 ||
-	    store_lock(s, 0, e) < 0 || dispatch_batch(&h, s, &c, &st, e) < 0)
-		goto out;
-	if (st.applied != 2) {
-		rerr_set(e, RX_SOFTWARE, "%s: the genesis keys were not applied", dir);
-		goto out;
-	}
-	rc = 0;
-out:
-	store_free(s);
 	home_free(&h);
 	return rc;
 }
