@@ -89,16 +89,16 @@ static int cmd_key_add(const struct common *o, const struct args *a, const char 
 	int rc;
 
 	if (!valid_name(name)) {
-		fprintf(stderr, "carctl: %.40s: a key name is 1 to 32 letters, digits, '.', '_' or '-'\n", name);
-		return RX_DATA;
+		rerr_set(&e, RX_DATA, "%.40s: a key name is 1 to 32 letters, digits, '.', '_' or '-'", name);
+		return fail(&e);
 	}
 	if (strcmp(role, "customer") != 0 && strcmp(role, "admin") != 0) {
-		fprintf(stderr, "carctl: %.40s: the role is customer or admin\n", role);
-		return RX_DATA;
+		rerr_set(&e, RX_DATA, "%.40s: the role is customer or admin", role);
+		return fail(&e);
 	}
 	if (a->pubkey && sig_pk_decode(raw, a->pubkey) < 0) {
-		fprintf(stderr, "carctl: --pubkey: not the base64 of a 32-byte ed25519 key\n");
-		return RX_DATA;
+		rerr_set(&e, RX_DATA, "--pubkey: not the base64 of a 32-byte ed25519 key");
+		return fail(&e);
 	}
 	if (open_home(&h, o, &s, NULL, &e) < 0 || home_require(s, actor, ROLE_ADMIN, "register keys", &e) < 0)
 		goto err;
@@ -142,12 +142,18 @@ static int cmd_key_gen(const struct common *o, const char *name)
 	int rc;
 
 	if (!valid_name(name)) {
-		fprintf(stderr, "carctl: %.40s: a key name is 1 to 32 letters, digits, '.', '_' or '-'\n", name);
-		return RX_DATA;
+		rerr_set(&e, RX_DATA, "%.40s: a key name is 1 to 32 letters, digits, '.', '_' or '-'", name);
+		return fail(&e);
 	}
-	home_resolve(&h, o->home);
+	struct store *s = NULL;
+	if (open_home(&h, o, &s, NULL, &e) < 0) {
+		store_free(s);
+		home_free(&h);
+		return fail(&e);
+	}
+	store_free(s);
 	path = xasprintf("%s/%s.key", h.keys, name);
-	rc = fs_mkdirs(h.keys, &e) == 0 && seckey_generate(&k, &e) == 0 ? seckey_save(&k, path, &e) : -1;
+	rc = seckey_generate(&k, &e) == 0 ? seckey_save(&k, path, &e) : -1;
 	free(path);
 	home_free(&h);
 	if (rc < 0) {
@@ -227,8 +233,8 @@ static int cmd_show(const struct common *o, const char *car)
 	int rc;
 
 	if (!valid_name(car)) {
-		fprintf(stderr, "carctl: %.40s: not a car id\n", car);
-		return RX_DATA;
+		rerr_set(&e, RX_DATA, "%.40s: not a car id", car);
+		return fail(&e);
 	}
 	if (open_home(&h, o, &s, NULL, &e) < 0 || (rc = management_car(s, car, &c, &e)) < 0) {
 		store_free(s);

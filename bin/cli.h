@@ -50,20 +50,38 @@ __attribute__((unused)) static int finish(int rc)
 	return rc;
 }
 
-__attribute__((unused)) static int fail(const struct rerr *e)
+__attribute__((unused)) /* Writes a message on one line: a newline or control character a user typed is
+ * shown escaped, never acted on by the terminal. */
+static void put_message(FILE *f, const char *msg)
 {
-	fprintf(stderr, "%s: %s\n", prog, e->msg);
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+static int fail(const struct rerr *e)
+{
+	fprintf(stderr, "%s: ", prog);
+	put_message(stderr, e->msg);
+	fputc('\n', stderr);
 	return finish(e->code ? e->code : RX_SOFTWARE);
 }
 
 __attribute__((unused)) static int usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
+	char msg[512];
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "%s: ", prog);
+	put_message(stderr, msg);
 	fprintf(stderr, "\nusage: %s", usage);
 	return RX_USAGE;
 }

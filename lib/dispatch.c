@@ -131,40 +131,46 @@ out:
 static int run_context(struct store *s, int ctx, const struct seckey *k, int *advanced,
 		       struct dispatch_stats *st, struct rerr *e)
 {
-	long long cur = context_cursor(s, ctx, e), head = ledger_head(s, e), start = cur;
+	struct rerr cwhy = {0};
+	long long cur = context_cursor(s, ctx, &cwhy), head = ledger_head(s, e), start = cur;
 	struct outbox out;
 
-	if (cur < 0 || head < 0)
+	*advanced = 0;
+	if (head < 0)
 		return -1;
+	if (cur < 0) { /* a corrupt cursor holds back its own context only */
+		st->failed[ctx]++;
+		snprintf(st->failure[ctx], sizeof st->failure[ctx], "%.250s", cwhy.msg);
+		return 0;
+	}
 	outbox_init(&out);
 	for (; cur < head; cur++) {
 		struct event ev, oc;
 		struct rerr why = {0};
 		int rc;
 
+		long long seq = head;
+		size_t made = 0;
+
 		event_init(&ev);
-		if (ledger_read(s, cur + 1, &ev, &why) < 0) {
-			rc = -1;
-		} else {
-			store_begin(s);
-			rc = appliers[ctx](s, &ev, &out, &why);
-			if (rc < 0)
-				store_rollback(s);
-			else
-				store_end(s);
-		}
+		/* The event's changes and its outcomes in the log stand or fall together. */
+		store_begin(s);
+		rc = ledger_read(s, cur + 1, &ev, &why) < 0 ? -1 : appliers[ctx](s, &ev, &out, &why);
 		for (size_t i = 0; rc == 0 && i < out.n; i++) {
-			long long seq;
 			make_outcome(&oc, &out.items[i], &ev, k);
 			int seen = ledger_seen(s, kv_get(&oc.f, "id"), NULL, &why);
-			if (seen == 0) {
-				rc = ledger_append(s, &oc, &seq, &why);
-				head = seq;
-				st->outcomes++;
-			} else if (seen < 0) {
+			if (seen == 0 && (rc = ledger_append(s, &oc, &seq, &why)) == 0)
+				made++;
+			else if (seen < 0)
 				rc = -1;
-			}
 			event_free(&oc);
+		}
+		if (rc < 0) {
+			store_rollback(s);
+		} else {
+			store_end(s);
+			head = seq;
+			st->outcomes += made;
 		}
 		outbox_free(&out);
 		event_free(&ev);
@@ -197,10 +203,10 @@ static int run_contexts(struct store *s, const struct cfg *c, const struct secke
 			progress |= advanced;
 		}
 	}
-	long long head = ledger_head(s, e);
+	long long head = ledger_head(s, e), cur;
 	for (int ctx = 0; ctx < CTX_COUNT; ctx++)
-		if (!c->enabled[ctx] || st->failed[ctx])
-			st->held += (size_t)(head - context_cursor(s, ctx, e));
+		if ((!c->enabled[ctx] || st->failed[ctx]) && (cur = context_cursor(s, ctx, NULL)) >= 0)
+			st->held += (size_t)(head - cur);
 	return 0;
 }
 
@@ -210,7 +216,9 @@ int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr 
 	int rc = 0;
 
 	*s = NULL;
-	if (!fs_exists(git))
+	if (h->root[0] == '\0')
+		rc = rerr_set(e, RX_CONFIG, "the home is an empty name");
+	else if (!fs_exists(git))
 		rc = fs_exists(newdir) ? store_init_repo(h->state, e)
 			: rerr_set(e, RX_CONFIG, "%s: not a home (no spool/new); run 'carctl init %s'",
 				   h->root, h->root);
@@ -233,6 +241,9 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
+	/* A daemon's earlier batch may have failed after its commit, before the files. */
+	if (store_recover(s, e) < 0)
+		return -1;
 	/* A writer killed mid-write leaves its file in tmp/; after an hour it is litter. */
 	spool_clean_tmp(h->spool, SPOOL_TMP_MAX_AGE, NULL);
 	if (spool_list_new(&l, h->spool, DISPATCH_BATCH_MAX, e) < 0)
@@ -276,6 +287,8 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	spool_oldest_age(h->spool, &st->remaining);
 	rc = 0;
 out:
+	if (rc < 0)
+		store_discard(s); /* nothing of a failed batch may ride along with the next */
 	seckey_free(&k);
 	free(done);
 	spool_list_free(&l);

@@ -56,7 +56,7 @@ const char *home_actor(const char *opt)
 int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 {
 	char *git = xasprintf("%s/.git", h->state);
-	int ok = fs_exists(git);
+	int ok = h->root[0] != '\0' && fs_exists(git);
 
 	free(git);
 	if (!ok)

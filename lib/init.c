@@ -122,6 +122,8 @@ int home_init(const char *dir, int *created, struct rerr *e)
 	char *git;
 	int rc = -1;
 
+	if (dir[0] == '\0')
+		return rerr_set(e, RX_USAGE, "the home is an empty name");
 	home_resolve(&h, dir);
 	git = xasprintf("%s/.git", h.state);
 	*created = !fs_exists(git);

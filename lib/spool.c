@@ -74,8 +74,8 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue; /* a dot file is listed too: it is quarantined, not ignored */
 		if (l->n == cap) {
 			cap = cap ? cap * 2 : 64;
 			l->names = xrealloc(l->names, cap * sizeof *l->names);
@@ -109,19 +109,63 @@ const char *spool_name_id(const char *name)
 	return dot && valid_id(dot + 1, NULL) ? dot + 1 : NULL;
 }
 
+/* 1 if neither bad/NAME nor bad/NAME.reason exists. */
+static int bad_free(const char *spool, const char *name)
+{
+	char *d = xasprintf("%s/bad/%s", spool, name), *r = xasprintf("%s/bad/%s.reason", spool, name);
+	int free_ = !fs_exists(d) && !fs_exists(r);
+
+	free(d);
+	free(r);
+	return free_;
+}
+
+/* The name a file takes in bad/: its own if it is short and free there
+ * (so an operator finds it), else a fresh one: a hostile name never blocks. */
+static char *bad_name(const char *spool, const char *name, int fresh)
+{
+	struct timespec ts;
+
+	if (!fresh && strlen(name) <= 200 && bad_free(spool, name))
+		return xstrdup(name);
+	for (unsigned i = 0;; i++) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		char *n = xasprintf("%011lld%09ld.quarantined-%u", (long long)ts.tv_sec, ts.tv_nsec, i);
+		if (bad_free(spool, n))
+			return n;
+		free(n);
+	}
+}
+
+/* The reason as one line of printable text, whatever the names in it hold. */
+static char *reason_line(const char *reason)
+{
+	char *text = xasprintf("%s\n", reason);
+
+	for (char *p = text; p[1] != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return text;
+}
+
 int spool_quarantine(const char *spool, const char *name, const char *reason, struct rerr *e)
 {
-	char *src = xasprintf("%s/new/%s", spool, name);
-	char *dst = xasprintf("%s/bad/%s", spool, name);
-	char *why = xasprintf("%s/bad/%s.reason", spool, name);
-	char *text = xasprintf("%s\n", reason);
-	int rc = fs_write_atomic(why, text, strlen(text), 1, e);
+	char *src = xasprintf("%s/new/%s", spool, name), *text = reason_line(reason);
+	int rc = -1;
 
-	if (rc == 0 && rename(src, dst) < 0)
-		rc = rerr_set(e, RX_IO, "%s: %s", src, strerror(errno));
+	for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
+		char *bad = bad_name(spool, name, attempt > 0);
+		char *dst = xasprintf("%s/bad/%s", spool, bad), *why = xasprintf("%s.reason", dst);
+		rc = fs_write_atomic(why, text, strlen(text), 1, e);
+		if (rc == 0 && rename(src, dst) < 0) {
+			rc = rerr_set(e, RX_IO, "%s: %s", dst, strerror(errno));
+			unlink(why);
+		}
+		free(bad);
+		free(dst);
+		free(why);
+	}
 	free(src);
-	free(dst);
-	free(why);
 	free(text);
 	return rc;
 }
@@ -188,7 +232,7 @@ static size_t scan(const char *spool, const char *sub, long *oldest,
 		return 0;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		char *p = xasprintf("%s/%s", dir, de->d_name);
 		long age = lstat(p, &st) == 0 ? (long)(now - st.st_mtime) : 0;

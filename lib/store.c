@@ -271,6 +271,18 @@ static int write_files(struct store *s, struct entry **ents, size_t n, struct re
 	return 0;
 }
 
+int store_recover(struct store *s, struct rerr *e)
+{
+	return s->vcs ? s->vcs->recover(s, e) : 0;
+}
+
+void store_discard(struct store *s)
+{
+	clear_overlay(s);
+	if (s->vcs)
+		s->vcs->abort(s);
+}
+
 void store_head(struct store *s, char out[41])
 {
 	out[0] = '\0';

@@ -34,6 +34,10 @@ void store_rollback(struct store *s);
 void store_end(struct store *s);
 
 size_t store_changes(const struct store *s);
+/* Brings the work tree to the last commit if a failed commit left it behind. */
+int store_recover(struct store *s, struct rerr *e);
+/* Forgets every change not yet committed (a batch that failed half way). */
+void store_discard(struct store *s);
 /* Writes the overlay: git objects as one pack, the commit, the branch, then the files. */
 int store_commit(struct store *s, const char *msg, struct rerr *e);
 /* The hex id of the last commit, or "" if none. */

@@ -1,0 +1,36 @@
+#!/bin/sh
+# 1260-daemon-fault.t: a batch that fails half way in the foreground daemon
+# (here: the dispatcher's own key is missing, after the events were admitted)
+# leaves nothing behind: once the fault is mended, the same events are
+# applied, counted as applied (not skipped), each exactly once.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+"$BIN/dispatcher" >"$T_TMP/daemon.out" 2>"$T_TMP/daemon.err" </dev/null &
+dpid=$!
+T_PIDS="$T_PIDS $dpid"
+
+mv "$H/keys/dispatcher.key" "$T_TMP/dispatcher.key"
+t_ok 'alice reserves while the dispatcher has no key' reserve --as alice car01 --from 2031-08-06 --to 2031-08-08
+res=$OUT
+logged() { grep -q "dispatcher.key" "$T_TMP/daemon.err"; }
+t_wait 'the daemon reports the fault' 20 logged
+t_eq 'the event waits in the spool' "$(spool_count new)" 1
+t_eq 'nothing was committed' "$(grep -rlx "id: $res" "$H/state/log" 2>/dev/null | wc -l | tr -d ' ')" 0
+t_ok 'the daemon is still running' kill -0 "$dpid"
+
+mv "$T_TMP/dispatcher.key" "$H/keys/dispatcher.key"
+t_ok 'bob reserves once the key is back' reserve --as bob car02 --from 2031-08-06 --to 2031-08-08
+res2=$OUT
+applied() { [ "$(status_of "$res")" = RESERVED ] && [ "$(status_of "$res2")" = RESERVED ]; }
+t_wait 'both reservations are applied' 20 applied
+t_match 'the daemon counts them applied, not skipped' "$(cat "$T_TMP/daemon.err")" 'applied 2, skipped 0'
+t_eq 'each is in the log once' \
+	"$(grep -rlx "id: $res" "$H/state/log" | wc -l | tr -d ' ') $(grep -rlx "id: $res2" "$H/state/log" | wc -l | tr -d ' ')" '1 1'
+kill -TERM "$dpid"
+wait "$dpid"
+t_eq 'the daemon stops with status 0' "$?" 0
+t_eq 'the work tree is the last commit' "$(git -C "$H/state" status --porcelain)" ''
+t_ok 'a rebuild agrees' dispatcher --rebuild
+done_testing
