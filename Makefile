@@ -23,14 +23,22 @@ UNITS  = tests/unit/test_kv tests/unit/test_sign tests/unit/test_rules tests/uni
 all: deps $(CMDS)
 
 # Install the Debian packages that are missing (sudo where not root).
-deps: .deps-ok
-.deps-ok:
-	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+INSTALL = missing=""; for p in $$pkgs; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
 	  $$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq $$missing >/dev/null || exit 1; \
-	fi; touch .deps-ok
+	fi
+FUZZDEBS  = clang libclang-rt-14-dev
+
+deps: .deps-ok
+.deps-ok:
+	@pkgs="$(DEBS)"; $(INSTALL); touch .deps-ok
+
+# libFuzzer on the event and settings parsers; FUZZ_SECONDS per target (600).
+fuzz: all
+	@pkgs="$(FUZZDEBS)"; $(INSTALL)
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 lib/librental.a: $(LIBOBJ)
 	rm -f $@.tmp; ar rcs $@.tmp $(LIBOBJ) && mv -f $@.tmp $@
@@ -80,4 +88,4 @@ install: all
 clean:
 	rm -f $(CMDS) $(LIBOBJ) lib/librental.a $(UNITS)
 
-.PHONY: all deps check demo bench install clean
+.PHONY: all deps check demo bench fuzz install clean

@@ -204,7 +204,8 @@ int cfg_load(struct cfg *c, const char *path, struct rerr *e)
 	if (rc == 1)
 		return rerr_set(e, RX_CONFIG, "%s: missing settings file", path);
 	if (rc < 0) {
-		e->code = RX_CONFIG;
+		if (e)
+			e->code = RX_CONFIG;
 		return -1;
 	}
 	if (!yaml_parser_initialize(&p)) {

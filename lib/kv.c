@@ -94,7 +94,7 @@ void kv_copy(struct kv *dst, const struct kv *src)
 
 static int valid_key(const char *s)
 {
-	if (*s == '\0')
+	if (*s == '\0' || strlen(s) > 64)
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
@@ -235,10 +235,36 @@ static int plain_ok(const char *s)
 	return 1;
 }
 
+/* The code point of the UTF-8 sequence at p and its length; 0 if it is not one. */
+static int utf8_decode(const unsigned char *p, unsigned *cp)
+{
+	int len = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+
+	if (len == 0)
+		return 0;
+	*cp = *p & (0x7f >> len);
+	for (int i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (p[i] & 0x3f);
+	}
+	return len;
+}
+
+/* Code points a YAML reader would not give back as they are when written raw:
+ * C1 controls (refused), NEL, LS and PS (line breaks), BOM and non-characters. */
+static int needs_escape(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff ||
+	       cp == 0xfffe || cp == 0xffff;
+}
+
 static void put_quoted(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned cp;
+		int len;
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
 		else if (*p == '\n')
@@ -247,8 +273,17 @@ static void put_quoted(FILE *f, const char *s)
 			fputs("\\t", f);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(f, "\\x%02x", *p);
-		else
+		else if (*p < 0x80)
 			fputc(*p, f);
+		else if ((len = utf8_decode(p, &cp)) == 0)
+			fprintf(f, "\\x%02x", *p); /* never from checked input: kept parseable */
+		else if (needs_escape(cp)) {
+			fprintf(f, "\\u%04x", cp);
+			p += len - 1;
+		} else {
+			fwrite(p, 1, (size_t)len, f);
+			p += len - 1;
+		}
 	}
 	fputc('"', f);
 }
@@ -261,6 +296,8 @@ char *kv_format(const struct kv *m, size_t *len)
 
 	if (f == NULL)
 		abort();
+	if (m->n == 0)
+		fputs("{}\n", f);
 	for (size_t i = 0; i < m->n; i++) {
 		fprintf(f, "%s: ", m->k[i]);
 		if (plain_ok(m->v[i]))

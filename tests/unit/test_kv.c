@@ -66,6 +66,54 @@ static void kv_refuses_what_is_not_a_flat_mapping(void **state)
 	}
 }
 
+/* Found by fuzz_event: these came back changed or not at all (tests/fuzz/crashes). */
+static void kv_round_trip_of_unicode_line_breaks_and_controls(void **state)
+{
+	static const char *values[] = {
+		"A\xc2\x80" "B",          /* U+0080, a C1 control */
+		"A\xc2\x85" "B",          /* U+0085, NEL */
+		"x \xe2\x80\xa8y",       /* U+2028 after a blank */
+		"x \xe2\x80\xa9y",       /* U+2029 */
+		"\xef\xbf\xbe",          /* U+FFFE */
+		"\xef\xbf\xbf",          /* U+FFFF */
+		"\xef\xbb\xbf" "bom",    /* U+FEFF */
+		"caf\xc3\xa9 \xf0\x9f\x9a\x97", /* plain UTF-8 stays as it is */
+	};
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		struct kv m, back;
+		struct rerr e = {0};
+		size_t len;
+		char *text;
+
+		kv_init(&m);
+		kv_set(&m, "comment", values[i]);
+		text = kv_format(&m, &len);
+		assert_int_equal(kv_parse(&back, text, len, "t", &e), 0);
+		assert_string_equal(kv_get(&back, "comment"), values[i]);
+		free(text);
+		kv_free(&m);
+		kv_free(&back);
+	}
+}
+
+static void kv_empty_and_long_keys(void **state)
+{
+	struct kv m, back;
+	struct rerr e = {0};
+	size_t len;
+	char *text, key[80];
+
+	kv_init(&m);
+	text = kv_format(&m, &len);
+	assert_int_equal(kv_parse(&back, text, len, "t", &e), 0);
+	assert_int_equal(back.n, 0);
+	free(text);
+	memset(key, 'a', 65);
+	key[65] = '\0';
+	snprintf(key + 65, sizeof key - 65, ": v\n");
+	assert_int_equal(parse(key, &back, &e), -1);
+}
+
 static void kv_numbers(void **state)
 {
 	struct kv m;
@@ -186,6 +234,8 @@ int main(void)
 		cmocka_unit_test(kv_round_trip_quotes_what_needs_it),
 		cmocka_unit_test(kv_refuses_what_is_not_a_flat_mapping),
 		cmocka_unit_test(kv_numbers),
+		cmocka_unit_test(kv_round_trip_of_unicode_line_breaks_and_controls),
+		cmocka_unit_test(kv_empty_and_long_keys),
 		cmocka_unit_test(event_seal_parse_verify),
 		cmocka_unit_test(event_shape_errors),
 		cmocka_unit_test(validation_helpers),
