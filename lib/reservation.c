@@ -79,7 +79,14 @@ static int find_overlap(struct store *s, const char *car, long from, long to, st
 		free(buf);
 		if (rc < 0)
 			return -1;
-		return rc == 0 ? 1 : rerr_set(e, RX_IO, "state: night %s of %s held by a lost booking", p, car);
+		if (rc == 1) {
+			/* A reader can meet the night before the booking's own file is written:
+			 * the night is held all the same. */
+			kv_init(other);
+			kv_set(other, "from", p + strlen(p) - 10);
+			kv_set(other, "to", "");
+		}
+		return 1;
 	}
 	return 0;
 }
@@ -114,8 +121,11 @@ int reservation_check_new(struct store *s, const char *car, const char *from, co
 	if (rc < 0)
 		return -1;
 	if (rc == 1) {
-		rerr_set(e, RX_REFUSED, "%s: already reserved from %s to %s", car,
-			 kv_get(&other, "from"), kv_get(&other, "to"));
+		if (*kv_get(&other, "to") == '\0')
+			rerr_set(e, RX_REFUSED, "%s: already reserved on %s", car, kv_get(&other, "from"));
+		else
+			rerr_set(e, RX_REFUSED, "%s: already reserved from %s to %s", car,
+				 kv_get(&other, "from"), kv_get(&other, "to"));
 		kv_free(&other);
 		return -1;
 	}

@@ -231,6 +231,28 @@ static void car_with_booking_cannot_be_removed(void **state)
 	assert_int_equal(management_car(w->s, "car01", &c, &e), 1);
 }
 
+/* Found by 1810-concurrency.t: a reader met a held night before the booking's own
+ * file was written and failed with an I/O error (74) instead of refusing (1). */
+static void a_night_held_by_a_booking_not_yet_visible_is_held(void **state)
+{
+	struct world *w = *state;
+	char res[ID_LEN], path[256];
+	long long nights, amount;
+	struct rerr e = {0};
+	struct kv r;
+
+	act(w, "car.add", "admin", "car", "car01", "rate", "10", NULL);
+	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-08-06", "to", "2031-08-08", NULL));
+	assert_int_equal(store_commit(w->s, "", &e), 0);
+	assert_int_equal(reservation_get(w->s, res, &r, &e), 0);
+	kv_free(&r);
+	context_res_path(path, sizeof path, "reservation", res);
+	store_del(w->s, path);
+	assert_int_equal(reservation_check_new(w->s, "car01", "2031-08-07", "2031-08-09", "2031-01-01", &nights, &amount, &e), -1);
+	assert_int_equal(e.code, RX_REFUSED);
+	assert_non_null(strstr(e.msg, "already reserved on 2031-08-07"));
+}
+
 static void lifecycle_is_spelled_once(void **state)
 {
 	assert_string_equal(booking_next("payment.accepted"), "RENTED");
@@ -251,6 +273,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(overlap_is_rejected_in_log_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(return_then_rate_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(car_with_booking_cannot_be_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_night_held_by_a_booking_not_yet_visible_is_held, setup, teardown),
 		cmocka_unit_test(lifecycle_is_spelled_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
