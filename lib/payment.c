@@ -224,7 +224,9 @@ int payment_breaker_record(const char *spool, const struct cfg *c, int failed, s
 	}
 	buf = kv_format(&b, &len);
 	breaker_path(p, sizeof p, spool);
-	rc = fs_write_atomic(p, buf, len, 0, e);
+	char *tmpdir = xasprintf("%s/tmp", spool);
+	rc = fs_write_atomic_via(tmpdir, p, buf, len, 0, e);
+	free(tmpdir);
 	free(buf);
 	kv_free(&b);
 	return rc;

@@ -156,7 +156,9 @@ int spool_quarantine(const char *spool, const char *name, const char *reason, st
 	for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
 		char *bad = bad_name(spool, name, attempt > 0);
 		char *dst = xasprintf("%s/bad/%s", spool, bad), *why = xasprintf("%s.reason", dst);
-		rc = fs_write_atomic(why, text, strlen(text), 1, e);
+		char *tmpdir = xasprintf("%s/tmp", spool);
+		rc = fs_write_atomic_via(tmpdir, why, text, strlen(text), 1, e);
+		free(tmpdir);
 		if (rc == 0 && rename(src, dst) < 0) {
 			rc = rerr_set(e, RX_IO, "%s: %s", dst, strerror(errno));
 			unlink(why);

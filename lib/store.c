@@ -207,6 +207,25 @@ int store_open(struct store **out, const char *root, struct rerr *e)
 	return 0;
 }
 
+/* With the lock held, what is in the temp folder is the litter of a killed run. */
+static int sweep_tmpdir(struct store *s, struct rerr *e)
+{
+	char **names;
+	size_t n;
+
+	if (fs_mkdirs(s->tmpdir, e) < 0)
+		return -1;
+	if (store_list_dir(s->tmpdir, &names, &n) < 0)
+		return rerr_set(e, RX_IO, "%s: %s", s->tmpdir, strerror(errno));
+	for (size_t i = 0; i < n; i++) {
+		char *p = xasprintf("%s/%s", s->tmpdir, names[i]);
+		unlink(p);
+		free(p);
+	}
+	store_list_free(names, n);
+	return 0;
+}
+
 int store_lock(struct store *s, int wait, struct rerr *e)
 {
 	char *p = xasprintf("%s/.git/rental.lock", s->root);
@@ -220,6 +239,8 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 			      errno == EWOULDBLOCK ? "home busy: another dispatcher is running"
 						    : strerror(errno));
 	free(p);
+	if (rc == 0 && s->tmpdir)
+		rc = sweep_tmpdir(s, e);
 	if (rc == 0 && s->vcs)
 		rc = s->vcs->recover(s, e);
 	return rc;
@@ -250,6 +271,7 @@ void store_free(struct store *s)
 	if (s->vcs)
 		s->vcs->free(s);
 	free(s->root);
+	free(s->tmpdir);
 	free(s);
 }
 
@@ -263,7 +285,7 @@ static int write_files(struct store *s, struct entry **ents, size_t n, struct re
 	for (size_t i = 0; i < n; i++) {
 		char *full = xasprintf("%s/%s", s->root, ents[i]->path);
 		int rc = ents[i]->state == ENT_DEL ? fs_unlink(full, e)
-			: fs_write_atomic(full, ents[i]->data, ents[i]->len, 0, e);
+			: fs_write_atomic_via(s->tmpdir, full, ents[i]->data, ents[i]->len, 0, e);
 		free(full);
 		if (rc < 0)
 			return -1;

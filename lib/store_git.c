@@ -82,7 +82,8 @@ static int checkout_file(struct store *s, const git_oid *blob_id, const char *pa
 		free(full);
 		return git_fail(e, path);
 	}
-	rc = fs_write_atomic(full, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), 0, e);
+	rc = fs_write_atomic_via(s->tmpdir, full, git_blob_rawcontent(blob),
+				 (size_t)git_blob_rawsize(blob), 0, e);
 	git_blob_free(blob);
 	free(full);
 	return rc;
@@ -381,6 +382,7 @@ int store_open_git(struct store **out, const char *root, struct rerr *e)
 	git_odb *odb = NULL;
 
 	git_libgit2_init();
+	s->tmpdir = xasprintf("%s/.git/rental-tmp", root);
 	s->vcs = &git_vcs;
 	s->vcs_data = g;
 	*out = s;

@@ -33,6 +33,7 @@ struct store_vcs {
 
 struct store {
 	char *root;
+	char *tmpdir;                /* where files are made before their rename; NULL: beside */
 	const struct store_vcs *vcs; /* NULL: plain files */
 	void *vcs_data;
 	int lockfd;

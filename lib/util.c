@@ -170,33 +170,53 @@ int fs_fsync_dir(const char *dir, struct rerr *e)
 
 int fs_write_atomic(const char *path, const void *buf, size_t len, int sync, struct rerr *e)
 {
-	char *tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
-	char *slash;
+	return fs_write_atomic_via(NULL, path, buf, len, sync, e);
+}
+
+/* Creates the folder path is in. */
+static int mkdir_parent(const char *path, struct rerr *e)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int rc = 0;
+
+	if (slash != NULL) {
+		*slash = '\0';
+		rc = fs_mkdirs(dir, e);
+	}
+	free(dir);
+	return rc;
+}
+
+int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,
+			int sync, struct rerr *e)
+{
+	static unsigned long counter;
+	char *tmp = tmpdir ? xasprintf("%s/%ld.%lu", tmpdir, (long)getpid(), counter++)
+		: xasprintf("%s.tmp%ld", path, (long)getpid());
 	int fd, rc = -1;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ENOENT) {
-		char *dir = xstrdup(path);
-		if ((slash = strrchr(dir, '/')) != NULL)
-			*slash = '\0';
-		rc = fs_mkdirs(dir, e);
-		free(dir);
-		if (rc < 0)
+		if (mkdir_parent(tmp, e) < 0)
 			goto out;
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
-	rc = -1;
 	if (fd < 0) {
 		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, buf, len) < 0 || (sync && fsync(fd) < 0)) {
+	int bad = write_all(fd, buf, len) < 0 || (sync && fsync(fd) < 0);
+	if (bad)
 		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
-		close(fd);
+	if (close(fd) < 0 && !bad)
+		bad = rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
+	if (bad) {
 		unlink(tmp);
 		goto out;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
+	/* With the temp file elsewhere, path's folder may not exist yet. */
+	if (rename(tmp, path) < 0 &&
+	    (errno != ENOENT || mkdir_parent(path, e) < 0 || rename(tmp, path) < 0)) {
 		rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;

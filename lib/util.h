@@ -38,6 +38,10 @@ void *xrealloc(void *p, size_t size);
 int fs_read(const char *path, size_t max, char **buf, size_t *len, struct rerr *e);
 /* Replaces path by a file holding buf (temp file + rename, parents created). */
 int fs_write_atomic(const char *path, const void *buf, size_t len, int sync, struct rerr *e);
+/* The same, with the temp file in tmpdir (same file system), so that a writer killed
+ * mid-write leaves its litter where it is found and swept, not beside the file. */
+int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,
+			int sync, struct rerr *e);
 int fs_mkdirs(const char *path, struct rerr *e);
 int fs_unlink(const char *path, struct rerr *e);
 int fs_fsync_dir(const char *dir, struct rerr *e);
