@@ -10,6 +10,7 @@ struct pay_arg {
 	const char *amount;
 	const struct cfg *cfg;
 	const char *spool;
+	struct kv *extra; /* the event's amount: the one the rule checked */
 };
 
 static int own_option(int c, void *arg)
@@ -26,9 +27,11 @@ static int pay_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 	struct pay_arg *p = arg;
 	long long due;
 
-	if (payment_breaker_check(p->spool, p->cfg, e) < 0)
+	if (payment_breaker_check(p->spool, p->cfg, e) < 0 ||
+	    payment_check_pay(s, res, p->amount, &due, e) < 0)
 		return -1;
-	return payment_check_pay(s, res, p->amount, &due, e);
+	kv_setnum(p->extra, "amount", due);
+	return 0;
 }
 
 static int cancel_rule(struct store *s, const char *res, void *arg, struct rerr *e)
@@ -72,26 +75,16 @@ int main(int argc, char **argv)
 		home_free(&h);
 		return fail(&e);
 	}
-	struct pay_arg p = {amount, &c, h.spool};
+	kv_init(&extra);
+	struct pay_arg p = {amount, &c, h.spool, &extra};
 	if (cancel) {
 		rc = act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN, "cancel payments",
 					cancel_rule, &p, "pay.cancel", NULL, 0);
 	} else {
-		long long due;
-		struct store *s = NULL;
-		/* Without --amount the event still carries the amount: rate x nights. */
-		kv_init(&extra);
-		if (amount == NULL && home_open_state(&h, &s, &e) == 0 &&
-		    payment_check_pay(s, argv[0], NULL, &due, &e) == 0)
-			kv_setnum(&extra, "amount", due);
-		else if (amount)
-			kv_set(&extra, "amount", amount);
-		else
-			kv_set(&extra, "amount", "0");
-		store_free(s);
+		/* Without --amount the event still carries one: the rate x nights the rule saw. */
 		rc = act_on_reservation(&o, argv[0], ROLE_CUSTOMER, "pay", pay_rule, &p, "pay", &extra, 1);
-		kv_free(&extra);
 	}
+	kv_free(&extra);
 	home_free(&h);
 	return rc;
 }
