@@ -73,6 +73,10 @@ check: deps
 	$(MAKE) $(CMDS) $(UNITS) SANITIZE=$(SANITIZE)
 	tests/run
 
+# The dispatcher SIGKILLed at random instants, TORTURE_KILLS times (1000).
+torture: all
+	tests/torture/kill.sh $${TORTURE_KILLS:-1000}
+
 demo: all
 	./demo.sh
 
@@ -88,4 +92,4 @@ install: all
 clean:
 	rm -f $(CMDS) $(LIBOBJ) lib/librental.a $(UNITS)
 
-.PHONY: all deps check demo bench fuzz install clean
+.PHONY: all deps check demo bench fuzz torture install clean

@@ -41,6 +41,7 @@ int spool_write(const char *spool, const char *id, const char *buf, size_t len, 
 		unlink(tmp);
 		goto out;
 	}
+	crash_point("writer");
 	if (rename(tmp, dst) < 0) {
 		rerr_set(e, RX_IO, "%s: %s", dst, strerror(errno));
 		unlink(tmp);
