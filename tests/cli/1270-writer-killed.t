@@ -20,7 +20,7 @@ t_eq 'spool/tmp is empty' "$(spool_count tmp)" 0
 t_ok 'the customer writes again' reserve --as alice car01 --from 2031-08-06 --to 2031-08-08
 dispatch
 t_eq '... and it is applied once' "$(status_of "$OUT")" RESERVED
-t_exit 137 'an admin's carctl add killed the same way' env RENTAL_CRASH_AT=writer "$BIN/carctl" --as admin add car09 --rate 5
+t_exit 137 'carctl add killed the same way' env RENTAL_CRASH_AT=writer "$BIN/carctl" --as admin add car09 --rate 5
 t_eq 'nothing in spool/new again' "$(spool_count new)" 0
 touch -d '2 hours ago' "$H/spool/tmp/"*
 t_ok 'the next batch sweeps spool/tmp' dispatcher --once
