@@ -135,6 +135,20 @@ static int apply_rm(struct store *s, const struct event *ev, struct outbox *out,
 	return 0;
 }
 
+/* The count a car keeps of its bookings in this status, or NULL if it keeps none. */
+static const char *count_of(const char *status)
+{
+	return !strcmp(status, ST_RENTED) ? "rented" : !strcmp(status, ST_RESERVED) ? "reserved" : NULL;
+}
+
+static void count_add(struct kv *c, const char *status, int delta)
+{
+	const char *k = count_of(status);
+
+	if (k)
+		kv_setnum(c, k, kv_num(c, k, 0) + delta);
+}
+
 /* Moves the car's counts from the booking's old status to its new one. */
 static int apply_booking(struct store *s, const struct event *ev, const char *status, struct rerr *e)
 {
@@ -160,13 +174,8 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 		return -1;
 	}
 	if (rc == 0) {
-		const char *old = kv_get(&b, "status");
-		if (!strcmp(old, ST_RESERVED) || !strcmp(old, ST_RENTED))
-			kv_setnum(&c, !strcmp(old, ST_RENTED) ? "rented" : "reserved",
-				  kv_num(&c, !strcmp(old, ST_RENTED) ? "rented" : "reserved", 0) - 1);
-		if (!strcmp(status, ST_RESERVED) || !strcmp(status, ST_RENTED))
-			kv_setnum(&c, !strcmp(status, ST_RENTED) ? "rented" : "reserved",
-				  kv_num(&c, !strcmp(status, ST_RENTED) ? "rented" : "reserved", 0) + 1);
+		count_add(&c, kv_get(&b, "status"), -1);
+		count_add(&c, status, +1);
 		save_car(s, &c);
 	}
 	kv_set(&b, "status", status);

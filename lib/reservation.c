@@ -201,24 +201,16 @@ static int apply_reserve(struct store *s, const struct event *ev, struct outbox 
 	kv_set(&r, "to", to);
 	kv_setnum(&r, "nights", nights);
 	kv_setnum(&r, "amount", amount);
+	/* The outcome carries the booking as decided; the status is its type. */
+	o = outbox_add(out, rc == 0 ? "reservation.accepted" : "reservation.rejected", ev);
+	kv_copy(o, &r);
+	if (rc < 0)
+		kv_set(o, "reason", why.msg);
 	kv_set(&r, "status", rc == 0 ? ST_RESERVED : ST_REJECTED);
 	save(s, &r);
 	if (rc == 0)
 		hold_nights(s, &r, 1);
-	o = outbox_add(out, rc == 0 ? "reservation.accepted" : "reservation.rejected", ev);
-	kv_copy(o, &r);
-	kv_set(o, "type", rc == 0 ? "reservation.accepted" : "reservation.rejected");
-	if (rc < 0)
-		kv_set(o, "reason", why.msg);
 	kv_free(&r);
-	/* The outcome's fields come in the schema's order; status is not one of them. */
-	struct kv clean;
-	kv_init(&clean);
-	for (size_t i = 0; i < o->n; i++)
-		if (strcmp(o->k[i], "status") != 0)
-			kv_set(&clean, o->k[i], o->v[i]);
-	kv_free(o);
-	*o = clean;
 	return 0;
 }
 

@@ -106,6 +106,22 @@ static int reset_index(struct store *s, git_tree *tree, struct rerr *e);
 
 
 /* Brings the work tree from the commit in the marker to the branch head. */
+/* git's own lock files left by a killed run: with our lock held, no one else
+ * writes this repository, so they are stale and only block the next commit. */
+static int remove_stale_git_locks(struct store *s, struct rerr *e)
+{
+	static const char *const locks[] = {"index.lock", "refs/heads/main.lock", "HEAD.lock"};
+
+	for (size_t i = 0; i < sizeof locks / sizeof locks[0]; i++) {
+		char *p = xasprintf("%s/.git/%s", s->root, locks[i]);
+		int rc = fs_unlink(p, e);
+		free(p);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int recover_worktree(struct store *s, struct rerr *e)
 {
 	git_oid head, mark;
@@ -115,6 +131,10 @@ static int recover_worktree(struct store *s, struct rerr *e)
 	char *p = marker_path(s), *buf = NULL;
 	int rc = -1;
 
+	if (remove_stale_git_locks(s, e) < 0) {
+		free(p);
+		return -1;
+	}
 	if (!head_oid(s, &head)) {
 		free(p);
 		return 0; /* no commit yet: nothing to bring back */
