@@ -1,0 +1,435 @@
+#!/bin/sh
+# kill.sh [N]: SIGKILL torture of the dispatcher (DESIGN.md invariants 1, 2 and 4).
+#
+# In a scratch home, registers 5 customers and 5 cars, then plays rounds. Each round
+# writes a spool of mixed valid events with the real commands (new reservations, some
+# of them clashing with one written just before in the same round, payments, cancels,
+# returns, payment cancels, ratings, car and key registrations, car removals), planned
+# from a model of the applied state so that every command's early check passes. The
+# round is then drained by `dispatcher --once` while a loop kills it: start it in the
+# background, sleep a random 0..W ms, kill -9, and again, until a run exits on its own
+# with status 0. The kills are counted; rounds go on until at least N kills happened
+# (default 1000).
+#
+# After the last round, checks:
+#   - every event a command wrote (a printed id, or for cars, keys, cancels and returns
+#     the type line and its car/name/reservation) is in exactly one file of state/log/
+#     (the same count as `grep -rlx "id: $id" state/log | wc -l`), no id is in the log
+#     twice, and the log holds no event that no command wrote;
+#   - spool/new and spool/bad are empty;
+#   - every reservation has the status the model expects (clashes REJECTED, ...);
+#   - state/ equals, byte for byte, that of a reference home fed the same spool files
+#     and drained without kills ("after restart the state is what it would have been");
+#   - `git -C state status --porcelain` is empty and `git -C state fsck --strict` clean;
+#   - `dispatcher --rebuild` exits 0 (the state is what the log gives) and --check is 0.
+# Prints the figures (kills survived, events checked, rounds); exits 1 on any violation,
+# 2 on a usage or setup problem.
+#
+# The kill window W: a batch commits all or nothing, so a run killed before its commit
+# has done nothing, and a window shorter than a run never lets a round end (here a
+# batch cost about 100 ms whatever its size on a young home, and seconds after a few
+# hundred batches). So each round's window is the larger of KILL_MAX_MS (50) ms and
+# KILL_WINDOW_PCT (125) percent of the time the reference home (below) took to drain
+# the same spool without kills; and after KILL_STALL (8) kills in a row that moved
+# nothing (log head and spool/new unchanged) it grows by half. The figures say how
+# large it got.
+#
+# Environment: BIN (programs, default ../../bin from here), KILL_NEW (new reservations
+# per round, default 8; a round holds about 3 times as many events), KILL_MAX_MS,
+# KILL_WINDOW_PCT, KILL_STALL, KILL_ROUND_MAX (kills in one round before it counts as
+# a livelock, 400), KILL_SEED (random seed), KILL_KEEP=1 (keep the scratch folder; it
+# is always kept on a violation), KILL_KEEP_GOING=1 (after a dispatcher run that fails because a kill
+# left a stale libgit2 lock file, .git/index.lock or .git/refs/heads/main.lock, remove
+# it and go on, to look for more; the run still fails), KILL_VERBOSE=1, TMPDIR.
+
+N=${1:-1000}
+case $N in '' | *[!0-9]*) echo "usage: kill.sh [N]" >&2; exit 2 ;; esac
+here=$(cd "$(dirname "$0")" && pwd -P) || exit 2
+: "${BIN:=$here/../../bin}"
+BIN=$(cd "$BIN" && pwd -P) || exit 2
+: "${KILL_NEW:=8}" "${KILL_MAX_MS:=50}" "${KILL_WINDOW_PCT:=125}" "${KILL_STALL:=8}"
+: "${KILL_ROUND_MAX:=400}"
+unset RENTAL_HOME RENTAL_USER
+LC_ALL=C
+export LC_ALL
+
+for p in carctl reserve pay rent rate dispatcher; do
+	[ -x "$BIN/$p" ] || { echo "kill.sh: $BIN/$p: not built (run make)" >&2; exit 2; }
+done
+sleep 0.001 2>/dev/null || { echo "kill.sh: sleep does not take fractions of a second" >&2; exit 2; }
+if command -v timeout >/dev/null 2>&1; then TO="timeout 300"; else TO=; fi
+
+W_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rental-kill.XXXXXX") || exit 2
+H=$W_DIR/home
+REF=$W_DIR/ref
+violations=0
+dpid=
+cleanup() {
+	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
+	if [ "$violations" -gt 0 ] || [ -n "$KILL_KEEP" ]; then
+		echo "kill.sh: scratch folder kept: $W_DIR" >&2
+	else
+		rm -rf "$W_DIR"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+violation() {
+	violations=$((violations + 1))
+	printf 'kill.sh: VIOLATION: %s\n' "$*" >&2
+}
+
+# A linear congruential generator: RND is the next number in 0..2^31-1.
+seed=${KILL_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+RND=$((seed % 2147483648))
+rand() {
+	RND=$(((RND * 1103515245 + 12345) % 2147483648))
+}
+# msec MS: MS milliseconds as sleep(1) takes them.
+msec() {
+	printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
+}
+
+# ---- setup: the home, a reference copy, customers and cars ----
+
+if ! "$BIN/carctl" init "$H" >/dev/null 2>"$W_DIR/init.err"; then
+	cat "$W_DIR/init.err" >&2
+	exit 2
+fi
+# The reference home: the same keys and genesis; it gets a copy of every round's spool
+# and drains it without kills.
+cp -pR "$H" "$REF" || exit 2
+export RENTAL_HOME="$H"
+
+: >"$W_DIR/expect"  # one line per event a command wrote: "id ID" or "TYPE KEY"
+: >"$W_DIR/model"   # res car customer from to expected-status flag
+: >"$W_DIR/cars.x"  # extra cars registered (applied), oldest first
+printf 'c1\nc2\nc3\nc4\nc5\n' >"$W_DIR/customers"
+printf 'car1\ncar2\ncar3\ncar4\ncar5\n' >"$W_DIR/cars"
+slot=0 dc=0 round=0 kills=0 events=0 win=$KILL_MAX_MS win_max=0 win_min=0 grew=0 ref_ms=0 wedged=0
+cmd_failures=0
+
+# do_cmd WHAT PROG ARGS...: run a writing command; on success append its expectation
+# and a result line for the model, else count a violation (the plan said it is valid).
+# WHAT is the result line (with @ for the printed id); the expectation is derived.
+do_cmd() {
+	_what=$1
+	shift
+	_out=$("$@" 2>"$W_DIR/cmd.err" </dev/null)
+	_rc=$?
+	if [ "$_rc" -ne 0 ] || [ -z "$_out" ]; then
+		cmd_failures=$((cmd_failures + 1))
+		violation "round $round: $* exited $_rc, though the model says it is valid: $(cat "$W_DIR/cmd.err")"
+		return 1
+	fi
+	_what=$(printf '%s' "$_what" | sed "s/@/$_out/")
+	printf '%s\n' "$_what" >>"$W_DIR/results"
+	set -- $_what
+	case $1 in
+	reserve | clash | pay | rate) echo "id $2" ;;
+	cancel) echo "reserve.cancel $2" ;;
+	paycancel) echo "pay.cancel $2" ;;
+	return) echo "rent.return $2" ;;
+	caradd) echo "car.add $2" ;;
+	carrm) echo "car.rm $2" ;;
+	keyadd) echo "key.add $2" ;;
+	esac >>"$W_DIR/expect"
+	events=$((events + 1))
+	return 0
+}
+
+# plan: the actions of this round from the model (one a line, see execute).
+plan() {
+	awk -v round="$round" -v nnew="$KILL_NEW" -v slot="$slot" -v dc="$dc" \
+		-v custfile="$W_DIR/customers" -v carfile="$W_DIR/cars" -v statefile="$W_DIR/plan.state" '
+	BEGIN {
+		while ((getline l < custfile) > 0) cust[++nc] = l
+		while ((getline l < carfile) > 0) car[++ncar] = l
+	}
+	# Reservations applied before this round: pay, cancel, return, rate ...
+	{
+		res = $1; who = $3; st = $6; flag = $7
+		actor = (dc % 5 == 4) ? "admin" : who
+		if (st == "RENTED") {
+			print (dc % 3 == 2 ? "paycancel" : "return"), res, actor
+			dc++
+		} else if (st == "RETURNED" && flag == "-") {
+			if (dc % 4 == 3) print "norate", res
+			else print "rate", res, who, 1 + dc % 5
+			dc++
+		} else if (st == "RESERVED" && flag == "new") {
+			d = dc % 4
+			if (d <= 1) print "pay", res, who
+			else if (d == 2) print "cancel", res, actor
+			else print "hold", res
+			dc++
+		}
+	}
+	function pad(n) { return n < 10 ? "0" n : n }
+	END {
+		# ... and new bookings, each in its own two nights of one car; every
+		# fourth is followed by a clashing one of another customer.
+		for (i = 0; i < nnew; i++) {
+			c = car[1 + slot % ncar]
+			s = int(slot / ncar)
+			y = 2040 + int(s / 108)
+			m = 1 + int((s % 108) / 9)
+			d = 1 + 3 * (s % 9)
+			k = (slot + int(slot / ncar)) % nc
+			from = y "-" pad(m) "-" pad(d)
+			print "reserve", c, cust[1 + k], from, y "-" pad(m) "-" pad(d + 2)
+			# the same nights, or shifted by one (still one night in common)
+			sh = slot % 8 == 7 ? 1 : 0
+			if (slot % 4 == 3)
+				print "clash", c, cust[1 + (k + 1) % nc], y "-" pad(m) "-" pad(d + sh), y "-" pad(m) "-" pad(d + 2 + sh)
+			slot++
+		}
+		print slot, dc > statefile
+	}' "$W_DIR/model"
+}
+
+# execute: run the planned actions (stdin), in an order that mixes the event types.
+execute() {
+	while read -r a x y z u v; do
+		case $a in
+		reserve) do_cmd "reserve @ $x $y $z $u RESERVED new" "$BIN/reserve" --as "$y" "$x" --from "$z" --to "$u" ;;
+		clash) do_cmd "clash @ $x $y $z $u REJECTED -" "$BIN/reserve" --as "$y" "$x" --from "$z" --to "$u" ;;
+		pay) do_cmd "pay @ $x" "$BIN/pay" --as "$y" "$x" ;;
+		cancel) do_cmd "cancel $x" "$BIN/reserve" --as "$y" cancel "$x" ;;
+		return) do_cmd "return $x" "$BIN/rent" --as "$y" return "$x" ;;
+		paycancel) do_cmd "paycancel $x" "$BIN/pay" --as "$y" cancel "$x" ;;
+		rate) do_cmd "rate @ $x" "$BIN/rate" --as "$y" "$x" --stars "$z" --comment "round $round, $z stars" ;;
+		hold | norate) echo "$a $x" >>"$W_DIR/results" ;;
+		esac
+	done
+}
+
+# update: the model after this round, from the results of the commands.
+update() {
+	awk 'FNR == NR {
+		if ($1 == "reserve" || $1 == "clash") { add[++na] = $3 " " $4 " " $5 " " $6 " " $7 " " $8; addid[na] = $2; next }
+		if ($1 == "pay") { st[$3] = "RENTED"; fl[$3] = "-" }
+		else if ($1 == "cancel") st[$2] = "RESERVATION_CANCELED"
+		else if ($1 == "return") { st[$2] = "RETURNED"; fl[$2] = "-" }
+		else if ($1 == "paycancel") st[$2] = "PAYMENT_CANCELED"
+		else if ($1 == "rate") fl[$3] = "rated"
+		else if ($1 == "hold") fl[$2] = "hold"
+		else if ($1 == "norate") fl[$2] = "norate"
+		next
+	}
+	{
+		if ($1 in st) $6 = st[$1]
+		if ($1 in fl) $7 = fl[$1]
+		else if ($7 == "new") $7 = "-"
+		print
+	}
+	END { for (i = 1; i <= na; i++) print addid[i], add[i] }' "$W_DIR/results" "$W_DIR/model" >"$W_DIR/model.new" &&
+		mv "$W_DIR/model.new" "$W_DIR/model"
+}
+
+log_head() {
+	cat "$H/state/log/head" 2>/dev/null
+	ls "$H/spool/new" 2>/dev/null | wc -l
+}
+
+now_ms() {
+	_t=$(date +%s%N 2>/dev/null)
+	case $_t in *[!0-9]* | '') echo 0 ;; *) echo $((_t / 1000000)) ;; esac
+}
+
+# drain_killing: drain the home with `dispatcher --once`, killed at random instants
+# until a run ends on its own. Returns 1 on a violation that stops the rounds.
+drain_killing() {
+	rk=0 stall=0
+	win=$((ref_ms * KILL_WINDOW_PCT / 100))
+	[ "$win" -lt "$KILL_MAX_MS" ] && win=$KILL_MAX_MS
+	[ "$win_min" -eq 0 ] || [ "$win" -lt "$win_min" ] && win_min=$win
+	[ "$win" -gt "$win_max" ] && win_max=$win
+	while :; do
+		before=$(log_head)
+		"$BIN/dispatcher" --once >/dev/null 2>"$W_DIR/run.err" </dev/null &
+		dpid=$!
+		rand
+		sleep "$(msec $((RND % (win + 1))))"
+		kill -9 "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null
+		rc=$?
+		dpid=
+		case $rc in
+		0) break ;;
+		137)
+			kills=$((kills + 1))
+			rk=$((rk + 1))
+			if [ "$(log_head)" = "$before" ]; then
+				stall=$((stall + 1))
+				if [ "$stall" -ge "$KILL_STALL" ]; then
+					win=$((win + win / 2))
+					[ "$win" -gt "$win_max" ] && win_max=$win
+					grew=$((grew + 1))
+					stall=0
+				fi
+			else
+				stall=0
+			fi
+			;;
+		*)
+			violation "round $round: dispatcher --once exited $rc after $rk kills in this round (no kill: it failed on its own): $(cat "$W_DIR/run.err")"
+			locks=$(find "$H/state/.git" -name '*.lock' ! -name rental.lock)
+			if [ -n "$KILL_KEEP_GOING" ] && [ -n "$locks" ] && [ "$violations" -lt 50 ]; then
+				echo "kill.sh: removing the stale" $locks "and going on (KILL_KEEP_GOING)" >&2
+				rm -f $locks
+				wedged=$((wedged + 1))
+				continue
+			fi
+			return 1
+			;;
+		esac
+		if [ "$rk" -ge "$KILL_ROUND_MAX" ] || [ "$win" -gt 60000 ]; then
+			violation "round $round: no run got through after $rk kills (window ${win} ms): livelock or hang"
+			return 1
+		fi
+	done
+	return 0
+}
+
+# feed_reference: copy what waits in spool/new into the reference home (the maildir
+# way) and drain it there without kills.
+feed_reference() {
+	for f in "$H"/spool/new/*; do
+		[ -e "$f" ] || continue
+		b=${f##*/}
+		cp "$f" "$REF/spool/tmp/$b" && mv "$REF/spool/tmp/$b" "$REF/spool/new/$b"
+	done
+	_t0=$(now_ms)
+	$TO "$BIN/dispatcher" --home "$REF" --once >/dev/null 2>"$W_DIR/ref.err" </dev/null ||
+		violation "round $round: the reference dispatcher (no kills) exited $?: $(cat "$W_DIR/ref.err")"
+	ref_ms=$(($(now_ms) - _t0))
+}
+
+# ---- the rounds ----
+
+echo "kill.sh: seed $seed, aiming at $N kills, scratch $W_DIR" >&2
+while [ "$kills" -lt "$N" ] || [ "$round" -lt 2 ]; do
+	round=$((round + 1))
+	: >"$W_DIR/results"
+	if [ "$round" -eq 1 ]; then
+		for c in $(cat "$W_DIR/customers"); do
+			do_cmd "keyadd $c" "$BIN/carctl" --as admin key add "$c"
+		done
+		r=10000
+		for c in $(cat "$W_DIR/cars"); do
+			do_cmd "caradd $c" "$BIN/carctl" --as admin add "$c" --rate "$r" --model "Model $c"
+			r=$((r + 7000))
+		done
+	else
+		plan >"$W_DIR/plan"
+		read -r slot dc <"$W_DIR/plan.state"
+		# Interleave: the new bookings, and between them what acts on older ones.
+		awk '$1 == "reserve" || $1 == "clash" { n[++a] = $0; next } { o[++b] = $0 }
+		END { i = j = 1; while (i <= a || j <= b) { if (i <= a) print n[i++]; if (j <= b) print o[j++]; if (j <= b) print o[j++] } }' \
+			"$W_DIR/plan" >"$W_DIR/plan.mixed"
+		execute <"$W_DIR/plan.mixed" # not in a pipeline: its counts must stay
+		# Now and then the fleet and the customers change too.
+		if [ $((round % 3)) -eq 0 ]; then
+			do_cmd "caradd x$round" "$BIN/carctl" --as admin add "x$round" --rate 5000
+			if [ -s "$W_DIR/cars.x" ]; then
+				old=$(head -n 1 "$W_DIR/cars.x")
+				do_cmd "carrm $old" "$BIN/carctl" --as admin rm "$old" &&
+					sed 1d "$W_DIR/cars.x" >"$W_DIR/cars.x.new" && mv "$W_DIR/cars.x.new" "$W_DIR/cars.x"
+			fi
+		fi
+		[ $((round % 5)) -eq 0 ] && do_cmd "keyadd n$round" "$BIN/carctl" --as admin key add "n$round"
+	fi
+	[ "$cmd_failures" -gt 20 ] && break
+	feed_reference
+	drain_killing || break
+	[ "$round" -gt 1 ] && update
+	[ $((round % 3)) -eq 0 ] && echo "x$round" >>"$W_DIR/cars.x"
+	[ $((round % 5)) -eq 0 ] && echo "n$round" >>"$W_DIR/customers"
+	[ -n "$KILL_VERBOSE" ] && echo "kill.sh: round $round: $kills kills, $events events, window $win ms" >&2
+done
+
+# ---- the checks ----
+
+cd "$H" || exit 2
+# One run without kills: there must be nothing left to do.
+$TO "$BIN/dispatcher" --once >/dev/null 2>"$W_DIR/last.err" </dev/null ||
+	violation "a last dispatcher --once exited $?: $(cat "$W_DIR/last.err")"
+n=$(ls -A spool/new | wc -l)
+[ "$n" -eq 0 ] || violation "spool/new still holds $n files"
+n=$(ls -A spool/bad | wc -l)
+[ "$n" -eq 0 ] || violation "spool/bad holds $n files: $(cat spool/bad/*.reason 2>/dev/null | head -n 5)"
+
+# The log, one line per file: id type actor key (key: the car, name or reservation
+# the expectations name for events whose id no command prints).
+find state/log -type f -name '*.yaml' | sort | xargs awk '
+function emit() {
+	if (f == "") return
+	k = "-"
+	if (type == "car.add" || type == "car.rm") k = car
+	else if (type == "key.add") k = name
+	else if (type == "reserve.cancel" || type == "pay.cancel" || type == "rent.return") k = res
+	print (id == "" ? "-" : id), type, actor, k
+	f = id = type = actor = car = name = res = ""
+}
+FNR == 1 { emit(); f = FILENAME }
+/^id: / { id = substr($0, 5) }
+/^type: / { type = substr($0, 7) }
+/^actor: / { actor = substr($0, 8) }
+/^car: / { car = substr($0, 6) }
+/^name: / { name = substr($0, 7) }
+/^reservation: / { res = substr($0, 14) }
+END { emit() }' >"$W_DIR/logindex"
+
+# Each expectation exactly once; no id twice; nothing that no command wrote.
+awk -v expfile="$W_DIR/expect" '
+{ n["id " $1]++; if ($4 != "-") n[$2 " " $4]++; if ($3 != "dispatcher") client++ }
+END {
+	bad = 0
+	while ((getline l < expfile) > 0) {
+		want++
+		if (n[l] != 1) { printf "%s: in %d files of state/log, not 1\n", l, n[l]; if (++bad > 20) break }
+	}
+	for (k in n)
+		if (k ~ /^id / && n[k] > 1) { printf "%s: in %d files of state/log\n", k, n[k]; if (++bad > 40) break }
+	if (client != want + 2)
+		printf "the log holds %d events written by clients, the commands wrote %d (+2 of carctl init)\n", client, want
+}' "$W_DIR/logindex" >"$W_DIR/once.err"
+[ -s "$W_DIR/once.err" ] && violation "exactly once: $(cat "$W_DIR/once.err")"
+checked=$(wc -l <"$W_DIR/expect" | tr -d ' ')
+
+# The statuses the model expects.
+"$BIN/reserve" --as admin list --json >"$W_DIR/list.json" 2>"$W_DIR/list.err" ||
+	violation "reserve --as admin list --json failed: $(cat "$W_DIR/list.err")"
+sed -n 's/.*"reservation":"\([^"]*\)".*"status":"\([^"]*\)".*/\1 \2/p' "$W_DIR/list.json" >"$W_DIR/status"
+awk 'FNR == NR { got[$1] = $2; listed++; next }
+	{ total++; if (got[$1] != $6) { printf "%s (%s %s..%s): status %s, expected %s\n", $1, $2, $4, $5, got[$1] == "" ? "missing" : got[$1], $6; if (++bad > 20) exit } }
+	END { if (total != listed) printf "%d reservations listed, %d made\n", listed, total }' \
+	"$W_DIR/status" "$W_DIR/model" >"$W_DIR/status.err"
+[ -s "$W_DIR/status.err" ] && violation "statuses: $(cat "$W_DIR/status.err")"
+reservations=$(wc -l <"$W_DIR/model" | tr -d ' ')
+
+# The same bytes as the reference home that was never killed (files a killed writer
+# left half written, NAME.tmpPID, are the business of the git status check below).
+diff -r -q -x .git -x '*.tmp[0-9]*' state "$REF/state" >"$W_DIR/ref.diff" 2>&1 ||
+	violation "state/ differs from the reference home drained without kills: $(head -n 10 "$W_DIR/ref.diff")"
+
+st=$(git -C state status --porcelain 2>&1)
+[ -z "$st" ] || violation "git status --porcelain in state/ is not empty: $(printf '%s\n' "$st" | head -n 10)"
+git -C state fsck --strict >"$W_DIR/fsck.out" 2>&1 ||
+	violation "git fsck --strict in state/ failed: $(head -n 10 "$W_DIR/fsck.out")"
+$TO "$BIN/dispatcher" --rebuild >/dev/null 2>"$W_DIR/rebuild.err" ||
+	violation "dispatcher --rebuild exited $?: $(head -n 10 "$W_DIR/rebuild.err")"
+"$BIN/dispatcher" --check >/dev/null 2>"$W_DIR/check.err" ||
+	violation "dispatcher --check exited $?: $(cat "$W_DIR/check.err")"
+
+echo "kills survived: $kills"
+echo "events checked: $checked"
+echo "rounds: $round"
+echo "reservations: $reservations"
+echo "kill window: $win_min..$win_max ms (grown $grew times after $KILL_STALL kills without progress)"
+[ "$wedged" -gt 0 ] && echo "stale lock files removed (KILL_KEEP_GOING): $wedged"
+echo "violations: $violations"
+[ "$violations" -eq 0 ]
