@@ -492,8 +492,12 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		char *p = xasprintf("%s/%s", h->spool, *sub);
 		if (!fs_exists(p))
 			report_add(r, 1, "%s: missing", p);
+		else if (access(p, W_OK) < 0)
+			report_add(r, 1, "%s: not writable: %s", p, strerror(errno));
 		free(p);
 	}
+	if (fs_exists(h->state) && access(h->state, W_OK) < 0)
+		report_add(r, 1, "%s: not writable: %s", h->state, strerror(errno));
 	if (store_open_git(&s, h->state, &why) < 0) {
 		report_add(r, 1, "state: %s", why.msg);
 		return 0;

@@ -1,0 +1,63 @@
+#!/bin/sh
+# 1280-faults.t: faults under the dispatcher: the disk full while a batch is
+# written, state/ read-only. Each gives a clear error and a non-zero exit, loses
+# no event and leaves the state as it was; the next run, once the fault is gone,
+# applies everything exactly once. Mounts happen in a private mount namespace.
+if [ -z "${T_UNSHARED:-}" ] && unshare -m true 2>/dev/null; then
+	T_UNSHARED=1 exec unshare -m sh "$0" "$@"
+fi
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+small=$T_TMP/small
+mkdir -p "$small"
+if [ -z "${T_UNSHARED:-}" ] || ! mount -t tmpfs -o size=3m tmpfs "$small" 2>/dev/null; then
+	t_skip 'faults' 'needs root and mount namespaces'
+	done_testing
+	exit 0
+fi
+
+# The disk fills up while a batch is written.
+scratch_home small/home
+customers alice
+carctl --as admin add car01 --rate 50000 >/dev/null
+dispatch
+head0=$(git -C "$H/state" rev-parse HEAD)
+for d in 01:02 03:04 05:06 07:08 09:10 11:12; do
+	reserve --as alice car01 --from 2031-08-${d%:*} --to 2031-08-${d#*:} >>"$T_TMP/ids" 2>/dev/null
+done
+t_eq 'six reservations wait' "$(spool_count new)" 6
+dd if=/dev/zero of="$small/filler" bs=4k 2>/dev/null
+t_fail 'the disk is full: the dispatcher fails' dispatcher --once
+t_match '... with a clear error' "$ERR" 'No space left on device'
+t_eq '... exit status 74 (I/O)' "$RC" 74
+t_eq 'nothing was committed' "$(git -C "$H/state" rev-parse HEAD)" "$head0"
+t_eq 'the six events still wait' "$(spool_count new)" 6
+t_eq 'nothing quarantined' "$(spool_count bad)" 0
+t_eq 'the work tree is the last commit' "$(git -C "$H/state" status --porcelain)" ''
+rm -f "$small/filler"
+t_ok 'space again: the dispatcher runs' dispatcher --once
+t_match '... and applies the six' "$ERR" 'applied 6, skipped 0, quarantined 0'
+n=0
+while read -r id; do
+	[ "$(grep -rlx "id: $id" "$H/state/log" | wc -l)" -eq 1 ] && n=$((n + 1))
+done <"$T_TMP/ids"
+t_eq 'each once in the log' "$n" 6
+t_ok 'git fsck is clean' git -C "$H/state" fsck --strict
+t_ok 'a rebuild agrees' dispatcher --rebuild
+
+# state/ read-only.
+reserve --as alice car01 --from 2031-09-01 --to 2031-09-02 >"$T_TMP/ro.id" 2>/dev/null
+head1=$(git -C "$H/state" rev-parse HEAD)
+mount --bind "$H/state" "$H/state" && mount -o remount,ro,bind "$H/state"
+t_fail 'state/ read-only: the dispatcher fails' dispatcher --once
+t_match '... with a clear error' "$ERR" 'Read-only file system'
+t_eq '... the event still waits' "$(spool_count new)" 1
+t_fail '... --check says so' dispatcher --check
+umount "$H/state"
+t_eq 'nothing was committed' "$(git -C "$H/state" rev-parse HEAD)" "$head1"
+t_ok 'writable again: the dispatcher runs' dispatcher --once
+t_eq '... the reservation is applied' "$(status_of "$(cat "$T_TMP/ro.id")")" RESERVED
+t_ok 'a rebuild agrees' dispatcher --rebuild
+umount "$small"
+done_testing
