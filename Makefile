@@ -71,7 +71,9 @@ $(UNITS):
 check: deps
 	@if [ "$(SANITIZE)" = 1 ]; then $(MAKE) clean >/dev/null; fi
 	$(MAKE) $(CMDS) $(UNITS) SANITIZE=$(SANITIZE)
-	tests/run
+	@if [ "$(VALGRIND)" = 1 ]; then \
+	  T_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"; \
+	  T_TIMEOUT=600; export T_WRAP T_TIMEOUT; fi; tests/run
 
 # The dispatcher SIGKILLed at random instants, TORTURE_KILLS times (1000).
 torture: all

@@ -83,14 +83,15 @@ _t_report() {
 	fi
 }
 
-# _t_bin NAME ARGS...: run the program NAME from BIN.
+# _t_bin NAME ARGS...: run the program NAME from BIN, under $T_WRAP if set
+# (make check VALGRIND=1 sets it to valgrind).
 _t_bin() {
 	_t_bin_name=$1
 	shift
 	if command -v timeout >/dev/null 2>&1; then
-		timeout "$T_TIMEOUT" "$BIN/$_t_bin_name" "$@"
+		timeout "$T_TIMEOUT" ${T_WRAP:-} "$BIN/$_t_bin_name" "$@"
 	else
-		"$BIN/$_t_bin_name" "$@"
+		${T_WRAP:-} "$BIN/$_t_bin_name" "$@"
 	fi
 }
 
