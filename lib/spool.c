@@ -182,41 +182,46 @@ int spool_remove(const char *spool, const char *name, struct rerr *e)
 	return rc;
 }
 
-size_t spool_count_prefix(const char *spool, const char *prefix)
+/* How many files in new/ carry an id that match accepts. */
+static size_t count_new(const char *spool, int (*match)(const char *id, const char *arg),
+			const char *arg)
 {
 	char *dir = xasprintf("%s/new", spool);
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	size_t n = 0, plen = strlen(prefix);
+	size_t n = 0;
 
 	free(dir);
 	if (d == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		const char *id = spool_name_id(de->d_name);
-		if (id && strncmp(id, prefix, plen) == 0 && id[plen] == '-')
-			n++;
+		n += id && match(id, arg);
 	}
 	closedir(d);
 	return n;
 }
 
+static int has_prefix(const char *id, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+
+	return strncmp(id, prefix, plen) == 0 && id[plen] == '-';
+}
+
+static int is_id(const char *id, const char *want)
+{
+	return strcmp(id, want) == 0;
+}
+
+size_t spool_count_prefix(const char *spool, const char *prefix)
+{
+	return count_new(spool, has_prefix, prefix);
+}
+
 int spool_has_id(const char *spool, const char *id)
 {
-	char *dir = xasprintf("%s/new", spool);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int found = 0;
-
-	free(dir);
-	if (d == NULL)
-		return 0;
-	while (!found && (de = readdir(d)) != NULL) {
-		const char *p = spool_name_id(de->d_name);
-		found = p && strcmp(p, id) == 0;
-	}
-	closedir(d);
-	return found;
+	return count_new(spool, is_id, id) > 0;
 }
 
 /* Calls fn on every entry of spool/SUB with its age; returns the count. */
