@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		} else {
 			mypage_dir(dir, sizeof dir, customer ? customer : actor);
 			char *full = xasprintf("%s/%s", h.state, dir);
-			store_read_records(full, 0, &recs, &n);
+			store_read_records(full, 1, &recs, &n);
 			context_sort(recs, n);
 			free(full);
 			rc = format_records(stdout, row_fields, 9, recs, n, o.json) < 0 ? RX_IO : 0;

@@ -77,6 +77,15 @@ void context_res_path(char *out, size_t size, const char *ctx, const char *res)
 	snprintf(out, size, "%s/res/%s/%s.yaml", ctx, sh, res);
 }
 
+void context_entry_path(char *out, size_t size, const char *dir, const char *res,
+			const char *suffix)
+{
+	const char *hex = strchr(res, '-');
+
+	hex = hex ? hex + 1 : res;
+	snprintf(out, size, "%s/%.2s/%s%s", dir, hex, res, suffix);
+}
+
 void context_name_dir(char *out, size_t size, const char *ctx, const char *what, const char *name)
 {
 	char sh[3];
@@ -147,17 +156,27 @@ int context_list(const char *state, const char *ctx, const char *customer, struc
 	}
 	context_name_dir(dir, sizeof dir, ctx, "customers", customer);
 	char *full = xasprintf("%s/%s", state, dir);
-	int rc = store_list_dir(full, &names, &count);
+	char **shards;
+	size_t nshards;
+	int rc = store_list_dir(full, &shards, &nshards);
+	for (size_t j = 0; rc == 0 && j < nshards; j++) {
+		char *sub = xasprintf("%s/%s", full, shards[j]);
+		rc = store_list_dir(sub, &names, &count);
+		free(sub);
+		for (size_t i = 0; rc == 0 && i < count; i++) {
+			context_res_path(p, sizeof p, ctx, names[i]);
+			char *path = xasprintf("%s/%s", state, p);
+			store_records_add(path, recs, n);
+			free(path);
+		}
+		if (rc == 0)
+			store_list_free(names, count);
+	}
+	if (rc == 0)
+		store_list_free(shards, nshards);
 	free(full);
 	if (rc < 0)
 		return -1;
-	for (size_t i = 0; i < count; i++) {
-		context_res_path(p, sizeof p, ctx, names[i]);
-		char *path = xasprintf("%s/%s", state, p);
-		store_records_add(path, recs, n);
-		free(path);
-	}
-	store_list_free(names, count);
 	context_sort(*recs, *n);
 	return 0;
 }

@@ -11,7 +11,8 @@ void ledger_log_path(char *out, size_t size, long long seq)
 	char d[24];
 
 	snprintf(d, sizeof d, "%012lld", seq);
-	snprintf(out, size, "log/%.6s/%.3s/%s.yaml", d, d + 6, d);
+	/* Leaves of a hundred entries: each batch rewrites small trees only. */
+	snprintf(out, size, "log/%.6s/%.2s/%.2s/%s.yaml", d, d + 6, d + 8, d);
 }
 
 static void id_path(char *out, size_t size, const char *id)

@@ -158,7 +158,7 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 	int rc;
 
 	management_bookings_dir(dir, sizeof dir, car);
-	snprintf(p, sizeof p, "%s/%s.yaml", dir, res);
+	context_entry_path(p, sizeof p, dir, res, ".yaml");
 	rc = store_get_kv(s, p, &b, e);
 	if (rc < 0)
 		return -1;
@@ -250,7 +250,7 @@ int management_bookings(const char *state, const char *car, struct kv **recs, si
 	*n = 0;
 	management_bookings_dir(dir, sizeof dir, car);
 	full = xasprintf("%s/%s", state, dir);
-	rc = store_read_records(full, 0, recs, n);
+	rc = store_read_records(full, 1, recs, n);
 	free(full);
 	context_sort(*recs, *n);
 	return rc;

@@ -22,7 +22,7 @@ int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, st
 	if (customer == NULL || res == NULL || (status == NULL && strcmp(type, "rating.accepted")))
 		return 0;
 	mypage_dir(dir, sizeof dir, customer);
-	snprintf(p, sizeof p, "%s/%s.yaml", dir, res);
+	context_entry_path(p, sizeof p, dir, res, ".yaml");
 	rc = store_get_kv(s, p, &row, e);
 	if (rc < 0)
 		return -1;

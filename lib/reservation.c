@@ -41,7 +41,7 @@ static void car_path(char *out, size_t size, const char *car)
 	snprintf(out, size, "%s.yaml", dir);
 }
 
-/* reservation/held/xx/CAR/YYYY-MM-DD: the reservation holding that night. */
+/* reservation/held/xx/CAR/YYYY-MM/YYYY-MM-DD: the reservation holding that night. */
 static void night_path(char *out, size_t size, const char *car, long day)
 {
 	char dir[200];
@@ -52,7 +52,8 @@ static void night_path(char *out, size_t size, const char *car, long day)
 	long y = yoe + era * 400 + (m <= 2);
 
 	context_name_dir(dir, sizeof dir, "reservation", "held", car);
-	snprintf(out, size, "%s/%04d-%02d-%02d", dir, (int)y, (int)m, (int)d);
+	/* A folder a month: a car's calendar never makes one large tree. */
+	snprintf(out, size, "%s/%04d-%02d/%04d-%02d-%02d", dir, (int)y, (int)m, (int)y, (int)m, (int)d);
 }
 
 int reservation_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
@@ -173,7 +174,7 @@ static void save(struct store *s, const struct kv *r)
 	context_res_path(p, sizeof p, "reservation", kv_get(r, "reservation"));
 	store_put_kv(s, p, r);
 	context_name_dir(dir, sizeof dir, "reservation", "customers", kv_get(r, "customer"));
-	snprintf(idx, sizeof idx, "%s/%s", dir, kv_get(r, "reservation"));
+	context_entry_path(idx, sizeof idx, dir, kv_get(r, "reservation"), "");
 	store_put(s, idx, "", 0);
 }
 

@@ -20,6 +20,8 @@ struct gitdata {
 	git_repository *repo;
 	git_odb_backend *mempack;
 	git_oid commit; /* the commit the overlay became */
+	git_oid *made;  /* the objects this batch wrote, for its pack */
+	size_t nmade, capmade;
 };
 
 #define REPO(s) (((struct gitdata *)(s)->vcs_data)->repo)
@@ -180,6 +182,36 @@ out:
 	return rc;
 }
 
+/* Writes a blob unless the repository has it. libgit2 1.5's own check before a
+ * write keeps only the last backend's answer (the loose one), so an object that is
+ * in a pack was written again into every batch's pack: the history grew with
+ * copies. Asking git_odb_exists first writes each object once. */
+static void made(struct store *s, const git_oid *oid)
+{
+	struct gitdata *g = s->vcs_data;
+
+	if (g->nmade == g->capmade) {
+		g->capmade = g->capmade ? g->capmade * 2 : 256;
+		g->made = xrealloc(g->made, g->capmade * sizeof *g->made);
+	}
+	git_oid_cpy(&g->made[g->nmade++], oid);
+}
+
+static int blob_write(struct store *s, git_oid *oid, const char *data, size_t len)
+{
+	git_odb *odb;
+	int rc;
+
+	if (git_odb_hash(oid, data, len, GIT_OBJECT_BLOB) < 0 || git_repository_odb(&odb, REPO(s)) < 0)
+		return -1;
+	if (git_odb_exists(odb, oid))
+		rc = 0;
+	else if ((rc = git_blob_create_from_buffer(oid, REPO(s), data, len)) == 0)
+		made(s, oid);
+	git_odb_free(odb);
+	return rc;
+}
+
 /* The new tree for the folder at ents[0..n) (paths sharing the first off bytes),
  * starting from base (NULL if the folder is new). *empty says it has no entries. */
 static int build_tree(struct store *s, const git_tree *base, struct entry **ents, size_t n,
@@ -198,7 +230,7 @@ static int build_tree(struct store *s, const git_tree *base, struct entry **ents
 			if (ents[i]->state == ENT_DEL) {
 				if (git_treebuilder_get(tb, name) && git_treebuilder_remove(tb, name) < 0)
 					goto fail;
-			} else if (git_blob_create_from_buffer(&blob, REPO(s), ents[i]->data, ents[i]->len) < 0 ||
+			} else if (blob_write(s, &blob, ents[i]->data, ents[i]->len) < 0 ||
 				   git_treebuilder_insert(NULL, tb, name, &blob, GIT_FILEMODE_BLOB) < 0) {
 				goto fail;
 			}
@@ -238,6 +270,7 @@ static int build_tree(struct store *s, const git_tree *base, struct entry **ents
 	*empty = git_treebuilder_entrycount(tb) == 0;
 	if (git_treebuilder_write(out, tb) < 0)
 		goto fail;
+	made(s, out);
 	rc = 0;
 	git_treebuilder_free(tb);
 	return rc;
@@ -246,33 +279,38 @@ fail:
 	return git_fail(e, "tree");
 }
 
-/* Writes every object in the mempack as one pack with its index, durably. */
+/* Writes the objects this batch made, and only those, as one pack with its index,
+ * durably. (git_mempack_dump would add every object the commit reaches, the whole
+ * state again, so each pack would grow with the history.) */
 static int write_pack(struct store *s, struct rerr *e)
 {
-	git_buf pack = GIT_BUF_INIT;
-	git_indexer *idx = NULL;
-	git_indexer_progress st = {0};
+	struct gitdata *g = s->vcs_data;
+	git_packbuilder *pb = NULL;
 	git_odb *odb = NULL;
-	char *dir = xasprintf("%s/objects/pack", git_repository_path(REPO(s)));
+	char *dir = xasprintf("%s/objects/pack", git_repository_path(g->repo));
 	int rc = -1;
 
-	if (git_mempack_dump(&pack, REPO(s), MEMPACK(s)) < 0 ||
-	    git_repository_odb(&odb, REPO(s)) < 0 ||
-	    git_indexer_new(&idx, dir, 0, odb, NULL) < 0 ||
-	    git_indexer_append(idx, pack.ptr, pack.size, &st) < 0 ||
-	    git_indexer_commit(idx, &st) < 0) {
-		git_fail(e, "pack");
-		goto out;
-	}
+	if (git_packbuilder_new(&pb, g->repo) < 0)
+		goto fail;
+	git_packbuilder_set_threads(pb, 1);
+	for (size_t i = 0; i < g->nmade; i++)
+		if (git_packbuilder_insert(pb, &g->made[i], NULL) < 0)
+			goto fail;
+	if (git_packbuilder_write(pb, dir, 0, NULL, NULL) < 0)
+		goto fail;
 	if (fs_fsync_dir(dir, e) < 0)
 		goto out;
-	git_mempack_reset(MEMPACK(s));
-	git_odb_refresh(odb);
+	git_mempack_reset(g->mempack);
+	g->nmade = 0;
+	if (git_repository_odb(&odb, g->repo) == 0)
+		git_odb_refresh(odb);
 	rc = 0;
+	goto out;
+fail:
+	git_fail(e, "pack");
 out:
-	git_indexer_free(idx);
+	git_packbuilder_free(pb);
 	git_odb_free(odb);
-	git_buf_dispose(&pack);
 	free(dir);
 	return rc;
 }
@@ -301,6 +339,7 @@ static int commit_git(struct store *s, struct entry **ents, size_t n, const char
 		git_fail(e, "commit");
 		goto out;
 	}
+	made(s, coid);
 	if (write_pack(s, e) < 0)
 		goto out;
 	crash_point("objects");
@@ -381,6 +420,7 @@ static int git_committed(struct store *s, struct entry **ents, size_t n, struct 
 static void git_abort(struct store *s)
 {
 	git_mempack_reset(MEMPACK(s));
+	((struct gitdata *)s->vcs_data)->nmade = 0;
 }
 
 static void git_free(struct store *s)
@@ -388,6 +428,7 @@ static void git_free(struct store *s)
 	struct gitdata *g = s->vcs_data;
 
 	git_repository_free(g->repo);
+	free(g->made);
 	free(g);
 	git_libgit2_shutdown();
 }
