@@ -78,6 +78,30 @@ static void commit_writes_one_pack_and_the_files(void **state)
 	assert_int_equal(sh("git -C %s fsck --strict >/dev/null 2>&1 && git -C %s log --oneline | grep -q two"), 0);
 }
 
+/* A batch's pack held every object its commit reaches (the whole state) and blobs
+ * already packed: the history grew by the size of the state at each batch. */
+static void a_pack_holds_only_what_the_batch_made(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char path[64];
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof path, "d%02d/f%03d", i % 30, i);
+		store_put(s, path, path, strlen(path));
+	}
+	assert_int_equal(store_commit(s, "many", &e), 0);
+	store_put(s, "d07/f007", "changed", 7);
+	store_put(s, "d08/new", "d01/f001", 8); /* a blob the repository has already */
+	assert_int_equal(store_commit(s, "one", &e), 0);
+	store_free(s);
+	/* The blob "changed", trees d07, d08 and the root, the commit: 5 objects. */
+	assert_int_equal(sh("test $(git show-index < $(ls -t %s/.git/objects/pack/*.idx | head -n 1) | wc -l) = 5 "
+			    "&& git -C %s fsck --strict >/dev/null 2>&1"), 0);
+}
+
 static void rollback_takes_back_one_unit(void **state)
 {
 	struct store *s;
@@ -148,6 +172,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(commit_writes_one_pack_and_the_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_pack_holds_only_what_the_batch_made, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_finishes_a_half_written_work_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
