@@ -250,6 +250,30 @@ t_skip() {
 	printf 'ok %d - %s # SKIP %s\n' "$T_N" "$1" "$2"
 }
 
+# t_stop_daemon PID ALIVE [PREFIX]: SIGTERM the foreground dispatcher PID (ALIVE is 0
+# if it was seen running just before) and wait up to 20 s: two assertions, that it
+# ends and that its exit status is 0. PREFIX starts both descriptions.
+t_stop_daemon() {
+	_sd_pid=$1 _sd_alive=$2 _sd_p=${3:-} _sd_n=0
+	kill -TERM "$_sd_pid" 2>/dev/null
+	while kill -0 "$_sd_pid" 2>/dev/null && [ "$_sd_n" -lt 100 ]; do
+		sleep 0.2 2>/dev/null || sleep 1
+		_sd_n=$((_sd_n + 1))
+	done
+	if kill -0 "$_sd_pid" 2>/dev/null; then
+		t_eq "${_sd_p}the daemon ends on SIGTERM" running ended
+		kill -9 "$_sd_pid" 2>/dev/null
+		wait "$_sd_pid" 2>/dev/null
+		t_eq "${_sd_p}with exit status 0" killed 0
+	else
+		t_eq "${_sd_p}the daemon ends on SIGTERM" ended ended
+		wait "$_sd_pid"
+		_sd_rc=$?
+		[ "$_sd_alive" -eq 0 ] || _sd_rc="$_sd_rc (it had ended before SIGTERM)"
+		t_eq "${_sd_p}with exit status 0" "$_sd_rc" 0
+	fi
+}
+
 # t_wait DESC SECONDS CMD...: poll CMD until it succeeds, at most SECONDS.
 t_wait() {
 	_t_w_desc=$1

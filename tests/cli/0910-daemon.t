@@ -39,26 +39,7 @@ t_ok '--check is healthy while the daemon runs' dispatcher --check
 t_ok 'the daemon is still running' kill -0 "$dpid"
 alive=$RC
 
-kill -TERM "$dpid" 2>/dev/null
-n=0
-while kill -0 "$dpid" 2>/dev/null && [ "$n" -lt 50 ]; do
-	sleep 0.2 2>/dev/null || sleep 1
-	n=$((n + 1))
-done
-if [ "$alive" -ne 0 ]; then
-	t_eq 'the daemon ends on SIGTERM' 'not running' running
-	wait "$dpid"
-	t_eq 'with exit status 0' "$? (it ended early)" 0
-elif kill -0 "$dpid" 2>/dev/null; then
-	t_eq 'the daemon ends on SIGTERM' running ended
-	kill -9 "$dpid" 2>/dev/null
-	wait "$dpid"
-	t_eq 'with exit status 0' killed 0
-else
-	t_eq 'the daemon ends on SIGTERM' ended ended
-	wait "$dpid"
-	t_eq 'with exit status 0' "$?" 0
-fi
+t_stop_daemon "$dpid" "$alive"
 [ "$T_FAILED" -gt 0 ] && [ -s "$T_TMP/daemon.err" ] && tail -n 20 "$T_TMP/daemon.err" | sed 's/^/# daemon stderr: /'
 
 t_ok 'after it, dispatcher --once may run again' dispatcher --once

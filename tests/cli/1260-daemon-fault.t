@@ -28,9 +28,7 @@ t_wait 'both reservations are applied' 20 applied
 t_match 'the daemon counts them applied, not skipped' "$(cat "$T_TMP/daemon.err")" 'applied 2, skipped 0'
 t_eq 'each is in the log once' \
 	"$(grep -rlx "id: $res" "$H/state/log" | wc -l | tr -d ' ') $(grep -rlx "id: $res2" "$H/state/log" | wc -l | tr -d ' ')" '1 1'
-kill -TERM "$dpid"
-wait "$dpid"
-t_eq 'the daemon stops with status 0' "$?" 0
+t_stop_daemon "$dpid" 0
 t_eq 'the work tree is the last commit' "$(git -C "$H/state" status --porcelain)" ''
 t_ok 'a rebuild agrees' dispatcher --rebuild
 done_testing

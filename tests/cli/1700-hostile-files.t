@@ -679,23 +679,7 @@ settle
 t_ok 'the daemon is still running' kill -0 "$dpid"
 alive=$RC
 t_ok 'spool/new is empty' spool_empty
-kill -TERM "$dpid" 2>/dev/null
-n=0
-while kill -0 "$dpid" 2>/dev/null && [ "$n" -lt 50 ]; do
-	sleep 0.2
-	n=$((n + 1))
-done
-if kill -0 "$dpid" 2>/dev/null; then
-	t_eq 'the daemon ends on SIGTERM' running ended
-	kill -9 "$dpid" 2>/dev/null
-	wait "$dpid" 2>/dev/null
-else
-	t_eq 'the daemon ends on SIGTERM' ended ended
-	wait "$dpid"
-	rc=$?
-	[ "$alive" -eq 0 ] || rc="$rc (it had died before)"
-	t_eq '... with exit status 0' "$rc" 0
-fi
+t_stop_daemon "$dpid" "$alive"
 t_ok 'dispatcher --rebuild: the state is what the log says' dispatcher --rebuild
 t_ok 'dispatcher --check: healthy' dispatcher --check
 t_nomatch 'no evil car was ever registered' "$(carctl --as admin list --json)" '"car":"evil'

@@ -195,24 +195,7 @@ spool_empty() {
 t_wait '(b) the daemon empties spool/new' 60 spool_empty
 t_ok '(b) the daemon is still running' kill -0 "$dpid"
 alive=$RC
-kill -TERM "$dpid" 2>/dev/null
-n=0
-while kill -0 "$dpid" 2>/dev/null && [ "$n" -lt 100 ]; do
-	sleep 0.2 2>/dev/null || sleep 1
-	n=$((n + 1))
-done
-if kill -0 "$dpid" 2>/dev/null; then
-	t_eq '(b) SIGTERM stops the daemon' running stopped
-	kill -9 "$dpid" 2>/dev/null
-	wait "$dpid"
-	t_eq '(b) with exit status 0' killed 0
-else
-	t_eq '(b) SIGTERM stops the daemon' stopped stopped
-	wait "$dpid"
-	drc=$?
-	[ "$alive" -eq 0 ] || drc="$drc (it ended before SIGTERM)"
-	t_eq '(b) with exit status 0' "$drc" 0
-fi
+t_stop_daemon "$dpid" "$alive" '(b) '
 [ "$T_FAILED" -gt 0 ] && tail -n 10 "$T_TMP/daemon.err" | sed 's/^/# daemon stderr: /'
 
 t_eq '(b) nothing quarantined' "$(spool_count bad)" 0
