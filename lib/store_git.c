@@ -19,6 +19,7 @@
 struct gitdata {
 	git_repository *repo;
 	git_odb_backend *mempack;
+	git_odb *odb;   /* the repository's, kept for the whole life of the store */
 	git_oid commit; /* the commit the overlay became */
 	git_oid *made;  /* the objects this batch wrote, for its pack */
 	size_t nmade, capmade;
@@ -199,16 +200,15 @@ static void made(struct store *s, const git_oid *oid)
 
 static int blob_write(struct store *s, git_oid *oid, const char *data, size_t len)
 {
-	git_odb *odb;
+	struct gitdata *g = s->vcs_data;
 	int rc;
 
-	if (git_odb_hash(oid, data, len, GIT_OBJECT_BLOB) < 0 || git_repository_odb(&odb, REPO(s)) < 0)
+	if (git_odb_hash(oid, data, len, GIT_OBJECT_BLOB) < 0)
 		return -1;
-	if (git_odb_exists(odb, oid))
+	if (git_odb_exists(g->odb, oid))
 		rc = 0;
-	else if ((rc = git_blob_create_from_buffer(oid, REPO(s), data, len)) == 0)
+	else if ((rc = git_blob_create_from_buffer(oid, g->repo, data, len)) == 0)
 		made(s, oid);
-	git_odb_free(odb);
 	return rc;
 }
 
@@ -286,7 +286,6 @@ static int write_pack(struct store *s, struct rerr *e)
 {
 	struct gitdata *g = s->vcs_data;
 	git_packbuilder *pb = NULL;
-	git_odb *odb = NULL;
 	char *dir = xasprintf("%s/objects/pack", git_repository_path(g->repo));
 	int rc = -1;
 
@@ -302,15 +301,13 @@ static int write_pack(struct store *s, struct rerr *e)
 		goto out;
 	git_mempack_reset(g->mempack);
 	g->nmade = 0;
-	if (git_repository_odb(&odb, g->repo) == 0)
-		git_odb_refresh(odb);
+	git_odb_refresh(g->odb);
 	rc = 0;
 	goto out;
 fail:
 	git_fail(e, "pack");
 out:
 	git_packbuilder_free(pb);
-	git_odb_free(odb);
 	free(dir);
 	return rc;
 }
@@ -427,6 +424,7 @@ static void git_free(struct store *s)
 {
 	struct gitdata *g = s->vcs_data;
 
+	git_odb_free(g->odb);
 	git_repository_free(g->repo);
 	free(g->made);
 	free(g);
@@ -440,7 +438,6 @@ int store_open_git(struct store **out, const char *root, struct rerr *e)
 {
 	struct store *s = store_new(root);
 	struct gitdata *g = xcalloc(1, sizeof *g);
-	git_odb *odb = NULL;
 
 	git_libgit2_init();
 	s->tmpdir = xasprintf("%s/.git/rental-tmp", root);
@@ -453,13 +450,11 @@ int store_open_git(struct store **out, const char *root, struct rerr *e)
 		git_fail(e, root);
 		goto fail;
 	}
-	if (git_repository_odb(&odb, g->repo) < 0 || git_mempack_new(&g->mempack) < 0 ||
-	    git_odb_add_backend(odb, g->mempack, 999) < 0) {
+	if (git_repository_odb(&g->odb, g->repo) < 0 || git_mempack_new(&g->mempack) < 0 ||
+	    git_odb_add_backend(g->odb, g->mempack, 999) < 0) {
 		git_fail(e, "odb");
-		git_odb_free(odb);
 		goto fail;
 	}
-	git_odb_free(odb);
 	return 0;
 fail:
 	store_free(s);
