@@ -1,6 +1,12 @@
 /* store_git: the git side of a store: one commit a batch with its objects in one pack
- * (libgit2's mempack), the index kept in step, and the recovery of a half-written
- * work tree. Only the dispatcher links it; the commands read plain files.
+ * (libgit2's mempack), and the recovery of a half-written work tree. Only the
+ * dispatcher links it; the commands read plain files.
+ *
+ * No index: state/.git is marked bare (core.bare), and the files beside it are written
+ * by the dispatcher alone. A git index lists every file of the tree and is rewritten
+ * whole at each commit, so keeping one would make each batch cost the size of the
+ * history (about 100 bytes a file: a gigabyte at a million events). git log, show and
+ * diff between commits work as ever; `git status` says it needs a work tree.
  *
  * Crash safety: the work tree is only written after the commit and the branch are
  * durable; .git/rental-worktree then records which commit the files show. On open, if
@@ -15,6 +21,7 @@
 #include <unistd.h>
 #include <git2.h>
 #include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 
 struct gitdata {
 	git_repository *repo;
@@ -35,6 +42,19 @@ static int git_fail(struct rerr *e, const char *what)
 	return rerr_set(e, RX_IO, "state: %s: %s", what, g && g->message ? g->message : "libgit2 error");
 }
 
+/* Sets core.bare: no index, and git refuses work-tree commands that would touch
+ * files the dispatcher owns (checkout, reset --hard). */
+static int mark_bare(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	int rc = git_repository_config(&cfg, repo);
+
+	if (rc == 0)
+		rc = git_config_set_bool(cfg, "core.bare", 1);
+	git_config_free(cfg);
+	return rc;
+}
+
 int store_init_repo(const char *root, struct rerr *e)
 {
 	git_repository *repo = NULL;
@@ -44,7 +64,7 @@ int store_init_repo(const char *root, struct rerr *e)
 	git_libgit2_init();
 	o.flags = GIT_REPOSITORY_INIT_MKPATH;
 	o.initial_head = "main";
-	if (git_repository_init_ext(&repo, root, &o) < 0)
+	if (git_repository_init_ext(&repo, root, &o) < 0 || mark_bare(repo) < 0)
 		rc = git_fail(e, root);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
@@ -105,10 +125,6 @@ static int sync_root(struct store *s, struct rerr *e)
 	return rc;
 }
 
-static int reset_index(struct store *s, git_tree *tree, struct rerr *e);
-
-
-/* Brings the work tree from the commit in the marker to the branch head. */
 /* git's own lock files left by a killed run: with our lock held, no one else
  * writes this repository, so they are stale and only block the next commit. */
 static int remove_stale_git_locks(struct store *s, struct rerr *e)
@@ -125,6 +141,23 @@ static int remove_stale_git_locks(struct store *s, struct rerr *e)
 	return 0;
 }
 
+/* A home made before the index was dropped: mark it bare, remove its index. */
+static int drop_index(struct store *s, struct rerr *e)
+{
+	char *p;
+	int rc;
+
+	if (git_repository_is_bare(REPO(s)))
+		return 0;
+	if (mark_bare(REPO(s)) < 0)
+		return git_fail(e, "core.bare");
+	p = xasprintf("%s/.git/index", s->root);
+	rc = fs_unlink(p, e);
+	free(p);
+	return rc;
+}
+
+/* Brings the work tree from the commit in the marker to the branch head. */
 static int recover_worktree(struct store *s, struct rerr *e)
 {
 	git_oid head, mark;
@@ -134,7 +167,7 @@ static int recover_worktree(struct store *s, struct rerr *e)
 	char *p = marker_path(s), *buf = NULL;
 	int rc = -1;
 
-	if (remove_stale_git_locks(s, e) < 0) {
+	if (remove_stale_git_locks(s, e) < 0 || drop_index(s, e) < 0) {
 		free(p);
 		return -1;
 	}
@@ -169,7 +202,7 @@ static int recover_worktree(struct store *s, struct rerr *e)
 			goto out;
 		}
 	}
-	if (reset_index(s, ht, e) < 0 || sync_root(s, e) < 0 || write_marker(s, &head, e) < 0)
+	if (sync_root(s, e) < 0 || write_marker(s, &head, e) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -183,10 +216,12 @@ out:
 	return rc;
 }
 
-/* Writes a blob unless the repository has it. libgit2 1.5's own check before a
- * write keeps only the last backend's answer (the loose one), so an object that is
- * in a pack was written again into every batch's pack: the history grew with
- * copies. Asking git_odb_exists first writes each object once. */
+/* The objects of a batch go straight to the mempack backend. git_odb_write would,
+ * for each new object, look for it in every backend, rescan objects/pack when it is
+ * not there (an opendir and a stat of each pack: ~30 system calls an event), then
+ * write. We know the id already and check once without the rescan: libgit2 1.5's own
+ * check kept only the loose backend's answer, so packed objects were written again.
+ * Nothing but this process writes the repository while the lock is held. */
 static void made(struct store *s, const git_oid *oid)
 {
 	struct gitdata *g = s->vcs_data;
@@ -198,17 +233,86 @@ static void made(struct store *s, const git_oid *oid)
 	git_oid_cpy(&g->made[g->nmade++], oid);
 }
 
-static int blob_write(struct store *s, git_oid *oid, const char *data, size_t len)
+static int object_write(struct store *s, git_oid *oid, const void *data, size_t len,
+			git_object_t type)
 {
 	struct gitdata *g = s->vcs_data;
+
+	if (git_odb_hash(oid, data, len, type) < 0)
+		return -1;
+	if (git_odb_exists_ext(g->odb, oid, GIT_ODB_LOOKUP_NO_REFRESH))
+		return 0;
+	if (g->mempack->write(g->mempack, oid, data, len, type) < 0)
+		return -1;
+	made(s, oid);
+	return 0;
+}
+
+/* One entry of a tree being built: from the base tree or from the batch. */
+struct tent {
+	const char *name;
+	size_t nlen;
+	unsigned mode;
+	git_oid oid;
+	int del; /* a change that removes the name */
+};
+
+static int tent_name_cmp(const void *a, const void *b)
+{
+	const struct tent *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* git's order: a folder's name compares as if it ended in '/'. */
+static int tent_git_cmp(const void *a, const void *b)
+{
+	const struct tent *x = a, *y = b;
+	size_t n = x->nlen < y->nlen ? x->nlen : y->nlen;
+	int c = memcmp(x->name, y->name, n);
+
+	if (c)
+		return c;
+	unsigned c1 = x->nlen > n ? (unsigned char)x->name[n] : x->mode == GIT_FILEMODE_TREE ? '/' : 0;
+	unsigned c2 = y->nlen > n ? (unsigned char)y->name[n] : y->mode == GIT_FILEMODE_TREE ? '/' : 0;
+	return (int)c1 - (int)c2;
+}
+
+/* Writes the tree made of base's entries with the changes applied (both sorted by
+ * name); *empty when nothing is left. */
+static int tree_write(struct store *s, struct tent *base, size_t nb, struct tent *chg, size_t nc,
+		      git_oid *out, int *empty)
+{
+	struct tent *all = xcalloc(nb + nc + 1, sizeof *all);
+	size_t n = 0, i = 0, j = 0, cap = 64, len = 0;
+	char *buf;
 	int rc;
 
-	if (git_odb_hash(oid, data, len, GIT_OBJECT_BLOB) < 0)
-		return -1;
-	if (git_odb_exists(g->odb, oid))
-		rc = 0;
-	else if ((rc = git_blob_create_from_buffer(oid, g->repo, data, len)) == 0)
-		made(s, oid);
+	while (i < nb || j < nc) {
+		int c = i == nb ? 1 : j == nc ? -1 : strcmp(base[i].name, chg[j].name);
+		if (c < 0) {
+			all[n++] = base[i++];
+			continue;
+		}
+		if (c == 0)
+			i++; /* the change replaces or removes it */
+		if (!chg[j].del)
+			all[n++] = chg[j];
+		j++;
+	}
+	qsort(all, n, sizeof *all, tent_git_cmp);
+	for (size_t k = 0; k < n; k++)
+		cap += all[k].nlen + 32;
+	buf = xrealloc(NULL, cap);
+	for (size_t k = 0; k < n; k++) {
+		len += (size_t)sprintf(buf + len, "%o %s", all[k].mode, all[k].name) + 1;
+		memcpy(buf + len, all[k].oid.id, GIT_OID_RAWSZ);
+		len += GIT_OID_RAWSZ;
+	}
+	*empty = n == 0;
+	rc = object_write(s, out, buf, len, GIT_OBJECT_TREE);
+	free(buf);
+	free(all);
 	return rc;
 }
 
@@ -217,22 +321,33 @@ static int blob_write(struct store *s, git_oid *oid, const char *data, size_t le
 static int build_tree(struct store *s, const git_tree *base, struct entry **ents, size_t n,
 		      size_t off, git_oid *out, int *empty, struct rerr *e)
 {
-	git_treebuilder *tb = NULL;
+	size_t nb = base ? git_tree_entrycount(base) : 0, nc = 0;
+	struct tent *old = xcalloc(nb + 1, sizeof *old), *chg = xcalloc(n + 1, sizeof *chg);
+	char **names = xcalloc(n + 1, sizeof *names);
+	git_tree **subs = xcalloc(n + 1, sizeof *subs);
+	size_t nsubs = 0;
 	int rc = -1;
 
-	if (git_treebuilder_new(&tb, REPO(s), base) < 0)
-		return git_fail(e, "treebuilder");
+	for (size_t k = 0; k < nb; k++) {
+		const git_tree_entry *te = git_tree_entry_byindex(base, k);
+		old[k].name = git_tree_entry_name(te);
+		old[k].nlen = strlen(old[k].name);
+		old[k].mode = (unsigned)git_tree_entry_filemode(te);
+		git_oid_cpy(&old[k].oid, git_tree_entry_id(te));
+	}
+	qsort(old, nb, sizeof *old, tent_name_cmp);
 	for (size_t i = 0; i < n;) {
 		const char *name = ents[i]->path + off;
 		const char *slash = strchr(name, '/');
+		struct tent *c = &chg[nc++];
 		if (slash == NULL) {
-			git_oid blob;
-			if (ents[i]->state == ENT_DEL) {
-				if (git_treebuilder_get(tb, name) && git_treebuilder_remove(tb, name) < 0)
-					goto fail;
-			} else if (blob_write(s, &blob, ents[i]->data, ents[i]->len) < 0 ||
-				   git_treebuilder_insert(NULL, tb, name, &blob, GIT_FILEMODE_BLOB) < 0) {
-				goto fail;
+			c->name = name;
+			c->nlen = strlen(name);
+			c->mode = GIT_FILEMODE_BLOB;
+			c->del = ents[i]->state == ENT_DEL;
+			if (!c->del && object_write(s, &c->oid, ents[i]->data, ents[i]->len, GIT_OBJECT_BLOB) < 0) {
+				git_fail(e, ents[i]->path);
+				goto out;
 			}
 			i++;
 			continue;
@@ -240,43 +355,39 @@ static int build_tree(struct store *s, const git_tree *base, struct entry **ents
 		size_t clen = (size_t)(slash - name), j = i;
 		while (j < n && strncmp(ents[j]->path + off, name, clen + 1) == 0)
 			j++;
-		char *dir = xasprintf("%.*s", (int)clen, name);
-		const git_tree_entry *te = git_treebuilder_get(tb, dir);
+		c->name = names[nc - 1] = xasprintf("%.*s", (int)clen, name);
+		c->nlen = clen;
+		c->mode = GIT_FILEMODE_TREE;
+		struct tent key = {.name = c->name}, *hit = nb ? bsearch(&key, old, nb, sizeof *old, tent_name_cmp) : NULL;
 		git_tree *sub = NULL;
-		git_oid sub_oid;
-		int sub_empty;
-		if (te && git_tree_entry_type(te) == GIT_OBJECT_TREE &&
-		    git_tree_lookup(&sub, REPO(s), git_tree_entry_id(te)) < 0) {
-			free(dir);
-			goto fail;
+		if (hit && hit->mode == GIT_FILEMODE_TREE) {
+			if (git_tree_lookup(&sub, REPO(s), &hit->oid) < 0) {
+				git_fail(e, c->name);
+				goto out;
+			}
+			subs[nsubs++] = sub;
 		}
-		int r = build_tree(s, sub, ents + i, j - i, off + clen + 1, &sub_oid, &sub_empty, e);
-		git_tree_free(sub);
-		if (r == 0) {
-			if (sub_empty)
-				r = git_treebuilder_get(tb, dir) ? git_treebuilder_remove(tb, dir) : 0;
-			else
-				r = git_treebuilder_insert(NULL, tb, dir, &sub_oid, GIT_FILEMODE_TREE);
-			if (r < 0)
-				git_fail(e, dir);
-		}
-		free(dir);
-		if (r < 0) {
-			git_treebuilder_free(tb);
-			return -1;
-		}
+		if (build_tree(s, sub, ents + i, j - i, off + clen + 1, &c->oid, &c->del, e) < 0)
+			goto out;
 		i = j;
 	}
-	*empty = git_treebuilder_entrycount(tb) == 0;
-	if (git_treebuilder_write(out, tb) < 0)
-		goto fail;
-	made(s, out);
+	/* Changes came in path order, where "a.b" sorts before "a/x" before "a0". */
+	qsort(chg, nc, sizeof *chg, tent_name_cmp);
+	if (tree_write(s, old, nb, chg, nc, out, empty) < 0) {
+		git_fail(e, "tree");
+		goto out;
+	}
 	rc = 0;
-	git_treebuilder_free(tb);
+out:
+	for (size_t k = 0; k < nsubs; k++)
+		git_tree_free(subs[k]);
+	for (size_t k = 0; k < n; k++)
+		free(names[k]);
+	free(subs);
+	free(names);
+	free(chg);
+	free(old);
 	return rc;
-fail:
-	git_treebuilder_free(tb);
-	return git_fail(e, "tree");
 }
 
 /* Writes the objects this batch made, and only those, as one pack with its index,
@@ -354,45 +465,6 @@ out:
 	return rc;
 }
 
-/* Keeps .git/index in step, so that `git status` in state/ shows a clean tree. Only
- * the changed paths are touched; reading and writing the index file still costs its
- * size (see bench/README.md). */
-static int update_index(struct store *s, struct entry **ents, size_t n, struct rerr *e)
-{
-	git_index *idx = NULL;
-	int rc = -1;
-
-	if (git_repository_index(&idx, REPO(s)) < 0 || git_index_read(idx, 0) < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		int r = ents[i]->state == ENT_DEL ? git_index_remove_bypath(idx, ents[i]->path)
-			: git_index_add_bypath(idx, ents[i]->path);
-		if (r < 0)
-			goto out;
-	}
-	if (git_index_write(idx) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (rc < 0)
-		git_fail(e, "index");
-	git_index_free(idx);
-	return rc;
-}
-
-/* After a recovery the index is set to the head's tree as a whole. */
-static int reset_index(struct store *s, git_tree *tree, struct rerr *e)
-{
-	git_index *idx = NULL;
-	int rc = 0;
-
-	if (git_repository_index(&idx, REPO(s)) < 0 || git_index_read_tree(idx, tree) < 0 ||
-	    git_index_write(idx) < 0)
-		rc = git_fail(e, "index");
-	git_index_free(idx);
-	return rc;
-}
-
 static void git_head(struct store *s, char out[41])
 {
 	git_oid oid;
@@ -409,7 +481,7 @@ static int git_commit_step(struct store *s, struct entry **ents, size_t n, const
 
 static int git_committed(struct store *s, struct entry **ents, size_t n, struct rerr *e)
 {
-	if (update_index(s, ents, n, e) < 0 || sync_root(s, e) < 0)
+	if (sync_root(s, e) < 0)
 		return -1;
 	return write_marker(s, &((struct gitdata *)s->vcs_data)->commit, e);
 }

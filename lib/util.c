@@ -117,23 +117,28 @@ int fs_read(const char *path, size_t max, char **buf, size_t *len, struct rerr *
 	return 0;
 }
 
+/* Deepest folder first: in a sharded tree the parents nearly always exist, so this
+ * is one mkdir where walking down from the root would be one per level. */
 int fs_mkdirs(const char *path, struct rerr *e)
 {
-	char *p = xstrdup(path);
+	char *p, *slash;
 	int rc = 0;
 
-	for (char *s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-			rc = rerr_set(e, RX_IO, "%s: %s", p, strerror(errno));
-			break;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+	p = xstrdup(path);
+	slash = strrchr(p, '/');
+	while (slash && slash > p && slash[-1] == '/')
+		slash--;
+	if (slash == NULL || slash == p) {
+		rc = rerr_set(e, RX_IO, "%s: %s", path, strerror(ENOENT));
+	} else {
+		*slash = '\0';
+		rc = fs_mkdirs(p, e);
+		if (rc == 0 && mkdir(path, 0755) < 0 && errno != EEXIST)
+			rc = rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 	}
 	free(p);
 	return rc;

@@ -24,6 +24,7 @@ case $BIN in
 *) BIN=$(cd "$BIN" 2>/dev/null && pwd -P || printf '%s/%s' "$PWD" "$BIN") ;;
 esac
 export BIN
+. "$T_TESTS/worktree.sh"
 
 # Nothing from the caller's environment may choose the home or the identity.
 unset RENTAL_HOME RENTAL_USER

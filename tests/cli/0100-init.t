@@ -21,8 +21,8 @@ t_eq 'spool/new starts empty' "$(spool_count new)" 0
 t_eq 'spool/bad starts empty' "$(spool_count bad)" 0
 if [ -n "$have_git" ]; then
 	t_ok 'state/ is a git repository with a first commit' git -C "$A/state" rev-parse --verify HEAD
-	t_nomatch 'no key file is committed to state/' "$(git -C "$A/state" ls-files)" '\.key$'
-	t_eq 'state/ has nothing uncommitted' "$(git -C "$A/state" status --porcelain)" ''
+	t_nomatch 'no key file is committed to state/' "$(git -C "$A/state" ls-tree -r --name-only HEAD)" '\.key$'
+	t_eq 'state/ has nothing uncommitted' "$(worktree_diff "$A/state")" ''
 else
 	t_skip 'state/ is a git repository' 'no git'
 	t_skip 'no key file is committed to state/' 'no git'

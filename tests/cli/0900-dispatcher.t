@@ -22,7 +22,20 @@ t_eq 'spool/tmp is empty' "$(spool_count tmp)" 0
 t_eq 'spool/bad is empty' "$(spool_count bad)" 0
 if [ -n "$have_git" ]; then
 	t_eq 'the batch is one commit in state/' "$(git -C "$H/state" rev-list --count HEAD)" $((commits + 1))
-	t_eq 'nothing left uncommitted' "$(git -C "$H/state" status --porcelain)" ''
+	t_eq 'nothing left uncommitted' "$(worktree_diff "$H/state")" ''
+	# The check above must be able to fail: a stray file and an edit both show.
+	echo stray >"$H/state/stray.yaml"
+	t_match '... a stray file in state/ shows in worktree_diff' "$(worktree_diff "$H/state")" 'stray.yaml'
+	rm -f "$H/state/stray.yaml"
+	t_eq 'state/.git is bare: no index that grows with the history' "$(git -C "$H/state" config core.bare)" true
+	t_ok '... and has no index file' test ! -e "$H/state/.git/index"
+	t_exit 128 '... so git refuses to reset the files the dispatcher owns' git -C "$H/state" reset -q --hard
+	# A home made when the dispatcher kept an index: its first batch drops it.
+	git -C "$H/state" config core.bare false
+	GIT_INDEX_FILE=$H/state/.git/index git --git-dir="$H/state/.git" read-tree HEAD
+	t_ok 'a home with an index (older dispatcher): --once' dispatcher --once
+	t_eq '... marks it bare' "$(git -C "$H/state" config core.bare)" true
+	t_ok '... and removes the index' test ! -e "$H/state/.git/index"
 else
 	t_skip 'the batch is one commit in state/' 'no git'
 	t_skip 'nothing left uncommitted' 'no git'
@@ -58,7 +71,7 @@ if [ -n "$f" ]; then
 	t_match '... names it on stderr' "$ERR" "$(basename "$f")"
 	t_ok '... and repairs it' cmp "$T_TMP/state.orig" "$f"
 	if [ -n "$have_git" ]; then
-		t_eq '... and commits the repair' "$(git -C "$H/state" status --porcelain)" ''
+		t_eq '... and commits the repair' "$(worktree_diff "$H/state")" ''
 	else
 		t_skip '... and commits the repair' 'no git'
 	fi

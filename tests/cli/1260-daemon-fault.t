@@ -29,6 +29,6 @@ t_match 'the daemon counts them applied, not skipped' "$(cat "$T_TMP/daemon.err"
 t_eq 'each is in the log once' \
 	"$(grep -rlx "id: $res" "$H/state/log" | wc -l | tr -d ' ') $(grep -rlx "id: $res2" "$H/state/log" | wc -l | tr -d ' ')" '1 1'
 t_stop_daemon "$dpid" 0
-t_eq 'the work tree is the last commit' "$(git -C "$H/state" status --porcelain)" ''
+t_eq 'the work tree is the last commit' "$(worktree_diff "$H/state")" ''
 t_ok 'a rebuild agrees' dispatcher --rebuild
 done_testing

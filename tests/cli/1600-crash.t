@@ -29,7 +29,7 @@ for step in state objects commit files spool spool-half; do
 	t_eq "$step: the clashing one is rejected" "$(status_of "$r3")" REJECTED
 	t_match "$step: car03 is registered once" "$(carctl list --json | grep -c '"car":"car03"')" '^1$'
 	t_eq "$step: one batch committed, not two" "$(git -C "$H/state" rev-list --count "$head0..HEAD")" 1
-	t_eq "$step: the work tree is the last commit" "$(git -C "$H/state" status --porcelain)" ''
+	t_eq "$step: the work tree is the last commit" "$(worktree_diff "$H/state")" ''
 	t_ok "$step: git fsck is clean" git -C "$H/state" fsck --strict
 	t_ok "$step: a rebuild from the log gives the same bytes" dispatcher --rebuild
 	t_ok "$step: healthy" dispatcher --check

@@ -20,7 +20,7 @@
 #   - every reservation has the status the model expects (clashes REJECTED, ...);
 #   - state/ equals, byte for byte, that of a reference home fed the same spool files
 #     and drained without kills ("after restart the state is what it would have been");
-#   - `git -C state status --porcelain` is empty and `git -C state fsck --strict` clean;
+#   - the files in state/ are its last commit (worktree_diff, from tests/lib.sh) and `git -C state fsck --strict` clean;
 #   - `dispatcher --rebuild` exits 0 (the state is what the log gives) and --check is 0.
 # Prints the figures (kills survived, events checked, rounds); exits 1 on any violation,
 # 2 on a usage or setup problem.
@@ -47,6 +47,7 @@ case $N in '' | *[!0-9]*) echo "usage: kill.sh [N]" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd -P) || exit 2
 : "${BIN:=$here/../../bin}"
 BIN=$(cd "$BIN" && pwd -P) || exit 2
+. "$here/../worktree.sh"
 : "${KILL_NEW:=8}" "${KILL_MAX_MS:=50}" "${KILL_WINDOW_PCT:=125}" "${KILL_STALL:=8}"
 : "${KILL_ROUND_MAX:=400}"
 unset RENTAL_HOME RENTAL_USER
@@ -416,8 +417,8 @@ reservations=$(wc -l <"$W_DIR/model" | tr -d ' ')
 diff -r -q -x .git -x '*.tmp[0-9]*' state "$REF/state" >"$W_DIR/ref.diff" 2>&1 ||
 	violation "state/ differs from the reference home drained without kills: $(head -n 10 "$W_DIR/ref.diff")"
 
-st=$(git -C state status --porcelain 2>&1)
-[ -z "$st" ] || violation "git status --porcelain in state/ is not empty: $(printf '%s\n' "$st" | head -n 10)"
+st=$(worktree_diff state)
+[ -z "$st" ] || violation "work tree: the files in state/ are not its last commit: $(printf '%s\n' "$st" | head -n 10)"
 git -C state fsck --strict >"$W_DIR/fsck.out" 2>&1 ||
 	violation "git fsck --strict in state/ failed: $(head -n 10 "$W_DIR/fsck.out")"
 $TO "$BIN/dispatcher" --rebuild >/dev/null 2>"$W_DIR/rebuild.err" ||
