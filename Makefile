@@ -6,15 +6,15 @@ VERSION   = 0.1.0
 PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 CC        = cc
-PKGS      = libsodium yaml-0.1 libgit2 jansson
-DEBS      = build-essential pkg-config git openssl libsodium-dev libyaml-dev libgit2-dev libjansson-dev libcmocka-dev
+PKGS      = libsodium yaml-0.1 libgit2 jansson libcrypto zlib
+DEBS      = build-essential pkg-config git openssl libsodium-dev libyaml-dev libgit2-dev libjansson-dev libcmocka-dev libssl-dev zlib1g-dev
 SANFLAGS  = $$(if [ "$(SANITIZE)" = 1 ]; then echo -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined; fi)
 CFLAGS    = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 ALLCFLAGS = $(CFLAGS) $(SANFLAGS) -Ilib -DRENTAL_VERSION='"$(VERSION)"' -DRENTAL_DEFAULT_HOME='"$(CURDIR)"' $$(pkg-config --cflags $(PKGS))
 LIBS      = -Wl,--as-needed $$(pkg-config --libs $(PKGS)) -lpthread
 
 CMDS = bin/carctl bin/reserve bin/pay bin/rent bin/rate bin/mypage bin/dispatcher
-LIBSRC = lib/util.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/store.c lib/store_git.c lib/init.c \
+LIBSRC = lib/util.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/store.c lib/store_git.c lib/gitpack.c lib/init.c \
          lib/ledger.c lib/context.c lib/management.c lib/reservation.c lib/payment.c lib/rental.c \
          lib/rating.c lib/mypage.c lib/dispatch.c lib/home.c lib/format.c
 LIBOBJ = $(LIBSRC:.c=.o)

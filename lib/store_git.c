@@ -22,6 +22,7 @@
 #include <git2.h>
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
+#include "gitpack.h"
 
 struct gitdata {
 	git_repository *repo;
@@ -74,6 +75,33 @@ int store_init_repo(const char *root, struct rerr *e)
 static char *marker_path(struct store *s)
 {
 	return xasprintf("%s/.git/rental-worktree", s->root);
+}
+
+static char *pack_dir(struct store *s)
+{
+	return xasprintf("%s/objects/pack", git_repository_path(REPO(s)));
+}
+
+/* Opens the repository with the mempack in front of its object database. */
+static int open_repo(struct store *s, struct rerr *e)
+{
+	struct gitdata *g = s->vcs_data;
+
+	if (git_repository_open_ext(&g->repo, s->root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return git_fail(e, s->root);
+	if (git_repository_odb(&g->odb, g->repo) < 0 || git_mempack_new(&g->mempack) < 0 ||
+	    git_odb_add_backend(g->odb, g->mempack, 999) < 0)
+		return git_fail(e, "odb");
+	return 0;
+}
+
+static void close_repo(struct gitdata *g)
+{
+	git_odb_free(g->odb);
+	git_repository_free(g->repo);
+	g->odb = NULL;
+	g->repo = NULL;
+	g->mempack = NULL;
 }
 
 static int head_oid(struct store *s, git_oid *oid)
@@ -167,7 +195,10 @@ static int recover_worktree(struct store *s, struct rerr *e)
 	char *p = marker_path(s), *buf = NULL;
 	int rc = -1;
 
-	if (remove_stale_git_locks(s, e) < 0 || drop_index(s, e) < 0) {
+	char *packs = pack_dir(s);
+	int swept = gitpack_sweep(packs, e);
+	free(packs);
+	if (swept < 0 || remove_stale_git_locks(s, e) < 0 || drop_index(s, e) < 0) {
 		free(p);
 		return -1;
 	}
@@ -396,31 +427,16 @@ out:
 static int write_pack(struct store *s, struct rerr *e)
 {
 	struct gitdata *g = s->vcs_data;
-	git_packbuilder *pb = NULL;
-	char *dir = xasprintf("%s/objects/pack", git_repository_path(g->repo));
-	int rc = -1;
+	char *dir = pack_dir(s), name[46];
+	int rc = gitpack_write(g->odb, g->made, g->nmade, dir, name, e);
 
-	if (git_packbuilder_new(&pb, g->repo) < 0)
-		goto fail;
-	git_packbuilder_set_threads(pb, 1);
-	for (size_t i = 0; i < g->nmade; i++)
-		if (git_packbuilder_insert(pb, &g->made[i], NULL) < 0)
-			goto fail;
-	if (git_packbuilder_write(pb, dir, 0, NULL, NULL) < 0)
-		goto fail;
-	if (fs_fsync_dir(dir, e) < 0)
-		goto out;
+	free(dir);
+	if (rc < 0)
+		return -1;
 	git_mempack_reset(g->mempack);
 	g->nmade = 0;
 	git_odb_refresh(g->odb);
-	rc = 0;
-	goto out;
-fail:
-	git_fail(e, "pack");
-out:
-	git_packbuilder_free(pb);
-	free(dir);
-	return rc;
+	return 0;
 }
 
 static int commit_git(struct store *s, struct entry **ents, size_t n, const char *msg,
@@ -479,11 +495,62 @@ static int git_commit_step(struct store *s, struct entry **ents, size_t n, const
 	return commit_git(s, ents, n, msg, &((struct gitdata *)s->vcs_data)->commit, e);
 }
 
+/* A merged pack holds at most this many objects, so that a merge's memory (28 bytes
+ * an object) stays bounded: at a million events a few such packs sit under the
+ * geometric tail of small ones. */
+#define PACK_MERGE_MAX 500000
+
+/* One pack a batch would make lookups scan ever more packs (and open as many files);
+ * packs are merged geometrically, as git's repack --geometric=2: each object is
+ * rewritten O(log n) times over its life. */
+static int merge_packs(struct store *s, struct rerr *e)
+{
+	struct gitdata *g = s->vcs_data;
+	struct gitpack_info *packs = NULL;
+	git_oid *all = NULL;
+	size_t n = 0, k, nall = 0;
+	char *dir = pack_dir(s), name[46];
+	int rc = -1;
+
+	if (gitpack_list(dir, &packs, &n, e) < 0)
+		goto out;
+	if ((k = gitpack_geometric(packs, n, PACK_MERGE_MAX)) < 2) {
+		rc = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++) {
+		git_oid *ids;
+		size_t m;
+		if (gitpack_ids(dir, packs[i].name, &ids, &m, e) < 0)
+			goto out;
+		all = xrealloc(all, (nall + m + 1) * sizeof *all);
+		memcpy(all + nall, ids, m * sizeof *ids);
+		nall += m;
+		free(ids);
+	}
+	if (gitpack_write(g->odb, all, nall, dir, name, e) < 0)
+		goto out;
+	crash_point("merged");
+	for (size_t i = 0; i < k; i++)
+		if (strcmp(packs[i].name, name) != 0 && gitpack_remove(dir, packs[i].name, e) < 0)
+			goto out;
+	if (fs_fsync_dir(dir, e) < 0)
+		goto out;
+	/* libgit2 keeps the removed packs open; start afresh. */
+	close_repo(g);
+	rc = open_repo(s, e);
+out:
+	free(all);
+	free(packs);
+	free(dir);
+	return rc;
+}
+
 static int git_committed(struct store *s, struct entry **ents, size_t n, struct rerr *e)
 {
-	if (sync_root(s, e) < 0)
+	if (sync_root(s, e) < 0 || write_marker(s, &((struct gitdata *)s->vcs_data)->commit, e) < 0)
 		return -1;
-	return write_marker(s, &((struct gitdata *)s->vcs_data)->commit, e);
+	return merge_packs(s, e);
 }
 
 static void git_abort(struct store *s)
@@ -496,8 +563,7 @@ static void git_free(struct store *s)
 {
 	struct gitdata *g = s->vcs_data;
 
-	git_odb_free(g->odb);
-	git_repository_free(g->repo);
+	close_repo(g);
 	free(g->made);
 	free(g);
 	git_libgit2_shutdown();
@@ -518,15 +584,13 @@ int store_open_git(struct store **out, const char *root, struct rerr *e)
 	*out = s;
 	/* The commit point must survive power loss: fsync packs, indexes and refs. */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
-	if (git_repository_open_ext(&g->repo, root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
-		git_fail(e, root);
+	/* Memory bounded by the batch, not the history: libgit2 would map up to 8 GB of
+	 * packs in 1 GB windows and cache 256 MB of objects. */
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)4 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)24 << 20);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)8 << 20);
+	if (open_repo(s, e) < 0)
 		goto fail;
-	}
-	if (git_repository_odb(&g->odb, g->repo) < 0 || git_mempack_new(&g->mempack) < 0 ||
-	    git_odb_add_backend(g->odb, g->mempack, 999) < 0) {
-		git_fail(e, "odb");
-		goto fail;
-	}
 	return 0;
 fail:
 	store_free(s);

@@ -10,7 +10,7 @@ once_in_log() {
 	grep -rlx "id: $1" "$H/state/log" | wc -l | tr -d ' '
 }
 
-for step in state objects commit files spool spool-half; do
+for step in state objects commit files merged spool spool-half; do
 	shop "home-$step"
 	r1=$(book alice car01 2031-08-06 2031-08-08)
 	p1=$(pay --as alice "$r1" 2>/dev/null)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "store.h"
+#include "gitpack.h"
 
 static char dir[64];
 
@@ -74,7 +75,7 @@ static void commit_writes_one_pack_and_the_files(void **state)
 	assert_int_equal(sh("test \"$(git -C %s show HEAD:a/b/c.yaml)\" = 'x: 3' && "
 			    "test -z \"$(git -C %s ls-tree -r HEAD --name-only | grep d.yaml)\""), 0);
 	assert_int_equal(sh("test $(find %s/.git/objects -type f -path '*/objects/[0-9a-f][0-9a-f]/*' | wc -l) = 0 && "
-			    "test $(ls %s/.git/objects/pack/*.pack | wc -l) = 2"), 0);
+			    "test $(ls %s/.git/objects/pack/*.pack | wc -l) = 1"), 0); /* two merged */
 	assert_int_equal(sh("git -C %s fsck --strict >/dev/null 2>&1 && git -C %s log --oneline | grep -q two"), 0);
 }
 
@@ -100,6 +101,54 @@ static void a_pack_holds_only_what_the_batch_made(void **state)
 	/* The blob "changed", trees d07, d08 and the root, the commit: 5 objects. */
 	assert_int_equal(sh("test $(git show-index < $(ls -t %s/.git/objects/pack/*.idx | head -n 1) | wc -l) = 5 "
 			    "&& git -C %s fsck --strict >/dev/null 2>&1"), 0);
+}
+
+/* One pack a commit, never merged, made every lookup scan more packs (and hold more
+ * files open) as the history grew. */
+static void packs_merge_geometrically(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char path[64], data[64];
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	for (int i = 0; i < 64; i++) {
+		snprintf(path, sizeof path, "c/%02d/f", i % 16);
+		snprintf(data, sizeof data, "commit %d\n", i);
+		store_put(s, path, data, strlen(data));
+		assert_int_equal(store_commit(s, data, &e), 0);
+	}
+	store_free(s);
+	/* 64 commits: at most log2(64) + 1 packs, and every commit still whole. */
+	assert_int_equal(sh("test $(ls %s/.git/objects/pack/*.idx | wc -l) -le 7 && "
+			    "git -C %s fsck --strict >/dev/null 2>&1"), 0);
+	assert_int_equal(sh("test \"$(git -C %s show HEAD~63:c/00/f)\" = 'commit 0' && "
+			    "git verify-pack %s/.git/objects/pack/*.idx"), 0);
+	assert_int_equal(sh("test -z \"$(ls %s/.git/objects/pack | grep -v '^pack-')\" || ls %s"), 0);
+}
+
+static size_t geo(const size_t *sizes, size_t n, size_t max)
+{
+	struct gitpack_info p[16];
+
+	for (size_t i = 0; i < n; i++)
+		p[i].objects = sizes[i];
+	return gitpack_geometric(p, n, max);
+}
+
+static void geometric_choice(void **state)
+{
+	/* Smallest first. Each pack at least twice all smaller ones: nothing to do. */
+	assert_int_equal(geo((size_t[]){1, 2, 6, 18}, 4, 100), 0);
+	assert_int_equal(geo((size_t[]){5}, 1, 100), 0);
+	/* Two of a size merge; the merge swallows the next if the progression breaks. */
+	assert_int_equal(geo((size_t[]){10, 10, 1000}, 3, 10000), 2);
+	assert_int_equal(geo((size_t[]){1, 1, 3, 100}, 4, 10000), 3);
+	assert_int_equal(geo((size_t[]){3, 5, 7, 9}, 4, 10000), 4);
+	/* Never a pack above max: the largest stay out of the merge. */
+	assert_int_equal(geo((size_t[]){3, 5, 7, 9}, 4, 15), 3);
+	assert_int_equal(geo((size_t[]){600, 700}, 2, 1000), 1);
 }
 
 static void rollback_takes_back_one_unit(void **state)
@@ -173,6 +222,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(commit_writes_one_pack_and_the_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_pack_holds_only_what_the_batch_made, setup, teardown),
+		cmocka_unit_test_setup_teardown(packs_merge_geometrically, setup, teardown),
+		cmocka_unit_test(geometric_choice),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_finishes_a_half_written_work_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),

@@ -1,0 +1,41 @@
+/* gitpack: git's pack and pack index (version 2) written here, for the dispatcher.
+ *
+ * libgit2's packbuilder writes a pack and then indexes it again (inflating and hashing
+ * every object a second time) and searches for deltas; a batch's small new files gain
+ * little from deltas, and merging packs needs none. Here each object is deflated once,
+ * its offset and CRC kept as it is written, and the index written from those. */
+#ifndef RENTAL_GITPACK_H
+#define RENTAL_GITPACK_H
+#include <stddef.h>
+#include <git2.h>
+#include "util.h"
+
+/* Writes the objects ids[0..n) (read from odb; duplicates allowed) as one pack and its
+ * index in dir, both fsynced, the index renamed in last so that a reader never sees
+ * one without the other. name gets "pack-<hex>" (the pack's checksum). */
+int gitpack_write(git_odb *odb, const git_oid *ids, size_t n, const char *dir, char name[46],
+		  struct rerr *e);
+
+/* One pack of a repository, as its index tells. */
+struct gitpack_info {
+	char name[46]; /* pack-<hex> */
+	size_t objects;
+};
+
+/* The packs in dir (those with both files), smallest first. */
+int gitpack_list(const char *dir, struct gitpack_info **packs, size_t *n, struct rerr *e);
+
+/* The object ids in pack name's index, sorted. */
+int gitpack_ids(const char *dir, const char *name, git_oid **ids, size_t *n, struct rerr *e);
+
+/* How many of the smallest packs to merge so that, from the smallest up, each pack holds
+ * at least twice the objects of all smaller ones together (git's --geometric=2), never
+ * making a pack of more than max objects. 0 or 1: nothing to merge. */
+size_t gitpack_geometric(const struct gitpack_info *packs, size_t n, size_t max);
+
+/* Removes pack name (index first: a pack without its index is invisible to git). */
+int gitpack_remove(const char *dir, const char *name, struct rerr *e);
+
+/* Removes what a killed writer left: temp files, and packs without an index. */
+int gitpack_sweep(const char *dir, struct rerr *e);
+#endif
