@@ -285,6 +285,9 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	    payment_breaker_record(h->spool, c, st->failed[CTX_PAYMENT] > 0, e) < 0)
 		goto out;
 	spool_oldest_age(h->spool, &st->remaining);
+	/* With the batch done and out of memory: merge git packs (bounded, amortised). */
+	if (store_maintain(s, e) < 0)
+		goto out;
 	rc = 0;
 out:
 	if (rc < 0)

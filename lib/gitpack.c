@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -107,11 +108,6 @@ static void sink_abandon(struct sink *o, const char *path)
 	unlink(path);
 }
 
-static int oid_cmp(const void *a, const void *b)
-{
-	return git_oid_cmp(a, b);
-}
-
 /* A pack entry's header: type and inflated size, 4 bits then 7 bits a byte. */
 static size_t entry_header(unsigned char h[16], int type, size_t size)
 {
@@ -154,9 +150,41 @@ static int put_object(struct sink *o, git_odb *odb, const git_oid *id, uint64_t 
 	return 0;
 }
 
-/* Writes the index into a new file made from template path (which gets its name). */
-static int write_index(char *path, const git_oid *ids, size_t n, const uint64_t *off,
-		       const uint32_t *crc, const unsigned char packsum[20])
+/* One object of a pack being written: where it lands, and (in a merge) where it is. */
+struct pobj {
+	git_oid oid;
+	uint64_t off;  /* in the new pack */
+	uint64_t from; /* in its old pack */
+	uint32_t crc, len;
+	uint32_t pack; /* which old pack */
+};
+
+static int pobj_oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const struct pobj *)a)->oid, &((const struct pobj *)b)->oid);
+}
+
+static int pobj_from_cmp(const void *a, const void *b)
+{
+	const struct pobj *x = a, *y = b;
+
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/* Sorts by id and drops repeats (an object in two packs, a blob made twice). */
+static size_t pobj_unique(struct pobj *o, size_t n)
+{
+	size_t m = 0;
+
+	qsort(o, n, sizeof *o, pobj_oid_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || !git_oid_equal(&o[m - 1].oid, &o[i].oid))
+			o[m++] = o[i];
+	return m;
+}
+
+/* Writes the index (objects sorted by id) into a new file made from template path. */
+static int write_index(char *path, const struct pobj *obj, size_t n, const unsigned char packsum[20])
 {
 	struct sink o;
 	unsigned char sum[20];
@@ -167,20 +195,20 @@ static int write_index(char *path, const git_oid *ids, size_t n, const uint64_t 
 	sink_put(&o, "\377tOc", 4);
 	sink_be32(&o, 2);
 	for (unsigned b = 0; b < 256; b++) {
-		while (k < n && ids[k].id[0] <= b)
+		while (k < n && obj[k].oid.id[0] <= b)
 			k++;
 		sink_be32(&o, (uint32_t)k);
 	}
 	for (size_t i = 0; i < n; i++)
-		sink_put(&o, ids[i].id, GIT_OID_RAWSZ);
+		sink_put(&o, obj[i].oid.id, GIT_OID_RAWSZ);
 	for (size_t i = 0; i < n; i++)
-		sink_be32(&o, crc[i]);
+		sink_be32(&o, obj[i].crc);
 	for (size_t i = 0; i < n; i++)
-		sink_be32(&o, off[i] < 0x80000000u ? (uint32_t)off[i] : 0x80000000u | (uint32_t)large++);
+		sink_be32(&o, obj[i].off < 0x80000000u ? (uint32_t)obj[i].off : 0x80000000u | (uint32_t)large++);
 	for (size_t i = 0; i < n; i++)
-		if (off[i] >= 0x80000000u) {
-			sink_be32(&o, (uint32_t)(off[i] >> 32));
-			sink_be32(&o, (uint32_t)off[i]);
+		if (obj[i].off >= 0x80000000u) {
+			sink_be32(&o, (uint32_t)(obj[i].off >> 32));
+			sink_be32(&o, (uint32_t)obj[i].off);
 		}
 	sink_put(&o, packsum, 20);
 	if (sink_finish(&o, sum) < 0) {
@@ -190,41 +218,17 @@ static int write_index(char *path, const git_oid *ids, size_t n, const uint64_t 
 	return 0;
 }
 
-int gitpack_write(git_odb *odb, const git_oid *in, size_t n, const char *dir, char name[46],
-		  struct rerr *e)
+/* Ends the pack in o, writes its index, renames both in (the index last: git sees a
+ * pack only through its index) and syncs the folder. */
+static int seal_pack(struct sink *o, char *ptmp, const struct pobj *obj, size_t m, const char *dir,
+		     char name[46], struct rerr *e)
 {
-	git_oid *ids = xcalloc(n + 1, sizeof *ids);
-	uint64_t *off = xcalloc(n + 1, sizeof *off);
-	uint32_t *crc = xcalloc(n + 1, sizeof *crc);
-	char *ptmp = xasprintf("%s/tmp_pack_XXXXXX", dir), *itmp = xasprintf("%s/tmp_idx_XXXXXX", dir);
-	char *pfin = NULL, *ifin = NULL, hex[41];
-	unsigned char sum[20], *z = NULL;
-	size_t m = 0, zcap = 0;
-	struct sink o;
+	char *itmp = xasprintf("%s/tmp_idx_XXXXXX", dir), *pfin = NULL, *ifin = NULL, hex[41];
+	unsigned char sum[20];
 	int rc = -1;
 
-	if (n)
-		memcpy(ids, in, n * sizeof *ids);
-	qsort(ids, n, sizeof *ids, oid_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (m == 0 || !git_oid_equal(&ids[m - 1], &ids[i]))
-			git_oid_cpy(&ids[m++], &ids[i]);
-	if (sink_open(&o, ptmp) < 0) {
-		rerr_set(e, RX_IO, "%s: %s", ptmp, strerror(errno));
-		goto out;
-	}
-	sink_put(&o, "PACK", 4);
-	sink_be32(&o, 2);
-	sink_be32(&o, (uint32_t)m);
-	for (size_t i = 0; i < m; i++)
-		if (put_object(&o, odb, &ids[i], &off[i], &crc[i], &z, &zcap) < 0) {
-			const git_error *g = git_error_last();
-			rerr_set(e, RX_IO, "state: pack: %s", g && g->message ? g->message : "object unreadable");
-			sink_abandon(&o, ptmp);
-			goto out;
-		}
-	if (sink_finish(&o, sum) < 0) {
-		rerr_set(e, RX_IO, "%s: %s", ptmp, strerror(o.failed));
+	if (sink_finish(o, sum) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", ptmp, strerror(o->failed));
 		unlink(ptmp);
 		goto out;
 	}
@@ -233,12 +237,11 @@ int gitpack_write(git_odb *odb, const git_oid *in, size_t n, const char *dir, ch
 	snprintf(name, 46, "pack-%s", hex);
 	pfin = xasprintf("%s/%s.pack", dir, name);
 	ifin = xasprintf("%s/%s.idx", dir, name);
-	if (write_index(itmp, ids, m, off, crc, sum) < 0) {
+	if (write_index(itmp, obj, m, sum) < 0) {
 		rerr_set(e, RX_IO, "%s: %s", itmp, strerror(errno));
 		unlink(ptmp);
 		goto out;
 	}
-	/* The index last: git sees a pack only through its index. */
 	if (rename(ptmp, pfin) < 0 || rename(itmp, ifin) < 0) {
 		rerr_set(e, RX_IO, "%s: %s", ifin, strerror(errno));
 		unlink(ptmp);
@@ -247,14 +250,177 @@ int gitpack_write(git_odb *odb, const git_oid *in, size_t n, const char *dir, ch
 	}
 	rc = fs_fsync_dir(dir, e);
 out:
-	free(z);
 	free(pfin);
 	free(ifin);
-	free(ptmp);
 	free(itmp);
-	free(crc);
-	free(off);
-	free(ids);
+	return rc;
+}
+
+static void pack_header(struct sink *o, size_t m)
+{
+	sink_put(o, "PACK", 4);
+	sink_be32(o, 2);
+	sink_be32(o, (uint32_t)m);
+}
+
+int gitpack_write(git_odb *odb, const git_oid *ids, size_t n, const char *dir, char name[46],
+		  struct rerr *e)
+{
+	struct pobj *obj = xcalloc(n + 1, sizeof *obj);
+	char *ptmp = xasprintf("%s/tmp_pack_XXXXXX", dir);
+	unsigned char *z = NULL;
+	size_t m, zcap = 0;
+	struct sink o;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		git_oid_cpy(&obj[i].oid, &ids[i]);
+	m = pobj_unique(obj, n);
+	if (sink_open(&o, ptmp) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", ptmp, strerror(errno));
+		goto out;
+	}
+	pack_header(&o, m);
+	for (size_t i = 0; i < m; i++)
+		if (put_object(&o, odb, &obj[i].oid, &obj[i].off, &obj[i].crc, &z, &zcap) < 0) {
+			const git_error *g = git_error_last();
+			rerr_set(e, RX_IO, "state: pack: %s", g && g->message ? g->message : "object unreadable");
+			sink_abandon(&o, ptmp);
+			goto out;
+		}
+	rc = seal_pack(&o, ptmp, obj, m, dir, name, e);
+out:
+	free(z);
+	free(ptmp);
+	free(obj);
+	return rc;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Adds the objects of pack p (its index read whole) to obj at *n, with the offset and
+ * length of each entry in the pack file. */
+static int read_pack_index(const char *dir, const char *name, uint32_t p, struct pobj *obj,
+			   size_t max, size_t *n, struct rerr *e)
+{
+	char *idx = xasprintf("%s/%s.idx", dir, name), *pack = xasprintf("%s/%s.pack", dir, name), *buf = NULL;
+	size_t len, count, start = *n;
+	struct stat st;
+	int rc = -1;
+
+	if (fs_read(idx, (size_t)1 << 31, &buf, &len, e) != 0 || stat(pack, &st) < 0 || len < 8 + 1024 ||
+	    memcmp(buf, "\377tOc\0\0\0\2", 8) != 0) {
+		rerr_set(e, RX_IO, "%s: not a readable pack", idx);
+		goto out;
+	}
+	const unsigned char *u = (const unsigned char *)buf, *ids = u + 8 + 1024;
+	count = be32(u + 8 + 255 * 4);
+	const unsigned char *crcs = ids + count * 20, *offs = crcs + count * 4, *large = offs + count * 4;
+	if (count > max - *n || len < 8 + 1024 + count * 28 + 40) {
+		rerr_set(e, RX_IO, "%s: truncated pack index", idx);
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct pobj *o = &obj[*n + i];
+		uint32_t off = be32(offs + i * 4);
+		git_oid_fromraw(&o->oid, ids + i * 20);
+		o->crc = be32(crcs + i * 4);
+		o->from = off & 0x80000000u ? (uint64_t)be32(large + (off & 0x7fffffffu) * 8) << 32 |
+				be32(large + (off & 0x7fffffffu) * 8 + 4) : off;
+		o->pack = p;
+	}
+	/* An entry runs to the next one, the last to the 20-byte trailer. */
+	qsort(obj + start, count, sizeof *obj, pobj_from_cmp);
+	for (size_t i = 0; i < count; i++) {
+		uint64_t end = i + 1 < count ? obj[start + i + 1].from : (uint64_t)st.st_size - 20;
+		if (end <= obj[start + i].from || end - obj[start + i].from > UINT32_MAX) {
+			rerr_set(e, RX_IO, "%s: bad offsets", idx);
+			goto out;
+		}
+		obj[start + i].len = (uint32_t)(end - obj[start + i].from);
+	}
+	*n += count;
+	rc = 0;
+out:
+	free(buf);
+	free(idx);
+	free(pack);
+	return rc;
+}
+
+/* Copies one entry as it is, its CRC checked; an entry that is a delta (older packs
+ * made by libgit2 have them) refers to its base by offset, so it is written whole. */
+static int copy_entry(struct sink *o, int fd, git_odb *odb, struct pobj *ob, unsigned char **buf,
+		      size_t *cap, unsigned char **z, size_t *zcap)
+{
+	if (ob->len > *cap) {
+		*cap = ob->len;
+		*buf = xrealloc(*buf, *cap);
+	}
+	if (pread(fd, *buf, ob->len, (off_t)ob->from) != (ssize_t)ob->len)
+		return -1;
+	int type = ((*buf)[0] >> 4) & 7;
+	if (type == 6 || type == 7) /* OFS_DELTA, REF_DELTA */
+		return put_object(o, odb, &ob->oid, &ob->off, &ob->crc, z, zcap);
+	if ((uint32_t)crc32(0, *buf, ob->len) != ob->crc) {
+		errno = EIO;
+		return -1;
+	}
+	ob->off = o->off;
+	sink_put(o, *buf, ob->len);
+	return 0;
+}
+
+int gitpack_merge(git_odb *odb, const char *dir, const struct gitpack_info *packs, size_t k,
+		  char name[46], struct rerr *e)
+{
+	size_t total = 0, n = 0, m, cap = 0, zcap = 0;
+	struct pobj *obj;
+	int *fds = xcalloc(k + 1, sizeof *fds), rc = -1;
+	char *ptmp = xasprintf("%s/tmp_pack_XXXXXX", dir);
+	unsigned char *buf = NULL, *z = NULL;
+	struct sink o;
+
+	for (size_t i = 0; i < k; i++) {
+		total += packs[i].objects;
+		fds[i] = -1;
+	}
+	obj = xcalloc(total + 1, sizeof *obj);
+	for (size_t i = 0; i < k; i++) {
+		char *path = xasprintf("%s/%s.pack", dir, packs[i].name);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		free(path);
+		if (fds[i] < 0 || read_pack_index(dir, packs[i].name, (uint32_t)i, obj, total, &n, e) < 0) {
+			rerr_set(e, RX_IO, "%s/%s: %s", dir, packs[i].name, fds[i] < 0 ? strerror(errno) : e->msg);
+			goto out;
+		}
+	}
+	m = pobj_unique(obj, n);
+	if (sink_open(&o, ptmp) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", ptmp, strerror(errno));
+		goto out;
+	}
+	pack_header(&o, m);
+	for (size_t i = 0; i < m; i++)
+		if (copy_entry(&o, fds[obj[i].pack], odb, &obj[i], &buf, &cap, &z, &zcap) < 0) {
+			rerr_set(e, RX_IO, "%s/%s: object %s unreadable", dir, packs[obj[i].pack].name,
+				 git_oid_tostr_s(&obj[i].oid));
+			sink_abandon(&o, ptmp);
+			goto out;
+		}
+	rc = seal_pack(&o, ptmp, obj, m, dir, name, e);
+out:
+	for (size_t i = 0; i < k; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	free(buf);
+	free(z);
+	free(ptmp);
+	free(obj);
 	return rc;
 }
 
@@ -313,38 +479,6 @@ int gitpack_list(const char *dir, struct gitpack_info **packs, size_t *n, struct
 	if (*n)
 		qsort(*packs, *n, sizeof **packs, info_cmp);
 	return 0;
-}
-
-int gitpack_ids(const char *dir, const char *name, git_oid **ids, size_t *n, struct rerr *e)
-{
-	char *path = xasprintf("%s/%s.idx", dir, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
-
-	*ids = NULL;
-	*n = 0;
-	if (fd < 0 || index_count(path, n) < 0) {
-		rerr_set(e, RX_IO, "%s: not a readable pack index", path);
-		goto out;
-	}
-	*ids = xcalloc(*n + 1, sizeof **ids);
-	size_t want = *n * GIT_OID_RAWSZ;
-	unsigned char *raw = xcalloc(want + 1, 1);
-	if (pread(fd, raw, want, 8 + 1024) != (ssize_t)want) {
-		rerr_set(e, RX_IO, "%s: short pack index", path);
-		free(raw);
-		free(*ids);
-		*ids = NULL;
-		goto out;
-	}
-	for (size_t i = 0; i < *n; i++)
-		git_oid_fromraw(&(*ids)[i], raw + i * GIT_OID_RAWSZ);
-	free(raw);
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	return rc;
 }
 
 size_t gitpack_geometric(const struct gitpack_info *packs, size_t n, size_t max)

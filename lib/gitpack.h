@@ -25,8 +25,12 @@ struct gitpack_info {
 /* The packs in dir (those with both files), smallest first. */
 int gitpack_list(const char *dir, struct gitpack_info **packs, size_t *n, struct rerr *e);
 
-/* The object ids in pack name's index, sorted. */
-int gitpack_ids(const char *dir, const char *name, git_oid **ids, size_t *n, struct rerr *e);
+/* Writes one pack holding every object of packs[0..k) (in dir), as gitpack_write does.
+ * Entries are copied as they are (their CRC checked), not inflated and deflated again;
+ * deltas of packs made by libgit2 are read through odb and written whole. Memory:
+ * about 56 bytes an object. The old packs stay: remove them once this returns. */
+int gitpack_merge(git_odb *odb, const char *dir, const struct gitpack_info *packs, size_t k,
+		  char name[46], struct rerr *e);
 
 /* How many of the smallest packs to merge so that, from the smallest up, each pack holds
  * at least twice the objects of all smaller ones together (git's --geometric=2), never

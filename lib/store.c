@@ -305,6 +305,11 @@ void store_discard(struct store *s)
 		s->vcs->abort(s);
 }
 
+int store_maintain(struct store *s, struct rerr *e)
+{
+	return s->vcs && s->vcs->maintain ? s->vcs->maintain(s, e) : 0;
+}
+
 void store_head(struct store *s, char out[41])
 {
 	out[0] = '\0';

@@ -40,6 +40,8 @@ int store_recover(struct store *s, struct rerr *e);
 void store_discard(struct store *s);
 /* Writes the overlay: git objects as one pack, the commit, the branch, then the files. */
 int store_commit(struct store *s, const char *msg, struct rerr *e);
+/* Housekeeping between batches, with nothing of a batch in memory: merges git packs. */
+int store_maintain(struct store *s, struct rerr *e);
 /* The hex id of the last commit, or "" if none. */
 void store_head(struct store *s, char out[41]);
 

@@ -14,6 +14,7 @@
  * are written again from git, so a crash at any step leaves nothing half done. */
 #include "store_impl.h"
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,10 +496,10 @@ static int git_commit_step(struct store *s, struct entry **ents, size_t n, const
 	return commit_git(s, ents, n, msg, &((struct gitdata *)s->vcs_data)->commit, e);
 }
 
-/* A merged pack holds at most this many objects, so that a merge's memory (28 bytes
- * an object) stays bounded: at a million events a few such packs sit under the
+/* A merged pack holds at most this many objects, so that a merge's memory (56 bytes
+ * an object, 16 MB) stays bounded: at a million events a few such packs sit under the
  * geometric tail of small ones. */
-#define PACK_MERGE_MAX 500000
+#define PACK_MERGE_MAX 300000
 
 /* One pack a batch would make lookups scan ever more packs (and open as many files);
  * packs are merged geometrically, as git's repack --geometric=2: each object is
@@ -507,8 +508,7 @@ static int merge_packs(struct store *s, struct rerr *e)
 {
 	struct gitdata *g = s->vcs_data;
 	struct gitpack_info *packs = NULL;
-	git_oid *all = NULL;
-	size_t n = 0, k, nall = 0;
+	size_t n = 0, k;
 	char *dir = pack_dir(s), name[46];
 	int rc = -1;
 
@@ -518,17 +518,9 @@ static int merge_packs(struct store *s, struct rerr *e)
 		rc = 0;
 		goto out;
 	}
-	for (size_t i = 0; i < k; i++) {
-		git_oid *ids;
-		size_t m;
-		if (gitpack_ids(dir, packs[i].name, &ids, &m, e) < 0)
-			goto out;
-		all = xrealloc(all, (nall + m + 1) * sizeof *all);
-		memcpy(all + nall, ids, m * sizeof *ids);
-		nall += m;
-		free(ids);
-	}
-	if (gitpack_write(g->odb, all, nall, dir, name, e) < 0)
+	/* The batch is gone from memory; hand its pages back before the merge grows. */
+	malloc_trim(0);
+	if (gitpack_merge(g->odb, dir, packs, k, name, e) < 0)
 		goto out;
 	crash_point("merged");
 	for (size_t i = 0; i < k; i++)
@@ -540,7 +532,6 @@ static int merge_packs(struct store *s, struct rerr *e)
 	close_repo(g);
 	rc = open_repo(s, e);
 out:
-	free(all);
 	free(packs);
 	free(dir);
 	return rc;
@@ -548,9 +539,9 @@ out:
 
 static int git_committed(struct store *s, struct entry **ents, size_t n, struct rerr *e)
 {
-	if (sync_root(s, e) < 0 || write_marker(s, &((struct gitdata *)s->vcs_data)->commit, e) < 0)
+	if (sync_root(s, e) < 0)
 		return -1;
-	return merge_packs(s, e);
+	return write_marker(s, &((struct gitdata *)s->vcs_data)->commit, e);
 }
 
 static void git_abort(struct store *s)
@@ -570,7 +561,7 @@ static void git_free(struct store *s)
 }
 
 static const struct store_vcs git_vcs = {
-	recover_worktree, git_commit_step, git_committed, git_abort, git_head, git_free};
+	recover_worktree, git_commit_step, git_committed, git_abort, merge_packs, git_head, git_free};
 
 int store_open_git(struct store **out, const char *root, struct rerr *e)
 {
@@ -586,9 +577,9 @@ int store_open_git(struct store **out, const char *root, struct rerr *e)
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	/* Memory bounded by the batch, not the history: libgit2 would map up to 8 GB of
 	 * packs in 1 GB windows and cache 256 MB of objects. */
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)4 << 20);
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)24 << 20);
-	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)8 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)4 << 20);
 	if (open_repo(s, e) < 0)
 		goto fail;
 	return 0;

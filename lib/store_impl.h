@@ -27,6 +27,7 @@ struct store_vcs {
 	/* after the files are written */
 	int (*committed)(struct store *s, struct entry **ents, size_t n, struct rerr *e);
 	void (*abort)(struct store *s);                   /* a commit failed */
+	int (*maintain)(struct store *s, struct rerr *e); /* between batches */
 	void (*head)(struct store *s, char out[41]);
 	void (*free)(struct store *s);
 };

@@ -70,6 +70,8 @@ static void commit_writes_one_pack_and_the_files(void **state)
 	store_del(s, "a/d.yaml");
 	assert_int_equal(store_commit(s, "two", &e), 0);
 	assert_null(file("a/d.yaml"));
+	assert_int_equal(sh("test $(ls %s/.git/objects/pack/*.pack | wc -l) = 2 || ls -l %s/.git/objects/pack"), 0);
+	assert_int_equal(store_maintain(s, &e), 0); /* two packs of a size merge */
 	store_free(s);
 	/* git agrees: the commit holds what the files hold, objects are in packs only. */
 	assert_int_equal(sh("test \"$(git -C %s show HEAD:a/b/c.yaml)\" = 'x: 3' && "
@@ -118,6 +120,7 @@ static void packs_merge_geometrically(void **state)
 		snprintf(data, sizeof data, "commit %d\n", i);
 		store_put(s, path, data, strlen(data));
 		assert_int_equal(store_commit(s, data, &e), 0);
+		assert_int_equal(store_maintain(s, &e), 0);
 	}
 	store_free(s);
 	/* 64 commits: at most log2(64) + 1 packs, and every commit still whole. */
