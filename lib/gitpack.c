@@ -351,73 +351,111 @@ out:
 	return rc;
 }
 
+/* Reads a pack front to back through a large buffer: a merge takes each old pack's
+ * entries in the order they lie, one read a megabyte instead of one an object. */
+struct preader {
+	int fd;
+	unsigned char *buf;
+	size_t cap, len;
+	uint64_t start; /* file offset of buf[0] */
+};
+
+static const unsigned char *preader_get(struct preader *r, uint64_t from, size_t len)
+{
+	if (from >= r->start && from + len <= r->start + r->len)
+		return r->buf + (from - r->start);
+	size_t want = len > ((size_t)1 << 20) ? len : (size_t)1 << 20;
+	if (want > r->cap) {
+		r->cap = want;
+		r->buf = xrealloc(r->buf, r->cap);
+	}
+	ssize_t got = pread(r->fd, r->buf, want, (off_t)from);
+	if (got < (ssize_t)len)
+		return NULL;
+	r->start = from;
+	r->len = (size_t)got;
+	return r->buf;
+}
+
+static int pobj_place_cmp(const void *a, const void *b)
+{
+	const struct pobj *x = a, *y = b;
+
+	if (x->pack != y->pack)
+		return x->pack < y->pack ? -1 : 1;
+	return pobj_from_cmp(a, b);
+}
+
 /* Copies one entry as it is, its CRC checked; an entry that is a delta (older packs
  * made by libgit2 have them) refers to its base by offset, so it is written whole. */
-static int copy_entry(struct sink *o, int fd, git_odb *odb, struct pobj *ob, unsigned char **buf,
-		      size_t *cap, unsigned char **z, size_t *zcap)
+static int copy_entry(struct sink *o, struct preader *r, git_odb *odb, struct pobj *ob,
+		      unsigned char **z, size_t *zcap)
 {
-	if (ob->len > *cap) {
-		*cap = ob->len;
-		*buf = xrealloc(*buf, *cap);
-	}
-	if (pread(fd, *buf, ob->len, (off_t)ob->from) != (ssize_t)ob->len)
+	const unsigned char *p = preader_get(r, ob->from, ob->len);
+
+	if (p == NULL)
 		return -1;
-	int type = ((*buf)[0] >> 4) & 7;
+	int type = (p[0] >> 4) & 7;
 	if (type == 6 || type == 7) /* OFS_DELTA, REF_DELTA */
 		return put_object(o, odb, &ob->oid, &ob->off, &ob->crc, z, zcap);
-	if ((uint32_t)crc32(0, *buf, ob->len) != ob->crc) {
+	if ((uint32_t)crc32(0, p, ob->len) != ob->crc) {
 		errno = EIO;
 		return -1;
 	}
 	ob->off = o->off;
-	sink_put(o, *buf, ob->len);
+	sink_put(o, p, ob->len);
 	return 0;
 }
 
 int gitpack_merge(git_odb *odb, const char *dir, const struct gitpack_info *packs, size_t k,
 		  char name[46], struct rerr *e)
 {
-	size_t total = 0, n = 0, m, cap = 0, zcap = 0;
+	size_t total = 0, n = 0, m, zcap = 0;
 	struct pobj *obj;
-	int *fds = xcalloc(k + 1, sizeof *fds), rc = -1;
+	struct preader *rd = xcalloc(k + 1, sizeof *rd);
 	char *ptmp = xasprintf("%s/tmp_pack_XXXXXX", dir);
-	unsigned char *buf = NULL, *z = NULL;
+	unsigned char *z = NULL;
 	struct sink o;
+	int rc = -1;
 
 	for (size_t i = 0; i < k; i++) {
 		total += packs[i].objects;
-		fds[i] = -1;
+		rd[i].fd = -1;
 	}
 	obj = xcalloc(total + 1, sizeof *obj);
 	for (size_t i = 0; i < k; i++) {
 		char *path = xasprintf("%s/%s.pack", dir, packs[i].name);
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		rd[i].fd = open(path, O_RDONLY | O_CLOEXEC);
 		free(path);
-		if (fds[i] < 0 || read_pack_index(dir, packs[i].name, (uint32_t)i, obj, total, &n, e) < 0) {
-			rerr_set(e, RX_IO, "%s/%s: %s", dir, packs[i].name, fds[i] < 0 ? strerror(errno) : e->msg);
+		if (rd[i].fd < 0 || read_pack_index(dir, packs[i].name, (uint32_t)i, obj, total, &n, e) < 0) {
+			rerr_set(e, RX_IO, "%s/%s: %s", dir, packs[i].name, rd[i].fd < 0 ? strerror(errno) : e->msg);
 			goto out;
 		}
 	}
 	m = pobj_unique(obj, n);
+	/* Written in the order the entries lie in the old packs; the index wants id order. */
+	qsort(obj, m, sizeof *obj, pobj_place_cmp);
 	if (sink_open(&o, ptmp) < 0) {
 		rerr_set(e, RX_IO, "%s: %s", ptmp, strerror(errno));
 		goto out;
 	}
 	pack_header(&o, m);
 	for (size_t i = 0; i < m; i++)
-		if (copy_entry(&o, fds[obj[i].pack], odb, &obj[i], &buf, &cap, &z, &zcap) < 0) {
+		if (copy_entry(&o, &rd[obj[i].pack], odb, &obj[i], &z, &zcap) < 0) {
 			rerr_set(e, RX_IO, "%s/%s: object %s unreadable", dir, packs[obj[i].pack].name,
 				 git_oid_tostr_s(&obj[i].oid));
 			sink_abandon(&o, ptmp);
 			goto out;
 		}
+	qsort(obj, m, sizeof *obj, pobj_oid_cmp);
 	rc = seal_pack(&o, ptmp, obj, m, dir, name, e);
 out:
-	for (size_t i = 0; i < k; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(fds);
-	free(buf);
+	for (size_t i = 0; i < k; i++) {
+		if (rd[i].fd >= 0)
+			close(rd[i].fd);
+		free(rd[i].buf);
+	}
+	free(rd);
 	free(z);
 	free(ptmp);
 	free(obj);
