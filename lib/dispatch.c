@@ -478,6 +478,10 @@ out:
 
 /* ---- check ---- */
 
+/* Geometric merging keeps ~log2(history / batch) packs, plus the capped ones: 40
+ * is past a million events. More means merges fail. */
+#define CHECK_PACKS_MAX 40
+
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 {
 	struct store *s = NULL;
@@ -508,6 +512,10 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	store_head(s, head);
 	if (head[0] == '\0')
 		report_add(r, 1, "state: no commit yet; run 'carctl init'");
+	size_t packs = store_pack_count(s);
+	if (packs > CHECK_PACKS_MAX)
+		report_add(r, 0, "state: %zu git packs (merging keeps them near log2 of the history: "
+			   "is it failing? see the dispatcher's messages)", packs);
 	store_free(s);
 	if (load_dispatcher_key(h, &k, &why) < 0)
 		report_add(r, 1, "%s", why.msg);

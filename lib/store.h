@@ -42,6 +42,8 @@ void store_discard(struct store *s);
 int store_commit(struct store *s, const char *msg, struct rerr *e);
 /* Housekeeping between batches, with nothing of a batch in memory: merges git packs. */
 int store_maintain(struct store *s, struct rerr *e);
+/* How many git packs hold the history (merging keeps them about log2 of it). */
+size_t store_pack_count(struct store *s);
 /* The hex id of the last commit, or "" if none. */
 void store_head(struct store *s, char out[41]);
 

@@ -601,6 +601,21 @@ out:
 	return rc;
 }
 
+size_t store_pack_count(struct store *s)
+{
+	struct gitpack_info *packs = NULL;
+	size_t n = 0;
+	char *dir;
+
+	if (s->vcs == NULL)
+		return 0;
+	dir = pack_dir(s);
+	gitpack_list(dir, &packs, &n, NULL);
+	free(packs);
+	free(dir);
+	return n;
+}
+
 static int git_committed(struct store *s, struct entry **ents, size_t n, struct rerr *e)
 {
 	if (sync_root(s, e) < 0)

@@ -53,6 +53,25 @@ t_exit 1 '--check without spool/new: not healthy' dispatcher --check
 t_match '... says why on stderr' "$ERR" '^dispatcher: '
 mv "$H/spool/new.away" "$H/spool/new"
 t_ok '--check is healthy again' dispatcher --check
+# Packs that pile up (merging failing) show in --check; the next batch merges them.
+if [ -n "$have_git" ]; then
+	p=$(ls "$H/state/.git/objects/pack/"*.idx | head -n 1)
+	p=${p%.idx}
+	for i in $(seq 10 50); do
+		cp "$p.pack" "$H/state/.git/objects/pack/pack-00000000000000000000000000000000000000$i.pack"
+		cp "$p.idx" "$H/state/.git/objects/pack/pack-00000000000000000000000000000000000000$i.idx"
+	done
+	t_ok '42 packs: --check still healthy (a warning)' dispatcher --check
+	t_match '... that names the pack count' "$OUT$ERR" 'git packs'
+	carctl --as admin add carpk --rate 100 >/dev/null
+	t_ok '... the next batch merges them' dispatcher --once
+	t_eq '... into one' "$(ls "$H/state/.git/objects/pack/" | grep -c '\.idx$')" 1
+	t_ok '... whole: git fsck' git -C "$H/state" fsck --strict
+	t_ok '... and --check' dispatcher --check
+	t_nomatch '... is quiet about packs' "$OUT$ERR" 'git packs'
+else
+	t_skip 'packs that pile up show in --check' 'no git'
+fi
 
 # --rebuild
 t_ok '--rebuild on a consistent home' dispatcher --rebuild
