@@ -439,7 +439,8 @@ static int build_tree(struct store *s, const git_oid *base, struct entry **ents,
 		rerr_set(e, RX_IO, "state: tree %s is malformed", git_oid_tostr_s(base));
 		goto out;
 	}
-	qsort(old, nb, sizeof *old, tent_name_cmp);
+	if (nb)
+		qsort(old, nb, sizeof *old, tent_name_cmp);
 	for (size_t i = 0; i < n;) {
 		const char *name = ents[i]->path + off;
 		const char *slash = strchr(name, '/');
