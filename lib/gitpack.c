@@ -153,8 +153,10 @@ static int put_object(struct sink *o, git_odb *odb, const git_oid *id, uint64_t 
 /* One object of a pack being written: where it lands, and (in a merge) where it is. */
 struct pobj {
 	git_oid oid;
-	uint64_t off;  /* in the new pack */
-	uint64_t from; /* in its old pack */
+	union {           /* a merge of 300k objects holds 300k of these: 40 bytes */
+		uint64_t from; /* in its old pack, until it is copied */
+		uint64_t off;  /* in the new pack */
+	};
 	uint32_t crc, len;
 	uint32_t pack; /* which old pack */
 };
@@ -301,36 +303,58 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Adds the objects of pack p (its index read whole) to obj at *n, with the offset and
- * length of each entry in the pack file. */
+static int pread_all(int fd, void *buf, size_t len, uint64_t at)
+{
+	return pread(fd, buf, len, (off_t)at) == (ssize_t)len ? 0 : -1;
+}
+
+/* Adds the objects of pack p to obj at *n, with the offset and length of each entry
+ * in the pack file. The index is read in slices, not whole: it can be 8 MB. */
 static int read_pack_index(const char *dir, const char *name, uint32_t p, struct pobj *obj,
 			   size_t max, size_t *n, struct rerr *e)
 {
-	char *idx = xasprintf("%s/%s.idx", dir, name), *pack = xasprintf("%s/%s.pack", dir, name), *buf = NULL;
-	size_t len, count, start = *n;
-	struct stat st;
-	int rc = -1;
+	char *idx = xasprintf("%s/%s.idx", dir, name), *pack = xasprintf("%s/%s.pack", dir, name);
+	unsigned char head[8 + 1024], slice[4096 * 28];
+	size_t count = 0, start = *n;
+	int fd = open(idx, O_RDONLY | O_CLOEXEC), rc = -1;
+	struct stat st, ist;
 
-	if (fs_read(idx, (size_t)1 << 31, &buf, &len, e) != 0 || stat(pack, &st) < 0 || len < 8 + 1024 ||
-	    memcmp(buf, "\377tOc\0\0\0\2", 8) != 0) {
+	if (fd < 0 || fstat(fd, &ist) < 0 || stat(pack, &st) < 0 || pread_all(fd, head, sizeof head, 0) < 0 ||
+	    memcmp(head, "\377tOc\0\0\0\2", 8) != 0) {
 		rerr_set(e, RX_IO, "%s: not a readable pack", idx);
 		goto out;
 	}
-	const unsigned char *u = (const unsigned char *)buf, *ids = u + 8 + 1024;
-	count = be32(u + 8 + 255 * 4);
-	const unsigned char *crcs = ids + count * 20, *offs = crcs + count * 4, *large = offs + count * 4;
-	if (count > max - *n || len < 8 + 1024 + count * 28 + 40) {
+	count = be32(head + 8 + 255 * 4);
+	const uint64_t ids = 8 + 1024, crcs = ids + count * 20, offs = crcs + count * 4, large = offs + count * 4;
+	if (count > max - *n || (uint64_t)ist.st_size < large + 40) {
 		rerr_set(e, RX_IO, "%s: truncated pack index", idx);
 		goto out;
 	}
-	for (size_t i = 0; i < count; i++) {
-		struct pobj *o = &obj[*n + i];
-		uint32_t off = be32(offs + i * 4);
-		git_oid_fromraw(&o->oid, ids + i * 20);
-		o->crc = be32(crcs + i * 4);
-		o->from = off & 0x80000000u ? (uint64_t)be32(large + (off & 0x7fffffffu) * 8) << 32 |
-				be32(large + (off & 0x7fffffffu) * 8 + 4) : off;
-		o->pack = p;
+	for (size_t i = 0; i < count;) {
+		size_t k = count - i < 4096 ? count - i : 4096;
+		unsigned char *sid = slice, *scrc = slice + k * 20, *soff = scrc + k * 4;
+		if (pread_all(fd, sid, k * 20, ids + i * 20) < 0 || pread_all(fd, scrc, k * 4, crcs + i * 4) < 0 ||
+		    pread_all(fd, soff, k * 4, offs + i * 4) < 0) {
+			rerr_set(e, RX_IO, "%s: short read", idx);
+			goto out;
+		}
+		for (size_t j = 0; j < k; j++) {
+			struct pobj *o = &obj[*n + i + j];
+			uint32_t off = be32(soff + j * 4);
+			unsigned char big[8];
+			git_oid_fromraw(&o->oid, sid + j * 20);
+			o->crc = be32(scrc + j * 4);
+			o->pack = p;
+			o->from = off;
+			if (off & 0x80000000u) {
+				if (pread_all(fd, big, 8, large + (uint64_t)(off & 0x7fffffffu) * 8) < 0) {
+					rerr_set(e, RX_IO, "%s: short read", idx);
+					goto out;
+				}
+				o->from = (uint64_t)be32(big) << 32 | be32(big + 4);
+			}
+		}
+		i += k;
 	}
 	/* An entry runs to the next one, the last to the 20-byte trailer. */
 	qsort(obj + start, count, sizeof *obj, pobj_from_cmp);
@@ -345,7 +369,8 @@ static int read_pack_index(const char *dir, const char *name, uint32_t p, struct
 	*n += count;
 	rc = 0;
 out:
-	free(buf);
+	if (fd >= 0)
+		close(fd);
 	free(idx);
 	free(pack);
 	return rc;

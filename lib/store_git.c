@@ -40,7 +40,7 @@ struct gitdata {
  * through one odb for long, the touched pages of indexes that grow with the history
  * stay resident (60 MB at 100k events). The reader is opened afresh every so many
  * trees, which unmaps them: resident memory is bounded by this, not by the history. */
-#define READS_PER_OPEN 64
+#define READS_PER_OPEN 32
 
 #define REPO(s) (((struct gitdata *)(s)->vcs_data)->repo)
 #define MEMPACK(s) (((struct gitdata *)(s)->vcs_data)->mempack)
