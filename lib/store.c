@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,13 +281,78 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp((*(struct entry *const *)a)->path, (*(struct entry *const *)b)->path);
 }
 
-static int write_files(struct store *s, struct entry **ents, size_t n, struct rerr *e)
+/* A batch's files are made under temp names on a second thread while the commit is
+ * built (the file system's work beside ours: two cores), and renamed in only once
+ * the commit is durable. A crash in between leaves temp files, which the next run
+ * sweeps, and a work tree still at the last commit. */
+struct prewrite {
+	struct store *s;
+	struct entry **ents;
+	size_t n;
+	char **tmp; /* per entry: its temp file; NULL for a deletion */
+	struct rerr e;
+	int rc, started;
+	pthread_t t;
+};
+
+static void *prewrite_run(void *arg)
 {
-	for (size_t i = 0; i < n; i++) {
-		char *full = xasprintf("%s/%s", s->root, ents[i]->path);
-		int rc = ents[i]->state == ENT_DEL ? fs_unlink(full, e)
-			: fs_write_atomic_via(s->tmpdir, full, ents[i]->data, ents[i]->len, 0, e);
+	struct prewrite *p = arg;
+
+	for (size_t i = 0; i < p->n && p->rc == 0; i++) {
+		if (p->ents[i]->state != ENT_PUT)
+			continue;
+		char *full = xasprintf("%s/%s", p->s->root, p->ents[i]->path);
+		p->tmp[i] = fs_write_temp(p->s->tmpdir, full, p->ents[i]->data, p->ents[i]->len, 0, &p->e);
+		if (p->tmp[i] == NULL)
+			p->rc = -1;
 		free(full);
+	}
+	return NULL;
+}
+
+static void prewrite_start(struct prewrite *p, struct store *s, struct entry **ents, size_t n)
+{
+	memset(p, 0, sizeof *p);
+	p->s = s;
+	p->ents = ents;
+	p->n = n;
+	p->tmp = xcalloc(n + 1, sizeof *p->tmp);
+	if (pthread_create(&p->t, NULL, prewrite_run, p) == 0)
+		p->started = 1;
+	else
+		prewrite_run(p);
+}
+
+static int prewrite_join(struct prewrite *p, struct rerr *e)
+{
+	if (p->started)
+		pthread_join(p->t, NULL);
+	p->started = 0;
+	if (p->rc < 0 && e)
+		*e = p->e;
+	return p->rc;
+}
+
+/* Removes the temp files not renamed in (a failed commit, a failed rename). */
+static void prewrite_free(struct prewrite *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->tmp[i])
+			unlink(p->tmp[i]);
+		free(p->tmp[i]);
+	}
+	free(p->tmp);
+}
+
+static int write_files(struct store *s, struct prewrite *p, struct rerr *e)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		char *full = xasprintf("%s/%s", s->root, p->ents[i]->path);
+		int rc = p->ents[i]->state == ENT_DEL ? fs_unlink(full, e) : fs_rename_into(p->tmp[i], full, e);
+		free(full);
+		free(p->tmp[i]);
+		p->tmp[i] = NULL;
 		if (rc < 0)
 			return -1;
 	}
@@ -320,6 +386,7 @@ void store_head(struct store *s, char out[41])
 int store_commit(struct store *s, const char *msg, struct rerr *e)
 {
 	struct entry **ents;
+	struct prewrite pw = {0};
 	size_t n = 0;
 	int rc = -1;
 
@@ -334,10 +401,13 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 		return 0;
 	}
 	qsort(ents, n, sizeof *ents, cmp_entry);
-	if (s->vcs && s->vcs->commit(s, ents, n, msg, e) < 0)
+	prewrite_start(&pw, s, ents, n);
+	int committed = !s->vcs || s->vcs->commit(s, ents, n, msg, e) == 0;
+	/* The commit's error comes first; the temp files' only if the commit held. */
+	if (prewrite_join(&pw, committed ? e : NULL) < 0 || !committed)
 		goto out;
 	crash_point("commit");
-	if (write_files(s, ents, n, e) < 0)
+	if (write_files(s, &pw, e) < 0)
 		goto out;
 	crash_point("files");
 	if (s->vcs && s->vcs->committed(s, ents, n, e) < 0)
@@ -346,6 +416,8 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 out:
 	if (rc < 0 && s->vcs)
 		s->vcs->abort(s);
+	if (pw.tmp)
+		prewrite_free(&pw);
 	free(ents);
 	clear_overlay(s);
 	return rc;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,42 +193,55 @@ static int mkdir_parent(const char *path, struct rerr *e)
 	return rc;
 }
 
-int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,
-			int sync, struct rerr *e)
+char *fs_write_temp(const char *tmpdir, const char *path, const void *buf, size_t len, int sync,
+		    struct rerr *e)
 {
-	static unsigned long counter;
+	static _Atomic unsigned long counter; /* the dispatcher makes them on two threads */
 	char *tmp = tmpdir ? xasprintf("%s/%ld.%lu", tmpdir, (long)getpid(), counter++)
 		: xasprintf("%s.tmp%ld", path, (long)getpid());
-	int fd, rc = -1;
+	int fd;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ENOENT) {
 		if (mkdir_parent(tmp, e) < 0)
-			goto out;
+			goto fail;
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
 	if (fd < 0) {
 		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
-		goto out;
+		goto fail;
 	}
 	int bad = write_all(fd, buf, len) < 0 || (sync && fsync(fd) < 0);
 	if (bad)
 		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
 	if (close(fd) < 0 && !bad)
 		bad = rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
-	if (bad) {
-		unlink(tmp);
-		goto out;
-	}
+	if (!bad)
+		return tmp;
+	unlink(tmp);
+fail:
+	free(tmp);
+	return NULL;
+}
+
+int fs_rename_into(const char *tmp, const char *path, struct rerr *e)
+{
 	/* With the temp file elsewhere, path's folder may not exist yet. */
 	if (rename(tmp, path) < 0 &&
 	    (errno != ENOENT || mkdir_parent(path, e) < 0 || rename(tmp, path) < 0)) {
 		rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 		unlink(tmp);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
+	return 0;
+}
+
+int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,
+			int sync, struct rerr *e)
+{
+	char *tmp = fs_write_temp(tmpdir, path, buf, len, sync, e);
+	int rc = tmp ? fs_rename_into(tmp, path, e) : -1;
+
 	free(tmp);
 	return rc;
 }

@@ -40,6 +40,11 @@ int fs_read(const char *path, size_t max, char **buf, size_t *len, struct rerr *
 int fs_write_atomic(const char *path, const void *buf, size_t len, int sync, struct rerr *e);
 /* The same, with the temp file in tmpdir (same file system), so that a writer killed
  * mid-write leaves its litter where it is found and swept, not beside the file. */
+/* The two halves of fs_write_atomic_via: the whole file made under a temp name (in
+ * tmpdir, or beside path), returned (caller frees; NULL on error); then renamed in. */
+char *fs_write_temp(const char *tmpdir, const char *path, const void *buf, size_t len, int sync,
+		    struct rerr *e);
+int fs_rename_into(const char *tmp, const char *path, struct rerr *e);
 int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,
 			int sync, struct rerr *e);
 int fs_mkdirs(const char *path, struct rerr *e);
