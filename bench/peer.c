@@ -369,16 +369,8 @@ static int check_new(struct peer *p, const char *car, const char *from, const ch
 	long long rate = 0;
 	int rc;
 
-	if (!valid_date(from))
-		return refuse(why, RX_DATA, "%s: not a date (YYYY-MM-DD)", from);
-	if (!valid_date(to))
-		return refuse(why, RX_DATA, "%s: not a date (YYYY-MM-DD)", to);
-	if (date_days(to) <= date_days(from))
-		return refuse(why, RX_DATA, "%s: must be after %s", to, from);
-	if (date_days(from) < date_days(today))
-		return refuse(why, RX_DATA, "%s: in the past (today is %s)", from, today);
-	if (!valid_name(car))
-		return refuse(why, RX_DATA, "%.40s: not a car id", car);
+	if (reservation_check_request(car, from, to, today, why) < 0)
+		return 1;
 	if ((rc = car_rate(p, car, &rate, e)) != 0)
 		return rc < 0 ? -1 : refuse(why, RX_REFUSED, "%s: unknown car", car);
 	*nights = date_days(to) - date_days(from);
@@ -402,24 +394,6 @@ static int hold_nights(struct peer *p, const struct kv *r, struct rerr *e)
 	return 0;
 }
 
-/* The signed outcome of one decision, built as dispatch.c's make_outcome builds it. */
-static void make_outcome(struct event *out, const struct kv *item, const struct event *src,
-			 const struct seckey *k)
-{
-	char id[ID_LEN];
-
-	event_init(out);
-	event_outcome_id(id, kv_get(&src->f, "id"), kv_get(item, "type"));
-	kv_set(&out->f, "id", id);
-	kv_set(&out->f, "type", kv_get(item, "type"));
-	kv_set(&out->f, "time", kv_get(&src->f, "time"));
-	kv_set(&out->f, "actor", "dispatcher");
-	for (size_t i = 0; i < item->n; i++)
-		if (strcmp(item->k[i], "type") != 0)
-			kv_set(&out->f, item->k[i], item->v[i]);
-	event_seal(out, k);
-}
-
 /* Signs the outcome reservation.accepted or .rejected and logs it unless logged. */
 static int log_outcome(struct peer *p, const struct event *src, const struct booking *b,
 		       struct rerr *e)
@@ -435,7 +409,7 @@ static int log_outcome(struct peer *p, const struct event *src, const struct boo
 	kv_copy(o, &b->r);
 	if (!accepted)
 		kv_set(o, "reason", b->reason);
-	make_outcome(&oc, o, src, &p->dk);
+	event_make_outcome(&oc, o, src, &p->dk);
 	rc = seen(p, kv_get(&oc.f, "id"), e);
 	if (rc == 0)
 		rc = log_append(p, &oc, e);

@@ -51,24 +51,6 @@ static int load_dispatcher_key(const struct home *h, struct seckey *k, struct re
 	return rc;
 }
 
-/* The signed outcome event for one outbox item answering src. */
-static void make_outcome(struct event *out, const struct kv *item, const struct event *src,
-			 const struct seckey *k)
-{
-	char id[ID_LEN];
-
-	event_init(out);
-	event_outcome_id(id, kv_get(&src->f, "id"), kv_get(item, "type"));
-	kv_set(&out->f, "id", id);
-	kv_set(&out->f, "type", kv_get(item, "type"));
-	kv_set(&out->f, "time", kv_get(&src->f, "time"));
-	kv_set(&out->f, "actor", "dispatcher");
-	for (size_t i = 0; i < item->n; i++)
-		if (strcmp(item->k[i], "type") != 0)
-			kv_set(&out->f, item->k[i], item->v[i]);
-	event_seal(out, k);
-}
-
 /* Admits one spool file into the log, or says why not (*reason set, return 1). */
 static int admit_file(const struct home *h, struct store *s, const char *name, int *skipped,
 		      char *reason, size_t rsize, struct rerr *e)
@@ -157,7 +139,7 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, int *ad
 		store_begin(s);
 		rc = ledger_read(s, cur + 1, &ev, &why) < 0 ? -1 : appliers[ctx](s, &ev, &out, &why);
 		for (size_t i = 0; rc == 0 && i < out.n; i++) {
-			make_outcome(&oc, &out.items[i], &ev, k);
+			event_make_outcome(&oc, &out.items[i], &ev, k);
 			int seen = ledger_seen(s, kv_get(&oc.f, "id"), NULL, &why);
 			if (seen == 0 && (rc = ledger_append(s, &oc, &seq, &why)) == 0)
 				made++;
@@ -412,7 +394,7 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 				long long oseq;
 				char *logged = NULL;
 				size_t llen = 0;
-				make_outcome(&oc, &out.items[i], &ev, k);
+				event_make_outcome(&oc, &out.items[i], &ev, k);
 				if (ledger_seen(real, kv_get(&oc.f, "id"), &oseq, e) == 1) {
 					char p[64];
 					ledger_log_path(p, sizeof p, oseq);

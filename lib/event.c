@@ -266,3 +266,20 @@ void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type)
 	snprintf(out, ID_LEN, "out-%02x%02x%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3], h[4],
 		 h[5], h[6], h[7]);
 }
+
+void event_make_outcome(struct event *out, const struct kv *item, const struct event *src,
+			const struct seckey *k)
+{
+	char id[ID_LEN];
+
+	event_init(out);
+	event_outcome_id(id, kv_get(&src->f, "id"), kv_get(item, "type"));
+	kv_set(&out->f, "id", id);
+	kv_set(&out->f, "type", kv_get(item, "type"));
+	kv_set(&out->f, "time", kv_get(&src->f, "time"));
+	kv_set(&out->f, "actor", "dispatcher");
+	for (size_t i = 0; i < item->n; i++)
+		if (strcmp(item->k[i], "type") != 0)
+			kv_set(&out->f, item->k[i], item->v[i]);
+	event_seal(out, k);
+}

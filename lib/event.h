@@ -49,4 +49,8 @@ int event_check_fields(const struct event *ev, struct rerr *e);
 int event_verify(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
 /* Deterministic id of the outcome a context derives from a source event. */
 void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type);
+/* The outcome event a context's outbox item (its type and fields) makes of src, with
+ * its derived id, src's time, actor dispatcher, signed with k (the dispatcher's key). */
+void event_make_outcome(struct event *out, const struct kv *item, const struct event *src,
+			const struct seckey *k);
 #endif

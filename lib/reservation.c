@@ -92,13 +92,9 @@ static int find_overlap(struct store *s, const char *car, long from, long to, st
 	return 0;
 }
 
-int reservation_check_new(struct store *s, const char *car, const char *from, const char *to,
-			  const char *today, long long *nights, long long *amount, struct rerr *e)
+int reservation_check_request(const char *car, const char *from, const char *to, const char *today,
+			      struct rerr *e)
 {
-	char p[160];
-	struct kv c, other;
-	int rc;
-
 	if (!valid_date(from))
 		return rerr_set(e, RX_DATA, "%s: not a date (YYYY-MM-DD)", from);
 	if (!valid_date(to))
@@ -109,6 +105,18 @@ int reservation_check_new(struct store *s, const char *car, const char *from, co
 		return rerr_set(e, RX_DATA, "%s: in the past (today is %s)", from, today);
 	if (!valid_name(car))
 		return rerr_set(e, RX_DATA, "%.40s: not a car id", car);
+	return 0;
+}
+
+int reservation_check_new(struct store *s, const char *car, const char *from, const char *to,
+			  const char *today, long long *nights, long long *amount, struct rerr *e)
+{
+	char p[160];
+	struct kv c, other;
+	int rc;
+
+	if (reservation_check_request(car, from, to, today, e) < 0)
+		return -1;
 	car_path(p, sizeof p, car);
 	rc = store_get_kv(s, p, &c, e);
 	if (rc < 0)

@@ -20,6 +20,10 @@ int booking_holds(const char *status);
 /* A car's status from how many of its bookings are RENTED and RESERVED. */
 const char *car_status(long long rented, long long reserved);
 
+/* The part of the rule for a new booking that needs no state: dates valid, to > from,
+ * from not before today, car a valid name. */
+int reservation_check_request(const char *car, const char *from, const char *to, const char *today,
+			      struct rerr *e);
 /* The rule for a new booking, against the applied state: the car is known, the dates
  * are valid, to > from, from is not before today, and no held night overlaps.
  * Fills nights and amount. */
