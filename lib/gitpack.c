@@ -124,9 +124,50 @@ static size_t entry_header(unsigned char h[16], int type, size_t size)
 	return n;
 }
 
+/* One deflate stream for a whole pack: compress2 would set up (and clear) zlib's
+ * window and tables again for every object, most of them a few hundred bytes. */
+struct deflater {
+	z_stream zs;
+	unsigned char *buf;
+	size_t cap;
+	int ready;
+};
+
+static void deflater_free(struct deflater *d)
+{
+	if (d->ready)
+		deflateEnd(&d->zs);
+	free(d->buf);
+	memset(d, 0, sizeof *d);
+}
+
+/* Deflates size bytes at p into d->buf: its length, or 0 on failure. */
+static size_t deflater_run(struct deflater *d, const void *p, size_t size)
+{
+	if (!d->ready) {
+		if (deflateInit(&d->zs, Z_BEST_SPEED) != Z_OK)
+			return 0;
+		d->ready = 1;
+	} else if (deflateReset(&d->zs) != Z_OK) {
+		return 0;
+	}
+	size_t bound = deflateBound(&d->zs, (uLong)size);
+	if (bound > d->cap) {
+		d->cap = bound;
+		d->buf = xrealloc(d->buf, d->cap);
+	}
+	d->zs.next_in = (Bytef *)p;
+	d->zs.avail_in = (uInt)size;
+	d->zs.next_out = d->buf;
+	d->zs.avail_out = (uInt)d->cap;
+	if (deflate(&d->zs, Z_FINISH) != Z_STREAM_END)
+		return 0;
+	return d->cap - d->zs.avail_out;
+}
+
 /* Appends one object to the pack; its offset and CRC go to *off and *crc. */
 static int put_object(struct sink *o, git_odb *odb, const git_oid *id, uint64_t *off, uint32_t *crc,
-		      unsigned char **z, size_t *zcap)
+		      struct deflater *d)
 {
 	git_odb_object *obj;
 	unsigned char h[16];
@@ -134,19 +175,14 @@ static int put_object(struct sink *o, git_odb *odb, const git_oid *id, uint64_t 
 	if (git_odb_read(&obj, odb, id) < 0)
 		return -1;
 	size_t size = git_odb_object_size(obj), hl = entry_header(h, git_odb_object_type(obj), size);
-	uLongf zlen = compressBound((uLong)size);
-	if (zlen > *zcap) {
-		*zcap = zlen;
-		*z = xrealloc(*z, *zcap);
-	}
-	int zr = compress2(*z, &zlen, git_odb_object_data(obj), (uLong)size, Z_BEST_SPEED);
+	size_t zlen = deflater_run(d, git_odb_object_data(obj), size);
 	git_odb_object_free(obj);
-	if (zr != Z_OK)
+	if (zlen == 0)
 		return -1;
 	*off = o->off;
-	*crc = (uint32_t)crc32(crc32(0, h, (uInt)hl), *z, (uInt)zlen);
+	*crc = (uint32_t)crc32(crc32(0, h, (uInt)hl), d->buf, (uInt)zlen);
 	sink_put(o, h, hl);
-	sink_put(o, *z, zlen);
+	sink_put(o, d->buf, zlen);
 	return 0;
 }
 
@@ -270,8 +306,8 @@ int gitpack_write(git_odb *odb, const git_oid *ids, size_t n, const char *dir, c
 {
 	struct pobj *obj = xcalloc(n + 1, sizeof *obj);
 	char *ptmp = xasprintf("%s/tmp_pack_XXXXXX", dir);
-	unsigned char *z = NULL;
-	size_t m, zcap = 0;
+	struct deflater z = {0};
+	size_t m;
 	struct sink o;
 	int rc = -1;
 
@@ -284,7 +320,7 @@ int gitpack_write(git_odb *odb, const git_oid *ids, size_t n, const char *dir, c
 	}
 	pack_header(&o, m);
 	for (size_t i = 0; i < m; i++)
-		if (put_object(&o, odb, &obj[i].oid, &obj[i].off, &obj[i].crc, &z, &zcap) < 0) {
+		if (put_object(&o, odb, &obj[i].oid, &obj[i].off, &obj[i].crc, &z) < 0) {
 			const git_error *g = git_error_last();
 			rerr_set(e, RX_IO, "state: pack: %s", g && g->message ? g->message : "object unreadable");
 			sink_abandon(&o, ptmp);
@@ -292,7 +328,7 @@ int gitpack_write(git_odb *odb, const git_oid *ids, size_t n, const char *dir, c
 		}
 	rc = seal_pack(&o, ptmp, obj, m, dir, name, e);
 out:
-	free(z);
+	deflater_free(&z);
 	free(ptmp);
 	free(obj);
 	return rc;
@@ -414,7 +450,7 @@ static int pobj_place_cmp(const void *a, const void *b)
 /* Copies one entry as it is, its CRC checked; an entry that is a delta (older packs
  * made by libgit2 have them) refers to its base by offset, so it is written whole. */
 static int copy_entry(struct sink *o, struct preader *r, git_odb *odb, struct pobj *ob,
-		      unsigned char **z, size_t *zcap)
+		      struct deflater *z)
 {
 	const unsigned char *p = preader_get(r, ob->from, ob->len);
 
@@ -422,7 +458,7 @@ static int copy_entry(struct sink *o, struct preader *r, git_odb *odb, struct po
 		return -1;
 	int type = (p[0] >> 4) & 7;
 	if (type == 6 || type == 7) /* OFS_DELTA, REF_DELTA */
-		return put_object(o, odb, &ob->oid, &ob->off, &ob->crc, z, zcap);
+		return put_object(o, odb, &ob->oid, &ob->off, &ob->crc, z);
 	if ((uint32_t)crc32(0, p, ob->len) != ob->crc) {
 		errno = EIO;
 		return -1;
@@ -435,11 +471,11 @@ static int copy_entry(struct sink *o, struct preader *r, git_odb *odb, struct po
 int gitpack_merge(git_odb *odb, const char *dir, const struct gitpack_info *packs, size_t k,
 		  char name[46], struct rerr *e)
 {
-	size_t total = 0, n = 0, m, zcap = 0;
+	size_t total = 0, n = 0, m;
 	struct pobj *obj;
 	struct preader *rd = xcalloc(k + 1, sizeof *rd);
 	char *ptmp = xasprintf("%s/tmp_pack_XXXXXX", dir);
-	unsigned char *z = NULL;
+	struct deflater z = {0};
 	struct sink o;
 	int rc = -1;
 
@@ -466,7 +502,7 @@ int gitpack_merge(git_odb *odb, const char *dir, const struct gitpack_info *pack
 	}
 	pack_header(&o, m);
 	for (size_t i = 0; i < m; i++)
-		if (copy_entry(&o, &rd[obj[i].pack], odb, &obj[i], &z, &zcap) < 0) {
+		if (copy_entry(&o, &rd[obj[i].pack], odb, &obj[i], &z) < 0) {
 			rerr_set(e, RX_IO, "%s/%s: object %s unreadable", dir, packs[obj[i].pack].name,
 				 git_oid_tostr_s(&obj[i].oid));
 			sink_abandon(&o, ptmp);
@@ -481,7 +517,7 @@ out:
 		free(rd[i].buf);
 	}
 	free(rd);
-	free(z);
+	deflater_free(&z);
 	free(ptmp);
 	free(obj);
 	return rc;
