@@ -108,10 +108,70 @@ out:
 	return rc;
 }
 
+/* The batch's own log entries, each parsed once, since every context reads them all.
+ * Older entries (a context catching up) are parsed as they are read, one at a time, so
+ * memory stays bounded by the batch, not the history. Entries only ever come after
+ * the head a context has closed with store_end, so none cached is ever rolled back. */
+struct logcache {
+	long long base;       /* the log's head when the batch began */
+	struct event *ev;     /* ev[seq - base - 1], parsed when first read */
+	unsigned char *have;
+	size_t cap;
+	struct event older;   /* the last older entry read */
+};
+
+static void logcache_init(struct logcache *c, long long base)
+{
+	memset(c, 0, sizeof *c);
+	c->base = base;
+	event_init(&c->older);
+}
+
+static void logcache_free(struct logcache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		event_free(&c->ev[i]);
+	event_free(&c->older);
+	free(c->ev);
+	free(c->have);
+	memset(c, 0, sizeof *c);
+}
+
+/* The logged event at seq, or NULL (e set); the cache owns it. */
+static const struct event *logcache_read(struct logcache *c, struct store *s, long long seq,
+					 struct rerr *e)
+{
+	struct event *ev = &c->older;
+
+	if (seq > c->base) {
+		size_t i = (size_t)(seq - c->base - 1);
+		if (i >= c->cap) {
+			size_t cap = i + 1 > 2 * c->cap ? i + 1 : 2 * c->cap;
+			c->ev = xrealloc(c->ev, cap * sizeof *c->ev);
+			c->have = xrealloc(c->have, cap);
+			for (size_t j = c->cap; j < cap; j++)
+				event_init(&c->ev[j]);
+			memset(c->have + c->cap, 0, cap - c->cap);
+			c->cap = cap;
+		}
+		if (c->have[i])
+			return &c->ev[i];
+		ev = &c->ev[i];
+		c->have[i] = 1;
+	}
+	event_free(ev);
+	if (ledger_read(s, seq, ev, e) == 0)
+		return ev;
+	event_free(ev);
+	if (seq > c->base)
+		c->have[seq - c->base - 1] = 0;
+	return NULL;
+}
+
 /* Runs context ctx over the log from its cursor to the end; appends its outcomes.
  * A failure rolls back the event it failed on and stops this context only. */
-static int run_context(struct store *s, int ctx, const struct seckey *k, int *advanced,
-		       struct dispatch_stats *st, struct rerr *e)
+static int run_context(struct store *s, int ctx, const struct seckey *k, struct logcache *lc,
+		       int *advanced, struct dispatch_stats *st, struct rerr *e)
 {
 	struct rerr cwhy = {0};
 	long long cur = context_cursor(s, ctx, &cwhy), head = ledger_head(s, e), start = cur;
@@ -127,19 +187,19 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, int *ad
 	}
 	outbox_init(&out);
 	for (; cur < head; cur++) {
-		struct event ev, oc;
+		struct event oc;
 		struct rerr why = {0};
 		int rc;
 
 		long long seq = head;
 		size_t made = 0;
 
-		event_init(&ev);
 		/* The event's changes and its outcomes in the log stand or fall together. */
 		store_begin(s);
-		rc = ledger_read(s, cur + 1, &ev, &why) < 0 ? -1 : appliers[ctx](s, &ev, &out, &why);
+		const struct event *ev = logcache_read(lc, s, cur + 1, &why);
+		rc = ev == NULL ? -1 : appliers[ctx](s, ev, &out, &why);
 		for (size_t i = 0; rc == 0 && i < out.n; i++) {
-			event_make_outcome(&oc, &out.items[i], &ev, k);
+			event_make_outcome(&oc, &out.items[i], ev, k);
 			int seen = ledger_seen(s, kv_get(&oc.f, "id"), NULL, &why);
 			if (seen == 0 && (rc = ledger_append(s, &oc, &seq, &why)) == 0)
 				made++;
@@ -155,7 +215,6 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, int *ad
 			st->outcomes += made;
 		}
 		outbox_free(&out);
-		event_free(&ev);
 		if (rc < 0) {
 			st->failed[ctx]++;
 			snprintf(st->failure[ctx], sizeof st->failure[ctx], "%.250s", why.msg);
@@ -169,22 +228,26 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, int *ad
 }
 
 static int run_contexts(struct store *s, const struct cfg *c, const struct seckey *k,
-			struct dispatch_stats *st, struct rerr *e)
+			long long base, struct dispatch_stats *st, struct rerr *e)
 {
-	int progress = 1;
+	struct logcache lc;
+	int progress = 1, rc = 0;
 
+	logcache_init(&lc, base);
 	/* Outcomes of one context feed the others: go round until no one moves. */
-	while (progress) {
+	while (progress && rc == 0) {
 		progress = 0;
-		for (int ctx = 0; ctx < CTX_COUNT; ctx++) {
+		for (int ctx = 0; ctx < CTX_COUNT && rc == 0; ctx++) {
 			int advanced = 0;
 			if (!c->enabled[ctx] || st->failed[ctx])
 				continue;
-			if (run_context(s, ctx, k, &advanced, st, e) < 0)
-				return -1;
+			rc = run_context(s, ctx, k, &lc, &advanced, st, e);
 			progress |= advanced;
 		}
 	}
+	logcache_free(&lc);
+	if (rc < 0)
+		return -1;
 	long long head = ledger_head(s, e), cur;
 	for (int ctx = 0; ctx < CTX_COUNT; ctx++)
 		if ((!c->enabled[ctx] || st->failed[ctx]) && (cur = context_cursor(s, ctx, NULL)) >= 0)
@@ -220,11 +283,12 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	struct seckey k = {0};
 	char **done = NULL, reason[600], msg[200];
 	size_t ndone = 0;
+	long long base;
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
 	/* A daemon's earlier batch may have failed after its commit, before the files. */
-	if (store_recover(s, e) < 0)
+	if (store_recover(s, e) < 0 || (base = ledger_head(s, e)) < 0)
 		return -1;
 	/* A writer killed mid-write leaves its file in tmp/; after an hour it is litter. */
 	spool_clean_tmp(h->spool, SPOOL_TMP_MAX_AGE, NULL);
@@ -248,7 +312,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 			st->applied++;
 	}
 	if (st->applied > 0 || ledger_head(s, e) > 0) {
-		if (load_dispatcher_key(h, &k, e) < 0 || run_contexts(s, c, &k, st, e) < 0)
+		if (load_dispatcher_key(h, &k, e) < 0 || run_contexts(s, c, &k, base, st, e) < 0)
 			goto out;
 	}
 	crash_point("state");
