@@ -9,6 +9,7 @@
 #include "spool.h"
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,61 +52,113 @@ static int load_dispatcher_key(const struct home *h, struct seckey *k, struct re
 	return rc;
 }
 
-/* Admits one spool file into the log, or says why not (*reason set, return 1). */
-static int admit_file(const struct home *h, struct store *s, const char *name, int *skipped,
-		      char *reason, size_t rsize, struct rerr *e)
+/* A spool file as the batch found it: parsed (state 0), refused with a reason (1),
+ * or unreadable for a fault of this machine (-1, e). */
+struct incoming {
+	struct event ev;
+	int state;
+	char reason[600];
+	struct rerr e;
+};
+
+/* Reads and parses one spool file: the checks that need no state. Runs on any thread. */
+static void read_incoming(const struct home *h, const char *name, struct incoming *in)
 {
 	char *path = xasprintf("%s/new/%s", h->spool, name), *buf = NULL;
 	struct rerr why = {0};
-	struct event ev;
 	struct stat st;
-	long long seq;
 	size_t len;
-	int rc = 1;
 
-	*skipped = 0;
+	event_init(&in->ev);
+	in->state = 1;
 	if (lstat(path, &st) < 0) {
-		rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(reason, rsize, "%s: not a regular file", name);
-		goto out;
-	}
-	if (st.st_size > EVENT_MAX) {
-		snprintf(reason, rsize, "%s: larger than %d bytes", name, EVENT_MAX);
-		goto out;
-	}
-	if (fs_read(path, EVENT_MAX, &buf, &len, &why) != 0) {
-		snprintf(reason, rsize, "%s", why.msg);
-		goto out;
-	}
-	if (event_parse(&ev, buf, len, name, &why) < 0) {
-		snprintf(reason, rsize, "%s", why.msg);
-		goto out;
-	}
-	const char *id = kv_get(&ev.f, "id");
-	if (spool_name_id(name) == NULL || strcmp(spool_name_id(name), id) != 0) {
-		snprintf(reason, rsize, "%s: file name does not carry the event's id %s", name, id);
-	} else if ((rc = ledger_seen(s, id, NULL, e)) != 0) {
-		*skipped = rc == 1;
-		rc = rc == 1 ? 0 : -1;
-	} else if (ledger_admit(s, &ev, &why) < 0) {
-		rc = 1;
-		if (why.code == RX_IO) {
-			*e = why;
-			rc = -1;
-		}
-		snprintf(reason, rsize, "%s: %s", name, why.msg);
+		rerr_set(&in->e, RX_IO, "%s: %s", path, strerror(errno));
+		in->state = -1;
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(in->reason, sizeof in->reason, "%s: not a regular file", name);
+	} else if (st.st_size > EVENT_MAX) {
+		snprintf(in->reason, sizeof in->reason, "%s: larger than %d bytes", name, EVENT_MAX);
+	} else if (fs_read(path, EVENT_MAX, &buf, &len, &why) != 0) {
+		snprintf(in->reason, sizeof in->reason, "%s", why.msg);
+	} else if (event_parse(&in->ev, buf, len, name, &why) < 0) {
+		snprintf(in->reason, sizeof in->reason, "%s", why.msg);
+	} else if (spool_name_id(name) == NULL ||
+		   strcmp(spool_name_id(name), kv_get(&in->ev.f, "id")) != 0) {
+		snprintf(in->reason, sizeof in->reason, "%s: file name does not carry the event's id %s",
+			 name, kv_get(&in->ev.f, "id"));
 	} else {
-		rc = ledger_append(s, &ev, &seq, e);
+		in->state = 0;
 	}
-	event_free(&ev);
-out:
 	free(buf);
 	free(path);
-	return rc;
+}
+
+/* The signatures of a batch are checked on every core before admission, which is in
+ * order and on one: each half of the files is read, parsed and verified against the
+ * keys as the batch found them (ledger_preverify); admission takes those verdicts
+ * where the signer's key is still the same. */
+struct prepass {
+	const struct home *h;
+	struct store *s;
+	const struct spool_list *l;
+	struct incoming *in;
+	size_t from, to;
+};
+
+static void *prepass_run(void *arg)
+{
+	struct prepass *p = arg;
+
+	for (size_t i = p->from; i < p->to; i++) {
+		read_incoming(p->h, p->l->names[i], &p->in[i]);
+		if (p->in[i].state == 0)
+			ledger_preverify(p->s, &p->in[i].ev);
+	}
+	return NULL;
+}
+
+static struct incoming *prepass(const struct home *h, struct store *s, const struct spool_list *l)
+{
+	struct incoming *in = xcalloc(l->n + 1, sizeof *in);
+	struct prepass half[2] = {{h, s, l, in, 0, l->n / 2}, {h, s, l, in, l->n / 2, l->n}};
+	pthread_t t;
+	int threaded = l->n >= 2 && pthread_create(&t, NULL, prepass_run, &half[1]) == 0;
+
+	prepass_run(&half[0]);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		prepass_run(&half[1]);
+	return in;
+}
+
+/* Admits one read spool file into the log, or says why not (*reason set, return 1). */
+static int admit(struct store *s, const char *name, struct incoming *in, int *skipped,
+		 struct rerr *e)
+{
+	struct rerr why = {0};
+	long long seq;
+	int rc;
+
+	*skipped = 0;
+	if (in->state != 0) {
+		if (in->state < 0)
+			*e = in->e;
+		return in->state;
+	}
+	if ((rc = ledger_seen(s, kv_get(&in->ev.f, "id"), NULL, e)) != 0) {
+		*skipped = rc == 1;
+		return rc == 1 ? 0 : -1;
+	}
+	if (ledger_admit(s, &in->ev, &why) < 0) {
+		if (why.code == RX_IO) {
+			*e = why;
+			return -1;
+		}
+		snprintf(in->reason, sizeof in->reason, "%s: %s", name, why.msg);
+		return 1;
+	}
+	return ledger_append(s, &in->ev, &seq, e);
 }
 
 /* The batch's own log entries, each parsed once, since every context reads them all.
@@ -281,7 +334,8 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 {
 	struct spool_list l = {0};
 	struct seckey k = {0};
-	char **done = NULL, reason[600], msg[200];
+	struct incoming *in = NULL;
+	char **done = NULL, msg[200];
 	size_t ndone = 0;
 	long long base;
 	int rc = -1;
@@ -295,12 +349,13 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	if (spool_list_new(&l, h->spool, DISPATCH_BATCH_MAX, e) < 0)
 		return -1;
 	done = xcalloc(l.n + 1, sizeof *done);
+	in = prepass(h, s, &l);
 	for (size_t i = 0; i < l.n; i++) {
-		int skipped, r = admit_file(h, s, l.names[i], &skipped, reason, sizeof reason, e);
+		int skipped, r = admit(s, l.names[i], &in[i], &skipped, e);
 		if (r < 0)
 			goto out;
 		if (r == 1) {
-			if (spool_quarantine(h->spool, l.names[i], reason, e) < 0)
+			if (spool_quarantine(h->spool, l.names[i], in[i].reason, e) < 0)
 				goto out;
 			st->quarantined++;
 			continue;
@@ -339,6 +394,9 @@ out:
 	if (rc < 0)
 		store_discard(s); /* nothing of a failed batch may ride along with the next */
 	seckey_free(&k);
+	for (size_t i = 0; in && i < l.n; i++)
+		event_free(&in[i].ev);
+	free(in);
 	free(done);
 	spool_list_free(&l);
 	return rc;

@@ -250,7 +250,16 @@ int event_check_fields(const struct event *ev, struct rerr *e)
 
 int event_verify(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES])
 {
+	if (ev->verdict != 0 && memcmp(ev->vpk, pk, sizeof ev->vpk) == 0)
+		return ev->verdict > 0;
 	return sig_verify(pk, ev->raw, ev->body_len, ev->sig);
+}
+
+void event_preverify(struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES])
+{
+	ev->verdict = 0;
+	ev->verdict = event_verify(ev, pk) ? 1 : -1;
+	memcpy(ev->vpk, pk, sizeof ev->vpk);
 }
 
 void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type)

@@ -16,6 +16,10 @@ struct event {
 	size_t body_len;  /* bytes covered by the signature */
 	const char *sig;  /* into raw: the base64 signature (NUL-terminated copy) */
 	char sigbuf[SIG_B64];
+	/* A verdict on the signature reached ahead of admission (on another core), for
+	 * key vpk: 1 good, -1 bad, 0 none. event_verify uses it for that key only. */
+	int verdict;
+	unsigned char vpk[crypto_sign_PUBLICKEYBYTES];
 };
 
 /* What an event type may carry and who may sign it. */
@@ -46,7 +50,10 @@ void event_seal(struct event *ev, const struct seckey *k);
 int event_parse(struct event *ev, const char *buf, size_t len, const char *what, struct rerr *e);
 /* Checks every field against its type's schema. */
 int event_check_fields(const struct event *ev, struct rerr *e);
+/* 1 if ev is signed by pk's secret key (a verdict reached ahead for pk stands). */
 int event_verify(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
+/* Verifies ev against pk now and keeps the verdict in ev, for event_verify later. */
+void event_preverify(struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
 /* Deterministic id of the outcome a context derives from a source event. */
 void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type);
 /* The outcome event a context's outbox item (its type and fields) makes of src, with

@@ -168,6 +168,19 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 	return check_owner(s, ev, role, e);
 }
 
+void ledger_preverify(struct store *s, struct event *ev)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	struct rerr e = {0};
+	struct kv key;
+
+	if (ledger_key(s, kv_get(&ev->f, "actor"), &key, &e) != 0)
+		return; /* no key yet: admission decides (genesis, or unknown) */
+	if (sig_pk_decode(pk, kv_get(&key, "pubkey") ? kv_get(&key, "pubkey") : "") == 0)
+		event_preverify(ev, pk);
+	kv_free(&key);
+}
+
 int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e)
 {
 	const char *type = kv_get(&ev->f, "type");

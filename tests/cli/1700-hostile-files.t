@@ -13,6 +13,7 @@
 # hostile part is applied.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
+. "$(dirname "$0")/../sealing.sh"
 
 if ! command -v openssl >/dev/null 2>&1 ||
 	! openssl genpkey -algorithm ed25519 -out "$T_TMP/probe.pem" >/dev/null 2>&1; then
@@ -26,10 +27,6 @@ S=$H/spool
 
 # ---- keys ----------------------------------------------------------------
 
-# pub PEM: the standard base64 of the raw 32-byte public key.
-pub() {
-	openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | tail -c 32 | base64
-}
 for k in eve root2 mallory; do
 	openssl genpkey -algorithm ed25519 -out "$T_TMP/$k.pem" 2>/dev/null
 done
@@ -62,33 +59,6 @@ t_eq 'alice'"'"'s reservation is RESERVED' "$(status_of "$RESA")" RESERVED
 
 # ---- hand-made events ----------------------------------------------------
 
-# newid PREFIX: a fresh id PREFIX-<16 hex>.
-newid() {
-	printf '%s-%s' "$1" "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-}
-# spname ID: a spool file name <20-digit ns>.<ID>.
-spname() {
-	printf '0%s.%s' "$(date +%s%N)" "$1"
-}
-now() {
-	date -u +%Y-%m-%dT%H:%M:%SZ
-}
-# base ID TYPE ACTOR: the four lines every event starts with.
-base() {
-	printf 'id: %s\ntype: %s\ntime: %s\nactor: %s\n' "$1" "$2" "$(now)" "$3"
-}
-# seal PEM BODY OUT: OUT is BODY and its signature line by PEM.
-seal() {
-	openssl pkeyutl -sign -inkey "$1" -rawin -in "$2" -out "$3.sig" 2>/dev/null &&
-		{ cat "$2"; printf 'signature: %s\n' "$(base64 <"$3.sig" | tr -d '\n')"; } >"$3"
-}
-# mkev OUT PEM TYPE ACTOR PREFIX: an event of TYPE by ACTOR with a fresh id
-# (left in EID), the lines of stdin after the base, signed with PEM.
-mkev() {
-	EID=$(newid "$5")
-	{ base "$EID" "$3" "$4"; cat; } >"$1.body"
-	seal "$2" "$1.body" "$1"
-}
 # mkraw OUT PEM: stdin as the whole body, signed with PEM.
 mkraw() {
 	cat >"$1.body"
