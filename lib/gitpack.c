@@ -125,7 +125,11 @@ static size_t entry_header(unsigned char h[16], int type, size_t size)
 }
 
 /* One deflate stream for a whole pack: compress2 would set up (and clear) zlib's
- * window and tables again for every object, most of them a few hundred bytes. */
+ * window and tables again for every object, most of them a few hundred bytes.
+ * Objects are stored in it, not compressed (level 0, as git's core.compression 0):
+ * a batch is mostly trees, whose 20-byte ids do not compress (deflate kept ~80%
+ * of the bytes), while deflating was a third of the dispatcher's CPU time.
+ * Measured on 1,000-event batches: user time -30%, wall -12%, pack +23%. */
 struct deflater {
 	z_stream zs;
 	unsigned char *buf;
@@ -145,7 +149,7 @@ static void deflater_free(struct deflater *d)
 static size_t deflater_run(struct deflater *d, const void *p, size_t size)
 {
 	if (!d->ready) {
-		if (deflateInit(&d->zs, Z_BEST_SPEED) != Z_OK)
+		if (deflateInit(&d->zs, Z_NO_COMPRESSION) != Z_OK)
 			return 0;
 		d->ready = 1;
 	} else if (deflateReset(&d->zs) != Z_OK) {
