@@ -190,27 +190,16 @@ static int put_object(struct sink *o, git_odb *odb, const git_oid *id, uint64_t 
 	return 0;
 }
 
-/* One object of a pack being written: where it lands, and (in a merge) where it is. */
+/* One object of a batch's pack: where it lands, and its entry's CRC. */
 struct pobj {
 	git_oid oid;
-	union {           /* a merge of 300k objects holds 300k of these: 40 bytes */
-		uint64_t from; /* in its old pack, until it is copied */
-		uint64_t off;  /* in the new pack */
-	};
-	uint32_t crc, len;
-	uint32_t pack; /* which old pack */
+	uint64_t off;
+	uint32_t crc;
 };
 
 static int pobj_oid_cmp(const void *a, const void *b)
 {
 	return git_oid_cmp(&((const struct pobj *)a)->oid, &((const struct pobj *)b)->oid);
-}
-
-static int pobj_from_cmp(const void *a, const void *b)
-{
-	const struct pobj *x = a, *y = b;
-
-	return x->from < y->from ? -1 : x->from > y->from;
 }
 
 /* Sorts by id and drops repeats (an object in two packs, a blob made twice). */
@@ -225,9 +214,16 @@ static size_t pobj_unique(struct pobj *o, size_t n)
 	return m;
 }
 
-/* Writes the index (objects sorted by id) into a new file made from template path. */
-static int write_index(char *path, const struct pobj *obj, size_t n, const unsigned char packsum[20])
+struct pobj_list {
+	const struct pobj *obj;
+	size_t n;
+};
+
+/* Writes the index of objects sorted by id (a struct pobj_list). */
+static int write_pobj_index(char *path, void *arg, const unsigned char packsum[20])
 {
+	const struct pobj *obj = ((struct pobj_list *)arg)->obj;
+	size_t n = ((struct pobj_list *)arg)->n;
 	struct sink o;
 	unsigned char sum[20];
 	size_t large = 0, k = 0;
@@ -260,9 +256,12 @@ static int write_index(char *path, const struct pobj *obj, size_t n, const unsig
 	return 0;
 }
 
+/* Writes a pack's index into a new file made from template path. */
+typedef int (*index_writer)(char *path, void *arg, const unsigned char packsum[20]);
+
 /* Ends the pack in o, writes its index, renames both in (the index last: git sees a
  * pack only through its index) and syncs the folder. */
-static int seal_pack(struct sink *o, char *ptmp, const struct pobj *obj, size_t m, const char *dir,
+static int seal_pack(struct sink *o, char *ptmp, index_writer write_idx, void *arg, const char *dir,
 		     char name[46], struct rerr *e)
 {
 	char *itmp = xasprintf("%s/tmp_idx_XXXXXX", dir), *pfin = NULL, *ifin = NULL, hex[41];
@@ -279,7 +278,7 @@ static int seal_pack(struct sink *o, char *ptmp, const struct pobj *obj, size_t 
 	snprintf(name, 46, "pack-%s", hex);
 	pfin = xasprintf("%s/%s.pack", dir, name);
 	ifin = xasprintf("%s/%s.idx", dir, name);
-	if (write_index(itmp, obj, m, sum) < 0) {
+	if (write_idx(itmp, arg, sum) < 0) {
 		rerr_set(e, RX_IO, "%s: %s", itmp, strerror(errno));
 		unlink(ptmp);
 		goto out;
@@ -330,7 +329,7 @@ int gitpack_write(git_odb *odb, const git_oid *ids, size_t n, const char *dir, c
 			sink_abandon(&o, ptmp);
 			goto out;
 		}
-	rc = seal_pack(&o, ptmp, obj, m, dir, name, e);
+	rc = seal_pack(&o, ptmp, write_pobj_index, &(struct pobj_list){obj, m}, dir, name, e);
 out:
 	deflater_free(&z);
 	free(ptmp);
@@ -348,182 +347,402 @@ static int pread_all(int fd, void *buf, size_t len, uint64_t at)
 	return pread(fd, buf, len, (off_t)at) == (ssize_t)len ? 0 : -1;
 }
 
-/* Adds the objects of pack p to obj at *n, with the offset and length of each entry
- * in the pack file. The index is read in slices, not whole: it can be 8 MB. */
-static int read_pack_index(const char *dir, const char *name, uint32_t p, struct pobj *obj,
-			   size_t max, size_t *n, struct rerr *e)
+/* ---- merging: a k-way merge of the old indexes, in id order, nothing held an object.
+ * Each old pack's index is read in slices; the new pack's entries are copied as they
+ * are (each one's end found by inflating it, its CRC checked against the old index);
+ * the new index is gathered in unlinked temp files, section by section. */
+
+#define MSLICE 1024 /* index entries read at a time, per old pack */
+#define CHUNK (1 << 16)
+/* Read ahead in each old pack: our packs lie in id order, so a merge reads each of
+ * them front to back; packs made by git or libgit2 are read about at random. */
+#define WINDOW (1 << 18)
+
+/* One old pack being merged: the object under its cursor, in id order. */
+struct mcursor {
+	int ifd, pfd;
+	uint32_t count, at; /* objects; the index of the current one */
+	uint64_t ids, crcs, offs, large, packsize;
+	unsigned char ids_s[MSLICE * 20], crcs_s[MSLICE * 4], offs_s[MSLICE * 4];
+	uint32_t sbase, slen; /* the slice holds entries [sbase, sbase + slen) */
+	git_oid oid;
+	uint32_t crc;
+	uint64_t off;
+	unsigned char *win; /* the pack's bytes [wstart, wstart + wlen) */
+	uint64_t wstart;
+	size_t wlen;
+};
+
+/* The pack's bytes from at on, at least need of them unless the file ends first (then
+ * what there is); *avail says how many. NULL at the end or on a read error. */
+static const unsigned char *mcursor_bytes(struct mcursor *c, uint64_t at, size_t need, size_t *avail)
+{
+	if (at < c->wstart || at + need > c->wstart + c->wlen) {
+		ssize_t got = pread(c->pfd, c->win, WINDOW, (off_t)at);
+		if (got <= 0)
+			return NULL;
+		c->wstart = at;
+		c->wlen = (size_t)got;
+	}
+	*avail = (size_t)(c->wstart + c->wlen - at);
+	return c->win + (at - c->wstart);
+}
+
+static int mcursor_open(struct mcursor *c, const char *dir, const char *name)
 {
 	char *idx = xasprintf("%s/%s.idx", dir, name), *pack = xasprintf("%s/%s.pack", dir, name);
-	unsigned char head[8 + 1024], slice[4096 * 28];
-	size_t count = 0, start = *n;
-	int fd = open(idx, O_RDONLY | O_CLOEXEC), rc = -1;
-	struct stat st, ist;
+	unsigned char head[8 + 1024];
+	struct stat ist, pst;
+	int rc = -1;
 
-	if (fd < 0 || fstat(fd, &ist) < 0 || stat(pack, &st) < 0 || pread_all(fd, head, sizeof head, 0) < 0 ||
-	    memcmp(head, "\377tOc\0\0\0\2", 8) != 0) {
-		rerr_set(e, RX_IO, "%s: not a readable pack", idx);
-		goto out;
+	c->win = xcalloc(1, WINDOW);
+	c->ifd = open(idx, O_RDONLY | O_CLOEXEC);
+	c->pfd = open(pack, O_RDONLY | O_CLOEXEC);
+	if (c->ifd >= 0 && c->pfd >= 0 && fstat(c->ifd, &ist) == 0 && fstat(c->pfd, &pst) == 0 &&
+	    pread_all(c->ifd, head, sizeof head, 0) == 0 && memcmp(head, "\377tOc\0\0\0\2", 8) == 0) {
+		c->count = be32(head + 8 + 255 * 4);
+		c->ids = 8 + 1024;
+		c->crcs = c->ids + (uint64_t)c->count * 20;
+		c->offs = c->crcs + (uint64_t)c->count * 4;
+		c->large = c->offs + (uint64_t)c->count * 4;
+		c->packsize = (uint64_t)pst.st_size;
+		rc = (uint64_t)ist.st_size >= c->large + 40 ? 0 : -1;
 	}
-	count = be32(head + 8 + 255 * 4);
-	const uint64_t ids = 8 + 1024, crcs = ids + count * 20, offs = crcs + count * 4, large = offs + count * 4;
-	if (count > max - *n || (uint64_t)ist.st_size < large + 40) {
-		rerr_set(e, RX_IO, "%s: truncated pack index", idx);
-		goto out;
-	}
-	for (size_t i = 0; i < count;) {
-		size_t k = count - i < 4096 ? count - i : 4096;
-		unsigned char *sid = slice, *scrc = slice + k * 20, *soff = scrc + k * 4;
-		if (pread_all(fd, sid, k * 20, ids + i * 20) < 0 || pread_all(fd, scrc, k * 4, crcs + i * 4) < 0 ||
-		    pread_all(fd, soff, k * 4, offs + i * 4) < 0) {
-			rerr_set(e, RX_IO, "%s: short read", idx);
-			goto out;
-		}
-		for (size_t j = 0; j < k; j++) {
-			struct pobj *o = &obj[*n + i + j];
-			uint32_t off = be32(soff + j * 4);
-			unsigned char big[8];
-			git_oid_fromraw(&o->oid, sid + j * 20);
-			o->crc = be32(scrc + j * 4);
-			o->pack = p;
-			o->from = off;
-			if (off & 0x80000000u) {
-				if (pread_all(fd, big, 8, large + (uint64_t)(off & 0x7fffffffu) * 8) < 0) {
-					rerr_set(e, RX_IO, "%s: short read", idx);
-					goto out;
-				}
-				o->from = (uint64_t)be32(big) << 32 | be32(big + 4);
-			}
-		}
-		i += k;
-	}
-	/* An entry runs to the next one, the last to the 20-byte trailer. */
-	qsort(obj + start, count, sizeof *obj, pobj_from_cmp);
-	for (size_t i = 0; i < count; i++) {
-		uint64_t end = i + 1 < count ? obj[start + i + 1].from : (uint64_t)st.st_size - 20;
-		if (end <= obj[start + i].from || end - obj[start + i].from > UINT32_MAX) {
-			rerr_set(e, RX_IO, "%s: bad offsets", idx);
-			goto out;
-		}
-		obj[start + i].len = (uint32_t)(end - obj[start + i].from);
-	}
-	*n += count;
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
 	free(idx);
 	free(pack);
 	return rc;
 }
 
-/* Reads a pack front to back through a large buffer: a merge takes each old pack's
- * entries in the order they lie, one read a megabyte instead of one an object. */
-struct preader {
-	int fd;
-	unsigned char *buf;
-	size_t cap, len;
-	uint64_t start; /* file offset of buf[0] */
+static void mcursor_close(struct mcursor *c)
+{
+	free(c->win);
+	if (c->ifd >= 0)
+		close(c->ifd);
+	if (c->pfd >= 0)
+		close(c->pfd);
+}
+
+/* Loads entry i (< count) as the current one. */
+static int mcursor_load(struct mcursor *c, uint32_t i)
+{
+	if (i < c->sbase || i >= c->sbase + c->slen) {
+		uint32_t k = c->count - i < MSLICE ? c->count - i : MSLICE;
+		if (pread_all(c->ifd, c->ids_s, (size_t)k * 20, c->ids + (uint64_t)i * 20) < 0 ||
+		    pread_all(c->ifd, c->crcs_s, (size_t)k * 4, c->crcs + (uint64_t)i * 4) < 0 ||
+		    pread_all(c->ifd, c->offs_s, (size_t)k * 4, c->offs + (uint64_t)i * 4) < 0)
+			return -1;
+		c->sbase = i;
+		c->slen = k;
+	}
+	uint32_t j = i - c->sbase, off = be32(c->offs_s + j * 4);
+	git_oid_fromraw(&c->oid, c->ids_s + j * 20);
+	c->crc = be32(c->crcs_s + j * 4);
+	c->off = off;
+	if (off & 0x80000000u) {
+		unsigned char big[8];
+		if (pread_all(c->ifd, big, 8, c->large + (uint64_t)(off & 0x7fffffffu) * 8) < 0)
+			return -1;
+		c->off = (uint64_t)be32(big) << 32 | be32(big + 4);
+	}
+	c->at = i;
+	return c->off + 2 < c->packsize ? 0 : -1;
+}
+
+/* A min-heap of cursors by their current id. */
+struct mheap {
+	struct mcursor **c;
+	size_t n;
 };
 
-static const unsigned char *preader_get(struct preader *r, uint64_t from, size_t len)
+static int mheap_less(struct mheap *h, size_t a, size_t b)
 {
-	if (from >= r->start && from + len <= r->start + r->len)
-		return r->buf + (from - r->start);
-	size_t want = len > ((size_t)1 << 20) ? len : (size_t)1 << 20;
-	if (want > r->cap) {
-		r->cap = want;
-		r->buf = xrealloc(r->buf, r->cap);
+	return git_oid_cmp(&h->c[a]->oid, &h->c[b]->oid) < 0;
+}
+
+static void mheap_down(struct mheap *h, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < h->n && mheap_less(h, l, m))
+			m = l;
+		if (l + 1 < h->n && mheap_less(h, l + 1, m))
+			m = l + 1;
+		if (m == i)
+			return;
+		struct mcursor *t = h->c[i];
+		h->c[i] = h->c[m];
+		h->c[m] = t;
+		i = m;
 	}
-	ssize_t got = pread(r->fd, r->buf, want, (off_t)from);
-	if (got < (ssize_t)len)
-		return NULL;
-	r->start = from;
-	r->len = (size_t)got;
-	return r->buf;
 }
 
-static int pobj_place_cmp(const void *a, const void *b)
+static void mheap_init(struct mheap *h, struct mcursor *cs, size_t k)
 {
-	const struct pobj *x = a, *y = b;
-
-	if (x->pack != y->pack)
-		return x->pack < y->pack ? -1 : 1;
-	return pobj_from_cmp(a, b);
+	h->c = xcalloc(k + 1, sizeof *h->c);
+	h->n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (cs[i].count > 0)
+			h->c[h->n++] = &cs[i];
+	for (size_t i = h->n; i-- > 0;)
+		mheap_down(h, i);
 }
 
-/* Copies one entry as it is, its CRC checked; an entry that is a delta (older packs
- * made by libgit2 have them) refers to its base by offset, so it is written whole. */
-static int copy_entry(struct sink *o, struct preader *r, git_odb *odb, struct pobj *ob,
-		      struct deflater *z)
+/* Moves the top cursor on; 0, or -1 if its index is unreadable. */
+static int mheap_pop(struct mheap *h)
 {
-	const unsigned char *p = preader_get(r, ob->from, ob->len);
+	struct mcursor *c = h->c[0];
 
-	if (p == NULL)
+	if (c->at + 1 < c->count) {
+		if (mcursor_load(c, c->at + 1) < 0)
+			return -1;
+	} else {
+		h->c[0] = h->c[--h->n];
+	}
+	if (h->n)
+		mheap_down(h, 0);
+	return 0;
+}
+
+/* Starts every cursor at its first object; the heap is ready. */
+static int merge_start(struct mheap *h, struct mcursor *cs, size_t k)
+{
+	for (size_t i = 0; i < k; i++) {
+		cs[i].sbase = cs[i].slen = 0;
+		if (cs[i].count > 0 && mcursor_load(&cs[i], 0) < 0)
+			return -1;
+	}
+	free(h->c);
+	mheap_init(h, cs, k);
+	return 0;
+}
+
+/* The new index, gathered section by section in temp files already unlinked (a
+ * crash leaves nothing); uint32 fan-out counts kept here. */
+struct idxparts {
+	FILE *ids, *crcs, *offs, *large;
+	uint32_t fan[256];
+	uint32_t nlarge;
+};
+
+static FILE *anon_file(const char *dir)
+{
+	char *p = xasprintf("%s/tmp_idx_XXXXXX", dir);
+	int fd = mkstemp(p);
+	FILE *f = NULL;
+
+	if (fd >= 0) {
+		unlink(p);
+		if ((f = fdopen(fd, "w+")) == NULL)
+			close(fd);
+	}
+	free(p);
+	return f;
+}
+
+static void put_be32(FILE *f, uint32_t v)
+{
+	unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+			      (unsigned char)v};
+	fwrite(b, 1, 4, f);
+}
+
+static void idxparts_add(struct idxparts *x, const git_oid *id, uint32_t crc, uint64_t off)
+{
+	fwrite(id->id, 1, GIT_OID_RAWSZ, x->ids);
+	put_be32(x->crcs, crc);
+	if (off < 0x80000000u) {
+		put_be32(x->offs, (uint32_t)off);
+	} else {
+		put_be32(x->offs, 0x80000000u | x->nlarge++);
+		put_be32(x->large, (uint32_t)(off >> 32));
+		put_be32(x->large, (uint32_t)off);
+	}
+	x->fan[id->id[0]]++;
+}
+
+static int copy_file(struct sink *o, FILE *f)
+{
+	unsigned char b[CHUNK];
+	size_t n;
+
+	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
+		return -1;
+	while ((n = fread(b, 1, sizeof b, f)) > 0)
+		sink_put(o, b, n);
+	return ferror(f) ? -1 : 0;
+}
+
+static int write_parts_index(char *path, void *arg, const unsigned char packsum[20])
+{
+	struct idxparts *x = arg;
+	unsigned char sum[20];
+	uint32_t k = 0;
+	struct sink o;
+
+	if (sink_open(&o, path) < 0)
+		return -1;
+	sink_put(&o, "\377tOc", 4);
+	sink_be32(&o, 2);
+	for (unsigned b = 0; b < 256; b++)
+		sink_be32(&o, k += x->fan[b]);
+	if (copy_file(&o, x->ids) < 0 || copy_file(&o, x->crcs) < 0 || copy_file(&o, x->offs) < 0 ||
+	    copy_file(&o, x->large) < 0) {
+		sink_abandon(&o, path);
+		return -1;
+	}
+	sink_put(&o, packsum, 20);
+	if (sink_finish(&o, sum) < 0) {
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies the entry at c's current object as it is: its end is where its zlib stream
+ * ends (inflated into scratch and dropped), its CRC must be the old index's. 1: it is
+ * a delta, which refers to its base by place, so the caller writes it whole. */
+static int copy_entry(struct sink *o, struct mcursor *c, z_stream *zs, unsigned char *scratch,
+		      uint64_t *off, uint32_t *crc)
+{
+	uint64_t at = c->off;
+	size_t avail, hl = 0, size;
+	unsigned shift = 4;
+	const unsigned char *p = mcursor_bytes(c, at, 16, &avail);
+
+	if (p == NULL || avail < 2)
 		return -1;
 	int type = (p[0] >> 4) & 7;
 	if (type == 6 || type == 7) /* OFS_DELTA, REF_DELTA */
-		return put_object(o, odb, &ob->oid, &ob->off, &ob->crc, z);
-	if ((uint32_t)crc32(0, p, ob->len) != ob->crc) {
+		return 1;
+	size = p[0] & 15;
+	while (p[hl++] & 0x80) {
+		if (hl >= avail || shift > 57)
+			return -1;
+		size |= (size_t)(p[hl] & 0x7f) << shift;
+		shift += 7;
+	}
+	*off = o->off;
+	*crc = (uint32_t)crc32(0, p, (uInt)hl);
+	sink_put(o, p, hl);
+	at += hl;
+	if (inflateReset(zs) != Z_OK)
+		return -1;
+	for (;;) {
+		if ((p = mcursor_bytes(c, at, 1, &avail)) == NULL)
+			return -1;
+		zs->next_in = (Bytef *)p;
+		zs->avail_in = (uInt)(avail < UINT32_MAX ? avail : UINT32_MAX);
+		zs->next_out = scratch;
+		zs->avail_out = CHUNK;
+		int r = inflate(zs, Z_NO_FLUSH);
+		size_t used = (size_t)(zs->next_in - p);
+		*crc = (uint32_t)crc32(*crc, p, (uInt)used);
+		sink_put(o, p, used);
+		at += used;
+		if (r == Z_STREAM_END)
+			break;
+		if ((r != Z_OK && r != Z_BUF_ERROR) || (used == 0 && zs->avail_out == CHUNK))
+			return -1;
+	}
+	if (zs->total_out != size || *crc != c->crc) {
 		errno = EIO;
 		return -1;
 	}
-	ob->off = o->off;
-	sink_put(o, p, ob->len);
+	return 0;
+}
+
+/* How many distinct objects the packs hold (the new pack's header needs it first). */
+static int count_unique(struct mheap *h, struct mcursor *cs, size_t k, uint32_t *m)
+{
+	git_oid last;
+	int any = 0;
+
+	*m = 0;
+	if (merge_start(h, cs, k) < 0)
+		return -1;
+	while (h->n) {
+		if (!any || !git_oid_equal(&last, &h->c[0]->oid))
+			++*m;
+		git_oid_cpy(&last, &h->c[0]->oid);
+		any = 1;
+		if (mheap_pop(h) < 0)
+			return -1;
+	}
 	return 0;
 }
 
 int gitpack_merge(git_odb *odb, const char *dir, const struct gitpack_info *packs, size_t k,
 		  char name[46], struct rerr *e)
 {
-	size_t total = 0, n = 0, m;
-	struct pobj *obj;
-	struct preader *rd = xcalloc(k + 1, sizeof *rd);
-	char *ptmp = xasprintf("%s/tmp_pack_XXXXXX", dir);
+	struct mcursor *cs = xcalloc(k + 1, sizeof *cs);
+	struct mheap h = {0};
+	struct idxparts x = {0};
 	struct deflater z = {0};
-	struct sink o;
-	int rc = -1;
+	z_stream zs = {0};
+	unsigned char *scratch = xcalloc(1, CHUNK);
+	char *ptmp = xasprintf("%s/tmp_pack_XXXXXX", dir);
+	struct sink o = {.fd = -1};
+	uint32_t m;
+	git_oid last;
+	int rc = -1, any = 0, zok = inflateInit(&zs) == Z_OK;
 
-	for (size_t i = 0; i < k; i++) {
-		total += packs[i].objects;
-		rd[i].fd = -1;
-	}
-	obj = xcalloc(total + 1, sizeof *obj);
-	for (size_t i = 0; i < k; i++) {
-		char *path = xasprintf("%s/%s.pack", dir, packs[i].name);
-		rd[i].fd = open(path, O_RDONLY | O_CLOEXEC);
-		free(path);
-		if (rd[i].fd < 0 || read_pack_index(dir, packs[i].name, (uint32_t)i, obj, total, &n, e) < 0) {
-			rerr_set(e, RX_IO, "%s/%s: %s", dir, packs[i].name, rd[i].fd < 0 ? strerror(errno) : e->msg);
+	for (size_t i = 0; i < k; i++)
+		cs[i].ifd = cs[i].pfd = -1;
+	for (size_t i = 0; i < k; i++)
+		if (mcursor_open(&cs[i], dir, packs[i].name) < 0) {
+			rerr_set(e, RX_IO, "%s/%s: not a readable pack", dir, packs[i].name);
 			goto out;
 		}
+	if (!zok || count_unique(&h, cs, k, &m) < 0 || merge_start(&h, cs, k) < 0) {
+		rerr_set(e, RX_IO, "%s: a pack index is unreadable", dir);
+		goto out;
 	}
-	m = pobj_unique(obj, n);
-	/* Written in the order the entries lie in the old packs; the index wants id order. */
-	qsort(obj, m, sizeof *obj, pobj_place_cmp);
-	if (sink_open(&o, ptmp) < 0) {
-		rerr_set(e, RX_IO, "%s: %s", ptmp, strerror(errno));
+	x.ids = anon_file(dir);
+	x.crcs = anon_file(dir);
+	x.offs = anon_file(dir);
+	x.large = anon_file(dir);
+	if (!x.ids || !x.crcs || !x.offs || !x.large || sink_open(&o, ptmp) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
 	pack_header(&o, m);
-	for (size_t i = 0; i < m; i++)
-		if (copy_entry(&o, &rd[obj[i].pack], odb, &obj[i], &z) < 0) {
-			rerr_set(e, RX_IO, "%s/%s: object %s unreadable", dir, packs[obj[i].pack].name,
-				 git_oid_tostr_s(&obj[i].oid));
+	while (h.n) {
+		struct mcursor *c = h.c[0];
+		if (!any || !git_oid_equal(&last, &c->oid)) {
+			uint64_t off = 0;
+			uint32_t crc = 0;
+			int r = copy_entry(&o, c, &zs, scratch, &off, &crc);
+			if (r == 1)
+				r = put_object(&o, odb, &c->oid, &off, &crc, &z);
+			if (r < 0) {
+				rerr_set(e, RX_IO, "%s: object %s unreadable", dir, git_oid_tostr_s(&c->oid));
+				sink_abandon(&o, ptmp);
+				goto out;
+			}
+			idxparts_add(&x, &c->oid, crc, off);
+			git_oid_cpy(&last, &c->oid);
+			any = 1;
+		}
+		if (mheap_pop(&h) < 0) {
+			rerr_set(e, RX_IO, "%s: a pack index is unreadable", dir);
 			sink_abandon(&o, ptmp);
 			goto out;
 		}
-	qsort(obj, m, sizeof *obj, pobj_oid_cmp);
-	rc = seal_pack(&o, ptmp, obj, m, dir, name, e);
-out:
-	for (size_t i = 0; i < k; i++) {
-		if (rd[i].fd >= 0)
-			close(rd[i].fd);
-		free(rd[i].buf);
 	}
-	free(rd);
+	rc = seal_pack(&o, ptmp, write_parts_index, &x, dir, name, e);
+out:
+	for (FILE **f = (FILE *[]){x.ids, x.crcs, x.offs, x.large}, **end = f + 4; f < end; f++)
+		if (*f)
+			fclose(*f);
+	for (size_t i = 0; i < k; i++)
+		mcursor_close(&cs[i]);
+	if (zok)
+		inflateEnd(&zs);
+	free(cs);
+	free(h.c);
+	free(scratch);
 	deflater_free(&z);
 	free(ptmp);
-	free(obj);
 	return rc;
 }
 

@@ -25,10 +25,12 @@ struct gitpack_info {
 /* The packs in dir (those with both files), smallest first. */
 int gitpack_list(const char *dir, struct gitpack_info **packs, size_t *n, struct rerr *e);
 
-/* Writes one pack holding every object of packs[0..k) (in dir), as gitpack_write does.
- * Entries are copied as they are (their CRC checked), not inflated and deflated again;
- * deltas of packs made by libgit2 are read through odb and written whole. Memory:
- * about 56 bytes an object. The old packs stay: remove them once this returns. */
+/* Writes one pack holding every object of packs[0..k) (in dir), as gitpack_write does:
+ * a k-way merge of their indexes in id order, streamed, so that its memory is a few
+ * buffers a pack, not a record an object. Entries are copied as they are (each one's
+ * zlib stream inflated to find its end, its CRC checked against the old index), not
+ * deflated again; deltas of packs made by libgit2 are read through odb and written
+ * whole. The old packs stay: remove them once this returns. */
 int gitpack_merge(git_odb *odb, const char *dir, const struct gitpack_info *packs, size_t k,
 		  char name[46], struct rerr *e);
 

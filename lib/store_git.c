@@ -561,14 +561,10 @@ static int git_commit_step(struct store *s, struct entry **ents, size_t n, const
 	return commit_git(s, ents, n, msg, &((struct gitdata *)s->vcs_data)->commit, e);
 }
 
-/* A merged pack holds at most this many objects, so that a merge's memory (56 bytes
- * an object, 16 MB) stays bounded: at a million events a few such packs sit under the
- * geometric tail of small ones. */
-#define PACK_MERGE_MAX 300000
-
 /* One pack a batch would make lookups scan ever more packs (and open as many files);
  * packs are merged geometrically, as git's repack --geometric=2: each object is
- * rewritten O(log n) times over its life. */
+ * rewritten O(log n) times over its life, and about log2(history / batch) packs stay.
+ * A merge streams (gitpack_merge): its memory does not grow with the packs. */
 static int merge_packs(struct store *s, struct rerr *e)
 {
 	struct gitdata *g = s->vcs_data;
@@ -579,7 +575,7 @@ static int merge_packs(struct store *s, struct rerr *e)
 
 	if (gitpack_list(dir, &packs, &n, e) < 0)
 		goto out;
-	if ((k = gitpack_geometric(packs, n, PACK_MERGE_MAX)) < 2) {
+	if ((k = gitpack_geometric(packs, n, SIZE_MAX)) < 2) {
 		rc = 0;
 		goto out;
 	}

@@ -133,6 +133,61 @@ static void packs_merge_geometrically(void **state)
 	assert_int_equal(sh("test -z \"$(ls %s/.git/objects/pack | grep -v '^pack-')\" || ls %s"), 0);
 }
 
+/* Flips one byte in the middle of file path. */
+static void damage(const char *path)
+{
+	FILE *f = fopen(path, "r+b");
+	long mid;
+	int c;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	mid = ftell(f) / 2;
+	assert_int_equal(fseek(f, mid, SEEK_SET), 0);
+	c = fgetc(f);
+	assert_int_equal(fseek(f, mid, SEEK_SET), 0);
+	fputc(c ^ 0x20, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A damaged entry in an old pack fails the merge, which leaves the packs as they were
+ * and nothing of its own behind (its index parts are unlinked temp files). */
+static void a_damaged_pack_fails_the_merge_and_leaves_the_packs(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	struct gitpack_info *packs = NULL;
+	size_t n = 0;
+	git_odb *odb;
+	char pd[128], *victim, name[46], big[4000];
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\n';
+	store_put(s, "a/f", "one\n", 4);
+	assert_int_equal(store_commit(s, "one", &e), 0);
+	store_put(s, "b/f", big, sizeof big);
+	assert_int_equal(store_commit(s, "two", &e), 0);
+	store_free(s);
+	snprintf(pd, sizeof pd, "%s/.git/objects/pack", dir);
+	assert_int_equal(gitpack_list(pd, &packs, &n, &e), 0);
+	assert_int_equal(n, 2);
+	/* The middle of the larger pack is inside the big blob's stored bytes. */
+	assert_true(asprintf(&victim, "%s/%s.pack", pd, packs[1].name) > 0);
+	damage(victim);
+	assert_int_equal(sh("test $(ls %s/.git/objects/pack | wc -l) -eq 4 || ls %s"), 0);
+	git_libgit2_init(); /* the store shut libgit2 down when it was freed */
+	assert_int_equal(git_odb_open(&odb, strcat(strcpy(big, dir), "/.git/objects")), 0);
+	assert_int_equal(gitpack_merge(odb, pd, packs, n, name, &e), -1);
+	assert_non_null(strstr(e.msg, "unreadable"));
+	assert_int_equal(sh("test $(ls %s/.git/objects/pack | wc -l) -eq 4 || ls %s"), 0);
+	git_odb_free(odb);
+	git_libgit2_shutdown();
+	free(victim);
+	free(packs);
+}
+
 static size_t geo(const size_t *sizes, size_t n, size_t max)
 {
 	struct gitpack_info p[16];
@@ -228,6 +283,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(commit_writes_one_pack_and_the_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_pack_holds_only_what_the_batch_made, setup, teardown),
 		cmocka_unit_test_setup_teardown(packs_merge_geometrically, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_damaged_pack_fails_the_merge_and_leaves_the_packs, setup, teardown),
 		cmocka_unit_test(geometric_choice),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_finishes_a_half_written_work_tree, setup, teardown),
