@@ -236,6 +236,39 @@ int fs_rename_into(const char *tmp, const char *path, struct rerr *e)
 	return 0;
 }
 
+int fs_write_unnamed(const char *path, const void *buf, size_t len)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd = -1;
+
+	if (slash == NULL || slash == dir)
+		goto out;
+	*slash = '\0';
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT && fs_mkdirs(dir, NULL) == 0)
+		fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd >= 0 && write_all(fd, buf, len) < 0) {
+		close(fd);
+		fd = -1;
+	}
+out:
+	free(dir);
+	return fd;
+}
+
+int fs_link_unnamed(int fd, const char *path, struct rerr *e)
+{
+	char self[40];
+	int rc = 0;
+
+	/* linkat with AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH; /proc's link does not. */
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
+		rc = rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
 int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,
 			int sync, struct rerr *e)
 {

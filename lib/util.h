@@ -47,6 +47,13 @@ char *fs_write_temp(const char *tmpdir, const char *path, const void *buf, size_
 int fs_rename_into(const char *tmp, const char *path, struct rerr *e);
 int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,
 			int sync, struct rerr *e);
+/* A new file's other way in: its bytes written to an unnamed file in path's folder
+ * (O_TMPFILE; the folder made if missing), whose descriptor is returned (-1 where the
+ * file system has none: use a temp file). fs_link_unnamed then gives it the name path,
+ * which must not exist, and closes it: readers see it whole or not at all, and a crash
+ * before the link leaves nothing behind. */
+int fs_write_unnamed(const char *path, const void *buf, size_t len);
+int fs_link_unnamed(int fd, const char *path, struct rerr *e);
 int fs_mkdirs(const char *path, struct rerr *e);
 int fs_unlink(const char *path, struct rerr *e);
 int fs_fsync_dir(const char *dir, struct rerr *e);

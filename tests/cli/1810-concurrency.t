@@ -260,11 +260,13 @@ EOF
 
 shop home-c
 r=$(reserve --as alice car01 --from 2031-10-06 --to 2031-10-08 2>/dev/null)
-# The function that puts a state file in place (the rename of tmp + rename), whatever
-# its name: the instant the work tree is half way from one commit to the next.
+# The function that puts a new state file in place (the rename of tmp + rename, or the
+# link of an unnamed file), whatever its name: the instant the work tree is half way
+# from one commit to the next.
 writer_fn=fs_write_atomic
 nm "$BIN/dispatcher" 2>/dev/null | grep -q ' fs_write_atomic_via$' && writer_fn=fs_write_atomic_via
 nm "$BIN/dispatcher" 2>/dev/null | grep -q ' fs_rename_into$' && writer_fn=fs_rename_into
+nm "$BIN/dispatcher" 2>/dev/null | grep -q ' fs_link_unnamed$' && writer_fn=fs_link_unnamed
 if gdb_pause "$T_TMP/c.rc" \
 	"$BIN/reserve --as bob car01 --from 2031-10-07 --to 2031-10-09 >$T_TMP/c.out 2>$T_TMP/c.err; echo \$? >$T_TMP/c.reserve" \
 	"$writer_fn if (char *)strstr(path, \"reservation/res/\") != 0" "$BIN/dispatcher" --once; then
