@@ -582,8 +582,8 @@ out:
 
 /* ---- check ---- */
 
-/* Geometric merging keeps ~log2(history / batch) packs, plus the capped ones: 40
- * is past a million events. More means merges fail. */
+/* Geometric merging keeps ~log2(history / batch) packs: ~10 at a million events.
+ * More than 40 means merges fail. */
 #define CHECK_PACKS_MAX 40
 
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e)

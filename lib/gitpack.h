@@ -2,8 +2,9 @@
  *
  * libgit2's packbuilder writes a pack and then indexes it again (inflating and hashing
  * every object a second time) and searches for deltas; a batch's small new files gain
- * little from deltas, and merging packs needs none. Here each object is deflated once,
- * its offset and CRC kept as it is written, and the index written from those. */
+ * little from deltas, and merging packs needs none. Here each object is written once
+ * (stored, not deflated: see gitpack.c), its offset and CRC kept as it is written,
+ * and the index written from those. */
 #ifndef RENTAL_GITPACK_H
 #define RENTAL_GITPACK_H
 #include <stddef.h>

@@ -8,11 +8,7 @@ T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 . "$(dirname "$0")/../sealing.sh"
 
-if ! command -v openssl >/dev/null 2>&1 ||
-	! openssl genpkey -algorithm ed25519 -out "$T_TMP/probe.pem" >/dev/null 2>&1; then
-	echo '1..0 # SKIP no openssl with ed25519'
-	exit 0
-fi
+sealing_or_skip
 
 shop
 S=$H/spool
