@@ -197,6 +197,25 @@ static size_t geo(const size_t *sizes, size_t n, size_t max)
 	return gitpack_geometric(p, n, max);
 }
 
+/* Object ids as git gives them: the same as libgit2's, for every type and size. */
+static void hash_is_gits(void **state)
+{
+	static char data[9000];
+	const git_object_t types[] = {GIT_OBJECT_BLOB, GIT_OBJECT_TREE, GIT_OBJECT_COMMIT};
+	git_oid a, b;
+
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (char)(i * 7 + i / 13);
+	git_libgit2_init();
+	for (size_t t = 0; t < 3; t++)
+		for (size_t len = 0; len <= sizeof data; len += len < 70 ? 1 : 977) {
+			gitpack_hash(&a, data, len, types[t]);
+			assert_int_equal(git_odb_hash(&b, data, len, types[t]), 0);
+			assert_true(git_oid_equal(&a, &b));
+		}
+	git_libgit2_shutdown();
+}
+
 static void geometric_choice(void **state)
 {
 	/* Smallest first. Each pack at least twice all smaller ones: nothing to do. */
@@ -285,6 +304,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(packs_merge_geometrically, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_damaged_pack_fails_the_merge_and_leaves_the_packs, setup, teardown),
 		cmocka_unit_test(geometric_choice),
+		cmocka_unit_test(hash_is_gits),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_finishes_a_half_written_work_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
