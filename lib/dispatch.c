@@ -132,7 +132,7 @@ static struct incoming *prepass(const struct home *h, struct store *s, const str
 	return in;
 }
 
-/* Admits one read spool file into the log, or says why not (*reason set, return 1). */
+/* Admits one read spool file into the log, or says why not (in->reason set, return 1). */
 static int admit(struct store *s, const char *name, struct incoming *in, int *skipped,
 		 struct rerr *e)
 {

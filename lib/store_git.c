@@ -387,11 +387,11 @@ static int replay_commits(struct store *s, const git_oid *base, git_commit *head
 	git_commit_free(c);
 	if (rc == 0 && n > 0)
 		qsort(paths, n, sizeof *paths, cmp_path);
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && (i == 0 || strcmp(paths[i], paths[i - 1]) != 0))
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (i == 0 || strcmp(paths[i], paths[i - 1]) != 0)
 			rc = restore_path(s, ht, paths[i], e);
+	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
-	}
 	free(paths);
 	return rc;
 }
