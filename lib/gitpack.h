@@ -45,6 +45,20 @@ int gitpack_merge(git_odb *odb, const char *dir, const struct gitpack_info *pack
  * making a pack of more than max objects. 0 or 1: nothing to merge. */
 size_t gitpack_geometric(const struct gitpack_info *packs, size_t n, size_t max);
 
+/* Reads objects out of the packs of a folder with plain reads through a cache of
+ * cache_bytes, not libgit2's maps: libgit2 maps each index whole, and either keeps
+ * the touched pages resident (memory that grows with the history) or, reopened to
+ * drop them, takes a page fault for every page again, the hot top of each binary
+ * search included. Objects stored as deltas are not read here (1: the caller asks
+ * libgit2). One thread. */
+struct gitpack_reader;
+int gitpack_reader_open(struct gitpack_reader **r, const char *dir, size_t cache_bytes, struct rerr *e);
+/* 0: *data (malloc'd; the caller frees) holds the object, of *type and *size.
+ * 1: not in these packs, or a delta. -1: a pack is damaged or unreadable. */
+int gitpack_reader_read(struct gitpack_reader *r, const git_oid *id, git_object_t *type,
+			unsigned char **data, size_t *size);
+void gitpack_reader_free(struct gitpack_reader *r);
+
 /* Removes pack name (index first: a pack without its index is invisible to git). */
 int gitpack_remove(const char *dir, const char *name, struct rerr *e);
 

@@ -33,9 +33,14 @@ struct gitdata {
 	git_oid commit; /* the commit the overlay became */
 	git_oid *made;  /* the objects this batch wrote, for its pack */
 	size_t nmade, capmade;
-	git_odb *reader; /* the packs, for the trees a commit starts from */
+	struct gitpack_reader *packs; /* the packs, for the trees a commit starts from */
+	git_odb *reader; /* the same through libgit2, for what packs cannot read */
 	size_t reads;    /* trees read through it since it was opened */
 };
+
+/* The page cache of the pack reader: the hot top of each index's binary search stays
+ * here for the whole commit; memory is this, whatever the history. */
+#define READER_CACHE ((size_t)4 << 20)
 
 /* libgit2 maps each pack index whole, and a search touches pages all over it: read
  * through one odb for long, the touched pages of indexes that grow with the history
@@ -107,6 +112,8 @@ static int open_repo(struct store *s, struct rerr *e)
 
 static void close_repo(struct gitdata *g)
 {
+	gitpack_reader_free(g->packs);
+	g->packs = NULL;
 	git_odb_free(g->reader);
 	g->reader = NULL;
 	git_odb_free(g->odb);
@@ -546,26 +553,50 @@ static int tree_write(struct store *s, struct tent *base, size_t nb, struct tent
 	return rc;
 }
 
-/* Reads tree id (packed: the trees a batch starts from are its parent's). */
-static int read_tree(struct store *s, const git_oid *id, git_odb_object **out)
+/* Reads tree id into *data (malloc'd). The trees a batch starts from are its
+ * parent's, in the packs: read with plain reads through a bounded cache (gitpack's
+ * reader, opened for one commit); what it cannot read (a delta in a pack git made)
+ * through libgit2. */
+static int read_tree(struct store *s, const git_oid *id, unsigned char **data, size_t *len)
 {
 	struct gitdata *g = s->vcs_data;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	int rc = 1;
 
-	if (g->reader == NULL || g->reads >= READS_PER_OPEN) {
-		char *objects = xasprintf("%s/objects", git_repository_path(g->repo));
-		git_odb_free(g->reader);
-		g->reader = NULL;
-		g->reads = 0;
-		int rc = git_odb_open(&g->reader, objects);
-		free(objects);
-		if (rc < 0)
-			return -1;
+	if (g->packs == NULL) {
+		char *dir = pack_dir(s);
+		if (gitpack_reader_open(&g->packs, dir, READER_CACHE, NULL) < 0) {
+			gitpack_reader_free(g->packs);
+			g->packs = NULL;
+		}
+		free(dir);
 	}
-	g->reads++;
-	if (git_odb_read(out, g->reader, id) < 0)
-		return -1;
-	if (git_odb_object_type(*out) != GIT_OBJECT_TREE) {
-		git_odb_object_free(*out);
+	if (g->packs)
+		rc = gitpack_reader_read(g->packs, id, &type, data, len);
+	if (rc != 0) { /* not read there: libgit2 finds it, or says what is wrong */
+		if (g->reader == NULL || g->reads >= READS_PER_OPEN) {
+			char *objects = xasprintf("%s/objects", git_repository_path(g->repo));
+			git_odb_free(g->reader);
+			g->reader = NULL;
+			g->reads = 0;
+			int r = git_odb_open(&g->reader, objects);
+			free(objects);
+			if (r < 0)
+				return -1;
+		}
+		g->reads++;
+		if (git_odb_read(&obj, g->reader, id) < 0)
+			return -1;
+		type = git_odb_object_type(obj);
+		*len = git_odb_object_size(obj);
+		*data = xcalloc(1, *len + 1);
+		memcpy(*data, git_odb_object_data(obj), *len);
+		git_odb_object_free(obj);
+	}
+	if (type != GIT_OBJECT_TREE) {
+		free(*data);
+		*data = NULL;
 		git_error_set_str(GIT_ERROR_OBJECT, "not a tree");
 		return -1;
 	}
@@ -610,17 +641,17 @@ static int parse_tree(const char *data, size_t len, struct tent **out, size_t *n
 static int build_tree(struct store *s, const git_oid *base, struct entry **ents, size_t n,
 		      size_t off, git_oid *out, int *empty, struct rerr *e)
 {
-	git_odb_object *raw = NULL;
+	unsigned char *raw = NULL;
 	struct tent *old = NULL, *chg = xcalloc(n + 1, sizeof *chg);
 	char **names = xcalloc(n + 1, sizeof *names);
-	size_t nb = 0, nc = 0;
+	size_t nb = 0, nc = 0, rawlen = 0;
 	int rc = -1;
 
-	if (base && read_tree(s, base, &raw) < 0) {
+	if (base && read_tree(s, base, &raw, &rawlen) < 0) {
 		git_fail(e, "tree");
 		goto out;
 	}
-	if (raw && parse_tree(git_odb_object_data(raw), git_odb_object_size(raw), &old, &nb) < 0) {
+	if (raw && parse_tree((const char *)raw, rawlen, &old, &nb) < 0) {
 		rerr_set(e, RX_IO, "state: tree %s is malformed", git_oid_tostr_s(base));
 		goto out;
 	}
@@ -670,7 +701,7 @@ out:
 	free(names);
 	free(chg);
 	free(old);
-	git_odb_object_free(raw);
+	free(raw);
 	return rc;
 }
 
@@ -706,8 +737,13 @@ static int commit_git(struct store *s, struct entry **ents, size_t n, const char
 		git_fail(e, "HEAD");
 		goto out;
 	}
-	if (build_tree(s, parent ? git_commit_tree_id(parent) : NULL, ents, n, 0, &tree_oid, &empty, e) < 0)
+	rc = build_tree(s, parent ? git_commit_tree_id(parent) : NULL, ents, n, 0, &tree_oid, &empty, e);
+	/* The next batch starts from this one's pack too, and merges change the packs. */
+	gitpack_reader_free(((struct gitdata *)s->vcs_data)->packs);
+	((struct gitdata *)s->vcs_data)->packs = NULL;
+	if (rc < 0)
 		goto out;
+	rc = -1;
 	if (git_tree_lookup(&tree, REPO(s), &tree_oid) < 0 ||
 	    git_signature_now(&sig, "rental dispatcher", "dispatcher@rental.invalid") < 0 ||
 	    git_commit_create(coid, REPO(s), NULL, sig, sig, NULL, msg, tree, has_head ? 1 : 0,

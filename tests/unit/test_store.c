@@ -197,6 +197,92 @@ static size_t geo(const size_t *sizes, size_t n, size_t max)
 	return gitpack_geometric(p, n, max);
 }
 
+/* Compares every object the pack reader can read in repository dir with libgit2's
+ * copy; returns how many it read, and in *deltas how many it left to libgit2. */
+static size_t read_all_through_reader(size_t *deltas)
+{
+	char pd[128], objs[128], line[256];
+	struct gitpack_reader *r;
+	struct rerr e = {0};
+	git_odb *odb;
+	size_t ok = 0;
+	FILE *f;
+
+	*deltas = 0;
+	snprintf(pd, sizeof pd, "%s/.git/objects/pack", dir);
+	snprintf(objs, sizeof objs, "%s/.git/objects", dir);
+	snprintf(line, sizeof line, "git -C %s cat-file --batch-all-objects --batch-check='%%(objectname)'", dir);
+	git_libgit2_init();
+	assert_int_equal(git_odb_open(&odb, objs), 0);
+	assert_int_equal(gitpack_reader_open(&r, pd, 64 << 10, &e), 0);
+	assert_non_null(f = popen(line, "r"));
+	while (fgets(line, sizeof line, f)) {
+		git_oid id;
+		git_odb_object *o;
+		git_object_t type;
+		unsigned char *data;
+		size_t size;
+		assert_int_equal(git_oid_fromstrn(&id, line, 40), 0);
+		int rc = gitpack_reader_read(r, &id, &type, &data, &size);
+		assert_true(rc == 0 || rc == 1);
+		if (rc == 1) {
+			++*deltas;
+			continue;
+		}
+		assert_int_equal(git_odb_read(&o, odb, &id), 0);
+		assert_int_equal(type, git_odb_object_type(o));
+		assert_int_equal(size, git_odb_object_size(o));
+		assert_memory_equal(data, git_odb_object_data(o), size);
+		git_odb_object_free(o);
+		free(data);
+		ok++;
+	}
+	pclose(f);
+	/* An id no pack has. */
+	git_oid none;
+	git_object_t t;
+	unsigned char *d;
+	size_t z;
+	memset(&none, 0xab, sizeof none);
+	assert_int_equal(gitpack_reader_read(r, &none, &t, &d, &z), 1);
+	gitpack_reader_free(r);
+	git_odb_free(odb);
+	git_libgit2_shutdown();
+	return ok;
+}
+
+/* The pack reader gives what libgit2 gives, from our packs and from git's (whose
+ * deltas it leaves to libgit2), through a cache much smaller than the packs. */
+static void pack_reader_reads_what_libgit2_reads(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char path[64], data[2048];
+	size_t deltas, n;
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(path, sizeof path, "c/%02d/f", i % 8);
+		memset(data, 'a' + i % 26, sizeof data);
+		snprintf(data, sizeof data, "version %d of a file that changes a little\n", i);
+		data[sizeof data - 1] = '\n';
+		store_put(s, path, data, sizeof data);
+		assert_int_equal(store_commit(s, "c", &e), 0);
+		if (i % 10 == 9)
+			assert_int_equal(store_maintain(s, &e), 0);
+	}
+	store_free(s);
+	n = read_all_through_reader(&deltas);
+	assert_true(n > 100);
+	assert_int_equal(deltas, 0);
+	/* git's own repack makes deltas: those are left to libgit2, the rest read here. */
+	assert_int_equal(sh("git -C %s repack -a -d -f --window=50 -q && test $(ls %s/.git/objects/pack/*.idx | wc -l) -eq 1"), 0);
+	n = read_all_through_reader(&deltas);
+	assert_true(n > 0);
+	assert_true(deltas > 0);
+}
+
 /* Object ids as git gives them: the same as libgit2's, for every type and size. */
 static void hash_is_gits(void **state)
 {
@@ -305,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_damaged_pack_fails_the_merge_and_leaves_the_packs, setup, teardown),
 		cmocka_unit_test(geometric_choice),
 		cmocka_unit_test(hash_is_gits),
+		cmocka_unit_test_setup_teardown(pack_reader_reads_what_libgit2_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_finishes_a_half_written_work_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
