@@ -185,6 +185,26 @@ static size_t deflater_run(struct deflater *d, const void *p, size_t size)
 	return d->cap - d->zs.avail_out;
 }
 
+/* Reads an entry's header from the avail bytes at p: its type, inflated size and
+ * length. -1 if it runs past them or its size past 64 bits. */
+static int entry_header_parse(const unsigned char *p, size_t avail, int *type, size_t *size, size_t *hl)
+{
+	unsigned shift = 4;
+
+	*hl = 0;
+	if (avail < 1)
+		return -1;
+	*type = (p[0] >> 4) & 7;
+	*size = p[0] & 15;
+	while (p[(*hl)++] & 0x80) {
+		if (*hl >= avail || shift > 57)
+			return -1;
+		*size |= (size_t)(p[*hl] & 0x7f) << shift;
+		shift += 7;
+	}
+	return 0;
+}
+
 /* Appends one object to the pack; its offset and CRC go to *off and *crc. */
 static int put_object(struct sink *o, git_odb *odb, const git_oid *id, uint64_t *off, uint32_t *crc,
 		      struct deflater *d)
@@ -622,21 +642,15 @@ static int copy_entry(struct sink *o, struct mcursor *c, z_stream *zs, unsigned 
 {
 	uint64_t at = c->off;
 	size_t avail, hl = 0, size;
-	unsigned shift = 4;
 	const unsigned char *p = mcursor_bytes(c, at, 16, &avail);
 
 	if (p == NULL || avail < 2)
 		return -1;
-	int type = (p[0] >> 4) & 7;
+	int type;
+	if (entry_header_parse(p, avail, &type, &size, &hl) < 0)
+		return -1;
 	if (type == 6 || type == 7) /* OFS_DELTA, REF_DELTA */
 		return 1;
-	size = p[0] & 15;
-	while (p[hl++] & 0x80) {
-		if (hl >= avail || shift > 57)
-			return -1;
-		size |= (size_t)(p[hl] & 0x7f) << shift;
-		shift += 7;
-	}
 	*off = o->off;
 	*crc = (uint32_t)crc32(0, p, (uInt)hl);
 	sink_put(o, p, hl);
@@ -914,23 +928,17 @@ static int rpack_entry(struct gitpack_reader *r, size_t i, uint64_t off, git_obj
 {
 	unsigned char h[16], in[RPAGE];
 	size_t hl = 0, n = 0;
-	unsigned shift = 4;
 	uint64_t end = r->p[i].packsize - 20, avail = end - off < sizeof h ? end - off : sizeof h;
 
 	if (rcache_read(r, 2 * i + 1, off, h, (size_t)avail) < 0)
 		return -1;
-	int t = (h[0] >> 4) & 7;
+	int t;
+	if (entry_header_parse(h, (size_t)avail, &t, &n, &hl) < 0)
+		return -1;
 	if (t == 6 || t == 7)
 		return 1;
 	if (t < 1 || t > 4)
 		return -1;
-	n = h[0] & 15;
-	while (h[hl++] & 0x80) {
-		if (hl >= avail || shift > 57)
-			return -1;
-		n |= (size_t)(h[hl] & 0x7f) << shift;
-		shift += 7;
-	}
 	*data = xcalloc(1, n + 1);
 	if (inflateReset(&r->zs) != Z_OK)
 		goto bad;
