@@ -222,20 +222,33 @@ static int import_key(struct peer *p, const char *name, struct rerr *e)
 	return rc;
 }
 
+/* Runs the one-key lookup st for key; on a miss, copies key in from the state files
+ * with import and looks again. 0: st's row is there to read, 1 unknown, -1 error. */
+static int lookup_or_import(struct peer *p, int st, const char *key,
+			    int (*import)(struct peer *, const char *, struct rerr *), const char *what,
+			    struct rerr *e)
+{
+	int rc = step(p, st, e, "t", key);
+
+	if (rc == 0) {
+		if ((rc = import(p, key, e)) != 0)
+			return rc;
+		rc = step(p, st, e, "t", key);
+	}
+	if (rc <= 0)
+		return rc < 0 ? -1 : rerr_set(e, RX_IO, "%s '%s': lost on the way in", what, key);
+	return 0;
+}
+
 /* The role and public key of actor, read from SQLite for every event as our dispatcher
  * reads them from its state. 0 found, 1 unknown, -1 error (RX_IO if corrupt). */
 static int actor_key(struct peer *p, const char *actor, int *role,
 		     unsigned char pk[crypto_sign_PUBLICKEYBYTES], struct rerr *e)
 {
-	int rc = step(p, S_KEY_GET, e, "t", actor);
+	int rc = lookup_or_import(p, S_KEY_GET, actor, import_key, "key", e);
 
-	if (rc == 0) {
-		if ((rc = import_key(p, actor, e)) != 0)
-			return rc;
-		rc = step(p, S_KEY_GET, e, "t", actor);
-	}
-	if (rc <= 0)
-		return rc < 0 ? -1 : rerr_set(e, RX_IO, "key '%s': lost on the way in", actor);
+	if (rc != 0)
+		return rc;
 	*role = role_parse((const char *)sqlite3_column_text(p->st[S_KEY_GET], 0));
 	if (sig_pk_decode(pk, (const char *)sqlite3_column_text(p->st[S_KEY_GET], 1)) < 0)
 		return rerr_set(e, RX_IO, "state: key '%s' is corrupt", actor);
@@ -261,15 +274,10 @@ static int import_car(struct peer *p, const char *car, struct rerr *e)
 /* The rate of car. 0 found, 1 unknown car, -1 error. */
 static int car_rate(struct peer *p, const char *car, long long *rate, struct rerr *e)
 {
-	int rc = step(p, S_CAR_GET, e, "t", car);
+	int rc = lookup_or_import(p, S_CAR_GET, car, import_car, "car", e);
 
-	if (rc == 0) {
-		if ((rc = import_car(p, car, e)) != 0)
-			return rc;
-		rc = step(p, S_CAR_GET, e, "t", car);
-	}
-	if (rc <= 0)
-		return rc < 0 ? -1 : rerr_set(e, RX_IO, "car '%s': lost on the way in", car);
+	if (rc != 0)
+		return rc;
 	*rate = sqlite3_column_int64(p->st[S_CAR_GET], 0);
 	return 0;
 }
@@ -311,8 +319,7 @@ static int log_append(struct peer *p, const struct event *ev, struct rerr *e)
  * role that may write the type. 0 admitted, 1 refused (why), -1 error (e). */
 static int admit(struct peer *p, const struct event *ev, struct rerr *why, struct rerr *e)
 {
-	const char *actor = kv_get(&ev->f, "actor"), *type = kv_get(&ev->f, "type");
-	const struct event_type *t = event_type_find(type);
+	const char *actor = kv_get(&ev->f, "actor");
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	int role = 0, rc = actor_key(p, actor, &role, pk, e);
 
@@ -320,13 +327,7 @@ static int admit(struct peer *p, const struct event *ev, struct rerr *why, struc
 		return -1;
 	if (rc == 1)
 		return refuse(why, RX_PERM, "unknown key '%s'", actor);
-	if (!event_verify(ev, pk))
-		return refuse(why, RX_PERM, "bad signature for key '%s'", actor);
-	if (!(t->roles & role))
-		return refuse(why, RX_PERM, "role %s may not write %s events", role_name(role), type);
-	if (t->roles == ROLE_SYSTEM)
-		return refuse(why, RX_PERM, "%s events are decided by the dispatcher, not spooled", type);
-	return 0;
+	return ledger_check_signer(ev, pk, role, why) < 0 ? 1 : 0;
 }
 
 /* ---- the reservation rule ---- */

@@ -133,10 +133,24 @@ static int check_owner(struct store *s, const struct event *ev, int role, struct
 	return 0;
 }
 
-int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
+int ledger_check_signer(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+			int role, struct rerr *e)
 {
 	const char *actor = kv_get(&ev->f, "actor"), *type = kv_get(&ev->f, "type");
 	const struct event_type *t = event_type_find(type);
+
+	if (!event_verify(ev, pk))
+		return rerr_set(e, RX_PERM, "bad signature for key '%s'", actor);
+	if (!(t->roles & role))
+		return rerr_set(e, RX_PERM, "role %s may not write %s events", role_name(role), type);
+	if (t->roles == ROLE_SYSTEM)
+		return rerr_set(e, RX_PERM, "%s events are decided by the dispatcher, not spooled", type);
+	return 0;
+}
+
+int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
+{
+	const char *actor = kv_get(&ev->f, "actor"), *type = kv_get(&ev->f, "type");
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	struct kv key;
 	int rc, role;
@@ -151,12 +165,8 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 	kv_free(&key);
 	if (rc < 0)
 		return rerr_set(e, RX_IO, "state: key '%s' is corrupt", actor);
-	if (!event_verify(ev, pk))
-		return rerr_set(e, RX_PERM, "bad signature for key '%s'", actor);
-	if (!(t->roles & role))
-		return rerr_set(e, RX_PERM, "role %s may not write %s events", role_name(role), type);
-	if (t->roles == ROLE_SYSTEM)
-		return rerr_set(e, RX_PERM, "%s events are decided by the dispatcher, not spooled", type);
+	if (ledger_check_signer(ev, pk, role, e) < 0)
+		return -1;
 	if (strcmp(type, "key.add") == 0) {
 		rc = ledger_key(s, kv_get(&ev->f, "name"), &key, e);
 		kv_free(&key);

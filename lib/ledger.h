@@ -13,6 +13,10 @@ int ledger_seen(struct store *s, const char *id, long long *seq, struct rerr *e)
  * type, a good signature, and (for a reservation) the signer owns it or is admin.
  * The reason is RX_PERM or RX_DATA with a message for the .reason file. */
 int ledger_admit(struct store *s, const struct event *ev, struct rerr *e);
+/* The signer's part of admission, for a key of role pk: ev is signed by it, and the
+ * role may write ev's type (no one spools the dispatcher's own). 0, or -1 (RX_PERM). */
+int ledger_check_signer(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+			int role, struct rerr *e);
 /* Verifies ev's signature against the key its signer has now, and keeps the verdict
  * in ev: ledger_admit, later and in log order, takes it if the key is still that one.
  * Only reads, so several threads may run it while no one writes the store. */
