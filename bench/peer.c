@@ -410,7 +410,7 @@ static int log_outcome(struct peer *p, const struct event *src, const struct boo
 	kv_copy(o, &b->r);
 	if (!accepted)
 		kv_set(o, "reason", b->reason);
-	event_make_outcome(&oc, o, src, &p->dk);
+	event_make_outcome(&oc, o, src, &p->dk, 0);
 	rc = seen(p, kv_get(&oc.f, "id"), e);
 	if (rc == 0)
 		rc = log_append(p, &oc, e);

@@ -252,7 +252,7 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 		const struct event *ev = logcache_read(lc, s, cur + 1, &why);
 		rc = ev == NULL ? -1 : appliers[ctx](s, ev, &out, &why);
 		for (size_t i = 0; rc == 0 && i < out.n; i++) {
-			event_make_outcome(&oc, &out.items[i], ev, k);
+			event_make_outcome(&oc, &out.items[i], ev, k, 0);
 			int seen = ledger_seen(s, kv_get(&oc.f, "id"), NULL, &why);
 			if (seen == 0 && (rc = ledger_append(s, &oc, &seq, &why)) == 0)
 				made++;
@@ -516,8 +516,14 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 				long long oseq;
 				char *logged = NULL;
 				size_t llen = 0;
-				event_make_outcome(&oc, &out.items[i], &ev, k);
-				if (ledger_seen(real, kv_get(&oc.f, "id"), &oseq, e) == 1) {
+				event_make_outcome(&oc, &out.items[i], &ev, k, 0);
+				int seen = ledger_seen(real, kv_get(&oc.f, "id"), &oseq, e);
+				if (seen == 0) { /* a history logged before outcome ids took their source's shard */
+					event_free(&oc);
+					event_make_outcome(&oc, &out.items[i], &ev, k, 1);
+					seen = ledger_seen(real, kv_get(&oc.f, "id"), &oseq, e);
+				}
+				if (seen == 1) {
 					char p[64];
 					ledger_log_path(p, sizeof p, oseq);
 					store_get(real, p, &logged, &llen, e);

@@ -54,10 +54,12 @@ int event_check_fields(const struct event *ev, struct rerr *e);
 int event_verify(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
 /* Verifies ev against pk now and keeps the verdict in ev, for event_verify later. */
 void event_preverify(struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
-/* Deterministic id of the outcome a context derives from a source event. */
-void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type);
+/* Deterministic id of the outcome a context derives from a source event: the source
+ * id's shard digits, then a hash of it and the type. hashed_only gives the form of logs
+ * written before 2026-11-25 (the hash alone), for --rebuild to find them there. */
+void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type, int hashed_only);
 /* The outcome event a context's outbox item (its type and fields) makes of src, with
  * its derived id, src's time, actor dispatcher, signed with k (the dispatcher's key). */
 void event_make_outcome(struct event *out, const struct kv *item, const struct event *src,
-			const struct seckey *k);
+			const struct seckey *k, int hashed_only);
 #endif

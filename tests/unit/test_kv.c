@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "config.h"
 #include "event.h"
 #include "kv.h"
+#include "util.h"
 
 static int parse(const char *text, struct kv *m, struct rerr *e)
 {
@@ -227,6 +229,42 @@ static void validation_helpers(void **state)
 	assert_false(valid_text("\xc3", NULL));
 }
 
+/* Ids made in one second share their first four hex digits, the shard of every
+ * folder keyed by id, so that a batch touches few folders; the rest is random. */
+static void ids_of_one_second_share_their_shard(void **state)
+{
+	char a[ID_LEN], b[ID_LEN], slot[5], sa[6], sb[6], o[ID_LEN];
+	time_t t0, t1;
+	int tries = 0;
+
+	(void)state;
+	do {
+		t0 = time(NULL);
+		event_new_id(a, "res");
+		event_new_id(b, "res");
+		t1 = time(NULL);
+	} while (t0 != t1 && ++tries < 5);
+	assert_int_equal(t0, t1);
+	assert_true(valid_id(a, "res"));
+	assert_true(valid_id(b, "res"));
+	assert_string_not_equal(a, b);
+	snprintf(slot, sizeof slot, "%04x", (unsigned)((unsigned long long)t0 & 0xffff));
+	assert_memory_equal(a + 4, slot, 4);
+	shard_id(sa, a);
+	shard_id(sb, b);
+	assert_string_equal(sa, sb);
+	assert_string_not_equal(a + 8, b + 8);
+
+	/* An outcome goes with its source; the hashed form is what old logs hold. */
+	event_outcome_id(o, a, "reservation.accepted", 0);
+	assert_true(valid_id(o, "out"));
+	assert_memory_equal(o + 4, a + 4, 4);
+	event_outcome_id(o, "res-e82332980319dbeb", "reservation.accepted", 1);
+	assert_string_equal(o, "out-82ee68d116aaefa3");
+	event_outcome_id(o, "res-e82332980319dbeb", "reservation.accepted", 0);
+	assert_string_equal(o, "out-e82382ee68d116aa");
+}
+
 static void config_errors_name_file_and_line(void **state)
 {
 	char path[] = "/tmp/rental-cfg-XXXXXX";
@@ -259,6 +297,7 @@ int main(void)
 		cmocka_unit_test(event_seal_parse_verify),
 		cmocka_unit_test(event_shape_errors),
 		cmocka_unit_test(validation_helpers),
+		cmocka_unit_test(ids_of_one_second_share_their_shard),
 		cmocka_unit_test(config_errors_name_file_and_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
