@@ -133,11 +133,12 @@ static struct incoming *prepass(const struct home *h, struct store *s, const str
 }
 
 /* Admits one read spool file into the log, or says why not (in->reason set, return 1). */
-static int admit(struct store *s, const char *name, struct incoming *in, int *skipped,
-		 struct rerr *e)
+static int admit(struct store *s, const char *spool, const char *name, struct incoming *in,
+		 int *skipped, struct rerr *e)
 {
 	struct rerr why = {0};
 	long long seq;
+	char *file;
 	int rc;
 
 	*skipped = 0;
@@ -158,7 +159,10 @@ static int admit(struct store *s, const char *name, struct incoming *in, int *sk
 		snprintf(in->reason, sizeof in->reason, "%s: %s", name, why.msg);
 		return 1;
 	}
-	return ledger_append(s, &in->ev, &seq, e);
+	file = xasprintf("%s/new/%s", spool, name); /* the log entry's bytes, signed and synced */
+	rc = ledger_append(s, &in->ev, file, &seq, e);
+	free(file);
+	return rc;
 }
 
 /* The batch's own log entries, each parsed once, since every context reads them all.
@@ -254,7 +258,7 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 		for (size_t i = 0; rc == 0 && i < out.n; i++) {
 			event_make_outcome(&oc, &out.items[i], ev, k, 0);
 			int seen = ledger_seen(s, kv_get(&oc.f, "id"), NULL, &why);
-			if (seen == 0 && (rc = ledger_append(s, &oc, &seq, &why)) == 0)
+			if (seen == 0 && (rc = ledger_append(s, &oc, NULL, &seq, &why)) == 0)
 				made++;
 			else if (seen < 0)
 				rc = -1;
@@ -351,7 +355,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	done = xcalloc(l.n + 1, sizeof *done);
 	in = prepass(h, s, &l);
 	for (size_t i = 0; i < l.n; i++) {
-		int skipped, r = admit(s, l.names[i], &in[i], &skipped, e);
+		int skipped, r = admit(s, h->spool, l.names[i], &in[i], &skipped, e);
 		if (r < 0)
 			goto out;
 		if (r == 1) {

@@ -219,7 +219,8 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 	return 0;
 }
 
-int ledger_append(struct store *s, const struct event *ev, long long *seq, struct rerr *e)
+int ledger_append(struct store *s, const struct event *ev, const char *same_as, long long *seq,
+		  struct rerr *e)
 {
 	char p[64];
 	long long head = ledger_head(s, e);
@@ -228,7 +229,10 @@ int ledger_append(struct store *s, const struct event *ev, long long *seq, struc
 		return -1;
 	*seq = head + 1;
 	ledger_log_path(p, sizeof p, *seq);
-	store_put(s, p, ev->raw, ev->len);
+	if (same_as)
+		store_put_same_as(s, p, ev->raw, ev->len, same_as);
+	else
+		store_put(s, p, ev->raw, ev->len);
 	return ledger_index(s, ev, *seq, e);
 }
 

@@ -22,8 +22,10 @@ int ledger_check_signer(const struct event *ev, const unsigned char pk[crypto_si
  * Only reads, so several threads may run it while no one writes the store. */
 void ledger_preverify(struct store *s, struct event *ev);
 /* Appends an admitted event: log file, id index, head, and the registry changes
- * that admission of later events depends on (keys, owners). */
-int ledger_append(struct store *s, const struct event *ev, long long *seq, struct rerr *e);
+ * that admission of later events depends on (keys, owners). same_as: a file holding
+ * the event's bytes (its spool file) that the log may link, or NULL. */
+int ledger_append(struct store *s, const struct event *ev, const char *same_as, long long *seq,
+		  struct rerr *e);
 /* Registers what admission needs from one logged event (keys, owners, ids). */
 int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e);
 /* Reads the logged event at seq. */

@@ -59,7 +59,7 @@ static struct entry *lookup(struct store *s, const char *path, int create)
 		s->cap = s->cap ? s->cap * 2 : 256;
 		s->ents = xrealloc(s->ents, s->cap * sizeof *s->ents);
 	}
-	s->ents[s->n] = (struct entry){xstrdup(path), NULL, 0, ENT_ABSENT};
+	s->ents[s->n] = (struct entry){xstrdup(path), NULL, 0, ENT_ABSENT, NULL};
 	s->slots[h] = ++s->n;
 	return &s->ents[s->n - 1];
 }
@@ -89,6 +89,17 @@ void store_put(struct store *s, const char *path, const char *buf, size_t len)
 	memcpy(en->data, buf, len);
 	en->len = len;
 	en->state = ENT_PUT;
+	free(en->same_as);
+	en->same_as = NULL;
+}
+
+void store_put_same_as(struct store *s, const char *path, const char *buf, size_t len,
+		       const char *same_as)
+{
+	store_put(s, path, buf, len);
+	/* Only outside a unit: a rollback restores the data, not this hint. */
+	if (!s->in_txn)
+		lookup(s, path, 0)->same_as = xstrdup(same_as);
 }
 
 void store_put_kv(struct store *s, const char *path, const struct kv *m)
@@ -111,6 +122,8 @@ void store_del(struct store *s, const char *path)
 	en->data = NULL;
 	en->len = 0;
 	en->state = ENT_DEL;
+	free(en->same_as);
+	en->same_as = NULL;
 }
 
 void store_begin(struct store *s)
@@ -254,6 +267,7 @@ static void clear_overlay(struct store *s)
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->ents[i].path);
 		free(s->ents[i].data);
+		free(s->ents[i].same_as);
 	}
 	s->n = 0;
 	free(s->slots);
@@ -284,7 +298,10 @@ static int cmp_entry(const void *a, const void *b)
 
 /* A batch's files are made on a second thread while the commit is built (the file
  * system's work beside ours: two cores), and given their names only once the commit
- * is durable. A new file is made unnamed in its own folder (O_TMPFILE) and linked in;
+ * is durable. A new file is made unnamed in its own folder (O_TMPFILE) and linked in,
+ * or, where its bytes are a file of ours already (a log entry is its spool file), that
+ * file is linked in: no new inode, and the spool's removal then frees none (ext4
+ * without a journal walks past every inode freed in the last minute to make one);
  * a file that exists already (or past the budget of open descriptors, or where the
  * file system has no unnamed files) is made under a temp name in the store's temp
  * folder and renamed over. A crash in between leaves no unnamed file and temp files
@@ -329,12 +346,14 @@ static void *prewrite_run(void *arg)
 	for (size_t i = 0; i < p->n && p->rc == 0; i++) {
 		if (p->ents[i]->state != ENT_PUT)
 			continue;
-		char *full = xasprintf("%s/%s", p->s->root, p->ents[i]->path);
+		struct entry *en = p->ents[i];
+		char *full = xasprintf("%s/%s", p->s->root, en->path);
 		if (open_fds < p->fds && access(full, F_OK) < 0 && errno == ENOENT &&
-		    (p->fd[i] = fs_write_unnamed(full, p->ents[i]->data, p->ents[i]->len)) >= 0) {
+		    ((en->same_as && (p->fd[i] = fs_open_same(en->same_as, en->data, en->len)) >= 0) ||
+		     (p->fd[i] = fs_write_unnamed(full, en->data, en->len)) >= 0)) {
 			open_fds++;
 		} else {
-			p->tmp[i] = fs_write_temp(p->s->tmpdir, full, p->ents[i]->data, p->ents[i]->len, 0, &p->e);
+			p->tmp[i] = fs_write_temp(p->s->tmpdir, full, en->data, en->len, 0, &p->e);
 			if (p->tmp[i] == NULL)
 				p->rc = -1;
 		}

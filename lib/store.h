@@ -26,6 +26,10 @@ int store_get(struct store *s, const char *path, char **buf, size_t *len, struct
 int store_get_kv(struct store *s, const char *path, struct kv *m, struct rerr *e);
 void store_put(struct store *s, const char *path, const char *buf, size_t len);
 void store_put_kv(struct store *s, const char *path, const struct kv *m);
+/* store_put of bytes that the file same_as holds: where it is ours and on the same file
+ * system, the work tree's file becomes a second name of it instead of a new file. */
+void store_put_same_as(struct store *s, const char *path, const char *buf, size_t len,
+		       const char *same_as);
 void store_del(struct store *s, const char *path);
 
 /* A unit of changes that can be taken back whole (one event in one context). */

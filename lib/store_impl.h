@@ -8,7 +8,8 @@ struct entry {
 	char *path;
 	char *data;
 	size_t len;
-	int state; /* ENT_ABSENT: not in the overlay; ENT_PUT; ENT_DEL */
+	int state;     /* ENT_ABSENT: not in the overlay; ENT_PUT; ENT_DEL */
+	char *same_as; /* a file that holds data already (store_put_same_as), or NULL */
 };
 enum { ENT_ABSENT, ENT_PUT, ENT_DEL };
 

@@ -256,17 +256,54 @@ out:
 	return fd;
 }
 
+static int link_fd(const char *self, const char *path)
+{
+	return linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
 int fs_link_unnamed(int fd, const char *path, struct rerr *e)
 {
 	char self[40];
-	int rc = 0;
+	int rc;
 
 	/* linkat with AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH; /proc's link does not. */
 	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
+	rc = link_fd(self, path);
+	if (rc < 0 && errno == ENOENT) { /* a file made elsewhere: its folder may be new */
+		char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			fs_mkdirs(dir, NULL);
+		}
+		free(dir);
+		rc = link_fd(self, path);
+	}
+	if (rc < 0)
 		rc = rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 	close(fd);
 	return rc;
+}
+
+int fs_open_same(const char *path, const void *buf, size_t len)
+{
+	struct stat st;
+	char *have;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
+	    (size_t)st.st_size != len) {
+		close(fd);
+		return -1;
+	}
+	have = xcalloc(1, len + 1);
+	if (pread(fd, have, len + 1, 0) != (ssize_t)len || memcmp(have, buf, len) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(have);
+	return fd;
 }
 
 int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,

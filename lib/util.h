@@ -54,6 +54,10 @@ int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, s
  * before the link leaves nothing behind. */
 int fs_write_unnamed(const char *path, const void *buf, size_t len);
 int fs_link_unnamed(int fd, const char *path, struct rerr *e);
+/* An open descriptor of the file at path if it holds exactly buf, is ours (our user,
+ * one name, a regular file), so that fs_link_unnamed can give those bytes a second
+ * name instead of writing them again; else -1. */
+int fs_open_same(const char *path, const void *buf, size_t len);
 int fs_mkdirs(const char *path, struct rerr *e);
 int fs_unlink(const char *path, struct rerr *e);
 int fs_fsync_dir(const char *dir, struct rerr *e);
