@@ -70,22 +70,24 @@ void event_free(struct event *ev)
 	event_init(ev);
 }
 
-/* An id's first four hex digits are the Unix second it was made in, modulo 65,536;
- * the other twelve are random. State folders are sharded by those four digits
- * (shard_id), so the events of one batch, made within seconds of each other, land in
- * a few leaf folders: a batch rewrites a few git trees instead of one for each event,
- * and the file system finds the folders in its cache. The slot wraps every 18 hours,
- * so over a long history a leaf holds history / 65,536 entries, as with random ids.
- * Ids are unique by their 48 random bits among the ids of the same slot: a million
- * ids made a thousand a second clash with odds of about 2 in a million. */
+/* An id's first four hex digits are the Unix second it was made in, modulo 65,536,
+ * low byte first; the other twelve are random. State folders are sharded by those
+ * digits (shard_id: both bytes; a customer's or a car's entries: the first), so the
+ * events of one batch, made within seconds of each other, land in a few folders: a
+ * batch rewrites a few git trees instead of one for each event, and the file system
+ * finds the folders in its cache. Low byte first, so that a folder keyed by the first
+ * byte alone takes the seconds of every 256-second turn alike and holds 1/256 of its
+ * history, as with random ids, not a burst's worth. Ids are unique by their 48 random
+ * bits among the ids of the same second: a million ids made a thousand a second clash
+ * with odds of about 2 in a million. */
 void event_new_id(char out[ID_LEN], const char *prefix)
 {
 	unsigned char r[6];
-	unsigned slot = (unsigned)((unsigned long long)time(NULL) & 0xffff);
+	unsigned long long t = (unsigned long long)time(NULL);
 
 	randombytes_buf(r, sizeof r);
-	snprintf(out, ID_LEN, "%.3s-%04x%02x%02x%02x%02x%02x%02x", prefix, slot, r[0], r[1], r[2],
-		 r[3], r[4], r[5]);
+	snprintf(out, ID_LEN, "%.3s-%02x%02x%02x%02x%02x%02x%02x%02x", prefix, (unsigned)(t & 0xff),
+		 (unsigned)((t >> 8) & 0xff), r[0], r[1], r[2], r[3], r[4], r[5]);
 }
 
 void event_now(char out[21])

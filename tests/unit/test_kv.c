@@ -248,7 +248,8 @@ static void ids_of_one_second_share_their_shard(void **state)
 	assert_true(valid_id(a, "res"));
 	assert_true(valid_id(b, "res"));
 	assert_string_not_equal(a, b);
-	snprintf(slot, sizeof slot, "%04x", (unsigned)((unsigned long long)t0 & 0xffff));
+	snprintf(slot, sizeof slot, "%02x%02x", (unsigned)((unsigned long long)t0 & 0xff),
+		 (unsigned)(((unsigned long long)t0 >> 8) & 0xff));
 	assert_memory_equal(a + 4, slot, 4);
 	shard_id(sa, a);
 	shard_id(sb, b);
