@@ -94,42 +94,34 @@ static void read_incoming(const struct home *h, const char *name, struct incomin
 }
 
 /* The signatures of a batch are checked on every core before admission, which is in
- * order and on one: each half of the files is read, parsed and verified against the
- * keys as the batch found them (ledger_preverify); admission takes those verdicts
- * where the signer's key is still the same. */
+ * order and on one: each spool file is read, parsed and verified against the keys as
+ * the batch found them (ledger_preverify); admission takes those verdicts where the
+ * signer's key is still the same. */
 struct prepass {
 	const struct home *h;
 	struct store *s;
 	const struct spool_list *l;
 	struct incoming *in;
-	size_t from, to;
 };
 
-static void *prepass_run(void *arg)
+static int prepass_one(void *ctx, size_t i, struct rerr *e)
 {
-	struct prepass *p = arg;
+	struct prepass *p = ctx;
 
-	for (size_t i = p->from; i < p->to; i++) {
-		read_incoming(p->h, p->l->names[i], &p->in[i]);
-		if (p->in[i].state == 0)
-			ledger_preverify(p->s, &p->in[i].ev);
-	}
-	return NULL;
+	read_incoming(p->h, p->l->names[i], &p->in[i]);
+	if (p->in[i].state == 0)
+		ledger_preverify(p->s, &p->in[i].ev);
+	return 0;
 }
 
 static struct incoming *prepass(const struct home *h, struct store *s, const struct spool_list *l)
 {
-	struct incoming *in = xcalloc(l->n + 1, sizeof *in);
-	struct prepass half[2] = {{h, s, l, in, 0, l->n / 2}, {h, s, l, in, l->n / 2, l->n}};
-	pthread_t t;
-	int threaded = l->n >= 2 && pthread_create(&t, NULL, prepass_run, &half[1]) == 0;
+	struct prepass p = {h, s, l, xcalloc(l->n + 1, sizeof *p.in)};
+	struct par par;
 
-	prepass_run(&half[0]);
-	if (threaded)
-		pthread_join(t, NULL);
-	else
-		prepass_run(&half[1]);
-	return in;
+	par_start(&par, l->n, prepass_one, &p);
+	par_finish(&par, 1, NULL);
+	return p.in;
 }
 
 /* Admits one read spool file into the log, or says why not (in->reason set, return 1). */

@@ -297,8 +297,8 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 /* A batch's files are made on a second thread while the commit is built (the file
- * system's work beside ours: two cores), and given their names only once the commit
- * is durable. A new file is made unnamed in its own folder (O_TMPFILE) and linked in,
+ * system's work beside ours: two cores), then on both once it is built, and given
+ * their names, on both cores again, only once the commit is durable. A new file is made unnamed in its own folder (O_TMPFILE) and linked in,
  * or, where its bytes are a file of ours already (a log entry is its spool file), that
  * file is linked in: no new inode, and the spool's removal then frees none (ext4
  * without a journal walks past every inode freed in the last minute to make one);
@@ -313,9 +313,8 @@ struct prewrite {
 	char **tmp; /* per entry: its temp file; NULL for a deletion or an unnamed file */
 	int *fd;    /* per entry: its unnamed file, or -1 */
 	size_t fds; /* how many unnamed files may be open at once */
-	struct rerr e;
-	int rc, started;
-	pthread_t t;
+	atomic_size_t open_fds;
+	struct par par;
 };
 
 /* The unnamed files stay open until they are linked: a batch of a thousand events has
@@ -338,30 +337,30 @@ static size_t fd_budget(void)
 	return rl.rlim_cur > 512 ? (size_t)rl.rlim_cur - 512 : 0;
 }
 
-static void *prewrite_run(void *arg)
+/* Makes entry i's file, unnamed where it can (a descriptor is within the budget). */
+static int prewrite_one(void *ctx, size_t i, struct rerr *e)
 {
-	struct prewrite *p = arg;
-	size_t open_fds = 0;
+	struct prewrite *p = ctx;
+	struct entry *en = p->ents[i];
+	char *full;
 
-	for (size_t i = 0; i < p->n && p->rc == 0; i++) {
-		if (p->ents[i]->state != ENT_PUT)
-			continue;
-		struct entry *en = p->ents[i];
-		char *full = xasprintf("%s/%s", p->s->root, en->path);
-		if (open_fds < p->fds && access(full, F_OK) < 0 && errno == ENOENT &&
-		    ((en->same_as && (p->fd[i] = fs_open_same(en->same_as, en->data, en->len)) >= 0) ||
-		     (p->fd[i] = fs_write_unnamed(full, en->data, en->len)) >= 0)) {
-			open_fds++;
-		} else {
-			p->tmp[i] = fs_write_temp(p->s->tmpdir, full, en->data, en->len, 0, &p->e);
-			if (p->tmp[i] == NULL)
-				p->rc = -1;
-		}
+	if (en->state != ENT_PUT)
+		return 0;
+	full = xasprintf("%s/%s", p->s->root, en->path);
+	if (atomic_fetch_add(&p->open_fds, 1) < p->fds && access(full, F_OK) < 0 && errno == ENOENT &&
+	    ((en->same_as && (p->fd[i] = fs_open_same(en->same_as, en->data, en->len)) >= 0) ||
+	     (p->fd[i] = fs_write_unnamed(full, en->data, en->len)) >= 0)) {
 		free(full);
+		return 0;
 	}
-	return NULL;
+	atomic_fetch_sub(&p->open_fds, 1);
+	p->tmp[i] = fs_write_temp(p->s->tmpdir, full, en->data, en->len, 0, e);
+	free(full);
+	return p->tmp[i] ? 0 : -1;
 }
 
+/* The files are made on a helper thread while the caller builds the commit; then the
+ * caller joins in (prewrite_finish). */
 static void prewrite_start(struct prewrite *p, struct store *s, struct entry **ents, size_t n)
 {
 	memset(p, 0, sizeof *p);
@@ -373,20 +372,16 @@ static void prewrite_start(struct prewrite *p, struct store *s, struct entry **e
 	for (size_t i = 0; i < n; i++)
 		p->fd[i] = -1;
 	p->fds = fd_budget();
-	if (pthread_create(&p->t, NULL, prewrite_run, p) == 0)
-		p->started = 1;
-	else
-		prewrite_run(p);
+	atomic_init(&p->open_fds, 0);
+	par_start(&p->par, n, prewrite_one, p);
 }
 
-static int prewrite_join(struct prewrite *p, struct rerr *e)
+/* Helps make the rest of the files if the commit held (else stops), and waits. */
+static int prewrite_finish(struct prewrite *p, int committed, struct rerr *e)
 {
-	if (p->started)
-		pthread_join(p->t, NULL);
-	p->started = 0;
-	if (p->rc < 0 && e)
-		*e = p->e;
-	return p->rc;
+	if (!committed)
+		par_stop(&p->par);
+	return par_finish(&p->par, committed, e);
 }
 
 /* Removes the files not given their names (a failed commit, a failed rename). */
@@ -405,35 +400,37 @@ static void prewrite_free(struct prewrite *p)
 
 /* Gives entry i its name. An unnamed file that cannot be linked (no /proc, say) is
  * written again the other way: the data is still here. */
-static int put_in_place(struct store *s, struct prewrite *p, size_t i, const char *full, struct rerr *e)
+static int put_in_place(void *ctx, size_t i, struct rerr *e)
 {
+	struct prewrite *p = ctx;
 	struct entry *en = p->ents[i];
+	char *full = xasprintf("%s/%s", p->s->root, en->path);
+	int rc;
 
-	if (en->state == ENT_DEL)
-		return fs_unlink(full, e);
-	if (p->fd[i] >= 0) {
+	if (en->state == ENT_DEL) {
+		rc = fs_unlink(full, e);
+	} else if (p->fd[i] >= 0) {
 		int fd = p->fd[i];
 		p->fd[i] = -1;
-		if (fs_link_unnamed(fd, full, NULL) == 0)
-			return 0;
-		return fs_write_atomic_via(s->tmpdir, full, en->data, en->len, 0, e);
+		rc = fs_link_unnamed(fd, full, NULL);
+		if (rc < 0)
+			rc = fs_write_atomic_via(p->s->tmpdir, full, en->data, en->len, 0, e);
+	} else {
+		rc = fs_rename_into(p->tmp[i], full, e);
+		free(p->tmp[i]);
+		p->tmp[i] = NULL;
 	}
-	int rc = fs_rename_into(p->tmp[i], full, e);
-	free(p->tmp[i]);
-	p->tmp[i] = NULL;
+	free(full);
 	return rc;
 }
 
-static int write_files(struct store *s, struct prewrite *p, struct rerr *e)
+/* The names are given on two cores too: each link or rename is a folder's own. */
+static int write_files(struct prewrite *p, struct rerr *e)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		char *full = xasprintf("%s/%s", s->root, p->ents[i]->path);
-		int rc = put_in_place(s, p, i, full, e);
-		free(full);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
+	struct par par;
+
+	par_start(&par, p->n, put_in_place, p);
+	return par_finish(&par, 1, e);
 }
 
 int store_recover(struct store *s, struct rerr *e)
@@ -481,10 +478,10 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 	prewrite_start(&pw, s, ents, n);
 	int committed = !s->vcs || s->vcs->commit(s, ents, n, msg, e) == 0;
 	/* The commit's error comes first; the temp files' only if the commit held. */
-	if (prewrite_join(&pw, committed ? e : NULL) < 0 || !committed)
+	if (prewrite_finish(&pw, committed, committed ? e : NULL) < 0 || !committed)
 		goto out;
 	crash_point("commit");
-	if (write_files(s, &pw, e) < 0)
+	if (write_files(&pw, e) < 0)
 		goto out;
 	crash_point("files");
 	if (s->vcs && s->vcs->committed(s, ents, n, e) < 0)

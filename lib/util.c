@@ -482,3 +482,69 @@ void today_utc(char out[11])
 	gmtime_r(&t, &tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
+
+/* Items a thread takes at once: enough that two threads seldom share a folder. */
+#define PAR_CHUNK 64
+
+static void par_fail(struct par *p, const struct rerr *e)
+{
+	pthread_mutex_lock(&p->mu);
+	if (!p->erred) {
+		p->erred = 1;
+		p->e = *e;
+	}
+	atomic_store(&p->failed, 1);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void par_work(struct par *p)
+{
+	size_t from;
+
+	while (!atomic_load(&p->failed) && (from = atomic_fetch_add(&p->next, PAR_CHUNK)) < p->n) {
+		size_t to = p->n - from > PAR_CHUNK ? from + PAR_CHUNK : p->n;
+		for (size_t i = from; i < to; i++) {
+			struct rerr e = {0};
+			if (p->fn(p->ctx, i, &e) < 0) {
+				par_fail(p, &e);
+				return;
+			}
+		}
+	}
+}
+
+static void *par_run(void *arg)
+{
+	par_work(arg);
+	return NULL;
+}
+
+void par_start(struct par *p, size_t n, par_fn *fn, void *ctx)
+{
+	memset(p, 0, sizeof *p);
+	p->n = n;
+	p->fn = fn;
+	p->ctx = ctx;
+	atomic_init(&p->next, 0);
+	atomic_init(&p->failed, 0);
+	pthread_mutex_init(&p->mu, NULL);
+	p->started = n > PAR_CHUNK && pthread_create(&p->t, NULL, par_run, p) == 0;
+}
+
+void par_stop(struct par *p)
+{
+	atomic_store(&p->failed, 1);
+}
+
+int par_finish(struct par *p, int help, struct rerr *e)
+{
+	if (help || !p->started) /* without a helper the caller does it all */
+		par_work(p);
+	if (p->started)
+		pthread_join(p->t, NULL);
+	p->started = 0;
+	pthread_mutex_destroy(&p->mu);
+	if (p->erred && e)
+		*e = p->e;
+	return atomic_load(&p->failed) ? -1 : 0;
+}

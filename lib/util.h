@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <sysexits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 /* Exit statuses of the contract; the sysexits names where they exist. */
 enum {
@@ -83,4 +85,27 @@ void shard_id(char out[6], const char *id);
 void crash_point(const char *step);
 /* Today's date (UTC) as YYYY-MM-DD. */
 void today_utc(char out[11]);
+/* A loop over items 0..n-1 on two cores: the calling thread and one helper take
+ * chunks of items in turn, so that each works on a run of neighbours (a batch's
+ * files are sorted by path: a chunk is mostly one folder). par_start starts the
+ * helper; the caller may do other work, then par_finish joins in (help) or only
+ * waits, and returns the first error. After an item fails no new chunk is taken.
+ * fn must be safe to call from two threads for different items. */
+typedef int par_fn(void *ctx, size_t i, struct rerr *e);
+struct par {
+	size_t n;
+	par_fn *fn;
+	void *ctx;
+	atomic_size_t next;
+	atomic_int failed;
+	pthread_mutex_t mu;
+	int erred;
+	struct rerr e; /* the first error */
+	pthread_t t;
+	int started;
+};
+void par_start(struct par *p, size_t n, par_fn *fn, void *ctx);
+/* Stops the helper from taking new chunks (the caller's work failed). */
+void par_stop(struct par *p);
+int par_finish(struct par *p, int help, struct rerr *e);
 #endif

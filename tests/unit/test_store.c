@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdatomic.h>
+#include <pthread.h>
 #include "store.h"
 #include "gitpack.h"
 
@@ -382,6 +384,113 @@ static void second_lock_is_busy(void **state)
 	store_free(b);
 }
 
+/* ---- par: a loop on two cores ---- */
+
+struct par_probe {
+	atomic_int done[5000];
+	pthread_t who[2];
+	atomic_int by[2];
+	size_t fail_at;
+};
+
+static int probe_item(void *ctx, size_t i, struct rerr *e)
+{
+	struct par_probe *p = ctx;
+
+	if (i == p->fail_at)
+		return rerr_set(e, RX_IO, "item %zu failed", i);
+	atomic_fetch_add(&p->done[i], 1);
+	atomic_fetch_add(&p->by[pthread_equal(pthread_self(), p->who[0]) ? 0 : 1], 1);
+	usleep(20); /* long enough that the helper always gets chunks of its own */
+	return 0;
+}
+
+static void par_does_each_item_once_on_two_threads(void **state)
+{
+	static struct par_probe p;
+	struct par par;
+	struct rerr e = {0};
+
+	p.who[0] = pthread_self();
+	p.fail_at = (size_t)-1;
+	par_start(&par, 5000, probe_item, &p);
+	assert_int_equal(par_finish(&par, 1, &e), 0);
+	for (size_t i = 0; i < 5000; i++)
+		assert_int_equal(atomic_load(&p.done[i]), 1);
+	assert_true(atomic_load(&p.by[0]) > 0 && atomic_load(&p.by[1]) > 0);
+	assert_int_equal(atomic_load(&p.by[0]) + atomic_load(&p.by[1]), 5000);
+}
+
+static void par_stops_at_the_first_error(void **state)
+{
+	static struct par_probe p;
+	struct par par;
+	struct rerr e = {0};
+	int done = 0;
+
+	p.who[0] = pthread_self();
+	p.fail_at = 1000;
+	par_start(&par, 5000, probe_item, &p);
+	assert_int_equal(par_finish(&par, 1, &e), -1);
+	assert_string_equal(e.msg, "item 1000 failed");
+	for (size_t i = 0; i < 5000; i++)
+		done += atomic_load(&p.done[i]);
+	assert_true(done < 1000 + 3 * 64); /* no chunk taken after it, but the other's */
+}
+
+static void par_stopped_takes_no_more(void **state)
+{
+	static struct par_probe p;
+	struct par par;
+	struct rerr e = {0};
+
+	p.who[0] = pthread_self();
+	p.fail_at = (size_t)-1;
+	par_start(&par, 10, probe_item, &p); /* small: no helper, the caller's alone */
+	par_stop(&par);
+	assert_int_equal(par_finish(&par, 0, &e), -1);
+	assert_string_equal(e.msg, ""); /* stopped, not failed: no error of its own */
+	for (size_t i = 0; i < 10; i++)
+		assert_int_equal(atomic_load(&p.done[i]), 0);
+}
+
+/* A batch large enough that its files are made and named on two threads. */
+static void a_large_commit_writes_every_file(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char path[64], data[64], *b;
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(path, sizeof path, "d%02d/f%04d", i % 37, i);
+		snprintf(data, sizeof data, "n: %d\n", i);
+		store_put(s, path, data, strlen(data));
+	}
+	assert_int_equal(store_commit(s, "many", &e), 0);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(path, sizeof path, "d%02d/f%04d", i % 37, i);
+		if (i % 2)
+			store_del(s, path);
+		else
+			store_put(s, path, "again\n", 6);
+	}
+	assert_int_equal(store_commit(s, "half", &e), 0);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(path, sizeof path, "d%02d/f%04d", i % 37, i);
+		b = file(path);
+		if (i % 2)
+			assert_null(b);
+		else
+			assert_string_equal(b, "again\n");
+		free(b);
+	}
+	store_free(s);
+	assert_int_equal(sh("test $(find %s -path '*/.git' -prune -o -type f -print | wc -l) = 1500 && "
+			    "test $(git -C %s ls-tree -r HEAD --name-only | wc -l) = 1500"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +499,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(packs_merge_geometrically, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_damaged_pack_fails_the_merge_and_leaves_the_packs, setup, teardown),
 		cmocka_unit_test(geometric_choice),
+		cmocka_unit_test(par_does_each_item_once_on_two_threads),
+		cmocka_unit_test(par_stops_at_the_first_error),
+		cmocka_unit_test(par_stopped_takes_no_more),
+		cmocka_unit_test_setup_teardown(a_large_commit_writes_every_file, setup, teardown),
 		cmocka_unit_test(hash_is_gits),
 		cmocka_unit_test_setup_teardown(pack_reader_reads_what_libgit2_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
