@@ -405,16 +405,23 @@ static int probe_item(void *ctx, size_t i, struct rerr *e)
 	return 0;
 }
 
+/* Runs probe_item over n items, the one at fail_at failing, with the caller helping. */
+static int run_probe(struct par_probe *p, size_t n, size_t fail_at, struct rerr *e)
+{
+	struct par par;
+
+	p->who[0] = pthread_self();
+	p->fail_at = fail_at;
+	par_start(&par, n, probe_item, p);
+	return par_finish(&par, 1, e);
+}
+
 static void par_does_each_item_once_on_two_threads(void **state)
 {
 	static struct par_probe p;
-	struct par par;
 	struct rerr e = {0};
 
-	p.who[0] = pthread_self();
-	p.fail_at = (size_t)-1;
-	par_start(&par, 5000, probe_item, &p);
-	assert_int_equal(par_finish(&par, 1, &e), 0);
+	assert_int_equal(run_probe(&p, 5000, (size_t)-1, &e), 0);
 	for (size_t i = 0; i < 5000; i++)
 		assert_int_equal(atomic_load(&p.done[i]), 1);
 	assert_true(atomic_load(&p.by[0]) > 0 && atomic_load(&p.by[1]) > 0);
@@ -424,14 +431,10 @@ static void par_does_each_item_once_on_two_threads(void **state)
 static void par_stops_at_the_first_error(void **state)
 {
 	static struct par_probe p;
-	struct par par;
 	struct rerr e = {0};
 	int done = 0;
 
-	p.who[0] = pthread_self();
-	p.fail_at = 1000;
-	par_start(&par, 5000, probe_item, &p);
-	assert_int_equal(par_finish(&par, 1, &e), -1);
+	assert_int_equal(run_probe(&p, 5000, 1000, &e), -1);
 	assert_string_equal(e.msg, "item 1000 failed");
 	for (size_t i = 0; i < 5000; i++)
 		done += atomic_load(&p.done[i]);
