@@ -292,6 +292,7 @@ static int run_contexts(struct store *s, const struct cfg *c, const struct secke
 				continue;
 			rc = run_context(s, ctx, k, &lc, &advanced, st, e);
 			progress |= advanced;
+			store_ahead(s);
 		}
 	}
 	logcache_free(&lc);
@@ -362,6 +363,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		else
 			st->applied++;
 	}
+	store_ahead(s); /* the log entries and their indexes are made while the contexts work */
 	if (st->applied > 0 || ledger_head(s, e) > 0) {
 		if (load_dispatcher_key(h, &k, e) < 0 || run_contexts(s, c, &k, base, st, e) < 0)
 			goto out;

@@ -89,6 +89,7 @@ void store_put(struct store *s, const char *path, const char *buf, size_t len)
 	memcpy(en->data, buf, len);
 	en->len = len;
 	en->state = ENT_PUT;
+	en->dirty = 1;
 	free(en->same_as);
 	en->same_as = NULL;
 }
@@ -122,6 +123,7 @@ void store_del(struct store *s, const char *path)
 	en->data = NULL;
 	en->len = 0;
 	en->state = ENT_DEL;
+	en->dirty = 1;
 	free(en->same_as);
 	en->same_as = NULL;
 }
@@ -261,8 +263,12 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	return rc;
 }
 
+static void ahead_free(struct store *s);
+
 static void clear_overlay(struct store *s)
 {
+	ahead_free(s);
+	atomic_store(&s->open_fds, 0);
 	store_end(s);
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->ents[i].path);
@@ -296,26 +302,18 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp((*(struct entry *const *)a)->path, (*(struct entry *const *)b)->path);
 }
 
-/* A batch's files are made on a second thread while the commit is built (the file
- * system's work beside ours: two cores), then on both once it is built, and given
- * their names, on both cores again, only once the commit is durable. A new file is made unnamed in its own folder (O_TMPFILE) and linked in,
- * or, where its bytes are a file of ours already (a log entry is its spool file), that
- * file is linked in: no new inode, and the spool's removal then frees none (ext4
- * without a journal walks past every inode freed in the last minute to make one);
- * a file that exists already (or past the budget of open descriptors, or where the
- * file system has no unnamed files) is made under a temp name in the store's temp
- * folder and renamed over. A crash in between leaves no unnamed file and temp files
- * the next run sweeps, and a work tree still at the last commit. */
-struct prewrite {
-	struct store *s;
-	struct entry **ents;
-	size_t n;
-	char **tmp; /* per entry: its temp file; NULL for a deletion or an unnamed file */
-	int *fd;    /* per entry: its unnamed file, or -1 */
-	size_t fds; /* how many unnamed files may be open at once */
-	atomic_size_t open_fds;
-	struct par par;
-};
+/* A batch's files are made before its commit and given their names after it. A new
+ * file is made unnamed in its own folder (O_TMPFILE) and linked in, or, where its
+ * bytes are a file of ours already (a log entry is its spool file), that file is
+ * linked in: no new inode, and the spool's removal then frees none (ext4 without a
+ * journal walks past every inode freed in the last minute to make one); a file that
+ * exists already (or past the budget of open descriptors, or where the file system
+ * has no unnamed files) is made under a temp name in the store's temp folder and
+ * renamed over. A crash in between leaves no unnamed file and temp files the next run
+ * sweeps, and a work tree still at the last commit.
+ * The making is spread over both cores: on a second thread while the contexts work
+ * (store_ahead: the changes they have finished with), then on two while the commit is
+ * built and after, for what is left; the names are given on both cores too. */
 
 /* The unnamed files stay open until they are linked: a batch of a thousand events has
  * some 11,000. The soft limit of descriptors is raised to the hard one (capped), and a
@@ -334,33 +332,213 @@ static size_t fd_budget(void)
 			getrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
-	return rl.rlim_cur > 512 ? (size_t)rl.rlim_cur - 512 : 0;
+	return rl.rlim_cur > 512 ? (size_t)rl.rlim_cur - 512 : 1;
 }
 
-/* Makes entry i's file, unnamed where it can (a descriptor is within the budget). */
+/* Makes the file full, to hold data: unnamed (*fd) where it is new and a descriptor is
+ * within the budget, else under a temp name (*tmp). Safe on any thread. */
+static int make_file(struct store *s, const char *full, const char *data, size_t len,
+		     const char *same_as, int *fd, char **tmp, struct rerr *e)
+{
+	if (atomic_fetch_add(&s->open_fds, 1) < s->fds && access(full, F_OK) < 0 && errno == ENOENT &&
+	    ((same_as && (*fd = fs_open_same(same_as, data, len)) >= 0) ||
+	     (*fd = fs_write_unnamed(full, data, len)) >= 0))
+		return 0;
+	atomic_fetch_sub(&s->open_fds, 1);
+	*tmp = fs_write_temp(s->tmpdir, full, data, len, 0, e);
+	return *tmp ? 0 : -1;
+}
+
+/* Forgets a file made and not named: it leaves no trace (unnamed) or is unlinked. */
+static void unmake_file(struct store *s, int *fd, char **tmp)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		atomic_fetch_sub(&s->open_fds, 1);
+	}
+	*fd = -1;
+	if (*tmp)
+		unlink(*tmp);
+	free(*tmp);
+	*tmp = NULL;
+}
+
+/* ---- ahead: files made while the batch goes on ---- */
+
+/* One change handed over, with its own copy of the bytes: the entry may change after. */
+struct ahead_item {
+	char *path, *data, *same_as;
+	size_t len;
+	int fd;    /* made unnamed, or -1 */
+	char *tmp; /* or made under this temp name, or NULL (not made, or it failed) */
+};
+
+struct ahead {
+	struct store *s;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ahead_item **items;
+	size_t n, cap, next; /* the thread takes items[next..n) */
+	int stop, stopped;
+	pthread_t t;
+};
+
+static void *ahead_run(void *arg)
+{
+	struct ahead *a = arg;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (a->next == a->n && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->stop)
+			break;
+		struct ahead_item *it = a->items[a->next++];
+		pthread_mutex_unlock(&a->mu);
+		char *full = xasprintf("%s/%s", a->s->root, it->path);
+		struct rerr e = {0};
+		/* A failure here is not reported: the commit makes the file again, and says. */
+		make_file(a->s, full, it->data, it->len, it->same_as, &it->fd, &it->tmp, &e);
+		free(full);
+		pthread_mutex_lock(&a->mu);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+static struct ahead *ahead_start(struct store *s)
+{
+	struct ahead *a = xcalloc(1, sizeof *a);
+
+	a->s = s;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	if (pthread_create(&a->t, NULL, ahead_run, a) != 0) {
+		pthread_mutex_destroy(&a->mu);
+		pthread_cond_destroy(&a->cv);
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Ends the thread after the item it is making; the rest stay not made. */
+static void ahead_stop(struct ahead *a)
+{
+	if (a == NULL || a->stopped)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->t, NULL);
+	a->stopped = 1;
+}
+
+static void ahead_free(struct store *s)
+{
+	struct ahead *a = s->ahead;
+
+	if (a == NULL)
+		return;
+	ahead_stop(a);
+	for (size_t i = 0; i < a->n; i++) {
+		struct ahead_item *it = a->items[i];
+		unmake_file(s, &it->fd, &it->tmp);
+		free(it->path);
+		free(it->data);
+		free(it->same_as);
+		free(it);
+	}
+	free(a->items);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a);
+	s->ahead = NULL;
+}
+
+void store_ahead(struct store *s)
+{
+	struct ahead *a;
+
+	if (s->in_txn)
+		return;
+	if (s->fds == 0)
+		s->fds = fd_budget();
+	if (s->ahead == NULL && (s->ahead = ahead_start(s)) == NULL)
+		return;
+	a = s->ahead;
+	pthread_mutex_lock(&a->mu);
+	for (size_t i = 0; i < s->n; i++) {
+		struct entry *en = &s->ents[i];
+		if (!en->dirty)
+			continue;
+		en->dirty = 0;
+		if (en->state != ENT_PUT)
+			continue;
+		struct ahead_item *it = xcalloc(1, sizeof *it);
+		it->path = xstrdup(en->path);
+		it->data = xcalloc(1, en->len + 1);
+		memcpy(it->data, en->data, en->len);
+		it->len = en->len;
+		it->same_as = en->same_as ? xstrdup(en->same_as) : NULL;
+		it->fd = -1;
+		if (a->n == a->cap) {
+			a->cap = a->cap ? a->cap * 2 : 1024;
+			a->items = xrealloc(a->items, a->cap * sizeof *a->items);
+		}
+		a->items[a->n++] = it;
+		en->ahead = a->n;
+	}
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* The file made ahead for en, if its bytes (and their source) are still en's. */
+static struct ahead_item *ahead_match(struct store *s, const struct entry *en)
+{
+	struct ahead_item *it;
+
+	if (s->ahead == NULL || en->ahead == 0 || en->state != ENT_PUT)
+		return NULL;
+	it = s->ahead->items[en->ahead - 1];
+	if (it->len != en->len || memcmp(it->data, en->data, en->len) != 0 ||
+	    (it->same_as == NULL) != (en->same_as == NULL) ||
+	    (it->same_as && strcmp(it->same_as, en->same_as) != 0))
+		return NULL;
+	return it;
+}
+
+/* ---- the commit's own making and naming ---- */
+
+struct prewrite {
+	struct store *s;
+	struct entry **ents;
+	size_t n;
+	char **tmp; /* per entry: its temp file; NULL for a deletion or an unnamed file */
+	int *fd;    /* per entry: its unnamed file, or -1 */
+	struct par par;
+};
+
+/* Makes entry i's file, unless it was made ahead. */
 static int prewrite_one(void *ctx, size_t i, struct rerr *e)
 {
 	struct prewrite *p = ctx;
 	struct entry *en = p->ents[i];
 	char *full;
+	int rc;
 
-	if (en->state != ENT_PUT)
+	if (en->state != ENT_PUT || p->fd[i] >= 0 || p->tmp[i])
 		return 0;
 	full = xasprintf("%s/%s", p->s->root, en->path);
-	if (atomic_fetch_add(&p->open_fds, 1) < p->fds && access(full, F_OK) < 0 && errno == ENOENT &&
-	    ((en->same_as && (p->fd[i] = fs_open_same(en->same_as, en->data, en->len)) >= 0) ||
-	     (p->fd[i] = fs_write_unnamed(full, en->data, en->len)) >= 0)) {
-		free(full);
-		return 0;
-	}
-	atomic_fetch_sub(&p->open_fds, 1);
-	p->tmp[i] = fs_write_temp(p->s->tmpdir, full, en->data, en->len, 0, e);
+	rc = make_file(p->s, full, en->data, en->len, en->same_as, &p->fd[i], &p->tmp[i], e);
 	free(full);
-	return p->tmp[i] ? 0 : -1;
+	return rc;
 }
 
-/* The files are made on a helper thread while the caller builds the commit; then the
- * caller joins in (prewrite_finish). */
+/* Takes over the files made ahead that still hold their entries' bytes, forgets the
+ * others, then starts making the rest on a helper thread while the commit is built;
+ * the caller joins in (prewrite_finish). */
 static void prewrite_start(struct prewrite *p, struct store *s, struct entry **ents, size_t n)
 {
 	memset(p, 0, sizeof *p);
@@ -369,10 +547,20 @@ static void prewrite_start(struct prewrite *p, struct store *s, struct entry **e
 	p->n = n;
 	p->tmp = xcalloc(n + 1, sizeof *p->tmp);
 	p->fd = xcalloc(n + 1, sizeof *p->fd);
-	for (size_t i = 0; i < n; i++)
+	if (s->fds == 0)
+		s->fds = fd_budget();
+	ahead_stop(s->ahead);
+	for (size_t i = 0; i < n; i++) {
+		struct ahead_item *it = ahead_match(s, ents[i]);
 		p->fd[i] = -1;
-	p->fds = fd_budget();
-	atomic_init(&p->open_fds, 0);
+		if (it) {
+			p->fd[i] = it->fd;
+			p->tmp[i] = it->tmp;
+			it->fd = -1;
+			it->tmp = NULL;
+		}
+	}
+	ahead_free(s);
 	par_start(&p->par, n, prewrite_one, p);
 }
 
@@ -387,13 +575,8 @@ static int prewrite_finish(struct prewrite *p, int committed, struct rerr *e)
 /* Removes the files not given their names (a failed commit, a failed rename). */
 static void prewrite_free(struct prewrite *p)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->tmp[i])
-			unlink(p->tmp[i]);
-		free(p->tmp[i]);
-		if (p->fd[i] >= 0)
-			close(p->fd[i]);
-	}
+	for (size_t i = 0; i < p->n; i++)
+		unmake_file(p->s, &p->fd[i], &p->tmp[i]);
 	free(p->tmp);
 	free(p->fd);
 }

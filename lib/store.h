@@ -38,6 +38,10 @@ void store_rollback(struct store *s);
 void store_end(struct store *s);
 
 size_t store_changes(const struct store *s);
+/* Starts making, on a second thread, the files of the changes made so far (outside a
+ * unit), while the caller goes on: the commit links in those whose bytes are still
+ * the same and makes the others. Call it again as changes go on. */
+void store_ahead(struct store *s);
 /* Brings the work tree to the last commit if a failed commit left it behind. */
 int store_recover(struct store *s, struct rerr *e);
 /* Forgets every change not yet committed (a batch that failed half way). */

@@ -3,6 +3,7 @@
 #ifndef RENTAL_STORE_IMPL_H
 #define RENTAL_STORE_IMPL_H
 #include "store.h"
+#include <stdatomic.h>
 
 struct entry {
 	char *path;
@@ -10,6 +11,8 @@ struct entry {
 	size_t len;
 	int state;     /* ENT_ABSENT: not in the overlay; ENT_PUT; ENT_DEL */
 	char *same_as; /* a file that holds data already (store_put_same_as), or NULL */
+	size_t ahead;  /* index+1 of its latest file made ahead (store_ahead), or 0 */
+	int dirty;     /* changed since it was last handed to store_ahead */
 };
 enum { ENT_ABSENT, ENT_PUT, ENT_DEL };
 
@@ -46,6 +49,9 @@ struct store {
 	struct undo *undo;
 	size_t nundo, capundo;
 	int in_txn;
+	struct ahead *ahead; /* files being made ahead of the commit, or NULL */
+	size_t fds;          /* how many unnamed files may be open at once (0: not known yet) */
+	atomic_size_t open_fds;
 };
 
 /* A plain store at root, for store_git.c to dress. */

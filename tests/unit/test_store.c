@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <pthread.h>
 #include "store.h"
@@ -494,6 +496,116 @@ static void a_large_commit_writes_every_file(void **state)
 			    "test $(git -C %s ls-tree -r HEAD --name-only | wc -l) = 1500"), 0);
 }
 
+/* ---- store_ahead: files made while the batch goes on ---- */
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Files in the store's temp folder: what the thread made ahead for files that exist. */
+static int temp_files(void)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof cmd, "exit $(ls %s/.git/rental-tmp | wc -l)", dir);
+	return WEXITSTATUS(system(cmd));
+}
+
+/* Waits (up to 5 s) until the thread has made n temp files. */
+static int wait_temp_files(int n)
+{
+	for (int i = 0; i < 500; i++) {
+		if (temp_files() >= n)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static void files_made_ahead_are_linked_or_made_again(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char path[32], data[32], *b;
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	store_put(s, "kept", "v1\n", 3);
+	store_put(s, "changed", "v1\n", 3);
+	assert_int_equal(store_commit(s, "base", &e), 0);
+	/* Files that exist are made ahead under temp names: the thread's work shows. */
+	store_put(s, "kept", "v2\n", 3);
+	store_put(s, "changed", "v2\n", 3);
+	for (int i = 0; i < 500; i++) {
+		snprintf(path, sizeof path, "n/%02d/f%03d", i % 10, i);
+		snprintf(data, sizeof data, "n: %d\n", i);
+		store_put(s, path, data, strlen(data));
+	}
+	store_ahead(s);
+	assert_true(wait_temp_files(2));
+	/* After the hand-over: a change, a deletion, a unit rolled back, a new file. */
+	store_put(s, "changed", "v3\n", 3);
+	store_del(s, "n/00/f000");
+	store_begin(s);
+	store_put(s, "n/01/f001", "rolled back\n", 12);
+	store_rollback(s);
+	store_put(s, "late", "l\n", 2);
+	store_ahead(s);
+	store_put(s, "n/02/f002", "after the last hand-over\n", 25);
+	assert_int_equal(store_commit(s, "batch", &e), 0);
+	assert_string_equal(b = file("kept"), "v2\n");
+	free(b);
+	assert_string_equal(b = file("changed"), "v3\n");
+	free(b);
+	assert_null(file("n/00/f000"));
+	assert_string_equal(b = file("n/01/f001"), "n: 1\n");
+	free(b);
+	assert_string_equal(b = file("n/02/f002"), "after the last hand-over\n");
+	free(b);
+	assert_string_equal(b = file("n/09/f499"), "n: 499\n");
+	free(b);
+	assert_string_equal(b = file("late"), "l\n");
+	free(b);
+	assert_int_equal(temp_files(), 0); /* the stale one is gone too */
+	store_free(s);
+	assert_int_equal(sh("cd %s && test \"$(git show HEAD:changed)\" = v3 && "
+			    "test $(git -C %s ls-tree -r HEAD --name-only | wc -l) = 502"), 0);
+}
+
+static void a_discarded_batch_leaves_nothing_made_ahead(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char path[32];
+	int fds;
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	store_put(s, "old", "1\n", 2);
+	assert_int_equal(store_commit(s, "base", &e), 0);
+	fds = count_fds();
+	store_put(s, "old", "2\n", 2);
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof path, "d/f%03d", i);
+		store_put(s, path, "x\n", 2);
+	}
+	store_ahead(s);
+	assert_true(wait_temp_files(1));
+	store_discard(s);
+	assert_int_equal(temp_files(), 0);
+	assert_null(file("d/f000"));
+	assert_int_equal(count_fds(), fds); /* no unnamed file left open */
+	store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +621,8 @@ int main(void)
 		cmocka_unit_test(hash_is_gits),
 		cmocka_unit_test_setup_teardown(pack_reader_reads_what_libgit2_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
+		cmocka_unit_test_setup_teardown(files_made_ahead_are_linked_or_made_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_discarded_batch_leaves_nothing_made_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_finishes_a_half_written_work_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 	};
