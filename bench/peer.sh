@@ -25,7 +25,7 @@
 #   : >"$work/p.ev"
 #   for r in $(seq "$ROUNDS"); do
 #   	... (figure 2's round, which spools and times the dispatcher) ...
-#   	"$here/gen" "$home" alice car01 "$EVENTS" $(((r - 1) * EVENTS))
+#   	"$here/gen" "$home" c car "$EVENTS" $(((r - 1) * EVENTS)) 100 50
 #   	peer_round "$home" "$work/peer.db" "$EVENTS" | awk '{ printf "%.0f\n", $1 * 1000 }' >>"$work/p.ev"
 #   done
 #   set -- $(stats <"$work/p.ev"); peer=$2; peer_s="$(us $1) / $(us $2) / $(us $3)"
