@@ -48,6 +48,16 @@ static char *file(const char *rel)
 	return buf;
 }
 
+/* The file rel of the work tree holds want. */
+static void assert_file(const char *rel, const char *want)
+{
+	char *b = file(rel);
+
+	assert_non_null(b);
+	assert_string_equal(b, want);
+	free(b);
+}
+
 static int sh(const char *fmt)
 {
 	char cmd[512];
@@ -534,7 +544,7 @@ static void files_made_ahead_are_linked_or_made_again(void **state)
 {
 	struct store *s;
 	struct rerr e = {0};
-	char path[32], data[32], *b;
+	char path[32], data[32];
 
 	assert_int_equal(store_open_git(&s, dir, &e), 0);
 	assert_int_equal(store_lock(s, 0, &e), 0);
@@ -561,19 +571,13 @@ static void files_made_ahead_are_linked_or_made_again(void **state)
 	store_ahead(s);
 	store_put(s, "n/02/f002", "after the last hand-over\n", 25);
 	assert_int_equal(store_commit(s, "batch", &e), 0);
-	assert_string_equal(b = file("kept"), "v2\n");
-	free(b);
-	assert_string_equal(b = file("changed"), "v3\n");
-	free(b);
+	assert_file("kept", "v2\n");
+	assert_file("changed", "v3\n");
 	assert_null(file("n/00/f000"));
-	assert_string_equal(b = file("n/01/f001"), "n: 1\n");
-	free(b);
-	assert_string_equal(b = file("n/02/f002"), "after the last hand-over\n");
-	free(b);
-	assert_string_equal(b = file("n/09/f499"), "n: 499\n");
-	free(b);
-	assert_string_equal(b = file("late"), "l\n");
-	free(b);
+	assert_file("n/01/f001", "n: 1\n");
+	assert_file("n/02/f002", "after the last hand-over\n");
+	assert_file("n/09/f499", "n: 499\n");
+	assert_file("late", "l\n");
 	assert_int_equal(temp_files(), 0); /* the stale one is gone too */
 	store_free(s);
 	assert_int_equal(sh("cd %s && test \"$(git show HEAD:changed)\" = v3 && "
