@@ -332,7 +332,16 @@ static size_t fd_budget(void)
 			getrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
-	return rl.rlim_cur > 512 ? (size_t)rl.rlim_cur - 512 : 1;
+	return rl.rlim_cur > 512 ? (size_t)rl.rlim_cur - 512 : 0;
+}
+
+/* The budget is taken once a store, when its first batch makes files. */
+static void know_fd_budget(struct store *s)
+{
+	if (!s->fds_known) {
+		s->fds = fd_budget();
+		s->fds_known = 1;
+	}
 }
 
 /* Makes the file full, to hold data: unnamed (*fd) where it is new and a descriptor is
@@ -463,8 +472,7 @@ void store_ahead(struct store *s)
 
 	if (s->in_txn)
 		return;
-	if (s->fds == 0)
-		s->fds = fd_budget();
+	know_fd_budget(s);
 	if (s->ahead == NULL && (s->ahead = ahead_start(s)) == NULL)
 		return;
 	a = s->ahead;
@@ -547,8 +555,7 @@ static void prewrite_start(struct prewrite *p, struct store *s, struct entry **e
 	p->n = n;
 	p->tmp = xcalloc(n + 1, sizeof *p->tmp);
 	p->fd = xcalloc(n + 1, sizeof *p->fd);
-	if (s->fds == 0)
-		s->fds = fd_budget();
+	know_fd_budget(s);
 	ahead_stop(s->ahead);
 	for (size_t i = 0; i < n; i++) {
 		struct ahead_item *it = ahead_match(s, ents[i]);

@@ -50,7 +50,8 @@ struct store {
 	size_t nundo, capundo;
 	int in_txn;
 	struct ahead *ahead; /* files being made ahead of the commit, or NULL */
-	size_t fds;          /* how many unnamed files may be open at once (0: not known yet) */
+	size_t fds;          /* how many unnamed files may be open at once */
+	int fds_known;       /* fds taken from the descriptor limit yet */
 	atomic_size_t open_fds;
 };
 
