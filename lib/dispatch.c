@@ -346,6 +346,9 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	if (spool_list_new(&l, h->spool, DISPATCH_BATCH_MAX, e) < 0)
 		return -1;
 	done = xcalloc(l.n + 1, sizeof *done);
+	/* A new home's first batch gives it the current layout; older homes keep theirs. */
+	if (base == 0 && l.n > 0 && store_layout(s) == 1)
+		store_set_layout(s, STORE_LAYOUT_CURRENT);
 	in = prepass(h, s, &l);
 	for (size_t i = 0; i < l.n; i++) {
 		int skipped, r = admit(s, h->spool, l.names[i], &in[i], &skipped, e);
@@ -556,8 +559,12 @@ int dispatch_rebuild(const struct home *h, struct report *r, struct rerr *e)
 	if (dispatch_open(h, &real, 1, e) < 0 || load_dispatcher_key(h, &k, e) < 0)
 		goto out;
 	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);
-	if (fs_mkdirs(dir, e) < 0 || store_open(&scratch, dir, e) < 0 ||
-	    replay(real, scratch, &k, r, e) < 0)
+	if (fs_mkdirs(dir, e) < 0 || store_open(&scratch, dir, e) < 0)
+		goto out;
+	/* The log is replayed into the paths of the home's own layout. */
+	if (store_layout(real) > 1)
+		store_set_layout(scratch, store_layout(real));
+	if (replay(real, scratch, &k, r, e) < 0)
 		goto out;
 	if (list_tree(h->state, &a, e) < 0 || list_tree(dir, &b, e) < 0)
 		goto out;

@@ -1,6 +1,7 @@
-/* ledger: state/log/ holds each accepted event verbatim, numbered; state/ids/, keys/
- * and owners/ are the indexes admission reads. Folders are sharded so that no git
- * tree grows past about a thousand entries. */
+/* ledger: state/log/ holds each accepted event verbatim, numbered; state/ids/ and
+ * keys/ are the indexes admission reads: a reservation's id entry names its customer
+ * too (owners/ held it in homes of layout 1, one file more a booking). Folders are
+ * sharded so that no git tree grows past about a thousand entries. */
 #include "ledger.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +92,10 @@ int ledger_owner(struct store *s, const char *res, char owner[40], struct rerr *
 	owner[0] = '\0';
 	if (!valid_id(res, "res"))
 		return 1;
-	owner_path(p, sizeof p, res);
+	if (store_layout(s) >= 2)
+		id_path(p, sizeof p, res);
+	else
+		owner_path(p, sizeof p, res);
 	rc = store_get_kv(s, p, &m, e);
 	if (rc != 0)
 		return rc;
@@ -197,11 +201,15 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 	char p[160];
 	struct kv m;
 
+	int own_file = strcmp(type, "reserve") == 0 && store_layout(s) < 2;
+
 	kv_init(&m);
-	id_path(p, sizeof p, kv_get(&ev->f, "id"));
 	kv_setnum(&m, "seq", seq);
-	store_put_kv(s, p, &m);
 	store_put_kv(s, "log/head", &m);
+	if (strcmp(type, "reserve") == 0 && !own_file)
+		kv_set(&m, "customer", kv_get(&ev->f, "actor"));
+	id_path(p, sizeof p, kv_get(&ev->f, "id"));
+	store_put_kv(s, p, &m);
 	kv_free(&m);
 	if (strcmp(type, "key.add") == 0) {
 		key_path(p, sizeof p, kv_get(&ev->f, "name"));
@@ -210,7 +218,7 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 		kv_set(&m, "pubkey", kv_get(&ev->f, "pubkey"));
 		store_put_kv(s, p, &m);
 		kv_free(&m);
-	} else if (strcmp(type, "reserve") == 0) {
+	} else if (own_file) {
 		owner_path(p, sizeof p, kv_get(&ev->f, "id"));
 		kv_set(&m, "customer", kv_get(&ev->f, "actor"));
 		store_put_kv(s, p, &m);

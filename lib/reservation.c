@@ -41,8 +41,8 @@ static void car_path(char *out, size_t size, const char *car)
 	snprintf(out, size, "%s.yaml", dir);
 }
 
-/* reservation/held/xx/CAR/YYYY-MM/YYYY-MM-DD: the reservation holding that night. */
-static void night_path(char *out, size_t size, const char *car, long day)
+/* reservation/held/xx/CAR/YYYY/MM/YYYY-MM-DD: the reservation holding that night. */
+static void night_path(const struct store *s, char *out, size_t size, const char *car, long day)
 {
 	char dir[200];
 	long z = day + 719468, era = z / 146097, doe = z - era * 146097;
@@ -52,8 +52,13 @@ static void night_path(char *out, size_t size, const char *car, long day)
 	long y = yoe + era * 400 + (m <= 2);
 
 	context_name_dir(dir, sizeof dir, "reservation", "held", car);
-	/* A folder a month: a car's calendar never makes one large tree. */
-	snprintf(out, size, "%s/%04d-%02d/%04d-%02d-%02d", dir, (int)y, (int)m, (int)y, (int)m, (int)d);
+	/* A folder a year, one a month in it: a car's calendar never makes a large tree.
+	 * Layout 1 had the months in the car's folder: a tree that grew a line a month, 14
+	 * KB after 27 years, written again with each batch that booked the car. */
+	if (store_layout(s) >= 2)
+		snprintf(out, size, "%s/%04d/%02d/%04d-%02d-%02d", dir, (int)y, (int)m, (int)y, (int)m, (int)d);
+	else
+		snprintf(out, size, "%s/%04d-%02d/%04d-%02d-%02d", dir, (int)y, (int)m, (int)y, (int)m, (int)d);
 }
 
 int reservation_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
@@ -69,7 +74,7 @@ static int find_overlap(struct store *s, const char *car, long from, long to, st
 		char p[256], *buf;
 		int rc;
 
-		night_path(p, sizeof p, car, day);
+		night_path(s, p, sizeof p, car, day);
 		rc = store_get(s, p, &buf, NULL, e);
 		if (rc < 0)
 			return -1;
@@ -164,7 +169,7 @@ static void hold_nights(struct store *s, const struct kv *r, int hold)
 
 	for (long day = from; day < to; day++) {
 		char p[256];
-		night_path(p, sizeof p, car, day);
+		night_path(s, p, sizeof p, car, day);
 		if (hold) {
 			char *line = xasprintf("%s\n", res);
 			store_put(s, p, line, strlen(line));

@@ -215,13 +215,48 @@ struct store *store_new(const char *root)
 
 	s->root = xstrdup(root);
 	s->lockfd = -1;
+	s->layout = 1;
 	return s;
 }
 
 int store_open(struct store **out, const char *root, struct rerr *e)
 {
 	*out = store_new(root);
+	return store_load_layout(*out, e);
+}
+
+int store_load_layout(struct store *s, struct rerr *e)
+{
+	struct kv m;
+	int rc = store_get_kv(s, "layout", &m, e);
+	long long v;
+
+	if (rc < 0)
+		return -1;
+	v = rc == 1 ? 1 : kv_num(&m, "version", 0);
+	kv_free(&m);
+	/* An older release must not write a home whose paths it would form the old way. */
+	if (v < 1 || v > STORE_LAYOUT_CURRENT)
+		return rerr_set(e, RX_CONFIG, "%s/layout: layout version %lld; this release knows 1 to %d",
+				s->root, v, STORE_LAYOUT_CURRENT);
+	s->layout = (int)v;
 	return 0;
+}
+
+int store_layout(const struct store *s)
+{
+	return s->layout;
+}
+
+void store_set_layout(struct store *s, int v)
+{
+	struct kv m;
+
+	kv_init(&m);
+	kv_setnum(&m, "version", v);
+	store_put_kv(s, "layout", &m);
+	kv_free(&m);
+	s->layout = v;
 }
 
 /* With the lock held, what is in the temp folder is the litter of a killed run. */
@@ -258,8 +293,8 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	free(p);
 	if (rc == 0 && s->tmpdir)
 		rc = sweep_tmpdir(s, e);
-	if (rc == 0 && s->vcs)
-		rc = s->vcs->recover(s, e);
+	if (rc == 0)
+		rc = store_recover(s, e);
 	return rc;
 }
 
@@ -625,14 +660,20 @@ static int write_files(struct prewrite *p, struct rerr *e)
 
 int store_recover(struct store *s, struct rerr *e)
 {
-	return s->vcs ? s->vcs->recover(s, e) : 0;
+	if (s->vcs && s->vcs->recover(s, e) < 0)
+		return -1;
+	/* Recovery may have brought state/layout back with the files of the last commit. */
+	return store_load_layout(s, e);
 }
 
 void store_discard(struct store *s)
 {
+	struct rerr e = {0};
+
 	clear_overlay(s);
 	if (s->vcs)
 		s->vcs->abort(s);
+	store_load_layout(s, &e); /* a discarded genesis gave no layout yet */
 }
 
 int store_maintain(struct store *s, struct rerr *e)

@@ -18,6 +18,16 @@ int store_open_git(struct store **out, const char *root, struct rerr *e);
 void store_free(struct store *s);
 const char *store_root(const struct store *s);
 
+/* The version of the layout of the state files: how paths are formed where they changed.
+ * state/layout names it ("version: N"); a home without one, made before 2026-12-03,
+ * keeps version 1 (owners/ files, a folder a month in held/). Opening a home of a
+ * version this release does not know fails (RX_CONFIG). */
+#define STORE_LAYOUT_CURRENT 2
+int store_layout(const struct store *s);
+/* Gives the store layout version v from this batch on (state/layout written with it):
+ * the genesis batch of a new home, a rebuild's scratch copying the home's. */
+void store_set_layout(struct store *s, int v);
+
 /* Takes the dispatcher's lock on the home; RX_TEMP if busy and !wait. */
 int store_lock(struct store *s, int wait, struct rerr *e);
 

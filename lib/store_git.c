@@ -891,7 +891,7 @@ int store_open_git(struct store **out, const char *root, struct rerr *e)
 	 * of a batch's CPU, on the base trees and on the batch's own objects as its pack is
 	 * written. A damaged entry still fails: its zlib stream has a checksum. */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-	if (open_repo(s, e) < 0)
+	if (open_repo(s, e) < 0 || store_load_layout(s, e) < 0)
 		goto fail;
 	return 0;
 fail:

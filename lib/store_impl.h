@@ -53,8 +53,11 @@ struct store {
 	size_t fds;          /* how many unnamed files may be open at once */
 	int fds_known;       /* fds taken from the descriptor limit yet */
 	atomic_size_t open_fds;
+	int layout; /* the files' layout version (store_layout) */
 };
 
 /* A plain store at root, for store_git.c to dress. */
 struct store *store_new(const char *root);
+/* Reads the layout version of the files at the store's root (state/layout). */
+int store_load_layout(struct store *s, struct rerr *e);
 #endif
