@@ -216,6 +216,8 @@ struct store *store_new(const char *root)
 	s->root = xstrdup(root);
 	s->lockfd = -1;
 	s->layout = 1;
+	s->empty_fd = -1;
+	pthread_mutex_init(&s->empty_mu, NULL);
 	return s;
 }
 
@@ -303,6 +305,9 @@ static void ahead_free(struct store *s);
 static void clear_overlay(struct store *s)
 {
 	ahead_free(s);
+	if (s->empty_fd >= 0)
+		close(s->empty_fd);
+	s->empty_fd = -1;
 	atomic_store(&s->open_fds, 0);
 	store_end(s);
 	for (size_t i = 0; i < s->n; i++) {
@@ -327,6 +332,7 @@ void store_free(struct store *s)
 		close(s->lockfd);
 	if (s->vcs)
 		s->vcs->free(s);
+	pthread_mutex_destroy(&s->empty_mu);
 	free(s->root);
 	free(s->tmpdir);
 	free(s);
@@ -341,7 +347,9 @@ static int cmp_entry(const void *a, const void *b)
  * file is made unnamed in its own folder (O_TMPFILE) and linked in, or, where its
  * bytes are a file of ours already (a log entry is its spool file), that file is
  * linked in: no new inode, and the spool's removal then frees none (ext4 without a
- * journal walks past every inode freed in the last minute to make one); a file that
+ * journal walks past every inode freed in the last minute to make one); a new empty
+ * file (an index entry: a booking in its customer's folder) is one more name of the
+ * batch's one empty inode, so it costs a folder entry and no inode; a file that
  * exists already (or past the budget of open descriptors, or where the file system
  * has no unnamed files) is made under a temp name in the store's temp folder and
  * renamed over. A crash in between leaves no unnamed file and temp files the next run
@@ -379,6 +387,23 @@ static void know_fd_budget(struct store *s)
 	}
 }
 
+/* A descriptor of the batch's empty inode, made unnamed at the store's root when first
+ * asked for; -1 if it cannot be. Safe on any thread. Files are never written in
+ * place, only replaced or removed, so one inode may be the content of many names;
+ * past ext4's 65,000 names an inode the link fails and the file is made alone. */
+static int empty_twin(struct store *s)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&s->empty_mu);
+	if (s->empty_fd < 0)
+		s->empty_fd = open(s->root, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (s->empty_fd >= 0)
+		fd = fcntl(s->empty_fd, F_DUPFD_CLOEXEC, 0);
+	pthread_mutex_unlock(&s->empty_mu);
+	return fd;
+}
+
 /* Makes the file full, to hold data: unnamed (*fd) where it is new and a descriptor is
  * within the budget, else under a temp name (*tmp). Safe on any thread. */
 static int make_file(struct store *s, const char *full, const char *data, size_t len,
@@ -386,6 +411,7 @@ static int make_file(struct store *s, const char *full, const char *data, size_t
 {
 	if (atomic_fetch_add(&s->open_fds, 1) < s->fds && access(full, F_OK) < 0 && errno == ENOENT &&
 	    ((same_as && (*fd = fs_open_same(same_as, data, len)) >= 0) ||
+	     (len == 0 && !same_as && (*fd = empty_twin(s)) >= 0) ||
 	     (*fd = fs_write_unnamed(full, data, len)) >= 0))
 		return 0;
 	atomic_fetch_sub(&s->open_fds, 1);

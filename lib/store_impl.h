@@ -3,6 +3,7 @@
 #ifndef RENTAL_STORE_IMPL_H
 #define RENTAL_STORE_IMPL_H
 #include "store.h"
+#include <pthread.h>
 #include <stdatomic.h>
 
 struct entry {
@@ -54,6 +55,8 @@ struct store {
 	int fds_known;       /* fds taken from the descriptor limit yet */
 	atomic_size_t open_fds;
 	int layout; /* the files' layout version (store_layout) */
+	int empty_fd; /* the batch's one empty unnamed file, every new empty file's inode */
+	pthread_mutex_t empty_mu;
 };
 
 /* A plain store at root, for store_git.c to dress. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <stdatomic.h>
@@ -610,6 +611,51 @@ static void a_discarded_batch_leaves_nothing_made_ahead(void **state)
 	store_free(s);
 }
 
+static struct stat stat_of(const char *rel)
+{
+	struct stat st;
+	char *p;
+
+	assert_true(asprintf(&p, "%s/%s", dir, rel) > 0);
+	assert_int_equal(lstat(p, &st), 0);
+	free(p);
+	return st;
+}
+
+static void new_empty_files_are_names_of_one_inode(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	struct stat a, b, c;
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	store_put(s, "idx/x/one", "", 0);
+	store_put(s, "idx/y/two", "", 0);
+	store_put(s, "full", "bytes\n", 6);
+	store_ahead(s); /* made ahead or by the commit: the same inode either way */
+	store_put(s, "idx/z/three", "", 0);
+	assert_int_equal(store_commit(s, "empties", &e), 0);
+	a = stat_of("idx/x/one"), b = stat_of("idx/y/two"), c = stat_of("idx/z/three");
+	assert_true(a.st_ino == b.st_ino && b.st_ino == c.st_ino);
+	assert_int_equal(a.st_nlink, 3);
+	assert_int_equal(a.st_size, 0);
+	assert_true(stat_of("full").st_ino != a.st_ino);
+	/* Replacing or removing one name leaves the others as they were. */
+	store_put(s, "idx/x/one", "now full\n", 9);
+	store_del(s, "idx/y/two");
+	store_put(s, "idx/w/four", "", 0); /* the next batch's empty inode is its own */
+	assert_int_equal(store_commit(s, "changes", &e), 0);
+	assert_file("idx/x/one", "now full\n");
+	assert_null(file("idx/y/two"));
+	assert_file("idx/z/three", "");
+	assert_int_equal(stat_of("idx/z/three").st_nlink, 1);
+	assert_true(stat_of("idx/w/four").st_ino != c.st_ino);
+	store_free(s);
+	assert_int_equal(sh("cd %s && test \"$(git show HEAD:idx/x/one)\" = 'now full' && "
+			    "test $(git -C %s ls-tree -r HEAD --name-only | wc -l) = 4"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -627,6 +673,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_made_ahead_are_linked_or_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_discarded_batch_leaves_nothing_made_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(new_empty_files_are_names_of_one_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_finishes_a_half_written_work_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 	};
