@@ -10,10 +10,11 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"dispatcher [--home DIR] [--once | --check | --rebuild]\n"
-	"  (no mode: run in the foreground, applying events as they arrive; SIGTERM stops it)\n";
+	"dispatcher [--home DIR] [--once | --check | --rebuild | --upgrade]\n"
+	"  (no mode: run in the foreground, applying events as they arrive; SIGTERM stops it)\n"
+	"  --upgrade: move a home made by an older release to this release's layout\n";
 
-enum { MODE_DAEMON, MODE_ONCE, MODE_CHECK, MODE_REBUILD };
+enum { MODE_DAEMON, MODE_ONCE, MODE_CHECK, MODE_REBUILD, MODE_UPGRADE };
 
 static volatile sig_atomic_t stopping;
 
@@ -28,7 +29,7 @@ static int own_option(int c, void *arg)
 
 	if (*mode != MODE_DAEMON)
 		return -1;
-	*mode = c == 'o' ? MODE_ONCE : c == 'c' ? MODE_CHECK : MODE_REBUILD;
+	*mode = c == 'o' ? MODE_ONCE : c == 'c' ? MODE_CHECK : c == 'U' ? MODE_UPGRADE : MODE_REBUILD;
 	return 0;
 }
 
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
 		{"once", no_argument, NULL, 'o'},
 		{"check", no_argument, NULL, 'c'},
 		{"rebuild", no_argument, NULL, 'R'},
+		{"upgrade", no_argument, NULL, 'U'},
 		{NULL, 0, NULL, 0}};
 	struct common o = {0};
 	struct home h;
@@ -174,12 +176,18 @@ int main(int argc, char **argv)
 			report_free(&r);
 		}
 	} else {
-		if (dispatch_rebuild(&h, &r, &e) < 0)
+		size_t moved = 0;
+		int upgrade = mode == MODE_UPGRADE;
+		if (dispatch_rebuild(&h, upgrade ? STORE_LAYOUT_CURRENT : 0, &r, &moved, &e) < 0)
 			rc = fail(&e);
 		else {
 			rc = print_report(&r) ? 1 : 0;
-			fprintf(stderr, "dispatcher: rebuild: %zu differences%s\n", r.n,
-				r.n ? " repaired" : ", state matches the log");
+			if (upgrade)
+				fprintf(stderr, "dispatcher: upgrade: layout %d, %zu files moved or rewritten\n",
+					STORE_LAYOUT_CURRENT, moved);
+			else
+				fprintf(stderr, "dispatcher: rebuild: %zu differences%s\n", r.n,
+					r.n ? " repaired" : ", state matches the log");
 			report_free(&r);
 		}
 	}

@@ -459,9 +459,28 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 	return remove(path);
 }
 
-/* Compares one rebuilt file with the stored one; repairs the stored one. */
+/* Removes an empty folder of the work tree (one that still holds anything stays). */
+static int rmdir_empty(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	const char *rel = path + walk_skip;
+
+	if (flag == FTW_DP && f->level > 0 && strcmp(rel, ".git") != 0 && strncmp(rel, ".git/", 5) != 0)
+		rmdir(path);
+	return 0;
+}
+
+/* After an upgrade, the folders of the old paths (owners/, a car's month folders) are
+ * empty: git has no folders, so the work tree loses them too. */
+static void prune_empty_dirs(const char *root)
+{
+	walk_skip = strlen(root) + 1;
+	nftw(root, rmdir_empty, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Compares one rebuilt file with the stored one; repairs the stored one, and says so
+ * in r, or counts it in *moved (an upgrade, which moves every file). */
 static int compare_file(struct store *real, struct store *scratch, const char *rel,
-			struct report *r, struct rerr *e)
+			struct report *r, size_t *moved, struct rerr *e)
 {
 	char *a = NULL, *b = NULL;
 	size_t alen = 0, blen = 0;
@@ -472,16 +491,22 @@ static int compare_file(struct store *real, struct store *scratch, const char *r
 		free(b);
 		return -1;
 	}
+	const char *what = NULL;
+
 	if (ra == 1 && rb == 0) {
-		report_add(r, 1, "%s: missing; rebuilt", rel);
+		what = "missing; rebuilt";
 		store_put(real, rel, b, blen);
 	} else if (ra == 0 && rb == 1) {
-		report_add(r, 1, "%s: not derived from the log; removed", rel);
+		what = "not derived from the log; removed";
 		store_del(real, rel);
 	} else if (ra == 0 && (alen != blen || memcmp(a, b, alen) != 0)) {
-		report_add(r, 1, "%s: differs from the log; rebuilt", rel);
+		what = "differs from the log; rebuilt";
 		store_put(real, rel, b, blen);
 	}
+	if (what && moved)
+		++*moved;
+	else if (what)
+		report_add(r, 1, "%s: %s", rel, what);
 	free(a);
 	free(b);
 	return 0;
@@ -547,7 +572,8 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 	return store_commit(scratch, "", e);
 }
 
-int dispatch_rebuild(const struct home *h, struct report *r, struct rerr *e)
+int dispatch_rebuild(const struct home *h, int layout, struct report *r, size_t *moved,
+		     struct rerr *e)
 {
 	struct store *real = NULL, *scratch = NULL;
 	struct tree_list a = {0}, b = {0};
@@ -556,14 +582,23 @@ int dispatch_rebuild(const struct home *h, struct report *r, struct rerr *e)
 	int rc = -1;
 
 	memset(r, 0, sizeof *r);
+	*moved = 0;
 	if (dispatch_open(h, &real, 1, e) < 0 || load_dispatcher_key(h, &k, e) < 0)
 		goto out;
+	if (layout == 0 || layout == store_layout(real)) {
+		layout = store_layout(real);
+		moved = NULL;
+	} else if (layout < store_layout(real) || layout > STORE_LAYOUT_CURRENT) {
+		rerr_set(e, RX_USAGE, "%s: layout %d cannot become layout %d", h->state,
+			 store_layout(real), layout);
+		goto out;
+	}
 	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);
 	if (fs_mkdirs(dir, e) < 0 || store_open(&scratch, dir, e) < 0)
 		goto out;
-	/* The log is replayed into the paths of the home's own layout. */
-	if (store_layout(real) > 1)
-		store_set_layout(scratch, store_layout(real));
+	/* The log is replayed into the paths of the home's own layout, or the new one. */
+	if (layout > 1)
+		store_set_layout(scratch, layout);
 	if (replay(real, scratch, &k, r, e) < 0)
 		goto out;
 	if (list_tree(h->state, &a, e) < 0 || list_tree(dir, &b, e) < 0)
@@ -572,13 +607,16 @@ int dispatch_rebuild(const struct home *h, struct report *r, struct rerr *e)
 	for (size_t i = 0, j = 0; i < a.n || j < b.n;) {
 		int c = i == a.n ? 1 : j == b.n ? -1 : strcmp(a.paths[i], b.paths[j]);
 		const char *rel = c <= 0 ? a.paths[i] : b.paths[j];
-		if (compare_file(real, scratch, rel, r, e) < 0)
+		if (compare_file(real, scratch, rel, r, moved, e) < 0)
 			goto out;
 		i += c <= 0;
 		j += c >= 0;
 	}
-	if (store_commit(real, "rebuild: repaired state from the log", e) < 0)
+	if (store_commit(real, moved ? "upgrade: the state files in the paths of a new layout"
+				     : "rebuild: repaired state from the log", e) < 0)
 		goto out;
+	if (moved)
+		prune_empty_dirs(h->state);
 	rc = 0;
 out:
 	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);

@@ -32,8 +32,11 @@ int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr 
 int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		   struct dispatch_stats *st, struct rerr *e);
 /* Rebuilds every state file from the log into a scratch folder, lists differing
- * files in r, and repairs and commits them. */
-int dispatch_rebuild(const struct home *h, struct report *r, struct rerr *e);
+ * files in r, and repairs and commits them. With layout above the home's own (an
+ * upgrade; 0: its own), the log is replayed into that layout's paths and every file
+ * that moves or changes is counted in *moved instead of listed. */
+int dispatch_rebuild(const struct home *h, int layout, struct report *r, size_t *moved,
+		     struct rerr *e);
 /* Health: settings, state, keys, spool; r->failed says unhealthy. */
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e);
 #endif

@@ -1,0 +1,59 @@
+#!/bin/sh
+# 1640-upgrade.t: `dispatcher --upgrade` moves a home of layout 1 (the release of
+# 2026-11-24, tests/fixtures/) to layout 2 in one commit: the owners/ files go into the
+# bookings' ids/ entries, the held nights into a folder a year; what every command
+# answers is the same before and after, and the home goes on in layout 2.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+tar xzf "$(dirname "$0")/../fixtures/home-2026-11-24.tgz" -C "$T_TMP"
+H=$T_TMP/home
+RENTAL_HOME=$H
+export RENTAL_HOME
+S=$H/state
+
+# A booking made before the upgrade, still holding its nights.
+held=$(reserve --as bob car1 --from 2031-05-30 --to 2031-06-02)
+t_ok 'a booking in layout 1 is applied' dispatch
+t_file '... its owner in owners/' "$(ls -d "$S"/owners/*/*/"$held")"
+before_page=$(mypage --as bob --json)
+before_list=$(reserve --as admin list --json)
+before_cars=$(carctl list --json)
+commits=$(git -C "$S" rev-list --count HEAD)
+
+t_ok 'dispatcher --upgrade moves the home to layout 2' dispatcher --upgrade
+t_match '... and says how many files moved' "$ERR" '^dispatcher: upgrade: layout 2, [1-9][0-9]* files moved or rewritten$'
+t_eq '... in one commit' "$(git -C "$S" rev-list --count HEAD)" "$((commits + 1))"
+t_eq 'state/layout names version 2' "$(cat "$S/layout")" 'version: 2'
+t_nofile 'owners/ is gone' "$S/owners"
+t_eq "the booking's id entry names its customer" \
+	"$(sed -n 's/^customer: //p' "$(ls -d "$S"/ids/*/*/"$held")")" 'bob'
+t_eq 'its nights lie in a folder a year' \
+	"$(cd "$S"/reservation/held/*/car1 && find 2031 -type f | sort | tr '\n' ' ')" \
+	'2031/05/2031-05-30 2031/05/2031-05-31 2031/06/2031-06-01 '
+t_eq "bob's page is the same" "$(mypage --as bob --json)" "$before_page"
+t_eq 'the list of bookings is the same' "$(reserve --as admin list --json)" "$before_list"
+t_eq 'the list of cars is the same' "$(carctl list --json)" "$before_cars"
+t_eq 'the work tree is the last commit' "$(worktree_diff "$S")" ''
+t_ok 'dispatcher --rebuild: layout 2 is what the log gives' dispatcher --rebuild
+t_eq '... with nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+
+t_refuse 1 'a night held before the upgrade is still held' \
+	reserve --as bob car1 --from 2031-05-31 --to 2031-06-03
+t_match '... and named' "$ERR" 'already reserved from 2031-05-30 to 2031-06-02'
+carctl --as admin key add carol >/dev/null 2>&1 && dispatch
+t_refuse 77 'the owner moved too: carol may not cancel it' reserve --as carol cancel "$held"
+t_ok '... bob may' reserve --as bob cancel "$held"
+t_ok '... applied' dispatch
+t_eq '... it is canceled' "$(status_of "$held")" 'RESERVATION_CANCELED'
+t_eq '... and its nights are free' "$(cd "$S"/reservation/held/*/car1 && find 2031 -type f | wc -l)" '0'
+again=$(reserve --as carol car1 --from 2031-05-31 --to 2031-06-01)
+t_ok 'carol books one of them' dispatch
+t_eq "... and her booking's entry names her" \
+	"$(sed -n 's/^customer: //p' "$(ls -d "$S"/ids/*/*/"$again")")" 'carol'
+
+t_ok 'an upgrade of a home in layout 2 does nothing' dispatcher --upgrade
+t_eq '... and says so' "$ERR" 'dispatcher: upgrade: layout 2, 0 files moved or rewritten'
+t_ok 'dispatcher --rebuild still finds nothing' dispatcher --rebuild
+t_eq '... to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+done_testing
