@@ -134,6 +134,12 @@ static int run_daemon(const struct home *h)
 	return finish(0);
 }
 
+/* Progress of a rebuild or an upgrade, on a terminal only: one line, rewritten. */
+static void show_progress(const char *phase, size_t done, size_t total)
+{
+	fprintf(stderr, "\rdispatcher: %s: %zu of %zu%s", phase, done, total, done == total ? "\n" : "");
+}
+
 static int print_report(const struct report *r)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -178,6 +184,8 @@ int main(int argc, char **argv)
 	} else {
 		size_t moved = 0;
 		int upgrade = mode == MODE_UPGRADE;
+		if (isatty(2))
+			dispatch_on_progress(show_progress);
 		if (dispatch_rebuild(&h, upgrade ? STORE_LAYOUT_CURRENT : 0, &r, &moved, &e) < 0)
 			rc = fail(&e);
 		else {

@@ -405,6 +405,26 @@ out:
 
 /* ---- rebuild ---- */
 
+static void (*progress_fn)(const char *phase, size_t done, size_t total);
+
+void dispatch_on_progress(void (*fn)(const char *phase, size_t done, size_t total))
+{
+	progress_fn = fn;
+}
+
+/* Tells progress_fn each time done passes another ten thousand, and at the end. */
+static void progress(const char *phase, size_t done, size_t total)
+{
+	static const char *last_phase;
+	static size_t last;
+
+	if (phase != last_phase)
+		last_phase = phase, last = 0;
+	if (progress_fn && (done / 10000 != last / 10000 || done == total))
+		progress_fn(phase, done, total);
+	last = done;
+}
+
 struct tree_list {
 	char **paths;
 	size_t n, cap;
@@ -565,6 +585,7 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 		event_free(&ev);
 		if (seq % 1000 == 0 && store_commit(scratch, "", e) < 0)
 			return -1;
+		progress("replaying the log", (size_t)seq, (size_t)head);
 	}
 	for (int c = 0; c < CTX_COUNT; c++)
 		if (cursor[c] > 0)
@@ -611,6 +632,7 @@ int dispatch_rebuild(const struct home *h, int layout, struct report *r, size_t 
 			goto out;
 		i += c <= 0;
 		j += c >= 0;
+		progress("comparing the files", i + j, a.n + b.n);
 	}
 	if (store_commit(real, moved ? "upgrade: the state files in the paths of a new layout"
 				     : "rebuild: repaired state from the log", e) < 0)

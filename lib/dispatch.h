@@ -37,6 +37,9 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
  * that moves or changes is counted in *moved instead of listed. */
 int dispatch_rebuild(const struct home *h, int layout, struct report *r, size_t *moved,
 		     struct rerr *e);
+/* Long work (a rebuild, an upgrade) tells fn how far it is: a phase, done of total,
+ * every few thousand steps and once at a phase's end. NULL: nothing is told. */
+void dispatch_on_progress(void (*fn)(const char *phase, size_t done, size_t total));
 /* Health: settings, state, keys, spool; r->failed says unhealthy. */
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e);
 #endif

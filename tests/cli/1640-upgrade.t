@@ -56,4 +56,14 @@ t_ok 'an upgrade of a home in layout 2 does nothing' dispatcher --upgrade
 t_eq '... and says so' "$ERR" 'dispatcher: upgrade: layout 2, 0 files moved or rewritten'
 t_ok 'dispatcher --rebuild still finds nothing' dispatcher --rebuild
 t_eq '... to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+
+# On a terminal the long work says how far it is; elsewhere (above) it says nothing.
+mkdir "$T_TMP/tty" && tar xzf "$(dirname "$0")/../fixtures/home-2026-11-24.tgz" -C "$T_TMP/tty"
+if command -v script >/dev/null 2>&1; then
+	shown=$(RENTAL_HOME=$T_TMP/tty/home script -qec "$BIN/dispatcher --upgrade" /dev/null </dev/null | tr '\r' '\n')
+	t_match 'on a terminal, an upgrade shows the log replayed' "$shown" 'dispatcher: replaying the log: ([0-9]+) of \1'
+	t_match '... and the files compared' "$shown" 'dispatcher: comparing the files: ([0-9]+) of \1'
+else
+	t_skip 'on a terminal, an upgrade shows its progress' 'no script(1)'
+fi
 done_testing
