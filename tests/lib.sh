@@ -308,6 +308,17 @@ scratch_home() {
 	fi
 }
 
+# old_home [DIR]: unpack the home written by the release of 2026-11-24 (layout 1,
+# tests/fixtures/) into $T_TMP/DIR (default home); export RENTAL_HOME, set H and S.
+old_home() {
+	mkdir -p "$T_TMP/${1:-.}"
+	tar xzf "$T_TESTS/fixtures/home-2026-11-24.tgz" -C "$T_TMP/${1:-.}"
+	H=$T_TMP/${1:-.}/home
+	RENTAL_HOME=$H
+	export RENTAL_HOME
+	S=$H/state
+}
+
 # dispatch: run `dispatcher --once` on the current home. The summary line
 # is left in DISPATCH_ERR, the exit status in DISPATCH_RC. Diagnostics on
 # stderr, so that dispatch can run inside $(...).

@@ -6,11 +6,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-tar xzf "$(dirname "$0")/../fixtures/home-2026-11-24.tgz" -C "$T_TMP"
-H=$T_TMP/home
-RENTAL_HOME=$H
-export RENTAL_HOME
-S=$H/state
+old_home
 
 old_out=$(sed -n 's/^id: \(out-.*\)/\1/p' "$S"/log/*/*/*/*.yaml | head -n 1)
 t_match 'the old home logged its outcomes' "$old_out" '^out-[0-9a-f]{16}$'

@@ -6,11 +6,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-tar xzf "$(dirname "$0")/../fixtures/home-2026-11-24.tgz" -C "$T_TMP"
-H=$T_TMP/home
-RENTAL_HOME=$H
-export RENTAL_HOME
-S=$H/state
+old_home
 
 # A booking made before the upgrade, still holding its nights.
 held=$(reserve --as bob car1 --from 2031-05-30 --to 2031-06-02)
@@ -58,9 +54,9 @@ t_ok 'dispatcher --rebuild still finds nothing' dispatcher --rebuild
 t_eq '... to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 
 # On a terminal the long work says how far it is; elsewhere (above) it says nothing.
-mkdir "$T_TMP/tty" && tar xzf "$(dirname "$0")/../fixtures/home-2026-11-24.tgz" -C "$T_TMP/tty"
+old_home tty
 if command -v script >/dev/null 2>&1; then
-	shown=$(RENTAL_HOME=$T_TMP/tty/home script -qec "$BIN/dispatcher --upgrade" /dev/null </dev/null | tr '\r' '\n')
+	shown=$(script -qec "$BIN/dispatcher --upgrade" /dev/null </dev/null | tr '\r' '\n')
 	t_match 'on a terminal, an upgrade shows the log replayed' "$shown" 'dispatcher: replaying the log: ([0-9]+) of \1'
 	t_match '... and the files compared' "$shown" 'dispatcher: comparing the files: ([0-9]+) of \1'
 else
