@@ -201,12 +201,12 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 	char p[160];
 	struct kv m;
 
-	int own_file = strcmp(type, "reserve") == 0 && store_layout(s) < 2;
+	int reserve = strcmp(type, "reserve") == 0, own_file = reserve && store_layout(s) < 2;
 
 	kv_init(&m);
 	kv_setnum(&m, "seq", seq);
 	store_put_kv(s, "log/head", &m);
-	if (strcmp(type, "reserve") == 0 && !own_file)
+	if (reserve && !own_file)
 		kv_set(&m, "customer", kv_get(&ev->f, "actor"));
 	id_path(p, sizeof p, kv_get(&ev->f, "id"));
 	store_put_kv(s, p, &m);

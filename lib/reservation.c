@@ -55,10 +55,8 @@ static void night_path(const struct store *s, char *out, size_t size, const char
 	/* A folder a year, one a month in it: a car's calendar never makes a large tree.
 	 * Layout 1 had the months in the car's folder: a tree that grew a line a month, 14
 	 * KB after 27 years, written again with each batch that booked the car. */
-	if (store_layout(s) >= 2)
-		snprintf(out, size, "%s/%04d/%02d/%04d-%02d-%02d", dir, (int)y, (int)m, (int)y, (int)m, (int)d);
-	else
-		snprintf(out, size, "%s/%04d-%02d/%04d-%02d-%02d", dir, (int)y, (int)m, (int)y, (int)m, (int)d);
+	snprintf(out, size, "%s/%04d%s%02d/%04d-%02d-%02d", dir, (int)y, store_layout(s) >= 2 ? "/" : "-",
+		 (int)m, (int)y, (int)m, (int)d);
 }
 
 int reservation_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
