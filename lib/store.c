@@ -688,18 +688,16 @@ int store_recover(struct store *s, struct rerr *e)
 {
 	if (s->vcs && s->vcs->recover(s, e) < 0)
 		return -1;
-	/* Recovery may have brought state/layout back with the files of the last commit. */
+	/* Recovery may have brought state/layout back with the files of the last commit,
+	 * and a discarded batch (a genesis that failed) may have set one not written. */
 	return store_load_layout(s, e);
 }
 
 void store_discard(struct store *s)
 {
-	struct rerr e = {0};
-
 	clear_overlay(s);
 	if (s->vcs)
 		s->vcs->abort(s);
-	store_load_layout(s, &e); /* a discarded genesis gave no layout yet */
 }
 
 int store_maintain(struct store *s, struct rerr *e)
