@@ -139,7 +139,7 @@ static int admit(struct store *s, const char *spool, const char *name, struct in
 			*e = in->e;
 		return in->state;
 	}
-	if ((rc = ledger_seen(s, kv_get(&in->ev.f, "id"), NULL, e)) != 0) {
+	if ((rc = ledger_seen(s, kv_get(&in->ev.f, "id"), e)) != 0) {
 		*skipped = rc == 1;
 		return rc == 1 ? 0 : -1;
 	}
@@ -249,7 +249,7 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 		rc = ev == NULL ? -1 : appliers[ctx](s, ev, &out, &why);
 		for (size_t i = 0; rc == 0 && i < out.n; i++) {
 			event_make_outcome(&oc, &out.items[i], ev, k, 0);
-			int seen = ledger_seen(s, kv_get(&oc.f, "id"), NULL, &why);
+			int seen = ledger_seen(s, kv_get(&oc.f, "id"), &why);
 			if (seen == 0 && (rc = ledger_append(s, &oc, NULL, &seq, &why)) == 0)
 				made++;
 			else if (seen < 0)
@@ -559,21 +559,17 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 			}
 			for (size_t i = 0; i < out.n; i++) {
 				struct event oc;
-				long long oseq;
 				char *logged = NULL;
 				size_t llen = 0;
 				event_make_outcome(&oc, &out.items[i], &ev, k, 0);
-				int seen = ledger_seen(real, kv_get(&oc.f, "id"), &oseq, e);
-				if (seen == 0) { /* a history logged before outcome ids took their source's shard */
+				int seen = ledger_logged(real, kv_get(&oc.f, "id"), &logged, &llen, e);
+				if (seen == 1) { /* a history logged before outcome ids took their source's shard */
 					event_free(&oc);
 					event_make_outcome(&oc, &out.items[i], &ev, k, 1);
-					seen = ledger_seen(real, kv_get(&oc.f, "id"), &oseq, e);
+					seen = ledger_logged(real, kv_get(&oc.f, "id"), &logged, &llen, e);
 				}
-				if (seen == 1) {
-					char p[64];
-					ledger_log_path(p, sizeof p, oseq);
-					store_get(real, p, &logged, &llen, e);
-				}
+				if (seen != 0)
+					logged = NULL;
 				if (logged == NULL || llen != oc.len || memcmp(logged, oc.raw, llen) != 0)
 					report_add(r, 1, "log: the %s outcome of %s is not what %s decides again",
 						   kv_get(&oc.f, "type"), kv_get(&ev.f, "id"), context_name(c));

@@ -1,6 +1,7 @@
 /* ledger: state/log/ holds each accepted event verbatim, numbered; state/ids/ and
- * keys/ are the indexes admission reads: a reservation's id entry names its customer
- * too (owners/ held it in homes of layout 1, one file more a booking). Folders are
+ * keys/ are the indexes admission reads. An id's entry is the event again, a second
+ * name of its log file (layout 3); in older homes it holds the event's number, and a
+ * reservation's customer (layout 2) or an owners/ file does (layout 1). Folders are
  * sharded so that no git tree grows past about a thousand entries. */
 #include "ledger.h"
 #include <stdio.h>
@@ -55,22 +56,33 @@ long long ledger_head(struct store *s, struct rerr *e)
 	return seq;
 }
 
-int ledger_seen(struct store *s, const char *id, long long *seq, struct rerr *e)
+int ledger_seen(struct store *s, const char *id, struct rerr *e)
+{
+	char p[128], *buf;
+	int rc;
+
+	id_path(p, sizeof p, id);
+	rc = store_get(s, p, &buf, NULL, e);
+	if (rc == 0)
+		free(buf);
+	return rc < 0 ? -1 : rc == 0;
+}
+
+int ledger_logged(struct store *s, const char *id, char **buf, size_t *len, struct rerr *e)
 {
 	char p[128];
 	struct kv m;
 	int rc;
 
 	id_path(p, sizeof p, id);
-	rc = store_get_kv(s, p, &m, e);
-	if (rc < 0)
-		return -1;
-	if (rc == 1)
-		return 0;
-	if (seq)
-		*seq = kv_num(&m, "seq", 0);
+	if (store_layout(s) >= 3)
+		return store_get(s, p, buf, len, e);
+	/* Before layout 3 the entry holds the event's place in the log. */
+	if ((rc = store_get_kv(s, p, &m, e)) != 0)
+		return rc;
+	ledger_log_path(p, sizeof p, kv_num(&m, "seq", 0));
 	kv_free(&m);
-	return 1;
+	return store_get(s, p, buf, len, e);
 }
 
 int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e)
@@ -99,7 +111,9 @@ int ledger_owner(struct store *s, const char *res, char owner[40], struct rerr *
 	rc = store_get_kv(s, p, &m, e);
 	if (rc != 0)
 		return rc;
-	snprintf(owner, 40, "%s", kv_get(&m, "customer") ? kv_get(&m, "customer") : "");
+	/* Layout 3's id entry is the reservation itself: its signer is the customer. */
+	const char *who = kv_get(&m, store_layout(s) >= 3 ? "actor" : "customer");
+	snprintf(owner, 40, "%s", who ? who : "");
 	kv_free(&m);
 	return 0;
 }
@@ -198,18 +212,23 @@ void ledger_preverify(struct store *s, struct event *ev)
 int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e)
 {
 	const char *type = kv_get(&ev->f, "type");
-	char p[160];
+	char p[160], logp[64];
 	struct kv m;
-
-	int reserve = strcmp(type, "reserve") == 0, own_file = reserve && store_layout(s) < 2;
+	int layout = store_layout(s), reserve = strcmp(type, "reserve") == 0;
 
 	kv_init(&m);
 	kv_setnum(&m, "seq", seq);
 	store_put_kv(s, "log/head", &m);
-	if (reserve && !own_file)
-		kv_set(&m, "customer", kv_get(&ev->f, "actor"));
 	id_path(p, sizeof p, kv_get(&ev->f, "id"));
-	store_put_kv(s, p, &m);
+	if (layout >= 3) {
+		/* The id's entry is the event itself, a second name of its log file. */
+		ledger_log_path(logp, sizeof logp, seq);
+		store_put_twin(s, p, ev->raw, ev->len, logp);
+	} else {
+		if (reserve && layout == 2)
+			kv_set(&m, "customer", kv_get(&ev->f, "actor"));
+		store_put_kv(s, p, &m);
+	}
 	kv_free(&m);
 	if (strcmp(type, "key.add") == 0) {
 		key_path(p, sizeof p, kv_get(&ev->f, "name"));
@@ -218,7 +237,7 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 		kv_set(&m, "pubkey", kv_get(&ev->f, "pubkey"));
 		store_put_kv(s, p, &m);
 		kv_free(&m);
-	} else if (own_file) {
+	} else if (reserve && layout == 1) {
 		owner_path(p, sizeof p, kv_get(&ev->f, "id"));
 		kv_set(&m, "customer", kv_get(&ev->f, "actor"));
 		store_put_kv(s, p, &m);

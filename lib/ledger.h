@@ -7,8 +7,10 @@
 
 /* The log's last sequence number (0 if empty). */
 long long ledger_head(struct store *s, struct rerr *e);
-/* 1 and *seq if the id is in the log, 0 if not, -1 on error. */
-int ledger_seen(struct store *s, const char *id, long long *seq, struct rerr *e);
+/* 1 if the id is in the log, 0 if not, -1 on error. */
+int ledger_seen(struct store *s, const char *id, struct rerr *e);
+/* The logged bytes of the event id (*buf malloc'd): 0, 1 if it is not in the log. */
+int ledger_logged(struct store *s, const char *id, char **buf, size_t *len, struct rerr *e);
 /* Checks that the event may enter the log: a registered key whose role allows the
  * type, a good signature, and (for a reservation) the signer owns it or is admin.
  * The reason is RX_PERM or RX_DATA with a message for the .reason file. */

@@ -59,7 +59,7 @@ static struct entry *lookup(struct store *s, const char *path, int create)
 		s->cap = s->cap ? s->cap * 2 : 256;
 		s->ents = xrealloc(s->ents, s->cap * sizeof *s->ents);
 	}
-	s->ents[s->n] = (struct entry){xstrdup(path), NULL, 0, ENT_ABSENT, NULL};
+	s->ents[s->n] = (struct entry){.path = xstrdup(path), .state = ENT_ABSENT};
 	s->slots[h] = ++s->n;
 	return &s->ents[s->n - 1];
 }
@@ -92,6 +92,8 @@ void store_put(struct store *s, const char *path, const char *buf, size_t len)
 	en->dirty = 1;
 	free(en->same_as);
 	en->same_as = NULL;
+	free(en->twin);
+	en->twin = NULL;
 }
 
 void store_put_same_as(struct store *s, const char *path, const char *buf, size_t len,
@@ -101,6 +103,14 @@ void store_put_same_as(struct store *s, const char *path, const char *buf, size_
 	/* Only outside a unit: a rollback restores the data, not this hint. */
 	if (!s->in_txn)
 		lookup(s, path, 0)->same_as = xstrdup(same_as);
+}
+
+void store_put_twin(struct store *s, const char *path, const char *buf, size_t len,
+		    const char *twin)
+{
+	store_put(s, path, buf, len);
+	/* Safe in a unit too: the commit links it only if twin's bytes are still these. */
+	lookup(s, path, 0)->twin = xstrdup(twin);
 }
 
 void store_put_kv(struct store *s, const char *path, const struct kv *m)
@@ -126,6 +136,8 @@ void store_del(struct store *s, const char *path)
 	en->dirty = 1;
 	free(en->same_as);
 	en->same_as = NULL;
+	free(en->twin);
+	en->twin = NULL;
 }
 
 void store_begin(struct store *s)
@@ -314,6 +326,7 @@ static void clear_overlay(struct store *s)
 		free(s->ents[i].path);
 		free(s->ents[i].data);
 		free(s->ents[i].same_as);
+		free(s->ents[i].twin);
 	}
 	s->n = 0;
 	free(s->slots);
@@ -404,12 +417,14 @@ static int empty_twin(struct store *s)
 	return fd;
 }
 
-/* Makes the file full, to hold data: unnamed (*fd) where it is new and a descriptor is
- * within the budget, else under a temp name (*tmp). Safe on any thread. */
+/* Makes the file full, to hold data: unnamed (*fd) where a descriptor is within the
+ * budget, else under a temp name (*tmp). Whether full exists is not asked: most files
+ * of a batch are new, and a link that finds one goes through a rename instead. Safe on
+ * any thread. */
 static int make_file(struct store *s, const char *full, const char *data, size_t len,
 		     const char *same_as, int *fd, char **tmp, struct rerr *e)
 {
-	if (atomic_fetch_add(&s->open_fds, 1) < s->fds && access(full, F_OK) < 0 && errno == ENOENT &&
+	if (atomic_fetch_add(&s->open_fds, 1) < s->fds &&
 	    ((same_as && (*fd = fs_open_same(same_as, data, len)) >= 0) ||
 	     (len == 0 && !same_as && (*fd = empty_twin(s)) >= 0) ||
 	     (*fd = fs_write_unnamed(full, data, len)) >= 0))
@@ -543,7 +558,7 @@ void store_ahead(struct store *s)
 		if (!en->dirty)
 			continue;
 		en->dirty = 0;
-		if (en->state != ENT_PUT)
+		if (en->state != ENT_PUT || en->twin)
 			continue;
 		struct ahead_item *it = xcalloc(1, sizeof *it);
 		it->path = xstrdup(en->path);
@@ -597,7 +612,7 @@ static int prewrite_one(void *ctx, size_t i, struct rerr *e)
 	char *full;
 	int rc;
 
-	if (en->state != ENT_PUT || p->fd[i] >= 0 || p->tmp[i])
+	if (en->state != ENT_PUT || en->twin || p->fd[i] >= 0 || p->tmp[i])
 		return 0;
 	full = xasprintf("%s/%s", p->s->root, en->path);
 	rc = make_file(p->s, full, en->data, en->len, en->same_as, &p->fd[i], &p->tmp[i], e);
@@ -655,15 +670,18 @@ static int put_in_place(void *ctx, size_t i, struct rerr *e)
 {
 	struct prewrite *p = ctx;
 	struct entry *en = p->ents[i];
-	char *full = xasprintf("%s/%s", p->s->root, en->path);
+	char *full;
 	int rc;
 
+	if (en->twin)
+		return 0; /* named after the others (link_twin) */
+	full = xasprintf("%s/%s", p->s->root, en->path);
 	if (en->state == ENT_DEL) {
 		rc = fs_unlink(full, e);
 	} else if (p->fd[i] >= 0) {
 		int fd = p->fd[i];
 		p->fd[i] = -1;
-		rc = fs_link_unnamed(fd, full, NULL);
+		rc = fs_link_unnamed(fd, p->s->tmpdir, full, NULL);
 		if (rc < 0)
 			rc = fs_write_atomic_via(p->s->tmpdir, full, en->data, en->len, 0, e);
 	} else {
@@ -675,13 +693,53 @@ static int put_in_place(void *ctx, size_t i, struct rerr *e)
 	return rc;
 }
 
+/* Gives entry i, a twin, its name: a second one of its twin's file, which has its
+ * name by now; written as a file of its own if that cannot be (its folder full). */
+static int link_twin(void *ctx, size_t i, struct rerr *e)
+{
+	struct prewrite *p = ctx;
+	struct entry *en = p->ents[i];
+	char *full, *twin;
+	int rc = 0;
+
+	if (en->twin == NULL)
+		return 0;
+	full = xasprintf("%s/%s", p->s->root, en->path);
+	twin = xasprintf("%s/%s", p->s->root, en->twin);
+	if (fs_link(twin, full) < 0)
+		rc = fs_write_atomic_via(p->s->tmpdir, full, en->data, en->len, 0, e);
+	free(twin);
+	free(full);
+	return rc;
+}
+
 /* The names are given on two cores too: each link or rename is a folder's own. */
 static int write_files(struct prewrite *p, struct rerr *e)
 {
 	struct par par;
 
 	par_start(&par, p->n, put_in_place, p);
+	if (par_finish(&par, 1, e) < 0)
+		return -1;
+	par_start(&par, p->n, link_twin, p);
 	return par_finish(&par, 1, e);
+}
+
+/* Keeps the twins whose twin is put with their bytes in this batch, and not itself a
+ * twin; the others are made as files of their own. */
+static void check_twins(struct store *s, struct entry **ents, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct entry *en = ents[i], *t;
+		if (en->twin == NULL)
+			continue;
+		t = en->state == ENT_PUT ? lookup(s, en->twin, 0) : NULL;
+		if (t == NULL || t == en || t->state != ENT_PUT || t->twin || t->len != en->len ||
+		    memcmp(t->data, en->data, en->len) != 0) {
+			free(en->twin);
+			en->twin = NULL;
+		}
+	}
 }
 
 int store_recover(struct store *s, struct rerr *e)
@@ -730,6 +788,7 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 		return 0;
 	}
 	qsort(ents, n, sizeof *ents, cmp_entry);
+	check_twins(s, ents, n);
 	prewrite_start(&pw, s, ents, n);
 	int committed = !s->vcs || s->vcs->commit(s, ents, n, msg, e) == 0;
 	/* The commit's error comes first; the temp files' only if the commit held. */

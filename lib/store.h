@@ -20,9 +20,10 @@ const char *store_root(const struct store *s);
 
 /* The version of the layout of the state files: how paths are formed where they changed.
  * state/layout names it ("version: N"); a home without one, made before 2026-12-03,
- * keeps version 1 (owners/ files, a folder a month in held/). Opening a home of a
- * version this release does not know fails (RX_CONFIG). */
-#define STORE_LAYOUT_CURRENT 2
+ * keeps version 1 (owners/ files, a folder a month in held/); 2 moved both; 3 made an
+ * id's entry its event (ledger.c). Opening a home of a version this release does not
+ * know fails (RX_CONFIG). */
+#define STORE_LAYOUT_CURRENT 3
 int store_layout(const struct store *s);
 /* Gives the store layout version v from this batch on (state/layout written with it):
  * the genesis batch of a new home, a rebuild's scratch copying the home's. */
@@ -40,6 +41,11 @@ void store_put_kv(struct store *s, const char *path, const struct kv *m);
  * system, the work tree's file becomes a second name of it instead of a new file. */
 void store_put_same_as(struct store *s, const char *path, const char *buf, size_t len,
 		       const char *same_as);
+/* store_put of the bytes that the entry twin of this batch is put with: the file
+ * becomes a second name of twin's, made after it (a new file where twin's bytes
+ * are not these when the batch commits). */
+void store_put_twin(struct store *s, const char *path, const char *buf, size_t len,
+		    const char *twin);
 void store_del(struct store *s, const char *path);
 
 /* A unit of changes that can be taken back whole (one event in one context). */

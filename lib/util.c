@@ -193,12 +193,19 @@ static int mkdir_parent(const char *path, struct rerr *e)
 	return rc;
 }
 
+/* A name for path's temp file: in tmpdir, or beside path. */
+static char *temp_name(const char *tmpdir, const char *path)
+{
+	static _Atomic unsigned long counter; /* the dispatcher makes them on two threads */
+
+	return tmpdir ? xasprintf("%s/%ld.%lu", tmpdir, (long)getpid(), counter++)
+		: xasprintf("%s.tmp%ld", path, (long)getpid());
+}
+
 char *fs_write_temp(const char *tmpdir, const char *path, const void *buf, size_t len, int sync,
 		    struct rerr *e)
 {
-	static _Atomic unsigned long counter; /* the dispatcher makes them on two threads */
-	char *tmp = tmpdir ? xasprintf("%s/%ld.%lu", tmpdir, (long)getpid(), counter++)
-		: xasprintf("%s.tmp%ld", path, (long)getpid());
+	char *tmp = temp_name(tmpdir, path);
 	int fd;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -236,6 +243,13 @@ int fs_rename_into(const char *tmp, const char *path, struct rerr *e)
 	return 0;
 }
 
+int fs_link(const char *from, const char *to)
+{
+	if (link(from, to) < 0 && (errno != ENOENT || mkdir_parent(to, NULL) < 0 || link(from, to) < 0))
+		return -1;
+	return 0;
+}
+
 int fs_write_unnamed(const char *path, const void *buf, size_t len)
 {
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
@@ -256,30 +270,38 @@ out:
 	return fd;
 }
 
-static int link_fd(const char *self, const char *path)
+/* Links the unnamed file fd as path: by the descriptor itself (AT_EMPTY_PATH), which
+ * spares walking /proc but needs Linux 6.10 or CAP_DAC_READ_SEARCH before it (ENOENT
+ * without), else by /proc's link, which needs neither; path's folder made if missing. */
+static int link_fd(int fd, const char *path)
 {
+	char self[40];
+
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -1;
+	if (errno == ENOENT)
+		mkdir_parent(path, NULL);
 	return linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 }
 
-int fs_link_unnamed(int fd, const char *path, struct rerr *e)
+int fs_link_unnamed(int fd, const char *tmpdir, const char *path, struct rerr *e)
 {
-	char self[40];
-	int rc;
+	int rc = link_fd(fd, path);
 
-	/* linkat with AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH; /proc's link does not. */
-	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-	rc = link_fd(self, path);
-	if (rc < 0 && errno == ENOENT) { /* a file made elsewhere: its folder may be new */
-		char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = '\0';
-			fs_mkdirs(dir, NULL);
-		}
-		free(dir);
-		rc = link_fd(self, path);
+	if (rc < 0 && errno == EEXIST) { /* a file that is there already: replaced whole */
+		char *tmp = temp_name(tmpdir, path);
+		rc = link_fd(fd, tmp);
+		if (rc == 0)
+			rc = fs_rename_into(tmp, path, e);
+		else
+			rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+	} else if (rc < 0) {
+		rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 	}
-	if (rc < 0)
-		rc = rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 	close(fd);
 	return rc;
 }

@@ -51,15 +51,19 @@ int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, s
 			int sync, struct rerr *e);
 /* A new file's other way in: its bytes written to an unnamed file in path's folder
  * (O_TMPFILE; the folder made if missing), whose descriptor is returned (-1 where the
- * file system has none: use a temp file). fs_link_unnamed then gives it the name path,
- * which must not exist, and closes it: readers see it whole or not at all, and a crash
- * before the link leaves nothing behind. */
+ * file system has none: use a temp file). fs_link_unnamed then gives it the name path
+ * (through a temp name in tmpdir, or beside path, and a rename where path exists) and
+ * closes it: readers see it whole or not at all, and a crash before the link leaves
+ * nothing behind. */
 int fs_write_unnamed(const char *path, const void *buf, size_t len);
-int fs_link_unnamed(int fd, const char *path, struct rerr *e);
+int fs_link_unnamed(int fd, const char *tmpdir, const char *path, struct rerr *e);
 /* An open descriptor of the file at path if it holds exactly buf, is ours (our user,
  * one name, a regular file), so that fs_link_unnamed can give those bytes a second
  * name instead of writing them again; else -1. */
 int fs_open_same(const char *path, const void *buf, size_t len);
+/* Gives the file from a second name to, making to's folder if missing; -1 (errno) if
+ * it cannot (to exists, or from's links are at their limit). */
+int fs_link(const char *from, const char *to);
 int fs_mkdirs(const char *path, struct rerr *e);
 int fs_unlink(const char *path, struct rerr *e);
 int fs_fsync_dir(const char *dir, struct rerr *e);

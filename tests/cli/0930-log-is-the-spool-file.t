@@ -18,7 +18,8 @@ bytes=$(cat "$f1")
 t_ok 'the booking is applied' dispatch
 t_eq 'the spool is empty' "$(spool_count new)" 0
 t_eq 'the log entry is the spool file, by another name' "$(stat -c %i "$(logfile "$r1")")" "$ino"
-t_eq '... with one name now' "$(stat -c %h "$(logfile "$r1")")" 1
+t_eq '... with two names now' "$(stat -c %h "$(logfile "$r1")")" 2
+t_eq "... the other its id's entry" "$(stat -c %i "$S"/ids/*/*/"$r1")" "$ino"
 t_eq '... and the bytes that were spooled' "$(cat "$(logfile "$r1")")" "$bytes"
 
 # A spool file with a second name elsewhere is not taken: the log gets its own file.

@@ -1,22 +1,30 @@
 #!/bin/sh
-# 1630-layout.t: a new home is made in layout 2 (state/layout): a booking's customer
-# lies in its ids/ entry (no owners/ file), and a car's held nights in a folder a year
-# and one a month in it, so the car's folder does not grow a line a month. Ownership,
-# overlaps and --rebuild work on those paths; a layout this release does not know
-# stops the dispatcher and the commands with exit 78, writing nothing.
+# 1630-layout.t: a new home is made in layout 3 (state/layout): an id's entry in ids/
+# is the event itself, a second name of its log entry (no file of its own, no owners/
+# file: a booking's signer is its customer), and a car's held nights lie in a folder a
+# year and one a month in it, so the car's folder does not grow a line a month.
+# Ownership, overlaps and --rebuild work on those paths; a layout this release does
+# not know stops the dispatcher and the commands with exit 78, writing nothing.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
 S=$H/state
-t_eq 'a new home names its layout' "$(cat "$S/layout")" 'version: 2'
-t_eq 'the layout is in the commit' "$(git -C "$S" show HEAD:layout)" 'version: 2'
+t_eq 'a new home names its layout' "$(cat "$S/layout")" 'version: 3'
+t_eq 'the layout is in the commit' "$(git -C "$S" show HEAD:layout)" 'version: 3'
 
 res=$(book alice car01 2031-12-30 2032-01-02)
 t_match 'alice books three nights over the new year' "$res" '^res-[0-9a-f]{16}$'
 entry=$(ls -d "$S"/ids/*/*/"$res")
-t_eq "the booking's id entry names its customer" "$(sed -n 's/^customer: //p' "$entry")" 'alice'
+logged=$(grep -l "^id: $res\$" "$S"/log/*/*/*/*.yaml)
+t_eq "the booking's id entry is its log entry, by a second name" "$(stat -c %i "$entry")" "$(stat -c %i "$logged")"
+t_eq '... signed by its customer' "$(sed -n 's/^actor: //p' "$entry")" 'alice'
 t_eq '... and no owners/ file is made' "$(ls -A "$S" | grep -c '^owners$')" '0'
+outcome=$(grep -l "^reservation: $res\$" "$S"/log/*/*/*/*.yaml | xargs grep -l '^actor: dispatcher$')
+oid=$(sed -n 's/^id: //p' "$outcome")
+t_eq "the dispatcher's outcome too: its id entry is its log entry" \
+	"$(stat -c %i "$S"/ids/*/*/"$oid")" "$(stat -c %i "$outcome")"
+t_eq '... in git one blob' "$(git -C "$S" rev-parse "HEAD:${entry#$S/}")" "$(git -C "$S" rev-parse "HEAD:${logged#$S/}")"
 held=$(cd "$S/reservation/held" && find . -type f | sort | tr '\n' ' ')
 t_match 'the nights are held in a folder a year, one a month in it' "$held" \
 	'^\./[0-9a-f]{2}/car01/2031/12/2031-12-30 \./[0-9a-f]{2}/car01/2031/12/2031-12-31 \./[0-9a-f]{2}/car01/2032/01/2032-01-01 $'
@@ -33,16 +41,16 @@ t_eq '... her booking is RENTED' "$(status_of "$res")" 'RENTED'
 later=$(book bob car01 2032-01-02 2032-01-04)
 t_eq 'the car is free again from the last night on' "$(status_of "$later")" 'RESERVED'
 
-t_ok 'dispatcher --rebuild: the log gives the same bytes in layout 2' dispatcher --rebuild
+t_ok 'dispatcher --rebuild: the log gives the same bytes in layout 3' dispatcher --rebuild
 t_eq '... and finds nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 t_eq 'the work tree is the last commit' "$(worktree_diff "$S")" ''
 
 # A home of a later layout: nothing here may write it the old way.
 reserve --as carol car02 --from 2031-06-01 --to 2031-06-02 >/dev/null 2>&1
-printf 'version: 3\n' >"$S/layout"
+printf 'version: 4\n' >"$S/layout"
 head=$(git -C "$S" rev-parse HEAD)
 t_exit 78 'the dispatcher stops on a layout it does not know' dispatcher --once
-t_match '... and names the file and the versions it knows' "$ERR" 'layout: layout version 3; this release knows 1 to 2'
+t_match '... and names the file and the versions it knows' "$ERR" 'layout: layout version 4; this release knows 1 to 3'
 t_eq '... and commits nothing' "$(git -C "$S" rev-parse HEAD)" "$head"
 t_eq "... carol's booking waits in the spool" "$(spool_count new)" '1'
 t_refuse 78 'reserve stops on it too' reserve --as carol car02 --from 2031-07-01 --to 2031-07-02

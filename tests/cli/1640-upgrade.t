@@ -1,8 +1,9 @@
 #!/bin/sh
-# 1640-upgrade.t: `dispatcher --upgrade` moves a home of layout 1 (the release of
+# 1640-upgrade.t: `dispatcher --upgrade=2` moves a home of layout 1 (the release of
 # 2026-11-24, tests/fixtures/) to layout 2 in one commit: the owners/ files go into the
 # bookings' ids/ entries, the held nights into a folder a year; what every command
-# answers is the same before and after, and the home goes on in layout 2.
+# answers is the same before and after, and the home goes on in layout 2. Then
+# `dispatcher --upgrade` moves it on to layout 3, where an id's entry is its event.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -17,7 +18,7 @@ before_list=$(reserve --as admin list --json)
 before_cars=$(carctl list --json)
 commits=$(git -C "$S" rev-list --count HEAD)
 
-t_ok 'dispatcher --upgrade moves the home to layout 2' dispatcher --upgrade
+t_ok 'dispatcher --upgrade=2 moves the home to layout 2' dispatcher --upgrade=2
 t_match '... and says how many files moved' "$ERR" '^dispatcher: upgrade: layout 2, [1-9][0-9]* files moved or rewritten$'
 t_eq '... in one commit' "$(git -C "$S" rev-list --count HEAD)" "$((commits + 1))"
 t_eq 'state/layout names version 2' "$(cat "$S/layout")" 'version: 2'
@@ -48,10 +49,36 @@ t_ok 'carol books one of them' dispatch
 t_eq "... and her booking's entry names her" \
 	"$(sed -n 's/^customer: //p' "$(ls -d "$S"/ids/*/*/"$again")")" 'carol'
 
-t_ok 'an upgrade of a home in layout 2 does nothing' dispatcher --upgrade
+t_ok 'an upgrade of a home in layout 2 to layout 2 does nothing' dispatcher --upgrade=2
 t_eq '... and says so' "$ERR" 'dispatcher: upgrade: layout 2, 0 files moved or rewritten'
 t_ok 'dispatcher --rebuild still finds nothing' dispatcher --rebuild
 t_eq '... to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+
+# On to layout 3: an id's entry is the event itself, a second name of its log entry.
+before_page=$(mypage --as carol --json)
+before_list=$(reserve --as admin list --json)
+commits=$(git -C "$S" rev-list --count HEAD)
+t_ok 'dispatcher --upgrade moves it on to layout 3' dispatcher --upgrade
+t_match '... and says how many files moved' "$ERR" '^dispatcher: upgrade: layout 3, [1-9][0-9]* files moved or rewritten$'
+t_eq '... in one commit' "$(git -C "$S" rev-list --count HEAD)" "$((commits + 1))"
+t_eq 'state/layout names version 3' "$(cat "$S/layout")" 'version: 3'
+entry=$(ls -d "$S"/ids/*/*/"$again")
+t_eq "carol's booking's id entry is her booking as logged" "$(cat "$entry")" \
+	"$(cat "$(grep -l "^id: $again\$" "$S"/log/*/*/*/*.yaml)")"
+t_eq "carol's page is the same" "$(mypage --as carol --json)" "$before_page"
+t_eq 'the list of bookings is the same' "$(reserve --as admin list --json)" "$before_list"
+t_eq 'the work tree is the last commit' "$(worktree_diff "$S")" ''
+t_ok 'dispatcher --rebuild: layout 3 is what the log gives' dispatcher --rebuild
+t_eq '... with nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+t_refuse 77 "the owner is read from it: bob may not cancel carol's booking" reserve --as bob cancel "$again"
+t_ok '... carol may' reserve --as carol cancel "$again"
+t_ok '... applied' dispatch
+t_eq '... it is canceled' "$(status_of "$again")" 'RESERVATION_CANCELED'
+t_exit 64 'a layout is never moved back' dispatcher --upgrade=2
+t_match '... and the error says so' "$ERR" 'layout 3 cannot become layout 2'
+t_exit 64 'an upgrade to no number is a usage error' dispatcher --upgrade=three
+t_ok 'an upgrade of a home in layout 3 does nothing' dispatcher --upgrade
+t_eq '... and says so' "$ERR" 'dispatcher: upgrade: layout 3, 0 files moved or rewritten'
 
 # On a terminal the long work says how far it is; elsewhere (above) it says nothing.
 old_home tty

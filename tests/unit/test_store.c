@@ -530,11 +530,12 @@ static int temp_files(void)
 	return WEXITSTATUS(system(cmd));
 }
 
-/* Waits (up to 5 s) until the thread has made n temp files. */
-static int wait_temp_files(int n)
+/* Waits (up to 5 s) until the thread has made files ahead: n descriptors open, each
+ * an unnamed file. */
+static int wait_fds(int n)
 {
 	for (int i = 0; i < 500; i++) {
-		if (temp_files() >= n)
+		if (count_fds() >= n)
 			return 1;
 		usleep(10000);
 	}
@@ -546,13 +547,16 @@ static void files_made_ahead_are_linked_or_made_again(void **state)
 	struct store *s;
 	struct rerr e = {0};
 	char path[32], data[32];
+	int fds;
 
 	assert_int_equal(store_open_git(&s, dir, &e), 0);
 	assert_int_equal(store_lock(s, 0, &e), 0);
 	store_put(s, "kept", "v1\n", 3);
 	store_put(s, "changed", "v1\n", 3);
 	assert_int_equal(store_commit(s, "base", &e), 0);
-	/* Files that exist are made ahead under temp names: the thread's work shows. */
+	fds = count_fds();
+	/* Files are made ahead unnamed, each an open descriptor: the thread's work shows.
+	 * Those that exist (kept, changed) are put in place by a rename. */
 	store_put(s, "kept", "v2\n", 3);
 	store_put(s, "changed", "v2\n", 3);
 	for (int i = 0; i < 500; i++) {
@@ -561,7 +565,7 @@ static void files_made_ahead_are_linked_or_made_again(void **state)
 		store_put(s, path, data, strlen(data));
 	}
 	store_ahead(s);
-	assert_true(wait_temp_files(2));
+	assert_true(wait_fds(fds + 2));
 	/* After the hand-over: a change, a deletion, a unit rolled back, a new file. */
 	store_put(s, "changed", "v3\n", 3);
 	store_del(s, "n/00/f000");
@@ -603,7 +607,7 @@ static void a_discarded_batch_leaves_nothing_made_ahead(void **state)
 		store_put(s, path, "x\n", 2);
 	}
 	store_ahead(s);
-	assert_true(wait_temp_files(1));
+	assert_true(wait_fds(fds + 1));
 	store_discard(s);
 	assert_int_equal(temp_files(), 0);
 	assert_null(file("d/f000"));
@@ -656,6 +660,48 @@ static void new_empty_files_are_names_of_one_inode(void **state)
 			    "test $(git -C %s ls-tree -r HEAD --name-only | wc -l) = 4"), 0);
 }
 
+static void twins_are_second_names_or_files_of_their_own(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	store_put(s, "old", "was here\n", 9);
+	assert_int_equal(store_commit(s, "base", &e), 0);
+	store_put(s, "log/1", "event\n", 6);
+	store_put_twin(s, "ids/a/1", "event\n", 6, "log/1");
+	store_ahead(s); /* a twin is never made ahead: it is its twin's file */
+	store_put(s, "log/2", "changed after\n", 14);
+	store_put_twin(s, "ids/b/2", "two\n", 4, "log/2");   /* other bytes: a file */
+	store_put_twin(s, "ids/c/3", "none\n", 5, "log/3");  /* no such entry: a file */
+	store_put_twin(s, "old", "event\n", 6, "log/1");     /* there already: rewritten */
+	store_begin(s);
+	store_put_twin(s, "ids/d/4", "event\n", 6, "log/1");
+	store_rollback(s); /* taken back: not made at all */
+	assert_int_equal(store_commit(s, "twins", &e), 0);
+	struct stat l1 = stat_of("log/1");
+	assert_int_equal(stat_of("ids/a/1").st_ino, l1.st_ino);
+	assert_int_equal(l1.st_nlink, 2);
+	assert_file("ids/b/2", "two\n");
+	assert_int_equal(stat_of("ids/b/2").st_nlink, 1);
+	assert_file("ids/c/3", "none\n");
+	assert_file("old", "event\n");
+	assert_null(file("ids/d/4"));
+	assert_int_equal(temp_files(), 0);
+	/* A twin whose twin is itself a twin is a file of its own (no chains to order). */
+	store_put(s, "log/5", "five\n", 5);
+	store_put_twin(s, "ids/e/5", "five\n", 5, "log/5");
+	store_put_twin(s, "ids/f/5", "five\n", 5, "ids/e/5");
+	assert_int_equal(store_commit(s, "chain", &e), 0);
+	assert_int_equal(stat_of("ids/e/5").st_ino, stat_of("log/5").st_ino);
+	assert_true(stat_of("ids/f/5").st_ino != stat_of("log/5").st_ino);
+	assert_file("ids/f/5", "five\n");
+	store_free(s);
+	assert_int_equal(sh("cd %s && test \"$(git show HEAD:ids/a/1)\" = event && "
+			    "test $(git rev-parse HEAD:ids/a/1) = $(git rev-parse HEAD:log/1)"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,6 +720,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(files_made_ahead_are_linked_or_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_discarded_batch_leaves_nothing_made_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_empty_files_are_names_of_one_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(twins_are_second_names_or_files_of_their_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_finishes_a_half_written_work_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 	};
