@@ -35,6 +35,76 @@ static void rehash(struct store *s)
 	}
 }
 
+/* ---- the read cache: a file read twice in a batch (a signer's key, a car's rate) is
+ * read from disk once. The files change only by the batch's own commit and by
+ * recovery, and both forget it; it stops growing at CACHE_MAX files, so a rebuild that
+ * reads every file does not hold them all. ---- */
+#define CACHE_SLOTS 16384
+#define CACHE_MAX (CACHE_SLOTS / 2)
+
+struct cached {
+	char *path, *data;
+	size_t len;
+};
+
+static struct cached *cache_slot(struct store *s, const char *path)
+{
+	size_t h = hash_path(path) & (CACHE_SLOTS - 1);
+
+	while (s->cache[h].path && strcmp(s->cache[h].path, path) != 0)
+		h = (h + 1) & (CACHE_SLOTS - 1);
+	return &s->cache[h];
+}
+
+/* A copy of path's bytes if they are cached: 0, else 1. */
+static int cache_get(struct store *s, const char *path, char **buf, size_t *len)
+{
+	int rc = 1;
+
+	pthread_mutex_lock(&s->cache_mu);
+	if (s->cache) {
+		struct cached *c = cache_slot(s, path);
+		if (c->path) {
+			*buf = xcalloc(1, c->len + 1);
+			memcpy(*buf, c->data, c->len);
+			if (len)
+				*len = c->len;
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&s->cache_mu);
+	return rc;
+}
+
+static void cache_put(struct store *s, const char *path, const char *buf, size_t len)
+{
+	pthread_mutex_lock(&s->cache_mu);
+	if (s->cache == NULL)
+		s->cache = xcalloc(CACHE_SLOTS, sizeof *s->cache);
+	struct cached *c = cache_slot(s, path);
+	if (c->path == NULL && s->ncached < CACHE_MAX) {
+		c->path = xstrdup(path);
+		c->data = xcalloc(1, len + 1);
+		memcpy(c->data, buf, len);
+		c->len = len;
+		s->ncached++;
+	}
+	pthread_mutex_unlock(&s->cache_mu);
+}
+
+static void cache_forget(struct store *s)
+{
+	pthread_mutex_lock(&s->cache_mu);
+	for (size_t i = 0; s->cache && i < CACHE_SLOTS; i++) {
+		free(s->cache[i].path);
+		free(s->cache[i].data);
+	}
+	free(s->cache);
+	s->cache = NULL;
+	s->ncached = 0;
+	pthread_mutex_unlock(&s->cache_mu);
+}
+
 /* The entry of path, created ENT_ABSENT if create and missing; NULL otherwise. */
 static struct entry *lookup(struct store *s, const char *path, int create)
 {
@@ -197,9 +267,17 @@ int store_get(struct store *s, const char *path, char **buf, size_t *len, struct
 			*len = en->len;
 		return 0;
 	}
+	if (cache_get(s, path, buf, len) == 0)
+		return 0;
+	size_t n = 0;
 	full = xasprintf("%s/%s", s->root, path);
-	rc = fs_read(full, 1 << 24, buf, len, e);
+	rc = fs_read(full, 1 << 24, buf, &n, e);
 	free(full);
+	if (rc == 0) {
+		cache_put(s, path, *buf, n);
+		if (len)
+			*len = n;
+	}
 	return rc;
 }
 
@@ -230,6 +308,7 @@ struct store *store_new(const char *root)
 	s->layout = 1;
 	s->empty_fd = -1;
 	pthread_mutex_init(&s->empty_mu, NULL);
+	pthread_mutex_init(&s->cache_mu, NULL);
 	return s;
 }
 
@@ -320,6 +399,7 @@ static void clear_overlay(struct store *s)
 	if (s->empty_fd >= 0)
 		close(s->empty_fd);
 	s->empty_fd = -1;
+	cache_forget(s);
 	atomic_store(&s->open_fds, 0);
 	store_end(s);
 	for (size_t i = 0; i < s->n; i++) {
@@ -346,6 +426,7 @@ void store_free(struct store *s)
 	if (s->vcs)
 		s->vcs->free(s);
 	pthread_mutex_destroy(&s->empty_mu);
+	pthread_mutex_destroy(&s->cache_mu);
 	free(s->root);
 	free(s->tmpdir);
 	free(s);
@@ -744,8 +825,10 @@ static void check_twins(struct store *s, struct entry **ents, size_t n)
 
 int store_recover(struct store *s, struct rerr *e)
 {
+	cache_forget(s); /* recovery may write files back */
 	if (s->vcs && s->vcs->recover(s, e) < 0)
 		return -1;
+	cache_forget(s);
 	/* Recovery may have brought state/layout back with the files of the last commit,
 	 * and a discarded batch (a genesis that failed) may have set one not written. */
 	return store_load_layout(s, e);

@@ -58,6 +58,9 @@ struct store {
 	int layout; /* the files' layout version (store_layout) */
 	int empty_fd; /* the batch's one empty unnamed file, every new empty file's inode */
 	pthread_mutex_t empty_mu;
+	struct cached *cache; /* files read from disk this batch (store_get), or NULL */
+	size_t ncached;
+	pthread_mutex_t cache_mu; /* store_get runs on several threads (ledger_preverify) */
 };
 
 /* A plain store at root, for store_git.c to dress. */
