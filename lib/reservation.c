@@ -165,17 +165,21 @@ static void hold_nights(struct store *s, const struct kv *r, int hold)
 	const char *res = kv_get(r, "reservation"), *car = kv_get(r, "car");
 	long from = date_days(kv_get(r, "from")), to = date_days(kv_get(r, "to"));
 
+	char first[256], *line = xasprintf("%s\n", res);
+
 	for (long day = from; day < to; day++) {
 		char p[256];
 		night_path(s, p, sizeof p, car, day);
-		if (hold) {
-			char *line = xasprintf("%s\n", res);
-			store_put(s, p, line, strlen(line));
-			free(line);
-		} else {
+		if (!hold)
 			store_del(s, p);
-		}
+		else if (day == from)
+			store_put(s, p, line, strlen(line));
+		else /* the nights hold the same line: names of the first night's file */
+			store_put_twin(s, p, line, strlen(line), first);
+		if (day == from)
+			snprintf(first, sizeof first, "%s", p);
 	}
+	free(line);
 }
 
 static void save(struct store *s, const struct kv *r)

@@ -640,7 +640,7 @@ void store_ahead(struct store *s)
 			continue;
 		en->dirty = 0;
 		if (en->state != ENT_PUT || en->twin)
-			continue;
+			continue; /* a twin is its twin's file, named after it */
 		struct ahead_item *it = xcalloc(1, sizeof *it);
 		it->path = xstrdup(en->path);
 		it->data = xcalloc(1, en->len + 1);
@@ -745,8 +745,26 @@ static void prewrite_free(struct prewrite *p)
 	free(p->fd);
 }
 
+/* Gives entry i, a twin, its name: a second one of its twin's file, which has its
+ * name by now; written as a file of its own if that cannot be (its folder full). */
+static int link_twin(struct prewrite *p, struct entry *en, struct rerr *e)
+{
+	char *full = xasprintf("%s/%s", p->s->root, en->path);
+	char *twin = xasprintf("%s/%s", p->s->root, en->twin);
+	int rc = 0;
+
+	if (fs_link(twin, full) < 0)
+		rc = fs_write_atomic_via(p->s->tmpdir, full, en->data, en->len, 0, e);
+	free(twin);
+	free(full);
+	atomic_store(&en->named, 1);
+	return rc;
+}
+
 /* Gives entry i its name. An unnamed file that cannot be linked (no /proc, say) is
- * written again the other way: the data is still here. */
+ * written again the other way: the data is still here. A twin is linked here if its
+ * twin has its name already (a booking's later nights, just after its first), else
+ * after all the others (link_late). */
 static int put_in_place(void *ctx, size_t i, struct rerr *e)
 {
 	struct prewrite *p = ctx;
@@ -754,8 +772,8 @@ static int put_in_place(void *ctx, size_t i, struct rerr *e)
 	char *full;
 	int rc;
 
-	if (en->twin)
-		return 0; /* named after the others (link_twin) */
+	if (en->twin_ent)
+		return atomic_load(&en->twin_ent->named) ? link_twin(p, en, e) : 0;
 	full = xasprintf("%s/%s", p->s->root, en->path);
 	if (en->state == ENT_DEL) {
 		rc = fs_unlink(full, e);
@@ -771,27 +789,17 @@ static int put_in_place(void *ctx, size_t i, struct rerr *e)
 		p->tmp[i] = NULL;
 	}
 	free(full);
+	atomic_store(&en->named, rc == 0);
 	return rc;
 }
 
-/* Gives entry i, a twin, its name: a second one of its twin's file, which has its
- * name by now; written as a file of its own if that cannot be (its folder full). */
-static int link_twin(void *ctx, size_t i, struct rerr *e)
+/* The twins whose twin came after them (an id's entry, named before its log entry). */
+static int link_late(void *ctx, size_t i, struct rerr *e)
 {
 	struct prewrite *p = ctx;
 	struct entry *en = p->ents[i];
-	char *full, *twin;
-	int rc = 0;
 
-	if (en->twin == NULL)
-		return 0;
-	full = xasprintf("%s/%s", p->s->root, en->path);
-	twin = xasprintf("%s/%s", p->s->root, en->twin);
-	if (fs_link(twin, full) < 0)
-		rc = fs_write_atomic_via(p->s->tmpdir, full, en->data, en->len, 0, e);
-	free(twin);
-	free(full);
-	return rc;
+	return en->twin_ent && !atomic_load(&en->named) ? link_twin(p, en, e) : 0;
 }
 
 /* The names are given on two cores too: each link or rename is a folder's own. */
@@ -802,7 +810,7 @@ static int write_files(struct prewrite *p, struct rerr *e)
 	par_start(&par, p->n, put_in_place, p);
 	if (par_finish(&par, 1, e) < 0)
 		return -1;
-	par_start(&par, p->n, link_twin, p);
+	par_start(&par, p->n, link_late, p);
 	return par_finish(&par, 1, e);
 }
 
@@ -812,6 +820,8 @@ static void check_twins(struct store *s, struct entry **ents, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct entry *en = ents[i], *t;
+		atomic_init(&en->named, 0);
+		en->twin_ent = NULL;
 		if (en->twin == NULL)
 			continue;
 		t = en->state == ENT_PUT ? lookup(s, en->twin, 0) : NULL;
@@ -819,6 +829,8 @@ static void check_twins(struct store *s, struct entry **ents, size_t n)
 		    memcmp(t->data, en->data, en->len) != 0) {
 			free(en->twin);
 			en->twin = NULL;
+		} else {
+			en->twin_ent = t;
 		}
 	}
 }

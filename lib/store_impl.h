@@ -13,6 +13,8 @@ struct entry {
 	int state;     /* ENT_ABSENT: not in the overlay; ENT_PUT; ENT_DEL */
 	char *same_as; /* a file that holds data already (store_put_same_as), or NULL */
 	char *twin;    /* an entry of this batch with the same bytes (store_put_twin), or NULL */
+	struct entry *twin_ent; /* twin's entry, while a commit names the files */
+	atomic_int named;       /* the commit has given it its name */
 	size_t ahead;  /* index+1 of its latest file made ahead (store_ahead), or 0 */
 	int dirty;     /* changed since it was last handed to store_ahead */
 };

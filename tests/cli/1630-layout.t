@@ -29,6 +29,7 @@ held=$(cd "$S/reservation/held" && find . -type f | sort | tr '\n' ' ')
 t_match 'the nights are held in a folder a year, one a month in it' "$held" \
 	'^\./[0-9a-f]{2}/car01/2031/12/2031-12-30 \./[0-9a-f]{2}/car01/2031/12/2031-12-31 \./[0-9a-f]{2}/car01/2032/01/2032-01-01 $'
 t_eq '... each naming the booking' "$(cat "$S"/reservation/held/*/car01/2032/01/2032-01-01)" "$res"
+t_eq '... names of one file' "$(stat -c %i "$S"/reservation/held/*/car01/*/*/* | sort -u | wc -l) $(stat -c %h "$S"/reservation/held/*/car01/2031/12/2031-12-30)" '1 3'
 
 t_refuse 1 'an overlapping booking is refused by the early check' \
 	reserve --as bob car01 --from 2031-12-31 --to 2032-01-05
