@@ -67,14 +67,24 @@ static int sh(const char *fmt)
 	return system(cmd);
 }
 
+/* The test's store, opened with git and locked, as the dispatcher has it. */
+static struct store *open_locked(void)
+{
+	struct store *s;
+	struct rerr e = {0};
+
+	assert_int_equal(store_open_git(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	return s;
+}
+
 static void commit_writes_one_pack_and_the_files(void **state)
 {
 	struct store *s;
 	struct rerr e = {0};
 	char *b;
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	store_put(s, "a/b/c.yaml", "x: 1\n", 5);
 	store_put(s, "a/d.yaml", "y: 2\n", 5);
 	assert_null(file("a/b/c.yaml")); /* nothing on disk before the commit */
@@ -104,8 +114,7 @@ static void a_pack_holds_only_what_the_batch_made(void **state)
 	struct rerr e = {0};
 	char path[64];
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	for (int i = 0; i < 300; i++) {
 		snprintf(path, sizeof path, "d%02d/f%03d", i % 30, i);
 		store_put(s, path, path, strlen(path));
@@ -130,8 +139,7 @@ static void packs_merge_geometrically(void **state)
 	struct rerr e = {0};
 	char path[64], data[64];
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	for (int i = 0; i < 64; i++) {
 		snprintf(path, sizeof path, "c/%02d/f", i % 16);
 		snprintf(data, sizeof data, "commit %d\n", i);
@@ -176,8 +184,7 @@ static void a_damaged_pack_fails_the_merge_and_leaves_the_packs(void **state)
 	git_odb *odb;
 	char pd[128], *victim, name[46], big[4000];
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	memset(big, 'x', sizeof big - 1);
 	big[sizeof big - 1] = '\n';
 	store_put(s, "a/f", "one\n", 4);
@@ -275,8 +282,7 @@ static void pack_reader_reads_what_libgit2_reads(void **state)
 	char path[64], data[2048];
 	size_t deltas, n;
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	for (int i = 0; i < 40; i++) {
 		snprintf(path, sizeof path, "c/%02d/f", i % 8);
 		memset(data, 'a' + i % 26, sizeof data);
@@ -349,8 +355,7 @@ static void a_file_is_read_once_a_batch(void **state)
 	struct rerr e = {0};
 	char *b;
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	store_put(s, "car", "rate: 1\n", 8);
 	assert_int_equal(store_commit(s, "base", &e), 0);
 	assert_string_equal(b = got(s, "car"), "rate: 1\n");
@@ -403,8 +408,7 @@ static void open_finishes_a_half_written_work_tree(void **state)
 	struct rerr e = {0};
 	char *b;
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	store_put(s, "x/1", "one\n", 4);
 	store_put(s, "x/2", "two\n", 4);
 	assert_int_equal(store_commit(s, "c1", &e), 0);
@@ -417,8 +421,7 @@ static void open_finishes_a_half_written_work_tree(void **state)
 	assert_int_equal(sh("printf 'one\\n' > %s/x/1 && printf 'two\\n' > %s/x/2"), 0);
 	assert_int_equal(sh("rm %s/x/3 && git -C %s rev-parse HEAD~1 > /dev/null"), 0);
 	assert_int_equal(sh("git -C %s rev-parse HEAD~1 > %s/.git/rental-worktree"), 0);
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	store_free(s);
 	assert_string_equal(b = file("x/1"), "ONE\n");
 	free(b);
@@ -521,8 +524,7 @@ static void a_large_commit_writes_every_file(void **state)
 	struct rerr e = {0};
 	char path[64], data[64], *b;
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	for (int i = 0; i < 3000; i++) {
 		snprintf(path, sizeof path, "d%02d/f%04d", i % 37, i);
 		snprintf(data, sizeof data, "n: %d\n", i);
@@ -593,8 +595,7 @@ static void files_made_ahead_are_linked_or_made_again(void **state)
 	char path[32], data[32];
 	int fds;
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	store_put(s, "kept", "v1\n", 3);
 	store_put(s, "changed", "v1\n", 3);
 	assert_int_equal(store_commit(s, "base", &e), 0);
@@ -640,8 +641,7 @@ static void a_discarded_batch_leaves_nothing_made_ahead(void **state)
 	char path[32];
 	int fds;
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	store_put(s, "old", "1\n", 2);
 	assert_int_equal(store_commit(s, "base", &e), 0);
 	fds = count_fds();
@@ -676,8 +676,7 @@ static void new_empty_files_are_names_of_one_inode(void **state)
 	struct rerr e = {0};
 	struct stat a, b, c;
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	store_put(s, "idx/x/one", "", 0);
 	store_put(s, "idx/y/two", "", 0);
 	store_put(s, "full", "bytes\n", 6);
@@ -709,8 +708,7 @@ static void twins_are_second_names_or_files_of_their_own(void **state)
 	struct store *s;
 	struct rerr e = {0};
 
-	assert_int_equal(store_open_git(&s, dir, &e), 0);
-	assert_int_equal(store_lock(s, 0, &e), 0);
+	s = open_locked();
 	store_put(s, "old", "was here\n", 9);
 	assert_int_equal(store_commit(s, "base", &e), 0);
 	store_put(s, "log/1", "event\n", 6);
