@@ -520,8 +520,13 @@ static int compare_file(struct store *real, struct store *scratch, const char *r
 		what = "not derived from the log; removed";
 		store_del(real, rel);
 	} else if (ra == 0 && (alen != blen || memcmp(a, b, alen) != 0)) {
+		char logp[64];
 		what = "differs from the log; rebuilt";
-		store_put(real, rel, b, blen);
+		/* An upgrade to layout 3: the id entry becomes a name of its log entry. */
+		if (moved && store_layout(scratch) >= 3 && ledger_id_log_path(rel, a, alen, logp, sizeof logp))
+			store_put_twin(real, rel, b, blen, logp);
+		else
+			store_put(real, rel, b, blen);
 	}
 	if (what && moved)
 		++*moved;

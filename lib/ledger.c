@@ -85,6 +85,21 @@ int ledger_logged(struct store *s, const char *id, char **buf, size_t *len, stru
 	return store_get(s, p, buf, len, e);
 }
 
+int ledger_id_log_path(const char *rel, const char *old, size_t len, char *out, size_t size)
+{
+	struct kv m;
+	long long seq;
+
+	if (strncmp(rel, "ids/", 4) != 0)
+		return 0;
+	seq = kv_parse(&m, old, len, rel, NULL) == 0 ? kv_num(&m, "seq", 0) : 0;
+	kv_free(&m);
+	if (seq <= 0)
+		return 0;
+	ledger_log_path(out, size, seq);
+	return 1;
+}
+
 int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e)
 {
 	char p[128];

@@ -30,6 +30,9 @@ int ledger_append(struct store *s, const struct event *ev, const char *same_as, 
 		  struct rerr *e);
 /* Registers what admission needs from one logged event (keys, owners, ids). */
 int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e);
+/* 1 if rel is an id entry whose bytes old (a home before layout 3) give the event's
+ * number, and out its log entry's path: where an upgrade links the entry from. */
+int ledger_id_log_path(const char *rel, const char *old, size_t len, char *out, size_t size);
 /* Reads the logged event at seq. */
 int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e);
 void ledger_log_path(char *out, size_t size, long long seq);

@@ -745,15 +745,24 @@ static void prewrite_free(struct prewrite *p)
 	free(p->fd);
 }
 
-/* Gives entry i, a twin, its name: a second one of its twin's file, which has its
- * name by now; written as a file of its own if that cannot be (its folder full). */
+/* Gives entry en, a twin, its name: a second one of its twin's file, which has its
+ * name by now (a file of the batch), or is on disk already with en's bytes (one the
+ * batch leaves alone: read to be sure); written as a file of its own if that cannot
+ * be (other bytes there, its folder full). */
 static int link_twin(struct prewrite *p, struct entry *en, struct rerr *e)
 {
 	char *full = xasprintf("%s/%s", p->s->root, en->path);
 	char *twin = xasprintf("%s/%s", p->s->root, en->twin);
-	int rc = 0;
+	int same = 1, rc = 0;
 
-	if (fs_link(twin, full) < 0)
+	if (en->twin_ent == NULL) {
+		char *have = NULL;
+		size_t n = 0;
+		same = fs_read(twin, en->len, &have, &n, NULL) == 0 && n == en->len &&
+		       memcmp(have, en->data, n) == 0;
+		free(have);
+	}
+	if (!same || fs_link(twin, p->s->tmpdir, full) < 0)
 		rc = fs_write_atomic_via(p->s->tmpdir, full, en->data, en->len, 0, e);
 	free(twin);
 	free(full);
@@ -772,8 +781,8 @@ static int put_in_place(void *ctx, size_t i, struct rerr *e)
 	char *full;
 	int rc;
 
-	if (en->twin_ent)
-		return atomic_load(&en->twin_ent->named) ? link_twin(p, en, e) : 0;
+	if (en->twin)
+		return !en->twin_ent || atomic_load(&en->twin_ent->named) ? link_twin(p, en, e) : 0;
 	full = xasprintf("%s/%s", p->s->root, en->path);
 	if (en->state == ENT_DEL) {
 		rc = fs_unlink(full, e);
@@ -799,7 +808,7 @@ static int link_late(void *ctx, size_t i, struct rerr *e)
 	struct prewrite *p = ctx;
 	struct entry *en = p->ents[i];
 
-	return en->twin_ent && !atomic_load(&en->named) ? link_twin(p, en, e) : 0;
+	return en->twin && !atomic_load(&en->named) ? link_twin(p, en, e) : 0;
 }
 
 /* The names are given on two cores too: each link or rename is a folder's own. */
@@ -814,8 +823,9 @@ static int write_files(struct prewrite *p, struct rerr *e)
 	return par_finish(&par, 1, e);
 }
 
-/* Keeps the twins whose twin is put with their bytes in this batch, and not itself a
- * twin; the others are made as files of their own. */
+/* Keeps the twins whose twin is put with their bytes in this batch, and is not itself
+ * a twin, or is not in the batch (a file on disk, checked when linked); the others are
+ * made as files of their own. */
 static void check_twins(struct store *s, struct entry **ents, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -824,9 +834,12 @@ static void check_twins(struct store *s, struct entry **ents, size_t n)
 		en->twin_ent = NULL;
 		if (en->twin == NULL)
 			continue;
-		t = en->state == ENT_PUT ? lookup(s, en->twin, 0) : NULL;
-		if (t == NULL || t == en || t->state != ENT_PUT || t->twin || t->len != en->len ||
-		    memcmp(t->data, en->data, en->len) != 0) {
+		t = lookup(s, en->twin, 0);
+		if (t && t->state == ENT_ABSENT)
+			t = NULL; /* only read, or taken back: what is on disk */
+		if (en->state != ENT_PUT ||
+		    (t && (t == en || t->state != ENT_PUT || t->twin || t->len != en->len ||
+			   memcmp(t->data, en->data, en->len) != 0))) {
 			free(en->twin);
 			en->twin = NULL;
 		} else {

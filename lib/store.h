@@ -41,9 +41,10 @@ void store_put_kv(struct store *s, const char *path, const struct kv *m);
  * system, the work tree's file becomes a second name of it instead of a new file. */
 void store_put_same_as(struct store *s, const char *path, const char *buf, size_t len,
 		       const char *same_as);
-/* store_put of the bytes that the entry twin of this batch is put with: the file
- * becomes a second name of twin's, made after it (a new file where twin's bytes
- * are not these when the batch commits). */
+/* store_put of the bytes that the entry twin of this batch is put with, or that the
+ * file twin holds if the batch leaves it alone: the file becomes a second name of
+ * twin's, linked after it (a file of its own where twin's bytes are not these when
+ * the batch commits). */
 void store_put_twin(struct store *s, const char *path, const char *buf, size_t len,
 		    const char *twin);
 void store_del(struct store *s, const char *path);

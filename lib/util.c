@@ -243,11 +243,19 @@ int fs_rename_into(const char *tmp, const char *path, struct rerr *e)
 	return 0;
 }
 
-int fs_link(const char *from, const char *to)
+int fs_link(const char *from, const char *tmpdir, const char *to)
 {
-	if (link(from, to) < 0 && (errno != ENOENT || mkdir_parent(to, NULL) < 0 || link(from, to) < 0))
+	if (link(from, to) == 0)
+		return 0;
+	if (errno == ENOENT && mkdir_parent(to, NULL) == 0 && link(from, to) == 0)
+		return 0;
+	if (errno != EEXIST)
 		return -1;
-	return 0;
+	/* to is there: replaced whole, by a temp name's rename */
+	char *tmp = temp_name(tmpdir, to);
+	int rc = link(from, tmp) == 0 && fs_rename_into(tmp, to, NULL) == 0 ? 0 : -1;
+	free(tmp);
+	return rc;
 }
 
 int fs_write_unnamed(const char *path, const void *buf, size_t len)

@@ -61,9 +61,10 @@ int fs_link_unnamed(int fd, const char *tmpdir, const char *path, struct rerr *e
  * one name, a regular file), so that fs_link_unnamed can give those bytes a second
  * name instead of writing them again; else -1. */
 int fs_open_same(const char *path, const void *buf, size_t len);
-/* Gives the file from a second name to, making to's folder if missing; -1 (errno) if
- * it cannot (to exists, or from's links are at their limit). */
-int fs_link(const char *from, const char *to);
+/* Gives the file from a second name to, making to's folder if missing and replacing
+ * a file there (through a temp name in tmpdir, or beside to); -1 if it cannot (from's
+ * links at their limit, another file system). */
+int fs_link(const char *from, const char *tmpdir, const char *to);
 int fs_mkdirs(const char *path, struct rerr *e);
 int fs_unlink(const char *path, struct rerr *e);
 int fs_fsync_dir(const char *dir, struct rerr *e);

@@ -63,8 +63,11 @@ t_match '... and says how many files moved' "$ERR" '^dispatcher: upgrade: layout
 t_eq '... in one commit' "$(git -C "$S" rev-list --count HEAD)" "$((commits + 1))"
 t_eq 'state/layout names version 3' "$(cat "$S/layout")" 'version: 3'
 entry=$(ls -d "$S"/ids/*/*/"$again")
-t_eq "carol's booking's id entry is her booking as logged" "$(cat "$entry")" \
-	"$(cat "$(grep -l "^id: $again\$" "$S"/log/*/*/*/*.yaml)")"
+logged=$(grep -l "^id: $again\$" "$S"/log/*/*/*/*.yaml)
+t_eq "carol's booking's id entry is her booking as logged" "$(cat "$entry")" "$(cat "$logged")"
+t_eq '... a second name of its log entry' "$(stat -c %i "$entry")" "$(stat -c %i "$logged")"
+t_eq 'every id entry is one (no inode of its own)' \
+	"$(find "$S/ids" -type f -links 1 | wc -l) of $(find "$S/ids" -type f | wc -l)" "0 of $(find "$S/ids" -type f | wc -l)"
 t_eq "carol's page is the same" "$(mypage --as carol --json)" "$before_page"
 t_eq 'the list of bookings is the same' "$(reserve --as admin list --json)" "$before_list"
 t_eq 'the work tree is the last commit' "$(worktree_diff "$S")" ''

@@ -710,21 +710,29 @@ static void twins_are_second_names_or_files_of_their_own(void **state)
 
 	s = open_locked();
 	store_put(s, "old", "was here\n", 9);
+	store_put(s, "kept", "on disk\n", 8);
 	assert_int_equal(store_commit(s, "base", &e), 0);
 	store_put(s, "log/1", "event\n", 6);
 	store_put_twin(s, "ids/a/1", "event\n", 6, "log/1");
 	store_ahead(s); /* a twin is never made ahead: it is its twin's file */
 	store_put(s, "log/2", "changed after\n", 14);
 	store_put_twin(s, "ids/b/2", "two\n", 4, "log/2");   /* other bytes: a file */
-	store_put_twin(s, "ids/c/3", "none\n", 5, "log/3");  /* no such entry: a file */
-	store_put_twin(s, "old", "event\n", 6, "log/1");     /* there already: rewritten */
+	store_put_twin(s, "ids/c/3", "none\n", 5, "log/3");  /* no such file: a file */
+	store_put_twin(s, "old", "event\n", 6, "log/1");     /* there already: replaced */
+	store_put_twin(s, "ids/g/7", "on disk\n", 8, "kept"); /* a file the batch leaves */
+	store_put_twin(s, "ids/h/8", "not kept\n", 9, "kept"); /* ... with other bytes */
 	store_begin(s);
 	store_put_twin(s, "ids/d/4", "event\n", 6, "log/1");
 	store_rollback(s); /* taken back: not made at all */
 	assert_int_equal(store_commit(s, "twins", &e), 0);
 	struct stat l1 = stat_of("log/1");
 	assert_int_equal(stat_of("ids/a/1").st_ino, l1.st_ino);
-	assert_int_equal(l1.st_nlink, 2);
+	assert_int_equal(stat_of("old").st_ino, l1.st_ino);
+	assert_int_equal(l1.st_nlink, 3);
+	assert_int_equal(stat_of("ids/g/7").st_ino, stat_of("kept").st_ino);
+	assert_file("ids/h/8", "not kept\n");
+	assert_file("kept", "on disk\n");
+	assert_int_equal(stat_of("kept").st_nlink, 2);
 	assert_file("ids/b/2", "two\n");
 	assert_int_equal(stat_of("ids/b/2").st_nlink, 1);
 	assert_file("ids/c/3", "none\n");
