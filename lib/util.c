@@ -243,21 +243,6 @@ int fs_rename_into(const char *tmp, const char *path, struct rerr *e)
 	return 0;
 }
 
-int fs_link(const char *from, const char *tmpdir, const char *to)
-{
-	if (link(from, to) == 0)
-		return 0;
-	if (errno == ENOENT && mkdir_parent(to, NULL) == 0 && link(from, to) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -1;
-	/* to is there: replaced whole, by a temp name's rename */
-	char *tmp = temp_name(tmpdir, to);
-	int rc = link(from, tmp) == 0 && fs_rename_into(tmp, to, NULL) == 0 ? 0 : -1;
-	free(tmp);
-	return rc;
-}
-
 int fs_write_unnamed(const char *path, const void *buf, size_t len)
 {
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
@@ -295,21 +280,60 @@ static int link_fd(int fd, const char *path)
 	return linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 }
 
+/* Links the file at from as to, to's folder made if missing. */
+static int link_path(const char *from, const char *to)
+{
+	if (link(from, to) == 0)
+		return 0;
+	if (errno != ENOENT || mkdir_parent(to, NULL) < 0)
+		return -1;
+	return link(from, to);
+}
+
+/* What gets a second name: a file by its path, or an unnamed file (path NULL). */
+struct link_src {
+	const char *path;
+	int fd;
+};
+
+static int link_one(const struct link_src *src, const char *to)
+{
+	return src->path ? link_path(src->path, to) : link_fd(src->fd, to);
+}
+
+/* Links src as to; a file there already is replaced whole, through a temp name (in
+ * tmpdir, or beside to) and a rename. */
+static int link_replacing(const struct link_src *src, const char *tmpdir, const char *to,
+			  struct rerr *e)
+{
+	char *tmp;
+	int rc;
+
+	if (link_one(src, to) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return rerr_set(e, RX_IO, "%s: %s", to, strerror(errno));
+	tmp = temp_name(tmpdir, to);
+	if (link_one(src, tmp) == 0)
+		rc = fs_rename_into(tmp, to, e);
+	else
+		rc = rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
+	free(tmp);
+	return rc;
+}
+
+int fs_link(const char *from, const char *tmpdir, const char *to)
+{
+	const struct link_src src = {from, -1};
+
+	return link_replacing(&src, tmpdir, to, NULL);
+}
+
 int fs_link_unnamed(int fd, const char *tmpdir, const char *path, struct rerr *e)
 {
-	int rc = link_fd(fd, path);
+	const struct link_src src = {NULL, fd};
+	int rc = link_replacing(&src, tmpdir, path, e);
 
-	if (rc < 0 && errno == EEXIST) { /* a file that is there already: replaced whole */
-		char *tmp = temp_name(tmpdir, path);
-		rc = link_fd(fd, tmp);
-		if (rc == 0)
-			rc = fs_rename_into(tmp, path, e);
-		else
-			rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-	} else if (rc < 0) {
-		rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
-	}
 	close(fd);
 	return rc;
 }
