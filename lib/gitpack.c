@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -801,6 +803,7 @@ struct gitpack_reader {
 	size_t nslots;
 	z_stream zs;
 	int zok;
+	int shared; /* p's descriptors belong to another reader */
 };
 
 /* Copies len bytes of file f (2 * pack + 0 for its index, + 1 for the pack) at off. */
@@ -874,17 +877,35 @@ int gitpack_reader_open(struct gitpack_reader **out, const char *dir, size_t cac
 	return 0;
 }
 
+struct gitpack_reader *gitpack_reader_share(const struct gitpack_reader *from, size_t cache_bytes)
+{
+	struct gitpack_reader *r = xcalloc(1, sizeof *r);
+
+	r->nslots = cache_bytes / sizeof *r->slots ? cache_bytes / sizeof *r->slots : 1;
+	r->slots = xcalloc(r->nslots, sizeof *r->slots);
+	r->zok = inflateInit(&r->zs) == Z_OK;
+	if (!r->zok) {
+		gitpack_reader_free(r);
+		return NULL;
+	}
+	r->p = from->p;
+	r->n = from->n;
+	r->shared = 1;
+	return r;
+}
+
 void gitpack_reader_free(struct gitpack_reader *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->n; i++) {
+	for (size_t i = 0; i < r->n && !r->shared; i++) {
 		close(r->p[i].ifd);
 		close(r->p[i].pfd);
 	}
 	if (r->zok)
 		inflateEnd(&r->zs);
-	free(r->p);
+	if (!r->shared)
+		free(r->p);
 	free(r->slots);
 	free(r);
 }
@@ -986,6 +1007,163 @@ int gitpack_reader_read(struct gitpack_reader *r, const git_oid *id, git_object_
 		}
 	}
 	return 1;
+}
+
+/* ---- walking ahead of a reader ---- */
+
+#define WARM_THREADS 12
+#define WARM_RUN 4 /* paths a walker takes at a time, in order */
+#define WARM_CACHE ((size_t)256 << 10)
+
+struct gitpack_warm {
+	const char *const *paths;
+	size_t n;
+	git_oid root;
+	atomic_size_t next, reads;
+	atomic_int stop;
+	pthread_t t[WARM_THREADS];
+	struct gitpack_reader *r[WARM_THREADS];
+	size_t nt;
+};
+
+/* The id of the folder called name (nlen bytes) in raw tree data: 1, 0 if absent. */
+static int tree_folder(const unsigned char *data, size_t len, const char *name, size_t nlen, git_oid *out)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		int folder = data[i] == '4'; /* mode 40000; a file's is 100644 or 100755 */
+		const unsigned char *sp = memchr(data + i, ' ', len - i);
+		if (sp == NULL)
+			return 0;
+		const unsigned char *nm = sp + 1, *nul = memchr(nm, '\0', len - (size_t)(nm - data));
+		if (nul == NULL || (size_t)(nul - data) + 1 + GIT_OID_RAWSZ > len)
+			return 0;
+		if (folder && (size_t)(nul - nm) == nlen && memcmp(nm, name, nlen) == 0) {
+			git_oid_fromraw(out, nul + 1);
+			return 1;
+		}
+		i = (size_t)(nul - data) + 1 + GIT_OID_RAWSZ;
+	}
+	return 0;
+}
+
+static size_t folder_len(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? (size_t)(slash - path) : 0;
+}
+
+/* Reads the trees from the root down to the folder of path (its first flen bytes). */
+static void warm_path(struct gitpack_warm *w, struct gitpack_reader *r, const char *path, size_t flen)
+{
+	git_oid at = w->root;
+	size_t off = 0;
+
+	for (;;) {
+		unsigned char *data = NULL;
+		size_t len = 0;
+		git_object_t type;
+		if (atomic_load_explicit(&w->stop, memory_order_relaxed) ||
+		    gitpack_reader_read(r, &at, &type, &data, &len) != 0)
+			return; /* what a walker cannot read, the reader it walks for will */
+		atomic_fetch_add_explicit(&w->reads, 1, memory_order_relaxed);
+		if (off >= flen) {
+			free(data);
+			return;
+		}
+		const char *name = path + off, *slash = memchr(name, '/', flen - off);
+		size_t nlen = slash ? (size_t)(slash - name) : flen - off;
+		int found = type == GIT_OBJECT_TREE && tree_folder(data, len, name, nlen, &at);
+		free(data);
+		if (!found)
+			return; /* a new folder: nothing below it to read */
+		off += nlen + 1;
+	}
+}
+
+struct warm_arg {
+	struct gitpack_warm *w;
+	struct gitpack_reader *r;
+};
+
+static void *warm_run(void *arg)
+{
+	struct gitpack_warm *w = ((struct warm_arg *)arg)->w;
+	struct gitpack_reader *r = ((struct warm_arg *)arg)->r;
+	size_t from;
+
+	free(arg);
+	while (!atomic_load(&w->stop) && (from = atomic_fetch_add(&w->next, WARM_RUN)) < w->n) {
+		size_t to = w->n - from > WARM_RUN ? from + WARM_RUN : w->n;
+		for (size_t i = from; i < to; i++) {
+			size_t flen = folder_len(w->paths[i]);
+			if (i > from && folder_len(w->paths[i - 1]) == flen &&
+			    strncmp(w->paths[i], w->paths[i - 1], flen) == 0)
+				continue; /* the same folder as the path before */
+			warm_path(w, r, w->paths[i], flen);
+		}
+	}
+	return NULL;
+}
+
+struct gitpack_warm *gitpack_warm_start(const struct gitpack_reader *packs, const git_oid *root,
+					const char *const *paths, size_t n)
+{
+	struct gitpack_warm *w;
+
+	if (n < 2 * WARM_RUN)
+		return NULL; /* too few to gain from threads */
+	w = xcalloc(1, sizeof *w);
+	w->paths = paths;
+	w->n = n;
+	git_oid_cpy(&w->root, root);
+	atomic_init(&w->next, 0);
+	atomic_init(&w->reads, 0);
+	atomic_init(&w->stop, 0);
+	for (size_t k = 0; k < WARM_THREADS; k++) {
+		struct warm_arg *arg = xcalloc(1, sizeof *arg);
+		if ((arg->r = w->r[k] = gitpack_reader_share(packs, WARM_CACHE)) == NULL) {
+			free(arg);
+			break;
+		}
+		arg->w = w;
+		if (pthread_create(&w->t[k], NULL, warm_run, arg) != 0) {
+			free(arg);
+			gitpack_reader_free(w->r[k]);
+			break;
+		}
+		w->nt++;
+	}
+	return w;
+}
+
+static size_t warm_end(struct gitpack_warm *w, int stop)
+{
+	size_t reads;
+
+	if (w == NULL)
+		return 0;
+	if (stop)
+		atomic_store(&w->stop, 1);
+	for (size_t k = 0; k < w->nt; k++) {
+		pthread_join(w->t[k], NULL);
+		gitpack_reader_free(w->r[k]);
+	}
+	reads = atomic_load(&w->reads);
+	free(w);
+	return reads;
+}
+
+size_t gitpack_warm_stop(struct gitpack_warm *w)
+{
+	return warm_end(w, 1);
+}
+
+size_t gitpack_warm_wait(struct gitpack_warm *w)
+{
+	return warm_end(w, 0);
 }
 
 /* Reads the header and fan-out of an index: its object count. */

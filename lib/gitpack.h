@@ -57,7 +57,27 @@ int gitpack_reader_open(struct gitpack_reader **r, const char *dir, size_t cache
  * 1: not in these packs, or a delta. -1: a pack is damaged or unreadable. */
 int gitpack_reader_read(struct gitpack_reader *r, const git_oid *id, git_object_t *type,
 			unsigned char **data, size_t *size);
+/* Another reader of the same packs for another thread: its own cache and inflater,
+ * the packs' descriptors shared (pread does not move them). Free it before from.
+ * NULL if zlib cannot start. */
+struct gitpack_reader *gitpack_reader_share(const struct gitpack_reader *from, size_t cache_bytes);
 void gitpack_reader_free(struct gitpack_reader *r);
+
+/* Walkers that read, on threads of their own, the trees from root down to the folder
+ * of each of paths[0..n) (in path order), so that a reader following them finds the
+ * pages in memory: a commit reads thousands of trees, each a search of an index and a
+ * read of a pack, pages scattered over files that grow with the history; once the
+ * system has dropped them (an idle home, a host that pages out what was not touched
+ * for a minute), each read is a wait on the disk, one after the other, and a virtual
+ * disk answers many reads at once about as fast as one. NULL when there are too few
+ * paths to gain from it. paths and packs must outlive the walkers. */
+struct gitpack_warm;
+struct gitpack_warm *gitpack_warm_start(const struct gitpack_reader *packs, const git_oid *root,
+					const char *const *paths, size_t n);
+/* Stops the walkers where they are; how many trees they read. NULL is nothing. */
+size_t gitpack_warm_stop(struct gitpack_warm *w);
+/* Waits for the walkers to walk every path; how many trees they read. */
+size_t gitpack_warm_wait(struct gitpack_warm *w);
 
 /* Removes pack name (index first: a pack without its index is invisible to git). */
 int gitpack_remove(const char *dir, const char *name, struct rerr *e);

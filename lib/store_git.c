@@ -557,12 +557,10 @@ static int tree_write(struct store *s, struct tent *base, size_t nb, struct tent
  * parent's, in the packs: read with plain reads through a bounded cache (gitpack's
  * reader, opened for one commit); what it cannot read (a delta in a pack git made)
  * through libgit2. */
-static int read_tree(struct store *s, const git_oid *id, unsigned char **data, size_t *len)
+/* The pack reader of this commit, opened when first needed; NULL if it cannot be. */
+static struct gitpack_reader *open_packs(struct store *s)
 {
 	struct gitdata *g = s->vcs_data;
-	git_odb_object *obj = NULL;
-	git_object_t type;
-	int rc = 1;
 
 	if (g->packs == NULL) {
 		char *dir = pack_dir(s);
@@ -572,7 +570,17 @@ static int read_tree(struct store *s, const git_oid *id, unsigned char **data, s
 		}
 		free(dir);
 	}
-	if (g->packs)
+	return g->packs;
+}
+
+static int read_tree(struct store *s, const git_oid *id, unsigned char **data, size_t *len)
+{
+	struct gitdata *g = s->vcs_data;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	int rc = 1;
+
+	if (open_packs(s))
 		rc = gitpack_reader_read(g->packs, id, &type, data, len);
 	if (rc != 0) { /* not read there: libgit2 finds it, or says what is wrong */
 		if (g->reader == NULL || g->reads >= READS_PER_OPEN) {
@@ -737,7 +745,15 @@ static int commit_git(struct store *s, struct entry **ents, size_t n, const char
 		git_fail(e, "HEAD");
 		goto out;
 	}
-	rc = build_tree(s, parent ? git_commit_tree_id(parent) : NULL, ents, n, 0, &tree_oid, &empty, e);
+	const git_oid *base = parent ? git_commit_tree_id(parent) : NULL;
+	/* Walkers read ahead of the build the trees it will read (see gitpack_warm). */
+	const char **paths = xcalloc(n + 1, sizeof *paths);
+	for (size_t i = 0; i < n; i++)
+		paths[i] = ents[i]->path;
+	struct gitpack_warm *w = base && open_packs(s) ? gitpack_warm_start(open_packs(s), base, paths, n) : NULL;
+	rc = build_tree(s, base, ents, n, 0, &tree_oid, &empty, e);
+	gitpack_warm_stop(w);
+	free(paths);
 	/* The next batch starts from this one's pack too, and merges change the packs. */
 	gitpack_reader_free(((struct gitdata *)s->vcs_data)->packs);
 	((struct gitdata *)s->vcs_data)->packs = NULL;

@@ -304,6 +304,54 @@ static void pack_reader_reads_what_libgit2_reads(void **state)
 	assert_true(deltas > 0);
 }
 
+/* The walkers read, for each changed file, every tree from the root down to its
+ * folder, a folder once a run of paths, and stop at a folder the history lacks. */
+static void walkers_read_the_trees_on_the_changed_paths(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	struct gitpack_reader *r;
+	char pd[128], path[32], head[41] = "";
+	const char *paths[16];
+	git_oid commit, root;
+	git_repository *repo;
+	git_commit *c;
+
+	s = open_locked();
+	for (int i = 1; i <= 12; i++) {
+		snprintf(path, sizeof path, "a/%02d/f", i);
+		store_put(s, path, "x\n", 2);
+	}
+	store_put(s, "b", "y\n", 2);
+	assert_int_equal(store_commit(s, "base", &e), 0);
+	store_head(s, head);
+	store_free(s);
+	git_libgit2_init();
+	assert_int_equal(git_oid_fromstr(&commit, head), 0);
+	assert_int_equal(git_repository_open(&repo, dir), 0);
+	assert_int_equal(git_commit_lookup(&c, repo, &commit), 0);
+	git_oid_cpy(&root, git_commit_tree_id(c));
+	snprintf(pd, sizeof pd, "%s/.git/objects/pack", dir);
+	assert_int_equal(gitpack_reader_open(&r, pd, 64 << 10, &e), 0);
+	static char names[12][16];
+	for (int i = 0; i < 12; i++) {
+		snprintf(names[i], sizeof names[i], "a/%02d/g", i + 1);
+		paths[i] = names[i];
+	}
+	paths[12] = "c/n/x1"; /* a new folder, its paths one after the other */
+	paths[13] = "c/n/x2";
+	paths[14] = "c/n/x3";
+	paths[15] = "c/n/x4";
+	/* root, a and a/NN for each of the 12, then the root alone for c/n. */
+	assert_int_equal(gitpack_warm_wait(gitpack_warm_start(r, &root, paths, 16)), 12 * 3 + 1);
+	assert_null(gitpack_warm_start(r, &root, paths, 7)); /* too few to start threads */
+	assert_int_equal(gitpack_warm_stop(NULL), 0);
+	gitpack_reader_free(r);
+	git_commit_free(c);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
 /* Object ids as git gives them: the same as libgit2's, for every type and size. */
 static void hash_is_gits(void **state)
 {
@@ -766,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_large_commit_writes_every_file, setup, teardown),
 		cmocka_unit_test(hash_is_gits),
 		cmocka_unit_test_setup_teardown(pack_reader_reads_what_libgit2_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(walkers_read_the_trees_on_the_changed_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_file_is_read_once_a_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_made_ahead_are_linked_or_made_again, setup, teardown),
