@@ -1012,7 +1012,7 @@ int gitpack_reader_read(struct gitpack_reader *r, const git_oid *id, git_object_
 /* ---- walking ahead of a reader ---- */
 
 #define WARM_THREADS 12
-#define WARM_RUN 4 /* paths a walker takes at a time, in order */
+#define WARM_RUN 16 /* paths a walker takes at a time, in order */
 #define WARM_CACHE ((size_t)256 << 10)
 
 struct gitpack_warm {
@@ -1055,31 +1055,71 @@ static size_t folder_len(const char *path)
 	return slash ? (size_t)(slash - path) : 0;
 }
 
-/* Reads the trees from the root down to the folder of path (its first flen bytes). */
-static void warm_path(struct gitpack_warm *w, struct gitpack_reader *r, const char *path, size_t flen)
-{
-	git_oid at = w->root;
-	size_t off = 0;
+/* What a walker holds of the trees it read last: the chain from the root down to the
+ * folder of the path before, so that the next path, which shares most of it, reads
+ * only what differs (the trees near the root are in every path). */
+#define WARM_DEPTH 16
+struct walk {
+	const char *prev;        /* the path the levels were read for */
+	size_t n;                /* levels held; 0 is the root */
+	size_t end[WARM_DEPTH];  /* level i is the folder of prev's first end[i] bytes */
+	unsigned char *data[WARM_DEPTH];
+	size_t len[WARM_DEPTH];
+};
 
-	for (;;) {
-		unsigned char *data = NULL;
-		size_t len = 0;
-		git_object_t type;
-		if (atomic_load_explicit(&w->stop, memory_order_relaxed) ||
-		    gitpack_reader_read(r, &at, &type, &data, &len) != 0)
-			return; /* what a walker cannot read, the reader it walks for will */
-		atomic_fetch_add_explicit(&w->reads, 1, memory_order_relaxed);
-		if (off >= flen) {
-			free(data);
-			return;
-		}
-		const char *name = path + off, *slash = memchr(name, '/', flen - off);
-		size_t nlen = slash ? (size_t)(slash - name) : flen - off;
-		int found = type == GIT_OBJECT_TREE && tree_folder(data, len, name, nlen, &at);
+static void walk_drop(struct walk *k, size_t keep)
+{
+	while (k->n > keep)
+		free(k->data[--k->n]);
+}
+
+/* Reads tree id as the next level, the folder of the first end bytes. */
+static int walk_down(struct gitpack_warm *w, struct gitpack_reader *r, struct walk *k,
+		     const git_oid *id, size_t end)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	git_object_t type;
+
+	if (k->n == WARM_DEPTH || atomic_load_explicit(&w->stop, memory_order_relaxed) ||
+	    gitpack_reader_read(r, id, &type, &data, &len) != 0)
+		return -1; /* what a walker cannot read, the reader it walks for will */
+	atomic_fetch_add_explicit(&w->reads, 1, memory_order_relaxed);
+	if (type != GIT_OBJECT_TREE) {
 		free(data);
-		if (!found)
+		return -1;
+	}
+	k->data[k->n] = data;
+	k->len[k->n] = len;
+	k->end[k->n++] = end;
+	return 0;
+}
+
+/* Reads the trees from the root down to the folder of path (its first flen bytes),
+ * those it holds for the path before excepted. */
+static void warm_path(struct gitpack_warm *w, struct gitpack_reader *r, struct walk *k,
+		      const char *path, size_t flen)
+{
+	size_t keep = 0;
+
+	/* Level i holds for this path too if the path begins with the same folder. */
+	while (keep < k->n && (keep == 0 || (k->end[keep] <= flen &&
+					     (k->end[keep] == flen || path[k->end[keep]] == '/') &&
+					     strncmp(path, k->prev, k->end[keep]) == 0)))
+		keep++;
+	walk_drop(k, keep);
+	k->prev = path;
+	if (k->n == 0 && walk_down(w, r, k, &w->root, 0) < 0)
+		return;
+	while (k->end[k->n - 1] < flen) {
+		size_t at = k->end[k->n - 1] ? k->end[k->n - 1] + 1 : 0;
+		const char *name = path + at, *slash = memchr(name, '/', flen - at);
+		size_t nlen = slash ? (size_t)(slash - name) : flen - at;
+		git_oid id;
+		if (!tree_folder(k->data[k->n - 1], k->len[k->n - 1], name, nlen, &id))
 			return; /* a new folder: nothing below it to read */
-		off += nlen + 1;
+		if (walk_down(w, r, k, &id, at + nlen) < 0)
+			return;
 	}
 }
 
@@ -1092,19 +1132,16 @@ static void *warm_run(void *arg)
 {
 	struct gitpack_warm *w = ((struct warm_arg *)arg)->w;
 	struct gitpack_reader *r = ((struct warm_arg *)arg)->r;
+	struct walk k = {0};
 	size_t from;
 
 	free(arg);
 	while (!atomic_load(&w->stop) && (from = atomic_fetch_add(&w->next, WARM_RUN)) < w->n) {
 		size_t to = w->n - from > WARM_RUN ? from + WARM_RUN : w->n;
-		for (size_t i = from; i < to; i++) {
-			size_t flen = folder_len(w->paths[i]);
-			if (i > from && folder_len(w->paths[i - 1]) == flen &&
-			    strncmp(w->paths[i], w->paths[i - 1], flen) == 0)
-				continue; /* the same folder as the path before */
-			warm_path(w, r, w->paths[i], flen);
-		}
+		for (size_t i = from; i < to; i++)
+			warm_path(w, r, &k, w->paths[i], folder_len(w->paths[i]));
 	}
+	walk_drop(&k, 0);
 	return NULL;
 }
 
@@ -1113,7 +1150,7 @@ struct gitpack_warm *gitpack_warm_start(const struct gitpack_reader *packs, cons
 {
 	struct gitpack_warm *w;
 
-	if (n < 2 * WARM_RUN)
+	if (n < WARM_RUN)
 		return NULL; /* too few to gain from threads */
 	w = xcalloc(1, sizeof *w);
 	w->paths = paths;
