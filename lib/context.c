@@ -58,6 +58,15 @@ int outbox_refuse_or_fail(struct outbox *o, const struct event *ev, int ctx, con
 	return 0;
 }
 
+void pathlist_add(struct pathlist *l, const char *path)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = xstrdup(path);
+}
+
 int context_get(struct store *s, const char *ctx, const char *res, struct kv *r, struct rerr *e)
 {
 	char path[128];

@@ -46,6 +46,20 @@ long long context_cursor(struct store *s, int ctx, struct rerr *e);
 void context_set_cursor(struct store *s, int ctx, long long seq);
 
 /* Every context's entry point, in the order the dispatcher runs them. */
+/* The state files a context's applier will read or make for an event, to be looked up
+ * ahead of it (store_look_ahead) while the batch goes on: a guess, which costs only
+ * time when it is wrong, kept beside the applier it guesses for. */
+struct pathlist {
+	char **v;
+	size_t n, cap;
+};
+void pathlist_add(struct pathlist *l, const char *path);
+typedef void (*context_touch_fn)(const struct store *s, const struct event *ev, struct pathlist *l);
+void reservation_touches(const struct store *s, const struct event *ev, struct pathlist *l);
+void payment_touches(const struct store *s, const struct event *ev, struct pathlist *l);
+void management_touches(const struct store *s, const struct event *ev, struct pathlist *l);
+void mypage_touches(const struct store *s, const struct event *ev, struct pathlist *l);
+
 int management_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
 int reservation_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
 int payment_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);

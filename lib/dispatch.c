@@ -20,6 +20,8 @@
 
 static const context_apply_fn appliers[CTX_COUNT] = {
 	management_apply, reservation_apply, payment_apply, rental_apply, rating_apply, mypage_apply};
+static const context_touch_fn touches[CTX_COUNT] = {
+	management_touches, reservation_touches, payment_touches, NULL, NULL, mypage_touches};
 
 void report_add(struct report *r, int failure, const char *fmt, ...)
 {
@@ -217,6 +219,22 @@ static const struct event *logcache_read(struct logcache *c, struct store *s, lo
 	return NULL;
 }
 
+/* Looks up ahead the files context ctx will read or make for this batch's events after
+ * cur, while it applies them one by one (store_look_ahead). */
+static void look_ahead(struct store *s, int ctx, struct logcache *lc, long long cur, long long head)
+{
+	struct pathlist l = {0};
+
+	if (touches[ctx] == NULL)
+		return;
+	for (long long seq = cur > lc->base ? cur + 1 : lc->base + 1; seq <= head; seq++) {
+		const struct event *ev = logcache_read(lc, s, seq, NULL);
+		if (ev)
+			touches[ctx](s, ev, &l);
+	}
+	store_look_ahead(s, l.v, l.n);
+}
+
 /* Runs context ctx over the log from its cursor to the end; appends its outcomes.
  * A failure rolls back the event it failed on and stops this context only. */
 static int run_context(struct store *s, int ctx, const struct seckey *k, struct logcache *lc,
@@ -235,6 +253,7 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 		return 0;
 	}
 	outbox_init(&out);
+	look_ahead(s, ctx, lc, cur, head);
 	for (; cur < head; cur++) {
 		struct event oc;
 		struct rerr why = {0};

@@ -199,6 +199,21 @@ static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
 	return 0;
 }
 
+void management_touches(const struct store *s, const struct event *ev, struct pathlist *l)
+{
+	const char *car = kv_get(&ev->f, "car"), *res = kv_get(&ev->f, "reservation");
+	char dir[160], p[200];
+
+	if (car == NULL || !valid_name(car) || res == NULL || !valid_id(res, "res") ||
+	    booking_next(kv_get(&ev->f, "type")) == NULL)
+		return;
+	management_bookings_dir(dir, sizeof dir, car);
+	context_entry_path(p, sizeof p, dir, res, ".yaml");
+	pathlist_add(l, p);
+	management_car_path(p, sizeof p, car);
+	pathlist_add(l, p);
+}
+
 int management_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *type = kv_get(&ev->f, "type"), *status;

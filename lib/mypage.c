@@ -9,6 +9,18 @@ void mypage_dir(char *out, size_t size, const char *customer)
 	context_name_dir(out, size, "mypage", "customers", customer);
 }
 
+void mypage_touches(const struct store *s, const struct event *ev, struct pathlist *l)
+{
+	const char *customer = kv_get(&ev->f, "customer"), *res = kv_get(&ev->f, "reservation");
+	char dir[160], p[200];
+
+	if (customer == NULL || !valid_name(customer) || res == NULL || !valid_id(res, "res"))
+		return;
+	mypage_dir(dir, sizeof dir, customer);
+	context_entry_path(p, sizeof p, dir, res, ".yaml");
+	pathlist_add(l, p);
+}
+
 int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	static const char *const row_keys[] = {"reservation", "car", "from", "to", "nights",

@@ -284,6 +284,37 @@ static int apply_catalogue(struct store *s, const struct event *ev, int add)
 	return 0;
 }
 
+/* A booking's nights past this many are not looked up ahead: the first ones tell. */
+#define TOUCH_NIGHTS 31
+
+void reservation_touches(const struct store *s, const struct event *ev, struct pathlist *l)
+{
+	const char *type = kv_get(&ev->f, "type"), *car = kv_get(&ev->f, "car");
+	const char *res = !strcmp(type, "reserve") ? kv_get(&ev->f, "id") : kv_get(&ev->f, "reservation");
+	char p[256], dir[160];
+
+	if (res && valid_id(res, "res")) {
+		context_res_path(p, sizeof p, "reservation", res);
+		pathlist_add(l, p);
+	}
+	if (strcmp(type, "reserve") != 0 || car == NULL || !valid_name(car) || res == NULL)
+		return;
+	car_path(p, sizeof p, car);
+	pathlist_add(l, p);
+	const char *customer = kv_get(&ev->f, "actor"), *from = kv_get(&ev->f, "from"), *to = kv_get(&ev->f, "to");
+	if (customer && valid_name(customer)) {
+		context_name_dir(dir, sizeof dir, "reservation", "customers", customer);
+		context_entry_path(p, sizeof p, dir, res, "");
+		pathlist_add(l, p);
+	}
+	if (from == NULL || to == NULL || !valid_date(from) || !valid_date(to))
+		return;
+	for (long day = date_days(from), end = date_days(to); day < end && day < date_days(from) + TOUCH_NIGHTS; day++) {
+		night_path(s, p, sizeof p, car, day);
+		pathlist_add(l, p);
+	}
+}
+
 int reservation_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *type = kv_get(&ev->f, "type"), *status;

@@ -6,11 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static size_t hash_path(const char *s)
@@ -393,8 +396,118 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 
 static void ahead_free(struct store *s);
 
+/* ---- looking up ahead ---- */
+
+#define LOOK_THREADS 12
+#define LOOK_MIN 16   /* fewer paths than this: not worth a thread */
+#define LOOK_SCOUT 16 /* look-ups timed by the first thread before more are started */
+#define LOOK_SLOW_NS (LOOK_SCOUT * 20000LL) /* in memory, a look-up takes 1-3 us */
+
+struct lookahead {
+	char **paths;
+	size_t n;
+	int rootfd;
+	atomic_size_t next, made;
+	atomic_int stop;
+	pthread_t t[LOOK_THREADS];
+	atomic_size_t nt; /* threads started; the first starts the others */
+};
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Looks up paths until none is left or it is told to stop; at most max of them. */
+static void look_up(struct lookahead *l, size_t max)
+{
+	size_t i;
+	struct stat st;
+
+	while (max-- > 0 && !atomic_load_explicit(&l->stop, memory_order_relaxed) &&
+	       (i = atomic_fetch_add(&l->next, 1)) < l->n) {
+		(void)fstatat(l->rootfd, l->paths[i], &st, AT_SYMLINK_NOFOLLOW); /* absent is an answer too */
+		atomic_fetch_add_explicit(&l->made, 1, memory_order_relaxed);
+	}
+}
+
+static void *look_run(void *arg)
+{
+	look_up(arg, SIZE_MAX);
+	return NULL;
+}
+
+/* The first thread times its first look-ups: when the folders are in memory, the
+ * batch's own look-ups cost as little as these and more threads would only take the
+ * cores from it; when they wait on the disk, the other threads are started. */
+static void *look_scout(void *arg)
+{
+	struct lookahead *l = arg;
+	long long t0 = now_ns();
+
+	look_up(l, LOOK_SCOUT);
+	if (now_ns() - t0 >= LOOK_SLOW_NS)
+		for (size_t k = 1; k < LOOK_THREADS && !atomic_load(&l->stop); k++) {
+			if (pthread_create(&l->t[k], NULL, look_run, l) != 0)
+				break;
+			atomic_store(&l->nt, k + 1);
+		}
+	look_up(l, SIZE_MAX);
+	return NULL;
+}
+
+static size_t look_end(struct store *s, int stop)
+{
+	struct lookahead *l = s->look;
+	size_t made;
+
+	if (l == NULL)
+		return 0;
+	if (stop)
+		atomic_store(&l->stop, 1);
+	if (atomic_load(&l->nt) > 0)
+		pthread_join(l->t[0], NULL); /* after it, no thread is started */
+	for (size_t k = 1; k < atomic_load(&l->nt); k++)
+		pthread_join(l->t[k], NULL);
+	made = atomic_load(&l->made);
+	if (l->rootfd >= 0)
+		close(l->rootfd);
+	for (size_t i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+	free(l);
+	s->look = NULL;
+	return made;
+}
+
+void store_look_ahead(struct store *s, char **paths, size_t n)
+{
+	struct lookahead *l;
+
+	look_end(s, 1);
+	l = s->look = xcalloc(1, sizeof *l);
+	l->paths = paths;
+	l->n = n;
+	atomic_init(&l->next, 0);
+	atomic_init(&l->made, 0);
+	atomic_init(&l->stop, 0);
+	atomic_init(&l->nt, 0);
+	l->rootfd = n < LOOK_MIN ? -1 : open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->rootfd >= 0 && pthread_create(&l->t[0], NULL, look_scout, l) == 0)
+		atomic_store(&l->nt, 1);
+}
+
+size_t store_look_wait(struct store *s)
+{
+	return look_end(s, 0);
+}
+
 static void clear_overlay(struct store *s)
 {
+	look_end(s, 1);
 	ahead_free(s);
 	if (s->empty_fd >= 0)
 		close(s->empty_fd);

@@ -59,6 +59,17 @@ size_t store_changes(const struct store *s);
  * unit), while the caller goes on: the commit links in those whose bytes are still
  * the same and makes the others. Call it again as changes go on. */
 void store_ahead(struct store *s);
+/* Looks up paths[0..n) (relative to the root; the store takes the array and the
+ * strings) on threads of their own, while the caller goes on: the paths a batch is
+ * about to read or make. Each look-up reads what the caller's would wait for (the
+ * folders' blocks, the files' inodes) when the system has dropped them from memory,
+ * and many at once cost about what one does on a virtual disk. One thread times the
+ * first few and starts eleven more only if they waited on the disk: in memory, the
+ * batch's own look-ups are as cheap, and more threads would only take the cores.
+ * Stops the look-ups of an earlier call; the commit and discard stop them. */
+void store_look_ahead(struct store *s, char **paths, size_t n);
+/* Waits for the look-ups to finish; how many were made (for tests). */
+size_t store_look_wait(struct store *s);
 /* Brings the work tree to the last commit if a failed commit left it behind. */
 int store_recover(struct store *s, struct rerr *e);
 /* Forgets every change not yet committed (a batch that failed half way). */

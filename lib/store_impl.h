@@ -63,6 +63,7 @@ struct store {
 	struct cached *cache; /* files read from disk this batch (store_get), or NULL */
 	size_t ncached;
 	pthread_mutex_t cache_mu; /* store_get runs on several threads (ledger_preverify) */
+	struct lookahead *look; /* look-ups running ahead of the batch (store_look_ahead) */
 };
 
 /* A plain store at root, for store_git.c to dress. */

@@ -358,6 +358,42 @@ static void walkers_read_the_trees_on_the_changed_paths(void **state)
 	git_libgit2_shutdown();
 }
 
+/* Look-ups ahead: every path once on their own threads, none for a handful, and the
+ * commit stops them (no thread or path outlives the batch). */
+static void look_ups_run_ahead_until_the_batch_ends(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	char p[32];
+
+	s = open_locked();
+	store_put(s, "a/b", "x\n", 2);
+	assert_int_equal(store_commit(s, "base", &e), 0);
+	char **paths = xcalloc(40, sizeof *paths);
+	for (int i = 0; i < 40; i++) {
+		snprintf(p, sizeof p, i % 2 ? "a/b" : "a/%d/none", i);
+		paths[i] = xstrdup(p);
+	}
+	store_look_ahead(s, paths, 40);
+	assert_int_equal(store_look_wait(s), 40);
+	assert_int_equal(store_look_wait(s), 0); /* nothing left running */
+	paths = xcalloc(3, sizeof *paths);
+	for (int i = 0; i < 3; i++)
+		paths[i] = xstrdup("a/b");
+	store_look_ahead(s, paths, 3);
+	assert_int_equal(store_look_wait(s), 0); /* too few for threads */
+	paths = xcalloc(10000, sizeof *paths);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(p, sizeof p, "a/%d/none", i);
+		paths[i] = xstrdup(p);
+	}
+	store_look_ahead(s, paths, 10000);
+	store_put(s, "a/c", "y\n", 2);
+	assert_int_equal(store_commit(s, "next", &e), 0);
+	assert_true(store_look_wait(s) == 0); /* the commit stopped and freed them */
+	store_free(s);
+}
+
 /* Object ids as git gives them: the same as libgit2's, for every type and size. */
 static void hash_is_gits(void **state)
 {
@@ -821,6 +857,7 @@ int main(void)
 		cmocka_unit_test(hash_is_gits),
 		cmocka_unit_test_setup_teardown(pack_reader_reads_what_libgit2_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(walkers_read_the_trees_on_the_changed_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(look_ups_run_ahead_until_the_batch_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_file_is_read_once_a_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_made_ahead_are_linked_or_made_again, setup, teardown),
