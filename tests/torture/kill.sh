@@ -9,7 +9,7 @@
 # round is then drained by `dispatcher --once` while a loop kills it: start it in the
 # background, sleep a random 0..W ms, kill -9, and again, until a run exits on its own
 # with status 0. The kills are counted; rounds go on until at least N kills happened
-# (default 1000).
+# (default 1000) and at least KILL_MIN_ROUNDS rounds were played.
 #
 # After the last round, checks:
 #   - every event a command wrote (a printed id, or for cars, keys, cancels and returns
@@ -37,7 +37,8 @@
 # Environment: BIN (programs, default ../../bin from here), KILL_NEW (new reservations
 # per round, default 8; a round holds about 3 times as many events), KILL_MAX_MS,
 # KILL_WINDOW_PCT, KILL_STALL, KILL_ROUND_MAX (kills in one round before it counts as
-# a livelock, 400), KILL_SEED (random seed), KILL_KEEP=1 (keep the scratch folder; it
+# a livelock, 400), KILL_MIN_ROUNDS (rounds played at least, however soon the kills
+# are counted: 3, so that later rounds meet the state the killed ones left), KILL_SEED (random seed), KILL_KEEP=1 (keep the scratch folder; it
 # is always kept on a violation), KILL_KEEP_GOING=1 (after a dispatcher run that fails because a kill
 # left a stale libgit2 lock file, .git/index.lock or .git/refs/heads/main.lock, remove
 # it and go on, to look for more; the run still fails), KILL_VERBOSE=1, TMPDIR.
@@ -49,7 +50,7 @@ here=$(cd "$(dirname "$0")" && pwd -P) || exit 2
 BIN=$(cd "$BIN" && pwd -P) || exit 2
 . "$here/../worktree.sh"
 : "${KILL_NEW:=8}" "${KILL_MAX_MS:=50}" "${KILL_WINDOW_PCT:=125}" "${KILL_STALL:=8}"
-: "${KILL_ROUND_MAX:=400}"
+: "${KILL_ROUND_MAX:=400}" "${KILL_MIN_ROUNDS:=3}"
 unset RENTAL_HOME RENTAL_USER
 LC_ALL=C
 export LC_ALL
@@ -312,7 +313,7 @@ feed_reference() {
 # ---- the rounds ----
 
 echo "kill.sh: seed $seed, aiming at $N kills, scratch $W_DIR" >&2
-while [ "$kills" -lt "$N" ] || [ "$round" -lt 2 ]; do
+while [ "$kills" -lt "$N" ] || [ "$round" -lt "$KILL_MIN_ROUNDS" ]; do
 	round=$((round + 1))
 	: >"$W_DIR/results"
 	if [ "$round" -eq 1 ]; then
