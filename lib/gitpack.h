@@ -40,6 +40,14 @@ int gitpack_list(const char *dir, struct gitpack_info **packs, size_t *n, struct
 int gitpack_merge(git_odb *odb, const char *dir, const struct gitpack_info *packs, size_t k,
 		  char name[46], struct rerr *e);
 
+/* The largest pack a merge makes, in objects (about 550,000 events' worth, 800 MB):
+ * a pack that large is not merged again. Without a bound the geometric rule at some
+ * point rewrites the whole history in one batch's housekeeping (a 1.5 GB pack at a
+ * million events: a batch stalled for minutes, and again, twice as long, at two
+ * million); with it, a merge costs at most this, and the packs grow in number by
+ * one for each such size of history, each an extra index to search. */
+#define GITPACK_MERGE_MAX ((size_t)1 << 21)
+
 /* How many of the smallest packs to merge so that, from the smallest up, each pack holds
  * at least twice the objects of all smaller ones together (git's --geometric=2), never
  * making a pack of more than max objects. 0 or 1: nothing to merge. */

@@ -812,7 +812,7 @@ static int merge_packs(struct store *s, struct rerr *e)
 
 	if (gitpack_list(dir, &packs, &n, e) < 0)
 		goto out;
-	if ((k = gitpack_geometric(packs, n, SIZE_MAX)) < 2) {
+	if ((k = gitpack_geometric(packs, n, GITPACK_MERGE_MAX)) < 2) {
 		rc = 0;
 		goto out;
 	}

@@ -425,6 +425,10 @@ static void geometric_choice(void **state)
 	/* Never a pack above max: the largest stay out of the merge. */
 	assert_int_equal(geo((size_t[]){3, 5, 7, 9}, 4, 15), 3);
 	assert_int_equal(geo((size_t[]){600, 700}, 2, 1000), 1);
+	/* The store's bound: at a million events the history is not rewritten whole. */
+	assert_int_equal(geo((size_t[]){1200000, 1500000, 3800000}, 3, SIZE_MAX), 3);
+	assert_true(geo((size_t[]){1200000, 1500000, 3800000}, 3, GITPACK_MERGE_MAX) < 2);
+	assert_int_equal(geo((size_t[]){7000, 7000, 1200000, 3800000}, 4, GITPACK_MERGE_MAX), 2);
 }
 
 static char *got(struct store *s, const char *path)
