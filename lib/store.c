@@ -440,15 +440,19 @@ static void *look_run(void *arg)
 	return NULL;
 }
 
-/* The first thread times its first look-ups: when the folders are in memory, the
- * batch's own look-ups cost as little as these and more threads would only take the
- * cores from it; when they wait on the disk, the other threads are started. */
+/* The first thread times a sample of the look-ups, spread over the list (its first
+ * paths may all be in memory, a car's file, while the rest is not): when the folders
+ * are in memory, the batch's own look-ups cost as little as these and more threads
+ * would only take the cores from it; when they wait on the disk, the other threads
+ * are started. The sample is looked up again in its turn, from memory. */
 static void *look_scout(void *arg)
 {
 	struct lookahead *l = arg;
 	long long t0 = now_ns();
+	struct stat st;
 
-	look_up(l, LOOK_SCOUT);
+	for (size_t k = 0; k < LOOK_SCOUT && !atomic_load(&l->stop); k++)
+		(void)fstatat(l->rootfd, l->paths[k * l->n / LOOK_SCOUT], &st, AT_SYMLINK_NOFOLLOW);
 	if (now_ns() - t0 >= LOOK_SLOW_NS)
 		for (size_t k = 1; k < LOOK_THREADS && !atomic_load(&l->stop); k++) {
 			if (pthread_create(&l->t[k], NULL, look_run, l) != 0)
