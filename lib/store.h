@@ -64,8 +64,9 @@ void store_ahead(struct store *s);
  * about to read or make. Each look-up reads what the caller's would wait for (the
  * folders' blocks, the files' inodes) when the system has dropped them from memory,
  * and many at once cost about what one does on a virtual disk. One thread times a
- * few spread over the list and starts eleven more only if they waited on the disk: in memory, the
- * batch's own look-ups are as cheap, and more threads would only take the cores.
+ * few spread over the list and starts eleven more only if they waited on the disk:
+ * in memory, the batch's own look-ups are as cheap, and more threads would only take
+ * the cores.
  * Stops the look-ups of an earlier call; the commit and discard stop them. */
 void store_look_ahead(struct store *s, char **paths, size_t n);
 /* Waits for the look-ups to finish; how many were made (for tests). */
