@@ -149,16 +149,24 @@ static void count_add(struct kv *c, const char *status, int delta)
 		kv_setnum(c, k, kv_num(c, k, 0) + delta);
 }
 
+/* management/bookings/xx/CAR/ab/RES.yaml: one booking of a car, its status. */
+static void booking_path(char *out, size_t size, const char *car, const char *res)
+{
+	char dir[160];
+
+	management_bookings_dir(dir, sizeof dir, car);
+	context_entry_path(out, size, dir, res, ".yaml");
+}
+
 /* Moves the car's counts from the booking's old status to its new one. */
 static int apply_booking(struct store *s, const struct event *ev, const char *status, struct rerr *e)
 {
 	const char *car = kv_get(&ev->f, "car"), *res = kv_get(&ev->f, "reservation");
-	char dir[160], p[200];
+	char p[200];
 	struct kv b, c;
 	int rc;
 
-	management_bookings_dir(dir, sizeof dir, car);
-	context_entry_path(p, sizeof p, dir, res, ".yaml");
+	booking_path(p, sizeof p, car, res);
 	rc = store_get_kv(s, p, &b, e);
 	if (rc < 0)
 		return -1;
@@ -202,13 +210,12 @@ static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
 void management_touches(const struct store *s, const struct event *ev, struct pathlist *l)
 {
 	const char *car = kv_get(&ev->f, "car"), *res = kv_get(&ev->f, "reservation");
-	char dir[160], p[200];
+	char p[200];
 
 	if (car == NULL || !valid_name(car) || res == NULL || !valid_id(res, "res") ||
 	    booking_next(kv_get(&ev->f, "type")) == NULL)
 		return;
-	management_bookings_dir(dir, sizeof dir, car);
-	context_entry_path(p, sizeof p, dir, res, ".yaml");
+	booking_path(p, sizeof p, car, res);
 	pathlist_add(l, p);
 	management_car_path(p, sizeof p, car);
 	pathlist_add(l, p);

@@ -9,15 +9,23 @@ void mypage_dir(char *out, size_t size, const char *customer)
 	context_name_dir(out, size, "mypage", "customers", customer);
 }
 
+/* mypage/customers/xx/CUSTOMER/ab/RES.yaml: the customer's row for a booking. */
+static void row_path(char *out, size_t size, const char *customer, const char *res)
+{
+	char dir[160];
+
+	mypage_dir(dir, sizeof dir, customer);
+	context_entry_path(out, size, dir, res, ".yaml");
+}
+
 void mypage_touches(const struct store *s, const struct event *ev, struct pathlist *l)
 {
 	const char *customer = kv_get(&ev->f, "customer"), *res = kv_get(&ev->f, "reservation");
-	char dir[160], p[200];
+	char p[200];
 
 	if (customer == NULL || !valid_name(customer) || res == NULL || !valid_id(res, "res"))
 		return;
-	mypage_dir(dir, sizeof dir, customer);
-	context_entry_path(p, sizeof p, dir, res, ".yaml");
+	row_path(p, sizeof p, customer, res);
 	pathlist_add(l, p);
 }
 
@@ -27,14 +35,13 @@ int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, st
 					       "amount", "status", "payment", "stars"};
 	const char *type = kv_get(&ev->f, "type"), *status = booking_next(type);
 	const char *customer = kv_get(&ev->f, "customer"), *res = kv_get(&ev->f, "reservation");
-	char dir[160], p[200];
+	char p[200];
 	struct kv row, clean;
 	int rc;
 
 	if (customer == NULL || res == NULL || (status == NULL && strcmp(type, "rating.accepted")))
 		return 0;
-	mypage_dir(dir, sizeof dir, customer);
-	context_entry_path(p, sizeof p, dir, res, ".yaml");
+	row_path(p, sizeof p, customer, res);
 	rc = store_get_kv(s, p, &row, e);
 	if (rc < 0)
 		return -1;

@@ -182,14 +182,22 @@ static void hold_nights(struct store *s, const struct kv *r, int hold)
 	free(line);
 }
 
+/* reservation/customers/xx/CUSTOMER/ab/RES: an empty file, the customer's booking. */
+static void customer_entry_path(char *out, size_t size, const char *customer, const char *res)
+{
+	char dir[160];
+
+	context_name_dir(dir, sizeof dir, "reservation", "customers", customer);
+	context_entry_path(out, size, dir, res, "");
+}
+
 static void save(struct store *s, const struct kv *r)
 {
-	char p[128], dir[128], idx[200];
+	char p[128], idx[200];
 
 	context_res_path(p, sizeof p, "reservation", kv_get(r, "reservation"));
 	store_put_kv(s, p, r);
-	context_name_dir(dir, sizeof dir, "reservation", "customers", kv_get(r, "customer"));
-	context_entry_path(idx, sizeof idx, dir, kv_get(r, "reservation"), "");
+	customer_entry_path(idx, sizeof idx, kv_get(r, "customer"), kv_get(r, "reservation"));
 	store_put(s, idx, "", 0);
 }
 
@@ -291,7 +299,7 @@ void reservation_touches(const struct store *s, const struct event *ev, struct p
 {
 	const char *type = kv_get(&ev->f, "type"), *car = kv_get(&ev->f, "car");
 	const char *res = !strcmp(type, "reserve") ? kv_get(&ev->f, "id") : kv_get(&ev->f, "reservation");
-	char p[256], dir[160];
+	char p[256];
 
 	if (res && valid_id(res, "res")) {
 		context_res_path(p, sizeof p, "reservation", res);
@@ -303,8 +311,7 @@ void reservation_touches(const struct store *s, const struct event *ev, struct p
 	pathlist_add(l, p);
 	const char *customer = kv_get(&ev->f, "actor"), *from = kv_get(&ev->f, "from"), *to = kv_get(&ev->f, "to");
 	if (customer && valid_name(customer)) {
-		context_name_dir(dir, sizeof dir, "reservation", "customers", customer);
-		context_entry_path(p, sizeof p, dir, res, "");
+		customer_entry_path(p, sizeof p, customer, res);
 		pathlist_add(l, p);
 	}
 	if (from == NULL || to == NULL || !valid_date(from) || !valid_date(to))
