@@ -750,7 +750,8 @@ static int commit_git(struct store *s, struct entry **ents, size_t n, const char
 	const char **paths = xcalloc(n + 1, sizeof *paths);
 	for (size_t i = 0; i < n; i++)
 		paths[i] = ents[i]->path;
-	struct gitpack_warm *w = base && open_packs(s) ? gitpack_warm_start(open_packs(s), base, paths, n) : NULL;
+	struct gitpack_reader *packs = base ? open_packs(s) : NULL;
+	struct gitpack_warm *w = packs ? gitpack_warm_start(packs, base, paths, n) : NULL;
 	rc = build_tree(s, base, ents, n, 0, &tree_oid, &empty, e);
 	gitpack_warm_stop(w);
 	free(paths);
