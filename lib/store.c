@@ -44,6 +44,7 @@ static void rehash(struct store *s)
  * reads every file does not hold them all. ---- */
 #define CACHE_SLOTS 16384
 #define CACHE_MAX (CACHE_SLOTS / 2)
+_Static_assert(CACHE_SLOTS <= 65536, "cache_used holds slots as uint16_t");
 
 struct cached {
 	char *path, *data;
@@ -82,15 +83,17 @@ static int cache_get(struct store *s, const char *path, char **buf, size_t *len)
 static void cache_put(struct store *s, const char *path, const char *buf, size_t len)
 {
 	pthread_mutex_lock(&s->cache_mu);
-	if (s->cache == NULL)
+	if (s->cache == NULL) {
 		s->cache = xcalloc(CACHE_SLOTS, sizeof *s->cache);
+		s->cache_used = xcalloc(CACHE_MAX, sizeof *s->cache_used);
+	}
 	struct cached *c = cache_slot(s, path);
 	if (c->path == NULL && s->ncached < CACHE_MAX) {
 		c->path = xstrdup(path);
 		c->data = xcalloc(1, len + 1);
 		memcpy(c->data, buf, len);
 		c->len = len;
-		s->ncached++;
+		s->cache_used[s->ncached++] = (uint16_t)(c - s->cache);
 	}
 	pthread_mutex_unlock(&s->cache_mu);
 }
@@ -98,12 +101,16 @@ static void cache_put(struct store *s, const char *path, const char *buf, size_t
 static void cache_forget(struct store *s)
 {
 	pthread_mutex_lock(&s->cache_mu);
-	for (size_t i = 0; s->cache && i < CACHE_SLOTS; i++) {
-		free(s->cache[i].path);
-		free(s->cache[i].data);
+	/* Only the slots used: walking all of them would touch the table's every page,
+	 * a hundred page faults in a command that read four files. */
+	for (size_t i = 0; i < s->ncached; i++) {
+		free(s->cache[s->cache_used[i]].path);
+		free(s->cache[s->cache_used[i]].data);
 	}
 	free(s->cache);
+	free(s->cache_used);
 	s->cache = NULL;
+	s->cache_used = NULL;
 	s->ncached = 0;
 	pthread_mutex_unlock(&s->cache_mu);
 }

@@ -5,6 +5,7 @@
 #include "store.h"
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 struct entry {
 	char *path;
@@ -61,6 +62,7 @@ struct store {
 	int empty_fd; /* the batch's one empty unnamed file, every new empty file's inode */
 	pthread_mutex_t empty_mu;
 	struct cached *cache; /* files read from disk this batch (store_get), or NULL */
+	uint16_t *cache_used; /* the slots of cache in use, ncached of them */
 	size_t ncached;
 	pthread_mutex_t cache_mu; /* store_get runs on several threads (ledger_preverify) */
 	struct lookahead *look; /* look-ups running ahead of the batch (store_look_ahead) */
