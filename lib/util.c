@@ -551,12 +551,33 @@ static void par_fail(struct par *p, const struct rerr *e)
 	pthread_mutex_unlock(&p->mu);
 }
 
-static void par_work(struct par *p)
+/* The next chunk: the caller's from the front, the helper's from the back, so that
+ * the two work in different folders (two threads naming files in one folder take
+ * turns at its lock, and the one waiting spins). */
+static int par_claim(struct par *p, int back, size_t *from, size_t *to)
 {
-	size_t from;
+	int got;
 
-	while (!atomic_load(&p->failed) && (from = atomic_fetch_add(&p->next, PAR_CHUNK)) < p->n) {
-		size_t to = p->n - from > PAR_CHUNK ? from + PAR_CHUNK : p->n;
+	pthread_mutex_lock(&p->mu);
+	got = p->lo < p->hi;
+	if (got && back) {
+		*to = p->hi;
+		p->hi = p->hi - p->lo > PAR_CHUNK ? p->hi - PAR_CHUNK : p->lo;
+		*from = p->hi;
+	} else if (got) {
+		*from = p->lo;
+		p->lo = p->hi - p->lo > PAR_CHUNK ? p->lo + PAR_CHUNK : p->hi;
+		*to = p->lo;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return got;
+}
+
+static void par_work(struct par *p, int back)
+{
+	size_t from, to;
+
+	while (!atomic_load(&p->failed) && par_claim(p, back, &from, &to)) {
 		for (size_t i = from; i < to; i++) {
 			struct rerr e = {0};
 			if (p->fn(p->ctx, i, &e) < 0) {
@@ -569,7 +590,7 @@ static void par_work(struct par *p)
 
 static void *par_run(void *arg)
 {
-	par_work(arg);
+	par_work(arg, 1);
 	return NULL;
 }
 
@@ -579,7 +600,8 @@ void par_start(struct par *p, size_t n, par_fn *fn, void *ctx)
 	p->n = n;
 	p->fn = fn;
 	p->ctx = ctx;
-	atomic_init(&p->next, 0);
+	p->lo = 0;
+	p->hi = n;
 	atomic_init(&p->failed, 0);
 	pthread_mutex_init(&p->mu, NULL);
 	p->started = n > PAR_CHUNK && pthread_create(&p->t, NULL, par_run, p) == 0;
@@ -593,7 +615,7 @@ void par_stop(struct par *p)
 int par_finish(struct par *p, int help, struct rerr *e)
 {
 	if (help || !p->started) /* without a helper the caller does it all */
-		par_work(p);
+		par_work(p, 0);
 	if (p->started)
 		pthread_join(p->t, NULL);
 	p->started = 0;

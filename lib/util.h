@@ -90,9 +90,10 @@ void shard_id(char out[6], const char *id);
 void crash_point(const char *step);
 /* Today's date (UTC) as YYYY-MM-DD. */
 void today_utc(char out[11]);
-/* A loop over items 0..n-1 on two cores: the calling thread and one helper take
- * chunks of items in turn, so that each works on a run of neighbours (a batch's
- * files are sorted by path: a chunk is mostly one folder). par_start starts the
+/* A loop over items 0..n-1 on two cores: the calling thread takes chunks of items
+ * from the front, one helper from the back, so that each works on a run of
+ * neighbours (a batch's files are sorted by path: a chunk is mostly one folder) and
+ * the two meet in one folder only once. par_start starts the
  * helper; the caller may do other work, then par_finish joins in (help) or only
  * waits, and returns the first error. After an item fails no new chunk is taken.
  * fn must be safe to call from two threads for different items. */
@@ -101,7 +102,7 @@ struct par {
 	size_t n;
 	par_fn *fn;
 	void *ctx;
-	atomic_size_t next;
+	size_t lo, hi; /* the items no one has taken, under mu */
 	atomic_int failed;
 	pthread_mutex_t mu;
 	int erred;

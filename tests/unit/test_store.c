@@ -542,6 +542,7 @@ static void second_lock_is_busy(void **state)
 
 struct par_probe {
 	atomic_int done[5000];
+	atomic_int helper[5000]; /* done by the helper, not the caller */
 	pthread_t who[2];
 	atomic_int by[2];
 	size_t fail_at;
@@ -553,8 +554,10 @@ static int probe_item(void *ctx, size_t i, struct rerr *e)
 
 	if (i == p->fail_at)
 		return rerr_set(e, RX_IO, "item %zu failed", i);
+	int by_helper = !pthread_equal(pthread_self(), p->who[0]);
 	atomic_fetch_add(&p->done[i], 1);
-	atomic_fetch_add(&p->by[pthread_equal(pthread_self(), p->who[0]) ? 0 : 1], 1);
+	atomic_store(&p->helper[i], by_helper);
+	atomic_fetch_add(&p->by[by_helper], 1);
 	usleep(20); /* long enough that the helper always gets chunks of its own */
 	return 0;
 }
@@ -580,19 +583,29 @@ static void par_does_each_item_once_on_two_threads(void **state)
 		assert_int_equal(atomic_load(&p.done[i]), 1);
 	assert_true(atomic_load(&p.by[0]) > 0 && atomic_load(&p.by[1]) > 0);
 	assert_int_equal(atomic_load(&p.by[0]) + atomic_load(&p.by[1]), 5000);
+	/* The caller from the front, the helper from the back: they meet once. */
+	size_t meet = (size_t)atomic_load(&p.by[0]);
+	for (size_t i = 0; i < 5000; i++)
+		assert_int_equal(atomic_load(&p.helper[i]), i >= meet);
 }
 
 static void par_stops_at_the_first_error(void **state)
 {
 	static struct par_probe p;
 	struct rerr e = {0};
-	int done = 0;
+	size_t last_left = 4999;
 
 	assert_int_equal(run_probe(&p, 5000, 1000, &e), -1);
 	assert_string_equal(e.msg, "item 1000 failed");
-	for (size_t i = 0; i < 5000; i++)
-		done += atomic_load(&p.done[i]);
-	assert_true(done < 1000 + 3 * 64); /* no chunk taken after it, but the other's */
+	/* The caller did all before the failed item and none after it; the helper a run
+	 * from the back, and took no chunk once it failed: the middle is left. */
+	for (size_t i = 0; i < 1000; i++)
+		assert_int_equal(atomic_load(&p.done[i]), 1);
+	while (atomic_load(&p.done[last_left]))
+		last_left--;
+	assert_true(last_left > 1000 + 2 * 64);
+	for (size_t i = 1000; i <= last_left; i++)
+		assert_int_equal(atomic_load(&p.done[i]), 0);
 }
 
 static void par_stopped_takes_no_more(void **state)
