@@ -804,6 +804,7 @@ struct gitpack_reader {
 	z_stream zs;
 	int zok;
 	int shared; /* p's descriptors belong to another reader */
+	size_t preads; /* pages read from the files, not the cache */
 };
 
 /* Copies len bytes of file f (2 * pack + 0 for its index, + 1 for the pack) at off. */
@@ -817,6 +818,7 @@ static int rcache_read(struct gitpack_reader *r, size_t f, uint64_t off, void *b
 		if (sl->key != key) {
 			int fd = f % 2 ? r->p[f / 2].pfd : r->p[f / 2].ifd;
 			ssize_t got = pread(fd, sl->page, RPAGE, (off_t)(page * RPAGE));
+			r->preads++;
 			sl->key = got > 0 ? key : 0;
 			sl->len = got > 0 ? (size_t)got : 0;
 		}
@@ -894,6 +896,11 @@ struct gitpack_reader *gitpack_reader_share(const struct gitpack_reader *from, s
 	return r;
 }
 
+size_t gitpack_reader_preads(const struct gitpack_reader *r)
+{
+	return r->preads;
+}
+
 void gitpack_reader_free(struct gitpack_reader *r)
 {
 	if (r == NULL)
@@ -910,35 +917,107 @@ void gitpack_reader_free(struct gitpack_reader *r)
 	free(r);
 }
 
-/* Where object id lies in pack i: 0 (*off set), 1 not there, -1 unreadable. */
+/* The eight bytes after an id's first as a number: ids are uniform, so within the ids
+ * that share a first byte this says where among them an id lies. */
+static uint64_t id_rank(const unsigned char *id)
+{
+	uint64_t v = 0;
+
+	for (int k = 1; k <= 8; k++)
+		v = v << 8 | id[k];
+	return v;
+}
+
+/* The entry to probe among [lo, hi), whose ids rank between vlo and vhi: where id's
+ * rank falls between them (ids are SHA-1s, uniform), so that one or two probes of the
+ * index find it instead of the dozen pages a bisection of a large pack's ids reads;
+ * a bisection after a few probes bounds the unlucky case. */
+static uint32_t probe_at(uint32_t lo, uint32_t hi, uint64_t vlo, uint64_t vhi, uint64_t v, int step)
+{
+	if (step >= 4 || vhi <= vlo || v <= vlo || v >= vhi)
+		return lo + (hi - lo) / 2;
+	double f = ((double)(v - vlo)) / ((double)(vhi - vlo));
+	uint32_t at = lo + (uint32_t)(f * (double)(hi - lo));
+	return at < hi ? at : hi - 1;
+}
+
+/* Reads the id of entry at of pack i and compares id with it: -1, 0, 1, or -2 if the
+ * index is unreadable; the entry's rank goes to *rank. */
+static int probe(struct gitpack_reader *r, size_t i, uint32_t at, const git_oid *id, uint64_t *rank)
+{
+	unsigned char got[20];
+
+	if (rcache_read(r, 2 * i, r->p[i].ids + (uint64_t)at * 20, got, 20) < 0)
+		return -2;
+	*rank = id_rank(got);
+	int c = memcmp(id->id, got, 20);
+	return c < 0 ? -1 : c > 0;
+}
+
+/* The offset in the pack of entry at of pack i; -1 if unreadable. */
+static int entry_offset(struct gitpack_reader *r, size_t i, uint32_t at, uint64_t *off)
+{
+	struct rpack *k = &r->p[i];
+	unsigned char o4[4], o8[8];
+
+	if (rcache_read(r, 2 * i, k->offs + (uint64_t)at * 4, o4, 4) < 0)
+		return -1;
+	uint32_t w = be32(o4);
+	*off = w;
+	if (w & 0x80000000u) {
+		if (rcache_read(r, 2 * i, k->large + (uint64_t)(w & 0x7fffffffu) * 8, o8, 8) < 0)
+			return -1;
+		*off = (uint64_t)be32(o8) << 32 | be32(o8 + 4);
+	}
+	return *off + 2 < k->packsize ? 0 : -1;
+}
+
+/* Where object id lies in pack i: 0 (*off set), 1 not there, -1 unreadable. Each
+ * probe reads a page of the index, so it also looks at the last (or first) id of that
+ * page: the window then loses the whole page, or stays within it, where the probes
+ * that follow cost no read. */
 static int rpack_find(struct gitpack_reader *r, size_t i, const git_oid *id, uint64_t *off)
 {
 	struct rpack *k = &r->p[i];
 	unsigned b = id->id[0];
 	uint32_t lo = b ? k->fan[b - 1] : 0, hi = k->fan[b];
-	unsigned char got[20], o4[4], o8[8];
+	uint64_t v = id_rank(id->id), vlo = 0, vhi = UINT64_MAX, rank;
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (rcache_read(r, 2 * i, k->ids + (uint64_t)mid * 20, got, 20) < 0)
+	for (int step = 0; lo < hi; step++) {
+		uint32_t mid = probe_at(lo, hi, vlo, vhi, v, step), edge;
+		int c = probe(r, i, mid, id, &rank);
+		if (c == -2)
 			return -1;
-		int c = memcmp(id->id, got, 20);
-		if (c == 0) {
-			if (rcache_read(r, 2 * i, k->offs + (uint64_t)mid * 4, o4, 4) < 0)
-				return -1;
-			uint32_t v = be32(o4);
-			*off = v;
-			if (v & 0x80000000u) {
-				if (rcache_read(r, 2 * i, k->large + (uint64_t)(v & 0x7fffffffu) * 8, o8, 8) < 0)
-					return -1;
-				*off = (uint64_t)be32(o8) << 32 | be32(o8 + 4);
-			}
-			return *off + 2 < k->packsize ? 0 : -1;
+		if (c == 0)
+			return entry_offset(r, i, mid, off);
+		uint64_t page = (k->ids + (uint64_t)mid * 20) / RPAGE;
+		if (c > 0) {
+			lo = mid + 1, vlo = rank;
+			/* the last entry wholly on mid's page */
+			edge = (uint32_t)(((page + 1) * RPAGE - k->ids) / 20) - 1;
+			if (edge >= hi)
+				edge = hi - 1;
+			if (edge < lo)
+				continue;
+		} else {
+			hi = mid, vhi = rank;
+			/* the first entry wholly on mid's page */
+			uint64_t first = page * RPAGE > k->ids ? page * RPAGE - k->ids : 0;
+			edge = (uint32_t)((first + 19) / 20);
+			if (edge < lo)
+				edge = lo;
+			if (edge >= hi)
+				continue;
 		}
-		if (c < 0)
-			hi = mid;
+		c = probe(r, i, edge, id, &rank);
+		if (c == -2)
+			return -1;
+		if (c == 0)
+			return entry_offset(r, i, edge, off);
+		if (c > 0)
+			lo = edge + 1, vlo = rank;
 		else
-			lo = mid + 1;
+			hi = edge, vhi = rank;
 	}
 	return 1;
 }
@@ -965,8 +1044,12 @@ static int rpack_entry(struct gitpack_reader *r, size_t i, uint64_t off, git_obj
 		goto bad;
 	r->zs.next_out = *data;
 	r->zs.avail_out = (uInt)n;
+	/* To the end of a page at a time: an object that ends in its first page reads
+	 * no second one (a pack dropped from memory makes each a wait on the disk). */
 	for (uint64_t at = off + hl;;) {
-		size_t k = end - at < sizeof in ? (size_t)(end - at) : sizeof in;
+		size_t k = RPAGE - (size_t)(at % RPAGE);
+		if (end - at < k)
+			k = (size_t)(end - at);
 		if (k == 0 || rcache_read(r, 2 * i + 1, at, in, k) < 0)
 			goto bad;
 		r->zs.next_in = in;

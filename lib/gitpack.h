@@ -69,6 +69,8 @@ int gitpack_reader_read(struct gitpack_reader *r, const git_oid *id, git_object_
  * the packs' descriptors shared (pread does not move them). Free it before from.
  * NULL if zlib cannot start. */
 struct gitpack_reader *gitpack_reader_share(const struct gitpack_reader *from, size_t cache_bytes);
+/* How many pages it has read from the files (its cache missed). */
+size_t gitpack_reader_preads(const struct gitpack_reader *r);
 void gitpack_reader_free(struct gitpack_reader *r);
 
 /* Walkers that read, on threads of their own, the trees from root down to the folder
