@@ -93,10 +93,10 @@ void today_utc(char out[11]);
 /* A loop over items 0..n-1 on two cores: the calling thread takes chunks of items
  * from the front, one helper from the back, so that each works on a run of
  * neighbours (a batch's files are sorted by path: a chunk is mostly one folder) and
- * the two meet in one folder only once. par_start starts the
- * helper; the caller may do other work, then par_finish joins in (help) or only
- * waits, and returns the first error. After an item fails no new chunk is taken.
- * fn must be safe to call from two threads for different items. */
+ * the two meet in one folder only once. par_start starts the helper; the caller may
+ * do other work, then par_finish joins in (help) or only waits, and returns the
+ * first error. After an item fails no new chunk is taken. fn must be safe to call
+ * from two threads for different items. */
 typedef int par_fn(void *ctx, size_t i, struct rerr *e);
 struct par {
 	size_t n;
