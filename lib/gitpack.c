@@ -1343,7 +1343,8 @@ int gitpack_list(const char *dir, struct gitpack_info **packs, size_t *n, struct
 	return 0;
 }
 
-size_t gitpack_geometric(const struct gitpack_info *packs, size_t n, size_t max)
+/* How many of packs[0..n) the geometric rule merges, with no bound. */
+static size_t geometric_split(const struct gitpack_info *packs, size_t n, size_t *objects)
 {
 	size_t split = 0, sum = 0;
 
@@ -1353,12 +1354,21 @@ size_t gitpack_geometric(const struct gitpack_info *packs, size_t n, size_t max)
 			split = i + 1;
 		sum += packs[i].objects;
 	}
-	sum = 0;
+	*objects = 0;
 	for (size_t i = 0; i < split; i++)
-		sum += packs[i].objects;
-	/* A bounded merge: drop the largest until the new pack fits under max. */
-	while (split > 1 && sum > max)
-		sum -= packs[--split].objects;
+		*objects += packs[i].objects;
+	return split;
+}
+
+size_t gitpack_geometric(const struct gitpack_info *packs, size_t n, size_t max)
+{
+	size_t objects, split = geometric_split(packs, n, &objects);
+
+	/* A bounded merge: leave out the largest, and ask the rule again of the rest (only
+	 * dropping it would merge a batch's pack into one far more than twice its size,
+	 * rewriting that one every batch until it passed the bound). */
+	while (split > 1 && objects > max)
+		split = geometric_split(packs, split - 1, &objects);
 	return split;
 }
 
