@@ -64,11 +64,33 @@ static void put_message(FILE *f, const char *msg)
 	}
 }
 
+/* Writes "PROG: MSG" and a newline, then "usage: USAGE" if usage is given, to stderr
+ * in one write: commands that share a log (cron's, a pipeline's, parallel scripts')
+ * must not interleave their lines character by character, as put_message's
+ * characters on the unbuffered stderr would. */
+static void say(const char *msg, const char *usage)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (m == NULL) {
+		fprintf(stderr, "%s: %s\n", prog, msg);
+		return;
+	}
+	fprintf(m, "%s: ", prog);
+	put_message(m, msg);
+	fputc('\n', m);
+	if (usage)
+		fprintf(m, "usage: %s", usage);
+	if (fclose(m) == 0)
+		fwrite(buf, 1, len, stderr);
+	free(buf);
+}
+
 static int fail(const struct rerr *e)
 {
-	fprintf(stderr, "%s: ", prog);
-	put_message(stderr, e->msg);
-	fputc('\n', stderr);
+	say(e->msg, NULL);
 	return finish(e->code ? e->code : RX_SOFTWARE);
 }
 
@@ -80,9 +102,7 @@ __attribute__((unused)) static int usage_error(const char *usage, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: ", prog);
-	put_message(stderr, msg);
-	fprintf(stderr, "\nusage: %s", usage);
+	say(msg, usage);
 	return RX_USAGE;
 }
 

@@ -41,4 +41,19 @@ t_refuse 64 'carctl list with an unknown option after the subcommand' carctl lis
 t_refuse 64 'dispatcher with a stray argument' dispatcher --once extra
 t_refuse 64 '--home without its argument' carctl list --home
 
+# An error reaches stderr in one write (a usage error with its usage lines, and a
+# refusal): commands sharing a log, as cron's jobs or a pipeline's do, must not
+# interleave their messages character by character.
+for args in 'reserve car01' 'carctl --home /nonexistent list'; do
+	if ! command -v strace >/dev/null 2>&1; then
+		t_skip "$args: its error in one write" 'no strace'
+	elif ! strace -o /dev/null true 2>/dev/null; then
+		t_skip "$args: its error in one write" 'strace cannot trace here'
+	else
+		# shellcheck disable=SC2086
+		strace -qq -e trace=write -o "$T_TMP/writes" $BIN/$args >/dev/null 2>&1
+		t_eq "$args: its error in one write" "$(grep -c '^write(2,' "$T_TMP/writes")" 1
+	fi
+done
+
 done_testing
