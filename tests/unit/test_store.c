@@ -328,6 +328,30 @@ static void write_big_pack(const char *pd, unsigned char *ids)
 	fclose(f);
 }
 
+/* Pages read for 1,000 look-ups of random ids of the pack (or, if miss, of a
+ * neighbour of each: the hardest miss), each answer checked. */
+static size_t pages_for_lookups(struct gitpack_reader *r, const unsigned char *ids, int miss)
+{
+	size_t before = gitpack_reader_preads(r);
+
+	for (size_t k = 0; k < 1000; k++) {
+		git_oid id;
+		git_object_t type;
+		unsigned char *data;
+		size_t size, at = (size_t)random() % BIG_IDS;
+		memcpy(id.id, ids + at * 20, 20);
+		id.id[19] ^= (unsigned char)miss;
+		assert_int_equal(gitpack_reader_read(r, &id, &type, &data, &size), miss ? 1 : 0);
+		if (miss)
+			continue;
+		assert_int_equal(type, GIT_OBJECT_BLOB);
+		assert_int_equal(size, 1);
+		assert_int_equal(data[0], 'x');
+		free(data);
+	}
+	return gitpack_reader_preads(r) - before;
+}
+
 /* Finding an id reads a page or two of a large pack's index, not a bisection's
  * five or six (the pages of a pack dropped from memory are each a wait on the disk). */
 static void finding_an_id_reads_few_pages_of_the_index(void **state)
@@ -336,7 +360,6 @@ static void finding_an_id_reads_few_pages_of_the_index(void **state)
 	struct gitpack_reader *r;
 	struct rerr e = {0};
 	char pd[128];
-	size_t before;
 
 	assert_non_null(ids);
 	srandom(4);
@@ -344,34 +367,11 @@ static void finding_an_id_reads_few_pages_of_the_index(void **state)
 	assert_int_equal(mkdir(pd, 0755), 0);
 	write_big_pack(pd, ids);
 	assert_int_equal(gitpack_reader_open(&r, pd, 64 << 10, &e), 0); /* 15 pages of 2,600: little reuse */
-	before = gitpack_reader_preads(r);
-	for (size_t k = 0; k < 1000; k++) {
-		git_oid id;
-		git_object_t type;
-		unsigned char *data;
-		size_t size, at = (size_t)random() % BIG_IDS;
-		memcpy(id.id, ids + at * 20, 20);
-		assert_int_equal(gitpack_reader_read(r, &id, &type, &data, &size), 0);
-		assert_int_equal(type, GIT_OBJECT_BLOB);
-		assert_int_equal(size, 1);
-		assert_int_equal(data[0], 'x');
-		free(data);
-	}
 	/* Each: its id's page (now and then the next), its offset's, the pack's; a
 	 * bisection reads 5,400 pages for these, 3,300 without a probe's page edges. */
-	size_t found = gitpack_reader_preads(r) - before;
+	size_t found = pages_for_lookups(r, ids, 0);
 	assert_true(found <= 3400);
-	before = gitpack_reader_preads(r);
-	for (size_t k = 0; k < 1000; k++) {
-		git_oid id;
-		git_object_t type;
-		unsigned char *data;
-		size_t size, at = (size_t)random() % BIG_IDS;
-		memcpy(id.id, ids + at * 20, 20);
-		id.id[19] ^= 1; /* a neighbour of a present id: the hardest miss */
-		assert_int_equal(gitpack_reader_read(r, &id, &type, &data, &size), 1);
-	}
-	size_t missed = gitpack_reader_preads(r) - before;
+	size_t missed = pages_for_lookups(r, ids, 1);
 	assert_true(missed <= 1400); /* 1,800 without the page edges */
 	print_message("index pages: %zu for 1000 ids found, %zu for 1000 missed\n", found, missed);
 	gitpack_reader_free(r);
