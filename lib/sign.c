@@ -38,10 +38,17 @@ void seckey_free(struct seckey *k)
 	k->sk = NULL;
 }
 
+/* The key's guarded memory holds, past the secret key, the file's line and the seed
+ * while they are decoded, wiped after: one sodium_malloc instead of three (each is an
+ * mmap, three mprotects and an mlock, and as many again to free it: 28 us here, a
+ * twentieth of what a writing command costs beyond its durable write). */
+#define LOAD_LINE 128
+#define LOAD_BYTES (crypto_sign_SECRETKEYBYTES + LOAD_LINE + crypto_sign_SEEDBYTES)
+
 int seckey_load(struct seckey *k, const char *path, struct rerr *e)
 {
-	unsigned char *seed = NULL;
-	char *line = NULL;
+	unsigned char *mem = NULL, *seed;
+	char *line;
 	size_t seedlen = 0;
 	struct stat st;
 	int fd, rc = -1;
@@ -62,13 +69,14 @@ int seckey_load(struct seckey *k, const char *path, struct rerr *e)
 		return rerr_set(e, RX_PERM, "%s: readable by others (mode %03o); chmod 600 it",
 				path, (unsigned)(st.st_mode & 0777));
 	}
-	line = sodium_malloc(128);
-	seed = sodium_malloc(crypto_sign_SEEDBYTES);
-	if (line == NULL || seed == NULL) {
+	mem = sodium_malloc(LOAD_BYTES);
+	if (mem == NULL) {
 		rerr_set(e, RX_SOFTWARE, "sodium_malloc: out of memory");
 		goto out;
 	}
-	n = read(fd, line, 127);
+	line = (char *)mem + crypto_sign_SECRETKEYBYTES;
+	seed = mem + crypto_sign_SECRETKEYBYTES + LOAD_LINE;
+	n = read(fd, line, LOAD_LINE - 1);
 	if (n < 0) {
 		rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 		goto out;
@@ -81,16 +89,15 @@ int seckey_load(struct seckey *k, const char *path, struct rerr *e)
 		rerr_set(e, RX_PERM, "%s: not a key file", path);
 		goto out;
 	}
-	if (seckey_alloc(k, e) < 0)
-		goto out;
-	crypto_sign_seed_keypair(k->pk, k->sk, seed);
+	crypto_sign_seed_keypair(k->pk, mem, seed);
+	sodium_memzero(line, LOAD_LINE + crypto_sign_SEEDBYTES);
+	k->sk = mem; /* seckey_free frees it all */
+	mem = NULL;
 	rc = 0;
 out:
 	close(fd);
-	if (line)
-		sodium_free(line);
-	if (seed)
-		sodium_free(seed);
+	if (mem)
+		sodium_free(mem); /* wipes it first */
 	return rc;
 }
 
