@@ -64,27 +64,31 @@ static void put_message(FILE *f, const char *msg)
 	}
 }
 
-/* Writes "PROG: MSG" and a newline, then "usage: USAGE" if usage is given, to stderr
- * in one write: commands that share a log (cron's, a pipeline's, parallel scripts')
- * must not interleave their lines character by character, as put_message's
- * characters on the unbuffered stderr would. */
+/* Puts "PROG: MSG" and a newline on f, then "usage: USAGE" if usage is given. */
+static void put_line(FILE *f, const char *msg, const char *usage)
+{
+	fprintf(f, "%s: ", prog);
+	put_message(f, msg);
+	fputc('\n', f);
+	if (usage)
+		fprintf(f, "usage: %s", usage);
+}
+
+/* Says msg (and usage) on stderr in one write: commands that share a log (cron's, a
+ * pipeline's, parallel scripts') must not interleave their lines character by
+ * character, as put_message's characters on the unbuffered stderr would. */
 static void say(const char *msg, const char *usage)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 
-	if (m == NULL) {
-		fprintf(stderr, "%s: %s\n", prog, msg);
-		return;
-	}
-	fprintf(m, "%s: ", prog);
-	put_message(m, msg);
-	fputc('\n', m);
-	if (usage)
-		fprintf(m, "usage: %s", usage);
-	if (fclose(m) == 0)
+	if (m)
+		put_line(m, msg, usage);
+	if (m && fclose(m) == 0)
 		fwrite(buf, 1, len, stderr);
+	else
+		put_line(stderr, msg, usage); /* out of memory: in pieces, but said */
 	free(buf);
 }
 
