@@ -798,7 +798,7 @@ struct rslot {
 
 struct gitpack_reader {
 	struct rpack *p;
-	size_t n, last; /* packs; the one the last object came from */
+	size_t n; /* packs, smallest first */
 	struct rslot *slots;
 	size_t nslots;
 	z_stream zs;
@@ -848,7 +848,10 @@ int gitpack_reader_open(struct gitpack_reader **out, const char *dir, size_t cac
 		return r->zok ? -1 : rerr_set(e, RX_IO, "zlib: cannot start");
 	}
 	r->p = xcalloc(n + 1, sizeof *r->p);
-	for (size_t i = n; i-- > 0;) { /* largest first: most objects live there */
+	/* Smallest first: a batch's trees were mostly written by the last few batches,
+	 * into the small packs, whose pages stay in memory; a miss in a large pack's index
+	 * is a page read for nothing, a wait on the disk once it is paged out. */
+	for (size_t i = 0; i < n; i++) {
 		struct rpack *k = &r->p[r->n];
 		unsigned char head[8 + 1024];
 		struct stat st;
@@ -1078,16 +1081,13 @@ int gitpack_reader_read(struct gitpack_reader *r, const git_oid *id, git_object_
 			unsigned char **data, size_t *size)
 {
 	*data = NULL;
-	for (size_t j = 0; j < r->n; j++) {
-		size_t i = (r->last + j) % r->n; /* objects of a batch cluster: try the last pack first */
+	for (size_t i = 0; i < r->n; i++) {
 		uint64_t off;
 		int rc = rpack_find(r, i, id, &off);
 		if (rc < 0)
 			return -1;
-		if (rc == 0) {
-			r->last = i;
+		if (rc == 0)
 			return rpack_entry(r, i, off, type, data, size);
-		}
 	}
 	return 1;
 }
