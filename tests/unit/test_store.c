@@ -287,6 +287,13 @@ static void put_be32(unsigned char *p, uint32_t v)
 	p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
 }
 
+/* Makes folder name in the test's directory for packs of its own; its path in pd. */
+static void new_pack_dir(char *pd, size_t size, const char *name)
+{
+	snprintf(pd, size, "%s/%s", dir, name);
+	assert_int_equal(mkdir(pd, 0755), 0);
+}
+
 /* Writes pack dir/pack-NO (40 digits).{idx,pack}: n random ids (into ids, sorted),
  * each a blob "x" (the reader does not hash what it reads, so one blob serves them all). */
 static void write_pack_of(const char *pd, unsigned char *ids, size_t n, int no)
@@ -363,8 +370,7 @@ static void finding_an_id_reads_few_pages_of_the_index(void **state)
 
 	assert_non_null(ids);
 	srandom(4);
-	snprintf(pd, sizeof pd, "%s/big", dir);
-	assert_int_equal(mkdir(pd, 0755), 0);
+	new_pack_dir(pd, sizeof pd, "big");
 	write_pack_of(pd, ids, BIG_IDS, 0);
 	assert_int_equal(gitpack_reader_open(&r, pd, 64 << 10, &e), 0); /* 15 pages of 2,600: little reuse */
 	/* Each: its id's page (now and then the next), its offset's, the pack's; a
@@ -411,8 +417,7 @@ static void objects_of_small_packs_cost_no_page_of_a_large_one(void **state)
 
 	assert_non_null(large);
 	srandom(5);
-	snprintf(pd, sizeof pd, "%s/two", dir);
-	assert_int_equal(mkdir(pd, 0755), 0);
+	new_pack_dir(pd, sizeof pd, "two");
 	write_pack_of(pd, large, LARGE, 0);
 	write_pack_of(pd, small, SMALL, 1);
 	assert_int_equal(gitpack_reader_open(&r, pd, 64 << 10, &e), 0);
