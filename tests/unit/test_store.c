@@ -335,28 +335,35 @@ static void write_pack_of(const char *pd, unsigned char *ids, size_t n, int no)
 	fclose(f);
 }
 
-/* Pages read for 1,000 look-ups of random ids of the pack (or, if miss, of a
- * neighbour of each: the hardest miss), each answer checked. */
-static size_t pages_for_lookups(struct gitpack_reader *r, const unsigned char *ids, int miss)
+/* Looks up ids[at] (or, if miss, a neighbour of it: the hardest miss) and checks the
+ * answer; returns the pages that cost. */
+static size_t pages_for_one(struct gitpack_reader *r, const unsigned char *ids, size_t at, int miss)
 {
-	size_t before = gitpack_reader_preads(r);
+	size_t before = gitpack_reader_preads(r), size;
+	git_object_t type;
+	unsigned char *data;
+	git_oid id;
 
-	for (size_t k = 0; k < 1000; k++) {
-		git_oid id;
-		git_object_t type;
-		unsigned char *data;
-		size_t size, at = (size_t)random() % BIG_IDS;
-		memcpy(id.id, ids + at * 20, 20);
-		id.id[19] ^= (unsigned char)miss;
-		assert_int_equal(gitpack_reader_read(r, &id, &type, &data, &size), miss ? 1 : 0);
-		if (miss)
-			continue;
+	memcpy(id.id, ids + at * 20, 20);
+	id.id[19] ^= (unsigned char)miss;
+	assert_int_equal(gitpack_reader_read(r, &id, &type, &data, &size), miss ? 1 : 0);
+	if (!miss) {
 		assert_int_equal(type, GIT_OBJECT_BLOB);
 		assert_int_equal(size, 1);
 		assert_int_equal(data[0], 'x');
 		free(data);
 	}
 	return gitpack_reader_preads(r) - before;
+}
+
+/* Pages read for 1,000 look-ups of random ids of the pack, or of their neighbours. */
+static size_t pages_for_lookups(struct gitpack_reader *r, const unsigned char *ids, int miss)
+{
+	size_t pages = 0;
+
+	for (size_t k = 0; k < 1000; k++)
+		pages += pages_for_one(r, ids, (size_t)random() % BIG_IDS, miss);
+	return pages;
 }
 
 /* Finding an id reads a page or two of a large pack's index, not a bisection's
@@ -384,22 +391,6 @@ static void finding_an_id_reads_few_pages_of_the_index(void **state)
 	free(ids);
 }
 
-/* Reads the object of ids[at] and checks it; returns the pages that cost. */
-static size_t pages_for_one(struct gitpack_reader *r, const unsigned char *ids, size_t at)
-{
-	size_t before = gitpack_reader_preads(r);
-	git_object_t type;
-	unsigned char *data;
-	size_t size;
-	git_oid id;
-
-	memcpy(id.id, ids + at * 20, 20);
-	assert_int_equal(gitpack_reader_read(r, &id, &type, &data, &size), 0);
-	assert_int_equal(data[0], 'x');
-	free(data);
-	return gitpack_reader_preads(r) - before;
-}
-
 /* A batch reads trees of the last batches' small packs and of the large old ones by
  * turns: an object of a small pack is found without a page of a large pack's index
  * (a miss there is a wait on the disk once it is paged out; the small packs' pages are
@@ -422,10 +413,10 @@ static void objects_of_small_packs_cost_no_page_of_a_large_one(void **state)
 	write_pack_of(pd, small, SMALL, 1);
 	assert_int_equal(gitpack_reader_open(&r, pd, 64 << 10, &e), 0);
 	for (size_t k = 0; k < SMALL; k++)
-		pages_for_one(r, small, k); /* the small pack's few pages */
+		pages_for_one(r, small, k, 0); /* the small pack's few pages */
 	for (size_t k = 0; k < 500; k++) {
-		pages_for_one(r, large, (size_t)random() % LARGE);
-		pages += pages_for_one(r, small, (size_t)random() % SMALL);
+		pages_for_one(r, large, (size_t)random() % LARGE, 0);
+		pages += pages_for_one(r, small, (size_t)random() % SMALL, 0);
 	}
 	print_message("pages for 500 objects of the small pack: %zu\n", pages);
 	/* Its two pages (index, pack), now and then pushed out of the 16-slot cache by a
