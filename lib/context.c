@@ -86,13 +86,16 @@ void context_res_path(char *out, size_t size, const char *ctx, const char *res)
 	snprintf(out, size, "%s/res/%s/%s.yaml", ctx, sh, res);
 }
 
-void context_entry_path(char *out, size_t size, const char *dir, const char *res,
-			const char *suffix)
+void context_entry_path(const struct store *s, char *out, size_t size, const char *dir,
+			const char *res, const char *suffix)
 {
 	const char *hex = strchr(res, '-');
 
 	hex = hex ? hex + 1 : res;
-	snprintf(out, size, "%s/%.2s/%s%s", dir, hex, res, suffix);
+	if (store_layout(s) >= 4)
+		snprintf(out, size, "%s/%.1s/%.1s/%s%s", dir, hex, hex + 1, res, suffix);
+	else
+		snprintf(out, size, "%s/%.2s/%s%s", dir, hex, res, suffix);
 }
 
 void context_name_dir(char *out, size_t size, const char *ctx, const char *what, const char *name)
@@ -147,12 +150,39 @@ void context_sort(struct kv *recs, size_t n)
 		qsort(recs, n, sizeof *recs, cmp_booking);
 }
 
+/* Adds the records of the reservations whose entries lie under full, a customer's
+ * folder: an entry is named by its reservation's id, every other name is a shard's
+ * folder, one or two deep by the home's layout. */
+static int add_entries(const char *state, const char *ctx, const char *full, struct kv **recs,
+		       size_t *n)
+{
+	char p[256];
+	char **names;
+	size_t count;
+	int rc = store_list_dir(full, &names, &count);
+
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		if (!valid_id(names[i], "res")) {
+			char *sub = xasprintf("%s/%s", full, names[i]);
+			rc = add_entries(state, ctx, sub, recs, n);
+			free(sub);
+			continue;
+		}
+		context_res_path(p, sizeof p, ctx, names[i]);
+		char *path = xasprintf("%s/%s", state, p);
+		store_records_add(path, recs, n);
+		free(path);
+	}
+	store_list_free(names, count);
+	return rc;
+}
+
 int context_list(const char *state, const char *ctx, const char *customer, struct kv **recs,
 		 size_t *n)
 {
-	char dir[200], p[256];
-	char **names;
-	size_t count;
+	char dir[200];
 
 	*recs = NULL;
 	*n = 0;
@@ -165,24 +195,7 @@ int context_list(const char *state, const char *ctx, const char *customer, struc
 	}
 	context_name_dir(dir, sizeof dir, ctx, "customers", customer);
 	char *full = xasprintf("%s/%s", state, dir);
-	char **shards;
-	size_t nshards;
-	int rc = store_list_dir(full, &shards, &nshards);
-	for (size_t j = 0; rc == 0 && j < nshards; j++) {
-		char *sub = xasprintf("%s/%s", full, shards[j]);
-		rc = store_list_dir(sub, &names, &count);
-		free(sub);
-		for (size_t i = 0; rc == 0 && i < count; i++) {
-			context_res_path(p, sizeof p, ctx, names[i]);
-			char *path = xasprintf("%s/%s", state, p);
-			store_records_add(path, recs, n);
-			free(path);
-		}
-		if (rc == 0)
-			store_list_free(names, count);
-	}
-	if (rc == 0)
-		store_list_free(shards, nshards);
+	int rc = add_entries(state, ctx, full, recs, n);
 	free(full);
 	if (rc < 0)
 		return -1;

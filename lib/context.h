@@ -35,11 +35,13 @@ int context_get(struct store *s, const char *ctx, const char *res, struct kv *r,
 
 /* "CTX/res/ab/cd/RES.yaml": a context's file for one reservation. */
 void context_res_path(char *out, size_t size, const char *ctx, const char *res);
-/* "DIR/ab/RES" + suffix: one reservation's entry in a car's or customer's folder,
- * sharded by its id so that the folder's git trees stay small however long its
- * history grows. */
-void context_entry_path(char *out, size_t size, const char *dir, const char *res,
-			const char *suffix);
+/* "DIR/a/b/RES" + suffix (layout 4; "DIR/ab/RES" before): one reservation's entry in
+ * a car's or customer's folder, sharded by the first two hex digits of its id so that
+ * the folder's git trees stay small however long its history grows. Two folders of
+ * 16, not one of 256: a batch rewrites the folder's tree, and a full one of 256
+ * entries is 7 kB, written again for every car and customer in every batch. */
+void context_entry_path(const struct store *s, char *out, size_t size, const char *dir,
+			const char *res, const char *suffix);
 /* "CTX/WHAT/xx/NAME": a context's folder for one car or customer. */
 void context_name_dir(char *out, size_t size, const char *ctx, const char *what, const char *name);
 long long context_cursor(struct store *s, int ctx, struct rerr *e);

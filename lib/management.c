@@ -150,12 +150,13 @@ static void count_add(struct kv *c, const char *status, int delta)
 }
 
 /* management/bookings/xx/CAR/ab/RES.yaml: one booking of a car, its status. */
-static void booking_path(char *out, size_t size, const char *car, const char *res)
+static void booking_path(const struct store *s, char *out, size_t size, const char *car,
+			 const char *res)
 {
 	char dir[160];
 
 	management_bookings_dir(dir, sizeof dir, car);
-	context_entry_path(out, size, dir, res, ".yaml");
+	context_entry_path(s, out, size, dir, res, ".yaml");
 }
 
 /* Moves the car's counts from the booking's old status to its new one. */
@@ -166,7 +167,7 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 	struct kv b, c;
 	int rc;
 
-	booking_path(p, sizeof p, car, res);
+	booking_path(s, p, sizeof p, car, res);
 	rc = store_get_kv(s, p, &b, e);
 	if (rc < 0)
 		return -1;
@@ -215,7 +216,7 @@ void management_touches(const struct store *s, const struct event *ev, struct pa
 	if (car == NULL || !valid_name(car) || res == NULL || !valid_id(res, "res") ||
 	    booking_next(kv_get(&ev->f, "type")) == NULL)
 		return;
-	booking_path(p, sizeof p, car, res);
+	booking_path(s, p, sizeof p, car, res);
 	pathlist_add(l, p);
 	management_car_path(p, sizeof p, car);
 	pathlist_add(l, p);

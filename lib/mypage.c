@@ -10,12 +10,13 @@ void mypage_dir(char *out, size_t size, const char *customer)
 }
 
 /* mypage/customers/xx/CUSTOMER/ab/RES.yaml: the customer's row for a booking. */
-static void row_path(char *out, size_t size, const char *customer, const char *res)
+static void row_path(const struct store *s, char *out, size_t size, const char *customer,
+		     const char *res)
 {
 	char dir[160];
 
 	mypage_dir(dir, sizeof dir, customer);
-	context_entry_path(out, size, dir, res, ".yaml");
+	context_entry_path(s, out, size, dir, res, ".yaml");
 }
 
 void mypage_touches(const struct store *s, const struct event *ev, struct pathlist *l)
@@ -25,7 +26,7 @@ void mypage_touches(const struct store *s, const struct event *ev, struct pathli
 
 	if (customer == NULL || !valid_name(customer) || res == NULL || !valid_id(res, "res"))
 		return;
-	row_path(p, sizeof p, customer, res);
+	row_path(s, p, sizeof p, customer, res);
 	pathlist_add(l, p);
 }
 
@@ -41,7 +42,7 @@ int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, st
 
 	if (customer == NULL || res == NULL || (status == NULL && strcmp(type, "rating.accepted")))
 		return 0;
-	row_path(p, sizeof p, customer, res);
+	row_path(s, p, sizeof p, customer, res);
 	rc = store_get_kv(s, p, &row, e);
 	if (rc < 0)
 		return -1;

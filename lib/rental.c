@@ -32,7 +32,7 @@ static void save(struct store *s, const struct kv *r)
 	context_res_path(path, sizeof path, "rental", kv_get(r, "reservation"));
 	store_put_kv(s, path, r);
 	context_name_dir(dir, sizeof dir, "rental", "customers", kv_get(r, "customer"));
-	context_entry_path(idx, sizeof idx, dir, kv_get(r, "reservation"), "");
+	context_entry_path(s, idx, sizeof idx, dir, kv_get(r, "reservation"), "");
 	store_put(s, idx, "", 0);
 }
 

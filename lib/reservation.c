@@ -183,12 +183,13 @@ static void hold_nights(struct store *s, const struct kv *r, int hold)
 }
 
 /* reservation/customers/xx/CUSTOMER/ab/RES: an empty file, the customer's booking. */
-static void customer_entry_path(char *out, size_t size, const char *customer, const char *res)
+static void customer_entry_path(const struct store *s, char *out, size_t size,
+				const char *customer, const char *res)
 {
 	char dir[160];
 
 	context_name_dir(dir, sizeof dir, "reservation", "customers", customer);
-	context_entry_path(out, size, dir, res, "");
+	context_entry_path(s, out, size, dir, res, "");
 }
 
 static void save(struct store *s, const struct kv *r)
@@ -197,7 +198,7 @@ static void save(struct store *s, const struct kv *r)
 
 	context_res_path(p, sizeof p, "reservation", kv_get(r, "reservation"));
 	store_put_kv(s, p, r);
-	customer_entry_path(idx, sizeof idx, kv_get(r, "customer"), kv_get(r, "reservation"));
+	customer_entry_path(s, idx, sizeof idx, kv_get(r, "customer"), kv_get(r, "reservation"));
 	store_put(s, idx, "", 0);
 }
 
@@ -311,7 +312,7 @@ void reservation_touches(const struct store *s, const struct event *ev, struct p
 	pathlist_add(l, p);
 	const char *customer = kv_get(&ev->f, "actor"), *from = kv_get(&ev->f, "from"), *to = kv_get(&ev->f, "to");
 	if (customer && valid_name(customer)) {
-		customer_entry_path(p, sizeof p, customer, res);
+		customer_entry_path(s, p, sizeof p, customer, res);
 		pathlist_add(l, p);
 	}
 	if (from == NULL || to == NULL || !valid_date(from) || !valid_date(to))

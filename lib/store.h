@@ -21,9 +21,10 @@ const char *store_root(const struct store *s);
 /* The version of the layout of the state files: how paths are formed where they changed.
  * state/layout names it ("version: N"); a home without one, made before 2026-12-03,
  * keeps version 1 (owners/ files, a folder a month in held/); 2 moved both; 3 made an
- * id's entry its event (ledger.c). Opening a home of a version this release does not
- * know fails (RX_CONFIG). */
-#define STORE_LAYOUT_CURRENT 3
+ * id's entry its event (ledger.c); 4 put a reservation's entry in a car's or customer's
+ * folder two shards deep, 16 by 16, not one of 256 (context_entry_path). Opening a home
+ * of a version this release does not know fails (RX_CONFIG). */
+#define STORE_LAYOUT_CURRENT 4
 int store_layout(const struct store *s);
 /* Gives the store layout version v from this batch on (state/layout written with it):
  * the genesis batch of a new home, a rebuild's scratch copying the home's. */

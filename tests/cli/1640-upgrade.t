@@ -3,7 +3,9 @@
 # 2026-11-24, tests/fixtures/) to layout 2 in one commit: the owners/ files go into the
 # bookings' ids/ entries, the held nights into a folder a year; what every command
 # answers is the same before and after, and the home goes on in layout 2. Then
-# `dispatcher --upgrade` moves it on to layout 3, where an id's entry is its event.
+# `dispatcher --upgrade=3` moves it on to layout 3, where an id's entry is its event,
+# and `dispatcher --upgrade` to layout 4, where a booking's entries in its car's and
+# customer's folders lie two shards deep.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -58,7 +60,7 @@ t_eq '... to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches t
 before_page=$(mypage --as carol --json)
 before_list=$(reserve --as admin list --json)
 commits=$(git -C "$S" rev-list --count HEAD)
-t_ok 'dispatcher --upgrade moves it on to layout 3' dispatcher --upgrade
+t_ok 'dispatcher --upgrade=3 moves it on to layout 3' dispatcher --upgrade=3
 t_match '... and says how many files moved' "$ERR" '^dispatcher: upgrade: layout 3, [1-9][0-9]* files moved or rewritten$'
 t_eq '... in one commit' "$(git -C "$S" rev-list --count HEAD)" "$((commits + 1))"
 t_eq 'state/layout names version 3' "$(cat "$S/layout")" 'version: 3'
@@ -80,8 +82,38 @@ t_eq '... it is canceled' "$(status_of "$again")" 'RESERVATION_CANCELED'
 t_exit 64 'a layout is never moved back' dispatcher --upgrade=2
 t_match '... and the error says so' "$ERR" 'layout 3 cannot become layout 2'
 t_exit 64 'an upgrade to no number is a usage error' dispatcher --upgrade=three
-t_ok 'an upgrade of a home in layout 3 does nothing' dispatcher --upgrade
+t_ok 'an upgrade of a home in layout 3 to layout 3 does nothing' dispatcher --upgrade=3
 t_eq '... and says so' "$ERR" 'dispatcher: upgrade: layout 3, 0 files moved or rewritten'
+
+# On to layout 4: a booking's entries in its customer's and car's folders, two deep.
+entries() { (cd "$S" && find reservation/customers mypage/customers management/bookings -type f | sort); }
+one_deep=$(entries | grep -c '/[0-9a-f][0-9a-f]/res-[0-9a-f]*\(\.yaml\)\{0,1\}$')
+t_match 'in layout 3 they lie in one folder of 256' "$one_deep" '^[1-9][0-9]*$'
+before_page=$(mypage --as carol --json)
+before_bob=$(mypage --as bob --json)
+before_list=$(reserve --as admin list --json)
+before_cars=$(carctl list --json)
+commits=$(git -C "$S" rev-list --count HEAD)
+t_ok 'dispatcher --upgrade moves it on to layout 4' dispatcher --upgrade
+t_match '... and says how many files moved' "$ERR" '^dispatcher: upgrade: layout 4, [1-9][0-9]* files moved or rewritten$'
+t_eq '... in one commit' "$(git -C "$S" rev-list --count HEAD)" "$((commits + 1))"
+t_eq 'state/layout names version 4' "$(cat "$S/layout")" 'version: 4'
+t_eq 'every entry is two shards deep now' \
+	"$(entries | grep -c '/[0-9a-f]/[0-9a-f]/res-[0-9a-f]*\(\.yaml\)\{0,1\}$')" "$one_deep"
+t_eq '... and the folders of 256 are gone' \
+	"$(cd "$S" && find reservation/customers mypage/customers management/bookings -mindepth 3 -type d -name '[0-9a-f][0-9a-f]' | wc -l)" '0'
+t_eq "carol's page is the same" "$(mypage --as carol --json)" "$before_page"
+t_eq "bob's page is the same" "$(mypage --as bob --json)" "$before_bob"
+t_eq 'the list of bookings is the same' "$(reserve --as admin list --json)" "$before_list"
+t_eq 'the list of cars is the same' "$(carctl list --json)" "$before_cars"
+t_eq 'the work tree is the last commit' "$(worktree_diff "$S")" ''
+t_ok 'dispatcher --rebuild: layout 4 is what the log gives' dispatcher --rebuild
+t_eq '... with nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+dave=$(book bob car1 2031-08-01 2031-08-03)
+t_eq 'bob books again in layout 4' "$(status_of "$dave")" 'RESERVED'
+t_match "... and his page shows it" "$(mypage --as bob --json)" "$dave"
+t_ok 'an upgrade of a home in layout 4 does nothing' dispatcher --upgrade
+t_eq '... and says so' "$ERR" 'dispatcher: upgrade: layout 4, 0 files moved or rewritten'
 
 # On a terminal the long work says how far it is; elsewhere (above) it says nothing.
 old_home tty
