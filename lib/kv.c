@@ -1,4 +1,5 @@
-/* kv: flat YAML mappings, parsed strictly with libyaml and written in one plain form. */
+/* kv: flat YAML mappings, parsed strictly with libyaml and written in one plain form,
+ * which is read back without it. */
 #include "kv.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +31,19 @@ static long find(const struct kv *m, const char *key)
 	return -1;
 }
 
+/* Adds a key not in m, taking both strings. */
+static void append(struct kv *m, char *key, char *value)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 8;
+		m->k = xrealloc(m->k, m->cap * sizeof *m->k);
+		m->v = xrealloc(m->v, m->cap * sizeof *m->v);
+	}
+	m->k[m->n] = key;
+	m->v[m->n] = value;
+	m->n++;
+}
+
 void kv_set(struct kv *m, const char *key, const char *value)
 {
 	long i = find(m, key);
@@ -39,14 +53,7 @@ void kv_set(struct kv *m, const char *key, const char *value)
 		m->v[i] = xstrdup(value);
 		return;
 	}
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 8;
-		m->k = xrealloc(m->k, m->cap * sizeof *m->k);
-		m->v = xrealloc(m->v, m->cap * sizeof *m->v);
-	}
-	m->k[m->n] = xstrdup(key);
-	m->v[m->n] = xstrdup(value);
-	m->n++;
+	append(m, xstrdup(key), xstrdup(value));
 }
 
 void kv_setf(struct kv *m, const char *key, const char *fmt, ...)
@@ -177,7 +184,82 @@ static int parse_pairs(struct kv *m, yaml_parser_t *p, const char *what, struct 
 	}
 }
 
+static int plain_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("._-+/=", c) != NULL);
+}
+
+/* The end of the value at p (before its '\n'), in either form kv_format writes it in
+ * when the value needs no escape: plain, or in double quotes holding printable ASCII
+ * but '"' and '\\'. NULL for anything else. */
+static const char *simple_value(const char *p, const char *end, const char **v, size_t *vlen)
+{
+	const char *q = p;
+
+	if (q < end && *q == '"') {
+		for (q++; q < end && *q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\'; q++)
+			;
+		if (q >= end || *q != '"')
+			return NULL;
+		*v = p + 1;
+		*vlen = (size_t)(q - p - 1);
+		return q + 1;
+	}
+	if (q == end || !((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
+		return NULL;
+	while (q < end && plain_char((unsigned char)*q))
+		q++;
+	*v = p;
+	*vlen = (size_t)(q - p);
+	return q;
+}
+
+/* The text as kv_format writes it, read without a YAML parser: every line
+ * "key: value\n", keys valid and not repeated, values as simple_value reads them.
+ * 1 if the text is not all of that shape (m is left empty): libyaml reads it then, and
+ * says what is wrong if anything is. A YAML parser gives these lines back as the same
+ * strings (test_kv holds the two to it); most files the dispatcher reads are such. */
+static int parse_simple(struct kv *m, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *k = p, *v;
+		size_t vlen;
+		while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '_'))
+			p++;
+		size_t klen = (size_t)(p - k);
+		if (klen == 0 || klen > 64 || end - p < 2 || p[0] != ':' || p[1] != ' ')
+			break;
+		p = simple_value(p + 2, end, &v, &vlen);
+		if (p == NULL || p == end || *p != '\n')
+			break;
+		p++;
+		char *key = xstrndup(k, klen);
+		if (find(m, key) >= 0) {
+			free(key);
+			break;
+		}
+		append(m, key, xstrndup(v, vlen));
+		if (p == end)
+			return 0;
+	}
+	kv_free(m);
+	return 1;
+}
+
 int kv_parse(struct kv *m, const char *buf, size_t len, const char *what, struct rerr *e)
+{
+	kv_init(m);
+	if (parse_simple(m, buf, len) != 0) /* a NUL byte too stops it */
+		return kv_parse_yaml(m, buf, len, what, e);
+	if (e)
+		e->msg[0] = '\0';
+	return 0;
+}
+
+int kv_parse_yaml(struct kv *m, const char *buf, size_t len, const char *what, struct rerr *e)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;

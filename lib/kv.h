@@ -26,6 +26,9 @@ void kv_copy(struct kv *dst, const struct kv *src);
  * no aliases, anchors, tags, nesting, duplicate keys, empty keys, or keys outside
  * [a-z_]. `what` names the input in errors. Returns 0 or -1 with e set (RX_DATA). */
 int kv_parse(struct kv *m, const char *buf, size_t len, const char *what, struct rerr *e);
+/* kv_parse by libyaml alone, without the reader of kv_format's own lines in front of
+ * it: what kv_parse must always agree with (test_kv). */
+int kv_parse_yaml(struct kv *m, const char *buf, size_t len, const char *what, struct rerr *e);
 /* Formats as "key: value\n" lines, quoting values that need it. Caller frees. */
 char *kv_format(const struct kv *m, size_t *len);
 #endif

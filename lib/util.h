@@ -31,6 +31,7 @@ int rerr_set(struct rerr *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);

@@ -45,6 +45,98 @@ static void kv_round_trip_quotes_what_needs_it(void **state)
 	kv_free(&back);
 }
 
+/* kv_parse reads kv_format's own lines without libyaml: whatever it is given, it must
+ * answer as libyaml does (the same map, or the same error). */
+static void same_as_yaml(const char *text, size_t len)
+{
+	struct kv a, b;
+	struct rerr ea = {0}, eb = {0};
+	int ra = kv_parse(&a, text, len, "t", &ea), rb = kv_parse_yaml(&b, text, len, "t", &eb);
+
+	if (ra != rb)
+		fail_msg("kv_parse %d, libyaml %d on [%.*s]", ra, rb, (int)len, text);
+	if (ra < 0) {
+		assert_int_equal(ea.code, eb.code);
+		assert_string_equal(ea.msg, eb.msg);
+		return;
+	}
+	assert_int_equal(a.n, b.n);
+	for (size_t i = 0; i < a.n; i++) {
+		assert_string_equal(a.k[i], b.k[i]);
+		assert_string_equal(a.v[i], b.v[i]);
+	}
+	kv_free(&a);
+	kv_free(&b);
+}
+
+static char *random_value(void)
+{
+	static const char *const bits[] = {
+		"a", "Z", "9", "0", ".", "_", "-", "+", "/", "=", " ", ":", ": ", "#", " #", "\"",
+		"\\", "\n", "\t", "\r", "'", "{", "[", "&", "*", "!", "|", ">", "%", "@", "`", ",",
+		"?", "~", "null", "yes", "\xc3\xa9", "\xe2\x80\xa8", "\xc2\x80", "\x7f", "\x01",
+	};
+	char buf[64] = "";
+	int n = rand() % 6;
+
+	for (int i = 0; i < n; i++)
+		strcat(buf, bits[rand() % (sizeof bits / sizeof bits[0])]);
+	return xstrdup(buf);
+}
+
+static void kv_reads_its_own_lines_as_libyaml_does(void **state)
+{
+	static const char *const texts[] = {
+		"a: b\n", "a: b", "a: \"x y\"\n", "a:  b\n", "a: b \n", "a: b # c\n", "a: \"\"\n",
+		"a: \n", "a: b\n\n", "a: b\r\n", "\xef\xbb\xbf" "a: b\n", "a: 'b'\n", "a: \"b\" \n",
+		"a: ~\n", "a: null\n", "a: -1\n", "a: 1e3\n", "a: b\nc: d\na: e\n", "a:b\n",
+		"_: x\n", "a: b\n...\n", "a: b\n---\n", "a: \"b\\\"\"\n", "a: b\n c: d\n",
+		"a: \"b\nc\"\n", "{}\n", "", "\n", "a: b\0c\n", "a: b=c+d/e.f_g-h\n",
+	};
+	struct kv m;
+
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		same_as_yaml(texts[i], strlen(texts[i]) + (strstr(texts[i], "b\0c") ? 3 : 0));
+	srand(4);
+	for (int round = 0; round < 2000; round++) {
+		size_t len;
+		kv_init(&m);
+		for (int i = rand() % 4 + 1; i > 0; i--) {
+			char key[8] = {0}, *v = random_value();
+			for (int j = rand() % 3; j >= 0; j--)
+				key[j] = "ab_z"[rand() % 4];
+			kv_set(&m, key, v);
+			free(v);
+		}
+		char *text = kv_format(&m, &len);
+		struct kv back;
+		struct rerr e = {0};
+		same_as_yaml(text, len);
+		assert_int_equal(kv_parse(&back, text, len, "t", &e), 0);
+		for (size_t i = 0; i < m.n; i++)
+			assert_string_equal(kv_get(&back, m.k[i]), m.v[i]);
+		kv_free(&back);
+		/* And the same text broken: a byte changed, dropped or added. */
+		for (int k = 0; k < 10; k++) {
+			char *t = xcalloc(1, len + 2);
+			size_t at = (size_t)rand() % len, n = len;
+			const char *pool = " :#\"\\\n\t-'{}[]&*!|>aZ9._+/=\r\x80\xff";
+			char c = pool[rand() % (int)strlen(pool)];
+			memcpy(t, text, len);
+			if (k % 3 == 0)
+				t[at] = c;
+			else if (k % 3 == 1)
+				memmove(t + at, t + at + 1, len - at - 1), n--;
+			else
+				memmove(t + at + 1, t + at, len - at), t[at] = c, n++;
+			same_as_yaml(t, n);
+			free(t);
+		}
+		free(text);
+		kv_free(&m);
+	}
+}
+
 static void kv_refuses_what_is_not_a_flat_mapping(void **state)
 {
 	static const char *bad[] = {
@@ -292,6 +384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(kv_round_trip_quotes_what_needs_it),
 		cmocka_unit_test(kv_refuses_what_is_not_a_flat_mapping),
+		cmocka_unit_test(kv_reads_its_own_lines_as_libyaml_does),
 		cmocka_unit_test(kv_numbers),
 		cmocka_unit_test(kv_round_trip_of_unicode_line_breaks_and_controls),
 		cmocka_unit_test(kv_empty_and_long_keys),
