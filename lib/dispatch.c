@@ -707,6 +707,10 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	store_head(s, head);
 	if (head[0] == '\0')
 		report_add(r, 1, "state: no commit yet; run 'carctl init'");
+	if (store_layout(s) < STORE_LAYOUT_CURRENT)
+		report_add(r, 0, "state: layout %d; this release makes homes in layout %d: "
+			   "'dispatcher --upgrade' moves it (one commit; see dispatcher(1))",
+			   store_layout(s), STORE_LAYOUT_CURRENT);
 	size_t packs = store_pack_count(s);
 	if (packs > CHECK_PACKS_MAX)
 		report_add(r, 0, "state: %zu git packs (merging keeps them near log2 of the history: "

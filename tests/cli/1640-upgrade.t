@@ -11,6 +11,10 @@ T_LIB=$(dirname "$0")/../lib.sh
 
 old_home
 
+t_ok 'dispatcher --check: a home of an older layout is healthy' dispatcher --check
+t_match '... and is told that --upgrade moves it to this release'"'"'s' "$ERR" \
+	'^dispatcher: state: layout 1; this release makes homes in layout 4: .dispatcher --upgrade. moves it'
+
 # A booking made before the upgrade, still holding its nights.
 held=$(reserve --as bob car1 --from 2031-05-30 --to 2031-06-02)
 t_ok 'a booking in layout 1 is applied' dispatch
@@ -112,6 +116,8 @@ t_eq '... with nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, st
 dave=$(book bob car1 2031-08-01 2031-08-03)
 t_eq 'bob books again in layout 4' "$(status_of "$dave")" 'RESERVED'
 t_match "... and his page shows it" "$(mypage --as bob --json)" "$dave"
+t_ok 'dispatcher --check in layout 4' dispatcher --check
+t_eq '... says only that it is healthy' "$ERR" 'dispatcher: healthy'
 t_ok 'an upgrade of a home in layout 4 does nothing' dispatcher --upgrade
 t_eq '... and says so' "$ERR" 'dispatcher: upgrade: layout 4, 0 files moved or rewritten'
 
