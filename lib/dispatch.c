@@ -235,14 +235,106 @@ static void look_ahead(struct store *s, int ctx, struct logcache *lc, long long 
 	store_look_ahead(s, l.v, l.n);
 }
 
+/* The outcomes of a context's run not yet in the log, in the order they were made. */
+struct pending {
+	struct event *v;
+	size_t n, cap;
+	const struct seckey *k;
+};
+
+/* Whether an outcome pending since from has this id. An outcome's id is derived from
+ * its source's id and its type, so only the outcomes of one event can share one. */
+static int pending_has(const struct pending *p, size_t from, const char *id)
+{
+	for (size_t i = from; i < p->n; i++)
+		if (strcmp(kv_get(&p->v[i].f, "id"), id) == 0)
+			return 1;
+	return 0;
+}
+
+static void pending_drop(struct pending *p, size_t from)
+{
+	while (p->n > from)
+		event_free(&p->v[--p->n]);
+}
+
+static int seal_one(void *ctx, size_t i, struct rerr *e)
+{
+	struct pending *p = ctx;
+
+	event_seal(&p->v[i], p->k);
+	return 0;
+}
+
+/* Signs the pending outcomes on both cores, then logs them in order. The log is the
+ * one logging each at once would give: nothing else is logged while a context runs,
+ * and the context reads none of them before they are logged. */
+static int log_pending(struct store *s, struct pending *p, long long *head, size_t *made,
+		       struct rerr *e)
+{
+	struct par par;
+	int rc = 0;
+
+	par_start(&par, p->n, seal_one, p);
+	par_finish(&par, 1, NULL);
+	for (size_t i = 0; i < p->n && rc == 0; i++)
+		rc = ledger_append(s, &p->v[i], NULL, head, e);
+	if (rc == 0)
+		*made += p->n;
+	pending_drop(p, 0);
+	return rc;
+}
+
+/* Applies the event at seq in context ctx, in a unit of the store, its outcomes
+ * added to p; on a failure the unit and those outcomes are taken back, and why says
+ * what failed. */
+static int apply_event(struct store *s, int ctx, struct logcache *lc, long long seq,
+		       struct pending *p, struct rerr *why)
+{
+	size_t mark = p->n;
+	struct outbox out;
+	int rc;
+
+	outbox_init(&out);
+	store_begin(s);
+	const struct event *ev = logcache_read(lc, s, seq, why);
+	rc = ev == NULL ? -1 : appliers[ctx](s, ev, &out, why);
+	for (size_t i = 0; rc == 0 && i < out.n; i++) {
+		struct event oc;
+		event_outcome_fields(&oc, &out.items[i], ev, 0);
+		int seen = ledger_seen(s, kv_get(&oc.f, "id"), why);
+		if (seen < 0)
+			rc = -1;
+		if (seen != 0 || pending_has(p, mark, kv_get(&oc.f, "id"))) {
+			event_free(&oc);
+			continue;
+		}
+		if (p->n == p->cap) {
+			p->cap = p->cap ? 2 * p->cap : 64;
+			p->v = xrealloc(p->v, p->cap * sizeof *p->v);
+		}
+		p->v[p->n++] = oc;
+	}
+	outbox_free(&out);
+	if (rc < 0) {
+		store_rollback(s);
+		pending_drop(p, mark);
+		return -1;
+	}
+	store_end(s);
+	return 0;
+}
+
 /* Runs context ctx over the log from its cursor to the end; appends its outcomes.
- * A failure rolls back the event it failed on and stops this context only. */
+ * A failure of an event rolls back that event and stops this context only; the
+ * outcomes of the events before it are logged. */
 static int run_context(struct store *s, int ctx, const struct seckey *k, struct logcache *lc,
 		       int *advanced, struct dispatch_stats *st, struct rerr *e)
 {
 	struct rerr cwhy = {0};
 	long long cur = context_cursor(s, ctx, &cwhy), head = ledger_head(s, e), start = cur;
-	struct outbox out;
+	struct pending pend = {.k = k};
+	int failed = 0, rc = 0;
 
 	*advanced = 0;
 	if (head < 0)
@@ -252,43 +344,25 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 		snprintf(st->failure[ctx], sizeof st->failure[ctx], "%.250s", cwhy.msg);
 		return 0;
 	}
-	outbox_init(&out);
 	look_ahead(s, ctx, lc, cur, head);
-	for (; cur < head; cur++) {
-		struct event oc;
-		struct rerr why = {0};
-		int rc;
-
-		long long seq = head;
-		size_t made = 0;
-
-		/* The event's changes and its outcomes in the log stand or fall together. */
-		store_begin(s);
-		const struct event *ev = logcache_read(lc, s, cur + 1, &why);
-		rc = ev == NULL ? -1 : appliers[ctx](s, ev, &out, &why);
-		for (size_t i = 0; rc == 0 && i < out.n; i++) {
-			event_make_outcome(&oc, &out.items[i], ev, k, 0);
-			int seen = ledger_seen(s, kv_get(&oc.f, "id"), &why);
-			if (seen == 0 && (rc = ledger_append(s, &oc, NULL, &seq, &why)) == 0)
-				made++;
-			else if (seen < 0)
-				rc = -1;
-			event_free(&oc);
+	/* The context's own outcomes follow the events it has read, and it reads them
+	 * next, once they are logged. */
+	while (rc == 0 && !failed && cur < head) {
+		for (; cur < head; cur++) {
+			struct rerr why = {0};
+			if (apply_event(s, ctx, lc, cur + 1, &pend, &why) < 0) {
+				st->failed[ctx]++;
+				snprintf(st->failure[ctx], sizeof st->failure[ctx], "%.250s", why.msg);
+				failed = 1;
+				break;
+			}
 		}
-		if (rc < 0) {
-			store_rollback(s);
-		} else {
-			store_end(s);
-			head = seq;
-			st->outcomes += made;
-		}
-		outbox_free(&out);
-		if (rc < 0) {
-			st->failed[ctx]++;
-			snprintf(st->failure[ctx], sizeof st->failure[ctx], "%.250s", why.msg);
-			break;
-		}
+		if (pend.n > 0 && log_pending(s, &pend, &head, &st->outcomes, e) < 0)
+			rc = -1; /* the batch fails: nothing of it is committed */
 	}
+	free(pend.v);
+	if (rc < 0)
+		return -1;
 	if (cur != start)
 		context_set_cursor(s, ctx, cur);
 	*advanced = cur != start;

@@ -295,6 +295,13 @@ void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type,
 void event_make_outcome(struct event *out, const struct kv *item, const struct event *src,
 			const struct seckey *k, int hashed_only)
 {
+	event_outcome_fields(out, item, src, hashed_only);
+	event_seal(out, k);
+}
+
+void event_outcome_fields(struct event *out, const struct kv *item, const struct event *src,
+			  int hashed_only)
+{
 	char id[ID_LEN];
 
 	event_init(out);
@@ -306,5 +313,4 @@ void event_make_outcome(struct event *out, const struct kv *item, const struct e
 	for (size_t i = 0; i < item->n; i++)
 		if (strcmp(item->k[i], "type") != 0)
 			kv_set(&out->f, item->k[i], item->v[i]);
-	event_seal(out, k);
 }

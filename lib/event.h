@@ -59,6 +59,10 @@ void event_preverify(struct event *ev, const unsigned char pk[crypto_sign_PUBLIC
  * written before 2026-11-25 (the hash alone), for --rebuild to find them there. */
 void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type, int hashed_only);
 /* The outcome event a context's outbox item (its type and fields) makes of src, with
+ * its derived id, src's time, actor dispatcher, not yet signed: event_seal signs it. */
+void event_outcome_fields(struct event *out, const struct kv *item, const struct event *src,
+			  int hashed_only);
+/* The outcome event a context's outbox item (its type and fields) makes of src, with
  * its derived id, src's time, actor dispatcher, signed with k (the dispatcher's key). */
 void event_make_outcome(struct event *out, const struct kv *item, const struct event *src,
 			const struct seckey *k, int hashed_only);

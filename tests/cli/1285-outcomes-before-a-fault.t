@@ -1,0 +1,35 @@
+#!/bin/sh
+# 1285-outcomes-before-a-fault.t: a context signs its outcomes together, on both
+# cores, and logs them after the events that made them. When it fails on an event
+# of a batch, the outcomes of the events before that one are still logged, once:
+# bob's booking, spooled before a cancel that meets a corrupt file, is decided; the
+# reservation context is held back at the cancel, and applies it once the file is
+# repaired.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+r0=$(book alice car01 2031-08-06 2031-08-08)
+t_eq "alice's booking is applied" "$(status_of "$r0")" RESERVED
+f=$(find "$H/state/reservation/res" -name "$r0.yaml")
+cp "$f" "$T_TMP/res.orig"
+
+r1=$(reserve --as bob car02 --from 2031-09-01 --to 2031-09-03)
+t_ok 'alice cancels hers, after bob booked' reserve --as alice cancel "$r0"
+printf 'status: [broken\n' >"$f"
+t_ok 'the dispatcher runs with her booking corrupt' dispatcher --once
+t_match '... and says the reservation context failed' "$ERR" 'context reservation failed'
+outcomes() { grep -l "^reservation: $1\$" "$H"/state/log/*/*/*/*.yaml | xargs grep -l '^actor: dispatcher$' | wc -l; }
+t_eq "bob's booking, before the fault, has its outcome in the log" "$(outcomes "$r1")" 1
+t_eq '... and is RESERVED' "$(status_of "$r1")" RESERVED
+t_eq "the cancel has none: it waits for the file" "$(outcomes "$r0")" 1
+
+cp "$T_TMP/res.orig" "$f"
+t_eq 'repaired, the work tree is the last commit' "$(worktree_diff "$H/state")" ''
+t_ok 'repaired: the dispatcher runs' dispatcher --once
+t_eq "alice's booking is canceled" "$(status_of "$r0")" RESERVATION_CANCELED
+t_eq "bob's outcome is still logged once" "$(outcomes "$r1")" 1
+t_eq "alice's booking has its two outcomes" "$(outcomes "$r0")" 2
+t_ok 'a rebuild agrees' dispatcher --rebuild
+t_eq '... with nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+done_testing
