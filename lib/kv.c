@@ -184,10 +184,15 @@ static int parse_pairs(struct kv *m, yaml_parser_t *p, const char *what, struct 
 	}
 }
 
+/* The characters of a value written plain (plain_ok): a letter or digit first. */
+static int plain_first(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 static int plain_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("._-+/=", c) != NULL);
+	return plain_first(c) || (c != '\0' && strchr("._-+/=", c) != NULL);
 }
 
 /* The end of the value at p (before its '\n'), in either form kv_format writes it in
@@ -206,7 +211,7 @@ static const char *simple_value(const char *p, const char *end, const char **v, 
 		*vlen = (size_t)(q - p - 1);
 		return q + 1;
 	}
-	if (q == end || !((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
+	if (q == end || !plain_first((unsigned char)*q))
 		return NULL;
 	while (q < end && plain_char((unsigned char)*q))
 		q++;
@@ -307,12 +312,10 @@ out:
 /* Plain when it cannot be read as anything but this string by a YAML parser. */
 static int plain_ok(const char *s)
 {
-	if (*s == '\0' || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			    (*s >= '0' && *s <= '9')))
+	if (!plain_first((unsigned char)*s))
 		return 0;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("._-+/=", *s)))
+		if (!plain_char((unsigned char)*s))
 			return 0;
 	return 1;
 }
