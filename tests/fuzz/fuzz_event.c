@@ -1,8 +1,10 @@
 /* fuzz_event: libFuzzer target for the event file parser and the kv (flat YAML) codec.
  *
  * For every input:
- *  1. kv_parse the whole input; on success, kv_format it and kv_parse the output again:
- *     the re-parse must succeed and give the same keys and values in the same order.
+ *  1. kv_parse the whole input: it must answer as kv_parse_yaml (libyaml alone) does,
+ *     the same map or the same error (kv_parse reads kv_format's own lines itself); on
+ *     success, kv_format it and kv_parse the output again: the re-parse must succeed
+ *     and give the same keys and values in the same order.
  *  2. event_parse the input; on success, event_check_fields must agree (event_parse
  *     already ran it), event_verify runs against fixed public keys (those that signed
  *     the seed events in corpus/event/), the fields are kv round-tripped as in 1, and
@@ -173,6 +175,27 @@ static void reseal(const struct event *ev, const uint8_t *data, size_t size)
 	event_free(&w);
 }
 
+/* kv_parse's reader of kv_format's lines must never answer otherwise than libyaml. */
+static void same_as_yaml(const uint8_t *data, size_t size)
+{
+	struct kv a, b;
+	struct rerr ea = {0}, eb = {0};
+	int ra = kv_parse(&a, (const char *)data, size, "fuzz", &ea);
+	int rb = kv_parse_yaml(&b, (const char *)data, size, "fuzz", &eb);
+	int same = ra == rb && (ra < 0 ? ea.code == eb.code && strcmp(ea.msg, eb.msg) == 0 : a.n == b.n);
+
+	for (size_t i = 0; same && ra == 0 && i < a.n; i++)
+		same = strcmp(a.k[i], b.k[i]) == 0 && strcmp(a.v[i], b.v[i]) == 0;
+	if (ra == 0)
+		kv_free(&a);
+	if (rb == 0)
+		kv_free(&b);
+	if (!same) {
+		fprintf(stderr, "fuzz_event: kv_parse %d '%s', libyaml %d '%s'\n", ra, ea.msg, rb, eb.msg);
+		fail("kv_parse and kv_parse_yaml disagree", data, size, NULL, 0);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kv m;
@@ -180,6 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rerr e = {0};
 
 	/* 1. The kv codec on its own. */
+	same_as_yaml(data, size);
 	if (kv_parse(&m, (const char *)data, size, "fuzz", &e) == 0) {
 		kv_roundtrip(&m, data, size);
 		kv_free(&m);
