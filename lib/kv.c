@@ -99,12 +99,20 @@ void kv_copy(struct kv *dst, const struct kv *src)
 		kv_set(dst, src->k[i], src->v[i]);
 }
 
+/* A key is 1 to KEY_MAX of [a-z_]. */
+#define KEY_MAX 64
+
+static int key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || c == '_';
+}
+
 static int valid_key(const char *s)
 {
-	if (*s == '\0' || strlen(s) > 64)
+	if (*s == '\0' || strlen(s) > KEY_MAX)
 		return 0;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+		if (!key_char(*s))
 			return 0;
 	return 1;
 }
@@ -232,10 +240,10 @@ static int parse_simple(struct kv *m, const char *buf, size_t len)
 	while (p < end) {
 		const char *k = p, *v;
 		size_t vlen;
-		while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '_'))
+		while (p < end && key_char(*p))
 			p++;
 		size_t klen = (size_t)(p - k);
-		if (klen == 0 || klen > 64 || end - p < 2 || p[0] != ':' || p[1] != ' ')
+		if (klen == 0 || klen > KEY_MAX || end - p < 2 || p[0] != ':' || p[1] != ' ')
 			break;
 		p = simple_value(p + 2, end, &v, &vlen);
 		if (p == NULL || p == end || *p != '\n')
