@@ -166,7 +166,8 @@ static int cmd_key_gen(const struct common *o, const char *name)
 }
 
 /* Lists what lister reads from the home's state folder: open, read, print. */
-static int list_state(const struct common *o, int (*lister)(const char *state, struct kv **recs, size_t *n),
+static int list_state(const struct common *o,
+		      int (*lister)(struct store *s, struct kv **recs, size_t *n, struct rerr *e),
 		      const struct field *f, size_t nf)
 {
 	struct home h;
@@ -176,8 +177,7 @@ static int list_state(const struct common *o, int (*lister)(const char *state, s
 	size_t n = 0;
 	int rc = -1;
 
-	if (open_home(&h, o, &s, NULL, &e) == 0) {
-		lister(h.state, &recs, &n);
+	if (open_home(&h, o, &s, NULL, &e) == 0 && lister(s, &recs, &n, &e) == 0) {
 		rc = format_records(stdout, f, nf, recs, n, o->json) < 0 ? RX_IO : 0;
 		store_records_free(recs, n);
 	}
@@ -247,7 +247,12 @@ static int cmd_show(const struct common *o, const char *car)
 		rerr_set(&e, RX_REFUSED, "%s: unknown car", car);
 		return fail(&e);
 	}
-	management_bookings(h.state, car, &b, &nb);
+	if (management_bookings(s, car, &b, &nb, &e) < 0) {
+		kv_free(&c);
+		store_free(s);
+		home_free(&h);
+		return fail(&e);
+	}
 	if (o->json) {
 		json_t *obj = format_json(car_fields, 6, &c), *arr = json_array();
 		for (size_t i = 0; i < nb; i++)

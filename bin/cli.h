@@ -237,8 +237,8 @@ __attribute__((unused)) static int list_reservations(const struct common *o, con
 	size_t n = 0;
 	int role, rc = -1;
 
-	if (open_home(&h, o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0) {
-		context_list(h.state, ctx, role == ROLE_ADMIN ? NULL : actor, &recs, &n);
+	if (open_home(&h, o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0 &&
+	    context_list(s, ctx, role == ROLE_ADMIN ? NULL : actor, &recs, &n, &e) == 0) {
 		rc = format_records(stdout, f, nf, recs, n, o->json) < 0 ? RX_IO : 0;
 		store_records_free(recs, n);
 	}

@@ -49,11 +49,10 @@ int main(int argc, char **argv)
 			rerr_set(&e, RX_PERM, "%s: only an admin may see another customer's page", actor);
 		} else {
 			mypage_dir(dir, sizeof dir, customer ? customer : actor);
-			char *full = xasprintf("%s/%s", h.state, dir);
-			store_read_records(full, 1, &recs, &n);
-			context_sort(recs, n);
-			free(full);
-			rc = format_records(stdout, row_fields, 9, recs, n, o.json) < 0 ? RX_IO : 0;
+			if (store_read_records(s, dir, &recs, &n, &e) == 0) {
+				context_sort(recs, n);
+				rc = format_records(stdout, row_fields, 9, recs, n, o.json) < 0 ? RX_IO : 0;
+			}
 			store_records_free(recs, n);
 		}
 	}

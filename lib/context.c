@@ -58,15 +58,6 @@ int outbox_refuse_or_fail(struct outbox *o, const struct event *ev, int ctx, con
 	return 0;
 }
 
-void pathlist_add(struct pathlist *l, const char *path)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 256;
-		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
-	}
-	l->v[l->n++] = xstrdup(path);
-}
-
 int context_get(struct store *s, const char *ctx, const char *res, struct kv *r, struct rerr *e)
 {
 	char path[128];
@@ -150,55 +141,49 @@ void context_sort(struct kv *recs, size_t n)
 		qsort(recs, n, sizeof *recs, cmp_booking);
 }
 
-/* Adds the records of the reservations whose entries lie under full, a customer's
- * folder: an entry is named by its reservation's id, every other name is a shard's
- * folder, one or two deep by the home's layout. */
-static int add_entries(const char *state, const char *ctx, const char *full, struct kv **recs,
-		       size_t *n)
-{
-	char p[256];
-	char **names;
-	size_t count;
-	int rc = store_list_dir(full, &names, &count);
+struct entries {
+	struct store *s;
+	const char *ctx;
+	struct kv *v;
+	size_t n;
+};
 
-	if (rc < 0)
-		return -1;
-	for (size_t i = 0; rc == 0 && i < count; i++) {
-		if (!valid_id(names[i], "res")) {
-			char *sub = xasprintf("%s/%s", full, names[i]);
-			rc = add_entries(state, ctx, sub, recs, n);
-			free(sub);
-			continue;
-		}
-		context_res_path(p, sizeof p, ctx, names[i]);
-		char *path = xasprintf("%s/%s", state, p);
-		store_records_add(path, recs, n);
-		free(path);
-	}
-	store_list_free(names, count);
-	return rc;
+/* An entry of a customer's folder is named by its reservation's id: adds the
+ * context's record of it. */
+static int add_entry(const char *path, const char *name, void *arg, struct rerr *e)
+{
+	struct entries *l = arg;
+	struct kv r;
+	int rc;
+
+	if (!valid_id(name, "res"))
+		return 0;
+	rc = context_get(l->s, l->ctx, name, &r, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n++] = r;
+	return 0;
 }
 
-int context_list(const char *state, const char *ctx, const char *customer, struct kv **recs,
-		 size_t *n)
+int context_list(struct store *s, const char *ctx, const char *customer, struct kv **recs,
+		 size_t *n, struct rerr *e)
 {
 	char dir[200];
+	int rc;
 
 	*recs = NULL;
 	*n = 0;
 	if (customer == NULL) {
-		char *all = xasprintf("%s/%s/res", state, ctx);
-		int rc = store_read_records(all, 1, recs, n);
-		free(all);
-		context_sort(*recs, *n);
-		return rc;
+		snprintf(dir, sizeof dir, "%s/res", ctx);
+		rc = store_read_records(s, dir, recs, n, e);
+	} else {
+		struct entries l = {s, ctx, NULL, 0};
+		context_name_dir(dir, sizeof dir, ctx, "customers", customer);
+		rc = store_walk(s, dir, add_entry, &l, e);
+		*recs = l.v;
+		*n = l.n;
 	}
-	context_name_dir(dir, sizeof dir, ctx, "customers", customer);
-	char *full = xasprintf("%s/%s", state, dir);
-	int rc = add_entries(state, ctx, full, recs, n);
-	free(full);
-	if (rc < 0)
-		return -1;
 	context_sort(*recs, *n);
-	return 0;
+	return rc;
 }

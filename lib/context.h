@@ -48,31 +48,17 @@ long long context_cursor(struct store *s, int ctx, struct rerr *e);
 void context_set_cursor(struct store *s, int ctx, long long seq);
 
 /* Every context's entry point, in the order the dispatcher runs them. */
-/* The state files a context's applier will read or make for an event, to be looked up
- * ahead of it (store_look_ahead) while the batch goes on: a guess, which costs only
- * time when it is wrong, kept beside the applier it guesses for. */
-struct pathlist {
-	char **v;
-	size_t n, cap;
-};
-void pathlist_add(struct pathlist *l, const char *path);
-typedef void (*context_touch_fn)(const struct store *s, const struct event *ev, struct pathlist *l);
-void reservation_touches(const struct store *s, const struct event *ev, struct pathlist *l);
-void payment_touches(const struct store *s, const struct event *ev, struct pathlist *l);
-void management_touches(const struct store *s, const struct event *ev, struct pathlist *l);
-void mypage_touches(const struct store *s, const struct event *ev, struct pathlist *l);
-
 int management_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
 int reservation_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
 int payment_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
 int rental_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
 int rating_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
 int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e);
-#endif
 
-/* A context's reservation records: the customer's (through its customers/ index) or,
- * with customer NULL, all of them. state is the state folder. */
 /* Sorts reservation records by from, then by id: the order people read them in. */
 void context_sort(struct kv *recs, size_t n);
-int context_list(const char *state, const char *ctx, const char *customer, struct kv **recs,
-		 size_t *n);
+/* A context's reservation records, sorted: the customer's (through its customers/
+ * index) or, with customer NULL, all of them. */
+int context_list(struct store *s, const char *ctx, const char *customer, struct kv **recs,
+		 size_t *n, struct rerr *e);
+#endif

@@ -20,8 +20,6 @@
 
 static const context_apply_fn appliers[CTX_COUNT] = {
 	management_apply, reservation_apply, payment_apply, rental_apply, rating_apply, mypage_apply};
-static const context_touch_fn touches[CTX_COUNT] = {
-	management_touches, reservation_touches, payment_touches, NULL, NULL, mypage_touches};
 
 void report_add(struct report *r, int failure, const char *fmt, ...)
 {
@@ -127,12 +125,11 @@ static struct incoming *prepass(const struct home *h, struct store *s, const str
 }
 
 /* Admits one read spool file into the log, or says why not (in->reason set, return 1). */
-static int admit(struct store *s, const char *spool, const char *name, struct incoming *in,
-		 int *skipped, struct rerr *e)
+static int admit(struct store *s, const char *name, struct incoming *in, int *skipped,
+		 struct rerr *e)
 {
 	struct rerr why = {0};
 	long long seq;
-	char *file;
 	int rc;
 
 	*skipped = 0;
@@ -153,10 +150,7 @@ static int admit(struct store *s, const char *spool, const char *name, struct in
 		snprintf(in->reason, sizeof in->reason, "%s: %s", name, why.msg);
 		return 1;
 	}
-	file = xasprintf("%s/new/%s", spool, name); /* the log entry's bytes, signed and synced */
-	rc = ledger_append(s, &in->ev, file, &seq, e);
-	free(file);
-	return rc;
+	return ledger_append(s, &in->ev, &seq, e);
 }
 
 /* The batch's own log entries, each parsed once, since every context reads them all.
@@ -219,28 +213,47 @@ static const struct event *logcache_read(struct logcache *c, struct store *s, lo
 	return NULL;
 }
 
-/* Looks up ahead the files context ctx will read or make for this batch's events after
- * cur, while it applies them one by one (store_look_ahead). */
-static void look_ahead(struct store *s, int ctx, struct logcache *lc, long long cur, long long head)
-{
-	struct pathlist l = {0};
-
-	if (touches[ctx] == NULL)
-		return;
-	for (long long seq = cur > lc->base ? cur + 1 : lc->base + 1; seq <= head; seq++) {
-		const struct event *ev = logcache_read(lc, s, seq, NULL);
-		if (ev)
-			touches[ctx](s, ev, &l);
-	}
-	store_look_ahead(s, l.v, l.n);
-}
-
 /* The outcomes of a context's run not yet in the log, in the order they were made. */
 struct pending {
 	struct event *v;
 	size_t n, cap;
 	const struct seckey *k;
 };
+
+/* The lines of a batch's commit message: ACTOR TYPE OBJECT, an event each. */
+struct audit {
+	char *text;
+	size_t len;
+};
+
+/* What an event makes or acts on: a new booking's own id, a key's name, else the
+ * booking, car or key it names. */
+static const char *event_object(const struct event *ev)
+{
+	const char *type = kv_get(&ev->f, "type");
+
+	if (!strcmp(type, "reserve"))
+		return kv_get(&ev->f, "id");
+	if (!strcmp(type, "key.add"))
+		return kv_get(&ev->f, "name");
+	if (kv_get(&ev->f, "reservation"))
+		return kv_get(&ev->f, "reservation");
+	if (kv_get(&ev->f, "car"))
+		return kv_get(&ev->f, "car");
+	return kv_get(&ev->f, "ref") ? kv_get(&ev->f, "ref") : kv_get(&ev->f, "id");
+}
+
+static void audit_add(struct audit *a, const struct event *ev)
+{
+	char *line = xasprintf("%s %s %s\n", kv_get(&ev->f, "actor"), kv_get(&ev->f, "type"),
+			       event_object(ev));
+	size_t l = strlen(line);
+
+	a->text = xrealloc(a->text, a->len + l + 1);
+	memcpy(a->text + a->len, line, l + 1);
+	a->len += l;
+	free(line);
+}
 
 /* Whether an outcome pending since from has this id. An outcome's id is derived from
  * its source's id and its type, so only the outcomes of one event can share one. */
@@ -270,15 +283,17 @@ static int seal_one(void *ctx, size_t i, struct rerr *e)
  * one logging each at once would give: nothing else is logged while a context runs,
  * and the context reads none of them before they are logged. */
 static int log_pending(struct store *s, struct pending *p, long long *head, size_t *made,
-		       struct rerr *e)
+		       struct audit *a, struct rerr *e)
 {
 	struct par par;
 	int rc = 0;
 
 	par_start(&par, p->n, seal_one, p);
 	par_finish(&par, 1, NULL);
-	for (size_t i = 0; i < p->n && rc == 0; i++)
-		rc = ledger_append(s, &p->v[i], NULL, head, e);
+	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		rc = ledger_append(s, &p->v[i], head, e);
+		audit_add(a, &p->v[i]);
+	}
 	if (rc == 0)
 		*made += p->n;
 	pending_drop(p, 0);
@@ -329,7 +344,7 @@ static int apply_event(struct store *s, int ctx, struct logcache *lc, long long 
  * A failure of an event rolls back that event and stops this context only; the
  * outcomes of the events before it are logged. */
 static int run_context(struct store *s, int ctx, const struct seckey *k, struct logcache *lc,
-		       int *advanced, struct dispatch_stats *st, struct rerr *e)
+		       int *advanced, struct dispatch_stats *st, struct audit *a, struct rerr *e)
 {
 	struct rerr cwhy = {0};
 	long long cur = context_cursor(s, ctx, &cwhy), head = ledger_head(s, e), start = cur;
@@ -344,7 +359,6 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 		snprintf(st->failure[ctx], sizeof st->failure[ctx], "%.250s", cwhy.msg);
 		return 0;
 	}
-	look_ahead(s, ctx, lc, cur, head);
 	/* The context's own outcomes follow the events it has read, and it reads them
 	 * next, once they are logged. */
 	while (rc == 0 && !failed && cur < head) {
@@ -357,7 +371,7 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 				break;
 			}
 		}
-		if (pend.n > 0 && log_pending(s, &pend, &head, &st->outcomes, e) < 0)
+		if (pend.n > 0 && log_pending(s, &pend, &head, &st->outcomes, a, e) < 0)
 			rc = -1; /* the batch fails: nothing of it is committed */
 	}
 	free(pend.v);
@@ -370,7 +384,7 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 }
 
 static int run_contexts(struct store *s, const struct cfg *c, const struct seckey *k,
-			long long base, struct dispatch_stats *st, struct rerr *e)
+			long long base, struct dispatch_stats *st, struct audit *a, struct rerr *e)
 {
 	struct logcache lc;
 	int progress = 1, rc = 0;
@@ -383,9 +397,8 @@ static int run_contexts(struct store *s, const struct cfg *c, const struct secke
 			int advanced = 0;
 			if (!c->enabled[ctx] || st->failed[ctx])
 				continue;
-			rc = run_context(s, ctx, k, &lc, &advanced, st, e);
+			rc = run_context(s, ctx, k, &lc, &advanced, st, a, e);
 			progress |= advanced;
-			store_ahead(s);
 		}
 	}
 	logcache_free(&lc);
@@ -400,20 +413,20 @@ static int run_contexts(struct store *s, const struct cfg *c, const struct secke
 
 int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr *e)
 {
-	char *git = xasprintf("%s/.git", h->state), *newdir = xasprintf("%s/new", h->spool);
+	char *newdir = xasprintf("%s/new", h->spool);
 	int rc = 0;
 
 	*s = NULL;
 	if (h->root[0] == '\0')
 		rc = rerr_set(e, RX_CONFIG, "the home is an empty name");
-	else if (!fs_exists(git))
-		rc = fs_exists(newdir) ? store_init_repo(h->state, e)
-			: rerr_set(e, RX_CONFIG, "%s: not a home (no spool/new); run 'carctl init %s'",
-				   h->root, h->root);
-	free(git);
+	else if (!fs_exists(newdir))
+		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no spool/new); run 'carctl init %s'",
+			      h->root, h->root);
 	free(newdir);
 	if (rc == 0)
-		rc = store_open_git(s, h->state, e);
+		rc = store_init_repo(h->state, e);
+	if (rc == 0)
+		rc = store_open(s, h->state, e);
 	if (rc == 0)
 		rc = store_lock(*s, wait, e);
 	return rc;
@@ -425,14 +438,14 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	struct spool_list l = {0};
 	struct seckey k = {0};
 	struct incoming *in = NULL;
-	char **done = NULL, msg[200];
+	char **done = NULL;
+	struct audit audit = {0};
 	size_t ndone = 0;
 	long long base;
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
-	/* A daemon's earlier batch may have failed after its commit, before the files. */
-	if (store_recover(s, e) < 0 || (base = ledger_head(s, e)) < 0)
+	if ((base = ledger_head(s, e)) < 0)
 		return -1;
 	/* A writer killed mid-write leaves its file in tmp/; after an hour it is litter. */
 	spool_clean_tmp(h->spool, SPOOL_TMP_MAX_AGE, NULL);
@@ -444,7 +457,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		store_set_layout(s, STORE_LAYOUT_CURRENT);
 	in = prepass(h, s, &l);
 	for (size_t i = 0; i < l.n; i++) {
-		int skipped, r = admit(s, h->spool, l.names[i], &in[i], &skipped, e);
+		int skipped, r = admit(s, l.names[i], &in[i], &skipped, e);
 		if (r < 0)
 			goto out;
 		if (r == 1) {
@@ -454,19 +467,19 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 			continue;
 		}
 		done[ndone++] = l.names[i];
-		if (skipped)
+		if (skipped) {
 			st->skipped++;
-		else
+		} else {
 			st->applied++;
+			audit_add(&audit, &in[i].ev);
+		}
 	}
-	store_ahead(s); /* the log entries and their indexes are made while the contexts work */
 	if (st->applied > 0 || ledger_head(s, e) > 0) {
-		if (load_dispatcher_key(h, &k, e) < 0 || run_contexts(s, c, &k, base, st, e) < 0)
+		if (load_dispatcher_key(h, &k, e) < 0 || run_contexts(s, c, &k, base, st, &audit, e) < 0)
 			goto out;
 	}
 	crash_point("state");
-	snprintf(msg, sizeof msg, "batch: %zu applied, %zu outcomes", st->applied, st->outcomes);
-	if (store_commit(s, msg, e) < 0)
+	if (store_commit(s, audit.text, e) < 0)
 		goto out;
 	/* Only now, with the commit durable, may the applied files leave the spool. */
 	crash_point("spool");
@@ -488,6 +501,7 @@ out:
 	if (rc < 0)
 		store_discard(s); /* nothing of a failed batch may ride along with the next */
 	seckey_free(&k);
+	free(audit.text);
 	for (size_t i = 0; in && i < l.n; i++)
 		event_free(&in[i].ev);
 	free(in);
@@ -518,113 +532,41 @@ static void progress(const char *phase, size_t done, size_t total)
 	last = done;
 }
 
-struct tree_list {
-	char **paths;
-	size_t n, cap;
+/* A rebuilt path against the stored one: the stored one is repaired, and said so in
+ * r, or counted in *moved (an upgrade, which moves every file). */
+struct compare {
+	struct store *real, *scratch;
+	struct report *r;
+	size_t *moved;
 };
 
-static struct tree_list *walk_target;
-static size_t walk_skip;
-
-static int walk_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+static int compare_path(const char *rel, const char *name, void *arg, struct rerr *e)
 {
-	const char *rel = path + walk_skip;
-
-	if (flag != FTW_F)
-		return 0;
-	if (!strncmp(rel, ".git/", 5) || !strncmp(rel, "log/", 4) || strstr(rel, ".tmp"))
-		return 0;
-	if (walk_target->n == walk_target->cap) {
-		walk_target->cap = walk_target->cap ? walk_target->cap * 2 : 1024;
-		walk_target->paths = xrealloc(walk_target->paths, walk_target->cap * sizeof(char *));
-	}
-	walk_target->paths[walk_target->n++] = xstrdup(rel);
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every file under root except .git/ and log/, relative, sorted. */
-static int list_tree(const char *root, struct tree_list *t, struct rerr *e)
-{
-	memset(t, 0, sizeof *t);
-	walk_target = t;
-	walk_skip = strlen(root) + 1;
-	if (nftw(root, walk_one, 32, FTW_PHYS) < 0 && errno != ENOENT)
-		return rerr_set(e, RX_IO, "%s: %s", root, strerror(errno));
-	if (t->n)
-		qsort(t->paths, t->n, sizeof *t->paths, cmp_str);
-	return 0;
-}
-
-static void tree_list_free(struct tree_list *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->paths[i]);
-	free(t->paths);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	return remove(path);
-}
-
-/* Removes an empty folder of the work tree (one that still holds anything stays). */
-static int rmdir_empty(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	const char *rel = path + walk_skip;
-
-	if (flag == FTW_DP && f->level > 0 && strcmp(rel, ".git") != 0 && strncmp(rel, ".git/", 5) != 0)
-		rmdir(path);
-	return 0;
-}
-
-/* After an upgrade, the folders of the old paths (owners/, a car's month folders) are
- * empty: git has no folders, so the work tree loses them too. */
-static void prune_empty_dirs(const char *root)
-{
-	walk_skip = strlen(root) + 1;
-	nftw(root, rmdir_empty, 32, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Compares one rebuilt file with the stored one; repairs the stored one, and says so
- * in r, or counts it in *moved (an upgrade, which moves every file). */
-static int compare_file(struct store *real, struct store *scratch, const char *rel,
-			struct report *r, size_t *moved, struct rerr *e)
-{
+	struct compare *c = arg;
 	char *a = NULL, *b = NULL;
 	size_t alen = 0, blen = 0;
-	int ra = store_get(real, rel, &a, &alen, e), rb = store_get(scratch, rel, &b, &blen, e);
+	int ra = store_get(c->real, rel, &a, &alen, e), rb = ra < 0 ? -1 : store_get(c->scratch, rel, &b, &blen, e);
+	const char *what = NULL;
 
 	if (ra < 0 || rb < 0) {
 		free(a);
 		free(b);
 		return -1;
 	}
-	const char *what = NULL;
-
 	if (ra == 1 && rb == 0) {
 		what = "missing; rebuilt";
-		store_put(real, rel, b, blen);
+		store_put(c->real, rel, b, blen);
 	} else if (ra == 0 && rb == 1) {
 		what = "not derived from the log; removed";
-		store_del(real, rel);
+		store_del(c->real, rel);
 	} else if (ra == 0 && (alen != blen || memcmp(a, b, alen) != 0)) {
-		char logp[64];
 		what = "differs from the log; rebuilt";
-		/* An upgrade to layout 3: the id entry becomes a name of its log entry. */
-		if (moved && store_layout(scratch) >= 3 && ledger_id_log_path(rel, a, alen, logp, sizeof logp))
-			store_put_twin(real, rel, b, blen, logp);
-		else
-			store_put(real, rel, b, blen);
+		store_put(c->real, rel, b, blen);
 	}
-	if (what && moved)
-		++*moved;
+	if (what && c->moved)
+		++*c->moved;
 	else if (what)
-		report_add(r, 1, "%s: %s", rel, what);
+		report_add(c->r, 1, "%s: %s", rel, what);
 	free(a);
 	free(b);
 	return 0;
@@ -691,9 +633,7 @@ int dispatch_rebuild(const struct home *h, int layout, struct report *r, size_t 
 		     struct rerr *e)
 {
 	struct store *real = NULL, *scratch = NULL;
-	struct tree_list a = {0}, b = {0};
 	struct seckey k = {0};
-	char *dir = xasprintf("%s/.git/rental-rebuild", h->state);
 	int rc = -1;
 
 	memset(r, 0, sizeof *r);
@@ -708,40 +648,22 @@ int dispatch_rebuild(const struct home *h, int layout, struct report *r, size_t 
 			 store_layout(real), layout);
 		goto out;
 	}
-	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);
-	if (fs_mkdirs(dir, e) < 0 || store_open(&scratch, dir, e) < 0)
+	if (store_open_scratch(&scratch, real, e) < 0)
 		goto out;
 	/* The log is replayed into the paths of the home's own layout, or the new one. */
 	if (layout > 1)
 		store_set_layout(scratch, layout);
 	if (replay(real, scratch, &k, r, e) < 0)
 		goto out;
-	if (list_tree(h->state, &a, e) < 0 || list_tree(dir, &b, e) < 0)
+	struct compare c = {real, scratch, r, moved};
+	if (store_diff(real, scratch, "log", compare_path, &c, e) < 0)
 		goto out;
-	/* Merge the two sorted lists: every path in either is compared once. */
-	for (size_t i = 0, j = 0; i < a.n || j < b.n;) {
-		int c = i == a.n ? 1 : j == b.n ? -1 : strcmp(a.paths[i], b.paths[j]);
-		const char *rel = c <= 0 ? a.paths[i] : b.paths[j];
-		if (compare_file(real, scratch, rel, r, moved, e) < 0)
-			goto out;
-		i += c <= 0;
-		j += c >= 0;
-		progress("comparing the files", i + j, a.n + b.n);
-	}
-	if (store_commit(real, moved ? "upgrade: the state files in the paths of a new layout"
-				     : "rebuild: repaired state from the log", e) < 0)
-		goto out;
-	if (moved)
-		prune_empty_dirs(h->state);
-	rc = 0;
+	rc = store_commit(real, moved ? "upgrade: the state files in the paths of a new layout"
+				    : "rebuild: repaired state from the log", e);
 out:
-	nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS);
-	tree_list_free(&a);
-	tree_list_free(&b);
 	seckey_free(&k);
 	store_free(scratch);
 	store_free(real);
-	free(dir);
 	return rc;
 }
 
@@ -774,7 +696,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	}
 	if (fs_exists(h->state) && access(h->state, W_OK) < 0)
 		report_add(r, 1, "%s: not writable: %s", h->state, strerror(errno));
-	if (store_open_git(&s, h->state, &why) < 0) {
+	if (store_open(&s, h->state, &why) < 0) {
+		store_free(s);
 		report_add(r, 1, "state: %s", why.msg);
 		return 0;
 	}

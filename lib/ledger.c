@@ -85,21 +85,6 @@ int ledger_logged(struct store *s, const char *id, char **buf, size_t *len, stru
 	return store_get(s, p, buf, len, e);
 }
 
-int ledger_id_log_path(const char *rel, const char *old, size_t len, char *out, size_t size)
-{
-	struct kv m;
-	long long seq;
-
-	if (strncmp(rel, "ids/", 4) != 0)
-		return 0;
-	seq = kv_parse(&m, old, len, rel, NULL) == 0 ? kv_num(&m, "seq", 0) : 0;
-	kv_free(&m);
-	if (seq <= 0)
-		return 0;
-	ledger_log_path(out, size, seq);
-	return 1;
-}
-
 int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e)
 {
 	char p[128];
@@ -227,7 +212,7 @@ void ledger_preverify(struct store *s, struct event *ev)
 int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e)
 {
 	const char *type = kv_get(&ev->f, "type");
-	char p[160], logp[64];
+	char p[160];
 	struct kv m;
 	int layout = store_layout(s), reserve = strcmp(type, "reserve") == 0;
 
@@ -236,9 +221,8 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 	store_put_kv(s, "log/head", &m);
 	id_path(p, sizeof p, kv_get(&ev->f, "id"));
 	if (layout >= 3) {
-		/* The id's entry is the event itself, a second name of its log file. */
-		ledger_log_path(logp, sizeof logp, seq);
-		store_put_twin(s, p, ev->raw, ev->len, logp);
+		/* The id's entry is the event itself: the same blob as its log entry. */
+		store_put(s, p, ev->raw, ev->len);
 	} else {
 		if (reserve && layout == 2)
 			kv_set(&m, "customer", kv_get(&ev->f, "actor"));
@@ -261,8 +245,7 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 	return 0;
 }
 
-int ledger_append(struct store *s, const struct event *ev, const char *same_as, long long *seq,
-		  struct rerr *e)
+int ledger_append(struct store *s, const struct event *ev, long long *seq, struct rerr *e)
 {
 	char p[64];
 	long long head = ledger_head(s, e);
@@ -271,10 +254,7 @@ int ledger_append(struct store *s, const struct event *ev, const char *same_as, 
 		return -1;
 	*seq = head + 1;
 	ledger_log_path(p, sizeof p, *seq);
-	if (same_as)
-		store_put_same_as(s, p, ev->raw, ev->len, same_as);
-	else
-		store_put(s, p, ev->raw, ev->len);
+	store_put(s, p, ev->raw, ev->len);
 	return ledger_index(s, ev, *seq, e);
 }
 
@@ -302,15 +282,10 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(kv_get(a, "name") ?: "", kv_get(b, "name") ?: "");
 }
 
-int ledger_keys(const char *state, struct kv **recs, size_t *n)
+int ledger_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 {
-	char *dir = xasprintf("%s/keys", state);
-	int rc;
+	int rc = store_read_records(s, "keys", recs, n, e);
 
-	*recs = NULL;
-	*n = 0;
-	rc = store_read_records(dir, 1, recs, n);
-	free(dir);
 	if (*n)
 		qsort(*recs, *n, sizeof **recs, cmp_name);
 	return rc;

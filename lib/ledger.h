@@ -24,15 +24,10 @@ int ledger_check_signer(const struct event *ev, const unsigned char pk[crypto_si
  * Only reads, so several threads may run it while no one writes the store. */
 void ledger_preverify(struct store *s, struct event *ev);
 /* Appends an admitted event: log file, id index, head, and the registry changes
- * that admission of later events depends on (keys, owners). same_as: a file holding
- * the event's bytes (its spool file) that the log may link, or NULL. */
-int ledger_append(struct store *s, const struct event *ev, const char *same_as, long long *seq,
-		  struct rerr *e);
+ * that admission of later events depends on (keys, owners). */
+int ledger_append(struct store *s, const struct event *ev, long long *seq, struct rerr *e);
 /* Registers what admission needs from one logged event (keys, owners, ids). */
 int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e);
-/* 1 if rel is an id entry whose bytes old (a home before layout 3) give the event's
- * number, and out its log entry's path: where an upgrade links the entry from. */
-int ledger_id_log_path(const char *rel, const char *old, size_t len, char *out, size_t size);
 /* Reads the logged event at seq. */
 int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e);
 void ledger_log_path(char *out, size_t size, long long seq);
@@ -41,6 +36,6 @@ void ledger_log_path(char *out, size_t size, long long seq);
 int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e);
 /* The customer who made reservation res. 0 found (owner filled), 1 unknown. */
 int ledger_owner(struct store *s, const char *res, char owner[40], struct rerr *e);
-#endif
 /* Every registered key (name, role, pubkey), by name. */
-int ledger_keys(const char *state, struct kv **recs, size_t *n);
+int ledger_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
+#endif

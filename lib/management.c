@@ -208,20 +208,6 @@ static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
 	return 0;
 }
 
-void management_touches(const struct store *s, const struct event *ev, struct pathlist *l)
-{
-	const char *car = kv_get(&ev->f, "car"), *res = kv_get(&ev->f, "reservation");
-	char p[200];
-
-	if (car == NULL || !valid_name(car) || res == NULL || !valid_id(res, "res") ||
-	    booking_next(kv_get(&ev->f, "type")) == NULL)
-		return;
-	booking_path(s, p, sizeof p, car, res);
-	pathlist_add(l, p);
-	management_car_path(p, sizeof p, car);
-	pathlist_add(l, p);
-}
-
 int management_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *type = kv_get(&ev->f, "type"), *status;
@@ -237,22 +223,16 @@ int management_apply(struct store *s, const struct event *ev, struct outbox *out
 	return 0;
 }
 
-#include <stdlib.h>
 
 static int cmp_car(const void *a, const void *b)
 {
 	return strcmp(kv_get(a, "car"), kv_get(b, "car"));
 }
 
-int management_list(const char *state, struct kv **recs, size_t *n)
+int management_list(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 {
-	char *dir = xasprintf("%s/management/cars", state);
-	int rc;
+	int rc = store_read_records(s, "management/cars", recs, n, e);
 
-	*recs = NULL;
-	*n = 0;
-	rc = store_read_records(dir, 1, recs, n);
-	free(dir);
 	for (size_t i = 0; i < *n; i++) {
 		if (kv_get(&(*recs)[i], "car") == NULL)
 			kv_set(&(*recs)[i], "car", "?");
@@ -263,18 +243,14 @@ int management_list(const char *state, struct kv **recs, size_t *n)
 	return rc;
 }
 
-int management_bookings(const char *state, const char *car, struct kv **recs, size_t *n)
+int management_bookings(struct store *s, const char *car, struct kv **recs, size_t *n,
+			struct rerr *e)
 {
 	char dir[160];
-	char *full;
 	int rc;
 
-	*recs = NULL;
-	*n = 0;
 	management_bookings_dir(dir, sizeof dir, car);
-	full = xasprintf("%s/%s", state, dir);
-	rc = store_read_records(full, 1, recs, n);
-	free(full);
+	rc = store_read_records(s, dir, recs, n, e);
 	context_sort(*recs, *n);
 	return rc;
 }

@@ -13,8 +13,9 @@ int management_car(struct store *s, const char *car, struct kv *c, struct rerr *
 /* "management/cars/xx/CAR.yaml" and "management/bookings/xx/CAR". */
 void management_car_path(char *out, size_t size, const char *car);
 void management_bookings_dir(char *out, size_t size, const char *car);
-#endif
-/* Every car with status and stars derived, by id. state is the state folder. */
-int management_list(const char *state, struct kv **recs, size_t *n);
+/* Every car with status and stars derived, by id. */
+int management_list(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
 /* The bookings of one car. */
-int management_bookings(const char *state, const char *car, struct kv **recs, size_t *n);
+int management_bookings(struct store *s, const char *car, struct kv **recs, size_t *n,
+			struct rerr *e);
+#endif

@@ -19,17 +19,6 @@ static void row_path(const struct store *s, char *out, size_t size, const char *
 	context_entry_path(s, out, size, dir, res, ".yaml");
 }
 
-void mypage_touches(const struct store *s, const struct event *ev, struct pathlist *l)
-{
-	const char *customer = kv_get(&ev->f, "customer"), *res = kv_get(&ev->f, "reservation");
-	char p[200];
-
-	if (customer == NULL || !valid_name(customer) || res == NULL || !valid_id(res, "res"))
-		return;
-	row_path(s, p, sizeof p, customer, res);
-	pathlist_add(l, p);
-}
-
 int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	static const char *const row_keys[] = {"reservation", "car", "from", "to", "nights",

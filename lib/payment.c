@@ -139,17 +139,6 @@ static int apply_status(struct store *s, const struct event *ev, const char *sta
 	return 0;
 }
 
-void payment_touches(const struct store *s, const struct event *ev, struct pathlist *l)
-{
-	const char *res = kv_get(&ev->f, "reservation");
-	char p[160];
-
-	if (res && valid_id(res, "res")) {
-		context_res_path(p, sizeof p, "payment", res);
-		pathlist_add(l, p);
-	}
-}
-
 int payment_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *type = kv_get(&ev->f, "type");

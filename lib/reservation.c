@@ -165,19 +165,15 @@ static void hold_nights(struct store *s, const struct kv *r, int hold)
 	const char *res = kv_get(r, "reservation"), *car = kv_get(r, "car");
 	long from = date_days(kv_get(r, "from")), to = date_days(kv_get(r, "to"));
 
-	char first[256], *line = xasprintf("%s\n", res);
+	char *line = xasprintf("%s\n", res);
 
 	for (long day = from; day < to; day++) {
 		char p[256];
 		night_path(s, p, sizeof p, car, day);
-		if (!hold)
-			store_del(s, p);
-		else if (day == from)
+		if (hold)
 			store_put(s, p, line, strlen(line));
-		else /* the nights hold the same line: names of the first night's file */
-			store_put_twin(s, p, line, strlen(line), first);
-		if (day == from)
-			snprintf(first, sizeof first, "%s", p);
+		else
+			store_del(s, p);
 	}
 	free(line);
 }
@@ -291,36 +287,6 @@ static int apply_catalogue(struct store *s, const struct event *ev, int add)
 	store_put_kv(s, p, &c);
 	kv_free(&c);
 	return 0;
-}
-
-/* A booking's nights past this many are not looked up ahead: the first ones tell. */
-#define TOUCH_NIGHTS 31
-
-void reservation_touches(const struct store *s, const struct event *ev, struct pathlist *l)
-{
-	const char *type = kv_get(&ev->f, "type"), *car = kv_get(&ev->f, "car");
-	const char *res = !strcmp(type, "reserve") ? kv_get(&ev->f, "id") : kv_get(&ev->f, "reservation");
-	char p[256];
-
-	if (res && valid_id(res, "res")) {
-		context_res_path(p, sizeof p, "reservation", res);
-		pathlist_add(l, p);
-	}
-	if (strcmp(type, "reserve") != 0 || car == NULL || !valid_name(car) || res == NULL)
-		return;
-	car_path(p, sizeof p, car);
-	pathlist_add(l, p);
-	const char *customer = kv_get(&ev->f, "actor"), *from = kv_get(&ev->f, "from"), *to = kv_get(&ev->f, "to");
-	if (customer && valid_name(customer)) {
-		customer_entry_path(s, p, sizeof p, customer, res);
-		pathlist_add(l, p);
-	}
-	if (from == NULL || to == NULL || !valid_date(from) || !valid_date(to))
-		return;
-	for (long day = date_days(from), end = date_days(to); day < end && day < date_days(from) + TOUCH_NIGHTS; day++) {
-		night_path(s, p, sizeof p, car, day);
-		pathlist_add(l, p);
-	}
 }
 
 int reservation_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)

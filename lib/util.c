@@ -2,6 +2,7 @@
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -205,7 +206,7 @@ static int mkdir_parent(const char *path, struct rerr *e)
 /* A name for path's temp file: in tmpdir, or beside path. */
 static char *temp_name(const char *tmpdir, const char *path)
 {
-	static _Atomic unsigned long counter; /* the dispatcher makes them on two threads */
+	static _Atomic unsigned long counter;
 
 	return tmpdir ? xasprintf("%s/%ld.%lu", tmpdir, (long)getpid(), counter++)
 		: xasprintf("%s.tmp%ld", path, (long)getpid());
@@ -252,123 +253,6 @@ int fs_rename_into(const char *tmp, const char *path, struct rerr *e)
 	return 0;
 }
 
-int fs_write_unnamed(const char *path, const void *buf, size_t len)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	int fd = -1;
-
-	if (slash == NULL || slash == dir)
-		goto out;
-	*slash = '\0';
-	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == ENOENT && fs_mkdirs(dir, NULL) == 0)
-		fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-	if (fd >= 0 && write_all(fd, buf, len) < 0) {
-		close(fd);
-		fd = -1;
-	}
-out:
-	free(dir);
-	return fd;
-}
-
-/* Links the unnamed file fd as path: by the descriptor itself (AT_EMPTY_PATH), which
- * spares walking /proc but needs Linux 6.10 or CAP_DAC_READ_SEARCH before it (ENOENT
- * without), else by /proc's link, which needs neither; path's folder made if missing. */
-static int link_fd(int fd, const char *path)
-{
-	char self[40];
-
-	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0)
-		return 0;
-	if (errno == EEXIST)
-		return -1;
-	if (errno == ENOENT)
-		mkdir_parent(path, NULL);
-	return linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
-}
-
-/* Links the file at from as to, to's folder made if missing. */
-static int link_path(const char *from, const char *to)
-{
-	if (link(from, to) == 0)
-		return 0;
-	if (errno != ENOENT || mkdir_parent(to, NULL) < 0)
-		return -1;
-	return link(from, to);
-}
-
-/* What gets a second name: a file by its path, or an unnamed file (path NULL). */
-struct link_src {
-	const char *path;
-	int fd;
-};
-
-static int link_one(const struct link_src *src, const char *to)
-{
-	return src->path ? link_path(src->path, to) : link_fd(src->fd, to);
-}
-
-/* Links src as to; a file there already is replaced whole, through a temp name (in
- * tmpdir, or beside to) and a rename. */
-static int link_replacing(const struct link_src *src, const char *tmpdir, const char *to,
-			  struct rerr *e)
-{
-	char *tmp;
-	int rc;
-
-	if (link_one(src, to) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return rerr_set(e, RX_IO, "%s: %s", to, strerror(errno));
-	tmp = temp_name(tmpdir, to);
-	if (link_one(src, tmp) == 0)
-		rc = fs_rename_into(tmp, to, e);
-	else
-		rc = rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
-	free(tmp);
-	return rc;
-}
-
-int fs_link(const char *from, const char *tmpdir, const char *to)
-{
-	const struct link_src src = {from, -1};
-
-	return link_replacing(&src, tmpdir, to, NULL);
-}
-
-int fs_link_unnamed(int fd, const char *tmpdir, const char *path, struct rerr *e)
-{
-	const struct link_src src = {NULL, fd};
-	int rc = link_replacing(&src, tmpdir, path, e);
-
-	close(fd);
-	return rc;
-}
-
-int fs_open_same(const char *path, const void *buf, size_t len)
-{
-	struct stat st;
-	char *have;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
-	    (size_t)st.st_size != len) {
-		close(fd);
-		return -1;
-	}
-	have = xcalloc(1, len + 1);
-	if (pread(fd, have, len + 1, 0) != (ssize_t)len || memcmp(have, buf, len) != 0) {
-		close(fd);
-		fd = -1;
-	}
-	free(have);
-	return fd;
-}
-
 int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,
 			int sync, struct rerr *e)
 {
@@ -384,6 +268,16 @@ int fs_unlink(const char *path, struct rerr *e)
 	if (unlink(path) < 0 && errno != ENOENT)
 		return rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int fs_remove_tree(const char *path)
+{
+	return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT ? -1 : 0;
 }
 
 int fs_exists(const char *path)

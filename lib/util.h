@@ -50,26 +50,12 @@ char *fs_write_temp(const char *tmpdir, const char *path, const void *buf, size_
 int fs_rename_into(const char *tmp, const char *path, struct rerr *e);
 int fs_write_atomic_via(const char *tmpdir, const char *path, const void *buf, size_t len,
 			int sync, struct rerr *e);
-/* A new file's other way in: its bytes written to an unnamed file in path's folder
- * (O_TMPFILE; the folder made if missing), whose descriptor is returned (-1 where the
- * file system has none: use a temp file). fs_link_unnamed then gives it the name path
- * (through a temp name in tmpdir, or beside path, and a rename where path exists) and
- * closes it: readers see it whole or not at all, and a crash before the link leaves
- * nothing behind. */
-int fs_write_unnamed(const char *path, const void *buf, size_t len);
-int fs_link_unnamed(int fd, const char *tmpdir, const char *path, struct rerr *e);
-/* An open descriptor of the file at path if it holds exactly buf, is ours (our user,
- * one name, a regular file), so that fs_link_unnamed can give those bytes a second
- * name instead of writing them again; else -1. */
-int fs_open_same(const char *path, const void *buf, size_t len);
-/* Gives the file from a second name to, making to's folder if missing and replacing
- * a file there (through a temp name in tmpdir, or beside to); -1 if it cannot (from's
- * links at their limit, another file system). */
-int fs_link(const char *from, const char *tmpdir, const char *to);
 int fs_mkdirs(const char *path, struct rerr *e);
 int fs_unlink(const char *path, struct rerr *e);
 int fs_fsync_dir(const char *dir, struct rerr *e);
 int fs_exists(const char *path);
+/* Removes path and everything under it (rm -rf); 0 also when it is not there. */
+int fs_remove_tree(const char *path);
 
 /* A car or key name: [A-Za-z0-9][A-Za-z0-9._-]{0,31}, never "." or "..". */
 int valid_name(const char *s);

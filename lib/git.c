@@ -1,0 +1,1053 @@
+/* git: objects, packs, trees and refs of a git repository, with plain reads and writes.
+ * See git.h. Packs are read with pread (no maps: memory stays the size of what is
+ * read, not of the history) and written whole by one writer, each object deflated. */
+#include "git.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+static const char *const type_names[] = {"", "commit", "tree", "blob", "tag"};
+
+void gid_hex(char out[41], const struct gid *id)
+{
+	for (int i = 0; i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", id->b[i]);
+}
+
+int gid_parse(struct gid *id, const char *hex)
+{
+	for (int i = 0; i < 20; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !hex[2 * i + 1])
+			return -1;
+		id->b[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+int gid_cmp(const struct gid *a, const struct gid *b)
+{
+	return memcmp(a->b, b->b, 20);
+}
+
+int gid_is_zero(const struct gid *id)
+{
+	static const struct gid zero;
+	return gid_cmp(id, &zero) == 0;
+}
+
+/* SHA-1 without collision detection. git hashes with SHA-1DC because a crafted pair of
+ * colliding files could pass for one another; the blobs here hold only printable text
+ * without control characters (every value is checked as text when an event is
+ * admitted), while a known SHA-1 collision needs blocks of arbitrary bytes, and the
+ * trees and commits are made by the dispatcher alone. */
+static EVP_MD_CTX *sha_start(void)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1)
+		abort(); /* SHA-1 in memory fails only in a broken library */
+	return c;
+}
+
+static void sha_end(EVP_MD_CTX *c, unsigned char out[20])
+{
+	unsigned n = 0;
+
+	if (EVP_DigestFinal_ex(c, out, &n) != 1 || n != 20)
+		abort();
+	EVP_MD_CTX_free(c);
+}
+
+void git_hash(struct gid *id, enum git_type type, const void *data, size_t len)
+{
+	EVP_MD_CTX *c = sha_start();
+	char head[32];
+	int hl = snprintf(head, sizeof head, "%s %zu", type_names[type], len) + 1;
+
+	EVP_DigestUpdate(c, head, (size_t)hl);
+	EVP_DigestUpdate(c, data, len);
+	sha_end(c, id->b);
+}
+
+/* ---- reading packs ---- */
+
+struct pack {
+	char *name; /* pack-<hex>, in dir */
+	const char *dir;
+	int idx, fd;
+	uint32_t fanout[256];
+	uint32_t n;
+};
+
+struct gitrepo {
+	char *gitdir;
+	char *dirs[2]; /* objects/pack, and a scratch folder or NULL */
+	struct pack *packs;
+	size_t npacks;
+};
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int pread_all(int fd, void *buf, size_t len, uint64_t at)
+{
+	unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t r = pread(fd, p, len, (off_t)at);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+		at += (uint64_t)r;
+	}
+	return 0;
+}
+
+static void pack_close(struct pack *p)
+{
+	if (p->idx >= 0)
+		close(p->idx);
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->name);
+}
+
+/* Opens dir/name.idx and .pack; 0, or -1 when either is missing or not a pack. */
+static int pack_open(struct pack *p, const char *dir, const char *name)
+{
+	unsigned char head[8 + 1024];
+	char *ip = xasprintf("%s/%s.idx", dir, name), *pp = xasprintf("%s/%s.pack", dir, name);
+	int rc = -1;
+
+	memset(p, 0, sizeof *p);
+	p->dir = dir;
+	p->idx = open(ip, O_RDONLY | O_CLOEXEC);
+	p->fd = open(pp, O_RDONLY | O_CLOEXEC);
+	if (p->idx >= 0 && p->fd >= 0 && pread_all(p->idx, head, sizeof head, 0) == 0 &&
+	    memcmp(head, "\377tOc\0\0\0\2", 8) == 0) {
+		for (int i = 0; i < 256; i++)
+			p->fanout[i] = be32(head + 8 + 4 * i);
+		p->n = p->fanout[255];
+		p->name = xstrdup(name);
+		rc = 0;
+	}
+	free(ip);
+	free(pp);
+	if (rc < 0) {
+		p->name = NULL;
+		pack_close(p);
+	}
+	return rc;
+}
+
+static int pack_by_size(const void *a, const void *b)
+{
+	const struct pack *x = a, *y = b;
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+static int have_pack(const struct gitrepo *r, const char *dir, const char *name)
+{
+	for (size_t i = 0; i < r->npacks; i++)
+		if (r->packs[i].dir == dir && strcmp(r->packs[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Adds the packs of dir not yet open; marks found ones in seen (by index). */
+static int scan_dir(struct gitrepo *r, const char *dir, unsigned char *seen, struct rerr *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (l != 49 || strncmp(de->d_name, "pack-", 5) != 0 || strcmp(de->d_name + 45, ".idx") != 0)
+			continue;
+		char name[46];
+		snprintf(name, sizeof name, "%.45s", de->d_name);
+		size_t i = 0;
+		while (i < r->npacks && !(r->packs[i].dir == dir && !strcmp(r->packs[i].name, name)))
+			i++;
+		if (i < r->npacks) {
+			seen[i] = 1;
+			continue;
+		}
+		struct pack p;
+		if (have_pack(r, dir, name) || pack_open(&p, dir, name) < 0)
+			continue; /* a pack being written: its index comes last */
+		r->packs = xrealloc(r->packs, (r->npacks + 1) * sizeof *r->packs);
+		r->packs[r->npacks++] = p;
+	}
+	closedir(d);
+	return 0;
+}
+
+int gitrepo_refresh(struct gitrepo *r, struct rerr *e)
+{
+	size_t before = r->npacks, kept = 0;
+	unsigned char *seen = xcalloc(before + 1, 1);
+	int rc = 0;
+
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if (r->dirs[i])
+			rc = scan_dir(r, r->dirs[i], seen, e);
+	for (size_t i = 0; i < r->npacks; i++) {
+		if (i < before && !seen[i])
+			pack_close(&r->packs[i]); /* merged away */
+		else
+			r->packs[kept++] = r->packs[i];
+	}
+	r->npacks = kept;
+	free(seen);
+	/* Smallest first: the newest objects, which a batch reads most, are in small packs. */
+	if (r->npacks > 1)
+		qsort(r->packs, r->npacks, sizeof *r->packs, pack_by_size);
+	return rc;
+}
+
+int gitrepo_open(struct gitrepo **out, const char *gitdir, struct rerr *e)
+{
+	struct gitrepo *r = xcalloc(1, sizeof *r);
+
+	r->gitdir = xstrdup(gitdir);
+	r->dirs[0] = xasprintf("%s/objects/pack", gitdir);
+	*out = r;
+	return gitrepo_refresh(r, e);
+}
+
+int gitrepo_use_packdir(struct gitrepo *r, const char *dir, struct rerr *e)
+{
+	free(r->dirs[1]);
+	r->dirs[1] = xstrdup(dir);
+	return gitrepo_refresh(r, e);
+}
+
+void gitrepo_free(struct gitrepo *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->npacks; i++)
+		pack_close(&r->packs[i]);
+	free(r->packs);
+	free(r->dirs[0]);
+	free(r->dirs[1]);
+	free(r->gitdir);
+	free(r);
+}
+
+const char *gitrepo_dir(const struct gitrepo *r)
+{
+	return r->gitdir;
+}
+
+size_t gitrepo_pack_count(const struct gitrepo *r)
+{
+	return r->npacks;
+}
+
+/* The offset of id in pack p: 0 found, 1 absent, -1 unreadable. */
+static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
+{
+	uint32_t lo = id->b[0] ? p->fanout[id->b[0] - 1] : 0, hi = p->fanout[id->b[0]];
+	unsigned char buf[64 * 20], o[8];
+
+	while (hi > lo) {
+		if (hi - lo <= 64) {
+			if (pread_all(p->idx, buf, 20 * (size_t)(hi - lo), 1032 + 20 * (uint64_t)lo) < 0)
+				return -1;
+			uint32_t i = 0;
+			while (i < hi - lo && memcmp(buf + 20 * i, id->b, 20) != 0)
+				i++;
+			if (i == hi - lo)
+				return 1;
+			lo += i;
+			break;
+		}
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (pread_all(p->idx, buf, 20, 1032 + 20 * (uint64_t)mid) < 0)
+			return -1;
+		int c = memcmp(id->b, buf, 20);
+		if (c == 0) {
+			lo = mid;
+			break;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (hi <= lo)
+		return 1;
+	uint64_t at = 1032 + 24 * (uint64_t)p->n + 4 * (uint64_t)lo;
+	if (pread_all(p->idx, o, 4, at) < 0)
+		return -1;
+	*off = be32(o);
+	if (*off & 0x80000000u) {
+		at = 1032 + 28 * (uint64_t)p->n + 8 * (*off & 0x7fffffffu);
+		if (pread_all(p->idx, o, 8, at) < 0)
+			return -1;
+		*off = (uint64_t)be32(o) << 32 | be32(o + 4);
+	}
+	return 0;
+}
+
+/* Inflates exactly size bytes from fd at offset at. */
+static int inflate_at(int fd, uint64_t at, size_t size, char **out)
+{
+	unsigned char in[16384];
+	z_stream z = {0};
+	char *buf = xcalloc(1, size + 1);
+	int rc = Z_OK;
+
+	if (inflateInit(&z) != Z_OK) {
+		free(buf);
+		return -1;
+	}
+	z.next_out = (unsigned char *)buf;
+	z.avail_out = (uInt)size;
+	while (rc == Z_OK) {
+		ssize_t r = pread(fd, in, sizeof in, (off_t)at);
+		if (r <= 0)
+			break;
+		at += (uint64_t)r;
+		z.next_in = in;
+		z.avail_in = (uInt)r;
+		rc = inflate(&z, Z_NO_FLUSH);
+		if (rc == Z_BUF_ERROR && z.avail_out == 0)
+			break; /* more output than the header said */
+	}
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END || z.total_out != size) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int read_object(struct gitrepo *r, const struct gid *id, int *type, char **data, size_t *len,
+		       int depth);
+
+/* A delta's size fields: little-endian groups of seven bits. */
+static size_t delta_size(const unsigned char **p, const unsigned char *end)
+{
+	size_t v = 0;
+	int shift = 0;
+
+	while (*p < end && shift < 64) {
+		unsigned char c = *(*p)++;
+		v |= (size_t)(c & 0x7f) << shift;
+		shift += 7;
+		if (!(c & 0x80))
+			break;
+	}
+	return v;
+}
+
+/* Applies delta to base: 0 and *out (malloc'd), or -1 if the delta is damaged. */
+static int delta_apply(const char *base, size_t blen, const char *delta, size_t dlen, char **out,
+		       size_t *olen)
+{
+	const unsigned char *p = (const unsigned char *)delta, *end = p + dlen;
+	size_t src = delta_size(&p, end), size = delta_size(&p, end), at = 0;
+	char *o;
+
+	if (src != blen)
+		return -1;
+	o = xcalloc(1, size + 1);
+	while (p < end) {
+		unsigned char op = *p++;
+		if (op & 0x80) {
+			size_t off = 0, n = 0;
+			for (int i = 0; i < 4; i++)
+				if (op & (1 << i))
+					off |= (size_t)(p < end ? *p++ : 0) << (8 * i);
+			for (int i = 0; i < 3; i++)
+				if (op & (0x10 << i))
+					n |= (size_t)(p < end ? *p++ : 0) << (8 * i);
+			if (n == 0)
+				n = 0x10000;
+			if (off + n > blen || at + n > size)
+				goto bad;
+			memcpy(o + at, base + off, n);
+			at += n;
+		} else if (op > 0) {
+			if ((size_t)(end - p) < op || at + op > size)
+				goto bad;
+			memcpy(o + at, p, op);
+			p += op;
+			at += op;
+		} else {
+			goto bad;
+		}
+	}
+	if (at != size)
+		goto bad;
+	*out = o;
+	*olen = size;
+	return 0;
+bad:
+	free(o);
+	return -1;
+}
+
+/* Reads the entry at off of pack p (following deltas): 0, or -1 if damaged. */
+static int pack_entry(struct gitrepo *r, struct pack *p, uint64_t off, int *type, char **data,
+		      size_t *len, int depth)
+{
+	unsigned char h[32];
+	size_t i = 0, size;
+	int shift = 4;
+
+	if (depth > 50 || pread(p->fd, h, sizeof h, (off_t)off) < 2)
+		return -1;
+	*type = (h[0] >> 4) & 7;
+	size = h[0] & 15;
+	for (unsigned char c = h[0]; c & 0x80 && i + 1 < sizeof h && shift < 57; shift += 7) {
+		c = h[++i];
+		size |= (size_t)(c & 0x7f) << shift;
+	}
+	i++;
+	if (*type >= GIT_COMMIT && *type <= 4) {
+		*len = size;
+		return inflate_at(p->fd, off + i, size, data);
+	}
+	char *base = NULL, *delta = NULL;
+	size_t blen = 0;
+	int rc = -1;
+	if (*type == 6) { /* OFS_DELTA: the base lies this far before */
+		uint64_t back = h[i] & 0x7f;
+		while (h[i] & 0x80 && i + 1 < sizeof h)
+			back = ((back + 1) << 7) | (h[++i] & 0x7f);
+		i++;
+		rc = back <= off ? pack_entry(r, p, off - back, type, &base, &blen, depth + 1) : -1;
+	} else if (*type == 7 && i + 20 <= sizeof h) { /* REF_DELTA: the base by id */
+		struct gid bid;
+		memcpy(bid.b, h + i, 20);
+		i += 20;
+		rc = read_object(r, &bid, type, &base, &blen, depth + 1) == 0 ? 0 : -1;
+	}
+	if (rc == 0 && (rc = inflate_at(p->fd, off + i, size, &delta)) == 0)
+		rc = delta_apply(base, blen, delta, size, data, len);
+	free(base);
+	free(delta);
+	return rc;
+}
+
+/* Reads a loose object (git writes some; the dispatcher never does). */
+static int read_loose(struct gitrepo *r, const struct gid *id, int *type, char **data, size_t *len)
+{
+	char hex[41], *path, *raw = NULL, *buf = NULL;
+	size_t rlen, cap = 4096;
+	struct rerr e;
+	z_stream z = {0};
+	int rc;
+
+	gid_hex(hex, id);
+	path = xasprintf("%s/objects/%.2s/%s", r->gitdir, hex, hex + 2);
+	rc = fs_read(path, (size_t)1 << 30, &raw, &rlen, &e);
+	free(path);
+	if (rc != 0)
+		return rc;
+	rc = -1;
+	if (inflateInit(&z) == Z_OK) {
+		int zr = Z_OK;
+		buf = xcalloc(1, cap + 1);
+		z.next_in = (unsigned char *)raw;
+		z.avail_in = (uInt)rlen;
+		while (zr == Z_OK) {
+			if (z.total_out == cap) {
+				buf = xrealloc(buf, 2 * cap + 1);
+				cap *= 2;
+			}
+			z.next_out = (unsigned char *)buf + z.total_out;
+			z.avail_out = (uInt)(cap - z.total_out);
+			zr = inflate(&z, Z_NO_FLUSH);
+		}
+		char *nul = zr == Z_STREAM_END ? memchr(buf, '\0', z.total_out) : NULL;
+		*type = 0;
+		for (int t = GIT_COMMIT; nul && t <= 4; t++)
+			if (strncmp(buf, type_names[t], strlen(type_names[t])) == 0)
+				*type = t;
+		if (nul && *type) {
+			*len = z.total_out - (size_t)(nul + 1 - buf);
+			memmove(buf, nul + 1, *len);
+			buf[*len] = '\0';
+			*data = buf;
+			buf = NULL;
+			rc = 0;
+		}
+		inflateEnd(&z);
+	}
+	free(buf);
+	free(raw);
+	return rc;
+}
+
+static int read_object(struct gitrepo *r, const struct gid *id, int *type, char **data, size_t *len,
+		       int depth)
+{
+	for (size_t i = 0; i < r->npacks; i++) {
+		uint64_t off;
+		int rc = pack_find(&r->packs[i], id, &off);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return pack_entry(r, &r->packs[i], off, type, data, len, depth);
+	}
+	return read_loose(r, id, type, data, len);
+}
+
+int git_read(struct gitrepo *r, const struct gid *id, enum git_type *type, char **data,
+	     size_t *len, struct rerr *e)
+{
+	char hex[41];
+	int t = 0, rc = read_object(r, id, &t, data, len, 0);
+
+	*type = (enum git_type)t;
+	if (rc == 0) {
+		/* A damaged pack must not pass for the state: the bytes are the id's. */
+		struct gid got;
+		git_hash(&got, *type, *data, *len);
+		if (gid_cmp(&got, id) == 0)
+			return 0;
+		free(*data);
+		*data = NULL;
+		rc = -1;
+	}
+	gid_hex(hex, id);
+	if (rc < 0)
+		return rerr_set(e, RX_IO, "%s: object %s is damaged or unreadable", r->gitdir, hex);
+	return 1;
+}
+
+/* ---- refs ---- */
+
+int git_ref_read(const char *gitdir, const char *ref, struct gid *id, struct rerr *e)
+{
+	char *path = xasprintf("%s/%s", gitdir, ref), *buf = NULL;
+	size_t len;
+	int rc = fs_read(path, 4096, &buf, &len, e);
+
+	free(path);
+	if (rc == 0) {
+		rc = len >= 40 && gid_parse(id, buf) == 0 ? 0
+			: rerr_set(e, RX_IO, "%s/%s: not a commit id", gitdir, ref);
+		free(buf);
+		return rc;
+	}
+	if (rc < 0)
+		return -1;
+	/* git pack-refs moves refs into one file. */
+	path = xasprintf("%s/packed-refs", gitdir);
+	rc = fs_read(path, (size_t)64 << 20, &buf, &len, e);
+	free(path);
+	if (rc != 0)
+		return rc;
+	rc = 1;
+	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		size_t rl = strlen(ref);
+		if (strlen(line) > 41 + rl && line[40] == ' ' && strncmp(line + 41, ref, rl) == 0 &&
+		    (line[41 + rl] == '\n' || line[41 + rl] == '\0') && gid_parse(id, line) == 0) {
+			rc = 0;
+			break;
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, struct rerr *e)
+{
+	char hex[42], *path = xasprintf("%s/%s", gitdir, ref);
+	int rc;
+
+	gid_hex(hex, id);
+	hex[40] = '\n';
+	rc = fs_write_atomic(path, hex, 41, 1, e);
+	if (rc == 0) {
+		*strrchr(path, '/') = '\0';
+		rc = fs_fsync_dir(path, e);
+	}
+	free(path);
+	return rc;
+}
+
+int git_init(const char *gitdir, struct rerr *e)
+{
+	static const char config[] = "[core]\n\trepositoryformatversion = 0\n\tbare = true\n";
+	static const char head[] = "ref: refs/heads/main\n";
+	const char *subs[] = {"objects/pack", "refs/heads", "refs/tags"};
+	int rc = 0;
+
+	for (size_t i = 0; i < 3 && rc == 0; i++) {
+		char *p = xasprintf("%s/%s", gitdir, subs[i]);
+		rc = fs_mkdirs(p, e);
+		free(p);
+	}
+	char *c = xasprintf("%s/config", gitdir), *h = xasprintf("%s/HEAD", gitdir);
+	if (rc == 0)
+		rc = fs_write_atomic(c, config, sizeof config - 1, 1, e);
+	if (rc == 0)
+		rc = fs_write_atomic(h, head, sizeof head - 1, 1, e);
+	free(c);
+	free(h);
+	return rc;
+}
+
+/* ---- trees ---- */
+
+int git_tree_next(const char *data, size_t len, size_t *at, struct git_entry *ent)
+{
+	const char *p = data + *at, *end = data + len, *sp, *nul;
+
+	if (p >= end)
+		return 0;
+	sp = memchr(p, ' ', (size_t)(end - p));
+	nul = sp ? memchr(sp, '\0', (size_t)(end - sp)) : NULL;
+	if (nul == NULL || end - nul < 21)
+		return -1;
+	ent->is_tree = sp - p == 5 && memcmp(p, "40000", 5) == 0;
+	ent->name = sp + 1;
+	memcpy(ent->id.b, nul + 1, 20);
+	*at = (size_t)(nul + 21 - data);
+	return 1;
+}
+
+/* git's order: names compared as bytes, a tree's as if it ended in '/'. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct git_entry *x = a, *y = b;
+	size_t lx = strlen(x->name), ly = strlen(y->name), l = lx < ly ? lx : ly;
+	int c = memcmp(x->name, y->name, l);
+
+	if (c)
+		return c;
+	unsigned char cx = lx > l ? (unsigned char)x->name[l] : x->is_tree ? '/' : 0;
+	unsigned char cy = ly > l ? (unsigned char)y->name[l] : y->is_tree ? '/' : 0;
+	return cx - cy;
+}
+
+void git_tree_format(struct git_entry *ents, size_t n, char **out, size_t *len)
+{
+	size_t size = 0, at = 0;
+
+	qsort(ents, n, sizeof *ents, entry_cmp);
+	for (size_t i = 0; i < n; i++)
+		size += strlen(ents[i].name) + 28;
+	*out = xcalloc(1, size + 1);
+	for (size_t i = 0; i < n; i++) {
+		at += (size_t)sprintf(*out + at, "%s %s", ents[i].is_tree ? "40000" : "100644", ents[i].name) + 1;
+		memcpy(*out + at, ents[i].id.b, 20);
+		at += 20;
+	}
+	*len = at;
+}
+
+/* ---- writing packs ---- */
+
+struct newobj {
+	struct gid id;
+	int type;
+	char *data; /* NULL: read it from the repository (a merge) */
+	size_t len;
+	uint64_t off;
+	uint32_t crc;
+};
+
+void gitpack_add(struct gitpack_new *p, enum git_type type, const void *data, size_t len,
+		 struct gid *id)
+{
+	struct newobj *o;
+
+	git_hash(id, type, data, len);
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 256;
+		p->v = xrealloc(p->v, p->cap * sizeof *p->v);
+	}
+	o = &p->v[p->n++];
+	memset(o, 0, sizeof *o);
+	o->id = *id;
+	o->type = type;
+	o->data = xcalloc(1, len + 1);
+	memcpy(o->data, data, len);
+	o->len = len;
+}
+
+void gitpack_new_free(struct gitpack_new *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].data);
+	free(p->v);
+	memset(p, 0, sizeof *p);
+}
+
+static int newobj_cmp(const void *a, const void *b)
+{
+	return gid_cmp(&((const struct newobj *)a)->id, &((const struct newobj *)b)->id);
+}
+
+/* Sorts by id and drops repeats (the same bytes put twice). */
+static void unique(struct gitpack_new *p)
+{
+	size_t k = 0;
+
+	if (p->n > 1)
+		qsort(p->v, p->n, sizeof *p->v, newobj_cmp);
+	for (size_t i = 0; i < p->n; i++) {
+		if (k > 0 && gid_cmp(&p->v[k - 1].id, &p->v[i].id) == 0) {
+			free(p->v[i].data);
+			continue;
+		}
+		p->v[k++] = p->v[i];
+	}
+	p->n = k;
+}
+
+/* A file written through a buffer, with the SHA-1 of all its bytes (git's trailers). */
+struct sink {
+	int fd, failed;
+	EVP_MD_CTX *sha;
+	unsigned char buf[1 << 16];
+	size_t len;
+	uint64_t off;
+};
+
+static void sink_flush(struct sink *o)
+{
+	for (size_t done = 0; !o->failed && done < o->len;) {
+		ssize_t w = write(o->fd, o->buf + done, o->len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			o->failed = errno ? errno : EIO;
+		else
+			done += (size_t)w;
+	}
+	o->len = 0;
+}
+
+static void sink_put(struct sink *o, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	EVP_DigestUpdate(o->sha, p, n);
+	o->off += n;
+	while (n > 0) {
+		size_t k = sizeof o->buf - o->len < n ? sizeof o->buf - o->len : n;
+		memcpy(o->buf + o->len, c, k);
+		o->len += k;
+		c += k;
+		n -= k;
+		if (o->len == sizeof o->buf)
+			sink_flush(o);
+	}
+}
+
+static void sink_be32(struct sink *o, uint32_t v)
+{
+	unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+			      (unsigned char)v};
+	sink_put(o, b, 4);
+}
+
+static struct sink *sink_open(char *tmpl, struct rerr *e)
+{
+	struct sink *o = xcalloc(1, sizeof *o);
+
+	o->fd = mkstemp(tmpl);
+	if (o->fd < 0) {
+		rerr_set(e, RX_IO, "%s: %s", tmpl, strerror(errno));
+		free(o);
+		return NULL;
+	}
+	o->sha = sha_start();
+	return o;
+}
+
+/* Ends the file with its SHA-1 (also in sum), fsyncs and closes it; frees o. */
+static int sink_close(struct sink *o, unsigned char sum[20], const char *path, struct rerr *e)
+{
+	int failed;
+
+	sha_end(o->sha, sum);
+	if (o->len + 20 > sizeof o->buf)
+		sink_flush(o);
+	memcpy(o->buf + o->len, sum, 20);
+	o->len += 20;
+	sink_flush(o);
+	if (!o->failed && fsync(o->fd) < 0)
+		o->failed = errno;
+	if (close(o->fd) < 0 && !o->failed)
+		o->failed = errno;
+	failed = o->failed;
+	free(o);
+	return failed ? rerr_set(e, RX_IO, "%s: %s", path, strerror(failed)) : 0;
+}
+
+/* Writes one entry: header (type, size), the deflated bytes; keeps offset and CRC. */
+static int put_entry(struct sink *o, struct newobj *ob, const char *data)
+{
+	unsigned char h[16], out[16384];
+	size_t hl = 0, size = ob->len;
+	z_stream z = {0};
+	int zr;
+
+	h[hl] = (unsigned char)(ob->type << 4 | (size & 15));
+	for (size >>= 4; size; size >>= 7) {
+		h[hl++] |= 0x80;
+		h[hl] = size & 0x7f;
+	}
+	hl++;
+	ob->off = o->off;
+	ob->crc = (uint32_t)crc32(0, h, (uInt)hl);
+	sink_put(o, h, hl);
+	if (deflateInit(&z, 1) != Z_OK)
+		return -1;
+	z.next_in = (unsigned char *)data;
+	z.avail_in = (uInt)ob->len;
+	do {
+		z.next_out = out;
+		z.avail_out = sizeof out;
+		zr = deflate(&z, Z_FINISH);
+		size_t got = sizeof out - z.avail_out;
+		ob->crc = (uint32_t)crc32(ob->crc, out, (uInt)got);
+		sink_put(o, out, got);
+	} while (zr == Z_OK);
+	deflateEnd(&z);
+	return zr == Z_STREAM_END ? 0 : -1;
+}
+
+static int write_index(struct gitpack_new *p, const unsigned char packsum[20], const char *tmpl,
+		       const char *path, struct rerr *e)
+{
+	char *t = xstrdup(tmpl);
+	struct sink *o = sink_open(t, e);
+	unsigned char sum[20];
+	uint32_t fan = 0, big = 0;
+	int rc;
+
+	if (o == NULL) {
+		free(t);
+		return -1;
+	}
+	sink_put(o, "\377tOc\0\0\0\2", 8);
+	for (int b = 0; b < 256; b++) {
+		while (fan < p->n && p->v[fan].id.b[0] <= b)
+			fan++;
+		sink_be32(o, fan);
+	}
+	for (size_t i = 0; i < p->n; i++)
+		sink_put(o, p->v[i].id.b, 20);
+	for (size_t i = 0; i < p->n; i++)
+		sink_be32(o, p->v[i].crc);
+	for (size_t i = 0; i < p->n; i++)
+		sink_be32(o, p->v[i].off < 0x80000000u ? (uint32_t)p->v[i].off : 0x80000000u | big++);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].off >= 0x80000000u) {
+			sink_be32(o, (uint32_t)(p->v[i].off >> 32));
+			sink_be32(o, (uint32_t)p->v[i].off);
+		}
+	sink_put(o, packsum, 20);
+	rc = sink_close(o, sum, t, e);
+	if (rc == 0 && rename(t, path) < 0)
+		rc = rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+	if (rc < 0)
+		unlink(t);
+	free(t);
+	return rc;
+}
+
+/* Writes p's objects (data in memory, or read from r) as a pack and index in dir;
+ * name gets the pack's name (pack-<hex>). */
+static int write_pack(struct gitpack_new *p, struct gitrepo *r, const char *dir, char name[46],
+		      struct rerr *e)
+{
+	char *tmpl = xasprintf("%s/tmp_pack_XXXXXX", dir), *itmpl = xasprintf("%s/tmp_idx_XXXXXX", dir);
+	char hex[41], *pp = NULL, *ip = NULL;
+	unsigned char sum[20];
+	struct sink *o;
+	int rc = -1;
+
+	unique(p);
+	if ((o = sink_open(tmpl, e)) == NULL)
+		goto out;
+	sink_put(o, "PACK\0\0\0\2", 8);
+	sink_be32(o, (uint32_t)p->n);
+	for (size_t i = 0; i < p->n && !o->failed; i++) {
+		char *data = p->v[i].data;
+		enum git_type t;
+		if (data == NULL) {
+			if (git_read(r, &p->v[i].id, &t, &data, &p->v[i].len, e) != 0) {
+				o->failed = -1;
+				break;
+			}
+			p->v[i].type = (int)t;
+		}
+		if (put_entry(o, &p->v[i], data) < 0 && !o->failed)
+			o->failed = EIO;
+		if (data != p->v[i].data)
+			free(data);
+	}
+	if (o->failed == -1) { /* e says what */
+		close(o->fd);
+		EVP_MD_CTX_free(o->sha);
+		free(o);
+		unlink(tmpl);
+		goto out;
+	}
+	if (sink_close(o, sum, tmpl, e) < 0) {
+		unlink(tmpl);
+		goto out;
+	}
+	gid_hex(hex, (const struct gid *)sum);
+	snprintf(name, 46, "pack-%s", hex);
+	pp = xasprintf("%s/pack-%s.pack", dir, hex);
+	ip = xasprintf("%s/pack-%s.idx", dir, hex);
+	if (rename(tmpl, pp) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", pp, strerror(errno));
+		unlink(tmpl);
+		goto out;
+	}
+	/* The index last: without it git and the readers do not see the pack. */
+	rc = write_index(p, sum, itmpl, ip, e);
+	if (rc == 0)
+		rc = fs_fsync_dir(dir, e);
+out:
+	free(tmpl);
+	free(itmpl);
+	free(pp);
+	free(ip);
+	return rc;
+}
+
+int gitpack_write(struct gitpack_new *p, const char *dir, struct rerr *e)
+{
+	char name[46];
+
+	if (fs_mkdirs(dir, e) < 0)
+		return -1;
+	return write_pack(p, NULL, dir, name, e);
+}
+
+/* The largest merge, in objects: its index entries stay in memory (about 60 bytes an
+ * object), so a merge costs at most ~60 MB however long the history. Larger packs are
+ * not merged again; the packs then grow in number by one for each such size. */
+#define MERGE_MAX ((size_t)1 << 20)
+
+/* How many of the smallest packs (sorted by size) to merge so that, from the smallest
+ * up, each pack left holds at least twice the objects of all smaller ones together. */
+static size_t merge_count(const struct pack *packs, size_t n)
+{
+	size_t k = 0, sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (sum + packs[i].n > MERGE_MAX)
+			break;
+		sum += packs[i].n;
+		if (i + 1 < n && packs[i + 1].n < 2 * sum)
+			k = i + 2;
+	}
+	for (sum = 0; k > 0; k--) { /* the merge itself within MERGE_MAX */
+		sum = 0;
+		for (size_t i = 0; i < k; i++)
+			sum += packs[i].n;
+		if (sum <= MERGE_MAX)
+			break;
+	}
+	return k;
+}
+
+int gitrepo_merge(struct gitrepo *r, struct rerr *e)
+{
+	struct gitpack_new p = {0};
+	size_t k = merge_count(r->packs, r->npacks);
+	char **gone, made[46] = "";
+	int rc = 0;
+
+	for (size_t i = 0; i < k; i++)
+		if (r->packs[i].dir != r->dirs[0])
+			return 0; /* scratch packs are never merged */
+	if (k < 2)
+		return 0;
+	gone = xcalloc(k, sizeof *gone);
+	for (size_t i = 0; i < k && rc == 0; i++) {
+		struct pack *pk = &r->packs[i];
+		unsigned char *ids = xcalloc(pk->n + 1, 20);
+		rc = pread_all(pk->idx, ids, 20 * (size_t)pk->n, 1032) < 0
+			? rerr_set(e, RX_IO, "%s/%s.idx: unreadable", pk->dir, pk->name) : 0;
+		for (uint32_t j = 0; rc == 0 && j < pk->n; j++) {
+			if (p.n == p.cap) {
+				p.cap = p.cap ? 2 * p.cap : 1024;
+				p.v = xrealloc(p.v, p.cap * sizeof *p.v);
+			}
+			memset(&p.v[p.n], 0, sizeof p.v[p.n]);
+			memcpy(p.v[p.n++].id.b, ids + 20 * (size_t)j, 20);
+		}
+		free(ids);
+		gone[i] = xstrdup(pk->name);
+	}
+	/* The bytes (and types) are read as each object is written. */
+	if (rc == 0)
+		rc = write_pack(&p, r, r->dirs[0], made, e);
+	crash_point("merged");
+	for (size_t i = 0; rc == 0 && i < k; i++) {
+		/* The same objects make the same pack: one left by a merge killed here. */
+		if (strcmp(gone[i], made) == 0)
+			continue;
+		char *idx = xasprintf("%s/%s.idx", r->dirs[0], gone[i]), *pack = xasprintf("%s/%s.pack", r->dirs[0], gone[i]);
+		/* The index first: a pack without one is invisible, and swept. */
+		if ((unlink(idx) < 0 && errno != ENOENT) || (unlink(pack) < 0 && errno != ENOENT))
+			rc = rerr_set(e, RX_IO, "%s: %s", pack, strerror(errno));
+		free(idx);
+		free(pack);
+	}
+	for (size_t i = 0; i < k; i++)
+		free(gone[i]);
+	free(gone);
+	gitpack_new_free(&p);
+	return rc == 0 ? gitrepo_refresh(r, e) : rc;
+}
+
+void gitrepo_sweep(const char *packdir)
+{
+	DIR *d = opendir(packdir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		int tmp = strncmp(de->d_name, "tmp_", 4) == 0;
+		/* A pack whose index never came: a writer died between the two renames. */
+		int orphan = l == 50 && strcmp(de->d_name + 45, ".pack") == 0;
+		if (orphan) {
+			char *idx = xasprintf("%s/%.45s.idx", packdir, de->d_name);
+			orphan = !fs_exists(idx);
+			free(idx);
+		}
+		if (tmp || orphan) {
+			char *p = xasprintf("%s/%s", packdir, de->d_name);
+			unlink(p);
+			free(p);
+		}
+	}
+	closedir(d);
+}

@@ -1,0 +1,78 @@
+/* git: a git repository's objects and refs, read and written with plain file I/O
+ * (formats: git's Documentation/gitformat-pack.txt, gitformat-index, git-cat-file).
+ * Every command reads the state through it, so none pays libgit2's start-up; the
+ * dispatcher writes its batches through it, one pack each. */
+#ifndef RENTAL_GIT_H
+#define RENTAL_GIT_H
+#include <stddef.h>
+#include "util.h"
+
+struct gid {
+	unsigned char b[20];
+};
+
+enum git_type { GIT_COMMIT = 1, GIT_TREE = 2, GIT_BLOB = 3 };
+
+void gid_hex(char out[41], const struct gid *id);
+/* 0, or -1 if hex is not 40 hex digits. */
+int gid_parse(struct gid *id, const char *hex);
+int gid_cmp(const struct gid *a, const struct gid *b);
+int gid_is_zero(const struct gid *id);
+/* The id git gives an object of type with these bytes. SHA-1 without git's collision
+ * detection: see git.c for why that is safe for what the state holds. */
+void git_hash(struct gid *id, enum git_type type, const void *data, size_t len);
+
+/* An open repository: its packs (and loose objects) for reading. */
+struct gitrepo;
+int gitrepo_open(struct gitrepo **r, const char *gitdir, struct rerr *e);
+void gitrepo_free(struct gitrepo *r);
+const char *gitrepo_dir(const struct gitrepo *r);
+/* Reads the packs again if the folder changed (a batch or a merge of another process). */
+int gitrepo_refresh(struct gitrepo *r, struct rerr *e);
+/* Also reads the packs of dir (a rebuild's scratch packs); they are written there. */
+int gitrepo_use_packdir(struct gitrepo *r, const char *dir, struct rerr *e);
+size_t gitrepo_pack_count(const struct gitrepo *r);
+
+/* Reads object id: 0 (*data malloc'd, NUL-terminated, the caller frees), 1 absent,
+ * -1 damaged or unreadable (e says what). */
+int git_read(struct gitrepo *r, const struct gid *id, enum git_type *type, char **data,
+	     size_t *len, struct rerr *e);
+
+/* The id a ref names: 0, 1 if there is no such ref, -1 on error. */
+int git_ref_read(const char *gitdir, const char *ref, struct gid *id, struct rerr *e);
+/* Points ref at id: a new file fsynced, renamed over the old, the folder fsynced. */
+int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, struct rerr *e);
+/* Makes a bare repository at gitdir whose HEAD is refs/heads/main. */
+int git_init(const char *gitdir, struct rerr *e);
+
+/* One entry of a tree. */
+struct git_entry {
+	const char *name; /* into the tree's bytes, NUL-terminated there */
+	int is_tree;
+	struct gid id;
+};
+/* Steps through a tree's bytes: 1 and *ent filled, 0 at the end, -1 if damaged. */
+int git_tree_next(const char *data, size_t len, size_t *at, struct git_entry *ent);
+/* Sorts entries in git's tree order and writes the tree's bytes (*out malloc'd). */
+void git_tree_format(struct git_entry *ents, size_t n, char **out, size_t *len);
+
+/* Objects gathered for one pack. */
+struct gitpack_new {
+	struct newobj *v;
+	size_t n, cap;
+};
+/* Adds an object (the pack takes a copy) and gives its id. */
+void gitpack_add(struct gitpack_new *p, enum git_type type, const void *data, size_t len,
+		 struct gid *id);
+/* Writes the objects as one pack and its index in dir, both fsynced, the index last,
+ * then the folder fsynced: a reader sees the pack whole or not at all. */
+int gitpack_write(struct gitpack_new *p, const char *dir, struct rerr *e);
+void gitpack_new_free(struct gitpack_new *p);
+
+/* Merges the smallest packs of the repository into one when, from the smallest up,
+ * some pack holds fewer objects than those below it together (git's --geometric=2):
+ * the packs stay about log2 of the history in number. */
+int gitrepo_merge(struct gitrepo *r, struct rerr *e);
+/* Removes what a killed writer left in the pack folder (temp files). */
+void gitrepo_sweep(const char *packdir);
+#endif
