@@ -358,6 +358,109 @@ spool_drop() {
 		mv "$RENTAL_HOME/spool/tmp/$_t_d_name" "$RENTAL_HOME/spool/new/$_t_d_name"
 }
 
+# ---- the state: the tree of branch main in state/.git ----
+# The state files are the files of the last commit on main (CONTRACT, "Home,
+# identity, keys"): these helpers read them with git, never from files beside
+# state/.git, and state_put/state_rm change them as a test's own commit on main.
+# All work on the current home ($RENTAL_HOME).
+
+# state_git ARGS...: git ARGS in the state repository of the current home.
+state_git() {
+	git --git-dir="$RENTAL_HOME/state/.git" "$@"
+}
+
+# state_ls [PATH]: the paths of the files in main's tree, one a line, in git's
+# order; with PATH (a file, or a folder such as log/), only those at or under it.
+state_ls() {
+	state_git ls-tree -r --name-only main -- ${1+"$1"}
+}
+
+# state_find FOLDER NAME: the paths of the files under FOLDER in main's tree
+# whose last component is NAME (as find FOLDER -name NAME, without patterns).
+state_find() {
+	state_ls "$1" | _sf_name=$2 awk '{ n = $0; sub(/.*\//, "", n) } n == ENVIRON["_sf_name"]'
+}
+
+# state_has PATH: main's tree holds a file at PATH.
+state_has() {
+	[ -n "$1" ] && [ "$(state_git cat-file -t "main:$1" 2>/dev/null)" = blob ]
+}
+
+# state_cat PATH...: the bytes of each file PATH of main's tree, one after the
+# other; fails at the first that is not a file there.
+state_cat() {
+	for _sc_path; do
+		state_git cat-file blob "main:$_sc_path" || return 1
+	done
+}
+
+# state_grep PATHSPEC GREP-ARGS...: git grep GREP-ARGS (options, then -e
+# PATTERN...) in the files of main's tree that PATHSPEC names ("." all of them,
+# log/ the log, ':!log/' all but the log), printed as grep -r prints them: the
+# paths relative to the tree, without git's "main:". git grep has no -x: anchor
+# the pattern (^...$), or see state_with_line.
+state_grep() {
+	_sg_spec=$1
+	shift
+	state_git grep "$@" main -- "$_sg_spec" | sed 's/^main://'
+}
+
+# state_with_line PATHSPEC LINE: the paths of the files that PATHSPEC names in
+# main's tree holding a line that is LINE exactly (as grep -rlxF LINE), one a line.
+state_with_line() {
+	state_grep "$1" -F -e "$2" | _sw_line=$2 awk '{
+		i = index($0, ":")
+		if (substr($0, i + 1) == ENVIRON["_sw_line"] && substr($0, 1, i - 1) != last)
+			print last = substr($0, 1, i - 1)
+	}'
+}
+
+# log_count_id ID: how many entries of the log (files under log/ in main's
+# tree) hold the line `id: ID`.
+log_count_id() {
+	state_with_line log/ "id: $1" | wc -l | tr -d ' '
+}
+
+# state_put PATH [CONTENT]: make PATH hold CONTENT (exactly those bytes; without
+# CONTENT, what stdin holds) in a new commit on main, everything else as before:
+# a test's own change (damage, or its repair) of the committed state.
+state_put() {
+	if [ $# -ge 2 ]; then
+		_sp_blob=$(printf '%s' "$2" | state_git hash-object -w --stdin)
+	else
+		_sp_blob=$(state_git hash-object -w --stdin)
+	fi || return 1
+	_state_commit "put $1" "100644 $_sp_blob	$1"
+}
+
+# state_rm PATH: remove the file PATH in a new commit on main.
+state_rm() {
+	state_has "$1" || { diag "state_rm: main has no file $1" >&2; return 1; }
+	_state_commit "rm $1" "0 0000000000000000000000000000000000000000	$1"
+}
+
+# _state_commit WHAT INDEX-INFO: commit on main (its parent) main's tree changed
+# by the line INDEX-INFO of git update-index --index-info, made with plumbing in
+# a throwaway index: git objects and the branch change, no file beside .git does,
+# and main moves only if nothing else moved it meanwhile. No dispatcher may run.
+_state_commit() {
+	_scm_git=$RENTAL_HOME/state/.git
+	_scm_idx=$T_TMP/.state-index
+	rm -f "$_scm_idx"
+	_scm_old=$(git --git-dir="$_scm_git" rev-parse --verify -q main) &&
+		env GIT_INDEX_FILE="$_scm_idx" git --git-dir="$_scm_git" read-tree "$_scm_old" &&
+		printf '%s\n' "$2" | env GIT_INDEX_FILE="$_scm_idx" git --git-dir="$_scm_git" update-index --index-info &&
+		_scm_tree=$(env GIT_INDEX_FILE="$_scm_idx" git --git-dir="$_scm_git" write-tree) &&
+		_scm_new=$(printf 'test: %s\n' "$1" | env GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@rental.invalid \
+			GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@rental.invalid \
+			git --git-dir="$_scm_git" commit-tree "$_scm_tree" -p "$_scm_old") &&
+		git --git-dir="$_scm_git" update-ref refs/heads/main "$_scm_new" "$_scm_old"
+	_scm_rc=$?
+	rm -f "$_scm_idx"
+	[ "$_scm_rc" -eq 0 ] || diag "state: could not commit on main: $1" >&2
+	return "$_scm_rc"
+}
+
 # jget FIELD: the value of the first "FIELD": in the first line of stdin, a
 # compact JSON object; strings without their quotes, other values as written.
 jget() {

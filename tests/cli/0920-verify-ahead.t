@@ -53,7 +53,7 @@ done
 for id in "$forged2" "$forged7"; do
 	t_eq "the forgery $id is in spool/bad" "$(ls "$S/bad" | grep -c "\.$id\$")" 1
 	t_match "its reason is the signature" "$(cat "$S/bad/"*".$id.reason")" 'bad signature'
-	t_eq "the forgery $id is not in the log" "$(grep -rl "$id" "$H/state/log" | wc -l)" 0
+	t_eq "the forgery $id is not in the log" "$(state_grep log/ -l -F -e "$id" | wc -l | tr -d ' ')" 0
 done
 t_eq 'the spool is empty' "$(spool_count new)" 0
 done_testing

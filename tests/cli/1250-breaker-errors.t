@@ -1,8 +1,9 @@
 #!/bin/sh
 # 1250-breaker-errors.t: the payment breaker's other path: after
 # consecutive_errors failed runs of the payment context, pay answers 75 for
-# open_seconds. The payment context fails here on a corrupt state file; the
-# other contexts go on, and payment catches up once the file is repaired.
+# open_seconds. The payment context fails here on a corrupt state file (a commit
+# on main made by the test); the other contexts go on, and payment catches up
+# once the file is repaired (another such commit).
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -11,12 +12,12 @@ write_config consecutive_errors=2 open_seconds=6
 r1=$(book alice car01 2031-08-06 2031-08-08)
 r2=$(book bob car02 2031-08-06 2031-08-08)
 r3=$(book carol car01 2031-09-01 2031-09-03)
-f=$(find "$H/state/payment" -name "$r1.yaml")
-t_match 'the payment context keeps a file for the reservation' "$f" 'payment/'
-cp "$f" "$T_TMP/payment.orig"
+f=$(state_find payment/ "$r1.yaml")
+t_match 'the payment context keeps a file for the reservation' "$f" '^payment/'
+state_cat "$f" >"$T_TMP/payment.orig"
 
 t_ok 'alice pays' pay --as alice "$r1"
-printf 'status: [broken\n' >"$f"
+printf 'status: [broken\n' | state_put "$f"
 t_ok 'the dispatcher runs with a corrupt payment file' dispatcher --once
 t_match '... and says the payment context failed and is held back' "$ERR" 'context payment failed'
 t_eq 'the payment is not applied' "$(status_of "$r1")" RESERVED
@@ -31,7 +32,7 @@ t_match '... payment is busy, try again in N s' "$ERR" 'payment is busy, try aga
 t_refuse 75 '... for pay cancel too' pay --as alice cancel "$r1"
 t_ok 'readers are not held back' mypage --as carol --json
 
-cp "$T_TMP/payment.orig" "$f"
+state_put "$f" <"$T_TMP/payment.orig"
 dispatch
 t_eq 'repaired: the payment context catches up' "$(status_of "$r1")" RENTED
 t_match '... with nothing failing' "$DISPATCH_ERR" '^dispatcher: applied 0, skipped 0, quarantined 0, held 0$'

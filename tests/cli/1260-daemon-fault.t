@@ -17,7 +17,7 @@ res=$OUT
 logged() { grep -q "dispatcher.key" "$T_TMP/daemon.err"; }
 t_wait 'the daemon reports the fault' 20 logged
 t_eq 'the event waits in the spool' "$(spool_count new)" 1
-t_eq 'nothing was committed' "$(grep -rlx "id: $res" "$H/state/log" 2>/dev/null | wc -l | tr -d ' ')" 0
+t_eq 'nothing was committed' "$(log_count_id "$res")" 0
 t_ok 'the daemon is still running' kill -0 "$dpid"
 
 mv "$T_TMP/dispatcher.key" "$H/keys/dispatcher.key"
@@ -27,7 +27,7 @@ applied() { [ "$(status_of "$res")" = RESERVED ] && [ "$(status_of "$res2")" = R
 t_wait 'both reservations are applied' 20 applied
 t_match 'the daemon counts them applied, not skipped' "$(cat "$T_TMP/daemon.err")" 'applied 2, skipped 0'
 t_eq 'each is in the log once' \
-	"$(grep -rlx "id: $res" "$H/state/log" | wc -l | tr -d ' ') $(grep -rlx "id: $res2" "$H/state/log" | wc -l | tr -d ' ')" '1 1'
+	"$(log_count_id "$res") $(log_count_id "$res2")" '1 1'
 t_stop_daemon "$dpid" 0
 t_eq 'the work tree is the last commit' "$(worktree_diff "$H/state")" ''
 t_ok 'a rebuild agrees' dispatcher --rebuild

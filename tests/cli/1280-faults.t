@@ -40,7 +40,7 @@ t_ok 'space again: the dispatcher runs' dispatcher --once
 t_match '... and applies the six' "$ERR" 'applied 6, skipped 0, quarantined 0'
 n=0
 while read -r id; do
-	[ "$(grep -rlx "id: $id" "$H/state/log" | wc -l)" -eq 1 ] && n=$((n + 1))
+	[ "$(log_count_id "$id")" -eq 1 ] && n=$((n + 1))
 done <"$T_TMP/ids"
 t_eq 'each once in the log' "$n" 6
 t_ok 'git fsck is clean' git -C "$H/state" fsck --strict

@@ -11,21 +11,23 @@ T_LIB=$(dirname "$0")/../lib.sh
 shop
 r0=$(book alice car01 2031-08-06 2031-08-08)
 t_eq "alice's booking is applied" "$(status_of "$r0")" RESERVED
-f=$(find "$H/state/reservation/res" -name "$r0.yaml")
-cp "$f" "$T_TMP/res.orig"
+f=$(state_find reservation/res/ "$r0.yaml")
+t_match 'the reservation context keeps a file for her booking' "$f" '^reservation/res/'
+state_cat "$f" >"$T_TMP/res.orig"
 
 r1=$(reserve --as bob car02 --from 2031-09-01 --to 2031-09-03)
 t_ok 'alice cancels hers, after bob booked' reserve --as alice cancel "$r0"
-printf 'status: [broken\n' >"$f"
+printf 'status: [broken\n' | state_put "$f"
 t_ok 'the dispatcher runs with her booking corrupt' dispatcher --once
 t_match '... and says the reservation context failed' "$ERR" 'context reservation failed'
-outcomes() { grep -l "^reservation: $1\$" "$H"/state/log/*/*/*/*.yaml | xargs grep -l '^actor: dispatcher$' | wc -l; }
+outcomes() { state_grep 'log/*.yaml' -l --all-match -e "^reservation: $1\$" -e '^actor: dispatcher$' | wc -l | tr -d ' '; }
 t_eq "bob's booking, before the fault, has its outcome in the log" "$(outcomes "$r1")" 1
 t_eq '... and is RESERVED' "$(status_of "$r1")" RESERVED
 t_eq "the cancel has none: it waits for the file" "$(outcomes "$r0")" 1
 
-cp "$T_TMP/res.orig" "$f"
-t_eq 'repaired, the work tree is the last commit' "$(worktree_diff "$H/state")" ''
+state_put "$f" <"$T_TMP/res.orig"
+state_cat "$f" >"$T_TMP/res.now"
+t_ok 'repaired: main holds her booking as it was' cmp "$T_TMP/res.orig" "$T_TMP/res.now"
 t_ok 'repaired: the dispatcher runs' dispatcher --once
 t_eq "alice's booking is canceled" "$(status_of "$r0")" RESERVATION_CANCELED
 t_eq "bob's outcome is still logged once" "$(outcomes "$r1")" 1

@@ -5,11 +5,6 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-# once_in_log ID: how many events in the log carry this id.
-once_in_log() {
-	grep -rlx "id: $1" "$H/state/log" | wc -l | tr -d ' '
-}
-
 for step in state objects commit files merged spool spool-half; do
 	shop "home-$step"
 	r1=$(book alice car01 2031-08-06 2031-08-08)
@@ -23,7 +18,7 @@ for step in state objects commit files merged spool spool-half; do
 	t_eq "$step: spool/new is empty" "$(spool_count new)" 0
 	t_eq "$step: nothing quarantined" "$(spool_count bad)" 0
 	t_eq "$step: each event is in the log once" \
-		"$(once_in_log "$p1") $(once_in_log "$r2") $(once_in_log "$r3")" '1 1 1'
+		"$(log_count_id "$p1") $(log_count_id "$r2") $(log_count_id "$r3")" '1 1 1'
 	t_eq "$step: the payment is applied" "$(status_of "$r1")" RENTED
 	t_eq "$step: the first booking of car02 holds" "$(status_of "$r2")" RESERVED
 	t_eq "$step: the clashing one is rejected" "$(status_of "$r3")" REJECTED

@@ -602,11 +602,12 @@ replay() {
 }
 NAME=$(spname "$RESA")
 replay 'alice'"'"'s applied reservation under a new name' "$NAME" drop "$T_TMP/alice-reserve.event" "$NAME"
-outlog=$(grep -rl "^reservation: $RESA\$" "$H/state/log" | xargs grep -l '^type: reservation.accepted$' | head -n 1)
-outid=$(sed -n 's/^id: //p' "$outlog")
+outlog=$(state_grep log/ -l --all-match -e "^reservation: $RESA\$" -e '^type: reservation.accepted$' | head -n 1)
+state_cat "$outlog" >"$T_TMP/outcome.event" 2>/dev/null
+outid=$(sed -n 's/^id: //p' "$T_TMP/outcome.event")
 t_match 'the log holds the outcome of alice'"'"'s reservation' "$outid" '^out-[0-9a-f]{16}$'
 NAME=$(spname "$outid")
-replay 'an outcome copied from state/log into the spool' "$NAME" drop "$outlog" "$NAME"
+replay 'an outcome copied from state/log into the spool' "$NAME" drop "$T_TMP/outcome.event" "$NAME"
 rawev r3 "$EVE" "id: $RESE\ntype: reserve\ntime: %s\nactor: eve\ncar: car01\nfrom: 2031-12-01\nto: 2031-12-05\n"
 NAME=$(spname "$RESE")
 replay 'an applied id re-used by eve for a new booking' "$NAME" drop "$T_TMP/r3" "$NAME"

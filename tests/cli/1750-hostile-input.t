@@ -208,15 +208,17 @@ t_eq '... applies the rating, quarantines nothing' "$ERR" 'dispatcher: applied 1
 t_eq 'spool/bad is empty' "$(spool_count bad)" 0
 t_match 'mypage shows the rating' "$(mypage --as alice --json | jrow reservation "$RESR")" '"stars":4(\.0)?\}$'
 t_eq 'car02 has one rating' "$(carctl --as admin list --json | jrow car car02 | jget ratings)" 1
-RF=$(find "$H/state/rating" -name "$RESR.yaml" | head -n 1)
-t_file 'the rating context has a record of the reservation' "$RF"
-t_eq '... with one comment: line' "$(grep -c '^comment:' "$RF" 2>/dev/null)" 1
-OF=$(grep -rl "^rating: $RAT\$" "$H/state/log" 2>/dev/null | head -n 1)
-t_file 'the log holds the rating.accepted outcome' "$OF"
-t_eq '... with one comment: line' "$(grep -c '^comment:' "$OF" 2>/dev/null)" 1
+RF=$(state_find rating/ "$RESR.yaml" | head -n 1)
+t_ok 'the rating context has a record of the reservation' state_has "$RF"
+state_cat "$RF" >"$T_TMP/rating.yaml" 2>/dev/null
+t_eq '... with one comment: line' "$(grep -c '^comment:' "$T_TMP/rating.yaml")" 1
+OF=$(state_grep log/ -l -e "^rating: $RAT\$" | head -n 1)
+t_ok 'the log holds the rating.accepted outcome' state_has "$OF"
+state_cat "$OF" >"$T_TMP/outcome.yaml" 2>/dev/null
+t_eq '... with one comment: line' "$(grep -c '^comment:' "$T_TMP/outcome.yaml")" 1
 if [ -n "$have_yaml" ]; then
-	t_eq 'the rating record holds the comment intact' "$(yaml_value "$RF" comment)" "$C"
-	t_eq 'the outcome in the log holds the comment intact' "$(yaml_value "$OF" comment)" "$C"
+	t_eq 'the rating record holds the comment intact' "$(yaml_value "$T_TMP/rating.yaml" comment)" "$C"
+	t_eq 'the outcome in the log holds the comment intact' "$(yaml_value "$T_TMP/outcome.yaml" comment)" "$C"
 else
 	t_skip 'the rating record holds the comment intact' 'no python3 with yaml'
 	t_skip 'the outcome in the log holds the comment intact' 'no python3 with yaml'

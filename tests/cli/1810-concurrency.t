@@ -18,10 +18,10 @@ T_LIB=$(dirname "$0")/../lib.sh
 : "${CONCURRENCY_PAUSE:=0.05}" "${CONCURRENCY_MONTHS:=2}"
 WRITERS=20
 
-# log_ids: "COUNT ID" for every id in state/log: COUNT is the number of files of
-# the log holding the line `id: ID` (as grep -rlx "id: $id" state/log | wc -l).
+# log_ids: "COUNT ID" for every id in the log (log/ in main's tree): COUNT is the
+# number of files of the log holding the line `id: ID` (as log_count_id ID).
 log_ids() {
-	grep -rx 'id: .*' "$H/state/log" | awk '{ sub(/:id: /, " "); f[$2 " " $1] = 1 }
+	state_grep log/ -e '^id: ' | awk '{ i = index($0, ":"); f[substr($0, i + 5) " " substr($0, 1, i - 1)] = 1 }
 		END { for (k in f) { split(k, a, " "); n[a[1]]++ } for (i in n) print n[i], i }'
 }
 
@@ -213,9 +213,9 @@ t_eq '(b) what was paid is RENTED, and only that' \
 	"$(awk '$5 == "RENTED" { print $1 }' "$T_TMP/b.list")" "$(cat "$T_TMP/b.paid")"
 awk '$5 == "RENTED" { print $1 }' "$T_TMP/b.list" | comm -23 "$T_TMP/b.paid" - | while read -r res; do
 	p=$(awk -v r="$res" '$1 == "pay" && $2 == 0 && $4 == r { print $3 }' "$T_TMP/all.out")
-	why=$(grep -rlx "ref: $p" "$H/state/log" | xargs grep -h '^reason:' 2>/dev/null)
+	why=$(state_cat $(state_with_line log/ "ref: $p") 2>/dev/null | grep '^reason:')
 	diag "paid but not RENTED: $res (payment $p, exit 0): ${why:-no refusal in the log}"
-	grep -rlx "id: $p" "$H/state/log" | xargs grep -h '^amount:' 2>/dev/null | sed 's/^/#   the event says /'
+	state_cat $(state_with_line log/ "id: $p") 2>/dev/null | grep '^amount:' | sed 's/^/#   the event says /'
 done
 # Dates YYYY-MM-DD compare as strings; [from, to) are the nights held.
 overlaps=$(awk '$5 == "RESERVED" || $5 == "RENTED"' "$T_TMP/b.list" | sort -k2,2 -k3,3 |
@@ -289,7 +289,7 @@ if gdb_pause "$T_TMP/d.rc" "$BIN/dispatcher --once 2>/dev/null" store_free "$BIN
 	if [ "$prc" = 0 ]; then
 		t_eq '(d) pay that sees its booking applied between its two reads exits 0: the booking is RENTED' "$st" RENTED
 		[ "$st" = RENTED ] ||
-			diag "the pay event said amount: $amount; the dispatcher: $(grep -rh '^reason:' "$H/state/log" | tail -n 1)"
+			diag "the pay event said amount: $amount; the dispatcher: $(state_grep log/ -h -e '^reason:' | tail -n 1)"
 	else
 		t_eq "(d) pay that sees its booking applied between its two reads exits $prc: it wrote nothing" "$amount" ''
 	fi

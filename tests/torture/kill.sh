@@ -13,13 +13,15 @@
 #
 # After the last round, checks:
 #   - every event a command wrote (a printed id, or for cars, keys, cancels and returns
-#     the type line and its car/name/reservation) is in exactly one file of state/log/
-#     (the same count as `grep -rlx "id: $id" state/log | wc -l`), no id is in the log
-#     twice, and the log holds no event that no command wrote;
+#     the type line and its car/name/reservation) is in exactly one file of the log, log/
+#     in the tree of main (the state is that tree, read with git: CONTRACT "Home,
+#     identity, keys"; the same count as log_count_id of tests/lib.sh), no id is in the
+#     log twice, and the log holds no event that no command wrote;
 #   - spool/new and spool/bad are empty;
 #   - every reservation has the status the model expects (clashes REJECTED, ...);
-#   - state/ equals, byte for byte, that of a reference home fed the same spool files
-#     and drained without kills ("after restart the state is what it would have been");
+#   - the state (main's tree) equals, byte for byte, that of a reference home fed the
+#     same spool files and drained without kills ("after restart the state is what it
+#     would have been");
 #   - the files in state/ are its last commit (worktree_diff, from tests/lib.sh) and `git -C state fsck --strict` clean;
 #   - `dispatcher --rebuild` exits 0 (the state is what the log gives) and --check is 0.
 # Prints the figures (kills survived, events checked, rounds); exits 1 on any violation,
@@ -232,7 +234,7 @@ update() {
 }
 
 log_head() {
-	cat "$H/state/log/head" 2>/dev/null
+	git --git-dir="$H/state/.git" cat-file blob main:log/head 2>/dev/null
 	ls "$H/spool/new" 2>/dev/null | wc -l
 }
 
@@ -365,8 +367,9 @@ n=$(ls -A spool/bad | wc -l)
 [ "$n" -eq 0 ] || violation "spool/bad holds $n files: $(cat spool/bad/*.reason 2>/dev/null | head -n 5)"
 
 # The log, one line per file: id type actor key (key: the car, name or reservation
-# the expectations name for events whose id no command prints).
-find state/log -type f -name '*.yaml' | sort | xargs awk '
+# the expectations name for events whose id no command prints). git grep of the empty
+# pattern prints every line of the log's files, each as main:PATH:LINE.
+git --git-dir=state/.git grep -a -e '' main -- 'log/*.yaml' | awk '
 function emit() {
 	if (f == "") return
 	k = "-"
@@ -376,7 +379,8 @@ function emit() {
 	print (id == "" ? "-" : id), type, actor, k
 	f = id = type = actor = car = name = res = ""
 }
-FNR == 1 { emit(); f = FILENAME }
+{ sub(/^main:/, ""); i = index($0, ":"); p = substr($0, 1, i - 1); $0 = substr($0, i + 1) }
+p != f { emit(); f = p }
 /^id: / { id = substr($0, 5) }
 /^type: / { type = substr($0, 7) }
 /^actor: / { actor = substr($0, 8) }
@@ -392,10 +396,10 @@ END {
 	bad = 0
 	while ((getline l < expfile) > 0) {
 		want++
-		if (n[l] != 1) { printf "%s: in %d files of state/log, not 1\n", l, n[l]; if (++bad > 20) break }
+		if (n[l] != 1) { printf "%s: in %d files of the log, not 1\n", l, n[l]; if (++bad > 20) break }
 	}
 	for (k in n)
-		if (k ~ /^id / && n[k] > 1) { printf "%s: in %d files of state/log\n", k, n[k]; if (++bad > 40) break }
+		if (k ~ /^id / && n[k] > 1) { printf "%s: in %d files of the log\n", k, n[k]; if (++bad > 40) break }
 	if (client != want + 2)
 		printf "the log holds %d events written by clients, the commands wrote %d (+2 of carctl init)\n", client, want
 }' "$W_DIR/logindex" >"$W_DIR/once.err"
@@ -413,10 +417,15 @@ awk 'FNR == NR { got[$1] = $2; listed++; next }
 [ -s "$W_DIR/status.err" ] && violation "statuses: $(cat "$W_DIR/status.err")"
 reservations=$(wc -l <"$W_DIR/model" | tr -d ' ')
 
-# The same bytes as the reference home that was never killed (files a killed writer
-# left half written, NAME.tmpPID, are the business of the git status check below).
-diff -r -q -x .git -x '*.tmp[0-9]*' state "$REF/state" >"$W_DIR/ref.diff" 2>&1 ||
-	violation "state/ differs from the reference home drained without kills: $(head -n 10 "$W_DIR/ref.diff")"
+# The same bytes as the reference home that was never killed: main's tree, every
+# file's mode, blob and path, the same in both.
+if git --git-dir=state/.git ls-tree -r main >"$W_DIR/tree.home" 2>"$W_DIR/tree.err" &&
+	git --git-dir="$REF/state/.git" ls-tree -r main >"$W_DIR/tree.ref" 2>>"$W_DIR/tree.err"; then
+	diff "$W_DIR/tree.ref" "$W_DIR/tree.home" >"$W_DIR/ref.diff" 2>&1 ||
+		violation "state/ differs from the reference home drained without kills: $(head -n 10 "$W_DIR/ref.diff")"
+else
+	violation "state/ differs from the reference home: no tree of main to compare: $(head -n 10 "$W_DIR/tree.err")"
+fi
 
 st=$(worktree_diff state)
 [ -z "$st" ] || violation "work tree: the files in state/ are not its last commit: $(printf '%s\n' "$st" | head -n 10)"
