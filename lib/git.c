@@ -590,9 +590,25 @@ int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, str
 	return rc;
 }
 
+static const char bare_config[] = "[core]\n\trepositoryformatversion = 0\n\tbare = true\n";
+
+int git_make_bare(const char *gitdir, struct rerr *e)
+{
+	char *index = xasprintf("%s/index", gitdir), *config = xasprintf("%s/config", gitdir), *buf = NULL;
+	size_t len;
+	int rc = fs_unlink(index, e);
+
+	if (rc == 0 && fs_read(config, 1 << 20, &buf, &len, e) >= 0 && (buf == NULL || !strstr(buf, "bare = true")))
+		rc = fs_write_atomic(config, bare_config, sizeof bare_config - 1, 1, e);
+	free(buf);
+	free(index);
+	free(config);
+	return rc;
+}
+
 int git_init(const char *gitdir, struct rerr *e)
 {
-	static const char config[] = "[core]\n\trepositoryformatversion = 0\n\tbare = true\n";
+	static const char *const config = bare_config;
 	static const char head[] = "ref: refs/heads/main\n";
 	const char *subs[] = {"objects/pack", "refs/heads", "refs/tags"};
 	int rc = 0;
@@ -604,7 +620,7 @@ int git_init(const char *gitdir, struct rerr *e)
 	}
 	char *c = xasprintf("%s/config", gitdir), *h = xasprintf("%s/HEAD", gitdir);
 	if (rc == 0)
-		rc = fs_write_atomic(c, config, sizeof config - 1, 1, e);
+		rc = fs_write_atomic(c, config, strlen(config), 1, e);
 	if (rc == 0)
 		rc = fs_write_atomic(h, head, sizeof head - 1, 1, e);
 	free(c);

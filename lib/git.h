@@ -42,6 +42,8 @@ int git_read(struct gitrepo *r, const struct gid *id, enum git_type *type, char 
 int git_ref_read(const char *gitdir, const char *ref, struct gid *id, struct rerr *e);
 /* Points ref at id: a new file fsynced, renamed over the old, the folder fsynced. */
 int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, struct rerr *e);
+/* Makes gitdir bare, as older releases' homes were not: no index, core.bare true. */
+int git_make_bare(const char *gitdir, struct rerr *e);
 /* Makes a bare repository at gitdir whose HEAD is refs/heads/main. */
 int git_init(const char *gitdir, struct rerr *e);
 

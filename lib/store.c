@@ -472,7 +472,7 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	fs_remove_tree(scratch);
 	free(scratch);
 	sweep_checkout(s->state);
-	if (gitrepo_refresh(s->repo, e) < 0 || load_head(s, e) < 0)
+	if (git_make_bare(s->gitdir, e) < 0 || gitrepo_refresh(s->repo, e) < 0 || load_head(s, e) < 0)
 		return -1;
 	return load_layout(s, e);
 }

@@ -22,11 +22,11 @@ t_eq 'spool/bad starts empty' "$(spool_count bad)" 0
 if [ -n "$have_git" ]; then
 	t_ok 'state/ is a git repository with a first commit' git -C "$A/state" rev-parse --verify HEAD
 	t_nomatch 'no key file is committed to state/' "$(git -C "$A/state" ls-tree -r --name-only HEAD)" '\.key$'
-	t_eq 'state/ has nothing uncommitted' "$(worktree_diff "$A/state")" ''
+	t_eq 'state/ holds nothing but .git' "$(state_checkout "$A/state")" ''
 else
 	t_skip 'state/ is a git repository' 'no git'
 	t_skip 'no key file is committed to state/' 'no git'
-	t_skip 'state/ has nothing uncommitted' 'no git'
+	t_skip 'state/ holds nothing but .git' 'no git'
 fi
 
 # The genesis: admin and dispatcher are registered.

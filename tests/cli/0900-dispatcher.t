@@ -22,11 +22,13 @@ t_eq 'spool/tmp is empty' "$(spool_count tmp)" 0
 t_eq 'spool/bad is empty' "$(spool_count bad)" 0
 if [ -n "$have_git" ]; then
 	t_eq 'the batch is one commit in state/' "$(git -C "$H/state" rev-list --count HEAD)" $((commits + 1))
-	t_eq 'nothing left uncommitted' "$(worktree_diff "$H/state")" ''
-	# The check above must be able to fail: a stray file and an edit both show.
+	t_eq 'state/ holds nothing but .git' "$(state_checkout "$H/state")" ''
+	# The check above must be able to fail: a stray file or folder shows.
 	echo stray >"$H/state/stray.yaml"
-	t_match '... a stray file in state/ shows in worktree_diff' "$(worktree_diff "$H/state")" 'stray.yaml'
-	rm -f "$H/state/stray.yaml"
+	mkdir "$H/state/stray.d"
+	t_match '... a stray file in state/ shows in state_checkout' "$(state_checkout "$H/state")" '^stray\.yaml$'
+	t_match '... and so does a stray folder' "$(state_checkout "$H/state")" '^stray\.d$'
+	rm -rf "$H/state/stray.yaml" "$H/state/stray.d"
 	t_eq 'state/.git is bare: no index that grows with the history' "$(git -C "$H/state" config core.bare)" true
 	t_ok '... and has no index file' test ! -e "$H/state/.git/index"
 	t_exit 128 '... so git refuses to reset the files the dispatcher owns' git -C "$H/state" reset -q --hard
@@ -38,7 +40,7 @@ if [ -n "$have_git" ]; then
 	t_ok '... and removes the index' test ! -e "$H/state/.git/index"
 else
 	t_skip 'the batch is one commit in state/' 'no git'
-	t_skip 'nothing left uncommitted' 'no git'
+	t_skip 'state/ holds nothing but .git' 'no git'
 fi
 t_match 'the car is applied' "$(carctl --as admin list --json)" '"car":"car01"'
 t_ok '--once again' dispatcher --once

@@ -29,6 +29,6 @@ t_match 'the daemon counts them applied, not skipped' "$(cat "$T_TMP/daemon.err"
 t_eq 'each is in the log once' \
 	"$(log_count_id "$res") $(log_count_id "$res2")" '1 1'
 t_stop_daemon "$dpid" 0
-t_eq 'the work tree is the last commit' "$(worktree_diff "$H/state")" ''
+t_eq 'state/ holds nothing but .git' "$(state_checkout)" ''
 t_ok 'a rebuild agrees' dispatcher --rebuild
 done_testing

@@ -34,7 +34,7 @@ t_eq '... exit status 74 (I/O)' "$RC" 74
 t_eq 'nothing was committed' "$(git -C "$H/state" rev-parse HEAD)" "$head0"
 t_eq 'the six events still wait' "$(spool_count new)" 6
 t_eq 'nothing quarantined' "$(spool_count bad)" 0
-t_eq 'the work tree is the last commit' "$(worktree_diff "$H/state")" ''
+t_eq 'state/ holds nothing but .git' "$(state_checkout)" ''
 rm -f "$small/filler"
 t_ok 'space again: the dispatcher runs' dispatcher --once
 t_match '... and applies the six' "$ERR" 'applied 6, skipped 0, quarantined 0'

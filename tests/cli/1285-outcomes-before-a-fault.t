@@ -28,6 +28,7 @@ t_eq "the cancel has none: it waits for the file" "$(outcomes "$r0")" 1
 state_put "$f" <"$T_TMP/res.orig"
 state_cat "$f" >"$T_TMP/res.now"
 t_ok 'repaired: main holds her booking as it was' cmp "$T_TMP/res.orig" "$T_TMP/res.now"
+t_eq '... and state/ holds nothing but .git' "$(state_checkout)" ''
 t_ok 'repaired: the dispatcher runs' dispatcher --once
 t_eq "alice's booking is canceled" "$(status_of "$r0")" RESERVATION_CANCELED
 t_eq "bob's outcome is still logged once" "$(outcomes "$r1")" 1

@@ -22,7 +22,7 @@
 #   - the state (main's tree) equals, byte for byte, that of a reference home fed the
 #     same spool files and drained without kills ("after restart the state is what it
 #     would have been");
-#   - the files in state/ are its last commit (worktree_diff, from tests/lib.sh) and `git -C state fsck --strict` clean;
+#   - state/ holds nothing but .git (state_checkout, from tests/worktree.sh) and `git -C state fsck --strict` is clean;
 #   - `dispatcher --rebuild` exits 0 (the state is what the log gives) and --check is 0.
 # Prints the figures (kills survived, events checked, rounds); exits 1 on any violation,
 # 2 on a usage or setup problem.
@@ -427,8 +427,8 @@ else
 	violation "state/ differs from the reference home: no tree of main to compare: $(head -n 10 "$W_DIR/tree.err")"
 fi
 
-st=$(worktree_diff state)
-[ -z "$st" ] || violation "work tree: the files in state/ are not its last commit: $(printf '%s\n' "$st" | head -n 10)"
+st=$(state_checkout state)
+[ -z "$st" ] || violation "work tree: state/ holds more than .git: $(printf '%s\n' "$st" | head -n 10)"
 git -C state fsck --strict >"$W_DIR/fsck.out" 2>&1 ||
 	violation "git fsck --strict in state/ failed: $(head -n 10 "$W_DIR/fsck.out")"
 $TO "$BIN/dispatcher" --rebuild >/dev/null 2>"$W_DIR/rebuild.err" ||
