@@ -521,6 +521,11 @@ int git_read(struct gitrepo *r, const struct gid *id, enum git_type *type, char 
 	char hex[41];
 	int t = 0, rc = read_object(r, id, &t, data, len, 0);
 
+	/* Not found: a batch or a merge may have made (or merged it into) a pack since the
+	 * packs were listed. Listed again, the pack holding it is found, as git does. */
+	if (rc == 1 && gitrepo_refresh(r, e) == 0)
+		rc = read_object(r, id, &t, data, len, 0);
+
 	*type = (enum git_type)t;
 	if (rc == 0) {
 		/* A damaged pack must not pass for the state: the bytes are the id's. */

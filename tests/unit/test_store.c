@@ -317,6 +317,36 @@ static void a_merge_killed_half_way_loses_nothing(void **state)
 	assert_int_equal(sh("git -C %1$s fsck --strict --no-dangling 2>&1 | (! grep .)"), 0);
 }
 
+/* A reader lists the packs, then a batch commits and a merge removes packs, then
+ * the reader reads main: the commit is in a pack it has not listed. */
+static void a_reader_finds_objects_packed_after_it_listed(void **state)
+{
+	struct store *s = open_locked();
+	struct gitrepo *r;
+	struct rerr e = {0};
+	struct gid head;
+	enum git_type t;
+	char gitdir[128], path[32], *b;
+	size_t len;
+
+	store_put(s, "f/0", "0", 1);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	snprintf(gitdir, sizeof gitdir, "%s/.git", dir);
+	assert_int_equal(gitrepo_open(&r, gitdir, &e), 0);
+	for (int i = 1; i < 8; i++) {
+		snprintf(path, sizeof path, "f/%d", i);
+		store_put(s, path, path, strlen(path));
+		assert_int_equal(store_commit(s, "", &e), 0);
+		assert_int_equal(store_maintain(s, &e), 0);
+	}
+	store_free(s);
+	assert_int_equal(git_ref_read(gitdir, "refs/heads/main", &head, &e), 0);
+	assert_int_equal(git_read(r, &head, &t, &b, &len, &e), 0);
+	assert_int_equal(t, GIT_COMMIT);
+	free(b);
+	gitrepo_free(r);
+}
+
 static int count_path(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	char **seen = arg;
@@ -454,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_merge_killed_half_way_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_reader_finds_objects_packed_after_it_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(diff_names_the_paths_that_differ, setup, teardown),
 		cmocka_unit_test(par_does_each_item_once_on_two_threads),
 		cmocka_unit_test(par_stops_at_the_first_error),
