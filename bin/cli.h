@@ -226,7 +226,7 @@ out:
 }
 
 /* Lists a context's reservation records: the actor's own, or all for an admin. */
-__attribute__((unused)) static int list_reservations(const struct common *o, const char *ctx,
+__attribute__((unused)) static int list_reservations(const struct common *o, int ctx,
 	const struct field *f, size_t nf)
 {
 	const char *actor = home_actor(o->as);

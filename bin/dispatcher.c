@@ -2,6 +2,7 @@
  * a rebuild of every state file from the log. */
 #include "cli.h"
 #include "dispatch.h"
+#include "records.h"
 #include "spool.h"
 #include <errno.h>
 #include <poll.h>
@@ -10,15 +11,13 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"dispatcher [--home DIR] [--once | --check | --rebuild | --upgrade[=LAYOUT]]\n"
+	"dispatcher [--home DIR] [--once | --check | --rebuild | --upgrade]\n"
 	"  (no mode: run in the foreground, applying events as they arrive; SIGTERM stops it)\n"
-	"  --upgrade: move a home made by an older release to this release's layout, or to\n"
-	"             LAYOUT (one that every release sharing the home knows)\n";
+	"  --upgrade: move a home made by an older release to this release's layout\n";
 
 enum { MODE_DAEMON, MODE_ONCE, MODE_CHECK, MODE_REBUILD, MODE_UPGRADE };
 
 static volatile sig_atomic_t stopping;
-static int upgrade_to = STORE_LAYOUT_CURRENT; /* -1: --upgrade= named no number */
 
 static void on_signal(int sig)
 {
@@ -32,11 +31,6 @@ static int own_option(int c, void *arg)
 	if (*mode != MODE_DAEMON)
 		return -1;
 	*mode = c == 'o' ? MODE_ONCE : c == 'c' ? MODE_CHECK : c == 'U' ? MODE_UPGRADE : MODE_REBUILD;
-	if (c == 'U' && optarg) {
-		char *end;
-		long v = strtol(optarg, &end, 10);
-		upgrade_to = end != optarg && *end == '\0' && v > 0 && v < 1000 ? (int)v : -1;
-	}
 	return 0;
 }
 
@@ -161,7 +155,7 @@ int main(int argc, char **argv)
 		{"once", no_argument, NULL, 'o'},
 		{"check", no_argument, NULL, 'c'},
 		{"rebuild", no_argument, NULL, 'R'},
-		{"upgrade", optional_argument, NULL, 'U'},
+		{"upgrade", no_argument, NULL, 'U'},
 		{NULL, 0, NULL, 0}};
 	struct common o = {0};
 	struct home h;
@@ -174,8 +168,6 @@ int main(int argc, char **argv)
 		return rc;
 	if (argc > 0)
 		return usage_error(usage, "%s: unexpected argument", argv[0]);
-	if (upgrade_to < 0)
-		return usage_error(usage, "--upgrade: a layout is a version number, as 2");
 	home_resolve(&h, o.home);
 	if (mode == MODE_ONCE)
 		rc = run_once(&h, 0);
@@ -195,13 +187,13 @@ int main(int argc, char **argv)
 		int upgrade = mode == MODE_UPGRADE;
 		if (isatty(2))
 			dispatch_on_progress(show_progress);
-		if (dispatch_rebuild(&h, upgrade ? upgrade_to : 0, &r, &moved, &e) < 0)
+		if (dispatch_rebuild(&h, upgrade, &r, &moved, &e) < 0)
 			rc = fail(&e);
 		else {
 			rc = print_report(&r) ? 1 : 0;
 			if (upgrade)
-				fprintf(stderr, "dispatcher: upgrade: layout %d, %zu files moved or rewritten\n",
-					upgrade_to, moved);
+				fprintf(stderr, "dispatcher: upgrade: layout %d, %zu records moved or rewritten\n",
+					RECORDS_LAYOUT, moved);
 			else
 				fprintf(stderr, "dispatcher: rebuild: %zu differences%s\n", r.n,
 					r.n ? " repaired" : ", state matches the log");

@@ -30,7 +30,6 @@ int main(int argc, char **argv)
 	struct rerr e = {0};
 	struct kv *recs = NULL;
 	size_t n = 0;
-	char dir[200];
 	int rc, role;
 
 	prog = "mypage";
@@ -48,11 +47,8 @@ int main(int argc, char **argv)
 		if (customer && strcmp(customer, actor) != 0 && role != ROLE_ADMIN) {
 			rerr_set(&e, RX_PERM, "%s: only an admin may see another customer's page", actor);
 		} else {
-			mypage_dir(dir, sizeof dir, customer ? customer : actor);
-			if (store_read_records(s, dir, &recs, &n, &e) == 0) {
-				context_sort(recs, n);
+			if (mypage_rows(s, customer ? customer : actor, &recs, &n, &e) == 0)
 				rc = format_records(stdout, row_fields, 9, recs, n, o.json) < 0 ? RX_IO : 0;
-			}
 			store_records_free(recs, n);
 		}
 	}

@@ -29,6 +29,6 @@ int main(int argc, char **argv)
 		return act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN, "return cars",
 					  return_rule, NULL, "rent.return", NULL, 0);
 	if (argc == 1 && !strcmp(argv[0], "list"))
-		return list_reservations(&o, "rental", rent_fields, 8);
+		return list_reservations(&o, CTX_RENTAL, rent_fields, 8);
 	return usage_error(usage, argc ? "expected return RES or list" : "a command is required");
 }

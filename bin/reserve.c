@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 		return argc == 2 ? act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN,
 			"cancel reservations", cancel_rule, NULL, "reserve.cancel", NULL, 0) : usage_error(usage, "cancel: expected one RES");
 	if (!strcmp(argv[0], "list"))
-		return argc == 1 ? list_reservations(&o, "reservation", res_fields, 8) : usage_error(usage, "list: unexpected argument");
+		return argc == 1 ? list_reservations(&o, CTX_RESERVATION, res_fields, 8) : usage_error(usage, "list: unexpected argument");
 	if (argc != 1)
 		return usage_error(usage, "expected one CAR");
 	return cmd_new(&o, &a, argv[0]);

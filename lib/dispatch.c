@@ -5,6 +5,7 @@
 #include "dispatch.h"
 #include "context.h"
 #include "ledger.h"
+#include "records.h"
 #include "payment.h"
 #include "spool.h"
 #include <errno.h>
@@ -20,6 +21,15 @@
 
 static const context_apply_fn appliers[CTX_COUNT] = {
 	management_apply, reservation_apply, payment_apply, rental_apply, rating_apply, mypage_apply};
+
+/* Whether context ctx applies ev (the table of event types says): the others only
+ * read past it. */
+static int follows(int ctx, const struct event *ev)
+{
+	const struct event_type *t = event_type_get(ev);
+
+	return t && (t->followers & (1u << ctx));
+}
 
 void report_add(struct report *r, int failure, const char *fmt, ...)
 {
@@ -125,8 +135,8 @@ static struct incoming *prepass(const struct home *h, struct store *s, const str
 }
 
 /* Admits one read spool file into the log, or says why not (in->reason set, return 1). */
-static int admit(struct store *s, const char *name, struct incoming *in, int *skipped,
-		 struct rerr *e)
+static int admit(struct store *s, const char *name, struct incoming *in, const char *today,
+		 int *skipped, struct rerr *e)
 {
 	struct rerr why = {0};
 	long long seq;
@@ -150,7 +160,7 @@ static int admit(struct store *s, const char *name, struct incoming *in, int *sk
 		snprintf(in->reason, sizeof in->reason, "%s: %s", name, why.msg);
 		return 1;
 	}
-	return ledger_append(s, &in->ev, &seq, e);
+	return ledger_append(s, &in->ev, today, &seq, e);
 }
 
 /* The batch's own log entries, each parsed once, since every context reads them all.
@@ -220,8 +230,10 @@ struct pending {
 	const struct seckey *k;
 };
 
-/* The lines of a batch's commit message: ACTOR TYPE OBJECT, an event each. */
+/* What the events of a batch share: the day they are admitted on, and the lines of
+ * its commit message (ACTOR TYPE OBJECT, an event each). */
 struct audit {
+	char today[11];
 	char *text;
 	size_t len;
 };
@@ -291,7 +303,7 @@ static int log_pending(struct store *s, struct pending *p, long long *head, size
 	par_start(&par, p->n, seal_one, p);
 	par_finish(&par, 1, NULL);
 	for (size_t i = 0; i < p->n && rc == 0; i++) {
-		rc = ledger_append(s, &p->v[i], head, e);
+		rc = ledger_append(s, &p->v[i], a->today, head, e);
 		audit_add(a, &p->v[i]);
 	}
 	if (rc == 0)
@@ -313,7 +325,7 @@ static int apply_event(struct store *s, int ctx, struct logcache *lc, long long 
 	outbox_init(&out);
 	store_begin(s);
 	const struct event *ev = logcache_read(lc, s, seq, why);
-	rc = ev == NULL ? -1 : appliers[ctx](s, ev, &out, why);
+	rc = ev == NULL ? -1 : follows(ctx, ev) ? appliers[ctx](s, ev, &out, why) : 0;
 	for (size_t i = 0; rc == 0 && i < out.n; i++) {
 		struct event oc;
 		event_outcome_fields(&oc, &out.items[i], ev, 0);
@@ -347,7 +359,7 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 		       int *advanced, struct dispatch_stats *st, struct audit *a, struct rerr *e)
 {
 	struct rerr cwhy = {0};
-	long long cur = context_cursor(s, ctx, &cwhy), head = ledger_head(s, e), start = cur;
+	long long cur = rec_cursor(s, ctx, &cwhy), head = ledger_head(s, e), start = cur;
 	struct pending pend = {.k = k};
 	int failed = 0, rc = 0;
 
@@ -378,7 +390,7 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 	if (rc < 0)
 		return -1;
 	if (cur != start)
-		context_set_cursor(s, ctx, cur);
+		rec_set_cursor(s, ctx, cur);
 	*advanced = cur != start;
 	return 0;
 }
@@ -406,12 +418,14 @@ static int run_contexts(struct store *s, const struct cfg *c, const struct secke
 		return -1;
 	long long head = ledger_head(s, e), cur;
 	for (int ctx = 0; ctx < CTX_COUNT; ctx++)
-		if ((!c->enabled[ctx] || st->failed[ctx]) && (cur = context_cursor(s, ctx, NULL)) >= 0)
+		if ((!c->enabled[ctx] || st->failed[ctx]) && (cur = rec_cursor(s, ctx, NULL)) >= 0)
 			st->held += (size_t)(head - cur);
 	return 0;
 }
 
-int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr *e)
+/* Opens the home's state and takes its lock, making the repository on a new home's
+ * first run; the layout is the caller's to check. */
+static int open_locked(const struct home *h, struct store **s, int wait, struct rerr *e)
 {
 	char *newdir = xasprintf("%s/new", h->spool);
 	int rc = 0;
@@ -432,6 +446,13 @@ int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr 
 	return rc;
 }
 
+int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr *e)
+{
+	if (open_locked(h, s, wait, e) < 0)
+		return -1;
+	return rec_check_layout(*s, e);
+}
+
 int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		   struct dispatch_stats *st, struct rerr *e)
 {
@@ -445,6 +466,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
+	today_utc(audit.today);
 	if ((base = ledger_head(s, e)) < 0)
 		return -1;
 	/* A writer killed mid-write leaves its file in tmp/; after an hour it is litter. */
@@ -452,12 +474,12 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	if (spool_list_new(&l, h->spool, DISPATCH_BATCH_MAX, e) < 0)
 		return -1;
 	done = xcalloc(l.n + 1, sizeof *done);
-	/* A new home's first batch gives it the current layout; older homes keep theirs. */
-	if (base == 0 && l.n > 0 && store_layout(s) == 1)
-		store_set_layout(s, STORE_LAYOUT_CURRENT);
+	/* A new home's first batch names the layout of its records. */
+	if (!store_has_commit(s) && l.n > 0)
+		rec_set_layout(s);
 	in = prepass(h, s, &l);
 	for (size_t i = 0; i < l.n; i++) {
-		int skipped, r = admit(s, l.names[i], &in[i], &skipped, e);
+		int skipped, r = admit(s, l.names[i], &in[i], audit.today, &skipped, e);
 		if (r < 0)
 			goto out;
 		if (r == 1) {
@@ -572,6 +594,24 @@ static int compare_path(const char *rel, const char *name, void *arg, struct rer
 	return 0;
 }
 
+/* The logged bytes of the event id, in any layout: an id's entry holds them, or in
+ * layouts 1 and 2 the event's number in the log ("seq: N"). */
+static int logged_event(struct store *real, const char *id, char **buf, size_t *len, struct rerr *e)
+{
+	char admitted[11];
+	struct kv m;
+	long long seq;
+	int rc = ledger_logged(real, id, buf, len, e);
+
+	if (rc != 0 || strncmp(*buf, "seq: ", 5) != 0)
+		return rc;
+	seq = kv_parse(&m, *buf, *len, id, NULL) == 0 ? kv_num(&m, "seq", 0) : 0;
+	kv_free(&m);
+	free(*buf);
+	*buf = NULL;
+	return seq > 0 ? rec_log(real, seq, buf, len, admitted, e) : 1;
+}
+
 /* Replays the log into scratch: indexes and every context up to its cursor. The
  * outcomes each context decides again must be the ones in the log. */
 static int replay(struct store *real, struct store *scratch, const struct seckey *k,
@@ -583,7 +623,7 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 	if (head < 0)
 		return -1;
 	for (int c = 0; c < CTX_COUNT; c++)
-		if ((cursor[c] = context_cursor(real, c, e)) < 0)
+		if ((cursor[c] = rec_cursor(real, c, e)) < 0)
 			return -1;
 	outbox_init(&out);
 	for (long long seq = 1; seq <= head; seq++) {
@@ -593,7 +633,7 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 		for (int c = 0; c < CTX_COUNT; c++) {
 			if (seq > cursor[c])
 				continue;
-			if (appliers[c](scratch, &ev, &out, e) < 0) {
+			if (follows(c, &ev) && appliers[c](scratch, &ev, &out, e) < 0) {
 				event_free(&ev);
 				return -1;
 			}
@@ -602,11 +642,11 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 				char *logged = NULL;
 				size_t llen = 0;
 				event_make_outcome(&oc, &out.items[i], &ev, k, 0);
-				int seen = ledger_logged(real, kv_get(&oc.f, "id"), &logged, &llen, e);
+				int seen = logged_event(real, kv_get(&oc.f, "id"), &logged, &llen, e);
 				if (seen == 1) { /* a history logged before outcome ids took their source's shard */
 					event_free(&oc);
 					event_make_outcome(&oc, &out.items[i], &ev, k, 1);
-					seen = ledger_logged(real, kv_get(&oc.f, "id"), &logged, &llen, e);
+					seen = logged_event(real, kv_get(&oc.f, "id"), &logged, &llen, e);
 				}
 				if (seen != 0)
 					logged = NULL;
@@ -625,41 +665,37 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 	}
 	for (int c = 0; c < CTX_COUNT; c++)
 		if (cursor[c] > 0)
-			context_set_cursor(scratch, c, cursor[c]);
+			rec_set_cursor(scratch, c, cursor[c]);
 	return store_commit(scratch, "", e);
 }
 
-int dispatch_rebuild(const struct home *h, int layout, struct report *r, size_t *moved,
+int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t *moved,
 		     struct rerr *e)
 {
 	struct store *real = NULL, *scratch = NULL;
 	struct seckey k = {0};
-	int rc = -1;
+	int rc = -1, layout;
 
 	memset(r, 0, sizeof *r);
 	*moved = 0;
-	if (dispatch_open(h, &real, 1, e) < 0 || load_dispatcher_key(h, &k, e) < 0)
+	if (open_locked(h, &real, 1, e) < 0 || load_dispatcher_key(h, &k, e) < 0 ||
+	    (layout = rec_layout(real, e)) < 0)
 		goto out;
-	if (layout == 0 || layout == store_layout(real)) {
-		layout = store_layout(real);
+	/* An upgrade replays the log of an older layout into this one's records: every
+	 * record moves, and is counted, not listed. */
+	if (!upgrade || layout == RECORDS_LAYOUT)
 		moved = NULL;
-	} else if (layout < store_layout(real) || layout > STORE_LAYOUT_CURRENT) {
-		rerr_set(e, RX_USAGE, "%s: layout %d cannot become layout %d", h->state,
-			 store_layout(real), layout);
+	if ((!upgrade || layout > RECORDS_LAYOUT) && rec_check_layout(real, e) < 0)
 		goto out;
-	}
 	if (store_open_scratch(&scratch, real, e) < 0)
 		goto out;
-	/* The log is replayed into the paths of the home's own layout, or the new one. */
-	if (layout > 1)
-		store_set_layout(scratch, layout);
+	rec_set_layout(scratch);
 	if (replay(real, scratch, &k, r, e) < 0)
 		goto out;
 	struct compare c = {real, scratch, r, moved};
 	if (store_diff(real, scratch, "log", compare_path, &c, e) < 0)
 		goto out;
-	rc = store_commit(real, moved ? "upgrade: the state files in the paths of a new layout"
-				    : "rebuild: repaired state from the log", e);
+	rc = store_commit(real, moved ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
 out:
 	seckey_free(&k);
 	store_free(scratch);
@@ -704,10 +740,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	store_head(s, head);
 	if (head[0] == '\0')
 		report_add(r, 1, "state: no commit yet; run 'carctl init'");
-	if (store_layout(s) < STORE_LAYOUT_CURRENT)
-		report_add(r, 0, "state: layout %d; this release makes homes in layout %d: "
-			   "'dispatcher --upgrade' moves it (one commit; see dispatcher(1))",
-			   store_layout(s), STORE_LAYOUT_CURRENT);
+	if (rec_check_layout(s, &why) < 0)
+		report_add(r, 1, "%s", why.msg);
 	size_t packs = store_pack_count(s);
 	if (packs > CHECK_PACKS_MAX)
 		report_add(r, 0, "state: %zu git packs (merging keeps them near log2 of the history: "

@@ -26,16 +26,17 @@ void report_add(struct report *r, int failure, const char *fmt, ...)
 void report_free(struct report *r);
 
 /* Opens the home's state for the dispatcher and takes its lock (waiting or RX_TEMP).
- * On the first run of a new home it makes the git repository. */
+ * On the first run of a new home it makes the git repository. A home in an older
+ * layout is RX_CONFIG, with what to do. */
 int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr *e);
 /* One batch; s must be opened by dispatch_open. */
 int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		   struct dispatch_stats *st, struct rerr *e);
-/* Rebuilds every state file from the log into a scratch folder, lists differing
- * files in r, and repairs and commits them. With layout above the home's own (an
- * upgrade; 0: its own), the log is replayed into that layout's paths and every file
- * that moves or changes is counted in *moved instead of listed. */
-int dispatch_rebuild(const struct home *h, int layout, struct report *r, size_t *moved,
+/* Rebuilds every record from the log into a scratch store, lists the differing ones
+ * in r, and repairs and commits them. upgrade: the home may be in an older layout,
+ * whose log is replayed into this release's records; every record that moves or
+ * changes is counted in *moved instead of listed. */
+int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t *moved,
 		     struct rerr *e);
 /* Long work (a rebuild, an upgrade) tells fn how far it is: a phase, done of total,
  * every few thousand steps and once at a phase's end. NULL: nothing is told. */

@@ -1,44 +1,72 @@
 /* event: building, sealing, parsing and checking event files. */
 #include "event.h"
+#include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#define M (1u << CTX_MANAGEMENT)
+#define R (1u << CTX_RESERVATION)
+#define P (1u << CTX_PAYMENT)
+#define L (1u << CTX_RENTAL)
+#define G (1u << CTX_RATING)
+#define Y (1u << CTX_MYPAGE)
+#define BOOKING "ref", "reservation", "car", "customer"
+
 static const struct event_type types[] = {
-	{"key.add", "key", ROLE_ADMIN, {"name", "role", "pubkey"}, {0}},
-	{"car.add", "car", ROLE_ADMIN, {"car", "rate"}, {"model"}},
-	{"car.rm", "car", ROLE_ADMIN, {"car"}, {0}},
-	{"reserve", "res", ROLE_CUSTOMER, {"car", "from", "to"}, {0}},
-	{"reserve.cancel", "rsc", ROLE_CUSTOMER | ROLE_ADMIN, {"reservation"}, {0}},
-	{"pay", "pay", ROLE_CUSTOMER, {"reservation", "amount"}, {0}},
-	{"pay.cancel", "pyc", ROLE_CUSTOMER | ROLE_ADMIN, {"reservation"}, {0}},
-	{"rent.return", "ret", ROLE_CUSTOMER | ROLE_ADMIN, {"reservation"}, {0}},
-	{"rate", "rat", ROLE_CUSTOMER, {"reservation", "stars"}, {"comment"}},
-	/* Outcomes: what a context decided, signed by the dispatcher's key. */
-	{"car.registered", "out", ROLE_SYSTEM, {"ref", "car", "rate"}, {"model"}},
-	{"car.removed", "out", ROLE_SYSTEM, {"ref", "car"}, {0}},
-	{"reservation.accepted", "out", ROLE_SYSTEM,
-	 {"ref", "reservation", "car", "customer", "from", "to"}, {"nights", "amount"}},
-	{"reservation.rejected", "out", ROLE_SYSTEM,
-	 {"ref", "reservation", "car", "customer", "from", "to"}, {"nights", "amount", "reason"}},
-	{"reservation.canceled", "out", ROLE_SYSTEM, {"ref", "reservation", "car", "customer"}, {0}},
-	{"payment.accepted", "out", ROLE_SYSTEM,
-	 {"ref", "reservation", "car", "customer", "payment", "amount"}, {"from", "to"}},
-	{"payment.canceled", "out", ROLE_SYSTEM,
-	 {"ref", "reservation", "car", "customer", "payment"}, {0}},
-	{"rental.returned", "out", ROLE_SYSTEM, {"ref", "reservation", "car", "customer"}, {0}},
-	{"rating.accepted", "out", ROLE_SYSTEM,
-	 {"ref", "reservation", "car", "customer", "stars", "rating"}, {"comment"}},
-	{"refused", "out", ROLE_SYSTEM, {"ref", "context", "reason"}, {0}},
+	{EV_KEY_ADD, "key.add", "key", ROLE_ADMIN, NULL, 0, {"name", "role", "pubkey"}, {0}},
+	{EV_CAR_ADD, "car.add", "car", ROLE_ADMIN, NULL, M, {"car", "rate"}, {"model"}},
+	{EV_CAR_RM, "car.rm", "car", ROLE_ADMIN, NULL, M, {"car"}, {0}},
+	{EV_RESERVE, "reserve", "res", ROLE_CUSTOMER, NULL, R, {"car", "from", "to"}, {0}},
+	{EV_RESERVE_CANCEL, "reserve.cancel", "rsc", ROLE_CUSTOMER | ROLE_ADMIN, NULL, R, {"reservation"}, {0}},
+	{EV_PAY, "pay", "pay", ROLE_CUSTOMER, NULL, P, {"reservation", "amount"}, {0}},
+	{EV_PAY_CANCEL, "pay.cancel", "pyc", ROLE_CUSTOMER | ROLE_ADMIN, NULL, P, {"reservation"}, {0}},
+	{EV_RENT_RETURN, "rent.return", "ret", ROLE_CUSTOMER | ROLE_ADMIN, NULL, L, {"reservation"}, {0}},
+	{EV_RATE, "rate", "rat", ROLE_CUSTOMER, NULL, G, {"reservation", "stars"}, {"comment"}},
+	{EV_CAR_REGISTERED, "car.registered", "out", ROLE_SYSTEM, NULL, R, {"ref", "car", "rate"}, {"model"}},
+	{EV_CAR_REMOVED, "car.removed", "out", ROLE_SYSTEM, NULL, R, {"ref", "car"}, {0}},
+	{EV_RES_ACCEPTED, "reservation.accepted", "out", ROLE_SYSTEM, "RESERVED", M | P | Y,
+	 {BOOKING, "from", "to"}, {"nights", "amount"}},
+	{EV_RES_REJECTED, "reservation.rejected", "out", ROLE_SYSTEM, "REJECTED", M | P | Y,
+	 {BOOKING, "from", "to"}, {"nights", "amount", "reason"}},
+	{EV_RES_CANCELED, "reservation.canceled", "out", ROLE_SYSTEM, "RESERVATION_CANCELED", M | P | Y,
+	 {BOOKING}, {0}},
+	{EV_PAY_ACCEPTED, "payment.accepted", "out", ROLE_SYSTEM, "RENTED", M | R | L | Y,
+	 {BOOKING, "payment", "amount"}, {"from", "to"}},
+	{EV_PAY_CANCELED, "payment.canceled", "out", ROLE_SYSTEM, "PAYMENT_CANCELED", M | R | L | Y,
+	 {BOOKING, "payment"}, {0}},
+	{EV_RENTAL_RETURNED, "rental.returned", "out", ROLE_SYSTEM, "RETURNED", M | R | P | G | Y,
+	 {BOOKING}, {0}},
+	{EV_RATING_ACCEPTED, "rating.accepted", "out", ROLE_SYSTEM, NULL, M | Y,
+	 {BOOKING, "stars", "rating"}, {"comment"}},
+	{EV_REFUSED, "refused", "out", ROLE_SYSTEM, NULL, 0, {"ref", "context", "reason"}, {0}},
 };
+_Static_assert(sizeof types / sizeof types[0] == EV_COUNT, "a row for every kind, in order");
 
 const struct event_type *event_type_find(const char *type)
 {
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+	for (size_t i = 0; type && i < EV_COUNT; i++)
 		if (strcmp(types[i].type, type) == 0)
 			return &types[i];
 	return NULL;
+}
+
+const struct event_type *event_type_of(enum event_kind kind)
+{
+	return &types[kind];
+}
+
+const struct event_type *event_type_get(const struct event *ev)
+{
+	return event_type_find(kv_get(&ev->f, "type"));
+}
+
+enum event_kind event_kind_of(const struct event *ev)
+{
+	const struct event_type *t = event_type_get(ev);
+
+	return t ? t->kind : EV_COUNT;
 }
 
 int role_parse(const char *s)

@@ -20,18 +20,40 @@ struct event {
 	 * key vpk: 1 good, -1 bad, 0 none. event_verify uses it for that key only. */
 	int verdict;
 	unsigned char vpk[crypto_sign_PUBLICKEYBYTES];
+	/* For an event read from the log: the UTC day the dispatcher admitted it, the
+	 * "today" of the rules ("" for one not from the log). */
+	char admitted[11];
 };
 
-/* What an event type may carry and who may sign it. */
+/* The event types. Those written by people come first; the outcomes are what a
+ * context decided, signed by the dispatcher's key. */
+enum event_kind {
+	EV_KEY_ADD, EV_CAR_ADD, EV_CAR_RM, EV_RESERVE, EV_RESERVE_CANCEL, EV_PAY, EV_PAY_CANCEL,
+	EV_RENT_RETURN, EV_RATE,
+	EV_CAR_REGISTERED, EV_CAR_REMOVED, EV_RES_ACCEPTED, EV_RES_REJECTED, EV_RES_CANCELED,
+	EV_PAY_ACCEPTED, EV_PAY_CANCELED, EV_RENTAL_RETURNED, EV_RATING_ACCEPTED, EV_REFUSED,
+	EV_COUNT
+};
+
+/* One row of the table of event types: what it may carry, who may sign it, the status
+ * it gives a booking, and the contexts that follow it (apply it). */
 struct event_type {
+	enum event_kind kind;
 	const char *type;
 	const char *prefix;   /* of its id */
 	unsigned roles;       /* bit set of enum role */
+	const char *status;   /* the booking's status once this outcome is logged, or NULL */
+	unsigned followers;   /* bit set of 1 << CTX_... */
 	const char *need[6];  /* required fields beyond id, type, time, actor */
 	const char *may[4];   /* optional fields */
 };
 
 const struct event_type *event_type_find(const char *type);
+/* The row of kind, and the row of an event (parsed events have a known type). */
+const struct event_type *event_type_of(enum event_kind kind);
+const struct event_type *event_type_get(const struct event *ev);
+/* The kind of an event; EV_COUNT for a type not in the table. */
+enum event_kind event_kind_of(const struct event *ev);
 int role_parse(const char *s);      /* enum role, or 0 */
 const char *role_name(int role);
 

@@ -1,6 +1,7 @@
 /* home: resolving and creating homes; the common path of writing commands. */
 #include "home.h"
 #include "ledger.h"
+#include "records.h"
 #include "spool.h"
 #include <errno.h>
 #include <pwd.h>
@@ -62,7 +63,9 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 	if (!ok)
 		return rerr_set(e, RX_CONFIG, "%s: not a home (no state/); run 'carctl init %s'",
 				h->root, h->root);
-	return store_open(s, h->state, e);
+	if (store_open(s, h->state, e) < 0)
+		return -1;
+	return rec_check_layout(*s, e);
 }
 
 int home_load_config(const struct home *h, struct cfg *c, struct rerr *e)

@@ -23,14 +23,14 @@ int ledger_check_signer(const struct event *ev, const unsigned char pk[crypto_si
  * in ev: ledger_admit, later and in log order, takes it if the key is still that one.
  * Only reads, so several threads may run it while no one writes the store. */
 void ledger_preverify(struct store *s, struct event *ev);
-/* Appends an admitted event: log file, id index, head, and the registry changes
- * that admission of later events depends on (keys, owners). */
-int ledger_append(struct store *s, const struct event *ev, long long *seq, struct rerr *e);
+/* Appends an event admitted on the day admitted (YYYY-MM-DD): log entry, id index,
+ * head, and the registry changes that admission of later events depends on (keys). */
+int ledger_append(struct store *s, const struct event *ev, const char *admitted, long long *seq,
+		  struct rerr *e);
 /* Registers what admission needs from one logged event (keys, owners, ids). */
 int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e);
-/* Reads the logged event at seq. */
+/* Reads the logged event at seq, with the day it was admitted. */
 int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e);
-void ledger_log_path(char *out, size_t size, long long seq);
 
 /* A registered key: fills name, role, pubkey. 0 found, 1 unknown. */
 int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e);

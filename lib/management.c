@@ -3,20 +3,8 @@
 #include "management.h"
 #include "reservation.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-void management_car_path(char *out, size_t size, const char *car)
-{
-	char dir[128];
-
-	context_name_dir(dir, sizeof dir, "management", "cars", car);
-	snprintf(out, size, "%s.yaml", dir);
-}
-
-void management_bookings_dir(char *out, size_t size, const char *car)
-{
-	context_name_dir(out, size, "management", "bookings", car);
-}
 
 /* Adds status and stars, derived from the counts the file keeps. */
 static void derive(struct kv *c)
@@ -30,14 +18,8 @@ static void derive(struct kv *c)
 
 int management_car(struct store *s, const char *car, struct kv *c, struct rerr *e)
 {
-	char p[160];
-	int rc;
+	int rc = rec_car(s, CTX_MANAGEMENT, car, c, e);
 
-	kv_init(c);
-	if (!valid_name(car))
-		return 1;
-	management_car_path(p, sizeof p, car);
-	rc = store_get_kv(s, p, c, e);
 	if (rc == 0)
 		derive(c);
 	return rc;
@@ -89,14 +71,12 @@ int management_check_rm(struct store *s, const char *car, struct rerr *e)
 static void save_car(struct store *s, struct kv *c)
 {
 	static const char *const kept[] = {"car", "model", "rate", "reserved", "rented", "ratings", "stars_sum"};
-	char p[160];
 	struct kv out;
 
 	kv_init(&out);
 	for (size_t i = 0; i < 7; i++)
 		kv_set(&out, kept[i], kv_get(c, kept[i]) ? kv_get(c, kept[i]) : "0");
-	management_car_path(p, sizeof p, kv_get(c, "car"));
-	store_put_kv(s, p, &out);
+	rec_car_put(s, CTX_MANAGEMENT, &out);
 	kv_free(&out);
 }
 
@@ -114,7 +94,7 @@ static int apply_add(struct store *s, const struct event *ev, struct outbox *out
 	kv_set(&c, "rate", kv_get(&ev->f, "rate"));
 	save_car(s, &c);
 	kv_free(&c);
-	o = outbox_add(out, "car.registered", ev);
+	o = outbox_add(out, EV_CAR_REGISTERED, ev);
 	kv_set(o, "rate", kv_get(&ev->f, "rate"));
 	if (model)
 		kv_set(o, "model", model);
@@ -125,13 +105,11 @@ static int apply_rm(struct store *s, const struct event *ev, struct outbox *out,
 {
 	const char *car = kv_get(&ev->f, "car");
 	struct rerr why = {0};
-	char p[160];
 
 	if (management_check_rm(s, car, &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_MANAGEMENT, &why, e);
-	management_car_path(p, sizeof p, car);
-	store_del(s, p);
-	outbox_add(out, "car.removed", ev);
+	rec_car_del(s, CTX_MANAGEMENT, car);
+	outbox_add(out, EV_CAR_REMOVED, ev);
 	return 0;
 }
 
@@ -149,26 +127,13 @@ static void count_add(struct kv *c, const char *status, int delta)
 		kv_setnum(c, k, kv_num(c, k, 0) + delta);
 }
 
-/* management/bookings/xx/CAR/ab/RES.yaml: one booking of a car, its status. */
-static void booking_path(const struct store *s, char *out, size_t size, const char *car,
-			 const char *res)
-{
-	char dir[160];
-
-	management_bookings_dir(dir, sizeof dir, car);
-	context_entry_path(s, out, size, dir, res, ".yaml");
-}
-
 /* Moves the car's counts from the booking's old status to its new one. */
 static int apply_booking(struct store *s, const struct event *ev, const char *status, struct rerr *e)
 {
 	const char *car = kv_get(&ev->f, "car"), *res = kv_get(&ev->f, "reservation");
-	char p[200];
 	struct kv b, c;
-	int rc;
+	int rc = rec_row(s, CTX_MANAGEMENT, OWNER_CAR, car, res, &b, e);
 
-	booking_path(s, p, sizeof p, car, res);
-	rc = store_get_kv(s, p, &b, e);
 	if (rc < 0)
 		return -1;
 	if (rc == 1) {
@@ -188,7 +153,7 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 		save_car(s, &c);
 	}
 	kv_set(&b, "status", status);
-	store_put_kv(s, p, &b);
+	rec_row_put(s, CTX_MANAGEMENT, OWNER_CAR, car, &b);
 	kv_free(&b);
 	kv_free(&c);
 	return 0;
@@ -210,19 +175,18 @@ static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
 
 int management_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
-	const char *type = kv_get(&ev->f, "type"), *status;
+	enum event_kind kind = event_kind_of(ev);
 
-	if (!strcmp(type, "car.add"))
+	if (kind == EV_CAR_ADD)
 		return apply_add(s, ev, out, e);
-	if (!strcmp(type, "car.rm"))
+	if (kind == EV_CAR_RM)
 		return apply_rm(s, ev, out, e);
-	if (!strcmp(type, "rating.accepted"))
+	if (kind == EV_RATING_ACCEPTED)
 		return apply_rating(s, ev, e);
-	if ((status = booking_next(type)) != NULL)
-		return apply_booking(s, ev, status, e);
+	if (booking_next(kind) != NULL)
+		return apply_booking(s, ev, booking_next(kind), e);
 	return 0;
 }
-
 
 static int cmp_car(const void *a, const void *b)
 {
@@ -231,7 +195,7 @@ static int cmp_car(const void *a, const void *b)
 
 int management_list(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 {
-	int rc = store_read_records(s, "management/cars", recs, n, e);
+	int rc = rec_cars(s, CTX_MANAGEMENT, recs, n, e);
 
 	for (size_t i = 0; i < *n; i++) {
 		if (kv_get(&(*recs)[i], "car") == NULL)
@@ -246,11 +210,8 @@ int management_list(struct store *s, struct kv **recs, size_t *n, struct rerr *e
 int management_bookings(struct store *s, const char *car, struct kv **recs, size_t *n,
 			struct rerr *e)
 {
-	char dir[160];
-	int rc;
+	int rc = rec_rows(s, CTX_MANAGEMENT, OWNER_CAR, car, recs, n, e);
 
-	management_bookings_dir(dir, sizeof dir, car);
-	rc = store_read_records(s, dir, recs, n, e);
 	context_sort(*recs, *n);
 	return rc;
 }

@@ -10,9 +10,6 @@ int management_check_add(struct store *s, const char *car, const char *rate, con
 int management_check_rm(struct store *s, const char *car, struct rerr *e);
 /* The car as management knows it, with status and stars derived. */
 int management_car(struct store *s, const char *car, struct kv *c, struct rerr *e);
-/* "management/cars/xx/CAR.yaml" and "management/bookings/xx/CAR". */
-void management_car_path(char *out, size_t size, const char *car);
-void management_bookings_dir(char *out, size_t size, const char *car);
 /* Every car with status and stars derived, by id. */
 int management_list(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
 /* The bookings of one car. */

@@ -1,63 +1,57 @@
-/* mypage: one row per reservation, under its customer, built only from outcomes. */
+/* mypage: one row per reservation, in its customer's page, built only from outcomes. */
 #include "mypage.h"
 #include "reservation.h"
 #include <stdio.h>
 #include <string.h>
 
-void mypage_dir(char *out, size_t size, const char *customer)
-{
-	context_name_dir(out, size, "mypage", "customers", customer);
-}
-
-/* mypage/customers/xx/CUSTOMER/ab/RES.yaml: the customer's row for a booking. */
-static void row_path(const struct store *s, char *out, size_t size, const char *customer,
-		     const char *res)
-{
-	char dir[160];
-
-	mypage_dir(dir, sizeof dir, customer);
-	context_entry_path(s, out, size, dir, res, ".yaml");
-}
+static const char *const row_keys[] = {"reservation", "car", "from", "to", "nights",
+				       "amount", "status", "payment", "stars"};
+#define ROW_KEYS (sizeof row_keys / sizeof row_keys[0])
 
 int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
-	static const char *const row_keys[] = {"reservation", "car", "from", "to", "nights",
-					       "amount", "status", "payment", "stars"};
-	const char *type = kv_get(&ev->f, "type"), *status = booking_next(type);
+	enum event_kind kind = event_kind_of(ev);
+	const char *status = booking_next(kind);
 	const char *customer = kv_get(&ev->f, "customer"), *res = kv_get(&ev->f, "reservation");
-	char p[200];
 	struct kv row, clean;
 	int rc;
 
-	if (customer == NULL || res == NULL || (status == NULL && strcmp(type, "rating.accepted")))
+	if (customer == NULL || res == NULL || (status == NULL && kind != EV_RATING_ACCEPTED))
 		return 0;
-	row_path(s, p, sizeof p, customer, res);
-	rc = store_get_kv(s, p, &row, e);
+	rc = rec_row(s, CTX_MYPAGE, OWNER_CUSTOMER, customer, res, &row, e);
 	if (rc < 0)
 		return -1;
-	if (rc == 1 && strncmp(type, "reservation.", 12) != 0)
+	if (rc == 1 && kind != EV_RES_ACCEPTED && kind != EV_RES_REJECTED && kind != EV_RES_CANCELED)
 		return 0; /* the booking was never accepted or rejected: nothing to show */
 	if (rc == 1) {
-		for (size_t i = 0; i < 9; i++)
+		for (size_t i = 0; i < ROW_KEYS; i++)
 			kv_set(&row, row_keys[i], "");
 		kv_set(&row, "reservation", res);
 		kv_set(&row, "car", kv_get(&ev->f, "car"));
-		kv_set(&row, "from", kv_get(&ev->f, "from"));
-		kv_set(&row, "to", kv_get(&ev->f, "to"));
+		kv_set(&row, "from", kv_get(&ev->f, "from") ? kv_get(&ev->f, "from") : "");
+		kv_set(&row, "to", kv_get(&ev->f, "to") ? kv_get(&ev->f, "to") : "");
 		kv_set(&row, "nights", kv_get(&ev->f, "nights") ? kv_get(&ev->f, "nights") : "");
 		kv_set(&row, "amount", kv_get(&ev->f, "amount") ? kv_get(&ev->f, "amount") : "");
 	}
 	if (status)
 		kv_set(&row, "status", status);
-	if (!strcmp(type, "payment.accepted"))
+	if (kind == EV_PAY_ACCEPTED)
 		kv_set(&row, "payment", kv_get(&ev->f, "payment"));
-	if (!strcmp(type, "rating.accepted"))
+	if (kind == EV_RATING_ACCEPTED)
 		kv_set(&row, "stars", kv_get(&ev->f, "stars"));
 	kv_init(&clean);
-	for (size_t i = 0; i < 9; i++)
+	for (size_t i = 0; i < ROW_KEYS; i++)
 		kv_set(&clean, row_keys[i], kv_get(&row, row_keys[i]) ? kv_get(&row, row_keys[i]) : "");
-	store_put_kv(s, p, &clean);
+	rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, customer, &clean);
 	kv_free(&clean);
 	kv_free(&row);
 	return 0;
+}
+
+int mypage_rows(struct store *s, const char *customer, struct kv **rows, size_t *n, struct rerr *e)
+{
+	int rc = rec_rows(s, CTX_MYPAGE, OWNER_CUSTOMER, customer, rows, n, e);
+
+	context_sort(*rows, *n);
+	return rc;
 }

@@ -3,6 +3,6 @@
 #define RENTAL_MYPAGE_H
 #include "context.h"
 
-/* "mypage/customers/xx/NAME": the folder of one customer's rows. */
-void mypage_dir(char *out, size_t size, const char *customer);
+/* The rows of a customer's page, in the order people read them. */
+int mypage_rows(struct store *s, const char *customer, struct kv **rows, size_t *n, struct rerr *e);
 #endif

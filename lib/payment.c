@@ -2,12 +2,16 @@
  * The amount is checked here, once, in whole units of the currency. */
 #include "payment.h"
 #include "reservation.h"
+#include "config.h"
+#include "spool.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int payment_get(struct store *s, const char *res, struct kv *p, struct rerr *e)
 {
-	return context_get(s, "payment", res, p, e);
+	return rec_booking(s, CTX_PAYMENT, res, p, e);
 }
 
 /* Loads res and checks it is in status want; messages name what it is instead. */
@@ -60,10 +64,7 @@ int payment_check_cancel(struct store *s, const char *res, struct rerr *e)
 
 static void save(struct store *s, const struct kv *p)
 {
-	char path[128];
-
-	context_res_path(path, sizeof path, "payment", kv_get(p, "reservation"));
-	store_put_kv(s, path, p);
+	rec_booking_put(s, CTX_PAYMENT, p);
 }
 
 static int apply_pay(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
@@ -80,7 +81,7 @@ static int apply_pay(struct store *s, const struct event *ev, struct outbox *out
 	kv_set(&p, "status", ST_RENTED);
 	kv_set(&p, "payment", kv_get(&ev->f, "id"));
 	save(s, &p);
-	o = outbox_add(out, "payment.accepted", ev);
+	o = outbox_add(out, EV_PAY_ACCEPTED, ev);
 	kv_set(o, "car", kv_get(&p, "car"));
 	kv_set(o, "customer", kv_get(&p, "customer"));
 	kv_set(o, "payment", kv_get(&ev->f, "id"));
@@ -103,7 +104,7 @@ static int apply_cancel(struct store *s, const struct event *ev, struct outbox *
 		return -1;
 	kv_set(&p, "status", ST_PAY_CANCELED);
 	save(s, &p);
-	o = outbox_add(out, "payment.canceled", ev);
+	o = outbox_add(out, EV_PAY_CANCELED, ev);
 	kv_set(o, "car", kv_get(&p, "car"));
 	kv_set(o, "customer", kv_get(&p, "customer"));
 	kv_set(o, "payment", kv_get(&p, "payment"));
@@ -141,23 +142,23 @@ static int apply_status(struct store *s, const struct event *ev, const char *sta
 
 int payment_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
-	const char *type = kv_get(&ev->f, "type");
+	enum event_kind kind = event_kind_of(ev);
 
-	if (!strcmp(type, "pay"))
+	switch (kind) {
+	case EV_PAY:
 		return apply_pay(s, ev, out, e);
-	if (!strcmp(type, "pay.cancel"))
+	case EV_PAY_CANCEL:
 		return apply_cancel(s, ev, out, e);
-	if (!strcmp(type, "reservation.accepted") || !strcmp(type, "reservation.rejected"))
-		return apply_accepted(s, ev, booking_next(type));
-	if (!strcmp(type, "reservation.canceled") || !strcmp(type, "rental.returned"))
-		return apply_status(s, ev, booking_next(type), e);
-	return 0;
+	case EV_RES_ACCEPTED:
+	case EV_RES_REJECTED:
+		return apply_accepted(s, ev, booking_next(kind));
+	case EV_RES_CANCELED:
+	case EV_RENTAL_RETURNED:
+		return apply_status(s, ev, booking_next(kind), e);
+	default:
+		return 0;
+	}
 }
-
-#include "config.h"
-#include "spool.h"
-#include <stdlib.h>
-#include <time.h>
 
 static void breaker_path(char *out, size_t size, const char *spool)
 {

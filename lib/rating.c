@@ -6,7 +6,7 @@
 
 static int rating_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
 {
-	return context_get(s, "rating", res, r, e);
+	return rec_booking(s, CTX_RATING, res, r, e);
 }
 
 int rating_check(struct store *s, const char *res, const char *stars, struct rerr *e)
@@ -29,10 +29,7 @@ int rating_check(struct store *s, const char *res, const char *stars, struct rer
 
 static void save(struct store *s, const struct kv *r)
 {
-	char path[128];
-
-	context_res_path(path, sizeof path, "rating", kv_get(r, "reservation"));
-	store_put_kv(s, path, r);
+	rec_booking_put(s, CTX_RATING, r);
 }
 
 static int apply_rate(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
@@ -50,7 +47,7 @@ static int apply_rate(struct store *s, const struct event *ev, struct outbox *ou
 	if (comment)
 		kv_set(&r, "comment", comment);
 	save(s, &r);
-	o = outbox_add(out, "rating.accepted", ev);
+	o = outbox_add(out, EV_RATING_ACCEPTED, ev);
 	kv_set(o, "car", kv_get(&r, "car"));
 	kv_set(o, "customer", kv_get(&r, "customer"));
 	kv_set(o, "stars", kv_get(&ev->f, "stars"));
@@ -77,11 +74,12 @@ static int apply_returned(struct store *s, const struct event *ev)
 
 int rating_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
-	const char *type = kv_get(&ev->f, "type");
-
-	if (!strcmp(type, "rate"))
+	switch (event_kind_of(ev)) {
+	case EV_RATE:
 		return apply_rate(s, ev, out, e);
-	if (!strcmp(type, "rental.returned"))
+	case EV_RENTAL_RETURNED:
 		return apply_returned(s, ev);
-	return 0;
+	default:
+		return 0;
+	}
 }

@@ -6,7 +6,7 @@
 
 int rental_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
 {
-	return context_get(s, "rental", res, r, e);
+	return rec_booking(s, CTX_RENTAL, res, r, e);
 }
 
 int rental_check_return(struct store *s, const char *res, struct rerr *e)
@@ -25,15 +25,16 @@ int rental_check_return(struct store *s, const char *res, struct rerr *e)
 	return rc;
 }
 
+/* The rental's record, and its row in its customer's list. */
 static void save(struct store *s, const struct kv *r)
 {
-	char path[128], dir[128], idx[200];
+	struct kv row;
 
-	context_res_path(path, sizeof path, "rental", kv_get(r, "reservation"));
-	store_put_kv(s, path, r);
-	context_name_dir(dir, sizeof dir, "rental", "customers", kv_get(r, "customer"));
-	context_entry_path(s, idx, sizeof idx, dir, kv_get(r, "reservation"), "");
-	store_put(s, idx, "", 0);
+	rec_booking_put(s, CTX_RENTAL, r);
+	kv_init(&row);
+	kv_set(&row, "reservation", kv_get(r, "reservation"));
+	rec_row_put(s, CTX_RENTAL, OWNER_CUSTOMER, kv_get(r, "customer"), &row);
+	kv_free(&row);
 }
 
 static int apply_return(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
@@ -48,7 +49,7 @@ static int apply_return(struct store *s, const struct event *ev, struct outbox *
 		return -1;
 	kv_set(&r, "status", ST_RETURNED);
 	save(s, &r);
-	o = outbox_add(out, "rental.returned", ev);
+	o = outbox_add(out, EV_RENTAL_RETURNED, ev);
 	kv_set(o, "car", kv_get(&r, "car"));
 	kv_set(o, "customer", kv_get(&r, "customer"));
 	kv_free(&r);
@@ -85,13 +86,14 @@ static int apply_canceled(struct store *s, const struct event *ev, struct rerr *
 
 int rental_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
-	const char *type = kv_get(&ev->f, "type");
-
-	if (!strcmp(type, "rent.return"))
+	switch (event_kind_of(ev)) {
+	case EV_RENT_RETURN:
 		return apply_return(s, ev, out, e);
-	if (!strcmp(type, "payment.accepted"))
+	case EV_PAY_ACCEPTED:
 		return apply_paid(s, ev);
-	if (!strcmp(type, "payment.canceled"))
+	case EV_PAY_CANCELED:
 		return apply_canceled(s, ev, e);
-	return 0;
+	default:
+		return 0;
+	}
 }

@@ -1,26 +1,14 @@
 /* reservation: decides bookings (accepted or rejected for overlap) and cancellations;
- * keeps the nights each car has held, one file per night, so a check costs the length
- * of the stay and not the history. */
+ * keeps the nights each car has held, so a check costs the length of the stay and not
+ * the history. */
 #include "reservation.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct { const char *type, *status; } lifecycle[] = {
-	{"reservation.accepted", ST_RESERVED},
-	{"reservation.rejected", ST_REJECTED},
-	{"reservation.canceled", ST_RES_CANCELED},
-	{"payment.accepted", ST_RENTED},
-	{"payment.canceled", ST_PAY_CANCELED},
-	{"rental.returned", ST_RETURNED},
-};
-
-const char *booking_next(const char *outcome_type)
+const char *booking_next(enum event_kind kind)
 {
-	for (size_t i = 0; i < sizeof lifecycle / sizeof lifecycle[0]; i++)
-		if (strcmp(lifecycle[i].type, outcome_type) == 0)
-			return lifecycle[i].status;
-	return NULL;
+	return kind < EV_COUNT ? event_type_of(kind)->status : NULL;
 }
 
 int booking_holds(const char *status)
@@ -33,66 +21,32 @@ const char *car_status(long long rented, long long reserved)
 	return rented > 0 ? ST_RENTED : reserved > 0 ? ST_RESERVED : ST_AVAILABLE;
 }
 
-static void car_path(char *out, size_t size, const char *car)
-{
-	char dir[128];
-
-	context_name_dir(dir, sizeof dir, "reservation", "cars", car);
-	snprintf(out, size, "%s.yaml", dir);
-}
-
-/* reservation/held/xx/CAR/YYYY/MM/YYYY-MM-DD: the reservation holding that night. */
-static void night_path(const struct store *s, char *out, size_t size, const char *car, long day)
-{
-	char dir[200];
-	long z = day + 719468, era = z / 146097, doe = z - era * 146097;
-	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-	long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-	long y = yoe + era * 400 + (m <= 2);
-
-	context_name_dir(dir, sizeof dir, "reservation", "held", car);
-	/* A folder a year, one a month in it: a car's calendar never makes a large tree.
-	 * Layout 1 had the months in the car's folder: a tree that grew a line a month, 14
-	 * KB after 27 years, written again with each batch that booked the car. */
-	snprintf(out, size, "%s/%04d%s%02d/%04d-%02d-%02d", dir, (int)y, store_layout(s) >= 2 ? "/" : "-",
-		 (int)m, (int)y, (int)m, (int)d);
-}
-
 int reservation_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
 {
-	return context_get(s, "reservation", res, r, e);
+	return rec_booking(s, CTX_RESERVATION, res, r, e);
 }
 
 /* The first held night of [from, to) on car, as the reservation that holds it. */
 static int find_overlap(struct store *s, const char *car, long from, long to, struct kv *other,
 			struct rerr *e)
 {
-	for (long day = from; day < to; day++) {
-		char p[256], *buf;
-		int rc;
+	char holder[ID_LEN], day[11];
+	long d;
+	int rc = rec_first_held(s, car, from, to, &d, holder, e);
 
-		night_path(s, p, sizeof p, car, day);
-		rc = store_get(s, p, &buf, NULL, e);
-		if (rc < 0)
-			return -1;
-		if (rc == 1)
-			continue;
-		buf[strcspn(buf, "\n")] = '\0';
-		rc = reservation_get(s, buf, other, e);
-		free(buf);
-		if (rc < 0)
-			return -1;
-		if (rc == 1) {
-			/* A reader can meet the night before the booking's own file is written:
-			 * the night is held all the same. */
-			kv_init(other);
-			kv_set(other, "from", p + strlen(p) - 10);
-			kv_set(other, "to", "");
-		}
-		return 1;
+	if (rc != 1)
+		return rc;
+	rc = reservation_get(s, holder, other, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		/* The night is held all the same, by what reservation has no record of. */
+		date_format(day, d);
+		kv_init(other);
+		kv_set(other, "from", day);
+		kv_set(other, "to", "");
 	}
-	return 0;
+	return 1;
 }
 
 int reservation_check_request(const char *car, const char *from, const char *to, const char *today,
@@ -114,14 +68,12 @@ int reservation_check_request(const char *car, const char *from, const char *to,
 int reservation_check_new(struct store *s, const char *car, const char *from, const char *to,
 			  const char *today, long long *nights, long long *amount, struct rerr *e)
 {
-	char p[160];
 	struct kv c, other;
 	int rc;
 
 	if (reservation_check_request(car, from, to, today, e) < 0)
 		return -1;
-	car_path(p, sizeof p, car);
-	rc = store_get_kv(s, p, &c, e);
+	rc = rec_car(s, CTX_RESERVATION, car, &c, e);
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
@@ -160,42 +112,24 @@ int reservation_check_cancel(struct store *s, const char *res, struct rerr *e)
 	return rc;
 }
 
-static void hold_nights(struct store *s, const struct kv *r, int hold)
+static int hold_nights(struct store *s, const struct kv *r, int hold, struct rerr *e)
 {
 	const char *res = kv_get(r, "reservation"), *car = kv_get(r, "car");
 	long from = date_days(kv_get(r, "from")), to = date_days(kv_get(r, "to"));
 
-	char *line = xasprintf("%s\n", res);
-
-	for (long day = from; day < to; day++) {
-		char p[256];
-		night_path(s, p, sizeof p, car, day);
-		if (hold)
-			store_put(s, p, line, strlen(line));
-		else
-			store_del(s, p);
-	}
-	free(line);
+	return hold ? rec_hold(s, car, from, to, res, e) : rec_free(s, car, from, to, res, e);
 }
 
-/* reservation/customers/xx/CUSTOMER/ab/RES: an empty file, the customer's booking. */
-static void customer_entry_path(const struct store *s, char *out, size_t size,
-				const char *customer, const char *res)
-{
-	char dir[160];
-
-	context_name_dir(dir, sizeof dir, "reservation", "customers", customer);
-	context_entry_path(s, out, size, dir, res, "");
-}
-
+/* The booking's record, and its row in its customer's list. */
 static void save(struct store *s, const struct kv *r)
 {
-	char p[128], idx[200];
+	struct kv row;
 
-	context_res_path(p, sizeof p, "reservation", kv_get(r, "reservation"));
-	store_put_kv(s, p, r);
-	customer_entry_path(s, idx, sizeof idx, kv_get(r, "customer"), kv_get(r, "reservation"));
-	store_put(s, idx, "", 0);
+	rec_booking_put(s, CTX_RESERVATION, r);
+	kv_init(&row);
+	kv_set(&row, "reservation", kv_get(r, "reservation"));
+	rec_row_put(s, CTX_RESERVATION, OWNER_CUSTOMER, kv_get(r, "customer"), &row);
+	kv_free(&row);
 }
 
 static int apply_reserve(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
@@ -207,8 +141,8 @@ static int apply_reserve(struct store *s, const struct event *ev, struct outbox 
 	struct kv r, *o;
 	int rc;
 
-	/* "today" is the day the event was written, so that a rebuild decides the same. */
-	snprintf(today, sizeof today, "%.10s", kv_get(&ev->f, "time"));
+	/* "today" is the day the event was admitted, in the log: a rebuild decides the same. */
+	context_today(today, ev);
 	rc = reservation_check_new(s, car, from, to, today, &nights, &amount, &why);
 	if (rc < 0 && why.code == RX_IO) {
 		*e = why;
@@ -223,16 +157,15 @@ static int apply_reserve(struct store *s, const struct event *ev, struct outbox 
 	kv_setnum(&r, "nights", nights);
 	kv_setnum(&r, "amount", amount);
 	/* The outcome carries the booking as decided; the status is its type. */
-	o = outbox_add(out, rc == 0 ? "reservation.accepted" : "reservation.rejected", ev);
+	o = outbox_add(out, rc == 0 ? EV_RES_ACCEPTED : EV_RES_REJECTED, ev);
 	kv_copy(o, &r);
 	if (rc < 0)
 		kv_set(o, "reason", why.msg);
 	kv_set(&r, "status", rc == 0 ? ST_RESERVED : ST_REJECTED);
 	save(s, &r);
-	if (rc == 0)
-		hold_nights(s, &r, 1);
+	rc = rc == 0 ? hold_nights(s, &r, 1, e) : 0;
 	kv_free(&r);
-	return 0;
+	return rc;
 }
 
 static int apply_cancel(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
@@ -247,12 +180,12 @@ static int apply_cancel(struct store *s, const struct event *ev, struct outbox *
 		return -1;
 	kv_set(&r, "status", ST_RES_CANCELED);
 	save(s, &r);
-	hold_nights(s, &r, 0);
-	struct kv *o = outbox_add(out, "reservation.canceled", ev);
+	int rc = hold_nights(s, &r, 0, e);
+	struct kv *o = outbox_add(out, EV_RES_CANCELED, ev);
 	kv_set(o, "car", kv_get(&r, "car"));
 	kv_set(o, "customer", kv_get(&r, "customer"));
 	kv_free(&r);
-	return 0;
+	return rc;
 }
 
 /* Another context decided something about a booking: follow its status. */
@@ -264,42 +197,46 @@ static int apply_status(struct store *s, const struct event *ev, const char *sta
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	if (booking_holds(kv_get(&r, "status")) && !booking_holds(status))
-		hold_nights(s, &r, 0);
+		rc = hold_nights(s, &r, 0, e);
 	kv_set(&r, "status", status);
 	save(s, &r);
 	kv_free(&r);
-	return 0;
+	return rc;
 }
 
 static int apply_catalogue(struct store *s, const struct event *ev, int add)
 {
-	char p[160];
 	struct kv c;
 
-	car_path(p, sizeof p, kv_get(&ev->f, "car"));
 	if (!add) {
-		store_del(s, p);
+		rec_car_del(s, CTX_RESERVATION, kv_get(&ev->f, "car"));
 		return 0;
 	}
 	kv_init(&c);
 	kv_set(&c, "car", kv_get(&ev->f, "car"));
 	kv_set(&c, "rate", kv_get(&ev->f, "rate"));
-	store_put_kv(s, p, &c);
+	rec_car_put(s, CTX_RESERVATION, &c);
 	kv_free(&c);
 	return 0;
 }
 
 int reservation_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
-	const char *type = kv_get(&ev->f, "type"), *status;
+	enum event_kind kind = event_kind_of(ev);
 
-	if (!strcmp(type, "car.registered") || !strcmp(type, "car.removed"))
-		return apply_catalogue(s, ev, !strcmp(type, "car.registered"));
-	if (!strcmp(type, "reserve"))
+	switch (kind) {
+	case EV_CAR_REGISTERED:
+	case EV_CAR_REMOVED:
+		return apply_catalogue(s, ev, kind == EV_CAR_REGISTERED);
+	case EV_RESERVE:
 		return apply_reserve(s, ev, out, e);
-	if (!strcmp(type, "reserve.cancel"))
+	case EV_RESERVE_CANCEL:
 		return apply_cancel(s, ev, out, e);
-	if (strncmp(type, "reservation.", 12) != 0 && (status = booking_next(type)) != NULL)
-		return apply_status(s, ev, status, e);
-	return 0;
+	case EV_PAY_ACCEPTED:
+	case EV_PAY_CANCELED:
+	case EV_RENTAL_RETURNED:
+		return apply_status(s, ev, booking_next(kind), e);
+	default:
+		return 0;
+	}
 }

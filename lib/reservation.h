@@ -12,9 +12,9 @@
 #define ST_REJECTED "REJECTED"
 #define ST_AVAILABLE "AVAILABLE"
 
-/* The status a booking takes when an outcome of this type concerns it, or NULL if the
- * outcome does not change a booking's status. */
-const char *booking_next(const char *outcome_type);
+/* The status a booking takes when an outcome of this kind concerns it, or NULL if the
+ * outcome does not change a booking's status (the table of event types says). */
+const char *booking_next(enum event_kind kind);
 /* 1 if a booking in this status holds its nights (RESERVED or RENTED). */
 int booking_holds(const char *status);
 /* A car's status from how many of its bookings are RENTED and RESERVED. */

@@ -45,7 +45,6 @@ struct store {
 	struct gitrepo *repo;
 	struct gid head, root; /* main's commit and its tree; zero: none */
 	int has_head, has_root;
-	int layout;
 	int lockfd;
 	struct entry *ents;
 	size_t n, cap;
@@ -348,21 +347,6 @@ static int load_head(struct store *s, struct rerr *e)
 	return 0;
 }
 
-static int load_layout(struct store *s, struct rerr *e)
-{
-	struct kv m;
-	int rc = store_get_kv(s, "layout", &m, e);
-
-	if (rc < 0)
-		return -1;
-	s->layout = rc == 1 ? 1 : (int)kv_num(&m, "version", 0);
-	kv_free(&m);
-	if (s->layout < 1 || s->layout > STORE_LAYOUT_CURRENT)
-		return rerr_set(e, RX_CONFIG, "%s: state in layout %d, which this release does not know",
-				s->state, s->layout);
-	return 0;
-}
-
 static struct store *store_new(const char *state)
 {
 	struct store *s = xcalloc(1, sizeof *s);
@@ -371,7 +355,6 @@ static struct store *store_new(const char *state)
 	s->gitdir = xasprintf("%s/.git", state);
 	s->packdir = xasprintf("%s/objects/pack", s->gitdir);
 	s->lockfd = -1;
-	s->layout = 1;
 	return s;
 }
 
@@ -391,9 +374,9 @@ int store_open(struct store **out, const char *state, struct rerr *e)
 	*out = s;
 	if (!fs_exists(s->gitdir))
 		return rerr_set(e, RX_CONFIG, "%s: no state repository", state);
-	if (gitrepo_open(&s->repo, s->gitdir, e) < 0 || load_head(s, e) < 0)
+	if (gitrepo_open(&s->repo, s->gitdir, e) < 0)
 		return -1;
-	return load_layout(s, e);
+	return load_head(s, e);
 }
 
 int store_open_scratch(struct store **out, struct store *like, struct rerr *e)
@@ -404,7 +387,6 @@ int store_open_scratch(struct store **out, struct store *like, struct rerr *e)
 	s->scratch = 1;
 	free(s->packdir);
 	s->packdir = xasprintf("%s/rental-scratch", s->gitdir);
-	s->layout = like->layout;
 	fs_remove_tree(s->packdir);
 	if (fs_mkdirs(s->packdir, e) < 0 || gitrepo_open(&s->repo, s->gitdir, e) < 0)
 		return -1;
@@ -472,23 +454,9 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	fs_remove_tree(scratch);
 	free(scratch);
 	sweep_checkout(s->state);
-	if (git_make_bare(s->gitdir, e) < 0 || gitrepo_refresh(s->repo, e) < 0 || load_head(s, e) < 0)
+	if (git_make_bare(s->gitdir, e) < 0 || gitrepo_refresh(s->repo, e) < 0)
 		return -1;
-	return load_layout(s, e);
-}
-
-int store_layout(const struct store *s)
-{
-	return s->layout;
-}
-
-void store_set_layout(struct store *s, int v)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof buf, "version: %d\n", v);
-
-	s->layout = v;
-	store_put(s, "layout", buf, (size_t)n);
+	return load_head(s, e);
 }
 
 /* ---- committing ---- */
@@ -642,6 +610,11 @@ int store_maintain(struct store *s, struct rerr *e)
 size_t store_pack_count(const struct store *s)
 {
 	return gitrepo_pack_count(s->repo);
+}
+
+int store_has_commit(const struct store *s)
+{
+	return s->has_head;
 }
 
 void store_head(const struct store *s, char out[41])

@@ -23,11 +23,6 @@ void store_free(struct store *s);
  * then sweeps what a dead run left and reads main again. */
 int store_lock(struct store *s, int wait, struct rerr *e);
 
-/* The version of the records' layout (the file `layout`: "version: N"; 1 if none). */
-#define STORE_LAYOUT_CURRENT 4
-int store_layout(const struct store *s);
-/* Gives the store layout v from this batch on (the file written with the batch). */
-void store_set_layout(struct store *s, int v);
 
 /* Reads path, seeing this batch's changes: 0 (*buf malloc'd, NUL-terminated), 1 absent. */
 int store_get(struct store *s, const char *path, char **buf, size_t *len, struct rerr *e);
@@ -51,6 +46,8 @@ int store_commit(struct store *s, const char *msg, struct rerr *e);
 /* Between batches: merges packs so that they stay about log2 of the history. */
 int store_maintain(struct store *s, struct rerr *e);
 size_t store_pack_count(const struct store *s);
+/* Whether main names a commit yet (a home's genesis batch makes the first). */
+int store_has_commit(const struct store *s);
 /* The hex id of main's commit, or "" if none. */
 void store_head(const struct store *s, char out[41]);
 

@@ -347,6 +347,26 @@ int valid_date(const char *s)
 	return d <= mdays[m - 1] + (m == 2 && leap(y));
 }
 
+void date_from_days(long days, int *y, int *m, int *d)
+{
+	/* Howard Hinnant's civil_from_days: eras of 400 years, years from March. */
+	long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+void date_format(char out[11], long days)
+{
+	int y, m, d;
+
+	date_from_days(days, &y, &m, &d);
+	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+}
+
 long date_days(const char *s)
 {
 	/* Days from civil, after Howard Hinnant's algorithm. */

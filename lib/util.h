@@ -65,6 +65,9 @@ int valid_id(const char *s, const char *prefix);
 int valid_date(const char *s);
 /* Days since 1970-01-01 of a valid date. */
 long date_days(const char *s);
+/* The calendar date of a day number, and it as YYYY-MM-DD. */
+void date_from_days(long days, int *y, int *m, int *d);
+void date_format(char out[11], long days);
 /* A whole number 0..10^15 written in decimal without sign; stores it in *out. */
 int parse_money(const char *s, long long *out);
 /* Valid UTF-8 with no control characters other than those allowed (e.g. "\n"). */

@@ -1,0 +1,583 @@
+/* records: the paths of layout 5.
+ *
+ *   layout                              version: 5
+ *   log/000000/00/00/000000000001.yaml  an admitted event, verbatim (a leaf of 100)
+ *   log/000000/00/00/admitted           "SEQ YYYY-MM-DD" a line: the day each was admitted
+ *   log/head                            seq: N
+ *   ids/ab/cd/ID                        the event again (the same blob as its log entry)
+ *   keys/xx/NAME.yaml                   a registered key
+ *   CTX/cursor                          seq: N, where the context has read the log to
+ *   CTX/res/ab/cd/RES.yaml              a context's record of a booking
+ *   CTX/cars/xx/CAR.yaml                a context's record of a car
+ *   CTX/customers/xx/NAME/h             a table: a customer's rows (h: a hex digit of the
+ *   CTX/bookings/xx/CAR/h               booking's id), or a car's
+ *   reservation/held/xx/CAR/YYYY/MM     "DD HOLDER" a line: the car's held nights
+ *
+ * ab/cd are an id's first hex digits (time-ordered: a batch writes few folders), xx a
+ * hash of a name. A table holds a row a line, "key=value" pairs joined by tabs. */
+#include "records.h"
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- paths ---- */
+
+static void id_shard(char out[6], const char *id)
+{
+	shard_id(out, id);
+}
+
+/* "CTX/WHAT/xx/NAME": a context's folder (or file stem) for one car or customer. */
+static void name_path(char *out, size_t size, int ctx, const char *what, const char *name,
+		      const char *suffix)
+{
+	char sh[3];
+
+	shard_name(sh, name);
+	snprintf(out, size, "%s/%s/%s/%s%s", context_name(ctx), what, sh, name, suffix);
+}
+
+static void log_path(char *out, size_t size, long long seq, const char *leaf_file)
+{
+	char d[24];
+
+	snprintf(d, sizeof d, "%012lld", seq);
+	if (leaf_file)
+		snprintf(out, size, "log/%.6s/%.2s/%.2s/%s", d, d + 6, d + 8, leaf_file);
+	else
+		snprintf(out, size, "log/%.6s/%.2s/%.2s/%s.yaml", d, d + 6, d + 8, d);
+}
+
+/* ---- small records ---- */
+
+static long long get_seq(struct store *s, const char *path, struct rerr *e)
+{
+	struct kv m;
+	long long seq;
+	int rc = store_get_kv(s, path, &m, e);
+
+	if (rc < 0)
+		return -1;
+	seq = rc == 1 ? 0 : kv_num(&m, "seq", -1);
+	kv_free(&m);
+	return seq < 0 ? rerr_set(e, RX_IO, "state/%s: corrupt", path) : seq;
+}
+
+static void put_seq(struct store *s, const char *path, long long seq)
+{
+	char buf[40];
+	int n = snprintf(buf, sizeof buf, "seq: %lld\n", seq);
+
+	store_put(s, path, buf, (size_t)n);
+}
+
+long long rec_log_head(struct store *s, struct rerr *e)
+{
+	return get_seq(s, "log/head", e);
+}
+
+void rec_set_log_head(struct store *s, long long seq)
+{
+	put_seq(s, "log/head", seq);
+}
+
+long long rec_cursor(struct store *s, int ctx, struct rerr *e)
+{
+	char p[64];
+
+	snprintf(p, sizeof p, "%s/cursor", context_name(ctx));
+	return get_seq(s, p, e);
+}
+
+void rec_set_cursor(struct store *s, int ctx, long long seq)
+{
+	char p[64];
+
+	snprintf(p, sizeof p, "%s/cursor", context_name(ctx));
+	put_seq(s, p, seq);
+}
+
+int rec_layout(struct store *s, struct rerr *e)
+{
+	struct kv m;
+	int rc, v;
+
+	if (!store_has_commit(s))
+		return RECORDS_LAYOUT;
+	if ((rc = store_get_kv(s, "layout", &m, e)) < 0)
+		return -1;
+	v = rc == 1 ? 1 : (int)kv_num(&m, "version", 0);
+	kv_free(&m);
+	return v;
+}
+
+void rec_set_layout(struct store *s)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "version: %d\n", RECORDS_LAYOUT);
+
+	store_put(s, "layout", buf, (size_t)n);
+}
+
+int rec_check_layout(struct store *s, struct rerr *e)
+{
+	int v = rec_layout(s, e);
+
+	if (v < 0 || v == RECORDS_LAYOUT)
+		return v < 0 ? -1 : 0;
+	if (v >= 1 && v < RECORDS_LAYOUT)
+		return rerr_set(e, RX_CONFIG, "state/layout: version %d, made by an older release; "
+				"run 'dispatcher --upgrade' to move it to version %d", v, RECORDS_LAYOUT);
+	return rerr_set(e, RX_CONFIG, "state/layout: version %d, which this release does not know "
+			"(it knows 1 to %d)", v, RECORDS_LAYOUT);
+}
+
+/* ---- the log ---- */
+
+/* The day seq was admitted, from its leaf's admitted record ("" if not there). */
+static int admitted_day(struct store *s, long long seq, char out[11], struct rerr *e)
+{
+	char p[64], want[16], *buf, *line;
+	int n = snprintf(want, sizeof want, "%012lld ", seq), rc;
+
+	out[0] = '\0';
+	log_path(p, sizeof p, seq, "admitted");
+	if ((rc = store_get(s, p, &buf, NULL, e)) != 0)
+		return rc < 0 ? -1 : 0;
+	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, want, (size_t)n) == 0)
+			snprintf(out, 11, "%.10s", line + n);
+	free(buf);
+	return 0;
+}
+
+int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitted[11],
+	    struct rerr *e)
+{
+	char p[64];
+	int rc;
+
+	log_path(p, sizeof p, seq, NULL);
+	rc = store_get(s, p, buf, len, e);
+	if (rc == 1)
+		return rerr_set(e, RX_IO, "state/%s: missing from the log", p);
+	if (rc == 0 && admitted_day(s, seq, admitted, e) < 0) {
+		free(*buf);
+		return -1;
+	}
+	return rc;
+}
+
+void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, const char *admitted)
+{
+	char p[64], *old = NULL, *next;
+	size_t olen = 0;
+
+	log_path(p, sizeof p, seq, NULL);
+	store_put(s, p, buf, len);
+	log_path(p, sizeof p, seq, "admitted");
+	if (store_get(s, p, &old, &olen, NULL) != 0)
+		old = NULL, olen = 0;
+	next = xasprintf("%s%012lld %s\n", old ? old : "", seq, admitted);
+	store_put(s, p, next, strlen(next));
+	free(next);
+	free(old);
+}
+
+int rec_id(struct store *s, const char *id, char **buf, size_t *len, struct rerr *e)
+{
+	char p[128], sh[6];
+
+	id_shard(sh, id);
+	snprintf(p, sizeof p, "ids/%s/%s", sh, id);
+	return store_get(s, p, buf, len, e);
+}
+
+void rec_id_put(struct store *s, const char *id, const char *buf, size_t len)
+{
+	char p[128], sh[6];
+
+	id_shard(sh, id);
+	snprintf(p, sizeof p, "ids/%s/%s", sh, id);
+	store_put(s, p, buf, len);
+}
+
+static void key_path(char *out, size_t size, const char *name)
+{
+	char sh[3];
+
+	shard_name(sh, name);
+	snprintf(out, size, "keys/%s/%s.yaml", sh, name);
+}
+
+int rec_key(struct store *s, const char *name, struct kv *key, struct rerr *e)
+{
+	char p[128];
+
+	kv_init(key);
+	if (!valid_name(name))
+		return 1;
+	key_path(p, sizeof p, name);
+	return store_get_kv(s, p, key, e);
+}
+
+void rec_key_put(struct store *s, const struct kv *key)
+{
+	char p[128];
+
+	key_path(p, sizeof p, kv_get(key, "name"));
+	store_put_kv(s, p, key);
+}
+
+int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
+{
+	return store_read_records(s, "keys", recs, n, e);
+}
+
+/* ---- a context's records of bookings and cars ---- */
+
+int rec_booking(struct store *s, int ctx, const char *res, struct kv *r, struct rerr *e)
+{
+	char p[128], sh[6];
+
+	kv_init(r);
+	if (!valid_id(res, "res"))
+		return 1;
+	id_shard(sh, res);
+	snprintf(p, sizeof p, "%s/res/%s/%s.yaml", context_name(ctx), sh, res);
+	return store_get_kv(s, p, r, e);
+}
+
+void rec_booking_put(struct store *s, int ctx, const struct kv *r)
+{
+	char p[128], sh[6];
+
+	id_shard(sh, kv_get(r, "reservation"));
+	snprintf(p, sizeof p, "%s/res/%s/%s.yaml", context_name(ctx), sh, kv_get(r, "reservation"));
+	store_put_kv(s, p, r);
+}
+
+int rec_bookings(struct store *s, int ctx, struct kv **recs, size_t *n, struct rerr *e)
+{
+	char p[64];
+
+	snprintf(p, sizeof p, "%s/res", context_name(ctx));
+	return store_read_records(s, p, recs, n, e);
+}
+
+int rec_car(struct store *s, int ctx, const char *car, struct kv *c, struct rerr *e)
+{
+	char p[160];
+
+	kv_init(c);
+	if (!valid_name(car))
+		return 1;
+	name_path(p, sizeof p, ctx, "cars", car, ".yaml");
+	return store_get_kv(s, p, c, e);
+}
+
+void rec_car_put(struct store *s, int ctx, const struct kv *c)
+{
+	char p[160];
+
+	name_path(p, sizeof p, ctx, "cars", kv_get(c, "car"), ".yaml");
+	store_put_kv(s, p, c);
+}
+
+void rec_car_del(struct store *s, int ctx, const char *car)
+{
+	char p[160];
+
+	name_path(p, sizeof p, ctx, "cars", car, ".yaml");
+	store_del(s, p);
+}
+
+int rec_cars(struct store *s, int ctx, struct kv **recs, size_t *n, struct rerr *e)
+{
+	char p[64];
+
+	snprintf(p, sizeof p, "%s/cars", context_name(ctx));
+	return store_read_records(s, p, recs, n, e);
+}
+
+/* ---- tables of rows ---- */
+
+/* Parses one line of a table into row. */
+static void row_parse(struct kv *row, const char *line, size_t len)
+{
+	kv_init(row);
+	for (size_t at = 0; at < len;) {
+		const char *f = line + at, *tab = memchr(f, '\t', len - at), *eq;
+		size_t fl = tab ? (size_t)(tab - f) : len - at;
+		if ((eq = memchr(f, '=', fl)) != NULL) {
+			char *k = xstrndup(f, (size_t)(eq - f)), *v = xstrndup(eq + 1, fl - (size_t)(eq - f) - 1);
+			kv_set(row, k, v);
+			free(k);
+			free(v);
+		}
+		at += fl + 1;
+	}
+}
+
+/* Appends row as a line: tabs and newlines in a value (never admitted) become spaces. */
+static void row_format(char **buf, size_t *len, const struct kv *row)
+{
+	for (size_t i = 0; i < row->n; i++) {
+		char *f = xasprintf("%s%s=%s", i ? "\t" : "", row->k[i], row->v[i]);
+		size_t fl = strlen(f);
+		for (size_t j = 0; j < fl; j++)
+			if (f[j] == '\n' || (f[j] == '\t' && !(i && j == 0)))
+				f[j] = ' ';
+		*buf = xrealloc(*buf, *len + fl + 2);
+		memcpy(*buf + *len, f, fl);
+		*len += fl;
+		free(f);
+	}
+	(*buf)[(*len)++] = '\n';
+	(*buf)[*len] = '\0';
+}
+
+static void table_path(char *out, size_t size, int ctx, enum rec_owner kind, const char *owner,
+		       const char *res)
+{
+	const char *hex = strchr(res, '-');
+	char leaf[4];
+
+	hex = hex ? hex + 1 : res;
+	snprintf(leaf, sizeof leaf, "/%c", *hex ? hex[strlen(hex) - 1] : '0');
+	name_path(out, size, ctx, kind == OWNER_CAR ? "bookings" : "customers", owner, leaf);
+}
+
+/* Calls fn for each row of the table at path; stops at fn's non-zero. */
+static int table_each(struct store *s, const char *path, int (*fn)(struct kv *row, void *arg),
+		      void *arg, struct rerr *e)
+{
+	char *buf;
+	size_t len;
+	int rc = store_get(s, path, &buf, &len, e);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	for (char *line = buf, *nl; rc == 0 && line < buf + len; line = nl + 1) {
+		struct kv row;
+		nl = memchr(line, '\n', (size_t)(buf + len - line));
+		if (nl == NULL)
+			nl = buf + len;
+		row_parse(&row, line, (size_t)(nl - line));
+		rc = fn(&row, arg);
+		kv_free(&row);
+	}
+	free(buf);
+	return rc > 0 ? 0 : rc;
+}
+
+struct find {
+	const char *res;
+	struct kv *out;
+	int found;
+};
+
+static int find_row(struct kv *row, void *arg)
+{
+	struct find *f = arg;
+
+	if (!kv_get(row, "reservation") || strcmp(kv_get(row, "reservation"), f->res) != 0)
+		return 0;
+	kv_copy(f->out, row);
+	f->found = 1;
+	return 1;
+}
+
+int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res,
+	    struct kv *row, struct rerr *e)
+{
+	char p[200];
+	struct find f = {res, row, 0};
+
+	kv_init(row);
+	if (!valid_name(owner) || !valid_id(res, "res"))
+		return 1;
+	table_path(p, sizeof p, ctx, kind, owner, res);
+	if (table_each(s, p, find_row, &f, e) < 0)
+		return -1;
+	return f.found ? 0 : 1;
+}
+
+struct rewrite {
+	const struct kv *row;
+	const char *res;
+	char *buf;
+	size_t len;
+	int placed;
+};
+
+/* Copies the rows in id order, the new row in its place (or instead of its old one). */
+static int copy_row(struct kv *row, void *arg)
+{
+	struct rewrite *w = arg;
+	const char *id = kv_get(row, "reservation") ? kv_get(row, "reservation") : "";
+	int c = strcmp(id, w->res);
+
+	if (!w->placed && c >= 0) {
+		row_format(&w->buf, &w->len, w->row);
+		w->placed = 1;
+	}
+	if (c != 0)
+		row_format(&w->buf, &w->len, row);
+	return 0;
+}
+
+void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
+		 const struct kv *row)
+{
+	const char *res = kv_get(row, "reservation");
+	struct rewrite w = {row, res, xcalloc(1, 1), 0, 0};
+	char p[200];
+
+	table_path(p, sizeof p, ctx, kind, owner, res);
+	table_each(s, p, copy_row, &w, NULL);
+	if (!w.placed)
+		row_format(&w.buf, &w.len, row);
+	store_put(s, p, w.buf, w.len);
+	free(w.buf);
+}
+
+struct collect {
+	struct store *s;
+	struct kv *v;
+	size_t n;
+};
+
+static int collect_row(struct kv *row, void *arg)
+{
+	struct collect *c = arg;
+
+	c->v = xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+	c->v[c->n++] = *row;
+	kv_init(row); /* the copy owns it now */
+	return 0;
+}
+
+static int collect_table(const char *path, const char *name, void *arg, struct rerr *e)
+{
+	struct collect *c = arg;
+
+	return table_each(c->s, path, collect_row, c, e);
+}
+
+int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
+	     size_t *n, struct rerr *e)
+{
+	char dir[160];
+	struct collect c = {s, NULL, 0};
+	int rc = 0;
+
+	if (valid_name(owner)) {
+		name_path(dir, sizeof dir, ctx, kind == OWNER_CAR ? "bookings" : "customers", owner, "");
+		rc = store_walk(s, dir, collect_table, &c, e);
+	}
+	*rows = c.v;
+	*n = c.n;
+	return rc;
+}
+
+/* ---- held nights ---- */
+
+static void month_path(char *out, size_t size, const char *car, int y, int m)
+{
+	char dir[160];
+
+	name_path(dir, sizeof dir, CTX_RESERVATION, "held", car, "");
+	snprintf(out, size, "%s/%04d/%02d", dir, y, m);
+}
+
+int rec_month(struct store *s, const char *car, int year, int month, char holders[31][ID_LEN],
+	      struct rerr *e)
+{
+	char p[200], *buf;
+	int rc;
+
+	memset(holders, 0, 31 * ID_LEN);
+	month_path(p, sizeof p, car, year, month);
+	if ((rc = store_get(s, p, &buf, NULL, e)) != 0)
+		return rc < 0 ? -1 : 0;
+	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		int d = atoi(line);
+		if (d >= 1 && d <= 31 && strlen(line) > 3)
+			snprintf(holders[d - 1], ID_LEN, "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
+	}
+	free(buf);
+	return 0;
+}
+
+static void month_put(struct store *s, const char *car, int y, int m, char holders[31][ID_LEN])
+{
+	char p[200], buf[31 * (ID_LEN + 4)];
+	size_t len = 0;
+
+	month_path(p, sizeof p, car, y, m);
+	for (int d = 0; d < 31; d++)
+		if (holders[d][0])
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%02d %s\n", d + 1, holders[d]);
+	if (len)
+		store_put(s, p, buf, len);
+	else
+		store_del(s, p);
+}
+
+/* Runs over the nights [from, to) a month at a time: set holds them for holder
+ * (set 1), frees those holder holds (set 0), or finds the first held (set -1). */
+static int each_night(struct store *s, const char *car, long from, long to, const char *holder,
+		      int set, long *day, char found[ID_LEN], struct rerr *e)
+{
+	char holders[31][ID_LEN];
+
+	for (long d = from; d < to;) {
+		int y, m, dd;
+		date_from_days(d, &y, &m, &dd);
+		if (rec_month(s, car, y, m, holders, e) < 0)
+			return -1;
+		int changed = 0;
+		for (; d < to; d++) {
+			int y2, m2;
+			date_from_days(d, &y2, &m2, &dd);
+			if (y2 != y || m2 != m)
+				break;
+			char *h = holders[dd - 1];
+			if (set < 0 && h[0]) {
+				*day = d;
+				memcpy(found, h, ID_LEN);
+				return 1;
+			}
+			if (set == 1) {
+				snprintf(h, ID_LEN, "%s", holder);
+				changed = 1;
+			} else if (set == 0 && h[0] && (holder == NULL || strcmp(h, holder) == 0)) {
+				h[0] = '\0';
+				changed = 1;
+			}
+		}
+		if (changed)
+			month_put(s, car, y, m, holders);
+	}
+	return 0;
+}
+
+int rec_first_held(struct store *s, const char *car, long from, long to, long *day,
+		   char holder[ID_LEN], struct rerr *e)
+{
+	return each_night(s, car, from, to, NULL, -1, day, holder, e);
+}
+
+int rec_hold(struct store *s, const char *car, long from, long to, const char *holder,
+	     struct rerr *e)
+{
+	return each_night(s, car, from, to, holder, 1, NULL, NULL, e);
+}
+
+int rec_free(struct store *s, const char *car, long from, long to, const char *holder,
+	     struct rerr *e)
+{
+	return each_night(s, car, from, to, holder, 0, NULL, NULL, e);
+}

@@ -1,0 +1,74 @@
+/* records: where the records of the state lie in main's tree. The one module that
+ * knows paths, shards and how records are grouped; the ledger and the contexts' rules
+ * ask for records. Records read together are kept together: a car's held nights a
+ * month to a record, a customer's bookings or page rows and a car's bookings a few
+ * tables, not a file each, so a batch writes few objects an event. */
+#ifndef RENTAL_RECORDS_H
+#define RENTAL_RECORDS_H
+#include "event.h"
+#include "store.h"
+
+/* The layout these paths make (the record `layout`); older ones are read only by the
+ * upgrade (upgrade.c). */
+#define RECORDS_LAYOUT 5
+
+/* The layout of the state's records: the record `layout`; 1 where there is none (a
+ * home of the first release); RECORDS_LAYOUT for a home with no commit yet. */
+int rec_layout(struct store *s, struct rerr *e);
+void rec_set_layout(struct store *s);
+/* 0 if the state is in RECORDS_LAYOUT; else RX_CONFIG and what to do. */
+int rec_check_layout(struct store *s, struct rerr *e);
+
+/* ---- the ledger ---- */
+long long rec_log_head(struct store *s, struct rerr *e);
+void rec_set_log_head(struct store *s, long long seq);
+/* The logged event at seq: its bytes, and the UTC day it was admitted on. */
+int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitted[11],
+	    struct rerr *e);
+void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, const char *admitted);
+/* An admitted id's entry: the event's bytes. 0, 1 if the id is unknown. */
+int rec_id(struct store *s, const char *id, char **buf, size_t *len, struct rerr *e);
+void rec_id_put(struct store *s, const char *id, const char *buf, size_t len);
+int rec_key(struct store *s, const char *name, struct kv *key, struct rerr *e);
+void rec_key_put(struct store *s, const struct kv *key);
+int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
+
+/* ---- every context ---- */
+long long rec_cursor(struct store *s, int ctx, struct rerr *e);
+void rec_set_cursor(struct store *s, int ctx, long long seq);
+
+/* A context's record of one booking (its "reservation" field names it). */
+int rec_booking(struct store *s, int ctx, const char *res, struct kv *r, struct rerr *e);
+void rec_booking_put(struct store *s, int ctx, const struct kv *r);
+int rec_bookings(struct store *s, int ctx, struct kv **recs, size_t *n, struct rerr *e);
+
+/* A context's record of one car (its "car" field names it). */
+int rec_car(struct store *s, int ctx, const char *car, struct kv *c, struct rerr *e);
+void rec_car_put(struct store *s, int ctx, const struct kv *c);
+void rec_car_del(struct store *s, int ctx, const char *car);
+int rec_cars(struct store *s, int ctx, struct kv **recs, size_t *n, struct rerr *e);
+
+/* Rows a context keeps under a car or a customer, one a booking (the row's
+ * "reservation" field): a car's bookings, a customer's bookings, a customer's page. */
+enum rec_owner { OWNER_CAR, OWNER_CUSTOMER };
+int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res,
+	    struct kv *row, struct rerr *e);
+void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
+		 const struct kv *row);
+int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
+	     size_t *n, struct rerr *e);
+
+/* ---- held nights: who holds each night of a car (day numbers from 1970-01-01) ---- */
+/* The first night of [from, to) held, its day and holder: 1, or 0 if all are free. */
+int rec_first_held(struct store *s, const char *car, long from, long to, long *day,
+		   char holder[ID_LEN], struct rerr *e);
+/* Holds [from, to) for holder, or frees the nights holder holds there (holder NULL
+ * frees them whoever holds them). */
+int rec_hold(struct store *s, const char *car, long from, long to, const char *holder,
+	     struct rerr *e);
+int rec_free(struct store *s, const char *car, long from, long to, const char *holder,
+	     struct rerr *e);
+/* The holders of the days of one month (holders[d - 1], "" when free). */
+int rec_month(struct store *s, const char *car, int year, int month, char holders[31][ID_LEN],
+	      struct rerr *e);
+#endif
