@@ -19,14 +19,10 @@
 static const context_apply_fn all[CTX_COUNT] = {
 	management_apply, reservation_apply, payment_apply, rental_apply, rating_apply, mypage_apply};
 
-static const context_touch_fn touch[CTX_COUNT] = {
-	management_touches, reservation_touches, payment_touches, NULL, NULL, mypage_touches};
-
 struct world {
 	char dir[64];
 	struct store *s;
 	int n;
-	struct pathlist looked; /* what the contexts said they would touch */
 };
 
 static int setup(void **state)
@@ -36,7 +32,9 @@ static int setup(void **state)
 
 	strcpy(w->dir, "/tmp/rental-rules-XXXXXX");
 	assert_non_null(mkdtemp(w->dir));
+	assert_int_equal(store_init_repo(w->dir, &e), 0);
 	assert_int_equal(store_open(&w->s, w->dir, &e), 0);
+	assert_int_equal(store_lock(w->s, 0, &e), 0);
 	*state = w;
 	return 0;
 }
@@ -47,9 +45,6 @@ static int teardown(void **state)
 	char cmd[128];
 
 	store_free(w->s);
-	for (size_t i = 0; i < w->looked.n; i++)
-		free(w->looked.v[i]);
-	free(w->looked.v);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", w->dir);
 	assert_int_equal(system(cmd), 0);
 	free(w);
@@ -63,8 +58,6 @@ static void feed(struct world *w, struct event *ev)
 		struct outbox out;
 		struct rerr e = {0};
 		outbox_init(&out);
-		if (touch[c])
-			touch[c](w->s, ev, &w->looked);
 		assert_int_equal(all[c](w->s, ev, &out, &e), 0);
 		for (size_t i = 0; i < out.n; i++) {
 			struct event oc;
@@ -125,44 +118,6 @@ static char *res_status(struct world *w, const char *res)
 	snprintf(st, sizeof st, "%s", kv_get(&r, "status"));
 	kv_free(&r);
 	return st;
-}
-
-/* The files each context says it will touch for an event, looked up ahead of it by
- * the dispatcher, are every file a booking makes: its record in each context, its
- * customer's entries, its car's nights. */
-static void contexts_name_the_files_a_booking_makes(void **state)
-{
-	struct world *w = *state;
-	struct rerr e = {0};
-	char cmd[160], line[256];
-	FILE *f;
-	size_t made = 0;
-
-	act(w, "car.add", "admin", "car", "car01", "rate", "50000", NULL);
-	assert_int_equal(store_commit(w->s, "car", &e), 0);
-	snprintf(cmd, sizeof cmd, "touch -d '1 minute ago' $(find %s -type f)", w->dir);
-	assert_int_equal(system(cmd), 0);
-	for (size_t i = 0; i < w->looked.n; i++)
-		free(w->looked.v[i]);
-	w->looked.n = 0;
-	const char *res = act(w, "reserve", "alice", "car", "car01", "from", "2031-08-06", "to", "2031-08-09", NULL);
-	assert_int_equal(store_commit(w->s, "booking", &e), 0);
-	/* Files the booking made or changed: those written in the last half minute. */
-	snprintf(cmd, sizeof cmd, "find %s -type f -newermt '30 seconds ago' -printf '%%P\\n'", w->dir);
-	assert_non_null(f = popen(cmd, "r"));
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strstr(line, "/cursor"))
-			continue; /* a context's place in the log */
-		int found = 0;
-		for (size_t i = 0; i < w->looked.n && !found; i++)
-			found = strcmp(w->looked.v[i], line) == 0;
-		if (!found)
-			fail_msg("%s: made for %s, not looked up ahead", line, res);
-		made++;
-	}
-	pclose(f);
-	assert_true(made >= 8); /* 3 nights, the booking in 3 contexts, 2 customer entries... */
 }
 
 static void cancel_frees_the_car(void **state)
@@ -315,7 +270,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cancel_frees_the_car, setup, teardown),
-		cmocka_unit_test_setup_teardown(contexts_name_the_files_a_booking_makes, setup, teardown),
 		cmocka_unit_test_setup_teardown(payment_makes_the_car_rented_and_checks_amount, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_car_is_rejected_without_phantom, setup, teardown),
 		cmocka_unit_test_setup_teardown(overlap_is_rejected_in_log_order, setup, teardown),
