@@ -65,7 +65,8 @@ int valid_id(const char *s, const char *prefix);
 int valid_date(const char *s);
 /* Days since 1970-01-01 of a valid date. */
 long date_days(const char *s);
-/* A whole number 0..10^15 written in decimal without sign; stores it in *out. */
+/* A whole number written in decimal digits alone (any number of them), at most
+ * LIMIT_WHOLE_MAX (2^53 - 1); stores it in *out. Never overflows. */
 int parse_money(const char *s, long long *out);
 /* Valid UTF-8 with no control characters other than those allowed (e.g. "\n"). */
 int valid_text(const char *s, const char *allowed_ctl);
