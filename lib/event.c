@@ -1,5 +1,6 @@
 /* event: building, sealing, parsing and checking event files. */
 #include "event.h"
+#include "limits.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,9 +202,12 @@ static int listed(const char *const *list, size_t n, const char *k)
 	return 0;
 }
 
-/* Checks one field's value by what its name means. */
-static int check_value(const char *k, const char *v, struct rerr *e)
+/* Checks one field's value by what its name means. A writer's event (not an outcome)
+ * has its values within the limits; an outcome, decided by the dispatcher from such
+ * values, holds whole numbers a reader takes exactly. */
+static int check_value(const struct event_type *t, const char *k, const char *v, struct rerr *e)
 {
+	int writer = t->roles != ROLE_SYSTEM;
 	long long n;
 
 	if (!strcmp(k, "car") || !strcmp(k, "name") || !strcmp(k, "customer"))
@@ -218,6 +222,8 @@ static int check_value(const char *k, const char *v, struct rerr *e)
 		return valid_id(v, "rat") ? 0 : rerr_set(e, RX_DATA, "rating: malformed id");
 	if (!strcmp(k, "ref"))
 		return valid_id(v, NULL) ? 0 : rerr_set(e, RX_DATA, "ref: malformed id");
+	if (writer && !strcmp(k, "rate"))
+		return limit_price(v, &n, k, e);
 	if (!strcmp(k, "rate") || !strcmp(k, "amount") || !strcmp(k, "nights"))
 		return parse_money(v, &n) ? 0 : rerr_set(e, RX_DATA, "%s: not a whole number", k);
 	if (!strcmp(k, "stars"))
@@ -253,7 +259,7 @@ int event_check_fields(const struct event *ev, struct rerr *e)
 			continue;
 		if (!listed(t->need, 6, k) && !listed(t->may, 4, k))
 			return rerr_set(e, RX_DATA, "unknown field '%.40s' in a %s event", k, t->type);
-		if (check_value(k, ev->f.v[i], e) < 0)
+		if (check_value(t, k, ev->f.v[i], e) < 0)
 			return -1;
 	}
 	return 0;

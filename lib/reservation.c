@@ -2,6 +2,7 @@
  * keeps the nights each car has held, one file per night, so a check costs the length
  * of the stay and not the history. */
 #include "reservation.h"
+#include "limits.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +128,10 @@ int reservation_check_new(struct store *s, const char *car, const char *from, co
 	if (rc == 1)
 		return rerr_set(e, RX_REFUSED, "%s: unknown car", car);
 	*nights = date_days(to) - date_days(from);
-	*amount = kv_num(&c, "rate", 0) * *nights;
+	rc = limit_cost(kv_num(&c, "rate", 0), *nights, amount, "rate", e);
 	kv_free(&c);
+	if (rc < 0)
+		return -1;
 	rc = find_overlap(s, car, date_days(from), date_days(to), &other, e);
 	if (rc < 0)
 		return -1;

@@ -1,0 +1,120 @@
+#!/bin/sh
+# 1950-limits.t: the contract's limits (CONTRACT 2, "Limits that protect the
+# home"). For each bound, the value at the bound, just inside and just beyond:
+# through the command (exit 0, or 65 and nothing written), and in an event
+# signed by hand with a registered key and dropped in the spool, where beyond
+# the bound it is quarantined in spool/bad with a .reason naming it, while a
+# normal event of the same batch is applied and `dispatcher --once` exits 0.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+. "$(dirname "$0")/../sealing.sh"
+
+sealing_or_skip
+shop
+
+# day N: the date N days after today (UTC; N may be negative).
+day() {
+	date -u -d "$(date -u +%Y-%m-%d) $1 days" +%Y-%m-%d
+}
+# pem NAME: keys/NAME.key (the base64 of an ed25519 seed) as an OpenSSL key file,
+# so that hand-made events are signed by a registered key.
+pem() {
+	{
+		printf '\060\056\002\001\000\060\005\006\003\053\145\160\004\042\004\040'
+		base64 -d <"$H/keys/$1.key"
+	} >"$T_TMP/$1.der" 2>/dev/null
+	openssl pkey -inform DER -in "$T_TMP/$1.der" -out "$T_TMP/$1.pem" 2>/dev/null
+	printf '%s' "$T_TMP/$1.pem"
+}
+ADMIN=$(pem admin)
+ALICE=$(pem alice)
+
+has_car() {
+	carctl list --json | grep -q "\"car\":\"$1\""
+}
+# hand_car OUT CAR RATE [MODEL]: a car.add signed by admin (EID its id).
+hand_car() {
+	mkev "$1" "$ADMIN" car.add admin car <<-EOF
+	car: $2
+	rate: $3
+	${4:+model: $4}
+	EOF
+}
+
+N=0
+# normal: a normal event in the spool beside the hand-made one: car okN.
+normal() {
+	N=$((N + 1))
+	carctl --as admin add "ok$N" --rate 1 >/dev/null 2>&1
+}
+# quarantined DESC FILE REGEX: FILE (a hand-made event, EID its id) and a normal
+# event dropped in the spool: the dispatcher exits 0, FILE is in spool/bad with
+# a .reason matching REGEX, the normal event is applied (4 assertions).
+quarantined() {
+	_q_name=$(spname "$EID")
+	spool_drop "$2" "$_q_name"
+	normal
+	t_ok "$1: dispatcher --once exits 0" dispatcher --once
+	t_file "$1: quarantined in spool/bad" "$H/spool/bad/$_q_name"
+	t_match "$1: its .reason names the bound" "$(cat "$H/spool/bad/$_q_name.reason" 2>/dev/null)" "$3"
+	t_ok "$1: a normal event of the same batch is applied" has_car "ok$N"
+}
+# admitted DESC FILE: FILE dropped in the spool: the dispatcher exits 0 and
+# does not quarantine it (2 assertions).
+admitted() {
+	_a_name=$(spname "$EID")
+	spool_drop "$2" "$_a_name"
+	t_ok "$1: dispatcher --once exits 0" dispatcher --once
+	t_nofile "$1: not quarantined" "$H/spool/bad/$_a_name"
+}
+
+# ---- the wedge: an amount of 16 digits --------------------------------------
+
+# carctl add b --rate 100000000000000, 10 nights reserved: the amount had 16
+# digits, which the dispatcher could not read back (SIGSEGV on every run).
+t_refuse 65 'a rate of 100,000,000,000,000' carctl --as admin add b --rate 100000000000000
+t_match '... says the bound' "$ERR" 'rate 100000000000000: .*1,000,000,000,000'
+hand_car "$T_TMP/w1" b 100000000000000
+quarantined 'a hand-made car.add with rate 100,000,000,000,000' "$T_TMP/w1" 'rate 100000000000000: .*1,000,000,000,000'
+t_refuse 1 '... the car is not registered' carctl show b
+t_ok 'the largest rate, 1,000,000,000,000, is taken' carctl --as admin add b --rate 1000000000000
+t_ok '... applied' dispatch
+t_ok 'alice reserves b for 10 nights' reserve --as alice b --from "$(day 10)" --to "$(day 20)"
+res=$OUT
+t_ok 'the dispatcher applies it' dispatch
+t_eq '... the booking is RESERVED' "$(status_of "$res")" RESERVED
+t_eq '... for 10,000,000,000,000' "$(mypage --as alice --json | jrow reservation "$res" | jget amount)" \
+	10000000000000
+t_ok 'a later run exits 0' dispatch
+t_ok 'alice pays' pay --as alice "$res" --amount 10000000000000
+t_ok '... applied' dispatch
+t_eq '... the booking is RENTED' "$(status_of "$res")" RENTED
+t_ok 'the home keeps working: bob reserves car01' reserve --as bob car01 --from "$(day 1)" --to "$(day 3)"
+res=$OUT
+t_ok '... applied' dispatch
+t_eq '... RESERVED' "$(status_of "$res")" RESERVED
+
+# ---- rates: 1 to 1,000,000,000,000 ------------------------------------------
+
+for v in 0 1000000000001 10000000000000000000000 -1 1.5 1e6; do
+	t_refuse 65 "carctl add --rate $v" carctl --as admin add "r$v" --rate "$v"
+done
+t_match '... the message names the value and the bound' "$ERR" 'rate 1e6: not a whole number from 1 to 1,000,000,000,000'
+for v in 1 2 999999999999 1000000000000; do
+	t_ok "carctl add --rate $v" carctl --as admin add "r$v" --rate "$v"
+done
+t_ok '... applied' dispatch
+t_eq '... every one registered' "$(carctl list --json | grep -c '"car":"r')" 4
+t_eq '... the largest rate is shown exactly' "$(carctl list --json | jrow car r1000000000000 | jget rate)" 1000000000000
+
+for v in 0 1000000000001 9007199254740992 99999999999999999999; do
+	hand_car "$T_TMP/hr" "h$v" "$v"
+	quarantined "a car.add with rate $v" "$T_TMP/hr" "rate $v: not a whole number from 1 to 1,000,000,000,000"
+done
+for v in 1 2 999999999999 1000000000000; do
+	hand_car "$T_TMP/hr" "h$v" "$v"
+	admitted "a car.add with rate $v" "$T_TMP/hr"
+	t_ok "... car h$v registered" has_car "h$v"
+done
+
+done_testing
