@@ -259,7 +259,7 @@ EOF
 }
 
 shop home-c
-r=$(reserve --as alice car01 --from 2031-10-06 --to 2031-10-08 2>/dev/null)
+r=$(reserve --as alice car01 --from 2028-10-06 --to 2028-10-08 2>/dev/null)
 # The function that puts a new state file in place (the rename of tmp + rename, or the
 # link of an unnamed file), whatever its name: the instant the work tree is half way
 # from one commit to the next.
@@ -268,7 +268,7 @@ nm "$BIN/dispatcher" 2>/dev/null | grep -q ' fs_write_atomic_via$' && writer_fn=
 nm "$BIN/dispatcher" 2>/dev/null | grep -q ' fs_rename_into$' && writer_fn=fs_rename_into
 nm "$BIN/dispatcher" 2>/dev/null | grep -q ' fs_link_unnamed$' && writer_fn=fs_link_unnamed
 if gdb_pause "$T_TMP/c.rc" \
-	"$BIN/reserve --as bob car01 --from 2031-10-07 --to 2031-10-09 >$T_TMP/c.out 2>$T_TMP/c.err; echo \$? >$T_TMP/c.reserve" \
+	"$BIN/reserve --as bob car01 --from 2028-10-07 --to 2028-10-09 >$T_TMP/c.out 2>$T_TMP/c.err; echo \$? >$T_TMP/c.reserve" \
 	"$writer_fn if (char *)strstr(path, \"reservation/res/\") != 0" "$BIN/dispatcher" --once; then
 	got=$(cat "$T_TMP/c.reserve" 2>/dev/null)
 	case $got in 1 | 75) ok=yes ;; *) ok=no ;; esac
@@ -280,7 +280,7 @@ else
 	t_skip '(c) reserve while the dispatcher writes the state files' 'gdb cannot stop the dispatcher there'
 fi
 
-r=$(reserve --as carol car02 --from 2031-11-06 --to 2031-11-08 2>/dev/null)
+r=$(reserve --as carol car02 --from 2028-11-06 --to 2028-11-08 2>/dev/null)
 if gdb_pause "$T_TMP/d.rc" "$BIN/dispatcher --once 2>/dev/null" store_free "$BIN/pay" --as carol "$r"; then
 	prc=$(cat "$T_TMP/d.rc")
 	amount=$(sed -n 's/^amount: //p' "$H"/spool/new/* 2>/dev/null)
