@@ -262,6 +262,8 @@ int event_check_fields(const struct event *ev, struct rerr *e)
 		if (check_value(t, k, ev->f.v[i], e) < 0)
 			return -1;
 	}
+	if (t->roles != ROLE_SYSTEM && kv_get(&ev->f, "from") && kv_get(&ev->f, "to"))
+		return limit_dates(kv_get(&ev->f, "from"), kv_get(&ev->f, "to"), e);
 	return 0;
 }
 

@@ -99,14 +99,8 @@ static int find_overlap(struct store *s, const char *car, long from, long to, st
 int reservation_check_request(const char *car, const char *from, const char *to, const char *today,
 			      struct rerr *e)
 {
-	if (!valid_date(from))
-		return rerr_set(e, RX_DATA, "%s: not a date (YYYY-MM-DD)", from);
-	if (!valid_date(to))
-		return rerr_set(e, RX_DATA, "%s: not a date (YYYY-MM-DD)", to);
-	if (date_days(to) <= date_days(from))
-		return rerr_set(e, RX_DATA, "%s: must be after %s", to, from);
-	if (date_days(from) < date_days(today))
-		return rerr_set(e, RX_DATA, "%s: in the past (today is %s)", from, today);
+	if (limit_stay(from, to, today, e) < 0)
+		return -1;
 	if (!valid_name(car))
 		return rerr_set(e, RX_DATA, "%.40s: not a car id", car);
 	return 0;

@@ -117,4 +117,75 @@ for v in 1 2 999999999999 1000000000000; do
 	t_ok "... car h$v registered" has_car "h$v"
 done
 
+# ---- stays: 1 to 366 nights, starting 0 to 1,096 days after today -----------
+
+for c in s1 s2 s3 s4 s5 s6; do
+	carctl --as admin add "$c" --rate 1 >/dev/null 2>&1
+done
+dispatch
+t_refuse 65 'reserve 0 nights (--to = --from)' reserve --as alice s1 --from "$(day 1)" --to "$(day 1)"
+t_refuse 65 'reserve 367 nights' reserve --as alice s1 --from "$(day 1)" --to "$(day 368)"
+t_match '... the message names the nights and the bound' "$ERR" \
+	"from $(day 1) to $(day 368): 367 nights, a stay is 1 to 366 nights"
+t_refuse 65 'reserve 100,000 nights' reserve --as alice s1 --from "$(day 1)" --to "$(day 100001)"
+t_refuse 65 'reserve from yesterday' reserve --as alice s1 --from "$(day -1)" --to "$(day 1)"
+t_match '... in the past' "$ERR" "from $(day -1): in the past \(today is $(day 0)\)"
+t_refuse 65 'reserve from 1,097 days ahead' reserve --as alice s1 --from "$(day 1097)" --to "$(day 1098)"
+t_match '... the message names the days and the bound' "$ERR" \
+	"from $(day 1097): 1097 days ahead, a stay starts at most 1,096 days after today \($(day 0)\)"
+t_ok 'reserve 1 night from today' reserve --as alice s1 --from "$(day 0)" --to "$(day 1)"
+t_ok 'reserve 366 nights' reserve --as alice s2 --from "$(day 1)" --to "$(day 367)"
+t_ok 'reserve 365 nights' reserve --as alice s3 --from "$(day 1)" --to "$(day 366)"
+t_ok 'reserve from 1,096 days ahead, for 366 nights' reserve --as alice s4 --from "$(day 1096)" --to "$(day 1462)"
+t_ok 'reserve from 1,095 days ahead' reserve --as alice s5 --from "$(day 1095)" --to "$(day 1096)"
+t_ok '... all applied' dispatch
+t_eq '... all RESERVED' "$(reserve --as alice list --json | grep '"car":"s[1-5]"' | grep -c '"status":"RESERVED"')" 5
+t_eq '... 366 nights cost 366' "$(reserve --as alice list --json | jrow car s2 | jget amount)" 366
+
+# hand_stay OUT CAR FROM TO: a reservation signed by alice (EID its id).
+hand_stay() {
+	mkev "$1" "$ALICE" reserve alice res <<-EOF
+	car: $2
+	from: $3
+	to: $4
+	EOF
+}
+# reason_of RES: the reason the dispatcher logged for rejecting RES.
+reason_of() {
+	state_with_line log/ "reservation: $1" | while read -r _p; do state_cat "$_p"; done | grep '^reason:'
+}
+hand_stay "$T_TMP/st" s6 "$(day 1)" "$(day 1)"
+quarantined 'a reservation of 0 nights' "$T_TMP/st" "to $(day 1): must be after from $(day 1)"
+hand_stay "$T_TMP/st" s6 "$(day 1)" "$(day 368)"
+quarantined 'a reservation of 367 nights' "$T_TMP/st" "367 nights, a stay is 1 to 366 nights"
+hand_stay "$T_TMP/st" s6 2026-12-07 2999-12-31
+quarantined 'a reservation of 355,405 nights' "$T_TMP/st" "355405 nights, a stay is 1 to 366 nights"
+t_eq '... no night of it is held' "$(state_ls reservation/held | grep -c '/s6/')" 0
+for n in 1 365 366; do
+	hand_stay "$T_TMP/st" s6 "$(day 1)" "$(day $((1 + n)))"
+	r=$EID
+	admitted "a reservation of $n nights" "$T_TMP/st"
+	t_eq "... RESERVED" "$(status_of "$r")" RESERVED
+	reserve --as alice cancel "$r" >/dev/null && dispatch
+done
+# Out of bounds only because of the day it is admitted: REJECTED with its reason.
+hand_stay "$T_TMP/st" s6 "$(day -1)" "$(day 1)"
+r=$EID
+admitted 'a reservation from yesterday' "$T_TMP/st"
+t_eq '... REJECTED' "$(status_of "$r")" REJECTED
+t_match '... with its reason' "$(reason_of "$r")" "from $(day -1): in the past"
+hand_stay "$T_TMP/st" s6 "$(day 1097)" "$(day 1098)"
+r=$EID
+admitted 'a reservation from 1,097 days ahead' "$T_TMP/st"
+t_eq '... REJECTED' "$(status_of "$r")" REJECTED
+t_match '... with its reason' "$(reason_of "$r")" "from $(day 1097): 1097 days ahead, a stay starts at most 1,096 days after today"
+hand_stay "$T_TMP/st" s6 "$(day 1096)" "$(day 1462)"
+r=$EID
+admitted 'a reservation from 1,096 days ahead, for 366 nights' "$T_TMP/st"
+t_eq '... RESERVED' "$(status_of "$r")" RESERVED
+hand_stay "$T_TMP/st" s6 "$(day 0)" "$(day 1)"
+r=$EID
+admitted 'a reservation from today' "$T_TMP/st"
+t_eq '... RESERVED' "$(status_of "$r")" RESERVED
+
 done_testing
