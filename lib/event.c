@@ -224,11 +224,12 @@ static int check_value(const struct event_type *t, const char *k, const char *v,
 		return valid_id(v, NULL) ? 0 : rerr_set(e, RX_DATA, "ref: malformed id");
 	if (writer && !strcmp(k, "rate"))
 		return limit_price(v, &n, k, e);
+	if (writer && !strcmp(k, "amount"))
+		return limit_amount(v, &n, k, e);
 	if (!strcmp(k, "rate") || !strcmp(k, "amount") || !strcmp(k, "nights"))
 		return parse_money(v, &n) ? 0 : rerr_set(e, RX_DATA, "%s: not a whole number", k);
 	if (!strcmp(k, "stars"))
-		return (strlen(v) == 1 && v[0] >= '1' && v[0] <= '5') ? 0
-			: rerr_set(e, RX_DATA, "stars: not 1 to 5");
+		return limit_stars(v, &n, e);
 	if (!strcmp(k, "role"))
 		return (!strcmp(v, "admin") || !strcmp(v, "customer") || !strcmp(v, "system")) ? 0
 			: rerr_set(e, RX_DATA, "role: not admin or customer");
@@ -236,11 +237,7 @@ static int check_value(const struct event_type *t, const char *k, const char *v,
 		unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 		return sig_pk_decode(pk, v) == 0 ? 0 : rerr_set(e, RX_DATA, "pubkey: not a key");
 	}
-	if (strlen(v) > 200)
-		return rerr_set(e, RX_DATA, "%s: longer than 200 bytes", k);
-	if (!valid_text(v, !strcmp(k, "comment") ? "\n\t" : NULL))
-		return rerr_set(e, RX_DATA, "%s: invalid UTF-8 or control characters", k);
-	return 0;
+	return limit_text(v, !strcmp(k, "comment") ? "\n\t" : NULL, k, e);
 }
 
 int event_check_fields(const struct event *ev, struct rerr *e)

@@ -18,15 +18,15 @@ static const char *grouped(char out[32], long long v)
 	return out;
 }
 
-/* A whole number s from lo to max, into *out; else the message names what, s and the
- * bounds. */
+/* A whole number s from lo (1 or more) to max, written plainly (no leading zero), into
+ * *out; else the message names what, s and the bounds. */
 static int whole(const char *s, long long lo, long long max, long long *out, const char *what,
 		 struct rerr *e)
 {
 	char a[32], b[32];
 	long long v;
 
-	if (!parse_money(s, &v) || v < lo || v > max)
+	if (s[0] == '0' || !parse_money(s, &v) || v < lo || v > max)
 		return rerr_set(e, RX_DATA, "%s %.40s: not a whole number from %s to %s", what, s,
 				grouped(a, lo), grouped(b, max));
 	*out = v;

@@ -188,4 +188,120 @@ r=$EID
 admitted 'a reservation from today' "$T_TMP/st"
 t_eq '... RESERVED' "$(status_of "$r")" RESERVED
 
+# ---- amounts: 1 to 366,000,000,000,000 (the largest rate x 366 nights) ------
+
+t_ok 'a car at the largest rate' carctl --as admin add max --rate 1000000000000
+dispatch
+t_ok '... reserved for 366 nights' reserve --as alice max --from "$(day 400)" --to "$(day 766)"
+big=$OUT
+dispatch
+t_eq '... costs 366,000,000,000,000, exactly' "$(mypage --as alice --json | jrow reservation "$big" | jget amount)" \
+	366000000000000
+t_refuse 65 'pay --amount 366,000,000,000,001' pay --as alice "$big" --amount 366000000000001
+t_match '... the message names the bound' "$ERR" 'amount 366000000000001: not a whole number from 1 to 366,000,000,000,000'
+t_refuse 65 'pay --amount 0' pay --as alice "$big" --amount 0
+t_refuse 65 'pay --amount of 30 digits' pay --as alice "$big" --amount 100000000000000000000000000000
+t_refuse 1 'pay --amount 365,999,999,999,999 (within the bounds, not the amount)' \
+	pay --as alice "$big" --amount 365999999999999
+
+# hand_pay OUT RES AMOUNT: a payment signed by alice (EID its id).
+hand_pay() {
+	mkev "$1" "$ALICE" pay alice pay <<-EOF
+	reservation: $2
+	amount: $3
+	EOF
+}
+for v in 0 366000000000001 9007199254740993; do
+	hand_pay "$T_TMP/hp" "$big" "$v"
+	quarantined "a payment of $v" "$T_TMP/hp" "amount $v: not a whole number from 1 to 366,000,000,000,000"
+done
+t_eq '... the booking is still RESERVED' "$(status_of "$big")" RESERVED
+hand_pay "$T_TMP/hp" "$big" 365999999999999
+admitted 'a payment of 365,999,999,999,999' "$T_TMP/hp"
+t_eq '... refused by the rule: still RESERVED' "$(status_of "$big")" RESERVED
+hand_pay "$T_TMP/hp" "$big" 366000000000000
+admitted 'a payment of 366,000,000,000,000' "$T_TMP/hp"
+t_eq '... RENTED' "$(status_of "$big")" RENTED
+
+# ---- stars 1 to 5, comments and models of at most 200 bytes ------------------
+
+# text N: N bytes of text.
+text() {
+	head -c "$1" /dev/zero | tr '\0' x
+}
+# Korean, 3 bytes a letter: 66 letters and "ab" are 200 bytes.
+K200="$(i=0; while [ $i -lt 66 ]; do printf '\355\225\234'; i=$((i + 1)); done)ab"
+t_eq 'the Korean model is 200 bytes' "$(printf '%s' "$K200" | wc -c | tr -d ' ')" 200
+
+t_refuse 65 'carctl add --model of 201 bytes' carctl --as admin add m1 --rate 1 --model "$(text 201)"
+t_match '... the message names the bound' "$ERR" 'model: 201 bytes, longer than 200'
+t_refuse 65 'carctl add --model of 201 bytes of Korean' carctl --as admin add m1 --rate 1 --model "${K200}c"
+t_ok 'carctl add --model of 200 bytes' carctl --as admin add m1 --rate 1 --model "$(text 200)"
+t_ok 'carctl add --model of 199 bytes' carctl --as admin add m2 --rate 1 --model "$(text 199)"
+t_ok 'carctl add --model of 200 bytes of Korean' carctl --as admin add m3 --rate 1 --model "$K200"
+dispatch
+t_eq '... the Korean model is kept whole' "$(carctl show m3 --json | jget model)" "$K200"
+hand_car "$T_TMP/hm" m4 1 "$(text 201)"
+quarantined 'a car.add with a model of 201 bytes' "$T_TMP/hm" 'model: 201 bytes, longer than 200'
+hand_car "$T_TMP/hm" m4 1 "$(text 200)"
+admitted 'a car.add with a model of 200 bytes' "$T_TMP/hm"
+t_ok '... registered' has_car m4
+
+for c in t1 t2 t3 t4 t5 t6 t7; do
+	carctl --as admin add "$c" --rate 1 >/dev/null 2>&1
+done
+dispatch
+for c in t1 t2 t3 t4 t5 t6 t7; do
+	reserve --as alice "$c" --from "$(day 0)" --to "$(day 1)" >"$T_TMP/$c.res"
+done
+dispatch
+for c in t1 t2 t3 t4 t5 t6 t7; do
+	pay --as alice "$(cat "$T_TMP/$c.res")" >/dev/null
+done
+dispatch
+for c in t1 t2 t3 t4 t5 t6 t7; do
+	rent --as alice return "$(cat "$T_TMP/$c.res")" >/dev/null
+done
+dispatch
+t_eq 'seven bookings RETURNED' \
+	"$(reserve --as alice list --json | grep '"car":"t[1-7]"' | grep -c '"status":"RETURNED"')" 7
+r1=$(cat "$T_TMP/t1.res")
+for v in 0 6 10 03 -1; do
+	t_refuse 65 "rate --stars $v" rate --as alice "$r1" --stars "$v"
+done
+t_match '... the message names the bound' "$ERR" 'stars -1: not a whole number from 1 to 5'
+t_refuse 65 'rate --comment of 201 bytes' rate --as alice "$r1" --stars 3 --comment "$(text 201)"
+t_match '... the message names the bound' "$ERR" 'comment: 201 bytes, longer than 200'
+i=0
+for v in 1 2 4 5; do
+	i=$((i + 1))
+	t_ok "rate --stars $v" rate --as alice "$(cat "$T_TMP/t$i.res")" --stars "$v"
+done
+t_ok 'rate --comment of 200 bytes' rate --as alice "$(cat "$T_TMP/t5.res")" --stars 3 --comment "$(text 200)"
+dispatch
+t_eq '... every rating applied' "$(mypage --as alice --json | grep '"car":"t[1-5]"' | grep -c '"stars":[1-5]')" 5
+
+# hand_rate OUT RES STARS [COMMENT]: a rating signed by alice (EID its id).
+hand_rate() {
+	mkev "$1" "$ALICE" rate alice rat <<-EOF
+	reservation: $2
+	stars: $3
+	${4:+comment: $4}
+	EOF
+}
+r6=$(cat "$T_TMP/t6.res")
+for v in 0 6 03; do
+	hand_rate "$T_TMP/hs" "$r6" "$v"
+	quarantined "a rating of $v stars" "$T_TMP/hs" "stars $v: not a whole number from 1 to 5"
+done
+hand_rate "$T_TMP/hs" "$r6" 5 "$(text 201)"
+quarantined 'a rating with a comment of 201 bytes' "$T_TMP/hs" 'comment: 201 bytes, longer than 200'
+t_eq '... t6 is not rated' "$(mypage --as alice --json | jrow reservation "$r6" | jget stars)" null
+hand_rate "$T_TMP/hs" "$r6" 5 "$(text 200)"
+admitted 'a rating of 5 stars with a comment of 200 bytes' "$T_TMP/hs"
+t_eq '... t6 has 5 stars' "$(mypage --as alice --json | jrow reservation "$r6" | jget stars)" 5
+hand_rate "$T_TMP/hs" "$(cat "$T_TMP/t7.res")" 1
+admitted 'a rating of 1 star' "$T_TMP/hs"
+t_eq '... t7 has 1 star' "$(mypage --as alice --json | jrow reservation "$(cat "$T_TMP/t7.res")" | jget stars)" 1
+
 done_testing
