@@ -12,9 +12,10 @@ T_LIB=$(dirname "$0")/../lib.sh
 sealing_or_skip
 shop
 
-# day N: the date N days after today (UTC; N may be negative).
+# day N: the date N days after today (UTC, when the test began; N may be negative).
+TODAY=$(date -u +%Y-%m-%d)
 day() {
-	date -u -d "$(date -u +%Y-%m-%d) $1 days" +%Y-%m-%d
+	date -u -d "$TODAY $1 days" +%Y-%m-%d
 }
 # pem NAME: keys/NAME.key (the base64 of an ed25519 seed) as an OpenSSL key file,
 # so that hand-made events are signed by a registered key.
@@ -203,6 +204,10 @@ t_refuse 65 'pay --amount 0' pay --as alice "$big" --amount 0
 t_refuse 65 'pay --amount of 30 digits' pay --as alice "$big" --amount 100000000000000000000000000000
 t_refuse 1 'pay --amount 365,999,999,999,999 (within the bounds, not the amount)' \
 	pay --as alice "$big" --amount 365999999999999
+one=$(reserve --as alice list --json | jrow car s1 | jget reservation)
+t_ok 'pay --amount 1 (1 night at 1)' pay --as alice "$one" --amount 1
+t_ok '... applied' dispatch
+t_eq '... RENTED' "$(status_of "$one")" RENTED
 
 # hand_pay OUT RES AMOUNT: a payment signed by alice (EID its id).
 hand_pay() {
