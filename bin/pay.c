@@ -1,5 +1,6 @@
 /* pay: pay for a reservation (it becomes RENTED), or cancel the payment. */
 #include "cli.h"
+#include "limits.h"
 #include "payment.h"
 
 static const char usage[] =
@@ -66,10 +67,8 @@ int main(int argc, char **argv)
 	int cancel = !strcmp(argv[0], "cancel");
 	if (argc != 1 + cancel)
 		return usage_error(usage, cancel ? "cancel: expected one RES" : "expected one RES");
-	if (amount && !parse_money(amount, &n)) {
-		rerr_set(&e, RX_DATA, "--amount %.40s: not a whole number", amount);
+	if (amount && limit_amount(amount, &n, "amount", &e) < 0)
 		return fail(&e);
-	}
 	home_resolve(&h, o.home);
 	if (home_load_config(&h, &c, &e) < 0) {
 		home_free(&h);

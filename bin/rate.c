@@ -1,5 +1,6 @@
 /* rate: rate a returned reservation once, 1 to 5 stars, with an optional comment. */
 #include "cli.h"
+#include "limits.h"
 #include "rating.h"
 
 static const char usage[] = "rate [--home DIR] [--as NAME] RES --stars N [--comment TEXT]\n";
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 	struct args a = {0};
 	struct rerr e = {0};
 	struct kv extra;
+	long long n;
 	int rc;
 
 	prog = "rate";
@@ -46,14 +48,8 @@ int main(int argc, char **argv)
 		return usage_error(usage, "expected one RES");
 	if (a.stars == NULL)
 		return usage_error(usage, "--stars N is required");
-	if (strlen(a.stars) != 1 || a.stars[0] < '1' || a.stars[0] > '5') {
-		rerr_set(&e, RX_DATA, "--stars %.20s: a whole number from 1 to 5", a.stars);
+	if (limit_stars(a.stars, &n, &e) < 0 || (a.comment && limit_text(a.comment, "\n\t", "comment", &e) < 0))
 		return fail(&e);
-	}
-	if (a.comment && (strlen(a.comment) > 200 || !valid_text(a.comment, "\n\t"))) {
-		rerr_set(&e, RX_DATA, "--comment: at most 200 bytes of UTF-8 text");
-		return fail(&e);
-	}
 	kv_init(&extra);
 	kv_set(&extra, "stars", a.stars);
 	if (a.comment)

@@ -36,23 +36,6 @@ static int done(struct home *h, struct store *s, struct rerr *e)
 	return fail(e);
 }
 
-/* The date checks a user can get wrong by typing: exit 65 before anything else. */
-static int check_dates(const char *from, const char *to, struct rerr *e)
-{
-	char today[11];
-
-	today_utc(today);
-	if (!valid_date(from))
-		return rerr_set(e, RX_DATA, "--from %.40s: not a date (YYYY-MM-DD)", from);
-	if (!valid_date(to))
-		return rerr_set(e, RX_DATA, "--to %.40s: not a date (YYYY-MM-DD)", to);
-	if (date_days(to) <= date_days(from))
-		return rerr_set(e, RX_DATA, "--to %s: must be after --from %s", to, from);
-	if (date_days(from) < date_days(today))
-		return rerr_set(e, RX_DATA, "--from %s: in the past (today is %s)", from, today);
-	return 0;
-}
-
 static int cmd_new(const struct common *o, const struct args *a, const char *car)
 {
 	const char *actor = home_actor(o->as);
@@ -65,13 +48,9 @@ static int cmd_new(const struct common *o, const struct args *a, const char *car
 
 	if (a->from == NULL || a->to == NULL)
 		return usage_error(usage, "--from and --to are required");
-	if (!valid_name(car)) {
-		rerr_set(&e, RX_DATA, "%.40s: not a car id", car);
-		return fail(&e);
-	}
-	if (check_dates(a->from, a->to, &e) < 0)
-		return fail(&e);
 	today_utc(today);
+	if (reservation_check_request(car, a->from, a->to, today, &e) < 0)
+		return fail(&e); /* what a user can get wrong by typing: 65 before anything else */
 	if (open_home(&h, o, &s, NULL, &e) < 0 || home_require(s, actor, ROLE_CUSTOMER, "reserve cars", &e) < 0 ||
 	    reservation_check_new(s, car, a->from, a->to, today, &nights, &amount, &e) < 0)
 		return done(&h, s, &e);

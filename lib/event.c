@@ -1,6 +1,7 @@
 /* event: building, sealing, parsing and checking event files. */
 #include "event.h"
 #include "config.h"
+#include "limits.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,7 +201,11 @@ static int check_base(const struct event *ev, const char *what, struct rerr *e)
 	return 0;
 }
 
-int event_parse(struct event *ev, const char *buf, size_t len, const char *what, struct rerr *e)
+static int check_fields(const struct event *ev, int bounded, struct rerr *e);
+
+/* Parses buf as an event; bounded: its values are checked against the limits too. */
+static int parse(struct event *ev, const char *buf, size_t len, const char *what, int bounded,
+		 struct rerr *e)
 {
 	event_init(ev);
 	if (len > EVENT_MAX)
@@ -209,7 +214,7 @@ int event_parse(struct event *ev, const char *buf, size_t len, const char *what,
 	memcpy(ev->raw, buf, len);
 	ev->len = len;
 	if (split_signature(ev, what, e) < 0 || kv_parse(&ev->f, ev->raw, ev->body_len, what, e) < 0 ||
-	    check_base(ev, what, e) < 0 || event_check_fields(ev, e) < 0) {
+	    check_base(ev, what, e) < 0 || check_fields(ev, bounded, e) < 0) {
 		char msg[sizeof e->msg];
 		if (e && strncmp(e->msg, what, strlen(what)) != 0) {
 			snprintf(msg, sizeof msg, "%.80s: %.400s", what, e->msg);
@@ -229,9 +234,25 @@ static int listed(const char *const *list, size_t n, const char *k)
 	return 0;
 }
 
-/* Checks one field's value by what its name means. */
-static int check_value(const char *k, const char *v, struct rerr *e)
+/* Checks one field's value by what its name means. A writer's event (not an outcome)
+ * has its values within the limits; an outcome, decided by the dispatcher from such
+ * values, holds whole numbers a reader takes exactly. */
+int event_parse(struct event *ev, const char *buf, size_t len, const char *what, struct rerr *e)
 {
+	return parse(ev, buf, len, what, 1, e);
+}
+
+int event_parse_logged(struct event *ev, const char *buf, size_t len, const char *what,
+		       struct rerr *e)
+{
+	return parse(ev, buf, len, what, 0, e);
+}
+
+/* Checks one field's value; bounded: a writer's values within the limits too. */
+static int check_value(const struct event_type *t, const char *k, const char *v, int bounded,
+		       struct rerr *e)
+{
+	int writer = bounded && t->roles != ROLE_SYSTEM;
 	long long n;
 
 	if (!strcmp(k, "car") || !strcmp(k, "name") || !strcmp(k, "customer"))
@@ -246,11 +267,14 @@ static int check_value(const char *k, const char *v, struct rerr *e)
 		return valid_id(v, "rat") ? 0 : rerr_set(e, RX_DATA, "rating: malformed id");
 	if (!strcmp(k, "ref"))
 		return valid_id(v, NULL) ? 0 : rerr_set(e, RX_DATA, "ref: malformed id");
+	if (writer && !strcmp(k, "rate"))
+		return limit_price(v, &n, k, e);
+	if (writer && !strcmp(k, "amount"))
+		return limit_amount(v, &n, k, e);
 	if (!strcmp(k, "rate") || !strcmp(k, "amount") || !strcmp(k, "nights"))
 		return parse_money(v, &n) ? 0 : rerr_set(e, RX_DATA, "%s: not a whole number", k);
 	if (!strcmp(k, "stars"))
-		return (strlen(v) == 1 && v[0] >= '1' && v[0] <= '5') ? 0
-			: rerr_set(e, RX_DATA, "stars: not 1 to 5");
+		return limit_stars(v, &n, e);
 	if (!strcmp(k, "role"))
 		return (!strcmp(v, "admin") || !strcmp(v, "customer") || !strcmp(v, "system")) ? 0
 			: rerr_set(e, RX_DATA, "role: not admin or customer");
@@ -258,14 +282,15 @@ static int check_value(const char *k, const char *v, struct rerr *e)
 		unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 		return sig_pk_decode(pk, v) == 0 ? 0 : rerr_set(e, RX_DATA, "pubkey: not a key");
 	}
-	if (strlen(v) > 200)
-		return rerr_set(e, RX_DATA, "%s: longer than 200 bytes", k);
-	if (!valid_text(v, !strcmp(k, "comment") ? "\n\t" : NULL))
-		return rerr_set(e, RX_DATA, "%s: invalid UTF-8 or control characters", k);
-	return 0;
+	return limit_text(v, !strcmp(k, "comment") ? "\n\t" : NULL, k, e);
 }
 
 int event_check_fields(const struct event *ev, struct rerr *e)
+{
+	return check_fields(ev, 1, e);
+}
+
+static int check_fields(const struct event *ev, int bounded, struct rerr *e)
 {
 	static const char *const base[] = {"id", "type", "time", "actor"};
 	const struct event_type *t = event_type_find(kv_get(&ev->f, "type"));
@@ -281,9 +306,11 @@ int event_check_fields(const struct event *ev, struct rerr *e)
 			continue;
 		if (!listed(t->need, 6, k) && !listed(t->may, 4, k))
 			return rerr_set(e, RX_DATA, "unknown field '%.40s' in a %s event", k, t->type);
-		if (check_value(k, ev->f.v[i], e) < 0)
+		if (check_value(t, k, ev->f.v[i], bounded, e) < 0)
 			return -1;
 	}
+	if (bounded && t->roles != ROLE_SYSTEM && kv_get(&ev->f, "from") && kv_get(&ev->f, "to"))
+		return limit_dates(kv_get(&ev->f, "from"), kv_get(&ev->f, "to"), e);
 	return 0;
 }
 

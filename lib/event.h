@@ -70,8 +70,13 @@ void event_seal(struct event *ev, const struct seckey *k);
 /* Splits, parses and checks the shape of an event (not its signature). The event
  * takes a copy of buf. Errors are RX_DATA and name `what`. */
 int event_parse(struct event *ev, const char *buf, size_t len, const char *what, struct rerr *e);
-/* Checks every field against its type's schema. */
+/* Checks every field against its type's schema, and a writer's values (not an
+ * outcome's) against the limits (limits.h). */
 int event_check_fields(const struct event *ev, struct rerr *e);
+/* event_parse of an event read back from the log: its shape is checked, not its values
+ * against the limits, which may have been other when it was admitted. */
+int event_parse_logged(struct event *ev, const char *buf, size_t len, const char *what,
+		       struct rerr *e);
 /* 1 if ev is signed by pk's secret key (a verdict reached ahead for pk stands). */
 int event_verify(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
 /* Verifies ev against pk now and keeps the verdict in ev, for event_verify later. */

@@ -184,7 +184,7 @@ int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e
 	if (rc != 0)
 		return -1;
 	snprintf(what, sizeof what, "log entry %lld", seq);
-	rc = event_parse(ev, buf, len, what, e);
+	rc = event_parse_logged(ev, buf, len, what, e);
 	if (rc < 0)
 		e->code = RX_IO;
 	else

@@ -1,6 +1,7 @@
 /* management: registers and removes cars, and follows bookings and ratings through
  * the outcomes other contexts log, so a car's status is always derived, never set. */
 #include "management.h"
+#include "limits.h"
 #include "reservation.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +35,8 @@ int management_check_add(struct store *s, const char *car, const char *rate, con
 
 	if (!valid_name(car))
 		return rerr_set(e, RX_DATA, "%.40s: a car id is 1 to 32 letters, digits, '.', '_' or '-'", car);
-	if (!parse_money(rate, &r) || r == 0)
-		return rerr_set(e, RX_DATA, "%.40s: the rate must be a whole number above 0", rate);
-	if (model && (strlen(model) > 200 || !valid_text(model, NULL)))
-		return rerr_set(e, RX_DATA, "model: at most 200 characters of text, no control characters");
+	if (limit_price(rate, &r, "rate", e) < 0 || (model && limit_text(model, NULL, "model", e) < 0))
+		return -1;
 	rc = management_car(s, car, &c, e);
 	kv_free(&c);
 	if (rc < 0)

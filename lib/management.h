@@ -3,7 +3,8 @@
 #define RENTAL_MANAGEMENT_H
 #include "context.h"
 
-/* The rule for carctl add: a valid id not yet registered, a whole-number rate. */
+/* The rule for carctl add: a valid id not yet registered, a rate and a model within the
+ * limits. */
 int management_check_add(struct store *s, const char *car, const char *rate, const char *model,
 			 struct rerr *e);
 /* The rule for carctl rm: the car exists and holds no RESERVED or RENTED booking. */

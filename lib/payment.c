@@ -1,6 +1,7 @@
 /* payment: learns of bookings from reservation.accepted and decides pay and pay cancel.
  * The amount is checked here, once, in whole units of the currency. */
 #include "payment.h"
+#include "limits.h"
 #include "reservation.h"
 #include "config.h"
 #include "spool.h"
@@ -40,12 +41,15 @@ int payment_check_pay(struct store *s, const char *res, const char *amount, long
 	long long given;
 	int rc = 0;
 
-	if (amount && !parse_money(amount, &given))
-		return rerr_set(e, RX_DATA, "%.40s: amount is not a whole number", amount);
+	if (amount && limit_amount(amount, &given, "amount", e) < 0)
+		return -1;
 	if (expect_status(s, res, ST_RESERVED, "paid", &p, e) < 0)
 		return -1;
 	*due = kv_num(&p, "amount", 0);
-	if (amount && given != *due)
+	if (*due < 1 || *due > LIMIT_AMOUNT_MAX) /* booked before the limits */
+		rc = rerr_set(e, RX_REFUSED, "%s: amount %lld is beyond the limits and cannot be paid",
+			      res, *due);
+	else if (amount && given != *due)
 		rc = rerr_set(e, RX_REFUSED, "%s: amount %lld differs from rate x nights = %lld", res,
 			      given, *due);
 	kv_free(&p);

@@ -3,8 +3,9 @@
 #define RENTAL_PAYMENT_H
 #include "context.h"
 
-/* The rule for pay: the reservation is RESERVED in the payment context and amount
- * (if not NULL) equals rate x nights. Fills *due. */
+/* The rule for pay: amount (if not NULL) is within the limits, the reservation is
+ * RESERVED in the payment context, its amount is within the limits too, and amount
+ * equals it. Fills *due. */
 int payment_check_pay(struct store *s, const char *res, const char *amount, long long *due,
 		      struct rerr *e);
 /* The rule for pay cancel: the reservation is RENTED (paid, not returned). */

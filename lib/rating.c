@@ -1,5 +1,6 @@
 /* rating: learns of returns from rental.returned and accepts one rating each. */
 #include "rating.h"
+#include "limits.h"
 #include "reservation.h"
 #include <stdio.h>
 #include <string.h>
@@ -12,10 +13,11 @@ static int rating_get(struct store *s, const char *res, struct kv *r, struct rer
 int rating_check(struct store *s, const char *res, const char *stars, struct rerr *e)
 {
 	struct kv r;
+	long long n;
 	int rc;
 
-	if (strlen(stars) != 1 || stars[0] < '1' || stars[0] > '5')
-		return rerr_set(e, RX_DATA, "%.20s: stars must be a whole number from 1 to 5", stars);
+	if (limit_stars(stars, &n, e) < 0)
+		return -1;
 	rc = rating_get(s, res, &r, e);
 	if (rc < 0)
 		return -1;

@@ -3,6 +3,7 @@
 #define RENTAL_RATING_H
 #include "context.h"
 
-/* The rule for rate: stars is 1..5, the reservation is RETURNED and not yet rated. */
+/* The rule for rate: stars within the limits (limit_stars), the reservation RETURNED and
+ * not yet rated. */
 int rating_check(struct store *s, const char *res, const char *stars, struct rerr *e);
 #endif

@@ -2,6 +2,7 @@
  * keeps the nights each car has held, so a check costs the length of the stay and not
  * the history. */
 #include "reservation.h"
+#include "limits.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +53,8 @@ static int find_overlap(struct store *s, const char *car, long from, long to, st
 int reservation_check_request(const char *car, const char *from, const char *to, const char *today,
 			      struct rerr *e)
 {
-	if (!valid_date(from))
-		return rerr_set(e, RX_DATA, "%s: not a date (YYYY-MM-DD)", from);
-	if (!valid_date(to))
-		return rerr_set(e, RX_DATA, "%s: not a date (YYYY-MM-DD)", to);
-	if (date_days(to) <= date_days(from))
-		return rerr_set(e, RX_DATA, "%s: must be after %s", to, from);
-	if (date_days(from) < date_days(today))
-		return rerr_set(e, RX_DATA, "%s: in the past (today is %s)", from, today);
+	if (limit_stay(from, to, today, e) < 0)
+		return -1;
 	if (!valid_name(car))
 		return rerr_set(e, RX_DATA, "%.40s: not a car id", car);
 	return 0;
@@ -79,8 +74,10 @@ int reservation_check_new(struct store *s, const char *car, const char *from, co
 	if (rc == 1)
 		return rerr_set(e, RX_REFUSED, "%s: unknown car", car);
 	*nights = date_days(to) - date_days(from);
-	*amount = kv_num(&c, "rate", 0) * *nights;
+	rc = limit_cost(kv_num(&c, "rate", 0), *nights, amount, "rate", e);
 	kv_free(&c);
+	if (rc < 0)
+		return -1;
 	rc = find_overlap(s, car, date_days(from), date_days(to), &other, e);
 	if (rc < 0)
 		return -1;

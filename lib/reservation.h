@@ -20,13 +20,12 @@ int booking_holds(const char *status);
 /* A car's status from how many of its bookings are RENTED and RESERVED. */
 const char *car_status(long long rented, long long reserved);
 
-/* The part of the rule for a new booking that needs no state: dates valid, to > from,
- * from not before today, car a valid name. */
+/* The part of the rule for a new booking that needs no state: a stay booked on today
+ * within the limits (limit_stay), car a valid name. */
 int reservation_check_request(const char *car, const char *from, const char *to, const char *today,
 			      struct rerr *e);
-/* The rule for a new booking, against the applied state: the car is known, the dates
- * are valid, to > from, from is not before today, and no held night overlaps.
- * Fills nights and amount. */
+/* The rule for a new booking, against the applied state: reservation_check_request,
+ * the car is known, and no held night overlaps. Fills nights and amount. */
 int reservation_check_new(struct store *s, const char *car, const char *from, const char *to,
 			  const char *today, long long *nights, long long *amount, struct rerr *e);
 /* The rule for reserve cancel: the reservation is RESERVED. */

@@ -1,5 +1,6 @@
 /* util: the small helpers every module uses: errors, whole-file I/O, validation. */
 #include "util.h"
+#include "limits.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -382,14 +383,15 @@ long date_days(const char *s)
 int parse_money(const char *s, long long *out)
 {
 	long long v = 0;
-	size_t n = strlen(s);
 
-	if (n == 0 || n > 15)
+	if (*s == '\0')
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
 			return 0;
-		v = v * 10 + (s[i] - '0');
+		if (v > (LIMIT_WHOLE_MAX - (*s - '0')) / 10)
+			return 0; /* past the largest: stop before v can overflow */
+		v = v * 10 + (*s - '0');
 	}
 	*out = v;
 	return 1;

@@ -68,7 +68,8 @@ long date_days(const char *s);
 /* The calendar date of a day number, and it as YYYY-MM-DD. */
 void date_from_days(long days, int *y, int *m, int *d);
 void date_format(char out[11], long days);
-/* A whole number 0..10^15 written in decimal without sign; stores it in *out. */
+/* A whole number written in decimal digits alone (any number of them), at most
+ * LIMIT_WHOLE_MAX (2^53 - 1); stores it in *out. Never overflows. */
 int parse_money(const char *s, long long *out);
 /* Valid UTF-8 with no control characters other than those allowed (e.g. "\n"). */
 int valid_text(const char *s, const char *allowed_ctl);

@@ -18,7 +18,7 @@ t_eq 'keys/alice.key is mode 0600' "$(file_mode "$H/keys/alice.key")" '-rw------
 t_eq 'the registration waits in spool/new' "$(spool_count new)" 1
 t_nomatch 'key list shows only registered keys' "$(carctl --as admin key list --json)" '"name":"alice"'
 t_refuse 77 'alice cannot act before the registration is applied' \
-	reserve --as alice car01 --from 2031-08-06 --to 2031-08-08
+	reserve --as alice car01 --from 2028-08-06 --to 2028-08-08
 dispatch
 t_ok 'key list --json' carctl --as admin key list --json
 t_match 'alice is registered as a customer' "$OUT" "^\\{\"name\":\"alice\",\"role\":\"customer\",\"pubkey\":\"$B64KEY\"\\}\$"
@@ -27,7 +27,7 @@ t_ok 'anyone may list the keys' carctl --as alice key list --json
 t_match '... and sees alice' "$OUT" '"name":"alice"'
 t_ok 'key list without --json' carctl --as admin key list
 t_match '... names alice' "$OUT" 'alice'
-t_ok 'alice can reserve once registered' reserve --as alice car01 --from 2031-08-06 --to 2031-08-08
+t_ok 'alice can reserve once registered' reserve --as alice car01 --from 2028-08-06 --to 2028-08-08
 t_match '... and gets a reservation id' "$OUT" '^res-[0-9a-f]{16}$'
 dispatch
 
@@ -43,9 +43,9 @@ t_refuse 77 'a customer may not register keys' carctl --as alice key add mallory
 t_nofile '... and no key file is made' "$H/keys/mallory.key"
 t_refuse 77 'a customer may not add a car' carctl --as alice add car09 --rate 1
 t_refuse 77 'the dispatcher key (role system) may not add a car' carctl --as dispatcher add car09 --rate 1
-t_refuse 77 'an admin may not reserve' reserve --as admin car01 --from 2031-09-06 --to 2031-09-08
+t_refuse 77 'an admin may not reserve' reserve --as admin car01 --from 2028-09-06 --to 2028-09-08
 t_refuse 77 'an identity without a key file' carctl --as nobody add car09 --rate 1
-t_refuse 77 'an unknown identity may not reserve' reserve --as nobody car01 --from 2031-09-06 --to 2031-09-08
+t_refuse 77 'an unknown identity may not reserve' reserve --as nobody car01 --from 2028-09-06 --to 2028-09-08
 
 # key gen makes a pair locally and prints the public key; key add --pubkey
 # registers it without making a new pair.
@@ -57,7 +57,7 @@ t_file 'key gen writes keys/erin.key' "$H/keys/erin.key"
 t_eq 'keys/erin.key is mode 0600' "$(file_mode "$H/keys/erin.key")" '-rw-------'
 t_eq 'key gen writes no event' "$(spool_count new)" 0
 t_nomatch 'erin is not registered by key gen' "$(carctl --as admin key list --json)" '"name":"erin"'
-t_refuse 77 'erin cannot act before registration' reserve --as erin car01 --from 2031-09-06 --to 2031-09-08
+t_refuse 77 'erin cannot act before registration' reserve --as erin car01 --from 2028-09-06 --to 2028-09-08
 sum=$(cksum 2>/dev/null <"$H/keys/erin.key")
 t_fail 'key gen refuses to overwrite a key' carctl key gen erin
 t_id '... and the key file is unchanged' "$(cksum 2>/dev/null <"$H/keys/erin.key")" "$sum"
@@ -68,7 +68,7 @@ dispatch
 t_eq 'key list shows erin with her public key' \
 	"$(carctl --as admin key list --json | jrow name erin)" \
 	"{\"name\":\"erin\",\"role\":\"customer\",\"pubkey\":\"$pub\"}"
-t_ok 'erin can reserve with her own key' reserve --as erin car01 --from 2031-09-06 --to 2031-09-08
+t_ok 'erin can reserve with her own key' reserve --as erin car01 --from 2028-09-06 --to 2028-09-08
 
 # A registered name whose secret key is elsewhere.
 O=$T_TMP/other
@@ -77,7 +77,7 @@ dave=$(carctl --home "$O" key gen dave)
 t_ok 'register dave whose key lives in another home' carctl --as admin key add dave --pubkey "$dave"
 t_nofile '... without a key file here' "$H/keys/dave.key"
 dispatch
-t_refuse 77 'dave has no key file in this home' reserve --as dave car01 --from 2031-10-06 --to 2031-10-08
+t_refuse 77 'dave has no key file in this home' reserve --as dave car01 --from 2028-10-06 --to 2028-10-08
 
 # Bad input.
 t_refuse 1 'a name already registered' carctl --as admin key add alice
@@ -99,10 +99,10 @@ t_ok 'a name with . _ - is fine' carctl --as admin key add z.e_d-1
 # The acting identity: --as, else $RENTAL_USER, else the login name.
 dispatch
 t_ok 'RENTAL_USER chooses the identity' \
-	env RENTAL_USER=alice "$BIN/reserve" car01 --from 2031-11-01 --to 2031-11-03
+	env RENTAL_USER=alice "$BIN/reserve" car01 --from 2028-11-01 --to 2028-11-03
 r1=$OUT
 t_ok '--as wins over RENTAL_USER' \
-	env RENTAL_USER=nobody "$BIN/reserve" --as alice car01 --from 2031-11-05 --to 2031-11-07
+	env RENTAL_USER=nobody "$BIN/reserve" --as alice car01 --from 2028-11-05 --to 2028-11-07
 r2=$OUT
 dispatch
 t_eq 'the RENTAL_USER reservation belongs to alice' "$(reserve --as admin list --json | jrow reservation "$r1" | jget customer)" alice

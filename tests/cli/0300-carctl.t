@@ -62,12 +62,12 @@ t_refuse 65 'show a malformed car id' carctl --as admin show 'a/b'
 t_match 'messages read PROG: ...' "$ERR" '^carctl: '
 
 # A booking shows in show and in the car's status.
-res=$(book alice car01 2031-08-06 2031-08-08)
+res=$(book alice car01 2028-08-06 2028-08-08)
 t_match 'a reservation' "$res" '^res-[0-9a-f]{16}$'
 t_eq 'a RESERVED booking makes the car RESERVED' "$(car_status car01)" RESERVED
 t_ok 'show --json with a booking' carctl --as admin show car01 --json
 t_eq 'show --json lists the booking' "$OUT" \
-	"{\"car\":\"car01\",\"model\":\"Avante\",\"rate\":50000,\"status\":\"RESERVED\",\"stars\":null,\"ratings\":0,\"bookings\":[{\"reservation\":\"$res\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"status\":\"RESERVED\"}]}"
+	"{\"car\":\"car01\",\"model\":\"Avante\",\"rate\":50000,\"status\":\"RESERVED\",\"stars\":null,\"ratings\":0,\"bookings\":[{\"reservation\":\"$res\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"status\":\"RESERVED\"}]}"
 t_refuse 1 'rm is refused while the car has a RESERVED booking' carctl --as admin rm car01
 
 pid=$(paid alice "$res")
@@ -77,7 +77,7 @@ t_refuse 1 'rm is refused while the car has a RENTED booking' carctl --as admin 
 returned alice "$res"
 t_eq 'a returned car is AVAILABLE' "$(car_status car01)" AVAILABLE
 t_match 'show lists the RETURNED booking' "$(carctl --as admin show car01 --json)" \
-	"\"bookings\":\\[\\{\"reservation\":\"$res\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"status\":\"RETURNED\"\\}\\]"
+	"\"bookings\":\\[\\{\"reservation\":\"$res\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"status\":\"RETURNED\"\\}\\]"
 t_ok 'rm a car with only a returned booking' carctl --as admin rm car01
 t_eq 'rm prints the car id alone' "$OUT" car01
 t_ok 'rm a car with no booking' carctl --as admin rm car02
@@ -88,6 +88,6 @@ t_ok 'list after rm' carctl --as admin list --json
 t_eq 'the removed cars are gone' "$OUT" ''
 t_refuse 1 'show a removed car' carctl --as admin show car01
 t_refuse 1 'rm a removed car' carctl --as admin rm car01
-t_refuse 1 'reserve a removed car' reserve --as alice car02 --from 2031-09-01 --to 2031-09-03
+t_refuse 1 'reserve a removed car' reserve --as alice car02 --from 2028-09-01 --to 2028-09-03
 
 done_testing

@@ -4,7 +4,7 @@ T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
-res=$(book alice car01 2031-08-06 2031-08-08)	# 2 nights x 50000
+res=$(book alice car01 2028-08-06 2028-08-08)	# 2 nights x 50000
 
 # Refusals before paying.
 t_refuse 77 'bob may not pay alice'"'"'s reservation' pay --as bob "$res"
@@ -34,12 +34,12 @@ t_eq 'the reservation is RENTED' "$(status_of "$res")" RENTED
 t_eq 'the car is RENTED' "$(car_status car01)" RENTED
 t_ok 'rent list --json' rent --as alice list --json
 t_eq 'rent list shows the rental with its payment' "$OUT" \
-	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\"}"
+	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\"}"
 t_id 'mypage shows the payment id' "$(mypage --as alice --json | jrow reservation "$res" | jget payment)" "$pid"
 t_refuse 1 'pay a RENTED reservation again' pay --as alice "$res"
 
 # Pay without --amount: rate x nights.
-r2=$(book bob car02 2031-09-01 2031-09-04)	# 3 nights x 30000
+r2=$(book bob car02 2028-09-01 2028-09-04)	# 3 nights x 30000
 t_ok 'bob pays without --amount' pay --as bob "$r2"
 p2=$OUT
 dispatch
@@ -48,7 +48,7 @@ t_eq 'the amount is 90000' "$(rent --as bob list --json | jrow reservation "$r2"
 t_id 'with his payment id' "$(rent --as bob list --json | jrow reservation "$r2" | jget payment)" "$p2"
 
 # A reservation written but not applied yet.
-t_ok 'carol reserves' reserve --as carol car02 --from 2031-10-01 --to 2031-10-03
+t_ok 'carol reserves' reserve --as carol car02 --from 2028-10-01 --to 2028-10-03
 r3=$OUT
 t_refuse 75 'pay a reservation not yet applied' pay --as carol "$r3"
 dispatch
@@ -68,7 +68,7 @@ t_eq 'rent list shows the rental PAYMENT_CANCELED' \
 	"$(rent --as alice list --json | jrow reservation "$res" | jget status)" PAYMENT_CANCELED
 t_refuse 1 'cancel the payment again' pay --as alice cancel "$res"
 t_refuse 1 'pay a PAYMENT_CANCELED reservation' pay --as alice "$res"
-t_ok 'its nights are free again' reserve --as carol car01 --from 2031-08-06 --to 2031-08-08
+t_ok 'its nights are free again' reserve --as carol car01 --from 2028-08-06 --to 2028-08-08
 
 t_ok 'an admin may cancel bob'"'"'s payment' pay --as admin cancel "$r2"
 t_id '... prints the reservation id' "$OUT" "$r2"

@@ -4,9 +4,9 @@ T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
-res=$(book alice car01 2031-08-06 2031-08-08)
+res=$(book alice car01 2028-08-06 2028-08-08)
 pid=$(paid alice "$res")
-bres=$(book bob car02 2031-08-06 2031-08-09)
+bres=$(book bob car02 2028-08-06 2028-08-09)
 
 t_refuse 1 'return a RESERVED (unpaid) reservation' rent --as bob return "$bres"
 t_refuse 77 'bob may not return alice'"'"'s car' rent --as bob return "$res"
@@ -18,7 +18,7 @@ t_refuse 64 'return with an unknown option' rent --as alice return "$res" --late
 
 t_ok 'rent list --json' rent --as alice list --json
 t_eq 'alice has one rental, RENTED' "$OUT" \
-	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\"}"
+	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\"}"
 t_ok 'bob'"'"'s rent list' rent --as bob list --json
 t_eq 'an unpaid reservation is not a rental' "$OUT" ''
 t_ok 'rent list without --json' rent --as alice list
@@ -31,10 +31,10 @@ dispatch
 t_eq 'the reservation is RETURNED' "$(status_of "$res")" RETURNED
 t_eq 'the car is AVAILABLE' "$(car_status car01)" AVAILABLE
 t_eq 'rent list shows it RETURNED' "$(rent --as alice list --json)" \
-	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RETURNED\"}"
+	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RETURNED\"}"
 t_refuse 1 'return it again' rent --as alice return "$res"
 t_refuse 1 'cancel the payment of a RETURNED reservation' pay --as alice cancel "$res"
-t_ok 'the returned nights are free again' reserve --as carol car01 --from 2031-08-06 --to 2031-08-08
+t_ok 'the returned nights are free again' reserve --as carol car01 --from 2028-08-06 --to 2028-08-08
 dispatch
 
 # An admin may return anyone's car.
@@ -52,7 +52,7 @@ t_match 'bob'"'"'s shows his payment' "$(rent --as bob list --json)" "\"payment\
 t_eq 'an admin sees both' "$(rent --as admin list --json | grep -c .)" 2
 
 # A payment canceled shows as PAYMENT_CANCELED.
-r=$(book carol car02 2031-09-01 2031-09-02)
+r=$(book carol car02 2028-09-01 2028-09-02)
 paid carol "$r" >/dev/null
 pay --as carol cancel "$r" >/dev/null
 dispatch
@@ -61,7 +61,7 @@ t_eq 'a canceled rental is PAYMENT_CANCELED in rent list' \
 t_refuse 1 'return a PAYMENT_CANCELED reservation' rent --as carol return "$r"
 
 # Not applied yet.
-t_ok 'carol reserves car02 again' reserve --as carol car02 --from 2031-09-10 --to 2031-09-12
+t_ok 'carol reserves car02 again' reserve --as carol car02 --from 2028-09-10 --to 2028-09-12
 t_refuse 75 'return a reservation not yet applied' rent --as carol return "$OUT"
 
 done_testing

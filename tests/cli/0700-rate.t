@@ -5,7 +5,7 @@ T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
-res=$(book alice car01 2031-08-06 2031-08-08)
+res=$(book alice car01 2028-08-06 2028-08-08)
 t_refuse 1 'rate a RESERVED reservation' rate --as alice "$res" --stars 4
 paid alice "$res" >/dev/null
 t_refuse 1 'rate a RENTED reservation' rate --as alice "$res" --stars 4
@@ -40,14 +40,14 @@ t_refuse 1 'rate the same reservation twice' rate --as alice "$res" --stars 5
 t_refuse 1 'not even with the same stars' rate --as alice "$res" --stars 4
 
 # The average of several ratings.
-r2=$(book bob car01 2031-09-01 2031-09-03)
+r2=$(book bob car01 2028-09-01 2028-09-03)
 paid bob "$r2" >/dev/null
 returned bob "$r2"
 t_ok 'bob rates 5' rate --as bob "$r2" --stars 5
 dispatch
 t_eq 'the average of 4 and 5 is 4.5' "$(carctl --as admin list --json | jrow car car01 | jget stars)" 4.5
 t_eq 'two ratings' "$(carctl --as admin list --json | jrow car car01 | jget ratings)" 2
-r3=$(book carol car01 2031-10-01 2031-10-03)
+r3=$(book carol car01 2028-10-01 2028-10-03)
 paid carol "$r3" >/dev/null
 returned carol "$r3"
 t_ok 'carol rates 5' rate --as carol "$r3" --stars 5
@@ -56,7 +56,7 @@ t_eq 'the average of 4, 5, 5 shows one decimal: 4.7' "$(carctl --as admin list -
 t_eq 'three ratings' "$(carctl --as admin list --json | jrow car car01 | jget ratings)" 3
 
 # Two ratings of one reservation before a dispatch: the dispatcher keeps one.
-r4=$(book carol car02 2031-11-01 2031-11-02)
+r4=$(book carol car02 2028-11-01 2028-11-02)
 paid carol "$r4" >/dev/null
 returned carol "$r4"
 t_ok 'carol rates car02 3' rate --as carol "$r4" --stars 3
@@ -66,11 +66,11 @@ t_eq 'car02 has one rating only' "$(carctl --as admin list --json | jrow car car
 t_eq 'the first one: 3.0' "$(carctl --as admin list --json | jrow car car02 | jget stars)" 3.0
 
 # A canceled reservation cannot be rated.
-r5=$(book alice car02 2031-12-01 2031-12-02)
+r5=$(book alice car02 2028-12-01 2028-12-02)
 reserve --as alice cancel "$r5" >/dev/null
 dispatch
 t_refuse 1 'rate a RESERVATION_CANCELED reservation' rate --as alice "$r5" --stars 2
-t_ok 'alice reserves car02 again' reserve --as alice car02 --from 2031-12-10 --to 2031-12-11
+t_ok 'alice reserves car02 again' reserve --as alice car02 --from 2028-12-10 --to 2028-12-11
 t_refuse 75 'rate a reservation not yet applied' rate --as alice "$OUT" --stars 2
 
 done_testing

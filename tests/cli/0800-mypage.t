@@ -5,11 +5,11 @@ T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
-r1=$(book alice car01 2031-08-06 2031-08-08)
+r1=$(book alice car01 2028-08-06 2028-08-08)
 t_ok 'mypage --json' mypage --as alice --json
 t_eq 'mypage --json: fields in order' "$OUT" \
-	"{\"reservation\":\"$r1\",\"car\":\"car01\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"nights\":2,\"amount\":100000,\"status\":\"RESERVED\",\"payment\":null,\"stars\":null}"
-r2=$(book bob car02 2031-09-01 2031-09-04)
+	"{\"reservation\":\"$r1\",\"car\":\"car01\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"nights\":2,\"amount\":100000,\"status\":\"RESERVED\",\"payment\":null,\"stars\":null}"
+r2=$(book bob car02 2028-09-01 2028-09-04)
 t_ok 'alice'"'"'s page after bob reserved' mypage --as alice --json
 t_eq 'alice sees only her own reservation' "$(printf '%s\n' "$OUT" | grep -c .)" 1
 t_nomatch '... not bob'"'"'s' "$OUT" "$r2"
@@ -20,7 +20,7 @@ t_eq '... nothing printed' "$OUT" ''
 
 t_ok 'an admin looks at bob'"'"'s page' mypage --as admin --customer bob --json
 t_eq 'bob'"'"'s reservation, 3 nights x 30000' "$OUT" \
-	"{\"reservation\":\"$r2\",\"car\":\"car02\",\"from\":\"2031-09-01\",\"to\":\"2031-09-04\",\"nights\":3,\"amount\":90000,\"status\":\"RESERVED\",\"payment\":null,\"stars\":null}"
+	"{\"reservation\":\"$r2\",\"car\":\"car02\",\"from\":\"2028-09-01\",\"to\":\"2028-09-04\",\"nights\":3,\"amount\":90000,\"status\":\"RESERVED\",\"payment\":null,\"stars\":null}"
 t_refuse 77 'a customer may not look at another'"'"'s page' mypage --as alice --customer bob --json
 t_refuse 77 'an unknown identity has no page' mypage --as nobody --json
 t_refuse 64 '--customer without its value' mypage --as admin --json --customer
@@ -45,7 +45,7 @@ t_eq 'after cancel: RESERVATION_CANCELED' \
 # Read model only: with mypage switched off, the page shows what it last
 # applied, while the reservation itself is applied.
 write_config mypage=false
-t_ok 'alice reserves while mypage is off' reserve --as alice car02 --from 2031-10-01 --to 2031-10-03
+t_ok 'alice reserves while mypage is off' reserve --as alice car02 --from 2028-10-01 --to 2028-10-03
 r3=$OUT
 dispatch
 t_eq 'the dispatch goes on' "$DISPATCH_RC" 0

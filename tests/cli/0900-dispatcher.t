@@ -45,7 +45,7 @@ fi
 t_match 'the car is applied' "$(carctl --as admin list --json)" '"car":"car01"'
 t_ok '--once again' dispatcher --once
 t_eq '... has nothing to do' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 0, held 0'
-res=$(book alice car01 2031-08-06 2031-08-08)
+res=$(book alice car01 2028-08-06 2028-08-08)
 paid alice "$res" >/dev/null
 
 # --check

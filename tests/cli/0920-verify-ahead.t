@@ -26,8 +26,8 @@ for day in 01 03 05 07 09 11 13 15; do
 	i=$((i + 1))
 	mkev "$T_TMP/f$i" "$T_TMP/frank.pem" reserve frank res <<END
 car: car01
-from: 2031-09-$day
-to: 2031-09-$(printf %02d $((${day#0} + 1)))
+from: 2028-09-$day
+to: 2028-09-$(printf %02d $((${day#0} + 1)))
 END
 	mv "$T_TMP/f$i" "$S/new/$(spname "$EID")"
 	good="$good $EID"
@@ -36,8 +36,8 @@ END
 		actor=frank; [ "$i" = 7 ] && actor=alice
 		mkev "$T_TMP/m$i" "$T_TMP/mallory.pem" reserve "$actor" res <<END
 car: car02
-from: 2031-10-$day
-to: 2031-10-28
+from: 2028-10-$day
+to: 2028-10-28
 END
 		mv "$T_TMP/m$i" "$S/new/$(spname "$EID")"
 		eval "forged$i=\$EID" ;;

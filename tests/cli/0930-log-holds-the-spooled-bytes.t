@@ -10,7 +10,7 @@ S=$H/state
 # logpath ID: the path in main's tree of the log entry of the event ID.
 logpath() { git -C "$S" grep -l -e "^id: $1\$" main -- log | sed 's/^main://'; }
 
-r1=$(reserve --as alice car01 --from 2031-10-01 --to 2031-10-03)
+r1=$(reserve --as alice car01 --from 2028-10-01 --to 2028-10-03)
 bytes=$(cat "$H/spool/new/$(spool_files new)")
 before=$(find "$S" -type f | sort)
 t_ok 'the booking is applied' dispatch

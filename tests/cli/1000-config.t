@@ -6,7 +6,7 @@ T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
-res=$(book alice car01 2031-08-06 2031-08-08)
+res=$(book alice car01 2028-08-06 2028-08-08)
 CFG=$H/config/rental.yaml
 
 # The settings of the contract, one line each:
@@ -51,7 +51,7 @@ t_match '... names the file and line 3' "$ERR" "$(names_line 3)"
 t_match '... names the key' "$ERR" 'colour'
 t_match '... as carctl: ...' "$ERR" '^carctl: '
 t_refuse 78 'an unknown key: carctl list' carctl --as admin list --json
-t_refuse 78 'an unknown key: reserve' reserve --as bob car02 --from 2031-08-06 --to 2031-08-08
+t_refuse 78 'an unknown key: reserve' reserve --as bob car02 --from 2028-08-06 --to 2028-08-08
 t_match '... names the file and line 3' "$ERR" "$(names_line 3)"
 t_refuse 78 'an unknown key: pay' pay --as alice "$res"
 t_refuse 78 'an unknown key: rent list' rent --as alice list --json
@@ -70,7 +70,7 @@ t_match '... names the key' "$ERR" 'consecutive_error'
 
 # An unknown context.
 insert_line 12 '  billing: {enabled: true}'
-t_refuse 78 'an unknown context' reserve --as bob car02 --from 2031-08-06 --to 2031-08-08
+t_refuse 78 'an unknown context' reserve --as bob car02 --from 2028-08-06 --to 2028-08-08
 t_match '... names the file and line 12' "$ERR" "$(names_line 12)"
 t_match '... names the key' "$ERR" 'billing'
 
@@ -99,7 +99,7 @@ t_match '... names the file' "$ERR" 'rental\.yaml'
 rm -f "$CFG"
 t_refuse 78 'a missing settings file: carctl add' carctl --as admin add car09 --rate 100
 t_match '... names the file' "$ERR" 'rental\.yaml'
-t_refuse 78 'a missing settings file: reserve' reserve --as bob car02 --from 2031-08-06 --to 2031-08-08
+t_refuse 78 'a missing settings file: reserve' reserve --as bob car02 --from 2028-08-06 --to 2028-08-08
 t_refuse 78 'a missing settings file: dispatcher --once' dispatcher --once
 t_exit 78 'a missing settings file: dispatcher --check' dispatcher --check
 t_match '... names the file' "$ERR" 'rental\.yaml'

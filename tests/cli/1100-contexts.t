@@ -9,7 +9,7 @@ shop
 # management off: reservations are still accepted and applied; carctl list
 # and show keep what management last applied.
 write_config management=false
-t_ok 'alice reserves while management is off' reserve --as alice car01 --from 2031-08-06 --to 2031-08-08
+t_ok 'alice reserves while management is off' reserve --as alice car01 --from 2028-08-06 --to 2028-08-08
 res=$OUT
 t_match '... and gets an id' "$res" '^res-[0-9a-f]{16}$'
 dispatch
@@ -26,23 +26,23 @@ t_eq 'the payment is applied: RENTED' "$(status_of "$res")" RENTED
 t_id 'rent list has it' "$(rent --as alice list --json | jrow reservation "$res" | jget payment)" "$pid"
 t_eq 'car01 still shows AVAILABLE' "$(car_status car01)" AVAILABLE
 t_refuse 1 'reservations still check against applied bookings' \
-	reserve --as bob car01 --from 2031-08-07 --to 2031-08-09
+	reserve --as bob car01 --from 2028-08-07 --to 2028-08-09
 
 write_config
 dispatch
 t_eq 'switched on again, management catches up: car01 RENTED' "$(car_status car01)" RENTED
 t_match 'carctl show lists the booking' "$(carctl --as admin show car01 --json)" \
-	"\"bookings\":\\[\\{\"reservation\":\"$res\",\"from\":\"2031-08-06\",\"to\":\"2031-08-08\",\"status\":\"RENTED\"\\}\\]"
+	"\"bookings\":\\[\\{\"reservation\":\"$res\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"status\":\"RENTED\"\\}\\]"
 t_refuse 1 'and carctl rm now knows the car is rented' carctl --as admin rm car01
 
 # Several steps while off: management replays them in order.
 write_config management=false
-r2=$(book bob car02 2031-09-01 2031-09-03)
+r2=$(book bob car02 2028-09-01 2028-09-03)
 t_eq 'bob'"'"'s reservation is RESERVED' "$(status_of "$r2")" RESERVED
 reserve --as bob cancel "$r2" >/dev/null
 dispatch
 t_eq '... then RESERVATION_CANCELED' "$(status_of "$r2")" RESERVATION_CANCELED
-r3=$(book carol car02 2031-09-01 2031-09-03)
+r3=$(book carol car02 2028-09-01 2028-09-03)
 t_eq 'carol gets the same nights: RESERVED' "$(status_of "$r3")" RESERVED
 t_eq 'car02 still shows AVAILABLE' "$(car_status car02)" AVAILABLE
 write_config
@@ -50,15 +50,15 @@ dispatch
 t_eq 'switched on, car02 is RESERVED (carol'"'"'s)' "$(car_status car02)" RESERVED
 show=$(carctl --as admin show car02 --json)
 t_match 'show lists carol'"'"'s booking RESERVED' "$show" \
-	"\\{\"reservation\":\"$r3\",\"from\":\"2031-09-01\",\"to\":\"2031-09-03\",\"status\":\"RESERVED\"\\}"
+	"\\{\"reservation\":\"$r3\",\"from\":\"2028-09-01\",\"to\":\"2028-09-03\",\"status\":\"RESERVED\"\\}"
 t_nomatch 'and no other RESERVED booking' \
 	"$(printf '%s\n' "$show" | sed "s/{\"reservation\":\"$r3\"[^}]*}//")" '"status":"RESERVED"\}'
 
 # reservation off: the reservation is held, then applied in order.
 write_config reservation=false
-t_ok 'bob reserves while reservation is off' reserve --as bob car01 --from 2031-10-01 --to 2031-10-03
+t_ok 'bob reserves while reservation is off' reserve --as bob car01 --from 2028-10-01 --to 2028-10-03
 r4=$OUT
-t_ok 'carol reserves the same nights after him' reserve --as carol car01 --from 2031-10-02 --to 2031-10-04
+t_ok 'carol reserves the same nights after him' reserve --as carol car01 --from 2028-10-02 --to 2028-10-04
 r5=$OUT
 dispatch
 t_eq 'the dispatch goes on' "$DISPATCH_RC" 0

@@ -6,10 +6,10 @@ T_LIB=$(dirname "$0")/../lib.sh
 
 shop
 write_config max_pending=2
-r1=$(book alice car01 2031-08-06 2031-08-08)
-r2=$(book alice car02 2031-08-06 2031-08-08)
-r3=$(book bob car01 2031-09-01 2031-09-03)
-r4=$(book carol car02 2031-09-01 2031-09-03)
+r1=$(book alice car01 2028-08-06 2028-08-08)
+r2=$(book alice car02 2028-08-06 2028-08-08)
+r3=$(book bob car01 2028-09-01 2028-09-03)
+r4=$(book carol car02 2028-09-01 2028-09-03)
 
 t_ok 'first payment' pay --as alice "$r1"
 t_ok 'second payment' pay --as alice "$r2"
@@ -18,7 +18,7 @@ t_refuse 75 'a third payment while two wait' pay --as bob "$r3"
 t_match '... says the payment is busy and when to try again' "$ERR" 'payment is busy, try again in [0-9]+ ?s'
 t_match '... as pay: ...' "$ERR" '^pay: '
 t_refuse 75 'so is a fourth' pay --as carol "$r4"
-t_ok 'other commands are not held back' reserve --as carol car01 --from 2031-10-01 --to 2031-10-03
+t_ok 'other commands are not held back' reserve --as carol car01 --from 2028-10-01 --to 2028-10-03
 r5=$OUT
 t_ok 'nor are the readers' mypage --as alice --json
 dispatch
@@ -33,7 +33,7 @@ t_eq 'carol'"'"'s payment is applied' "$(status_of "$r4")" RENTED
 
 # With max_pending 1, one waiting payment is enough.
 write_config max_pending=1
-r6=$(book alice car01 2031-11-01 2031-11-03)
+r6=$(book alice car01 2028-11-01 2028-11-03)
 t_ok 'one payment' pay --as carol "$r5"
 t_refuse 75 'a second while one waits (max_pending 1)' pay --as alice "$r6"
 t_match '... busy' "$ERR" 'payment is busy, try again in [0-9]+ ?s'

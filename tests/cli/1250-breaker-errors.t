@@ -9,9 +9,9 @@ T_LIB=$(dirname "$0")/../lib.sh
 
 shop
 write_config consecutive_errors=2 open_seconds=6
-r1=$(book alice car01 2031-08-06 2031-08-08)
-r2=$(book bob car02 2031-08-06 2031-08-08)
-r3=$(book carol car01 2031-09-01 2031-09-03)
+r1=$(book alice car01 2028-08-06 2028-08-08)
+r2=$(book bob car02 2028-08-06 2028-08-08)
+r3=$(book carol car01 2028-09-01 2028-09-03)
 f=$(state_find payment/ "$r1.yaml")
 t_match 'the payment context keeps a file for the reservation' "$f" '^payment/'
 state_cat "$f" >"$T_TMP/payment.orig"
@@ -21,7 +21,7 @@ printf 'status: [broken\n' | state_put "$f"
 t_ok 'the dispatcher runs with a corrupt payment file' dispatcher --once
 t_match '... and says the payment context failed and is held back' "$ERR" 'context payment failed'
 t_eq 'the payment is not applied' "$(status_of "$r1")" RESERVED
-t_ok 'the other contexts go on: a new booking' reserve --as bob car02 --from 2031-10-01 --to 2031-10-03
+t_ok 'the other contexts go on: a new booking' reserve --as bob car02 --from 2028-10-01 --to 2028-10-03
 r4=$OUT
 dispatch
 opened=$(date +%s) # the second failed run: the breaker opens for 6 s from here

@@ -12,7 +12,7 @@ dpid=$!
 T_PIDS="$T_PIDS $dpid"
 
 mv "$H/keys/dispatcher.key" "$T_TMP/dispatcher.key"
-t_ok 'alice reserves while the dispatcher has no key' reserve --as alice car01 --from 2031-08-06 --to 2031-08-08
+t_ok 'alice reserves while the dispatcher has no key' reserve --as alice car01 --from 2028-08-06 --to 2028-08-08
 res=$OUT
 logged() { grep -q "dispatcher.key" "$T_TMP/daemon.err"; }
 t_wait 'the daemon reports the fault' 20 logged
@@ -21,7 +21,7 @@ t_eq 'nothing was committed' "$(log_count_id "$res")" 0
 t_ok 'the daemon is still running' kill -0 "$dpid"
 
 mv "$T_TMP/dispatcher.key" "$H/keys/dispatcher.key"
-t_ok 'bob reserves once the key is back' reserve --as bob car02 --from 2031-08-06 --to 2031-08-08
+t_ok 'bob reserves once the key is back' reserve --as bob car02 --from 2028-08-06 --to 2028-08-08
 res2=$OUT
 applied() { [ "$(status_of "$res")" = RESERVED ] && [ "$(status_of "$res2")" = RESERVED ]; }
 t_wait 'both reservations are applied' 20 applied

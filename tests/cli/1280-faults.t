@@ -24,7 +24,7 @@ carctl --as admin add car01 --rate 50000 >/dev/null
 dispatch
 head0=$(git -C "$H/state" rev-parse HEAD)
 for d in 01:02 03:04 05:06 07:08 09:10 11:12; do
-	reserve --as alice car01 --from 2031-08-${d%:*} --to 2031-08-${d#*:} >>"$T_TMP/ids" 2>/dev/null
+	reserve --as alice car01 --from 2028-08-${d%:*} --to 2028-08-${d#*:} >>"$T_TMP/ids" 2>/dev/null
 done
 t_eq 'six reservations wait' "$(spool_count new)" 6
 dd if=/dev/zero of="$small/filler" bs=4k 2>/dev/null
@@ -47,7 +47,7 @@ t_ok 'git fsck is clean' git -C "$H/state" fsck --strict
 t_ok 'a rebuild agrees' dispatcher --rebuild
 
 # state/ read-only.
-reserve --as alice car01 --from 2031-09-01 --to 2031-09-02 >"$T_TMP/ro.id" 2>/dev/null
+reserve --as alice car01 --from 2028-09-01 --to 2028-09-02 >"$T_TMP/ro.id" 2>/dev/null
 head1=$(git -C "$H/state" rev-parse HEAD)
 mount --bind "$H/state" "$H/state" && mount -o remount,ro,bind "$H/state"
 t_fail 'state/ read-only: the dispatcher fails' dispatcher --once

@@ -55,7 +55,7 @@ adminpub=$(carctl --as admin key list --json | jrow name admin | jget pubkey)
 if [ -n "$have_openssl" ]; then
 	t_ok 'OpenSSL verifies the signature with the admin public key' verify "$ev" "$adminpub"
 	alicepub=$(carctl --as admin key list --json | jrow name alice | jget pubkey)
-	reserve --as alice car01 --from 2031-08-06 --to 2031-08-08 >/dev/null
+	reserve --as alice car01 --from 2028-08-06 --to 2028-08-08 >/dev/null
 	aev=$H/spool/new/$(spool_files new | grep -v "^$F\$")
 	t_ok 'OpenSSL verifies alice'"'"'s reservation with her public key' verify "$aev" "$alicepub"
 	t_fail 'and not with the admin key' verify "$aev" "$adminpub"

@@ -14,7 +14,7 @@ save() {
 }
 
 # A rating applied twice would count twice.
-res=$(book alice car01 2031-08-06 2031-08-08)
+res=$(book alice car01 2028-08-06 2028-08-08)
 paid alice "$res" >/dev/null
 returned alice "$res"
 t_ok 'alice rates car01' rate --as alice "$res" --stars 4
@@ -39,7 +39,7 @@ t_eq 'car01 still has one rating' "$(carctl --as admin list --json | jrow car ca
 t_eq 'spool/new is empty' "$(spool_count new)" 0
 
 # A reservation applied twice would overlap itself or show twice.
-t_ok 'bob reserves car02' reserve --as bob car02 --from 2031-09-01 --to 2031-09-03
+t_ok 'bob reserves car02' reserve --as bob car02 --from 2028-09-01 --to 2028-09-03
 r2=$OUT
 save reserve.event
 FV=$F
@@ -66,7 +66,7 @@ t_eq 'the reservation stays PAYMENT_CANCELED' "$(status_of "$r2")" PAYMENT_CANCE
 t_eq 'car02 stays AVAILABLE' "$(car_status car02)" AVAILABLE
 
 # A duplicate in the same batch as its original.
-t_ok 'carol reserves car01' reserve --as carol car01 --from 2031-10-01 --to 2031-10-03
+t_ok 'carol reserves car01' reserve --as carol car01 --from 2028-10-01 --to 2028-10-03
 r3=$OUT
 save twin.event
 spool_drop "$T_TMP/twin.event" "99999999999999999999.${F#*.}"

@@ -7,10 +7,10 @@ T_LIB=$(dirname "$0")/../lib.sh
 
 for step in state objects commit merged spool spool-half; do
 	shop "home-$step"
-	r1=$(book alice car01 2031-08-06 2031-08-08)
+	r1=$(book alice car01 2028-08-06 2028-08-08)
 	p1=$(pay --as alice "$r1" 2>/dev/null)
-	r2=$(reserve --as bob car02 --from 2031-08-06 --to 2031-08-09 2>/dev/null)
-	r3=$(reserve --as carol car02 --from 2031-08-07 --to 2031-08-08 2>/dev/null)
+	r2=$(reserve --as bob car02 --from 2028-08-06 --to 2028-08-09 2>/dev/null)
+	r3=$(reserve --as carol car02 --from 2028-08-07 --to 2028-08-08 2>/dev/null)
 	carctl --as admin add car03 --rate 10000 >/dev/null 2>&1
 	head0=$(git -C "$H/state" rev-parse HEAD)
 	t_exit 137 "$step: the dispatcher is killed at that step" env RENTAL_CRASH_AT=$step "$BIN/dispatcher" --once

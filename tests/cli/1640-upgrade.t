@@ -16,7 +16,7 @@ t_match '... and is told that --upgrade moves it to this release'"'"'s' "$ERR" \
 	'^dispatcher: state: layout 1; this release makes homes in layout 4: .dispatcher --upgrade. moves it'
 
 # A booking made before the upgrade, still holding its nights.
-held=$(reserve --as bob car1 --from 2031-05-30 --to 2031-06-02)
+held=$(reserve --as bob car1 --from 2028-05-30 --to 2028-06-02)
 t_ok 'a booking in layout 1 is applied' dispatch
 t_file '... its owner in owners/' "$(ls -d "$S"/owners/*/*/"$held")"
 before_page=$(mypage --as bob --json)
@@ -32,8 +32,8 @@ t_nofile 'owners/ is gone' "$S/owners"
 t_eq "the booking's id entry names its customer" \
 	"$(sed -n 's/^customer: //p' "$(ls -d "$S"/ids/*/*/"$held")")" 'bob'
 t_eq 'its nights lie in a folder a year' \
-	"$(cd "$S"/reservation/held/*/car1 && find 2031 -type f | sort | tr '\n' ' ')" \
-	'2031/05/2031-05-30 2031/05/2031-05-31 2031/06/2031-06-01 '
+	"$(cd "$S"/reservation/held/*/car1 && find 2028 -type f | sort | tr '\n' ' ')" \
+	'2028/05/2028-05-30 2028/05/2028-05-31 2028/06/2028-06-01 '
 t_eq "bob's page is the same" "$(mypage --as bob --json)" "$before_page"
 t_eq 'the list of bookings is the same' "$(reserve --as admin list --json)" "$before_list"
 t_eq 'the list of cars is the same' "$(carctl list --json)" "$before_cars"
@@ -42,15 +42,15 @@ t_ok 'dispatcher --rebuild: layout 2 is what the log gives' dispatcher --rebuild
 t_eq '... with nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 
 t_refuse 1 'a night held before the upgrade is still held' \
-	reserve --as bob car1 --from 2031-05-31 --to 2031-06-03
-t_match '... and named' "$ERR" 'already reserved from 2031-05-30 to 2031-06-02'
+	reserve --as bob car1 --from 2028-05-31 --to 2028-06-03
+t_match '... and named' "$ERR" 'already reserved from 2028-05-30 to 2028-06-02'
 carctl --as admin key add carol >/dev/null 2>&1 && dispatch
 t_refuse 77 'the owner moved too: carol may not cancel it' reserve --as carol cancel "$held"
 t_ok '... bob may' reserve --as bob cancel "$held"
 t_ok '... applied' dispatch
 t_eq '... it is canceled' "$(status_of "$held")" 'RESERVATION_CANCELED'
-t_eq '... and its nights are free' "$(cd "$S"/reservation/held/*/car1 && find 2031 -type f | wc -l)" '0'
-again=$(reserve --as carol car1 --from 2031-05-31 --to 2031-06-01)
+t_eq '... and its nights are free' "$(cd "$S"/reservation/held/*/car1 && find 2028 -type f | wc -l)" '0'
+again=$(reserve --as carol car1 --from 2028-05-31 --to 2028-06-01)
 t_ok 'carol books one of them' dispatch
 t_eq "... and her booking's entry names her" \
 	"$(sed -n 's/^customer: //p' "$(ls -d "$S"/ids/*/*/"$again")")" 'carol'
@@ -113,7 +113,7 @@ t_eq 'the list of cars is the same' "$(carctl list --json)" "$before_cars"
 t_eq 'the work tree is the last commit' "$(worktree_diff "$S")" ''
 t_ok 'dispatcher --rebuild: layout 4 is what the log gives' dispatcher --rebuild
 t_eq '... with nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
-dave=$(book bob car1 2031-08-01 2031-08-03)
+dave=$(book bob car1 2028-08-01 2028-08-03)
 t_eq 'bob books again in layout 4' "$(status_of "$dave")" 'RESERVED'
 t_match "... and his page shows it" "$(mypage --as bob --json)" "$dave"
 t_ok 'dispatcher --check in layout 4' dispatcher --check

@@ -47,7 +47,7 @@ t_eq 'the dispatcher key converts to OpenSSL (same public key as registered)' "$
 	"$(carctl --as admin key list --json | jrow name dispatcher | jget pubkey)"
 
 # alice's reservation: the one others attack; its event is kept for replays.
-t_ok 'alice reserves car01' reserve --as alice car01 --from 2031-08-06 --to 2031-08-08
+t_ok 'alice reserves car01' reserve --as alice car01 --from 2028-08-06 --to 2028-08-08
 RESA=$OUT
 cp "$S/new/"*".$RESA" "$T_TMP/alice-reserve.event"
 dispatch
@@ -196,8 +196,8 @@ t_ok 'control: a hand-made car.add signed by root2 (OpenSSL) is dropped' drop "$
 t_wait 'control: ... and applied by the daemon' "$T_WAIT" has_car hand01
 mkev "$T_TMP/c2" "$EVE" reserve eve res <<EOF
 car: car02
-from: 2031-10-01
-to: 2031-10-03
+from: 2028-10-01
+to: 2028-10-03
 EOF
 RESE=$EID
 cp "$T_TMP/c2" "$T_TMP/eve-reserve.event"
@@ -277,8 +277,8 @@ hostile 'two signature lines' "$n" 'signature' drop "$T_TMP/s8.bad" "$n"
 
 mkev "$T_TMP/s9" "$EVE" reserve alice res <<EOF
 car: car02
-from: 2031-11-01
-to: 2031-11-03
+from: 2028-11-01
+to: 2028-11-03
 EOF
 n=$(spname "$EID")
 hostile 'signed by eve, claiming to be alice' "$n" 'signature' drop "$T_TMP/s9" "$n"
@@ -516,8 +516,8 @@ ref: $RESE
 reservation: $RESE
 car: car01
 customer: eve
-from: 2031-08-06
-to: 2031-08-08
+from: 2028-08-06
+to: 2028-08-08
 EOF
 NAME=$(spname "$EID")
 hostile 'an outcome (reservation.accepted) signed by a customer' "$NAME" 'may not|dispatcher|role' drop "$T_TMP/a8" "$NAME"
@@ -608,7 +608,7 @@ outid=$(sed -n 's/^id: //p' "$T_TMP/outcome.event")
 t_match 'the log holds the outcome of alice'"'"'s reservation' "$outid" '^out-[0-9a-f]{16}$'
 NAME=$(spname "$outid")
 replay 'an outcome copied from state/log into the spool' "$NAME" drop "$T_TMP/outcome.event" "$NAME"
-rawev r3 "$EVE" "id: $RESE\ntype: reserve\ntime: %s\nactor: eve\ncar: car01\nfrom: 2031-12-01\nto: 2031-12-05\n"
+rawev r3 "$EVE" "id: $RESE\ntype: reserve\ntime: %s\nactor: eve\ncar: car01\nfrom: 2028-12-01\nto: 2028-12-05\n"
 NAME=$(spname "$RESE")
 replay 'an applied id re-used by eve for a new booking' "$NAME" drop "$T_TMP/r3" "$NAME"
 

@@ -14,8 +14,8 @@ T_LIB=$(dirname "$0")/../lib.sh
 
 shop d1/d2/d3/d4/home
 mkdir -p "$T_TMP/d1/d2/d3/d4/cwd" && cd "$T_TMP/d1/d2/d3/d4/cwd" || exit 99
-RESP=$(book alice car01 2031-08-06 2031-08-08) # RESERVED: to pay
-RESR=$(book alice car02 2031-09-01 2031-09-03) # RETURNED: to rate
+RESP=$(book alice car01 2028-08-06 2028-08-08) # RESERVED: to pay
+RESR=$(book alice car02 2028-09-01 2028-09-03) # RETURNED: to rate
 paid alice "$RESR" >/dev/null
 returned alice "$RESR"
 t_eq 'setup: a RESERVED reservation to pay' "$(status_of "$RESP")" RESERVED
@@ -79,7 +79,7 @@ names() {
 	bad 65 "carctl add: a car id with $1" 'car id' carctl --as admin add "$2" --rate 1000
 	bad 65 "carctl rm: a car id with $1" 'car id' carctl --as admin rm "$2"
 	bad 65 "carctl show: a car id with $1" 'car id' carctl --as admin show "$2"
-	bad 65 "reserve: a car id with $1" 'car id' reserve --as alice "$2" --from 2031-10-01 --to 2031-10-02
+	bad 65 "reserve: a car id with $1" 'car id' reserve --as alice "$2" --from 2028-10-01 --to 2028-10-02
 	bad 65 "carctl key add: a key name with $1" 'key name|name' carctl --as admin key add "$2"
 	bad 65 "carctl key add --role admin: a key name with $1" 'key name|name' \
 		carctl --as admin key add "$2" --role admin
@@ -117,29 +117,29 @@ bad 65 'rate --comment: an overlong UTF-8 "/" (\300\257)' 'comment' \
 bad 77 'carctl --as "../admin"' 'identity' carctl --as ../admin add car09 --rate 1000
 bad 77 'carctl --as "keys/../admin"' 'identity' carctl --as keys/../admin add car09 --rate 1000
 bad 77 'reserve --as a name with a newline' 'identity' \
-	reserve --as "$(printf 'alice\nadmin')" car01 --from 2031-10-01 --to 2031-10-02
+	reserve --as "$(printf 'alice\nadmin')" car01 --from 2028-10-01 --to 2028-10-02
 bad 77 'pay --as 10000 characters' 'identity' pay --as "$LONG" "$RESP"
 
 # ---- dates ---------------------------------------------------------------
 
 dates() {
-	bad 65 "reserve --from $1" 'date' reserve --as alice car01 --from "$2" --to 2031-10-02
-	bad 65 "reserve --to $1" 'date' reserve --as alice car01 --from 2031-10-01 --to "$2"
+	bad 65 "reserve --from $1" 'date' reserve --as alice car01 --from "$2" --to 2028-10-02
+	bad 65 "reserve --to $1" 'date' reserve --as alice car01 --from 2028-10-01 --to "$2"
 }
-dates '2031-13-01 (month 13)' 2031-13-01
-dates '2031-02-30 (no such day)' 2031-02-30
-dates '2031-04-31 (no such day)' 2031-04-31
+dates '2028-13-01 (month 13)' 2028-13-01
+dates '2028-02-30 (no such day)' 2028-02-30
+dates '2028-04-31 (no such day)' 2028-04-31
 dates '"tomorrow"' tomorrow
 dates '"" (empty)' ''
-dates '2031-8-6 (no zeros)' 2031-8-6
+dates '2028-8-6 (no zeros)' 2028-8-6
 dates '20310806 (no dashes)' 20310806
-dates '"2031-10-01x"' 2031-10-01x
-dates '" 2031-10-01" (a leading space)' ' 2031-10-01'
-dates 'a date, a newline and more' "$(printf '2031-10-01\nx')"
-dates 'a control character' "$(printf '2031-10-0\0011')"
+dates '"2028-10-01x"' 2028-10-01x
+dates '" 2028-10-01" (a leading space)' ' 2028-10-01'
+dates 'a date, a newline and more' "$(printf '2028-10-01\nx')"
+dates 'a control character' "$(printf '2028-10-0\0011')"
 dates 'a "../" path' ../../../../x
 dates '10000 characters' "$LONG"
-dates 'invalid UTF-8' "$(printf '2031-10-0\377')"
+dates 'invalid UTF-8' "$(printf '2028-10-0\377')"
 
 # ---- amounts and stars ---------------------------------------------------
 
@@ -250,7 +250,7 @@ homes() {
 	badhome "carctl add --home $1" "$2" carctl --home "$2" --as admin add car09 --rate 1000
 	badhome "carctl key add --home $1" "$2" carctl --home "$2" --as admin key add zed
 	badhome "carctl key gen --home $1" "$2" carctl --home "$2" key gen zed
-	badhome "reserve --home $1" "$2" reserve --home "$2" --as alice car01 --from 2031-10-01 --to 2031-10-02
+	badhome "reserve --home $1" "$2" reserve --home "$2" --as alice car01 --from 2028-10-01 --to 2028-10-02
 	badhome "reserve list --home $1" "$2" reserve --home "$2" --as alice list
 	badhome "pay --home $1" "$2" pay --home "$2" --as alice "$RESP"
 	badhome "rent return --home $1" "$2" rent --home "$2" --as alice return "$RESR"

@@ -10,7 +10,8 @@
 #     exit only 0, 1 (a rule said no) or 75 (try again), printing nothing unless 0,
 #     and SIGTERM stops the daemon with status 0. Each writer pauses
 #     CONCURRENCY_PAUSE (0.05) s between rounds and books nights in the first
-#     CONCURRENCY_MONTHS (2) months of 2041.
+#     CONCURRENCY_MONTHS (2) months of the year after next.
+# Every stay starts in the next 1,096 days, as the limits want.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -42,7 +43,11 @@ no_id_twice() {
 
 shop home-a
 : >"$T_TMP/a.ids"
+Y1=$(($(date -u +%Y) + 1))
 for rep in 1 2 3; do
+	# Six months each: the first and second halves of next year, the first of the
+	# year after.
+	case $rep in 1) y=$Y1 mo=0 ;; 2) y=$Y1 mo=6 ;; 3) y=$((Y1 + 1)) mo=0 ;; esac
 	# About fifty events: bookings of both cars by each customer, one of them
 	# clashing each month with alice's, and alice's payments of the last bookings.
 	reserve --as admin list --json | jrow customer alice | jrow status RESERVED |
@@ -50,16 +55,17 @@ for rep in 1 2 3; do
 	while read -r res; do
 		id=$(pay --as alice "$res" 2>/dev/null) && echo "$id" >>"$T_TMP/a.ids"
 	done <"$T_TMP/a.reserved"
-	for m in 01 02 03 04 05 06; do
+	for m in 1 2 3 4 5 6; do
+		m=$(printf '%02d' $((m + mo)))
 		for who in alice bob carol; do
 			case $who in alice) d=01 e=04 ;; bob) d=11 e=14 ;; carol) d=21 e=24 ;; esac
 			for car in car01 car02; do
-				id=$(reserve --as "$who" "$car" --from "204$rep-$m-$d" --to "204$rep-$m-$e" 2>/dev/null) &&
+				id=$(reserve --as "$who" "$car" --from "$y-$m-$d" --to "$y-$m-$e" 2>/dev/null) &&
 					echo "$id" >>"$T_TMP/a.ids"
 			done
 		done
 		# the clash: bob wants one of alice's nights on car01
-		id=$(reserve --as bob car01 --from "204$rep-$m-02" --to "204$rep-$m-03" 2>/dev/null) &&
+		id=$(reserve --as bob car01 --from "$y-$m-02" --to "$y-$m-03" 2>/dev/null) &&
 			echo "$id" >>"$T_TMP/a.ids"
 	done
 	waiting=$(spool_count new)
@@ -120,6 +126,7 @@ writer() {
 	wend=$2
 	pause=$CONCURRENCY_PAUSE
 	months=$CONCURRENCY_MONTHS
+	Y2=$(($(date -u +%Y) + 2))
 	rnd=$(($1 * 7919 + $$))
 	pending=
 	while [ "$(date +%s)" -lt "$wend" ]; do
@@ -128,8 +135,8 @@ writer() {
 		m=$((rnd / 3 % months + 1))
 		d=$((rnd / 3 / months % 25 + 1))
 		n=$((rnd / 3 / months / 25 % 3 + 1))
-		from=$(printf '2041-%02d-%02d' "$m" "$d")
-		to=$(printf '2041-%02d-%02d' "$m" $((d + n)))
+		from=$(printf '%d-%02d-%02d' "$Y2" "$m" "$d")
+		to=$(printf '%d-%02d-%02d' "$Y2" "$m" $((d + n)))
 		out=$("$BIN/reserve" --as "$me" "$car" --from "$from" --to "$to" 2>"$T_TMP/$me.err" </dev/null)
 		rc=$?
 		echo "reserve $rc $out"
@@ -259,7 +266,7 @@ EOF
 }
 
 shop home-c
-r=$(reserve --as alice car01 --from 2031-10-06 --to 2031-10-08 2>/dev/null)
+r=$(reserve --as alice car01 --from 2028-10-06 --to 2028-10-08 2>/dev/null)
 # The function that puts a new state file in place (the rename of tmp + rename, or the
 # link of an unnamed file), whatever its name: the instant the work tree is half way
 # from one commit to the next.
@@ -268,7 +275,7 @@ nm "$BIN/dispatcher" 2>/dev/null | grep -q ' fs_write_atomic_via$' && writer_fn=
 nm "$BIN/dispatcher" 2>/dev/null | grep -q ' fs_rename_into$' && writer_fn=fs_rename_into
 nm "$BIN/dispatcher" 2>/dev/null | grep -q ' fs_link_unnamed$' && writer_fn=fs_link_unnamed
 if gdb_pause "$T_TMP/c.rc" \
-	"$BIN/reserve --as bob car01 --from 2031-10-07 --to 2031-10-09 >$T_TMP/c.out 2>$T_TMP/c.err; echo \$? >$T_TMP/c.reserve" \
+	"$BIN/reserve --as bob car01 --from 2028-10-07 --to 2028-10-09 >$T_TMP/c.out 2>$T_TMP/c.err; echo \$? >$T_TMP/c.reserve" \
 	"$writer_fn if (char *)strstr(path, \"reservation/res/\") != 0" "$BIN/dispatcher" --once; then
 	got=$(cat "$T_TMP/c.reserve" 2>/dev/null)
 	case $got in 1 | 75) ok=yes ;; *) ok=no ;; esac
@@ -280,7 +287,7 @@ else
 	t_skip '(c) reserve while the dispatcher writes the state files' 'gdb cannot stop the dispatcher there'
 fi
 
-r=$(reserve --as carol car02 --from 2031-11-06 --to 2031-11-08 2>/dev/null)
+r=$(reserve --as carol car02 --from 2028-11-06 --to 2028-11-08 2>/dev/null)
 if gdb_pause "$T_TMP/d.rc" "$BIN/dispatcher --once 2>/dev/null" store_free "$BIN/pay" --as carol "$r"; then
 	prc=$(cat "$T_TMP/d.rc")
 	amount=$(sed -n 's/^amount: //p' "$H"/spool/new/* 2>/dev/null)

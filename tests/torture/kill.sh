@@ -112,6 +112,9 @@ export RENTAL_HOME="$H"
 : >"$W_DIR/cars.x"  # extra cars registered (applied), oldest first
 printf 'c1\nc2\nc3\nc4\nc5\n' >"$W_DIR/customers"
 printf 'car1\ncar2\ncar3\ncar4\ncar5\n' >"$W_DIR/cars"
+# New bookings start next year: a stay starts at most 1,096 days ahead, so the two
+# years after this one hold 2 x 108 x 5 of them (KILL_NEW a round: 135 rounds of 8).
+Y0=$(($(date -u +%Y) + 1))
 slot=0 dc=0 round=0 kills=0 events=0 win=$KILL_MAX_MS win_max=0 win_min=0 grew=0 ref_ms=0 wedged=0
 cmd_failures=0
 
@@ -146,7 +149,7 @@ do_cmd() {
 
 # plan: the actions of this round from the model (one a line, see execute).
 plan() {
-	awk -v round="$round" -v nnew="$KILL_NEW" -v slot="$slot" -v dc="$dc" \
+	awk -v round="$round" -v nnew="$KILL_NEW" -v slot="$slot" -v dc="$dc" -v y0="$Y0" \
 		-v custfile="$W_DIR/customers" -v carfile="$W_DIR/cars" -v statefile="$W_DIR/plan.state" '
 	BEGIN {
 		while ((getline l < custfile) > 0) cust[++nc] = l
@@ -173,12 +176,13 @@ plan() {
 	}
 	function pad(n) { return n < 10 ? "0" n : n }
 	END {
-		# ... and new bookings, each in its own two nights of one car; every
-		# fourth is followed by a clashing one of another customer.
+		# ... and new bookings, each in its own two nights of one car, from next
+		# year on, 108 a car a year; every fourth is followed by a clashing one of
+		# another customer.
 		for (i = 0; i < nnew; i++) {
 			c = car[1 + slot % ncar]
 			s = int(slot / ncar)
-			y = 2040 + int(s / 108)
+			y = y0 + int(s / 108)
 			m = 1 + int((s % 108) / 9)
 			d = 1 + 3 * (s % 9)
 			k = (slot + int(slot / ncar)) % nc

@@ -316,6 +316,17 @@ static void validation_helpers(void **state)
 	assert_int_equal(v, 100000);
 	assert_false(parse_money("-1", &v));
 	assert_false(parse_money("1e5", &v));
+	assert_false(parse_money("", &v));
+	/* Any number of digits, up to 2^53 - 1, and never an overflow past it. */
+	assert_true(parse_money("1000000000000000", &v));
+	assert_true(v == 1000000000000000LL);
+	assert_true(parse_money("9007199254740991", &v));
+	assert_true(v == 9007199254740991LL);
+	assert_false(parse_money("9007199254740992", &v));
+	assert_false(parse_money("9223372036854775808", &v));
+	assert_false(parse_money("99999999999999999999999999999999", &v));
+	assert_true(parse_money("00000000000000000000000000000042", &v));
+	assert_int_equal(v, 42);
 	assert_false(valid_text("a\x01", NULL));
 	assert_true(valid_text("caf\xc3\xa9", NULL));
 	assert_false(valid_text("\xc3", NULL));
