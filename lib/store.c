@@ -461,9 +461,16 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 
 /* ---- committing ---- */
 
+/* Paths in tree order: by component, so that a name, then everything under it as a
+ * folder, come together ('/' sorts below every other byte). */
 static int by_path(const void *a, const void *b)
 {
-	return strcmp((*(struct entry *const *)a)->path, (*(struct entry *const *)b)->path);
+	const unsigned char *x = (const unsigned char *)(*(struct entry *const *)a)->path;
+	const unsigned char *y = (const unsigned char *)(*(struct entry *const *)b)->path;
+
+	for (; *x && *x == *y; x++, y++)
+		;
+	return (*x == '/' ? 1 : *x) - (*y == '/' ? 1 : *y);
 }
 
 /* The tree that base (NULL: none) becomes with changes ch[0..n), all under the folder
@@ -496,20 +503,25 @@ static int build_tree(struct store *s, const struct gid *base, struct entry **ch
 	char **names = xcalloc(n + 1, sizeof *names); /* names of entries made here */
 	size_t nnames = 0;
 	for (size_t i = 0; rc == 0 && i < n;) {
-		const char *rest = ch[i]->path + skip, *slash = strchr(rest, '/');
-		size_t nl = slash ? (size_t)(slash - rest) : strlen(rest), j = i + 1, k = 0;
-		while (slash && j < n && strncmp(ch[j]->path + skip, rest, nl + 1) == 0)
+		/* The changes to one name: the name itself (a file), then paths under it. */
+		const char *rest = ch[i]->path + skip;
+		size_t nl = strcspn(rest, "/"), j = i, k = 0;
+		while (j < n && strncmp(ch[j]->path + skip, rest, nl) == 0 &&
+		       (ch[j]->path[skip + nl] == '\0' || ch[j]->path[skip + nl] == '/'))
 			j++;
+		struct entry *file = rest[nl] == '\0' ? ch[i] : NULL;
+		size_t under = file ? i + 1 : i;
 		while (k < nents && !(strncmp(ents[k].name, rest, nl) == 0 && ents[k].name[nl] == '\0'))
 			k++;
 		struct git_entry made = {0};
 		int gone = 1;
-		if (slash == NULL && ch[i]->state == ENT_PUT) {
-			gitpack_add(pk, GIT_BLOB, ch[i]->data, ch[i]->len, &made.id);
+		if (file && file->state == ENT_PUT) {
+			/* A file replaces a folder of that name, whatever changed under it. */
+			gitpack_add(pk, GIT_BLOB, file->data, file->len, &made.id);
 			gone = 0;
-		} else if (slash) {
-			const struct gid *sub = k < nents && ents[k].is_tree ? &ents[k].id : NULL;
-			rc = build_tree(s, sub, ch + i, j - i, skip + nl + 1, pk, &made.id, &gone, e);
+		} else if (under < j) {
+			const struct gid *sub = !file && k < nents && ents[k].is_tree ? &ents[k].id : NULL;
+			rc = build_tree(s, sub, ch + under, j - under, skip + nl + 1, pk, &made.id, &gone, e);
 			made.is_tree = 1;
 		}
 		if (k < nents)

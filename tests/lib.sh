@@ -308,15 +308,18 @@ scratch_home() {
 	fi
 }
 
-# old_home [DIR]: unpack the home written by the release of 2026-11-24 (layout 1,
-# tests/fixtures/) into $T_TMP/DIR (default home); export RENTAL_HOME, set H and S.
+# old_home [DIR] [RELEASE]: unpack the home written by an older release (tests/fixtures/
+# home-RELEASE.tgz; default 2026-11-24, layout 1; 2026-12-05 is layout 4) into
+# $T_TMP/DIR (default .); export RENTAL_HOME, set H, S, and X, the folder of what that
+# release's commands printed for it (NAME.json: mypage-USER, reserve-list-USER, ...).
 old_home() {
 	mkdir -p "$T_TMP/${1:-.}"
-	tar xzf "$T_TESTS/fixtures/home-2026-11-24.tgz" -C "$T_TMP/${1:-.}"
+	tar xzf "$T_TESTS/fixtures/home-${2:-2026-11-24}.tgz" -C "$T_TMP/${1:-.}"
 	H=$T_TMP/${1:-.}/home
 	RENTAL_HOME=$H
 	export RENTAL_HOME
 	S=$H/state
+	X=$T_TMP/${1:-.}/expected
 }
 
 # dispatch: run `dispatcher --once` on the current home. The summary line

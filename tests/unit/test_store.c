@@ -109,6 +109,28 @@ static void a_folder_left_empty_goes(void **state)
 }
 
 /* A batch's pack holds the blobs and trees it changed, not the whole state. */
+/* Found by the upgrade of a layout-4 home: a file put where a folder of that name was,
+ * with the folder's files deleted in the same commit, was lost with them. */
+static void a_file_replaces_a_folder_of_its_name(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char *b;
+
+	store_put(s, "t/e/4/old.yaml", "1", 1);
+	store_put(s, "t/e-x", "2", 1);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_del(s, "t/e/4/old.yaml");
+	store_put(s, "t/e", "row", 3);
+	store_put(s, "t/e-y", "3", 1);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_string_equal(b = read_fresh("t/e"), "row");
+	free(b);
+	assert_int_equal(sh("test \"$(git -C %1$s ls-tree -r --name-only main | tr '\\n' ' ')\" = 't/e t/e-x t/e-y ' && "
+			    "git -C %1$s fsck --strict --no-dangling 2>&1 | (! grep .)"), 0);
+}
+
 static void a_pack_holds_only_what_the_batch_made(void **state)
 {
 	struct store *s = open_locked();
@@ -475,6 +497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_commit_is_read_back_and_git_agrees, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_folder_left_empty_goes, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_file_replaces_a_folder_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_pack_holds_only_what_the_batch_made, setup, teardown),
 		cmocka_unit_test_setup_teardown(packs_merge_geometrically, setup, teardown),
 		cmocka_unit_test_setup_teardown(what_git_writes_is_read, setup, teardown),
