@@ -110,9 +110,18 @@ __attribute__((unused)) static int usage_error(const char *usage, const char *fm
 	return RX_USAGE;
 }
 
-__attribute__((unused)) static int show_help(const char *usage)
+/* Prints the usage, then the home the command would work on and where it comes
+ * from: an installed command's default differs from one run in its source tree. */
+__attribute__((unused)) static int show_help(const char *usage, const struct common *o)
 {
+	const char *env = getenv("RENTAL_HOME");
+	struct home h;
+
+	home_resolve(&h, o->home);
 	printf("usage: %s", usage);
+	printf("home: %s (%s)\n", h.root,
+	       o->home ? "--home" : env && *env ? "RENTAL_HOME" : "the built-in default");
+	home_free(&h);
 	return finish(0);
 }
 
@@ -184,7 +193,7 @@ __attribute__((unused)) static int cli_start(int *argc, char ***argv, const stru
 	if (rc != 0)
 		return rc;
 	if (o->help)
-		return show_help(usage);
+		return show_help(usage, o);
 	if (o->version)
 		return show_version();
 	*argc -= optind;
