@@ -93,13 +93,61 @@ bench: all
 	@pkgs="$(BENCHDEBS)"; $(INSTALL)
 	$(MAKE) -C bench
 
-install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
-	cp $(CMDS) $(DESTDIR)$(PREFIX)/bin/
-	cp man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
-	cp man/*.7 $(DESTDIR)$(MANPREFIX)/man7/
+# make install: everything under $(DESTDIR)$(PREFIX). The commands are built again
+# into $(INSTDIR) with the default home $(INSTALL_HOME); bin/ keeps the source tree
+# as its default. The library sources that name RENTAL_DEFAULT_HOME are compiled
+# into $(INSTDIR) and linked ahead of lib/librental.a, so the linker leaves out the
+# archive's own copies of them. The unit and the cron line name the installed
+# dispatcher and home.
+INSTALL_HOME = /var/lib/rental
+INSTDIR      = build/install
+INSTCFLAGS   = $(ALLCFLAGS) -URENTAL_DEFAULT_HOME -DRENTAL_DEFAULT_HOME='"$(INSTALL_HOME)"'
+BASHCOMPDIR  = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR   = $(PREFIX)/share/zsh/site-functions
+UNITDIR      = $(PREFIX)/lib/systemd/system
+SHAREDIR     = $(PREFIX)/share/rental
+CONTRIBSED   = sed -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' -e 's|/var/lib/rental|$(INSTALL_HOME)|g'
+
+$(INSTDIR)/.built: lib/librental.a lib/*.h lib/*.c bin/*.c bin/cli.h Makefile
+	rm -rf $(INSTDIR) && mkdir -p $(INSTDIR)
+	objs=; for s in $$(grep -l RENTAL_DEFAULT_HOME $(LIBSRC)); do \
+	  o=$(INSTDIR)/$$(basename $$s .c).o; objs="$$objs $$o"; \
+	  $(CC) $(INSTCFLAGS) -c -o $$o $$s || exit 1; \
+	done; \
+	for c in $(CMDS); do \
+	  $(CC) $(INSTCFLAGS) -o $(INSTDIR)/$${c#bin/} $$c.c $$objs lib/librental.a $(STATIC) $(LIBS) || exit 1; \
+	done
+	touch $@
+
+install: all $(INSTDIR)/.built
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHAREDIR)
+	for c in $(CMDS); do n=$${c#bin/}; \
+	  cp -f $(INSTDIR)/$$n $(DESTDIR)$(PREFIX)/bin/$$n && chmod 755 $(DESTDIR)$(PREFIX)/bin/$$n || exit 1; \
+	done
+	cp -f man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
+	cp -f man/*.7 $(DESTDIR)$(MANPREFIX)/man7/
+	cp -f completion/rental.bash $(DESTDIR)$(BASHCOMPDIR)/carctl
+	for c in $(CMDS); do n=$${c#bin/}; \
+	  [ $$n = carctl ] || ln -sf carctl $(DESTDIR)$(BASHCOMPDIR)/$$n || exit 1; \
+	done
+	cp -f completion/_rental $(DESTDIR)$(ZSHCOMPDIR)/_rental
+	$(CONTRIBSED) contrib/rental-dispatcher.service >$(DESTDIR)$(UNITDIR)/rental-dispatcher.service
+	$(CONTRIBSED) contrib/rental.cron >$(DESTDIR)$(SHAREDIR)/rental.cron
+	cd $(DESTDIR)$(MANPREFIX) && chmod 644 man1/*.1 man7/*.7
+	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/carctl $(DESTDIR)$(ZSHCOMPDIR)/_rental \
+	  $(DESTDIR)$(UNITDIR)/rental-dispatcher.service $(DESTDIR)$(SHAREDIR)/rental.cron
+
+uninstall:
+	for c in $(CMDS); do n=$${c#bin/}; \
+	  rm -f $(DESTDIR)$(PREFIX)/bin/$$n $(DESTDIR)$(MANPREFIX)/man1/$$n.1 $(DESTDIR)$(BASHCOMPDIR)/$$n; \
+	done
+	rm -f $(DESTDIR)$(MANPREFIX)/man7/rental.7 $(DESTDIR)$(ZSHCOMPDIR)/_rental \
+	  $(DESTDIR)$(UNITDIR)/rental-dispatcher.service $(DESTDIR)$(SHAREDIR)/rental.cron
+	-rmdir $(DESTDIR)$(SHAREDIR)
 
 clean:
 	rm -f $(CMDS) $(LIBOBJ) lib/librental.a $(UNITS)
+	rm -rf build
 
-.PHONY: all deps check demo bench fuzz torture install clean
+.PHONY: all deps check demo bench fuzz torture install uninstall clean
