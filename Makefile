@@ -7,7 +7,7 @@ PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 CC        = cc
 PKGS      = libsodium yaml-0.1 libgit2 jansson libcrypto zlib
-DEBS      = build-essential pkg-config git openssl libsodium-dev libyaml-dev libgit2-dev libjansson-dev libcmocka-dev libssl-dev zlib1g-dev strace
+DEBS      = build-essential pkg-config git openssl libsodium-dev libyaml-dev libgit2-dev libjansson-dev libcmocka-dev libssl-dev zlib1g-dev strace jq
 SANFLAGS  = $$(if [ "$(SANITIZE)" = 1 ]; then echo -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined; fi)
 CFLAGS    = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 ALLCFLAGS = $(CFLAGS) $(SANFLAGS) -Ilib -DRENTAL_VERSION='"$(VERSION)"' -DRENTAL_DEFAULT_HOME='"$(CURDIR)"' $$(pkg-config --cflags $(PKGS))
@@ -18,7 +18,7 @@ LIBS      = -Wl,--as-needed $$(pkg-config --libs $(PKGS)) -lpthread
 STATIC    = $$(for l in sodium yaml jansson; do a=$$($(CC) -print-file-name=lib$$l.a); [ -f "$$a" ] && printf '%s ' "$$a"; done)
 
 CMDS = bin/carctl bin/reserve bin/pay bin/rent bin/rate bin/mypage bin/dispatcher
-LIBSRC = lib/util.c lib/limits.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/git.c lib/store.c lib/records.c lib/init.c \
+LIBSRC = lib/util.c lib/limit.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/git.c lib/store.c lib/records.c lib/init.c \
          lib/ledger.c lib/context.c lib/management.c lib/reservation.c lib/payment.c lib/rental.c \
          lib/rating.c lib/mypage.c lib/dispatch.c lib/home.c lib/format.c
 LIBOBJ = $(LIBSRC:.c=.o)
@@ -93,13 +93,61 @@ bench: all
 	@pkgs="$(BENCHDEBS)"; $(INSTALL)
 	$(MAKE) -C bench
 
-install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
-	cp $(CMDS) $(DESTDIR)$(PREFIX)/bin/
-	cp man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
-	cp man/*.7 $(DESTDIR)$(MANPREFIX)/man7/
+# make install: everything under $(DESTDIR)$(PREFIX). The commands are built again
+# into $(INSTDIR) with the default home $(INSTALL_HOME); bin/ keeps the source tree
+# as its default. The library sources that name RENTAL_DEFAULT_HOME are compiled
+# into $(INSTDIR) and linked ahead of lib/librental.a, so the linker leaves out the
+# archive's own copies of them. The unit and the cron line name the installed
+# dispatcher and home.
+INSTALL_HOME = /var/lib/rental
+INSTDIR      = build/install
+INSTCFLAGS   = $(ALLCFLAGS) -URENTAL_DEFAULT_HOME -DRENTAL_DEFAULT_HOME='"$(INSTALL_HOME)"'
+BASHCOMPDIR  = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR   = $(PREFIX)/share/zsh/site-functions
+UNITDIR      = $(PREFIX)/lib/systemd/system
+SHAREDIR     = $(PREFIX)/share/rental
+CONTRIBSED   = sed -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' -e 's|/var/lib/rental|$(INSTALL_HOME)|g'
+
+$(INSTDIR)/.built: lib/librental.a lib/*.h lib/*.c bin/*.c bin/cli.h Makefile
+	rm -rf $(INSTDIR) && mkdir -p $(INSTDIR)
+	objs=; for s in $$(grep -l RENTAL_DEFAULT_HOME $(LIBSRC)); do \
+	  o=$(INSTDIR)/$$(basename $$s .c).o; objs="$$objs $$o"; \
+	  $(CC) $(INSTCFLAGS) -c -o $$o $$s || exit 1; \
+	done; \
+	for c in $(CMDS); do \
+	  $(CC) $(INSTCFLAGS) -o $(INSTDIR)/$${c#bin/} $$c.c $$objs lib/librental.a $(STATIC) $(LIBS) || exit 1; \
+	done
+	touch $@
+
+install: all $(INSTDIR)/.built
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHAREDIR)
+	for c in $(CMDS); do n=$${c#bin/}; \
+	  cp -f $(INSTDIR)/$$n $(DESTDIR)$(PREFIX)/bin/$$n && chmod 755 $(DESTDIR)$(PREFIX)/bin/$$n || exit 1; \
+	done
+	cp -f man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
+	cp -f man/*.7 $(DESTDIR)$(MANPREFIX)/man7/
+	cp -f completion/rental.bash $(DESTDIR)$(BASHCOMPDIR)/carctl
+	for c in $(CMDS); do n=$${c#bin/}; \
+	  [ $$n = carctl ] || ln -sf carctl $(DESTDIR)$(BASHCOMPDIR)/$$n || exit 1; \
+	done
+	cp -f completion/_rental $(DESTDIR)$(ZSHCOMPDIR)/_rental
+	$(CONTRIBSED) contrib/rental-dispatcher.service >$(DESTDIR)$(UNITDIR)/rental-dispatcher.service
+	$(CONTRIBSED) contrib/rental.cron >$(DESTDIR)$(SHAREDIR)/rental.cron
+	cd $(DESTDIR)$(MANPREFIX) && chmod 644 man1/*.1 man7/*.7
+	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/carctl $(DESTDIR)$(ZSHCOMPDIR)/_rental \
+	  $(DESTDIR)$(UNITDIR)/rental-dispatcher.service $(DESTDIR)$(SHAREDIR)/rental.cron
+
+uninstall:
+	for c in $(CMDS); do n=$${c#bin/}; \
+	  rm -f $(DESTDIR)$(PREFIX)/bin/$$n $(DESTDIR)$(MANPREFIX)/man1/$$n.1 $(DESTDIR)$(BASHCOMPDIR)/$$n; \
+	done
+	rm -f $(DESTDIR)$(MANPREFIX)/man7/rental.7 $(DESTDIR)$(ZSHCOMPDIR)/_rental \
+	  $(DESTDIR)$(UNITDIR)/rental-dispatcher.service $(DESTDIR)$(SHAREDIR)/rental.cron
+	-rmdir $(DESTDIR)$(SHAREDIR)
 
 clean:
 	rm -f $(CMDS) $(LIBOBJ) lib/librental.a $(UNITS)
+	rm -rf build
 
-.PHONY: all deps check demo bench fuzz torture install clean
+.PHONY: all deps check demo bench fuzz torture install uninstall clean

@@ -110,9 +110,18 @@ __attribute__((unused)) static int usage_error(const char *usage, const char *fm
 	return RX_USAGE;
 }
 
-__attribute__((unused)) static int show_help(const char *usage)
+/* Prints the usage, then the home the command would work on and where it comes
+ * from: an installed command's default differs from one run in its source tree. */
+__attribute__((unused)) static int show_help(const char *usage, const struct common *o)
 {
+	const char *env = getenv("RENTAL_HOME");
+	struct home h;
+
+	home_resolve(&h, o->home);
 	printf("usage: %s", usage);
+	printf("home: %s (%s)\n", h.root,
+	       o->home ? "--home" : env && *env ? "RENTAL_HOME" : "the built-in default");
+	home_free(&h);
 	return finish(0);
 }
 
@@ -120,6 +129,40 @@ __attribute__((unused)) static int show_version(void)
 {
 	printf("%s (rental) %s\n", prog, RENTAL_VERSION);
 	return finish(0);
+}
+
+/* The usage error for what getopt_long returned c (':' or '?') at: the option as the
+ * user typed it, a long option by its name, never by the code it has in opts. */
+__attribute__((unused)) static int option_error(int c, int argc, char **argv, const struct option *opts,
+						const char *usage)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	const struct option *p = NULL;
+
+	/* A long option in arg (as typed, maybe abbreviated, maybe with =VALUE) whose code
+	 * is optopt; a short option in a cluster leaves arg at an earlier word. */
+	if (optopt != 0 && strncmp(arg, "--", 2) == 0) {
+		size_t typed = strcspn(arg + 2, "=");
+		for (p = opts; p->name; p++)
+			if (p->flag == NULL && p->val == optopt && strncmp(arg + 2, p->name, typed) == 0)
+				break;
+		if (p->name == NULL)
+			p = NULL;
+	}
+	if (p && c == ':')
+		return usage_error(usage, "--%s: missing its value", p->name);
+	if (p && arg[2 + strcspn(arg + 2, "=")] == '=')
+		return usage_error(usage, "--%s: takes no value", p->name);
+	if (optopt > ' ' && optopt < 0x7f)
+		return usage_error(usage, "-%c: %s", optopt, c == ':' ? "missing its value" : "unknown option");
+	if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
+		size_t typed = strcspn(arg + 2, "="), n = 0;
+		for (const struct option *q = opts; q->name; q++)
+			n += strncmp(arg + 2, q->name, typed) == 0;
+		if (n > 1)
+			return usage_error(usage, "%s: ambiguous option", arg);
+	}
+	return usage_error(usage, "%s: unknown option", arg);
 }
 
 /* getopt_long with the common options; unknown options are a usage error (64). */
@@ -132,11 +175,8 @@ __attribute__((unused)) static int parse_options(int argc, char **argv, const st
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		if (common_option(o, c))
 			continue;
-		if (c == '?' || c == ':') {
-			if (optopt)
-				return usage_error(usage, "option -%c: unknown or missing its value", optopt);
-			return usage_error(usage, "%s: unknown option or missing value", argv[optind - 1]);
-		}
+		if (c == '?' || c == ':')
+			return option_error(c, argc, argv, opts, usage);
 		if (own == NULL || own(c, arg) != 0)
 			return usage_error(usage, "unexpected option");
 	}
@@ -153,7 +193,7 @@ __attribute__((unused)) static int cli_start(int *argc, char ***argv, const stru
 	if (rc != 0)
 		return rc;
 	if (o->help)
-		return show_help(usage);
+		return show_help(usage, o);
 	if (o->version)
 		return show_version();
 	*argc -= optind;

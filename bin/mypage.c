@@ -1,5 +1,6 @@
 /* mypage: a customer's reservations, read from the mypage read model only. */
 #include "cli.h"
+#include "ledger.h"
 #include "mypage.h"
 
 static const char usage[] = "mypage [--home DIR] [--as NAME] [--customer NAME] [--json]\n";
@@ -8,6 +9,29 @@ static const struct field row_fields[] = {
 	{"reservation", F_STR, 20}, {"car", F_STR, 10}, {"from", F_STR, 10}, {"to", F_STR, 10},
 	{"nights", F_NUMNULL, 6}, {"amount", F_NUMNULL, 9}, {"status", F_STR, 20},
 	{"payment", F_STRNULL, 20}, {"stars", F_NUMNULL, 5}};
+
+/* The rule for --customer: an admin may name any registered customer, anyone else
+ * only themselves; a name that is no registered customer is refused (1). */
+static int check_customer(struct store *s, const char *actor, int role, const char *customer,
+			  struct rerr *e)
+{
+	struct kv key;
+	int rc, theirs;
+
+	if (strcmp(customer, actor) == 0)
+		return 0;
+	if (role != ROLE_ADMIN)
+		return rerr_set(e, RX_PERM, "%s: only an admin may see another customer's page", actor);
+	if ((rc = ledger_key(s, customer, &key, e)) < 0)
+		return -1;
+	if (rc == 1)
+		return rerr_set(e, RX_REFUSED, "%s: no such customer", customer);
+	theirs = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
+	kv_free(&key);
+	if (theirs != ROLE_CUSTOMER)
+		return rerr_set(e, RX_REFUSED, "%s: not a customer (role %s)", customer, role_name(theirs));
+	return 0;
+}
 
 static int own_option(int c, void *arg)
 {
@@ -44,9 +68,7 @@ int main(int argc, char **argv)
 	}
 	rc = -1;
 	if (open_home(&h, &o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0) {
-		if (customer && strcmp(customer, actor) != 0 && role != ROLE_ADMIN) {
-			rerr_set(&e, RX_PERM, "%s: only an admin may see another customer's page", actor);
-		} else {
+		if (customer == NULL || check_customer(s, actor, role, customer, &e) == 0) {
 			if (mypage_rows(s, customer ? customer : actor, &recs, &n, &e) == 0)
 				rc = format_records(stdout, row_fields, 9, recs, n, o.json) < 0 ? RX_IO : 0;
 			store_records_free(recs, n);

@@ -1,6 +1,6 @@
 /* pay: pay for a reservation (it becomes RENTED), or cancel the payment. */
 #include "cli.h"
-#include "limits.h"
+#include "limit.h"
 #include "payment.h"
 
 static const char usage[] =

@@ -1,6 +1,6 @@
 /* rate: rate a returned reservation once, 1 to 5 stars, with an optional comment. */
 #include "cli.h"
-#include "limits.h"
+#include "limit.h"
 #include "rating.h"
 
 static const char usage[] = "rate [--home DIR] [--as NAME] RES --stars N [--comment TEXT]\n";

@@ -1,7 +1,7 @@
 /* event: building, sealing, parsing and checking event files. */
 #include "event.h"
 #include "config.h"
-#include "limits.h"
+#include "limit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -71,7 +71,7 @@ void event_seal(struct event *ev, const struct seckey *k);
  * takes a copy of buf. Errors are RX_DATA and name `what`. */
 int event_parse(struct event *ev, const char *buf, size_t len, const char *what, struct rerr *e);
 /* Checks every field against its type's schema, and a writer's values (not an
- * outcome's) against the limits (limits.h). */
+ * outcome's) against the limits (limit.h). */
 int event_check_fields(const struct event *ev, struct rerr *e);
 /* event_parse of an event read back from the log: its shape is checked, not its values
  * against the limits, which may have been other when it was admitted. */

@@ -1,7 +1,12 @@
-/* format: jansson makes the JSON (quoting and UTF-8 done right); tables are plain. */
+/* format: jansson makes the JSON (quoting and UTF-8 done right); tables for people
+ * are aligned by display width, so Hangul and emoji line up. */
 #include "format.h"
+#include <limits.h>
+#include <locale.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 json_t *format_json(const struct field *f, size_t nf, const struct kv *rec)
 {
@@ -36,26 +41,137 @@ int format_json_line(FILE *out, json_t *v)
 	return rc;
 }
 
-static void put_cell(FILE *out, const char *v, int width, int last)
+/* One UTF-8 character of s (not empty): its length in bytes, and *cp. A byte that
+ * starts no valid character is a character of its own, U+FFFD. */
+static size_t utf8_char(const char *s, uint32_t *cp)
 {
-	if (last)
-		fprintf(out, "%s\n", v);
-	else
-		fprintf(out, "%-*s ", width, v);
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = u[0] < 0x80 ? 1 : u[0] >= 0xc2 && u[0] < 0xe0 ? 2 : u[0] >= 0xe0 && u[0] < 0xf0 ? 3
+		: u[0] >= 0xf0 && u[0] < 0xf5 ? 4 : 0;
+	uint32_t c = n == 1 ? u[0] : n == 2 ? u[0] & 0x1fu : n == 3 ? u[0] & 0x0fu : u[0] & 0x07u;
+
+	for (size_t k = 1; k < n; k++) {
+		if ((u[k] & 0xc0) != 0x80) {
+			n = 0;
+			break;
+		}
+		c = c << 6 | (u[k] & 0x3fu);
+	}
+	if (n == 0 || (n == 3 && (c < 0x800 || (c >= 0xd800 && c < 0xe000))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff))) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	*cp = c;
+	return n;
 }
 
-int format_records(FILE *out, const struct field *f, size_t nf, const struct kv *recs,
-		   size_t n, int json)
+/* Where the C library has no UTF-8 locale: East Asian Wide and Fullwidth characters
+ * (UAX #11: Hangul, CJK, kana, fullwidth forms) and the emoji blocks take two
+ * columns, combining marks, Hangul medial and final jamo, and zero-width characters
+ * none, anything else one. */
+static int fallback_width(uint32_t c)
 {
-	if (json) {
+	static const uint32_t wide[][2] = {
+		{0x1100, 0x115f}, {0x231a, 0x231b}, {0x2329, 0x232a}, {0x23e9, 0x23ec}, {0x25fd, 0x25fe},
+		{0x2614, 0x2615}, {0x2e80, 0x303e}, {0x3041, 0x33ff}, {0x3400, 0x4dbf}, {0x4e00, 0x9fff},
+		{0xa000, 0xa4cf}, {0xa960, 0xa97f}, {0xac00, 0xd7a3}, {0xf900, 0xfaff}, {0xfe10, 0xfe19},
+		{0xfe30, 0xfe6f}, {0xff00, 0xff60}, {0xffe0, 0xffe6}, {0x1f300, 0x1f64f},
+		{0x1f680, 0x1f6ff}, {0x1f900, 0x1f9ff}, {0x20000, 0x3fffd}};
+	static const uint32_t none[][2] = {
+		{0x0300, 0x036f}, {0x1160, 0x11ff}, {0x200b, 0x200f}, {0x20d0, 0x20ff},
+		{0xd7b0, 0xd7ff}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f}, {0xe0100, 0xe01ef}};
+
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+		if (c >= none[i][0] && c <= none[i][1])
+			return 0;
+	for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+		if (c >= wide[i][0] && c <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+/* The columns c takes: wcwidth(3) of the UTF-8 locale utf8 (a control character
+ * counts one), or fallback_width without one. */
+static int char_width(uint32_t c, locale_t utf8)
+{
+	int w;
+
+	if (utf8 == (locale_t)0)
+		return fallback_width(c);
+	w = wcwidth((wchar_t)c);
+	return w < 0 ? 1 : w;
+}
+
+/* The longest start of s that takes at most max columns, ending at a character
+ * boundary: its length in bytes in *bytes; returns its width. */
+static int text_fit(const char *s, int max, locale_t utf8, size_t *bytes)
+{
+	size_t i = 0;
+	int w = 0;
+
+	while (s[i]) {
+		uint32_t c;
+		size_t n = utf8_char(s + i, &c);
+		int cw = char_width(c, utf8);
+		if (w + cw > max)
+			break;
+		w += cw;
+		i += n;
+	}
+	*bytes = i;
+	return w;
+}
+
+/* Prints v in width columns and a space, or as it is if last. A value wider than
+ * width is cut at a character boundary and ends in "...". */
+static void put_cell(FILE *out, const char *v, int width, int last, locale_t utf8)
+{
+	size_t n;
+	int w;
+
+	if (last) {
+		fprintf(out, "%s\n", v);
+		return;
+	}
+	w = text_fit(v, INT_MAX, utf8, &n);
+	if (w > width) {
+		w = text_fit(v, width - 3, utf8, &n) + 3;
+		fprintf(out, "%.*s...", (int)n, v);
+	} else {
+		fputs(v, out);
+	}
+	fprintf(out, "%*s", width - w + 1, "");
+}
+
+/* The text of field f in rec as a table shows it. */
+static const char *cell(const struct kv *rec, const struct field *f)
+{
+	const char *v = kv_get(rec, f->name);
+
+	return v == NULL || *v == '\0' ? "-" : v;
+}
+
+/* Prints the table: a header, then a line per record. A column is as wide as its
+ * widest value (at least the field's width and its title; at most CELL_MAX columns
+ * or the field's width, wider values cut), so the columns line up on a terminal. */
+static int put_table(FILE *out, const struct field *f, size_t nf, const struct kv *recs, size_t n,
+		     locale_t utf8)
+{
+	enum { CELL_MAX = 40 };
+	int *width = calloc(nf ? nf : 1, sizeof *width);
+	size_t bytes;
+
+	if (width == NULL)
+		return -1;
+	for (size_t i = 0; i < nf; i++) {
+		int max = f[i].width > CELL_MAX ? f[i].width : CELL_MAX;
+		width[i] = f[i].width > (int)strlen(f[i].name) ? f[i].width : (int)strlen(f[i].name);
 		for (size_t r = 0; r < n; r++) {
-			json_t *o = format_json(f, nf, &recs[r]);
-			int rc = format_json_line(out, o);
-			json_decref(o);
-			if (rc < 0)
-				return -1;
+			int w = text_fit(cell(&recs[r], &f[i]), max, utf8, &bytes);
+			if (w > width[i])
+				width[i] = w;
 		}
-		return 0;
 	}
 	for (size_t i = 0; i < nf; i++) {
 		char title[64];
@@ -63,14 +179,40 @@ int format_records(FILE *out, const struct field *f, size_t nf, const struct kv 
 		for (k = 0; f[i].name[k] && k < sizeof title - 1; k++)
 			title[k] = (char)(f[i].name[k] >= 'a' && f[i].name[k] <= 'z' ? f[i].name[k] - 32 : f[i].name[k]);
 		title[k] = '\0';
-		put_cell(out, title, f[i].width, i + 1 == nf);
+		put_cell(out, title, width[i], i + 1 == nf, utf8);
 	}
 	for (size_t r = 0; r < n; r++)
-		for (size_t i = 0; i < nf; i++) {
-			const char *v = kv_get(&recs[r], f[i].name);
-			if (v == NULL || *v == '\0')
-				v = "-";
-			put_cell(out, v, f[i].width, i + 1 == nf);
+		for (size_t i = 0; i < nf; i++)
+			put_cell(out, cell(&recs[r], &f[i]), width[i], i + 1 == nf, utf8);
+	free(width);
+	return 0;
+}
+
+int format_records(FILE *out, const struct field *f, size_t nf, const struct kv *recs,
+		   size_t n, int json)
+{
+	locale_t utf8, old = (locale_t)0;
+	int rc = 0;
+
+	if (json) {
+		for (size_t r = 0; r < n; r++) {
+			json_t *o = format_json(f, nf, &recs[r]);
+			rc = format_json_line(out, o);
+			json_decref(o);
+			if (rc < 0)
+				return -1;
 		}
-	return ferror(out) ? -1 : 0;
+		return 0;
+	}
+	/* Widths are computed under a UTF-8 locale whatever the user's: the values are
+	 * UTF-8 text, and what a terminal shows is their width. */
+	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (utf8)
+		old = uselocale(utf8);
+	rc = put_table(out, f, nf, recs, n, utf8);
+	if (utf8) {
+		uselocale(old);
+		freelocale(utf8);
+	}
+	return rc < 0 || ferror(out) ? -1 : 0;
 }

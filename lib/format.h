@@ -20,7 +20,8 @@ struct field {
 
 /* The record as a JSON object with the fields in order; the caller owns it. */
 json_t *format_json(const struct field *f, size_t nf, const struct kv *rec);
-/* Prints records: a header and aligned rows, or with json one object per line.
+/* Prints records: a header and rows aligned by display width (a value wider than
+ * its column cut between characters), or with json one object per line.
  * Returns -1 if writing failed (full disk, closed pipe). */
 int format_records(FILE *out, const struct field *f, size_t nf, const struct kv *recs,
 		   size_t n, int json);

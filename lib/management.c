@@ -1,7 +1,7 @@
 /* management: registers and removes cars, and follows bookings and ratings through
  * the outcomes other contexts log, so a car's status is always derived, never set. */
 #include "management.h"
-#include "limits.h"
+#include "limit.h"
 #include "reservation.h"
 #include <stdio.h>
 #include <stdlib.h>

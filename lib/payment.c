@@ -1,7 +1,7 @@
 /* payment: learns of bookings from reservation.accepted and decides pay and pay cancel.
  * The amount is checked here, once, in whole units of the currency. */
 #include "payment.h"
-#include "limits.h"
+#include "limit.h"
 #include "reservation.h"
 #include "config.h"
 #include "spool.h"

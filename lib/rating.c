@@ -1,6 +1,6 @@
 /* rating: learns of returns from rental.returned and accepts one rating each. */
 #include "rating.h"
-#include "limits.h"
+#include "limit.h"
 #include "reservation.h"
 #include <stdio.h>
 #include <string.h>

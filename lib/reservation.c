@@ -2,7 +2,7 @@
  * keeps the nights each car has held, so a check costs the length of the stay and not
  * the history. */
 #include "reservation.h"
-#include "limits.h"
+#include "limit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* util: the small helpers every module uses: errors, whole-file I/O, validation. */
 #include "util.h"
-#include "limits.h"
+#include "limit.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

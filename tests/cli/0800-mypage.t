@@ -24,6 +24,12 @@ t_eq 'bob'"'"'s reservation, 3 nights x 30000' "$OUT" \
 t_refuse 77 'a customer may not look at another'"'"'s page' mypage --as alice --customer bob --json
 t_refuse 77 'an unknown identity has no page' mypage --as nobody --json
 t_refuse 64 '--customer without its value' mypage --as admin --json --customer
+t_refuse 1 'an admin names a customer nobody registered' mypage --as admin --customer ghost
+t_match '... and is told so' "$ERR" '^mypage: ghost: no such customer$'
+t_eq '... printing nothing' "$OUT" ''
+t_refuse 1 'an admin names a key that is no customer' mypage --as admin --customer dispatcher --json
+t_refuse 77 'a customer naming a ghost is not told whether it exists' mypage --as alice --customer ghost
+t_ok 'a customer names themselves' mypage --as carol --customer carol --json
 t_refuse 65 'a malformed customer name' mypage --as admin --customer 'bad name!'
 
 # The page follows the reservation through its life.

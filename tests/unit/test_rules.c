@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "context.h"
-#include "limits.h"
+#include "limit.h"
 #include "management.h"
 #include "payment.h"
 #include "rating.h"

@@ -1,8 +1,8 @@
-/* limits: every bound a value may take (CONTRACT, "Limits that protect the home"),
+/* limit: every bound a value may take (CONTRACT, "Limits that protect the home"),
  * and the one check of each, called by the commands, the rules and the event schema.
  * Out of bounds is RX_DATA (exit 65) with a message naming the value and the bound. */
-#ifndef RENTAL_LIMITS_H
-#define RENTAL_LIMITS_H
+#ifndef RENTAL_LIMIT_H
+#define RENTAL_LIMIT_H
 #include "util.h"
 
 #define LIMIT_PRICE_MAX 1000000000000LL /* a rate, weekly, monthly or late-fee price */

@@ -1,5 +1,5 @@
 /* limits: the bounds of every value, and the one check of each. */
-#include "limits.h"
+#include "limit.h"
 #include <stdio.h>
 #include <string.h>
 

@@ -1,0 +1,192 @@
+# rental.bash: bash completion for the rental commands (carctl, reserve, pay, rent,
+# rate, mypage, dispatcher): their subcommands and options, car ids, key names, and
+# the reservation ids the user may act on, read from the home named on the line
+# (--home, else $RENTAL_HOME, else the commands' own default) as the identity named
+# on the line (--as, else $RENTAL_USER, else the login name).
+#
+# Source it from ~/.bashrc, or install it where bash-completion looks
+# (make install puts it in $(PREFIX)/share/bash-completion/completions/).
+# It needs bash alone: neither bash-completion nor jq.
+
+# The options that take a value, in every command.
+_rental_valued='--home --as --rate --model --role --pubkey --from --to --amount --stars --comment --customer'
+
+# _rental_run PROG ARGS...: run the rental program PROG beside the one being
+# completed (bin/carctl for bin/reserve), on the home and as the identity of the
+# line; its stdout only.
+_rental_run() {
+	local prog=$1 dir=
+	shift
+	case $_rental_cmd in
+	*/*) dir=${_rental_cmd%/*}/ ;;
+	esac
+	dir=${dir/#\~\//$HOME/}
+	"$dir$prog" ${_rental_home:+--home "$_rental_home"} ${_rental_as:+--as "$_rental_as"} \
+		"$@" 2>/dev/null </dev/null
+}
+
+# _rental_field NAME: the string member NAME of each JSON line of stdin.
+_rental_field() {
+	sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"
+}
+
+# _rental_cars: the registered car ids.
+_rental_cars() {
+	_rental_run carctl list --json | _rental_field car
+}
+
+# _rental_names [ROLE]: the registered names one may act as (admins and customers),
+# or those of ROLE.
+_rental_names() {
+	local role=${1:-'\(admin\|customer\)'}
+	_rental_run carctl key list --json | sed -n "/\"role\":\"$role\"/p" | _rental_field name
+}
+
+# _rental_reservations STATUS...: the ids of the user's reservations (an admin's:
+# all) in one of the STATUSes, as `reserve list` shows them.
+_rental_reservations() {
+	local st pat=
+	for st; do
+		pat=${pat:+$pat\\|}$st
+	done
+	_rental_run reserve list --json | sed -n "/\"status\":\"\\($pat\\)\"/p" | _rental_field reservation
+}
+
+# _rental_unrated: the ids of the user's returned reservations not yet rated, as
+# their page shows them.
+_rental_unrated() {
+	_rental_run mypage --json | sed -n '/"status":"RETURNED"/{/"stars":null/p;}' | _rental_field reservation
+}
+
+# _rental_reply WORDS: the WORDS that start with the word being completed.
+_rental_reply() {
+	local IFS=$' \t\n'
+	COMPREPLY=($(compgen -W "$1" -- "$_rental_cur"))
+}
+
+# _rental_dirs: the folders that start with the word being completed.
+_rental_dirs() {
+	compopt -o filenames 2>/dev/null
+	mapfile -t COMPREPLY < <(compgen -d -- "$_rental_cur")
+}
+
+# _rental_value OPTION: complete the value of OPTION.
+_rental_value() {
+	case $1 in
+	--home) _rental_dirs ;;
+	--as) _rental_reply "$(_rental_names)" ;;
+	--customer) _rental_reply "$(_rental_names customer)" ;;
+	--role) _rental_reply 'customer admin' ;;
+	--stars) _rental_reply '1 2 3 4 5' ;;
+	--from | --to) _rental_reply "$(date -u +%F 2>/dev/null)" ;;
+	*) COMPREPLY=() ;;
+	esac
+}
+
+# _rental: the completion function of every rental command.
+_rental() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev= i w opt= opts common='--home --as --help --version'
+	local -a pos=()
+	local _rental_cmd=${COMP_WORDS[0]} _rental_home= _rental_as= _rental_cur
+	COMPREPLY=()
+
+	# What is on the line before the word being completed: --home and --as, the
+	# words that are not options (subcommand, car, reservation), and whether the word
+	# being completed is the value of an option (--opt VALUE, or --opt=VALUE, which
+	# bash splits into --opt, = and VALUE).
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ -n $opt ]]; then
+			[[ $w == = && -z $prev ]] && { prev==; continue; }
+			[[ $opt == --home ]] && _rental_home=$w
+			[[ $opt == --as ]] && _rental_as=$w
+			opt= prev=
+			continue
+		fi
+		case $w in
+		--home=?*) _rental_home=${w#--home=} ;;
+		--as=?*) _rental_as=${w#--as=} ;;
+		--*=*) ;;
+		-*) [[ " $_rental_valued " == *" $w "* ]] && opt=$w ;;
+		*) pos+=("$w") ;;
+		esac
+	done
+	_rental_home=${_rental_home/#\~\//$HOME/}
+	if [[ -n $opt ]]; then
+		[[ $cur == = ]] && cur=
+		_rental_cur=$cur
+		_rental_value "$opt"
+		return 0
+	fi
+	if [[ $cur == --*=* ]]; then
+		_rental_cur=${cur#*=}
+		_rental_value "${cur%%=*}"
+		return 0
+	fi
+	_rental_cur=$cur
+
+	# The options and the words that may come next, by command and subcommand.
+	local sub=${pos[0]} words=
+	case ${_rental_cmd##*/} in
+	carctl)
+		case $sub in
+		'') opts="$common"; words='init key add rm list show' ;;
+		init) opts="$common"; ((${#pos[@]} == 1)) && words=DIR ;;
+		add) opts="$common --rate --model" ;;
+		rm) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
+		show) opts="$common --json"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
+		list) opts="$common --json" ;;
+		key)
+			case ${pos[1]} in
+			'') opts="$common"; words='add gen list' ;;
+			add) opts="$common --role --pubkey" ;;
+			list) opts="$common --json" ;;
+			*) opts="$common" ;;
+			esac
+			;;
+		*) opts="$common" ;;
+		esac
+		;;
+	reserve)
+		case $sub in
+		'') opts="$common"; words="cancel list $(_rental_cars)" ;;
+		cancel) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_reservations RESERVED) ;;
+		list) opts="$common --json" ;;
+		*) opts="$common --from --to" ;;
+		esac
+		;;
+	pay)
+		case $sub in
+		'') opts="$common --amount"; words="cancel $(_rental_reservations RESERVED)" ;;
+		cancel) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_reservations RENTED) ;;
+		*) opts="$common --amount" ;;
+		esac
+		;;
+	rent)
+		case $sub in
+		'') opts="$common"; words='return list' ;;
+		return) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_reservations RENTED) ;;
+		list) opts="$common --json" ;;
+		*) opts="$common" ;;
+		esac
+		;;
+	rate)
+		opts="$common --stars --comment"
+		[[ -z $sub ]] && words=$(_rental_unrated)
+		;;
+	mypage) opts="$common --customer --json" ;;
+	dispatcher) opts="$common --once --quiet --check --rebuild --upgrade" ;;
+	*) return 0 ;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		_rental_reply "$opts"
+	elif [[ $words == DIR ]]; then
+		_rental_dirs
+	else
+		_rental_reply "$words"
+	fi
+	return 0
+}
+
+complete -F _rental carctl reserve pay rent rate mypage dispatcher

@@ -1,0 +1,53 @@
+#!/bin/sh
+# 1920-options.t: an option given without its value, with a value it does not take,
+# or unknown, is a usage error (64) that names the option as the user typed it, in
+# every command (it once named --home and --as by a stray byte, "option -\350").
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+scratch_home
+
+# plain TEXT: 0 if TEXT is printable ASCII lines only (no stray byte).
+plain() {
+	[ -z "$(printf '%s' "$1" | LC_ALL=C tr -d '\n -~')" ]
+}
+
+# value_options PROG: the options of PROG that take a value, besides --home and --as.
+value_options() {
+	case $1 in
+	carctl) echo rate model role pubkey ;;
+	reserve) echo from to ;;
+	pay) echo amount ;;
+	rate) echo stars comment ;;
+	mypage) echo customer ;;
+	esac
+}
+
+for p in carctl reserve pay rent rate mypage dispatcher; do
+	for o in home as $(value_options $p); do
+		t_refuse 64 "$p --$o without its value" $p --$o
+		t_match "... says '$p: --$o: missing its value'" "$ERR" "^$p: --$o: missing its value\$"
+		plain "$ERR"
+		t_eq '... in plain ASCII' $? 0
+	done
+	t_refuse 64 "$p --json=1" $p --json=1
+	t_match "... says --json takes no value" "$ERR" "^$p: --json: takes no value\$"
+	t_refuse 64 "$p --no-such-option" $p --no-such-option
+	t_match '... names it' "$ERR" "^$p: --no-such-option: unknown option\$"
+	t_refuse 64 "$p -z (no short options)" $p -z
+	t_match '... names it' "$ERR" "^$p: -z: unknown option\$"
+done
+
+# Abbreviations as getopt_long takes them: named in full, or said to be ambiguous.
+t_refuse 64 'carctl --ho (an abbreviation) without its value' carctl list --ho
+t_match '... named in full' "$ERR" '^carctl: --home: missing its value$'
+t_refuse 64 'carctl --r=1 (--rate or --role)' carctl --as admin add car01 --r=1
+t_match '... is ambiguous' "$ERR" '^carctl: --r=1: ambiguous option$'
+# A short option in a cluster after a long one is named, not the long one.
+t_refuse 64 'carctl --json -xy' carctl list --json -xy
+t_match '... names -x' "$ERR" '^carctl: -x: unknown option$'
+# A control character typed in an option is shown escaped.
+t_refuse 64 'an unknown option with a control character' carctl "$(printf -- '--a\033b')"
+t_match '... escaped' "$ERR" '^carctl: --a\\x1bb: unknown option$'
+
+done_testing
