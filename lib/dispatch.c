@@ -726,6 +726,23 @@ out:
  * More than 40 means merges fail. */
 #define CHECK_PACKS_MAX 40
 
+/* What every batch reads first can be read: the log's head and last entry, each
+ * context's cursor (and so main's commit and the trees above them). */
+static int check_readable(struct store *s, struct rerr *e)
+{
+	struct event ev;
+	long long head = ledger_head(s, e);
+
+	if (head < 0 || (head > 0 && ledger_read(s, head, &ev, e) < 0))
+		return -1;
+	if (head > 0)
+		event_free(&ev);
+	for (int c = 0; c < CTX_COUNT; c++)
+		if (rec_cursor(s, c, e) < 0)
+			return -1;
+	return 0;
+}
+
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 {
 	struct store *s = NULL;
@@ -757,6 +774,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	store_head(s, head);
 	if (head[0] == '\0')
 		report_add(r, 1, "state: no commit yet; run 'carctl init'");
+	else if (check_readable(s, &why) < 0)
+		report_add(r, 1, "state: damaged: %s", why.msg);
 	if (rec_check_layout(s, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
 	size_t packs = store_pack_count(s);
