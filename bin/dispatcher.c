@@ -66,6 +66,8 @@ static void show_progress(const char *phase, size_t done, size_t total)
 	double now = now_s(), rate;
 	int tty = isatty(2);
 
+	if (total <= 1000) /* short work: done before anyone waits */
+		return;
 	if (phase != last_phase)
 		last_phase = phase, start = said = now;
 	if (!tty && done < total && now - said < 10)
