@@ -84,6 +84,7 @@ check: deps
 # The dispatcher SIGKILLed at random instants, TORTURE_KILLS times (1000).
 torture: all
 	tests/torture/kill.sh $${TORTURE_KILLS:-1000}
+	tests/torture/power.sh $${TORTURE_CUTS:-100}
 
 demo: all
 	./demo.sh
