@@ -74,7 +74,8 @@ for fs in xfs ext4; do
 		"$BIN/dispatcher" --once >/dev/null 2>&1 </dev/null &
 		sleep "$(awk -v m="$MAXMS" -v s="$i" 'BEGIN { srand(s); printf "%.3f", rand() * m / 1000 }')"
 		cut_power
-		cmd dispatcher --once || violation "$fs round $i: the dispatcher fails after the cut"
+		"$BIN/dispatcher" --once >/dev/null 2>"$W/err" </dev/null ||
+			violation "$fs round $i: the dispatcher fails after the cut: $(cat "$W/err")"
 		[ -z "$(ls -A "$H/spool/new")" ] || violation "$fs round $i: spool/new not drained"
 		[ -z "$(ls -A "$H/spool/bad")" ] || violation "$fs round $i: something quarantined"
 		for id in $r1 $r2 $r3 ${p:-}; do
