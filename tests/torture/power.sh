@@ -20,11 +20,10 @@ for t in losetup xfs_io mkfs.xfs mkfs.ext4 git; do
 	command -v "$t" >/dev/null 2>&1 || { echo "power.sh: no $t" >&2; exit 2; }
 done
 W=$(mktemp -d "${TMPDIR:-/tmp}/rental-power.XXXXXX") || exit 2
-MNT=$W/mnt LOOP= OPTS=
+MNT=$W/mnt IMG= OPTS=
 mkdir -p "$MNT"
 cleanup() {
 	mountpoint -q "$MNT" && umount "$MNT"
-	[ -z "$LOOP" ] || losetup -d "$LOOP"
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -38,15 +37,18 @@ cut_power() {
 	xfs_io -x -c shutdown "$MNT" >/dev/null 2>&1
 	wait
 	umount "$MNT" || { echo "power.sh: umount failed" >&2; exit 2; }
-	mount $OPTS "$LOOP" "$MNT" || { echo "power.sh: mount failed" >&2; exit 2; }
+	mount -o "loop$OPTS" "$IMG" "$MNT" || { echo "power.sh: mount failed" >&2; exit 2; }
 }
 
 for fs in xfs ext4; do
-	truncate -s 512M "$W/$fs.img"
+	# The image is mounted by its path (mount finds a loop device, under its lock),
+	# never by a loop device's name another test could take in between.
+	IMG=$W/$fs.img
+	truncate -s 512M "$IMG"
 	OPTS=
-	[ "$fs" = ext4 ] && OPTS='-o noauto_da_alloc'
-	LOOP=$(losetup -f --show "$W/$fs.img") && mkfs.$fs -q "$LOOP" >/dev/null 2>&1 &&
-		mount $OPTS "$LOOP" "$MNT" || { echo "power.sh: cannot mount a $fs image" >&2; exit 2; }
+	[ "$fs" = ext4 ] && OPTS=',noauto_da_alloc'
+	mkfs.$fs -q "$([ "$fs" = xfs ] && echo -f || echo -F)" "$IMG" >/dev/null 2>&1 &&
+		mount -o "loop$OPTS" "$IMG" "$MNT" || { echo "power.sh: cannot mount a $fs image" >&2; exit 2; }
 	H=$MNT/home
 	export RENTAL_HOME=$H
 	cmd carctl init "$H"
@@ -95,9 +97,7 @@ for fs in xfs ext4; do
 	[ "$(ls -A "$H/state")" = .git ] || violation "$fs: state/ holds files"
 	echo "$fs: $N power cuts survived, $(wc -l <"$ids" | tr -d ' ') events checked"
 	umount "$MNT"
-	losetup -d "$LOOP"
-	LOOP=
-	rm -f "$W/$fs.img"
+	rm -f "$IMG"
 	prev= paid=
 done
 echo "violations: $violations"
