@@ -184,11 +184,8 @@ static int run_daemon(const struct home *h)
 		if (drain(h, s, &t, 1, &e) < 0) {
 			/* A fault (disk full, broken settings) is logged; the next wake retries. */
 			fprintf(stderr, "dispatcher: %s\n", e.msg);
-		} else {
-			for (int i = 0; i < CTX_COUNT; i++)
-				if (t.failed[i])
-					fprintf(stderr, "dispatcher: context %s failed and is held back: %s\n",
-						context_name(i), t.failure[i]);
+		} else if (t.applied + t.skipped + t.quarantined > 0) {
+			print_summary(&t);
 		}
 		if (!stopping && poll(&p, 1, 5000) < 0 && errno != EINTR) {
 			rc = rerr_set(&e, RX_IO, "poll: %s", strerror(errno));
