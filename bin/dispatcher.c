@@ -2,6 +2,7 @@
  * a rebuild of every state file from the log. */
 #include "cli.h"
 #include "dispatch.h"
+#include "gitsig.h"
 #include "records.h"
 #include "spool.h"
 #include <errno.h>
@@ -15,7 +16,7 @@ static const char usage[] =
 	"  (no mode: run in the foreground, applying events as they arrive; SIGTERM stops it)\n"
 	"  --upgrade: move a home made by an older release to this release's layout\n";
 
-enum { MODE_DAEMON, MODE_ONCE, MODE_CHECK, MODE_REBUILD, MODE_UPGRADE };
+enum { MODE_DAEMON, MODE_ONCE, MODE_CHECK, MODE_REBUILD, MODE_UPGRADE, MODE_SIGNERS };
 
 static volatile sig_atomic_t stopping;
 
@@ -30,7 +31,8 @@ static int own_option(int c, void *arg)
 
 	if (*mode != MODE_DAEMON)
 		return -1;
-	*mode = c == 'o' ? MODE_ONCE : c == 'c' ? MODE_CHECK : c == 'U' ? MODE_UPGRADE : MODE_REBUILD;
+	*mode = c == 'o' ? MODE_ONCE : c == 'c' ? MODE_CHECK : c == 'U' ? MODE_UPGRADE
+		: c == 'S' ? MODE_SIGNERS : MODE_REBUILD;
 	return 0;
 }
 
@@ -148,6 +150,21 @@ static int print_report(const struct report *r)
 	return r->failed;
 }
 
+/* The line of git's allowed signers file for the key that signs this home's commits. */
+static int print_signers(const struct home *h)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	struct rerr e = {0};
+	char *line;
+
+	if (dispatch_signing_key(h, pk, &e) < 0)
+		return fail(&e);
+	line = gitsig_allowed_signer(pk);
+	fputs(line, stdout);
+	free(line);
+	return finish(0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -156,6 +173,7 @@ int main(int argc, char **argv)
 		{"check", no_argument, NULL, 'c'},
 		{"rebuild", no_argument, NULL, 'R'},
 		{"upgrade", no_argument, NULL, 'U'},
+		{"allowed-signers", no_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0}};
 	struct common o = {0};
 	struct home h;
@@ -173,6 +191,8 @@ int main(int argc, char **argv)
 		rc = run_once(&h, 0);
 	else if (mode == MODE_DAEMON)
 		rc = run_daemon(&h);
+	else if (mode == MODE_SIGNERS)
+		rc = print_signers(&h);
 	else if (mode == MODE_CHECK) {
 		if (dispatch_check(&h, &r, &e) < 0)
 			rc = fail(&e);

@@ -62,6 +62,18 @@ static int load_dispatcher_key(const struct home *h, struct seckey *k, struct re
 	return rc;
 }
 
+int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+			 struct rerr *e)
+{
+	struct seckey k;
+
+	if (load_dispatcher_key(h, &k, e) < 0)
+		return -1;
+	memcpy(pk, k.pk, crypto_sign_PUBLICKEYBYTES);
+	seckey_free(&k);
+	return 0;
+}
+
 /* A spool file as the batch found it: parsed (state 0), refused with a reason (1),
  * or unreadable for a fault of this machine (-1, e). */
 struct incoming {
@@ -501,8 +513,15 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 			goto out;
 	}
 	crash_point("state");
-	if (store_commit(s, audit.text, e) < 0)
+	/* Every commit is signed by the dispatcher's key, as git verifies it. */
+	if (k.sk == NULL && store_changes(s) > 0 && load_dispatcher_key(h, &k, e) < 0)
 		goto out;
+	store_set_signer(s, k.sk ? &k : NULL);
+	rc = store_commit(s, audit.text, e);
+	store_set_signer(s, NULL);
+	if (rc < 0)
+		goto out;
+	rc = -1;
 	/* Only now, with the commit durable, may the applied files leave the spool. */
 	crash_point("spool");
 	for (size_t i = 0; i < ndone; i++) {
@@ -695,6 +714,7 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	struct compare c = {real, scratch, r, moved};
 	if (store_diff(real, scratch, "log", compare_path, &c, e) < 0)
 		goto out;
+	store_set_signer(real, &k);
 	rc = store_commit(real, moved ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
 out:
 	seckey_free(&k);

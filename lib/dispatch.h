@@ -41,6 +41,9 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 /* Long work (a rebuild, an upgrade) tells fn how far it is: a phase, done of total,
  * every few thousand steps and once at a phase's end. NULL: nothing is told. */
 void dispatch_on_progress(void (*fn)(const char *phase, size_t done, size_t total));
+/* The public key that signs the home's commits: the dispatcher's. */
+int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+			 struct rerr *e);
 /* Health: settings, state, keys, spool; r->failed says unhealthy. */
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e);
 #endif
