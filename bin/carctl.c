@@ -100,7 +100,8 @@ static int cmd_key_add(const struct common *o, const struct args *a, const char 
 		rerr_set(&e, RX_DATA, "--pubkey: not the base64 of a 32-byte ed25519 key");
 		return fail(&e);
 	}
-	if (open_home(&h, o, &s, NULL, &e) < 0 || home_require(s, actor, ROLE_ADMIN, "register keys", &e) < 0)
+	if (open_home(&h, o, &s, NULL, &e) < 0 || home_require(s, actor, ROLE_ADMIN, "register keys", &e) < 0 ||
+	    home_check_writable(&h, &e) < 0)
 		goto err;
 	if ((rc = ledger_key(s, name, &key, &e)) < 0)
 		goto err;

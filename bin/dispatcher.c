@@ -55,7 +55,7 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 	memset(total, 0, sizeof *total);
 	for (;;) {
 		/* Settings are read each batch: a context switched on catches up at once. */
-		if (home_load_config(h, &c, e) < 0 || dispatch_batch(h, s, &c, &st, e) < 0)
+		if (cfg_load(&c, h->config, e) < 0 || dispatch_batch(h, s, &c, &st, e) < 0)
 			return -1;
 		total->applied += st.applied;
 		total->skipped += st.skipped;
@@ -179,6 +179,7 @@ int main(int argc, char **argv)
 	struct home h;
 	struct report r;
 	struct rerr e = {0};
+	struct cfg cfg;
 	int mode = MODE_DAEMON, rc;
 
 	prog = "dispatcher";
@@ -187,6 +188,10 @@ int main(int argc, char **argv)
 	if (argc > 0)
 		return usage_error(usage, "%s: unexpected argument", argv[0]);
 	home_resolve(&h, o.home);
+	/* The spool is the one the settings name; a run whose settings fail says so at
+	 * its first batch (the daemon at each), --check in its report. */
+	if (mode == MODE_ONCE || mode == MODE_DAEMON || mode == MODE_CHECK)
+		(void)home_load_config(&h, &cfg, NULL);
 	if (mode == MODE_ONCE)
 		rc = run_once(&h, 0);
 	else if (mode == MODE_DAEMON)

@@ -740,7 +740,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	char head[41];
 
 	memset(r, 0, sizeof *r);
-	if (home_load_config(h, &c, e) < 0)
+	if (cfg_load(&c, h->config, e) < 0)
 		return -1; /* a broken settings file is its own exit status */
 	for (const char *const *sub = (const char *const[]){"tmp", "new", "bad", NULL}; *sub; sub++) {
 		char *p = xasprintf("%s/%s", h->spool, *sub);

@@ -68,9 +68,39 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 	return rec_check_layout(*s, e);
 }
 
-int home_load_config(const struct home *h, struct cfg *c, struct rerr *e)
+int home_load_config(struct home *h, struct cfg *c, struct rerr *e)
 {
-	return cfg_load(c, h->config, e);
+	if (cfg_load(c, h->config, e) < 0)
+		return -1;
+	h->spool_named = c->spool[0] != '\0';
+	if (h->spool_named) {
+		free(h->spool);
+		h->spool = c->spool[0] == '/' ? xstrdup(c->spool) : xasprintf("%s/%s", h->root, c->spool);
+	}
+	return 0;
+}
+
+char *home_replica_file(const struct home *h)
+{
+	return xasprintf("%s/.git/rental-primary", h->state);
+}
+
+int home_is_replica(const struct home *h)
+{
+	char *p = home_replica_file(h);
+	int rc = fs_exists(p);
+
+	free(p);
+	return rc;
+}
+
+int home_check_writable(const struct home *h, struct rerr *e)
+{
+	if (h->spool_named || !home_is_replica(h))
+		return 0;
+	return rerr_set(e, RX_PERM, "%s: a replica, whose own spool no dispatcher applies; "
+			"name the primary's spool in its settings (spool: PATH) to write from here",
+			h->root);
 }
 
 int home_role(struct store *s, const char *actor, int *role, struct rerr *e)
@@ -129,6 +159,8 @@ int home_submit(const struct home *h, const char *actor, struct event *ev, struc
 
 	if (!valid_name(actor))
 		return rerr_set(e, RX_PERM, "%.40s: not a valid identity", actor);
+	if (home_check_writable(h, e) < 0)
+		return -1;
 	path = xasprintf("%s/%s.key", h->keys, actor);
 	rc = seckey_load(&k, path, e);
 	free(path);

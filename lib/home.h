@@ -8,6 +8,7 @@
 
 struct home {
 	char *root, *config, *spool, *state, *keys;
+	int spool_named; /* the settings name the spool (spool: PATH) */
 };
 
 /* The home: opt (--home), else $RENTAL_HOME, else the built-in default. */
@@ -17,7 +18,15 @@ void home_free(struct home *h);
 const char *home_actor(const char *opt);
 /* Opens the applied state for reading; RX_CONFIG if the folder is not a home. */
 int home_open_state(const struct home *h, struct store **s, struct rerr *e);
-int home_load_config(const struct home *h, struct cfg *c, struct rerr *e);
+/* Reads the settings, and takes the spool from them when they name one (spool: PATH,
+ * relative to the home unless absolute). */
+int home_load_config(struct home *h, struct cfg *c, struct rerr *e);
+/* The file that makes a home a replica (carctl init --replica): what it follows. */
+char *home_replica_file(const struct home *h);
+int home_is_replica(const struct home *h);
+/* Whether a writing command may write here: RX_PERM on a replica whose settings name
+ * no spool (its own is drained by no one). */
+int home_check_writable(const struct home *h, struct rerr *e);
 /* The role of a registered identity; RX_PERM if it is not registered. */
 int home_role(struct store *s, const char *actor, int *role, struct rerr *e);
 /* Requires the actor to have one of the roles (bit set); RX_PERM otherwise. */
