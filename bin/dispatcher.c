@@ -277,13 +277,15 @@ static int say_follow(const struct home *h, const struct follow *f, const struct
 /* A replica's dispatcher --once: one round of following. */
 static int follow_once(const struct home *h)
 {
+	struct cfg c;
 	struct store *s = NULL;
 	struct follow f;
 	struct rerr e = {0};
 	int rc;
 
 	catch(SIGALRM, on_wake);
-	if (open_replica(h, &s, 0, &e) < 0 || replica_follow(h, &f, &e) < 0 ||
+	if (cfg_load(&c, h->config, &e) < 0 || open_replica(h, &s, 0, &e) < 0 ||
+	    replica_follow(h, replicate_timeout(&c), &f, &e) < 0 ||
 	    (f.taken > 0 && store_maintain(s, &e) < 0)) {
 		store_free(s);
 		return fail(&e);
@@ -300,6 +302,7 @@ static int follow_daemon(const struct home *h)
 	struct store *s = NULL;
 	struct follow f, last;
 	struct replica rp;
+	struct cfg c;
 	struct rerr e = {0};
 	int first = 1;
 
@@ -313,7 +316,8 @@ static int follow_daemon(const struct home *h)
 	}
 	fprintf(stderr, "dispatcher: following %s\n", rp.url);
 	while (!stopping) {
-		if (replica_follow(h, &f, &e) < 0) {
+		/* Settings are read each round, as a primary's each batch. */
+		if (cfg_load(&c, h->config, &e) < 0 || replica_follow(h, replicate_timeout(&c), &f, &e) < 0) {
 			fprintf(stderr, "dispatcher: %s\n", e.msg);
 		} else {
 			say_follow(h, &f, first ? NULL : &last);

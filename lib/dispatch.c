@@ -786,6 +786,9 @@ static void check_remotes(const struct home *h, const struct cfg *c, struct repo
 		}
 		if (commits == 0)
 			continue;
+		size_t ul = strlen(c->remotes[i]);
+		if (strncmp(st.error, c->remotes[i], ul) == 0 && st.error[ul] == ':')
+			memmove(st.error, st.error + ul + 2, strlen(st.error + ul + 2) + 1); /* said already */
 		report_add(r, lag > c->max_lag_seconds, "replicate: %s lags %lld s behind main "
 			   "(%ld commits%s; max_lag_seconds %ld)%s%s", c->remotes[i], lag, commits,
 			   st.pushed[0] ? "" : ", never pushed", c->max_lag_seconds,

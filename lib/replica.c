@@ -352,7 +352,7 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 	return 0;
 }
 
-int replica_follow(const struct home *h, struct follow *f, struct rerr *e)
+int replica_follow(const struct home *h, int idle, struct follow *f, struct rerr *e)
 {
 	char *gitdir = xasprintf("%s/.git", h->state);
 	struct replica rp;
@@ -368,9 +368,7 @@ int replica_follow(const struct home *h, struct follow *f, struct rerr *e)
 	has = has == 0;
 	if (has)
 		gid_hex(f->head, &have);
-	alarm(REPLICA_TIMEOUT);
-	rc = transport_fetch(gitdir, rp.url, f->head, f->tip, &why);
-	alarm(0);
+	rc = transport_fetch(gitdir, rp.url, f->head, f->tip, idle, &why);
 	if (rc < 0)
 		f->unreachable = 1;
 	if (rc != 0 || strcmp(f->tip, f->head) == 0)

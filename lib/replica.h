@@ -11,10 +11,6 @@
 #include "config.h"
 #include "home.h"
 
-/* Seconds the primary is given to answer a round of following. The caller catches
- * SIGALRM (a handler that returns, set without SA_RESTART), so that a primary that
- * stops answering interrupts the fetch. */
-#define REPLICA_TIMEOUT 30
 
 /* What one round of following did. */
 struct follow {
@@ -25,9 +21,11 @@ struct follow {
 	char head[41];     /* main after the round ("" none yet) */
 	char tip[41];      /* the primary's main ("" unknown) */
 };
-/* One round, recorded for --check (state/.git/rental-follow). The dispatcher's lock
- * must be held. 0, or -1 for a fault of this home (e). */
-int replica_follow(const struct home *h, struct follow *f, struct rerr *e);
+/* One round, recorded for --check (state/.git/rental-follow). The primary may go idle
+ * seconds without answering: the caller catches SIGALRM (a handler that returns, set
+ * without SA_RESTART), so that one that stops answering interrupts the fetch. The
+ * dispatcher's lock must be held. 0, or -1 for a fault of this home (e). */
+int replica_follow(const struct home *h, int idle, struct follow *f, struct rerr *e);
 
 /* The last round as recorded. */
 struct follow_status {

@@ -134,8 +134,15 @@ int replicate_behind(const struct home *h, const struct cfg *c, struct rerr *e)
 	return 0;
 }
 
+int replicate_timeout(const struct cfg *c)
+{
+	long t = c->max_lag_seconds / 2;
+
+	return t < 1 ? 1 : t > 60 ? 60 : (int)t;
+}
+
 /* Pushes until url has main, holding its lock. */
-static int push_locked(const struct home *h, const char *url, struct rerr *e)
+static int push_locked(const struct home *h, const char *url, int idle, struct rerr *e)
 {
 	char *gitdir = xasprintf("%s/.git", h->state), head[41];
 	struct remote_state st;
@@ -145,7 +152,7 @@ static int push_locked(const struct home *h, const char *url, struct rerr *e)
 	       (rc = replicate_state(h, url, &st, e)) == 0 && strcmp(st.pushed, head) != 0) {
 		struct rerr why = {0};
 		st.tried_at = (long long)time(NULL);
-		if (transport_push(gitdir, url, &why) < 0) {
+		if (transport_push(gitdir, url, idle, &why) < 0) {
 			set_error(&st, why.msg);
 			write_state(h, url, &st, NULL);
 			*e = why;
@@ -162,7 +169,7 @@ static int push_locked(const struct home *h, const char *url, struct rerr *e)
 	return rc;
 }
 
-int replicate_push(const struct home *h, const char *url, struct rerr *e)
+int replicate_push(const struct home *h, const char *url, int idle, struct rerr *e)
 {
 	char *dir = xasprintf("%s/.git/rental-replicate", h->state), *lock = record_path(h, url, ".lock");
 	char head[41];
@@ -181,7 +188,7 @@ int replicate_push(const struct home *h, const char *url, struct rerr *e)
 			rc = 1; /* another pusher: it looks at main once more after letting go */
 			break;
 		}
-		rc = push_locked(h, url, e);
+		rc = push_locked(h, url, idle, e);
 		close(fd);
 		/* A commit made after the last look, while a pusher that came meanwhile gave
 		 * way to this one, is this one's to push. */
@@ -210,8 +217,7 @@ int replicate_push_all(const struct home *h, const struct cfg *c, struct push_re
 		if (pids[i] == 0) {
 			struct rerr why;
 			signal(SIGALRM, SIG_DFL); /* no answer in time: this process ends */
-			alarm(REPLICATE_TIMEOUT);
-			int r = replicate_push(h, c->remotes[i], &why);
+			int r = replicate_push(h, c->remotes[i], replicate_timeout(c), &why);
 			_exit(r == 0 ? 0 : r == 1 ? 2 : 1);
 		}
 	}
@@ -223,7 +229,8 @@ int replicate_push_all(const struct home *h, const struct cfg *c, struct push_re
 			;
 		if (WIFSIGNALED(status)) {
 			char why[200];
-			snprintf(why, sizeof why, "%s: push: no answer in %d s", c->remotes[i], REPLICATE_TIMEOUT);
+			snprintf(why, sizeof why, "%s: push: no answer for %d s", c->remotes[i],
+				 replicate_timeout(c));
 			replicate_note_failure(h, c->remotes[i], why, NULL);
 		}
 		replicate_state(h, c->remotes[i], &res[i].after, NULL);

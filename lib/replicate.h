@@ -8,8 +8,9 @@
 #include "config.h"
 #include "home.h"
 
-/* Seconds a push to one remote may take before it counts as failed. */
-#define REPLICATE_TIMEOUT 60
+/* Seconds a remote may go without answering before a push to it (or a replica's
+ * fetch from its primary) counts as failed: half of max_lag_seconds, at most 60. */
+int replicate_timeout(const struct cfg *c);
 
 /* What is known of one remote. */
 struct remote_state {
@@ -28,14 +29,15 @@ int replicate_behind(const struct home *h, const struct cfg *c, struct rerr *e);
 /* Pushes main to url until url has the commit main names, recording each push. Only
  * one process pushes to a remote at a time: if another does, returns 1 at once (that
  * one looks at main again before it stops). 0 done, -1 failed (e). */
-int replicate_push(const struct home *h, const char *url, struct rerr *e);
+int replicate_push(const struct home *h, const char *url, int idle, struct rerr *e);
 /* The outcome of pushing to one remote. */
 struct push_result {
 	enum { PUSH_DONE, PUSH_BUSY, PUSH_FAILED } outcome; /* BUSY: another process pushes */
 	struct remote_state before, after;
 };
-/* Pushes main to every remote of c, each in a process of its own given
- * REPLICATE_TIMEOUT seconds, and waits for them all: res[i] for c->remotes[i]. */
+/* Pushes main to every remote of c, each in a process of its own that ends when its
+ * remote stops answering (replicate_timeout), and waits for them all: res[i] for
+ * c->remotes[i]. */
 int replicate_push_all(const struct home *h, const struct cfg *c, struct push_result *res,
 		       struct rerr *e);
 /* Starts the dispatcher at self as `dispatcher --push --quiet --home ROOT` in the

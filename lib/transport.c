@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAIN "refs/heads/main"
 
 struct session {
 	int tries;         /* credentials offered so far */
 	char status[256];  /* a ref the remote refused, and why */
+	int idle;          /* seconds allowed without progress */
 };
 
 /* Offers the ssh agent, then each default key file, once each. */
@@ -41,6 +43,45 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 			return 0;
 	}
 	return GIT_PASSTHROUGH;
+}
+
+/* Any sign of progress gives the remote its idle seconds again. */
+static int progressed(struct session *s)
+{
+	if (s->idle > 0)
+		alarm((unsigned)s->idle);
+	return 0;
+}
+
+static int on_message(const char *str, int len, void *payload)
+{
+	return progressed(payload);
+}
+
+static int on_push_transfer(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+	return progressed(payload);
+}
+
+static int on_pack(int stage, uint32_t current, uint32_t total, void *payload)
+{
+	return progressed(payload);
+}
+
+static int on_fetch_transfer(const git_indexer_progress *stats, void *payload)
+{
+	return progressed(payload);
+}
+
+static void set_callbacks(git_remote_callbacks *cb, struct session *s)
+{
+	cb->credentials = credentials;
+	cb->sideband_progress = on_message;
+	cb->push_transfer_progress = on_push_transfer;
+	cb->pack_progress = on_pack;
+	cb->transfer_progress = on_fetch_transfer;
+	cb->payload = s;
+	progressed(s);
 }
 
 static int push_status(const char *ref, const char *status, void *payload)
@@ -82,48 +123,48 @@ static int open_remote(git_repository **repo, git_remote **remote, const char *g
 static void close_remote(git_repository *repo, git_remote *remote)
 {
 	git_remote_free(remote);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
+	git_repository_free(repo); /* libgit2 stays set up: the process follows again soon */
 }
 
-int transport_push(const char *gitdir, const char *url, struct rerr *e)
+int transport_push(const char *gitdir, const char *url, int idle, struct rerr *e)
 {
 	git_repository *repo;
 	git_remote *remote;
 	git_push_options po = GIT_PUSH_OPTIONS_INIT;
-	struct session s = {0};
+	struct session s = {.idle = idle};
 	char *spec = MAIN ":" MAIN;
 	git_strarray refs = {&spec, 1};
-	int rc = open_remote(&repo, &remote, gitdir, url, e);
+	int rc;
 
-	po.callbacks.credentials = credentials;
+	set_callbacks(&po.callbacks, &s);
 	po.callbacks.push_update_reference = push_status;
-	po.callbacks.payload = &s;
+	rc = open_remote(&repo, &remote, gitdir, url, e);
 	if (rc == 0 && git_remote_push(remote, &refs, &po) < 0)
 		rc = git_fail(e, url, "push");
 	if (rc == 0 && s.status[0])
 		rc = rerr_set(e, RX_REFUSED, "%s: push refused: %s", url, s.status);
 	close_remote(repo, remote);
+	alarm(0);
 	return rc;
 }
 
 int transport_fetch(const char *gitdir, const char *url, const char *have, char tip[41],
-		    struct rerr *e)
+		    int idle, struct rerr *e)
 {
 	git_repository *repo;
 	git_remote *remote;
 	git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 	const git_remote_head **heads;
-	struct session s = {0};
+	struct session s = {.idle = idle};
 	char *spec = MAIN;
 	git_strarray refs = {&spec, 1};
 	size_t n = 0;
-	int rc = open_remote(&repo, &remote, gitdir, url, e);
+	int rc;
 
 	tip[0] = '\0';
-	cb.credentials = credentials;
-	cb.payload = &s;
+	set_callbacks(&cb, &s);
+	rc = open_remote(&repo, &remote, gitdir, url, e);
 	if (rc == 0 && git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0)
 		rc = git_fail(e, url, "fetch");
 	if (rc == 0 && git_remote_ls(&heads, &n, remote) < 0)
@@ -138,7 +179,9 @@ int transport_fetch(const char *gitdir, const char *url, const char *have, char 
 	fo.update_fetchhead = 0;
 	if (rc == 0 && strcmp(tip, have) != 0 && git_remote_download(remote, &refs, &fo) < 0)
 		rc = git_fail(e, url, "fetch");
-	git_remote_disconnect(remote);
+	if (remote)
+		git_remote_disconnect(remote);
 	close_remote(repo, remote);
+	alarm(0);
 	return rc;
 }
