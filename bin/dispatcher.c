@@ -206,7 +206,8 @@ static int run_daemon(const struct home *h)
 /* ---- replication ---- */
 
 /* dispatcher --push: main to every remote, each in a process of its own; a line for
- * each (--quiet: only for one that fails anew or answers again). Exit 1 if one fails. */
+ * each (--quiet: only for one that fails anew or answers again, and none for a remote
+ * another process is pushing to). Exit 1 if one fails. */
 static int run_push(struct home *h)
 {
 	struct push_result res[CFG_REMOTES_MAX];
@@ -218,7 +219,9 @@ static int run_push(struct home *h)
 		return fail(&e);
 	if (c.nremotes == 0 && !quiet)
 		fprintf(stderr, "dispatcher: no remotes to push to (replicate: remotes in %s)\n", h->config);
-	if (replicate_push_all(h, &c, res, &e) < 0)
+	/* Asked by a person, it waits its turn after a push under way; started by a
+	 * batch (--quiet), it leaves the remote to that one. */
+	if (replicate_push_all(h, &c, !quiet, res, &e) < 0)
 		return fail(&e);
 	for (int i = 0; i < c.nremotes; i++) {
 		const struct push_result *p = &res[i];

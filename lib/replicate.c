@@ -169,7 +169,7 @@ static int push_locked(const struct home *h, const char *url, int idle, struct r
 	return rc;
 }
 
-int replicate_push(const struct home *h, const char *url, int idle, struct rerr *e)
+int replicate_push(const struct home *h, const char *url, int idle, int wait, struct rerr *e)
 {
 	char *dir = xasprintf("%s/.git/rental-replicate", h->state), *lock = record_path(h, url, ".lock");
 	char head[41];
@@ -183,7 +183,9 @@ int replicate_push(const struct home *h, const char *url, int idle, struct rerr 
 			rc = rc < 0 ? rc : rerr_set(e, RX_IO, "%s: %s", lock, strerror(errno));
 			break;
 		}
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (wait)
+			alarm((unsigned)(2 * idle)); /* the other gives up after idle seconds */
+		if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 			close(fd);
 			rc = 1; /* another pusher: it looks at main once more after letting go */
 			break;
@@ -200,7 +202,7 @@ int replicate_push(const struct home *h, const char *url, int idle, struct rerr 
 	return rc;
 }
 
-int replicate_push_all(const struct home *h, const struct cfg *c, struct push_result *res,
+int replicate_push_all(const struct home *h, const struct cfg *c, int wait, struct push_result *res,
 		       struct rerr *e)
 {
 	pid_t pids[CFG_REMOTES_MAX];
@@ -217,7 +219,7 @@ int replicate_push_all(const struct home *h, const struct cfg *c, struct push_re
 		if (pids[i] == 0) {
 			struct rerr why;
 			signal(SIGALRM, SIG_DFL); /* no answer in time: this process ends */
-			int r = replicate_push(h, c->remotes[i], replicate_timeout(c), &why);
+			int r = replicate_push(h, c->remotes[i], replicate_timeout(c), wait, &why);
 			_exit(r == 0 ? 0 : r == 1 ? 2 : 1);
 		}
 	}
