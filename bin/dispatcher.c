@@ -206,7 +206,7 @@ static int run_daemon(const struct home *h)
 /* ---- replication ---- */
 
 /* dispatcher --push: main to every remote, each in a process of its own; a line for
- * each (--quiet: only for one that fails anew or answers again, and none for a remote
+ * each (--quiet: only for one that starts failing or answers again, none for a remote
  * another process is pushing to). Exit 1 if one fails. */
 static int run_push(struct home *h)
 {
@@ -227,7 +227,7 @@ static int run_push(struct home *h)
 		const struct push_result *p = &res[i];
 		if (p->outcome == PUSH_FAILED) {
 			failed = 1;
-			if (!quiet || strcmp(p->before.error, p->after.error) != 0)
+			if (!quiet || p->before.error[0] == '\0')
 				fprintf(stderr, "dispatcher: %s\n", p->after.error[0] ? p->after.error : "push failed");
 		} else if (p->outcome == PUSH_BUSY) {
 			if (!quiet)
