@@ -12,7 +12,16 @@ T_LIB=$(dirname "$0")/../lib.sh
 for tool in git openssl base64 ssh-keygen; do
 	if ! command -v $tool >/dev/null 2>&1; then
 		t_skip 'replicas follow their primary' "no $tool"
-		done_testing
+		# A home made before commits were signed: its unsigned commits pass at the start of a
+# replica's history, vouched for by the first signed one (the upgrade's), which names
+# them, once every event of its log checks out.
+old_home legacy 2026-12-05
+dispatcher --upgrade >/dev/null 2>&1
+t_ok 'a replica of a home upgraded from an older release' carctl init --replica "$H/state" "$T_TMP/legacy-replica"
+t_eq '... reads as it' "$(carctl --home "$T_TMP/legacy-replica" list --json)" "$(carctl list --json)"
+t_eq '... at its main' "$(main_of "$T_TMP/legacy-replica")" "$(main_of "$H")"
+
+done_testing
 	fi
 done
 
@@ -169,5 +178,14 @@ sleep 2
 run dispatcher --home "$R" --check
 t_eq '--check on a replica not followed for 2 s (max_lag_seconds 1): exit 1' "$RC" 1
 t_match '... says so' "$ERR" "replica: $P/state last followed [0-9]+ s ago \\(max_lag_seconds 1\\)"
+
+# A home made before commits were signed: its unsigned commits pass at the start of a
+# replica's history, vouched for by the first signed one (the upgrade's), which names
+# them, once every event of its log checks out.
+old_home legacy 2026-12-05
+dispatcher --upgrade >/dev/null 2>&1
+t_ok 'a replica of a home upgraded from an older release' carctl init --replica "$H/state" "$T_TMP/legacy-replica"
+t_eq '... reads as it' "$(carctl --home "$T_TMP/legacy-replica" list --json)" "$(carctl list --json)"
+t_eq '... at its main' "$(main_of "$T_TMP/legacy-replica")" "$(main_of "$H")"
 
 done_testing
