@@ -32,11 +32,12 @@ static int read_kv(const char *path, struct kv *m, struct rerr *e)
 	return rc;
 }
 
+/* Written each round: an account of it, not state, so not synced. */
 static int write_kv(const char *path, const struct kv *m, struct rerr *e)
 {
 	size_t len;
 	char *buf = kv_format(m, &len);
-	int rc = fs_write_atomic(path, buf, len, 1, e);
+	int rc = fs_write_atomic(path, buf, len, 0, e);
 
 	free(buf);
 	return rc;
@@ -349,6 +350,11 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 	if (good < moved && move_main(h, &w->v[good], f, e) < 0)
 		return -1;
 	f->taken = (long)(w->n - good);
+	/* A first history must end in a signed commit: one made before commits were
+	 * signed is vouched for by none. */
+	if (!has && good == w->n && why->msg[0] == '\0')
+		rerr_set(why, RX_PERM, "no commit of its history is signed: a primary of a release "
+			 "that signs its commits must make one first");
 	return 0;
 }
 
