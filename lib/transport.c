@@ -115,7 +115,12 @@ static int open_remote(git_repository **repo, git_remote **remote, const char *g
 		return rerr_set(e, RX_SOFTWARE, "libgit2: cannot initialise");
 	if (git_repository_open_bare(repo, gitdir) < 0)
 		return git_fail(e, gitdir, "open");
-	if (git_remote_create_anonymous(remote, *repo, url) < 0)
+	/* The URL as given: no url.insteadOf of a git config applies (and libgit2 1.5
+	 * leaks the matches of the regular expressions it looks them up with). */
+	git_remote_create_options o = GIT_REMOTE_CREATE_OPTIONS_INIT;
+	o.repository = *repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(remote, url, &o) < 0)
 		return git_fail(e, url, "not a git URL");
 	return 0;
 }
