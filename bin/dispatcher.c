@@ -13,13 +13,15 @@
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
-	"dispatcher [--home DIR] [--quiet] [--once | --check | --rebuild | --upgrade | --push |\n"
-	"            --allowed-signers]\n"
+	"dispatcher [--home DIR] [--once [--quiet] | --check | --rebuild | --upgrade |\n"
+	"            --push [--quiet] | --allowed-signers]\n"
 	"  (no mode: run in the foreground, applying events as they arrive; SIGTERM stops it;\n"
 	"  on a replica: following its primary)\n"
+	"  --quiet: with --once, say nothing unless an event was quarantined or a context failed\n"
 	"  --upgrade: move a home made by an older release to this release's layout\n"
 	"  --push: push main to every remote of the settings now\n"
 	"  --allowed-signers: the line of git's allowed signers file for the home's commits\n";
@@ -28,10 +30,6 @@ enum { MODE_DAEMON, MODE_ONCE, MODE_CHECK, MODE_REBUILD, MODE_UPGRADE, MODE_SIGN
 
 /* A replica asks its primary for news this often (ms). */
 #define FOLLOW_INTERVAL 1000
-
-struct mode {
-	int mode, quiet;
-};
 
 static volatile sig_atomic_t stopping;
 static int quiet;
@@ -49,15 +47,13 @@ static void on_wake(int sig)
 
 static int own_option(int c, void *arg)
 {
-	struct mode *m = arg;
+	int *mode = arg;
 
-	if (c == 'q') {
-		m->quiet = 1;
-		return 0;
-	}
-	if (m->mode != MODE_DAEMON)
+	if (c == 'q')
+		return quiet = 1, 0;
+	if (*mode != MODE_DAEMON)
 		return -1;
-	m->mode = c == 'o' ? MODE_ONCE : c == 'c' ? MODE_CHECK : c == 'U' ? MODE_UPGRADE
+	*mode = c == 'o' ? MODE_ONCE : c == 'c' ? MODE_CHECK : c == 'U' ? MODE_UPGRADE
 		: c == 'S' ? MODE_SIGNERS : c == 'P' ? MODE_PUSH : MODE_REBUILD;
 	return 0;
 }
@@ -105,17 +101,73 @@ static void print_summary(const struct dispatch_stats *t)
 				context_name(i), t->failure[i]);
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* How far long work is: on a terminal one line rewritten, in a log a line every ten
+ * seconds; done of total, the rate, and the time left at that rate. */
+static void show_progress(const char *phase, size_t done, size_t total)
+{
+	static const char *last_phase;
+	static double start, said;
+	double now = now_s(), rate;
+	int tty = isatty(2);
+
+	if (total <= 1000) /* short work: done before anyone waits */
+		return;
+	if (phase != last_phase)
+		last_phase = phase, start = said = now;
+	if (!tty && done < total && now - said < 10)
+		return;
+	said = now;
+	rate = now > start ? (double)done / (now - start) : 0;
+	fprintf(stderr, "%sdispatcher: %s: %zu of %zu, %.0f a second, %.0f s left%s", tty ? "\r" : "",
+		phase, done, total, rate, rate > 0 ? (double)(total - done) / rate : 0.0,
+		!tty || done == total ? "\n" : "");
+}
+
+static void say_waiting(const char *why)
+{
+	fprintf(stderr, "dispatcher: %s; waiting until it ends\n", why);
+}
+
+/* The lines of a batch: quarantined events and failed contexts always (they need the
+ * operator), rejections and refusals unless quiet; and, in the daemon, the batch. */
+static void log_batch(const struct dispatch_stats *st, double ms, int daemon)
+{
+	if (daemon && st->applied + st->skipped + st->quarantined > 0)
+		fprintf(stderr, "dispatcher: batch: applied %zu, skipped %zu, quarantined %zu, "
+			"outcomes %zu, held %zu, in %.0f ms\n", st->applied, st->skipped, st->quarantined,
+			st->outcomes, st->held, ms);
+	for (size_t i = 0; i < st->notes.n; i++)
+		if (!quiet || strncmp(st->notes.lines[i], "quarantined", 11) == 0)
+			fprintf(stderr, "dispatcher: %s\n", st->notes.lines[i]);
+}
+
 /* Batches until the spool is empty (or a batch makes no progress). */
-static int drain(const struct home *h, struct store *s, struct dispatch_stats *total, struct rerr *e)
+static int drain(const struct home *h, struct store *s, struct dispatch_stats *total, int daemon,
+		 struct rerr *e)
 {
 	struct dispatch_stats st;
 	struct cfg c;
+	size_t done = 0;
 
 	memset(total, 0, sizeof *total);
 	for (;;) {
+		double t0 = now_s();
 		/* Settings are read each batch: a context switched on catches up at once. */
 		if (cfg_load(&c, h->config, e) < 0 || dispatch_batch(h, s, &c, &st, e) < 0)
 			return -1;
+		log_batch(&st, (now_s() - t0) * 1000, daemon);
+		report_free(&st.notes);
+		done += st.applied + st.skipped + st.quarantined;
+		if (st.remaining > 0 || done > DISPATCH_BATCH_MAX)
+			show_progress("the spool", done, done + st.remaining);
 		total->applied += st.applied;
 		total->skipped += st.skipped;
 		total->quarantined += st.quarantined;
@@ -138,14 +190,14 @@ static int run_once(const struct home *h, int wait)
 	int rc = -1;
 
 	if (dispatch_open(h, &s, wait, &e) == 0)
-		rc = drain(h, s, &t, &e);
+		rc = drain(h, s, &t, 0, &e);
 	store_free(s);
 	if (rc < 0)
 		return fail(&e);
-	int failed = t.quarantined > 0;
+	int failed = 0;
 	for (int i = 0; i < CTX_COUNT; i++)
 		failed |= t.failed[i] > 0;
-	if (!quiet || failed)
+	if (!quiet || t.quarantined > 0 || failed)
 		print_summary(&t);
 	kick_push(h, 0);
 	return finish(0);
@@ -183,7 +235,7 @@ static int run_daemon(const struct home *h)
 
 		while (read(fd, buf, sizeof buf) > 0)
 			;
-		if (drain(h, s, &t, &e) < 0) {
+		if (drain(h, s, &t, 1, &e) < 0) {
 			/* A fault (disk full, broken settings) is logged; the next wake retries. */
 			fprintf(stderr, "dispatcher: %s\n", e.msg);
 		} else if (t.applied + t.skipped + t.quarantined > 0) {
@@ -338,12 +390,6 @@ static int follow_daemon(const struct home *h)
 	return finish(0);
 }
 
-/* Progress of a rebuild or an upgrade, on a terminal only: one line, rewritten. */
-static void show_progress(const char *phase, size_t done, size_t total)
-{
-	fprintf(stderr, "\rdispatcher: %s: %zu of %zu%s", phase, done, total, done == total ? "\n" : "");
-}
-
 static int print_report(const struct report *r)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -383,17 +429,18 @@ int main(int argc, char **argv)
 	struct report r;
 	struct rerr e = {0};
 	struct cfg cfg;
-	struct mode m = {MODE_DAEMON, 0};
-	int mode, rc, replica;
+	int mode = MODE_DAEMON, rc, replica;
 
 	prog = "dispatcher";
-	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &m, usage)) >= 0)
+	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &mode, usage)) >= 0)
 		return rc;
-	mode = m.mode;
-	quiet = m.quiet;
 	if (argc > 0)
 		return usage_error(usage, "%s: unexpected argument", argv[0]);
+	if (quiet && mode != MODE_ONCE && mode != MODE_PUSH)
+		return usage_error(usage, "--quiet: only with --once or --push");
 	home_resolve(&h, o.home);
+	dispatch_on_wait(say_waiting);
+	dispatch_on_progress(show_progress);
 	/* The spool is the one the settings name; a run whose settings fail says so at
 	 * its first batch (the daemon at each), --check in its report. */
 	if (mode == MODE_ONCE || mode == MODE_DAEMON || mode == MODE_CHECK)
@@ -423,8 +470,6 @@ int main(int argc, char **argv)
 	} else {
 		size_t moved = 0;
 		int upgrade = mode == MODE_UPGRADE;
-		if (isatty(2))
-			dispatch_on_progress(show_progress);
 		if (dispatch_rebuild(&h, upgrade, &r, &moved, &e) < 0)
 			rc = fail(&e);
 		else {

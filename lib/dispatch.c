@@ -21,6 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What the operator is told of long work and of waiting (bin/dispatcher.c). */
+static void (*progress_fn)(const char *phase, size_t done, size_t total);
+static void (*wait_fn)(const char *why);
+
 static const context_apply_fn appliers[CTX_COUNT] = {
 	management_apply, reservation_apply, payment_apply, rental_apply, rating_apply, mypage_apply};
 
@@ -260,6 +264,7 @@ struct audit {
 	char today[11];
 	char *text;
 	size_t len;
+	struct report notes; /* rejections and refusals, said once the batch is committed */
 };
 
 /* What an event makes or acts on: a new booking's own id, a key's name, else the
@@ -327,8 +332,15 @@ static int log_pending(struct store *s, struct pending *p, long long *head, size
 	par_start(&par, p->n, seal_one, p);
 	par_finish(&par, 1, NULL);
 	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		const struct kv *f = &p->v[i].f;
 		rc = ledger_append(s, &p->v[i], a->today, head, e);
 		audit_add(a, &p->v[i]);
+		if (event_kind_of(&p->v[i]) == EV_RES_REJECTED)
+			report_add(&a->notes, 0, "rejected %s: %s", kv_get(f, "reservation"),
+				   kv_get(f, "reason") ? kv_get(f, "reason") : "(no reason)");
+		else if (event_kind_of(&p->v[i]) == EV_REFUSED)
+			report_add(&a->notes, 0, "refused %s (%s): %s", kv_get(f, "ref"), kv_get(f, "context"),
+				   kv_get(f, "reason"));
 	}
 	if (rc == 0)
 		*made += p->n;
@@ -465,8 +477,11 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 		rc = store_init_repo(h->state, e);
 	if (rc == 0)
 		rc = store_open(s, h->state, e);
-	if (rc == 0)
-		rc = store_lock(*s, wait, e);
+	if (rc == 0 && (rc = store_lock(*s, 0, e)) < 0 && e->code == RX_TEMP && wait) {
+		if (wait_fn)
+			wait_fn(e->msg);
+		rc = store_lock(*s, 1, e);
+	}
 	return rc;
 }
 
@@ -509,6 +524,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		if (r == 1) {
 			if (spool_quarantine(h->spool, l.names[i], in[i].reason, e) < 0)
 				goto out;
+			report_add(&st->notes, 1, "quarantined %s", in[i].reason);
 			st->quarantined++;
 			continue;
 		}
@@ -555,6 +571,10 @@ out:
 		store_discard(s); /* nothing of a failed batch may ride along with the next */
 	seckey_free(&k);
 	free(audit.text);
+	if (rc == 0) /* the batch is committed: its rejections are the state's */
+		for (size_t i = 0; i < audit.notes.n; i++)
+			report_add(&st->notes, 0, "%s", audit.notes.lines[i]);
+	report_free(&audit.notes);
 	for (size_t i = 0; in && i < l.n; i++)
 		event_free(&in[i].ev);
 	free(in);
@@ -565,24 +585,21 @@ out:
 
 /* ---- rebuild ---- */
 
-static void (*progress_fn)(const char *phase, size_t done, size_t total);
-
 void dispatch_on_progress(void (*fn)(const char *phase, size_t done, size_t total))
 {
 	progress_fn = fn;
 }
 
-/* Tells progress_fn each time done passes another ten thousand, and at the end. */
+void dispatch_on_wait(void (*fn)(const char *why))
+{
+	wait_fn = fn;
+}
+
+/* Tells progress_fn each time done passes another thousand, and at the end. */
 static void progress(const char *phase, size_t done, size_t total)
 {
-	static const char *last_phase;
-	static size_t last;
-
-	if (phase != last_phase)
-		last_phase = phase, last = 0;
-	if (progress_fn && (done / 10000 != last / 10000 || done == total))
+	if (progress_fn && (done % 1000 == 0 || done == total))
 		progress_fn(phase, done, total);
-	last = done;
 }
 
 /* A rebuilt path against the stored one: the stored one is repaired, and said so in
@@ -796,6 +813,23 @@ static void check_remotes(const struct home *h, const struct cfg *c, struct repo
 	}
 }
 
+/* What every batch reads first can be read: the log's head and last entry, each
+ * context's cursor (and so main's commit and the trees above them). */
+static int check_readable(struct store *s, struct rerr *e)
+{
+	struct event ev;
+	long long head = ledger_head(s, e);
+
+	if (head < 0 || (head > 0 && ledger_read(s, head, &ev, e) < 0))
+		return -1;
+	if (head > 0)
+		event_free(&ev);
+	for (int c = 0; c < CTX_COUNT; c++)
+		if (rec_cursor(s, c, e) < 0)
+			return -1;
+	return 0;
+}
+
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 {
 	struct store *s = NULL;
@@ -827,6 +861,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	store_head(s, head);
 	if (head[0] == '\0')
 		report_add(r, 1, "state: no commit yet; run 'carctl init'");
+	else if (check_readable(s, &why) < 0)
+		report_add(r, 1, "state: damaged: %s", why.msg);
 	if (rec_check_layout(s, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
 	size_t packs = store_pack_count(s);

@@ -8,13 +8,6 @@
 
 #define DISPATCH_BATCH_MAX 1000
 
-struct dispatch_stats {
-	size_t applied, skipped, quarantined, held, outcomes;
-	size_t failed[CTX_COUNT];    /* runs of a context that failed this batch */
-	char failure[CTX_COUNT][256]; /* why */
-	size_t remaining;            /* events left in the spool after this batch */
-};
-
 /* A list of lines for the operator (differences found, problems seen). */
 struct report {
 	char **lines;
@@ -24,6 +17,17 @@ struct report {
 void report_add(struct report *r, int failure, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void report_free(struct report *r);
+
+struct dispatch_stats {
+	size_t applied, skipped, quarantined, held, outcomes;
+	size_t failed[CTX_COUNT];    /* runs of a context that failed this batch */
+	char failure[CTX_COUNT][256]; /* why */
+	size_t remaining;            /* events left in the spool after this batch */
+	/* A line for each event quarantined, booking rejected or event refused, with its
+	 * reason, for the operator's log: the caller frees it (report_free). */
+	struct report notes;
+};
+
 
 /* Opens the home's state for the dispatcher and takes its lock (waiting or RX_TEMP).
  * On the first run of a new home it makes the git repository. A home in an older
@@ -39,11 +43,13 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t *moved,
 		     struct rerr *e);
 /* Long work (a rebuild, an upgrade) tells fn how far it is: a phase, done of total,
- * every few thousand steps and once at a phase's end. NULL: nothing is told. */
+ * every thousand steps and once at a phase's end. NULL: nothing is told. */
 void dispatch_on_progress(void (*fn)(const char *phase, size_t done, size_t total));
 /* The public key that signs the home's commits: the dispatcher's. */
 int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
 			 struct rerr *e);
+/* A dispatcher that finds the home served by another tells fn before it waits. */
+void dispatch_on_wait(void (*fn)(const char *why));
 /* Health: settings, state, keys, spool; r->failed says unhealthy. */
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e);
 #endif

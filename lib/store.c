@@ -473,7 +473,8 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	char *p = xasprintf("%s/rental.lock", s->gitdir), *scratch;
 	int rc = 0;
 
-	s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lockfd < 0)
+		s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (s->lockfd < 0)
 		rc = rerr_set(e, RX_IO, "%s: %s", p, strerror(errno));
 	else if (flock(s->lockfd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)

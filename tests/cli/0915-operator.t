@@ -1,0 +1,75 @@
+#!/bin/sh
+# 0915-operator.t: running the dispatcher as an operator does: --once --quiet for
+# cron, the daemon's log (a line per batch, per quarantined, rejected or refused event
+# with its reason), a second dispatcher that says it waits, progress on long work,
+# and --check as a liveness probe that tells the truth.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+run dispatcher --once --quiet
+t_eq '--once --quiet: nothing to say, nothing said' "$RC:$OUT:$ERR" '0::'
+t_exit 64 '--quiet without --once is a usage error' dispatcher --quiet
+printf 'not: an event\n' >"$H/spool/tmp/junk.yaml" && mv "$H/spool/tmp/junk.yaml" "$H/spool/new/junk.yaml"
+run dispatcher --once --quiet
+t_eq '--once --quiet: exit 0 with a quarantine' "$RC" 0
+t_match '... and says what was quarantined and why' "$ERR" '^dispatcher: quarantined junk\.yaml: .*signature'
+t_match '... and the summary' "$ERR" 'quarantined 1'
+
+# The daemon's log: two bookings that clash, spooled before it starts, one batch.
+r1=$(reserve --as alice car01 --from 2028-04-01 --to 2028-04-03)
+r2=$(reserve --as bob car01 --from 2028-04-02 --to 2028-04-04)
+"$BIN/dispatcher" >"$T_TMP/daemon.log" 2>&1 </dev/null &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+t_wait 'the daemon watches the spool' 10 grep -q watching "$T_TMP/daemon.log"
+t_wait "the daemon logs bob's rejection with its reason" 20 \
+	grep -q "^dispatcher: rejected $r2: car01: already reserved from 2028-04-01 to 2028-04-03\$" "$T_TMP/daemon.log"
+t_match '... and a line for the batch' "$(cat "$T_TMP/daemon.log")" '^dispatcher: batch: applied [12], skipped 0, quarantined 0, outcomes [0-9]+, held 0, in [0-9]+ ms$'
+run dispatcher --once
+t_eq 'a second dispatcher --once: exit 75' "$RC" 75
+t_match '... says the home is served' "$ERR" 'another dispatcher is running'
+timeout 2 "$BIN/dispatcher" --rebuild >/dev/null 2>"$T_TMP/rebuild.err"
+t_eq '--rebuild while the daemon runs waits' "$?" 124
+t_match '... and says that it waits' "$(cat "$T_TMP/rebuild.err")" 'another dispatcher is running; waiting until it ends'
+pay --as alice "$r1" >/dev/null
+t_wait '... the payment is applied' 20 sh -c "'$BIN/reserve' --as admin list --json | grep -q '\"$r1\".*RENTED'"
+pay --as alice cancel "$r1" >/dev/null
+pay --as alice cancel "$r1" >/dev/null 2>&1 # refused at once: RENTED no more once applied
+t_stop_daemon "$pid" 0
+
+# --check tells the truth.
+t_ok '--check: healthy' dispatcher --check
+id=$(reserve --as carol car02 --from 2028-05-01 --to 2028-05-02)
+touch -d '2 minutes ago' "$H/spool/new/"*
+t_exit 1 '--check: an event waiting over 60 s is unhealthy' dispatcher --check
+t_match '... and says so' "$ERR" 'events waiting, the oldest for [0-9]+ s: is the dispatcher running'
+dispatch
+t_ok '... drained, healthy again' dispatcher --check
+cp -r "$H/state/.git/objects/pack" "$T_TMP/packs.bak"
+for pk in "$H/state/.git/objects/pack/"*.pack; do
+	n=$(stat -c %s "$pk")
+	i=12
+	while [ "$i" -lt "$((n - 20))" ]; do
+		printf 'X' | dd of="$pk" bs=1 seek="$i" conv=notrunc 2>/dev/null
+		i=$((i + 97))
+	done
+done
+t_exit 1 '--check: a damaged state repository is unhealthy' dispatcher --check
+t_match '... and says so' "$ERR" 'state.*damaged'
+cp "$T_TMP/packs.bak/"* "$H/state/.git/objects/pack/"
+t_ok '... mended, healthy' dispatcher --check
+
+# Progress on long work: a backlog of more than a batch.
+i=0
+while [ "$i" -lt 1100 ]; do
+	carctl --as admin add "x$i" --rate 10 >/dev/null 2>&1 </dev/null
+	i=$((i + 1))
+done
+run dispatcher --once
+t_eq 'a backlog of 1,100 events is applied' "$RC" 0
+t_match '... telling how far, how fast and how long is left' "$ERR" \
+	'^dispatcher: the spool: 1100 of 1100, [0-9]+ a second, 0 s left$'
+run dispatcher --rebuild
+t_match '--rebuild tells how far the replay is' "$ERR" '^dispatcher: replaying the log: [0-9]+ of [0-9]+, [0-9]+ a second'
+done_testing
