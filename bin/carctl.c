@@ -1,6 +1,7 @@
 /* carctl: the fleet and the keys: init, key add/gen/list, add, rm, list, show. */
 #include "cli.h"
 #include "ledger.h"
+#include "gitsig.h"
 #include "management.h"
 #include "sign.h"
 #include <unistd.h>
@@ -8,6 +9,7 @@
 static const char usage[] =
 	"carctl [--home DIR] [--as NAME] COMMAND ...\n"
 	"  carctl init [DIR]\n"
+	"  carctl init --replica URL DIR [--trust PUBKEY]\n"
 	"  carctl key add NAME [--role customer|admin] [--pubkey BASE64]\n"
 	"  carctl key gen NAME\n"
 	"  carctl key list [--json]\n"
@@ -17,7 +19,7 @@ static const char usage[] =
 	"  carctl show CAR [--json]\n";
 
 struct args {
-	const char *rate, *model, *role, *pubkey;
+	const char *rate, *model, *role, *pubkey, *replica, *trust;
 };
 
 static int own_option(int c, void *arg)
@@ -29,6 +31,8 @@ static int own_option(int c, void *arg)
 	case 'm': a->model = optarg; return 0;
 	case 'R': a->role = optarg; return 0;
 	case 'p': a->pubkey = optarg; return 0;
+	case 'F': a->replica = optarg; return 0;
+	case 'T': a->trust = optarg; return 0;
 	}
 	return -1;
 }
@@ -41,12 +45,41 @@ static const struct field booking_fields[] = {
 static const struct field key_fields[] = {
 	{"name", F_STR, 16}, {"role", F_STR, 8}, {"pubkey", F_STR, 44}};
 
-static int cmd_init(const struct common *o, int argc, char **argv)
+/* carctl init --replica URL DIR: says what it follows and the key it trusts. */
+static int init_replica(const struct args *a, const char *dir)
+{
+	struct home h;
+	struct replica r;
+	struct rerr e = {0};
+	int created, rc = home_init_replica(dir, a->replica, a->trust, &created, &e);
+	char *key;
+
+	home_resolve(&h, dir);
+	if (rc == 0 && !created)
+		fprintf(stderr, "carctl: %s: already a home, nothing changed\n", h.root);
+	else if (rc == 0 && home_replica_read(&h, &r, &e) == 0 && r.trusted) {
+		key = gitsig_ssh_pubkey(r.trust);
+		fprintf(stderr, "carctl: %s: a replica of %s, trusting the dispatcher key %s (%s)\n",
+			h.root, r.url, key, r.trusted_from);
+		free(key);
+	} else if (rc == 0) {
+		fprintf(stderr, "carctl: %s: a replica of %s, which has no history yet\n", h.root, r.url);
+	}
+	home_free(&h);
+	return rc < 0 ? fail(&e) : finish(0);
+}
+
+static int cmd_init(const struct common *o, const struct args *a, int argc, char **argv)
 {
 	struct home h;
 	struct rerr e = {0};
 	int created;
 
+	if (a->replica)
+		return argc == 1 ? init_replica(a, argv[0])
+				 : usage_error(usage, "init --replica: expected the URL and one DIR");
+	if (a->trust)
+		return usage_error(usage, "init: --trust goes with --replica");
 	if (argc > 1)
 		return usage_error(usage, "init: too many arguments");
 	home_resolve(&h, argc == 1 ? argv[0] : o->home);
@@ -100,7 +133,8 @@ static int cmd_key_add(const struct common *o, const struct args *a, const char 
 		rerr_set(&e, RX_DATA, "--pubkey: not the base64 of a 32-byte ed25519 key");
 		return fail(&e);
 	}
-	if (open_home(&h, o, &s, NULL, &e) < 0 || home_require(s, actor, ROLE_ADMIN, "register keys", &e) < 0)
+	if (open_home(&h, o, &s, NULL, &e) < 0 || home_require(s, actor, ROLE_ADMIN, "register keys", &e) < 0 ||
+	    home_check_writable(&h, &e) < 0)
 		goto err;
 	if ((rc = ledger_key(s, name, &key, &e)) < 0)
 		goto err;
@@ -282,6 +316,8 @@ int main(int argc, char **argv)
 		{"model", required_argument, NULL, 'm'},
 		{"role", required_argument, NULL, 'R'},
 		{"pubkey", required_argument, NULL, 'p'},
+		{"replica", required_argument, NULL, 'F'},
+		{"trust", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0}};
 	struct common o = {0};
 	struct args a = {0};
@@ -294,7 +330,7 @@ int main(int argc, char **argv)
 		return usage_error(usage, "a command is required");
 	const char *cmd = argv[0];
 	if (!strcmp(cmd, "init"))
-		return cmd_init(&o, argc - 1, argv + 1);
+		return cmd_init(&o, &a, argc - 1, argv + 1);
 	if (!strcmp(cmd, "key")) {
 		if (argc >= 2 && !strcmp(argv[1], "list") && argc == 2)
 			return list_state(&o, ledger_keys, key_fields, 3);

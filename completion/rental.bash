@@ -131,7 +131,7 @@ _rental() {
 	carctl)
 		case $sub in
 		'') opts="$common"; words='init key add rm list show' ;;
-		init) opts="$common"; ((${#pos[@]} == 1)) && words=DIR ;;
+		init) opts="$common --replica --trust"; ((${#pos[@]} == 1)) && words=DIR ;;
 		add) opts="$common --rate --model" ;;
 		rm) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
 		show) opts="$common --json"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
@@ -175,7 +175,7 @@ _rental() {
 		[[ -z $sub ]] && words=$(_rental_unrated)
 		;;
 	mypage) opts="$common --customer --json" ;;
-	dispatcher) opts="$common --once --quiet --check --rebuild --upgrade" ;;
+	dispatcher) opts="$common --once --quiet --check --rebuild --upgrade --push --allowed-signers" ;;
 	*) return 0 ;;
 	esac
 

@@ -235,6 +235,12 @@ int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 	return store_read_records(s, "keys", recs, n, e);
 }
 
+int rec_is_ledger(const char *path, int log_entries)
+{
+	return !strncmp(path, "ids/", 4) || !strncmp(path, "keys/", 5) || !strcmp(path, "log/head") ||
+	       (log_entries && !strncmp(path, "log/", 4));
+}
+
 /* ---- a context's records of bookings and cars ---- */
 
 int rec_booking(struct store *s, int ctx, const char *res, struct kv *r, struct rerr *e)

@@ -32,6 +32,10 @@ void rec_id_put(struct store *s, const char *id, const char *buf, size_t len);
 int rec_key(struct store *s, const char *name, struct kv *key, struct rerr *e);
 void rec_key_put(struct store *s, const struct kv *key);
 int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
+/* Whether path is a record of the ledger (the log, the id index, the keys): what a
+ * replica makes again from the log to check a commit. Without log_entries, the log's
+ * entries themselves are left out (its head is not). */
+int rec_is_ledger(const char *path, int log_entries);
 
 /* ---- every context ---- */
 long long rec_cursor(struct store *s, int ctx, struct rerr *e);
