@@ -18,7 +18,8 @@ const char *home_actor(const char *opt);
 /* Opens the applied state for reading; RX_CONFIG if the folder is not a home. */
 int home_open_state(const struct home *h, struct store **s, struct rerr *e);
 int home_load_config(const struct home *h, struct cfg *c, struct rerr *e);
-/* The role of a registered identity; RX_PERM if it is not registered. */
+/* The role of a registered identity; RX_PERM if it is not registered or its key is
+ * revoked. */
 int home_role(struct store *s, const char *actor, int *role, struct rerr *e);
 /* Requires the actor to have one of the roles (bit set); RX_PERM otherwise. */
 int home_require(struct store *s, const char *actor, unsigned roles, const char *what,
@@ -28,8 +29,10 @@ int home_require(struct store *s, const char *actor, unsigned roles, const char 
  * actor's own unless admin (RX_PERM). */
 int home_check_reservation(const struct home *h, struct store *s, const char *res,
 			   const char *actor, int role, struct rerr *e);
-/* Signs ev with keys/ACTOR.key and writes it into the spool. */
-int home_submit(const struct home *h, const char *actor, struct event *ev, struct rerr *e);
+/* Signs ev with keys/ACTOR.key and writes it into the spool. With s, that key must be
+ * the one registered for ACTOR, not revoked (RX_PERM). */
+int home_submit(const struct home *h, struct store *s, const char *actor, struct event *ev,
+		struct rerr *e);
 /* Creates a home at dir; *created is 0 if it was a home already (nothing changed). */
 int home_init(const char *dir, int *created, struct rerr *e);
 #endif
