@@ -196,10 +196,15 @@ static void return_then_rate_once(void **state)
 	struct kv c;
 
 	act(w, "car.add", "admin", "car", "car01", "rate", "10", NULL);
-	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-08-06", "to", "2031-08-08", NULL));
+	/* The events are admitted on 2031-01-01 (their time): the stay starts then. */
+	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-01-01", "to", "2031-01-03", NULL));
 	assert_int_equal(rating_check(w->s, res, "5", &e), -1); /* not returned */
-	assert_int_equal(rental_check_return(w->s, res, &e), -1); /* not rented */
+	assert_int_equal(rental_check_return(w->s, res, "2031-01-01", &e), -1); /* not rented */
 	act(w, "pay", "alice", "reservation", res, "amount", "20", NULL);
+	assert_int_equal(rental_check_return(w->s, res, "2030-12-31", &e), -1); /* before from */
+	assert_int_equal(e.code, RX_REFUSED);
+	assert_non_null(strstr(e.msg, "starts on 2031-01-01"));
+	assert_int_equal(rental_check_return(w->s, res, "2031-01-01", &e), 0);
 	act(w, "rent.return", "alice", "reservation", res, NULL);
 	assert_string_equal(res_status(w, res), ST_RETURNED);
 	assert_string_equal(status_of(w, "car01"), ST_AVAILABLE);
