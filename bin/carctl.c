@@ -689,8 +689,7 @@ static int cmd_cal(const struct common *o, const struct args *a, int argc, char 
 		for (int d = 0; d < ndays; d++)
 			json_array_append_new(arr, json_string(nights[night[d]].word));
 		json_object_set_new(obj, "days", arr);
-		rc = format_objects(stdout, names, N(names), &obj, 1, o->mode == FMT_CSV ? FMT_CSV : FMT_JSON);
-		/* the header was printed once, above */
+		rc = format_object(stdout, names, N(names), obj, o->mode); /* the header is above */
 		json_decref(obj);
 	}
 	free_cars(cars, ncars);
@@ -747,8 +746,16 @@ static int cmd_ical(const struct common *o, int argc, char **argv)
 		char *start = xasprintf("DTSTART;VALUE=DATE:%s", from), *end = xasprintf("DTEND;VALUE=DATE:%s", to);
 		if (format_ical_line(stdout, "BEGIN:VEVENT") < 0 || format_ical_line(stdout, uid) < 0 ||
 		    format_ical_line(stdout, stamp) < 0 || format_ical_line(stdout, start) < 0 ||
-		    format_ical_line(stdout, end) < 0 || format_ical_line(stdout, line) < 0 ||
-		    format_ical_line(stdout, "END:VEVENT") < 0)
+		    format_ical_line(stdout, end) < 0 || format_ical_line(stdout, line) < 0)
+			rc = -1;
+		if (rc == 0 && kv_get(&recs[i], "reason")) { /* a block's, never a customer's */
+			char *text = format_ical_text(kv_get(&recs[i], "reason"));
+			char *desc = xasprintf("DESCRIPTION:%s", text ? text : "");
+			rc = format_ical_line(stdout, desc);
+			free(desc);
+			free(text);
+		}
+		if (rc == 0 && format_ical_line(stdout, "END:VEVENT") < 0)
 			rc = -1;
 		free(summary);
 		free(uid);

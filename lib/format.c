@@ -92,6 +92,11 @@ static int put_csv_line(FILE *out, const char *const *names, size_t nn, json_t *
 	return fputc('\n', out) == EOF ? -1 : 0;
 }
 
+int format_object(FILE *out, const char *const *names, size_t nn, json_t *obj, enum fmt mode)
+{
+	return mode == FMT_CSV ? put_csv_line(out, names, nn, obj) : format_json_line(out, obj);
+}
+
 int format_objects(FILE *out, const char *const *names, size_t nn, json_t *const *objs,
 		   size_t n, enum fmt mode)
 {

@@ -36,6 +36,9 @@ int format_records(FILE *out, const struct field *f, size_t nf, const struct kv 
  * text, fields quoted where RFC 4180 needs it, lines ending in LF. */
 int format_objects(FILE *out, const char *const *names, size_t nn, json_t *const *objs,
 		   size_t n, enum fmt mode);
+/* One object of format_objects, without the CSV header: for a listing printed as it
+ * is read. */
+int format_object(FILE *out, const char *const *names, size_t nn, json_t *obj, enum fmt mode);
 /* Writes a JSON value on one line. */
 int format_json_line(FILE *out, json_t *v);
 /* Writes one content line of an iCalendar file (RFC 5545 3.1): folded so that no line

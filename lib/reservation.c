@@ -164,7 +164,8 @@ int reservation_check_cancel(struct store *s, const char *res, struct rerr *e)
 
 /* ---- the agenda ---- */
 
-/* The agenda's row of a booking or block r (its id in idkey), in status. */
+/* The agenda's row of a booking or block r (its id in idkey), in status; a block's
+ * reason with it. */
 static void agenda_put(struct store *s, const struct kv *r, const char *idkey, const char *status)
 {
 	struct kv row;
@@ -176,6 +177,8 @@ static void agenda_put(struct store *s, const struct kv *r, const char *idkey, c
 	kv_set(&row, "from", kv_get(r, "from"));
 	kv_set(&row, "to", kv_get(r, "to"));
 	kv_set(&row, "status", status);
+	if (kv_get(r, "reason")) /* a block's: why the car is out of service */
+		kv_set(&row, "reason", kv_get(r, "reason"));
 	rec_agenda_put(s, kv_get(r, "car"), &row);
 	kv_free(&row);
 }

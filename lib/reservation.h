@@ -43,8 +43,8 @@ int reservation_check_block(struct store *s, const char *car, const char *from, 
 int reservation_check_unblock(struct store *s, const char *blk, struct rerr *e);
 int reservation_block(struct store *s, const char *blk, struct kv *b, struct rerr *e);
 /* What holds the nights of car now: a row each booking (RESERVED or RENTED) or block
- * (BLOCKED), with reservation (its id), customer (none for a block), from, to, status;
- * sorted by from. */
+ * (BLOCKED), with reservation (its id), customer (none for a block), from, to, status,
+ * and a block's reason if it has one; sorted by from. */
 int reservation_agenda(struct store *s, const char *car, struct kv **rows, size_t *n,
 		       struct rerr *e);
 /* The agenda rows of the cars named (every car's when ncars is 0), each with its "car",
