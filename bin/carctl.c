@@ -400,14 +400,15 @@ static int cmd_block(const struct common *o, const struct args *a, const char *c
 static int unblock_rule(struct store *s, void *arg, struct rerr *e)
 {
 	const struct block_act *b = arg;
+	struct kv rec;
+	int rc = reservation_block(s, b->blk, &rec, e);
 
-	if (reservation_check_unblock(s, b->blk, e) < 0) {
-		/* Written, not yet applied: try again later. */
-		if (e->code == RX_REFUSED && strstr(e->msg, "unknown block") && spool_has_id(b->spool, b->blk))
-			rerr_set(e, RX_TEMP, "%s: not yet applied", b->blk);
+	kv_free(&rec);
+	if (rc < 0)
 		return -1;
-	}
-	return 0;
+	if (rc == 1 && spool_has_id(b->spool, b->blk)) /* written, not yet applied */
+		return rerr_set(e, RX_TEMP, "%s: not yet applied", b->blk);
+	return reservation_check_unblock(s, b->blk, e);
 }
 
 static int cmd_unblock(const struct common *o, const char *blk)
