@@ -267,18 +267,20 @@ struct audit {
 	struct report notes; /* rejections and refusals, said once the batch is committed */
 };
 
-/* What an event makes or acts on: a new booking's own id, a key's name, else the
- * booking, car or key it names. */
+/* What an event makes or acts on: a new booking's or block's own id, a key's name,
+ * else the booking, block, car or key it names. */
 static const char *event_object(const struct event *ev)
 {
-	const char *type = kv_get(&ev->f, "type");
+	enum event_kind kind = event_kind_of(ev);
 
-	if (!strcmp(type, "reserve"))
+	if (kind == EV_RESERVE || kind == EV_CAR_BLOCK)
 		return kv_get(&ev->f, "id");
-	if (!strcmp(type, "key.add"))
+	if (kind == EV_KEY_ADD || kind == EV_KEY_RM)
 		return kv_get(&ev->f, "name");
 	if (kv_get(&ev->f, "reservation"))
 		return kv_get(&ev->f, "reservation");
+	if (kv_get(&ev->f, "block"))
+		return kv_get(&ev->f, "block");
 	if (kv_get(&ev->f, "car"))
 		return kv_get(&ev->f, "car");
 	return kv_get(&ev->f, "ref") ? kv_get(&ev->f, "ref") : kv_get(&ev->f, "id");

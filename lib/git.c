@@ -671,7 +671,7 @@ void git_tree_format(struct git_entry *ents, size_t n, char **out, size_t *len)
 {
 	size_t size = 0, at = 0;
 
-	if (n > 1)
+	if (n > 1) /* an empty tree has no entries to sort (ents may be NULL) */
 		qsort(ents, n, sizeof *ents, entry_cmp);
 	for (size_t i = 0; i < n; i++)
 		size += strlen(ents[i].name) + 28;

@@ -172,7 +172,10 @@ int home_role(struct store *s, const char *actor, int *role, struct rerr *e)
 	if (rc == 1)
 		return rerr_set(e, RX_PERM, "%s: unknown identity (no registered key)", actor);
 	*role = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
+	rc = ledger_revoked(&key);
 	kv_free(&key);
+	if (rc)
+		return rerr_set(e, RX_PERM, "%s: key revoked", actor);
 	return 0;
 }
 
@@ -207,7 +210,26 @@ int home_check_reservation(const struct home *h, struct store *s, const char *re
 	return 0;
 }
 
-int home_submit(const struct home *h, const char *actor, struct event *ev, struct rerr *e)
+/* Whether k is the key registered for actor (not one revoked, nor replaced since). */
+static int registered_key(struct store *s, const char *actor, const struct seckey *k, struct rerr *e)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	struct kv key;
+	int rc = ledger_key(s, actor, &key, e), same;
+
+	if (rc != 0)
+		return rc < 0 ? -1 : rerr_set(e, RX_PERM, "%s: unknown identity (no registered key)", actor);
+	same = !ledger_revoked(&key) && sig_pk_decode(pk, kv_get(&key, "pubkey") ?: "") == 0 &&
+	       sodium_memcmp(pk, k->pk, sizeof pk) == 0;
+	kv_free(&key);
+	if (!same)
+		return rerr_set(e, RX_PERM, "%s: keys/%s.key is not the key registered for %s (revoked or replaced)",
+				actor, actor, actor);
+	return 0;
+}
+
+int home_submit(const struct home *h, struct store *s, const char *actor, struct event *ev,
+		struct rerr *e)
 {
 	struct seckey k;
 	char *path;
@@ -222,6 +244,10 @@ int home_submit(const struct home *h, const char *actor, struct event *ev, struc
 	free(path);
 	if (rc < 0)
 		return -1;
+	if (s && registered_key(s, actor, &k, e) < 0) {
+		seckey_free(&k);
+		return -1;
+	}
 	event_seal(ev, &k);
 	seckey_free(&k);
 	return spool_write(h->spool, kv_get(&ev->f, "id"), ev->raw, ev->len, e);

@@ -36,7 +36,8 @@ int home_replica_write(const struct home *h, const struct replica *r, struct rer
 /* Whether a writing command may write here: RX_PERM on a replica whose settings name
  * no spool (its own is drained by no one). */
 int home_check_writable(const struct home *h, struct rerr *e);
-/* The role of a registered identity; RX_PERM if it is not registered. */
+/* The role of a registered identity; RX_PERM if it is not registered or its key is
+ * revoked. */
 int home_role(struct store *s, const char *actor, int *role, struct rerr *e);
 /* Requires the actor to have one of the roles (bit set); RX_PERM otherwise. */
 int home_require(struct store *s, const char *actor, unsigned roles, const char *what,
@@ -46,8 +47,10 @@ int home_require(struct store *s, const char *actor, unsigned roles, const char 
  * actor's own unless admin (RX_PERM). */
 int home_check_reservation(const struct home *h, struct store *s, const char *res,
 			   const char *actor, int role, struct rerr *e);
-/* Signs ev with keys/ACTOR.key and writes it into the spool. */
-int home_submit(const struct home *h, const char *actor, struct event *ev, struct rerr *e);
+/* Signs ev with keys/ACTOR.key and writes it into the spool. With s, that key must be
+ * the one registered for ACTOR, not revoked (RX_PERM). */
+int home_submit(const struct home *h, struct store *s, const char *actor, struct event *ev,
+		struct rerr *e);
 /* Creates a home at dir; *created is 0 if it was a home already (nothing changed). */
 int home_init(const char *dir, int *created, struct rerr *e);
 /* Creates a replica home at dir following url, trusting the dispatcher key trust

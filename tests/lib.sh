@@ -567,6 +567,12 @@ returned() {
 	dispatch
 }
 
+# day N: the date N days after today (UTC; N may be negative), YYYY-MM-DD. A stay to
+# be returned starts today at the latest: a car is not returned before its stay.
+day() {
+	date -u -d "+$1 days" +%F
+}
+
 # status_of RES: the status of RES in `reserve list --json` as admin.
 status_of() {
 	reserve --as admin list --json 2>/dev/null </dev/null | jrow reservation "$1" | jget status
