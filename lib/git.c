@@ -556,16 +556,28 @@ int git_ref_read(const char *gitdir, const char *ref, struct gid *id, struct rer
 
 int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, struct rerr *e)
 {
-	char hex[42], *path = xasprintf("%s/%s", gitdir, ref);
-	int rc;
+	char hex[42], *path = xasprintf("%s/%s", gitdir, ref), *lock = xasprintf("%s.lock", path);
+	int fd, rc = 0;
 
+	/* Made as REF.lock, as git makes it: git's readers pass over a .lock, so a run killed
+	 * before the rename leaves nothing git takes for a ref (the next locker sweeps it). */
 	gid_hex(hex, id);
 	hex[40] = '\n';
-	rc = fs_write_atomic(path, hex, 41, 1, e);
+	fd = open(lock, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, hex, 41) != 41 || fsync(fd) < 0)
+		rc = rerr_set(e, RX_IO, "%s: %s", lock, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = rerr_set(e, RX_IO, "%s: %s", lock, strerror(errno));
+	crash_point("ref");
+	if (rc == 0 && rename(lock, path) < 0)
+		rc = rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+	if (rc < 0)
+		unlink(lock);
 	if (rc == 0) {
 		*strrchr(path, '/') = '\0';
 		rc = fs_fsync_dir(path, e);
 	}
+	free(lock);
 	free(path);
 	return rc;
 }

@@ -486,6 +486,9 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 		return -1;
 	/* What a dead run left is garbage: temp files, a half-written pack, a scratch. */
 	gitrepo_sweep(s->packdir);
+	char *reflock = xasprintf("%s/" REF_MAIN ".lock", s->gitdir);
+	unlink(reflock); /* a ref's new value a dead run did not rename in */
+	free(reflock);
 	scratch = xasprintf("%s/rental-scratch", s->gitdir);
 	fs_remove_tree(scratch);
 	free(scratch);

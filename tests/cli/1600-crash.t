@@ -5,7 +5,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-for step in state objects commit merged spool spool-half; do
+for step in state objects ref commit merged spool spool-half; do
 	shop "home-$step"
 	customers dave
 	b1=$(carctl --as admin block car01 --from 2028-09-01 --to 2028-09-03 2>/dev/null)

@@ -9,7 +9,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-: "${POWER_STEPS:=none state objects commit merged spool spool-half}"
+: "${POWER_STEPS:=none state objects ref commit merged spool spool-half}"
 why=
 [ "$(id -u)" = 0 ] || why='needs root for loop devices'
 for tool in mount umount xfs_io mkfs.xfs mkfs.ext4; do

@@ -369,6 +369,37 @@ static void a_reader_finds_objects_packed_after_it_listed(void **state)
 	gitrepo_free(r);
 }
 
+/* Found by 1800-kill.t: killed between writing main's new value and renaming it in,
+ * a commit left refs/heads/main.tmpPID, which git fsck took for a broken ref. */
+static void a_ref_killed_before_its_rename_leaves_no_ref(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char *b;
+	pid_t pid;
+	int status;
+
+	store_put(s, "f", "old", 3);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	pid = fork();
+	if (pid == 0) {
+		setenv("RENTAL_CRASH_AT", "ref", 1);
+		s = open_locked();
+		store_put(s, "f", "new", 3);
+		store_commit(s, "", &e);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_string_equal(b = read_fresh("f"), "old");
+	free(b);
+	assert_int_equal(sh("git -C %1$s fsck --strict 2>&1 | (! grep -v dangling)"), 0);
+	s = open_locked(); /* sweeps the new value nobody renamed in */
+	store_free(s);
+	assert_int_equal(sh("test -z \"$(ls %1$s/.git/refs/heads | grep -v '^main$')\""), 0);
+}
+
 static int count_path(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	char **seen = arg;
@@ -508,6 +539,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_merge_killed_half_way_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_reader_finds_objects_packed_after_it_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_ref_killed_before_its_rename_leaves_no_ref, setup, teardown),
 		cmocka_unit_test_setup_teardown(diff_names_the_paths_that_differ, setup, teardown),
 		cmocka_unit_test(par_does_each_item_once_on_two_threads),
 		cmocka_unit_test(par_stops_at_the_first_error),
