@@ -11,7 +11,7 @@ static const char usage[] =
 static const struct field rent_fields[] = {
 	{"reservation", F_STR, 20}, {"car", F_STR, 10}, {"customer", F_STR, 10},
 	{"from", F_STR, 10}, {"to", F_STR, 10}, {"amount", F_NUM, 9}, {"payment", F_STRNULL, 20},
-	{"status", F_STR, 16}};
+	{"status", F_STR, 16}, {"late_fee", F_NUM, 8}};
 static const struct field due_fields[] = {
 	{"kind", F_STR, 7}, {"reservation", F_STR, 20}, {"car", F_STR, 10}, {"customer", F_STR, 10},
 	{"from", F_STR, 10}, {"to", F_STR, 10}, {"status", F_STR, 8}};
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		return act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN, "return cars",
 					  return_rule, NULL, "rent.return", NULL, 0);
 	if (argc == 1 && !strcmp(argv[0], "list"))
-		return list_reservations(&o, CTX_RENTAL, rent_fields, 8);
+		return list_reservations(&o, CTX_RENTAL, rent_fields, 9);
 	if (argc == 1 && !strcmp(argv[0], "due"))
 		return cmd_due(&o, date);
 	return usage_error(usage, argc ? "expected return RES, list or due" : "a command is required");

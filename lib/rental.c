@@ -1,6 +1,7 @@
 /* rental: a rental starts when a payment is accepted; it ends returned or canceled. */
 #include "rental.h"
 #include "reservation.h"
+#include "limit.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,29 @@ int rental_check_return(struct store *s, const char *res, const char *today, str
 	return rc;
 }
 
+int rental_late_fee(struct store *s, const struct kv *r, const char *today, long long *fee,
+		    struct rerr *e)
+{
+	const char *to = kv_get(r, "to") ?: "";
+	long long late, price;
+	struct kv c;
+	int rc;
+
+	*fee = 0;
+	if (!valid_date(to) || !valid_date(today) || (late = date_days(today) - date_days(to)) <= 0)
+		return 0;
+	if (late > LIMIT_NIGHTS_MAX)
+		late = LIMIT_NIGHTS_MAX;
+	if ((rc = rec_car(s, CTX_RENTAL, kv_get(r, "car") ?: "", &c, e)) != 0)
+		return rc < 0 ? -1 : 0;
+	price = kv_num(&c, "late_fee", 0) > 0 ? kv_num(&c, "late_fee", 0) : kv_num(&c, "rate", 0);
+	kv_free(&c);
+	if (price < 0 || price > LIMIT_PRICE_MAX) /* a price stored before the limits */
+		price = 0;
+	*fee = late * price;
+	return 0;
+}
+
 /* The rental's record, and its row in its customer's list. */
 static void save(struct store *s, const struct kv *r)
 {
@@ -46,17 +70,26 @@ static int apply_return(struct store *s, const struct event *ev, struct outbox *
 	char today[11];
 	struct rerr why = {0};
 	struct kv r, *o;
+	long long fee;
 
 	context_today(today, ev);
 	if (rental_check_return(s, res, ev->admitted[0] ? today : NULL, &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_RENTAL, &why, e);
 	if (rental_get(s, res, &r, e) != 0)
 		return -1;
+	if (rental_late_fee(s, &r, today, &fee, e) < 0) {
+		kv_free(&r);
+		return -1;
+	}
 	kv_set(&r, "status", ST_RETURNED);
+	if (fee > 0) /* an outcome on time is as it always was */
+		kv_setnum(&r, "late_fee", fee);
 	save(s, &r);
 	o = outbox_add(out, EV_RENTAL_RETURNED, ev);
 	kv_set(o, "car", kv_get(&r, "car"));
 	kv_set(o, "customer", kv_get(&r, "customer"));
+	if (fee > 0)
+		kv_setnum(o, "late_fee", fee);
 	kv_free(&r);
 	return 0;
 }
@@ -89,9 +122,30 @@ static int apply_canceled(struct store *s, const struct event *ev, struct rerr *
 	return 0;
 }
 
+/* A car registered or changed: its rate and late fee, which a late return owes. */
+static void put_car(struct store *s, const struct event *ev)
+{
+	struct kv c;
+
+	kv_init(&c);
+	kv_set(&c, "car", kv_get(&ev->f, "car"));
+	kv_set(&c, "rate", kv_get(&ev->f, "rate"));
+	if (kv_get(&ev->f, "late_fee"))
+		kv_set(&c, "late_fee", kv_get(&ev->f, "late_fee"));
+	rec_car_put(s, CTX_RENTAL, &c);
+	kv_free(&c);
+}
+
 int rental_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	switch (event_kind_of(ev)) {
+	case EV_CAR_REGISTERED:
+	case EV_CAR_CHANGED:
+		put_car(s, ev);
+		return 0;
+	case EV_CAR_REMOVED:
+		rec_car_del(s, CTX_RENTAL, kv_get(&ev->f, "car"));
+		return 0;
 	case EV_RENT_RETURN:
 		return apply_return(s, ev, out, e);
 	case EV_PAY_ACCEPTED:

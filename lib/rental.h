@@ -8,5 +8,11 @@
  * release before the log kept the day of admission, decided as it was then, without
  * the second part. */
 int rental_check_return(struct store *s, const char *res, const char *today, struct rerr *e);
+/* What a return on today owes for the nights after the booking r's to: late nights
+ * (today - to, at most LIMIT_NIGHTS_MAX) x the car's late fee, or its rate where it
+ * has none, as the rental context knows the car now; 0 when on time, or for a car it
+ * does not know. */
+int rental_late_fee(struct store *s, const struct kv *r, const char *today, long long *fee,
+		    struct rerr *e);
 int rental_get(struct store *s, const char *res, struct kv *r, struct rerr *e);
 #endif
