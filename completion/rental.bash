@@ -159,7 +159,7 @@ _rental() {
 		'') opts="$common"; words="cancel list $(_rental_cars)" ;;
 		cancel) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_reservations RESERVED) ;;
 		list) opts="$common --json --csv" ;;
-		*) opts="$common --from --to" ;;
+		*) opts="$common --from --to --quote" ;;
 		esac
 		;;
 	pay)
@@ -171,10 +171,12 @@ _rental() {
 		;;
 	rent)
 		case $sub in
-		'') opts="$common"; words='return list due' ;;
+		'') opts="$common"; words='return list due receipt' ;;
 		return) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_reservations RENTED) ;;
 		list) opts="$common --json --csv" ;;
 		due) opts="$common --date --json --csv" ;;
+		receipt) opts="$common --json --csv"
+			((${#pos[@]} == 1)) && words=$(_rental_reservations RENTED RETURNED PAYMENT_CANCELED) ;;
 		*) opts="$common" ;;
 		esac
 		;;

@@ -2,6 +2,8 @@
 #include "rental.h"
 #include "reservation.h"
 #include "limit.h"
+#include "management.h"
+#include "price.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -96,6 +98,7 @@ static int apply_return(struct store *s, const struct event *ev, struct outbox *
 
 static int apply_paid(struct store *s, const struct event *ev)
 {
+	char today[11];
 	static const char *const keep[] = {"reservation", "car", "customer", "from", "to",
 					   "amount", "payment"};
 	struct kv r;
@@ -104,6 +107,8 @@ static int apply_paid(struct store *s, const struct event *ev)
 	for (size_t i = 0; i < 7; i++)
 		kv_set(&r, keep[i], kv_get(&ev->f, keep[i]) ? kv_get(&ev->f, keep[i]) : "");
 	kv_set(&r, "status", ST_RENTED);
+	context_today(today, ev);
+	kv_set(&r, "paid", today); /* the day the payment was admitted */
 	save(s, &r);
 	kv_free(&r);
 	return 0;
@@ -155,4 +160,64 @@ int rental_apply(struct store *s, const struct event *ev, struct outbox *out, st
 	default:
 		return 0;
 	}
+}
+
+int rental_receipt(struct store *s, const char *res, struct kv *out, struct price_lines *l,
+		   struct rerr *e)
+{
+	static const char *const keep[] = {"reservation", "customer", "car", "from", "to"};
+	const char *st;
+	struct kv r, b, c;
+	long long nights, amount, fee, refund;
+	int rc = rental_get(s, res, &r, e);
+
+	kv_init(out);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return rerr_set(e, RX_REFUSED, "%s: not paid, it has no receipt", res);
+	st = kv_get(&r, "status") ?: "";
+	if (strcmp(st, ST_RENTED) && strcmp(st, ST_RETURNED) && strcmp(st, ST_PAY_CANCELED)) {
+		rerr_set(e, RX_REFUSED, "%s: is %s, it has no receipt", res, st);
+		kv_free(&r);
+		return -1;
+	}
+	/* The lines the booking was priced by, kept by the reservation context; a booking
+	 * made before they were kept was priced at its rate alone. */
+	nights = date_days(kv_get(&r, "to") ?: "") - date_days(kv_get(&r, "from") ?: "");
+	amount = kv_num(&r, "amount", 0);
+	if ((rc = rec_booking(s, CTX_RESERVATION, res, &b, e)) < 0) {
+		kv_free(&r);
+		return -1;
+	}
+	if (rc == 1 || price_lines_parse(l, kv_get(&b, "lines")) < 0 || l->amount != amount) {
+		memset(l, 0, sizeof *l);
+		l->count[UNIT_NIGHT] = nights;
+		l->price[UNIT_NIGHT] = nights > 0 ? amount / nights : 0;
+		l->amount = amount;
+	}
+	if (rc == 0)
+		kv_free(&b);
+	for (size_t i = 0; i < 5; i++)
+		kv_set(out, keep[i], kv_get(&r, keep[i]) ?: "");
+	if ((rc = management_car(s, kv_get(&r, "car") ?: "", &c, e)) < 0) {
+		kv_free(&r);
+		kv_free(out);
+		return -1;
+	}
+	kv_set(out, "model", rc == 0 && kv_get(&c, "model") ? kv_get(&c, "model") : "");
+	if (rc == 0)
+		kv_free(&c);
+	fee = kv_num(&r, "late_fee", 0);
+	refund = strcmp(st, ST_PAY_CANCELED) == 0 ? amount : 0;
+	kv_set(out, "receipt", kv_get(&r, "payment") ?: "");
+	kv_setnum(out, "nights", nights);
+	kv_setnum(out, "amount", amount);
+	kv_setnum(out, "late_fee", fee);
+	kv_setnum(out, "refund", refund);
+	kv_setnum(out, "total", amount + fee - refund);
+	kv_set(out, "paid", kv_get(&r, "paid") ?: "");
+	kv_set(out, "status", st);
+	kv_free(&r);
+	return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef RENTAL_RENTAL_H
 #define RENTAL_RENTAL_H
 #include "context.h"
+#include "price.h"
 
 /* The rule for rent return on today: the reservation is RENTED in the rental context
  * and its stay has begun (from is not after today). today NULL: a return logged by a
@@ -14,5 +15,12 @@ int rental_check_return(struct store *s, const char *res, const char *today, str
  * does not know. */
 int rental_late_fee(struct store *s, const struct kv *r, const char *today, long long *fee,
 		    struct rerr *e);
+/* The receipt of the paid booking res (RENTED, RETURNED or PAYMENT_CANCELED; else
+ * RX_REFUSED): its fields (receipt, reservation, customer, car, model, from, to,
+ * nights, amount, late_fee, refund, total, paid, status) into out and the lines it was
+ * priced by into l. A read: the lines are the reservation context's and the model the
+ * management context's. */
+int rental_receipt(struct store *s, const char *res, struct kv *out, struct price_lines *l,
+		   struct rerr *e);
 int rental_get(struct store *s, const char *res, struct kv *r, struct rerr *e);
 #endif

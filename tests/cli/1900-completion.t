@@ -119,7 +119,7 @@ offers 'carctl --: the common options' '--home --as --help --version' carctl --
 offers 'carctl add: its options' '--home --as --help --version --rate --model --weekly --monthly --late-fee' carctl add car09 --
 offers 'carctl list --j: --json' '--json' carctl list --j
 offers 'carctl key add NAME --role: its values' 'customer admin' carctl key add dave --role ''
-offers 'rent: its subcommands' 'return list due' rent ''
+offers 'rent: its subcommands' 'return list due receipt' rent ''
 includes 'reserve CAR: --from' --from reserve car01 --
 offers 'reserve CAR --from D --t: --to' --to reserve car01 --from 2031-01-01 --t
 offers 'rate --stars: 1 to 5' '1 2 3 4 5' rate "$r4" --stars ''
