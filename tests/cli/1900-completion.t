@@ -112,7 +112,7 @@ t_eq 'the scene: RESERVED, RESERVED, RENTED, RETURNED' \
 	'RESERVED RESERVED RENTED RETURNED'
 
 # Subcommands and options.
-offers 'carctl: its subcommands' 'init key add set rm block unblock list show cal ical' carctl ''
+offers 'carctl: its subcommands' 'init key add set rm block unblock list show cal ical report' carctl ''
 offers 'carctl key: its subcommands' 'add gen rm list' carctl key ''
 offers 'carctl k: key' 'key' carctl k
 offers 'carctl --: the common options' '--home --as --help --version' carctl --
@@ -173,7 +173,7 @@ offers 'carctl init: folders' "$other" carctl init "${other%?}"
 if [ -n "$ZSH_COMP" ]; then
 	t_skip 'zsh completion offers subcommands, options, cars and reservations' "$ZSH_COMP"
 else
-	zoffers 'zsh: carctl: its subcommands' 'init key add set rm block unblock list show cal ical' 'carctl '
+	zoffers 'zsh: carctl: its subcommands' 'init key add set rm block unblock list show cal ical report' 'carctl '
 	zoffers 'zsh: carctl key: its subcommands' 'add gen rm list' 'carctl key '
 	zoffers 'zsh: rate --stars: 1 to 5' '1 2 3 4 5' "rate $r4 --stars "
 	zoffers 'zsh: reserve k1 --f: --from' '--from' 'reserve car01 --f'
