@@ -79,7 +79,9 @@ static int apply_return(struct store *s, const struct event *ev, struct outbox *
 		return outbox_refuse_or_fail(out, ev, CTX_RENTAL, &why, e);
 	if (rental_get(s, res, &r, e) != 0)
 		return -1;
-	if (rental_late_fee(s, &r, today, &fee, e) < 0) {
+	fee = 0;
+	if (ev->admitted[0] && strcmp(today, LIMIT_LATE_SINCE) >= 0 &&
+	    rental_late_fee(s, &r, today, &fee, e) < 0) {
 		kv_free(&r);
 		return -1;
 	}
