@@ -79,9 +79,10 @@ int price_lines_parse(struct price_lines *l, const char *s)
 				&l->count[UNIT_NIGHT], &l->price[UNIT_NIGHT], &used) != 6 || s[used] != '\0')
 		return -1;
 	for (int u = 0; u < UNIT_COUNT; u++) {
-		/* counts of a stay (at most 13 units), prices within the limits: no overflow */
+		/* counts of a stay, prices as price_effective makes them (a month at most 30
+		 * rates): no sum of them overflows */
 		if (l->count[u] < 0 || l->count[u] > LIMIT_NIGHTS_MAX || l->price[u] < 0 ||
-		    l->price[u] > LIMIT_PRICE_MAX)
+		    l->price[u] > 30 * LIMIT_PRICE_MAX)
 			return -1;
 		l->amount += l->count[u] * l->price[u];
 	}
