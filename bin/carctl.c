@@ -28,10 +28,11 @@ static const char usage[] =
 	"  carctl list [--from YYYY-MM-DD --to YYYY-MM-DD] [--json | --csv]\n"
 	"  carctl show CAR [--json | --csv]\n"
 	"  carctl cal [CAR...] [--month YYYY-MM] [--json | --csv]\n"
-	"  carctl ical [CAR...]\n";
+	"  carctl ical [CAR...]\n"
+	"  carctl report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by car|month] [--json | --csv]\n";
 
 struct args {
-	const char *role, *pubkey, *from, *to, *reason, *month, *replica, *trust;
+	const char *role, *pubkey, *from, *to, *reason, *month, *replica, *trust, *by;
 	struct car_settings set;
 };
 
@@ -53,6 +54,7 @@ static int own_option(int c, void *arg)
 	case 't': a->to = optarg; return 0;
 	case 'x': a->reason = optarg; return 0;
 	case 'o': a->month = optarg; return 0;
+	case 'b': a->by = optarg; return 0;
 	}
 	return -1;
 }
@@ -805,6 +807,81 @@ static int cmd_ical(const struct common *o, int argc, char **argv)
 	return finish(rc < 0 || ferror(stdout) ? RX_IO : 0);
 }
 
+/* ---- the report ---- */
+
+#define REPORT_DAYS_MAX 3660 /* ten years: a period's cost is its months x the fleet */
+
+static const struct field report_fields[] = {
+	{"car", F_STR, 12}, {"bookings", F_NUM, 8}, {"nights", F_NUM, 6}, {"revenue", F_NUM, 12},
+	{"refunds", F_NUM, 10}, {"utilisation", F_NUM, 11}, {"stars", F_NUMNULL, 5}};
+
+/* The period of the report: --from and --to, each by default the month of the other
+ * (this month without either): the first day of the month and the first of the next. */
+static int report_period(const struct args *a, char from[11], char to[11], struct rerr *e)
+{
+	char today[11];
+	int y, m, d;
+
+	if ((a->from && !valid_date(a->from)) || (a->to && !valid_date(a->to)))
+		return rerr_set(e, RX_DATA, "%.40s: not a date (YYYY-MM-DD)",
+				a->from && !valid_date(a->from) ? a->from : a->to);
+	today_utc(today);
+	if (a->from)
+		snprintf(from, 11, "%s", a->from);
+	else
+		snprintf(from, 11, "%.8s01", a->to ? a->to : today);
+	if (a->to) {
+		snprintf(to, 11, "%s", a->to);
+	} else {
+		long first = date_days(from);
+		date_from_days(first, &y, &m, &d);
+		date_from_days(first - (d - 1) + 31, &y, &m, &d);
+		snprintf(to, 11, "%04d-%02d-01", y, m);
+	}
+	if (date_days(to) <= date_days(from))
+		return rerr_set(e, RX_DATA, "--to %s: not after --from %s", to, from);
+	if (date_days(to) - date_days(from) > REPORT_DAYS_MAX)
+		return rerr_set(e, RX_DATA, "%s to %s: more than %d days", from, to, REPORT_DAYS_MAX);
+	return 0;
+}
+
+static int cmd_report(const struct common *o, const struct args *a)
+{
+	struct home h;
+	struct store *s = NULL;
+	struct rerr e = {0};
+	struct kv *rows = NULL, total;
+	struct field f[N(report_fields)];
+	char from[11], to[11];
+	size_t n = 0;
+	int by_month, rc = -1;
+
+	if (a->by && strcmp(a->by, "car") != 0 && strcmp(a->by, "month") != 0)
+		return usage_error(usage, "--by %.40s: car or month", a->by);
+	by_month = a->by && !strcmp(a->by, "month");
+	if (report_period(a, from, to, &e) < 0)
+		return fail(&e);
+	memcpy(f, report_fields, sizeof f);
+	if (by_month)
+		f[0].name = "month", f[0].width = 7;
+	kv_init(&total);
+	if (open_home(&h, o, &s, NULL, &e) == 0 &&
+	    home_require(s, home_actor(o->as), ROLE_ADMIN, "see the report", &e) == 0 &&
+	    management_report(s, from, to, by_month, &rows, &n, &total, &e) == 0) {
+		if (o->mode == FMT_TABLE) { /* the total last, a line of its own */
+			rows = xrealloc(rows, (n + 1) * sizeof *rows);
+			rows[n++] = total;
+			kv_init(&total);
+		}
+		rc = format_records(stdout, f, N(report_fields), rows, n, o->mode) < 0 ? RX_IO : 0;
+	}
+	store_records_free(rows, n);
+	kv_free(&total);
+	store_free(s);
+	home_free(&h);
+	return rc < 0 ? fail(&e) : finish(rc);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -822,6 +899,7 @@ int main(int argc, char **argv)
 		{"to", required_argument, NULL, 't'},
 		{"reason", required_argument, NULL, 'x'},
 		{"month", required_argument, NULL, 'o'},
+		{"by", required_argument, NULL, 'b'},
 		{NULL, 0, NULL, 0}};
 	struct common o = {0};
 	struct args a = {0};
@@ -861,6 +939,8 @@ int main(int argc, char **argv)
 		return argc == 2 ? cmd_unblock(&o, argv[1]) : usage_error(usage, "unblock: expected one BLK");
 	if (!strcmp(cmd, "show"))
 		return cmd_show(&o, argv[1]);
+	if (!strcmp(cmd, "report") && argc == 1)
+		return cmd_report(&o, &a);
 	if (!strcmp(cmd, "list") && argc == 1)
 		return a.from || a.to ? cmd_list_free(&o, &a) : list_state(&o, management_list, car_fields, LIST_FIELDS);
 	return usage_error(usage, "%s: unknown command", cmd);

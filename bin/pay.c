@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		rc = act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN, "cancel payments",
 					cancel_rule, &p, "pay.cancel", NULL, 0);
 	} else {
-		/* Without --amount the event still carries one: the rate x nights the rule saw. */
+		/* Without --amount the event still carries one: the amount due the rule saw. */
 		rc = act_on_reservation(&o, argv[0], ROLE_CUSTOMER, "pay", pay_rule, &p, "pay", &extra, 1);
 	}
 	kv_free(&extra);

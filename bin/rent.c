@@ -6,12 +6,13 @@
 static const char usage[] =
 	"rent [--home DIR] [--as NAME] return RES\n"
 	"  rent list [--json | --csv]\n"
-	"  rent due [--date YYYY-MM-DD] [--json | --csv]\n";
+	"  rent due [--date YYYY-MM-DD] [--json | --csv]\n"
+	"  rent receipt RES [--json | --csv]\n";
 
 static const struct field rent_fields[] = {
 	{"reservation", F_STR, 20}, {"car", F_STR, 10}, {"customer", F_STR, 10},
 	{"from", F_STR, 10}, {"to", F_STR, 10}, {"amount", F_NUM, 9}, {"payment", F_STRNULL, 20},
-	{"status", F_STR, 16}};
+	{"status", F_STR, 16}, {"late_fee", F_NUM, 8}};
 static const struct field due_fields[] = {
 	{"kind", F_STR, 7}, {"reservation", F_STR, 20}, {"car", F_STR, 10}, {"customer", F_STR, 10},
 	{"from", F_STR, 10}, {"to", F_STR, 10}, {"status", F_STR, 8}};
@@ -59,6 +60,98 @@ static int cmd_due(const struct common *o, const char *date)
 	return rc < 0 ? fail(&e) : finish(rc);
 }
 
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The receipt's fields, lines aside, in the order they are printed. */
+static const struct field receipt_fields[] = {
+	{"receipt", F_STR, 0}, {"reservation", F_STR, 0}, {"customer", F_STR, 0},
+	{"car", F_STR, 0}, {"model", F_STR, 0}, {"from", F_STR, 0}, {"to", F_STR, 0},
+	{"nights", F_NUM, 0}, {"amount", F_NUM, 0}, {"late_fee", F_NUM, 0},
+	{"refund", F_NUM, 0}, {"total", F_NUM, 0}, {"currency", F_STR, 0},
+	{"paid", F_STRNULL, 0}, {"status", F_STR, 0}};
+static const char *const receipt_names[] = {
+	"receipt", "reservation", "customer", "car", "model", "from", "to", "nights", "lines",
+	"amount", "late_fee", "refund", "total", "currency", "paid", "status"};
+
+/* The receipt as one JSON object: its lines, only the units with a count. */
+static json_t *receipt_json(const struct kv *r, const struct price_lines *l)
+{
+	json_t *o = format_json(receipt_fields, N(receipt_fields), r), *lines = json_array();
+
+	for (int u = 0; u < UNIT_COUNT; u++) {
+		if (l->count[u] == 0)
+			continue;
+		json_array_append_new(lines, json_pack("{s:s,s:I,s:I,s:I}", "unit",
+			price_unit_name(u), "count", (json_int_t)l->count[u], "price",
+			(json_int_t)l->price[u], "amount", (json_int_t)(l->count[u] * l->price[u])));
+	}
+	json_object_set_new(o, "lines", lines);
+	json_t *ordered = json_object();
+	for (size_t i = 0; i < N(receipt_names); i++)
+		json_object_set(ordered, receipt_names[i], json_object_get(o, receipt_names[i]));
+	json_decref(o);
+	return ordered;
+}
+
+/* The receipt for people: a line a field, the lines as COUNT UNIT x PRICE = AMOUNT. */
+static int receipt_text(const struct kv *r, const struct price_lines *l)
+{
+	const char *cur = kv_get(r, "currency");
+
+	printf("receipt      %s\n", kv_get(r, "receipt"));
+	printf("reservation  %s (%s)\n", kv_get(r, "reservation"), kv_get(r, "status"));
+	printf("customer     %s\n", kv_get(r, "customer"));
+	printf("car          %s%s%s%s\n", kv_get(r, "car"), *kv_get(r, "model") ? " (" : "",
+	       kv_get(r, "model"), *kv_get(r, "model") ? ")" : "");
+	printf("stay         %s to %s, %s nights\n", kv_get(r, "from"), kv_get(r, "to"), kv_get(r, "nights"));
+	for (int u = 0; u < UNIT_COUNT; u++)
+		if (l->count[u] > 0)
+			printf("  %lld %s%s x %lld = %lld\n", l->count[u], price_unit_name(u),
+			       l->count[u] > 1 ? "s" : "", l->price[u], l->count[u] * l->price[u]);
+	printf("amount       %s %s\n", kv_get(r, "amount"), cur);
+	printf("late fee     %s %s\n", kv_get(r, "late_fee"), cur);
+	printf("refund       %s %s\n", kv_get(r, "refund"), cur);
+	printf("total        %s %s\n", kv_get(r, "total"), cur);
+	printf("paid         %s\n", *kv_get(r, "paid") ? kv_get(r, "paid") : "-");
+	return 0;
+}
+
+/* rent receipt RES: the receipt of a paid booking, for its owner or an admin. */
+static int cmd_receipt(const struct common *o, const char *res)
+{
+	const char *actor = home_actor(o->as);
+	struct home h;
+	struct store *s = NULL;
+	struct rerr e = {0};
+	struct cfg c;
+	struct kv r;
+	struct price_lines l;
+	int role, rc = -1;
+
+	kv_init(&r);
+	if (!valid_id(res, "res")) {
+		rerr_set(&e, RX_DATA, "%.40s: not a reservation id (res- and 16 hex digits)", res);
+		return fail(&e);
+	}
+	if (open_home(&h, o, &s, &c, &e) == 0 && home_role(s, actor, &role, &e) == 0 &&
+	    home_require(s, actor, ROLE_CUSTOMER | ROLE_ADMIN, "see receipts", &e) == 0 &&
+	    home_check_reservation(&h, s, res, actor, role, &e) == 0 &&
+	    rental_receipt(s, res, &r, &l, &e) == 0) {
+		kv_set(&r, "currency", c.currency);
+		if (o->mode == FMT_TABLE) {
+			rc = receipt_text(&r, &l);
+		} else {
+			json_t *j = receipt_json(&r, &l);
+			rc = format_objects(stdout, receipt_names, N(receipt_names), &j, 1, o->mode) < 0 ? RX_IO : 0;
+			json_decref(j);
+		}
+	}
+	kv_free(&r);
+	store_free(s);
+	home_free(&h);
+	return rc < 0 ? fail(&e) : finish(rc);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -76,8 +169,10 @@ int main(int argc, char **argv)
 		return act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN, "return cars",
 					  return_rule, NULL, "rent.return", NULL, 0);
 	if (argc == 1 && !strcmp(argv[0], "list"))
-		return list_reservations(&o, CTX_RENTAL, rent_fields, 8);
+		return list_reservations(&o, CTX_RENTAL, rent_fields, 9);
+	if (argc == 2 && !strcmp(argv[0], "receipt"))
+		return cmd_receipt(&o, argv[1]);
 	if (argc == 1 && !strcmp(argv[0], "due"))
 		return cmd_due(&o, date);
-	return usage_error(usage, argc ? "expected return RES, list or due" : "a command is required");
+	return usage_error(usage, argc ? "expected return RES, list, due or receipt RES" : "a command is required");
 }

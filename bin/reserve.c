@@ -3,12 +3,13 @@
 #include "reservation.h"
 
 static const char usage[] =
-	"reserve [--home DIR] [--as NAME] CAR --from YYYY-MM-DD --to YYYY-MM-DD\n"
+	"reserve [--home DIR] [--as NAME] CAR --from YYYY-MM-DD --to YYYY-MM-DD [--quote]\n"
 	"  reserve cancel RES\n"
 	"  reserve list [--json | --csv]\n";
 
 struct args {
 	const char *from, *to;
+	int quote; /* print the price of the stay and write nothing */
 };
 
 static const struct field res_fields[] = {
@@ -24,6 +25,8 @@ static int own_option(int c, void *arg)
 		a->from = optarg;
 	else if (c == 't')
 		a->to = optarg;
+	else if (c == 'q')
+		a->quote = 1;
 	else
 		return -1;
 	return 0;
@@ -54,6 +57,12 @@ static int cmd_new(const struct common *o, const struct args *a, const char *car
 	if (open_home(&h, o, &s, NULL, &e) < 0 || home_require(s, actor, ROLE_CUSTOMER, "reserve cars", &e) < 0 ||
 	    reservation_check_new(s, car, a->from, a->to, today, &nights, &amount, &e) < 0)
 		return done(&h, s, &e);
+	if (a->quote) { /* the same checks, then the amount alone */
+		store_free(s);
+		home_free(&h);
+		printf("%lld\n", amount);
+		return finish(0);
+	}
 	event_init(&ev);
 	event_start(&ev, "reserve", actor);
 	kv_set(&ev.f, "car", car);
@@ -82,6 +91,7 @@ int main(int argc, char **argv)
 		COMMON_OPTIONS,
 		{"from", required_argument, NULL, 'f'},
 		{"to", required_argument, NULL, 't'},
+		{"quote", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0}};
 	struct common o = {0};
 	struct args a = {0};

@@ -9,7 +9,7 @@
 # It needs bash alone: neither bash-completion nor jq.
 
 # The options that take a value, in every command.
-_rental_valued='--home --as --rate --model --weekly --monthly --late-fee --role --pubkey --from --to --reason --month --date --amount --stars --comment --customer'
+_rental_valued='--home --as --rate --model --weekly --monthly --late-fee --role --pubkey --from --to --reason --month --by --date --amount --stars --comment --customer'
 
 # _rental_run PROG ARGS...: run the rental program PROG beside the one being
 # completed (bin/carctl for bin/reserve), on the home and as the identity of the
@@ -80,6 +80,7 @@ _rental_value() {
 	--stars) _rental_reply '1 2 3 4 5' ;;
 	--from | --to | --date) _rental_reply "$(date -u +%F 2>/dev/null)" ;;
 	--month) _rental_reply "$(date -u +%Y-%m 2>/dev/null)" ;;
+	--by) _rental_reply 'car month' ;;
 	*) COMPREPLY=() ;;
 	esac
 }
@@ -132,7 +133,7 @@ _rental() {
 	carctl)
 		local prices='--rate --model --weekly --monthly --late-fee'
 		case $sub in
-		'') opts="$common"; words='init key add set rm block unblock list show cal ical' ;;
+		'') opts="$common"; words='init key add set rm block unblock list show cal ical report' ;;
 		init) opts="$common --replica --trust"; ((${#pos[@]} == 1)) && words=DIR ;;
 		add) opts="$common $prices" ;;
 		set) opts="$common $prices"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
@@ -142,6 +143,7 @@ _rental() {
 		list) opts="$common --from --to --json --csv" ;;
 		cal) opts="$common --month --json --csv"; words=$(_rental_cars) ;;
 		ical) opts="$common"; words=$(_rental_cars) ;;
+		report) opts="$common --from --to --by --json --csv" ;;
 		key)
 			case ${pos[1]} in
 			'') opts="$common"; words='add gen rm list' ;;
@@ -159,7 +161,7 @@ _rental() {
 		'') opts="$common"; words="cancel list $(_rental_cars)" ;;
 		cancel) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_reservations RESERVED) ;;
 		list) opts="$common --json --csv" ;;
-		*) opts="$common --from --to" ;;
+		*) opts="$common --from --to --quote" ;;
 		esac
 		;;
 	pay)
@@ -171,10 +173,12 @@ _rental() {
 		;;
 	rent)
 		case $sub in
-		'') opts="$common"; words='return list due' ;;
+		'') opts="$common"; words='return list due receipt' ;;
 		return) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_reservations RENTED) ;;
 		list) opts="$common --json --csv" ;;
 		due) opts="$common --date --json --csv" ;;
+		receipt) opts="$common --json --csv"
+			((${#pos[@]} == 1)) && words=$(_rental_reservations RENTED RETURNED PAYMENT_CANCELED) ;;
 		*) opts="$common" ;;
 		esac
 		;;

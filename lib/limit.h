@@ -17,6 +17,8 @@
 /* Stays admitted before this day were booked without the window of LIMIT_AHEAD_DAYS
  * (nor a most of nights): a rebuild decides them as they were decided then. */
 #define LIMIT_STAY_SINCE "2026-12-06"
+/* Returns admitted before this day owed no late fee: a rebuild decides them so. */
+#define LIMIT_LATE_SINCE "2026-12-06"
 
 /* A price (rate, weekly, monthly, late fee) s: 1..LIMIT_PRICE_MAX, into *out. what
  * names it in the message ("--rate", "rate"). */

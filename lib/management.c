@@ -172,6 +172,178 @@ static void settle(struct kv *c, const struct car_settings *set)
 			kv_set(c, given[i].k, given[i].v);
 }
 
+/* ---- what the report sums: a car's month of its bookings' from (records.h) ---- */
+
+/* A paid booking's entry in the car's month of its from. */
+struct entry {
+	char from[11], status[24];
+	long long nights, amount, late, stars;
+};
+
+/* The record's entries are its "bookings": "RES FROM STATUS NIGHTS AMOUNT LATE STARS",
+ * separated by commas. Parses the entry that starts at v (into res and x); the length
+ * it takes, or 0 if it is no entry. */
+static size_t entry_parse(char res[ID_LEN], struct entry *x, const char *v)
+{
+	int used = 0;
+
+	if (sscanf(v, "%20s %10s %23s %lld %lld %lld %lld%n", res, x->from, x->status, &x->nights,
+		   &x->amount, &x->late, &x->stars, &used) != 7 || (v[used] != '\0' && v[used] != ',') ||
+	    !valid_date(x->from))
+		return 0;
+	return (size_t)used;
+}
+
+/* The entry of res in r: 0, or -1 if it has none. */
+static int entry_get(const struct kv *r, const char *res, struct entry *x)
+{
+	char id[ID_LEN];
+	size_t len;
+
+	for (const char *v = kv_get(r, "bookings"); v && *v; v += len + (v[len] == ',')) {
+		if ((len = entry_parse(id, x, v)) == 0)
+			return -1;
+		if (strcmp(id, res) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Sets the entry of res in r, in place of the one it had or after the others. */
+static void entry_put(struct kv *r, const char *res, const struct entry *x)
+{
+	char id[ID_LEN], *out = xasprintf("%s", ""), *next;
+	struct entry y;
+	size_t len;
+
+	for (const char *v = kv_get(r, "bookings"); v && *v; v += len + (v[len] == ',')) {
+		if ((len = entry_parse(id, &y, v)) == 0)
+			break;
+		if (strcmp(id, res) == 0)
+			continue;
+		next = xasprintf("%s%s%.*s", out, *out ? "," : "", (int)len, v);
+		free(out);
+		out = next;
+	}
+	next = xasprintf("%s%s%s %s %s %lld %lld %lld %lld", out, *out ? "," : "", res, x->from,
+			 x->status, x->nights, x->amount, x->late, x->stars);
+	kv_set(r, "bookings", next);
+	free(next);
+	free(out);
+}
+
+/* Marks the nights [from, to) of car used (u) or free (f) in the records of their
+ * months: a string of 31, a night a day of the month. */
+static int mark_nights(struct store *s, const char *car, long from, long to, char mark,
+		       struct rerr *e)
+{
+	for (long d = from; d < to;) {
+		char month[11], used[32];
+		int y, m, day, y0, m0;
+		struct kv r;
+		date_from_days(d, &y0, &m0, &day);
+		snprintf(month, sizeof month, "%04d-%02d", y0, m0);
+		if (rec_car_month(s, car, month, &r, e) < 0)
+			return -1;
+		memset(used, 'f', 31);
+		used[31] = '\0';
+		if (kv_get(&r, "used") && strlen(kv_get(&r, "used")) == 31)
+			memcpy(used, kv_get(&r, "used"), 31);
+		for (; d < to; d++) {
+			date_from_days(d, &y, &m, &day);
+			if (y != y0 || m != m0)
+				break;
+			used[day - 1] = mark;
+		}
+		kv_set(&r, "car", car);
+		kv_set(&r, "used", used);
+		rec_car_month_put(s, car, month, &r);
+		kv_free(&r);
+	}
+	return 0;
+}
+
+/* Follows a paid booking b (its from and to) into the report's records: paid, its
+ * payment canceled, returned with its late fee. */
+static int report_booking(struct store *s, const struct event *ev, const struct kv *b,
+			  const char *status, struct rerr *e)
+{
+	const char *car = kv_get(&ev->f, "car"), *res = kv_get(&ev->f, "reservation");
+	const char *from = kv_get(b, "from") ?: "", *to = kv_get(b, "to") ?: "";
+	struct entry x = {{0}};
+	struct kv r;
+	long nights;
+	int have;
+
+	if (!valid_date(from) || !valid_date(to) || (nights = date_days(to) - date_days(from)) < 1 ||
+	    nights > LIMIT_NIGHTS_MAX)
+		return 0;
+	if (rec_car_month(s, car, from, &r, e) < 0)
+		return -1;
+	have = entry_get(&r, res, &x) == 0;
+	if (!strcmp(status, ST_RENTED)) {
+		snprintf(x.from, sizeof x.from, "%s", from);
+		x.nights = nights;
+		x.amount = kv_num(&ev->f, "amount", 0);
+		x.late = x.stars = 0;
+	} else if (have && !strcmp(status, ST_RETURNED)) {
+		x.late = kv_num(&ev->f, "late_fee", 0);
+	} else if (!have || strcmp(status, ST_PAY_CANCELED) != 0) {
+		kv_free(&r);
+		return 0;
+	}
+	snprintf(x.status, sizeof x.status, "%s", status);
+	kv_set(&r, "car", car);
+	entry_put(&r, res, &x);
+	rec_car_month_put(s, car, from, &r);
+	kv_free(&r);
+	if (!strcmp(status, ST_RETURNED))
+		return 0;
+	return mark_nights(s, car, date_days(from), date_days(to), !strcmp(status, ST_RENTED) ? 'u' : 'f', e);
+}
+
+/* A rating's stars, on its booking's entry. */
+static int report_rating(struct store *s, const struct event *ev, struct rerr *e)
+{
+	const char *car = kv_get(&ev->f, "car"), *res = kv_get(&ev->f, "reservation");
+	struct entry x;
+	struct kv b, r;
+	int rc = rec_row(s, CTX_MANAGEMENT, OWNER_CAR, car, res, &b, e);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (valid_date(kv_get(&b, "from") ?: "") && (rc = rec_car_month(s, car, kv_get(&b, "from"), &r, e)) == 0) {
+		if (entry_get(&r, res, &x) == 0) {
+			x.stars = kv_num(&ev->f, "stars", 0);
+			entry_put(&r, res, &x);
+			rec_car_month_put(s, car, kv_get(&b, "from"), &r);
+		}
+		kv_free(&r);
+	}
+	kv_free(&b);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The day a car is added or removed, after the days before: "ADDED REMOVED ADDED ...". */
+static int fleet_note(struct store *s, const struct event *ev, struct rerr *e)
+{
+	const char *car = kv_get(&ev->f, "car");
+	char today[11];
+	struct kv f;
+
+	if (rec_fleet_car(s, car, &f, e) < 0)
+		return -1;
+	context_today(today, ev);
+	if (kv_get(&f, "dates"))
+		kv_setf(&f, "dates", "%s %s", kv_get(&f, "dates"), today);
+	else
+		kv_set(&f, "dates", today);
+	kv_set(&f, "car", car);
+	rec_fleet_car_put(s, &f);
+	kv_free(&f);
+	return 0;
+}
+
 static int apply_add(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *car = kv_get(&ev->f, "car"), *model = kv_get(&ev->f, "model");
@@ -187,6 +359,10 @@ static int apply_add(struct store *s, const struct event *ev, struct outbox *out
 	kv_set(&c, "model", model ? model : "");
 	settle(&c, &set);
 	save_car(s, &c);
+	if (fleet_note(s, ev, e) < 0) {
+		kv_free(&c);
+		return -1;
+	}
 	o = outbox_add(out, EV_CAR_REGISTERED, ev);
 	tell_prices(o, &c);
 	if (model)
@@ -225,6 +401,8 @@ static int apply_rm(struct store *s, const struct event *ev, struct outbox *out,
 	if (management_check_rm(s, car, &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_MANAGEMENT, &why, e);
 	rec_car_del(s, CTX_MANAGEMENT, car);
+	if (fleet_note(s, ev, e) < 0)
+		return -1;
 	/* Its blocks end with it (the reservation context frees their nights), and its
 	 * reviews go with its ratings. */
 	if (rec_rows(s, CTX_MANAGEMENT, OWNER_CAR, car, &rows, &n, e) < 0)
@@ -307,9 +485,10 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 	}
 	kv_set(&b, "status", status);
 	rec_row_put(s, CTX_MANAGEMENT, OWNER_CAR, car, &b);
+	rc = report_booking(s, ev, &b, status, e);
 	kv_free(&b);
 	kv_free(&c);
-	return 0;
+	return rc;
 }
 
 /* A rating counts in the car's stars, and is its newest review. */
@@ -327,7 +506,7 @@ static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
 	kv_setnum(&c, "stars_sum", kv_num(&c, "stars_sum", 0) + kv_num(&ev->f, "stars", 0));
 	save_car(s, &c);
 	kv_free(&c);
-	if (rec_reviews(s, car, &old, &nold, e) < 0)
+	if (report_rating(s, ev, e) < 0 || rec_reviews(s, car, &old, &nold, e) < 0)
 		return -1;
 	n = nold > MANAGEMENT_REVIEWS - 1 ? MANAGEMENT_REVIEWS - 1 : nold;
 	rows = xcalloc(n + 1, sizeof *rows);
@@ -402,5 +581,166 @@ int management_reviews(struct store *s, const char *car, struct kv **recs, size_
 		kv_free(&(*recs)[i]);
 	if (*n > MANAGEMENT_REVIEWS)
 		*n = MANAGEMENT_REVIEWS;
+	return rc;
+}
+
+/* ---- the report ---- */
+
+struct acc {
+	char key[64];
+	long long bookings, nights, revenue, refunds, used, denom, stars_sum, ratings;
+};
+
+struct accs {
+	struct acc *v;
+	size_t n;
+};
+
+static struct acc *acc_new(struct accs *a, const char *key)
+{
+	struct acc *x;
+
+	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
+	x = &a->v[a->n++];
+	memset(x, 0, sizeof *x);
+	snprintf(x->key, sizeof x->key, "%s", key);
+	return x;
+}
+
+/* Whether a car whose registrations are dates is registered at the end of day. */
+static int registered_on(const char *dates, long day)
+{
+	char d[11];
+	int n = 0, in = 0, used;
+
+	while (dates && sscanf(dates, "%10s%n", d, &used) == 1) {
+		if (valid_date(d) && date_days(d) <= day)
+			in = n % 2 == 0; /* added, or removed */
+		n++;
+		dates += used;
+	}
+	return in;
+}
+
+/* Sums one car's month record r into x: the entries whose from is in [from, to), and
+ * the nights used in [start, end) of month, whose first day is first. */
+static void acc_add(struct acc *x, const struct kv *r, long from, long to, long first, long start,
+		    long end)
+{
+	const char *used = kv_get(r, "used");
+	char id[ID_LEN];
+	struct entry y;
+	size_t len;
+
+	for (const char *v = kv_get(r, "bookings"); v && *v; v += len + (v[len] == ',')) {
+		if ((len = entry_parse(id, &y, v)) == 0)
+			break;
+		if (date_days(y.from) < from || date_days(y.from) >= to)
+			continue;
+		if (!strcmp(y.status, ST_PAY_CANCELED)) {
+			x->refunds += y.amount;
+			continue;
+		}
+		x->bookings++;
+		x->nights += y.nights;
+		x->revenue += y.amount + y.late;
+		if (y.stars > 0)
+			x->stars_sum += y.stars, x->ratings++;
+	}
+	for (long d = start; used && strlen(used) == 31 && d < end; d++)
+		x->used += used[d - first] == 'u';
+}
+
+static int cmp_acc(const void *a, const void *b)
+{
+	return strcmp(((const struct acc *)a)->key, ((const struct acc *)b)->key);
+}
+
+static void acc_row(struct kv *row, const char *keyname, const struct acc *x)
+{
+	long long tenths = x->denom > 0 ? (x->used * 1000 + x->denom / 2) / x->denom : 0;
+
+	kv_init(row);
+	kv_set(row, keyname, x->key);
+	kv_setnum(row, "bookings", x->bookings);
+	kv_setnum(row, "nights", x->nights);
+	kv_setnum(row, "revenue", x->revenue);
+	kv_setnum(row, "refunds", x->refunds);
+	kv_setf(row, "utilisation", "%lld.%lld", tenths / 10, tenths % 10);
+	if (x->ratings > 0)
+		kv_setf(row, "stars", "%.1f", (double)x->stars_sum / (double)x->ratings);
+	else
+		kv_set(row, "stars", "");
+}
+
+int management_report(struct store *s, const char *from, const char *to, int by_month,
+		      struct kv **rows, size_t *n, struct kv *total, struct rerr *e)
+{
+	long pfrom = date_days(from), pto = date_days(to), first = pfrom;
+	struct accs a = {NULL, 0};
+	struct acc sum;
+	struct kv *fleet = NULL;
+	size_t nfleet = 0;
+	int rc = rec_fleet(s, &fleet, &nfleet, e);
+
+	*rows = NULL;
+	*n = 0;
+	memset(&sum, 0, sizeof sum);
+	snprintf(sum.key, sizeof sum.key, "total");
+	for (int y, m, d; rc == 0 && first < pto;) {
+		char month[11], ym[8];
+		struct kv *recs;
+		size_t nrecs;
+		long start, end, cars = 0;
+		date_from_days(first, &y, &m, &d);
+		first -= d - 1; /* the first day of the month */
+		snprintf(month, sizeof month, "%04d-%02d-01", y, m);
+		snprintf(ym, sizeof ym, "%.7s", month);
+		date_from_days(first + 31, &y, &m, &d);
+		end = first + 31 - (d - 1); /* the first day of the next month */
+		start = first > pfrom ? first : pfrom;
+		if (end > pto)
+			end = pto;
+		if ((rc = rec_month_cars(s, month, &recs, &nrecs, e)) < 0)
+			break;
+		for (size_t i = 0; i < nrecs; i++) {
+			const char *car = kv_get(&recs[i], "car");
+			if (car == NULL || !valid_name(car))
+				continue;
+			acc_add(acc_new(&a, by_month ? ym : car), &recs[i], pfrom, pto, first, start, end);
+		}
+		store_records_free(recs, nrecs);
+		if (by_month) {
+			for (size_t i = 0; i < nfleet; i++)
+				cars += registered_on(kv_get(&fleet[i], "dates"), end - 1);
+			acc_new(&a, ym)->denom = (end - start) * cars;
+		}
+		first = end; /* the next month's first day, or the end of the period */
+	}
+	if (!by_month) /* every car registered at the end of the period has a row */
+		for (size_t i = 0; i < nfleet; i++)
+			if (kv_get(&fleet[i], "car") && registered_on(kv_get(&fleet[i], "dates"), pto - 1))
+				acc_new(&a, kv_get(&fleet[i], "car"));
+	store_records_free(fleet, nfleet);
+	if (a.n > 1)
+		qsort(a.v, a.n, sizeof *a.v, cmp_acc);
+	*rows = xcalloc(a.n + 1, sizeof **rows);
+	for (size_t i = 0; rc == 0 && i < a.n;) {
+		struct acc x = a.v[i];
+		for (i++; i < a.n && strcmp(a.v[i].key, x.key) == 0; i++) {
+			x.bookings += a.v[i].bookings, x.nights += a.v[i].nights;
+			x.revenue += a.v[i].revenue, x.refunds += a.v[i].refunds;
+			x.used += a.v[i].used, x.denom += a.v[i].denom;
+			x.stars_sum += a.v[i].stars_sum, x.ratings += a.v[i].ratings;
+		}
+		if (!by_month)
+			x.denom = pto - pfrom;
+		acc_row(&(*rows)[(*n)++], by_month ? "month" : "car", &x);
+		sum.bookings += x.bookings, sum.nights += x.nights, sum.revenue += x.revenue;
+		sum.refunds += x.refunds, sum.used += x.used, sum.denom += x.denom;
+		sum.stars_sum += x.stars_sum, sum.ratings += x.ratings;
+	}
+	acc_row(total, by_month ? "month" : "car", &sum);
+	free(a.v);
 	return rc;
 }

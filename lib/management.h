@@ -31,4 +31,14 @@ int management_bookings(struct store *s, const char *car, struct kv **recs, size
 #define MANAGEMENT_REVIEWS 20
 int management_reviews(struct store *s, const char *car, struct kv **recs, size_t *n,
 		       struct rerr *e);
+/* The report over the nights [from, to) (CONTRACT 2, "The desk"), a row per car (or
+ * per month, by_month): car (month), bookings and nights of the paid bookings (RENTED
+ * or RETURNED) whose from is in the period, revenue (their amounts and late fees),
+ * refunds (amounts of PAYMENT_CANCELED ones), utilisation (percent, one decimal: their
+ * nights inside the period / its days; for a month, / its days x the cars registered
+ * on its last day) and stars (the average of their ratings, or empty); total sums
+ * them. Reads the records management keeps by car and month of from: its cost is the
+ * fleet times the months of the period, not the history. */
+int management_report(struct store *s, const char *from, const char *to, int by_month,
+		      struct kv **rows, size_t *n, struct kv *total, struct rerr *e);
 #endif

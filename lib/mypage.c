@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const row_keys[] = {"reservation", "car", "from", "to", "nights",
-				       "amount", "status", "payment", "stars"};
+				       "amount", "status", "payment", "stars", "late_fee"};
 #define ROW_KEYS (sizeof row_keys / sizeof row_keys[0])
 
 int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
@@ -39,6 +39,8 @@ int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, st
 		kv_set(&row, "payment", kv_get(&ev->f, "payment"));
 	if (kind == EV_RATING_ACCEPTED)
 		kv_set(&row, "stars", kv_get(&ev->f, "stars"));
+	if (kind == EV_RENTAL_RETURNED && kv_get(&ev->f, "late_fee"))
+		kv_set(&row, "late_fee", kv_get(&ev->f, "late_fee"));
 	if (kind == EV_RES_REJECTED && kv_get(&ev->f, "reason"))
 		kv_set(&row, "reason", kv_get(&ev->f, "reason"));
 	kv_init(&clean);

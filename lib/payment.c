@@ -50,7 +50,7 @@ int payment_check_pay(struct store *s, const char *res, const char *amount, long
 		rc = rerr_set(e, RX_REFUSED, "%s: amount %lld is beyond the limits and cannot be paid",
 			      res, *due);
 	else if (amount && given != *due)
-		rc = rerr_set(e, RX_REFUSED, "%s: amount %lld differs from rate x nights = %lld", res,
+		rc = rerr_set(e, RX_REFUSED, "%s: amount %lld differs from the amount due, %lld", res,
 			      given, *due);
 	kv_free(&p);
 	return rc;

@@ -39,17 +39,53 @@ void price_of_car(struct prices *out, const struct kv *car)
 
 int price_stay(const struct kv *car, long long nights, long long *amount, struct rerr *e)
 {
-	struct prices p;
 	struct price_lines l;
+
+	if (price_stay_lines(car, nights, &l, e) < 0)
+		return -1;
+	*amount = l.amount;
+	return 0;
+}
+
+int price_stay_lines(const struct kv *car, long long nights, struct price_lines *l, struct rerr *e)
+{
+	struct prices p;
+	long long amount;
 
 	price_of_car(&p, car);
 	/* A stored price out of the limits (a home from before them) is refused, not used. */
-	if (limit_cost(p.rate, nights, amount, "rate", e) < 0)
+	if (limit_cost(p.rate, nights, &amount, "rate", e) < 0)
 		return -1;
 	if (p.weekly < 0 || p.weekly > LIMIT_PRICE_MAX || p.monthly < 0 || p.monthly > LIMIT_PRICE_MAX)
 		return rerr_set(e, RX_DATA, "a price of the car is beyond the limits");
-	price_lines(&l, &p, nights);
-	*amount = l.amount;
+	price_lines(l, &p, nights);
+	return 0;
+}
+
+void price_lines_format(char out[PRICE_LINES_LEN], const struct price_lines *l)
+{
+	snprintf(out, PRICE_LINES_LEN, "%lld %lld %lld %lld %lld %lld", l->count[UNIT_MONTH],
+		 l->price[UNIT_MONTH], l->count[UNIT_WEEK], l->price[UNIT_WEEK],
+		 l->count[UNIT_NIGHT], l->price[UNIT_NIGHT]);
+}
+
+int price_lines_parse(struct price_lines *l, const char *s)
+{
+	int used = 0;
+
+	l->amount = 0;
+	if (s == NULL || sscanf(s, "%lld %lld %lld %lld %lld %lld%n", &l->count[UNIT_MONTH],
+				&l->price[UNIT_MONTH], &l->count[UNIT_WEEK], &l->price[UNIT_WEEK],
+				&l->count[UNIT_NIGHT], &l->price[UNIT_NIGHT], &used) != 6 || s[used] != '\0')
+		return -1;
+	for (int u = 0; u < UNIT_COUNT; u++) {
+		/* counts of a stay, prices as price_effective makes them (a month at most 30
+		 * rates): no sum of them overflows */
+		if (l->count[u] < 0 || l->count[u] > LIMIT_NIGHTS_MAX || l->price[u] < 0 ||
+		    l->price[u] > 30 * LIMIT_PRICE_MAX)
+			return -1;
+		l->amount += l->count[u] * l->price[u];
+	}
 	return 0;
 }
 

@@ -30,6 +30,13 @@ void price_of_car(struct prices *out, const struct kv *car);
 /* The price of a stay of nights on car (a record with its prices): RX_DATA if a price
  * or the nights are beyond the limits. */
 int price_stay(const struct kv *car, long long nights, long long *amount, struct rerr *e);
+/* price_stay with the lines of the stay. */
+int price_stay_lines(const struct kv *car, long long nights, struct price_lines *l, struct rerr *e);
+/* The lines as a record's value, "COUNT PRICE" for month, week and night in turn, and
+ * back: 0, or -1 for a value that is not such lines (the amount is their sum). */
+#define PRICE_LINES_LEN 128
+void price_lines_format(char out[PRICE_LINES_LEN], const struct price_lines *l);
+int price_lines_parse(struct price_lines *l, const char *s);
 /* The rule on a car's prices after carctl add or set: weekly at most 7 x rate, monthly
  * at most 30 x rate (RX_DATA otherwise). Each value is within the limits already. */
 int price_check(long long rate, long long weekly, long long monthly, struct rerr *e);

@@ -763,3 +763,66 @@ int rec_free(struct store *s, const char *car, long from, long to, const char *h
 {
 	return each_night(s, car, from, to, holder, 0, NULL, NULL, e);
 }
+
+/* ---- the report ---- */
+
+static void car_month_path(char *out, size_t size, const char *month, const char *car)
+{
+	snprintf(out, size, "%s/report/%.7s/%s.yaml", context_name(CTX_MANAGEMENT), month, car);
+}
+
+int rec_car_month(struct store *s, const char *car, const char *month, struct kv *r,
+		  struct rerr *e)
+{
+	char p[160];
+
+	kv_init(r);
+	if (!valid_name(car))
+		return 1;
+	car_month_path(p, sizeof p, month, car);
+	return store_get_kv(s, p, r, e);
+}
+
+void rec_car_month_put(struct store *s, const char *car, const char *month, const struct kv *r)
+{
+	char p[160];
+
+	car_month_path(p, sizeof p, month, car);
+	store_put_kv(s, p, r);
+}
+
+int rec_month_cars(struct store *s, const char *month, struct kv **recs, size_t *n,
+		   struct rerr *e)
+{
+	char p[64];
+
+	snprintf(p, sizeof p, "%s/report/%.7s", context_name(CTX_MANAGEMENT), month);
+	return store_read_records(s, p, recs, n, e);
+}
+
+int rec_fleet_car(struct store *s, const char *car, struct kv *f, struct rerr *e)
+{
+	char p[160];
+
+	kv_init(f);
+	if (!valid_name(car))
+		return 1;
+	name_path(p, sizeof p, CTX_MANAGEMENT, "fleet", car, ".yaml");
+	return store_get_kv(s, p, f, e);
+}
+
+void rec_fleet_car_put(struct store *s, const struct kv *f)
+{
+	char p[160];
+
+	name_path(p, sizeof p, CTX_MANAGEMENT, "fleet", kv_get(f, "car"), ".yaml");
+	store_put_kv(s, p, f);
+}
+
+int rec_fleet(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
+{
+	char p[64];
+
+	snprintf(p, sizeof p, "%s/fleet", context_name(CTX_MANAGEMENT));
+	return store_read_records(s, p, recs, n, e);
+}

@@ -96,4 +96,19 @@ void rec_block_put(struct store *s, const struct kv *b);
 int rec_reviews(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e);
 /* Replaces them; n 0 removes the record. */
 void rec_reviews_put(struct store *s, const char *car, const struct kv *rows, size_t n);
+
+/* ---- the report: what management sums of a car's bookings by the month of their from ---- */
+/* A car's month (YYYY-MM): its "car", the nights of the month its paid bookings use
+ * ("used"), and an entry for each paid booking whose from is in it. */
+int rec_car_month(struct store *s, const char *car, const char *month, struct kv *r,
+		  struct rerr *e);
+void rec_car_month_put(struct store *s, const char *car, const char *month, const struct kv *r);
+/* Every car's record of one month, as committed. */
+int rec_month_cars(struct store *s, const char *month, struct kv **recs, size_t *n,
+		   struct rerr *e);
+/* A car's registrations ("car", and "dates": the days it was added and removed, in
+ * turn), kept after it is removed; and every car's. */
+int rec_fleet_car(struct store *s, const char *car, struct kv *f, struct rerr *e);
+void rec_fleet_car_put(struct store *s, const struct kv *f);
+int rec_fleet(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
 #endif

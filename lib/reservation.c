@@ -352,6 +352,25 @@ static void save(struct store *s, const struct kv *r)
 	kv_free(&row);
 }
 
+/* The lines the booking r was priced by, kept with it for its receipt. */
+static int keep_lines(struct store *s, struct kv *r, struct rerr *e)
+{
+	struct price_lines l;
+	char text[PRICE_LINES_LEN];
+	struct kv c;
+	int rc = known_car(s, kv_get(r, "car"), &c, e);
+
+	if (rc == 0) {
+		rc = price_stay_lines(&c, kv_num(r, "nights", 0), &l, e);
+		kv_free(&c);
+	}
+	if (rc < 0)
+		return -1;
+	price_lines_format(text, &l);
+	kv_set(r, "lines", text);
+	return 0;
+}
+
 static int apply_reserve(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *car = kv_get(&ev->f, "car"), *from = kv_get(&ev->f, "from"), *to = kv_get(&ev->f, "to");
@@ -384,6 +403,10 @@ static int apply_reserve(struct store *s, const struct event *ev, struct outbox 
 	kv_set(&r, "status", rc == 0 ? ST_RESERVED : ST_REJECTED);
 	if (rc < 0)
 		kv_set(&r, "reason", why.msg);
+	else if (keep_lines(s, &r, e) < 0) {
+		kv_free(&r);
+		return -1;
+	}
 	save(s, &r);
 	rc = rc == 0 ? hold_nights(s, &r, 1, e) : 0;
 	kv_free(&r);

@@ -34,7 +34,7 @@ t_eq 'the reservation is RENTED' "$(status_of "$res")" RENTED
 t_eq 'the car is RENTED' "$(car_status car01)" RENTED
 t_ok 'rent list --json' rent --as alice list --json
 t_eq 'rent list shows the rental with its payment' "$OUT" \
-	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\"}"
+	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\",\"late_fee\":0}"
 t_id 'mypage shows the payment id' "$(mypage --as alice --json | jrow reservation "$res" | jget payment)" "$pid"
 t_refuse 1 'pay a RENTED reservation again' pay --as alice "$res"
 

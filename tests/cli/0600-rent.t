@@ -20,7 +20,7 @@ t_refuse 64 'return with an unknown option' rent --as alice return "$res" --late
 
 t_ok 'rent list --json' rent --as alice list --json
 t_eq 'alice has one rental, RENTED' "$OUT" \
-	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"$d0\",\"to\":\"$d2\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\"}"
+	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"$d0\",\"to\":\"$d2\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\",\"late_fee\":0}"
 t_ok 'bob'"'"'s rent list' rent --as bob list --json
 t_eq 'an unpaid reservation is not a rental' "$OUT" ''
 t_ok 'rent list without --json' rent --as alice list
@@ -33,7 +33,7 @@ dispatch
 t_eq 'the reservation is RETURNED' "$(status_of "$res")" RETURNED
 t_eq 'the car is AVAILABLE' "$(car_status car01)" AVAILABLE
 t_eq 'rent list shows it RETURNED' "$(rent --as alice list --json)" \
-	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"$d0\",\"to\":\"$d2\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RETURNED\"}"
+	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"$d0\",\"to\":\"$d2\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RETURNED\",\"late_fee\":0}"
 t_refuse 1 'return it again' rent --as alice return "$res"
 t_refuse 1 'cancel the payment of a RETURNED reservation' pay --as alice cancel "$res"
 t_ok 'the returned nights are free again' reserve --as carol car01 --from "$d0" --to "$d2"

@@ -112,14 +112,14 @@ t_eq 'the scene: RESERVED, RESERVED, RENTED, RETURNED' \
 	'RESERVED RESERVED RENTED RETURNED'
 
 # Subcommands and options.
-offers 'carctl: its subcommands' 'init key add set rm block unblock list show cal ical' carctl ''
+offers 'carctl: its subcommands' 'init key add set rm block unblock list show cal ical report' carctl ''
 offers 'carctl key: its subcommands' 'add gen rm list' carctl key ''
 offers 'carctl k: key' 'key' carctl k
 offers 'carctl --: the common options' '--home --as --help --version' carctl --
 offers 'carctl add: its options' '--home --as --help --version --rate --model --weekly --monthly --late-fee' carctl add car09 --
 offers 'carctl list --j: --json' '--json' carctl list --j
 offers 'carctl key add NAME --role: its values' 'customer admin' carctl key add dave --role ''
-offers 'rent: its subcommands' 'return list due' rent ''
+offers 'rent: its subcommands' 'return list due receipt' rent ''
 includes 'reserve CAR: --from' --from reserve car01 --
 offers 'reserve CAR --from D --t: --to' --to reserve car01 --from 2031-01-01 --t
 offers 'rate --stars: 1 to 5' '1 2 3 4 5' rate "$r4" --stars ''
@@ -173,7 +173,7 @@ offers 'carctl init: folders' "$other" carctl init "${other%?}"
 if [ -n "$ZSH_COMP" ]; then
 	t_skip 'zsh completion offers subcommands, options, cars and reservations' "$ZSH_COMP"
 else
-	zoffers 'zsh: carctl: its subcommands' 'init key add set rm block unblock list show cal ical' 'carctl '
+	zoffers 'zsh: carctl: its subcommands' 'init key add set rm block unblock list show cal ical report' 'carctl '
 	zoffers 'zsh: carctl key: its subcommands' 'add gen rm list' 'carctl key '
 	zoffers 'zsh: rate --stars: 1 to 5' '1 2 3 4 5' "rate $r4 --stars "
 	zoffers 'zsh: reserve k1 --f: --from' '--from' 'reserve car01 --f'

@@ -54,9 +54,9 @@ carctl init "$T_TMP/empty" >/dev/null 2>&1
 t_ok 'carctl list --csv of a home with no car' carctl --home "$T_TMP/empty" list --csv
 t_eq '... the header alone' "$OUT" 'car,model,rate,status,stars,ratings'
 t_ok 'rent list --csv with no rental' rent --as bob list --csv
-t_eq '... the header alone' "$OUT" 'reservation,car,customer,from,to,amount,payment,status'
+t_eq '... the header alone' "$OUT" 'reservation,car,customer,from,to,amount,payment,status,late_fee'
 t_ok 'mypage --csv with no booking' mypage --as carol --csv
-t_eq '... the header alone' "$OUT" 'reservation,car,from,to,nights,amount,status,payment,stars,reason'
+t_eq '... the header alone' "$OUT" 'reservation,car,from,to,nights,amount,status,payment,stars,reason,late_fee'
 t_refuse 64 '--json and --csv together' carctl list --json --csv
 
 # Values that need quoting: a comma, a quote, a line break; Hangul.

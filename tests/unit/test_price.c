@@ -90,6 +90,31 @@ static void a_longer_stay_never_costs_less(void **state)
 	}
 }
 
+/* The lines a booking keeps for its receipt read back as they were; anything else is
+ * refused, not misread. */
+static void lines_kept_read_back_the_same(void **state)
+{
+	struct prices p = {LIMIT_PRICE_MAX, 0, 0};
+	struct price_lines l, back;
+	char text[PRICE_LINES_LEN];
+
+	for (long long n = 1; n <= LIMIT_NIGHTS_MAX; n += 7) {
+		price_lines(&l, &p, n);
+		price_lines_format(text, &l);
+		assert_int_equal(price_lines_parse(&back, text), 0);
+		assert_int_equal(back.amount, l.amount);
+		for (int u = 0; u < UNIT_COUNT; u++) {
+			assert_int_equal(back.count[u], l.count[u]);
+			assert_int_equal(back.price[u], l.price[u]);
+		}
+	}
+	assert_int_equal(price_lines_parse(&back, "1 2 3"), -1);
+	assert_int_equal(price_lines_parse(&back, "1 2 3 4 5 6 7"), -1);
+	assert_int_equal(price_lines_parse(&back, "-1 2 3 4 5 6"), -1);
+	assert_int_equal(price_lines_parse(&back, "0 0 0 0 1 30000000000001"), -1);
+	assert_int_equal(price_lines_parse(&back, NULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -98,6 +123,7 @@ int main(void)
 		cmocka_unit_test(months_at_twenty_nine_thirty_and_thirty_one),
 		cmocka_unit_test(prices_above_their_bounds_are_refused),
 		cmocka_unit_test(a_longer_stay_never_costs_less),
+		cmocka_unit_test(lines_kept_read_back_the_same),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,61 @@
+#!/bin/sh
+# 2070-receipt.t: rent receipt RES (CONTRACT 2, "The desk"): the receipt of a paid
+# booking (RENTED, RETURNED or PAYMENT_CANCELED) for its owner or an admin, with the
+# lines the stay was priced by when it was booked, the late fee, the refund and the
+# total, in exact amounts; as text, --json and --csv.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+d0=$(day 0) d1=$(day 1) d8=$(day 8) d32=$(day 32)
+# car03: 10000 a night, 55000 a week, 200000 a month, a late fee of 15000 a night.
+carctl --as admin add car03 --rate 10000 --model Ray --weekly 55000 --monthly 200000 --late-fee 15000 >/dev/null
+dispatch
+
+# alice: car03 for 8 nights from today, a week and a night.
+ra=$(book alice car03 "$d0" "$d8")
+t_refuse 1 'no receipt before it is paid' rent --as alice receipt "$ra"
+t_match '... says why' "$ERR" "$ra: not paid"
+pa=$(paid alice "$ra")
+t_ok 'rent receipt --json' rent --as alice receipt "$ra" --json
+t_eq '... every field, the lines as priced' "$OUT" \
+	"{\"receipt\":\"$pa\",\"reservation\":\"$ra\",\"customer\":\"alice\",\"car\":\"car03\",\"model\":\"Ray\",\"from\":\"$d0\",\"to\":\"$d8\",\"nights\":8,\"lines\":[{\"unit\":\"week\",\"count\":1,\"price\":55000,\"amount\":55000},{\"unit\":\"night\",\"count\":1,\"price\":10000,\"amount\":10000}],\"amount\":65000,\"late_fee\":0,\"refund\":0,\"total\":65000,\"currency\":\"KRW\",\"paid\":\"$d0\",\"status\":\"RENTED\"}"
+t_ok 'rent receipt --csv' rent --as alice receipt "$ra" --csv
+t_eq '... a header and the record, the lines as JSON text' "$OUT" \
+	"receipt,reservation,customer,car,model,from,to,nights,lines,amount,late_fee,refund,total,currency,paid,status
+$pa,$ra,alice,car03,Ray,$d0,$d8,8,\"[{\"\"unit\"\":\"\"week\"\",\"\"count\"\":1,\"\"price\"\":55000,\"\"amount\"\":55000},{\"\"unit\"\":\"\"night\"\",\"\"count\"\":1,\"\"price\"\":10000,\"\"amount\"\":10000}]\",65000,0,0,65000,KRW,$d0,RENTED"
+t_ok 'rent receipt as text' rent --as alice receipt "$ra"
+t_match '... the lines' "$OUT" '^  1 week x 55000 = 55000$'
+t_match '... ' "$OUT" '^  1 night x 10000 = 10000$'
+t_match '... the total' "$OUT" '^total +65000 KRW$'
+t_ok 'an admin may see it' rent --as admin receipt "$ra" --json
+t_refuse 77 'another customer may not' rent --as bob receipt "$ra"
+t_refuse 1 'an unknown reservation' rent --as admin receipt res-00000000000000aa
+t_refuse 65 'a malformed id' rent --as admin receipt car03
+t_refuse 64 'receipt without RES' rent --as admin receipt
+
+# bob: car01 (50000 a night alone) for 31 nights: a month (7 x 50000 x 4 + 2 x 50000)
+# and a night. The rate changes after the booking: the receipt keeps the booking's lines.
+rb=$(book bob car01 "$d1" "$d32")
+carctl --as admin set car01 --rate 60000 >/dev/null
+dispatch
+pb=$(paid bob "$rb")
+pay --as bob cancel "$rb" >/dev/null
+dispatch
+t_ok 'the receipt of a canceled payment' rent --as bob receipt "$rb" --json
+t_eq '... lines as booked, the amount refunded, a total of 0' \
+	"$(printf '%s\n' "$OUT" | jq -c '[.receipt, .lines, .amount, .refund, .total, .status]')" \
+	"[\"$pb\",[{\"unit\":\"month\",\"count\":1,\"price\":1500000,\"amount\":1500000},{\"unit\":\"night\",\"count\":1,\"price\":50000,\"amount\":50000}],1550000,1550000,0,\"PAYMENT_CANCELED\"]"
+
+# A late return: its late fee on the receipt.
+if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+	rent --as alice return "$ra" >/dev/null
+	faketime -f '+10d' "$BIN/dispatcher" --once >/dev/null 2>&1 </dev/null
+	t_ok 'the receipt once returned 2 nights late' rent --as alice receipt "$ra" --json
+	t_eq '... 2 x 15000 late, total 95000' \
+		"$(printf '%s\n' "$OUT" | jq -c '[.amount, .late_fee, .refund, .total, .status]')" '[65000,30000,0,95000,"RETURNED"]'
+else
+	t_skip 'the receipt of a late return' 'faketime is missing (Debian package faketime)'
+fi
+
+done_testing

@@ -1,0 +1,95 @@
+#!/bin/sh
+# 2080-report.t: carctl report (CONTRACT 2, "The desk"): revenue and use of the fleet
+# over a period, a row per car or per month, against a history this test makes:
+# bookings paid, one returned late and rated, one whose payment is canceled, one
+# unpaid, one across the end of the month, one the month after. Exact numbers.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+if ! command -v faketime >/dev/null 2>&1 || ! faketime -f '+1d' true 2>/dev/null; then
+	t_skip 'the report' 'faketime is missing (Debian package faketime): returns are made days ahead'
+	done_testing
+fi
+
+# The month M after next: its first day F, the first day G of the month after, the
+# first day H2 of the one after that; D its days.
+F=$(date -u -d "$(date -u +%Y-%m-01) +2 months" +%F)
+G=$(date -u -d "$F +1 month" +%F)
+H2=$(date -u -d "$F +2 months" +%F)
+D=$(( ($(date -u -d "$G" +%s) - $(date -u -d "$F" +%s)) / 86400 ))
+M=${F%-01}
+at() { date -u -d "$1 $2 days" +%F; }  # at DAY N: N days after DAY
+ahead() { echo $(( ($(date -u -d "$1" +%s) - $(date -u -d "$(date -u +%F)" +%s)) / 86400 )); }
+util() { _u=$(( ($1 * 1000 + $2 / 2) / $2 )); echo "$((_u / 10)).$((_u % 10))"; }
+
+shop
+carctl --as admin add car03 --rate 10000 >/dev/null
+dispatch
+carctl --as admin rm car03 >/dev/null
+dispatch
+
+# car01 (50000): alice F..F+3, paid, returned 2 nights late (100000), rated 4.
+r1=$(book alice car01 "$F" "$(at "$F" 3)")
+paid alice "$r1" >/dev/null
+# car01: bob F+10..F+17, paid (7 x 50000).
+r2=$(book bob car01 "$(at "$F" 10)" "$(at "$F" 17)")
+paid bob "$r2" >/dev/null
+# car02 (30000): carol F+5..F+8, paid, payment canceled (a refund of 90000).
+r3=$(book carol car02 "$(at "$F" 5)" "$(at "$F" 8)")
+paid carol "$r3" >/dev/null
+pay --as carol cancel "$r3" >/dev/null
+dispatch
+# car02: alice F+15..F+16, not paid: not counted.
+book alice car02 "$(at "$F" 15)" "$(at "$F" 16)" >/dev/null
+# car02: bob from G-3 for 5 nights, paid: 3 nights in M, 2 in the next month.
+r5=$(book bob car02 "$(at "$G" -3)" "$(at "$G" 2)")
+paid bob "$r5" >/dev/null
+# car01: carol G+1..G+3, paid: the month after.
+r6=$(book carol car01 "$(at "$G" 1)" "$(at "$G" 3)")
+paid carol "$r6" >/dev/null
+
+n=$(ahead "$(at "$F" 5)")
+faketime -f "+${n}d" "$BIN/rent" --as alice return "$r1" >/dev/null
+faketime -f "+${n}d" "$BIN/dispatcher" --once >/dev/null 2>&1
+rate --as alice "$r1" --stars 4 >/dev/null
+dispatch
+t_eq 'the history: returned, RENTED, PAYMENT_CANCELED, RENTED' \
+	"$(status_of "$r1") $(status_of "$r2") $(status_of "$r3") $(status_of "$r5")" 'RETURNED RENTED PAYMENT_CANCELED RENTED'
+
+t_ok "report --from $F --to $G --json" carctl --as admin report --from "$F" --to "$G" --json
+t_eq '... a row per car registered, exact' "$OUT" \
+"{\"car\":\"car01\",\"bookings\":2,\"nights\":10,\"revenue\":600000,\"refunds\":0,\"utilisation\":$(util 10 "$D"),\"stars\":4.0}
+{\"car\":\"car02\",\"bookings\":1,\"nights\":5,\"revenue\":150000,\"refunds\":90000,\"utilisation\":$(util 3 "$D"),\"stars\":null}"
+t_ok '... the same as a table' carctl --as admin report --from "$F" --to "$G"
+t_match '... its columns' "$OUT" '^CAR +BOOKINGS +NIGHTS +REVENUE +REFUNDS +UTILISATION +STARS'
+t_match '... ends with a total line' "$(printf '%s\n' "$OUT" | tail -n 1)" \
+	"^total +3 +15 +750000 +90000 +$(util 13 $((2 * D))) +4.0"
+t_ok '... --csv' carctl --as admin report --from "$F" --to "$G" --csv
+t_eq '... a header and a line a car, no total' "$OUT" \
+"car,bookings,nights,revenue,refunds,utilisation,stars
+car01,2,10,600000,0,$(util 10 "$D"),4.0
+car02,1,5,150000,90000,$(util 3 "$D"),"
+
+t_ok "report --by month over two months" carctl --as admin report --from "$F" --to "$H2" --by month --json
+D2=$(( ($(date -u -d "$H2" +%s) - $(date -u -d "$G" +%s)) / 86400 ))
+t_eq '... a row a month, utilisation over the two cars registered' "$OUT" \
+"{\"month\":\"$M\",\"bookings\":3,\"nights\":15,\"revenue\":750000,\"refunds\":90000,\"utilisation\":$(util 13 $((2 * D))),\"stars\":4.0}
+{\"month\":\"${G%-01}\",\"bookings\":1,\"nights\":2,\"revenue\":100000,\"refunds\":0,\"utilisation\":$(util 4 $((2 * D2))),\"stars\":null}"
+
+# A period inside the month: bookings by their from, nights used inside it.
+t_ok 'report of the first week' carctl --as admin report --from "$F" --to "$(at "$F" 7)" --json
+t_eq '... alice'"'"'s booking with its late fee (3 nights of 7) and carol'"'"'s refund' \
+	"$(printf '%s\n' "$OUT" | jq -c '[.car, .bookings, .revenue, .refunds, .utilisation]' | tr '\n' ' ')" \
+	'["car01",1,250000,0,42.9] ["car02",0,0,90000,0] '
+
+t_ok 'report with no --from nor --to: this month' carctl --as admin report --json
+t_eq '... nothing yet this month' "$(printf '%s\n' "$OUT" | jq -c '[.car, .bookings, .revenue]' | tr '\n' ' ')" \
+	'["car01",0,0] ["car02",0,0] '
+t_refuse 77 'a customer may not see it' carctl --as alice report
+t_refuse 64 '--by something else' carctl --as admin report --by day
+t_refuse 65 'a malformed date' carctl --as admin report --from 2028-02-30
+t_refuse 65 '--to before --from' carctl --as admin report --from "$G" --to "$F"
+t_ok 'dispatcher --rebuild' dispatcher --rebuild
+t_eq '... the records the report reads are made again the same' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+
+done_testing
