@@ -38,8 +38,8 @@ dispatch
 run carctl show "$car1"
 run pay cancel "$r1"
 dispatch
-step "reserve again, pay, return, rate"
-r3=$(run reserve "$car1" --from "$y-10-01" --to "$y-10-03"); echo "$r3"
+step "reserve from today (a car is returned once its stay has begun), pay, return, rate"
+r3=$(run reserve "$car1" --from "$(date -u +%F)" --to "$(date -u -d '+2 days' +%F)"); echo "$r3"
 dispatch
 p3=$(run pay "$r3"); echo "$p3"
 dispatch
@@ -51,5 +51,5 @@ step "what the customer sees, and the fleet"
 run mypage
 run carctl list
 step "the history"
-run git -C "$here/state" log --oneline -n 5
+run git -C "$here/state" log -n 3 --format='%h %B'
 run dispatcher --check
