@@ -670,7 +670,8 @@ void git_tree_format(struct git_entry *ents, size_t n, char **out, size_t *len)
 {
 	size_t size = 0, at = 0;
 
-	qsort(ents, n, sizeof *ents, entry_cmp);
+	if (n > 1) /* an emptied folder has no entries, and ents may be NULL */
+		qsort(ents, n, sizeof *ents, entry_cmp);
 	for (size_t i = 0; i < n; i++)
 		size += strlen(ents[i].name) + 28;
 	*out = xcalloc(1, size + 1);
