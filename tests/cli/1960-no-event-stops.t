@@ -214,6 +214,8 @@ cat >"$VALUES" <<EOF
 *${TAB}an emoji${TAB}🚗 Fast
 *${TAB}a YAML escape of a control character${TAB}"a\\x01b"
 *${TAB}a YAML escape of NUL${TAB}"a\\0b"
+*${TAB}a newline and a line of the dispatcher's, escaped${TAB}"1\\ndispatcher: applied 9, skipped 0, quarantined 0, held 0"
+*${TAB}a terminal escape, escaped${TAB}"\\e[31mred"
 *${TAB}a lone byte 0xff${TAB}a@FF@b
 *${TAB}a colon and a space${TAB}"a: b"
 *${TAB}a flow sequence${TAB}[1, 2]
@@ -274,7 +276,6 @@ t${TAB}200 bytes${TAB}@X200@
 t${TAB}200 bytes of Korean${TAB}@K200@
 t${TAB}201 bytes of Korean${TAB}@K200@c
 t${TAB}a tab, escaped${TAB}"a\\tb"
-t${TAB}a newline, escaped${TAB}"a\\nb"
 t${TAB}NEL, escaped${TAB}"a\\Nb"
 t${TAB}U+0080, escaped${TAB}"a\\x80b"
 t${TAB}U+2028, escaped${TAB}"a\\Lb"
@@ -628,8 +629,19 @@ for row in $(printf '%s\n' "$TYPES" | tr ' ' :); do
 	while IFS="$TAB" read -r desc got want; do
 		t_match "$desc" "$got" "$want"
 	done <"$T_TMP/verdicts"
-	t_eq "$T: the summary counts what is in spool/bad" "$(printf '%s\n' "$ERR" | sed -n 's/.*quarantined \([0-9]*\),.*/\1/p')" \
-		"$(grep -c '	quarantined: ' "$T_TMP/verdicts")"
+	Q=$(grep -c '	quarantined: ' "$T_TMP/verdicts")
+	t_eq "$T: the summary counts what is in spool/bad" \
+		"$(printf '%s\n' "$ERR" | grep '^dispatcher: applied' | tail -n 1 | sed -n 's/.*quarantined \([0-9]*\),.*/\1/p')" "$Q"
+	# Hostile values (a newline, a terminal escape) never make lines of their own.
+	t_eq "$T: what the dispatcher says is its summary and a line for each event quarantined, printable" \
+		"$(printf '%s\n' "$ERR" | awk '
+			/[[:cntrl:]]/ { other++; next }
+			/^dispatcher: applied [0-9]+, skipped [0-9]+, quarantined [0-9]+, held [0-9]+$/ { s++; next }
+			/^dispatcher: quarantined / { q++; next }
+			/^dispatcher: (rejected|refused) / { next }
+			{ other++ }
+			END { printf "%d summary, %d quarantined, %d other", s, q, other }')" \
+		"1 summary, $Q quarantined, 0 other"
 	run dispatcher --rebuild
 	t_eq "$T: dispatcher --rebuild exits 0" "$RC" 0
 	t_match "$T: ... finds nothing to repair" "$ERR" 'rebuild: 0 differences, state matches the log'
