@@ -18,11 +18,11 @@ LIBS      = -Wl,--as-needed $$(pkg-config --libs $(PKGS)) -lpthread
 STATIC    = $$(for l in sodium yaml jansson; do a=$$($(CC) -print-file-name=lib$$l.a); [ -f "$$a" ] && printf '%s ' "$$a"; done)
 
 CMDS = bin/carctl bin/reserve bin/pay bin/rent bin/rate bin/mypage bin/dispatcher
-LIBSRC = lib/util.c lib/limit.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/git.c lib/store.c lib/records.c lib/init.c \
+LIBSRC = lib/util.c lib/limit.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/git.c lib/store.c lib/records.c lib/price.c lib/init.c \
          lib/ledger.c lib/context.c lib/management.c lib/reservation.c lib/payment.c lib/rental.c \
          lib/rating.c lib/mypage.c lib/dispatch.c lib/home.c lib/format.c
 LIBOBJ = $(LIBSRC:.c=.o)
-UNITS  = tests/unit/test_kv tests/unit/test_sign tests/unit/test_rules tests/unit/test_store
+UNITS  = tests/unit/test_kv tests/unit/test_sign tests/unit/test_rules tests/unit/test_store tests/unit/test_price
 
 all: deps $(CMDS)
 
@@ -72,6 +72,7 @@ tests/unit/test_kv: tests/unit/test_kv.c
 tests/unit/test_sign: tests/unit/test_sign.c
 tests/unit/test_rules: tests/unit/test_rules.c
 tests/unit/test_store: tests/unit/test_store.c
+tests/unit/test_price: tests/unit/test_price.c
 $(UNITS):
 	$(CC) $(ALLCFLAGS) -o $@ $@.c lib/librental.a $(LIBS) -lcmocka
 
@@ -86,6 +87,7 @@ check: deps
 # The dispatcher SIGKILLed at random instants, TORTURE_KILLS times (1000).
 torture: all
 	tests/torture/kill.sh $${TORTURE_KILLS:-1000}
+	tests/torture/power.sh $${TORTURE_CUTS:-100}
 
 demo: all
 	./demo.sh

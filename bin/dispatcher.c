@@ -66,6 +66,8 @@ static void show_progress(const char *phase, size_t done, size_t total)
 	double now = now_s(), rate;
 	int tty = isatty(2);
 
+	if (total <= 1000) /* short work: done before anyone waits */
+		return;
 	if (phase != last_phase)
 		last_phase = phase, start = said = now;
 	if (!tty && done < total && now - said < 10)
@@ -182,11 +184,8 @@ static int run_daemon(const struct home *h)
 		if (drain(h, s, &t, 1, &e) < 0) {
 			/* A fault (disk full, broken settings) is logged; the next wake retries. */
 			fprintf(stderr, "dispatcher: %s\n", e.msg);
-		} else {
-			for (int i = 0; i < CTX_COUNT; i++)
-				if (t.failed[i])
-					fprintf(stderr, "dispatcher: context %s failed and is held back: %s\n",
-						context_name(i), t.failure[i]);
+		} else if (t.applied + t.skipped + t.quarantined > 0) {
+			print_summary(&t);
 		}
 		if (!stopping && poll(&p, 1, 5000) < 0 && errno != EINTR) {
 			rc = rerr_set(&e, RX_IO, "poll: %s", strerror(errno));

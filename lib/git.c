@@ -160,14 +160,6 @@ static int pack_by_size(const void *a, const void *b)
 	return x->n < y->n ? -1 : x->n > y->n;
 }
 
-static int have_pack(const struct gitrepo *r, const char *dir, const char *name)
-{
-	for (size_t i = 0; i < r->npacks; i++)
-		if (r->packs[i].dir == dir && strcmp(r->packs[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
 /* Adds the packs of dir not yet open; marks found ones in seen (by index). */
 static int scan_dir(struct gitrepo *r, const char *dir, unsigned char *seen, struct rerr *e)
 {
@@ -190,7 +182,7 @@ static int scan_dir(struct gitrepo *r, const char *dir, unsigned char *seen, str
 			continue;
 		}
 		struct pack p;
-		if (have_pack(r, dir, name) || pack_open(&p, dir, name) < 0)
+		if (pack_open(&p, dir, name) < 0)
 			continue; /* a pack being written: its index comes last */
 		r->packs = xrealloc(r->packs, (r->npacks + 1) * sizeof *r->packs);
 		r->packs[r->npacks++] = p;
@@ -308,21 +300,23 @@ static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
 	return 0;
 }
 
-/* Inflates exactly size bytes from fd at offset at. */
-static int inflate_at(int fd, uint64_t at, size_t size, char **out)
+/* Inflates the zlib stream in fd at offset at: exactly size bytes, or with !whole its
+ * first size bytes (fewer if it ends before). *out is malloc'd, NUL-terminated. */
+static int inflate_at(int fd, uint64_t at, size_t size, int whole, char **out, size_t *got)
 {
 	unsigned char in[16384];
 	z_stream z = {0};
-	char *buf = xcalloc(1, size + 1);
+	char *buf = xcalloc(1, size + 2);
 	int rc = Z_OK;
 
 	if (inflateInit(&z) != Z_OK) {
 		free(buf);
 		return -1;
 	}
+	/* Whole: a byte of room more than the size, so that a longer stream shows. */
 	z.next_out = (unsigned char *)buf;
-	z.avail_out = (uInt)size;
-	while (rc == Z_OK) {
+	z.avail_out = (uInt)(whole ? size + 1 : size);
+	while (rc == Z_OK && z.avail_out > 0) {
 		ssize_t r = pread(fd, in, sizeof in, (off_t)at);
 		if (r <= 0)
 			break;
@@ -330,11 +324,10 @@ static int inflate_at(int fd, uint64_t at, size_t size, char **out)
 		z.next_in = in;
 		z.avail_in = (uInt)r;
 		rc = inflate(&z, Z_NO_FLUSH);
-		if (rc == Z_BUF_ERROR && z.avail_out == 0)
-			break; /* more output than the header said */
 	}
+	*got = z.total_out;
 	inflateEnd(&z);
-	if (rc != Z_STREAM_END || z.total_out != size) {
+	if (whole ? rc != Z_STREAM_END || z.total_out != size : rc != Z_OK && rc != Z_STREAM_END) {
 		free(buf);
 		return -1;
 	}
@@ -427,7 +420,7 @@ static int pack_entry(struct gitrepo *r, struct pack *p, uint64_t off, int *type
 	i++;
 	if (*type >= GIT_COMMIT && *type <= 4) {
 		*len = size;
-		return inflate_at(p->fd, off + i, size, data);
+		return inflate_at(p->fd, off + i, size, 1, data, &size);
 	}
 	char *base = NULL, *delta = NULL;
 	size_t blen = 0;
@@ -444,60 +437,42 @@ static int pack_entry(struct gitrepo *r, struct pack *p, uint64_t off, int *type
 		i += 20;
 		rc = read_object(r, &bid, type, &base, &blen, depth + 1) == 0 ? 0 : -1;
 	}
-	if (rc == 0 && (rc = inflate_at(p->fd, off + i, size, &delta)) == 0)
+	if (rc == 0 && (rc = inflate_at(p->fd, off + i, size, 1, &delta, &size)) == 0)
 		rc = delta_apply(base, blen, delta, size, data, len);
 	free(base);
 	free(delta);
 	return rc;
 }
 
-/* Reads a loose object (git writes some; the dispatcher never does). */
+/* Reads a loose object (git writes some; the dispatcher never does): the header
+ * "TYPE SIZE" and a NUL, then the bytes, all deflated. */
 static int read_loose(struct gitrepo *r, const struct gid *id, int *type, char **data, size_t *len)
 {
-	char hex[41], *path, *raw = NULL, *buf = NULL;
-	size_t rlen, cap = 4096;
-	struct rerr e;
-	z_stream z = {0};
-	int rc;
+	char hex[41], *path, *head = NULL, *nul;
+	size_t got, size = 0;
+	int fd, rc = -1;
 
 	gid_hex(hex, id);
 	path = xasprintf("%s/objects/%.2s/%s", r->gitdir, hex, hex + 2);
-	rc = fs_read(path, (size_t)1 << 30, &raw, &rlen, &e);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
-	if (rc != 0)
-		return rc;
-	rc = -1;
-	if (inflateInit(&z) == Z_OK) {
-		int zr = Z_OK;
-		buf = xcalloc(1, cap + 1);
-		z.next_in = (unsigned char *)raw;
-		z.avail_in = (uInt)rlen;
-		while (zr == Z_OK) {
-			if (z.total_out == cap) {
-				buf = xrealloc(buf, 2 * cap + 1);
-				cap *= 2;
-			}
-			z.next_out = (unsigned char *)buf + z.total_out;
-			z.avail_out = (uInt)(cap - z.total_out);
-			zr = inflate(&z, Z_NO_FLUSH);
-		}
-		char *nul = zr == Z_STREAM_END ? memchr(buf, '\0', z.total_out) : NULL;
-		*type = 0;
-		for (int t = GIT_COMMIT; nul && t <= 4; t++)
-			if (strncmp(buf, type_names[t], strlen(type_names[t])) == 0)
-				*type = t;
-		if (nul && *type) {
-			*len = z.total_out - (size_t)(nul + 1 - buf);
-			memmove(buf, nul + 1, *len);
-			buf[*len] = '\0';
-			*data = buf;
-			buf = NULL;
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;
+	*type = 0;
+	if (inflate_at(fd, 0, 32, 0, &head, &got) == 0 && (nul = memchr(head, '\0', got)) != NULL) {
+		for (int t = GIT_COMMIT; t <= 4; t++)
+			if (strncmp(head, type_names[t], strlen(type_names[t])) == 0 &&
+			    head[strlen(type_names[t])] == ' ')
+				*type = t, size = strtoul(head + strlen(type_names[t]) + 1, NULL, 10);
+		size_t hl = (size_t)(nul + 1 - head);
+		if (*type && inflate_at(fd, 0, hl + size, 1, data, &got) == 0) {
+			memmove(*data, *data + hl, size + 1);
+			*len = size;
 			rc = 0;
 		}
-		inflateEnd(&z);
 	}
-	free(buf);
-	free(raw);
+	free(head);
+	close(fd);
 	return rc;
 }
 
@@ -670,7 +645,7 @@ void git_tree_format(struct git_entry *ents, size_t n, char **out, size_t *len)
 {
 	size_t size = 0, at = 0;
 
-	if (n > 1) /* an emptied folder has no entries, and ents may be NULL */
+	if (n > 1)
 		qsort(ents, n, sizeof *ents, entry_cmp);
 	for (size_t i = 0; i < n; i++)
 		size += strlen(ents[i].name) + 28;
@@ -743,89 +718,66 @@ static void unique(struct gitpack_new *p)
 	p->n = k;
 }
 
-/* A file written through a buffer, with the SHA-1 of all its bytes (git's trailers). */
-struct sink {
-	int fd, failed;
+/* A file being written, with the SHA-1 of its bytes so far (git's trailers). */
+struct out {
+	FILE *f;
 	EVP_MD_CTX *sha;
-	unsigned char buf[1 << 16];
-	size_t len;
 	uint64_t off;
 };
 
-static void sink_flush(struct sink *o)
+static void put(struct out *o, const void *p, size_t n)
 {
-	for (size_t done = 0; !o->failed && done < o->len;) {
-		ssize_t w = write(o->fd, o->buf + done, o->len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			o->failed = errno ? errno : EIO;
-		else
-			done += (size_t)w;
-	}
-	o->len = 0;
-}
-
-static void sink_put(struct sink *o, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
+	fwrite(p, 1, n, o->f);
 	EVP_DigestUpdate(o->sha, p, n);
 	o->off += n;
-	while (n > 0) {
-		size_t k = sizeof o->buf - o->len < n ? sizeof o->buf - o->len : n;
-		memcpy(o->buf + o->len, c, k);
-		o->len += k;
-		c += k;
-		n -= k;
-		if (o->len == sizeof o->buf)
-			sink_flush(o);
-	}
 }
 
-static void sink_be32(struct sink *o, uint32_t v)
+static void put_be32(struct out *o, uint32_t v)
 {
 	unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
 			      (unsigned char)v};
-	sink_put(o, b, 4);
+	put(o, b, 4);
 }
 
-static struct sink *sink_open(char *tmpl, struct rerr *e)
+static int out_open(struct out *o, char *tmpl, struct rerr *e)
 {
-	struct sink *o = xcalloc(1, sizeof *o);
+	int fd = mkstemp(tmpl);
 
-	o->fd = mkstemp(tmpl);
-	if (o->fd < 0) {
-		rerr_set(e, RX_IO, "%s: %s", tmpl, strerror(errno));
-		free(o);
-		return NULL;
+	if (fd < 0 || (o->f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return rerr_set(e, RX_IO, "%s: %s", tmpl, strerror(errno));
 	}
 	o->sha = sha_start();
-	return o;
+	o->off = 0;
+	return 0;
 }
 
-/* Ends the file with its SHA-1 (also in sum), fsyncs and closes it; frees o. */
-static int sink_close(struct sink *o, unsigned char sum[20], const char *path, struct rerr *e)
+/* Ends the file with its SHA-1 (also in sum), fsynced and closed; removed on error. */
+static int out_close(struct out *o, unsigned char sum[20], const char *path, struct rerr *e)
 {
-	int failed;
+	int bad;
 
 	sha_end(o->sha, sum);
-	if (o->len + 20 > sizeof o->buf)
-		sink_flush(o);
-	memcpy(o->buf + o->len, sum, 20);
-	o->len += 20;
-	sink_flush(o);
-	if (!o->failed && fsync(o->fd) < 0)
-		o->failed = errno;
-	if (close(o->fd) < 0 && !o->failed)
-		o->failed = errno;
-	failed = o->failed;
-	free(o);
-	return failed ? rerr_set(e, RX_IO, "%s: %s", path, strerror(failed)) : 0;
+	fwrite(sum, 1, 20, o->f);
+	bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) < 0;
+	bad |= fclose(o->f) != 0;
+	if (bad) {
+		unlink(path);
+		return rerr_set(e, RX_IO, "%s: %s", path, strerror(errno ? errno : EIO));
+	}
+	return 0;
+}
+
+static void out_abandon(struct out *o, const char *path)
+{
+	fclose(o->f);
+	EVP_MD_CTX_free(o->sha);
+	unlink(path);
 }
 
 /* Writes one entry: header (type, size), the deflated bytes; keeps offset and CRC. */
-static int put_entry(struct sink *o, struct newobj *ob, const char *data)
+static int put_entry(struct out *o, struct newobj *ob, const char *data)
 {
 	unsigned char h[16], out[16384];
 	size_t hl = 0, size = ob->len;
@@ -840,7 +792,7 @@ static int put_entry(struct sink *o, struct newobj *ob, const char *data)
 	hl++;
 	ob->off = o->off;
 	ob->crc = (uint32_t)crc32(0, h, (uInt)hl);
-	sink_put(o, h, hl);
+	put(o, h, hl);
 	if (deflateInit(&z, 1) != Z_OK)
 		return -1;
 	z.next_in = (unsigned char *)data;
@@ -851,107 +803,94 @@ static int put_entry(struct sink *o, struct newobj *ob, const char *data)
 		zr = deflate(&z, Z_FINISH);
 		size_t got = sizeof out - z.avail_out;
 		ob->crc = (uint32_t)crc32(ob->crc, out, (uInt)got);
-		sink_put(o, out, got);
+		put(o, out, got);
 	} while (zr == Z_OK);
 	deflateEnd(&z);
 	return zr == Z_STREAM_END ? 0 : -1;
 }
 
-static int write_index(struct gitpack_new *p, const unsigned char packsum[20], const char *tmpl,
+static int write_index(struct gitpack_new *p, const unsigned char packsum[20], char *tmpl,
 		       const char *path, struct rerr *e)
 {
-	char *t = xstrdup(tmpl);
-	struct sink *o = sink_open(t, e);
 	unsigned char sum[20];
 	uint32_t fan = 0, big = 0;
-	int rc;
+	struct out o;
 
-	if (o == NULL) {
-		free(t);
+	if (out_open(&o, tmpl, e) < 0)
 		return -1;
-	}
-	sink_put(o, "\377tOc\0\0\0\2", 8);
+	put(&o, "\377tOc\0\0\0\2", 8);
 	for (int b = 0; b < 256; b++) {
 		while (fan < p->n && p->v[fan].id.b[0] <= b)
 			fan++;
-		sink_be32(o, fan);
+		put_be32(&o, fan);
 	}
 	for (size_t i = 0; i < p->n; i++)
-		sink_put(o, p->v[i].id.b, 20);
+		put(&o, p->v[i].id.b, 20);
 	for (size_t i = 0; i < p->n; i++)
-		sink_be32(o, p->v[i].crc);
+		put_be32(&o, p->v[i].crc);
 	for (size_t i = 0; i < p->n; i++)
-		sink_be32(o, p->v[i].off < 0x80000000u ? (uint32_t)p->v[i].off : 0x80000000u | big++);
+		put_be32(&o, p->v[i].off < 0x80000000u ? (uint32_t)p->v[i].off : 0x80000000u | big++);
 	for (size_t i = 0; i < p->n; i++)
 		if (p->v[i].off >= 0x80000000u) {
-			sink_be32(o, (uint32_t)(p->v[i].off >> 32));
-			sink_be32(o, (uint32_t)p->v[i].off);
+			put_be32(&o, (uint32_t)(p->v[i].off >> 32));
+			put_be32(&o, (uint32_t)p->v[i].off);
 		}
-	sink_put(o, packsum, 20);
-	rc = sink_close(o, sum, t, e);
-	if (rc == 0 && rename(t, path) < 0)
-		rc = rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
-	if (rc < 0)
-		unlink(t);
-	free(t);
-	return rc;
+	put(&o, packsum, 20);
+	if (out_close(&o, sum, tmpl, e) < 0)
+		return -1;
+	if (rename(tmpl, path) < 0) {
+		unlink(tmpl);
+		return rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+	}
+	return 0;
 }
 
-/* Writes p's objects (data in memory, or read from r) as a pack and index in dir;
- * name gets the pack's name (pack-<hex>). */
+/* Writes p's objects (data in memory, or read from r) as a pack and index in dir,
+ * the index renamed in last; name gets the pack's name (pack-<hex>). */
 static int write_pack(struct gitpack_new *p, struct gitrepo *r, const char *dir, char name[46],
 		      struct rerr *e)
 {
 	char *tmpl = xasprintf("%s/tmp_pack_XXXXXX", dir), *itmpl = xasprintf("%s/tmp_idx_XXXXXX", dir);
-	char hex[41], *pp = NULL, *ip = NULL;
+	char *pp = NULL, *ip = NULL;
 	unsigned char sum[20];
-	struct sink *o;
+	struct out o;
 	int rc = -1;
 
 	unique(p);
-	if ((o = sink_open(tmpl, e)) == NULL)
+	if (out_open(&o, tmpl, e) < 0)
 		goto out;
-	sink_put(o, "PACK\0\0\0\2", 8);
-	sink_be32(o, (uint32_t)p->n);
-	for (size_t i = 0; i < p->n && !o->failed; i++) {
+	put(&o, "PACK\0\0\0\2", 8);
+	put_be32(&o, (uint32_t)p->n);
+	for (size_t i = 0; i < p->n; i++) {
 		char *data = p->v[i].data;
 		enum git_type t;
-		if (data == NULL) {
-			if (git_read(r, &p->v[i].id, &t, &data, &p->v[i].len, e) != 0) {
-				o->failed = -1;
-				break;
-			}
-			p->v[i].type = (int)t;
+		if (data == NULL && git_read(r, &p->v[i].id, &t, &data, &p->v[i].len, e) != 0) {
+			out_abandon(&o, tmpl);
+			goto out;
 		}
-		if (put_entry(o, &p->v[i], data) < 0 && !o->failed)
-			o->failed = EIO;
+		if (data != p->v[i].data)
+			p->v[i].type = (int)t;
+		int bad = put_entry(&o, &p->v[i], data) < 0;
 		if (data != p->v[i].data)
 			free(data);
+		if (bad) {
+			out_abandon(&o, tmpl);
+			rerr_set(e, RX_SOFTWARE, "zlib: cannot deflate");
+			goto out;
+		}
 	}
-	if (o->failed == -1) { /* e says what */
-		close(o->fd);
-		EVP_MD_CTX_free(o->sha);
-		free(o);
-		unlink(tmpl);
+	if (out_close(&o, sum, tmpl, e) < 0)
 		goto out;
-	}
-	if (sink_close(o, sum, tmpl, e) < 0) {
-		unlink(tmpl);
-		goto out;
-	}
-	gid_hex(hex, (const struct gid *)sum);
-	snprintf(name, 46, "pack-%s", hex);
-	pp = xasprintf("%s/pack-%s.pack", dir, hex);
-	ip = xasprintf("%s/pack-%s.idx", dir, hex);
+	gid_hex(name + 5, (const struct gid *)sum);
+	memcpy(name, "pack-", 5);
+	pp = xasprintf("%s/%s.pack", dir, name);
+	ip = xasprintf("%s/%s.idx", dir, name);
 	if (rename(tmpl, pp) < 0) {
 		rerr_set(e, RX_IO, "%s: %s", pp, strerror(errno));
 		unlink(tmpl);
-		goto out;
-	}
-	/* The index last: without it git and the readers do not see the pack. */
-	rc = write_index(p, sum, itmpl, ip, e);
-	if (rc == 0)
+	} else if (write_index(p, sum, itmpl, ip, e) == 0) {
 		rc = fs_fsync_dir(dir, e);
+	}
 out:
 	free(tmpl);
 	free(itmpl);
@@ -975,24 +914,16 @@ int gitpack_write(struct gitpack_new *p, const char *dir, struct rerr *e)
 #define MERGE_MAX ((size_t)1 << 20)
 
 /* How many of the smallest packs (sorted by size) to merge so that, from the smallest
- * up, each pack left holds at least twice the objects of all smaller ones together. */
+ * up, each pack left holds at least twice the objects of all smaller ones together;
+ * never more than MERGE_MAX objects. */
 static size_t merge_count(const struct pack *packs, size_t n)
 {
 	size_t k = 0, sum = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (sum + packs[i].n > MERGE_MAX)
-			break;
+	for (size_t i = 0; i + 1 < n && sum + packs[i].n <= MERGE_MAX; i++) {
 		sum += packs[i].n;
-		if (i + 1 < n && packs[i + 1].n < 2 * sum)
+		if (packs[i + 1].n < 2 * sum && sum + packs[i + 1].n <= MERGE_MAX)
 			k = i + 2;
-	}
-	for (sum = 0; k > 0; k--) { /* the merge itself within MERGE_MAX */
-		sum = 0;
-		for (size_t i = 0; i < k; i++)
-			sum += packs[i].n;
-		if (sum <= MERGE_MAX)
-			break;
 	}
 	return k;
 }

@@ -128,7 +128,12 @@ int seckey_save(const struct seckey *k, const char *path, struct rerr *e)
 		goto out;
 	}
 	close(fd);
-	rc = 0;
+	/* The key's name must survive a power cut as its bytes do: the folder too. */
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	rc = fs_fsync_dir(slash ? dir : ".", e);
+	free(dir);
 out:
 	sodium_free(line);
 	return rc;

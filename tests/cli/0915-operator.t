@@ -16,13 +16,13 @@ t_eq '--once --quiet: exit 0 with a quarantine' "$RC" 0
 t_match '... and says what was quarantined and why' "$ERR" '^dispatcher: quarantined junk\.yaml: .*signature'
 t_match '... and the summary' "$ERR" 'quarantined 1'
 
-# The daemon's log.
+# The daemon's log: two bookings that clash, spooled before it starts, one batch.
+r1=$(reserve --as alice car01 --from 2028-04-01 --to 2028-04-03)
+r2=$(reserve --as bob car01 --from 2028-04-02 --to 2028-04-04)
 "$BIN/dispatcher" >"$T_TMP/daemon.log" 2>&1 </dev/null &
 pid=$!
 T_PIDS="$T_PIDS $pid"
 t_wait 'the daemon watches the spool' 10 grep -q watching "$T_TMP/daemon.log"
-r1=$(reserve --as alice car01 --from 2028-04-01 --to 2028-04-03)
-r2=$(reserve --as bob car01 --from 2028-04-02 --to 2028-04-04)
 t_wait "the daemon logs bob's rejection with its reason" 20 \
 	grep -q "^dispatcher: rejected $r2: car01: already reserved from 2028-04-01 to 2028-04-03\$" "$T_TMP/daemon.log"
 t_match '... and a line for the batch' "$(cat "$T_TMP/daemon.log")" '^dispatcher: batch: applied [12], skipped 0, quarantined 0, outcomes [0-9]+, held 0, in [0-9]+ ms$'

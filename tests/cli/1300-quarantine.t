@@ -72,7 +72,8 @@ sed 's/Sonata/Sonatb/' "$T_TMP/car03.event" >"$T_TMP/car03.edited"
 t_exit 1 'the edit changed one byte' cmp -s "$T_TMP/car03.event" "$T_TMP/car03.edited"
 spool_drop "$T_TMP/car03.edited" "$F"
 t_ok 'the dispatcher runs' dispatcher --once
-t_eq 'its summary counts one quarantined' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 1, held 0'
+t_eq 'its summary counts one quarantined' "$(printf '%s\n' "$ERR" | tail -n 1)" 'dispatcher: applied 0, skipped 0, quarantined 1, held 0'
+t_match '... after a line naming it and why' "$ERR" '^dispatcher: quarantined [0-9]+\.car-[0-9a-f]+: bad signature'
 t_eq 'spool/new is empty' "$(spool_count new)" 0
 t_file 'the event is in spool/bad under its name' "$H/spool/bad/$F"
 t_ok '... byte for byte' cmp "$T_TMP/car03.edited" "$H/spool/bad/$F"
@@ -104,7 +105,8 @@ spool_drop "$T_TMP/car06.othersig" "$F6"
 head -c 40 "$T_TMP/car03.event" >"$T_TMP/car03.truncated"
 spool_drop "$T_TMP/car03.truncated" 00000000000000000003.truncated
 t_ok 'the dispatcher runs' dispatcher --once
-t_eq 'six files quarantined, nothing applied' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 6, held 0'
+t_eq 'six files quarantined, nothing applied' "$(printf '%s\n' "$ERR" | tail -n 1)" 'dispatcher: applied 0, skipped 0, quarantined 6, held 0'
+t_eq '... each named in a line of its own' "$(printf '%s\n' "$ERR" | grep -c '^dispatcher: quarantined ')" 6
 for f in 00000000000000000001.garbage 00000000000000000002.empty "$F4" "$F5" "$F6" 00000000000000000003.truncated; do
 	t_file "quarantined with a reason: $f" "$H/spool/bad/$f.reason"
 done
@@ -137,7 +139,7 @@ if [ -n "$have_openssl" ]; then
 	resign "$T_TMP/car08.event" ghost "$T_TMP/ghost.pem" "$T_TMP/car08.ghost"
 	spool_drop "$T_TMP/car08.ghost" "$F8"
 	t_ok 'the dispatcher runs' dispatcher --once
-	t_eq 'both quarantined' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 2, held 0'
+	t_eq 'both quarantined' "$(printf '%s\n' "$ERR" | tail -n 1)" 'dispatcher: applied 0, skipped 0, quarantined 2, held 0'
 	t_file 'a customer'"'"'s admin act: in spool/bad with a reason' "$H/spool/bad/$F7.reason"
 	t_file 'an unregistered key: in spool/bad with a reason' "$H/spool/bad/$F8.reason"
 	t_nomatch 'no car07 nor car08' "$(carctl --as admin list --json)" '"car":"car0[78]"'

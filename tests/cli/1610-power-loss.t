@@ -12,15 +12,13 @@ T_LIB=$(dirname "$0")/../lib.sh
 : "${POWER_STEPS:=none state objects commit merged spool spool-half}"
 why=
 [ "$(id -u)" = 0 ] || why='needs root for loop devices'
-for tool in losetup mount umount xfs_io mkfs.xfs mkfs.ext4; do
+for tool in mount umount xfs_io mkfs.xfs mkfs.ext4; do
 	[ -n "$why" ] || command -v "$tool" >/dev/null 2>&1 || why="no $tool"
 done
 MNT=$T_TMP/mnt
-LOOP=
+IMG=
 cleanup_fs() {
 	mountpoint -q "$MNT" 2>/dev/null && umount "$MNT" 2>/dev/null
-	[ -z "$LOOP" ] || losetup -d "$LOOP" 2>/dev/null
-	LOOP=
 }
 trap 'cleanup_fs; _t_cleanup' EXIT
 
@@ -30,7 +28,7 @@ in_log() { git -C "$H/state" grep -l -e "^id: $1\$" main -- log | wc -l | tr -d 
 # power_cut: the file system stops where it is, its log not flushed; then mount.
 power_cut() {
 	xfs_io -x -c shutdown "$MNT" >/dev/null 2>&1 || diag "shutdown failed"
-	umount "$MNT" && mount $OPTS "$LOOP" "$MNT" || diag "remount failed"
+	umount "$MNT" && mount -o "loop$OPTS" "$IMG" "$MNT" || diag "remount failed"
 }
 
 run_step() { # FS STEP
@@ -75,14 +73,16 @@ for fs in xfs ext4; do
 		while [ "$i" -lt $((nsteps * 11)) ]; do t_skip "$fs power cut" "$why"; i=$((i + 1)); done
 		continue
 	fi
-	img=$T_TMP/$fs.img
-	rm -f "$img"
-	truncate -s 320M "$img"
+	# Mounted by the image's path (mount takes a loop device under its lock), never
+	# by a device's name another test running at once could take in between.
+	IMG=$T_TMP/$fs.img
+	rm -f "$IMG"
+	truncate -s 320M "$IMG"
 	mkdir -p "$MNT"
 	OPTS=
-	[ "$fs" = ext4 ] && OPTS='-o noauto_da_alloc'
-	if ! LOOP=$(losetup -f --show "$img" 2>/dev/null) || ! mkfs.$fs -q "$LOOP" >/dev/null 2>&1 ||
-		! mount $OPTS "$LOOP" "$MNT" 2>/dev/null; then
+	[ "$fs" = ext4 ] && OPTS=',noauto_da_alloc'
+	if ! mkfs.$fs -q "$([ "$fs" = xfs ] && echo -f || echo -F)" "$IMG" >/dev/null 2>&1 ||
+		! mount -o "loop$OPTS" "$IMG" "$MNT" 2>/dev/null; then
 		cleanup_fs
 		i=0
 		while [ "$i" -lt $((nsteps * 11)) ]; do t_skip "$fs power cut" "the kernel refused a loop-mounted $fs"; i=$((i + 1)); done
@@ -92,6 +92,6 @@ for fs in xfs ext4; do
 		run_step "$fs" "$step"
 	done
 	cleanup_fs
-	rm -f "$img"
+	rm -f "$IMG"
 done
 done_testing
