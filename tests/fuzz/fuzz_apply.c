@@ -12,7 +12,8 @@
  * The input, read leniently, a line at a time, "key: value":
  *   type: T      the event's type (default: the table's row data[0] % EV_COUNT)
  *   as: NAME     who signs: admin, alice, bob, dispatcher, or anyone else (an
- *                unregistered key); default: the role the type wants
+ *                unregistered key); default: alice where a customer may, else admin
+ *                where an admin may, else the dispatcher
  *   id, time, actor   replace the ones made (a fresh id of the type's prefix, now,
  *                the signer)
  *   KEY: VALUE   any other line is a field (the last of a key wins)
@@ -466,8 +467,8 @@ static void read_input(struct spec *sp, const uint8_t *data, size_t size)
 	if (sp->type == NULL)
 		sp->type = xstrdup(sp->t->type);
 	if (sp->signer < 0)
-		sp->signer = sp->t == NULL ? K_ADMIN : sp->t->roles & ROLE_ADMIN ? K_ADMIN
-			     : sp->t->roles & ROLE_CUSTOMER ? K_ALICE : K_DISPATCHER;
+		sp->signer = sp->t == NULL ? K_ADMIN : sp->t->roles & ROLE_CUSTOMER ? K_ALICE
+			     : sp->t->roles & ROLE_ADMIN ? K_ADMIN : K_DISPATCHER;
 	if (sp->id == NULL) {
 		char id[ID_LEN];
 		event_new_id(id, sp->t ? sp->t->prefix : "evt");
