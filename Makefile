@@ -7,7 +7,8 @@ PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 CC        = cc
 PKGS      = libsodium yaml-0.1 libgit2 jansson libcrypto zlib
-DEBS      = build-essential pkg-config git openssl libsodium-dev libyaml-dev libgit2-dev libjansson-dev libcmocka-dev libssl-dev zlib1g-dev strace jq
+DEBS      = build-essential pkg-config git openssl libsodium-dev libyaml-dev libgit2-dev libjansson-dev libcmocka-dev libssl-dev zlib1g-dev strace jq openssh-client \
+            python3-icalendar
 SANFLAGS  = $$(if [ "$(SANITIZE)" = 1 ]; then echo -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined; fi)
 CFLAGS    = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 ALLCFLAGS = $(CFLAGS) $(SANFLAGS) -Ilib -DRENTAL_VERSION='"$(VERSION)"' -DRENTAL_DEFAULT_HOME='"$(CURDIR)"' $$(pkg-config --cflags $(PKGS))
@@ -18,11 +19,13 @@ LIBS      = -Wl,--as-needed $$(pkg-config --libs $(PKGS)) -lpthread
 STATIC    = $$(for l in sodium yaml jansson; do a=$$($(CC) -print-file-name=lib$$l.a); [ -f "$$a" ] && printf '%s ' "$$a"; done)
 
 CMDS = bin/carctl bin/reserve bin/pay bin/rent bin/rate bin/mypage bin/dispatcher
-LIBSRC = lib/util.c lib/limit.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/git.c lib/store.c lib/records.c lib/price.c lib/init.c \
+LIBSRC = lib/util.c lib/limit.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/git.c lib/gitsig.c lib/store.c lib/records.c lib/price.c lib/init.c \
          lib/ledger.c lib/context.c lib/management.c lib/reservation.c lib/payment.c lib/rental.c \
-         lib/rating.c lib/mypage.c lib/dispatch.c lib/home.c lib/format.c
+         lib/rating.c lib/mypage.c lib/dispatch.c lib/home.c lib/format.c \
+         lib/transport.c lib/replicate.c lib/replica.c
 LIBOBJ = $(LIBSRC:.c=.o)
-UNITS  = tests/unit/test_kv tests/unit/test_sign tests/unit/test_rules tests/unit/test_store tests/unit/test_price
+UNITS  = tests/unit/test_kv tests/unit/test_sign tests/unit/test_rules tests/unit/test_store tests/unit/test_price \
+         tests/unit/test_format
 
 all: deps $(CMDS)
 
@@ -37,7 +40,7 @@ FUZZDEBS  = clang libclang-rt-14-dev
 BENCHDEBS = libsqlite3-dev
 
 deps: .deps-ok
-.deps-ok:
+.deps-ok: Makefile
 	@pkgs="$(DEBS)"; $(INSTALL); touch .deps-ok
 
 # libFuzzer on the event and settings parsers and on the whole apply path (signed
@@ -73,6 +76,7 @@ tests/unit/test_sign: tests/unit/test_sign.c
 tests/unit/test_rules: tests/unit/test_rules.c
 tests/unit/test_store: tests/unit/test_store.c
 tests/unit/test_price: tests/unit/test_price.c
+tests/unit/test_format: tests/unit/test_format.c
 $(UNITS):
 	$(CC) $(ALLCFLAGS) -o $@ $@.c lib/librental.a $(LIBS) -lcmocka
 

@@ -15,15 +15,17 @@ static const char *prog = "rental";
 
 struct common {
 	const char *home, *as;
-	int json, help, version;
+	int json, csv, help, version;
+	enum fmt mode; /* of a listing: --json, --csv, else a table */
 };
 
-enum { OPT_HOME = 1000, OPT_AS, OPT_JSON, OPT_HELP, OPT_VERSION };
+enum { OPT_HOME = 1000, OPT_AS, OPT_JSON, OPT_CSV, OPT_HELP, OPT_VERSION };
 
 #define COMMON_OPTIONS                                       \
 	{"home", required_argument, NULL, OPT_HOME},         \
 	{"as", required_argument, NULL, OPT_AS},             \
 	{"json", no_argument, NULL, OPT_JSON},               \
+	{"csv", no_argument, NULL, OPT_CSV},                 \
 	{"help", no_argument, NULL, OPT_HELP},               \
 	{"version", no_argument, NULL, OPT_VERSION}
 
@@ -34,6 +36,7 @@ __attribute__((unused)) static int common_option(struct common *o, int c)
 	case OPT_HOME: o->home = optarg; return 1;
 	case OPT_AS: o->as = optarg; return 1;
 	case OPT_JSON: o->json = 1; return 1;
+	case OPT_CSV: o->csv = 1; return 1;
 	case OPT_HELP: o->help = 1; return 1;
 	case OPT_VERSION: o->version = 1; return 1;
 	}
@@ -194,6 +197,9 @@ __attribute__((unused)) static int cli_start(int *argc, char ***argv, const stru
 		return rc;
 	if (o->help)
 		return show_help(usage, o);
+	if (o->json && o->csv)
+		return usage_error(usage, "--json and --csv: choose one");
+	o->mode = o->json ? FMT_JSON : o->csv ? FMT_CSV : FMT_TABLE;
 	if (o->version)
 		return show_version();
 	*argc -= optind;
@@ -254,7 +260,7 @@ __attribute__((unused)) static int act_on_reservation(const struct common *o, co
 	kv_set(&ev.f, "reservation", res);
 	if (extra)
 		kv_copy(&ev.f, extra);
-	if (home_submit(&h, actor, &ev, &e) < 0)
+	if (home_submit(&h, s, actor, &ev, &e) < 0)
 		goto out;
 	snprintf(id, sizeof id, "%s", print_new ? kv_get(&ev.f, "id") : res);
 	rc = 0;
@@ -279,7 +285,7 @@ __attribute__((unused)) static int list_reservations(const struct common *o, int
 
 	if (open_home(&h, o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0 &&
 	    context_list(s, ctx, role == ROLE_ADMIN ? NULL : actor, &recs, &n, &e) == 0) {
-		rc = format_records(stdout, f, nf, recs, n, o->json) < 0 ? RX_IO : 0;
+		rc = format_records(stdout, f, nf, recs, n, o->mode) < 0 ? RX_IO : 0;
 		store_records_free(recs, n);
 	}
 	store_free(s);

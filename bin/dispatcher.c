@@ -1,30 +1,48 @@
 /* dispatcher: applies the spool to the state: once, as a daemon, a health check, or
- * a rebuild of every state file from the log. */
+ * a rebuild of every state file from the log; pushes main to the remotes; on a
+ * replica, follows its primary instead. */
 #include "cli.h"
 #include "dispatch.h"
+#include "gitsig.h"
 #include "records.h"
+#include "replica.h"
+#include "replicate.h"
 #include "spool.h"
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
-	"dispatcher [--home DIR] [--once [--quiet] | --check | --rebuild | --upgrade]\n"
-	"  (no mode: run in the foreground, applying events as they arrive; SIGTERM stops it)\n"
+	"dispatcher [--home DIR] [--once [--quiet] | --check | --rebuild | --upgrade |\n"
+	"            --push [--quiet] | --allowed-signers]\n"
+	"  (no mode: run in the foreground, applying events as they arrive; SIGTERM stops it;\n"
+	"  on a replica: following its primary)\n"
 	"  --quiet: with --once, say nothing unless an event was quarantined or a context failed\n"
-	"  --upgrade: move a home made by an older release to this release's layout\n";
+	"  --upgrade: move a home made by an older release to this release's layout\n"
+	"  --push: push main to every remote of the settings now\n"
+	"  --allowed-signers: the line of git's allowed signers file for the home's commits\n";
 
-enum { MODE_DAEMON, MODE_ONCE, MODE_CHECK, MODE_REBUILD, MODE_UPGRADE };
+enum { MODE_DAEMON, MODE_ONCE, MODE_CHECK, MODE_REBUILD, MODE_UPGRADE, MODE_SIGNERS, MODE_PUSH };
+
+/* A replica asks its primary for news this often (ms). */
+#define FOLLOW_INTERVAL 1000
 
 static volatile sig_atomic_t stopping;
 static int quiet;
+static pid_t pusher; /* the `dispatcher --push` this process started, until it ends */
 
 static void on_signal(int sig)
 {
 	stopping = 1;
+}
+
+/* SIGCHLD and SIGALRM only interrupt what waits: a poll, a fetch. */
+static void on_wake(int sig)
+{
 }
 
 static int own_option(int c, void *arg)
@@ -35,8 +53,42 @@ static int own_option(int c, void *arg)
 		return quiet = 1, 0;
 	if (*mode != MODE_DAEMON)
 		return -1;
-	*mode = c == 'o' ? MODE_ONCE : c == 'c' ? MODE_CHECK : c == 'U' ? MODE_UPGRADE : MODE_REBUILD;
+	*mode = c == 'o' ? MODE_ONCE : c == 'c' ? MODE_CHECK : c == 'U' ? MODE_UPGRADE
+		: c == 'S' ? MODE_SIGNERS : c == 'P' ? MODE_PUSH : MODE_REBUILD;
 	return 0;
+}
+
+static void catch(int sig, void (*fn)(int))
+{
+	struct sigaction sa = {0};
+
+	sa.sa_handler = fn; /* no SA_RESTART: a wait in progress returns */
+	sigaction(sig, &sa, NULL);
+}
+
+/* Starts a `dispatcher --push` in the background if a remote lacks main's commit and
+ * the one this process started before has ended; its messages go to stderr if log. */
+static void kick_push(const struct home *h, int log)
+{
+	static char self[4096];
+	struct rerr e = {0};
+	struct cfg c;
+
+	if (pusher > 0 && waitpid(pusher, NULL, WNOHANG) == 0)
+		return; /* still pushing: it looks at main again before it ends */
+	pusher = 0;
+	if (cfg_load(&c, h->config, NULL) < 0 || replicate_behind(h, &c, NULL) != 1)
+		return;
+	if (self[0] == '\0') {
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n <= 0)
+			return;
+		self[n] = '\0';
+	}
+	if ((pusher = replicate_spawn(self, h, log, &e)) < 0) {
+		fprintf(stderr, "dispatcher: %s\n", e.msg);
+		pusher = 0;
+	}
 }
 
 static void print_summary(const struct dispatch_stats *t)
@@ -109,7 +161,7 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 	for (;;) {
 		double t0 = now_s();
 		/* Settings are read each batch: a context switched on catches up at once. */
-		if (home_load_config(h, &c, e) < 0 || dispatch_batch(h, s, &c, &st, e) < 0)
+		if (cfg_load(&c, h->config, e) < 0 || dispatch_batch(h, s, &c, &st, e) < 0)
 			return -1;
 		log_batch(&st, (now_s() - t0) * 1000, daemon);
 		report_free(&st.notes);
@@ -147,6 +199,7 @@ static int run_once(const struct home *h, int wait)
 		failed |= t.failed[i] > 0;
 	if (!quiet || t.quarantined > 0 || failed)
 		print_summary(&t);
+	kick_push(h, 0);
 	return finish(0);
 }
 
@@ -162,6 +215,7 @@ static int run_daemon(const struct home *h)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	catch(SIGCHLD, on_wake); /* a pusher that ends: the next may start */
 	fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (fd < 0 || inotify_add_watch(fd, newdir, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE) < 0) {
 		rerr_set(&e, RX_IO, "%s: inotify: %s", newdir, strerror(errno));
@@ -187,6 +241,7 @@ static int run_daemon(const struct home *h)
 		} else if (t.applied + t.skipped + t.quarantined > 0) {
 			print_summary(&t);
 		}
+		kick_push(h, 1);
 		if (!stopping && poll(&p, 1, 5000) < 0 && errno != EINTR) {
 			rc = rerr_set(&e, RX_IO, "poll: %s", strerror(errno));
 			break;
@@ -200,11 +255,161 @@ static int run_daemon(const struct home *h)
 	return finish(0);
 }
 
+/* ---- replication ---- */
+
+/* dispatcher --push: main to every remote, each in a process of its own; a line for
+ * each (--quiet: only for one that starts failing or answers again, none for a remote
+ * another process is pushing to). Exit 1 if one fails. */
+static int run_push(struct home *h)
+{
+	struct push_result res[CFG_REMOTES_MAX];
+	struct rerr e = {0};
+	struct cfg c;
+	int failed = 0;
+
+	if (home_load_config(h, &c, &e) < 0)
+		return fail(&e);
+	if (c.nremotes == 0 && !quiet)
+		fprintf(stderr, "dispatcher: no remotes to push to (replicate: remotes in %s)\n", h->config);
+	/* Asked by a person, it waits its turn after a push under way; started by a
+	 * batch (--quiet), it leaves the remote to that one. */
+	if (replicate_push_all(h, &c, !quiet, res, &e) < 0)
+		return fail(&e);
+	for (int i = 0; i < c.nremotes; i++) {
+		const struct push_result *p = &res[i];
+		if (p->outcome == PUSH_FAILED) {
+			failed = 1;
+			if (!quiet || p->before.error[0] == '\0')
+				fprintf(stderr, "dispatcher: %s\n", p->after.error[0] ? p->after.error : "push failed");
+		} else if (p->outcome == PUSH_BUSY) {
+			if (!quiet)
+				fprintf(stderr, "dispatcher: %s: another process is pushing to it\n", c.remotes[i]);
+		} else if (!quiet || p->before.error[0]) {
+			fprintf(stderr, "dispatcher: %s: has main (%.12s)%s\n", c.remotes[i], p->after.pushed,
+				p->before.error[0] ? ", answering again" : "");
+		}
+	}
+	return finish(failed);
+}
+
+/* Opens a replica's state with the dispatcher's lock. */
+static int open_replica(const struct home *h, struct store **s, int wait, struct rerr *e)
+{
+	*s = NULL;
+	return store_open(s, h->state, e) < 0 ? -1 : store_lock(*s, wait, e);
+}
+
+/* Says what a round of following did, if it differs from the last (NULL: always):
+ * the exit status of --once for it. */
+static int say_follow(const struct home *h, const struct follow *f, const struct follow *last)
+{
+	struct replica rp;
+	char at[40];
+
+	home_replica_read(h, &rp, NULL);
+	snprintf(at, sizeof at, "%.12s", f->head[0] ? f->head : "no commit yet");
+	if (f->taken > 0)
+		fprintf(stderr, "dispatcher: followed %s: %ld commits checked, main at %s\n", rp.url, f->taken, at);
+	if (f->refused) {
+		if (!last || !last->refused || strcmp(last->reason, f->reason) != 0)
+			fprintf(stderr, "dispatcher: refused the history of %s: %s; main stays at %s\n", rp.url,
+				f->reason, at);
+		return RX_REFUSED;
+	}
+	if (f->unreachable) {
+		if (!last || !last->unreachable)
+			fprintf(stderr, "dispatcher: %s; main stays at %s\n", f->reason, at);
+		return RX_TEMP;
+	}
+	if (last && last->unreachable)
+		fprintf(stderr, "dispatcher: %s answers again\n", rp.url);
+	else if (!last && f->taken == 0 && !quiet)
+		fprintf(stderr, "dispatcher: %s: %s\n", rp.url,
+			f->tip[0] ? "nothing new" : "no history there yet");
+	return 0;
+}
+
+/* A replica's dispatcher --once: one round of following. */
+static int follow_once(const struct home *h)
+{
+	struct cfg c;
+	struct store *s = NULL;
+	struct follow f;
+	struct rerr e = {0};
+	int rc;
+
+	catch(SIGALRM, on_wake);
+	if (cfg_load(&c, h->config, &e) < 0 || open_replica(h, &s, 0, &e) < 0 ||
+	    replica_follow(h, replicate_timeout(&c), &f, &e) < 0 ||
+	    (f.taken > 0 && store_maintain(s, &e) < 0)) {
+		store_free(s);
+		return fail(&e);
+	}
+	store_free(s);
+	rc = say_follow(h, &f, NULL);
+	kick_push(h, 0);
+	return finish(rc);
+}
+
+/* A replica's daemon: a round of following every FOLLOW_INTERVAL until SIGTERM. */
+static int follow_daemon(const struct home *h)
+{
+	struct store *s = NULL;
+	struct follow f, last;
+	struct replica rp;
+	struct cfg c;
+	struct rerr e = {0};
+	int first = 1;
+
+	catch(SIGTERM, on_signal);
+	catch(SIGINT, on_signal);
+	catch(SIGALRM, on_wake);
+	catch(SIGCHLD, on_wake);
+	if (home_replica_read(h, &rp, &e) < 0 || open_replica(h, &s, 1, &e) < 0) {
+		store_free(s);
+		return fail(&e);
+	}
+	fprintf(stderr, "dispatcher: following %s\n", rp.url);
+	while (!stopping) {
+		/* Settings are read each round, as a primary's each batch. */
+		if (cfg_load(&c, h->config, &e) < 0 || replica_follow(h, replicate_timeout(&c), &f, &e) < 0) {
+			fprintf(stderr, "dispatcher: %s\n", e.msg);
+		} else {
+			say_follow(h, &f, first ? NULL : &last);
+			if (f.taken > 0 && store_maintain(s, &e) < 0)
+				fprintf(stderr, "dispatcher: %s\n", e.msg);
+			last = f;
+			first = 0;
+		}
+		kick_push(h, 1);
+		if (!stopping)
+			poll(NULL, 0, FOLLOW_INTERVAL);
+	}
+	store_free(s);
+	fprintf(stderr, "dispatcher: stopped\n");
+	return finish(0);
+}
+
 static int print_report(const struct report *r)
 {
 	for (size_t i = 0; i < r->n; i++)
 		fprintf(stderr, "dispatcher: %s\n", r->lines[i]);
 	return r->failed;
+}
+
+/* The line of git's allowed signers file for the key that signs this home's commits. */
+static int print_signers(const struct home *h)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	struct rerr e = {0};
+	char *line;
+
+	if (dispatch_signing_key(h, pk, &e) < 0)
+		return fail(&e);
+	line = gitsig_allowed_signer(pk);
+	fputs(line, stdout);
+	free(line);
+	return finish(0);
 }
 
 int main(int argc, char **argv)
@@ -215,28 +420,44 @@ int main(int argc, char **argv)
 		{"check", no_argument, NULL, 'c'},
 		{"rebuild", no_argument, NULL, 'R'},
 		{"upgrade", no_argument, NULL, 'U'},
+		{"allowed-signers", no_argument, NULL, 'S'},
+		{"push", no_argument, NULL, 'P'},
 		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0}};
 	struct common o = {0};
 	struct home h;
 	struct report r;
 	struct rerr e = {0};
-	int mode = MODE_DAEMON, rc;
+	struct cfg cfg;
+	int mode = MODE_DAEMON, rc, replica;
 
 	prog = "dispatcher";
 	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &mode, usage)) >= 0)
 		return rc;
 	if (argc > 0)
 		return usage_error(usage, "%s: unexpected argument", argv[0]);
-	if (quiet && mode != MODE_ONCE)
-		return usage_error(usage, "--quiet: only with --once");
+	if (quiet && mode != MODE_ONCE && mode != MODE_PUSH)
+		return usage_error(usage, "--quiet: only with --once or --push");
 	home_resolve(&h, o.home);
 	dispatch_on_wait(say_waiting);
 	dispatch_on_progress(show_progress);
-	if (mode == MODE_ONCE)
-		rc = run_once(&h, 0);
+	/* The spool is the one the settings name; a run whose settings fail says so at
+	 * its first batch (the daemon at each), --check in its report. */
+	if (mode == MODE_ONCE || mode == MODE_DAEMON || mode == MODE_CHECK)
+		(void)home_load_config(&h, &cfg, NULL);
+	replica = home_is_replica(&h);
+	if (replica && (mode == MODE_REBUILD || mode == MODE_UPGRADE)) {
+		rerr_set(&e, RX_PERM, "%s: a replica, whose state moves only with its primary's "
+			 "history; rebuild or upgrade the primary", h.root);
+		rc = fail(&e);
+	} else if (mode == MODE_ONCE)
+		rc = replica ? follow_once(&h) : run_once(&h, 0);
 	else if (mode == MODE_DAEMON)
-		rc = run_daemon(&h);
+		rc = replica ? follow_daemon(&h) : run_daemon(&h);
+	else if (mode == MODE_PUSH)
+		rc = run_push(&h);
+	else if (mode == MODE_SIGNERS)
+		rc = print_signers(&h);
 	else if (mode == MODE_CHECK) {
 		if (dispatch_check(&h, &r, &e) < 0)
 			rc = fail(&e);

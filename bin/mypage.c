@@ -3,12 +3,12 @@
 #include "ledger.h"
 #include "mypage.h"
 
-static const char usage[] = "mypage [--home DIR] [--as NAME] [--customer NAME] [--json]\n";
+static const char usage[] = "mypage [--home DIR] [--as NAME] [--customer NAME] [--json | --csv]\n";
 
 static const struct field row_fields[] = {
 	{"reservation", F_STR, 20}, {"car", F_STR, 10}, {"from", F_STR, 10}, {"to", F_STR, 10},
 	{"nights", F_NUMNULL, 6}, {"amount", F_NUMNULL, 9}, {"status", F_STR, 20},
-	{"payment", F_STRNULL, 20}, {"stars", F_NUMNULL, 5}};
+	{"payment", F_STRNULL, 20}, {"stars", F_NUMNULL, 5}, {"reason", F_STRNULL, 30}};
 
 /* The rule for --customer: an admin may name any registered customer, anyone else
  * only themselves; a name that is no registered customer is refused (1). */
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	if (open_home(&h, &o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0) {
 		if (customer == NULL || check_customer(s, actor, role, customer, &e) == 0) {
 			if (mypage_rows(s, customer ? customer : actor, &recs, &n, &e) == 0)
-				rc = format_records(stdout, row_fields, 9, recs, n, o.json) < 0 ? RX_IO : 0;
+				rc = format_records(stdout, row_fields, 10, recs, n, o.mode) < 0 ? RX_IO : 0;
 			store_records_free(recs, n);
 		}
 	}

@@ -5,7 +5,7 @@
 static const char usage[] =
 	"reserve [--home DIR] [--as NAME] CAR --from YYYY-MM-DD --to YYYY-MM-DD\n"
 	"  reserve cancel RES\n"
-	"  reserve list [--json]\n";
+	"  reserve list [--json | --csv]\n";
 
 struct args {
 	const char *from, *to;
@@ -14,7 +14,7 @@ struct args {
 static const struct field res_fields[] = {
 	{"reservation", F_STR, 20}, {"car", F_STR, 10}, {"customer", F_STR, 10},
 	{"from", F_STR, 10}, {"to", F_STR, 10}, {"nights", F_NUM, 6}, {"amount", F_NUM, 9},
-	{"status", F_STR, 20}};
+	{"status", F_STR, 20}, {"reason", F_STRNULL, 30}};
 
 static int own_option(int c, void *arg)
 {
@@ -59,7 +59,7 @@ static int cmd_new(const struct common *o, const struct args *a, const char *car
 	kv_set(&ev.f, "car", car);
 	kv_set(&ev.f, "from", a->from);
 	kv_set(&ev.f, "to", a->to);
-	if (home_submit(&h, actor, &ev, &e) < 0) {
+	if (home_submit(&h, s, actor, &ev, &e) < 0) {
 		event_free(&ev);
 		return done(&h, s, &e);
 	}
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 		return argc == 2 ? act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN,
 			"cancel reservations", cancel_rule, NULL, "reserve.cancel", NULL, 0) : usage_error(usage, "cancel: expected one RES");
 	if (!strcmp(argv[0], "list"))
-		return argc == 1 ? list_reservations(&o, CTX_RESERVATION, res_fields, 8) : usage_error(usage, "list: unexpected argument");
+		return argc == 1 ? list_reservations(&o, CTX_RESERVATION, res_fields, 9) : usage_error(usage, "list: unexpected argument");
 	if (argc != 1)
 		return usage_error(usage, "expected one CAR");
 	return cmd_new(&o, &a, argv[0]);

@@ -9,7 +9,7 @@
 # It needs bash alone: neither bash-completion nor jq.
 
 # The options that take a value, in every command.
-_rental_valued='--home --as --rate --model --role --pubkey --from --to --amount --stars --comment --customer'
+_rental_valued='--home --as --rate --model --weekly --monthly --late-fee --role --pubkey --from --to --reason --month --date --amount --stars --comment --customer'
 
 # _rental_run PROG ARGS...: run the rental program PROG beside the one being
 # completed (bin/carctl for bin/reserve), on the home and as the identity of the
@@ -78,7 +78,8 @@ _rental_value() {
 	--customer) _rental_reply "$(_rental_names customer)" ;;
 	--role) _rental_reply 'customer admin' ;;
 	--stars) _rental_reply '1 2 3 4 5' ;;
-	--from | --to) _rental_reply "$(date -u +%F 2>/dev/null)" ;;
+	--from | --to | --date) _rental_reply "$(date -u +%F 2>/dev/null)" ;;
+	--month) _rental_reply "$(date -u +%Y-%m 2>/dev/null)" ;;
 	*) COMPREPLY=() ;;
 	esac
 }
@@ -129,18 +130,24 @@ _rental() {
 	local sub=${pos[0]} words=
 	case ${_rental_cmd##*/} in
 	carctl)
+		local prices='--rate --model --weekly --monthly --late-fee'
 		case $sub in
-		'') opts="$common"; words='init key add rm list show' ;;
-		init) opts="$common"; ((${#pos[@]} == 1)) && words=DIR ;;
-		add) opts="$common --rate --model" ;;
+		'') opts="$common"; words='init key add set rm block unblock list show cal ical' ;;
+		init) opts="$common --replica --trust"; ((${#pos[@]} == 1)) && words=DIR ;;
+		add) opts="$common $prices" ;;
+		set) opts="$common $prices"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
 		rm) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
-		show) opts="$common --json"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
-		list) opts="$common --json" ;;
+		block) opts="$common --from --to --reason"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
+		show) opts="$common --json --csv"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
+		list) opts="$common --from --to --json --csv" ;;
+		cal) opts="$common --month --json --csv"; words=$(_rental_cars) ;;
+		ical) opts="$common"; words=$(_rental_cars) ;;
 		key)
 			case ${pos[1]} in
-			'') opts="$common"; words='add gen list' ;;
+			'') opts="$common"; words='add gen rm list' ;;
 			add) opts="$common --role --pubkey" ;;
-			list) opts="$common --json" ;;
+			rm) opts="$common"; ((${#pos[@]} == 2)) && words=$(_rental_names) ;;
+			list) opts="$common --json --csv" ;;
 			*) opts="$common" ;;
 			esac
 			;;
@@ -151,7 +158,7 @@ _rental() {
 		case $sub in
 		'') opts="$common"; words="cancel list $(_rental_cars)" ;;
 		cancel) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_reservations RESERVED) ;;
-		list) opts="$common --json" ;;
+		list) opts="$common --json --csv" ;;
 		*) opts="$common --from --to" ;;
 		esac
 		;;
@@ -164,9 +171,10 @@ _rental() {
 		;;
 	rent)
 		case $sub in
-		'') opts="$common"; words='return list' ;;
+		'') opts="$common"; words='return list due' ;;
 		return) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_reservations RENTED) ;;
-		list) opts="$common --json" ;;
+		list) opts="$common --json --csv" ;;
+		due) opts="$common --date --json --csv" ;;
 		*) opts="$common" ;;
 		esac
 		;;
@@ -174,8 +182,8 @@ _rental() {
 		opts="$common --stars --comment"
 		[[ -z $sub ]] && words=$(_rental_unrated)
 		;;
-	mypage) opts="$common --customer --json" ;;
-	dispatcher) opts="$common --once --quiet --check --rebuild --upgrade" ;;
+	mypage) opts="$common --customer --json --csv" ;;
+	dispatcher) opts="$common --once --quiet --check --rebuild --upgrade --push --allowed-signers" ;;
 	*) return 0 ;;
 	esac
 

@@ -23,6 +23,7 @@ void cfg_defaults(struct cfg *c)
 	c->max_pending = 100;
 	c->consecutive_errors = 5;
 	c->open_seconds = 30;
+	c->max_lag_seconds = 300;
 	for (int i = 0; i < CTX_COUNT; i++)
 		c->enabled[i] = 1;
 }
@@ -177,8 +178,48 @@ static int contexts_field(struct walk *w, const char *key, yaml_node_t *v, void 
 	return unknown(w, v, key, "contexts");
 }
 
+static int remotes_field(struct walk *w, yaml_node_t *v)
+{
+	struct cfg *c = w->c;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(w, v, "%s: expected a list of git URLs, such as [git://host/state]%s",
+			    "replicate.remotes", "");
+	c->nremotes = 0;
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+		yaml_node_t *u = yaml_document_get_node(w->doc, *i);
+		if (c->nremotes == CFG_REMOTES_MAX)
+			return fail(w, u, "replicate.remotes: more than %s remotes%s", "16", "");
+		if (get_string(w, u, "replicate.remotes", c->remotes[c->nremotes], CFG_PATH_MAX) < 0)
+			return -1;
+		if (c->remotes[c->nremotes][0] == '\0')
+			return fail(w, u, "replicate.remotes: an empty URL%s%s", "", "");
+		for (int j = 0; j < c->nremotes; j++)
+			if (!strcmp(c->remotes[j], c->remotes[c->nremotes]))
+				return fail(w, u, "replicate.remotes: '%.200s' twice%s", c->remotes[j], "");
+		c->nremotes++;
+	}
+	return 0;
+}
+
+static int replicate_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
+{
+	if (!strcmp(key, "remotes"))
+		return remotes_field(w, v);
+	if (!strcmp(key, "max_lag_seconds"))
+		return get_count(w, v, key, &w->c->max_lag_seconds);
+	return unknown(w, v, key, "replicate");
+}
+
 static int top_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
 {
+	if (!strcmp(key, "spool")) {
+		if (get_string(w, v, key, w->c->spool, sizeof w->c->spool) < 0)
+			return -1;
+		return w->c->spool[0] ? 0 : fail(w, v, "spool: an empty path%s%s", "", "");
+	}
+	if (!strcmp(key, "replicate"))
+		return each_pair(w, v, "replicate", replicate_field, NULL);
 	if (!strcmp(key, "region"))
 		return each_pair(w, v, "region", region_field, NULL);
 	if (!strcmp(key, "currency"))

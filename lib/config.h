@@ -8,10 +8,17 @@ enum context {
 	CTX_COUNT
 };
 
+#define CFG_PATH_MAX 1024
+#define CFG_REMOTES_MAX 16
+
 struct cfg {
 	char country[64], region[64], currency[16];
 	long max_pending, consecutive_errors, open_seconds;
 	int enabled[CTX_COUNT];
+	char spool[CFG_PATH_MAX]; /* the spool folder, as written ("": the home's spool/) */
+	char remotes[CFG_REMOTES_MAX][CFG_PATH_MAX]; /* replicate: git URLs main is pushed to */
+	int nremotes;
+	long max_lag_seconds;
 };
 
 const char *context_name(int ctx);

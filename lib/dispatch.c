@@ -7,6 +7,8 @@
 #include "ledger.h"
 #include "records.h"
 #include "payment.h"
+#include "replica.h"
+#include "replicate.h"
 #include "spool.h"
 #include <errno.h>
 #include <ftw.h>
@@ -69,6 +71,28 @@ static int load_dispatcher_key(const struct home *h, struct seckey *k, struct re
 
 	free(p);
 	return rc;
+}
+
+int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+			 struct rerr *e)
+{
+	struct seckey k;
+	struct replica r;
+
+	if (home_is_replica(h)) { /* a replica's commits are its primary's */
+		if (home_replica_read(h, &r, e) < 0)
+			return -1;
+		if (!r.trusted)
+			return rerr_set(e, RX_TEMP, "%s: a replica that trusts no key yet: it has not "
+					"followed %s yet", h->root, r.url);
+		memcpy(pk, r.trust, crypto_sign_PUBLICKEYBYTES);
+		return 0;
+	}
+	if (load_dispatcher_key(h, &k, e) < 0)
+		return -1;
+	memcpy(pk, k.pk, crypto_sign_PUBLICKEYBYTES);
+	seckey_free(&k);
+	return 0;
 }
 
 /* A spool file as the batch found it: parsed (state 0), refused with a reason (1),
@@ -248,18 +272,20 @@ struct audit {
 	struct report notes; /* rejections and refusals, said once the batch is committed */
 };
 
-/* What an event makes or acts on: a new booking's own id, a key's name, else the
- * booking, car or key it names. */
+/* What an event makes or acts on: a new booking's or block's own id, a key's name,
+ * else the booking, block, car or key it names. */
 static const char *event_object(const struct event *ev)
 {
-	const char *type = kv_get(&ev->f, "type");
+	enum event_kind kind = event_kind_of(ev);
 
-	if (!strcmp(type, "reserve"))
+	if (kind == EV_RESERVE || kind == EV_CAR_BLOCK)
 		return kv_get(&ev->f, "id");
-	if (!strcmp(type, "key.add"))
+	if (kind == EV_KEY_ADD || kind == EV_KEY_RM)
 		return kv_get(&ev->f, "name");
 	if (kv_get(&ev->f, "reservation"))
 		return kv_get(&ev->f, "reservation");
+	if (kv_get(&ev->f, "block"))
+		return kv_get(&ev->f, "block");
 	if (kv_get(&ev->f, "car"))
 		return kv_get(&ev->f, "car");
 	return kv_get(&ev->f, "ref") ? kv_get(&ev->f, "ref") : kv_get(&ev->f, "id");
@@ -522,8 +548,15 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 			goto out;
 	}
 	crash_point("state");
-	if (store_commit(s, audit.text, e) < 0)
+	/* Every commit is signed by the dispatcher's key, as git verifies it. */
+	if (k.sk == NULL && store_changes(s) > 0 && load_dispatcher_key(h, &k, e) < 0)
 		goto out;
+	store_set_signer(s, k.sk ? &k : NULL);
+	rc = store_commit(s, audit.text, e);
+	store_set_signer(s, NULL);
+	if (rc < 0)
+		goto out;
+	rc = -1;
 	/* Only now, with the commit durable, may the applied files leave the spool. */
 	crash_point("spool");
 	for (size_t i = 0; i < ndone; i++) {
@@ -717,6 +750,7 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	struct compare c = {real, scratch, r, moved};
 	if (store_diff(real, scratch, "log", compare_path, &c, e) < 0)
 		goto out;
+	store_set_signer(real, &k);
 	rc = store_commit(real, moved ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
 out:
 	seckey_free(&k);
@@ -730,6 +764,61 @@ out:
 /* Geometric merging keeps ~log2(history / batch) packs: ~10 at a million events.
  * More than 40 means merges fail. */
 #define CHECK_PACKS_MAX 40
+
+/* A replica: its last round of following, the primary's answers, the lag. */
+static void check_follow(const struct home *h, const struct cfg *c, struct report *r)
+{
+	struct follow_status st;
+	struct replica rp;
+	struct rerr why = {0};
+	long long now = (long long)time(NULL);
+
+	if (home_replica_read(h, &rp, &why) < 0 || replica_status(h, &st, &why) < 0) {
+		report_add(r, 1, "replica: %s", why.msg);
+		return;
+	}
+	if (st.checked_at == 0) {
+		report_add(r, 1, "replica: %s not followed yet: is its dispatcher running?", rp.url);
+		return;
+	}
+	if (st.refused[0])
+		report_add(r, 1, "replica: refused the history of %s: %s; main stays at %.12s", rp.url,
+			   st.refused, st.head[0] ? st.head : "no commit");
+	if (now - st.checked_at > c->max_lag_seconds)
+		report_add(r, 1, "replica: %s last followed %lld s ago (max_lag_seconds %ld): is its "
+			   "dispatcher running?", rp.url, now - st.checked_at, c->max_lag_seconds);
+	else if (now - st.answered_at > c->max_lag_seconds)
+		report_add(r, 1, "replica: %s has not answered for %lld s (max_lag_seconds %ld): %s", rp.url,
+			   st.answered_at ? now - st.answered_at : now - st.checked_at, c->max_lag_seconds,
+			   st.error);
+	else if (st.error[0])
+		report_add(r, 0, "replica: %s did not answer the last round: %s", rp.url, st.error);
+}
+
+/* Each remote of replicate: how far behind main it is. */
+static void check_remotes(const struct home *h, const struct cfg *c, struct report *r)
+{
+	for (int i = 0; i < c->nremotes; i++) {
+		struct remote_state st;
+		struct rerr why = {0};
+		long long lag;
+		long commits;
+		if (replicate_lag(h, c->remotes[i], &lag, &commits, &why) < 0 ||
+		    replicate_state(h, c->remotes[i], &st, &why) < 0) {
+			report_add(r, 1, "replicate: %s: %s", c->remotes[i], why.msg);
+			continue;
+		}
+		if (commits == 0)
+			continue;
+		size_t ul = strlen(c->remotes[i]);
+		if (strncmp(st.error, c->remotes[i], ul) == 0 && st.error[ul] == ':')
+			memmove(st.error, st.error + ul + 2, strlen(st.error + ul + 2) + 1); /* said already */
+		report_add(r, lag > c->max_lag_seconds, "replicate: %s lags %lld s behind main "
+			   "(%ld commits%s; max_lag_seconds %ld)%s%s", c->remotes[i], lag, commits,
+			   st.pushed[0] ? "" : ", never pushed", c->max_lag_seconds,
+			   st.error[0] ? ": " : "", st.error);
+	}
+}
 
 /* What every batch reads first can be read: the log's head and last entry, each
  * context's cursor (and so main's commit and the trees above them). */
@@ -759,7 +848,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	char head[41];
 
 	memset(r, 0, sizeof *r);
-	if (home_load_config(h, &c, e) < 0)
+	if (cfg_load(&c, h->config, e) < 0)
 		return -1; /* a broken settings file is its own exit status */
 	for (const char *const *sub = (const char *const[]){"tmp", "new", "bad", NULL}; *sub; sub++) {
 		char *p = xasprintf("%s/%s", h->spool, *sub);
@@ -788,9 +877,12 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		report_add(r, 0, "state: %zu git packs (merging keeps them near log2 of the history: "
 			   "is it failing? see the dispatcher's messages)", packs);
 	store_free(s);
-	if (load_dispatcher_key(h, &k, &why) < 0)
+	if (home_is_replica(h))
+		check_follow(h, &c, r);
+	else if (load_dispatcher_key(h, &k, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
 	seckey_free(&k);
+	check_remotes(h, &c, r);
 	oldest = spool_oldest_age(h->spool, &waiting);
 	if (waiting > 0 && oldest > 60)
 		report_add(r, 1, "spool: %zu events waiting, the oldest for %ld s: is the dispatcher running?",

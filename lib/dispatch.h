@@ -46,6 +46,9 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 /* Long work (a rebuild, an upgrade) tells fn how far it is: a phase, done of total,
  * every thousand steps and once at a phase's end. NULL: nothing is told. */
 void dispatch_on_progress(void (*fn)(const char *phase, size_t done, size_t total));
+/* The public key that signs the home's commits: the dispatcher's. */
+int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+			 struct rerr *e);
 /* A dispatcher that finds the home served by another tells fn before it waits. */
 void dispatch_on_wait(void (*fn)(const char *why));
 /* Health: settings, state, keys, spool; r->failed says unhealthy. */

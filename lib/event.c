@@ -14,19 +14,29 @@
 #define G (1u << CTX_RATING)
 #define Y (1u << CTX_MYPAGE)
 #define BOOKING "ref", "reservation", "car", "customer"
+#define BLOCK "ref", "block", "car", "from", "to"
+#define PRICES "weekly", "monthly", "late_fee"
 
 static const struct event_type types[] = {
 	{EV_KEY_ADD, "key.add", "key", ROLE_ADMIN, NULL, 0, {"name", "role", "pubkey"}, {0}},
-	{EV_CAR_ADD, "car.add", "car", ROLE_ADMIN, NULL, M, {"car", "rate"}, {"model"}},
+	{EV_KEY_RM, "key.rm", "key", ROLE_ADMIN, NULL, 0, {"name"}, {0}},
+	{EV_CAR_ADD, "car.add", "car", ROLE_ADMIN, NULL, M, {"car", "rate"}, {"model", PRICES}},
+	{EV_CAR_SET, "car.set", "car", ROLE_ADMIN, NULL, M, {"car"}, {"rate", "model", PRICES}},
 	{EV_CAR_RM, "car.rm", "car", ROLE_ADMIN, NULL, M, {"car"}, {0}},
+	{EV_CAR_BLOCK, "car.block", "blk", ROLE_ADMIN, NULL, R, {"car", "from", "to"}, {"reason"}},
+	{EV_CAR_UNBLOCK, "car.unblock", "ubk", ROLE_ADMIN, NULL, R, {"block"}, {0}},
 	{EV_RESERVE, "reserve", "res", ROLE_CUSTOMER, NULL, R, {"car", "from", "to"}, {0}},
 	{EV_RESERVE_CANCEL, "reserve.cancel", "rsc", ROLE_CUSTOMER | ROLE_ADMIN, NULL, R, {"reservation"}, {0}},
 	{EV_PAY, "pay", "pay", ROLE_CUSTOMER, NULL, P, {"reservation", "amount"}, {0}},
 	{EV_PAY_CANCEL, "pay.cancel", "pyc", ROLE_CUSTOMER | ROLE_ADMIN, NULL, P, {"reservation"}, {0}},
 	{EV_RENT_RETURN, "rent.return", "ret", ROLE_CUSTOMER | ROLE_ADMIN, NULL, L, {"reservation"}, {0}},
 	{EV_RATE, "rate", "rat", ROLE_CUSTOMER, NULL, G, {"reservation", "stars"}, {"comment"}},
-	{EV_CAR_REGISTERED, "car.registered", "out", ROLE_SYSTEM, NULL, R, {"ref", "car", "rate"}, {"model"}},
+	{EV_CAR_REGISTERED, "car.registered", "out", ROLE_SYSTEM, NULL, R, {"ref", "car", "rate"}, {"model", PRICES}},
+	{EV_CAR_CHANGED, "car.changed", "out", ROLE_SYSTEM, NULL, R, {"ref", "car", "rate"}, {PRICES}},
 	{EV_CAR_REMOVED, "car.removed", "out", ROLE_SYSTEM, NULL, R, {"ref", "car"}, {0}},
+	{EV_BLOCK_ACCEPTED, "block.accepted", "out", ROLE_SYSTEM, NULL, M, {BLOCK}, {0}},
+	{EV_BLOCK_REJECTED, "block.rejected", "out", ROLE_SYSTEM, NULL, 0, {BLOCK, "reason"}, {0}},
+	{EV_BLOCK_ENDED, "block.ended", "out", ROLE_SYSTEM, NULL, M, {"ref", "block", "car"}, {0}},
 	{EV_RES_ACCEPTED, "reservation.accepted", "out", ROLE_SYSTEM, "RESERVED", M | P | Y,
 	 {BOOKING, "from", "to"}, {"nights", "amount"}},
 	{EV_RES_REJECTED, "reservation.rejected", "out", ROLE_SYSTEM, "REJECTED", M | P | Y,
@@ -248,6 +258,12 @@ int event_parse_logged(struct event *ev, const char *buf, size_t len, const char
 	return parse(ev, buf, len, what, 0, e);
 }
 
+static int is_price(const char *k)
+{
+	return !strcmp(k, "rate") || !strcmp(k, "weekly") || !strcmp(k, "monthly") ||
+	       !strcmp(k, "late_fee");
+}
+
 /* Checks one field's value; bounded: a writer's values within the limits too. */
 static int check_value(const struct event_type *t, const char *k, const char *v, int bounded,
 		       struct rerr *e)
@@ -265,13 +281,15 @@ static int check_value(const struct event_type *t, const char *k, const char *v,
 		return valid_id(v, "pay") ? 0 : rerr_set(e, RX_DATA, "payment: malformed id");
 	if (!strcmp(k, "rating"))
 		return valid_id(v, "rat") ? 0 : rerr_set(e, RX_DATA, "rating: malformed id");
+	if (!strcmp(k, "block"))
+		return valid_id(v, "blk") ? 0 : rerr_set(e, RX_DATA, "block: malformed id");
 	if (!strcmp(k, "ref"))
 		return valid_id(v, NULL) ? 0 : rerr_set(e, RX_DATA, "ref: malformed id");
-	if (writer && !strcmp(k, "rate"))
+	if (writer && is_price(k))
 		return limit_price(v, &n, k, e);
 	if (writer && !strcmp(k, "amount"))
 		return limit_amount(v, &n, k, e);
-	if (!strcmp(k, "rate") || !strcmp(k, "amount") || !strcmp(k, "nights"))
+	if (is_price(k) || !strcmp(k, "amount") || !strcmp(k, "nights"))
 		return parse_money(v, &n) ? 0 : rerr_set(e, RX_DATA, "%s: not a whole number", k);
 	if (!strcmp(k, "stars"))
 		return limit_stars(v, &n, e);
@@ -297,14 +315,15 @@ static int check_fields(const struct event *ev, int bounded, struct rerr *e)
 
 	if (t == NULL)
 		return rerr_set(e, RX_DATA, "unknown event type");
-	for (size_t i = 0; i < 6 && t->need[i]; i++)
+	for (size_t i = 0; i < sizeof t->need / sizeof t->need[0] && t->need[i]; i++)
 		if (kv_get(&ev->f, t->need[i]) == NULL)
 			return rerr_set(e, RX_DATA, "%s event without %s", t->type, t->need[i]);
 	for (size_t i = 0; i < ev->f.n; i++) {
 		const char *k = ev->f.k[i];
 		if (listed(base, 4, k))
 			continue;
-		if (!listed(t->need, 6, k) && !listed(t->may, 4, k))
+		if (!listed(t->need, sizeof t->need / sizeof t->need[0], k) &&
+		    !listed(t->may, sizeof t->may / sizeof t->may[0], k))
 			return rerr_set(e, RX_DATA, "unknown field '%.40s' in a %s event", k, t->type);
 		if (check_value(t, k, ev->f.v[i], bounded, e) < 0)
 			return -1;

@@ -28,9 +28,10 @@ struct event {
 /* The event types. Those written by people come first; the outcomes are what a
  * context decided, signed by the dispatcher's key. */
 enum event_kind {
-	EV_KEY_ADD, EV_CAR_ADD, EV_CAR_RM, EV_RESERVE, EV_RESERVE_CANCEL, EV_PAY, EV_PAY_CANCEL,
-	EV_RENT_RETURN, EV_RATE,
-	EV_CAR_REGISTERED, EV_CAR_REMOVED, EV_RES_ACCEPTED, EV_RES_REJECTED, EV_RES_CANCELED,
+	EV_KEY_ADD, EV_KEY_RM, EV_CAR_ADD, EV_CAR_SET, EV_CAR_RM, EV_CAR_BLOCK, EV_CAR_UNBLOCK,
+	EV_RESERVE, EV_RESERVE_CANCEL, EV_PAY, EV_PAY_CANCEL, EV_RENT_RETURN, EV_RATE,
+	EV_CAR_REGISTERED, EV_CAR_CHANGED, EV_CAR_REMOVED, EV_BLOCK_ACCEPTED, EV_BLOCK_REJECTED,
+	EV_BLOCK_ENDED, EV_RES_ACCEPTED, EV_RES_REJECTED, EV_RES_CANCELED,
 	EV_PAY_ACCEPTED, EV_PAY_CANCELED, EV_RENTAL_RETURNED, EV_RATING_ACCEPTED, EV_REFUSED,
 	EV_COUNT
 };
@@ -45,7 +46,7 @@ struct event_type {
 	const char *status;   /* the booking's status once this outcome is logged, or NULL */
 	unsigned followers;   /* bit set of 1 << CTX_... */
 	const char *need[6];  /* required fields beyond id, type, time, actor */
-	const char *may[4];   /* optional fields */
+	const char *may[6];   /* optional fields */
 };
 
 const struct event_type *event_type_find(const char *type);

@@ -1,5 +1,6 @@
-/* format: jansson makes the JSON (quoting and UTF-8 done right); tables for people
- * are aligned by display width, so Hangul and emoji line up. */
+/* format: jansson makes the JSON (quoting and UTF-8 done right); CSV is made from the
+ * same JSON objects, so the two always agree; tables for people are aligned by display
+ * width, so Hangul and emoji line up. */
 #include "format.h"
 #include <limits.h>
 #include <locale.h>
@@ -17,6 +18,8 @@ json_t *format_json(const struct field *f, size_t nf, const struct kv *rec)
 		json_t *j;
 		if ((v == NULL || *v == '\0') && (f[i].type == F_NUMNULL || f[i].type == F_STRNULL))
 			j = json_null();
+		else if (f[i].type == F_BOOL)
+			j = json_boolean(v && strcmp(v, "true") == 0);
 		else if (f[i].type == F_NUM || f[i].type == F_NUMNULL)
 			j = strchr(v ? v : "", '.') ? json_real(strtod(v, NULL))
 				: json_integer(v ? strtoll(v, NULL, 10) : 0);
@@ -39,6 +42,71 @@ int format_json_line(FILE *out, json_t *v)
 	rc = fprintf(out, "%s\n", s) < 0 ? -1 : 0;
 	free(s);
 	return rc;
+}
+
+/* Writes one CSV field: the text of v (a string as it is, null empty, anything else
+ * its JSON text), quoted when it holds a comma, a quote, CR or LF (RFC 4180). */
+static int put_csv_field(FILE *out, json_t *v)
+{
+	char *text = NULL;
+	const char *t;
+	int rc = 0;
+
+	if (v == NULL || json_is_null(v))
+		t = "";
+	else if (json_is_string(v))
+		t = json_string_value(v);
+	else if ((text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+					   JSON_REAL_PRECISION(3))) != NULL)
+		t = text;
+	else
+		return -1;
+	if (strpbrk(t, ",\"\r\n") == NULL) {
+		rc = fputs(t, out) < 0 ? -1 : 0;
+	} else {
+		fputc('"', out);
+		for (const char *p = t; *p; p++)
+			if ((*p == '"' && fputc('"', out) == EOF) || fputc(*p, out) == EOF)
+				rc = -1;
+		fputc('"', out);
+	}
+	free(text);
+	return rc;
+}
+
+static int put_csv_line(FILE *out, const char *const *names, size_t nn, json_t *obj)
+{
+	for (size_t i = 0; i < nn; i++) {
+		if (i > 0)
+			fputc(',', out);
+		if (obj == NULL) {
+			json_t *name = json_string(names[i]);
+			int rc = put_csv_field(out, name);
+			json_decref(name);
+			if (rc < 0)
+				return -1;
+		} else if (put_csv_field(out, json_object_get(obj, names[i])) < 0) {
+			return -1;
+		}
+	}
+	return fputc('\n', out) == EOF ? -1 : 0;
+}
+
+int format_object(FILE *out, const char *const *names, size_t nn, json_t *obj, enum fmt mode)
+{
+	return mode == FMT_CSV ? put_csv_line(out, names, nn, obj) : format_json_line(out, obj);
+}
+
+int format_objects(FILE *out, const char *const *names, size_t nn, json_t *const *objs,
+		   size_t n, enum fmt mode)
+{
+	if (mode == FMT_CSV && put_csv_line(out, names, nn, NULL) < 0)
+		return -1;
+	for (size_t r = 0; r < n; r++)
+		if ((mode == FMT_CSV ? put_csv_line(out, names, nn, objs[r])
+				     : format_json_line(out, objs[r])) < 0)
+			return -1;
+	return ferror(out) ? -1 : 0;
 }
 
 /* One UTF-8 character of s (not empty): its length in bytes, and *cp. A byte that
@@ -149,6 +217,8 @@ static const char *cell(const struct kv *rec, const struct field *f)
 {
 	const char *v = kv_get(rec, f->name);
 
+	if (f->type == F_BOOL)
+		return v && strcmp(v, "true") == 0 ? "true" : "false";
 	return v == NULL || *v == '\0' ? "-" : v;
 }
 
@@ -189,20 +259,25 @@ static int put_table(FILE *out, const struct field *f, size_t nf, const struct k
 }
 
 int format_records(FILE *out, const struct field *f, size_t nf, const struct kv *recs,
-		   size_t n, int json)
+		   size_t n, enum fmt mode)
 {
 	locale_t utf8, old = (locale_t)0;
 	int rc = 0;
 
-	if (json) {
-		for (size_t r = 0; r < n; r++) {
+	if (mode != FMT_TABLE) {
+		const char **names = calloc(nf ? nf : 1, sizeof *names);
+		if (names == NULL)
+			return -1;
+		for (size_t i = 0; i < nf; i++)
+			names[i] = f[i].name;
+		rc = format_objects(out, names, nf, NULL, 0, mode == FMT_CSV ? FMT_CSV : FMT_JSON);
+		for (size_t r = 0; r < n && rc == 0; r++) {
 			json_t *o = format_json(f, nf, &recs[r]);
-			rc = format_json_line(out, o);
+			rc = mode == FMT_CSV ? put_csv_line(out, names, nf, o) : format_json_line(out, o);
 			json_decref(o);
-			if (rc < 0)
-				return -1;
 		}
-		return 0;
+		free(names);
+		return rc < 0 || ferror(out) ? -1 : 0;
 	}
 	/* Widths are computed under a UTF-8 locale whatever the user's: the values are
 	 * UTF-8 text, and what a terminal shows is their width. */
@@ -215,4 +290,42 @@ int format_records(FILE *out, const struct field *f, size_t nf, const struct kv 
 		freelocale(utf8);
 	}
 	return rc < 0 || ferror(out) ? -1 : 0;
+}
+
+int format_ical_line(FILE *out, const char *line)
+{
+	size_t len = strlen(line), at = 0, room = 75;
+
+	while (len - at > room) {
+		size_t cut = at + room;
+		while (cut > at && ((unsigned char)line[cut] & 0xc0) == 0x80)
+			cut--; /* not inside a character */
+		if (cut == at)
+			cut = at + room; /* not UTF-8 at all: cut anywhere */
+		if (fwrite(line + at, 1, cut - at, out) != cut - at || fputs("\r\n ", out) < 0)
+			return -1;
+		at = cut;
+		room = 74; /* the leading space counts */
+	}
+	if (fwrite(line + at, 1, len - at, out) != len - at || fputs("\r\n", out) < 0)
+		return -1;
+	return 0;
+}
+
+char *format_ical_text(const char *v)
+{
+	char *o = malloc(2 * strlen(v) + 1), *p = o;
+
+	if (o == NULL)
+		return NULL;
+	for (; *v; v++) {
+		if (*v == '\\' || *v == ';' || *v == ',')
+			*p++ = '\\', *p++ = *v;
+		else if (*v == '\n')
+			*p++ = '\\', *p++ = 'n';
+		else if (*v != '\r')
+			*p++ = *v;
+	}
+	*p = '\0';
+	return o;
 }

@@ -608,6 +608,32 @@ int git_init(const char *gitdir, struct rerr *e)
 	return rc;
 }
 
+/* ---- commits ---- */
+
+int git_commit_parse(const char *data, size_t len, struct git_commit_info *c)
+{
+	const char *p = data, *end = data + len;
+	int tree = 0;
+
+	memset(c, 0, sizeof *c);
+	while (p < end && *p != '\n') {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			return -1;
+		if (nl - p == 45 && strncmp(p, "tree ", 5) == 0)
+			tree = gid_parse(&c->tree, p + 5) == 0;
+		else if (nl - p == 47 && strncmp(p, "parent ", 7) == 0) {
+			if (c->nparents++ == 0 && gid_parse(&c->parent, p + 7) < 0)
+				return -1;
+		} else if (strncmp(p, "committer ", 10) == 0) {
+			const char *gt = memchr(p, '>', (size_t)(nl - p));
+			c->time = gt ? strtoll(gt + 1, NULL, 10) : 0;
+		}
+		p = nl + 1;
+	}
+	return tree ? 0 : -1;
+}
+
 /* ---- trees ---- */
 
 int git_tree_next(const char *data, size_t len, size_t *at, struct git_entry *ent)
@@ -645,7 +671,7 @@ void git_tree_format(struct git_entry *ents, size_t n, char **out, size_t *len)
 {
 	size_t size = 0, at = 0;
 
-	if (n > 1)
+	if (n > 1) /* an empty tree has no entries to sort (ents may be NULL) */
 		qsort(ents, n, sizeof *ents, entry_cmp);
 	for (size_t i = 0; i < n; i++)
 		size += strlen(ents[i].name) + 28;

@@ -47,6 +47,16 @@ int git_make_bare(const char *gitdir, struct rerr *e);
 /* Makes a bare repository at gitdir whose HEAD is refs/heads/main. */
 int git_init(const char *gitdir, struct rerr *e);
 
+/* What the headers of a commit say: its tree, its first parent and how many it has,
+ * and the committer's time (Unix seconds). */
+struct git_commit_info {
+	struct gid tree, parent;
+	int nparents;
+	long long time;
+};
+/* Parses a commit's headers: 0, or -1 if they are not a commit's. */
+int git_commit_parse(const char *data, size_t len, struct git_commit_info *c);
+
 /* One entry of a tree. */
 struct git_entry {
 	const char *name; /* into the tree's bytes, NUL-terminated there */

@@ -68,9 +68,95 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 	return rec_check_layout(*s, e);
 }
 
-int home_load_config(const struct home *h, struct cfg *c, struct rerr *e)
+int home_load_config(struct home *h, struct cfg *c, struct rerr *e)
 {
-	return cfg_load(c, h->config, e);
+	if (cfg_load(c, h->config, e) < 0)
+		return -1;
+	h->spool_named = c->spool[0] != '\0';
+	if (h->spool_named) {
+		free(h->spool);
+		h->spool = c->spool[0] == '/' ? xstrdup(c->spool) : xasprintf("%s/%s", h->root, c->spool);
+	}
+	return 0;
+}
+
+char *home_replica_file(const struct home *h)
+{
+	return xasprintf("%s/.git/rental-primary", h->state);
+}
+
+int home_is_replica(const struct home *h)
+{
+	char *p = home_replica_file(h);
+	int rc = fs_exists(p);
+
+	free(p);
+	return rc;
+}
+
+static int read_kv_file(const char *path, struct kv *m, struct rerr *e)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc = fs_read(path, 1 << 16, &buf, &len, e);
+
+	kv_init(m);
+	if (rc == 0 && (rc = kv_parse(m, buf, len, path, e)) < 0)
+		e->code = RX_IO;
+	free(buf);
+	return rc;
+}
+
+int home_replica_read(const struct home *h, struct replica *r, struct rerr *e)
+{
+	char *path = home_replica_file(h);
+	struct kv m;
+	int rc = read_kv_file(path, &m, e);
+
+	memset(r, 0, sizeof *r);
+	if (rc == 1)
+		rc = rerr_set(e, RX_CONFIG, "%s: not a replica", h->root);
+	if (rc == 0) {
+		snprintf(r->url, sizeof r->url, "%s", kv_get(&m, "url") ?: "");
+		snprintf(r->trusted_from, sizeof r->trusted_from, "%s", kv_get(&m, "trusted_from") ?: "");
+		r->trusted = kv_get(&m, "trust") && sig_pk_decode(r->trust, kv_get(&m, "trust")) == 0;
+		if (r->url[0] == '\0')
+			rc = rerr_set(e, RX_CONFIG, "%s: names no primary", path);
+	}
+	kv_free(&m);
+	free(path);
+	return rc;
+}
+
+int home_replica_write(const struct home *h, const struct replica *r, struct rerr *e)
+{
+	char *path = home_replica_file(h), pk[SIG_PK_B64], *buf;
+	struct kv m;
+	size_t len;
+	int rc;
+
+	kv_init(&m);
+	kv_set(&m, "url", r->url);
+	if (r->trusted) {
+		sig_pk_b64(pk, r->trust);
+		kv_set(&m, "trust", pk);
+		kv_set(&m, "trusted_from", r->trusted_from);
+	}
+	buf = kv_format(&m, &len);
+	rc = fs_write_atomic(path, buf, len, 1, e);
+	free(buf);
+	kv_free(&m);
+	free(path);
+	return rc;
+}
+
+int home_check_writable(const struct home *h, struct rerr *e)
+{
+	if (h->spool_named || !home_is_replica(h))
+		return 0;
+	return rerr_set(e, RX_PERM, "%s: a replica, whose own spool no dispatcher applies; "
+			"name the primary's spool in its settings (spool: PATH) to write from here",
+			h->root);
 }
 
 int home_role(struct store *s, const char *actor, int *role, struct rerr *e)
@@ -86,7 +172,10 @@ int home_role(struct store *s, const char *actor, int *role, struct rerr *e)
 	if (rc == 1)
 		return rerr_set(e, RX_PERM, "%s: unknown identity (no registered key)", actor);
 	*role = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
+	rc = ledger_revoked(&key);
 	kv_free(&key);
+	if (rc)
+		return rerr_set(e, RX_PERM, "%s: key revoked", actor);
 	return 0;
 }
 
@@ -121,7 +210,26 @@ int home_check_reservation(const struct home *h, struct store *s, const char *re
 	return 0;
 }
 
-int home_submit(const struct home *h, const char *actor, struct event *ev, struct rerr *e)
+/* Whether k is the key registered for actor (not one revoked, nor replaced since). */
+static int registered_key(struct store *s, const char *actor, const struct seckey *k, struct rerr *e)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	struct kv key;
+	int rc = ledger_key(s, actor, &key, e), same;
+
+	if (rc != 0)
+		return rc < 0 ? -1 : rerr_set(e, RX_PERM, "%s: unknown identity (no registered key)", actor);
+	same = !ledger_revoked(&key) && sig_pk_decode(pk, kv_get(&key, "pubkey") ?: "") == 0 &&
+	       sodium_memcmp(pk, k->pk, sizeof pk) == 0;
+	kv_free(&key);
+	if (!same)
+		return rerr_set(e, RX_PERM, "%s: keys/%s.key is not the key registered for %s (revoked or replaced)",
+				actor, actor, actor);
+	return 0;
+}
+
+int home_submit(const struct home *h, struct store *s, const char *actor, struct event *ev,
+		struct rerr *e)
 {
 	struct seckey k;
 	char *path;
@@ -129,11 +237,17 @@ int home_submit(const struct home *h, const char *actor, struct event *ev, struc
 
 	if (!valid_name(actor))
 		return rerr_set(e, RX_PERM, "%.40s: not a valid identity", actor);
+	if (home_check_writable(h, e) < 0)
+		return -1;
 	path = xasprintf("%s/%s.key", h->keys, actor);
 	rc = seckey_load(&k, path, e);
 	free(path);
 	if (rc < 0)
 		return -1;
+	if (s && registered_key(s, actor, &k, e) < 0) {
+		seckey_free(&k);
+		return -1;
+	}
 	event_seal(ev, &k);
 	seckey_free(&k);
 	return spool_write(h->spool, kv_get(&ev->f, "id"), ev->raw, ev->len, e);

@@ -8,6 +8,7 @@
 
 struct home {
 	char *root, *config, *spool, *state, *keys;
+	int spool_named; /* the settings name the spool (spool: PATH) */
 };
 
 /* The home: opt (--home), else $RENTAL_HOME, else the built-in default. */
@@ -17,8 +18,26 @@ void home_free(struct home *h);
 const char *home_actor(const char *opt);
 /* Opens the applied state for reading; RX_CONFIG if the folder is not a home. */
 int home_open_state(const struct home *h, struct store **s, struct rerr *e);
-int home_load_config(const struct home *h, struct cfg *c, struct rerr *e);
-/* The role of a registered identity; RX_PERM if it is not registered. */
+/* Reads the settings, and takes the spool from them when they name one (spool: PATH,
+ * relative to the home unless absolute). */
+int home_load_config(struct home *h, struct cfg *c, struct rerr *e);
+/* What a replica follows (carctl init --replica): state/.git/rental-primary. */
+struct replica {
+	char url[CFG_PATH_MAX];                          /* the primary's repository */
+	unsigned char trust[crypto_sign_PUBLICKEYBYTES]; /* the dispatcher key trusted */
+	int trusted;                                     /* trust holds a key yet */
+	char trusted_from[64];                           /* "--trust", or the first commit */
+};
+char *home_replica_file(const struct home *h);
+int home_is_replica(const struct home *h);
+/* What the home follows: 0, or RX_CONFIG if it is not a replica. */
+int home_replica_read(const struct home *h, struct replica *r, struct rerr *e);
+int home_replica_write(const struct home *h, const struct replica *r, struct rerr *e);
+/* Whether a writing command may write here: RX_PERM on a replica whose settings name
+ * no spool (its own is drained by no one). */
+int home_check_writable(const struct home *h, struct rerr *e);
+/* The role of a registered identity; RX_PERM if it is not registered or its key is
+ * revoked. */
 int home_role(struct store *s, const char *actor, int *role, struct rerr *e);
 /* Requires the actor to have one of the roles (bit set); RX_PERM otherwise. */
 int home_require(struct store *s, const char *actor, unsigned roles, const char *what,
@@ -28,8 +47,15 @@ int home_require(struct store *s, const char *actor, unsigned roles, const char 
  * actor's own unless admin (RX_PERM). */
 int home_check_reservation(const struct home *h, struct store *s, const char *res,
 			   const char *actor, int role, struct rerr *e);
-/* Signs ev with keys/ACTOR.key and writes it into the spool. */
-int home_submit(const struct home *h, const char *actor, struct event *ev, struct rerr *e);
+/* Signs ev with keys/ACTOR.key and writes it into the spool. With s, that key must be
+ * the one registered for ACTOR, not revoked (RX_PERM). */
+int home_submit(const struct home *h, struct store *s, const char *actor, struct event *ev,
+		struct rerr *e);
 /* Creates a home at dir; *created is 0 if it was a home already (nothing changed). */
 int home_init(const char *dir, int *created, struct rerr *e);
+/* Creates a replica home at dir following url, trusting the dispatcher key trust
+ * (NULL: the one the history's first commit registers), and runs its dispatcher once
+ * to take the history. An error after the home is made leaves *created 1. */
+int home_init_replica(const char *dir, const char *url, const char *trust, int *created,
+		      struct rerr *e);
 #endif

@@ -1,6 +1,9 @@
 /* init: making a new home: folders, settings, the admin and dispatcher keys, and the
  * genesis events that register them, applied at once by the dispatcher, the only
- * writer of state/ (so carctl does not load libgit2). */
+ * writer of state/ (so carctl does not load libgit2); or a replica, whose dispatcher
+ * takes the primary's history. */
+#include "git.h"
+#include "gitsig.h"
 #include "home.h"
 #include "spool.h"
 #include <errno.h>
@@ -76,8 +79,8 @@ static int make_dirs(const struct home *h, struct rerr *e)
 }
 
 /* Runs the dispatcher that sits beside this program on the new home, once. Its
- * messages are kept and returned if it fails. */
-static int run_dispatcher(const struct home *h, struct rerr *e)
+ * messages are kept and returned if it fails, with its exit status, after what. */
+static int run_dispatcher(const struct home *h, const char *what, struct rerr *e)
 {
 	char self[4096], *bin, *slash, msg[400] = "";
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -112,7 +115,8 @@ static int run_dispatcher(const struct home *h, struct rerr *e)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return rerr_set(e, RX_SOFTWARE, "%s: applying the genesis failed: %s", h->root, msg);
+		return rerr_set(e, WIFEXITED(status) ? WEXITSTATUS(status) : RX_SOFTWARE, "%s: %s: %s",
+				h->root, what, msg);
 	return 0;
 }
 
@@ -128,12 +132,58 @@ int home_init(const char *dir, int *created, struct rerr *e)
 	git = xasprintf("%s/.git", h.state);
 	*created = !fs_exists(git);
 	if (*created && make_dirs(&h, e) == 0 && write_genesis(&h, e) == 0 &&
-	    run_dispatcher(&h, e) == 0) {
+	    run_dispatcher(&h, "applying the genesis failed", e) == 0) {
 		if (fs_exists(git))
 			rc = 0;
 		else
 			rerr_set(e, RX_SOFTWARE, "%s: the dispatcher made no state", dir);
 	} else if (!*created) {
+		rc = 0;
+	}
+	free(git);
+	home_free(&h);
+	return rc;
+}
+
+/* A URL that is a folder here becomes an absolute path: the dispatcher may run from
+ * anywhere. Anything else (scheme://..., host:path) stays as written. */
+static char *absolute_url(const char *url)
+{
+	char *real = strstr(url, "://") == NULL ? realpath(url, NULL) : NULL;
+
+	return real ? real : xstrdup(url);
+}
+
+int home_init_replica(const char *dir, const char *url, const char *trust, int *created,
+		      struct rerr *e)
+{
+	struct home h;
+	struct replica r = {0};
+	char *git, *abs;
+	int rc = -1;
+
+	*created = 0;
+	if (dir[0] == '\0' || url[0] == '\0')
+		return rerr_set(e, RX_USAGE, "%s is an empty name", dir[0] ? "the URL" : "the home");
+	if (trust && gitsig_parse_pubkey(r.trust, trust) < 0)
+		return rerr_set(e, RX_DATA, "--trust: %.60s: not an ed25519 public key (the key of the line "
+				"'dispatcher --allowed-signers' prints on the primary)", trust);
+	r.trusted = trust != NULL;
+	snprintf(r.trusted_from, sizeof r.trusted_from, "--trust");
+	abs = absolute_url(url);
+	if (strlen(abs) >= sizeof r.url) {
+		free(abs);
+		return rerr_set(e, RX_DATA, "%.60s...: too long a URL", url);
+	}
+	snprintf(r.url, sizeof r.url, "%s", abs);
+	free(abs);
+	home_resolve(&h, dir);
+	git = xasprintf("%s/.git", h.state);
+	if (!fs_exists(git)) {
+		*created = 1;
+		if (make_dirs(&h, e) == 0 && git_init(git, e) == 0 && home_replica_write(&h, &r, e) == 0)
+			rc = run_dispatcher(&h, "its first round of following failed", e);
+	} else {
 		rc = 0;
 	}
 	free(git);

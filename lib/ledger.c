@@ -32,6 +32,66 @@ int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e
 	return rec_key(s, name, key, e);
 }
 
+int ledger_revoked(const struct kv *key)
+{
+	const char *r = kv_get(key, "revoked");
+
+	return r && strcmp(r, "true") == 0;
+}
+
+int ledger_check_key_add(struct store *s, const char *name, struct rerr *e)
+{
+	struct kv key;
+	int rc = ledger_key(s, name, &key, e), revoked = rc == 0 && ledger_revoked(&key);
+
+	kv_free(&key);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && !revoked)
+		return rerr_set(e, RX_REFUSED, "key '%s' is registered already", name);
+	return 0;
+}
+
+/* Whether an admin other than name holds a key not revoked. The keys are those of the
+ * last commit, as this batch changed them: one registered in this very batch is not
+ * counted, so the answer errs on the side of keeping an admin. */
+static int other_admin(struct store *s, const char *name, struct rerr *e)
+{
+	struct kv *keys;
+	size_t n;
+	int found = 0;
+
+	if (rec_keys(s, &keys, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && !found; i++)
+		found = strcmp(kv_get(&keys[i], "name") ?: "", name) != 0 &&
+			strcmp(kv_get(&keys[i], "role") ?: "", "admin") == 0 && !ledger_revoked(&keys[i]);
+	store_records_free(keys, n);
+	return found;
+}
+
+int ledger_check_key_rm(struct store *s, const char *name, struct rerr *e)
+{
+	struct kv key;
+	int rc = ledger_key(s, name, &key, e), role;
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return rerr_set(e, RX_REFUSED, "key '%s' is not registered", name);
+	role = role_parse(kv_get(&key, "role") ?: "");
+	rc = ledger_revoked(&key);
+	kv_free(&key);
+	if (rc)
+		return rerr_set(e, RX_REFUSED, "key '%s' is revoked already", name);
+	if (role == ROLE_SYSTEM)
+		return rerr_set(e, RX_REFUSED, "key '%s' is the dispatcher's; it cannot be revoked", name);
+	if (role == ROLE_ADMIN && (rc = other_admin(s, name, e)) <= 0)
+		return rc < 0 ? -1 : rerr_set(e, RX_REFUSED, "key '%s' is the last admin's; register "
+					      "another admin first", name);
+	return 0;
+}
+
 int ledger_owner(struct store *s, const char *res, char owner[40], struct rerr *e)
 {
 	struct kv m;
@@ -115,6 +175,10 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 		return -1;
 	if (rc == 1)
 		return genesis(s, ev, e) ? 0 : rerr_set(e, RX_PERM, "unknown key '%s'", actor);
+	if (ledger_revoked(&key)) {
+		kv_free(&key);
+		return rerr_set(e, RX_PERM, "key revoked: '%s'", actor);
+	}
 	role = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
 	rc = sig_pk_decode(pk, kv_get(&key, "pubkey") ? kv_get(&key, "pubkey") : "");
 	kv_free(&key);
@@ -122,14 +186,10 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 		return rerr_set(e, RX_IO, "state: key '%s' is corrupt", actor);
 	if (ledger_check_signer(ev, pk, role, e) < 0)
 		return -1;
-	if (event_kind_of(ev) == EV_KEY_ADD) {
-		rc = ledger_key(s, kv_get(&ev->f, "name"), &key, e);
-		kv_free(&key);
-		if (rc == 0)
-			return rerr_set(e, RX_REFUSED, "key '%s' is registered already", kv_get(&ev->f, "name"));
-		if (rc < 0)
-			return -1;
-	}
+	if (event_kind_of(ev) == EV_KEY_ADD && ledger_check_key_add(s, kv_get(&ev->f, "name"), e) < 0)
+		return -1;
+	if (event_kind_of(ev) == EV_KEY_RM && ledger_check_key_rm(s, kv_get(&ev->f, "name"), e) < 0)
+		return -1;
 	return check_owner(s, ev, role, e);
 }
 
@@ -158,6 +218,16 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 		kv_set(&m, "role", kv_get(&ev->f, "role"));
 		kv_set(&m, "pubkey", kv_get(&ev->f, "pubkey"));
 		rec_key_put(s, &m);
+		kv_free(&m);
+	}
+	if (event_kind_of(ev) == EV_KEY_RM) {
+		int rc = ledger_key(s, kv_get(&ev->f, "name"), &m, e);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			kv_set(&m, "revoked", "true");
+			rec_key_put(s, &m);
+		}
 		kv_free(&m);
 	}
 	return 0;

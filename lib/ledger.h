@@ -32,10 +32,18 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 /* Reads the logged event at seq, with the day it was admitted. */
 int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e);
 
-/* A registered key: fills name, role, pubkey. 0 found, 1 unknown. */
+/* A registered key: fills name, role, pubkey, and revoked ("true") once revoked.
+ * 0 found, 1 unknown. */
 int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e);
+/* 1 if the key record is revoked. */
+int ledger_revoked(const struct kv *key);
+/* The rule for key add: name is not registered, or its key is revoked. */
+int ledger_check_key_add(struct store *s, const char *name, struct rerr *e);
+/* The rule for key rm: name is registered and not revoked, not the dispatcher's key
+ * (role system), and not the last admin's. */
+int ledger_check_key_rm(struct store *s, const char *name, struct rerr *e);
 /* The customer who made reservation res. 0 found (owner filled), 1 unknown. */
 int ledger_owner(struct store *s, const char *res, char owner[40], struct rerr *e);
-/* Every registered key (name, role, pubkey), by name. */
+/* Every registered key (name, role, pubkey, revoked), by name. */
 int ledger_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
 #endif

@@ -3,17 +3,32 @@
 #define RENTAL_MANAGEMENT_H
 #include "context.h"
 
-/* The rule for carctl add: a valid id not yet registered, a rate and a model within the
- * limits. */
-int management_check_add(struct store *s, const char *car, const char *rate, const char *model,
+/* A car's settings as carctl add and set give them: NULL where not given. */
+struct car_settings {
+	const char *rate, *model, *weekly, *monthly, *late_fee;
+};
+
+/* The rule for carctl add: a valid id not yet registered, a rate, a model and prices
+ * within the limits, and prices that agree with the rate (price_check). */
+int management_check_add(struct store *s, const char *car, const struct car_settings *set,
 			 struct rerr *e);
+/* The rule for carctl set: a registered car, at least one setting, each within the
+ * limits, and the prices after the change agree with its rate. */
+int management_check_set(struct store *s, const char *car, const struct car_settings *set,
+			 struct rerr *e);
+/* The settings an event (car.add, car.set) carries. */
+void management_settings(struct car_settings *set, const struct kv *f);
 /* The rule for carctl rm: the car exists and holds no RESERVED or RENTED booking. */
 int management_check_rm(struct store *s, const char *car, struct rerr *e);
 /* The car as management knows it, with status and stars derived. */
 int management_car(struct store *s, const char *car, struct kv *c, struct rerr *e);
 /* Every car with status and stars derived, by id. */
 int management_list(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
-/* The bookings of one car. */
+/* The bookings of one car, and its blocks in force (status BLOCKED), by from. */
 int management_bookings(struct store *s, const char *car, struct kv **recs, size_t *n,
 			struct rerr *e);
+/* The car's reviews (stars, comment, date), newest first, at most MANAGEMENT_REVIEWS. */
+#define MANAGEMENT_REVIEWS 20
+int management_reviews(struct store *s, const char *car, struct kv **recs, size_t *n,
+		       struct rerr *e);
 #endif

@@ -39,9 +39,14 @@ int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, st
 		kv_set(&row, "payment", kv_get(&ev->f, "payment"));
 	if (kind == EV_RATING_ACCEPTED)
 		kv_set(&row, "stars", kv_get(&ev->f, "stars"));
+	if (kind == EV_RES_REJECTED && kv_get(&ev->f, "reason"))
+		kv_set(&row, "reason", kv_get(&ev->f, "reason"));
 	kv_init(&clean);
 	for (size_t i = 0; i < ROW_KEYS; i++)
 		kv_set(&clean, row_keys[i], kv_get(&row, row_keys[i]) ? kv_get(&row, row_keys[i]) : "");
+	/* Why a booking was rejected, on its row only: the other rows stay as they were. */
+	if (kv_get(&row, "reason") && *kv_get(&row, "reason"))
+		kv_set(&clean, "reason", kv_get(&row, "reason"));
 	rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, customer, &clean);
 	kv_free(&clean);
 	kv_free(&row);

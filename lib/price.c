@@ -1,7 +1,7 @@
-/* price: the one price rule, for the quote, the free cars' list, the booking, the
- * payment and the receipt. Amounts stay below 2^53: a count is at most 13 months (366
- * nights) and a price at most LIMIT_PRICE_MAX. */
+/* price: the one price rule. Amounts stay below 2^53: a count is at most 13 months
+ * (366 nights) and a price at most LIMIT_PRICE_MAX. */
 #include "price.h"
+#include "limit.h"
 #include <stdio.h>
 
 void price_effective(struct prices *out, const struct prices *p)
@@ -11,7 +11,7 @@ void price_effective(struct prices *out, const struct prices *p)
 	out->monthly = p->monthly > 0 ? p->monthly : 4 * out->weekly + 2 * p->rate;
 }
 
-void price_stay(struct price_lines *out, const struct prices *p, long long nights)
+void price_lines(struct price_lines *out, const struct prices *p, long long nights)
 {
 	struct prices q;
 	long long months = nights / 30, weeks = nights % 30 / 7, single = nights % 30 % 7;
@@ -30,22 +30,36 @@ void price_stay(struct price_lines *out, const struct prices *p, long long night
 	out->amount = months * q.monthly + weeks * q.weekly + single * q.rate;
 }
 
-int price_check(const struct prices *p, struct rerr *e)
-{
-	if (p->weekly > 7 * p->rate)
-		return rerr_set(e, RX_DATA, "weekly price %lld exceeds 7 x the rate (%lld)", p->weekly,
-				7 * p->rate);
-	if (p->monthly > 30 * p->rate)
-		return rerr_set(e, RX_DATA, "monthly price %lld exceeds 30 x the rate (%lld)", p->monthly,
-				30 * p->rate);
-	return 0;
-}
-
 void price_of_car(struct prices *out, const struct kv *car)
 {
 	out->rate = kv_num(car, "rate", 0);
 	out->weekly = kv_num(car, "weekly", 0);
 	out->monthly = kv_num(car, "monthly", 0);
+}
+
+int price_stay(const struct kv *car, long long nights, long long *amount, struct rerr *e)
+{
+	struct prices p;
+	struct price_lines l;
+
+	price_of_car(&p, car);
+	/* A stored price out of the limits (a home from before them) is refused, not used. */
+	if (limit_cost(p.rate, nights, amount, "rate", e) < 0)
+		return -1;
+	if (p.weekly < 0 || p.weekly > LIMIT_PRICE_MAX || p.monthly < 0 || p.monthly > LIMIT_PRICE_MAX)
+		return rerr_set(e, RX_DATA, "a price of the car is beyond the limits");
+	price_lines(&l, &p, nights);
+	*amount = l.amount;
+	return 0;
+}
+
+int price_check(long long rate, long long weekly, long long monthly, struct rerr *e)
+{
+	if (weekly > 7 * rate)
+		return rerr_set(e, RX_DATA, "weekly %lld: more than 7 x the rate %lld", weekly, rate);
+	if (monthly > 30 * rate)
+		return rerr_set(e, RX_DATA, "monthly %lld: more than 30 x the rate %lld", monthly, rate);
+	return 0;
 }
 
 const char *price_unit_name(enum price_unit u)

@@ -1,7 +1,8 @@
 /* price: what a stay costs (CONTRACT, "Prices"): whole months (30 nights) at the
  * monthly price, then whole weeks at the weekly price, then nights at the rate; the
  * nights left over billed as one more week where that is cheaper, then the weeks and
- * nights left over as one more month where that is cheaper. */
+ * nights left over as one more month where that is cheaper. One rule, for the quote,
+ * the free cars' list, the booking, the payment and the receipt. */
 #ifndef RENTAL_PRICE_H
 #define RENTAL_PRICE_H
 #include "kv.h"
@@ -22,11 +23,15 @@ struct price_lines {
 /* The prices in effect: an unset weekly price is 7 x rate, an unset monthly price
  * what 30 nights cost in weeks and nights (4 weekly prices and 2 nights). */
 void price_effective(struct prices *out, const struct prices *p);
-/* The price of a stay of nights (1..LIMIT_NIGHTS_MAX) at prices p (within the limits). */
-void price_stay(struct price_lines *out, const struct prices *p, long long nights);
-/* 0, or RX_DATA when the weekly price exceeds 7 x rate or the monthly 30 x rate. */
-int price_check(const struct prices *p, struct rerr *e);
-/* The prices a car's record holds (rate, weekly, monthly). */
+/* How a stay of nights (1..LIMIT_NIGHTS_MAX) at prices p (within the limits) is priced. */
+void price_lines(struct price_lines *out, const struct prices *p, long long nights);
+/* The prices a car's record holds (rate, and weekly and monthly when set). */
 void price_of_car(struct prices *out, const struct kv *car);
+/* The price of a stay of nights on car (a record with its prices): RX_DATA if a price
+ * or the nights are beyond the limits. */
+int price_stay(const struct kv *car, long long nights, long long *amount, struct rerr *e);
+/* The rule on a car's prices after carctl add or set: weekly at most 7 x rate, monthly
+ * at most 30 x rate (RX_DATA otherwise). Each value is within the limits already. */
+int price_check(long long rate, long long weekly, long long monthly, struct rerr *e);
 const char *price_unit_name(enum price_unit u);
 #endif

@@ -12,9 +12,13 @@
  *   CTX/customers/xx/NAME/h             a table: a customer's rows (h: a hex digit of the
  *   CTX/bookings/xx/CAR/h               booking's id), or a car's
  *   reservation/held/xx/CAR/YYYY/MM     "DD HOLDER" a line: the car's held nights
+ *   reservation/agenda/xx/CAR           a table: what holds the car's nights now
+ *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
+ *   management/reviews/xx/CAR           a table: the car's latest reviews, newest first
  *
  * ab/cd are an id's first hex digits (time-ordered: a batch writes few folders), xx a
- * hash of a name. A table holds a row a line, "key=value" pairs joined by tabs. */
+ * hash of a name. A table holds a row a line, "key=value" pairs joined by tabs; a
+ * backslash, tab or newline in a value is written \\, \t or \n. */
 #include "records.h"
 #include "config.h"
 #include <stdio.h>
@@ -235,6 +239,12 @@ int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 	return store_read_records(s, "keys", recs, n, e);
 }
 
+int rec_is_ledger(const char *path, int log_entries)
+{
+	return !strncmp(path, "ids/", 4) || !strncmp(path, "keys/", 5) || !strcmp(path, "log/head") ||
+	       (log_entries && !strncmp(path, "log/", 4));
+}
+
 /* ---- a context's records of bookings and cars ---- */
 
 int rec_booking(struct store *s, int ctx, const char *res, struct kv *r, struct rerr *e)
@@ -303,6 +313,23 @@ int rec_cars(struct store *s, int ctx, struct kv **recs, size_t *n, struct rerr 
 
 /* ---- tables of rows ---- */
 
+/* A value of a table read back: \\, \t and \n stand for a backslash, tab, newline. */
+static char *unescape(const char *f, size_t n)
+{
+	char *v = xcalloc(1, n + 1);
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (f[i] == '\\' && i + 1 < n) {
+			char c = f[++i];
+			v[j++] = c == 't' ? '\t' : c == 'n' ? '\n' : c;
+		} else {
+			v[j++] = f[i];
+		}
+	}
+	return v;
+}
+
 /* Parses one line of a table into row. */
 static void row_parse(struct kv *row, const char *line, size_t len)
 {
@@ -311,7 +338,7 @@ static void row_parse(struct kv *row, const char *line, size_t len)
 		const char *f = line + at, *tab = memchr(f, '\t', len - at), *eq;
 		size_t fl = tab ? (size_t)(tab - f) : len - at;
 		if ((eq = memchr(f, '=', fl)) != NULL) {
-			char *k = xstrndup(f, (size_t)(eq - f)), *v = xstrndup(eq + 1, fl - (size_t)(eq - f) - 1);
+			char *k = xstrndup(f, (size_t)(eq - f)), *v = unescape(eq + 1, fl - (size_t)(eq - f) - 1);
 			kv_set(row, k, v);
 			free(k);
 			free(v);
@@ -320,20 +347,27 @@ static void row_parse(struct kv *row, const char *line, size_t len)
 	}
 }
 
-/* Appends row as a line: tabs and newlines in a value (never admitted) become spaces. */
+/* Appends row as a line, its values escaped. */
 static void row_format(char **buf, size_t *len, const struct kv *row)
 {
 	for (size_t i = 0; i < row->n; i++) {
-		char *f = xasprintf("%s%s=%s", i ? "\t" : "", row->k[i], row->v[i]);
-		size_t fl = strlen(f);
-		for (size_t j = 0; j < fl; j++)
-			if (f[j] == '\n' || (f[j] == '\t' && !(i && j == 0)))
-				f[j] = ' ';
-		*buf = xrealloc(*buf, *len + fl + 2);
-		memcpy(*buf + *len, f, fl);
-		*len += fl;
-		free(f);
+		size_t kl = strlen(row->k[i]), vl = strlen(row->v[i]);
+		*buf = xrealloc(*buf, *len + kl + 2 * vl + 4);
+		if (i)
+			(*buf)[(*len)++] = '\t';
+		memcpy(*buf + *len, row->k[i], kl);
+		*len += kl;
+		(*buf)[(*len)++] = '=';
+		for (const char *c = row->v[i]; *c; c++) {
+			if (*c == '\\' || *c == '\t' || *c == '\n') {
+				(*buf)[(*len)++] = '\\';
+				(*buf)[(*len)++] = *c == '\t' ? 't' : *c == '\n' ? 'n' : '\\';
+			} else {
+				(*buf)[(*len)++] = *c;
+			}
+		}
 	}
+	*buf = xrealloc(*buf, *len + 2);
 	(*buf)[(*len)++] = '\n';
 	(*buf)[*len] = '\0';
 }
@@ -396,7 +430,7 @@ int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, co
 	struct find f = {res, row, 0};
 
 	kv_init(row);
-	if (!valid_name(owner) || !valid_id(res, "res"))
+	if (!valid_name(owner) || !(valid_id(res, "res") || valid_id(res, "blk")))
 		return 1;
 	table_path(p, sizeof p, ctx, kind, owner, res);
 	if (table_each(s, p, find_row, &f, e) < 0)
@@ -405,11 +439,11 @@ int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, co
 }
 
 struct rewrite {
-	const struct kv *row;
+	const struct kv *row; /* the new row, or NULL to take the old one out */
 	const char *res;
 	char *buf;
 	size_t len;
-	int placed;
+	int placed, changed;
 };
 
 /* Copies the rows in id order, the new row in its place (or instead of its old one). */
@@ -419,28 +453,48 @@ static int copy_row(struct kv *row, void *arg)
 	const char *id = kv_get(row, "reservation") ? kv_get(row, "reservation") : "";
 	int c = strcmp(id, w->res);
 
-	if (!w->placed && c >= 0) {
+	if (!w->placed && c >= 0 && w->row) {
 		row_format(&w->buf, &w->len, w->row);
 		w->placed = 1;
 	}
 	if (c != 0)
 		row_format(&w->buf, &w->len, row);
+	else
+		w->changed = 1;
 	return 0;
+}
+
+/* Puts row into the table at path in its place (row NULL: takes res's row out); a
+ * table left empty is removed. */
+static void table_rewrite(struct store *s, const char *path, const struct kv *row, const char *res)
+{
+	struct rewrite w = {row, res, xcalloc(1, 1), 0, 0, 0};
+
+	table_each(s, path, copy_row, &w, NULL);
+	if (row && !w.placed)
+		row_format(&w.buf, &w.len, row);
+	if (w.len > 0)
+		store_put(s, path, w.buf, w.len);
+	else if (w.changed)
+		store_del(s, path);
+	free(w.buf);
 }
 
 void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		 const struct kv *row)
 {
-	const char *res = kv_get(row, "reservation");
-	struct rewrite w = {row, res, xcalloc(1, 1), 0, 0};
+	char p[200];
+
+	table_path(p, sizeof p, ctx, kind, owner, kv_get(row, "reservation"));
+	table_rewrite(s, p, row, kv_get(row, "reservation"));
+}
+
+void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res)
+{
 	char p[200];
 
 	table_path(p, sizeof p, ctx, kind, owner, res);
-	table_each(s, p, copy_row, &w, NULL);
-	if (!w.placed)
-		row_format(&w.buf, &w.len, row);
-	store_put(s, p, w.buf, w.len);
-	free(w.buf);
+	table_rewrite(s, p, NULL, res);
 }
 
 struct collect {
@@ -459,27 +513,155 @@ static int collect_row(struct kv *row, void *arg)
 	return 0;
 }
 
-static int collect_table(const char *path, const char *name, void *arg, struct rerr *e)
-{
-	struct collect *c = arg;
-
-	return table_each(c->s, path, collect_row, c, e);
-}
-
 int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
 	     size_t *n, struct rerr *e)
 {
-	char dir[160];
+	static const char hex[] = "0123456789abcdef";
+	char p[200], id[8];
 	struct collect c = {s, NULL, 0};
 	int rc = 0;
 
-	if (valid_name(owner)) {
-		name_path(dir, sizeof dir, ctx, kind == OWNER_CAR ? "bookings" : "customers", owner, "");
-		rc = store_walk(s, dir, collect_table, &c, e);
+	/* The sixteen tables by name (not a walk of the committed tree): a batch sees its
+	 * own changes. */
+	for (size_t i = 0; valid_name(owner) && rc == 0 && i < 16; i++) {
+		snprintf(id, sizeof id, "x-%c", hex[i]);
+		table_path(p, sizeof p, ctx, kind, owner, id);
+		rc = table_each(s, p, collect_row, &c, e);
 	}
 	*rows = c.v;
 	*n = c.n;
 	return rc;
+}
+
+/* ---- a car's agenda ---- */
+
+static void agenda_path(char *out, size_t size, const char *car)
+{
+	name_path(out, size, CTX_RESERVATION, "agenda", car, "");
+}
+
+int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
+{
+	char p[200];
+	struct collect c = {s, NULL, 0};
+	int rc = 0;
+
+	if (valid_name(car)) {
+		agenda_path(p, sizeof p, car);
+		rc = table_each(s, p, collect_row, &c, e);
+	}
+	*rows = c.v;
+	*n = c.n;
+	return rc;
+}
+
+void rec_agenda_put(struct store *s, const char *car, const struct kv *row)
+{
+	char p[200];
+
+	agenda_path(p, sizeof p, car);
+	table_rewrite(s, p, row, kv_get(row, "reservation"));
+}
+
+void rec_agenda_del(struct store *s, const char *car, const char *id)
+{
+	char p[200];
+
+	agenda_path(p, sizeof p, car);
+	table_rewrite(s, p, NULL, id);
+}
+
+struct each_agenda {
+	struct store *s;
+	rec_agenda_fn *fn;
+	void *arg;
+};
+
+static int one_agenda(const char *path, const char *name, void *arg, struct rerr *e)
+{
+	struct each_agenda *a = arg;
+	struct collect c = {a->s, NULL, 0};
+	int rc = table_each(a->s, path, collect_row, &c, e);
+
+	if (rc == 0)
+		rc = a->fn(name, c.v, c.n, a->arg, e);
+	store_records_free(c.v, c.n);
+	return rc;
+}
+
+int rec_agendas(struct store *s, rec_agenda_fn *fn, void *arg, struct rerr *e)
+{
+	char p[64];
+	struct each_agenda a = {s, fn, arg};
+
+	snprintf(p, sizeof p, "%s/agenda", context_name(CTX_RESERVATION));
+	return store_walk(s, p, one_agenda, &a, e);
+}
+
+/* ---- blocks ---- */
+
+static void block_path(char *out, size_t size, const char *blk)
+{
+	char sh[6];
+
+	id_shard(sh, blk);
+	snprintf(out, size, "%s/blocks/%s/%s.yaml", context_name(CTX_RESERVATION), sh, blk);
+}
+
+int rec_block(struct store *s, const char *blk, struct kv *b, struct rerr *e)
+{
+	char p[128];
+
+	kv_init(b);
+	if (!valid_id(blk, "blk"))
+		return 1;
+	block_path(p, sizeof p, blk);
+	return store_get_kv(s, p, b, e);
+}
+
+void rec_block_put(struct store *s, const struct kv *b)
+{
+	char p[128];
+
+	block_path(p, sizeof p, kv_get(b, "block"));
+	store_put_kv(s, p, b);
+}
+
+/* ---- a car's reviews ---- */
+
+static void reviews_path(char *out, size_t size, const char *car)
+{
+	name_path(out, size, CTX_MANAGEMENT, "reviews", car, "");
+}
+
+int rec_reviews(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
+{
+	char p[200];
+	struct collect c = {s, NULL, 0};
+	int rc = 0;
+
+	if (valid_name(car)) {
+		reviews_path(p, sizeof p, car);
+		rc = table_each(s, p, collect_row, &c, e);
+	}
+	*rows = c.v;
+	*n = c.n;
+	return rc;
+}
+
+void rec_reviews_put(struct store *s, const char *car, const struct kv *rows, size_t n)
+{
+	char p[200], *buf = xcalloc(1, 1);
+	size_t len = 0;
+
+	reviews_path(p, sizeof p, car);
+	for (size_t i = 0; i < n; i++)
+		row_format(&buf, &len, &rows[i]);
+	if (len)
+		store_put(s, p, buf, len);
+	else
+		store_del(s, p);
+	free(buf);
 }
 
 /* ---- held nights ---- */

@@ -32,6 +32,10 @@ void rec_id_put(struct store *s, const char *id, const char *buf, size_t len);
 int rec_key(struct store *s, const char *name, struct kv *key, struct rerr *e);
 void rec_key_put(struct store *s, const struct kv *key);
 int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
+/* Whether path is a record of the ledger (the log, the id index, the keys): what a
+ * replica makes again from the log to check a commit. Without log_entries, the log's
+ * entries themselves are left out (its head is not). */
+int rec_is_ledger(const char *path, int log_entries);
 
 /* ---- every context ---- */
 long long rec_cursor(struct store *s, int ctx, struct rerr *e);
@@ -48,13 +52,14 @@ void rec_car_put(struct store *s, int ctx, const struct kv *c);
 void rec_car_del(struct store *s, int ctx, const char *car);
 int rec_cars(struct store *s, int ctx, struct kv **recs, size_t *n, struct rerr *e);
 
-/* Rows a context keeps under a car or a customer, one a booking (the row's
+/* Rows a context keeps under a car or a customer, one a booking or a block (the row's
  * "reservation" field): a car's bookings, a customer's bookings, a customer's page. */
 enum rec_owner { OWNER_CAR, OWNER_CUSTOMER };
 int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res,
 	    struct kv *row, struct rerr *e);
 void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		 const struct kv *row);
+void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res);
 int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
 	     size_t *n, struct rerr *e);
 
@@ -71,4 +76,24 @@ int rec_free(struct store *s, const char *car, long from, long to, const char *h
 /* The holders of the days of one month (holders[d - 1], "" when free). */
 int rec_month(struct store *s, const char *car, int year, int month, char holders[31][ID_LEN],
 	      struct rerr *e);
+
+/* ---- a car's agenda: a row for each booking or block that holds its nights now ---- */
+/* (the row's "reservation" field names it), so that what a car's desk needs (pickups,
+ * returns, the month's grid, the calendar) costs what the car holds, not its history. */
+int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e);
+void rec_agenda_put(struct store *s, const char *car, const struct kv *row);
+void rec_agenda_del(struct store *s, const char *car, const char *id);
+/* Calls fn for the agenda of every car that holds anything, by path; stops at an error.
+ * The rows are fn's to read, not to keep. */
+typedef int rec_agenda_fn(const char *car, struct kv *rows, size_t n, void *arg, struct rerr *e);
+int rec_agendas(struct store *s, rec_agenda_fn *fn, void *arg, struct rerr *e);
+
+/* ---- blocks: a car's nights taken out of service (the record's "block" names it) ---- */
+int rec_block(struct store *s, const char *blk, struct kv *b, struct rerr *e);
+void rec_block_put(struct store *s, const struct kv *b);
+
+/* ---- a car's reviews, as the rows are given (management keeps them newest first) ---- */
+int rec_reviews(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e);
+/* Replaces them; n 0 removes the record. */
+void rec_reviews_put(struct store *s, const char *car, const struct kv *rows, size_t n);
 #endif

@@ -9,7 +9,7 @@ int rental_get(struct store *s, const char *res, struct kv *r, struct rerr *e)
 	return rec_booking(s, CTX_RENTAL, res, r, e);
 }
 
-int rental_check_return(struct store *s, const char *res, struct rerr *e)
+int rental_check_return(struct store *s, const char *res, const char *today, struct rerr *e)
 {
 	struct kv r;
 	int rc = rental_get(s, res, &r, e);
@@ -21,6 +21,9 @@ int rental_check_return(struct store *s, const char *res, struct rerr *e)
 	if (strcmp(kv_get(&r, "status"), ST_RENTED) != 0)
 		rc = rerr_set(e, RX_REFUSED, "%s: is %s, only a RENTED reservation can be returned",
 			      res, kv_get(&r, "status"));
+	else if (today && strcmp(kv_get(&r, "from") ?: "", today) > 0)
+		rc = rerr_set(e, RX_REFUSED, "%s: starts on %s, it cannot be returned before (today is %s)",
+			      res, kv_get(&r, "from"), today);
 	kv_free(&r);
 	return rc;
 }
@@ -40,10 +43,12 @@ static void save(struct store *s, const struct kv *r)
 static int apply_return(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *res = kv_get(&ev->f, "reservation");
+	char today[11];
 	struct rerr why = {0};
 	struct kv r, *o;
 
-	if (rental_check_return(s, res, &why) < 0)
+	context_today(today, ev);
+	if (rental_check_return(s, res, ev->admitted[0] ? today : NULL, &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_RENTAL, &why, e);
 	if (rental_get(s, res, &r, e) != 0)
 		return -1;

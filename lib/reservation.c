@@ -1,8 +1,9 @@
-/* reservation: decides bookings (accepted or rejected for overlap) and cancellations;
- * keeps the nights each car has held, so a check costs the length of the stay and not
- * the history. */
+/* reservation: decides bookings (accepted or rejected for overlap), cancellations and
+ * blocks of a car's nights; keeps the nights each car has held, so a check costs the
+ * length of the stay and not the history, and each car's agenda of what holds them. */
 #include "reservation.h"
 #include "limit.h"
+#include "price.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,27 +28,31 @@ int reservation_get(struct store *s, const char *res, struct kv *r, struct rerr 
 	return rec_booking(s, CTX_RESERVATION, res, r, e);
 }
 
-/* The first held night of [from, to) on car, as the reservation that holds it. */
-static int find_overlap(struct store *s, const char *car, long from, long to, struct kv *other,
-			struct rerr *e)
+/* The rule that no night of [from, to) of car is held, by a booking or a block: else
+ * RX_REFUSED naming what holds the first night held. */
+static int check_free(struct store *s, const char *car, const char *from, const char *to,
+		      struct rerr *e)
 {
 	char holder[ID_LEN], day[11];
+	struct kv other;
 	long d;
-	int rc = rec_first_held(s, car, from, to, &d, holder, e);
+	int rc = rec_first_held(s, car, date_days(from), date_days(to), &d, holder, e), blk;
 
 	if (rc != 1)
 		return rc;
-	rc = reservation_get(s, holder, other, e);
+	blk = valid_id(holder, "blk");
+	rc = blk ? rec_block(s, holder, &other, e) : reservation_get(s, holder, &other, e);
 	if (rc < 0)
 		return -1;
 	if (rc == 1) {
-		/* The night is held all the same, by what reservation has no record of. */
+		/* The night is held all the same, by what has no record here. */
 		date_format(day, d);
-		kv_init(other);
-		kv_set(other, "from", day);
-		kv_set(other, "to", "");
+		return rerr_set(e, RX_REFUSED, "%s: already reserved on %s", car, day);
 	}
-	return 1;
+	rerr_set(e, RX_REFUSED, "%s: %s from %s to %s", car, blk ? "car blocked" : "already reserved",
+		 kv_get(&other, "from"), kv_get(&other, "to"));
+	kv_free(&other);
+	return -1;
 }
 
 int reservation_check_request(const char *car, const char *from, const char *to, const char *today,
@@ -60,37 +65,85 @@ int reservation_check_request(const char *car, const char *from, const char *to,
 	return 0;
 }
 
+/* The car as the reservation context knows it (its prices): 0, or RX_REFUSED. */
+static int known_car(struct store *s, const char *car, struct kv *c, struct rerr *e)
+{
+	int rc = rec_car(s, CTX_RESERVATION, car, c, e);
+
+	if (rc == 1)
+		return rerr_set(e, RX_REFUSED, "%s: unknown car", car);
+	return rc;
+}
+
 int reservation_check_new(struct store *s, const char *car, const char *from, const char *to,
 			  const char *today, long long *nights, long long *amount, struct rerr *e)
 {
-	struct kv c, other;
+	struct kv c;
 	int rc;
 
-	if (reservation_check_request(car, from, to, today, e) < 0)
+	if (reservation_check_request(car, from, to, today, e) < 0 || known_car(s, car, &c, e) < 0)
 		return -1;
-	rc = rec_car(s, CTX_RESERVATION, car, &c, e);
-	if (rc < 0)
-		return -1;
-	if (rc == 1)
-		return rerr_set(e, RX_REFUSED, "%s: unknown car", car);
 	*nights = date_days(to) - date_days(from);
-	rc = limit_cost(kv_num(&c, "rate", 0), *nights, amount, "rate", e);
+	rc = price_stay(&c, *nights, amount, e);
 	kv_free(&c);
 	if (rc < 0)
 		return -1;
-	rc = find_overlap(s, car, date_days(from), date_days(to), &other, e);
-	if (rc < 0)
-		return -1;
-	if (rc == 1) {
-		if (*kv_get(&other, "to") == '\0')
-			rerr_set(e, RX_REFUSED, "%s: already reserved on %s", car, kv_get(&other, "from"));
-		else
-			rerr_set(e, RX_REFUSED, "%s: already reserved from %s to %s", car,
-				 kv_get(&other, "from"), kv_get(&other, "to"));
-		kv_free(&other);
+	return check_free(s, car, from, to, e);
+}
+
+int reservation_quote(struct store *s, const char *car, const char *from, const char *to,
+		      long long *amount, struct rerr *e)
+{
+	struct rerr why = {0};
+	struct kv c;
+	int rc = known_car(s, car, &c, &why);
+
+	if (rc == 0) {
+		rc = price_stay(&c, date_days(to) - date_days(from), amount, &why);
+		kv_free(&c);
+	}
+	if (rc == 0)
+		rc = check_free(s, car, from, to, &why);
+	if (rc < 0 && why.code == RX_IO) {
+		*e = why;
 		return -1;
 	}
-	return 0;
+	return rc < 0 ? 1 : 0;
+}
+
+int reservation_check_block(struct store *s, const char *car, const char *from, const char *to,
+			    const char *today, struct rerr *e)
+{
+	struct kv c;
+
+	if (reservation_check_request(car, from, to, today, e) < 0 || known_car(s, car, &c, e) < 0)
+		return -1;
+	kv_free(&c);
+	return check_free(s, car, from, to, e);
+}
+
+int reservation_block(struct store *s, const char *blk, struct kv *b, struct rerr *e)
+{
+	return rec_block(s, blk, b, e);
+}
+
+int reservation_check_unblock(struct store *s, const char *blk, struct rerr *e)
+{
+	struct kv b;
+	int rc = reservation_block(s, blk, &b, e);
+	const char *st;
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return rerr_set(e, RX_REFUSED, "%s: unknown block", blk);
+	st = kv_get(&b, "status") ? kv_get(&b, "status") : "";
+	if (strcmp(st, ST_UNBLOCKED) == 0)
+		rc = rerr_set(e, RX_REFUSED, "%s: already unblocked", blk);
+	else if (strcmp(st, ST_BLOCKED) != 0)
+		rc = rerr_set(e, RX_REFUSED, "%s: is %s, it holds no night", blk, st);
+	kv_free(&b);
+	return rc;
 }
 
 int reservation_check_cancel(struct store *s, const char *res, struct rerr *e)
@@ -109,12 +162,182 @@ int reservation_check_cancel(struct store *s, const char *res, struct rerr *e)
 	return rc;
 }
 
+/* ---- the agenda ---- */
+
+/* The agenda's row of a booking or block r (its id in idkey), in status; a block's
+ * reason with it. */
+static void agenda_put(struct store *s, const struct kv *r, const char *idkey, const char *status)
+{
+	struct kv row;
+
+	kv_init(&row);
+	kv_set(&row, "reservation", kv_get(r, idkey));
+	if (kv_get(r, "customer"))
+		kv_set(&row, "customer", kv_get(r, "customer"));
+	kv_set(&row, "from", kv_get(r, "from"));
+	kv_set(&row, "to", kv_get(r, "to"));
+	kv_set(&row, "status", status);
+	if (kv_get(r, "reason")) /* a block's: why the car is out of service */
+		kv_set(&row, "reason", kv_get(r, "reason"));
+	rec_agenda_put(s, kv_get(r, "car"), &row);
+	kv_free(&row);
+}
+
+int reservation_agenda(struct store *s, const char *car, struct kv **rows, size_t *n,
+		       struct rerr *e)
+{
+	int rc = rec_agenda(s, car, rows, n, e);
+
+	context_sort(*rows, *n);
+	return rc;
+}
+
+struct gather {
+	struct kv *v;
+	size_t n;
+};
+
+static int gather_car(const char *car, struct kv *rows, size_t n, void *arg, struct rerr *e)
+{
+	struct gather *g = arg;
+
+	g->v = xrealloc(g->v, (g->n + n + 1) * sizeof *g->v);
+	for (size_t i = 0; i < n; i++) {
+		kv_init(&g->v[g->n]);
+		kv_set(&g->v[g->n], "car", car);
+		kv_copy(&g->v[g->n++], &rows[i]);
+	}
+	return 0;
+}
+
+static int cmp_car_from(const void *a, const void *b)
+{
+	int c = strcmp(kv_get(a, "car"), kv_get(b, "car"));
+
+	if (c == 0)
+		c = strcmp(kv_get(a, "from") ?: "", kv_get(b, "from") ?: "");
+	return c ? c : strcmp(kv_get(a, "reservation") ?: "", kv_get(b, "reservation") ?: "");
+}
+
+int reservation_holds(struct store *s, char *const *cars, size_t ncars, struct kv **recs,
+		      size_t *n, struct rerr *e)
+{
+	struct gather g = {NULL, 0};
+	int rc = 0;
+
+	if (ncars == 0)
+		rc = rec_agendas(s, gather_car, &g, e);
+	for (size_t i = 0; rc == 0 && i < ncars; i++) {
+		struct kv *rows;
+		size_t nrows;
+		if ((rc = rec_agenda(s, cars[i], &rows, &nrows, e)) == 0)
+			rc = gather_car(cars[i], rows, nrows, &g, e);
+		store_records_free(rows, nrows);
+	}
+	if (g.n > 1)
+		qsort(g.v, g.n, sizeof *g.v, cmp_car_from);
+	*recs = g.v;
+	*n = g.n;
+	return rc;
+}
+
+int reservation_month(struct store *s, const char *car, int year, int month,
+		      const char *days[31], struct rerr *e)
+{
+	struct kv *rows;
+	size_t n;
+	char first[11];
+	long start, end;
+	int y, m, d;
+
+	for (int i = 0; i < 31; i++)
+		days[i] = NULL;
+	snprintf(first, sizeof first, "%04d-%02d-01", year, month);
+	start = date_days(first);
+	date_from_days(start + 31, &y, &m, &d);
+	end = start + 31 - (d - 1); /* the first day of the next month */
+	if (rec_agenda(s, car, &rows, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *st = kv_get(&rows[i], "status") ? kv_get(&rows[i], "status") : "";
+		const char *f = kv_get(&rows[i], "from"), *t = kv_get(&rows[i], "to");
+		const char *name = !strcmp(st, ST_RESERVED) ? ST_RESERVED : !strcmp(st, ST_RENTED) ? ST_RENTED
+			: !strcmp(st, ST_BLOCKED) ? ST_BLOCKED : NULL;
+		if (name == NULL || !f || !t || !valid_date(f) || !valid_date(t))
+			continue;
+		for (long day = date_days(f) > start ? date_days(f) : start; day < date_days(t) && day < end; day++)
+			days[day - start] = name;
+	}
+	store_records_free(rows, n);
+	return 0;
+}
+
+static int kind_rank(const char *k)
+{
+	return !strcmp(k, "pickup") ? 0 : !strcmp(k, "return") ? 1 : 2;
+}
+
+static int cmp_due(const void *a, const void *b)
+{
+	int c = kind_rank(kv_get(a, "kind")) - kind_rank(kv_get(b, "kind"));
+
+	return c ? c : cmp_car_from(a, b);
+}
+
+int reservation_due(struct store *s, const char *day, const char *customer, struct kv **recs,
+		    size_t *n, struct rerr *e)
+{
+	struct kv *all = NULL;
+	size_t nall = 0;
+	int rc = reservation_holds(s, NULL, 0, &all, &nall, e);
+
+	*recs = NULL;
+	*n = 0;
+	for (size_t i = 0; rc == 0 && i < nall; i++) {
+		const struct kv *r = &all[i];
+		const char *st = kv_get(r, "status") ?: "", *f = kv_get(r, "from") ?: "";
+		const char *t = kv_get(r, "to") ?: "", *who = kv_get(r, "customer"), *kind = NULL;
+		int rented = !strcmp(st, ST_RENTED);
+		if (who == NULL || (customer && strcmp(who, customer) != 0))
+			continue; /* a block, or another's booking */
+		if (!strcmp(f, day) && (rented || !strcmp(st, ST_RESERVED)))
+			kind = "pickup";
+		else if (rented && !strcmp(t, day))
+			kind = "return";
+		else if (rented && strcmp(t, day) < 0)
+			kind = "overdue";
+		if (kind == NULL)
+			continue;
+		*recs = xrealloc(*recs, (*n + 1) * sizeof **recs);
+		struct kv *o = &(*recs)[(*n)++];
+		kv_init(o);
+		kv_set(o, "kind", kind);
+		kv_set(o, "reservation", kv_get(r, "reservation"));
+		kv_set(o, "car", kv_get(r, "car"));
+		kv_set(o, "customer", who);
+		kv_set(o, "from", f);
+		kv_set(o, "to", t);
+		kv_set(o, "status", st);
+	}
+	store_records_free(all, nall);
+	if (*n > 1)
+		qsort(*recs, *n, sizeof **recs, cmp_due);
+	return rc;
+}
+
+/* ---- applying ---- */
+
 static int hold_nights(struct store *s, const struct kv *r, int hold, struct rerr *e)
 {
 	const char *res = kv_get(r, "reservation"), *car = kv_get(r, "car");
 	long from = date_days(kv_get(r, "from")), to = date_days(kv_get(r, "to"));
 
-	return hold ? rec_hold(s, car, from, to, res, e) : rec_free(s, car, from, to, res, e);
+	if (hold) {
+		agenda_put(s, r, "reservation", kv_get(r, "status"));
+		return rec_hold(s, car, from, to, res, e);
+	}
+	rec_agenda_del(s, car, res);
+	return rec_free(s, car, from, to, res, e);
 }
 
 /* The booking's record, and its row in its customer's list. */
@@ -159,6 +382,8 @@ static int apply_reserve(struct store *s, const struct event *ev, struct outbox 
 	if (rc < 0)
 		kv_set(o, "reason", why.msg);
 	kv_set(&r, "status", rc == 0 ? ST_RESERVED : ST_REJECTED);
+	if (rc < 0)
+		kv_set(&r, "reason", why.msg);
 	save(s, &r);
 	rc = rc == 0 ? hold_nights(s, &r, 1, e) : 0;
 	kv_free(&r);
@@ -195,26 +420,122 @@ static int apply_status(struct store *s, const struct event *ev, const char *sta
 		return rc < 0 ? -1 : 0;
 	if (booking_holds(kv_get(&r, "status")) && !booking_holds(status))
 		rc = hold_nights(s, &r, 0, e);
+	else if (booking_holds(status))
+		agenda_put(s, &r, "reservation", status);
 	kv_set(&r, "status", status);
 	save(s, &r);
 	kv_free(&r);
 	return rc;
 }
 
-static int apply_catalogue(struct store *s, const struct event *ev, int add)
+/* A block of a car's nights, decided like a booking: it holds them, or is rejected. */
+static int apply_block(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
+	const char *car = kv_get(&ev->f, "car"), *reason = kv_get(&ev->f, "reason");
+	char today[11];
+	struct rerr why = {0};
+	struct kv b, *o;
+	int rc;
+
+	context_today(today, ev);
+	rc = reservation_check_block(s, car, kv_get(&ev->f, "from"), kv_get(&ev->f, "to"), today, &why);
+	if (rc < 0 && why.code == RX_IO) {
+		*e = why;
+		return -1;
+	}
+	kv_init(&b);
+	kv_set(&b, "block", kv_get(&ev->f, "id"));
+	kv_set(&b, "car", car);
+	kv_set(&b, "from", kv_get(&ev->f, "from"));
+	kv_set(&b, "to", kv_get(&ev->f, "to"));
+	o = outbox_add(out, rc == 0 ? EV_BLOCK_ACCEPTED : EV_BLOCK_REJECTED, ev);
+	kv_copy(o, &b);
+	if (rc < 0)
+		kv_set(o, "reason", why.msg);
+	kv_set(&b, "status", rc == 0 ? ST_BLOCKED : ST_REJECTED);
+	if (reason)
+		kv_set(&b, "reason", reason);
+	if (rc < 0)
+		kv_set(&b, "rejected", why.msg);
+	rec_block_put(s, &b);
+	if (rc == 0) {
+		agenda_put(s, &b, "block", ST_BLOCKED);
+		rc = rec_hold(s, car, date_days(kv_get(&b, "from")), date_days(kv_get(&b, "to")),
+			      kv_get(&b, "block"), e);
+	} else {
+		rc = 0;
+	}
+	kv_free(&b);
+	return rc;
+}
+
+/* Ends a block in force: its nights are free again. */
+static int end_block(struct store *s, struct kv *b, struct rerr *e)
+{
+	const char *car = kv_get(b, "car"), *blk = kv_get(b, "block");
+
+	kv_set(b, "status", ST_UNBLOCKED);
+	rec_block_put(s, b);
+	rec_agenda_del(s, car, blk);
+	return rec_free(s, car, date_days(kv_get(b, "from")), date_days(kv_get(b, "to")), blk, e);
+}
+
+static int apply_unblock(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *blk = kv_get(&ev->f, "block");
+	struct rerr why = {0};
+	struct kv b, *o;
+	int rc;
+
+	if (reservation_check_unblock(s, blk, &why) < 0)
+		return outbox_refuse_or_fail(out, ev, CTX_RESERVATION, &why, e);
+	if (reservation_block(s, blk, &b, e) != 0)
+		return -1;
+	rc = end_block(s, &b, e);
+	o = outbox_add(out, EV_BLOCK_ENDED, ev);
+	kv_set(o, "block", blk);
+	kv_set(o, "car", kv_get(&b, "car"));
+	kv_free(&b);
+	return rc;
+}
+
+/* A car registered or changed: its prices, as the outcome carries them all. */
+static void put_car(struct store *s, const struct event *ev)
+{
+	static const char *const prices[] = {"rate", "weekly", "monthly", "late_fee"};
 	struct kv c;
 
-	if (!add) {
-		rec_car_del(s, CTX_RESERVATION, kv_get(&ev->f, "car"));
-		return 0;
-	}
 	kv_init(&c);
 	kv_set(&c, "car", kv_get(&ev->f, "car"));
-	kv_set(&c, "rate", kv_get(&ev->f, "rate"));
+	for (size_t i = 0; i < 4; i++)
+		if (kv_get(&ev->f, prices[i]))
+			kv_set(&c, prices[i], kv_get(&ev->f, prices[i]));
 	rec_car_put(s, CTX_RESERVATION, &c);
 	kv_free(&c);
-	return 0;
+}
+
+/* A car removed: its blocks end with it; its bookings (none held, as management
+ * decided) keep their records. */
+static int remove_car(struct store *s, const char *car, struct rerr *e)
+{
+	struct kv *rows;
+	size_t n;
+	int rc = rec_agenda(s, car, &rows, &n, e);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct kv b;
+		const char *id = kv_get(&rows[i], "reservation") ?: "";
+		int got = valid_id(id, "blk") ? reservation_block(s, id, &b, e) : 1;
+		if (got < 0)
+			rc = -1;
+		else if (got == 0 && strcmp(kv_get(&b, "status") ?: "", ST_BLOCKED) == 0)
+			rc = end_block(s, &b, e);
+		if (got == 0)
+			kv_free(&b);
+	}
+	store_records_free(rows, n);
+	rec_car_del(s, CTX_RESERVATION, car);
+	return rc;
 }
 
 int reservation_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
@@ -223,8 +544,15 @@ int reservation_apply(struct store *s, const struct event *ev, struct outbox *ou
 
 	switch (kind) {
 	case EV_CAR_REGISTERED:
+	case EV_CAR_CHANGED:
+		put_car(s, ev);
+		return 0;
 	case EV_CAR_REMOVED:
-		return apply_catalogue(s, ev, kind == EV_CAR_REGISTERED);
+		return remove_car(s, kv_get(&ev->f, "car"), e);
+	case EV_CAR_BLOCK:
+		return apply_block(s, ev, out, e);
+	case EV_CAR_UNBLOCK:
+		return apply_unblock(s, ev, out, e);
 	case EV_RESERVE:
 		return apply_reserve(s, ev, out, e);
 	case EV_RESERVE_CANCEL:

@@ -11,6 +11,8 @@
 #define ST_PAY_CANCELED "PAYMENT_CANCELED"
 #define ST_REJECTED "REJECTED"
 #define ST_AVAILABLE "AVAILABLE"
+#define ST_BLOCKED "BLOCKED"     /* a block in force */
+#define ST_UNBLOCKED "UNBLOCKED" /* a block ended */
 
 /* The status a booking takes when an outcome of this kind concerns it, or NULL if the
  * outcome does not change a booking's status (the table of event types says). */
@@ -28,6 +30,37 @@ int reservation_check_request(const char *car, const char *from, const char *to,
  * the car is known, and no held night overlaps. Fills nights and amount. */
 int reservation_check_new(struct store *s, const char *car, const char *from, const char *to,
 			  const char *today, long long *nights, long long *amount, struct rerr *e);
+/* Whether car is free on every night of [from, to) (dates in order) and what a stay
+ * then costs: 0 and *amount; 1 if a night is held, or the car is unknown to the
+ * reservation context or cannot be priced; -1 on a fault. */
+int reservation_quote(struct store *s, const char *car, const char *from, const char *to,
+		      long long *amount, struct rerr *e);
+/* The rule for carctl block: a stay booked on today (limit_stay) of a known car, no
+ * night of it held (RX_REFUSED naming what holds one). */
+int reservation_check_block(struct store *s, const char *car, const char *from, const char *to,
+			    const char *today, struct rerr *e);
+/* The rule for carctl unblock: the block is known and in force. */
+int reservation_check_unblock(struct store *s, const char *blk, struct rerr *e);
+int reservation_block(struct store *s, const char *blk, struct kv *b, struct rerr *e);
+/* What holds the nights of car now: a row each booking (RESERVED or RENTED) or block
+ * (BLOCKED), with reservation (its id), customer (none for a block), from, to, status,
+ * and a block's reason if it has one; sorted by from. */
+int reservation_agenda(struct store *s, const char *car, struct kv **rows, size_t *n,
+		       struct rerr *e);
+/* The agenda rows of the cars named (every car's when ncars is 0), each with its "car",
+ * sorted by car, then from. */
+int reservation_holds(struct store *s, char *const *cars, size_t ncars, struct kv **recs,
+		      size_t *n, struct rerr *e);
+/* The status of each night of a month of car (days[d - 1] for the night that starts
+ * on day d: ST_RESERVED, ST_RENTED, ST_BLOCKED, or NULL when free). */
+int reservation_month(struct store *s, const char *car, int year, int month,
+		      const char *days[31], struct rerr *e);
+/* What happens on day: a record per booking with kind "pickup" (RESERVED or RENTED,
+ * starting on day), "return" (RENTED, ending on day) or "overdue" (RENTED, ending
+ * before day), reservation, car, customer, from, to, status; customer's own only unless
+ * customer is NULL. Sorted by kind in that order, then car and from. */
+int reservation_due(struct store *s, const char *day, const char *customer, struct kv **recs,
+		    size_t *n, struct rerr *e);
 /* The rule for reserve cancel: the reservation is RESERVED. */
 int reservation_check_cancel(struct store *s, const char *res, struct rerr *e);
 /* The reservation as the reservation context knows it. 0, 1 unknown, -1 error. */

@@ -4,6 +4,7 @@
  * commit object, then moves main. Nothing else is ever written under state/. */
 #include "store.h"
 #include "git.h"
+#include "gitsig.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +43,8 @@ struct store {
 	char *state, *gitdir;
 	char *packdir; /* where commits write their pack */
 	int scratch;
+	int fixed; /* reads the commit it was opened on, never main */
+	const struct seckey *signer; /* signs its commits, if set */
 	struct gitrepo *repo;
 	struct gid head, root; /* main's commit and its tree; zero: none */
 	int has_head, has_root;
@@ -331,10 +334,10 @@ static int load_head(struct store *s, struct rerr *e)
 	int rc;
 
 	s->has_head = s->has_root = 0;
-	if (s->scratch)
+	if (s->scratch && !s->fixed)
 		return 0;
-	rc = git_ref_read(s->gitdir, REF_MAIN, &s->head, e);
-	if (rc != 0)
+	/* A store opened on a commit keeps it in s->head; the others read main. */
+	if (!s->fixed && (rc = git_ref_read(s->gitdir, REF_MAIN, &s->head, e)) != 0)
 		return rc < 0 ? -1 : 0;
 	s->has_head = 1;
 	if ((rc = git_read(s->repo, &s->head, &t, &buf, &len, e)) != 0)
@@ -391,6 +394,38 @@ int store_open_scratch(struct store **out, struct store *like, struct rerr *e)
 	if (fs_mkdirs(s->packdir, e) < 0 || gitrepo_open(&s->repo, s->gitdir, e) < 0)
 		return -1;
 	return gitrepo_use_packdir(s->repo, s->packdir, e);
+}
+
+int store_open_commit(struct store **out, const char *state, const char *hex, int scratch,
+		      struct rerr *e)
+{
+	struct store *s = store_new(state);
+	int rc;
+
+	*out = s;
+	s->fixed = 1;
+	if (gid_parse(&s->head, hex) < 0)
+		return rerr_set(e, RX_SOFTWARE, "%.40s: not a commit id", hex);
+	if (scratch) {
+		s->scratch = 1;
+		free(s->packdir);
+		s->packdir = xasprintf("%s/rental-scratch", s->gitdir);
+		fs_remove_tree(s->packdir);
+		if (fs_mkdirs(s->packdir, e) < 0)
+			return -1;
+	}
+	if (gitrepo_open(&s->repo, s->gitdir, e) < 0 ||
+	    (scratch && gitrepo_use_packdir(s->repo, s->packdir, e) < 0))
+		return -1;
+	rc = load_head(s, e);
+	if (scratch)
+		s->has_head = 0; /* it commits no commit */
+	return rc;
+}
+
+void store_set_signer(struct store *s, const struct seckey *k)
+{
+	s->signer = k;
 }
 
 void store_free(struct store *s)
@@ -562,10 +597,15 @@ static void commit_bytes(struct store *s, const struct gid *tree, const char *ms
 	}
 	if (msg == NULL || *msg == '\0')
 		msg = "batch\n";
-	*out = xasprintf("tree %s\n%sauthor dispatcher <dispatcher@rental> %lld +0000\n"
-			 "committer dispatcher <dispatcher@rental> %lld +0000\n\n%s%s",
+	*out = xasprintf("tree %s\n%sauthor dispatcher <" GITSIG_PRINCIPAL "> %lld +0000\n"
+			 "committer dispatcher <" GITSIG_PRINCIPAL "> %lld +0000\n\n%s%s",
 			 th, parent, now, now, msg, msg[strlen(msg) - 1] == '\n' ? "" : "\n");
 	*len = strlen(*out);
+	if (s->signer) {
+		char *plain = *out;
+		*out = gitsig_sign_commit(s->signer, plain, *len, len);
+		free(plain);
+	}
 }
 
 int store_commit(struct store *s, const char *msg, struct rerr *e)

@@ -5,6 +5,7 @@
 #define RENTAL_STORE_H
 #include <stddef.h>
 #include "kv.h"
+#include "sign.h"
 
 struct store;
 
@@ -17,7 +18,15 @@ int store_open(struct store **out, const char *state, struct rerr *e);
  * a rebuild replays the log into it. Its packs go into a scratch folder that
  * store_free removes. */
 int store_open_scratch(struct store **out, struct store *like, struct rerr *e);
+/* A store that reads the tree of the commit hex, not main's, and never moves a ref;
+ * with scratch, it starts from that tree as store_open_scratch does from an empty one
+ * (a replica checks a fetched commit against what its log makes of its parent). */
+int store_open_commit(struct store **out, const char *state, const char *hex, int scratch,
+		      struct rerr *e);
 void store_free(struct store *s);
+/* Signs every commit store_commit makes with k (git's SSH signature; gitsig.h). The
+ * caller keeps k until the store is freed. */
+void store_set_signer(struct store *s, const struct seckey *k);
 
 /* Takes the dispatcher's lock on the home (waiting, or RX_TEMP if busy and !wait),
  * then sweeps what a dead run left and reads main again. */

@@ -567,6 +567,12 @@ returned() {
 	dispatch
 }
 
+# day N: the date N days after today (UTC; N may be negative), YYYY-MM-DD. A stay to
+# be returned starts today at the latest: a car is not returned before its stay.
+day() {
+	date -u -d "+$1 days" +%F
+}
+
 # status_of RES: the status of RES in `reserve list --json` as admin.
 status_of() {
 	reserve --as admin list --json 2>/dev/null </dev/null | jrow reservation "$1" | jget status
@@ -575,4 +581,75 @@ status_of() {
 # car_status CAR: the status of CAR in `carctl list --json`.
 car_status() {
 	carctl list --json 2>/dev/null </dev/null | jrow car "$1" | jget status
+}
+
+# ---- forged histories (replication tests) ----
+
+# openssh_key KEYFILE OUT: the ed25519 key of KEYFILE (a file of keys/: the base64 of
+# its seed) as the OpenSSH private key file OUT, so that ssh-keygen and git's SSH
+# signing can sign with it. Needs openssl and base64.
+openssh_key() {
+	_ok=$T_TMP/.openssh-key
+	rm -rf "$_ok" && mkdir -p "$_ok" || return 1
+	base64 -d <"$1" >"$_ok/seed" || return 1
+	{ printf '\060\056\002\001\000\060\005\006\003\053\145\160\004\042\004\040'; cat "$_ok/seed"; } >"$_ok/der"
+	openssl pkey -inform DER -in "$_ok/der" -pubout -outform DER | tail -c 32 >"$_ok/pk" || return 1
+	printf ssh-ed25519 >"$_ok/type"
+	printf rental >"$_ok/comment"
+	printf none >"$_ok/none"
+	: >"$_ok/empty"
+	cat "$_ok/seed" "$_ok/pk" >"$_ok/sk"
+	{ _ok_str "$_ok/type"; _ok_str "$_ok/pk"; } >"$_ok/pub"
+	{ _ok_u32 7; _ok_u32 7; _ok_str "$_ok/type"; _ok_str "$_ok/pk"; _ok_str "$_ok/sk"; _ok_str "$_ok/comment"; } >"$_ok/priv"
+	_ok_i=1
+	while [ $(($(wc -c <"$_ok/priv") % 8)) -ne 0 ]; do
+		printf "\\$(printf %03o "$_ok_i")" >>"$_ok/priv"
+		_ok_i=$((_ok_i + 1))
+	done
+	{
+		printf 'openssh-key-v1\000'
+		_ok_str "$_ok/none"
+		_ok_str "$_ok/none"
+		_ok_str "$_ok/empty"
+		_ok_u32 1
+		_ok_str "$_ok/pub"
+		_ok_str "$_ok/priv"
+	} >"$_ok/blob"
+	{
+		echo '-----BEGIN OPENSSH PRIVATE KEY-----'
+		base64 <"$_ok/blob" | tr -d '\n' | fold -w 70
+		echo
+		echo '-----END OPENSSH PRIVATE KEY-----'
+	} >"$2" && chmod 600 "$2"
+}
+_ok_u32() {
+	printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"
+}
+_ok_str() {
+	_ok_u32 "$(wc -c <"$1" | tr -d ' ')"
+	cat "$1"
+}
+
+# forge_commit GITDIR INDEX-INFO [SIGNKEY]: a commit on top of main of the repository
+# GITDIR whose tree is main's changed by the lines INDEX-INFO (as git update-index
+# --index-info reads them), signed with the OpenSSH private key file SIGNKEY through
+# stock git if given, unsigned otherwise; main moves to it. Prints its id.
+forge_commit() {
+	_fc_idx=$T_TMP/.forge-index
+	rm -f "$_fc_idx"
+	_fc_old=$(git --git-dir="$1" rev-parse --verify -q main) &&
+		GIT_INDEX_FILE=$_fc_idx git --git-dir="$1" read-tree "$_fc_old" &&
+		printf '%s\n' "$2" | GIT_INDEX_FILE=$_fc_idx git --git-dir="$1" update-index --index-info &&
+		_fc_tree=$(GIT_INDEX_FILE=$_fc_idx git --git-dir="$1" write-tree) &&
+		_fc_new=$(echo 'dispatcher forged batch' | env GIT_AUTHOR_NAME=dispatcher \
+			GIT_AUTHOR_EMAIL=dispatcher@rental GIT_COMMITTER_NAME=dispatcher \
+			GIT_COMMITTER_EMAIL=dispatcher@rental git --git-dir="$1" -c gpg.format=ssh \
+			-c user.signingkey="${3:-none}" commit-tree ${3:+-S} "$_fc_tree" -p "$_fc_old") &&
+		git --git-dir="$1" update-ref refs/heads/main "$_fc_new" "$_fc_old" &&
+		printf '%s\n' "$_fc_new"
+}
+
+# blob_of GITDIR TEXT: the id of a blob holding TEXT and a newline, written into GITDIR.
+blob_of() {
+	printf '%s\n' "$2" | git --git-dir="$1" hash-object -w --stdin
 }

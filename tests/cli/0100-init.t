@@ -32,9 +32,9 @@ fi
 # The genesis: admin and dispatcher are registered.
 t_ok 'key list works in the new home' carctl --as admin key list --json
 t_match 'admin is registered with role admin' "$OUT" \
-	'^\{"name":"admin","role":"admin","pubkey":"[A-Za-z0-9+/]{43}="\}$'
+	'^\{"name":"admin","role":"admin","pubkey":"[A-Za-z0-9+/]{43}=","revoked":false\}$'
 t_match 'dispatcher is registered with role system' "$OUT" \
-	'^\{"name":"dispatcher","role":"system","pubkey":"[A-Za-z0-9+/]{43}="\}$'
+	'^\{"name":"dispatcher","role":"system","pubkey":"[A-Za-z0-9+/]{43}=","revoked":false\}$'
 t_eq 'only those two keys' "$(printf '%s\n' "$OUT" | grep -c .)" 2
 t_ok 'the dispatcher finds the new home healthy' dispatcher --check
 t_ok 'the admin can act at once' carctl --as admin add car01 --rate 50000 --model Avante

@@ -21,7 +21,7 @@ t_refuse 77 'alice cannot act before the registration is applied' \
 	reserve --as alice car01 --from 2028-08-06 --to 2028-08-08
 dispatch
 t_ok 'key list --json' carctl --as admin key list --json
-t_match 'alice is registered as a customer' "$OUT" "^\\{\"name\":\"alice\",\"role\":\"customer\",\"pubkey\":\"$B64KEY\"\\}\$"
+t_match 'alice is registered as a customer' "$OUT" "^\\{\"name\":\"alice\",\"role\":\"customer\",\"pubkey\":\"$B64KEY\",\"revoked\":false\\}\$"
 t_eq 'three keys now' "$(printf '%s\n' "$OUT" | grep -c .)" 3
 t_ok 'anyone may list the keys' carctl --as alice key list --json
 t_match '... and sees alice' "$OUT" '"name":"alice"'
@@ -67,7 +67,7 @@ t_id '... and leaves keys/erin.key alone' "$(cksum 2>/dev/null <"$H/keys/erin.ke
 dispatch
 t_eq 'key list shows erin with her public key' \
 	"$(carctl --as admin key list --json | jrow name erin)" \
-	"{\"name\":\"erin\",\"role\":\"customer\",\"pubkey\":\"$pub\"}"
+	"{\"name\":\"erin\",\"role\":\"customer\",\"pubkey\":\"$pub\",\"revoked\":false}"
 t_ok 'erin can reserve with her own key' reserve --as erin car01 --from 2028-09-06 --to 2028-09-08
 
 # A registered name whose secret key is elsewhere.

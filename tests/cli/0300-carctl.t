@@ -34,8 +34,8 @@ t_match '... and car02' "$OUT" 'car02'
 t_match '... and the model' "$OUT" 'Avante'
 
 t_ok 'show --json' carctl --as admin show car01 --json
-t_eq 'show --json: the list fields plus an empty bookings array' "$OUT" \
-	'{"car":"car01","model":"Avante","rate":50000,"status":"AVAILABLE","stars":null,"ratings":0,"bookings":[]}'
+t_eq 'show --json: the list fields, the prices unset, no bookings and no reviews' "$OUT" \
+	'{"car":"car01","model":"Avante","rate":50000,"status":"AVAILABLE","stars":null,"ratings":0,"weekly":null,"monthly":null,"late_fee":null,"bookings":[],"reviews":[]}'
 t_ok 'show without --json' carctl --as alice show car01
 t_match '... shows the model' "$OUT" 'Avante'
 
@@ -61,13 +61,14 @@ t_refuse 64 'show without a car' carctl --as admin show
 t_refuse 65 'show a malformed car id' carctl --as admin show 'a/b'
 t_match 'messages read PROG: ...' "$ERR" '^carctl: '
 
-# A booking shows in show and in the car's status.
-res=$(book alice car01 2028-08-06 2028-08-08)
+# A booking shows in show and in the car's status (from today: it is returned below).
+d0=$(day 0) d2=$(day 2)
+res=$(book alice car01 "$d0" "$d2")
 t_match 'a reservation' "$res" '^res-[0-9a-f]{16}$'
 t_eq 'a RESERVED booking makes the car RESERVED' "$(car_status car01)" RESERVED
 t_ok 'show --json with a booking' carctl --as admin show car01 --json
 t_eq 'show --json lists the booking' "$OUT" \
-	"{\"car\":\"car01\",\"model\":\"Avante\",\"rate\":50000,\"status\":\"RESERVED\",\"stars\":null,\"ratings\":0,\"bookings\":[{\"reservation\":\"$res\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"status\":\"RESERVED\"}]}"
+	"{\"car\":\"car01\",\"model\":\"Avante\",\"rate\":50000,\"status\":\"RESERVED\",\"stars\":null,\"ratings\":0,\"weekly\":null,\"monthly\":null,\"late_fee\":null,\"bookings\":[{\"reservation\":\"$res\",\"from\":\"$d0\",\"to\":\"$d2\",\"status\":\"RESERVED\"}],\"reviews\":[]}"
 t_refuse 1 'rm is refused while the car has a RESERVED booking' carctl --as admin rm car01
 
 pid=$(paid alice "$res")
@@ -77,7 +78,7 @@ t_refuse 1 'rm is refused while the car has a RENTED booking' carctl --as admin 
 returned alice "$res"
 t_eq 'a returned car is AVAILABLE' "$(car_status car01)" AVAILABLE
 t_match 'show lists the RETURNED booking' "$(carctl --as admin show car01 --json)" \
-	"\"bookings\":\\[\\{\"reservation\":\"$res\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"status\":\"RETURNED\"\\}\\]"
+	"\"bookings\":\\[\\{\"reservation\":\"$res\",\"from\":\"$d0\",\"to\":\"$d2\",\"status\":\"RETURNED\"\\}\\]"
 t_ok 'rm a car with only a returned booking' carctl --as admin rm car01
 t_eq 'rm prints the car id alone' "$OUT" car01
 t_ok 'rm a car with no booking' carctl --as admin rm car02

@@ -16,7 +16,7 @@ dispatch
 t_eq 'the event has left spool/new' "$(spool_count new)" 0
 t_ok 'reserve list --json' reserve --as alice list --json
 t_eq 'reserve list --json: fields in order, nights and amount' "$OUT" \
-	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"nights\":2,\"amount\":100000,\"status\":\"RESERVED\"}"
+	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"nights\":2,\"amount\":100000,\"status\":\"RESERVED\",\"reason\":null}"
 t_eq 'the car is RESERVED' "$(car_status car01)" RESERVED
 
 t_ok 'bob reserves car02 for three nights' reserve --as bob car02 --from 2028-09-01 --to 2028-09-04

@@ -1,12 +1,14 @@
 #!/bin/sh
-# 0600-rent.t: rent return and rent list.
+# 0600-rent.t: rent return and rent list. The stays start today: a car is not
+# returned before its stay begins.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
-res=$(book alice car01 2028-08-06 2028-08-08)
+d0=$(day 0) d2=$(day 2) d3=$(day 3)
+res=$(book alice car01 "$d0" "$d2")
 pid=$(paid alice "$res")
-bres=$(book bob car02 2028-08-06 2028-08-09)
+bres=$(book bob car02 "$d0" "$d3")
 
 t_refuse 1 'return a RESERVED (unpaid) reservation' rent --as bob return "$bres"
 t_refuse 77 'bob may not return alice'"'"'s car' rent --as bob return "$res"
@@ -18,7 +20,7 @@ t_refuse 64 'return with an unknown option' rent --as alice return "$res" --late
 
 t_ok 'rent list --json' rent --as alice list --json
 t_eq 'alice has one rental, RENTED' "$OUT" \
-	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\"}"
+	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"$d0\",\"to\":\"$d2\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RENTED\"}"
 t_ok 'bob'"'"'s rent list' rent --as bob list --json
 t_eq 'an unpaid reservation is not a rental' "$OUT" ''
 t_ok 'rent list without --json' rent --as alice list
@@ -31,10 +33,10 @@ dispatch
 t_eq 'the reservation is RETURNED' "$(status_of "$res")" RETURNED
 t_eq 'the car is AVAILABLE' "$(car_status car01)" AVAILABLE
 t_eq 'rent list shows it RETURNED' "$(rent --as alice list --json)" \
-	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"2028-08-06\",\"to\":\"2028-08-08\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RETURNED\"}"
+	"{\"reservation\":\"$res\",\"car\":\"car01\",\"customer\":\"alice\",\"from\":\"$d0\",\"to\":\"$d2\",\"amount\":100000,\"payment\":\"$pid\",\"status\":\"RETURNED\"}"
 t_refuse 1 'return it again' rent --as alice return "$res"
 t_refuse 1 'cancel the payment of a RETURNED reservation' pay --as alice cancel "$res"
-t_ok 'the returned nights are free again' reserve --as carol car01 --from 2028-08-06 --to 2028-08-08
+t_ok 'the returned nights are free again' reserve --as carol car01 --from "$d0" --to "$d2"
 dispatch
 
 # An admin may return anyone's car.
@@ -59,6 +61,13 @@ dispatch
 t_eq 'a canceled rental is PAYMENT_CANCELED in rent list' \
 	"$(rent --as carol list --json | jrow reservation "$r" | jget status)" PAYMENT_CANCELED
 t_refuse 1 'return a PAYMENT_CANCELED reservation' rent --as carol return "$r"
+
+# Not before the stay begins: refused at once, and by the dispatcher.
+r=$(book carol car01 "$(day 5)" "$(day 6)")
+paid carol "$r" >/dev/null
+t_refuse 1 'return before the stay begins' rent --as carol return "$r"
+t_match '... says when it starts' "$ERR" "^rent: $r: starts on $(day 5), it cannot be returned before"
+t_eq '... still RENTED' "$(status_of "$r")" RENTED
 
 # Not applied yet.
 t_ok 'carol reserves car02 again' reserve --as carol car02 --from 2028-09-10 --to 2028-09-12

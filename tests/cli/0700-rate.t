@@ -5,7 +5,8 @@ T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
-res=$(book alice car01 2028-08-06 2028-08-08)
+# The stays start today: a car is returned once its stay has begun.
+res=$(book alice car01 "$(day 0)" "$(day 2)")
 t_refuse 1 'rate a RESERVED reservation' rate --as alice "$res" --stars 4
 paid alice "$res" >/dev/null
 t_refuse 1 'rate a RENTED reservation' rate --as alice "$res" --stars 4
@@ -35,19 +36,19 @@ dispatch
 t_eq 'car01 has one rating of 4.0' "$(carctl --as admin list --json | jrow car car01)" \
 	'{"car":"car01","model":"Avante","rate":50000,"status":"AVAILABLE","stars":4.0,"ratings":1}'
 t_match 'carctl show has the same stars' "$(carctl --as admin show car01 --json)" '"stars":4\.0,"ratings":1,'
-t_match 'mypage shows the stars given' "$(mypage --as alice --json | jrow reservation "$res")" '"stars":4(\.0)?\}$'
+t_match 'mypage shows the stars given' "$(mypage --as alice --json | jrow reservation "$res")" '"stars":4(\.0)?,'
 t_refuse 1 'rate the same reservation twice' rate --as alice "$res" --stars 5
 t_refuse 1 'not even with the same stars' rate --as alice "$res" --stars 4
 
 # The average of several ratings.
-r2=$(book bob car01 2028-09-01 2028-09-03)
+r2=$(book bob car01 "$(day 0)" "$(day 2)")
 paid bob "$r2" >/dev/null
 returned bob "$r2"
 t_ok 'bob rates 5' rate --as bob "$r2" --stars 5
 dispatch
 t_eq 'the average of 4 and 5 is 4.5' "$(carctl --as admin list --json | jrow car car01 | jget stars)" 4.5
 t_eq 'two ratings' "$(carctl --as admin list --json | jrow car car01 | jget ratings)" 2
-r3=$(book carol car01 2028-10-01 2028-10-03)
+r3=$(book carol car01 "$(day 0)" "$(day 2)")
 paid carol "$r3" >/dev/null
 returned carol "$r3"
 t_ok 'carol rates 5' rate --as carol "$r3" --stars 5
@@ -56,7 +57,7 @@ t_eq 'the average of 4, 5, 5 shows one decimal: 4.7' "$(carctl --as admin list -
 t_eq 'three ratings' "$(carctl --as admin list --json | jrow car car01 | jget ratings)" 3
 
 # Two ratings of one reservation before a dispatch: the dispatcher keeps one.
-r4=$(book carol car02 2028-11-01 2028-11-02)
+r4=$(book carol car02 "$(day 0)" "$(day 1)")
 paid carol "$r4" >/dev/null
 returned carol "$r4"
 t_ok 'carol rates car02 3' rate --as carol "$r4" --stars 3
@@ -64,6 +65,12 @@ t_ok 'and again 1 before any dispatch (the command cannot know)' rate --as carol
 dispatch
 t_eq 'car02 has one rating only' "$(carctl --as admin list --json | jrow car car02 | jget ratings)" 1
 t_eq 'the first one: 3.0' "$(carctl --as admin list --json | jrow car car02 | jget stars)" 3.0
+
+# carctl show lists the ratings as reviews, newest first, with the day they were made.
+t_eq 'car01 shows its three reviews, newest first' \
+	"$(carctl show car01 --json | jq -c .reviews)" \
+	"[{\"stars\":5,\"comment\":null,\"date\":\"$(day 0)\"},{\"stars\":5,\"comment\":null,\"date\":\"$(day 0)\"},{\"stars\":4,\"comment\":\"clean, smooth ride\",\"date\":\"$(day 0)\"}]"
+t_eq 'car02 shows the one kept' "$(carctl show car02 --json | jq -c '[.reviews[].stars]')" '[3]'
 
 # A canceled reservation cannot be rated.
 r5=$(book alice car02 2028-12-01 2028-12-02)

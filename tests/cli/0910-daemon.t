@@ -25,7 +25,7 @@ customers alice
 carctl --as admin add car01 --rate 50000 --model Avante >/dev/null
 t_wait 'the daemon applies the new car' 20 has_car car01
 t_wait 'and empties spool/new' 20 spool_empty
-t_ok 'alice can reserve once her key is applied' reserve --as alice car01 --from 2028-08-06 --to 2028-08-08
+t_ok 'alice can reserve once her key is applied' reserve --as alice car01 --from "$(day 0)" --to "$(day 2)"
 res=$OUT
 t_wait 'the daemon applies the reservation' 20 has_status "$res" RESERVED
 t_ok 'alice pays' pay --as alice "$res"

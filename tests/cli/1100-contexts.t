@@ -18,7 +18,7 @@ t_eq 'the reservation is applied: RESERVED' "$(status_of "$res")" RESERVED
 t_match 'mypage has it' "$(mypage --as alice --json)" "\"reservation\":\"$res\""
 t_eq 'carctl list shows the old status of car01' "$(car_status car01)" AVAILABLE
 t_eq 'carctl show shows the old car01' "$(carctl --as admin show car01 --json)" \
-	'{"car":"car01","model":"Avante","rate":50000,"status":"AVAILABLE","stars":null,"ratings":0,"bookings":[]}'
+	'{"car":"car01","model":"Avante","rate":50000,"status":"AVAILABLE","stars":null,"ratings":0,"weekly":null,"monthly":null,"late_fee":null,"bookings":[],"reviews":[]}'
 t_ok 'alice pays while management is off' pay --as alice "$res"
 pid=$OUT
 dispatch

@@ -126,7 +126,7 @@ if [ -n "$have_openssl" ]; then
 	t_ok 'register an OpenSSL key for admin root2' carctl --as admin key add root2 --role admin --pubkey "$root2pub"
 	dispatch
 	t_eq 'eve is registered with her key' "$(carctl --as admin key list --json | jrow name eve)" \
-		"{\"name\":\"eve\",\"role\":\"customer\",\"pubkey\":\"$evepub\"}"
+		"{\"name\":\"eve\",\"role\":\"customer\",\"pubkey\":\"$evepub\",\"revoked\":false}"
 
 	carctl --as admin add car07 --rate 1000 >/dev/null
 	take car07.event

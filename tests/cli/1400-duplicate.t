@@ -14,7 +14,7 @@ save() {
 }
 
 # A rating applied twice would count twice.
-res=$(book alice car01 2028-08-06 2028-08-08)
+res=$(book alice car01 "$(day 0)" "$(day 2)")
 paid alice "$res" >/dev/null
 returned alice "$res"
 t_ok 'alice rates car01' rate --as alice "$res" --stars 4

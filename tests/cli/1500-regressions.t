@@ -20,7 +20,7 @@ dispatch
 t_eq '... successfully' "$(status_of "$r1b")" RESERVED
 
 # 2. A payment marked the car "rental canceled" instead of rented.
-r2=$(book carol car02 2028-09-01 2028-09-03)
+r2=$(book carol car02 "$(day 0)" "$(day 2)")
 t_ok 'carol pays' pay --as carol "$r2" --amount 60000
 pid=$OUT
 dispatch

@@ -548,6 +548,100 @@ settle
 drop "$T_TMP/a11" "$(spname "$EID")"
 t_wait 'control: eve canceling her own reservation is applied' "$T_WAIT" has_status "$RESE" RESERVATION_CANCELED
 
+# ---- the desk: car.set, car.block, car.unblock, key.rm --------------------
+
+has_block() {
+	carctl show "$1" --json | grep -q "\"reservation\":\"$2\",[^}]*\"status\":\"BLOCKED\""
+}
+key_state() {
+	carctl key list --json | grep -q "\"name\":\"$1\".*\"revoked\":$2"
+}
+mkev "$T_TMP/b1" "$ROOT2" car.block root2 blk <<EOF
+car: car02
+from: 2028-11-10
+to: 2028-11-12
+reason: service
+EOF
+BLK=$EID
+settle
+drop "$T_TMP/b1" "$(spname "$EID")"
+t_wait 'control: a hand-made car.block by root2 is applied: the car shows it BLOCKED' "$T_WAIT" has_block car02 "$BLK"
+mkev "$T_TMP/b2" "$EVE" car.block eve blk <<EOF
+car: car01
+from: 2028-11-10
+to: 2028-11-12
+EOF
+NAME=$(spname "$EID")
+hostile 'a customer key blocking a car (admin act)' "$NAME" 'may not|role' drop "$T_TMP/b2" "$NAME"
+mkev "$T_TMP/b3" "$ROOT2" car.block root2 blk <<EOF
+car: car01
+from: 2028-01-01
+to: 2029-01-03
+EOF
+NAME=$(spname "$EID")
+hostile 'a block of 368 nights' "$NAME" 'nights' drop "$T_TMP/b3" "$NAME"
+mkev "$T_TMP/b4" "$ROOT2" car.block root2 blk <<EOF
+car: car01
+from: 2028-11-12
+to: 2028-11-10
+EOF
+NAME=$(spname "$EID")
+hostile 'a block whose to is before its from' "$NAME" 'after from' drop "$T_TMP/b4" "$NAME"
+mkev "$T_TMP/b5" "$ROOT2" car.unblock root2 ubk <<EOF
+block: $RESA
+EOF
+NAME=$(spname "$EID")
+hostile 'an unblock naming a reservation, not a block' "$NAME" 'block: malformed id' drop "$T_TMP/b5" "$NAME"
+mkev "$T_TMP/b6" "$ROOT2" car.set root2 car <<EOF
+car: car01
+rate: 0
+EOF
+NAME=$(spname "$EID")
+hostile 'a car.set with a rate of 0' "$NAME" 'rate 0' drop "$T_TMP/b6" "$NAME"
+mkev "$T_TMP/b7" "$ROOT2" car.set root2 car <<EOF
+car: car01
+weekly: 1000000000001
+EOF
+NAME=$(spname "$EID")
+hostile 'a car.set with a weekly price beyond the limits' "$NAME" 'weekly' drop "$T_TMP/b7" "$NAME"
+mkev "$T_TMP/b8" "$ROOT2" car.set root2 car <<EOF
+car: car01
+colour: red
+EOF
+NAME=$(spname "$EID")
+hostile 'a car.set with an unknown field' "$NAME" 'unknown field' drop "$T_TMP/b8" "$NAME"
+mkev "$T_TMP/b9" "$EVE" key.rm eve key <<EOF
+name: alice
+EOF
+NAME=$(spname "$EID")
+hostile 'a customer key revoking a key (admin act)' "$NAME" 'may not|role' drop "$T_TMP/b9" "$NAME"
+mkev "$T_TMP/b10" "$ROOT2" key.rm root2 key <<EOF
+name: dispatcher
+EOF
+NAME=$(spname "$EID")
+hostile 'revoking the dispatcher key' "$NAME" "dispatcher's" drop "$T_TMP/b10" "$NAME"
+
+# A key revoked: what it signs afterwards is quarantined; what it did stays.
+GHOST=$T_TMP/ghost.pem
+openssl genpkey -algorithm ed25519 -out "$GHOST" 2>/dev/null
+settle
+carctl --as admin key add ghost --role admin --pubkey "$(pub "$GHOST")" >/dev/null
+t_wait 'control: ghost, an admin key, is registered' "$T_WAIT" key_state ghost false
+mkev "$T_TMP/g1" "$GHOST" car.add ghost car <<EOF
+$(car_lines hand03)
+EOF
+drop "$T_TMP/g1" "$(spname "$EID")"
+t_wait 'control: ghost adds a car' "$T_WAIT" has_car hand03
+settle
+carctl --as admin key rm ghost >/dev/null
+t_wait 'ghost is revoked' "$T_WAIT" key_state ghost true
+mkev "$T_TMP/g2" "$GHOST" car.add ghost car <<EOF
+$(car_lines evil10)
+EOF
+NAME=$(spname "$EID")
+hostile 'an event signed by a revoked key' "$NAME" 'key revoked' drop "$T_TMP/g2" "$NAME"
+t_ok '... what it did before stays' has_car hand03
+
 # ---- not a regular file --------------------------------------------------
 
 fresh "$T_TMP/f1" evil08

@@ -15,7 +15,7 @@ T_LIB=$(dirname "$0")/../lib.sh
 shop d1/d2/d3/d4/home
 mkdir -p "$T_TMP/d1/d2/d3/d4/cwd" && cd "$T_TMP/d1/d2/d3/d4/cwd" || exit 99
 RESP=$(book alice car01 2028-08-06 2028-08-08) # RESERVED: to pay
-RESR=$(book alice car02 2028-09-01 2028-09-03) # RETURNED: to rate
+RESR=$(book alice car02 "$(day 0)" "$(day 2)") # RETURNED: to rate
 paid alice "$RESR" >/dev/null
 returned alice "$RESR"
 t_eq 'setup: a RESERVED reservation to pay' "$(status_of "$RESP")" RESERVED
@@ -206,7 +206,7 @@ fi
 t_ok 'dispatcher --once' dispatcher --once
 t_eq '... applies the rating, quarantines nothing' "$ERR" 'dispatcher: applied 1, skipped 0, quarantined 0, held 0'
 t_eq 'spool/bad is empty' "$(spool_count bad)" 0
-t_match 'mypage shows the rating' "$(mypage --as alice --json | jrow reservation "$RESR")" '"stars":4(\.0)?\}$'
+t_match 'mypage shows the rating' "$(mypage --as alice --json | jrow reservation "$RESR")" '"stars":4(\.0)?,'
 t_eq 'car02 has one rating' "$(carctl --as admin list --json | jrow car car02 | jget ratings)" 1
 RF=$(state_find rating/ "$RESR.yaml" | head -n 1)
 t_ok 'the rating context has a record of the reservation' state_has "$RF"
@@ -223,6 +223,10 @@ else
 	t_skip 'the rating record holds the comment intact' 'no python3 with yaml'
 	t_skip 'the outcome in the log holds the comment intact' 'no python3 with yaml'
 fi
+t_eq 'the review in carctl show holds the comment intact' \
+	"$(carctl show car02 --json | jq -j '.reviews[0].comment')" "$C"
+t_eq '... and so does its CSV field' \
+	"$(carctl show car02 --csv | python3 -c 'import csv, sys, json; r = list(csv.DictReader(sys.stdin)); sys.stdout.write(json.loads(r[0]["reviews"])[0]["comment"])')" "$C"
 t_ok 'dispatcher --rebuild agrees with the state' dispatcher --rebuild
 
 # ---- --home: a file, a folder that does not exist ------------------------

@@ -112,24 +112,27 @@ t_eq 'the scene: RESERVED, RESERVED, RENTED, RETURNED' \
 	'RESERVED RESERVED RENTED RETURNED'
 
 # Subcommands and options.
-offers 'carctl: its subcommands' 'init key add rm list show' carctl ''
-offers 'carctl key: its subcommands' 'add gen list' carctl key ''
+offers 'carctl: its subcommands' 'init key add set rm block unblock list show cal ical' carctl ''
+offers 'carctl key: its subcommands' 'add gen rm list' carctl key ''
 offers 'carctl k: key' 'key' carctl k
 offers 'carctl --: the common options' '--home --as --help --version' carctl --
-offers 'carctl add: its options' '--home --as --help --version --rate --model' carctl add car09 --
+offers 'carctl add: its options' '--home --as --help --version --rate --model --weekly --monthly --late-fee' carctl add car09 --
 offers 'carctl list --j: --json' '--json' carctl list --j
 offers 'carctl key add NAME --role: its values' 'customer admin' carctl key add dave --role ''
-offers 'rent: its subcommands' 'return list' rent ''
+offers 'rent: its subcommands' 'return list due' rent ''
 includes 'reserve CAR: --from' --from reserve car01 --
 offers 'reserve CAR --from D --t: --to' --to reserve car01 --from 2031-01-01 --t
 offers 'rate --stars: 1 to 5' '1 2 3 4 5' rate "$r4" --stars ''
-offers 'mypage: its options' '--home --as --help --version --customer --json' mypage --
+offers 'mypage: its options' '--home --as --help --version --customer --json --csv' mypage --
 includes 'dispatcher: --once' --once dispatcher --
 includes 'dispatcher: --quiet (for cron)' --quiet dispatcher --o --
 includes 'a command typed with its path' init "$BIN/carctl" ''
 
 # Car ids, from the home of the line.
 offers 'carctl show: the car ids' 'car01 car02' carctl show ''
+offers 'carctl cal: the car ids, several' 'car01 car02' carctl cal car01 ''
+offers 'carctl key rm: the names' 'admin alice bob carol' carctl key rm ''
+offers 'carctl cal --month: this month' "$(date -u +%Y-%m)" carctl cal --month ''
 offers 'carctl rm c: the car ids' 'car01 car02' carctl --as admin rm c
 offers 'reserve: cancel, list and the car ids' 'cancel list car01 car02' reserve ''
 offers 'reserve car0: the car ids' 'car01 car02' reserve car0
@@ -170,8 +173,8 @@ offers 'carctl init: folders' "$other" carctl init "${other%?}"
 if [ -n "$ZSH_COMP" ]; then
 	t_skip 'zsh completion offers subcommands, options, cars and reservations' "$ZSH_COMP"
 else
-	zoffers 'zsh: carctl: its subcommands' 'init key add rm list show' 'carctl '
-	zoffers 'zsh: carctl key: its subcommands' 'add gen list' 'carctl key '
+	zoffers 'zsh: carctl: its subcommands' 'init key add set rm block unblock list show cal ical' 'carctl '
+	zoffers 'zsh: carctl key: its subcommands' 'add gen rm list' 'carctl key '
 	zoffers 'zsh: rate --stars: 1 to 5' '1 2 3 4 5' "rate $r4 --stars "
 	zoffers 'zsh: reserve k1 --f: --from' '--from' 'reserve car01 --f'
 	zoffers 'zsh: dispatcher --q: --quiet' '--quiet' 'dispatcher --once --q'

@@ -4,8 +4,11 @@
 # In a scratch home, registers 5 customers and 5 cars, then plays rounds. Each round
 # writes a spool of mixed valid events with the real commands (new reservations, some
 # of them clashing with one written just before in the same round, payments, cancels,
-# returns, payment cancels, ratings, car and key registrations, car removals), planned
-# from a model of the applied state so that every command's early check passes. The
+# returns, payment cancels, ratings, car and key registrations, car changes and
+# removals, blocks and their ends, key revocations), planned from a model of the
+# applied state so that every command's early check passes. A car is returned once
+# its stay has begun: the stays to return are booked from today on a car of their
+# own (car0), one at a time, paid the next round and returned the one after. The
 # round is then drained by `dispatcher --once` while a loop kills it: start it in the
 # background, sleep a random 0..W ms, kill -9, and again, until a run exits on its own
 # with status 0. The kills are counted; rounds go on until at least N kills happened
@@ -112,10 +115,11 @@ export RENTAL_HOME="$H"
 : >"$W_DIR/cars.x"  # extra cars registered (applied), oldest first
 printf 'c1\nc2\nc3\nc4\nc5\n' >"$W_DIR/customers"
 printf 'car1\ncar2\ncar3\ncar4\ncar5\n' >"$W_DIR/cars"
+: >"$W_DIR/blocks" # blocks in force (applied), oldest first
 # New bookings start next year: a stay starts at most 1,096 days ahead, so the two
 # years after this one hold 2 x 108 x 5 of them (KILL_NEW a round: 135 rounds of 8).
 Y0=$(($(date -u +%Y) + 1))
-slot=0 dc=0 round=0 kills=0 events=0 win=$KILL_MAX_MS win_max=0 win_min=0 grew=0 ref_ms=0 wedged=0
+slot=0 dc=0 nblk=0 round=0 kills=0 events=0 win=$KILL_MAX_MS win_max=0 win_min=0 grew=0 ref_ms=0 wedged=0
 cmd_failures=0
 
 # do_cmd WHAT PROG ARGS...: run a writing command; on success append its expectation
@@ -135,7 +139,10 @@ do_cmd() {
 	printf '%s\n' "$_what" >>"$W_DIR/results"
 	set -- $_what
 	case $1 in
-	reserve | clash | pay | rate) echo "id $2" ;;
+	reserve | clash | pay | rate | block) echo "id $2" ;;
+	unblock) echo "car.unblock $2" ;;
+	carset) echo "car.set $2" ;;
+	keyrm) echo "key.rm $2" ;;
 	cancel) echo "reserve.cancel $2" ;;
 	paycancel) echo "pay.cancel $2" ;;
 	return) echo "rent.return $2" ;;
@@ -150,17 +157,31 @@ do_cmd() {
 # plan: the actions of this round from the model (one a line, see execute).
 plan() {
 	awk -v round="$round" -v nnew="$KILL_NEW" -v slot="$slot" -v dc="$dc" -v y0="$Y0" \
+		-v today="$(date -u +%F)" -v tomorrow="$(date -u -d '+1 day' +%F)" \
 		-v custfile="$W_DIR/customers" -v carfile="$W_DIR/cars" -v statefile="$W_DIR/plan.state" '
 	BEGIN {
 		while ((getline l < custfile) > 0) cust[++nc] = l
 		while ((getline l < carfile) > 0) car[++ncar] = l
 	}
 	# Reservations applied before this round: pay, cancel, return, rate ...
+	$2 == "car0" {
+		# A stay from today: paid, then returned, then rated or not.
+		res = $1; who = $3; st = $6; flag = $7
+		if (st == "RESERVED") { print "pay", res, who; busy = 1 }
+		else if (st == "RENTED") { print "return", res, who; busy = 1 }
+		else if (st == "RETURNED" && flag == "-") {
+			if (dc % 4 == 3) print "norate", res
+			else print "rate", res, who, 1 + dc % 5
+			dc++
+		}
+		next
+	}
 	{
 		res = $1; who = $3; st = $6; flag = $7
 		actor = (dc % 5 == 4) ? "admin" : who
 		if (st == "RENTED") {
-			print (dc % 3 == 2 ? "paycancel" : "return"), res, actor
+			# Its stay has not begun: it cannot be returned yet.
+			print "paycancel", res, actor
 			dc++
 		} else if (st == "RETURNED" && flag == "-") {
 			if (dc % 4 == 3) print "norate", res
@@ -194,6 +215,8 @@ plan() {
 				print "clash", c, cust[1 + (k + 1) % nc], y "-" pad(m) "-" pad(d + sh), y "-" pad(m) "-" pad(d + 2 + sh)
 			slot++
 		}
+		if (!busy)
+			print "reserve", "car0", cust[1 + round % nc], today, tomorrow
 		print slot, dc > statefile
 	}' "$W_DIR/model"
 }
@@ -210,6 +233,8 @@ execute() {
 		paycancel) do_cmd "paycancel $x" "$BIN/pay" --as "$y" cancel "$x" ;;
 		rate) do_cmd "rate @ $x" "$BIN/rate" --as "$y" "$x" --stars "$z" --comment "round $round, $z stars" ;;
 		hold | norate) echo "$a $x" >>"$W_DIR/results" ;;
+		block) do_cmd "block @ $x" "$BIN/carctl" --as admin block "$x" --from "$y" --to "$z" --reason "round $round" ;;
+		unblock) do_cmd "unblock $x" "$BIN/carctl" --as admin unblock "$x" ;;
 		esac
 	done
 }
@@ -327,7 +352,7 @@ while [ "$kills" -lt "$N" ] || [ "$round" -lt "$KILL_MIN_ROUNDS" ]; do
 			do_cmd "keyadd $c" "$BIN/carctl" --as admin key add "$c"
 		done
 		r=10000
-		for c in $(cat "$W_DIR/cars"); do
+		for c in $(cat "$W_DIR/cars") car0; do
 			do_cmd "caradd $c" "$BIN/carctl" --as admin add "$c" --rate "$r" --model "Model $c"
 			r=$((r + 7000))
 		done
@@ -338,6 +363,16 @@ while [ "$kills" -lt "$N" ] || [ "$round" -lt "$KILL_MIN_ROUNDS" ]; do
 		awk '$1 == "reserve" || $1 == "clash" { n[++a] = $0; next } { o[++b] = $0 }
 		END { i = j = 1; while (i <= a || j <= b) { if (i <= a) print n[i++]; if (j <= b) print o[j++]; if (j <= b) print o[j++] } }' \
 			"$W_DIR/plan" >"$W_DIR/plan.mixed"
+		# Every other round a block of a night no booking takes (the 27th: stays
+		# take the 1st to the 26th), and the end of the oldest block in force.
+		if [ $((round % 2)) -eq 0 ]; then
+			bc=$(sed -n "$((1 + nblk % 5))p" "$W_DIR/cars")
+			bm=$((nblk / 5))
+			by=$((Y0 + bm / 12)) bmo=$(printf '%02d' $((1 + bm % 12)))
+			echo "block $bc $by-$bmo-27 $by-$bmo-28" >>"$W_DIR/plan.mixed"
+			nblk=$((nblk + 1))
+			[ -s "$W_DIR/blocks" ] && echo "unblock $(head -n 1 "$W_DIR/blocks")" >>"$W_DIR/plan.mixed"
+		fi
 		execute <"$W_DIR/plan.mixed" # not in a pipeline: its counts must stay
 		# Now and then the fleet and the customers change too.
 		if [ $((round % 3)) -eq 0 ]; then
@@ -348,12 +383,24 @@ while [ "$kills" -lt "$N" ] || [ "$round" -lt "$KILL_MIN_ROUNDS" ]; do
 					sed 1d "$W_DIR/cars.x" >"$W_DIR/cars.x.new" && mv "$W_DIR/cars.x.new" "$W_DIR/cars.x"
 			fi
 		fi
-		[ $((round % 5)) -eq 0 ] && do_cmd "keyadd n$round" "$BIN/carctl" --as admin key add "n$round"
+		# A car changed once, the round after it is registered.
+		[ $((round % 3)) -eq 1 ] && [ "$round" -gt 3 ] &&
+			do_cmd "carset x$((round - 1))" "$BIN/carctl" --as admin set "x$((round - 1))" --rate $((5000 + round)) --weekly 30000
+		[ $((round % 5)) -eq 0 ] && do_cmd "keyadd n$round" "$BIN/carctl" --as admin key add "n$round" &&
+			do_cmd "keyadd z$round" "$BIN/carctl" --as admin key add "z$round"
+		# A key revoked the round after it is registered.
+		[ $((round % 5)) -eq 1 ] && [ "$round" -gt 5 ] &&
+			do_cmd "keyrm z$((round - 1))" "$BIN/carctl" --as admin key rm "z$((round - 1))"
 	fi
 	[ "$cmd_failures" -gt 20 ] && break
 	feed_reference
 	drain_killing || break
 	[ "$round" -gt 1 ] && update
+	# The blocks in force: those made this round in, the one ended out.
+	sed -n 's/^block \([^ ]*\) .*/\1/p' "$W_DIR/results" >>"$W_DIR/blocks"
+	if grep -q '^unblock ' "$W_DIR/results"; then
+		sed 1d "$W_DIR/blocks" >"$W_DIR/blocks.new" && mv "$W_DIR/blocks.new" "$W_DIR/blocks"
+	fi
 	[ $((round % 3)) -eq 0 ] && echo "x$round" >>"$W_DIR/cars.x"
 	[ $((round % 5)) -eq 0 ] && echo "n$round" >>"$W_DIR/customers"
 	[ -n "$KILL_VERBOSE" ] && echo "kill.sh: round $round: $kills kills, $events events, window $win ms" >&2
@@ -377,11 +424,12 @@ git --git-dir=state/.git grep -a -e '' main -- 'log/*.yaml' | awk '
 function emit() {
 	if (f == "") return
 	k = "-"
-	if (type == "car.add" || type == "car.rm") k = car
-	else if (type == "key.add") k = name
+	if (type == "car.add" || type == "car.rm" || type == "car.set") k = car
+	else if (type == "key.add" || type == "key.rm") k = name
 	else if (type == "reserve.cancel" || type == "pay.cancel" || type == "rent.return") k = res
+	else if (type == "car.unblock") k = blk
 	print (id == "" ? "-" : id), type, actor, k
-	f = id = type = actor = car = name = res = ""
+	f = id = type = actor = car = name = res = blk = ""
 }
 { sub(/^main:/, ""); i = index($0, ":"); p = substr($0, 1, i - 1); $0 = substr($0, i + 1) }
 p != f { emit(); f = p }
@@ -391,6 +439,7 @@ p != f { emit(); f = p }
 /^car: / { car = substr($0, 6) }
 /^name: / { name = substr($0, 7) }
 /^reservation: / { res = substr($0, 14) }
+/^block: / { blk = substr($0, 8) }
 END { emit() }' >"$W_DIR/logindex"
 
 # Each expectation exactly once; no id twice; nothing that no command wrote.

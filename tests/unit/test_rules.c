@@ -16,6 +16,7 @@
 #include "rating.h"
 #include "rental.h"
 #include "reservation.h"
+#include "price.h"
 
 static const context_apply_fn all[CTX_COUNT] = {
 	management_apply, reservation_apply, payment_apply, rental_apply, rating_apply, mypage_apply};
@@ -196,10 +197,15 @@ static void return_then_rate_once(void **state)
 	struct kv c;
 
 	act(w, "car.add", "admin", "car", "car01", "rate", "10", NULL);
-	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-08-06", "to", "2031-08-08", NULL));
+	/* The events are admitted on 2031-01-01 (their time): the stay starts then. */
+	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-01-01", "to", "2031-01-03", NULL));
 	assert_int_equal(rating_check(w->s, res, "5", &e), -1); /* not returned */
-	assert_int_equal(rental_check_return(w->s, res, &e), -1); /* not rented */
+	assert_int_equal(rental_check_return(w->s, res, "2031-01-01", &e), -1); /* not rented */
 	act(w, "pay", "alice", "reservation", res, "amount", "20", NULL);
+	assert_int_equal(rental_check_return(w->s, res, "2030-12-31", &e), -1); /* before from */
+	assert_int_equal(e.code, RX_REFUSED);
+	assert_non_null(strstr(e.msg, "starts on 2031-01-01"));
+	assert_int_equal(rental_check_return(w->s, res, "2031-01-01", &e), 0);
 	act(w, "rent.return", "alice", "reservation", res, NULL);
 	assert_string_equal(res_status(w, res), ST_RETURNED);
 	assert_string_equal(status_of(w, "car01"), ST_AVAILABLE);
@@ -460,6 +466,188 @@ static void a_stay_too_far_ahead_is_rejected_at_apply(void **state)
 	assert_string_equal(res_status(w, res), ST_REJECTED);
 }
 
+/* A block holds its nights as a booking does, in the same overlap rule: a booking on
+ * them is refused (REJECTED at apply, with why), a block on a booking's nights is
+ * rejected and holds nothing; unblock frees them; a car removed ends its blocks. */
+static void blocks_hold_nights_like_bookings(void **state)
+{
+	struct world *w = *state;
+	long long nights, amount;
+	struct rerr e = {0};
+	char blk[ID_LEN], res[ID_LEN], day[ID_LEN];
+	struct kv b, *rows;
+	size_t n;
+	long d;
+
+	act(w, "car.add", "admin", "car", "car01", "rate", "10", NULL);
+	snprintf(blk, sizeof blk, "%s", act(w, "car.block", "admin", "car", "car01", "from", "2031-02-01", "to", "2031-02-05", "reason", "service", NULL));
+	assert_int_equal(reservation_block(w->s, blk, &b, &e), 0);
+	assert_string_equal(kv_get(&b, "status"), ST_BLOCKED);
+	kv_free(&b);
+	assert_int_equal(rec_first_held(w->s, "car01", date_days("2031-02-04"), date_days("2031-02-05"), &d, day, &e), 1);
+	assert_string_equal(day, blk);
+	assert_int_equal(reservation_check_new(w->s, "car01", "2031-02-04", "2031-02-06", "2031-01-01", &nights, &amount, &e), -1);
+	assert_int_equal(e.code, RX_REFUSED);
+	assert_string_equal(e.msg, "car01: car blocked from 2031-02-01 to 2031-02-05");
+	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-02-04", "to", "2031-02-06", NULL));
+	assert_string_equal(res_status(w, res), ST_REJECTED);
+	struct kv r;
+	assert_int_equal(reservation_get(w->s, res, &r, &e), 0);
+	assert_string_equal(kv_get(&r, "reason"), "car01: car blocked from 2031-02-01 to 2031-02-05");
+	kv_free(&r);
+	/* The agenda: the block, with its reason; a rejected booking is not in it. */
+	assert_int_equal(reservation_agenda(w->s, "car01", &rows, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(kv_get(&rows[0], "reservation"), blk);
+	assert_string_equal(kv_get(&rows[0], "status"), ST_BLOCKED);
+	assert_string_equal(kv_get(&rows[0], "reason"), "service");
+	store_records_free(rows, n);
+
+	/* A block on a booking's nights: rejected, holds nothing. */
+	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-03-01", "to", "2031-03-03", NULL));
+	assert_int_equal(reservation_check_block(w->s, "car01", "2031-03-02", "2031-03-04", "2031-01-01", &e), -1);
+	assert_string_equal(e.msg, "car01: already reserved from 2031-03-01 to 2031-03-03");
+	char blk2[ID_LEN];
+	snprintf(blk2, sizeof blk2, "%s", act(w, "car.block", "admin", "car", "car01", "from", "2031-03-02", "to", "2031-03-04", NULL));
+	assert_int_equal(reservation_block(w->s, blk2, &b, &e), 0);
+	assert_string_equal(kv_get(&b, "status"), ST_REJECTED);
+	kv_free(&b);
+	assert_int_equal(rec_first_held(w->s, "car01", date_days("2031-03-03"), date_days("2031-03-04"), &d, day, &e), 0);
+	assert_int_equal(reservation_check_unblock(w->s, blk2, &e), -1);
+
+	/* Unblock: free again; a second unblock is refused. */
+	assert_int_equal(reservation_check_unblock(w->s, blk, &e), 0);
+	act(w, "car.unblock", "admin", "block", blk, NULL);
+	assert_int_equal(rec_first_held(w->s, "car01", date_days("2031-02-01"), date_days("2031-02-05"), &d, day, &e), 0);
+	assert_int_equal(reservation_check_unblock(w->s, blk, &e), -1);
+	assert_string_equal(e.msg + strlen(blk), ": already unblocked");
+
+	/* A car removed (once nothing is booked) ends its blocks: registered again, it is free. */
+	act(w, "reserve.cancel", "admin", "reservation", res, NULL);
+	snprintf(blk, sizeof blk, "%s", act(w, "car.block", "admin", "car", "car01", "from", "2031-04-01", "to", "2031-04-02", NULL));
+	act(w, "car.rm", "admin", "car", "car01", NULL);
+	act(w, "car.add", "admin", "car", "car01", "rate", "10", NULL);
+	assert_int_equal(reservation_check_new(w->s, "car01", "2031-04-01", "2031-04-02", "2031-01-01", &nights, &amount, &e), 0);
+	assert_int_equal(reservation_agenda(w->s, "car01", &rows, &n, &e), 0);
+	assert_int_equal(n, 0);
+	store_records_free(rows, n);
+}
+
+/* carctl set: bookings after the change are priced by it, earlier ones keep their
+ * amount, ratings stay; prices that disagree with the rate are refused. */
+static void a_car_changed_prices_what_comes_after(void **state)
+{
+	struct world *w = *state;
+	struct car_settings set = {0};
+	struct rerr e = {0};
+	char r1[ID_LEN], r2[ID_LEN];
+	struct kv r, c;
+
+	act(w, "car.add", "admin", "car", "car01", "rate", "10", "weekly", "70", NULL);
+	snprintf(r1, sizeof r1, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-02-01", "to", "2031-02-03", NULL));
+	set.rate = "9";
+	assert_int_equal(management_check_set(w->s, "car01", &set, &e), -1); /* weekly 70 > 7 x 9 */
+	assert_int_equal(e.code, RX_DATA);
+	set.rate = "20";
+	assert_int_equal(management_check_set(w->s, "car01", &set, &e), 0);
+	act(w, "car.set", "admin", "car", "car01", "rate", "20", "model", "New", NULL);
+	snprintf(r2, sizeof r2, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-03-01", "to", "2031-03-03", NULL));
+	assert_int_equal(reservation_get(w->s, r1, &r, &e), 0);
+	assert_string_equal(kv_get(&r, "amount"), "20");
+	kv_free(&r);
+	assert_int_equal(reservation_get(w->s, r2, &r, &e), 0);
+	assert_string_equal(kv_get(&r, "amount"), "40");
+	kv_free(&r);
+	assert_int_equal(management_car(w->s, "car01", &c, &e), 0);
+	assert_string_equal(kv_get(&c, "rate"), "20");
+	assert_string_equal(kv_get(&c, "weekly"), "70");
+	assert_string_equal(kv_get(&c, "model"), "New");
+	kv_free(&c);
+	struct car_settings none = {0};
+	assert_int_equal(management_check_set(w->s, "car01", &none, &e), -1);
+	set.rate = "20";
+	assert_int_equal(management_check_set(w->s, "car99", &set, &e), -1);
+	assert_int_equal(e.code, RX_REFUSED);
+	assert_int_equal(price_check(10, 71, 0, &e), -1);
+	assert_int_equal(price_check(10, 70, 300, &e), 0);
+	assert_int_equal(price_check(10, 0, 301, &e), -1);
+}
+
+/* The desk's day from the agenda: pickups, returns, overdue; the month's nights. */
+static void the_day_and_the_month(void **state)
+{
+	struct world *w = *state;
+	struct rerr e = {0};
+	char r1[ID_LEN], r2[ID_LEN];
+	struct kv *due;
+	size_t n;
+	const char *days[31];
+
+	act(w, "car.add", "admin", "car", "car01", "rate", "10", NULL);
+	act(w, "car.add", "admin", "car", "car02", "rate", "10", NULL);
+	snprintf(r1, sizeof r1, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-01-01", "to", "2031-01-03", NULL));
+	act(w, "pay", "alice", "reservation", r1, "amount", "20", NULL);
+	snprintf(r2, sizeof r2, "%s", act(w, "reserve", "bob", "car", "car02", "from", "2031-01-03", "to", "2031-01-04", NULL));
+	act(w, "car.block", "admin", "car", "car02", "from", "2031-01-10", "to", "2031-01-12", NULL);
+	/* The listing of every car's agenda reads the committed tree, as readers do. */
+	assert_int_equal(store_commit(w->s, "test\n", &e), 0);
+	assert_int_equal(reservation_due(w->s, "2031-01-03", NULL, &due, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(kv_get(&due[0], "kind"), "pickup");
+	assert_string_equal(kv_get(&due[0], "reservation"), r2);
+	assert_string_equal(kv_get(&due[1], "kind"), "return");
+	assert_string_equal(kv_get(&due[1], "reservation"), r1);
+	store_records_free(due, n);
+	assert_int_equal(reservation_due(w->s, "2031-01-04", "alice", &due, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(kv_get(&due[0], "kind"), "overdue");
+	store_records_free(due, n);
+	assert_int_equal(reservation_due(w->s, "2031-01-04", "carol", &due, &n, &e), 0);
+	assert_int_equal(n, 0);
+	store_records_free(due, n);
+
+	assert_int_equal(reservation_month(w->s, "car02", 2031, 1, days, &e), 0);
+	assert_null(days[1]);
+	assert_string_equal(days[2], ST_RESERVED);
+	assert_null(days[3]);
+	assert_string_equal(days[9], ST_BLOCKED);
+	assert_string_equal(days[10], ST_BLOCKED);
+	assert_null(days[11]);
+	assert_int_equal(reservation_month(w->s, "car01", 2031, 1, days, &e), 0);
+	assert_string_equal(days[0], ST_RENTED);
+	assert_string_equal(days[1], ST_RENTED);
+	assert_null(days[2]);
+	act(w, "rent.return", "alice", "reservation", r1, NULL);
+	assert_int_equal(reservation_month(w->s, "car01", 2031, 1, days, &e), 0);
+	assert_null(days[0]);
+}
+
+/* A car's reviews: its ratings, newest first, the 20 latest. */
+static void reviews_newest_first_twenty_at_most(void **state)
+{
+	struct world *w = *state;
+	struct rerr e = {0};
+	struct kv *rows;
+	size_t n;
+	char res[ID_LEN], stars[4], comment[16];
+
+	act(w, "car.add", "admin", "car", "car01", "rate", "10", NULL);
+	for (int i = 1; i <= 22; i++) {
+		snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-01-01", "to", "2031-01-02", NULL));
+		act(w, "pay", "alice", "reservation", res, "amount", "10", NULL);
+		act(w, "rent.return", "alice", "reservation", res, NULL);
+		snprintf(stars, sizeof stars, "%d", 1 + i % 5);
+		snprintf(comment, sizeof comment, "n%d\tx\\y\n", i);
+		act(w, "rate", "alice", "reservation", res, "stars", stars, "comment", comment, NULL);
+	}
+	assert_int_equal(management_reviews(w->s, "car01", &rows, &n, &e), 0);
+	assert_int_equal(n, MANAGEMENT_REVIEWS);
+	assert_string_equal(kv_get(&rows[0], "comment"), "n22\tx\\y\n"); /* tabs, backslashes, newlines kept */
+	assert_string_equal(kv_get(&rows[19], "comment"), "n3\tx\\y\n");
+	assert_string_equal(kv_get(&rows[0], "date"), "2031-01-01");
+	store_records_free(rows, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +664,10 @@ int main(void)
 		cmocka_unit_test(event_values_within_the_limits),
 		cmocka_unit_test_setup_teardown(amounts_never_pass_the_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_stay_too_far_ahead_is_rejected_at_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(blocks_hold_nights_like_bookings, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_car_changed_prices_what_comes_after, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_day_and_the_month, setup, teardown),
+		cmocka_unit_test_setup_teardown(reviews_newest_first_twenty_at_most, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "gitsig.h"
 #include "sign.h"
 
 static char dir[] = "/tmp/rental-sign-XXXXXX";
@@ -64,11 +65,105 @@ static void signature_is_standard_base64(void **state)
 	seckey_free(&k);
 }
 
+static const char commit[] =
+	"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+	"author dispatcher <dispatcher@rental> 1796524069 +0000\n"
+	"committer dispatcher <dispatcher@rental> 1796524069 +0000\n"
+	"\n"
+	"admin key.add admin\n";
+
+/* A signed commit keeps every byte of the unsigned one, with one gpgsig header (its
+ * lines after the first indented) between the headers and the message. */
+static void commit_signature_as_git_places_it(void **state)
+{
+	struct seckey k;
+	struct rerr e = {0};
+	size_t len;
+	char *signed_ = NULL;
+
+	assert_int_equal(seckey_generate(&k, &e), 0);
+	signed_ = gitsig_sign_commit(&k, commit, strlen(commit), &len);
+	assert_int_equal(strlen(signed_), len);
+	const char *sig = strstr(signed_, "gpgsig -----BEGIN SSH SIGNATURE-----\n ");
+	assert_non_null(sig);
+	assert_ptr_equal(sig, signed_ + strlen(commit) - strlen("\nadmin key.add admin\n"));
+	assert_non_null(strstr(sig, "\n -----END SSH SIGNATURE-----\n\nadmin key.add admin\n"));
+	for (const char *l = strchr(sig, '\n') + 1; *l != '\n'; l = strchr(l, '\n') + 1) {
+		assert_int_equal(l[0], ' ');
+		assert_true(strchr(l, '\n') - l <= 71); /* base64 in lines of 70 */
+	}
+	assert_memory_equal(signed_, commit, strlen(commit) - strlen("\nadmin key.add admin\n"));
+	free(signed_);
+	seckey_free(&k);
+}
+
+static void commit_signature_verifies_only_as_made(void **state)
+{
+	struct seckey k, other;
+	struct rerr e = {0};
+	size_t len;
+	char *c;
+
+	assert_int_equal(seckey_generate(&k, &e), 0);
+	assert_int_equal(seckey_generate(&other, &e), 0);
+	c = gitsig_sign_commit(&k, commit, strlen(commit), &len);
+	assert_int_equal(gitsig_verify_commit(c, len, k.pk, &e), 0);
+	assert_int_equal(gitsig_verify_commit(commit, strlen(commit), k.pk, &e), 1);
+	assert_int_equal(gitsig_verify_commit(c, len, other.pk, &e), -1);
+	assert_non_null(strstr(e.msg, "not the trusted one"));
+	c[len - 3] ^= 1; /* the message */
+	assert_int_equal(gitsig_verify_commit(c, len, k.pk, &e), -1);
+	assert_non_null(strstr(e.msg, "does not match"));
+	c[len - 3] ^= 1;
+	c[strlen("tree 4b82")] ^= 1; /* a header */
+	assert_int_equal(gitsig_verify_commit(c, len, k.pk, &e), -1);
+	c[strlen("tree 4b82")] ^= 1;
+	char *sig = strstr(c, "gpgsig ") + 50; /* the signature itself */
+	*sig = *sig == 'A' ? 'B' : 'A';
+	assert_int_equal(gitsig_verify_commit(c, len, k.pk, &e), -1);
+	free(c);
+	seckey_free(&k);
+	seckey_free(&other);
+}
+
+/* A key to trust may be written as we write keys, as OpenSSH does, or as a line of
+ * git's allowed signers file. */
+static void public_keys_in_every_form(void **state)
+{
+	struct seckey k;
+	struct rerr e = {0};
+	unsigned char pk[32];
+	char b64[SIG_PK_B64], *ssh, *line;
+
+	assert_int_equal(seckey_generate(&k, &e), 0);
+	sig_pk_b64(b64, k.pk);
+	ssh = gitsig_ssh_pubkey(k.pk);
+	line = gitsig_allowed_signer(k.pk);
+	assert_int_equal(strncmp(ssh, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI", 37), 0);
+	assert_int_equal(strncmp(line, "dispatcher@rental namespaces=\"git\" ssh-ed25519 ", 47), 0);
+	assert_int_equal(strncmp(line + 35, ssh, strlen(ssh)), 0);
+	const char *forms[] = {b64, ssh, ssh + strlen("ssh-ed25519 "), line};
+	for (size_t i = 0; i < 4; i++) {
+		memset(pk, 0, sizeof pk);
+		assert_int_equal(gitsig_parse_pubkey(pk, forms[i]), 0);
+		assert_memory_equal(pk, k.pk, 32);
+	}
+	assert_int_equal(gitsig_parse_pubkey(pk, "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ"), -1);
+	assert_int_equal(gitsig_parse_pubkey(pk, "nokey"), -1);
+	assert_int_equal(gitsig_parse_pubkey(pk, ""), -1);
+	free(ssh);
+	free(line);
+	seckey_free(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(key_file_round_trip_and_mode),
 		cmocka_unit_test(signature_is_standard_base64),
+		cmocka_unit_test(commit_signature_as_git_places_it),
+		cmocka_unit_test(commit_signature_verifies_only_as_made),
+		cmocka_unit_test(public_keys_in_every_form),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,192 @@
+/* transport: libgit2's remotes, for main alone (see transport.h). ssh:// signs in with
+ * the ssh agent, else ~/.ssh/id_ed25519, id_ecdsa or id_rsa, and checks the host in
+ * ~/.ssh/known_hosts (libgit2's default). */
+#include "transport.h"
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAIN "refs/heads/main"
+
+struct session {
+	int tries;         /* credentials offered so far */
+	char status[256];  /* a ref the remote refused, and why */
+	int idle;          /* seconds allowed without progress */
+};
+
+/* Offers the ssh agent, then each default key file, once each. */
+static int credentials(git_credential **out, const char *url, const char *user_from_url,
+		       unsigned int allowed, void *payload)
+{
+	static const char *const files[] = {"id_ed25519", "id_ecdsa", "id_rsa"};
+	struct session *s = payload;
+	const char *user = user_from_url ? user_from_url : getenv("USER") ? getenv("USER") : "git";
+	const char *home = getenv("HOME");
+
+	if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
+		return GIT_PASSTHROUGH;
+	while (s->tries <= 3) {
+		int i = s->tries++;
+		if (i == 0)
+			return git_credential_ssh_key_from_agent(out, user);
+		char *priv = xasprintf("%s/.ssh/%s", home ? home : "", files[i - 1]);
+		int rc = -1;
+		if (home && fs_exists(priv)) {
+			char *pub = xasprintf("%s.pub", priv);
+			rc = git_credential_ssh_key_new(out, user, fs_exists(pub) ? pub : NULL, priv, NULL);
+			free(pub);
+		}
+		free(priv);
+		if (rc == 0)
+			return 0;
+	}
+	return GIT_PASSTHROUGH;
+}
+
+/* Any sign of progress gives the remote its idle seconds again. */
+static int progressed(struct session *s)
+{
+	if (s->idle > 0)
+		alarm((unsigned)s->idle);
+	return 0;
+}
+
+static int on_message(const char *str, int len, void *payload)
+{
+	return progressed(payload);
+}
+
+static int on_push_transfer(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+	return progressed(payload);
+}
+
+static int on_pack(int stage, uint32_t current, uint32_t total, void *payload)
+{
+	return progressed(payload);
+}
+
+static int on_fetch_transfer(const git_indexer_progress *stats, void *payload)
+{
+	return progressed(payload);
+}
+
+static void set_callbacks(git_remote_callbacks *cb, struct session *s)
+{
+	cb->credentials = credentials;
+	cb->sideband_progress = on_message;
+	cb->push_transfer_progress = on_push_transfer;
+	cb->pack_progress = on_pack;
+	cb->transfer_progress = on_fetch_transfer;
+	cb->payload = s;
+	progressed(s);
+}
+
+static int push_status(const char *ref, const char *status, void *payload)
+{
+	struct session *s = payload;
+
+	if (status)
+		snprintf(s->status, sizeof s->status, "%s: %s", ref, status);
+	return 0;
+}
+
+/* e from libgit2's last error; RX_TEMP for what a later try may get past. */
+static int git_fail(struct rerr *e, const char *url, const char *what)
+{
+	const git_error *g = git_error_last();
+	char msg[300];
+
+	snprintf(msg, sizeof msg, "%s", g && g->message ? g->message : "failed");
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	return rerr_set(e, RX_TEMP, "%s: %s: %s", url, what, msg);
+}
+
+static int open_remote(git_repository **repo, git_remote **remote, const char *gitdir,
+		       const char *url, struct rerr *e)
+{
+	*repo = NULL;
+	*remote = NULL;
+	if (git_libgit2_init() < 0)
+		return rerr_set(e, RX_SOFTWARE, "libgit2: cannot initialise");
+	if (git_repository_open_bare(repo, gitdir) < 0)
+		return git_fail(e, gitdir, "open");
+	/* The URL as given: no url.insteadOf of a git config applies (and libgit2 1.5
+	 * leaks the matches of the regular expressions it looks them up with). */
+	git_remote_create_options o = GIT_REMOTE_CREATE_OPTIONS_INIT;
+	o.repository = *repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(remote, url, &o) < 0)
+		return git_fail(e, url, "not a git URL");
+	return 0;
+}
+
+static void close_remote(git_repository *repo, git_remote *remote)
+{
+	git_remote_free(remote);
+	git_repository_free(repo); /* libgit2 stays set up: the process follows again soon */
+}
+
+int transport_push(const char *gitdir, const char *url, int idle, struct rerr *e)
+{
+	git_repository *repo;
+	git_remote *remote;
+	git_push_options po = GIT_PUSH_OPTIONS_INIT;
+	struct session s = {.idle = idle};
+	char *spec = MAIN ":" MAIN;
+	git_strarray refs = {&spec, 1};
+	int rc;
+
+	set_callbacks(&po.callbacks, &s);
+	po.callbacks.push_update_reference = push_status;
+	rc = open_remote(&repo, &remote, gitdir, url, e);
+	if (rc == 0 && git_remote_push(remote, &refs, &po) < 0)
+		rc = git_fail(e, url, "push");
+	if (rc == 0 && s.status[0])
+		rc = rerr_set(e, RX_REFUSED, "%s: push refused: %s", url, s.status);
+	close_remote(repo, remote);
+	alarm(0);
+	return rc;
+}
+
+int transport_fetch(const char *gitdir, const char *url, const char *have, char tip[41],
+		    int idle, struct rerr *e)
+{
+	git_repository *repo;
+	git_remote *remote;
+	git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
+	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+	const git_remote_head **heads;
+	struct session s = {.idle = idle};
+	char *spec = MAIN;
+	git_strarray refs = {&spec, 1};
+	size_t n = 0;
+	int rc;
+
+	tip[0] = '\0';
+	set_callbacks(&cb, &s);
+	rc = open_remote(&repo, &remote, gitdir, url, e);
+	if (rc == 0 && git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0)
+		rc = git_fail(e, url, "fetch");
+	if (rc == 0 && git_remote_ls(&heads, &n, remote) < 0)
+		rc = git_fail(e, url, "fetch");
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (strcmp(heads[i]->name, MAIN) == 0)
+			git_oid_tostr(tip, 41, &heads[i]->oid);
+	if (rc == 0 && tip[0] == '\0')
+		rc = 1;
+	fo.callbacks = cb;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.update_fetchhead = 0;
+	if (rc == 0 && strcmp(tip, have) != 0 && git_remote_download(remote, &refs, &fo) < 0)
+		rc = git_fail(e, url, "fetch");
+	if (remote)
+		git_remote_disconnect(remote);
+	close_remote(repo, remote);
+	alarm(0);
+	return rc;
+}

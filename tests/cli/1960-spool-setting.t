@@ -1,0 +1,72 @@
+#!/bin/sh
+# 1960-spool-setting.t: `spool: PATH` in the settings names the spool folder (as an NFS
+# mount of a primary's would be): every writing command writes there, the dispatcher
+# applies from there and --check looks there; the home's own spool/ stays empty. A
+# relative PATH is taken from the home. `replicate:` is read strictly, as the rest.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+CFG=$H/config/rental.yaml
+SP=$T_TMP/shared-spool
+mkdir -p "$SP/tmp" "$SP/new" "$SP/bad"
+printf 'spool: %s\n' "$SP" >>"$CFG"
+
+run reserve --as alice car01 --from 2028-08-06 --to 2028-08-08
+res=$OUT
+t_ok 'reserve with spool: elsewhere' test "$RC" -eq 0
+t_eq '... the event is in the named spool' "$(ls "$SP/new" | wc -l | tr -d ' ')" 1
+t_eq '... not in the home'"'"'s own' "$(spool_count new)" 0
+run pay --as alice "$res"
+t_eq 'pay before it is applied: not yet applied (it looks in the named spool)' "$RC" 75
+t_ok 'dispatcher --once applies the named spool' dispatcher --once
+t_match '... applied 1' "$ERR" 'applied 1,'
+t_eq '... which it emptied' "$(ls "$SP/new" | wc -l | tr -d ' ')" 0
+t_eq '... the booking is RESERVED' "$(status_of "$res")" RESERVED
+
+# A file waiting long in the named spool makes --check unhealthy.
+reserve --as bob car02 --from 2028-08-06 --to 2028-08-08 >/dev/null 2>&1
+touch -d '2 minutes ago' "$SP"/new/*
+t_exit 1 '--check looks at the named spool' dispatcher --check
+t_match '... and says the events wait' "$ERR" 'spool: 1 events waiting'
+
+# The daemon watches the named spool.
+"$BIN/dispatcher" 2>"$T_TMP/d.err" </dev/null &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+t_wait 'the daemon applies what waits in the named spool' 20 sh -c "[ -z \"\$(ls '$SP/new')\" ]"
+run reserve --as carol car01 --from 2028-09-01 --to 2028-09-03
+t_wait '... and what arrives there' 20 sh -c "[ -z \"\$(ls '$SP/new')\" ]"
+t_stop_daemon "$pid" 0
+t_match '... watching the named spool' "$(cat "$T_TMP/d.err")" "watching $SP/new"
+
+# A relative path is the home's.
+mkdir -p "$H/other/tmp" "$H/other/new" "$H/other/bad"
+sed -i "s|^spool: .*|spool: other|" "$CFG"
+run carctl --as admin add car03 --rate 100
+t_eq 'spool: other puts the event in HOME/other' "$(ls "$H/other/new" | wc -l | tr -d ' ')" 1
+t_ok '... where the dispatcher finds it' dispatcher --once
+t_eq '... car03 is registered' "$(car_status car03)" AVAILABLE
+
+# The settings of replication, read strictly.
+sed -i '/^spool:/d' "$CFG"
+printf 'replicate: {remotes: [git://a/state, /srv/b.git], max_lag_seconds: 60}\n' >>"$CFG"
+t_ok 'replicate: remotes and max_lag_seconds are accepted' carctl list --json
+sed -i '/^replicate:/d' "$CFG"
+printf 'replicate: {remotes: git://a/state}\n' >>"$CFG"
+t_refuse 78 'replicate.remotes that is not a list' carctl --as admin add car09 --rate 100
+t_match '... says a list is wanted, naming the line' "$ERR" 'rental\.yaml:12: replicate\.remotes: expected a list'
+sed -i '/^replicate:/d' "$CFG"
+printf 'replicate: {remotes: [], lag: 5}\n' >>"$CFG"
+t_refuse 78 'an unknown key in replicate' carctl list
+t_match '... names it' "$ERR" "unknown key 'lag' in replicate"
+sed -i '/^replicate:/d' "$CFG"
+printf 'replicate: {remotes: [/a, /a]}\n' >>"$CFG"
+t_refuse 78 'a remote named twice' carctl list
+sed -i '/^replicate:/d' "$CFG"
+printf 'spool: ""\n' >>"$CFG"
+t_refuse 78 'an empty spool path' carctl list
+t_match '... says so' "$ERR" 'spool: an empty path'
+sed -i '/^spool:/d' "$CFG"
+
+done_testing

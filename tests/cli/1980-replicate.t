@@ -1,0 +1,91 @@
+#!/bin/sh
+# 1980-replicate.t: `replicate: {remotes: [...], max_lag_seconds: N}`: after each batch
+# the dispatcher pushes main to every remote (a path, a file:// URL) in the background;
+# a remote that never answers delays no batch and is reported by --push and --check
+# (exit 1, naming it) once it lags more than max_lag_seconds; it catches up when it
+# answers again. Stock git verifies what a remote received.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+if ! command -v git >/dev/null 2>&1 || ! command -v mkfifo >/dev/null 2>&1; then
+	t_skip 'pushing to remotes' 'no git or mkfifo'
+	done_testing
+fi
+
+shop
+head() { state_git rev-parse main; }
+git init -q --bare "$T_TMP/m1.git"
+git init -q --bare "$T_TMP/m2.git"
+# A remote that never answers: a repository whose config is a FIFO no one writes,
+# on which a push blocks as on a dead link.
+git init -q --bare "$T_TMP/dead.git"
+rm "$T_TMP/dead.git/config"
+mkfifo "$T_TMP/dead.git/config"
+printf 'replicate: {remotes: [%s, "file://%s", %s], max_lag_seconds: 4}\n' \
+	"$T_TMP/m1.git" "$T_TMP/m2.git" "$T_TMP/dead.git" >>"$H/config/rental.yaml"
+
+t_ok 'carctl add with three remotes' carctl --as admin add car03 --rate 100
+t0=$(date +%s%N)
+t_ok '... dispatcher --once' dispatcher --once
+t1=$(date +%s%N)
+t_eq '... returns at once, though a remote never answers' "$(( (t1 - t0) / 1000000 < 1500 ))" 1
+t_wait 'the path remote gets main' 10 sh -c "[ \"\$(git --git-dir='$T_TMP/m1.git' rev-parse -q --verify main)\" = '$(head)' ]"
+t_wait 'the file:// remote gets main' 10 sh -c "[ \"\$(git --git-dir='$T_TMP/m2.git' rev-parse -q --verify main)\" = '$(head)' ]"
+t_nofile 'the dead one has nothing' "$T_TMP/dead.git/refs/heads/main"
+
+# Stock git verifies what a remote received.
+dispatcher --allowed-signers >"$T_TMP/signers"
+if command -v ssh-keygen >/dev/null 2>&1; then
+	t_ok 'git verify-commit on the remote' git --git-dir="$T_TMP/m1.git" -c gpg.format=ssh \
+		-c gpg.ssh.allowedSignersFile="$T_TMP/signers" verify-commit main
+else
+	t_skip 'git verify-commit on the remote' 'no ssh-keygen'
+fi
+
+# Batches go on; each lands on the live remotes.
+for i in 1 2 3; do
+	t0=$(date +%s%N)
+	book alice car01 "2028-0$i-01" "2028-0$i-03" >/dev/null
+	t1=$(date +%s%N)
+	t_eq "batch $i: reserve and dispatch do not wait for the dead remote" "$(( (t1 - t0) / 1000000 < 1500 ))" 1
+done
+t_wait '... the path remote has every batch' 10 sh -c "[ \"\$(git --git-dir='$T_TMP/m1.git' rev-parse -q --verify main)\" = '$(head)' ]"
+t_eq '... 8 commits there, as on main' "$(git --git-dir="$T_TMP/m1.git" rev-list --count main)" \
+	"$(state_git rev-list --count main)"
+
+# --push: a line a remote, exit 1 for the one that fails.
+run dispatcher --push
+t_eq 'dispatcher --push: exit 1, a remote failed' "$RC" 1
+t_match '... the path remote has main' "$ERR" "^dispatcher: $T_TMP/m1.git: has main \\($(head | cut -c1-12)\\)"
+t_match '... the dead one did not answer' "$ERR" "^dispatcher: $T_TMP/dead.git: push: no answer for 2 s"
+
+# --check: healthy until the dead remote lags more than max_lag_seconds.
+t_wait '--check fails once the dead remote lags more than 4 s' 20 sh -c '! "$1" --check 2>/dev/null' - "$BIN/dispatcher"
+run dispatcher --check
+t_eq '... exit 1' "$RC" 1
+t_match '... naming it, how far behind and why' "$ERR" \
+	"replicate: $T_TMP/dead.git lags [0-9]+ s behind main \\([0-9]+ commits, never pushed; max_lag_seconds 4\\): push: no answer for 2 s"
+t_nomatch '... and not the others' "$ERR" 'm1\.git|m2\.git'
+
+# It answers again: it catches up at the next batch.
+rm "$T_TMP/dead.git/config"
+git init -q --bare "$T_TMP/dead.git"
+book bob car02 2028-05-01 2028-05-03 >/dev/null
+t_wait 'the remote that answers again catches up after the next batch' 15 \
+	sh -c "[ \"\$(git --git-dir='$T_TMP/dead.git' rev-parse -q --verify main)\" = '$(head)' ]"
+t_wait '... and --check is healthy again' 10 dispatcher --check
+
+# The daemon pushes after each batch too, and says once that a remote fails.
+rm -rf "$T_TMP/dead.git"
+"$BIN/dispatcher" 2>"$T_TMP/daemon.err" </dev/null &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+for i in 6 7; do
+	reserve --as carol car02 --from "2028-0$i-01" --to "2028-0$i-03" >/dev/null 2>&1
+	t_wait "daemon: batch $i reaches the path remote" 15 \
+		sh -c "[ \"\$(git --git-dir='$T_TMP/m1.git' rev-parse -q --verify main)\" = \"\$(git --git-dir='$H/state/.git' rev-parse main)\" ]"
+done
+t_stop_daemon "$pid" 0
+t_eq '... and logs the failing remote once' "$(grep -c "dead.git: push" "$T_TMP/daemon.err")" 1
+
+done_testing

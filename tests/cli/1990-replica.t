@@ -1,0 +1,191 @@
+#!/bin/sh
+# 1990-replica.t: `carctl init --replica URL DIR [--trust KEY]` makes a home that
+# follows a primary (here by path): its dispatcher takes each new commit only once
+# its signature and its log check out, so every reading command answers there as on
+# the primary; a forged commit (unsigned, signed by another key, a forged event, a
+# forged key) and a rewritten history are refused with the reason while the replica
+# keeps its last good state; writing commands are refused (77) unless the settings
+# name a spool, into which they then write. One host; 2000-replicas.t runs three.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+for tool in git openssl base64 ssh-keygen; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		t_skip 'replicas follow their primary' "no $tool"
+		# A home made before commits were signed: its unsigned commits pass at the start of a
+# replica's history, vouched for by the first signed one (the upgrade's), which names
+# them, once every event of its log checks out.
+old_home legacy 2026-12-05
+dispatcher --upgrade >/dev/null 2>&1
+t_ok 'a replica of a home upgraded from an older release' carctl init --replica "$H/state" "$T_TMP/legacy-replica"
+t_eq '... reads as it' "$(carctl --home "$T_TMP/legacy-replica" list --json)" "$(carctl list --json)"
+t_eq '... at its main' "$(main_of "$T_TMP/legacy-replica")" "$(main_of "$H")"
+
+done_testing
+	fi
+done
+
+shop primary
+P=$H
+PG=$P/state/.git
+R=$T_TMP/branch
+res=$(book alice car01 2028-08-06 2028-08-08)
+paid alice "$res" >/dev/null
+
+# same_reads: what the reading commands print on the replica is what they print on
+# the primary (t_eq each).
+same_reads() {
+	for _sr in 'carctl list --json' 'carctl show car01 --json' 'carctl key list --json' \
+		'reserve --as admin list --json' 'rent --as admin list --json' 'mypage --as alice --json'; do
+		t_eq "$1: $_sr" "$("$BIN/${_sr%% *}" --home "$R" ${_sr#* } 2>&1)" \
+			"$("$BIN/${_sr%% *}" --home "$P" ${_sr#* } 2>&1)"
+	done
+}
+main_of() { git --git-dir="$1/state/.git" rev-parse -q --verify main; }
+
+run carctl init --replica "$P/state" "$R"
+t_eq 'carctl init --replica PATH DIR' "$RC" 0
+key=$(dispatcher --home "$P" --allowed-signers | cut -d' ' -f3,4)
+t_eq '... says what it follows and the key it trusts, from the first commit' "$ERR" \
+	"carctl: $R: a replica of $P/state, trusting the dispatcher key $key (the history's first commit)"
+t_eq '... its main is the primary'"'"'s' "$(main_of "$R")" "$(main_of "$P")"
+same_reads 'a new replica reads as the primary'
+t_eq '--allowed-signers on the replica: the primary'"'"'s line' \
+	"$(dispatcher --home "$R" --allowed-signers)" "$(dispatcher --home "$P" --allowed-signers)"
+dispatcher --home "$R" --allowed-signers >"$T_TMP/signers"
+t_eq 'stock git verifies every commit of the replica' \
+	"$(git --git-dir="$R/state/.git" -c gpg.ssh.allowedSignersFile="$T_TMP/signers" log --format=%G? main | sort -u)" G
+run carctl init --replica "$P/state" "$R"
+t_eq 'init --replica on a home: exit 0' "$RC" 0
+t_match '... nothing changed' "$ERR" 'already a home, nothing changed'
+
+# Following.
+book bob car02 2028-09-01 2028-09-04 >/dev/null
+carctl --as admin add car03 --rate 70000 --model Ray >/dev/null && dispatch
+run dispatcher --home "$R" --once
+t_eq 'the replica'"'"'s dispatcher --once follows' "$RC" 0
+t_match '... and says how many commits it checked' "$ERR" "^dispatcher: followed $P/state: 2 commits checked, main at $(main_of "$P" | cut -c1-12)$"
+same_reads 'after following'
+run dispatcher --home "$R" --once
+t_match 'again: nothing new' "$ERR" "^dispatcher: $P/state: nothing new$"
+t_ok '--check on the replica: healthy' dispatcher --home "$R" --check
+
+# Trust given with --trust: the allowed signers line, its key, or the base64 form.
+t_ok 'init --replica --trust LINE' carctl init --replica "$P/state" "$T_TMP/r2" \
+	--trust "$(dispatcher --home "$P" --allowed-signers)"
+t_match '... trusts it (--trust)' "$ERR" '\(--trust\)$'
+t_ok 'init --replica --trust BASE64 (as carctl key list shows keys)' carctl init --replica \
+	"$P/state" "$T_TMP/r3" --trust "$(carctl key list --json | jrow name dispatcher | jget pubkey)"
+t_exit 1 'init --replica --trust with another key: the history is refused' \
+	carctl init --replica "$P/state" "$T_TMP/r4" --trust "$(carctl key list --json | jrow name alice | jget pubkey)"
+t_match '... because its commits are signed by a key that is not the trusted one' "$ERR" \
+	'not the trusted one'
+t_exit 65 'init --replica --trust that is no key' carctl init --replica "$P/state" "$T_TMP/r5" --trust nokey
+t_exit 64 'init --trust without --replica' carctl init "$T_TMP/r6" --trust "$key"
+t_exit 75 'init --replica of a primary that does not answer: exit 75' \
+	carctl init --replica "$T_TMP/nowhere" "$T_TMP/r7"
+t_exit 75 '... nor does its dispatcher --once' dispatcher --home "$T_TMP/r7" --once
+
+# Writing on a replica: refused without spool:, into the named spool with it.
+cp "$P/keys/bob.key" "$P/keys/admin.key" "$R/keys/"
+RENTAL_HOME=$R
+t_refuse 77 'reserve on a replica whose settings name no spool' reserve --as bob car03 --from 2028-10-01 --to 2028-10-03
+t_match '... says so' "$ERR" "^reserve: $R: a replica, .*spool: PATH"
+t_refuse 77 'carctl key add there' carctl --as admin key add dave
+t_refuse 77 'rent return there' rent --as bob return "$res"
+t_exit 77 'dispatcher --rebuild there' dispatcher --rebuild
+printf 'spool: %s/spool\n' "$P" >>"$R/config/rental.yaml"
+run reserve --as bob car03 --from 2028-10-01 --to 2028-10-03
+new=$OUT
+t_eq 'with spool: naming the primary'"'"'s spool, reserve on the replica works' "$RC" 0
+t_eq '... its event waits in the primary'"'"'s spool' "$(ls "$P/spool/new" | grep -c "$new")" 1
+RENTAL_HOME=$P
+dispatch
+dispatcher --home "$R" --once 2>/dev/null
+t_eq '... applied there, followed here: RESERVED on the replica' \
+	"$(reserve --home "$R" --as bob list --json | jrow reservation "$new" | jget status)" RESERVED
+
+# Forgeries and rewrites: refused with the reason; the replica keeps its last good state.
+good=$(main_of "$P")
+openssh_key "$P/keys/dispatcher.key" "$T_TMP/dispatcher.ssh"
+ssh-keygen -q -t ed25519 -N '' -C other -f "$T_TMP/other.ssh" </dev/null
+head=$(state_cat log/head | sed 's/seq: //')
+leaf=$(state_ls log/ | grep '\.yaml$' | tail -n 1 | sed 's|/[^/]*$||')
+next=$(printf '%s/%012d.yaml' "$leaf" $((head + 1)))
+entry=$(state_with_line log/ "id: $res")
+forged=$(state_cat "$entry" | sed -e 's/^car: car01$/car: car02/' -e "s/^id: res-.*/id: res-00000000000000ff/")
+# refused NAME REASON-REGEX: the replica's dispatcher refuses what the primary's main
+# now is (exit 1, the reason), keeps its main and answers as before; --check says
+# so; then the primary's main is put back and the replica follows it again.
+refused() {
+	run dispatcher --home "$R" --once
+	t_eq "$1: refused (exit 1)" "$RC" 1
+	t_match "... the reason: $2" "$ERR" "^dispatcher: refused the history of $P/state: .*$2.*; main stays at $(printf %.12s "$good")"
+	t_eq '... its main stays' "$(main_of "$R")" "$good"
+	t_eq '... its reads stay' "$(carctl --home "$R" list --json)" "$before"
+	run dispatcher --home "$R" --check
+	t_match '... --check exits 1 and says why' "$RC:$ERR" "^1:dispatcher: replica: refused the history of $P/state: .*$2"
+	git --git-dir="$PG" update-ref refs/heads/main "$good"
+	t_ok '... the primary put back, it follows again' dispatcher --home "$R" --once
+}
+before=$(carctl --home "$R" list --json)
+
+forge_commit "$PG" "100644 $(blob_of "$PG" junk)	junk" >/dev/null
+refused 'an unsigned commit' 'commit [0-9a-f]{12} is not signed'
+
+forge_commit "$PG" "100644 $(blob_of "$PG" junk)	junk" "$T_TMP/other.ssh" >/dev/null
+refused 'a commit signed by another key' 'signed by a key that is not the trusted one'
+
+forge_commit "$PG" "100644 $(blob_of "$PG" "$forged")	$next
+100644 $(blob_of "$PG" "seq: $((head + 1))")	log/head" "$T_TMP/dispatcher.ssh" >/dev/null
+t_ok 'a forged event in a commit signed with the dispatcher'"'"'s own key: stock git verifies the commit' \
+	git --git-dir="$PG" -c gpg.ssh.allowedSignersFile="$T_TMP/signers" verify-commit main
+refused '... but the replica' "log entry $((head + 1)) \\(res-00000000000000ff\\): bad signature for key 'alice'"
+
+forge_commit "$PG" "100644 $(blob_of "$PG" "$(state_cat "$entry")")	$next
+100644 $(blob_of "$PG" "seq: $((head + 1))")	log/head" "$T_TMP/dispatcher.ssh" >/dev/null
+refused 'an event logged twice' "log entry $((head + 1)) \\($res\\): logged twice"
+
+mallory=$(state_ls keys/ | grep '/alice\.yaml$' | sed 's/alice/mallory/')
+forge_commit "$PG" "100644 $(blob_of "$PG" "name: mallory
+role: admin
+pubkey: $(carctl key list --json | jrow name alice | jget pubkey)")	$mallory" "$T_TMP/dispatcher.ssh" >/dev/null
+refused 'a key registered without its event in the log' "state/$mallory is not what its log makes"
+
+forge_commit "$PG" "0 0000000000000000000000000000000000000000	$entry" "$T_TMP/dispatcher.ssh" >/dev/null
+refused 'a log entry removed' "its log ends at entry|is not what its log makes"
+
+git --git-dir="$PG" update-ref refs/heads/main "$(git --git-dir="$PG" rev-parse main~2)"
+carctl --as admin add car04 --rate 1000 >/dev/null && dispatch
+refused 'a rewritten history (the primary reset and going on)' \
+	'does not descend from this replica'"'"'s [0-9a-f]{12}: a rewritten history'
+
+# The replica's daemon follows as batches come.
+"$BIN/dispatcher" --home "$R" 2>"$T_TMP/follow.err" </dev/null &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+for car in car05 car06; do
+	carctl --as admin add $car --rate 1000 >/dev/null && dispatch
+	t_wait "the daemon follows the batch adding $car" 10 sh -c "[ \"\$(git --git-dir='$R/state/.git' rev-parse main)\" = '$(main_of "$P")' ]"
+done
+same_reads 'after the daemon followed'
+t_stop_daemon "$pid" 0 'replica: '
+t_match '... it said what it followed' "$(cat "$T_TMP/follow.err")" "^dispatcher: followed $P/state: 1 commits checked"
+
+# --check: a replica no one follows with for longer than max_lag_seconds lags.
+printf 'replicate: {max_lag_seconds: 1}\n' >>"$R/config/rental.yaml"
+sleep 2
+run dispatcher --home "$R" --check
+t_eq '--check on a replica not followed for 2 s (max_lag_seconds 1): exit 1' "$RC" 1
+t_match '... says so' "$ERR" "replica: $P/state last followed [0-9]+ s ago \\(max_lag_seconds 1\\)"
+
+# A home made before commits were signed: its unsigned commits pass at the start of a
+# replica's history, vouched for by the first signed one (the upgrade's), which names
+# them, once every event of its log checks out.
+old_home legacy 2026-12-05
+dispatcher --upgrade >/dev/null 2>&1
+t_ok 'a replica of a home upgraded from an older release' carctl init --replica "$H/state" "$T_TMP/legacy-replica"
+t_eq '... reads as it' "$(carctl --home "$T_TMP/legacy-replica" list --json)" "$(carctl list --json)"
+t_eq '... at its main' "$(main_of "$T_TMP/legacy-replica")" "$(main_of "$H")"
+
+done_testing
