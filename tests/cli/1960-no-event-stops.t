@@ -72,14 +72,21 @@ day() {
 for c in b1 b2 b3 b4 b5; do
 	carctl --as admin add "$c" --rate 1 >/dev/null 2>&1
 done
+customers v1 v2 # keys for key.rm to revoke
 dispatch
-# stay USER FROM-DAYS: USER's booking of car01 for 2 nights (100,000).
+V2=$(pem v2)
+# Blocks of b5: BLK1 in force, another ended (so the log holds an unblock).
+BLK1=$(carctl --as admin block b5 --from "$(day 60)" --to "$(day 62)" 2>/dev/null)
+BLK2=$(carctl --as admin block b5 --from "$(day 70)" --to "$(day 72)" 2>/dev/null)
+dispatch
+carctl --as admin unblock "$BLK2" >/dev/null 2>&1
+# stay USER FROM-DAYS [CAR]: USER's booking of CAR (car01: 100,000) for 2 nights.
 stay() {
-	reserve --as "$1" car01 --from "$(day "$2")" --to "$(day $(($2 + 2)))" 2>/dev/null
+	reserve --as "$1" "${3:-car01}" --from "$(day "$2")" --to "$(day $(($2 + 2)))" 2>/dev/null
 }
 R1=$(stay bob 10) R2=$(stay bob 13) R3=$(stay bob 16) R4=$(stay bob 19)
 P1=$(stay bob 22) P2=$(stay bob 25) P3=$(stay bob 28)
-T1=$(stay bob 31) T2=$(stay bob 34) X1=$(stay bob 37) Y1=$(stay bob 40)
+T1=$(stay bob 0) T2=$(stay bob 0 b4) X1=$(stay bob 37) Y1=$(stay bob 40) # T: returned today
 RA=$(reserve --as alice car02 --from "$(day 10)" --to "$(day 12)" 2>/dev/null)
 RJ=$(reserve --as bob car01 --from "$(day 11)" --to "$(day 12)" 2>/dev/null)
 dispatch
@@ -97,7 +104,7 @@ t_eq 'bob has four bookings RESERVED, three RENTED, two RETURNED, one REJECTED' 
 # APPLIED_<prefix>: an id of that prefix the log holds (one of each writer type,
 # and outcomes), for replays.
 state_git grep -h -e '^id: ' main -- log/ | sed 's/^id: //' >"$T_TMP/setup-ids"
-for p in key car res rsc pay pyc ret rat out; do
+for p in key car blk ubk res rsc pay pyc ret rat out; do
 	eval "APPLIED_$p=\$(grep -m 1 '^$p-' \"\$T_TMP/setup-ids\")"
 	eval "t_match \"the log holds an event with a $p- id\" \"\$APPLIED_$p\" '^$p-[0-9a-f]{16}\$'"
 done
@@ -148,16 +155,25 @@ head4() {
 good() {
 	case $1 in
 	key.add) printf 'name: k%s\nrole: customer\npubkey: %s\n' "$NC" "$PK" ;;
-	car.add) printf 'car: c%s\nrate: 1000\nmodel: Avante\n' "$NC" ;;
+	key.rm) printf 'name: v1\n' ;;
+	car.add) printf 'car: c%s\nrate: 1000\nmodel: Avante\nweekly: 6000\nmonthly: 25000\nlate_fee: 2000\n' "$NC" ;;
+	car.set) printf 'car: b5\nrate: 2\nmodel: Set\nweekly: 10\nmonthly: 40\nlate_fee: 3\n' ;;
 	car.rm) printf 'car: c%s\n' "$NC" ;;
+	car.block) printf 'car: b5\nfrom: %s\nto: %s\nreason: maintenance\n' "$D80" "$D82" ;;
+	car.unblock) printf 'block: %s\n' "$BLK1" ;;
 	reserve) printf 'car: car02\nfrom: %s\nto: %s\n' "$D40" "$D42" ;;
 	reserve.cancel) printf 'reservation: %s\n' "$R1" ;;
 	pay) printf 'reservation: %s\namount: 100000\n' "$R2" ;;
 	pay.cancel) printf 'reservation: %s\n' "$P1" ;;
 	rent.return) printf 'reservation: %s\n' "$P2" ;;
 	rate) printf 'reservation: %s\nstars: 4\ncomment: fine\n' "$T1" ;;
-	car.registered) printf 'ref: %s\ncar: car01\nrate: 50000\nmodel: Avante\n' "$APPLIED_car" ;;
+	car.registered) printf 'ref: %s\ncar: car01\nrate: 50000\nmodel: Avante\nweekly: 300000\n' "$APPLIED_car" ;;
+	car.changed) printf 'ref: %s\ncar: car01\nrate: 50000\nlate_fee: 1000\n' "$APPLIED_car" ;;
 	car.removed) printf 'ref: %s\ncar: car01\n' "$APPLIED_car" ;;
+	block.accepted | block.rejected)
+		printf 'ref: %s\nblock: %s\ncar: b5\nfrom: %s\nto: %s\n' "$APPLIED_blk" "$APPLIED_blk" "$D80" "$D82"
+		[ "$1" = block.accepted ] || printf 'reason: "b5: car blocked"\n' ;;
+	block.ended) printf 'ref: %s\nblock: %s\ncar: b5\n' "$APPLIED_ubk" "$APPLIED_blk" ;;
 	reservation.accepted | reservation.rejected)
 		printf 'ref: %s\nreservation: %s\ncar: car01\ncustomer: bob\nfrom: %s\nto: %s\nnights: 2\namount: 100000\n' \
 			"$R3" "$R3" "$D16" "$D18"
@@ -175,7 +191,7 @@ good() {
 	*) return 1 ;;
 	esac
 }
-D16=$(day 16) D18=$(day 18) D40=$(day 40) D42=$(day 42)
+D16=$(day 16) D18=$(day 18) D40=$(day 40) D42=$(day 42) D80=$(day 80) D82=$(day 82)
 
 # The signers: as its type's role wants, and every other.
 signer() { # ROLE: sets PEM and ACTOR
@@ -285,9 +301,9 @@ EOF
 # kind_of FIELD: its kind, in _kind.
 kind_of() {
 	case $1 in
-	rate | amount | stars | nights) _kind=n ;;
+	rate | weekly | monthly | late_fee | amount | stars | nights) _kind=n ;;
 	from | to) _kind=d ;;
-	reservation | payment | rating | ref) _kind=i ;;
+	reservation | payment | rating | block | ref) _kind=i ;;
 	car | name | customer) _kind=m ;;
 	*) _kind=t ;;
 	esac
@@ -328,11 +344,13 @@ with() {
 # own bounds.
 generic() {
 	if [ "$ROLES" = system ]; then GOOD=q; else GOOD=a; fi
+	# The first key.rm of v1 revokes it; the others find it revoked (quarantined).
+	[ "$T" = key.rm ] && GOOD=-
 	nid "$PFX"
 	{ head4 "$_id" "$T" "$ACTOR"; good "$T"; } >"$T_TMP/body"
 	hcase "$GOOD" "$T: well-formed, signed by $ACTOR" "$PEM" "$_id"
 	{ head4 "$_id" "$T" "$ACTOR"; good "$T"; printf '# another body\n'; } >"$T_TMP/body"
-	if [ "$GOOD" = a ]; then _x=s; else _x=q; fi
+	case $GOOD in a) _x=s ;; *) _x=$GOOD ;; esac
 	hcase "$_x" "$T: the same id again in the batch" "$PEM" "$_id"
 	eval "_old=\$APPLIED_$PFX"
 	{ head4 "$_old" "$T" "$ACTOR"; good "$T"; } >"$T_TMP/body"
@@ -342,7 +360,8 @@ generic() {
 	while IFS= read -r _l; do
 		_k=${_l%%:*}
 		case $T.$_k in
-		car.add.model | rate.comment | *.reason | reservation.*.nights | reservation.*.amount | \
+		car.add.model | car.add.weekly | car.add.monthly | car.add.late_fee | car.set.[!c]* | \
+			rate.comment | *.reason | reservation.*.nights | reservation.*.amount | \
 			payment.accepted.from | payment.accepted.to | rating.accepted.comment) _x=$GOOD ;;
 		*) _x=q ;;
 		esac
@@ -473,6 +492,37 @@ bounds() {
 		ev q 'a model of 201 bytes of Korean' "car: m$NC\nrate: 1\nmodel: ${K200}c\n" 'model: 201 bytes, longer than 200'
 		ev a 'a model with NEL, U+2028, a BOM, U+FFFE' "car: m$NC\nrate: 1\nmodel: \"a\\\\Nb\\\\Lc\\\\uFEFFd\\\\uFFFEe\"\n"
 		ev a 'a car registered already' 'car: car01\nrate: 1\n'
+		;;
+	key.rm)
+		ev a 'a registered customer' 'name: v2\n'
+		ev q 'a key revoked already' 'name: v2\n' 'revoked already'
+		nid res
+		{ head4 "$_id" reserve v2; printf 'car: car02\nfrom: %s\nto: %s\n' "$D80" "$D82"; } >"$T_TMP/body"
+		hcase q 'reserve: signed by v2, revoked earlier in the batch' "$V2" "$_id" 'revoked'
+		ev q 'the dispatcher'"'"'s key' 'name: dispatcher\n' "the dispatcher's"
+		ev q 'the last admin'"'"'s key' 'name: admin\n' "the last admin's"
+		ev q 'a name never registered' 'name: nobody\n' 'not registered'
+		;;
+	car.set)
+		ev a 'the largest rate' 'car: b5\nrate: 1000000000000\n'
+		ev q 'a rate beyond it' 'car: b5\nrate: 1000000000001\n' 'rate 1000000000001: not a whole number'
+		ev q 'a weekly price of 0' 'car: b5\nweekly: 0\n' 'weekly 0: not a whole number'
+		ev q 'a late fee of 2^53' 'car: b5\nlate_fee: 9007199254740992\n' 'late_fee 9007199254740992: not a whole number'
+		ev a 'nothing to set (refused)' 'car: b5\n'
+		ev a 'an unknown car (refused)' 'car: nocar\nrate: 1\n'
+		;;
+	car.block)
+		ev a '366 nights' "car: b5\nfrom: $(day 100)\nto: $(day 466)\n"
+		ev q '367 nights' "car: b5\nfrom: $(day 500)\nto: $(day 867)\n" '367 nights'
+		ev a 'from yesterday (rejected)' "car: b5\nfrom: $YESTERDAY\nto: $(day 1)\n"
+		ev a 'over bob'"'"'s booking (rejected)' "car: car01\nfrom: $(day 10)\nto: $(day 12)\n"
+		ev a 'an unknown car (rejected)' "car: nocar\nfrom: $(day 1)\nto: $(day 2)\n"
+		ev q 'a reason of 201 bytes' "car: b5\nfrom: $(day 600)\nto: $(day 601)\nreason: ${X200}y\n" 'reason: 201 bytes'
+		;;
+	car.unblock)
+		ev a 'the block again (refused)' "block: $BLK1\n"
+		ev a 'an unknown block (refused)' 'block: blk-00000000000000ff\n'
+		ev q 'a booking'"'"'s id' "block: $R3\n" 'block: malformed id'
 		;;
 	car.rm)
 		nid car
