@@ -43,10 +43,13 @@ deps: .deps-ok
 .deps-ok: Makefile
 	@pkgs="$(DEBS)"; $(INSTALL); touch .deps-ok
 
-# libFuzzer on the event and settings parsers; FUZZ_SECONDS per target (600).
+# libFuzzer on the event and settings parsers and on the whole apply path (signed
+# events through real batches), FUZZ_SECONDS each, all at once; FUZZ_TARGETS: some.
+FUZZ_SECONDS = 600
+FUZZ_TARGETS = fuzz_event fuzz_config fuzz_apply
 fuzz: all
 	@pkgs="$(FUZZDEBS)"; $(INSTALL)
-	tests/fuzz/run.sh $(FUZZ_SECONDS)
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 lib/librental.a: $(LIBOBJ)
 	rm -f $@.tmp; ar rcs $@.tmp $(LIBOBJ) && mv -f $@.tmp $@

@@ -8,7 +8,8 @@
 
 #define DISPATCH_BATCH_MAX 1000
 
-/* A list of lines for the operator (differences found, problems seen). */
+/* A list of lines for the operator (differences found, problems seen), each printable
+ * text on one line: report_add makes control characters "?". */
 struct report {
 	char **lines;
 	size_t n;

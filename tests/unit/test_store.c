@@ -108,6 +108,23 @@ static void a_folder_left_empty_goes(void **state)
 	assert_int_equal(sh("test \"$(git -C %1$s ls-tree -r -t --name-only main)\" = \"$(printf 'x\\nx/g')\""), 0);
 }
 
+/* Found by fuzz_apply (a booking held and freed in one batch, or in one step of a
+ * rebuild): a folder made and emptied again before a commit gave git_tree_format no
+ * entries at all, which it sorted with qsort(NULL, 0), undefined behaviour that a
+ * sanitizer build stops on. */
+static void a_folder_made_and_emptied_in_one_commit_leaves_nothing(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+
+	store_put(s, "n/e/w/f", "1", 1);
+	store_put(s, "k", "2", 1);
+	store_del(s, "n/e/w/f");
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_int_equal(sh("test \"$(git -C %1$s ls-tree -r -t --name-only main)\" = k"), 0);
+}
+
 /* A batch's pack holds the blobs and trees it changed, not the whole state. */
 /* Found by the upgrade of a layout-4 home: a file put where a folder of that name was,
  * with the folder's files deleted in the same commit, was lost with them. */
@@ -528,6 +545,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_commit_is_read_back_and_git_agrees, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_folder_left_empty_goes, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_folder_made_and_emptied_in_one_commit_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_file_replaces_a_folder_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_pack_holds_only_what_the_batch_made, setup, teardown),
 		cmocka_unit_test_setup_teardown(packs_merge_geometrically, setup, teardown),
