@@ -1,5 +1,5 @@
 #!/bin/sh
-# 1960-spool-setting.t: `spool: PATH` in the settings names the spool folder (as an NFS
+# 1965-spool-setting.t: `spool: PATH` in the settings names the spool folder (as an NFS
 # mount of a primary's would be): every writing command writes there, the dispatcher
 # applies from there and --check looks there; the home's own spool/ stays empty. A
 # relative PATH is taken from the home. `replicate:` is read strictly, as the rest.
