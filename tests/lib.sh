@@ -26,6 +26,10 @@ esac
 export BIN
 . "$T_TESTS/worktree.sh"
 
+# Under AddressSanitizer (make check SANITIZE=1), a command run by faketime(1) has
+# libfaketime preloaded before ASan's runtime: let it be.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+export ASAN_OPTIONS
 # Nothing from the caller's environment may choose the home or the identity.
 unset RENTAL_HOME RENTAL_USER
 LC_ALL=C
