@@ -16,7 +16,7 @@ struct session {
 	int idle;          /* seconds allowed without progress */
 };
 
-/* Offers the ssh agent, then each default key file, once each. */
+/* Offers the ssh agent (where there is one), then each default key file, once each. */
 static int credentials(git_credential **out, const char *url, const char *user_from_url,
 		       unsigned int allowed, void *payload)
 {
@@ -29,8 +29,12 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 		return GIT_PASSTHROUGH;
 	while (s->tries <= 3) {
 		int i = s->tries++;
-		if (i == 0)
-			return git_credential_ssh_key_from_agent(out, user);
+		if (i == 0) {
+			/* Without an agent to ask, libssh2 fails the whole sign-in: skip it. */
+			if (getenv("SSH_AUTH_SOCK") && *getenv("SSH_AUTH_SOCK"))
+				return git_credential_ssh_key_from_agent(out, user);
+			continue;
+		}
 		char *priv = xasprintf("%s/.ssh/%s", home ? home : "", files[i - 1]);
 		int rc = -1;
 		if (home && fs_exists(priv)) {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 2000-replicas.t: three hosts, each a network namespace that this test makes and
+# 1995-replicas.t: three hosts, each a network namespace that this test makes and
 # removes, joined by veth links on addresses that exist only inside them:
 #
 #   branch-a 10.200.1.2 ---- 10.200.1.1 hq 10.200.2.1 ---- 10.200.2.2 branch-b

@@ -1,0 +1,69 @@
+#!/bin/sh
+# 1985-ssh.t: replication over ssh:// through a real sshd on 127.0.0.1 that the test
+# starts and stops: the dispatcher pushes main signing in with ~/.ssh/id_ed25519 and
+# checking the host in ~/.ssh/known_hosts; a host whose key is not the known one is
+# refused; a replica follows over ssh:// and answers as the primary. Skipped with the
+# reason where there is no sshd (Debian's openssh-server) or no root.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+SSHD=/usr/sbin/sshd
+why=
+[ "$(id -u)" = 0 ] || why='sshd needs root here'
+[ -n "$why" ] || [ -x "$SSHD" ] || why='no sshd (Debian package openssh-server)'
+for t in ssh ssh-keygen git; do
+	[ -n "$why" ] || command -v "$t" >/dev/null 2>&1 || why="no $t"
+done
+if [ -n "$why" ]; then
+	t_skip 'replication over ssh://' "$why"
+	done_testing
+fi
+
+D=$T_TMP/sshd
+U=$T_TMP/user
+mkdir -p "$D" "$U/.ssh" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$D/host"
+ssh-keygen -q -t ed25519 -N '' -f "$D/other"
+ssh-keygen -q -t ed25519 -N '' -f "$U/.ssh/id_ed25519"
+cp "$U/.ssh/id_ed25519.pub" "$D/authorized_keys"
+port=$((20000 + $$ % 20000))
+printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "HostKey $D/host" \
+	"AuthorizedKeysFile $D/authorized_keys" "PasswordAuthentication no" \
+	"KbdInteractiveAuthentication no" "PermitRootLogin prohibit-password" "StrictModes no" \
+	"UsePAM no" "PidFile $D/pid" >"$D/config"
+"$SSHD" -D -e -f "$D/config" 2>"$D/log" &
+T_PIDS="$T_PIDS $!"
+printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$D/host.pub")" >"$U/.ssh/known_hosts"
+HOME=$U
+export HOME
+t_wait 'sshd answers' 10 ssh -o BatchMode=yes -o UserKnownHostsFile="$U/.ssh/known_hosts" \
+	-i "$U/.ssh/id_ed25519" -p "$port" root@127.0.0.1 true
+
+shop
+git init -q --bare "$T_TMP/m.git"
+url="ssh://root@127.0.0.1:$port$T_TMP/m.git"
+printf 'replicate: {remotes: ["%s"], max_lag_seconds: 30}\n' "$url" >>"$H/config/rental.yaml"
+t_ok 'a batch with an ssh:// remote' carctl --as admin add car03 --rate 100
+dispatch
+t_wait 'the ssh:// remote gets main' 20 sh -c "[ \"\$(git --git-dir='$T_TMP/m.git' rev-parse -q --verify main)\" = '$(state_git rev-parse main)' ]"
+run dispatcher --push
+t_eq 'dispatcher --push: exit 0' "$RC" 0
+t_match '... the ssh:// remote has main' "$ERR" "has main"
+dispatcher --allowed-signers >"$T_TMP/signers"
+t_ok 'stock git verifies what it received' git --git-dir="$T_TMP/m.git" -c gpg.format=ssh \
+	-c gpg.ssh.allowedSignersFile="$T_TMP/signers" verify-commit main
+
+# A replica following over ssh://.
+key=$(cut -d' ' -f2- "$T_TMP/signers")
+t_ok 'carctl init --replica over ssh://' carctl init --replica "$url" "$T_TMP/replica" --trust "$key"
+t_eq '... the replica answers as the primary' "$(carctl --home "$T_TMP/replica" list --json)" "$(carctl list --json)"
+
+# A host that is not the one known: refused.
+printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$D/other.pub")" >"$U/.ssh/known_hosts"
+carctl --as admin add car04 --rate 100 >/dev/null 2>&1
+dispatch
+run dispatcher --push
+t_eq 'a host key not the known one: --push exit 1' "$RC" 1
+t_nomatch '... the remote did not get the batch' "$(git --git-dir="$T_TMP/m.git" rev-parse main)" "^$(state_git rev-parse main)\$"
+kill "$(cat "$D/pid")" 2>/dev/null
+done_testing
