@@ -99,6 +99,8 @@ int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBL
  * or unreadable for a fault of this machine (-1, e). */
 struct incoming {
 	struct event ev;
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES]; /* its signer's key, if has_pk */
+	int has_pk;
 	int state;
 	char reason[600];
 	struct rerr e;
@@ -138,8 +140,8 @@ static void read_incoming(const struct home *h, const char *name, struct incomin
 
 /* The signatures of a batch are checked on every core before admission, which is in
  * order and on one: each spool file is read, parsed and verified against the keys as
- * the batch found them (ledger_preverify); admission takes those verdicts where the
- * signer's key is still the same. */
+ * the batch found them (ledger_signer_key, event_preverify); admission takes those
+ * verdicts where the signer's key is still the same. */
 struct prepass {
 	const struct home *h;
 	struct store *s;
@@ -147,22 +149,36 @@ struct prepass {
 	struct incoming *in;
 };
 
-static int prepass_one(void *ctx, size_t i, struct rerr *e)
+static int read_one(void *ctx, size_t i, struct rerr *e)
 {
 	struct prepass *p = ctx;
 
 	read_incoming(p->h, p->l->names[i], &p->in[i]);
-	if (p->in[i].state == 0)
-		ledger_preverify(p->s, &p->in[i].ev);
 	return 0;
 }
 
+static int verify_one(void *ctx, size_t i, struct rerr *e)
+{
+	struct prepass *p = ctx;
+
+	if (p->in[i].state == 0 && p->in[i].has_pk)
+		event_preverify(&p->in[i].ev, p->in[i].pk);
+	return 0;
+}
+
+/* Files read and signatures checked on both cores; the signers' keys looked up in
+ * between on this thread, since the store (its caches, its packs) has one reader. */
 static struct incoming *prepass(const struct home *h, struct store *s, const struct spool_list *l)
 {
 	struct prepass p = {h, s, l, xcalloc(l->n + 1, sizeof *p.in)};
 	struct par par;
 
-	par_start(&par, l->n, prepass_one, &p);
+	par_start(&par, l->n, read_one, &p);
+	par_finish(&par, 1, NULL);
+	for (size_t i = 0; i < l->n; i++)
+		if (p.in[i].state == 0)
+			p.in[i].has_pk = ledger_signer_key(s, &p.in[i].ev, p.in[i].pk) == 0;
+	par_start(&par, l->n, verify_one, &p);
 	par_finish(&par, 1, NULL);
 	return p.in;
 }

@@ -193,17 +193,18 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 	return check_owner(s, ev, role, e);
 }
 
-void ledger_preverify(struct store *s, struct event *ev)
+int ledger_signer_key(struct store *s, const struct event *ev,
+		      unsigned char pk[crypto_sign_PUBLICKEYBYTES])
 {
-	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	struct rerr e = {0};
 	struct kv key;
+	int rc;
 
 	if (ledger_key(s, kv_get(&ev->f, "actor"), &key, &e) != 0)
-		return; /* no key yet: admission decides (genesis, or unknown) */
-	if (sig_pk_decode(pk, kv_get(&key, "pubkey") ? kv_get(&key, "pubkey") : "") == 0)
-		event_preverify(ev, pk);
+		return 1; /* no key yet: admission decides (genesis, or unknown) */
+	rc = sig_pk_decode(pk, kv_get(&key, "pubkey") ? kv_get(&key, "pubkey") : "") == 0 ? 0 : 1;
 	kv_free(&key);
+	return rc;
 }
 
 int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e)

@@ -1,4 +1,6 @@
 /* store: the state, which is the tree of the commit that `main` names in state/.git.
+ * A store is used by one thread at a time (its caches and its packs' list change as
+ * it reads).
  * Every command reads it through here; the dispatcher gathers a batch's changes in
  * memory on top of it and commits them as one pack and a move of the ref. */
 #ifndef RENTAL_STORE_H
