@@ -96,8 +96,8 @@ torture: all
 demo: all
 	./demo.sh
 
-# The figures of issue 4 beside their limits (bench/README.md); GROWTH_EVENTS sets
-# the large history (100000; 1000000 is the goal's size and takes an hour).
+# The figures beside their limits (bench/README.md); GROWTH_EVENTS sets the large
+# history (100000 reservations; 1000000 is the goal's size).
 bench: all
 	@pkgs="$(BENCHDEBS)"; $(INSTALL)
 	$(MAKE) -C bench

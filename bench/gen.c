@@ -2,14 +2,17 @@
  * reservations, one night each, without spawning a process each: the load for the
  * dispatcher's figures. With CUSTOMERS (CARS) above 1, reservation i is made by
  * CUSTOMER<i % CUSTOMERS> for CAR<i % CARS> (keys and cars must be registered), on
- * night START + i / CARS from 2040-01-01. GEN_NOSYNC=1 skips the fsyncs, to build a
- * large history fast (the figures themselves are taken on fsynced spools). */
+ * the night START + i / CARS days after today; a night past the days a stay may start
+ * ahead (limit.h) is refused, so that no figure is taken on rejections. GEN_NOSYNC=1
+ * skips the fsyncs, to build a large history fast (the figures themselves are taken
+ * on fsynced spools). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "event.h"
 #include "home.h"
+#include "limit.h"
 #include "spool.h"
 
 static int spool_fast(const char *spool, const char *id, const char *buf, size_t len, struct rerr *e)
@@ -45,8 +48,15 @@ int main(int argc, char **argv)
 	start = argc > 5 ? atol(argv[5]) : 0;
 	ncust = argc > 6 ? atol(argv[6]) : 1;
 	ncars = argc > 7 ? atol(argv[7]) : 1;
-	if (ncust < 1 || ncars < 1)
+	if (ncust < 1 || ncars < 1 || n < 0 || start < 0)
 		return 64;
+	if (n > 0 && start + (n - 1) / ncars > LIMIT_AHEAD_DAYS) {
+		fprintf(stderr, "gen: night %ld after today: a stay starts at most %d days ahead\n",
+			start + (n - 1) / ncars, LIMIT_AHEAD_DAYS);
+		return 65;
+	}
+	char today[11];
+	today_utc(today);
 	home_resolve(&h, argv[1]);
 	struct seckey *keys = xcalloc((size_t)ncust, sizeof *keys);
 	for (long c = 0; c < ncust; c++) {
@@ -62,7 +72,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++) {
 		struct event ev;
 		char from[11], to[11];
-		long d = date_days("2040-01-01") + start + i / ncars;
+		long d = date_days(today) + start + i / ncars;
 		time_t t0 = (time_t)d * 86400, t1 = t0 + 86400;
 		char *who = name_of(argv[2], ncust, i), *car = name_of(argv[3], ncars, i);
 		strftime(from, sizeof from, "%Y-%m-%d", gmtime(&t0));

@@ -1,13 +1,7 @@
 /* peer HOME DB: the dispatcher's verify-and-apply work on HOME/spool/new, done with
- * SQLite as the store instead of git and one file per entity: the design a user might
- * choose instead of ours, for figure 5 of the benchmarks (issue 4). Prints the number
- * of events applied (admitted into the log, as `dispatcher --once` counts them).
- *
- * Build (from bench/, after `make all` at the top, which makes lib/librental.a):
- *   cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wno-unused-parameter -I../lib \
- *     $(pkg-config --cflags libsodium yaml-0.1 libgit2 jansson libcrypto zlib sqlite3) \
- *     -o peer peer.c ../lib/librental.a \
- *     $(pkg-config --libs libsodium yaml-0.1 libgit2 jansson libcrypto zlib sqlite3) -lpthread
+ * SQLite as the store instead of git objects: the design a user might choose instead
+ * of ours. Prints the number of events applied (admitted into the log, as
+ * `dispatcher --once` counts them).
  *
  * A batch does what dispatch_batch does for reservations, with no shortcut it does not
  * take: at most DISPATCH_BATCH_MAX files of spool/new in name order; each one lstat'ed,
@@ -24,9 +18,11 @@
  * skipped files unlinked from spool/new, and the folder fsynced.
  *
  * The registry (keys, the catalogue of cars) is not made here: key.add and car.add are
- * applied by our dispatcher. The peer copies a key or car from HOME/state into its own
- * tables the first time it meets the name (as ledger.c reads them), and reads it from
- * SQLite for every event after. Any event type other than reserve is an error. */
+ * applied by our dispatcher. The peer copies a key or car from HOME's state into its
+ * own tables the first time it meets the name (through records.h, as the contexts read
+ * them), and reads it from SQLite for every event after. "Today" for the rule is the
+ * day the batch runs, as the dispatcher's admission day. Any event type other than
+ * reserve is an error. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -258,13 +254,10 @@ static int actor_key(struct peer *p, const char *actor, int *role,
 /* Copies car from the reservation context's catalogue. 0 copied, 1 unknown, -1 error. */
 static int import_car(struct peer *p, const char *car, struct rerr *e)
 {
-	char dir[128], path[160];
 	struct kv c;
 	int rc;
 
-	context_name_dir(dir, sizeof dir, "reservation", "cars", car);
-	snprintf(path, sizeof path, "%s.yaml", dir);
-	if ((rc = store_get_kv(p->state, path, &c, e)) != 0)
+	if ((rc = rec_car(p->state, CTX_RESERVATION, car, &c, e)) != 0)
 		return rc;
 	rc = step(p, S_CAR_PUT, e, "ti", car, kv_num(&c, "rate", 0));
 	kv_free(&c);
@@ -406,7 +399,7 @@ static int log_outcome(struct peer *p, const struct event *src, const struct boo
 	int rc;
 
 	outbox_init(&out);
-	o = outbox_add(&out, accepted ? "reservation.accepted" : "reservation.rejected", src);
+	o = outbox_add(&out, accepted ? EV_RES_ACCEPTED : EV_RES_REJECTED, src);
 	kv_copy(o, &b->r);
 	if (!accepted)
 		kv_set(o, "reason", b->reason);
@@ -449,8 +442,7 @@ static int apply_reserve(struct peer *p, const struct event *ev, struct rerr *e)
 	char today[11];
 	int rc;
 
-	/* "today" is the day the event was written, so that a replay decides the same. */
-	snprintf(today, sizeof today, "%.10s", kv_get(&ev->f, "time"));
+	today_utc(today);
 	rc = check_new(p, car, from, to, today, &nights, &amount, &why, e);
 	if (rc < 0)
 		return -1;
