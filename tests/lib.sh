@@ -30,6 +30,9 @@ export BIN
 # libfaketime preloaded before ASan's runtime: let it be.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 export ASAN_OPTIONS
+# ... and LeakSanitizer passes over what libgit2 and libssh2 keep (tests/lsan.supp).
+LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T_TESTS/lsan.supp
+export LSAN_OPTIONS
 # Nothing from the caller's environment may choose the home or the identity.
 unset RENTAL_HOME RENTAL_USER
 LC_ALL=C
