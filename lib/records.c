@@ -540,19 +540,28 @@ static void agenda_path(char *out, size_t size, const char *car)
 	name_path(out, size, CTX_RESERVATION, "agenda", car, "");
 }
 
-int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
+/* The rows of the one table at path (none when there is no such table). */
+static int table_rows(struct store *s, const char *path, struct kv **rows, size_t *n,
+		      struct rerr *e)
 {
-	char p[200];
 	struct collect c = {s, NULL, 0};
-	int rc = 0;
+	int rc = table_each(s, path, collect_row, &c, e);
 
-	if (valid_name(car)) {
-		agenda_path(p, sizeof p, car);
-		rc = table_each(s, p, collect_row, &c, e);
-	}
 	*rows = c.v;
 	*n = c.n;
 	return rc;
+}
+
+int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
+{
+	char p[200];
+
+	*rows = NULL;
+	*n = 0;
+	if (!valid_name(car))
+		return 0;
+	agenda_path(p, sizeof p, car);
+	return table_rows(s, p, rows, n, e);
 }
 
 void rec_agenda_put(struct store *s, const char *car, const struct kv *row)
@@ -580,12 +589,13 @@ struct each_agenda {
 static int one_agenda(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	struct each_agenda *a = arg;
-	struct collect c = {a->s, NULL, 0};
-	int rc = table_each(a->s, path, collect_row, &c, e);
+	struct kv *rows;
+	size_t n;
+	int rc = table_rows(a->s, path, &rows, &n, e);
 
 	if (rc == 0)
-		rc = a->fn(name, c.v, c.n, a->arg, e);
-	store_records_free(c.v, c.n);
+		rc = a->fn(name, rows, n, a->arg, e);
+	store_records_free(rows, n);
 	return rc;
 }
 
@@ -637,16 +647,13 @@ static void reviews_path(char *out, size_t size, const char *car)
 int rec_reviews(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
 {
 	char p[200];
-	struct collect c = {s, NULL, 0};
-	int rc = 0;
 
-	if (valid_name(car)) {
-		reviews_path(p, sizeof p, car);
-		rc = table_each(s, p, collect_row, &c, e);
-	}
-	*rows = c.v;
-	*n = c.n;
-	return rc;
+	*rows = NULL;
+	*n = 0;
+	if (!valid_name(car))
+		return 0;
+	reviews_path(p, sizeof p, car);
+	return table_rows(s, p, rows, n, e);
 }
 
 void rec_reviews_put(struct store *s, const char *car, const struct kv *rows, size_t n)
