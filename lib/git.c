@@ -317,7 +317,10 @@ static int inflate_at(int fd, uint64_t at, size_t size, int whole, char **out, s
 	z.next_out = (unsigned char *)buf;
 	z.avail_out = (uInt)(whole ? size + 1 : size);
 	while (rc == Z_OK && z.avail_out > 0) {
-		ssize_t r = pread(fd, in, sizeof in, (off_t)at);
+		/* Deflate adds a few bytes at most to what it cannot shrink: most objects are
+		 * read whole by the first pread, and a small one costs a small copy. */
+		size_t want = z.avail_out + 64 < sizeof in ? z.avail_out + 64 : sizeof in;
+		ssize_t r = pread(fd, in, want, (off_t)at);
 		if (r <= 0)
 			break;
 		at += (uint64_t)r;
