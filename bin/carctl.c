@@ -488,24 +488,25 @@ static int cmd_list_free(const struct common *o, const struct args *a)
 		return usage_error(usage, "list: --from and --to go together");
 	if (limit_dates(a->from, a->to, &e) < 0)
 		return fail(&e);
-	if (open_home(&h, o, &s, NULL, &e) == 0 && management_list(s, &recs, &n, &e) == 0) {
-		free_cars = xcalloc(n + 1, sizeof *free_cars);
-		rc = 0;
-		for (size_t i = 0; rc == 0 && i < n; i++) {
-			long long amount;
-			int q = reservation_quote(s, kv_get(&recs[i], "car"), a->from, a->to, &amount, &e);
-			if (q < 0)
-				rc = -1;
-			else if (q == 0) {
-				free_cars[nfree] = recs[i];
-				kv_init(&recs[i]);
-				kv_setnum(&free_cars[nfree++], "amount", amount);
+	if (open_home(&h, o, &s, NULL, &e) == 0 && management_list(s, &recs, &n, &e) == 0 &&
+	    reservation_free_cars(s, a->from, a->to, &free_cars, &nfree, &e) == 0) {
+		/* Management's record of each free car, with its price: both in car order. */
+		struct kv *out = xcalloc(nfree + 1, sizeof *out);
+		size_t nout = 0;
+		for (size_t i = 0, j = 0; i < nfree; i++) {
+			const char *car = kv_get(&free_cars[i], "car");
+			while (j < n && strcmp(kv_get(&recs[j], "car"), car) < 0)
+				j++;
+			if (j < n && strcmp(kv_get(&recs[j], "car"), car) == 0) {
+				kv_set(&recs[j], "amount", kv_get(&free_cars[i], "amount"));
+				out[nout++] = recs[j];
+				kv_init(&recs[j++]);
 			}
 		}
-		if (rc == 0)
-			rc = format_records(stdout, free_fields, N(free_fields), free_cars, nfree, o->mode) < 0 ? RX_IO : 0;
-		store_records_free(free_cars, nfree);
+		rc = format_records(stdout, free_fields, N(free_fields), out, nout, o->mode) < 0 ? RX_IO : 0;
+		store_records_free(out, nout);
 	}
+	store_records_free(free_cars, nfree);
 	store_records_free(recs, n);
 	store_free(s);
 	home_free(&h);

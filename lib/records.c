@@ -1,6 +1,6 @@
-/* records: the paths of layout 5.
+/* records: the paths of layout 6.
  *
- *   layout                              version: 5
+ *   layout                              version: 6
  *   log/000000/00/00/000000000001.yaml  an admitted event, verbatim (a leaf of 100)
  *   log/000000/00/00/admitted           "SEQ YYYY-MM-DD" a line: the day each was admitted
  *   log/head                            seq: N
@@ -8,16 +8,19 @@
  *   keys/xx/NAME.yaml                   a registered key
  *   CTX/cursor                          seq: N, where the context has read the log to
  *   CTX/res/ab/cd/RES.yaml              a context's record of a booking
- *   CTX/cars/xx/CAR.yaml                a context's record of a car
+ *   CTX/cars/xx                         a table: a context's records of the cars
  *   CTX/customers/xx/NAME/h             a table: a customer's rows (h: a hex digit of the
  *   CTX/bookings/xx/CAR/h               booking's id), or a car's
- *   reservation/held/xx/CAR/YYYY/MM     "DD HOLDER" a line: the car's held nights
+ *   reservation/held/xx/CAR/YYYY-MM     "DD HOLDER" a line: the car's held nights
  *   reservation/agenda/xx/CAR           a table: what holds the car's nights now
  *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
  *   management/reviews/xx/CAR           a table: the car's latest reviews, newest first
+ *   management/fleet/xx                 a table: the cars' registrations
+ *   management/report/YYYY-MM/xx        a table: what the report sums of the cars' month
  *
  * ab/cd are an id's first hex digits (time-ordered: a batch writes few folders), xx a
- * hash of a name. A table holds a row a line, "key=value" pairs joined by tabs; a
+ * hash of a name. A car's records are rows of its shard's table (a row a car, by its
+ * "car" field): a listing of the fleet reads 256 tables, not a record a car. A table holds a row a line, "key=value" pairs joined by tabs; a
  * backslash, tab or newline in a value is written \\, \t or \n. */
 #include "records.h"
 #include "config.h"
@@ -276,41 +279,6 @@ int rec_bookings(struct store *s, int ctx, struct kv **recs, size_t *n, struct r
 	return store_read_records(s, p, recs, n, e);
 }
 
-int rec_car(struct store *s, int ctx, const char *car, struct kv *c, struct rerr *e)
-{
-	char p[160];
-
-	kv_init(c);
-	if (!valid_name(car))
-		return 1;
-	name_path(p, sizeof p, ctx, "cars", car, ".yaml");
-	return store_get_kv(s, p, c, e);
-}
-
-void rec_car_put(struct store *s, int ctx, const struct kv *c)
-{
-	char p[160];
-
-	name_path(p, sizeof p, ctx, "cars", kv_get(c, "car"), ".yaml");
-	store_put_kv(s, p, c);
-}
-
-void rec_car_del(struct store *s, int ctx, const char *car)
-{
-	char p[160];
-
-	name_path(p, sizeof p, ctx, "cars", car, ".yaml");
-	store_del(s, p);
-}
-
-int rec_cars(struct store *s, int ctx, struct kv **recs, size_t *n, struct rerr *e)
-{
-	char p[64];
-
-	snprintf(p, sizeof p, "%s/cars", context_name(ctx));
-	return store_read_records(s, p, recs, n, e);
-}
-
 /* ---- tables of rows ---- */
 
 /* A value of a table read back: \\, \t and \n stand for a backslash, tab, newline. */
@@ -407,7 +375,7 @@ static int table_each(struct store *s, const char *path, int (*fn)(struct kv *ro
 }
 
 struct find {
-	const char *res;
+	const char *field, *value; /* the row whose field has this value */
 	struct kv *out;
 	int found;
 };
@@ -416,7 +384,7 @@ static int find_row(struct kv *row, void *arg)
 {
 	struct find *f = arg;
 
-	if (!kv_get(row, "reservation") || strcmp(kv_get(row, "reservation"), f->res) != 0)
+	if (!kv_get(row, f->field) || strcmp(kv_get(row, f->field), f->value) != 0)
 		return 0;
 	kv_copy(f->out, row);
 	f->found = 1;
@@ -427,7 +395,7 @@ int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, co
 	    struct kv *row, struct rerr *e)
 {
 	char p[200];
-	struct find f = {res, row, 0};
+	struct find f = {"reservation", res, row, 0};
 
 	kv_init(row);
 	if (!valid_name(owner) || !(valid_id(res, "res") || valid_id(res, "blk")))
@@ -440,7 +408,7 @@ int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, co
 
 struct rewrite {
 	const struct kv *row; /* the new row, or NULL to take the old one out */
-	const char *res;
+	const char *field, *value; /* the row it replaces: the one whose field has value */
 	char *buf;
 	size_t len;
 	int placed, changed;
@@ -450,8 +418,8 @@ struct rewrite {
 static int copy_row(struct kv *row, void *arg)
 {
 	struct rewrite *w = arg;
-	const char *id = kv_get(row, "reservation") ? kv_get(row, "reservation") : "";
-	int c = strcmp(id, w->res);
+	const char *id = kv_get(row, w->field) ? kv_get(row, w->field) : "";
+	int c = strcmp(id, w->value);
 
 	if (!w->placed && c >= 0 && w->row) {
 		row_format(&w->buf, &w->len, w->row);
@@ -464,11 +432,12 @@ static int copy_row(struct kv *row, void *arg)
 	return 0;
 }
 
-/* Puts row into the table at path in its place (row NULL: takes res's row out); a
- * table left empty is removed. */
-static void table_rewrite(struct store *s, const char *path, const struct kv *row, const char *res)
+/* Puts row into the table at path in its place, the rows in the order of their field
+ * (row NULL: takes the row whose field is value out); a table left empty is removed. */
+static void table_rewrite(struct store *s, const char *path, const struct kv *row,
+			  const char *field, const char *value)
 {
-	struct rewrite w = {row, res, xcalloc(1, 1), 0, 0, 0};
+	struct rewrite w = {row, field, value, xcalloc(1, 1), 0, 0, 0};
 
 	table_each(s, path, copy_row, &w, NULL);
 	if (row && !w.placed)
@@ -486,7 +455,7 @@ void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owne
 	char p[200];
 
 	table_path(p, sizeof p, ctx, kind, owner, kv_get(row, "reservation"));
-	table_rewrite(s, p, row, kv_get(row, "reservation"));
+	table_rewrite(s, p, row, "reservation", kv_get(row, "reservation"));
 }
 
 void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res)
@@ -494,7 +463,7 @@ void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owne
 	char p[200];
 
 	table_path(p, sizeof p, ctx, kind, owner, res);
-	table_rewrite(s, p, NULL, res);
+	table_rewrite(s, p, NULL, "reservation", res);
 }
 
 struct collect {
@@ -569,7 +538,7 @@ void rec_agenda_put(struct store *s, const char *car, const struct kv *row)
 	char p[200];
 
 	agenda_path(p, sizeof p, car);
-	table_rewrite(s, p, row, kv_get(row, "reservation"));
+	table_rewrite(s, p, row, "reservation", kv_get(row, "reservation"));
 }
 
 void rec_agenda_del(struct store *s, const char *car, const char *id)
@@ -577,7 +546,7 @@ void rec_agenda_del(struct store *s, const char *car, const char *id)
 	char p[200];
 
 	agenda_path(p, sizeof p, car);
-	table_rewrite(s, p, NULL, id);
+	table_rewrite(s, p, NULL, "reservation", id);
 }
 
 struct each_agenda {
@@ -678,7 +647,7 @@ static void month_path(char *out, size_t size, const char *car, int y, int m)
 	char dir[160];
 
 	name_path(dir, sizeof dir, CTX_RESERVATION, "held", car, "");
-	snprintf(out, size, "%s/%04d/%02d", dir, y, m);
+	snprintf(out, size, "%s/%04d-%02d", dir, y, m);
 }
 
 int rec_month(struct store *s, const char *car, int year, int month, char holders[31][ID_LEN],
@@ -771,65 +740,148 @@ int rec_free(struct store *s, const char *car, long from, long to, const char *h
 	return each_night(s, car, from, to, holder, 0, NULL, NULL, e);
 }
 
-/* ---- the report ---- */
+/* ---- records by car: a table a shard, a row a car ---- */
 
-static void car_month_path(char *out, size_t size, const char *month, const char *car)
+/* "DIR/xx": the table of dir that holds car's row. */
+static void car_table(char *out, size_t size, const char *dir, const char *car)
 {
-	snprintf(out, size, "%s/report/%.7s/%s.yaml", context_name(CTX_MANAGEMENT), month, car);
+	char sh[3];
+
+	shard_name(sh, car);
+	snprintf(out, size, "%s/%s", dir, sh);
+}
+
+static int car_get(struct store *s, const char *dir, const char *car, struct kv *r, struct rerr *e)
+{
+	char p[200];
+	struct find f = {"car", car, r, 0};
+
+	kv_init(r);
+	if (!valid_name(car))
+		return 1;
+	car_table(p, sizeof p, dir, car);
+	if (table_each(s, p, find_row, &f, e) < 0)
+		return -1;
+	return f.found ? 0 : 1;
+}
+
+/* Puts r as car's row of dir (r NULL takes it out). */
+static void car_put(struct store *s, const char *dir, const char *car, const struct kv *r)
+{
+	char p[200];
+
+	car_table(p, sizeof p, dir, car);
+	table_rewrite(s, p, r, "car", car);
+}
+
+static int collect_table(const char *path, const char *name, void *arg, struct rerr *e)
+{
+	struct collect *c = arg;
+
+	(void)name;
+	return table_each(c->s, path, collect_row, c, e);
+}
+
+/* Every row of dir's tables, as committed. */
+static int car_all(struct store *s, const char *dir, struct kv **recs, size_t *n, struct rerr *e)
+{
+	struct collect c = {s, NULL, 0};
+	int rc = store_walk(s, dir, collect_table, &c, e);
+
+	*recs = c.v;
+	*n = c.n;
+	return rc;
+}
+
+static void ctx_dir(char *out, size_t size, int ctx, const char *what)
+{
+	snprintf(out, size, "%s/%s", context_name(ctx), what);
+}
+
+int rec_car(struct store *s, int ctx, const char *car, struct kv *c, struct rerr *e)
+{
+	char d[64];
+
+	ctx_dir(d, sizeof d, ctx, "cars");
+	return car_get(s, d, car, c, e);
+}
+
+void rec_car_put(struct store *s, int ctx, const struct kv *c)
+{
+	char d[64];
+
+	ctx_dir(d, sizeof d, ctx, "cars");
+	car_put(s, d, kv_get(c, "car"), c);
+}
+
+void rec_car_del(struct store *s, int ctx, const char *car)
+{
+	char d[64];
+
+	ctx_dir(d, sizeof d, ctx, "cars");
+	car_put(s, d, car, NULL);
+}
+
+int rec_cars(struct store *s, int ctx, struct kv **recs, size_t *n, struct rerr *e)
+{
+	char d[64];
+
+	ctx_dir(d, sizeof d, ctx, "cars");
+	return car_all(s, d, recs, n, e);
+}
+
+/* The report's tables of month (YYYY-MM...). */
+static void report_dir(char *out, size_t size, const char *month)
+{
+	snprintf(out, size, "%s/report/%.7s", context_name(CTX_MANAGEMENT), month);
 }
 
 int rec_car_month(struct store *s, const char *car, const char *month, struct kv *r,
 		  struct rerr *e)
 {
-	char p[160];
+	char d[64];
 
-	kv_init(r);
-	if (!valid_name(car))
-		return 1;
-	car_month_path(p, sizeof p, month, car);
-	return store_get_kv(s, p, r, e);
+	report_dir(d, sizeof d, month);
+	return car_get(s, d, car, r, e);
 }
 
 void rec_car_month_put(struct store *s, const char *car, const char *month, const struct kv *r)
 {
-	char p[160];
+	char d[64];
 
-	car_month_path(p, sizeof p, month, car);
-	store_put_kv(s, p, r);
+	report_dir(d, sizeof d, month);
+	car_put(s, d, car, r);
 }
 
 int rec_month_cars(struct store *s, const char *month, struct kv **recs, size_t *n,
 		   struct rerr *e)
 {
-	char p[64];
+	char d[64];
 
-	snprintf(p, sizeof p, "%s/report/%.7s", context_name(CTX_MANAGEMENT), month);
-	return store_read_records(s, p, recs, n, e);
+	report_dir(d, sizeof d, month);
+	return car_all(s, d, recs, n, e);
 }
 
 int rec_fleet_car(struct store *s, const char *car, struct kv *f, struct rerr *e)
 {
-	char p[160];
+	char d[64];
 
-	kv_init(f);
-	if (!valid_name(car))
-		return 1;
-	name_path(p, sizeof p, CTX_MANAGEMENT, "fleet", car, ".yaml");
-	return store_get_kv(s, p, f, e);
+	ctx_dir(d, sizeof d, CTX_MANAGEMENT, "fleet");
+	return car_get(s, d, car, f, e);
 }
 
 void rec_fleet_car_put(struct store *s, const struct kv *f)
 {
-	char p[160];
+	char d[64];
 
-	name_path(p, sizeof p, CTX_MANAGEMENT, "fleet", kv_get(f, "car"), ".yaml");
-	store_put_kv(s, p, f);
+	ctx_dir(d, sizeof d, CTX_MANAGEMENT, "fleet");
+	car_put(s, d, kv_get(f, "car"), f);
 }
 
 int rec_fleet(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 {
-	char p[64];
+	char d[64];
 
-	snprintf(p, sizeof p, "%s/fleet", context_name(CTX_MANAGEMENT));
-	return store_read_records(s, p, recs, n, e);
+	ctx_dir(d, sizeof d, CTX_MANAGEMENT, "fleet");
+	return car_all(s, d, recs, n, e);
 }

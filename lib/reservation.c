@@ -91,24 +91,46 @@ int reservation_check_new(struct store *s, const char *car, const char *from, co
 	return check_free(s, car, from, to, e);
 }
 
-int reservation_quote(struct store *s, const char *car, const char *from, const char *to,
-		      long long *amount, struct rerr *e)
+static int by_car(const void *a, const void *b)
 {
-	struct rerr why = {0};
-	struct kv c;
-	int rc = known_car(s, car, &c, &why);
+	return strcmp(kv_get(a, "car") ?: "", kv_get(b, "car") ?: "");
+}
 
-	if (rc == 0) {
-		rc = price_stay(&c, date_days(to) - date_days(from), amount, &why);
-		kv_free(&c);
+int reservation_free_cars(struct store *s, const char *from, const char *to, struct kv **cars,
+			  size_t *n, struct rerr *e)
+{
+	long f = date_days(from), t = date_days(to);
+	size_t kept = 0;
+	/* The fleet in one read, then its held nights car by car in the order it was read
+	 * (by shard): the lookups of one shard's cars share their folders. */
+	int rc = rec_cars(s, CTX_RESERVATION, cars, n, e);
+
+	for (size_t i = 0; rc == 0 && i < *n; i++) {
+		struct kv *c = &(*cars)[i], keep;
+		struct rerr why = {0};
+		char holder[ID_LEN];
+		long long amount;
+		long day;
+		int held = price_stay(c, t - f, &amount, &why) < 0 ? 1 :
+			   rec_first_held(s, kv_get(c, "car") ?: "", f, t, &day, holder, e);
+
+		if (held != 0) {
+			rc = held < 0 ? -1 : 0;
+			continue;
+		}
+		kv_setnum(c, "amount", amount);
+		keep = *c; /* the free ones first */
+		*c = (*cars)[kept];
+		(*cars)[kept++] = keep;
 	}
-	if (rc == 0)
-		rc = check_free(s, car, from, to, &why);
-	if (rc < 0 && why.code == RX_IO) {
-		*e = why;
+	if (rc < 0)
 		return -1;
-	}
-	return rc < 0 ? 1 : 0;
+	for (size_t i = kept; i < *n; i++)
+		kv_free(&(*cars)[i]);
+	*n = kept;
+	if (kept > 1)
+		qsort(*cars, kept, sizeof **cars, by_car);
+	return 0;
 }
 
 int reservation_check_block(struct store *s, const char *car, const char *from, const char *to,

@@ -30,11 +30,11 @@ int reservation_check_request(const char *car, const char *from, const char *to,
  * the car is known, and no held night overlaps. Fills nights and amount. */
 int reservation_check_new(struct store *s, const char *car, const char *from, const char *to,
 			  const char *today, long long *nights, long long *amount, struct rerr *e);
-/* Whether car is free on every night of [from, to) (dates in order) and what a stay
- * then costs: 0 and *amount; 1 if a night is held, or the car is unknown to the
- * reservation context or cannot be priced; -1 on a fault. */
-int reservation_quote(struct store *s, const char *car, const char *from, const char *to,
-		      long long *amount, struct rerr *e);
+/* The cars free on every night of a stay [from, to) (dates in order) as the
+ * reservation context knows them, each with what the stay costs ("amount"), in car
+ * order; cars it cannot price are left out. Caller frees with store_records_free. */
+int reservation_free_cars(struct store *s, const char *from, const char *to, struct kv **cars,
+			  size_t *n, struct rerr *e);
 /* The rule for carctl block: a stay booked on today (limit_stay) of a known car, no
  * night of it held (RX_REFUSED naming what holds one). */
 int reservation_check_block(struct store *s, const char *car, const char *from, const char *to,

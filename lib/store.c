@@ -56,6 +56,16 @@ struct store {
 	size_t nundo, capundo;
 	int in_txn;
 	struct cached_tree trees[TREE_CACHE];
+	/* The folders the last lookup went through (walked.ends[i] bytes of walked.path
+	 * name the folder walked.ids[i], in the tree walked.root): a lookup under the same
+	 * folders starts at the deepest, so lookups in path order read each folder once. */
+	struct {
+		struct gid root;
+		char path[256];
+		size_t ends[16];
+		struct gid ids[16];
+		int n;
+	} walked;
 };
 
 /* ---- reading the committed tree ---- */
@@ -113,6 +123,8 @@ static int lookup_path(struct store *s, const char *path, int want_tree, struct 
 		       struct rerr *e)
 {
 	struct gid at = s->root;
+	const char *p = path;
+	int d = 0;
 
 	if (!s->has_root)
 		return 1;
@@ -121,7 +133,16 @@ static int lookup_path(struct store *s, const char *path, int want_tree, struct 
 		out->id = at;
 		return want_tree ? 0 : 1;
 	}
-	for (const char *p = path;;) {
+	if (gid_cmp(&s->walked.root, &s->root) != 0)
+		s->walked.n = 0;
+	for (size_t l; d < s->walked.n; d++) {
+		l = s->walked.ends[d];
+		if (strncmp(path, s->walked.path, l) != 0 || path[l] != '/')
+			break;
+		at = s->walked.ids[d];
+		p = path + l + 1;
+	}
+	for (;;) {
 		const char *slash = strchr(p, '/');
 		size_t nlen = slash ? (size_t)(slash - p) : strlen(p);
 		int rc = tree_find(s, &at, p, nlen, out, e);
@@ -133,6 +154,13 @@ static int lookup_path(struct store *s, const char *path, int want_tree, struct 
 			return 1;
 		at = out->id;
 		p = slash + 1;
+		if (d < 16 && (size_t)(slash - path) < sizeof s->walked.path) {
+			memcpy(s->walked.path, path, (size_t)(slash - path));
+			s->walked.ends[d] = (size_t)(slash - path);
+			s->walked.ids[d++] = at;
+			s->walked.n = d;
+			s->walked.root = s->root;
+		}
 	}
 }
 

@@ -1,17 +1,22 @@
 #!/bin/sh
-# 1630-layout.t: a new home's records (layout 5): a car's held nights a month to a
+# 1630-layout.t: a new home's records (layout 6): a car's held nights a month to a
 # record naming the holder of each night, a customer's bookings and page rows in
-# tables, not a file each; a home of a layout this release does not know is refused,
+# tables, not a file each, the cars' records rows of a table a shard; a home of a layout this release does not know is refused,
 # and nothing is written.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
-t_eq 'a new home names its layout' "$(state_cat layout)" 'version: 5'
+t_eq 'a new home names its layout' "$(state_cat layout)" 'version: 6'
+# shop's two cars: each context's records of them are rows of its shards' tables.
+t_eq "management's cars are rows, a table a shard" "$(state_ls management/cars | grep -vc '^management/cars/[0-9a-f][0-9a-f]$')" 0
+t_eq '... a row a car' "$(for f in $(state_ls management/cars); do state_cat "$f"; echo; done | grep -c '^car=car[0-9][0-9]	')" 2
+t_match "... the reservation context's too, with the car's prices" \
+	"$(state_cat "$(state_ls reservation/cars | head -n 1)")" '^car=car[0-9][0-9]	.*rate=[0-9]+'
 res=$(book alice car01 2028-01-30 2028-02-02)
 t_match 'alice books three nights across a month' "$res" '^res-[0-9a-f]{16}$'
 held=$(state_ls reservation/held | grep /car01/)
-t_eq "the car's nights are two month records" "$(printf '%s\n' "$held" | sed 's|.*/car01/||' | tr '\n' ' ')" '2028/01 2028/02 '
+t_eq "the car's nights are two month records" "$(printf '%s\n' "$held" | sed 's|.*/car01/||' | tr '\n' ' ')" '2028-01 2028-02 '
 t_eq '... January names the holder of its two nights' "$(state_cat "$(printf '%s\n' "$held" | head -n 1)")" \
 	"$(printf '30 %s\n31 %s' "$res" "$res")"
 t_eq '... February its one' "$(state_cat "$(printf '%s\n' "$held" | tail -n 1)")" "01 $res"
@@ -36,7 +41,7 @@ before=$(git -C "$H/state" rev-parse main)
 carol=$(reserve --as carol car02 --from 2028-03-01 --to 2028-03-02 2>&1)
 t_match 'reserve stops on a layout it does not know' "$carol" 'version 9, which this release does not know'
 t_exit 78 'the dispatcher stops on it' dispatcher --once
-t_match '... and names the versions it knows' "$ERR" 'it knows 1 to 5'
+t_match '... and names the versions it knows' "$ERR" 'it knows 1 to 6'
 t_eq '... and commits nothing' "$(git -C "$H/state" rev-parse main)" "$before"
 t_refuse 78 'reserve is refused: exit 78' reserve --as carol car02 --from 2028-03-01 --to 2028-03-02
 done_testing
