@@ -254,36 +254,41 @@ size_t gitrepo_pack_count(const struct gitrepo *r)
 	return r->npacks;
 }
 
-/* The offset of id in pack p: 0 found, 1 absent, -1 unreadable. */
+#define WINDOW 256 /* ids an index read takes at once */
+
+/* The offset of id in pack p: 0 found, 1 absent, -1 unreadable. Ids are uniform, so
+ * where id lies among those of its first byte is guessed from its next two, as git's
+ * bsearch_hash does: one read of the ids around the guess finds it or shows it absent,
+ * but for a few in a thousand, which then search the side it fell on by halves. */
 static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
 {
 	uint32_t lo = id->b[0] ? p->fanout[id->b[0] - 1] : 0, hi = p->fanout[id->b[0]];
-	unsigned char buf[64 * 20], o[8];
+	uint32_t guess = lo + (uint32_t)((uint64_t)(hi - lo) * (id->b[1] << 8 | id->b[2]) >> 16);
+	unsigned char buf[WINDOW * 20], o[8];
 
 	while (hi > lo) {
-		if (hi - lo <= 64) {
-			if (pread_all(p->idx, buf, 20 * (size_t)(hi - lo), 1032 + 20 * (uint64_t)lo) < 0)
-				return -1;
-			uint32_t i = 0;
-			while (i < hi - lo && memcmp(buf + 20 * i, id->b, 20) != 0)
-				i++;
-			if (i == hi - lo)
-				return 1;
-			lo += i;
-			break;
+		uint32_t at = lo, n = hi - lo;
+		if (n > WINDOW) { /* the window around the guess, or the middle */
+			at = guess > lo + WINDOW / 2 ? guess - WINDOW / 2 : lo;
+			at = at + WINDOW > hi ? hi - WINDOW : at;
+			n = WINDOW;
 		}
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (pread_all(p->idx, buf, 20, 1032 + 20 * (uint64_t)mid) < 0)
+		if (pread_all(p->idx, buf, 20 * (size_t)n, 1032 + 20 * (uint64_t)at) < 0)
 			return -1;
-		int c = memcmp(id->b, buf, 20);
-		if (c == 0) {
-			lo = mid;
+		if (at > lo && memcmp(id->b, buf, 20) < 0) {
+			hi = at;
+		} else if (at + n < hi && memcmp(id->b, buf + 20 * (n - 1), 20) > 0) {
+			lo = at + n;
+		} else {
+			uint32_t i = 0;
+			while (i < n && memcmp(buf + 20 * i, id->b, 20) != 0)
+				i++;
+			if (i == n)
+				return 1;
+			lo = at + i;
 			break;
 		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+		guess = lo + (hi - lo) / 2;
 	}
 	if (hi <= lo)
 		return 1;
@@ -300,9 +305,11 @@ static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
 	return 0;
 }
 
-/* Inflates the zlib stream in fd at offset at: exactly size bytes, or with !whole its
- * first size bytes (fewer if it ends before). *out is malloc'd, NUL-terminated. */
-static int inflate_at(int fd, uint64_t at, size_t size, int whole, char **out, size_t *got)
+/* Inflates the zlib stream whose first npre bytes are pre (read already) and whose
+ * rest is in fd at offset at: exactly size bytes, or with !whole its first size bytes
+ * (fewer if it ends before). *out is malloc'd, NUL-terminated. */
+static int inflate_at(int fd, uint64_t at, const unsigned char *pre, size_t npre, size_t size,
+		      int whole, char **out, size_t *got)
 {
 	unsigned char in[16384];
 	z_stream z = {0};
@@ -316,6 +323,10 @@ static int inflate_at(int fd, uint64_t at, size_t size, int whole, char **out, s
 	/* Whole: a byte of room more than the size, so that a longer stream shows. */
 	z.next_out = (unsigned char *)buf;
 	z.avail_out = (uInt)(whole ? size + 1 : size);
+	z.next_in = (unsigned char *)pre;
+	z.avail_in = (uInt)npre;
+	if (npre > 0)
+		rc = inflate(&z, Z_NO_FLUSH);
 	while (rc == Z_OK && z.avail_out > 0) {
 		/* Deflate adds a few bytes at most to what it cannot shrink: most objects are
 		 * read whole by the first pread, and a small one costs a small copy. */
@@ -408,39 +419,41 @@ bad:
 static int pack_entry(struct gitrepo *r, struct pack *p, uint64_t off, int *type, char **data,
 		      size_t *len, int depth)
 {
-	unsigned char h[32];
-	size_t i = 0, size;
+	/* The header and, for most objects, all of the stream in one read. */
+	unsigned char h[512];
+	ssize_t got = depth > 50 ? -1 : pread(p->fd, h, sizeof h, (off_t)off);
+	size_t i = 0, size, n = got > 0 ? (size_t)got : 0;
 	int shift = 4;
 
-	if (depth > 50 || pread(p->fd, h, sizeof h, (off_t)off) < 2)
+	if (n < 2)
 		return -1;
 	*type = (h[0] >> 4) & 7;
 	size = h[0] & 15;
-	for (unsigned char c = h[0]; c & 0x80 && i + 1 < sizeof h && shift < 57; shift += 7) {
+	for (unsigned char c = h[0]; c & 0x80 && i + 1 < n && shift < 57; shift += 7) {
 		c = h[++i];
 		size |= (size_t)(c & 0x7f) << shift;
 	}
 	i++;
 	if (*type >= GIT_COMMIT && *type <= 4) {
 		*len = size;
-		return inflate_at(p->fd, off + i, size, 1, data, &size);
+		return inflate_at(p->fd, off + n, h + i, n - i, size, 1, data, &size);
 	}
 	char *base = NULL, *delta = NULL;
 	size_t blen = 0;
 	int rc = -1;
 	if (*type == 6) { /* OFS_DELTA: the base lies this far before */
-		uint64_t back = h[i] & 0x7f;
-		while (h[i] & 0x80 && i + 1 < sizeof h)
+		uint64_t back = i < n ? h[i] & 0x7f : 0;
+		while (i < n && h[i] & 0x80 && i + 1 < n)
 			back = ((back + 1) << 7) | (h[++i] & 0x7f);
 		i++;
 		rc = back <= off ? pack_entry(r, p, off - back, type, &base, &blen, depth + 1) : -1;
-	} else if (*type == 7 && i + 20 <= sizeof h) { /* REF_DELTA: the base by id */
+	} else if (*type == 7 && i + 20 <= n) { /* REF_DELTA: the base by id */
 		struct gid bid;
 		memcpy(bid.b, h + i, 20);
 		i += 20;
 		rc = read_object(r, &bid, type, &base, &blen, depth + 1) == 0 ? 0 : -1;
 	}
-	if (rc == 0 && (rc = inflate_at(p->fd, off + i, size, 1, &delta, &size)) == 0)
+	if (rc == 0 && i <= n && (rc = inflate_at(p->fd, off + n, h + i, n - i, size, 1, &delta, &size)) == 0)
 		rc = delta_apply(base, blen, delta, size, data, len);
 	free(base);
 	free(delta);
@@ -462,13 +475,13 @@ static int read_loose(struct gitrepo *r, const struct gid *id, int *type, char *
 	if (fd < 0)
 		return errno == ENOENT ? 1 : -1;
 	*type = 0;
-	if (inflate_at(fd, 0, 32, 0, &head, &got) == 0 && (nul = memchr(head, '\0', got)) != NULL) {
+	if (inflate_at(fd, 0, NULL, 0, 32, 0, &head, &got) == 0 && (nul = memchr(head, '\0', got)) != NULL) {
 		for (int t = GIT_COMMIT; t <= 4; t++)
 			if (strncmp(head, type_names[t], strlen(type_names[t])) == 0 &&
 			    head[strlen(type_names[t])] == ' ')
 				*type = t, size = strtoul(head + strlen(type_names[t]) + 1, NULL, 10);
 		size_t hl = (size_t)(nul + 1 - head);
-		if (*type && inflate_at(fd, 0, hl + size, 1, data, &got) == 0) {
+		if (*type && inflate_at(fd, 0, NULL, 0, hl + size, 1, data, &got) == 0) {
 			memmove(*data, *data + hl, size + 1);
 			*len = size;
 			rc = 0;

@@ -386,6 +386,47 @@ static void a_reader_finds_objects_packed_after_it_listed(void **state)
 	gitrepo_free(r);
 }
 
+/* The index search guesses where an id lies among those of its first byte from its
+ * next bytes. Ids crowded into the first sixteenth of their range (first byte 00, the
+ * next below 10) make every guess land low: the ids past its window are found by the
+ * search that follows, and ids near them that the pack lacks are absent. */
+static void ids_far_from_their_guess_are_found(void **state)
+{
+	struct gitpack_new p = {0};
+	struct gitrepo *r;
+	struct rerr e = {0};
+	char gitdir[128], buf[32], *b;
+	struct gid ids[600], id;
+	enum git_type t;
+	size_t len, n = 0;
+
+	for (long i = 0; n < 600; i++) {
+		int l = snprintf(buf, sizeof buf, "%ld", i);
+		git_hash(&id, GIT_BLOB, buf, (size_t)l);
+		if (id.b[0] == 0 && id.b[1] < 0x10)
+			gitpack_add(&p, GIT_BLOB, buf, (size_t)l, &ids[n++]);
+		else if (i % 1000 == 0) /* and some of anywhere */
+			gitpack_add(&p, GIT_BLOB, buf, (size_t)l, &id);
+	}
+	snprintf(gitdir, sizeof gitdir, "%s/.git", dir);
+	char *packdir = xasprintf("%s/objects/pack", gitdir);
+	assert_int_equal(gitpack_write(&p, packdir, &e), 0);
+	gitpack_new_free(&p);
+	free(packdir);
+	assert_int_equal(gitrepo_open(&r, gitdir, &e), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(git_read(r, &ids[i], &t, &b, &len, &e), 0);
+		git_hash(&id, t, b, len);
+		assert_memory_equal(id.b, ids[i].b, 20);
+		free(b);
+		id = ids[i];
+		id.b[19] ^= 1; /* beside it, not in the pack */
+		assert_int_equal(git_read(r, &id, &t, &b, &len, &e), 1);
+	}
+	assert_int_equal(sh("git -C %1$s verify-pack %1$s/.git/objects/pack/*.idx"), 0);
+	gitrepo_free(r);
+}
+
 /* Found by 1800-kill.t: killed between writing main's new value and renaming it in,
  * a commit left refs/heads/main.tmpPID, which git fsck took for a broken ref. */
 static void a_ref_killed_before_its_rename_leaves_no_ref(void **state)
@@ -557,6 +598,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_merge_killed_half_way_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_reader_finds_objects_packed_after_it_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(ids_far_from_their_guess_are_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_ref_killed_before_its_rename_leaves_no_ref, setup, teardown),
 		cmocka_unit_test_setup_teardown(diff_names_the_paths_that_differ, setup, teardown),
 		cmocka_unit_test(par_does_each_item_once_on_two_threads),
