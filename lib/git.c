@@ -38,12 +38,6 @@ int gid_cmp(const struct gid *a, const struct gid *b)
 	return memcmp(a->b, b->b, 20);
 }
 
-int gid_is_zero(const struct gid *id)
-{
-	static const struct gid zero;
-	return gid_cmp(id, &zero) == 0;
-}
-
 /* SHA-1 without collision detection. git hashes with SHA-1DC because a crafted pair of
  * colliding files could pass for one another; the blobs here hold only printable text
  * without control characters (every value is checked as text when an event is
@@ -242,11 +236,6 @@ void gitrepo_free(struct gitrepo *r)
 	free(r->dirs[1]);
 	free(r->gitdir);
 	free(r);
-}
-
-const char *gitrepo_dir(const struct gitrepo *r)
-{
-	return r->gitdir;
 }
 
 size_t gitrepo_pack_count(const struct gitrepo *r)
@@ -681,8 +670,7 @@ int git_tree_next(const char *data, size_t len, size_t *at, struct git_entry *en
 	return 1;
 }
 
-/* git's order: names compared as bytes, a tree's as if it ended in '/'. */
-static int entry_cmp(const void *a, const void *b)
+int git_entry_cmp(const void *a, const void *b)
 {
 	const struct git_entry *x = a, *y = b;
 	size_t lx = strlen(x->name), ly = strlen(y->name), l = lx < ly ? lx : ly;
@@ -700,7 +688,7 @@ void git_tree_format(struct git_entry *ents, size_t n, char **out, size_t *len)
 	size_t size = 0, at = 0;
 
 	if (n > 1) /* an empty tree has no entries to sort (ents may be NULL) */
-		qsort(ents, n, sizeof *ents, entry_cmp);
+		qsort(ents, n, sizeof *ents, git_entry_cmp);
 	for (size_t i = 0; i < n; i++)
 		size += strlen(ents[i].name) + 28;
 	*out = xcalloc(1, size + 1);

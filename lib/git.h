@@ -17,7 +17,6 @@ void gid_hex(char out[41], const struct gid *id);
 /* 0, or -1 if hex is not 40 hex digits. */
 int gid_parse(struct gid *id, const char *hex);
 int gid_cmp(const struct gid *a, const struct gid *b);
-int gid_is_zero(const struct gid *id);
 /* The id git gives an object of type with these bytes. SHA-1 without git's collision
  * detection: see git.c for why that is safe for what the state holds. */
 void git_hash(struct gid *id, enum git_type type, const void *data, size_t len);
@@ -26,7 +25,6 @@ void git_hash(struct gid *id, enum git_type type, const void *data, size_t len);
 struct gitrepo;
 int gitrepo_open(struct gitrepo **r, const char *gitdir, struct rerr *e);
 void gitrepo_free(struct gitrepo *r);
-const char *gitrepo_dir(const struct gitrepo *r);
 /* Reads the packs again if the folder changed (a batch or a merge of another process). */
 int gitrepo_refresh(struct gitrepo *r, struct rerr *e);
 /* Also reads the packs of dir (a rebuild's scratch packs); they are written there. */
@@ -63,6 +61,9 @@ struct git_entry {
 	int is_tree;
 	struct gid id;
 };
+/* git's order of a tree's entries (struct git_entry, for qsort too): names compared as
+ * bytes, a folder's as if it ended in '/'. */
+int git_entry_cmp(const void *a, const void *b);
 /* Steps through a tree's bytes: 1 and *ent filled, 0 at the end, -1 if damaged. */
 int git_tree_next(const char *data, size_t len, size_t *at, struct git_entry *ent);
 /* Sorts entries in git's tree order and writes the tree's bytes (*out malloc'd). */

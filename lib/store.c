@@ -793,7 +793,7 @@ void store_records_free(struct kv *recs, size_t n)
 	free(recs);
 }
 
-/* One side of a comparison: a tree's entries, copied. */
+/* One side of a comparison: a tree's entries (none for NULL), in git's order. */
 struct side {
 	char *copy;
 	size_t len;
@@ -845,43 +845,33 @@ static int report_file(const char *path, const char *name, void *arg, struct rer
 static int diff_trees(struct diff *d, const struct gid *ta, const struct gid *tb, size_t plen,
 		      struct rerr *e);
 
-/* The paths under one entry present on one side or differing. */
+/* The paths under one name (in d->path, plen bytes in) that differ: x and y are its
+ * entries in a and b, of one kind, or one of them NULL where the other side has none. */
 static int diff_entry(struct diff *d, const struct git_entry *x, const struct git_entry *y,
 		      size_t plen, struct rerr *e)
 {
 	const struct git_entry *any = x ? x : y;
 	size_t nl = strlen(any->name);
+	int rc;
 
-	if (x && y && x->is_tree == y->is_tree && gid_cmp(&x->id, &y->id) == 0)
-		return 0;
-	if (plen + nl + 2 > sizeof d->path)
+	if ((x && y && gid_cmp(&x->id, &y->id) == 0) || plen + nl + 2 > sizeof d->path ||
+	    (plen == 0 && d->skip && strcmp(any->name, d->skip) == 0))
 		return 0;
 	memcpy(d->path + plen, any->name, nl + 1);
-	if (plen == 0 && d->skip && strcmp(any->name, d->skip) == 0)
-		return 0;
-	int rc = 0;
-	if (x && y && x->is_tree && y->is_tree) {
+	if (any->is_tree)
 		strcpy(d->path + plen + nl, "/");
+	if (x && y && any->is_tree)
 		rc = diff_trees(d, &x->id, &y->id, plen + nl + 1, e);
-	} else {
-		/* A file on one side only, or a file against a folder: every path of both. */
-		for (int side = 0; side < 2 && rc == 0; side++) {
-			const struct git_entry *z = side ? y : x;
-			if (z == NULL || (side == 1 && x && !x->is_tree && !y->is_tree))
-				continue;
-			if (z->is_tree) {
-				strcpy(d->path + plen + nl, "/");
-				rc = walk_tree(side ? d->b : d->a, &z->id, d->path, plen + nl + 1, report_file, d, e);
-			} else {
-				rc = d->fn(d->path, d->path + plen, d->arg, e);
-			}
-			memcpy(d->path + plen, any->name, nl + 1);
-		}
-	}
+	else if (any->is_tree) /* a folder on one side only: every file in it */
+		rc = walk_tree(x ? d->a : d->b, &any->id, d->path, plen + nl + 1, report_file, d, e);
+	else
+		rc = d->fn(d->path, d->path + plen, d->arg, e);
 	d->path[plen] = '\0';
 	return rc;
 }
 
+/* Both trees' entries side by side in git's order, in which a file sorts apart from
+ * a folder of its name: each name is compared with its own kind. */
 static int diff_trees(struct diff *d, const struct gid *ta, const struct gid *tb, size_t plen,
 		      struct rerr *e)
 {
@@ -892,18 +882,11 @@ static int diff_trees(struct diff *d, const struct gid *ta, const struct gid *tb
 		rc = side_load(d->b, tb, &b, e);
 	else
 		memset(&b, 0, sizeof b);
-	for (size_t i = 0; rc == 0 && i < a.n; i++) {
-		size_t j = 0;
-		while (j < b.n && strcmp(a.v[i].name, b.v[j].name) != 0)
-			j++;
-		rc = diff_entry(d, &a.v[i], j < b.n ? &b.v[j] : NULL, plen, e);
-	}
-	for (size_t j = 0; rc == 0 && j < b.n; j++) {
-		size_t i = 0;
-		while (i < a.n && strcmp(a.v[i].name, b.v[j].name) != 0)
-			i++;
-		if (i == a.n)
-			rc = diff_entry(d, NULL, &b.v[j], plen, e);
+	for (size_t i = 0, j = 0; rc == 0 && (i < a.n || j < b.n);) {
+		int c = i == a.n ? 1 : j == b.n ? -1 : git_entry_cmp(&a.v[i], &b.v[j]);
+		rc = diff_entry(d, c <= 0 ? &a.v[i] : NULL, c >= 0 ? &b.v[j] : NULL, plen, e);
+		i += c <= 0;
+		j += c >= 0;
 	}
 	side_free(&a);
 	side_free(&b);
