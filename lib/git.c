@@ -2,6 +2,7 @@
  * See git.h. Packs are read with pread (no maps: memory stays the size of what is
  * read, not of the history) and written whole by one writer, each object deflated. */
 #include "git.h"
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -705,7 +706,7 @@ void git_tree_format(struct git_entry *ents, size_t n, char **out, size_t *len)
 struct newobj {
 	struct gid id;
 	int type;
-	char *data; /* NULL: read it from the repository (a merge) */
+	char *data;
 	size_t len;
 	uint64_t off;
 	uint32_t crc;
@@ -818,54 +819,69 @@ static void out_abandon(struct out *o, const char *path)
 	unlink(path);
 }
 
-/* Writes one entry: header (type, size), the deflated bytes; keeps offset and CRC. */
-static int put_entry(struct out *o, struct newobj *ob, const char *data)
+/* Writes one entry: its header (type, size), then data deflated; *crc gets its CRC. */
+static int put_entry(struct out *o, int type, const char *data, size_t len, uint32_t *crc)
 {
 	unsigned char h[16], out[16384];
-	size_t hl = 0, size = ob->len;
+	size_t hl = 0, size = len;
 	z_stream z = {0};
 	int zr;
 
-	h[hl] = (unsigned char)(ob->type << 4 | (size & 15));
+	h[hl] = (unsigned char)(type << 4 | (size & 15));
 	for (size >>= 4; size; size >>= 7) {
 		h[hl++] |= 0x80;
 		h[hl] = size & 0x7f;
 	}
 	hl++;
-	ob->off = o->off;
-	ob->crc = (uint32_t)crc32(0, h, (uInt)hl);
+	*crc = (uint32_t)crc32(0, h, (uInt)hl);
 	put(o, h, hl);
 	if (deflateInit(&z, 1) != Z_OK)
 		return -1;
 	z.next_in = (unsigned char *)data;
-	z.avail_in = (uInt)ob->len;
+	z.avail_in = (uInt)len;
 	do {
 		z.next_out = out;
 		z.avail_out = sizeof out;
 		zr = deflate(&z, Z_FINISH);
 		size_t got = sizeof out - z.avail_out;
-		ob->crc = (uint32_t)crc32(ob->crc, out, (uInt)got);
+		*crc = (uint32_t)crc32(*crc, out, (uInt)got);
 		put(o, out, got);
 	} while (zr == Z_OK);
 	deflateEnd(&z);
 	return zr == Z_STREAM_END ? 0 : -1;
 }
 
+/* Renames tmp to path; removes tmp if it cannot. */
+static int rename_in(const char *tmp, const char *path, struct rerr *e)
+{
+	if (rename(tmp, path) == 0)
+		return 0;
+	unlink(tmp);
+	return rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
+}
+
+/* An index's head: magic, version, and the fanout of n ids whose first bytes count fan. */
+static void put_index_head(struct out *o, const uint32_t fan[256])
+{
+	uint32_t sum = 0;
+
+	put(o, "\377tOc\0\0\0\2", 8);
+	for (int b = 0; b < 256; b++)
+		put_be32(o, sum += fan[b]);
+}
+
 static int write_index(struct gitpack_new *p, const unsigned char packsum[20], char *tmpl,
 		       const char *path, struct rerr *e)
 {
 	unsigned char sum[20];
-	uint32_t fan = 0, big = 0;
+	uint32_t fan[256] = {0}, big = 0;
 	struct out o;
 
 	if (out_open(&o, tmpl, e) < 0)
 		return -1;
-	put(&o, "\377tOc\0\0\0\2", 8);
-	for (int b = 0; b < 256; b++) {
-		while (fan < p->n && p->v[fan].id.b[0] <= b)
-			fan++;
-		put_be32(&o, fan);
-	}
+	for (size_t i = 0; i < p->n; i++)
+		fan[p->v[i].id.b[0]]++;
+	put_index_head(&o, fan);
 	for (size_t i = 0; i < p->n; i++)
 		put(&o, p->v[i].id.b, 20);
 	for (size_t i = 0; i < p->n; i++)
@@ -880,42 +896,37 @@ static int write_index(struct gitpack_new *p, const unsigned char packsum[20], c
 	put(&o, packsum, 20);
 	if (out_close(&o, sum, tmpl, e) < 0)
 		return -1;
-	if (rename(tmpl, path) < 0) {
-		unlink(tmpl);
-		return rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
-	}
-	return 0;
+	return rename_in(tmpl, path, e);
 }
 
-/* Writes p's objects (data in memory, or read from r) as a pack and index in dir,
- * the index renamed in last; name gets the pack's name (pack-<hex>). */
-static int write_pack(struct gitpack_new *p, struct gitrepo *r, const char *dir, char name[46],
-		      struct rerr *e)
+/* "DIR/pack-<hex of sum>.EXT" */
+static char *pack_path(const char *dir, const unsigned char sum[20], const char *ext)
 {
-	char *tmpl = xasprintf("%s/tmp_pack_XXXXXX", dir), *itmpl = xasprintf("%s/tmp_idx_XXXXXX", dir);
-	char *pp = NULL, *ip = NULL;
+	char hex[41];
+
+	gid_hex(hex, (const struct gid *)sum);
+	return xasprintf("%s/pack-%s.%s", dir, hex, ext);
+}
+
+int gitpack_write(struct gitpack_new *p, const char *dir, struct rerr *e)
+{
+	char *tmpl, *itmpl, *pp = NULL, *ip = NULL;
 	unsigned char sum[20];
 	struct out o;
 	int rc = -1;
 
+	if (fs_mkdirs(dir, e) < 0)
+		return -1;
+	tmpl = xasprintf("%s/tmp_pack_XXXXXX", dir);
+	itmpl = xasprintf("%s/tmp_idx_XXXXXX", dir);
 	unique(p);
 	if (out_open(&o, tmpl, e) < 0)
 		goto out;
 	put(&o, "PACK\0\0\0\2", 8);
 	put_be32(&o, (uint32_t)p->n);
 	for (size_t i = 0; i < p->n; i++) {
-		char *data = p->v[i].data;
-		enum git_type t;
-		if (data == NULL && git_read(r, &p->v[i].id, &t, &data, &p->v[i].len, e) != 0) {
-			out_abandon(&o, tmpl);
-			goto out;
-		}
-		if (data != p->v[i].data)
-			p->v[i].type = (int)t;
-		int bad = put_entry(&o, &p->v[i], data) < 0;
-		if (data != p->v[i].data)
-			free(data);
-		if (bad) {
+		p->v[i].off = o.off;
+		if (put_entry(&o, p->v[i].type, p->v[i].data, p->v[i].len, &p->v[i].crc) < 0) {
 			out_abandon(&o, tmpl);
 			rerr_set(e, RX_SOFTWARE, "zlib: cannot deflate");
 			goto out;
@@ -923,16 +934,10 @@ static int write_pack(struct gitpack_new *p, struct gitrepo *r, const char *dir,
 	}
 	if (out_close(&o, sum, tmpl, e) < 0)
 		goto out;
-	gid_hex(name + 5, (const struct gid *)sum);
-	memcpy(name, "pack-", 5);
-	pp = xasprintf("%s/%s.pack", dir, name);
-	ip = xasprintf("%s/%s.idx", dir, name);
-	if (rename(tmpl, pp) < 0) {
-		rerr_set(e, RX_IO, "%s: %s", pp, strerror(errno));
-		unlink(tmpl);
-	} else if (write_index(p, sum, itmpl, ip, e) == 0) {
+	pp = pack_path(dir, sum, "pack");
+	ip = pack_path(dir, sum, "idx");
+	if (rename_in(tmpl, pp, e) == 0 && write_index(p, sum, itmpl, ip, e) == 0)
 		rc = fs_fsync_dir(dir, e);
-	}
 out:
 	free(tmpl);
 	free(itmpl);
@@ -941,83 +946,289 @@ out:
 	return rc;
 }
 
-int gitpack_write(struct gitpack_new *p, const char *dir, struct rerr *e)
-{
-	char name[46];
+/* ---- merging packs ---- */
 
-	if (fs_mkdirs(dir, e) < 0)
-		return -1;
-	return write_pack(p, NULL, dir, name, e);
+#define CHUNK 4096 /* index entries a merge reads at once */
+
+/* One table of a pack's index (ids, CRCs or offsets: size bytes an entry), read in
+ * order a chunk at a time: a merge of any size holds a few chunks, not its objects. */
+struct table {
+	struct pack *p;
+	uint64_t at;
+	size_t size;
+	uint32_t first, n;
+	unsigned char buf[CHUNK * 20];
+};
+
+static void table_init(struct table *t, struct pack *p, uint64_t at, size_t size)
+{
+	t->p = p;
+	t->at = at;
+	t->size = size;
+	t->first = t->n = 0;
 }
 
-/* The largest merge, in objects: its index entries stay in memory (about 60 bytes an
- * object), so a merge costs at most ~60 MB however long the history. Larger packs are
- * not merged again; the packs then grow in number by one for each such size. */
-#define MERGE_MAX ((size_t)1 << 20)
+/* Entry i, for i from the last one asked for on; NULL if unreadable. */
+static const unsigned char *table_at(struct table *t, uint32_t i)
+{
+	if (i >= t->first + t->n) {
+		t->first = i;
+		t->n = t->p->n - i < CHUNK ? t->p->n - i : CHUNK;
+		if (pread_all(t->p->idx, t->buf, t->size * t->n, t->at + t->size * (uint64_t)i) < 0)
+			return NULL;
+	}
+	return t->buf + t->size * (i - t->first);
+}
+
+/* A pack being merged: its next entry i, in id order. */
+struct run {
+	struct table ids, crcs, offs;
+	uint32_t i;
+};
+
+static void run_start(struct run *u, struct pack *p)
+{
+	table_init(&u->ids, p, 1032, 20);
+	table_init(&u->crcs, p, 1032 + 20 * (uint64_t)p->n, 4);
+	table_init(&u->offs, p, 1032 + 24 * (uint64_t)p->n, 4);
+	u->i = 0;
+}
+
+/* The run holding the smallest next id (runs with that same id step past it, so each
+ * object is taken once): its index, k when all are done, -1 when unreadable. */
+static int next_run(struct run *u, size_t k, unsigned char id[20])
+{
+	const unsigned char *best = NULL, *x;
+	size_t at = k;
+
+	for (size_t i = 0; i < k; i++) {
+		if (u[i].i >= u[i].ids.p->n)
+			continue;
+		if ((x = table_at(&u[i].ids, u[i].i)) == NULL)
+			return -1;
+		int c = best ? memcmp(x, best, 20) : -1;
+		if (c == 0)
+			u[i].i++;
+		else if (c < 0)
+			best = x, at = i;
+	}
+	if (at < k)
+		memcpy(id, best, 20);
+	return (int)at;
+}
+
+/* Copies the entry at off of p into o (its CRC to *crc): a whole object's bytes as
+ * they are, as far as its stream goes, which must match want, the CRC the index has
+ * for them; an object stored as a delta, made whole. */
+static int copy_entry(struct gitrepo *r, struct pack *p, uint64_t off, uint32_t want,
+		      struct out *o, uint32_t *crc)
+{
+	unsigned char in[16384], sink[16384];
+	ssize_t got = pread(p->fd, in, sizeof in, (off_t)off);
+	size_t n = got > 0 ? (size_t)got : 0, hl = 1;
+	int type = n ? (in[0] >> 4) & 7 : 0, zr = Z_OK;
+	z_stream z = {0};
+
+	while (hl < n && in[hl - 1] & 0x80)
+		hl++;
+	if (type < GIT_COMMIT || type > 4) {
+		char *data;
+		size_t len;
+		int rc = pack_entry(r, p, off, &type, &data, &len, 0);
+		if (rc == 0)
+			rc = put_entry(o, type, data, len, crc);
+		if (rc == 0)
+			free(data);
+		return rc;
+	}
+	if (hl >= n || inflateInit(&z) != Z_OK)
+		return -1;
+	*crc = (uint32_t)crc32(0, in, (uInt)hl);
+	put(o, in, hl);
+	z.next_in = in + hl;
+	z.avail_in = (uInt)(n - hl);
+	while (zr == Z_OK) {
+		if (z.avail_in == 0) {
+			off += n;
+			if ((got = pread(p->fd, in, sizeof in, (off_t)off)) <= 0)
+				break;
+			n = (size_t)got;
+			z.next_in = in;
+			z.avail_in = (uInt)n;
+		}
+		const unsigned char *from = z.next_in;
+		z.next_out = sink;
+		z.avail_out = sizeof sink;
+		zr = inflate(&z, Z_NO_FLUSH);
+		/* The stream's bytes, not those of the entry after it. */
+		*crc = (uint32_t)crc32(*crc, from, (uInt)(z.next_in - from));
+		put(o, from, (size_t)(z.next_in - from));
+	}
+	inflateEnd(&z);
+	return zr == Z_STREAM_END && *crc == want ? 0 : -1;
+}
 
 /* How many of the smallest packs (sorted by size) to merge so that, from the smallest
- * up, each pack left holds at least twice the objects of all smaller ones together;
- * never more than MERGE_MAX objects. */
+ * up, each pack left holds at least twice the objects of all smaller ones together. */
 static size_t merge_count(const struct pack *packs, size_t n)
 {
 	size_t k = 0, sum = 0;
 
-	for (size_t i = 0; i + 1 < n && sum + packs[i].n <= MERGE_MAX; i++) {
+	for (size_t i = 0; i + 1 < n; i++) {
 		sum += packs[i].n;
-		if (packs[i + 1].n < 2 * sum && sum + packs[i + 1].n <= MERGE_MAX)
+		if (packs[i + 1].n < 2 * sum)
 			k = i + 2;
 	}
 	return k;
 }
 
+/* Appends the file f (rewound) to o. */
+static int put_file(struct out *o, FILE *f)
+{
+	char buf[16384];
+	size_t n;
+
+	rewind(f);
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		put(o, buf, n);
+	return ferror(f) ? -1 : 0;
+}
+
+static void fput_be32(FILE *f, uint32_t v)
+{
+	v = htonl(v);
+	fwrite(&v, 4, 1, f);
+}
+
+/* Copies the next object of the runs into po, its id into io and its CRC and offset
+ * (in po) to the temp files t[0] and t[1], a large offset to t[2]: 0, 1 when there
+ * are none left, -1 on an error. */
+static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct out *po, struct out *io,
+		     FILE *t[3], uint32_t *big)
+{
+	unsigned char id[20], b[8];
+	int j = next_run(u, k, id);
+
+	if (j < 0 || (size_t)j == k)
+		return j < 0 ? -1 : 1;
+	struct run *x = &u[j];
+	const unsigned char *c = table_at(&x->crcs, x->i), *o = table_at(&x->offs, x->i);
+	uint64_t off = o ? be32(o) : 0, at = po->off;
+	uint32_t crc;
+	if (o && off & 0x80000000u) {
+		if (pread_all(x->ids.p->idx, b, 8, 1032 + 28 * (uint64_t)x->ids.p->n + 8 * (off & 0x7fffffffu)) < 0)
+			return -1;
+		off = (uint64_t)be32(b) << 32 | be32(b + 4);
+	}
+	if (c == NULL || o == NULL || copy_entry(r, x->ids.p, off, be32(c), po, &crc) < 0)
+		return -1;
+	x->i++;
+	put(io, id, 20);
+	fput_be32(t[0], crc);
+	fput_be32(t[1], at < 0x80000000u ? (uint32_t)at : 0x80000000u | (*big)++);
+	if (at >= 0x80000000u) {
+		fput_be32(t[2], (uint32_t)(at >> 32));
+		fput_be32(t[2], (uint32_t)at);
+	}
+	return 0;
+}
+
+/* Writes the k packs' objects, each once, as one pack and its index in dir, in id
+ * order; made gets the pack's name. Two passes over their indexes: the first counts
+ * the ids (a pack's head and fanout come first), the second copies each object and
+ * writes its id into the index as it goes, its CRC and offset to temp files that
+ * follow the ids there. */
+static int merge_write(struct gitrepo *r, size_t k, const char *dir, char made[46], struct rerr *e)
+{
+	struct run *u = xcalloc(k, sizeof *u);
+	char *pt = xasprintf("%s/tmp_pack_XXXXXX", dir), *it = xasprintf("%s/tmp_idx_XXXXXX", dir);
+	char *pp = NULL, *ip = NULL;
+	uint32_t fan[256] = {0}, count = 0, big = 0;
+	unsigned char id[20], psum[20], isum[20];
+	FILE *t[3] = {tmpfile(), tmpfile(), tmpfile()};
+	struct out po = {0}, io = {0};
+	int j, rc = -1;
+
+	for (size_t i = 0; i < k; i++)
+		run_start(&u[i], &r->packs[i]);
+	while ((j = next_run(u, k, id)) >= 0 && (size_t)j < k)
+		fan[id[0]]++, count++, u[j].i++;
+	for (size_t i = 0; i < k; i++)
+		run_start(&u[i], &r->packs[i]);
+	if (j < 0 || !t[0] || !t[1] || !t[2]) {
+		rerr_set(e, RX_IO, "%s: %s", dir, j < 0 ? "an index is unreadable" : strerror(errno));
+		goto out;
+	}
+	if (out_open(&po, pt, e) < 0)
+		goto out;
+	if (out_open(&io, it, e) < 0) {
+		out_abandon(&po, pt);
+		goto out;
+	}
+	put(&po, "PACK\0\0\0\2", 8);
+	put_be32(&po, count);
+	put_index_head(&io, fan);
+	while ((j = merge_one(r, u, k, &po, &io, t, &big)) == 0)
+		;
+	if (j < 0 || put_file(&io, t[0]) < 0 || put_file(&io, t[1]) < 0 || put_file(&io, t[2]) < 0) {
+		rerr_set(e, RX_IO, "%s: an object is unreadable or a temp file unwritable", dir);
+		out_abandon(&po, pt);
+		out_abandon(&io, it);
+		goto out;
+	}
+	if (out_close(&po, psum, pt, e) < 0) {
+		out_abandon(&io, it);
+		goto out;
+	}
+	put(&io, psum, 20);
+	pp = pack_path(dir, psum, "pack");
+	ip = pack_path(dir, psum, "idx");
+	snprintf(made, 46, "%.45s", strrchr(pp, '/') + 1);
+	if (out_close(&io, isum, it, e) < 0)
+		unlink(pt);
+	else if (rename_in(pt, pp, e) < 0)
+		unlink(it);
+	else if (rename_in(it, ip, e) < 0)
+		unlink(pp); /* a pack without its index */
+	else
+		rc = fs_fsync_dir(dir, e);
+out:
+	for (int i = 0; i < 3; i++)
+		if (t[i])
+			fclose(t[i]);
+	free(u);
+	free(pt);
+	free(it);
+	free(pp);
+	free(ip);
+	return rc;
+}
+
 int gitrepo_merge(struct gitrepo *r, struct rerr *e)
 {
-	struct gitpack_new p = {0};
 	size_t k = merge_count(r->packs, r->npacks);
-	char **gone, made[46] = "";
-	int rc = 0;
+	char made[46] = "";
+	int rc;
 
 	for (size_t i = 0; i < k; i++)
 		if (r->packs[i].dir != r->dirs[0])
 			return 0; /* scratch packs are never merged */
 	if (k < 2)
 		return 0;
-	gone = xcalloc(k, sizeof *gone);
-	for (size_t i = 0; i < k && rc == 0; i++) {
-		struct pack *pk = &r->packs[i];
-		unsigned char *ids = xcalloc(pk->n + 1, 20);
-		rc = pread_all(pk->idx, ids, 20 * (size_t)pk->n, 1032) < 0
-			? rerr_set(e, RX_IO, "%s/%s.idx: unreadable", pk->dir, pk->name) : 0;
-		for (uint32_t j = 0; rc == 0 && j < pk->n; j++) {
-			if (p.n == p.cap) {
-				p.cap = p.cap ? 2 * p.cap : 1024;
-				p.v = xrealloc(p.v, p.cap * sizeof *p.v);
-			}
-			memset(&p.v[p.n], 0, sizeof p.v[p.n]);
-			memcpy(p.v[p.n++].id.b, ids + 20 * (size_t)j, 20);
-		}
-		free(ids);
-		gone[i] = xstrdup(pk->name);
-	}
-	/* The bytes (and types) are read as each object is written. */
-	if (rc == 0)
-		rc = write_pack(&p, r, r->dirs[0], made, e);
+	rc = merge_write(r, k, r->dirs[0], made, e);
 	crash_point("merged");
 	for (size_t i = 0; rc == 0 && i < k; i++) {
 		/* The same objects make the same pack: one left by a merge killed here. */
-		if (strcmp(gone[i], made) == 0)
+		if (strcmp(r->packs[i].name, made) == 0)
 			continue;
-		char *idx = xasprintf("%s/%s.idx", r->dirs[0], gone[i]), *pack = xasprintf("%s/%s.pack", r->dirs[0], gone[i]);
+		char *idx = xasprintf("%s/%s.idx", r->dirs[0], r->packs[i].name);
+		char *pack = xasprintf("%s/%s.pack", r->dirs[0], r->packs[i].name);
 		/* The index first: a pack without one is invisible, and swept. */
 		if ((unlink(idx) < 0 && errno != ENOENT) || (unlink(pack) < 0 && errno != ENOENT))
 			rc = rerr_set(e, RX_IO, "%s: %s", pack, strerror(errno));
 		free(idx);
 		free(pack);
 	}
-	for (size_t i = 0; i < k; i++)
-		free(gone[i]);
-	free(gone);
-	gitpack_new_free(&p);
 	return rc == 0 ? gitrepo_refresh(r, e) : rc;
 }
 

@@ -218,6 +218,21 @@ static void what_git_writes_is_read(void **state)
 			    "git update-ref refs/heads/main $(git commit-tree $t -m three)"), 0);
 	assert_string_equal(b = read_fresh("l"), "loose\n");
 	free(b);
+	/* git's pack, deltas and all, merged with ours: each object copied once, whole */
+	s = open_locked();
+	for (int i = 0; i == 0 || (i < 40 && store_pack_count(s) != 1); i++) {
+		char f[16];
+		snprintf(f, sizeof f, "f%d", i);
+		store_put(s, f, f, strlen(f));
+		assert_int_equal(store_commit(s, "", &e), 0);
+		assert_int_equal(store_maintain(s, &e), 0);
+	}
+	assert_int_equal(store_pack_count(s), 1);
+	store_free(s);
+	assert_int_equal(sh("git -C %1$s verify-pack -v %1$s/.git/objects/pack/*.idx | (! grep -q 'chain length')"), 0);
+	assert_int_equal(sh("test \"$(git -C %1$s cat-file blob $(seq 1 3001 | git hash-object --stdin) | md5sum)\" = "
+			    "\"$(seq 1 3001 | md5sum)\""), 0);
+	assert_int_equal(sh("git -C %1$s fsck --strict --no-dangling 2>&1 | (! grep .)"), 0);
 }
 
 static void hash_is_gits(void **state)
