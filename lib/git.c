@@ -244,22 +244,29 @@ size_t gitrepo_pack_count(const struct gitrepo *r)
 	return r->npacks;
 }
 
-#define WINDOW 256 /* ids an index read takes at once */
+#define WINDOW 16 /* ids an index read takes at once */
+
+/* An id's four bytes after its first, as a number: where it lies among its bucket's. */
+static uint64_t id_key(const unsigned char *id)
+{
+	return be32(id + 1);
+}
 
 /* The offset of id in pack p: 0 found, 1 absent, -1 unreadable. Ids are uniform, so
- * where id lies among those of its first byte is guessed from its next two, as git's
- * bsearch_hash does: one read of the ids around the guess finds it or shows it absent,
- * but for a few in a thousand, which then search the side it fell on by halves. */
+ * where id lies between two known ones is guessed from its value (an interpolation
+ * search, as git's bsearch_hash makes): each read of a few ids around the guess finds
+ * it, shows it absent, or bounds the next guess closer. */
 static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
 {
 	uint32_t lo = id->b[0] ? p->fanout[id->b[0] - 1] : 0, hi = p->fanout[id->b[0]];
-	uint32_t guess = lo + (uint32_t)((uint64_t)(hi - lo) * (id->b[1] << 8 | id->b[2]) >> 16);
+	uint64_t klo = 0, khi = (uint64_t)1 << 32, k = id_key(id->b);
 	unsigned char buf[WINDOW * 20], o[8];
 
 	while (hi > lo) {
 		uint32_t at = lo, n = hi - lo;
-		if (n > WINDOW) { /* the window around the guess, or the middle */
-			at = guess > lo + WINDOW / 2 ? guess - WINDOW / 2 : lo;
+		if (n > WINDOW) { /* the window around the guess */
+			uint64_t g = khi > klo ? lo + (uint64_t)n * (k - klo) / (khi - klo) : lo + n / 2;
+			at = g > lo + WINDOW / 2 ? (uint32_t)g - WINDOW / 2 : lo;
 			at = at + WINDOW > hi ? hi - WINDOW : at;
 			n = WINDOW;
 		}
@@ -267,8 +274,10 @@ static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
 			return -1;
 		if (at > lo && memcmp(id->b, buf, 20) < 0) {
 			hi = at;
+			khi = id_key(buf);
 		} else if (at + n < hi && memcmp(id->b, buf + 20 * (n - 1), 20) > 0) {
 			lo = at + n;
+			klo = id_key(buf + 20 * (n - 1));
 		} else {
 			uint32_t i = 0;
 			while (i < n && memcmp(buf + 20 * i, id->b, 20) != 0)
@@ -278,7 +287,6 @@ static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
 			lo = at + i;
 			break;
 		}
-		guess = lo + (hi - lo) / 2;
 	}
 	if (hi <= lo)
 		return 1;

@@ -11,7 +11,7 @@
  *   CTX/cars/xx                         a table: a context's records of the cars
  *   CTX/customers/xx/NAME/h             a table: a customer's rows (h: a hex digit of the
  *   CTX/bookings/xx/CAR/h               booking's id), or a car's
- *   reservation/held/xx/CAR/YYYY-MM     "DD HOLDER" a line: the car's held nights
+ *   reservation/held/YYYY-MM/xx/CAR     "DD HOLDER" a line: the car's held nights
  *   reservation/agenda/xx/CAR           a table: what holds the car's nights now
  *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
  *   management/reviews/xx/CAR           a table: the car's latest reviews, newest first
@@ -642,12 +642,14 @@ void rec_reviews_put(struct store *s, const char *car, const struct kv *rows, si
 
 /* ---- held nights ---- */
 
+/* By month first: the cars free on a night are the fleet less those named under its
+ * month, however long the history of the others. */
 static void month_path(char *out, size_t size, const char *car, int y, int m)
 {
-	char dir[160];
+	char sh[3];
 
-	name_path(dir, sizeof dir, CTX_RESERVATION, "held", car, "");
-	snprintf(out, size, "%s/%04d-%02d", dir, y, m);
+	shard_name(sh, car);
+	snprintf(out, size, "%s/held/%04d-%02d/%s/%s", context_name(CTX_RESERVATION), y, m, sh, car);
 }
 
 int rec_month(struct store *s, const char *car, int year, int month, char holders[31][ID_LEN],
