@@ -730,7 +730,7 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 			outbox_free(&out);
 		}
 		event_free(&ev);
-		if (seq % 1000 == 0 && store_commit(scratch, "", e) < 0)
+		if (seq % 1000 == 0 && (store_commit(scratch, "", e) < 0 || store_maintain(scratch, e) < 0))
 			return -1;
 		progress("replaying the log", (size_t)seq, (size_t)head);
 	}

@@ -1078,13 +1078,13 @@ static int copy_entry(struct gitrepo *r, struct pack *p, uint64_t off, uint32_t 
 
 /* How many of the smallest packs (sorted by size) to merge so that, from the smallest
  * up, each pack left holds at least twice the objects of all smaller ones together. */
-static size_t merge_count(const struct pack *packs, size_t n)
+static size_t merge_count(struct pack *const *packs, size_t n)
 {
 	size_t k = 0, sum = 0;
 
 	for (size_t i = 0; i + 1 < n; i++) {
-		sum += packs[i].n;
-		if (packs[i + 1].n < 2 * sum)
+		sum += packs[i]->n;
+		if (packs[i + 1]->n < 2 * sum)
 			k = i + 2;
 	}
 	return k;
@@ -1146,7 +1146,8 @@ static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct out *po,
  * the ids (a pack's head and fanout come first), the second copies each object and
  * writes its id into the index as it goes, its CRC and offset to temp files that
  * follow the ids there. */
-static int merge_write(struct gitrepo *r, size_t k, const char *dir, char made[46], struct rerr *e)
+static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char *dir,
+		       char made[46], struct rerr *e)
 {
 	struct run *u = xcalloc(k, sizeof *u);
 	char *pt = xasprintf("%s/tmp_pack_XXXXXX", dir), *it = xasprintf("%s/tmp_idx_XXXXXX", dir);
@@ -1158,11 +1159,11 @@ static int merge_write(struct gitrepo *r, size_t k, const char *dir, char made[4
 	int j, rc = -1;
 
 	for (size_t i = 0; i < k; i++)
-		run_start(&u[i], &r->packs[i]);
+		run_start(&u[i], ps[i]);
 	while ((j = next_run(u, k, id)) >= 0 && (size_t)j < k)
 		fan[id[0]]++, count++, u[j].i++;
 	for (size_t i = 0; i < k; i++)
-		run_start(&u[i], &r->packs[i]);
+		run_start(&u[i], ps[i]);
 	if (j < 0 || !t[0] || !t[1] || !t[2]) {
 		rerr_set(e, RX_IO, "%s: %s", dir, j < 0 ? "an index is unreadable" : strerror(errno));
 		goto out;
@@ -1214,29 +1215,35 @@ out:
 
 int gitrepo_merge(struct gitrepo *r, struct rerr *e)
 {
-	size_t k = merge_count(r->packs, r->npacks);
+	/* A scratch store (a rebuild's) merges its own packs, in its folder. */
+	const char *dir = r->dirs[1] ? r->dirs[1] : r->dirs[0];
+	struct pack **ps = xcalloc(r->npacks + 1, sizeof *ps);
+	size_t n = 0, k;
 	char made[46] = "";
-	int rc;
+	int rc = 0;
 
-	for (size_t i = 0; i < k; i++)
-		if (r->packs[i].dir != r->dirs[0])
-			return 0; /* scratch packs are never merged */
-	if (k < 2)
+	for (size_t i = 0; i < r->npacks; i++)
+		if (r->packs[i].dir == dir)
+			ps[n++] = &r->packs[i];
+	if ((k = merge_count(ps, n)) < 2) {
+		free(ps);
 		return 0;
-	rc = merge_write(r, k, r->dirs[0], made, e);
+	}
+	rc = merge_write(r, ps, k, dir, made, e);
 	crash_point("merged");
 	for (size_t i = 0; rc == 0 && i < k; i++) {
 		/* The same objects make the same pack: one left by a merge killed here. */
-		if (strcmp(r->packs[i].name, made) == 0)
+		if (strcmp(ps[i]->name, made) == 0)
 			continue;
-		char *idx = xasprintf("%s/%s.idx", r->dirs[0], r->packs[i].name);
-		char *pack = xasprintf("%s/%s.pack", r->dirs[0], r->packs[i].name);
+		char *idx = xasprintf("%s/%s.idx", dir, ps[i]->name);
+		char *pack = xasprintf("%s/%s.pack", dir, ps[i]->name);
 		/* The index first: a pack without one is invisible, and swept. */
 		if ((unlink(idx) < 0 && errno != ENOENT) || (unlink(pack) < 0 && errno != ENOENT))
 			rc = rerr_set(e, RX_IO, "%s: %s", pack, strerror(errno));
 		free(idx);
 		free(pack);
 	}
+	free(ps);
 	return rc == 0 ? gitrepo_refresh(r, e) : rc;
 }
 

@@ -263,34 +263,41 @@ int reservation_holds(struct store *s, char *const *cars, size_t ncars, struct k
 	return rc;
 }
 
+/* What holds a night as the calendar names it: a block, or a booking as it stands. */
+static int holder_status(struct store *s, const char *holder, const char **status, struct rerr *e)
+{
+	struct kv r;
+	int rc;
+
+	*status = ST_BLOCKED;
+	if (valid_id(holder, "blk") || (rc = reservation_get(s, holder, &r, e)) == 1)
+		return 0; /* a night held by what has no record here is held all the same */
+	if (rc < 0)
+		return -1;
+	*status = kv_get(&r, "status") && !strcmp(kv_get(&r, "status"), ST_RENTED) ? ST_RENTED : ST_RESERVED;
+	kv_free(&r);
+	return 0;
+}
+
 int reservation_month(struct store *s, const char *car, int year, int month,
 		      const char *days[31], struct rerr *e)
 {
-	struct kv *rows;
-	size_t n;
-	char first[11];
-	long start, end;
-	int y, m, d;
+	char holders[31][ID_LEN], last[ID_LEN] = "";
+	const char *status = NULL;
 
-	for (int i = 0; i < 31; i++)
-		days[i] = NULL;
-	snprintf(first, sizeof first, "%04d-%02d-01", year, month);
-	start = date_days(first);
-	date_from_days(start + 31, &y, &m, &d);
-	end = start + 31 - (d - 1); /* the first day of the next month */
-	if (rec_agenda(s, car, &rows, &n, e) < 0)
+	/* The month's record of held nights, not the car's agenda: what is booked in
+	 * other months costs nothing here. */
+	if (rec_month(s, car, year, month, holders, e) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const char *st = kv_get(&rows[i], "status") ? kv_get(&rows[i], "status") : "";
-		const char *f = kv_get(&rows[i], "from"), *t = kv_get(&rows[i], "to");
-		const char *name = !strcmp(st, ST_RESERVED) ? ST_RESERVED : !strcmp(st, ST_RENTED) ? ST_RENTED
-			: !strcmp(st, ST_BLOCKED) ? ST_BLOCKED : NULL;
-		if (name == NULL || !f || !t || !valid_date(f) || !valid_date(t))
+	for (int d = 0; d < 31; d++) {
+		days[d] = NULL;
+		if (holders[d][0] == '\0')
 			continue;
-		for (long day = date_days(f) > start ? date_days(f) : start; day < date_days(t) && day < end; day++)
-			days[day - start] = name;
+		if (strcmp(holders[d], last) != 0 && holder_status(s, holders[d], &status, e) < 0)
+			return -1;
+		memcpy(last, holders[d], ID_LEN);
+		days[d] = status;
 	}
-	store_records_free(rows, n);
 	return 0;
 }
 

@@ -334,6 +334,37 @@ static void a_commit_killed_before_its_ref_is_garbage(void **state)
 
 /* A merge killed after its pack is written, before the old ones go, leaves the same
  * objects twice; merged again, the one pack made may be that very pack. */
+/* A rebuild's scratch store commits a pack a thousand events: it merges them, in its
+ * own folder, so that a replay of a long log does not search a thousand packs; the
+ * repository's packs are left as they are. */
+static void a_scratch_store_merges_its_own_packs(void **state)
+{
+	struct store *s = open_locked(), *t;
+	struct rerr e = {0};
+	char path[32], *b;
+
+	store_put(s, "a", "a", 1);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	assert_int_equal(store_open_scratch(&t, s, &e), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(path, sizeof path, "f/%03d", i);
+		store_put(t, path, path, strlen(path));
+		assert_int_equal(store_commit(t, "", &e), 0);
+		assert_int_equal(store_maintain(t, &e), 0);
+	}
+	assert_true(store_pack_count(t) <= 1 + 7);
+	assert_int_equal(sh("test $(ls %1$s/.git/objects/pack/*.idx | wc -l) = 1"), 0);
+	for (int i = 0; i < 40; i++) {
+		size_t len;
+		snprintf(path, sizeof path, "f/%03d", i);
+		assert_int_equal(store_get(t, path, &b, &len, &e), 0);
+		assert_string_equal(b, path);
+		free(b);
+	}
+	store_free(t);
+	store_free(s);
+}
+
 static void a_merge_killed_half_way_loses_nothing(void **state)
 {
 	struct store *s = open_locked();
@@ -612,6 +643,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_merge_killed_half_way_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_scratch_store_merges_its_own_packs, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_reader_finds_objects_packed_after_it_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(ids_far_from_their_guess_are_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_ref_killed_before_its_rename_leaves_no_ref, setup, teardown),
