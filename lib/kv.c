@@ -44,16 +44,22 @@ static void append(struct kv *m, char *key, char *value)
 	m->n++;
 }
 
-void kv_set(struct kv *m, const char *key, const char *value)
+void kv_take(struct kv *m, char *key, char *value)
 {
 	long i = find(m, key);
 
 	if (i >= 0) {
+		free(key);
 		free(m->v[i]);
-		m->v[i] = xstrdup(value);
+		m->v[i] = value;
 		return;
 	}
-	append(m, xstrdup(key), xstrdup(value));
+	append(m, key, value);
+}
+
+void kv_set(struct kv *m, const char *key, const char *value)
+{
+	kv_take(m, xstrdup(key), xstrdup(value));
 }
 
 void kv_setf(struct kv *m, const char *key, const char *fmt, ...)

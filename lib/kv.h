@@ -13,6 +13,8 @@ void kv_init(struct kv *m);
 void kv_free(struct kv *m);
 /* Sets key to value, replacing an existing value; keeps insertion order. */
 void kv_set(struct kv *m, const char *key, const char *value);
+/* kv_set, taking key and value (malloc'd) as they are. */
+void kv_take(struct kv *m, char *key, char *value);
 void kv_setf(struct kv *m, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void kv_setnum(struct kv *m, const char *key, long long v);

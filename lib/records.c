@@ -305,12 +305,8 @@ static void row_parse(struct kv *row, const char *line, size_t len)
 	for (size_t at = 0; at < len;) {
 		const char *f = line + at, *tab = memchr(f, '\t', len - at), *eq;
 		size_t fl = tab ? (size_t)(tab - f) : len - at;
-		if ((eq = memchr(f, '=', fl)) != NULL) {
-			char *k = xstrndup(f, (size_t)(eq - f)), *v = unescape(eq + 1, fl - (size_t)(eq - f) - 1);
-			kv_set(row, k, v);
-			free(k);
-			free(v);
-		}
+		if ((eq = memchr(f, '=', fl)) != NULL)
+			kv_take(row, xstrndup(f, (size_t)(eq - f)), unescape(eq + 1, fl - (size_t)(eq - f) - 1));
 		at += fl + 1;
 	}
 }
