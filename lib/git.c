@@ -203,7 +203,7 @@ int gitrepo_refresh(struct gitrepo *r, struct rerr *e)
 	}
 	r->npacks = kept;
 	free(seen);
-	/* Smallest first: the newest objects, which a batch reads most, are in small packs. */
+	/* By size, smallest first: merges take the smallest. */
 	if (r->npacks > 1)
 		qsort(r->packs, r->npacks, sizeof *r->packs, pack_by_size);
 	return rc;
@@ -493,7 +493,9 @@ static int read_loose(struct gitrepo *r, const struct gid *id, int *type, char *
 static int read_object(struct gitrepo *r, const struct gid *id, int *type, char **data, size_t *len,
 		       int depth)
 {
-	for (size_t i = 0; i < r->npacks; i++) {
+	/* Largest first: merged geometrically, the largest pack holds most of the history,
+	 * and most of what is read; a batch's newest records cost the few small ones. */
+	for (size_t i = r->npacks; i-- > 0;) {
 		uint64_t off;
 		int rc = pack_find(&r->packs[i], id, &off);
 		if (rc < 0)
