@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 #include <zlib.h>
 
 static const char *const type_names[] = {"", "commit", "tree", "blob", "tag"};
@@ -39,38 +38,96 @@ int gid_cmp(const struct gid *a, const struct gid *b)
 	return memcmp(a->b, b->b, 20);
 }
 
-/* SHA-1 without collision detection. git hashes with SHA-1DC because a crafted pair of
- * colliding files could pass for one another; the blobs here hold only printable text
- * without control characters (every value is checked as text when an event is
- * admitted), while a known SHA-1 collision needs blocks of arbitrary bytes, and the
- * trees and commits are made by the dispatcher alone. */
-static EVP_MD_CTX *sha_start(void)
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
+/* SHA-1 (FIPS 180-4), plain C: a command that reads a few records pays no crypto
+ * library's start-up for it. Without collision detection: git hashes with SHA-1DC
+ * because a crafted pair of colliding files could pass for one another; the blobs here
+ * hold only printable text without control characters (every value is checked as text
+ * when an event is admitted), while a known SHA-1 collision needs blocks of arbitrary
+ * bytes, and the trees and commits are made by the dispatcher alone. */
+struct sha1 {
+	uint32_t h[5];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t nbuf;
+};
 
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1)
-		abort(); /* SHA-1 in memory fails only in a broken library */
-	return c;
+static uint32_t be32(const unsigned char *p);
+
+static uint32_t rol(uint32_t x, int n)
+{
+	return x << n | x >> (32 - n);
 }
 
-static void sha_end(EVP_MD_CTX *c, unsigned char out[20])
+static void sha1_block(uint32_t h[5], const unsigned char *p)
 {
-	unsigned n = 0;
+	uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
 
-	if (EVP_DigestFinal_ex(c, out, &n) != 1 || n != 20)
-		abort();
-	EVP_MD_CTX_free(c);
+	for (int t = 0; t < 80; t++)
+		w[t] = t < 16 ? be32(p + 4 * t) : rol(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
+	for (int t = 0; t < 80; t++) {
+		uint32_t f = t < 20 ? ((b & c) | (~b & d)) + 0x5a827999u
+			   : t < 40 ? (b ^ c ^ d) + 0x6ed9eba1u
+			   : t < 60 ? ((b & c) | (b & d) | (c & d)) + 0x8f1bbcdcu
+				    : (b ^ c ^ d) + 0xca62c1d6u;
+		uint32_t next = rol(a, 5) + f + e + w[t];
+		e = d, d = c, c = rol(b, 30), b = a, a = next;
+	}
+	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
+}
+
+static void sha1_init(struct sha1 *s)
+{
+	static const uint32_t h0[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u};
+
+	memcpy(s->h, h0, sizeof h0);
+	s->len = 0;
+	s->nbuf = 0;
+}
+
+static void sha1_update(struct sha1 *s, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	s->len += n;
+	while (n > 0) {
+		if (s->nbuf == 0 && n >= 64) {
+			sha1_block(s->h, p);
+			p += 64, n -= 64;
+			continue;
+		}
+		size_t take = 64 - s->nbuf < n ? 64 - s->nbuf : n;
+		memcpy(s->buf + s->nbuf, p, take);
+		s->nbuf += take, p += take, n -= take;
+		if (s->nbuf == 64) {
+			sha1_block(s->h, s->buf);
+			s->nbuf = 0;
+		}
+	}
+}
+
+static void sha1_final(struct sha1 *s, unsigned char out[20])
+{
+	uint64_t bits = s->len * 8;
+	unsigned char pad[72] = {0x80};
+	size_t np = s->nbuf < 56 ? 56 - s->nbuf : 120 - s->nbuf;
+
+	for (int i = 0; i < 8; i++)
+		pad[np + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha1_update(s, pad, np + 8);
+	for (int i = 0; i < 20; i++)
+		out[i] = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
 }
 
 void git_hash(struct gid *id, enum git_type type, const void *data, size_t len)
 {
-	EVP_MD_CTX *c = sha_start();
+	struct sha1 c;
 	char head[32];
 	int hl = snprintf(head, sizeof head, "%s %zu", type_names[type], len) + 1;
 
-	EVP_DigestUpdate(c, head, (size_t)hl);
-	EVP_DigestUpdate(c, data, len);
-	sha_end(c, id->b);
+	sha1_init(&c);
+	sha1_update(&c, head, (size_t)hl);
+	sha1_update(&c, data, len);
+	sha1_final(&c, id->b);
 }
 
 /* ---- reading packs ---- */
@@ -774,14 +831,14 @@ static void unique(struct gitpack_new *p)
 /* A file being written, with the SHA-1 of its bytes so far (git's trailers). */
 struct out {
 	FILE *f;
-	EVP_MD_CTX *sha;
+	struct sha1 sha;
 	uint64_t off;
 };
 
 static void put(struct out *o, const void *p, size_t n)
 {
 	fwrite(p, 1, n, o->f);
-	EVP_DigestUpdate(o->sha, p, n);
+	sha1_update(&o->sha, p, n);
 	o->off += n;
 }
 
@@ -801,7 +858,7 @@ static int out_open(struct out *o, char *tmpl, struct rerr *e)
 			close(fd);
 		return rerr_set(e, RX_IO, "%s: %s", tmpl, strerror(errno));
 	}
-	o->sha = sha_start();
+	sha1_init(&o->sha);
 	o->off = 0;
 	return 0;
 }
@@ -811,7 +868,7 @@ static int out_close(struct out *o, unsigned char sum[20], const char *path, str
 {
 	int bad;
 
-	sha_end(o->sha, sum);
+	sha1_final(&o->sha, sum);
 	fwrite(sum, 1, 20, o->f);
 	bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) < 0;
 	bad |= fclose(o->f) != 0;
@@ -825,7 +882,6 @@ static int out_close(struct out *o, unsigned char sum[20], const char *path, str
 static void out_abandon(struct out *o, const char *path)
 {
 	fclose(o->f);
-	EVP_MD_CTX_free(o->sha);
 	unlink(path);
 }
 

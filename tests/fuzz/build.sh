@@ -13,7 +13,7 @@ if [ -z "$cc" ]; then
 	if command -v clang >/dev/null 2>&1; then cc=clang; else cc=clang-14; fi
 fi
 targets=${*:-fuzz_event fuzz_config fuzz_apply}
-pkgs="libsodium yaml-0.1 libgit2 jansson libcrypto zlib"   # as in the Makefile
+pkgs="libsodium yaml-0.1 libgit2 jansson zlib"   # as in the Makefile
 # The Makefile's CFLAGS and -D defines; UBSan made fatal so libFuzzer sees its reports.
 cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wshadow -Wno-unused-parameter
 	-Wno-missing-field-initializers -fno-omit-frame-pointer

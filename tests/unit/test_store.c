@@ -237,12 +237,31 @@ static void what_git_writes_is_read(void **state)
 
 static void hash_is_gits(void **state)
 {
+	static const size_t lens[] = {0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 121, 1000, 100000};
 	struct gid id;
-	char hex[41];
+	char hex[41], cmd[128], want[64];
 
 	git_hash(&id, GIT_BLOB, "hello\n", 6);
 	gid_hex(hex, &id);
 	assert_string_equal(hex, "ce013625030ba8dba906f756967f9e9ca394464a");
+	/* every length about a block's end (55 to 65 bytes: where the padding spills) */
+	for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+		char *data = xcalloc(1, lens[i] + 1);
+		for (size_t j = 0; j < lens[i]; j++)
+			data[j] = (char)('a' + j % 26);
+		git_hash(&id, GIT_BLOB, data, lens[i]);
+		gid_hex(hex, &id);
+		snprintf(cmd, sizeof cmd, "printf %%s '%s' | git hash-object --stdin", lens[i] < 100 ? data : "");
+		if (lens[i] >= 100)
+			snprintf(cmd, sizeof cmd, "yes abcdefghijklmnopqrstuvwxyz | tr -d '\\n' | head -c %zu | git hash-object --stdin", lens[i]);
+		FILE *f = popen(cmd, "r");
+		assert_non_null(f);
+		assert_non_null(fgets(want, sizeof want, f));
+		pclose(f);
+		want[40] = '\0';
+		assert_string_equal(hex, want);
+		free(data);
+	}
 }
 
 static void a_damaged_object_is_an_error_not_the_state(void **state)
