@@ -78,6 +78,17 @@ void context_sort(struct kv *recs, size_t n)
 		qsort(recs, n, sizeof *recs, cmp_booking);
 }
 
+static int cmp_car(const void *a, const void *b)
+{
+	return strcmp(kv_get(a, "car") ?: "", kv_get(b, "car") ?: "");
+}
+
+void context_sort_cars(struct kv *recs, size_t n)
+{
+	if (n > 1)
+		qsort(recs, n, sizeof *recs, cmp_car);
+}
+
 int context_list(struct store *s, int ctx, const char *customer, struct kv **recs, size_t *n,
 		 struct rerr *e)
 {

@@ -36,6 +36,8 @@ void context_today(char out[11], const struct event *ev);
 
 /* Sorts booking records by from, then by id: the order people read them in. */
 void context_sort(struct kv *recs, size_t n);
+/* Sorts records of cars by their "car" field. */
+void context_sort_cars(struct kv *recs, size_t n);
 /* A context's booking records, sorted: the customer's (their rows in the context) or,
  * with customer NULL, all of them. */
 int context_list(struct store *s, int ctx, const char *customer, struct kv **recs, size_t *n,

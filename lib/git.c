@@ -51,7 +51,10 @@ struct sha1 {
 	size_t nbuf;
 };
 
-static uint32_t be32(const unsigned char *p);
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 static uint32_t rol(uint32_t x, int n)
 {
@@ -146,11 +149,6 @@ struct gitrepo {
 	struct pack *packs;
 	size_t npacks;
 };
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static int pread_all(int fd, void *buf, size_t len, uint64_t at)
 {

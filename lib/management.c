@@ -544,11 +544,6 @@ int management_apply(struct store *s, const struct event *ev, struct outbox *out
 	return 0;
 }
 
-static int cmp_car(const void *a, const void *b)
-{
-	return strcmp(kv_get(a, "car"), kv_get(b, "car"));
-}
-
 int management_list(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 {
 	int rc = rec_cars(s, CTX_MANAGEMENT, recs, n, e);
@@ -558,8 +553,7 @@ int management_list(struct store *s, struct kv **recs, size_t *n, struct rerr *e
 			kv_set(&(*recs)[i], "car", "?");
 		derive(&(*recs)[i]);
 	}
-	if (*n)
-		qsort(*recs, *n, sizeof **recs, cmp_car);
+	context_sort_cars(*recs, *n);
 	return rc;
 }
 

@@ -517,7 +517,9 @@ static int table_rows(struct store *s, const char *path, struct kv **rows, size_
 	return rc;
 }
 
-int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
+/* The rows of car's table CTX/WHAT/xx/CAR (none for a name that is not a car's). */
+static int car_rows(struct store *s, int ctx, const char *what, const char *car, struct kv **rows,
+		    size_t *n, struct rerr *e)
 {
 	char p[200];
 
@@ -525,8 +527,13 @@ int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, st
 	*n = 0;
 	if (!valid_name(car))
 		return 0;
-	agenda_path(p, sizeof p, car);
+	name_path(p, sizeof p, ctx, what, car, "");
 	return table_rows(s, p, rows, n, e);
+}
+
+int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
+{
+	return car_rows(s, CTX_RESERVATION, "agenda", car, rows, n, e);
 }
 
 void rec_agenda_put(struct store *s, const char *car, const struct kv *row)
@@ -611,14 +618,7 @@ static void reviews_path(char *out, size_t size, const char *car)
 
 int rec_reviews(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
 {
-	char p[200];
-
-	*rows = NULL;
-	*n = 0;
-	if (!valid_name(car))
-		return 0;
-	reviews_path(p, sizeof p, car);
-	return table_rows(s, p, rows, n, e);
+	return car_rows(s, CTX_MANAGEMENT, "reviews", car, rows, n, e);
 }
 
 void rec_reviews_put(struct store *s, const char *car, const struct kv *rows, size_t n)

@@ -91,11 +91,6 @@ int reservation_check_new(struct store *s, const char *car, const char *from, co
 	return check_free(s, car, from, to, e);
 }
 
-static int by_car(const void *a, const void *b)
-{
-	return strcmp(kv_get(a, "car") ?: "", kv_get(b, "car") ?: "");
-}
-
 int reservation_free_cars(struct store *s, const char *from, const char *to, struct kv **cars,
 			  size_t *n, struct rerr *e)
 {
@@ -128,8 +123,7 @@ int reservation_free_cars(struct store *s, const char *from, const char *to, str
 	for (size_t i = kept; i < *n; i++)
 		kv_free(&(*cars)[i]);
 	*n = kept;
-	if (kept > 1)
-		qsort(*cars, kept, sizeof **cars, by_car);
+	context_sort_cars(*cars, kept);
 	return 0;
 }
 

@@ -318,9 +318,9 @@ static void second_lock_is_busy(void **state)
 	store_free(s);
 }
 
-/* Killed between its pack and the ref, a commit is not the state: the old one is,
- * and the next locker sweeps the leftovers and old checked-out files alike. */
-static void a_commit_killed_before_its_ref_is_garbage(void **state)
+/* With "old" committed at f, a child committing "new" is killed at the crash point
+ * step: f still reads "old". */
+static void commit_killed_at(const char *step)
 {
 	struct store *s = open_locked();
 	struct rerr e = {0};
@@ -333,7 +333,7 @@ static void a_commit_killed_before_its_ref_is_garbage(void **state)
 	store_free(s);
 	pid = fork();
 	if (pid == 0) {
-		setenv("RENTAL_CRASH_AT", "objects", 1);
+		setenv("RENTAL_CRASH_AT", step, 1);
 		s = open_locked();
 		store_put(s, "f", "new", 3);
 		store_commit(s, "", &e);
@@ -343,6 +343,15 @@ static void a_commit_killed_before_its_ref_is_garbage(void **state)
 	assert_true(WIFSIGNALED(status));
 	assert_string_equal(b = read_fresh("f"), "old");
 	free(b);
+}
+
+/* Killed between its pack and the ref, a commit is not the state: the old one is,
+ * and the next locker sweeps the leftovers and old checked-out files alike. */
+static void a_commit_killed_before_its_ref_is_garbage(void **state)
+{
+	struct store *s;
+
+	commit_killed_at("objects");
 	assert_int_equal(sh("touch %1$s/.git/objects/pack/tmp_pack_x %1$s/.git/objects/pack/pack-0123456789012345678901234567890123456789.pack && "
 			    "mkdir -p %1$s/cars && echo stale > %1$s/cars/f"), 0);
 	s = open_locked();
@@ -496,27 +505,9 @@ static void ids_far_from_their_guess_are_found(void **state)
  * a commit left refs/heads/main.tmpPID, which git fsck took for a broken ref. */
 static void a_ref_killed_before_its_rename_leaves_no_ref(void **state)
 {
-	struct store *s = open_locked();
-	struct rerr e = {0};
-	char *b;
-	pid_t pid;
-	int status;
+	struct store *s;
 
-	store_put(s, "f", "old", 3);
-	assert_int_equal(store_commit(s, "", &e), 0);
-	store_free(s);
-	pid = fork();
-	if (pid == 0) {
-		setenv("RENTAL_CRASH_AT", "ref", 1);
-		s = open_locked();
-		store_put(s, "f", "new", 3);
-		store_commit(s, "", &e);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
-	assert_string_equal(b = read_fresh("f"), "old");
-	free(b);
+	commit_killed_at("ref");
 	assert_int_equal(sh("git -C %1$s fsck --strict 2>&1 | (! grep -v dangling)"), 0);
 	s = open_locked(); /* sweeps the new value nobody renamed in */
 	store_free(s);
