@@ -773,8 +773,6 @@ struct newobj {
 	int type;
 	char *data;
 	size_t len;
-	uint64_t off;
-	uint32_t crc;
 };
 
 void gitpack_add(struct gitpack_new *p, enum git_type type, const void *data, size_t len,
@@ -924,43 +922,71 @@ static int rename_in(const char *tmp, const char *path, struct rerr *e)
 	return rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 }
 
-/* An index's head: magic, version, and the fanout of n ids whose first bytes count fan. */
-static void put_index_head(struct out *o, const uint32_t fan[256])
+/* A pack and its index written side by side, objects in id order: the index's ids go
+ * in right after its fanout, their CRCs and offsets to temp files that follow them
+ * there at the end. A pack of any size is written holding a few buffers. */
+struct packw {
+	struct out po, io;
+	FILE *t[3]; /* CRCs, offsets, large offsets */
+	uint32_t big;
+	char *pt, *it;
+};
+
+/* Opens the temp files of a pack of count objects whose ids' first bytes count fan. */
+static int packw_open(struct packw *w, const char *dir, uint32_t count, const uint32_t fan[256],
+		      struct rerr *e)
 {
 	uint32_t sum = 0;
 
-	put(o, "\377tOc\0\0\0\2", 8);
+	memset(w, 0, sizeof *w);
+	w->pt = xasprintf("%s/tmp_pack_XXXXXX", dir);
+	w->it = xasprintf("%s/tmp_idx_XXXXXX", dir);
+	for (int i = 0; i < 3; i++)
+		if ((w->t[i] = tmpfile()) == NULL)
+			return rerr_set(e, RX_IO, "a temp file: %s", strerror(errno));
+	if (out_open(&w->po, w->pt, e) < 0)
+		return -1;
+	if (out_open(&w->io, w->it, e) < 0) {
+		out_abandon(&w->po, w->pt);
+		w->po.f = NULL;
+		return -1;
+	}
+	put(&w->po, "PACK\0\0\0\2", 8);
+	put_be32(&w->po, count);
+	put(&w->io, "\377tOc\0\0\0\2", 8);
 	for (int b = 0; b < 256; b++)
-		put_be32(o, sum += fan[b]);
+		put_be32(&w->io, sum += fan[b]);
+	return 0;
 }
 
-static int write_index(struct gitpack_new *p, const unsigned char packsum[20], char *tmpl,
-		       const char *path, struct rerr *e)
+static void fput_be32(FILE *f, uint32_t v)
 {
-	unsigned char sum[20];
-	uint32_t fan[256] = {0}, big = 0;
-	struct out o;
+	v = htonl(v);
+	fwrite(&v, 4, 1, f);
+}
 
-	if (out_open(&o, tmpl, e) < 0)
-		return -1;
-	for (size_t i = 0; i < p->n; i++)
-		fan[p->v[i].id.b[0]]++;
-	put_index_head(&o, fan);
-	for (size_t i = 0; i < p->n; i++)
-		put(&o, p->v[i].id.b, 20);
-	for (size_t i = 0; i < p->n; i++)
-		put_be32(&o, p->v[i].crc);
-	for (size_t i = 0; i < p->n; i++)
-		put_be32(&o, p->v[i].off < 0x80000000u ? (uint32_t)p->v[i].off : 0x80000000u | big++);
-	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i].off >= 0x80000000u) {
-			put_be32(&o, (uint32_t)(p->v[i].off >> 32));
-			put_be32(&o, (uint32_t)p->v[i].off);
-		}
-	put(&o, packsum, 20);
-	if (out_close(&o, sum, tmpl, e) < 0)
-		return -1;
-	return rename_in(tmpl, path, e);
+/* Enters the object just written at offset at of the pack, with its CRC, in the index. */
+static void packw_entered(struct packw *w, const unsigned char id[20], uint32_t crc, uint64_t at)
+{
+	put(&w->io, id, 20);
+	fput_be32(w->t[0], crc);
+	fput_be32(w->t[1], at < 0x80000000u ? (uint32_t)at : 0x80000000u | w->big++);
+	if (at >= 0x80000000u) {
+		fput_be32(w->t[2], (uint32_t)(at >> 32));
+		fput_be32(w->t[2], (uint32_t)at);
+	}
+}
+
+/* Appends the file f (rewound) to o. */
+static int put_file(struct out *o, FILE *f)
+{
+	char buf[16384];
+	size_t n;
+
+	rewind(f);
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		put(o, buf, n);
+	return ferror(f) ? -1 : 0;
 }
 
 /* "DIR/pack-<hex of sum>.EXT" */
@@ -972,42 +998,71 @@ static char *pack_path(const char *dir, const unsigned char sum[20], const char 
 	return xasprintf("%s/pack-%s.%s", dir, hex, ext);
 }
 
-int gitpack_write(struct gitpack_new *p, const char *dir, struct rerr *e)
+/* With ok, ends both files and renames them in, the index last (a reader sees the
+ * pack whole or not at all), then fsyncs dir; made (if not NULL) gets the pack's
+ * name. Without, or on an error, removes them. Frees what w holds. */
+static int packw_close(struct packw *w, int ok, const char *dir, char made[46], struct rerr *e)
 {
-	char *tmpl, *itmpl, *pp = NULL, *ip = NULL;
-	unsigned char sum[20];
-	struct out o;
+	unsigned char psum[20], isum[20];
+	char *pp = NULL, *ip = NULL;
 	int rc = -1;
 
-	if (fs_mkdirs(dir, e) < 0)
-		return -1;
-	tmpl = xasprintf("%s/tmp_pack_XXXXXX", dir);
-	itmpl = xasprintf("%s/tmp_idx_XXXXXX", dir);
-	unique(p);
-	if (out_open(&o, tmpl, e) < 0)
+	if (ok && (put_file(&w->io, w->t[0]) < 0 || put_file(&w->io, w->t[1]) < 0 ||
+		   put_file(&w->io, w->t[2]) < 0))
+		ok = rerr_set(e, RX_IO, "%s: a temp file is unreadable", dir) == 0;
+	if (!ok || out_close(&w->po, psum, w->pt, e) < 0) {
+		if (!ok && w->po.f)
+			out_abandon(&w->po, w->pt);
+		if (w->io.f)
+			out_abandon(&w->io, w->it);
 		goto out;
-	put(&o, "PACK\0\0\0\2", 8);
-	put_be32(&o, (uint32_t)p->n);
-	for (size_t i = 0; i < p->n; i++) {
-		p->v[i].off = o.off;
-		if (put_entry(&o, p->v[i].type, p->v[i].data, p->v[i].len, &p->v[i].crc) < 0) {
-			out_abandon(&o, tmpl);
-			rerr_set(e, RX_SOFTWARE, "zlib: cannot deflate");
-			goto out;
-		}
 	}
-	if (out_close(&o, sum, tmpl, e) < 0)
-		goto out;
-	pp = pack_path(dir, sum, "pack");
-	ip = pack_path(dir, sum, "idx");
-	if (rename_in(tmpl, pp, e) == 0 && write_index(p, sum, itmpl, ip, e) == 0)
+	put(&w->io, psum, 20);
+	pp = pack_path(dir, psum, "pack");
+	ip = pack_path(dir, psum, "idx");
+	if (made)
+		snprintf(made, 46, "%.45s", strrchr(pp, '/') + 1);
+	if (out_close(&w->io, isum, w->it, e) < 0)
+		unlink(w->pt);
+	else if (rename_in(w->pt, pp, e) < 0)
+		unlink(w->it);
+	else if (rename_in(w->it, ip, e) < 0)
+		unlink(pp); /* a pack without its index */
+	else
 		rc = fs_fsync_dir(dir, e);
 out:
-	free(tmpl);
-	free(itmpl);
+	for (int i = 0; i < 3; i++)
+		if (w->t[i])
+			fclose(w->t[i]);
+	free(w->pt);
+	free(w->it);
 	free(pp);
 	free(ip);
 	return rc;
+}
+
+int gitpack_write(struct gitpack_new *p, const char *dir, struct rerr *e)
+{
+	uint32_t fan[256] = {0}, crc;
+	struct packw w;
+	int ok = 1;
+
+	if (fs_mkdirs(dir, e) < 0)
+		return -1;
+	unique(p);
+	for (size_t i = 0; i < p->n; i++)
+		fan[p->v[i].id.b[0]]++;
+	if (packw_open(&w, dir, (uint32_t)p->n, fan, e) < 0)
+		return packw_close(&w, 0, dir, NULL, e);
+	for (size_t i = 0; i < p->n && ok; i++) {
+		uint64_t at = w.po.off;
+		ok = put_entry(&w.po, p->v[i].type, p->v[i].data, p->v[i].len, &crc) == 0;
+		if (ok)
+			packw_entered(&w, p->v[i].id.b, crc, at);
+		else
+			rerr_set(e, RX_SOFTWARE, "zlib: cannot deflate");
+	}
+	return packw_close(&w, ok, dir, NULL, e);
 }
 
 /* ---- merging packs ---- */
@@ -1146,29 +1201,9 @@ static size_t merge_count(struct pack *const *packs, size_t n)
 	return k;
 }
 
-/* Appends the file f (rewound) to o. */
-static int put_file(struct out *o, FILE *f)
-{
-	char buf[16384];
-	size_t n;
-
-	rewind(f);
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		put(o, buf, n);
-	return ferror(f) ? -1 : 0;
-}
-
-static void fput_be32(FILE *f, uint32_t v)
-{
-	v = htonl(v);
-	fwrite(&v, 4, 1, f);
-}
-
-/* Copies the next object of the runs into po, its id into io and its CRC and offset
- * (in po) to the temp files t[0] and t[1], a large offset to t[2]: 0, 1 when there
- * are none left, -1 on an error. */
-static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct out *po, struct out *io,
-		     FILE *t[3], uint32_t *big)
+/* Copies the next object of the runs into w: 0, 1 when there are none left, -1 on an
+ * error. */
+static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w)
 {
 	unsigned char id[20], b[8];
 	int j = next_run(u, k, id);
@@ -1177,42 +1212,31 @@ static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct out *po,
 		return j < 0 ? -1 : 1;
 	struct run *x = &u[j];
 	const unsigned char *c = table_at(&x->crcs, x->i), *o = table_at(&x->offs, x->i);
-	uint64_t off = o ? be32(o) : 0, at = po->off;
+	uint64_t off = o ? be32(o) : 0, at = w->po.off;
 	uint32_t crc;
 	if (o && off & 0x80000000u) {
 		if (pread_all(x->ids.p->idx, b, 8, 1032 + 28 * (uint64_t)x->ids.p->n + 8 * (off & 0x7fffffffu)) < 0)
 			return -1;
 		off = (uint64_t)be32(b) << 32 | be32(b + 4);
 	}
-	if (c == NULL || o == NULL || copy_entry(r, x->ids.p, off, be32(c), po, &crc) < 0)
+	if (c == NULL || o == NULL || copy_entry(r, x->ids.p, off, be32(c), &w->po, &crc) < 0)
 		return -1;
 	x->i++;
-	put(io, id, 20);
-	fput_be32(t[0], crc);
-	fput_be32(t[1], at < 0x80000000u ? (uint32_t)at : 0x80000000u | (*big)++);
-	if (at >= 0x80000000u) {
-		fput_be32(t[2], (uint32_t)(at >> 32));
-		fput_be32(t[2], (uint32_t)at);
-	}
+	packw_entered(w, id, crc, at);
 	return 0;
 }
 
 /* Writes the k packs' objects, each once, as one pack and its index in dir, in id
  * order; made gets the pack's name. Two passes over their indexes: the first counts
- * the ids (a pack's head and fanout come first), the second copies each object and
- * writes its id into the index as it goes, its CRC and offset to temp files that
- * follow the ids there. */
+ * the ids (a pack's head and fanout come first), the second copies the objects. */
 static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char *dir,
 		       char made[46], struct rerr *e)
 {
 	struct run *u = xcalloc(k, sizeof *u);
-	char *pt = xasprintf("%s/tmp_pack_XXXXXX", dir), *it = xasprintf("%s/tmp_idx_XXXXXX", dir);
-	char *pp = NULL, *ip = NULL;
-	uint32_t fan[256] = {0}, count = 0, big = 0;
-	unsigned char id[20], psum[20], isum[20];
-	FILE *t[3] = {tmpfile(), tmpfile(), tmpfile()};
-	struct out po = {0}, io = {0};
-	int j, rc = -1;
+	uint32_t fan[256] = {0}, count = 0;
+	unsigned char id[20];
+	struct packw w;
+	int j;
 
 	for (size_t i = 0; i < k; i++)
 		run_start(&u[i], ps[i]);
@@ -1220,53 +1244,20 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 		fan[id[0]]++, count++, u[j].i++;
 	for (size_t i = 0; i < k; i++)
 		run_start(&u[i], ps[i]);
-	if (j < 0 || !t[0] || !t[1] || !t[2]) {
-		rerr_set(e, RX_IO, "%s: %s", dir, j < 0 ? "an index is unreadable" : strerror(errno));
-		goto out;
+	if (j < 0) {
+		free(u);
+		return rerr_set(e, RX_IO, "%s: an index is unreadable", dir);
 	}
-	if (out_open(&po, pt, e) < 0)
-		goto out;
-	if (out_open(&io, it, e) < 0) {
-		out_abandon(&po, pt);
-		goto out;
+	if (packw_open(&w, dir, count, fan, e) < 0) {
+		j = -1;
+	} else {
+		while ((j = merge_one(r, u, k, &w)) == 0)
+			;
+		if (j < 0)
+			rerr_set(e, RX_IO, "%s: an object is unreadable", dir);
 	}
-	put(&po, "PACK\0\0\0\2", 8);
-	put_be32(&po, count);
-	put_index_head(&io, fan);
-	while ((j = merge_one(r, u, k, &po, &io, t, &big)) == 0)
-		;
-	if (j < 0 || put_file(&io, t[0]) < 0 || put_file(&io, t[1]) < 0 || put_file(&io, t[2]) < 0) {
-		rerr_set(e, RX_IO, "%s: an object is unreadable or a temp file unwritable", dir);
-		out_abandon(&po, pt);
-		out_abandon(&io, it);
-		goto out;
-	}
-	if (out_close(&po, psum, pt, e) < 0) {
-		out_abandon(&io, it);
-		goto out;
-	}
-	put(&io, psum, 20);
-	pp = pack_path(dir, psum, "pack");
-	ip = pack_path(dir, psum, "idx");
-	snprintf(made, 46, "%.45s", strrchr(pp, '/') + 1);
-	if (out_close(&io, isum, it, e) < 0)
-		unlink(pt);
-	else if (rename_in(pt, pp, e) < 0)
-		unlink(it);
-	else if (rename_in(it, ip, e) < 0)
-		unlink(pp); /* a pack without its index */
-	else
-		rc = fs_fsync_dir(dir, e);
-out:
-	for (int i = 0; i < 3; i++)
-		if (t[i])
-			fclose(t[i]);
 	free(u);
-	free(pt);
-	free(it);
-	free(pp);
-	free(ip);
-	return rc;
+	return packw_close(&w, j > 0, dir, made, e);
 }
 
 int gitrepo_merge(struct gitrepo *r, struct rerr *e)
