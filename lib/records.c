@@ -1,6 +1,6 @@
-/* records: the paths of layout 6.
+/* records: the paths of layout 7.
  *
- *   layout                              version: 6
+ *   layout                              version: 7
  *   log/000000/00/00/000000000001.yaml  an admitted event, verbatim (a leaf of 100)
  *   log/000000/00/00/admitted           "SEQ YYYY-MM-DD" a line: the day each was admitted
  *   log/head                            seq: N
@@ -9,10 +9,10 @@
  *   CTX/cursor                          seq: N, where the context has read the log to
  *   CTX/res/ab/cd/RES.yaml              a context's record of a booking
  *   CTX/cars/xx                         a table: a context's records of the cars
- *   CTX/customers/xx/NAME/h             a table: a customer's rows (h: a hex digit of the
- *   CTX/bookings/xx/CAR/h               booking's id), or a car's
+ *   CTX/customers/xx/NAME/h             a table: a customer's rows (h: the booking's id's
+ *   CTX/bookings/xx/CAR/h/g             last hex digit, g the one before), or a car's
  *   reservation/held/YYYY-MM/xx/CAR     "DD HOLDER" a line: the car's held nights
- *   reservation/agenda/xx/CAR           a table: what holds the car's nights now
+ *   reservation/agenda/xx/CAR/h/g       a table: what holds the car's nights now
  *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
  *   management/reviews/xx/CAR           a table: the car's latest reviews, newest first
  *   management/fleet/xx                 a table: the cars' registrations
@@ -336,15 +336,33 @@ static void row_format(char **buf, size_t *len, const struct kv *row)
 	(*buf)[*len] = '\0';
 }
 
+/* The leaf of an owner's table ("CTX/WHAT/xx/OWNER/...") that holds the row of id: by
+ * its id's last hex digit, and for a car's table by the digit before it too: a car's
+ * bookings grow with its history (a thousand a car in three years), and a leaf stays a
+ * few rows long where one table would be rewritten whole for each booking. */
+static void owner_leaf(char *out, size_t size, int ctx, const char *what, const char *owner,
+		       const char *id, int levels)
+{
+	const char *hex = strchr(id, '-');
+	char leaf[8];
+	size_t l;
+
+	hex = hex ? hex + 1 : id;
+	l = strlen(hex);
+	if (levels == 1)
+		snprintf(leaf, sizeof leaf, "/%c", l ? hex[l - 1] : '0');
+	else
+		snprintf(leaf, sizeof leaf, "/%c/%c", l > 1 ? hex[l - 1] : '0', l > 1 ? hex[l - 2] : '0');
+	name_path(out, size, ctx, what, owner, leaf);
+}
+
 static void table_path(char *out, size_t size, int ctx, enum rec_owner kind, const char *owner,
 		       const char *res)
 {
-	const char *hex = strchr(res, '-');
-	char leaf[4];
-
-	hex = hex ? hex + 1 : res;
-	snprintf(leaf, sizeof leaf, "/%c", *hex ? hex[strlen(hex) - 1] : '0');
-	name_path(out, size, ctx, kind == OWNER_CAR ? "bookings" : "customers", owner, leaf);
+	if (kind == OWNER_CAR)
+		owner_leaf(out, size, ctx, "bookings", owner, res, 2);
+	else
+		owner_leaf(out, size, ctx, "customers", owner, res, 1);
 }
 
 /* Calls fn for each row of the table at path; stops at fn's non-zero. */
@@ -478,31 +496,62 @@ static int collect_row(struct kv *row, void *arg)
 	return 0;
 }
 
-int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
-	     size_t *n, struct rerr *e)
+static const char hexdigits[] = "0123456789abcdef";
+
+struct owner_walk {
+	struct store *s;
+	struct collect *c;
+};
+
+/* A committed leaf the batch has not changed (those it has are read by name). */
+static int collect_unchanged(const char *path, const char *name, void *arg, struct rerr *e)
 {
-	static const char hex[] = "0123456789abcdef";
-	char p[200], id[8];
+	struct owner_walk *w = arg;
+
+	(void)name;
+	return store_pending(w->s, path) ? 0 : table_each(w->s, path, collect_row, w->c, e);
+}
+
+/* Every row of an owner's table, as a batch sees it: the leaves it changed by name,
+ * then the committed ones it did not, by a walk of the owner's folder (a command, with
+ * no changes, reads just the leaves there are). */
+static int owner_rows(struct store *s, int ctx, const char *what, const char *owner, int levels,
+		      struct kv **rows, size_t *n, struct rerr *e)
+{
+	char p[200], id[8] = "x-00";
 	struct collect c = {s, NULL, 0};
+	struct owner_walk w = {s, &c};
 	int rc = 0;
 
-	/* The sixteen tables by name (not a walk of the committed tree): a batch sees its
-	 * own changes. */
-	for (size_t i = 0; valid_name(owner) && rc == 0 && i < 16; i++) {
-		snprintf(id, sizeof id, "x-%c", hex[i]);
-		table_path(p, sizeof p, ctx, kind, owner, id);
-		rc = table_each(s, p, collect_row, &c, e);
+	for (size_t i = 0; valid_name(owner) && rc == 0 && i < (levels == 1 ? 16u : 256u); i++) {
+		id[2] = hexdigits[i / 16];
+		id[3] = hexdigits[i % 16];
+		owner_leaf(p, sizeof p, ctx, what, owner, id, levels);
+		if (store_pending(s, p))
+			rc = table_each(s, p, collect_row, &c, e);
+	}
+	if (valid_name(owner) && rc == 0) {
+		name_path(p, sizeof p, ctx, what, owner, "");
+		rc = store_walk(s, p, collect_unchanged, &w, e);
 	}
 	*rows = c.v;
 	*n = c.n;
 	return rc;
 }
 
-/* ---- a car's agenda ---- */
-
-static void agenda_path(char *out, size_t size, const char *car)
+int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
+	     size_t *n, struct rerr *e)
 {
-	name_path(out, size, CTX_RESERVATION, "agenda", car, "");
+	if (kind == OWNER_CAR)
+		return owner_rows(s, ctx, "bookings", owner, 2, rows, n, e);
+	return owner_rows(s, ctx, "customers", owner, 1, rows, n, e);
+}
+
+/* ---- a car's agenda: a car's table (see owner_leaf) ---- */
+
+static void agenda_path(char *out, size_t size, const char *car, const char *id)
+{
+	owner_leaf(out, size, CTX_RESERVATION, "agenda", car, id, 2);
 }
 
 /* The rows of the one table at path (none when there is no such table). */
@@ -533,14 +582,14 @@ static int car_rows(struct store *s, int ctx, const char *what, const char *car,
 
 int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
 {
-	return car_rows(s, CTX_RESERVATION, "agenda", car, rows, n, e);
+	return owner_rows(s, CTX_RESERVATION, "agenda", car, 2, rows, n, e);
 }
 
 void rec_agenda_put(struct store *s, const char *car, const struct kv *row)
 {
 	char p[200];
 
-	agenda_path(p, sizeof p, car);
+	agenda_path(p, sizeof p, car, kv_get(row, "reservation"));
 	table_rewrite(s, p, row, "reservation", kv_get(row, "reservation"));
 }
 
@@ -548,36 +597,57 @@ void rec_agenda_del(struct store *s, const char *car, const char *id)
 {
 	char p[200];
 
-	agenda_path(p, sizeof p, car);
+	agenda_path(p, sizeof p, car, id);
 	table_rewrite(s, p, NULL, "reservation", id);
 }
 
+/* The cars' agendas in path order: the leaves of a car come together. */
 struct each_agenda {
-	struct store *s;
+	struct collect c; /* the rows of car so far */
+	char car[200];
 	rec_agenda_fn *fn;
 	void *arg;
 };
 
+/* Gives fn the rows gathered for the car, and starts afresh. */
+static int agenda_flush(struct each_agenda *a, struct rerr *e)
+{
+	int rc = a->c.n ? a->fn(a->car, a->c.v, a->c.n, a->arg, e) : 0;
+
+	store_records_free(a->c.v, a->c.n);
+	a->c.v = NULL;
+	a->c.n = 0;
+	return rc;
+}
+
+/* A leaf "reservation/agenda/xx/CAR/h/g" (name: "g"): its rows join its car's. */
 static int one_agenda(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	struct each_agenda *a = arg;
-	struct kv *rows;
-	size_t n;
-	int rc = table_rows(a->s, path, &rows, &n, e);
+	const char *end = name - path >= 4 ? name - 3 : name, *car = end;
+	int rc = 0;
 
-	if (rc == 0)
-		rc = a->fn(name, rows, n, a->arg, e);
-	store_records_free(rows, n);
-	return rc;
+	while (car > path && car[-1] != '/')
+		car--;
+	if (strlen(a->car) != (size_t)(end - car) || strncmp(a->car, car, (size_t)(end - car)) != 0) {
+		rc = agenda_flush(a, e);
+		snprintf(a->car, sizeof a->car, "%.*s", (int)(end - car), car);
+	}
+	return rc < 0 ? -1 : table_each(a->c.s, path, collect_row, &a->c, e);
 }
 
 int rec_agendas(struct store *s, rec_agenda_fn *fn, void *arg, struct rerr *e)
 {
 	char p[64];
-	struct each_agenda a = {s, fn, arg};
+	struct each_agenda a = {{s, NULL, 0}, "", fn, arg};
+	int rc;
 
 	snprintf(p, sizeof p, "%s/agenda", context_name(CTX_RESERVATION));
-	return store_walk(s, p, one_agenda, &a, e);
+	rc = store_walk(s, p, one_agenda, &a, e);
+	if (rc == 0)
+		return agenda_flush(&a, e);
+	store_records_free(a.c.v, a.c.n);
+	return rc;
 }
 
 /* ---- blocks ---- */

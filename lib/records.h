@@ -10,7 +10,7 @@
 
 /* The layout these paths make (the record `layout`). A home of an older one is read
  * only by `dispatcher --upgrade`, which replays its log (layout-free) into these. */
-#define RECORDS_LAYOUT 6
+#define RECORDS_LAYOUT 7
 
 /* The layout of the state's records: the record `layout`; 1 where there is none (a
  * home of the first release); RECORDS_LAYOUT for a home with no commit yet. */

@@ -268,6 +268,13 @@ void store_del(struct store *s, const char *path)
 	replace(s, lookup(s, path, 1), ENT_DEL, NULL, 0);
 }
 
+int store_pending(struct store *s, const char *path)
+{
+	struct entry *en = lookup(s, path, 0);
+
+	return en && en->state != ENT_ABSENT;
+}
+
 int store_get(struct store *s, const char *path, char **buf, size_t *len, struct rerr *e)
 {
 	struct entry *en = lookup(s, path, 0);

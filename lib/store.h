@@ -38,6 +38,8 @@ int store_lock(struct store *s, int wait, struct rerr *e);
 /* Reads path, seeing this batch's changes: 0 (*buf malloc'd, NUL-terminated), 1 absent. */
 int store_get(struct store *s, const char *path, char **buf, size_t *len, struct rerr *e);
 int store_get_kv(struct store *s, const char *path, struct kv *m, struct rerr *e);
+/* Whether this batch has put or deleted path: its committed bytes are not what it sees. */
+int store_pending(struct store *s, const char *path);
 void store_put(struct store *s, const char *path, const char *buf, size_t len);
 void store_put_kv(struct store *s, const char *path, const struct kv *m);
 void store_del(struct store *s, const char *path);

@@ -316,7 +316,8 @@ scratch_home() {
 }
 
 # old_home [DIR] [RELEASE]: unpack the home written by an older release (tests/fixtures/
-# home-RELEASE.tgz; default 2026-11-24, layout 1; 2026-12-05 is layout 4) into
+# home-RELEASE.tgz; default 2026-11-24, layout 1; 2026-12-05 is layout 4, 2026-12-06
+# layout 5, 2026-12-06b layout 6) into
 # $T_TMP/DIR (default .); export RENTAL_HOME, set H, S, and X, the folder of what that
 # release's commands printed for it (NAME.json: mypage-USER, reserve-list-USER, ...).
 old_home() {
