@@ -19,7 +19,7 @@ LIBS      = -Wl,--as-needed $$(pkg-config --libs $(PKGS)) -lpthread
 STATIC    = $$(for l in sodium yaml jansson; do a=$$($(CC) -print-file-name=lib$$l.a); [ -f "$$a" ] && printf '%s ' "$$a"; done)
 
 CMDS = bin/carctl bin/reserve bin/pay bin/rent bin/rate bin/mypage bin/dispatcher
-LIBSRC = lib/util.c lib/limit.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/git.c lib/gitsig.c lib/store.c lib/records.c lib/price.c lib/init.c \
+LIBSRC = lib/util.c lib/limit.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/sha1.c lib/git.c lib/gitsig.c lib/store.c lib/records.c lib/price.c lib/init.c \
          lib/ledger.c lib/context.c lib/management.c lib/reservation.c lib/payment.c lib/rental.c \
          lib/rating.c lib/mypage.c lib/dispatch.c lib/home.c lib/format.c \
          lib/transport.c lib/replicate.c lib/replica.c
