@@ -228,6 +228,21 @@ size_t gitrepo_pack_count(const struct gitrepo *r)
 	return r->npacks;
 }
 
+/* An offset as p's index gives it: a small one is the offset, a large one (the high
+ * bit set) the entry of the index's table of 8-byte offsets that holds it. */
+static int pack_offset(const struct pack *p, uint32_t v, uint64_t *off)
+{
+	unsigned char o[8];
+
+	*off = v;
+	if (!(v & 0x80000000u))
+		return 0;
+	if (pread_all(p->idx, o, 8, 1032 + 28 * (uint64_t)p->n + 8 * (uint64_t)(v & 0x7fffffffu)) < 0)
+		return -1;
+	*off = (uint64_t)be32(o) << 32 | be32(o + 4);
+	return 0;
+}
+
 #define WINDOW 16 /* ids an index read takes at once */
 
 /* An id's four bytes after its first, as a number: where it lies among its bucket's. */
@@ -244,7 +259,7 @@ static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
 {
 	uint32_t lo = id->b[0] ? p->fanout[id->b[0] - 1] : 0, hi = p->fanout[id->b[0]];
 	uint64_t klo = 0, khi = (uint64_t)1 << 32, k = id_key(id->b);
-	unsigned char buf[WINDOW * 20], o[8];
+	unsigned char buf[WINDOW * 20], o[4];
 
 	while (hi > lo) {
 		uint32_t at = lo, n = hi - lo;
@@ -274,17 +289,9 @@ static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
 	}
 	if (hi <= lo)
 		return 1;
-	uint64_t at = 1032 + 24 * (uint64_t)p->n + 4 * (uint64_t)lo;
-	if (pread_all(p->idx, o, 4, at) < 0)
+	if (pread_all(p->idx, o, 4, 1032 + 24 * (uint64_t)p->n + 4 * (uint64_t)lo) < 0)
 		return -1;
-	*off = be32(o);
-	if (*off & 0x80000000u) {
-		at = 1032 + 28 * (uint64_t)p->n + 8 * (*off & 0x7fffffffu);
-		if (pread_all(p->idx, o, 8, at) < 0)
-			return -1;
-		*off = (uint64_t)be32(o) << 32 | be32(o + 4);
-	}
-	return 0;
+	return pack_offset(p, be32(o), off);
 }
 
 /* Inflates the zlib stream whose first npre bytes are pre (read already) and whose
@@ -1028,18 +1035,64 @@ static const unsigned char *table_at(struct table *t, uint32_t i)
 	return t->buf + t->size * (i - t->first);
 }
 
-/* A pack being merged: its next entry i, in id order. */
+#define AHEAD 65536 /* bytes of a pack a merge reads at once */
+
+/* A pack being merged: its next entry i, in id order, and the bytes of the pack read
+ * ahead from at (the pack's objects lie in id order when this writer made it). */
 struct run {
 	struct table ids, crcs, offs;
 	uint32_t i;
+	int ordered; /* objects in id order: each ends where the next id's begins */
+	uint64_t end; /* where the objects end: the pack's trailer */
+	uint64_t at;
+	size_t n;
+	unsigned char ahead[AHEAD];
 };
 
-static void run_start(struct run *u, struct pack *p)
+/* The offset in the pack of entry i, for i from the last one asked for on. */
+static int run_offset(struct run *u, uint32_t i, uint64_t *off)
 {
+	const unsigned char *o = table_at(&u->offs, i);
+
+	return o ? pack_offset(u->ids.p, be32(o), off) : -1;
+}
+
+/* Starts a run at p's first id. Its offsets read once first: whether the objects lie
+ * in id order (this writer's packs; git's lie by type and recency). */
+static int run_start(struct run *u, struct pack *p)
+{
+	struct stat st;
+	uint64_t prev = 0, off;
+
 	table_init(&u->ids, p, 1032, 20);
 	table_init(&u->crcs, p, 1032 + 20 * (uint64_t)p->n, 4);
 	table_init(&u->offs, p, 1032 + 24 * (uint64_t)p->n, 4);
 	u->i = 0;
+	u->n = 0;
+	u->ordered = 1;
+	for (uint32_t i = 0; i < p->n && u->ordered; i++, prev = off)
+		u->ordered = run_offset(u, i, &off) == 0 && (i == 0 || off > prev);
+	table_init(&u->offs, p, 1032 + 24 * (uint64_t)p->n, 4);
+	if (fstat(p->fd, &st) < 0 || st.st_size < 32)
+		return -1;
+	u->end = (uint64_t)st.st_size - 20;
+	return 0;
+}
+
+/* The pack's bytes [off, end), from those read ahead: NULL if more than AHEAD or
+ * unreadable. */
+static const unsigned char *run_bytes(struct run *u, uint64_t off, uint64_t end)
+{
+	if (end - off > AHEAD)
+		return NULL;
+	if (off < u->at || end > u->at + u->n) {
+		ssize_t got = pread(u->ids.p->fd, u->ahead, AHEAD, (off_t)off);
+		if (got < (ssize_t)(end - off))
+			return NULL;
+		u->at = off;
+		u->n = (size_t)got;
+	}
+	return u->ahead + (off - u->at);
 }
 
 /* The run holding the smallest next id (runs with that same id step past it, so each
@@ -1134,21 +1187,27 @@ static size_t merge_count(struct pack *const *packs, size_t n)
  * error. */
 static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w)
 {
-	unsigned char id[20], b[8];
+	unsigned char id[20];
 	int j = next_run(u, k, id);
 
 	if (j < 0 || (size_t)j == k)
 		return j < 0 ? -1 : 1;
 	struct run *x = &u[j];
-	const unsigned char *c = table_at(&x->crcs, x->i), *o = table_at(&x->offs, x->i);
-	uint64_t off = o ? be32(o) : 0, at = w->po.off;
-	uint32_t crc;
-	if (o && off & 0x80000000u) {
-		if (pread_all(x->ids.p->idx, b, 8, 1032 + 28 * (uint64_t)x->ids.p->n + 8 * (off & 0x7fffffffu)) < 0)
-			return -1;
-		off = (uint64_t)be32(b) << 32 | be32(b + 4);
-	}
-	if (c == NULL || o == NULL || copy_entry(r, x->ids.p, off, be32(c), &w->po, &crc) < 0)
+	const unsigned char *c = table_at(&x->crcs, x->i), *raw = NULL;
+	uint64_t off, next = x->end, at = w->po.off;
+	uint32_t crc = c ? be32(c) : 0;
+	if (c == NULL || run_offset(x, x->i, &off) < 0 ||
+	    (x->i + 1 < x->ids.p->n && run_offset(x, x->i + 1, &next) < 0))
+		return -1;
+	/* In a pack in id order, up to the next entry's offset: the object's stored bytes,
+	 * if their CRC is the index's and they are a whole object, not a delta; else
+	 * copy_entry finds where the object ends. */
+	if (x->ordered && next > off && (raw = run_bytes(x, off, next)) != NULL &&
+	    ((raw[0] >> 4 & 7) < GIT_COMMIT || (raw[0] >> 4 & 7) > 4 || crc32(0, raw, (uInt)(next - off)) != crc))
+		raw = NULL;
+	if (raw)
+		put(&w->po, raw, next - off);
+	else if (copy_entry(r, x->ids.p, off, crc, &w->po, &crc) < 0)
 		return -1;
 	x->i++;
 	packw_entered(w, id, crc, at);
@@ -1167,12 +1226,14 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 	struct packw w;
 	int j;
 
-	for (size_t i = 0; i < k; i++)
-		run_start(&u[i], ps[i]);
+	for (size_t i = 0; i < k; i++) {
+		table_init(&u[i].ids, ps[i], 1032, 20);
+		u[i].i = 0;
+	}
 	while ((j = next_run(u, k, id)) >= 0 && (size_t)j < k)
 		fan[id[0]]++, count++, u[j].i++;
-	for (size_t i = 0; i < k; i++)
-		run_start(&u[i], ps[i]);
+	for (size_t i = 0; i < k && j >= 0; i++)
+		j = run_start(&u[i], ps[i]);
 	if (j < 0) {
 		free(u);
 		return rerr_set(e, RX_IO, "%s: an index is unreadable", dir);

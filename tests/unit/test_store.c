@@ -286,6 +286,33 @@ static void a_damaged_object_is_an_error_not_the_state(void **state)
 	store_free(s);
 }
 
+/* A merge copies each object's stored bytes as they are, checked against the CRC its
+ * index has for them: a damaged one stops the merge, and the packs stay as they were. */
+static void a_damaged_object_is_not_merged(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char path[32];
+
+	/* Two packs of about the same size, which a merge takes together. */
+	for (int c = 0; c < 2; c++) {
+		for (int i = 0; i < 200; i++) {
+			snprintf(path, sizeof path, "c%d/d%02d/f%03d", c, i % 20, i);
+			store_put(s, path, path, strlen(path));
+		}
+		assert_int_equal(store_commit(s, "", &e), 0);
+	}
+	assert_int_equal(store_pack_count(s), 2);
+	/* A byte in the middle of the larger pack's objects. */
+	assert_int_equal(sh("p=$(ls -S %1$s/.git/objects/pack/*.pack | head -n 1) && n=$(stat -c %%s $p) && "
+			    "printf 'Z' | dd of=$p bs=1 seek=$((n / 2)) conv=notrunc 2>/dev/null"), 0);
+	assert_int_equal(store_maintain(s, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	assert_int_equal(store_pack_count(s), 2);
+	assert_int_equal(sh("ls %1$s/.git/objects/pack | grep -c . | grep -qx 4"), 0);
+	store_free(s);
+}
+
 static void rollback_takes_back_one_unit(void **state)
 {
 	struct store *s = open_locked();
@@ -649,6 +676,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(what_git_writes_is_read, setup, teardown),
 		cmocka_unit_test(hash_is_gits),
 		cmocka_unit_test_setup_teardown(a_damaged_object_is_an_error_not_the_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_damaged_object_is_not_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
