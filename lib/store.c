@@ -405,23 +405,12 @@ int store_init_repo(const char *state, struct rerr *e)
 	return rc;
 }
 
-int store_open(struct store **out, const char *state, struct rerr *e)
+/* Opens s's repository; with scratch, its packs go to a folder of their own, made
+ * empty, which store_free removes. */
+static int open_repo(struct store *s, int scratch, struct rerr *e)
 {
-	struct store *s = store_new(state);
-
-	*out = s;
-	if (!fs_exists(s->gitdir))
-		return rerr_set(e, RX_CONFIG, "%s: no state repository", state);
-	if (gitrepo_open(&s->repo, s->gitdir, e) < 0)
-		return -1;
-	return load_head(s, e);
-}
-
-int store_open_scratch(struct store **out, struct store *like, struct rerr *e)
-{
-	struct store *s = store_new(like->state);
-
-	*out = s;
+	if (!scratch)
+		return gitrepo_open(&s->repo, s->gitdir, e);
 	s->scratch = 1;
 	free(s->packdir);
 	s->packdir = xasprintf("%s/rental-scratch", s->gitdir);
@@ -429,6 +418,24 @@ int store_open_scratch(struct store **out, struct store *like, struct rerr *e)
 	if (fs_mkdirs(s->packdir, e) < 0 || gitrepo_open(&s->repo, s->gitdir, e) < 0)
 		return -1;
 	return gitrepo_use_packdir(s->repo, s->packdir, e);
+}
+
+int store_open(struct store **out, const char *state, struct rerr *e)
+{
+	struct store *s = store_new(state);
+
+	*out = s;
+	if (!fs_exists(s->gitdir))
+		return rerr_set(e, RX_CONFIG, "%s: no state repository", state);
+	if (open_repo(s, 0, e) < 0)
+		return -1;
+	return load_head(s, e);
+}
+
+int store_open_scratch(struct store **out, struct store *like, struct rerr *e)
+{
+	*out = store_new(like->state);
+	return open_repo(*out, 1, e);
 }
 
 int store_open_commit(struct store **out, const char *state, const char *hex, int scratch,
@@ -441,16 +448,7 @@ int store_open_commit(struct store **out, const char *state, const char *hex, in
 	s->fixed = 1;
 	if (gid_parse(&s->head, hex) < 0)
 		return rerr_set(e, RX_SOFTWARE, "%.40s: not a commit id", hex);
-	if (scratch) {
-		s->scratch = 1;
-		free(s->packdir);
-		s->packdir = xasprintf("%s/rental-scratch", s->gitdir);
-		fs_remove_tree(s->packdir);
-		if (fs_mkdirs(s->packdir, e) < 0)
-			return -1;
-	}
-	if (gitrepo_open(&s->repo, s->gitdir, e) < 0 ||
-	    (scratch && gitrepo_use_packdir(s->repo, s->packdir, e) < 0))
+	if (open_repo(s, scratch, e) < 0)
 		return -1;
 	rc = load_head(s, e);
 	if (scratch)
