@@ -864,7 +864,7 @@ static int rename_in(const char *tmp, const char *path, struct rerr *e)
 struct packw {
 	struct out po, io;
 	FILE *t[3]; /* CRCs, offsets, large offsets */
-	uint32_t big;
+	uint32_t count, big;
 	char *pt, *it;
 };
 
@@ -875,6 +875,7 @@ static int packw_open(struct packw *w, const char *dir, uint32_t count, const ui
 	uint32_t sum = 0;
 
 	memset(w, 0, sizeof *w);
+	w->count = count;
 	w->pt = xasprintf("%s/tmp_pack_XXXXXX", dir);
 	w->it = xasprintf("%s/tmp_idx_XXXXXX", dir);
 	for (int i = 0; i < 3; i++)
@@ -919,6 +920,9 @@ static int put_file(struct out *o, FILE *f)
 	char buf[16384];
 	size_t n;
 
+	/* A write that failed shows in the flush, before rewind clears the error. */
+	if (fflush(f) != 0 || ferror(f))
+		return -1;
 	rewind(f);
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
 		put(o, buf, n);
@@ -943,9 +947,10 @@ static int packw_close(struct packw *w, int ok, const char *dir, char made[46], 
 	char *pp = NULL, *ip = NULL;
 	int rc = -1;
 
+	/* The index whole: its head, an id, CRC and offset an object, the large offsets. */
 	if (ok && (put_file(&w->io, w->t[0]) < 0 || put_file(&w->io, w->t[1]) < 0 ||
-		   put_file(&w->io, w->t[2]) < 0))
-		ok = rerr_set(e, RX_IO, "%s: a temp file is unreadable", dir) == 0;
+		   put_file(&w->io, w->t[2]) < 0 || w->io.off != 1032 + 28 * (uint64_t)w->count + 8 * (uint64_t)w->big))
+		ok = rerr_set(e, RX_IO, "%s: a temp file could not be written or read", dir) == 0;
 	if (!ok || out_close(&w->po, psum, w->pt, e) < 0) {
 		if (!ok && w->po.f)
 			out_abandon(&w->po, w->pt);
@@ -958,13 +963,16 @@ static int packw_close(struct packw *w, int ok, const char *dir, char made[46], 
 	ip = pack_path(dir, psum, "idx");
 	if (made)
 		snprintf(made, 46, "%.45s", strrchr(pp, '/') + 1);
+	/* The same objects make the same pack: one may be there already, and stays. */
+	int existed = fs_exists(pp);
 	if (out_close(&w->io, isum, w->it, e) < 0)
 		unlink(w->pt);
 	else if (rename_in(w->pt, pp, e) < 0)
 		unlink(w->it);
-	else if (rename_in(w->it, ip, e) < 0)
-		unlink(pp); /* a pack without its index */
-	else
+	else if (rename_in(w->it, ip, e) < 0) {
+		if (!existed)
+			unlink(pp); /* a pack without its index */
+	} else
 		rc = fs_fsync_dir(dir, e);
 out:
 	for (int i = 0; i < 3; i++)
@@ -1057,13 +1065,40 @@ static int run_offset(struct run *u, uint32_t i, uint64_t *off)
 	return o ? pack_offset(u->ids.p, be32(o), off) : -1;
 }
 
-/* Starts a run at p's first id. Its offsets read once first: whether the objects lie
- * in id order (this writer's packs; git's lie by type and recency). */
+/* Whether p's index is what the SHA-1 in its trailer says: a merge copies objects
+ * under the ids it gives, then removes the pack. */
+static int index_intact(const struct pack *p)
+{
+	unsigned char buf[65536], sum[20];
+	struct sha1 c;
+	struct stat st;
+	uint64_t at = 0, size;
+
+	if (fstat(p->idx, &st) < 0 || st.st_size < 1072)
+		return 0;
+	size = (uint64_t)st.st_size - 20;
+	sha1_init(&c);
+	while (at < size) {
+		size_t n = size - at < sizeof buf ? (size_t)(size - at) : sizeof buf;
+		if (pread_all(p->idx, buf, n, at) < 0)
+			return 0;
+		sha1_update(&c, buf, n);
+		at += n;
+	}
+	sha1_final(&c, sum);
+	return pread_all(p->idx, buf, 20, size) == 0 && memcmp(buf, sum, 20) == 0;
+}
+
+/* Starts a run at p's first id, its index checked whole. Its offsets read once first:
+ * whether the objects lie in id order (this writer's packs; git's lie by type and
+ * recency). */
 static int run_start(struct run *u, struct pack *p)
 {
 	struct stat st;
 	uint64_t prev = 0, off;
 
+	if (!index_intact(p))
+		return -1;
 	table_init(&u->ids, p, 1032, 20);
 	table_init(&u->crcs, p, 1032 + 20 * (uint64_t)p->n, 4);
 	table_init(&u->offs, p, 1032 + 24 * (uint64_t)p->n, 4);
@@ -1087,6 +1122,7 @@ static const unsigned char *run_bytes(struct run *u, uint64_t off, uint64_t end)
 		return NULL;
 	if (off < u->at || end > u->at + u->n) {
 		ssize_t got = pread(u->ids.p->fd, u->ahead, AHEAD, (off_t)off);
+		u->n = 0;
 		if (got < (ssize_t)(end - off))
 			return NULL;
 		u->at = off;
@@ -1120,9 +1156,9 @@ static int next_run(struct run *u, size_t k, unsigned char id[20])
 
 /* Copies the entry at off of p into o (its CRC to *crc): a whole object's bytes as
  * they are, as far as its stream goes, which must match want, the CRC the index has
- * for them; an object stored as a delta, made whole. */
+ * for them; an object stored as a delta, made whole, which must hash to id. */
 static int copy_entry(struct gitrepo *r, struct pack *p, uint64_t off, uint32_t want,
-		      struct out *o, uint32_t *crc)
+		      const unsigned char id[20], struct out *o, uint32_t *crc)
 {
 	unsigned char in[16384], sink[16384];
 	ssize_t got = pread(p->fd, in, sizeof in, (off_t)off);
@@ -1135,11 +1171,12 @@ static int copy_entry(struct gitrepo *r, struct pack *p, uint64_t off, uint32_t 
 	if (type < GIT_COMMIT || type > 4) {
 		char *data;
 		size_t len;
-		int rc = pack_entry(r, p, off, &type, &data, &len, 0);
-		if (rc == 0)
-			rc = put_entry(o, type, data, len, crc);
-		if (rc == 0)
-			free(data);
+		struct gid made;
+		if (pack_entry(r, p, off, &type, &data, &len, 0) < 0)
+			return -1;
+		git_hash(&made, (enum git_type)type, data, len);
+		int rc = memcmp(made.b, id, 20) == 0 ? put_entry(o, type, data, len, crc) : -1;
+		free(data);
 		return rc;
 	}
 	if (hl >= n || inflateInit(&z) != Z_OK)
@@ -1207,7 +1244,7 @@ static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w
 		raw = NULL;
 	if (raw)
 		put(&w->po, raw, next - off);
-	else if (copy_entry(r, x->ids.p, off, crc, &w->po, &crc) < 0)
+	else if (copy_entry(r, x->ids.p, off, crc, id, &w->po, &crc) < 0)
 		return -1;
 	x->i++;
 	packw_entered(w, id, crc, at);
@@ -1215,8 +1252,9 @@ static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w
 }
 
 /* Writes the k packs' objects, each once, as one pack and its index in dir, in id
- * order; made gets the pack's name. Two passes over their indexes: the first counts
- * the ids (a pack's head and fanout come first), the second copies the objects. */
+ * order; made gets the pack's name. A pass over their ids counts them (a pack's head
+ * and fanout come first); then each index is checked whole (run_start) and a second
+ * pass copies the objects. */
 static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char *dir,
 		       char made[46], struct rerr *e)
 {
@@ -1236,7 +1274,7 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 		j = run_start(&u[i], ps[i]);
 	if (j < 0) {
 		free(u);
-		return rerr_set(e, RX_IO, "%s: an index is unreadable", dir);
+		return rerr_set(e, RX_IO, "%s: an index is damaged or unreadable", dir);
 	}
 	if (packw_open(&w, dir, count, fan, e) < 0) {
 		j = -1;

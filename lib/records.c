@@ -9,8 +9,9 @@
  *   CTX/cursor                          seq: N, where the context has read the log to
  *   CTX/res/ab/cd/RES.yaml              a context's record of a booking
  *   CTX/cars/xx                         a table: a context's records of the cars
- *   CTX/customers/xx/NAME/h             a table: a customer's rows (h: the booking's id's
- *   CTX/bookings/xx/CAR/h/g             last hex digit, g the one before), or a car's
+ *   CTX/customers/xx/NAME/h             a table: a customer's rows (h: the booking id's
+ *                                       last hex digit)
+ *   CTX/bookings/xx/CAR/h/g             a table: a car's (g: the digit before h)
  *   reservation/held/YYYY-MM/xx/CAR     "DD HOLDER" a line: the car's held nights
  *   reservation/agenda/xx/CAR/h/g       a table: what holds the car's nights now
  *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
@@ -620,13 +621,16 @@ static int agenda_flush(struct each_agenda *a, struct rerr *e)
 	return rc;
 }
 
-/* A leaf "reservation/agenda/xx/CAR/h/g" (name: "g"): its rows join its car's. */
+/* A leaf "reservation/agenda/xx/CAR/h/g" (name: "g"): its rows join its car's. A file
+ * of another shape is not an agenda's, and is passed over. */
 static int one_agenda(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	struct each_agenda *a = arg;
-	const char *end = name - path >= 4 ? name - 3 : name, *car = end;
+	const char *end = name - 3, *car = end;
 	int rc = 0;
 
+	if (name - path < 4 || strlen(name) != 1 || name[-1] != '/' || name[-3] != '/')
+		return 0;
 	while (car > path && car[-1] != '/')
 		car--;
 	if (strlen(a->car) != (size_t)(end - car) || strncmp(a->car, car, (size_t)(end - car)) != 0) {

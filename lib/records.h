@@ -83,7 +83,8 @@ int rec_month(struct store *s, const char *car, int year, int month, char holder
 int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e);
 void rec_agenda_put(struct store *s, const char *car, const struct kv *row);
 void rec_agenda_del(struct store *s, const char *car, const char *id);
-/* Calls fn for the agenda of every car that holds anything, by path; stops at an error.
+/* Calls fn for the agenda of every car that holds anything, as committed (not a batch's
+ * changes), by path; stops at an error.
  * The rows are fn's to read, not to keep. */
 typedef int rec_agenda_fn(const char *car, struct kv *rows, size_t n, void *arg, struct rerr *e);
 int rec_agendas(struct store *s, rec_agenda_fn *fn, void *arg, struct rerr *e);

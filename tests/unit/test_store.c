@@ -313,6 +313,33 @@ static void a_damaged_object_is_not_merged(void **state)
 	store_free(s);
 }
 
+/* The ids of a merge's objects are its packs' indexes': one whose bytes are not what
+ * its trailer's SHA-1 says is not merged, so that no object goes under a wrong id and
+ * no pack is removed. */
+static void a_damaged_index_is_not_merged(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char path[32];
+
+	for (int c = 0; c < 2; c++) {
+		for (int i = 0; i < 200; i++) {
+			snprintf(path, sizeof path, "c%d/d%02d/f%03d", c, i % 20, i);
+			store_put(s, path, path, strlen(path));
+		}
+		assert_int_equal(store_commit(s, "", &e), 0);
+	}
+	/* A byte of an id in the middle of the larger pack's index: the ids stay sorted. */
+	assert_int_equal(sh("i=$(ls -S %1$s/.git/objects/pack/*.idx | head -n 1) && "
+			    "n=$(git show-index < $i | wc -l) && at=$((1032 + 20 * (n / 2) + 19)) && "
+			    "b=$(od -An -tx1 -j $at -N1 $i | tr -d ' ') && "
+			    "printf \"\\\\$(printf %%o $((0x$b ^ 1)))\" | dd of=$i bs=1 seek=$at conv=notrunc 2>/dev/null"), 0);
+	assert_int_equal(store_maintain(s, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	assert_int_equal(store_pack_count(s), 2);
+	store_free(s);
+}
+
 static void rollback_takes_back_one_unit(void **state)
 {
 	struct store *s = open_locked();
@@ -677,6 +704,7 @@ int main(void)
 		cmocka_unit_test(hash_is_gits),
 		cmocka_unit_test_setup_teardown(a_damaged_object_is_an_error_not_the_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_damaged_object_is_not_merged, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_damaged_index_is_not_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
