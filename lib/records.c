@@ -9,9 +9,8 @@
  *   CTX/cursor                          seq: N, where the context has read the log to
  *   CTX/res/ab/cd/RES.yaml              a context's record of a booking
  *   CTX/cars/xx                         a table: a context's records of the cars
- *   CTX/customers/xx/NAME/h             a table: a customer's rows (h: the booking id's
- *                                       last hex digit)
- *   CTX/bookings/xx/CAR/h/g             a table: a car's (g: the digit before h)
+ *   CTX/customers/xx/NAME/h/g           a table: a customer's rows (h: the booking id's
+ *   CTX/bookings/xx/CAR/h/g             last hex digit, g the one before), or a car's
  *   reservation/held/YYYY-MM/xx/CAR     "DD HOLDER" a line: the car's held nights
  *   reservation/agenda/xx/CAR/h/g       a table: what holds the car's nights now
  *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
@@ -337,12 +336,12 @@ static void row_format(char **buf, size_t *len, const struct kv *row)
 	(*buf)[*len] = '\0';
 }
 
-/* The leaf of an owner's table ("CTX/WHAT/xx/OWNER/...") that holds the row of id: by
- * its id's last hex digit, and for a car's table by the digit before it too: a car's
- * bookings grow with its history (a thousand a car in three years), and a leaf stays a
- * few rows long where one table would be rewritten whole for each booking. */
+/* The leaf of an owner's table ("CTX/WHAT/xx/OWNER/h/g") that holds the row of id: by
+ * its id's last hex digit, then the one before. A car's or a customer's bookings grow
+ * with its history (a thousand a car in three years), and a leaf stays a few rows
+ * long where one table would be rewritten whole for each booking. */
 static void owner_leaf(char *out, size_t size, int ctx, const char *what, const char *owner,
-		       const char *id, int levels)
+		       const char *id)
 {
 	const char *hex = strchr(id, '-');
 	char leaf[8];
@@ -350,20 +349,13 @@ static void owner_leaf(char *out, size_t size, int ctx, const char *what, const 
 
 	hex = hex ? hex + 1 : id;
 	l = strlen(hex);
-	if (levels == 1)
-		snprintf(leaf, sizeof leaf, "/%c", l ? hex[l - 1] : '0');
-	else
-		snprintf(leaf, sizeof leaf, "/%c/%c", l > 1 ? hex[l - 1] : '0', l > 1 ? hex[l - 2] : '0');
+	snprintf(leaf, sizeof leaf, "/%c/%c", l > 1 ? hex[l - 1] : '0', l > 1 ? hex[l - 2] : '0');
 	name_path(out, size, ctx, what, owner, leaf);
 }
 
-static void table_path(char *out, size_t size, int ctx, enum rec_owner kind, const char *owner,
-		       const char *res)
+static const char *owner_what(enum rec_owner kind)
 {
-	if (kind == OWNER_CAR)
-		owner_leaf(out, size, ctx, "bookings", owner, res, 2);
-	else
-		owner_leaf(out, size, ctx, "customers", owner, res, 1);
+	return kind == OWNER_CAR ? "bookings" : "customers";
 }
 
 /* Calls fn for each row of the table at path; stops at fn's non-zero. */
@@ -415,7 +407,7 @@ int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, co
 	kv_init(row);
 	if (!valid_name(owner) || !(valid_id(res, "res") || valid_id(res, "blk")))
 		return 1;
-	table_path(p, sizeof p, ctx, kind, owner, res);
+	owner_leaf(p, sizeof p, ctx, owner_what(kind), owner, res);
 	if (table_each(s, p, find_row, &f, e) < 0)
 		return -1;
 	return f.found ? 0 : 1;
@@ -469,7 +461,7 @@ void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owne
 {
 	char p[200];
 
-	table_path(p, sizeof p, ctx, kind, owner, kv_get(row, "reservation"));
+	owner_leaf(p, sizeof p, ctx, owner_what(kind), owner, kv_get(row, "reservation"));
 	table_rewrite(s, p, row, "reservation", kv_get(row, "reservation"));
 }
 
@@ -477,7 +469,7 @@ void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owne
 {
 	char p[200];
 
-	table_path(p, sizeof p, ctx, kind, owner, res);
+	owner_leaf(p, sizeof p, ctx, owner_what(kind), owner, res);
 	table_rewrite(s, p, NULL, "reservation", res);
 }
 
@@ -516,7 +508,7 @@ static int collect_unchanged(const char *path, const char *name, void *arg, stru
 /* Every row of an owner's table, as a batch sees it: the leaves it changed by name,
  * then the committed ones it did not, by a walk of the owner's folder (a command, with
  * no changes, reads just the leaves there are). */
-static int owner_rows(struct store *s, int ctx, const char *what, const char *owner, int levels,
+static int owner_rows(struct store *s, int ctx, const char *what, const char *owner,
 		      struct kv **rows, size_t *n, struct rerr *e)
 {
 	char p[200], id[8] = "x-00";
@@ -524,10 +516,10 @@ static int owner_rows(struct store *s, int ctx, const char *what, const char *ow
 	struct owner_walk w = {s, &c};
 	int rc = 0;
 
-	for (size_t i = 0; valid_name(owner) && rc == 0 && i < (levels == 1 ? 16u : 256u); i++) {
+	for (size_t i = 0; valid_name(owner) && rc == 0 && i < 256; i++) {
 		id[2] = hexdigits[i / 16];
 		id[3] = hexdigits[i % 16];
-		owner_leaf(p, sizeof p, ctx, what, owner, id, levels);
+		owner_leaf(p, sizeof p, ctx, what, owner, id);
 		if (store_pending(s, p))
 			rc = table_each(s, p, collect_row, &c, e);
 	}
@@ -543,16 +535,14 @@ static int owner_rows(struct store *s, int ctx, const char *what, const char *ow
 int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
 	     size_t *n, struct rerr *e)
 {
-	if (kind == OWNER_CAR)
-		return owner_rows(s, ctx, "bookings", owner, 2, rows, n, e);
-	return owner_rows(s, ctx, "customers", owner, 1, rows, n, e);
+	return owner_rows(s, ctx, owner_what(kind), owner, rows, n, e);
 }
 
 /* ---- a car's agenda: a car's table (see owner_leaf) ---- */
 
 static void agenda_path(char *out, size_t size, const char *car, const char *id)
 {
-	owner_leaf(out, size, CTX_RESERVATION, "agenda", car, id, 2);
+	owner_leaf(out, size, CTX_RESERVATION, "agenda", car, id);
 }
 
 /* The rows of the one table at path (none when there is no such table). */
@@ -583,7 +573,7 @@ static int car_rows(struct store *s, int ctx, const char *what, const char *car,
 
 int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
 {
-	return owner_rows(s, CTX_RESERVATION, "agenda", car, 2, rows, n, e);
+	return owner_rows(s, CTX_RESERVATION, "agenda", car, rows, n, e);
 }
 
 void rec_agenda_put(struct store *s, const char *car, const struct kv *row)
