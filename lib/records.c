@@ -340,16 +340,22 @@ static void row_format(char **buf, size_t *len, const struct kv *row)
  * its id's last hex digit, then the one before. A car's or a customer's bookings grow
  * with its history (a thousand a car in three years), and a leaf stays a few rows
  * long where one table would be rewritten whole for each booking. */
-static void owner_leaf(char *out, size_t size, int ctx, const char *what, const char *owner,
-		       const char *id)
+static void leaf_of(char out[6], const char *id)
 {
 	const char *hex = strchr(id, '-');
-	char leaf[8];
 	size_t l;
 
 	hex = hex ? hex + 1 : id;
 	l = strlen(hex);
-	snprintf(leaf, sizeof leaf, "/%c/%c", l > 1 ? hex[l - 1] : '0', l > 1 ? hex[l - 2] : '0');
+	snprintf(out, 6, "/%c/%c", l > 1 ? hex[l - 1] : '0', l > 1 ? hex[l - 2] : '0');
+}
+
+static void owner_leaf(char *out, size_t size, int ctx, const char *what, const char *owner,
+		       const char *id)
+{
+	char leaf[6];
+
+	leaf_of(leaf, id);
 	name_path(out, size, ctx, what, owner, leaf);
 }
 
@@ -511,21 +517,27 @@ static int collect_unchanged(const char *path, const char *name, void *arg, stru
 static int owner_rows(struct store *s, int ctx, const char *what, const char *owner,
 		      struct kv **rows, size_t *n, struct rerr *e)
 {
-	char p[200], id[8] = "x-00";
+	char p[200], id[8] = "x-00", leaf[6];
 	struct collect c = {s, NULL, 0};
 	struct owner_walk w = {s, &c};
+	size_t l;
 	int rc = 0;
 
-	for (size_t i = 0; valid_name(owner) && rc == 0 && i < 256; i++) {
-		id[2] = hexdigits[i / 16];
-		id[3] = hexdigits[i % 16];
-		owner_leaf(p, sizeof p, ctx, what, owner, id);
-		if (store_pending(s, p))
-			rc = table_each(s, p, collect_row, &c, e);
-	}
-	if (valid_name(owner) && rc == 0) {
+	if (valid_name(owner)) {
+		/* The owner's folder named once (its shard is a hash), each leaf put after it. */
 		name_path(p, sizeof p, ctx, what, owner, "");
-		rc = store_walk(s, p, collect_unchanged, &w, e);
+		l = strlen(p);
+		for (size_t i = 0; rc == 0 && i < 256 && l + sizeof leaf <= sizeof p; i++) {
+			id[2] = hexdigits[i / 16];
+			id[3] = hexdigits[i % 16];
+			leaf_of(leaf, id);
+			memcpy(p + l, leaf, sizeof leaf);
+			if (store_pending(s, p))
+				rc = table_each(s, p, collect_row, &c, e);
+		}
+		p[l] = '\0';
+		if (rc == 0)
+			rc = store_walk(s, p, collect_unchanged, &w, e);
 	}
 	*rows = c.v;
 	*n = c.n;
