@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define REF_MAIN "refs/heads/main"
+#define SCRATCH "rental-scratch" /* in .git: the packs of a scratch store */
 #define TREE_CACHE 1024 /* trees kept by id, a slot each */
 
 struct entry {
@@ -413,7 +414,7 @@ static int open_repo(struct store *s, int scratch, struct rerr *e)
 		return gitrepo_open(&s->repo, s->gitdir, e);
 	s->scratch = 1;
 	free(s->packdir);
-	s->packdir = xasprintf("%s/rental-scratch", s->gitdir);
+	s->packdir = xasprintf("%s/" SCRATCH, s->gitdir);
 	fs_remove_tree(s->packdir);
 	if (fs_mkdirs(s->packdir, e) < 0 || gitrepo_open(&s->repo, s->gitdir, e) < 0)
 		return -1;
@@ -522,7 +523,7 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	char *reflock = xasprintf("%s/" REF_MAIN ".lock", s->gitdir);
 	unlink(reflock); /* a ref's new value a dead run did not rename in */
 	free(reflock);
-	scratch = xasprintf("%s/rental-scratch", s->gitdir);
+	scratch = xasprintf("%s/" SCRATCH, s->gitdir);
 	fs_remove_tree(scratch);
 	free(scratch);
 	sweep_checkout(s->state);
