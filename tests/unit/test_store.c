@@ -286,15 +286,14 @@ static void a_damaged_object_is_an_error_not_the_state(void **state)
 	store_free(s);
 }
 
-/* A merge copies each object's stored bytes as they are, checked against the CRC its
- * index has for them: a damaged one stops the merge, and the packs stay as they were. */
-static void a_damaged_object_is_not_merged(void **state)
+/* The test's store, locked, with two packs of about the same size, which a merge takes
+ * together. */
+static struct store *two_packs_to_merge(void)
 {
 	struct store *s = open_locked();
 	struct rerr e = {0};
 	char path[32];
 
-	/* Two packs of about the same size, which a merge takes together. */
 	for (int c = 0; c < 2; c++) {
 		for (int i = 0; i < 200; i++) {
 			snprintf(path, sizeof path, "c%d/d%02d/f%03d", c, i % 20, i);
@@ -303,6 +302,16 @@ static void a_damaged_object_is_not_merged(void **state)
 		assert_int_equal(store_commit(s, "", &e), 0);
 	}
 	assert_int_equal(store_pack_count(s), 2);
+	return s;
+}
+
+/* A merge copies each object's stored bytes as they are, checked against the CRC its
+ * index has for them: a damaged one stops the merge, and the packs stay as they were. */
+static void a_damaged_object_is_not_merged(void **state)
+{
+	struct store *s = two_packs_to_merge();
+	struct rerr e = {0};
+
 	/* A byte in the middle of the larger pack's objects. */
 	assert_int_equal(sh("p=$(ls -S %1$s/.git/objects/pack/*.pack | head -n 1) && n=$(stat -c %%s $p) && "
 			    "printf 'Z' | dd of=$p bs=1 seek=$((n / 2)) conv=notrunc 2>/dev/null"), 0);
@@ -318,17 +327,9 @@ static void a_damaged_object_is_not_merged(void **state)
  * no pack is removed. */
 static void a_damaged_index_is_not_merged(void **state)
 {
-	struct store *s = open_locked();
+	struct store *s = two_packs_to_merge();
 	struct rerr e = {0};
-	char path[32];
 
-	for (int c = 0; c < 2; c++) {
-		for (int i = 0; i < 200; i++) {
-			snprintf(path, sizeof path, "c%d/d%02d/f%03d", c, i % 20, i);
-			store_put(s, path, path, strlen(path));
-		}
-		assert_int_equal(store_commit(s, "", &e), 0);
-	}
 	/* A byte of an id in the middle of the larger pack's index: the ids stay sorted. */
 	assert_int_equal(sh("i=$(ls -S %1$s/.git/objects/pack/*.idx | head -n 1) && "
 			    "n=$(git show-index < $i | wc -l) && at=$((1032 + 20 * (n / 2) + 19)) && "
