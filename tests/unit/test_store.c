@@ -190,6 +190,31 @@ static void packs_merge_geometrically(void **state)
 	assert_int_equal(sh("git -C %1$s fsck --strict --no-dangling 2>&1 | (! grep .)"), 0);
 }
 
+/* Two batches that write the same bytes write the same object: a merge takes it once,
+ * as git's verify-pack refuses a pack that holds an object twice. */
+static void an_object_two_batches_wrote_is_in_the_merge_once(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char *b;
+
+	store_put(s, "a", "same\n", 5);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_put(s, "b", "same\n", 5);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	assert_int_equal(store_maintain(s, &e), 0);
+	assert_int_equal(store_pack_count(s), 1);
+	store_free(s);
+	assert_int_equal(sh("git -C %1$s show-index < $(ls %1$s/.git/objects/pack/*.idx) | "
+			    "grep -c \"$(printf 'same\\n' | git hash-object --stdin)\" | grep -qx 1"), 0);
+	assert_string_equal(b = read_fresh("a"), "same\n");
+	free(b);
+	assert_string_equal(b = read_fresh("b"), "same\n");
+	free(b);
+	assert_int_equal(sh("git -C %1$s fsck --strict --no-dangling 2>&1 | (! grep .) && "
+			    "git -C %1$s verify-pack %1$s/.git/objects/pack/*.idx"), 0);
+}
+
 /* Objects git wrote itself (loose, and packed as deltas by git gc) read as git does. */
 static void what_git_writes_is_read(void **state)
 {
@@ -701,6 +726,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_file_replaces_a_folder_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_pack_holds_only_what_the_batch_made, setup, teardown),
 		cmocka_unit_test_setup_teardown(packs_merge_geometrically, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_object_two_batches_wrote_is_in_the_merge_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(what_git_writes_is_read, setup, teardown),
 		cmocka_unit_test(hash_is_gits),
 		cmocka_unit_test_setup_teardown(a_damaged_object_is_an_error_not_the_state, setup, teardown),
