@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
+#include <sys/resource.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <pthread.h>
 #include "store.h"
@@ -363,6 +365,81 @@ static void a_damaged_index_is_not_merged(void **state)
 	assert_int_equal(store_maintain(s, &e), -1);
 	assert_int_equal(e.code, RX_IO);
 	assert_int_equal(store_pack_count(s), 2);
+	store_free(s);
+}
+
+/* A batch whose files cannot be written (here the kernel's limit on a file's size:
+ * every write past 1,000 bytes fails) is not committed: main stays, and neither a pack
+ * nor a temp file is left. */
+static void a_batch_that_cannot_be_written_is_not_committed(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	struct rlimit was, small = {1000, 0};
+	char path[32], *b;
+
+	store_put(s, "kept", "kept", 4);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	for (int i = 0; i < 400; i++) {
+		snprintf(path, sizeof path, "d%02d/f%03d", i % 20, i);
+		store_put(s, path, path, strlen(path));
+	}
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+	small.rlim_max = was.rlim_max;
+	signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	int rc = store_commit(s, "", &e);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rc, -1);
+	assert_int_equal(e.code, RX_IO);
+	store_free(s);
+	assert_string_equal(b = read_fresh("kept"), "kept");
+	free(b);
+	assert_null(read_fresh("d00/f000"));
+	assert_int_equal(sh("test $(ls %1$s/.git/objects/pack | wc -l) = 2"), 0);
+}
+
+/* An index that cannot be renamed in, over the index of a pack with the same objects
+ * (which git's ids make the same pack), fails the commit and leaves that pack as it
+ * was, index and all: here the old index is immutable (chattr +i: even root cannot
+ * replace it). A scratch store's packs have no commit, so the same changes make the
+ * same pack. */
+static void an_index_not_renamed_in_leaves_the_pack_of_its_name(void **state)
+{
+	struct store *s = open_locked(), *t;
+	struct rerr e = {0};
+	char path[32], *b;
+	size_t len;
+
+	assert_int_equal(store_open_scratch(&t, s, &e), 0);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 20; i++) {
+			snprintf(path, sizeof path, "f%02d", i);
+			store_put(t, path, path, strlen(path));
+		}
+		if (round == 0) {
+			assert_int_equal(store_commit(t, "", &e), 0);
+			if (sh("chattr +i %1$s/.git/rental-scratch/*.idx 2>/dev/null") != 0) {
+				store_free(t);
+				store_free(s);
+				skip(); /* the file system has no immutable files */
+			}
+		}
+	}
+	assert_int_equal(store_commit(t, "", &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	assert_int_equal(sh("chattr -i %1$s/.git/rental-scratch/*.idx"), 0);
+	assert_int_equal(sh("test \"$(ls %1$s/.git/rental-scratch | sed 's/\\..*//' | sort -u | wc -l)\" = 1 && "
+			    "test $(ls %1$s/.git/rental-scratch | wc -l) = 2"), 0);
+	store_discard(t);
+	for (int i = 0; i < 20; i++) {
+		snprintf(path, sizeof path, "f%02d", i);
+		assert_int_equal(store_get(t, path, &b, &len, &e), 0);
+		assert_string_equal(b, path);
+		free(b);
+	}
+	store_free(t);
 	store_free(s);
 }
 
@@ -732,6 +809,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_damaged_object_is_an_error_not_the_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_damaged_object_is_not_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_damaged_index_is_not_merged, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_batch_that_cannot_be_written_is_not_committed, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_index_not_renamed_in_leaves_the_pack_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
