@@ -484,9 +484,11 @@ static int read_loose(struct gitrepo *r, const struct gid *id, int *type, char *
 static int read_object(struct gitrepo *r, const struct gid *id, int *type, char **data, size_t *len,
 		       int depth)
 {
-	/* Largest first: merged geometrically, the largest pack holds most of the history,
-	 * and most of what is read; a batch's newest records cost the few small ones. */
-	for (size_t i = r->npacks; i-- > 0;) {
+	/* Smallest first: what a batch reads is mostly what the last batches wrote, in the
+	 * small packs (at a million events, 40% of its reads were in the newest pack of six,
+	 * 20% in the largest), and a miss in a small index costs one read, in a large one
+	 * two or three. */
+	for (size_t i = 0; i < r->npacks; i++) {
 		uint64_t off;
 		int rc = pack_find(&r->packs[i], id, &off);
 		if (rc < 0)
