@@ -17,15 +17,18 @@
 
 #define REF_MAIN "refs/heads/main"
 #define SCRATCH "rental-scratch" /* in .git: the packs of a scratch store */
-#define TREE_CACHE 1024 /* trees kept by id, a slot each */
+#define TREE_CACHE 16384 /* trees kept by id, a slot each: a batch's, at a million events */
+#define TREE_BYTES (24 << 20) /* at most this much of them: past it, the cache starts over */
+#define SEEN_BYTES (16 << 20) /* committed files kept as read, at most */
 
 struct entry {
 	char *path;
 	char *data; /* NULL: deleted */
 	size_t len;
-	int state; /* ENT_ABSENT, ENT_PUT, ENT_DEL */
+	int state; /* ENT_ABSENT, ENT_PUT, ENT_DEL, ENT_SEEN */
 };
-enum { ENT_ABSENT, ENT_PUT, ENT_DEL };
+/* ENT_SEEN: the committed file, as read (data NULL: there is none); not a change. */
+enum { ENT_ABSENT, ENT_PUT, ENT_DEL, ENT_SEEN };
 
 struct undo {
 	size_t ent;
@@ -57,6 +60,7 @@ struct store {
 	size_t nundo, capundo;
 	int in_txn;
 	struct cached_tree trees[TREE_CACHE];
+	size_t tree_bytes, seen_bytes;
 	/* The folders the last lookup went through (walked.ends[i] bytes of walked.path
 	 * name the folder walked.ids[i], in the tree walked.root): a lookup under the same
 	 * folders starts at the deepest, so lookups in path order read each folder once. */
@@ -71,11 +75,20 @@ struct store {
 
 /* ---- reading the committed tree ---- */
 
+static void drop_trees(struct store *s)
+{
+	for (size_t i = 0; i < TREE_CACHE; i++) {
+		free(s->trees[i].data);
+		s->trees[i].data = NULL;
+	}
+	s->tree_bytes = 0;
+}
+
 /* The tree id's bytes, from the cache or the repository; the store owns them. */
 static int tree_bytes(struct store *s, const struct gid *id, const char **data, size_t *len,
 		      struct rerr *e)
 {
-	struct cached_tree *c = &s->trees[(id->b[0] | id->b[1] << 8) % TREE_CACHE];
+	struct cached_tree *c = &s->trees[(id->b[0] | id->b[1] << 8 | id->b[2] << 16) % TREE_CACHE];
 	enum git_type t;
 	char *buf;
 	size_t l;
@@ -94,6 +107,9 @@ static int tree_bytes(struct store *s, const struct gid *id, const char **data, 
 		gid_hex(hex, id);
 		return rc < 0 ? -1 : rerr_set(e, RX_IO, "%s: tree %s is missing", s->gitdir, hex);
 	}
+	if (s->tree_bytes + l > TREE_BYTES)
+		drop_trees(s);
+	s->tree_bytes += l - (c->data ? c->len : 0);
 	free(c->data);
 	c->id = *id;
 	c->data = buf;
@@ -269,28 +285,48 @@ void store_del(struct store *s, const char *path)
 	replace(s, lookup(s, path, 1), ENT_DEL, NULL, 0);
 }
 
+static int changed(const struct entry *en)
+{
+	return en->state == ENT_PUT || en->state == ENT_DEL;
+}
+
 int store_pending(struct store *s, const char *path)
 {
 	struct entry *en = lookup(s, path, 0);
 
-	return en && en->state != ENT_ABSENT;
+	return en && changed(en);
 }
 
 int store_get(struct store *s, const char *path, char **buf, size_t *len, struct rerr *e)
 {
 	struct entry *en = lookup(s, path, 0);
+	char *data = NULL;
+	size_t l = 0;
+	int rc;
 
 	*buf = NULL;
-	if (en && en->state == ENT_DEL)
-		return 1;
-	if (en && en->state == ENT_PUT) {
-		*buf = xcalloc(1, en->len + 1);
-		memcpy(*buf, en->data, en->len);
-		if (len)
-			*len = en->len;
-		return 0;
+	if (en == NULL || en->state == ENT_ABSENT) {
+		if ((rc = read_committed(s, path, &data, &l, e)) < 0 || s->seen_bytes + l > SEEN_BYTES) {
+			*buf = data;
+			if (len)
+				*len = l;
+			return rc;
+		}
+		/* Kept as read: the rules read a file again before they change it, and the
+		 * dispatcher's batch reads what its events share once. */
+		en = lookup(s, path, 1);
+		en->state = ENT_SEEN;
+		en->data = data;
+		en->len = l;
+		s->seen_bytes += l;
 	}
-	return read_committed(s, path, buf, len, e);
+	if (en->data == NULL)
+		return 1;
+	*buf = xcalloc(1, en->len + 1);
+	memcpy(*buf, en->data, en->len);
+	if (len)
+		*len = en->len;
+	return 0;
 }
 
 int store_get_kv(struct store *s, const char *path, struct kv *m, struct rerr *e)
@@ -344,7 +380,7 @@ size_t store_changes(const struct store *s)
 	size_t k = 0;
 
 	for (size_t i = 0; i < s->n; i++)
-		k += s->ents[i].state != ENT_ABSENT;
+		k += changed(&s->ents[i]);
 	return k;
 }
 
@@ -356,6 +392,7 @@ void store_discard(struct store *s)
 		free(s->ents[i].data);
 	}
 	s->n = 0;
+	s->seen_bytes = 0;
 	if (s->slots)
 		memset(s->slots, 0, s->nslots * sizeof *s->slots);
 }
@@ -369,6 +406,14 @@ static int load_head(struct store *s, struct rerr *e)
 	size_t len;
 	int rc;
 
+	/* What was read of another main is not this one's. */
+	for (size_t i = 0; i < s->n; i++)
+		if (s->ents[i].state == ENT_SEEN) {
+			free(s->ents[i].data);
+			s->ents[i].data = NULL;
+			s->ents[i].state = ENT_ABSENT;
+		}
+	s->seen_bytes = 0;
 	s->has_head = s->has_root = 0;
 	if (s->scratch && !s->fixed)
 		return 0;
@@ -469,8 +514,7 @@ void store_free(struct store *s)
 	store_discard(s);
 	if (s->scratch)
 		fs_remove_tree(s->packdir);
-	for (size_t i = 0; i < TREE_CACHE; i++)
-		free(s->trees[i].data);
+	drop_trees(s);
 	gitrepo_free(s->repo);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
@@ -654,7 +698,7 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 	int empty, rc;
 
 	for (size_t i = 0; i < s->n; i++)
-		if (s->ents[i].state != ENT_ABSENT)
+		if (changed(&s->ents[i]))
 			ch[n++] = &s->ents[i];
 	if (n == 0 && (s->has_head || s->scratch)) {
 		free(ch);

@@ -443,6 +443,47 @@ static void an_index_not_renamed_in_leaves_the_pack_of_its_name(void **state)
 	store_free(s);
 }
 
+/* A file read is kept as read for the batch, not as a change: reading commits
+ * nothing, a unit that changes it and is rolled back leaves what was read, and a store
+ * locked after another process moved main reads the new main, not what it kept. */
+static void what_a_store_read_is_kept_but_never_stale(void **state)
+{
+	struct store *s = open_locked(), *t;
+	struct rerr e = {0};
+	char *b, head[41], after[41];
+
+	store_put(s, "f", "old", 3);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_head(s, head);
+	assert_int_equal(store_get(s, "f", &b, NULL, &e), 0);
+	free(b);
+	assert_int_equal(store_get(s, "none", &b, NULL, &e), 1);
+	assert_int_equal(store_changes(s), 0);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_head(s, after);
+	assert_string_equal(after, head); /* nothing changed: no commit */
+	store_begin(s);
+	store_put(s, "f", "mid", 3);
+	store_rollback(s);
+	assert_int_equal(store_get(s, "f", &b, NULL, &e), 0);
+	assert_string_equal(b, "old");
+	free(b);
+	store_free(s);
+
+	assert_int_equal(store_open(&t, dir, &e), 0);
+	assert_int_equal(store_get(t, "f", &b, NULL, &e), 0); /* t keeps "old" */
+	free(b);
+	s = open_locked();
+	store_put(s, "f", "new", 3);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_int_equal(store_lock(t, 0, &e), 0);
+	assert_int_equal(store_get(t, "f", &b, NULL, &e), 0);
+	assert_string_equal(b, "new");
+	free(b);
+	store_free(t);
+}
+
 static void rollback_takes_back_one_unit(void **state)
 {
 	struct store *s = open_locked();
@@ -811,6 +852,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_damaged_index_is_not_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_that_cannot_be_written_is_not_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_index_not_renamed_in_leaves_the_pack_of_its_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(what_a_store_read_is_kept_but_never_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_takes_back_one_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
