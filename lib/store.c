@@ -17,8 +17,7 @@
 
 #define REF_MAIN "refs/heads/main"
 #define SCRATCH "rental-scratch" /* in .git: the packs of a scratch store */
-#define TREE_CACHE 16384 /* trees kept by id, a slot each: a batch's, at a million events */
-#define TREE_BYTES (24 << 20) /* at most this much of them: past it, the cache starts over */
+#define TREE_BYTES (24 << 20) /* trees kept by id, at most: past it, the cache starts over */
 #define SEEN_BYTES (16 << 20) /* committed files kept as read, at most */
 
 struct entry {
@@ -59,8 +58,12 @@ struct store {
 	struct undo *undo;
 	size_t nundo, capundo;
 	int in_txn;
-	struct cached_tree trees[TREE_CACHE];
-	size_t tree_bytes, seen_bytes;
+	/* Trees read, by id: an open-addressed table, at most half full, which grows as a
+	 * batch reads (a command reads a few dozen trees, a batch at a million events ten
+	 * thousand). */
+	struct cached_tree *trees;
+	size_t tree_slots, ntrees, tree_bytes;
+	size_t seen_bytes;
 	/* The folders the last lookup went through (walked.ends[i] bytes of walked.path
 	 * name the folder walked.ids[i], in the tree walked.root): a lookup under the same
 	 * folders starts at the deepest, so lookups in path order read each folder once. */
@@ -77,24 +80,54 @@ struct store {
 
 static void drop_trees(struct store *s)
 {
-	for (size_t i = 0; i < TREE_CACHE; i++) {
+	for (size_t i = 0; i < s->tree_slots; i++)
 		free(s->trees[i].data);
-		s->trees[i].data = NULL;
+	free(s->trees);
+	s->trees = NULL;
+	s->tree_slots = s->ntrees = s->tree_bytes = 0;
+}
+
+/* The slot of id in the tree cache: where it is, or the free one it would take. */
+static struct cached_tree *tree_slot(struct store *s, const struct gid *id)
+{
+	size_t mask = s->tree_slots - 1, h = (id->b[0] | id->b[1] << 8 | id->b[2] << 16) & mask;
+
+	while (s->trees[h].data && gid_cmp(&s->trees[h].id, id) != 0)
+		h = (h + 1) & mask;
+	return &s->trees[h];
+}
+
+/* Keeps the tree id (data, which the cache takes) as read. */
+static void keep_tree(struct store *s, const struct gid *id, char *data, size_t len)
+{
+	if (s->tree_bytes + len > TREE_BYTES)
+		drop_trees(s);
+	if ((s->ntrees + 1) * 2 > s->tree_slots) {
+		struct cached_tree *old = s->trees;
+		size_t n = s->tree_slots;
+		s->tree_slots = n ? 2 * n : 64;
+		s->trees = xcalloc(s->tree_slots, sizeof *s->trees);
+		for (size_t i = 0; i < n; i++)
+			if (old[i].data)
+				*tree_slot(s, &old[i].id) = old[i];
+		free(old);
 	}
-	s->tree_bytes = 0;
+	*tree_slot(s, id) = (struct cached_tree){*id, data, len};
+	s->ntrees++;
+	s->tree_bytes += len;
 }
 
 /* The tree id's bytes, from the cache or the repository; the store owns them. */
 static int tree_bytes(struct store *s, const struct gid *id, const char **data, size_t *len,
 		      struct rerr *e)
 {
-	struct cached_tree *c = &s->trees[(id->b[0] | id->b[1] << 8 | id->b[2] << 16) % TREE_CACHE];
+	struct cached_tree *c = s->tree_slots ? tree_slot(s, id) : NULL;
 	enum git_type t;
 	char *buf;
 	size_t l;
 	int rc;
 
-	if (c->data && gid_cmp(&c->id, id) == 0) {
+	if (c && c->data) {
 		*data = c->data;
 		*len = c->len;
 		return 0;
@@ -107,13 +140,7 @@ static int tree_bytes(struct store *s, const struct gid *id, const char **data, 
 		gid_hex(hex, id);
 		return rc < 0 ? -1 : rerr_set(e, RX_IO, "%s: tree %s is missing", s->gitdir, hex);
 	}
-	if (s->tree_bytes + l > TREE_BYTES)
-		drop_trees(s);
-	s->tree_bytes += l - (c->data ? c->len : 0);
-	free(c->data);
-	c->id = *id;
-	c->data = buf;
-	c->len = l;
+	keep_tree(s, id, buf, l);
 	*data = buf;
 	*len = l;
 	return 0;
