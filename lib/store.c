@@ -1,5 +1,5 @@
 /* store: the state as git objects. Reads walk main's tree from its root (trees kept in
- * a small cache by id: they never change); a batch's changes wait in an overlay, and
+ * a cache by id: they never change); a batch's changes wait in an overlay, and
  * the commit writes the blobs and the trees on their paths as one pack, then the
  * commit object, then moves main. Nothing else is ever written under state/. */
 #include "store.h"
@@ -18,11 +18,11 @@
 #define REF_MAIN "refs/heads/main"
 #define SCRATCH "rental-scratch" /* in .git: the packs of a scratch store */
 #define TREE_BYTES (24 << 20) /* trees kept by id, at most: past it, the cache starts over */
-#define SEEN_BYTES (16 << 20) /* committed files kept as read, at most */
+#define SEEN_BYTES (16 << 20) /* committed files kept as read, at most, with their entries */
 
 struct entry {
 	char *path;
-	char *data; /* NULL: deleted */
+	char *data; /* NULL: no file (deleted, or none committed) */
 	size_t len;
 	int state; /* ENT_ABSENT, ENT_PUT, ENT_DEL, ENT_SEEN */
 };
@@ -272,9 +272,17 @@ static struct entry *lookup(struct store *s, const char *path, int create)
 	return &s->ents[s->n - 1];
 }
 
+/* What a file kept as read costs: its bytes, its path and its entry. */
+static size_t seen_cost(const struct entry *en)
+{
+	return en->len + strlen(en->path) + 64;
+}
+
 /* In a unit, the entry's old value moves to the undo log; else it is dropped. */
 static void replace(struct store *s, struct entry *en, int state, const char *buf, size_t len)
 {
+	if (en->state == ENT_SEEN)
+		s->seen_bytes -= seen_cost(en);
 	if (s->in_txn) {
 		if (s->nundo == s->capundo) {
 			s->capundo = s->capundo ? 2 * s->capundo : 64;
@@ -287,9 +295,10 @@ static void replace(struct store *s, struct entry *en, int state, const char *bu
 	en->state = state;
 	en->data = NULL;
 	en->len = len;
-	if (buf) {
+	if (state == ENT_PUT) {
 		en->data = xcalloc(1, len + 1);
-		memcpy(en->data, buf, len);
+		if (buf)
+			memcpy(en->data, buf, len);
 	}
 }
 
@@ -333,19 +342,21 @@ int store_get(struct store *s, const char *path, char **buf, size_t *len, struct
 
 	*buf = NULL;
 	if (en == NULL || en->state == ENT_ABSENT) {
-		if ((rc = read_committed(s, path, &data, &l, e)) < 0 || s->seen_bytes + l > SEEN_BYTES) {
+		/* Kept as read by a batch (a locked or scratch store, whose main no one else
+		 * moves): the rules read a file again before they change it, and a batch's
+		 * events share files. A command reads a file once, and keeps nothing. */
+		rc = read_committed(s, path, &data, &l, e);
+		if (rc < 0 || (s->lockfd < 0 && !s->scratch) || s->seen_bytes + l + strlen(path) + 64 > SEEN_BYTES) {
 			*buf = data;
 			if (len)
 				*len = l;
 			return rc;
 		}
-		/* Kept as read: the rules read a file again before they change it, and the
-		 * dispatcher's batch reads what its events share once. */
 		en = lookup(s, path, 1);
 		en->state = ENT_SEEN;
 		en->data = data;
 		en->len = l;
-		s->seen_bytes += l;
+		s->seen_bytes += seen_cost(en);
 	}
 	if (en->data == NULL)
 		return 1;
@@ -390,6 +401,8 @@ void store_rollback(struct store *s)
 		en->state = u->state;
 		en->data = u->data;
 		en->len = u->len;
+		if (en->state == ENT_SEEN)
+			s->seen_bytes += seen_cost(en);
 	}
 	s->in_txn = 0;
 }
@@ -433,14 +446,6 @@ static int load_head(struct store *s, struct rerr *e)
 	size_t len;
 	int rc;
 
-	/* What was read of another main is not this one's. */
-	for (size_t i = 0; i < s->n; i++)
-		if (s->ents[i].state == ENT_SEEN) {
-			free(s->ents[i].data);
-			s->ents[i].data = NULL;
-			s->ents[i].state = ENT_ABSENT;
-		}
-	s->seen_bytes = 0;
 	s->has_head = s->has_root = 0;
 	if (s->scratch && !s->fixed)
 		return 0;

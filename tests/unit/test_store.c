@@ -443,9 +443,9 @@ static void an_index_not_renamed_in_leaves_the_pack_of_its_name(void **state)
 	store_free(s);
 }
 
-/* A file read is kept as read for the batch, not as a change: reading commits
- * nothing, a unit that changes it and is rolled back leaves what was read, and a store
- * locked after another process moved main reads the new main, not what it kept. */
+/* A file a batch read is kept as read, not as a change: reading commits nothing, and
+ * a unit that changes it and is rolled back leaves what was read. A store that read
+ * before it was locked, when another process moved main, reads the new main. */
 static void what_a_store_read_is_kept_but_never_stale(void **state)
 {
 	struct store *s = open_locked(), *t;
@@ -462,6 +462,11 @@ static void what_a_store_read_is_kept_but_never_stale(void **state)
 	assert_int_equal(store_commit(s, "", &e), 0);
 	store_head(s, after);
 	assert_string_equal(after, head); /* nothing changed: no commit */
+	store_put(s, "empty", NULL, 0); /* an empty file, not none */
+	assert_int_equal(store_get(s, "empty", &b, NULL, &e), 0);
+	assert_string_equal(b, "");
+	free(b);
+	store_del(s, "empty");
 	store_begin(s);
 	store_put(s, "f", "mid", 3);
 	store_rollback(s);
@@ -471,7 +476,7 @@ static void what_a_store_read_is_kept_but_never_stale(void **state)
 	store_free(s);
 
 	assert_int_equal(store_open(&t, dir, &e), 0);
-	assert_int_equal(store_get(t, "f", &b, NULL, &e), 0); /* t keeps "old" */
+	assert_int_equal(store_get(t, "f", &b, NULL, &e), 0); /* "old" */
 	free(b);
 	s = open_locked();
 	store_put(s, "f", "new", 3);
