@@ -819,7 +819,9 @@ static void out_abandon(struct out *o, const char *path)
 	unlink(path);
 }
 
-/* Writes one entry: its header (type, size), then data deflated; *crc gets its CRC. */
+/* Writes one entry: its header (type, size), then data deflated; *crc gets its CRC.
+ * A tree is stored as it is, in zlib's stored blocks (level 0): its ids do not shrink
+ * (level 1 made trees 0.90 of their size, blobs 0.58), and it costs no deflate. */
 static int put_entry(struct out *o, int type, const char *data, size_t len, uint32_t *crc)
 {
 	unsigned char h[16], out[16384];
@@ -835,7 +837,7 @@ static int put_entry(struct out *o, int type, const char *data, size_t len, uint
 	hl++;
 	*crc = (uint32_t)crc32(0, h, (uInt)hl);
 	put(o, h, hl);
-	if (deflateInit(&z, 1) != Z_OK)
+	if (deflateInit(&z, type == GIT_TREE ? 0 : 1) != Z_OK)
 		return -1;
 	z.next_in = (unsigned char *)data;
 	z.avail_in = (uInt)len;

@@ -168,6 +168,31 @@ static void a_pack_holds_only_what_the_batch_made(void **state)
 	assert_int_equal(sh("for i in %1$s/.git/objects/pack/*.idx; do git show-index < $i | wc -l; done | sort -n | head -n 1 | grep -qx 4"), 0);
 }
 
+/* A batch's trees go into its pack as they are (zlib's stored blocks: ids do not
+ * shrink, and storing costs no deflate), its blobs deflated; git reads both. */
+static void trees_are_stored_blobs_deflated(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char text[4000], path[32];
+
+	memset(text, 'a', sizeof text - 1);
+	text[sizeof text - 1] = '\n';
+	for (int i = 0; i < 100; i++) { /* d's tree: 100 names that deflate would shrink */
+		snprintf(path, sizeof path, "d/file-%03d", i);
+		store_put(s, path, text, sizeof text);
+	}
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	/* verify-pack -v: id, type, size, size in the pack, offset */
+	assert_int_equal(sh("git -C %1$s verify-pack -v $(ls %1$s/.git/objects/pack/*.idx) | "
+			    "awk '$2 == \"tree\" && $4 < $3 { bad = 1 } $2 == \"tree\" { t++ } "
+			    "$2 == \"blob\" && $4 * 10 > $3 { bad = 1 } $2 == \"blob\" { b++ } "
+			    "END { exit !(t == 2 && b == 1 && !bad) }'"), 0);
+	assert_int_equal(sh("git -C %1$s fsck --strict --no-dangling 2>&1 | (! grep .) && "
+			    "test \"$(git -C %1$s cat-file blob main:d/file-099 | wc -c)\" = 4000"), 0);
+}
+
 static void packs_merge_geometrically(void **state)
 {
 	struct store *s = open_locked();
@@ -848,6 +873,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_folder_made_and_emptied_in_one_commit_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_file_replaces_a_folder_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_pack_holds_only_what_the_batch_made, setup, teardown),
+		cmocka_unit_test_setup_teardown(trees_are_stored_blobs_deflated, setup, teardown),
 		cmocka_unit_test_setup_teardown(packs_merge_geometrically, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_object_two_batches_wrote_is_in_the_merge_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(what_git_writes_is_read, setup, teardown),
