@@ -273,16 +273,16 @@ static struct entry *lookup(struct store *s, const char *path, int create)
 }
 
 /* What a file kept as read costs: its bytes, its path and its entry. */
-static size_t seen_cost(const struct entry *en)
+static size_t seen_cost(size_t len, const char *path)
 {
-	return en->len + strlen(en->path) + 64;
+	return len + strlen(path) + 64;
 }
 
 /* In a unit, the entry's old value moves to the undo log; else it is dropped. */
 static void replace(struct store *s, struct entry *en, int state, const char *buf, size_t len)
 {
 	if (en->state == ENT_SEEN)
-		s->seen_bytes -= seen_cost(en);
+		s->seen_bytes -= seen_cost(en->len, en->path);
 	if (s->in_txn) {
 		if (s->nundo == s->capundo) {
 			s->capundo = s->capundo ? 2 * s->capundo : 64;
@@ -346,7 +346,7 @@ int store_get(struct store *s, const char *path, char **buf, size_t *len, struct
 		 * moves): the rules read a file again before they change it, and a batch's
 		 * events share files. A command reads a file once, and keeps nothing. */
 		rc = read_committed(s, path, &data, &l, e);
-		if (rc < 0 || (s->lockfd < 0 && !s->scratch) || s->seen_bytes + l + strlen(path) + 64 > SEEN_BYTES) {
+		if (rc < 0 || (s->lockfd < 0 && !s->scratch) || s->seen_bytes + seen_cost(l, path) > SEEN_BYTES) {
 			*buf = data;
 			if (len)
 				*len = l;
@@ -356,7 +356,7 @@ int store_get(struct store *s, const char *path, char **buf, size_t *len, struct
 		en->state = ENT_SEEN;
 		en->data = data;
 		en->len = l;
-		s->seen_bytes += seen_cost(en);
+		s->seen_bytes += seen_cost(en->len, en->path);
 	}
 	if (en->data == NULL)
 		return 1;
@@ -402,7 +402,7 @@ void store_rollback(struct store *s)
 		en->data = u->data;
 		en->len = u->len;
 		if (en->state == ENT_SEEN)
-			s->seen_bytes += seen_cost(en);
+			s->seen_bytes += seen_cost(en->len, en->path);
 	}
 	s->in_txn = 0;
 }
