@@ -70,6 +70,20 @@ static char *read_fresh(const char *path)
 	return rc == 0 ? buf : NULL;
 }
 
+/* Each of the n paths fmt names (with 0 to n - 1) reads as its own path, through s. */
+static void each_reads_its_path(struct store *s, const char *fmt, int n)
+{
+	struct rerr e = {0};
+	char path[32], *b;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof path, fmt, i);
+		assert_int_equal(store_get(s, path, &b, NULL, &e), 0);
+		assert_string_equal(b, path);
+		free(b);
+	}
+}
+
 static void a_commit_is_read_back_and_git_agrees(void **state)
 {
 	struct store *s = open_locked();
@@ -434,8 +448,7 @@ static void an_index_not_renamed_in_leaves_the_pack_of_its_name(void **state)
 {
 	struct store *s = open_locked(), *t;
 	struct rerr e = {0};
-	char path[32], *b;
-	size_t len;
+	char path[32];
 
 	assert_int_equal(store_open_scratch(&t, s, &e), 0);
 	for (int round = 0; round < 2; round++) {
@@ -458,12 +471,7 @@ static void an_index_not_renamed_in_leaves_the_pack_of_its_name(void **state)
 	assert_int_equal(sh("test \"$(ls %1$s/.git/rental-scratch | sed 's/\\..*//' | sort -u | wc -l)\" = 1 && "
 			    "test $(ls %1$s/.git/rental-scratch | wc -l) = 2"), 0);
 	store_discard(t);
-	for (int i = 0; i < 20; i++) {
-		snprintf(path, sizeof path, "f%02d", i);
-		assert_int_equal(store_get(t, path, &b, &len, &e), 0);
-		assert_string_equal(b, path);
-		free(b);
-	}
+	each_reads_its_path(t, "f%02d", 20);
 	store_free(t);
 	store_free(s);
 }
@@ -597,7 +605,7 @@ static void a_scratch_store_merges_its_own_packs(void **state)
 {
 	struct store *s = open_locked(), *t;
 	struct rerr e = {0};
-	char path[32], *b;
+	char path[32];
 
 	store_put(s, "a", "a", 1);
 	assert_int_equal(store_commit(s, "", &e), 0);
@@ -610,13 +618,7 @@ static void a_scratch_store_merges_its_own_packs(void **state)
 	}
 	assert_true(store_pack_count(t) <= 1 + 7);
 	assert_int_equal(sh("test $(ls %1$s/.git/objects/pack/*.idx | wc -l) = 1"), 0);
-	for (int i = 0; i < 40; i++) {
-		size_t len;
-		snprintf(path, sizeof path, "f/%03d", i);
-		assert_int_equal(store_get(t, path, &b, &len, &e), 0);
-		assert_string_equal(b, path);
-		free(b);
-	}
+	each_reads_its_path(t, "f/%03d", 40);
 	store_free(t);
 	store_free(s);
 }
