@@ -510,9 +510,9 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 
 int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr *e)
 {
-	if (open_locked(h, s, wait, e) < 0)
+	if (open_locked(h, s, wait, e) < 0 || rec_check_layout(*s, e) < 0)
 		return -1;
-	return rec_check_layout(*s, e);
+	return store_drop_checkout(*s, e);
 }
 
 int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
@@ -768,6 +768,8 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 		goto out;
 	store_set_signer(real, &k);
 	rc = store_commit(real, moved ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
+	if (rc == 0)
+		rc = store_drop_checkout(real, e);
 out:
 	seckey_free(&k);
 	store_free(scratch);

@@ -578,6 +578,19 @@ static void sweep_checkout(const char *state)
 	closedir(d);
 }
 
+int store_drop_checkout(struct store *s, struct rerr *e)
+{
+	const char *old[] = {"rental-worktree", "rental-tmp"};
+
+	sweep_checkout(s->state);
+	for (size_t i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/%s", s->gitdir, old[i]);
+		fs_remove_tree(p);
+		free(p);
+	}
+	return git_make_bare(s->gitdir, e);
+}
+
 int store_lock(struct store *s, int wait, struct rerr *e)
 {
 	char *p = xasprintf("%s/rental.lock", s->gitdir), *scratch;
@@ -602,8 +615,7 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	scratch = xasprintf("%s/" SCRATCH, s->gitdir);
 	fs_remove_tree(scratch);
 	free(scratch);
-	sweep_checkout(s->state);
-	if (git_make_bare(s->gitdir, e) < 0 || gitrepo_refresh(s->repo, e) < 0)
+	if (gitrepo_refresh(s->repo, e) < 0)
 		return -1;
 	return load_head(s, e);
 }

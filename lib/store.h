@@ -33,6 +33,11 @@ void store_set_signer(struct store *s, const struct seckey *k);
 /* Takes the dispatcher's lock on the home (waiting, or RX_TEMP if busy and !wait),
  * then sweeps what a dead run left and reads main again. */
 int store_lock(struct store *s, int wait, struct rerr *e);
+/* Removes what a release that kept the state checked out left beside the repository
+ * (its files under state/, git's index, its own files in .git) and marks the
+ * repository bare: once the state is in this release's layout, never before (until
+ * the upgrade commits, that release can still run the home). */
+int store_drop_checkout(struct store *s, struct rerr *e);
 
 
 /* Reads path, seeing this batch's changes: 0 (*buf malloc'd, NUL-terminated), 1 absent. */

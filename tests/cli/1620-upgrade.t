@@ -15,6 +15,7 @@ old_fields() {
 }
 for rel in 2026-11-24 2026-12-05 2026-12-06 2026-12-06b; do
 	old_home "$rel" "$rel"
+	left=$(state_checkout; ls "$S/.git" | grep -vx rental.lock)
 	t_refuse 78 "$rel: carctl list refuses the older layout" carctl list
 	t_match "$rel: ... and says what to do" "$ERR" "run 'dispatcher --upgrade'"
 	t_refuse 78 "$rel: reserve refuses it too" reserve --as bob car1 --from 2028-07-01 --to 2028-07-02
@@ -23,12 +24,18 @@ for rel in 2026-11-24 2026-12-05 2026-12-06 2026-12-06b; do
 	t_match "$rel: ... and names the layouts" "$ERR" 'state/layout: version [1456], made by an older release'
 	t_exit 1 "$rel: dispatcher --check: unhealthy" dispatcher --check
 	t_match "$rel: ... and says why" "$ERR" "dispatcher --upgrade"
+	# Until the upgrade commits, the older release can still run the home: the lock the
+	# dispatcher took is all it made.
+	t_eq "$rel: what the older release keeps beside .git is untouched until the upgrade" \
+		"$(state_checkout; ls "$S/.git" | grep -vx rental.lock)" "$left"
 
 	t_ok "$rel: dispatcher --upgrade" dispatcher --upgrade
 	t_match "$rel: ... says how many records moved" "$ERR" '^dispatcher: upgrade: layout 7, [1-9][0-9]* records moved or rewritten$'
 	t_eq "$rel: ... in one commit" "$(git -C "$S" rev-list --count main)" "$((commits + 1))"
 	t_eq "$rel: ... the layout record names version 7" "$(state_cat layout)" 'version: 7'
 	t_eq "$rel: ... and state/ holds nothing but .git" "$(state_checkout)" ''
+	t_eq "$rel: ... whose older files and index are gone" "$(ls "$S/.git" | grep -E '^(rental-worktree|rental-tmp|index)$')" ''
+	t_eq "$rel: ... and which is bare" "$(git -C "$S" config core.bare)" true
 	t_ok "$rel: git fsck is clean" git -C "$S" fsck --strict --no-dangling
 	for f in "$X"/*.json; do
 		name=$(basename "$f" .json)

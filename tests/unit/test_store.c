@@ -582,16 +582,21 @@ static void commit_killed_at(const char *step)
 }
 
 /* Killed between its pack and the ref, a commit is not the state: the old one is,
- * and the next locker sweeps the leftovers and old checked-out files alike. */
+ * and the next locker sweeps the leftovers. Files an older release kept checked out
+ * are that release's until store_drop_checkout (after an upgrade's commit). */
 static void a_commit_killed_before_its_ref_is_garbage(void **state)
 {
 	struct store *s;
+	struct rerr e = {0};
 
 	commit_killed_at("objects");
 	assert_int_equal(sh("touch %1$s/.git/objects/pack/tmp_pack_x %1$s/.git/objects/pack/pack-0123456789012345678901234567890123456789.pack && "
 			    "mkdir -p %1$s/cars && echo stale > %1$s/cars/f"), 0);
 	s = open_locked();
-	assert_int_equal(sh("test \"$(ls -A %1$s)\" = .git && ! ls %1$s/.git/objects/pack | grep -q -e tmp_ -e pack-0123"), 0);
+	assert_int_equal(sh("! ls %1$s/.git/objects/pack | grep -q -e tmp_ -e pack-0123"), 0);
+	assert_int_equal(sh("test \"$(cat %1$s/cars/f)\" = stale"), 0);
+	assert_int_equal(store_drop_checkout(s, &e), 0);
+	assert_int_equal(sh("test \"$(ls -A %1$s)\" = .git"), 0);
 	store_free(s);
 	assert_int_equal(sh("git -C %1$s fsck --strict 2>&1 | (! grep -v dangling)"), 0);
 }
