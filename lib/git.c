@@ -17,6 +17,11 @@
 
 static const char *const type_names[] = {"", "commit", "tree", "blob", "tag"};
 
+/* The most bytes an object may have: a larger size in a header or a delta is damage
+ * (the state's largest records are tables of a few hundred KiB), not an allocation
+ * that fails, nor, plus one, one that wraps to nothing. */
+#define OBJECT_MAX ((size_t)1 << 30)
+
 void gid_hex(char out[41], const struct gid *id)
 {
 	for (int i = 0; i < 20; i++)
@@ -365,7 +370,7 @@ static int delta_apply(const char *base, size_t blen, const char *delta, size_t 
 	size_t src = delta_size(&p, end), size = delta_size(&p, end), at = 0;
 	char *o;
 
-	if (src != blen)
+	if (src != blen || size > OBJECT_MAX)
 		return -1;
 	o = xcalloc(1, size + 1);
 	while (p < end) {
@@ -423,6 +428,8 @@ static int pack_entry(struct gitrepo *r, struct pack *p, uint64_t off, int *type
 		size |= (size_t)(c & 0x7f) << shift;
 	}
 	i++;
+	if (size > OBJECT_MAX)
+		return -1;
 	if (*type >= GIT_COMMIT && *type <= 4) {
 		*len = size;
 		return inflate_at(p->fd, off + n, h + i, n - i, size, 1, data, &size);
@@ -470,7 +477,7 @@ static int read_loose(struct gitrepo *r, const struct gid *id, int *type, char *
 			    head[strlen(type_names[t])] == ' ')
 				*type = t, size = strtoul(head + strlen(type_names[t]) + 1, NULL, 10);
 		size_t hl = (size_t)(nul + 1 - head);
-		if (*type && inflate_at(fd, 0, NULL, 0, hl + size, 1, data, &got) == 0) {
+		if (*type && size <= OBJECT_MAX && inflate_at(fd, 0, NULL, 0, hl + size, 1, data, &got) == 0) {
 			memmove(*data, *data + hl, size + 1);
 			*len = size;
 			rc = 0;

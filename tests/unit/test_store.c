@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/resource.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <pthread.h>
+#include <zlib.h>
 #include "store.h"
 #include "git.h"
 
@@ -749,6 +751,151 @@ static void a_ref_killed_before_its_rename_leaves_no_ref(void **state)
 	assert_int_equal(sh("test -z \"$(ls %1$s/.git/refs/heads | grep -v '^main$')\""), 0);
 }
 
+/* ---- sizes a damaged object claims ---- */
+
+/* A git object's header or a delta's size field: size, in groups of seven bits after
+ * the first bits (4 for a pack entry's, with its type; 7 for a delta's). */
+static size_t put_size(unsigned char *out, int type, uint64_t size)
+{
+	size_t n = 0;
+	int first = type ? 4 : 7;
+
+	out[0] = (unsigned char)((type << 4) | (size & ((1u << first) - 1)));
+	for (size >>= first; size; size >>= 7) {
+		out[n++] |= 0x80;
+		out[n] = size & 0x7f;
+	}
+	return n + 1;
+}
+
+/* Deflates len bytes of p onto out (4,096 bytes) at *at. */
+static void put_deflated(unsigned char *out, size_t *at, const void *p, size_t len)
+{
+	uLongf n = 4096 - *at;
+
+	assert_int_equal(compress(out + *at, &n, p, (uLong)len), Z_OK);
+	*at += n;
+}
+
+/* Writes the test's repository a pack of n entries (bytes ents[i] of lens[i]) under
+ * the ids ids[i] (sorted), with the index git reads it by. */
+static void write_raw_pack(int n, const unsigned char *const *ents, const size_t *lens,
+			   unsigned char ids[][20])
+{
+	char path[160];
+	unsigned char be[4];
+	uint32_t at = 12, count = 0;
+	FILE *p, *x;
+
+	snprintf(path, sizeof path, "%s/.git/objects/pack/pack-%040d.pack", dir, 1);
+	assert_non_null(p = fopen(path, "w"));
+	fwrite("PACK\0\0\0\2\0\0\0", 1, 11, p);
+	fputc(n, p);
+	snprintf(path, sizeof path, "%s/.git/objects/pack/pack-%040d.idx", dir, 1);
+	assert_non_null(x = fopen(path, "w"));
+	fwrite("\377tOc\0\0\0\2", 1, 8, x);
+	for (int b = 0; b < 256; b++) {
+		while ((int)count < n && ids[count][0] <= b)
+			count++;
+		be[0] = 0, be[1] = 0, be[2] = 0, be[3] = (unsigned char)count;
+		fwrite(be, 1, 4, x);
+	}
+	for (int i = 0; i < n; i++)
+		fwrite(ids[i], 1, 20, x);
+	for (int i = 0; i < n; i++)
+		fwrite("\0\0\0\0", 1, 4, x); /* CRCs: a read does not check them */
+	for (int i = 0; i < n; i++) {
+		be[0] = at >> 24, be[1] = at >> 16, be[2] = at >> 8, be[3] = (unsigned char)at;
+		fwrite(be, 1, 4, x);
+		fwrite(ents[i], 1, lens[i], p);
+		at += (uint32_t)lens[i];
+	}
+	fwrite(ids[0], 1, 20, p);
+	fwrite(ids[0], 1, 20, x);
+	fwrite(ids[0], 1, 20, x);
+	assert_int_equal(fclose(p) | fclose(x), 0);
+}
+
+/* Reads id from the test's repository: it must be damage (-1, RX_IO), whatever the
+ * sizes in it claim. */
+static void read_is_damage(const unsigned char id[20])
+{
+	struct gitrepo *r;
+	struct rerr e = {0};
+	struct gid g;
+	enum git_type t;
+	char *data = NULL, gitdir[96];
+	size_t len;
+
+	snprintf(gitdir, sizeof gitdir, "%s/.git", dir);
+	memcpy(g.b, id, 20);
+	assert_int_equal(gitrepo_open(&r, gitdir, &e), 0);
+	assert_int_equal(git_read(r, &g, &t, &data, &len, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	assert_null(data);
+	gitrepo_free(r);
+}
+
+/* A pack entry or a loose object that claims a petabyte is damage, not a malloc that
+ * kills the reader. */
+static void a_huge_size_claimed_is_damage(void **state)
+{
+	unsigned char ent[4096], ids[1][20], loose[4096], head[] = "blob 1125899906842624";
+	const unsigned char *ents[1] = {ent};
+	size_t at;
+	char path[160];
+	FILE *f;
+
+	at = put_size(ent, GIT_BLOB, (uint64_t)1 << 50);
+	put_deflated(ent, &at, "x", 1);
+	memset(ids[0], 0x42, 20);
+	write_raw_pack(1, ents, &at, ids);
+	read_is_damage(ids[0]);
+
+	at = 0;
+	put_deflated(loose, &at, head, sizeof head); /* with its NUL */
+	snprintf(path, sizeof path, "%s/.git/objects/43", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/.git/objects/43/%038d", dir, 0);
+	assert_non_null(f = fopen(path, "w"));
+	fwrite(loose, 1, at, f);
+	assert_int_equal(fclose(f), 0);
+	memset(ids[0], 0, 20);
+	ids[0][0] = 0x43;
+	read_is_damage(ids[0]);
+}
+
+/* A delta that claims to make more bytes than memory holds (here 2^64 - 1, which one
+ * byte more wraps to nothing) is damage, and writes nothing past what was made. */
+static void a_delta_claiming_too_much_is_damage(void **state)
+{
+	unsigned char base[4096], delta[4096], d[4096], ids[2][20];
+	const unsigned char *ents[2] = {base, delta};
+	size_t lens[2], dl = 0, at;
+	struct gid bid;
+
+	at = put_size(base, GIT_BLOB, 5);
+	put_deflated(base, &at, "hello", 5);
+	lens[0] = at;
+	dl = put_size(d, 0, 5);
+	dl += put_size(d + dl, 0, UINT64_MAX);
+	for (int k = 0; k < 20; k++) { /* inserts of 127 bytes each */
+		d[dl++] = 0x7f;
+		memset(d + dl, 'A', 127);
+		dl += 127;
+	}
+	at = put_size(delta, 6, dl);
+	delta[at++] = (unsigned char)lens[0]; /* the base is this far before */
+	put_deflated(delta, &at, d, dl);
+	lens[1] = at;
+	git_hash(&bid, GIT_BLOB, "hello", 5);
+	memcpy(ids[0], bid.b, 20);
+	memset(ids[1], 0xee, 20);
+	assert_true(ids[0][0] < 0xee);
+	write_raw_pack(2, ents, lens, ids);
+	read_is_damage(ids[1]);
+}
+
 static int count_path(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	char **seen = arg;
@@ -888,6 +1035,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_damaged_object_is_an_error_not_the_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_damaged_object_is_not_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_damaged_index_is_not_merged, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_huge_size_claimed_is_damage, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_delta_claiming_too_much_is_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_that_cannot_be_written_is_not_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_index_not_renamed_in_leaves_the_pack_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(what_a_store_read_is_kept_but_never_stale, setup, teardown),
