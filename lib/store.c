@@ -861,11 +861,20 @@ static int add_record(const char *path, const char *name, void *arg, struct rerr
 {
 	struct records *r = arg;
 	struct kv m;
+	char *buf;
+	size_t len;
+	int rc = store_get(r->s, path, &buf, &len, e);
 
-	if (store_get_kv(r->s, path, &m, e) != 0)
-		return 0; /* one damaged file does not hide the others */
-	r->v = xrealloc(r->v, (r->n + 1) * sizeof *r->v);
-	r->v[r->n++] = m;
+	/* An object that cannot be read fails the list (rules must not decide on part of
+	 * it); a file that does not parse is left out, and does not hide the others. */
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = kv_parse(&m, buf, len, path, NULL);
+	free(buf);
+	if (rc == 0) {
+		r->v = xrealloc(r->v, (r->n + 1) * sizeof *r->v);
+		r->v[r->n++] = m;
+	}
 	return 0;
 }
 

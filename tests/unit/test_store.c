@@ -896,6 +896,38 @@ static void a_delta_claiming_too_much_is_damage(void **state)
 	read_is_damage(ids[1]);
 }
 
+/* A record whose object cannot be read is an error, not a shorter list that rules
+ * decide on; one that reads but does not parse is left out, as store.h says. */
+static void an_unreadable_record_fails_the_list(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	struct kv *recs;
+	size_t n;
+
+	store_put(s, "cars/a", "car: a\nrate: 1\n", 15);
+	store_put(s, "cars/b", "car: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\nrate: 2\n", 57);
+	store_put(s, "cars/c", "car: [\n", 7);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_int_equal(store_open(&s, dir, &e), 0);
+	assert_int_equal(store_read_records(s, "cars", &recs, &n, &e), 0);
+	assert_int_equal(n, 2); /* c does not parse */
+	store_records_free(recs, n);
+	store_free(s);
+	/* A byte in the middle of b's deflated bytes. */
+	assert_int_equal(sh("i=$(ls %1$s/.git/objects/pack/*.idx) && "
+			    "b=$(git -C %1$s rev-parse main:cars/b) && "
+			    "set -- $(git verify-pack -v $i | grep \"^$b \") && "
+			    "printf 'Z' | dd of=${i%%.idx}.pack bs=1 seek=$(($5 + $4 / 2)) conv=notrunc 2>/dev/null"), 0);
+	assert_int_equal(store_open(&s, dir, &e), 0);
+	recs = NULL;
+	assert_int_equal(store_read_records(s, "cars", &recs, &n, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	store_records_free(recs, n);
+	store_free(s);
+}
+
 static int count_path(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	char **seen = arg;
@@ -1037,6 +1069,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_damaged_index_is_not_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_huge_size_claimed_is_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_delta_claiming_too_much_is_damage, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_unreadable_record_fails_the_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_that_cannot_be_written_is_not_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_index_not_renamed_in_leaves_the_pack_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(what_a_store_read_is_kept_but_never_stale, setup, teardown),
