@@ -606,12 +606,12 @@ int git_make_bare(const char *gitdir, struct rerr *e)
 	size_t len;
 	int rc = fs_unlink(index, e);
 
-	if (rc == 0 && fs_read(config, 1 << 20, &buf, &len, e) >= 0 && (buf == NULL || !strstr(buf, "bare = true")))
+	if (rc == 0 && (rc = fs_read(config, 1 << 20, &buf, &len, e)) >= 0 && (buf == NULL || !strstr(buf, "bare = true")))
 		rc = fs_write_atomic(config, bare_config, sizeof bare_config - 1, 1, e);
 	free(buf);
 	free(index);
 	free(config);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 int git_init(const char *gitdir, struct rerr *e)

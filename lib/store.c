@@ -813,13 +813,13 @@ static int walk_tree(struct store *s, const struct gid *id, char *prefix, size_t
 	char *copy;
 	size_t len, at = 0;
 	struct git_entry ent;
-	int rc;
+	int rc = 0, done = 0; /* rc: the tree's next entry; done: what fn or a folder said */
 
 	if (tree_bytes(s, id, &data, &len, e) < 0)
 		return -1;
 	copy = xcalloc(1, len + 1);
 	memcpy(copy, data, len);
-	while ((rc = git_tree_next(copy, len, &at, &ent)) == 1) {
+	while (done >= 0 && (rc = git_tree_next(copy, len, &at, &ent)) == 1) {
 		size_t nl = strlen(ent.name);
 		if (plen + nl + 2 > 1024)
 			continue;
@@ -827,16 +827,16 @@ static int walk_tree(struct store *s, const struct gid *id, char *prefix, size_t
 		if (ent.is_tree) {
 			prefix[plen + nl] = '/';
 			prefix[plen + nl + 1] = '\0';
-			rc = walk_tree(s, &ent.id, prefix, plen + nl + 1, fn, arg, e);
+			done = walk_tree(s, &ent.id, prefix, plen + nl + 1, fn, arg, e);
 		} else {
-			rc = fn(prefix, prefix + plen, arg, e);
+			done = fn(prefix, prefix + plen, arg, e);
 		}
 		prefix[plen] = '\0';
-		if (rc < 0)
-			break;
 	}
 	free(copy);
-	return rc < 0 ? -1 : 0;
+	if (done < 0)
+		return -1;
+	return rc < 0 ? rerr_set(e, RX_IO, "%s: a tree is damaged", s->gitdir) : 0;
 }
 
 int store_walk(struct store *s, const char *dir, store_walk_fn fn, void *arg, struct rerr *e)

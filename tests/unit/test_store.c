@@ -928,6 +928,44 @@ static void an_unreadable_record_fails_the_list(void **state)
 	store_free(s);
 }
 
+static int count_file(const char *path, const char *name, void *arg, struct rerr *e)
+{
+	++*(int *)arg;
+	return 0;
+}
+
+/* A tree whose bytes are its id's but do not parse stops a walk with an error that
+ * says so (RX_IO), not an empty one. */
+static void a_tree_that_does_not_parse_is_named(void **state)
+{
+	struct store *s;
+	struct rerr e = {0};
+	int n = 0;
+
+	assert_int_equal(sh("cd %1$s && t=$(printf 'not a tree' | git hash-object -t tree --literally -w --stdin) && "
+			    "r=$(printf '040000 tree %%s\\tcars\\n' $t | git mktree --missing) && "
+			    "git update-ref refs/heads/main $(git commit-tree $r -m bad)"), 0);
+	assert_int_equal(store_open(&s, dir, &e), 0);
+	assert_int_equal(store_walk(s, "cars", count_file, &n, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	assert_non_null(strstr(e.msg, "tree"));
+	assert_int_equal(n, 0);
+	store_free(s);
+}
+
+/* A config that cannot be read is an error of store_drop_checkout, not a repository
+ * left as it was under a 0. */
+static void an_unreadable_config_fails_the_drop(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+
+	assert_int_equal(sh("rm %1$s/.git/config && mkdir %1$s/.git/config"), 0);
+	assert_int_equal(store_drop_checkout(s, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	store_free(s);
+}
+
 static int count_path(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	char **seen = arg;
@@ -1070,6 +1108,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_huge_size_claimed_is_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_delta_claiming_too_much_is_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unreadable_record_fails_the_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_tree_that_does_not_parse_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_unreadable_config_fails_the_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_that_cannot_be_written_is_not_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_index_not_renamed_in_leaves_the_pack_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(what_a_store_read_is_kept_but_never_stale, setup, teardown),
