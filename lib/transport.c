@@ -115,7 +115,9 @@ static int open_remote(git_repository **repo, git_remote **remote, const char *g
 {
 	*repo = NULL;
 	*remote = NULL;
-	if (git_libgit2_init() < 0)
+	/* Fsynced: a fetched pack, its index and their folder are on disk before main moves
+	 * onto them (libgit2 writes them unsynced unless told). */
+	if (git_libgit2_init() < 0 || git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
 		return rerr_set(e, RX_SOFTWARE, "libgit2: cannot initialise");
 	if (git_repository_open_bare(repo, gitdir) < 0)
 		return git_fail(e, gitdir, "open");
