@@ -1333,6 +1333,16 @@ int gitrepo_merge(struct gitrepo *r, struct rerr *e)
 	return rc == 0 ? gitrepo_refresh(r, e) : rc;
 }
 
+/* Whether packdir/NAME (a pack's or an index's name) has its other half, EXT. */
+static int has_half(const char *packdir, const char *name, const char *ext)
+{
+	char *p = xasprintf("%s/%.45s.%s", packdir, name, ext);
+	int has = fs_exists(p);
+
+	free(p);
+	return has;
+}
+
 void gitrepo_sweep(const char *packdir)
 {
 	DIR *d = opendir(packdir);
@@ -1341,17 +1351,17 @@ void gitrepo_sweep(const char *packdir)
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		size_t l = strlen(de->d_name);
-		int tmp = strncmp(de->d_name, "tmp_", 4) == 0;
-		/* A pack whose index never came: a writer died between the two renames. */
-		int orphan = l == 50 && strcmp(de->d_name + 45, ".pack") == 0;
-		if (orphan) {
-			char *idx = xasprintf("%s/%.45s.idx", packdir, de->d_name);
-			orphan = !fs_exists(idx);
-			free(idx);
-		}
-		if (tmp || orphan) {
-			char *p = xasprintf("%s/%s", packdir, de->d_name);
+		const char *n = de->d_name;
+		size_t l = strlen(n);
+		/* Temp files (ours, and a fetch's in libgit2), a lock a fetch left; a pack
+		 * whose index never came (a writer died between its renames: ours rename the
+		 * pack first), an index whose pack never came (libgit2 renames it first). */
+		int garbage = !strncmp(n, "tmp_", 4) || !strncmp(n, "pack_git2_", 10) ||
+			      (l > 5 && !strcmp(n + l - 5, ".lock")) ||
+			      (l == 50 && !strcmp(n + 45, ".pack") && !has_half(packdir, n, "idx")) ||
+			      (l == 49 && !strcmp(n + 45, ".idx") && !has_half(packdir, n, "pack"));
+		if (garbage) {
+			char *p = xasprintf("%s/%s", packdir, n);
 			unlink(p);
 			free(p);
 		}

@@ -86,6 +86,8 @@ void gitpack_new_free(struct gitpack_new *p);
  * some pack holds fewer objects than those below it together (git's --geometric=2):
  * the packs stay about log2 of the history in number. */
 int gitrepo_merge(struct gitrepo *r, struct rerr *e);
-/* Removes what a killed writer left in the pack folder (temp files). */
+/* Removes what a killed writer (a batch's, a merge's or a fetch's) left in the pack
+ * folder: temp files, locks, a pack without its index or an index without its pack.
+ * Only while no one writes there (under the dispatcher's lock). */
 void gitrepo_sweep(const char *packdir);
 #endif
