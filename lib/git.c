@@ -790,11 +790,15 @@ static void put_be32(struct out *o, uint32_t v)
 	put(o, b, 4);
 }
 
+/* Opens a temp file from tmpl, read-only as git's packs are (mkstemp makes it 0600; the
+ * fd stays writable) and readable by whom the umask lets read the rest of the home. */
 static int out_open(struct out *o, char *tmpl, struct rerr *e)
 {
 	int fd = mkstemp(tmpl);
+	mode_t mask = umask(0);
 
-	if (fd < 0 || (o->f = fdopen(fd, "w")) == NULL) {
+	umask(mask);
+	if (fd < 0 || fchmod(fd, 0444 & ~mask) < 0 || (o->f = fdopen(fd, "w")) == NULL) {
 		if (fd >= 0)
 			close(fd);
 		return rerr_set(e, RX_IO, "%s: %s", tmpl, strerror(errno));

@@ -970,6 +970,21 @@ static void an_unreadable_config_fails_the_drop(void **state)
 	store_free(s);
 }
 
+/* A pack and its index are read-only, as git makes them, and readable by whom the
+ * umask lets read the rest of the home (a reader under another account in its group). */
+static void packs_are_read_only_as_the_umask_lets(void **state)
+{
+	mode_t was = umask(027);
+	struct store *s = open_locked();
+	struct rerr e = {0};
+
+	store_put(s, "f", "x", 1);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	umask(was);
+	assert_int_equal(sh("cd %1$s/.git/objects/pack && test \"$(stat -c %%a *.pack *.idx | sort -u)\" = 440"), 0);
+}
+
 static int count_path(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	char **seen = arg;
@@ -1114,6 +1129,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_unreadable_record_fails_the_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_tree_that_does_not_parse_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unreadable_config_fails_the_drop, setup, teardown),
+		cmocka_unit_test_setup_teardown(packs_are_read_only_as_the_umask_lets, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_that_cannot_be_written_is_not_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_index_not_renamed_in_leaves_the_pack_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(what_a_store_read_is_kept_but_never_stale, setup, teardown),
