@@ -94,7 +94,7 @@ int ledger_check_key_rm(struct store *s, const char *name, struct rerr *e)
 
 int ledger_owner(struct store *s, const char *res, char owner[40], struct rerr *e)
 {
-	struct kv m;
+	struct event ev;
 	char *buf;
 	size_t len;
 	int rc;
@@ -104,13 +104,15 @@ int ledger_owner(struct store *s, const char *res, char owner[40], struct rerr *
 		return 1;
 	if ((rc = rec_id(s, res, &buf, &len, e)) != 0)
 		return rc;
-	/* The id's entry is the reservation itself: its signer is the customer. */
-	rc = kv_parse(&m, buf, len, res, e);
+	/* The id's entry is the reservation itself: its signer is the customer. Its signed
+	 * body is parsed, as when it was admitted (the whole file, signature line and all,
+	 * need not be one YAML mapping: a body may end with a document end marker). */
+	rc = event_parse_logged(&ev, buf, len, res, e);
 	if (rc == 0)
-		snprintf(owner, 40, "%s", kv_get(&m, "actor") ? kv_get(&m, "actor") : "");
+		snprintf(owner, 40, "%s", kv_get(&ev.f, "actor") ? kv_get(&ev.f, "actor") : "");
 	else
 		e->code = RX_IO;
-	kv_free(&m);
+	event_free(&ev);
 	free(buf);
 	return rc;
 }
