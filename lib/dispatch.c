@@ -197,9 +197,20 @@ static int admit(struct store *s, const char *name, struct incoming *in, const c
 			*e = in->e;
 		return in->state;
 	}
-	if ((rc = ledger_seen(s, kv_get(&in->ev.f, "id"), e)) != 0) {
-		*skipped = rc == 1;
-		return rc == 1 ? 0 : -1;
+	/* An id applied before: these very bytes again (a run killed after its commit, or
+	 * a copy) are skipped; other bytes under it are another event, quarantined. */
+	char *logged;
+	size_t llen;
+	const char *id = kv_get(&in->ev.f, "id");
+	if ((rc = ledger_logged(s, id, &logged, &llen, e)) < 0)
+		return -1;
+	if (rc == 0) {
+		*skipped = llen == in->ev.len && memcmp(logged, in->ev.raw, llen) == 0;
+		free(logged);
+		if (*skipped)
+			return 0;
+		snprintf(in->reason, sizeof in->reason, "%s: id %s already used by another event", name, id);
+		return 1;
 	}
 	if (ledger_admit(s, &in->ev, &why) < 0) {
 		if (why.code == RX_IO) {

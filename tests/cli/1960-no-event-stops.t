@@ -14,8 +14,8 @@
 # own bounds, with what must become of them. A normal event ends each batch.
 # After each `dispatcher --once`: it exits 0 and holds back no context; the
 # normal event is applied; every hand-made event is either applied (its bytes
-# are one entry of the log in state/; or, carrying an id applied before,
-# skipped: git grep finds the id in the log) or quarantined (spool/bad, with a
+# are one entry of the log in state/, a copy of them skipped; another event under
+# an id applied before is quarantined) or quarantined (spool/bad, with a
 # one-line .reason), never lost nor left in spool/new; the summary's counts
 # agree; and `dispatcher --rebuild` finds nothing to repair. The number of
 # cases tried is said at the end.
@@ -349,12 +349,16 @@ generic() {
 	nid "$PFX"
 	{ head4 "$_id" "$T" "$ACTOR"; good "$T"; } >"$T_TMP/body"
 	hcase "$GOOD" "$T: well-formed, signed by $ACTOR" "$PEM" "$_id"
+	# Its very bytes again are skipped (their bytes are the log's entry: "applied"
+	# here); other bytes under its id are another event, quarantined (never taken for
+	# a copy and dropped).
+	hcase "$GOOD" "$T: the same event again in the batch" "$PEM" "$_id"
 	{ head4 "$_id" "$T" "$ACTOR"; good "$T"; printf '# another body\n'; } >"$T_TMP/body"
-	case $GOOD in a) _x=s ;; *) _x=$GOOD ;; esac
-	hcase "$_x" "$T: the same id again in the batch" "$PEM" "$_id"
+	case $GOOD in a) _x=q _why='already used by another event' ;; *) _x=$GOOD _why= ;; esac
+	hcase "$_x" "$T: another event under the same id in the batch" "$PEM" "$_id" "$_why"
 	eval "_old=\$APPLIED_$PFX"
 	{ head4 "$_old" "$T" "$ACTOR"; good "$T"; } >"$T_TMP/body"
-	hcase s "$T: the id of an event applied before" "$PEM" "$_old"
+	hcase q "$T: another event under the id of one applied before" "$PEM" "$_old" 'already used by another event'
 
 	good "$T" >"$T_TMP/fields"
 	while IFS= read -r _l; do
