@@ -228,6 +228,7 @@ static int dearmor(const char *text, unsigned char **blob, size_t *n)
 	if (sodium_base642bin(*blob, max, b, (size_t)(e - b), "\r\n", n, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) != 0) {
 		free(*blob);
+		*blob = NULL; /* the caller frees *blob either way */
 		return -1;
 	}
 	return 0;

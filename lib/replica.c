@@ -25,7 +25,7 @@ static int read_kv(const char *path, struct kv *m, struct rerr *e)
 	kv_init(m);
 	if (rc == 0) {
 		rc = kv_parse(m, buf, len, path, e);
-		if (rc < 0)
+		if (rc < 0 && e)
 			e->code = RX_IO;
 	}
 	free(buf);
@@ -151,8 +151,10 @@ static int check_log(const struct home *h, const char *parent, struct store *c, 
 	long long from, to, seq;
 	int rc = parent ? store_open_commit(&s, h->state, parent, 1, why) : store_open_scratch(&s, c, why);
 
-	if (rc < 0 || (from = ledger_head(s, why)) < 0 || (to = ledger_head(c, why)) < 0)
+	if (rc < 0 || (from = ledger_head(s, why)) < 0 || (to = ledger_head(c, why)) < 0) {
+		rc = -1; /* a log whose head cannot be read is not checked: it fails */
 		goto out;
+	}
 	rc = -1;
 	if (to < from) {
 		rerr_set(why, RX_DATA, "its log ends at entry %lld, before its parent's (%lld)", to, from);

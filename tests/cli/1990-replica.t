@@ -155,10 +155,28 @@ refused 'a key registered without its event in the log' "state/$mallory is not w
 forge_commit "$PG" "0 0000000000000000000000000000000000000000	$entry" "$T_TMP/dispatcher.ssh" >/dev/null
 refused 'a log entry removed' "its log ends at entry|is not what its log makes"
 
+forge_commit "$PG" "100644 $(blob_of "$PG" "seq: bogus")	log/head" "$T_TMP/dispatcher.ssh" >/dev/null
+refused 'a log whose head does not read, signed with the dispatcher'"'"'s key' 'log/head'
+
+# A signature whose armor is not base64 (the check freed its blob twice).
+forge_commit "$PG" "100644 $(blob_of "$PG" junk)	junk" "$T_TMP/dispatcher.ssh" >/dev/null
+bad=$(git --git-dir="$PG" cat-file commit main | awk '/-----BEGIN SSH SIGNATURE-----$/ { print; print " !!!!"; skip = 1; next }
+	skip && /^ -----END SSH SIGNATURE-----$/ { skip = 0 } !skip' | git --git-dir="$PG" hash-object -t commit -w --stdin)
+git --git-dir="$PG" update-ref refs/heads/main "$bad"
+refused 'a commit whose signature is not base64' 'not an armored SSH signature'
+
 git --git-dir="$PG" update-ref refs/heads/main "$(git --git-dir="$PG" rev-parse main~2)"
 carctl --as admin add car04 --rate 1000 >/dev/null && dispatch
 refused 'a rewritten history (the primary reset and going on)' \
 	'does not descend from this replica'"'"'s [0-9a-f]{12}: a rewritten history'
+
+# The replica's account of its last round (not synced, not state): whatever it holds,
+# the next round writes it anew.
+printf 'checked_at: [1\n' >"$R/state/.git/rental-follow"
+carctl --as admin add car07 --rate 1000 >/dev/null && dispatch
+t_ok 'a round of following over an account that does not parse' dispatcher --home "$R" --once
+t_eq '... follows' "$(main_of "$R")" "$(main_of "$P")"
+t_ok '... and --check reads the account it wrote' dispatcher --home "$R" --check
 
 # The replica's daemon follows as batches come.
 "$BIN/dispatcher" --home "$R" 2>"$T_TMP/follow.err" </dev/null &
