@@ -702,9 +702,11 @@ outid=$(sed -n 's/^id: //p' "$T_TMP/outcome.event")
 t_match 'the log holds the outcome of alice'"'"'s reservation' "$outid" '^out-[0-9a-f]{16}$'
 NAME=$(spname "$outid")
 replay 'an outcome copied from state/log into the spool' "$NAME" drop "$T_TMP/outcome.event" "$NAME"
+# Other bytes under an applied id are another event: quarantined, never dropped as a
+# copy (it could be someone else's, waiting).
 rawev r3 "$EVE" "id: $RESE\ntype: reserve\ntime: %s\nactor: eve\ncar: car01\nfrom: 2028-12-01\nto: 2028-12-05\n"
 NAME=$(spname "$RESE")
-replay 'an applied id re-used by eve for a new booking' "$NAME" drop "$T_TMP/r3" "$NAME"
+hostile 'an applied id re-used by eve for a new booking' "$NAME" 'already used by another event' drop "$T_TMP/r3" "$NAME"
 
 # ---- spool/bad cannot take it as it is -----------------------------------
 
