@@ -45,7 +45,7 @@ static const struct event_type types[] = {
 	 {BOOKING}, {0}},
 	{EV_PAY_ACCEPTED, "payment.accepted", "out", ROLE_SYSTEM, "RENTED", M | R | L | Y,
 	 {BOOKING, "payment", "amount"}, {"from", "to"}},
-	{EV_PAY_CANCELED, "payment.canceled", "out", ROLE_SYSTEM, "PAYMENT_CANCELED", M | R | L | Y,
+	{EV_PAY_CANCELED, "payment.canceled", "out", ROLE_SYSTEM, "PAYMENT_CANCELED", M | R | L | G | Y,
 	 {BOOKING, "payment"}, {0}},
 	{EV_RENTAL_RETURNED, "rental.returned", "out", ROLE_SYSTEM, "RETURNED", M | R | P | G | Y,
 	 {BOOKING}, {"late_fee"}},

@@ -473,6 +473,10 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 		kv_set(&b, "to", kv_get(&ev->f, "to") ? kv_get(&ev->f, "to") : "");
 		kv_set(&b, "status", "");
 	}
+	if (!booking_may_become(kv_get(&b, "status"), status)) {
+		kv_free(&b);
+		return 0;
+	}
 	rc = management_car(s, car, &c, e);
 	if (rc < 0) {
 		kv_free(&b);

@@ -33,6 +33,10 @@ int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, st
 		kv_set(&row, "nights", kv_get(&ev->f, "nights") ? kv_get(&ev->f, "nights") : "");
 		kv_set(&row, "amount", kv_get(&ev->f, "amount") ? kv_get(&ev->f, "amount") : "");
 	}
+	if (status && !booking_may_become(kv_get(&row, "status"), status)) {
+		kv_free(&row);
+		return 0;
+	}
 	if (status)
 		kv_set(&row, "status", status);
 	if (kind == EV_PAY_ACCEPTED)

@@ -96,22 +96,30 @@ static int apply_pay(struct store *s, const struct event *ev, struct outbox *out
 	return 0;
 }
 
+/* Refunds the payment of booking p, because of ev: PAYMENT_CANCELED, said to the others. */
+static void refund(struct store *s, struct kv *p, const struct event *ev, struct outbox *out)
+{
+	struct kv *o;
+
+	kv_set(p, "status", ST_PAY_CANCELED);
+	save(s, p);
+	o = outbox_add(out, EV_PAY_CANCELED, ev);
+	kv_set(o, "car", kv_get(p, "car"));
+	kv_set(o, "customer", kv_get(p, "customer"));
+	kv_set(o, "payment", kv_get(p, "payment"));
+}
+
 static int apply_cancel(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	const char *res = kv_get(&ev->f, "reservation");
 	struct rerr why = {0};
-	struct kv p, *o;
+	struct kv p;
 
 	if (payment_check_cancel(s, res, &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_PAYMENT, &why, e);
 	if (payment_get(s, res, &p, e) != 0)
 		return -1;
-	kv_set(&p, "status", ST_PAY_CANCELED);
-	save(s, &p);
-	o = outbox_add(out, EV_PAY_CANCELED, ev);
-	kv_set(o, "car", kv_get(&p, "car"));
-	kv_set(o, "customer", kv_get(&p, "customer"));
-	kv_set(o, "payment", kv_get(&p, "payment"));
+	refund(s, &p, ev, out);
 	kv_free(&p);
 	return 0;
 }
@@ -131,15 +139,25 @@ static int apply_accepted(struct store *s, const struct event *ev, const char *s
 	return 0;
 }
 
-static int apply_status(struct store *s, const struct event *ev, const char *status, struct rerr *e)
+/* Another context decided about a booking: its status follows (booking_may_become).
+ * A booking canceled after this context took its payment (the two decided apart, as
+ * in one batch) is refunded. */
+static int apply_status(struct store *s, const struct event *ev, struct outbox *out,
+			const char *status, struct rerr *e)
 {
 	struct kv p;
 	int rc = payment_get(s, kv_get(&ev->f, "reservation"), &p, e);
+	const char *now;
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	kv_set(&p, "status", status);
-	save(s, &p);
+	now = kv_get(&p, "status") ?: "";
+	if (strcmp(status, ST_RES_CANCELED) == 0 && strcmp(now, ST_RENTED) == 0) {
+		refund(s, &p, ev, out);
+	} else if (booking_may_become(now, status)) {
+		kv_set(&p, "status", status);
+		save(s, &p);
+	}
 	kv_free(&p);
 	return 0;
 }
@@ -158,7 +176,7 @@ int payment_apply(struct store *s, const struct event *ev, struct outbox *out, s
 		return apply_accepted(s, ev, booking_next(kind));
 	case EV_RES_CANCELED:
 	case EV_RENTAL_RETURNED:
-		return apply_status(s, ev, booking_next(kind), e);
+		return apply_status(s, ev, out, booking_next(kind), e);
 	default:
 		return 0;
 	}

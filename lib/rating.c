@@ -21,8 +21,11 @@ int rating_check(struct store *s, const char *res, const char *stars, struct rer
 	rc = rating_get(s, res, &r, e);
 	if (rc < 0)
 		return -1;
-	if (rc == 1)
+	if (rc == 1 || strcmp(kv_get(&r, "status") ?: "", ST_RETURNED) != 0) {
+		if (rc == 0)
+			kv_free(&r);
 		return rerr_set(e, RX_REFUSED, "%s: not returned, only a RETURNED reservation can be rated", res);
+	}
 	if (kv_get(&r, "stars") != NULL)
 		rc = rerr_set(e, RX_REFUSED, "%s: already rated (%s stars)", res, kv_get(&r, "stars"));
 	kv_free(&r);
@@ -74,6 +77,23 @@ static int apply_returned(struct store *s, const struct event *ev)
 	return 0;
 }
 
+/* A return whose payment was refunded in the same batch (booking_may_become): the
+ * refund stands, and the stay is not rated. */
+static int apply_refunded(struct store *s, const struct event *ev, struct rerr *e)
+{
+	struct kv r;
+	int rc = rating_get(s, kv_get(&ev->f, "reservation"), &r, e);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (booking_may_become(kv_get(&r, "status"), ST_PAY_CANCELED)) {
+		kv_set(&r, "status", ST_PAY_CANCELED);
+		save(s, &r);
+	}
+	kv_free(&r);
+	return 0;
+}
+
 int rating_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	switch (event_kind_of(ev)) {
@@ -81,6 +101,8 @@ int rating_apply(struct store *s, const struct event *ev, struct outbox *out, st
 		return apply_rate(s, ev, out, e);
 	case EV_RENTAL_RETURNED:
 		return apply_returned(s, ev);
+	case EV_PAY_CANCELED:
+		return apply_refunded(s, ev, e);
 	default:
 		return 0;
 	}

@@ -123,8 +123,10 @@ static int apply_canceled(struct store *s, const struct event *ev, struct rerr *
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	kv_set(&r, "status", ST_PAY_CANCELED);
-	save(s, &r);
+	if (booking_may_become(kv_get(&r, "status"), ST_PAY_CANCELED)) {
+		kv_set(&r, "status", ST_PAY_CANCELED);
+		save(s, &r);
+	}
 	kv_free(&r);
 	return 0;
 }

@@ -18,6 +18,22 @@ int booking_holds(const char *status)
 	return strcmp(status, ST_RESERVED) == 0 || strcmp(status, ST_RENTED) == 0;
 }
 
+int booking_may_become(const char *now, const char *next)
+{
+	static const char *const steps[][2] = {
+		{ST_RESERVED, ST_RENTED},	{ST_RENTED, ST_RETURNED},
+		{ST_RESERVED, ST_RES_CANCELED}, {ST_RENTED, ST_PAY_CANCELED},
+		{ST_RES_CANCELED, ST_PAY_CANCELED}, {ST_RETURNED, ST_PAY_CANCELED},
+	};
+
+	if (now == NULL || *now == '\0')
+		return 1;
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+		if (strcmp(now, steps[i][0]) == 0 && strcmp(next, steps[i][1]) == 0)
+			return 1;
+	return 0;
+}
+
 const char *car_status(long long rented, long long reserved)
 {
 	return rented > 0 ? ST_RENTED : reserved > 0 ? ST_RESERVED : ST_AVAILABLE;
@@ -464,6 +480,10 @@ static int apply_status(struct store *s, const struct event *ev, const char *sta
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	if (!booking_may_become(kv_get(&r, "status"), status)) {
+		kv_free(&r);
+		return 0;
+	}
 	if (booking_holds(kv_get(&r, "status")) && !booking_holds(status))
 		rc = hold_nights(s, &r, 0, e);
 	else if (booking_holds(status))

@@ -19,6 +19,16 @@
 const char *booking_next(enum event_kind kind);
 /* 1 if a booking in this status holds its nights (RESERVED or RENTED). */
 int booking_holds(const char *status);
+/* 1 if a booking in status now (a context's record of it; "" for one it has no
+ * status for yet) takes next from another context's outcome: the steps of its life
+ * (RESERVED to RENTED to RETURNED; RESERVED to RESERVATION_CANCELED; RENTED to
+ * PAYMENT_CANCELED) and the refunds that settle two decisions taken apart (a payment
+ * refunded after the booking was canceled, or after the car was returned). Contexts
+ * decide apart, so an outcome may come after another that ruled it out (a payment
+ * accepted for a booking canceled in the same batch): it is passed over, and the
+ * context whose decision lost settles it (payment refunds), so that every context
+ * ends with the same status. */
+int booking_may_become(const char *now, const char *next);
 /* A car's status from how many of its bookings are RENTED and RESERVED. */
 const char *car_status(long long rented, long long reserved);
 

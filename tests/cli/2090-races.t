@@ -1,0 +1,60 @@
+#!/bin/sh
+# 2090-races.t: contexts decide apart (DESIGN 3), so two commands on one booking in
+# one batch, or while a context is off, can each pass its own context's rule. What
+# one decides that the other's outcome rules out is compensated, and every context
+# ends with the same status: a booking paid and canceled at once is canceled and its
+# payment refunded (PAYMENT_CANCELED), its nights free; a payment canceled as the car
+# is returned is refunded. Only RESERVED and RENTED bookings hold nights (CONTRACT).
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+# statuses RES: the booking's status in the reservation context, mypage, rental.
+statuses() {
+	printf '%s %s %s\n' "$(status_of "$1")" \
+		"$(mypage --as admin --customer "$2" --json | jrow reservation "$1" | jget status)" \
+		"$(rent --as admin list --json | jrow reservation "$1" | jget status)"
+}
+rebuild_agrees() {
+	t_ok "$1: a rebuild finds nothing to repair" dispatcher --rebuild
+	t_eq '... 0 differences' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+}
+
+# ---- paid and canceled in one batch ----
+r=$(book alice car01 "$(day 10)" "$(day 12)")
+t_ok 'alice pays' pay --as alice "$r"
+t_ok '... and cancels, in the same batch' reserve --as alice cancel "$r"
+dispatch
+t_eq 'every context: PAYMENT_CANCELED' "$(statuses "$r" alice)" 'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
+t_eq '... the payment refunded on the receipt' "$(rent --as alice receipt "$r" --json | jget refund)" \
+	"$(rent --as alice receipt "$r" --json | jget amount)"
+t_eq '... the car is available' "$(car_status car01)" AVAILABLE
+b=$(book bob car01 "$(day 10)" "$(day 12)")
+t_eq '... and its nights are free: bob books them' "$(status_of "$b")" RESERVED
+rebuild_agrees 'paid and canceled'
+
+# ---- the same while payment is switched off: it decides on its own log later ----
+r=$(book alice car02 "$(day 20)" "$(day 22)")
+write_config payment=false
+pay --as alice "$r" >/dev/null
+dispatch
+t_ok 'with payment off, alice cancels the booking she paid for' reserve --as alice cancel "$r"
+dispatch
+t_eq '... RESERVATION_CANCELED while payment is off' "$(status_of "$r")" RESERVATION_CANCELED
+write_config
+dispatch
+t_eq 'payment on again: every context PAYMENT_CANCELED' "$(statuses "$r" alice)" 'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
+b=$(book bob car02 "$(day 20)" "$(day 22)")
+t_eq '... its nights are free' "$(status_of "$b")" RESERVED
+rebuild_agrees 'paid while payment was off'
+
+# ---- a payment canceled as the car is returned ----
+r=$(book carol car01 "$(day 0)" "$(day 2)")
+paid carol "$r" >/dev/null
+t_ok 'carol cancels her payment' pay --as carol cancel "$r"
+t_ok '... and returns the car, in the same batch' rent --as carol return "$r"
+dispatch
+t_eq 'every context: PAYMENT_CANCELED (the refund stands)' "$(statuses "$r" carol)" \
+	'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
+rebuild_agrees 'refunded as returned'
+done_testing
