@@ -396,6 +396,8 @@ static int apply_event(struct store *s, int ctx, struct logcache *lc, long long 
 	store_begin(s);
 	const struct event *ev = logcache_read(lc, s, seq, why);
 	rc = ev == NULL ? -1 : follows(ctx, ev) ? appliers[ctx](s, ev, &out, why) : 0;
+	if (rc == 0)
+		rc = store_unit_failed(s, why);
 	for (size_t i = 0; rc == 0 && i < out.n; i++) {
 		struct event oc;
 		event_outcome_fields(&oc, &out.items[i], ev, 0);

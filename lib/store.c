@@ -58,6 +58,7 @@ struct store {
 	struct undo *undo;
 	size_t nundo, capundo;
 	int in_txn;
+	struct rerr unit_err; /* a read that failed in this unit (code 0: none) */
 	/* Trees read, by id: an open-addressed table, at most half full, which grows as a
 	 * batch reads (a command reads a few dozen trees, a batch at a million events ten
 	 * thousand). */
@@ -345,7 +346,10 @@ int store_get(struct store *s, const char *path, char **buf, size_t *len, struct
 		/* Kept as read by a batch (a locked or scratch store, whose main no one else
 		 * moves): the rules read a file again before they change it, and a batch's
 		 * events share files. A command reads a file once, and keeps nothing. */
-		rc = read_committed(s, path, &data, &l, e);
+		struct rerr mine = {0};
+		rc = read_committed(s, path, &data, &l, e ? e : &mine);
+		if (rc < 0 && s->in_txn && s->unit_err.code == 0)
+			s->unit_err = e ? *e : mine; /* the unit fails, whoever asked */
 		if (rc < 0 || (s->lockfd < 0 && !s->scratch) || s->seen_bytes + seen_cost(l, path) > SEEN_BYTES) {
 			*buf = data;
 			if (len)
@@ -390,6 +394,16 @@ void store_begin(struct store *s)
 {
 	s->in_txn = 1;
 	s->nundo = 0;
+	s->unit_err.code = 0;
+}
+
+int store_unit_failed(const struct store *s, struct rerr *e)
+{
+	if (s->unit_err.code == 0)
+		return 0;
+	if (e)
+		*e = s->unit_err;
+	return -1;
 }
 
 void store_rollback(struct store *s)

@@ -51,6 +51,10 @@ void store_del(struct store *s, const char *path);
 
 /* A unit of changes that can be taken back whole (one event in one context). */
 void store_begin(struct store *s);
+/* -1 and e set if a read of the committed state failed in this unit, even one whose
+ * caller went on without it (a table rewritten from what it could not read would
+ * lose its other rows): the unit must be taken back. */
+int store_unit_failed(const struct store *s, struct rerr *e);
 void store_rollback(struct store *s);
 void store_end(struct store *s);
 size_t store_changes(const struct store *s);

@@ -985,6 +985,37 @@ static void packs_are_read_only_as_the_umask_lets(void **state)
 	assert_int_equal(sh("cd %1$s/.git/objects/pack && test \"$(stat -c %%a *.pack *.idx | sort -u)\" = 440"), 0);
 }
 
+/* A unit in which a read of the committed state failed fails, even where the caller
+ * went on without what it could not read (e NULL): rewriting a table from nothing
+ * would lose its other rows. The next unit starts clean. */
+static void a_unit_whose_read_failed_fails(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char *b = NULL;
+
+	store_put(s, "t/a", "row a\n", 6);
+	store_put(s, "t/b", "row b\n", 6);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_int_equal(sh("i=$(ls %1$s/.git/objects/pack/*.idx) && b=$(git -C %1$s rev-parse main:t/a) && "
+			    "set -- $(git verify-pack -v $i | grep \"^$b \") && "
+			    "printf 'Z' | dd of=${i%%.idx}.pack bs=1 seek=$(($5 + $4 - 2)) conv=notrunc 2>/dev/null"), 0);
+	s = open_locked();
+	store_begin(s);
+	assert_int_equal(store_get(s, "t/b", &b, NULL, NULL), 0);
+	free(b);
+	assert_int_equal(store_unit_failed(s, &e), 0);
+	assert_int_equal(store_get(s, "t/a", &b, NULL, NULL), -1);
+	assert_int_equal(store_unit_failed(s, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	store_rollback(s);
+	store_begin(s);
+	assert_int_equal(store_unit_failed(s, &e), 0);
+	store_end(s);
+	store_free(s);
+}
+
 static int count_path(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	char **seen = arg;
@@ -1130,6 +1161,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_tree_that_does_not_parse_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_unreadable_config_fails_the_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(packs_are_read_only_as_the_umask_lets, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_unit_whose_read_failed_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_that_cannot_be_written_is_not_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_index_not_renamed_in_leaves_the_pack_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(what_a_store_read_is_kept_but_never_stale, setup, teardown),
