@@ -161,8 +161,17 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 	for (;;) {
 		double t0 = now_s();
 		/* Settings are read each batch: a context switched on catches up at once. */
-		if (cfg_load(&c, h->config, e) < 0 || dispatch_batch(h, s, &c, &st, e) < 0)
+		if (cfg_load(&c, h->config, e) < 0)
 			return -1;
+		if (dispatch_batch(h, s, &c, &st, e) < 0) {
+			/* Nothing of it is committed, but the files it quarantined have left the
+			 * spool: they are said, as always. */
+			for (size_t i = 0; i < st.notes.n; i++)
+				if (strncmp(st.notes.lines[i], "quarantined", 11) == 0)
+					fprintf(stderr, "dispatcher: %s\n", st.notes.lines[i]);
+			report_free(&st.notes);
+			return -1;
+		}
 		log_batch(&st, (now_s() - t0) * 1000, daemon);
 		report_free(&st.notes);
 		done += st.applied + st.skipped + st.quarantined;

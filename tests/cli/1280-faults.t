@@ -59,5 +59,20 @@ t_eq 'nothing was committed' "$(git -C "$H/state" rev-parse HEAD)" "$head1"
 t_ok 'writable again: the dispatcher runs' dispatcher --once
 t_eq '... the reservation is applied' "$(status_of "$(cat "$T_TMP/ro.id")")" RESERVED
 t_ok 'a rebuild agrees' dispatcher --rebuild
+
+# The packs' folder read-only: a batch fails at its commit, after it quarantined a
+# file that was no event; that file has left the spool, and the run says so.
+printf 'not an event\n' >"$T_TMP/junk"
+junk=0$(date +%s%N).junk
+spool_drop "$T_TMP/junk" "$junk"
+reserve --as alice car01 --from 2028-10-01 --to 2028-10-02 >"$T_TMP/ro2.id" 2>/dev/null
+P=$H/state/.git/objects/pack
+mount --bind "$P" "$P" && mount -o remount,ro,bind "$P"
+t_fail 'objects/pack read-only: the dispatcher fails at its commit' dispatcher --once
+t_match '... and says what it quarantined before it failed' "$ERR" "quarantined $junk: "
+t_eq '... which is in spool/bad; the reservation still waits' "$(ls "$H/spool/bad" | grep -c "^$junk\$") $(spool_count new)" '1 1'
+umount "$P"
+t_ok 'writable again: the dispatcher runs' dispatcher --once
+t_eq '... the reservation is applied' "$(status_of "$(cat "$T_TMP/ro2.id")")" RESERVED
 umount "$small"
 done_testing
