@@ -712,12 +712,17 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 	outbox_init(&out);
 	for (long long seq = 1; seq <= head; seq++) {
 		struct event ev;
-		if (ledger_read(real, seq, &ev, e) < 0 || ledger_index(scratch, &ev, seq, e) < 0)
+		if (ledger_read(real, seq, &ev, e) < 0)
 			return -1;
+		if (ledger_index(scratch, &ev, seq, e) < 0) {
+			event_free(&ev);
+			return -1;
+		}
 		for (int c = 0; c < CTX_COUNT; c++) {
 			if (seq > cursor[c])
 				continue;
 			if (follows(c, &ev) && appliers[c](scratch, &ev, &out, e) < 0) {
+				outbox_free(&out);
 				event_free(&ev);
 				return -1;
 			}

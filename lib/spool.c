@@ -36,7 +36,13 @@ int spool_write(const char *spool, const char *id, const char *buf, size_t len, 
 		p += n;
 		left -= (size_t)n;
 	}
-	if (left > 0 || fsync(fd) < 0 || close(fd) < 0) {
+	if (left > 0 || fsync(fd) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) < 0) {
 		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;

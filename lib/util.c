@@ -94,7 +94,9 @@ int fs_read(const char *path, size_t max, char **buf, size_t *len, struct rerr *
 	*buf = NULL;
 	if (len)
 		*len = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* Without blocking: a FIFO put in the file's place after a caller's lstat would
+	 * wait for a writer for ever; it is refused below, not a regular file. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 1;

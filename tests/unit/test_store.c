@@ -1016,6 +1016,23 @@ static void a_unit_whose_read_failed_fails(void **state)
 	store_free(s);
 }
 
+/* fs_read of a FIFO (one a writer renamed over a spool file after the dispatcher's
+ * lstat) is refused at once: it does not wait for a writer that never comes. */
+static void a_fifo_is_refused_without_waiting(void **state)
+{
+	char path[96], *buf = NULL;
+	struct rerr e = {0};
+	size_t len;
+
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	alarm(5); /* the default action ends the test: it waited */
+	assert_int_equal(fs_read(path, 4096, &buf, &len, &e), -1);
+	alarm(0);
+	assert_null(buf);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+}
+
 static int count_path(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	char **seen = arg;
@@ -1162,6 +1179,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_unreadable_config_fails_the_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(packs_are_read_only_as_the_umask_lets, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_unit_whose_read_failed_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_fifo_is_refused_without_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_that_cannot_be_written_is_not_committed, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_index_not_renamed_in_leaves_the_pack_of_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(what_a_store_read_is_kept_but_never_stale, setup, teardown),
