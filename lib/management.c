@@ -232,9 +232,20 @@ static void entry_put(struct kv *r, const char *res, const struct entry *x)
 	free(out);
 }
 
-/* Marks the nights [from, to) of car used (u) or free (f) in the records of their
- * months: a string of 31, a night a day of the month. */
-static int mark_nights(struct store *s, const char *car, long from, long to, char mark,
+/* A night's mark: how many paid stays hold it, f for none, u for one (all a history
+ * without overlapping paid stays ever holds), 2 to 9 beyond (a stay returned early
+ * frees its nights to another). */
+static char night_mark(char was, int delta)
+{
+	int n = was == 'u' ? 1 : was >= '2' && was <= '9' ? was - '0' : 0;
+
+	n += delta;
+	return n <= 0 ? 'f' : n == 1 ? 'u' : n > 9 ? '9' : (char)('0' + n);
+}
+
+/* Counts the nights [from, to) of car in one more paid stay (delta 1) or one fewer
+ * (-1), in the records of their months: a string of 31, a night a day of the month. */
+static int mark_nights(struct store *s, const char *car, long from, long to, int delta,
 		       struct rerr *e)
 {
 	for (long d = from; d < to;) {
@@ -253,7 +264,7 @@ static int mark_nights(struct store *s, const char *car, long from, long to, cha
 			date_from_days(d, &y, &m, &day);
 			if (y != y0 || m != m0)
 				break;
-			used[day - 1] = mark;
+			used[day - 1] = night_mark(used[day - 1], delta);
 		}
 		kv_set(&r, "car", car);
 		kv_set(&r, "used", used);
@@ -299,7 +310,7 @@ static int report_booking(struct store *s, const struct event *ev, const struct 
 	kv_free(&r);
 	if (!strcmp(status, ST_RETURNED))
 		return 0;
-	return mark_nights(s, car, date_days(from), date_days(to), !strcmp(status, ST_RENTED) ? 'u' : 'f', e);
+	return mark_nights(s, car, date_days(from), date_days(to), !strcmp(status, ST_RENTED) ? 1 : -1, e);
 }
 
 /* A rating's stars, on its booking's entry. */
@@ -646,7 +657,7 @@ static void acc_add(struct acc *x, const struct kv *r, long from, long to, long 
 			x->stars_sum += y.stars, x->ratings++;
 	}
 	for (long d = start; used && strlen(used) == 31 && d < end; d++)
-		x->used += used[d - first] == 'u';
+		x->used += used[d - first] != 'f';
 }
 
 static int cmp_acc(const void *a, const void *b)

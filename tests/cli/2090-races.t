@@ -57,4 +57,19 @@ dispatch
 t_eq 'every context: PAYMENT_CANCELED (the refund stands)' "$(statuses "$r" carol)" \
 	'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
 rebuild_agrees 'refunded as returned'
+
+# ---- a night in two paid bookings' stays (the first returned early): the report
+# counts it used while either is paid ----
+carctl --as admin add car05 --rate 1000 >/dev/null && dispatch
+a=$(book alice car05 "$(day 0)" "$(day 10)")
+paid alice "$a" >/dev/null
+returned alice "$a"
+b=$(book bob car05 "$(day 2)" "$(day 4)")
+paid bob "$b" >/dev/null
+use() { carctl --as admin report --from "$(day 0)" --to "$(day 9)" --json | jrow car car05 | jget utilisation; }
+t_eq 'a stay returned on its first day, and a paid one inside it: car05 used every night' "$(use)" 100.0
+t_ok '... the inner one'"'"'s payment canceled' pay --as bob cancel "$b"
+dispatch
+t_eq '... the nights of the first stay still count' "$(use)" 100.0
+rebuild_agrees 'nights of two stays'
 done_testing
