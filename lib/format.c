@@ -34,7 +34,7 @@ json_t *format_json(const struct field *f, size_t nf, const struct kv *rec)
 
 int format_json_line(FILE *out, json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(3));
+	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	int rc;
 
 	if (s == NULL)
@@ -57,7 +57,7 @@ static int put_csv_field(FILE *out, json_t *v)
 	else if (json_is_string(v))
 		t = json_string_value(v);
 	else if ((text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
-					   JSON_REAL_PRECISION(3))) != NULL)
+					   JSON_REAL_PRECISION(15))) != NULL)
 		t = text;
 	else
 		return -1;
@@ -159,6 +159,8 @@ static int fallback_width(uint32_t c)
 	return 1;
 }
 
+#define CELL_BUF 1024 /* a value shown in a table, escaped; longer ones are cut */
+
 /* The columns c takes: wcwidth(3) of the UTF-8 locale utf8 (a control character
  * counts one), or fallback_width without one. */
 static int char_width(uint32_t c, locale_t utf8)
@@ -212,14 +214,30 @@ static void put_cell(FILE *out, const char *v, int width, int last, locale_t utf
 	fprintf(out, "%*s", width - w + 1, "");
 }
 
-/* The text of field f in rec as a table shows it. */
-static const char *cell(const struct kv *rec, const struct field *f)
+/* The text of field f in rec as a table shows it, in buf if it must be escaped: a
+ * control character (C0, DEL, C1), which a terminal would act on or which would break
+ * the row, is shown as \n, \t, \r or \xNN (C1: \u00NN). */
+static const char *cell(const struct kv *rec, const struct field *f, char buf[CELL_BUF])
 {
-	const char *v = kv_get(rec, f->name);
+	const unsigned char *v = (const unsigned char *)kv_get(rec, f->name);
+	size_t o = 0;
 
 	if (f->type == F_BOOL)
-		return v && strcmp(v, "true") == 0 ? "true" : "false";
-	return v == NULL || *v == '\0' ? "-" : v;
+		return v && strcmp((const char *)v, "true") == 0 ? "true" : "false";
+	if (v == NULL || *v == '\0')
+		return "-";
+	for (const unsigned char *p = v; *p && o + 8 < CELL_BUF; p++) {
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			o += (size_t)sprintf(buf + o, "\\u00%02x", *++p);
+		else if (*p == '\n' || *p == '\t' || *p == '\r')
+			o += (size_t)sprintf(buf + o, "\\%c", *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');
+		else if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)sprintf(buf + o, "\\x%02x", *p);
+		else
+			buf[o++] = (char)*p;
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 /* Prints the table: a header, then a line per record. A column is as wide as its
@@ -230,6 +248,7 @@ static int put_table(FILE *out, const struct field *f, size_t nf, const struct k
 {
 	enum { CELL_MAX = 40 };
 	int *width = calloc(nf ? nf : 1, sizeof *width);
+	char buf[CELL_BUF];
 	size_t bytes;
 
 	if (width == NULL)
@@ -238,7 +257,7 @@ static int put_table(FILE *out, const struct field *f, size_t nf, const struct k
 		int max = f[i].width > CELL_MAX ? f[i].width : CELL_MAX;
 		width[i] = f[i].width > (int)strlen(f[i].name) ? f[i].width : (int)strlen(f[i].name);
 		for (size_t r = 0; r < n; r++) {
-			int w = text_fit(cell(&recs[r], &f[i]), max, utf8, &bytes);
+			int w = text_fit(cell(&recs[r], &f[i], buf), max, utf8, &bytes);
 			if (w > width[i])
 				width[i] = w;
 		}
@@ -253,7 +272,7 @@ static int put_table(FILE *out, const struct field *f, size_t nf, const struct k
 	}
 	for (size_t r = 0; r < n; r++)
 		for (size_t i = 0; i < nf; i++)
-			put_cell(out, cell(&recs[r], &f[i]), width[i], i + 1 == nf, utf8);
+			put_cell(out, cell(&recs[r], &f[i], buf), width[i], i + 1 == nf, utf8);
 	free(width);
 	return 0;
 }

@@ -61,6 +61,54 @@ static void csv_quotes_where_needed(void **state)
 	kv_free(&recs[1]);
 }
 
+static int table_of(FILE *out, void *arg)
+{
+	return format_records(out, fields, 2, arg, 1, FMT_TABLE);
+}
+
+/* A text holding control characters (a comment's newline and tab, ESC, a C1 CSI) is
+ * shown escaped in a table: its row stays one line, and a terminal gets no control
+ * sequence. */
+static void table_escapes_control_characters(void **state)
+{
+	struct kv rec;
+	char *s;
+
+	kv_init(&rec);
+	kv_set(&rec, "car", "car01");
+	kv_set(&rec, "model", "ok\nfake row\tx\033[31m\xc2\x9b" "31mred\x7f");
+	s = printed(table_of, &rec);
+	assert_string_equal(s, "CAR   MODEL\n"
+			       "car01 ok\\nfake row\\tx\\x1b[31m\\u009b31mred\\x7f\n");
+	free(s);
+	kv_free(&rec);
+}
+
+static int report_json(FILE *out, void *arg)
+{
+	static const struct field f[] = {{"utilisation", F_NUM, 0}, {"stars", F_NUMNULL, 0}};
+	int rc;
+
+	rc = format_records(out, f, 2, arg, 1, FMT_JSON);
+	return rc < 0 ? rc : format_records(out, f, 2, arg, 1, FMT_CSV);
+}
+
+/* A number with a decimal is printed as the record holds it, not cut to three
+ * digits (133.3 was 133.0). */
+static void decimals_are_kept(void **state)
+{
+	struct kv rec;
+	char *s;
+
+	kv_init(&rec);
+	kv_set(&rec, "utilisation", "133.3");
+	kv_set(&rec, "stars", "4.25");
+	s = printed(report_json, &rec);
+	assert_string_equal(s, "{\"utilisation\":133.3,\"stars\":4.25}\nutilisation,stars\n133.3,4.25\n");
+	free(s);
+	kv_free(&rec);
+}
+
 static int object_csv(FILE *out, void *arg)
 {
 	static const char *const names[] = {"car", "days", "none", "ok"};
@@ -125,6 +173,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(csv_quotes_where_needed),
+		cmocka_unit_test(table_escapes_control_characters),
+		cmocka_unit_test(decimals_are_kept),
 		cmocka_unit_test(csv_arrays_are_json_text),
 		cmocka_unit_test(ical_folds_at_75_octets),
 		cmocka_unit_test(ical_text_is_escaped),
