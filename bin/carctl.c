@@ -247,8 +247,17 @@ static int cmd_key_add(const struct common *o, const struct args *a, const char 
 	event_free(&ev);
 	if (rc < 0)
 		goto err;
+	/* The registration is spooled: the new secret key takes its name durably, or stays
+	 * where it is, said (it is the only copy). */
 	if (tmp && rename(tmp, path) < 0) {
-		rerr_set(&e, RX_IO, "%s: %s", path, strerror(errno));
+		rerr_set(&e, RX_IO, "%s: %s; the new secret key is in %s", path, strerror(errno), tmp);
+		free(tmp);
+		tmp = NULL;
+		goto err;
+	}
+	if (tmp && fs_fsync_dir(h.keys, &e) < 0) {
+		free(tmp);
+		tmp = NULL;
 		goto err;
 	}
 	free(tmp);
