@@ -468,8 +468,12 @@ static int cmd_unblock(const struct common *o, const char *blk)
 		rerr_set(&e, RX_DATA, "%.40s: not a block id (blk- and 16 hex digits)", blk);
 		return fail(&e);
 	}
+	/* The spool the settings name, where the block may wait (a broken settings file
+	 * is reported by admin_act). */
 	struct home where;
+	struct cfg wc;
 	home_resolve(&where, o->home);
+	home_load_config(&where, &wc, NULL);
 	b.spool = where.spool;
 	int rc = admin_act(&h, o, &s, "unblock cars", unblock_rule, &b, &e);
 	home_free(&where);
@@ -836,10 +840,14 @@ static int report_period(const struct args *a, char from[11], char to[11], struc
 		return rerr_set(e, RX_DATA, "%.40s: not a date (YYYY-MM-DD)",
 				a->from && !valid_date(a->from) ? a->from : a->to);
 	today_utc(today);
-	if (a->from)
+	if (a->from) {
 		snprintf(from, 11, "%s", a->from);
-	else
-		snprintf(from, 11, "%.8s01", a->to ? a->to : today);
+	} else if (a->to) { /* the month of --to's last day (--to is the day after it) */
+		date_from_days(date_days(a->to) - 1, &y, &m, &d);
+		snprintf(from, 11, "%04d-%02d-01", y, m);
+	} else {
+		snprintf(from, 11, "%.8s01", today);
+	}
 	if (a->to) {
 		snprintf(to, 11, "%s", a->to);
 	} else {

@@ -23,6 +23,10 @@ t_ok 'dispatcher --once applies the named spool' dispatcher --once
 t_match '... applied 1' "$ERR" 'applied 1,'
 t_eq '... which it emptied' "$(ls "$SP/new" | wc -l | tr -d ' ')" 0
 t_eq '... the booking is RESERVED' "$(status_of "$res")" RESERVED
+blk=$(carctl --as admin block car02 --from 2028-10-01 --to 2028-10-03)
+run carctl --as admin unblock "$blk"
+t_eq 'unblock before the block is applied: not yet applied (it looks in the named spool)' "$RC" 75
+dispatcher --once >/dev/null 2>&1
 
 # A file waiting long in the named spool makes --check unhealthy.
 reserve --as bob car02 --from 2028-08-06 --to 2028-08-08 >/dev/null 2>&1

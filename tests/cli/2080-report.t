@@ -60,6 +60,9 @@ t_ok "report --from $F --to $G --json" carctl --as admin report --from "$F" --to
 t_eq '... a row per car registered, exact' "$OUT" \
 "{\"car\":\"car01\",\"bookings\":2,\"nights\":10,\"revenue\":600000,\"refunds\":0,\"utilisation\":$(util 10 "$D"),\"stars\":4.0}
 {\"car\":\"car02\",\"bookings\":1,\"nights\":5,\"revenue\":150000,\"refunds\":90000,\"utilisation\":$(util 3 "$D"),\"stars\":null}"
+json=$OUT
+t_ok "report --to $G alone: the month before it (--to is the day after the period)" carctl --as admin report --to "$G" --json
+t_eq '... the same rows' "$OUT" "$json"
 t_ok '... the same as a table' carctl --as admin report --from "$F" --to "$G"
 t_match '... its columns' "$OUT" '^CAR +BOOKINGS +NIGHTS +REVENUE +REFUNDS +UTILISATION +STARS'
 t_match '... ends with a total line' "$(printf '%s\n' "$OUT" | tail -n 1)" \
