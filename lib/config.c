@@ -69,6 +69,8 @@ static int get_string(struct walk *w, yaml_node_t *n, const char *key, char *out
 
 	if (s == NULL)
 		return fail(w, n, "%s: expected a string%s", key, "");
+	if (*s == '\0' || strlen(s) != n->data.scalar.length)
+		return fail(w, n, "%s: %s", key, *s ? "holds a NUL" : "empty");
 	if (strlen(s) >= size || !valid_text(s, NULL))
 		return fail(w, n, "%s: too long or not text%s", key, "");
 	snprintf(out, size, "%s", s);
@@ -213,11 +215,8 @@ static int replicate_field(struct walk *w, const char *key, yaml_node_t *v, void
 
 static int top_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
 {
-	if (!strcmp(key, "spool")) {
-		if (get_string(w, v, key, w->c->spool, sizeof w->c->spool) < 0)
-			return -1;
-		return w->c->spool[0] ? 0 : fail(w, v, "spool: an empty path%s%s", "", "");
-	}
+	if (!strcmp(key, "spool"))
+		return get_string(w, v, key, w->c->spool, sizeof w->c->spool);
 	if (!strcmp(key, "replicate"))
 		return each_pair(w, v, "replicate", replicate_field, NULL);
 	if (!strcmp(key, "region"))
@@ -265,6 +264,16 @@ int cfg_load(struct cfg *c, const char *path, struct rerr *e)
 	else
 		rc = each_pair(&w, root, "the settings", top_field, NULL);
 	yaml_document_delete(&doc);
+	/* The settings are one document: what follows it is not passed over. */
+	if (rc == 0 && !yaml_parser_load(&p, &doc)) {
+		rc = rerr_set(e, RX_CONFIG, "%s:%zu: %s", path, p.problem_mark.line + 1,
+			      p.problem ? p.problem : "not YAML");
+	} else if (rc == 0) {
+		if (yaml_document_get_root_node(&doc) != NULL)
+			rc = rerr_set(e, RX_CONFIG, "%s:%zu: a second document: the settings are one",
+				      path, doc.start_mark.line + 1);
+		yaml_document_delete(&doc);
+	}
 out:
 	yaml_parser_delete(&p);
 	free(buf);

@@ -90,6 +90,19 @@ replace_line 2 'currency: [KRW, USD]'
 t_refuse 78 'a list where a scalar belongs' carctl --as admin add car09 --rate 100
 t_match '... names the file and line 2' "$ERR" "$(names_line 2)"
 
+# A value that is no text: empty, or cut short by a NUL.
+replace_line 2 'currency:'
+t_refuse 78 'an empty currency' carctl --as admin add car09 --rate 100
+t_match '... names the file and line 2' "$ERR" "$(names_line 2)"
+{ std_config | sed -n 1p; printf 'currency: "K\\0W"\n'; std_config | sed -n '3,$p'; } >"$CFG"
+t_refuse 78 'a currency holding a NUL' carctl --as admin add car09 --rate 100
+t_match '... names the file and line 2' "$ERR" "$(names_line 2)"
+
+# A second document after the settings: they are one.
+{ std_config; printf -- '---\nbogus: 1\n'; } >"$CFG"
+t_refuse 78 'a second YAML document' carctl --as admin add car09 --rate 100
+t_match '... names the file and the line it starts on, 12' "$ERR" "$(names_line 12)"
+
 # Not YAML at all.
 replace_line 4 '  breaker: {max_pending: 100, consecutive_errors: 5'
 t_refuse 78 'a YAML syntax error' carctl --as admin add car09 --rate 100
