@@ -929,6 +929,14 @@ int main(int argc, char **argv)
 	if (argc < 1)
 		return usage_error(usage, "a command is required");
 	const char *cmd = argv[0];
+	/* The options each command takes (their letters in opts above). */
+	const char *ok = !strcmp(cmd, "init") ? "FT"
+		: !strcmp(cmd, "key") ? (argc > 1 && !strcmp(argv[1], "add") ? "Rp" : "")
+		: !strcmp(cmd, "add") || !strcmp(cmd, "set") ? "rmwMl"
+		: !strcmp(cmd, "block") ? "ftx" : !strcmp(cmd, "cal") ? "o"
+		: !strcmp(cmd, "report") ? "ftb" : !strcmp(cmd, "list") ? "ft" : "";
+	if ((rc = cli_only(&o, cmd, ok, usage)) >= 0)
+		return rc;
 	if (!strcmp(cmd, "init"))
 		return cmd_init(&o, &a, argc - 1, argv + 1);
 	if (!strcmp(cmd, "key")) {

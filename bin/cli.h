@@ -17,6 +17,8 @@ struct common {
 	const char *home, *as;
 	int json, csv, help, version;
 	enum fmt mode; /* of a listing: --json, --csv, else a table */
+	const struct option *opts; /* the command's */
+	unsigned char given[128]; /* its own options given, by their letters */
 };
 
 enum { OPT_HOME = 1000, OPT_AS, OPT_JSON, OPT_CSV, OPT_HELP, OPT_VERSION };
@@ -182,8 +184,22 @@ __attribute__((unused)) static int parse_options(int argc, char **argv, const st
 			return option_error(c, argc, argv, opts, usage);
 		if (own == NULL || own(c, arg) != 0)
 			return usage_error(usage, "unexpected option");
+		if (c > 0 && c < 128)
+			o->given[c] = 1;
 	}
 	return 0;
+}
+
+/* 64 if one of the command's own options was given that what does not take (its
+ * letters are ok): an option of another subcommand is an error, not passed over
+ * (pay cancel --amount, carctl rm --rate). -1 to go on. */
+__attribute__((unused)) static int cli_only(const struct common *o, const char *what, const char *ok,
+					    const char *usage)
+{
+	for (const struct option *p = o->opts; p && p->name; p++)
+		if (p->val > 0 && p->val < 128 && o->given[p->val] && !strchr(ok, p->val))
+			return usage_error(usage, "%s: --%s does not apply", what, p->name);
+	return -1;
 }
 
 /* Parses the options and answers --help and --version. Returns -1 to go on, with
@@ -191,8 +207,10 @@ __attribute__((unused)) static int parse_options(int argc, char **argv, const st
 __attribute__((unused)) static int cli_start(int *argc, char ***argv, const struct option *opts,
 	struct common *o, int (*own)(int c, void *arg), void *arg, const char *usage)
 {
-	int rc = parse_options(*argc, *argv, opts, ":", o, own, arg, usage);
+	int rc;
 
+	o->opts = opts;
+	rc = parse_options(*argc, *argv, opts, ":", o, own, arg, usage);
 	if (rc != 0)
 		return rc;
 	if (o->help)

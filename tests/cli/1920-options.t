@@ -50,4 +50,20 @@ t_match '... names -x' "$ERR" '^carctl: -x: unknown option$'
 t_refuse 64 'an unknown option with a control character' carctl "$(printf -- '--a\033b')"
 t_match '... escaped' "$ERR" '^carctl: --a\\x1bb: unknown option$'
 
+# An option of another subcommand is an error that names it, not passed over.
+only() { # PROG WHAT OPTION ARGS...: PROG ARGS is 64, saying "WHAT: --OPTION does not apply"
+	_o_p=$1 _o_w=$2 _o_o=$3
+	shift 3
+	t_refuse 64 "$_o_p $*: --$_o_o is another subcommand's" $_o_p "$@"
+	t_match '... names it' "$ERR" "^$_o_p: $_o_w: --$_o_o does not apply\$"
+}
+only carctl rm rate --as admin rm car01 --rate abc
+only carctl key role --as admin key gen zed --role admin
+only carctl list month --as admin list --month 2028-01
+only carctl show from --as admin show car01 --from 2028-01-01
+only pay cancel amount --as alice cancel res-0123456789abcdef --amount 12
+only reserve list from --as alice list --from 2028-01-01
+only reserve cancel quote --as alice cancel res-0123456789abcdef --quote
+only rent list date --as alice list --date 2028-01-01
+
 done_testing
