@@ -13,6 +13,16 @@ sealing_or_skip() {
 pub() {
 	openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | tail -c 32 | base64
 }
+# pem NAME: the home's keys/NAME.key (the base64 of an ed25519 seed) as an OpenSSL
+# key file; prints its path.
+pem() {
+	{
+		printf '\060\056\002\001\000\060\005\006\003\053\145\160\004\042\004\040'
+		base64 -d <"$H/keys/$1.key"
+	} >"$T_TMP/$1.der" 2>/dev/null
+	openssl pkey -inform DER -in "$T_TMP/$1.der" -out "$T_TMP/$1.pem" 2>/dev/null
+	printf '%s' "$T_TMP/$1.pem"
+}
 # newid PREFIX: a fresh id PREFIX-<16 hex>.
 newid() {
 	printf '%s-%s' "$1" "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"

@@ -8,28 +8,12 @@
 # the tools cannot be used. POWER_STEPS overrides the steps (make torture runs more).
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
+. "$(dirname "$0")/../powercut.sh"
 
 : "${POWER_STEPS:=none state objects ref commit merged spool spool-half}"
-why=
-[ "$(id -u)" = 0 ] || why='needs root for loop devices'
-for tool in mount umount xfs_io mkfs.xfs mkfs.ext4; do
-	[ -n "$why" ] || command -v "$tool" >/dev/null 2>&1 || why="no $tool"
-done
-MNT=$T_TMP/mnt
-IMG=
-cleanup_fs() {
-	mountpoint -q "$MNT" 2>/dev/null && umount "$MNT" 2>/dev/null
-}
-trap 'cleanup_fs; _t_cleanup' EXIT
 
 # in_log ID: how many log entries of main carry the event ID.
 in_log() { git -C "$H/state" grep -l -e "^id: $1\$" main -- log | wc -l | tr -d ' '; }
-
-# power_cut: the file system stops where it is, its log not flushed; then mount.
-power_cut() {
-	xfs_io -x -c shutdown "$MNT" >/dev/null 2>&1 || diag "shutdown failed"
-	umount "$MNT" && mount -o "loop$OPTS" "$IMG" "$MNT" || diag "remount failed"
-}
 
 run_step() { # FS STEP
 	H=$MNT/home-$2
@@ -68,22 +52,12 @@ run_step() { # FS STEP
 
 nsteps=$(printf '%s\n' $POWER_STEPS | wc -l)
 for fs in xfs ext4; do
-	if [ -n "$why" ]; then
+	if [ -n "$POWER_WHY" ]; then
 		i=0
-		while [ "$i" -lt $((nsteps * 11)) ]; do t_skip "$fs power cut" "$why"; i=$((i + 1)); done
+		while [ "$i" -lt $((nsteps * 11)) ]; do t_skip "$fs power cut" "$POWER_WHY"; i=$((i + 1)); done
 		continue
 	fi
-	# Mounted by the image's path (mount takes a loop device under its lock), never
-	# by a device's name another test running at once could take in between.
-	IMG=$T_TMP/$fs.img
-	rm -f "$IMG"
-	truncate -s 320M "$IMG"
-	mkdir -p "$MNT"
-	OPTS=
-	[ "$fs" = ext4 ] && OPTS=',noauto_da_alloc'
-	if ! mkfs.$fs -q "$([ "$fs" = xfs ] && echo -f || echo -F)" "$IMG" >/dev/null 2>&1 ||
-		! mount -o "loop$OPTS" "$IMG" "$MNT" 2>/dev/null; then
-		cleanup_fs
+	if ! loop_mount "$fs"; then
 		i=0
 		while [ "$i" -lt $((nsteps * 11)) ]; do t_skip "$fs power cut" "the kernel refused a loop-mounted $fs"; i=$((i + 1)); done
 		continue

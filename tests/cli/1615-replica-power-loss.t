@@ -7,40 +7,19 @@
 # follows on. Skipped with the reason where loop devices or the tools cannot be used.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
+. "$(dirname "$0")/../powercut.sh"
 
-why=
-[ "$(id -u)" = 0 ] || why='needs root for loop devices'
-for tool in git mount umount xfs_io mkfs.xfs mkfs.ext4; do
-	[ -n "$why" ] || command -v "$tool" >/dev/null 2>&1 || why="no $tool"
-done
-MNT=$T_TMP/mnt
-cleanup_fs() {
-	mountpoint -q "$MNT" 2>/dev/null && umount "$MNT" 2>/dev/null
-}
-trap 'cleanup_fs; _t_cleanup' EXIT
-
+command -v git >/dev/null 2>&1 || POWER_WHY=${POWER_WHY:-no git}
 main_of() { git --git-dir="$1/state/.git" rev-parse -q --verify main; }
-power_cut() {
-	xfs_io -x -c shutdown "$MNT" >/dev/null 2>&1 || diag "shutdown failed"
-	umount "$MNT" && mount -o "loop$OPTS" "$IMG" "$MNT" || diag "remount failed"
-}
 
 shop primary
 P=$H
 for fs in xfs ext4; do
-	if [ -n "$why" ]; then
-		for i in 1 2 3 4 5 6 7; do t_skip "$fs: a replica's power cut" "$why"; done
+	if [ -n "$POWER_WHY" ]; then
+		for i in 1 2 3 4 5 6 7; do t_skip "$fs: a replica's power cut" "$POWER_WHY"; done
 		continue
 	fi
-	IMG=$T_TMP/$fs.img
-	rm -f "$IMG"
-	truncate -s 320M "$IMG"
-	mkdir -p "$MNT"
-	OPTS=
-	[ "$fs" = ext4 ] && OPTS=',noauto_da_alloc'
-	if ! mkfs.$fs -q "$([ "$fs" = xfs ] && echo -f || echo -F)" "$IMG" >/dev/null 2>&1 ||
-		! mount -o "loop$OPTS" "$IMG" "$MNT" 2>/dev/null; then
-		cleanup_fs
+	if ! loop_mount "$fs"; then
 		for i in 1 2 3 4 5 6 7; do t_skip "$fs: a replica's power cut" "the kernel refused a loop-mounted $fs"; done
 		continue
 	fi

@@ -17,16 +17,7 @@ TODAY=$(date -u +%Y-%m-%d)
 day() {
 	date -u -d "$TODAY $1 days" +%Y-%m-%d
 }
-# pem NAME: keys/NAME.key (the base64 of an ed25519 seed) as an OpenSSL key file,
-# so that hand-made events are signed by a registered key.
-pem() {
-	{
-		printf '\060\056\002\001\000\060\005\006\003\053\145\160\004\042\004\040'
-		base64 -d <"$H/keys/$1.key"
-	} >"$T_TMP/$1.der" 2>/dev/null
-	openssl pkey -inform DER -in "$T_TMP/$1.der" -out "$T_TMP/$1.pem" 2>/dev/null
-	printf '%s' "$T_TMP/$1.pem"
-}
+# Hand-made events are signed by registered keys (pem: sealing.sh).
 ADMIN=$(pem admin)
 ALICE=$(pem alice)
 

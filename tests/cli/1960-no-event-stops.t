@@ -44,15 +44,6 @@ t_eq 'the table of lib/event.c has a row for each kind of event' "$(printf '%s\n
 
 # ---- keys, and the bookings the events act on -----------------------------
 
-# pem NAME: keys/NAME.key (the base64 of an ed25519 seed) as an OpenSSL key.
-pem() {
-	{
-		printf '\060\056\002\001\000\060\005\006\003\053\145\160\004\042\004\040'
-		base64 -d <"$H/keys/$1.key"
-	} >"$T_TMP/$1.der" 2>/dev/null
-	openssl pkey -inform DER -in "$T_TMP/$1.der" -out "$T_TMP/$1.pem" 2>/dev/null
-	printf '%s' "$T_TMP/$1.pem"
-}
 ADMIN=$(pem admin)
 BOB=$(pem bob)
 DISP=$(pem dispatcher)

@@ -12,14 +12,6 @@ T_LIB=$(dirname "$0")/../lib.sh
 
 sealing_or_skip
 shop
-pem() {
-	{
-		printf '\060\056\002\001\000\060\005\006\003\053\145\160\004\042\004\040'
-		base64 -d <"$H/keys/$1.key"
-	} >"$T_TMP/$1.der" 2>/dev/null
-	openssl pkey -inform DER -in "$T_TMP/$1.der" -out "$T_TMP/$1.pem" 2>/dev/null
-	printf '%s' "$T_TMP/$1.pem"
-}
 BOB=$(pem bob)
 S=$H/spool
 
