@@ -13,18 +13,26 @@ void outbox_free(struct outbox *o)
 {
 	for (size_t i = 0; i < o->n; i++)
 		kv_free(&o->items[i]);
-	o->n = 0;
+	free(o->items);
+	outbox_init(o);
+}
+
+/* A new, empty item. */
+static struct kv *outbox_item(struct outbox *o)
+{
+	if (o->n == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 4;
+		o->items = xrealloc(o->items, o->cap * sizeof *o->items);
+	}
+	kv_init(&o->items[o->n]);
+	return &o->items[o->n++];
 }
 
 struct kv *outbox_add(struct outbox *o, enum event_kind kind, const struct event *ev)
 {
 	static const char *const carry[] = {"reservation", "car", "customer"};
-	struct kv *m;
+	struct kv *m = outbox_item(o);
 
-	if (o->n == OUTBOX_MAX)
-		abort();
-	m = &o->items[o->n++];
-	kv_init(m);
 	kv_set(m, "type", event_type_of(kind)->type);
 	kv_set(m, "ref", kv_get(&ev->f, "id"));
 	for (size_t i = 0; i < 3; i++)
@@ -35,12 +43,8 @@ struct kv *outbox_add(struct outbox *o, enum event_kind kind, const struct event
 
 void outbox_refuse(struct outbox *o, const struct event *ev, int ctx, const char *reason)
 {
-	struct kv *m;
+	struct kv *m = outbox_item(o);
 
-	if (o->n == OUTBOX_MAX)
-		abort();
-	m = &o->items[o->n++];
-	kv_init(m);
 	kv_set(m, "type", event_type_of(EV_REFUSED)->type);
 	kv_set(m, "ref", kv_get(&ev->f, "id"));
 	kv_set(m, "context", context_name(ctx));

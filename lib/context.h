@@ -7,13 +7,13 @@
 #include "records.h"
 #include "store.h"
 
-#define OUTBOX_MAX 4
-
 /* The outcomes a context decides while applying one event; the dispatcher signs them
- * and appends them to the log, where the other contexts learn of them. */
+ * and appends them to the log, where the other contexts learn of them. An event may
+ * make several of one kind (a car removed cancels each booking it still had): each
+ * then carries "_key", which tells their ids apart and is not a field of theirs. */
 struct outbox {
-	struct kv items[OUTBOX_MAX];
-	size_t n;
+	struct kv *items;
+	size_t n, cap;
 };
 
 typedef int (*context_apply_fn)(struct store *s, const struct event *ev, struct outbox *out,

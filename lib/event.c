@@ -347,7 +347,8 @@ void event_preverify(struct event *ev, const unsigned char pk[crypto_sign_PUBLIC
 	memcpy(ev->vpk, pk, sizeof ev->vpk);
 }
 
-void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type, int hashed_only)
+void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type, const char *key,
+		      int hashed_only)
 {
 	unsigned char h[8];
 	crypto_generichash_state st;
@@ -357,6 +358,10 @@ void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type,
 	crypto_generichash_update(&st, (const unsigned char *)source_id, strlen(source_id));
 	crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
 	crypto_generichash_update(&st, (const unsigned char *)type, strlen(type));
+	if (key) { /* one of several outcomes of this type from the source */
+		crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+		crypto_generichash_update(&st, (const unsigned char *)key, strlen(key));
+	}
 	crypto_generichash_final(&st, h, sizeof h);
 	if (hashed_only || hex == NULL || strlen(hex + 1) < 4)
 		snprintf(out, ID_LEN, "out-%02x%02x%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3],
@@ -379,12 +384,12 @@ void event_outcome_fields(struct event *out, const struct kv *item, const struct
 	char id[ID_LEN];
 
 	event_init(out);
-	event_outcome_id(id, kv_get(&src->f, "id"), kv_get(item, "type"), hashed_only);
+	event_outcome_id(id, kv_get(&src->f, "id"), kv_get(item, "type"), kv_get(item, "_key"), hashed_only);
 	kv_set(&out->f, "id", id);
 	kv_set(&out->f, "type", kv_get(item, "type"));
 	kv_set(&out->f, "time", kv_get(&src->f, "time"));
 	kv_set(&out->f, "actor", "dispatcher");
 	for (size_t i = 0; i < item->n; i++)
-		if (strcmp(item->k[i], "type") != 0)
+		if (strcmp(item->k[i], "type") != 0 && item->k[i][0] != '_')
 			kv_set(&out->f, item->k[i], item->v[i]);
 }

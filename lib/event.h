@@ -83,9 +83,11 @@ int event_verify(const struct event *ev, const unsigned char pk[crypto_sign_PUBL
 /* Verifies ev against pk now and keeps the verdict in ev, for event_verify later. */
 void event_preverify(struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
 /* Deterministic id of the outcome a context derives from a source event: the source
- * id's shard digits, then a hash of it and the type. hashed_only gives the form of logs
- * written before 2026-11-25 (the hash alone), for --rebuild to find them there. */
-void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type, int hashed_only);
+ * id's shard digits, then a hash of it, the type and key (NULL but for one of several
+ * outcomes of a type from one source). hashed_only gives the form of logs written
+ * before 2026-11-25 (the hash alone), for --rebuild to find them there. */
+void event_outcome_id(char out[ID_LEN], const char *source_id, const char *type, const char *key,
+		      int hashed_only);
 /* The outcome event a context's outbox item (its type and fields) makes of src, with
  * its derived id, src's time, actor dispatcher, not yet signed: event_seal signs it. */
 void event_outcome_fields(struct event *out, const struct kv *item, const struct event *src,

@@ -580,10 +580,28 @@ static void put_car(struct store *s, const struct event *ev)
 	kv_free(&c);
 }
 
-/* A car removed: its blocks end with it; its bookings (none held, as management
- * decided) keep their records. */
-static int remove_car(struct store *s, const char *car, struct rerr *e)
+/* Cancels booking r of a car removed by ev, and says so: a booking management did not
+ * know of yet when it removed the car (admitted in the same batch). */
+static int cancel_with_car(struct store *s, struct kv *r, const struct event *ev,
+			   struct outbox *out, struct rerr *e)
 {
+	struct kv *o;
+
+	kv_set(r, "status", ST_RES_CANCELED);
+	save(s, r);
+	o = outbox_add(out, EV_RES_CANCELED, ev);
+	kv_set(o, "reservation", kv_get(r, "reservation"));
+	kv_set(o, "customer", kv_get(r, "customer"));
+	kv_set(o, "_key", kv_get(r, "reservation"));
+	return hold_nights(s, r, 0, e);
+}
+
+/* A car removed: its blocks end with it, and a booking that still holds its nights
+ * (management removes a car with none, as it knows them) is canceled; the others keep
+ * their records. */
+static int remove_car(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
+{
+	const char *car = kv_get(&ev->f, "car");
 	struct kv *rows;
 	size_t n;
 	int rc = rec_agenda(s, car, &rows, &n, e);
@@ -591,11 +609,14 @@ static int remove_car(struct store *s, const char *car, struct rerr *e)
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct kv b;
 		const char *id = kv_get(&rows[i], "reservation") ?: "";
-		int got = valid_id(id, "blk") ? reservation_block(s, id, &b, e) : 1;
+		int blk = valid_id(id, "blk");
+		int got = blk ? reservation_block(s, id, &b, e) : reservation_get(s, id, &b, e);
 		if (got < 0)
 			rc = -1;
-		else if (got == 0 && strcmp(kv_get(&b, "status") ?: "", ST_BLOCKED) == 0)
+		else if (got == 0 && blk && strcmp(kv_get(&b, "status") ?: "", ST_BLOCKED) == 0)
 			rc = end_block(s, &b, e);
+		else if (got == 0 && !blk && booking_holds(kv_get(&b, "status") ?: ""))
+			rc = cancel_with_car(s, &b, ev, out, e);
 		if (got == 0)
 			kv_free(&b);
 	}
@@ -614,7 +635,7 @@ int reservation_apply(struct store *s, const struct event *ev, struct outbox *ou
 		put_car(s, ev);
 		return 0;
 	case EV_CAR_REMOVED:
-		return remove_car(s, kv_get(&ev->f, "car"), e);
+		return remove_car(s, ev, out, e);
 	case EV_CAR_BLOCK:
 		return apply_block(s, ev, out, e);
 	case EV_CAR_UNBLOCK:

@@ -3,8 +3,9 @@
 # one batch, or while a context is off, can each pass its own context's rule. What
 # one decides that the other's outcome rules out is compensated, and every context
 # ends with the same status: a booking paid and canceled at once is canceled and its
-# payment refunded (PAYMENT_CANCELED), its nights free; a payment canceled as the car
-# is returned is refunded. Only RESERVED and RENTED bookings hold nights (CONTRACT).
+# payment refunded (PAYMENT_CANCELED), its nights free; bookings made as their car is
+# removed are canceled with it, their nights free; a payment canceled as the car is
+# returned is refunded. Only RESERVED and RENTED bookings hold nights (CONTRACT).
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -47,6 +48,21 @@ t_eq 'payment on again: every context PAYMENT_CANCELED' "$(statuses "$r" alice)"
 b=$(book bob car02 "$(day 20)" "$(day 22)")
 t_eq '... its nights are free' "$(status_of "$b")" RESERVED
 rebuild_agrees 'paid while payment was off'
+
+# ---- booked as the car is removed ----
+carctl --as admin add car09 --rate 1000 >/dev/null && dispatch
+r=$(reserve --as alice car09 --from "$(day 30)" --to "$(day 32)")
+r2=$(reserve --as bob car09 --from "$(day 40)" --to "$(day 42)")
+t_ok 'the car is removed in the batch of two bookings of it' carctl --as admin rm car09
+dispatch
+t_eq '... both are canceled with it, everywhere' "$(statuses "$r" alice | cut -d' ' -f1-2) $(statuses "$r2" bob | cut -d' ' -f1-2)" \
+	'RESERVATION_CANCELED RESERVATION_CANCELED RESERVATION_CANCELED RESERVATION_CANCELED'
+t_eq '... the car is gone' "$(carctl list --json | jrow car car09)" ''
+t_refuse 1 '... a booking of it cannot be paid' pay --as alice "$r"
+carctl --as admin add car09 --rate 1000 >/dev/null && dispatch
+b=$(book carol car09 "$(day 30)" "$(day 32)")
+t_eq 'added again, its nights are free' "$(status_of "$b")" RESERVED
+rebuild_agrees 'booked as removed'
 
 # ---- a payment canceled as the car is returned ----
 r=$(book carol car01 "$(day 0)" "$(day 2)")

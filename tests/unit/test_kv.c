@@ -360,12 +360,12 @@ static void ids_of_one_second_share_their_shard(void **state)
 	assert_string_not_equal(a + 8, b + 8);
 
 	/* An outcome goes with its source; the hashed form is what old logs hold. */
-	event_outcome_id(o, a, "reservation.accepted", 0);
+	event_outcome_id(o, a, "reservation.accepted", NULL, 0);
 	assert_true(valid_id(o, "out"));
 	assert_memory_equal(o + 4, a + 4, 4);
-	event_outcome_id(o, "res-e82332980319dbeb", "reservation.accepted", 1);
+	event_outcome_id(o, "res-e82332980319dbeb", "reservation.accepted", NULL, 1);
 	assert_string_equal(o, "out-82ee68d116aaefa3");
-	event_outcome_id(o, "res-e82332980319dbeb", "reservation.accepted", 0);
+	event_outcome_id(o, "res-e82332980319dbeb", "reservation.accepted", NULL, 0);
 	assert_string_equal(o, "out-e82382ee68d116aa");
 }
 
