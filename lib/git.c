@@ -956,7 +956,8 @@ static char *pack_path(const char *dir, const unsigned char sum[20], const char 
 /* With ok, ends both files and renames them in, the index last (a reader sees the
  * pack whole or not at all), then fsyncs dir; made (if not NULL) gets the pack's
  * name. Without, or on an error, removes them. Frees what w holds. */
-static int packw_close(struct packw *w, int ok, const char *dir, char made[46], struct rerr *e)
+static int packw_close(struct packw *w, int ok, const char *dir, char made[46], int pending,
+		       struct rerr *e)
 {
 	unsigned char psum[20], isum[20];
 	char *pp = NULL, *ip = NULL;
@@ -980,6 +981,15 @@ static int packw_close(struct packw *w, int ok, const char *dir, char made[46], 
 		snprintf(made, 46, "%.45s", strrchr(pp, '/') + 1);
 	/* The same objects make the same pack: one may be there already, and stays. */
 	int existed = fs_exists(pp);
+	if (pending) { /* before the pack, and made durable with it by the folder's fsync */
+		char hex[41], *mark;
+		gid_hex(hex, (const struct gid *)psum);
+		mark = xasprintf("%s/pending-%s", dir, hex);
+		int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
+		if (fd >= 0)
+			close(fd); /* best effort: without it, a dead batch's pack stays */
+		free(mark);
+	}
 	if (out_close(&w->io, isum, w->it, e) < 0)
 		unlink(w->pt);
 	else if (rename_in(w->pt, pp, e) < 0)
@@ -1000,19 +1010,56 @@ out:
 	return rc;
 }
 
-int gitpack_write(struct gitpack_new *p, const char *dir, struct rerr *e)
+/* ---- a batch's pack, pending until main names it ----
+ * A batch's pack is marked (an empty file pending-<its hex>) before its commit moves
+ * main: a run that dies in between leaves the pack and its mark, and the next locker
+ * removes the pack unless main's commit is in it. Each batch first removes the marks
+ * before it (their batches are committed, or were swept): that removal is made durable
+ * by its own folder's fsync before its commit, so no mark outlives a later commit to
+ * name a pack main needs. A mark lost in a power cut only leaves garbage, as before. */
+
+static int pending_name(const char *name, char hex[41])
+{
+	if (strlen(name) != 48 || strncmp(name, "pending-", 8) != 0)
+		return 0;
+	snprintf(hex, 41, "%s", name + 8);
+	return 1;
+}
+
+static int clear_pending(const char *dir, struct rerr *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char hex[41];
+	int rc = 0;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno));
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (!pending_name(de->d_name, hex))
+			continue;
+		char *p = xasprintf("%s/%s", dir, de->d_name);
+		if (unlink(p) < 0 && errno != ENOENT)
+			rc = rerr_set(e, RX_IO, "%s: %s", p, strerror(errno));
+		free(p);
+	}
+	closedir(d);
+	return rc;
+}
+
+int gitpack_write(struct gitpack_new *p, const char *dir, int pending, struct rerr *e)
 {
 	uint32_t fan[256] = {0}, crc;
 	struct packw w;
 	int ok = 1;
 
-	if (fs_mkdirs(dir, e) < 0)
+	if (fs_mkdirs(dir, e) < 0 || (pending && clear_pending(dir, e) < 0))
 		return -1;
 	unique(p);
 	for (size_t i = 0; i < p->n; i++)
 		fan[p->v[i].id.b[0]]++;
 	if (packw_open(&w, dir, (uint32_t)p->n, fan, e) < 0)
-		return packw_close(&w, 0, dir, NULL, e);
+		return packw_close(&w, 0, dir, NULL, 0, e);
 	for (size_t i = 0; i < p->n && ok; i++) {
 		uint64_t at = w.po.off;
 		ok = put_entry(&w.po, p->v[i].type, p->v[i].data, p->v[i].len, &crc) == 0;
@@ -1021,7 +1068,40 @@ int gitpack_write(struct gitpack_new *p, const char *dir, struct rerr *e)
 		else
 			rerr_set(e, RX_SOFTWARE, "zlib: cannot deflate");
 	}
-	return packw_close(&w, ok, dir, NULL, e);
+	return packw_close(&w, ok, dir, NULL, pending, e);
+}
+
+int gitrepo_sweep_pending(struct gitrepo *r, const struct gid *main, struct rerr *e)
+{
+	DIR *d = opendir(r->dirs[0]);
+	struct dirent *de;
+	char hex[41];
+	int swept = 0;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : rerr_set(e, RX_IO, "%s: %s", r->dirs[0], strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (!pending_name(de->d_name, hex))
+			continue;
+		size_t i = 0;
+		while (i < r->npacks && !(r->packs[i].dir == r->dirs[0] && !strcmp(r->packs[i].name + 5, hex)))
+			i++;
+		uint64_t off;
+		/* Main's commit in it: the batch is committed (kept, as when it cannot tell). */
+		if (i < r->npacks && main && pack_find(&r->packs[i], main, &off) != 1)
+			continue;
+		char *idx = xasprintf("%s/pack-%s.idx", r->dirs[0], hex);
+		char *pack = xasprintf("%s/pack-%s.pack", r->dirs[0], hex);
+		char *mark = xasprintf("%s/%s", r->dirs[0], de->d_name);
+		if (i < r->npacks && (unlink(idx) == 0 || errno == ENOENT) && (unlink(pack) == 0 || errno == ENOENT))
+			swept = 1;
+		unlink(mark);
+		free(idx);
+		free(pack);
+		free(mark);
+	}
+	closedir(d);
+	return swept ? gitrepo_refresh(r, e) : 0;
 }
 
 /* ---- merging packs ---- */
@@ -1300,7 +1380,7 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 			rerr_set(e, RX_IO, "%s: an object is unreadable", dir);
 	}
 	free(u);
-	return packw_close(&w, j > 0, dir, made, e);
+	return packw_close(&w, j > 0, dir, made, 0, e);
 }
 
 int gitrepo_merge(struct gitrepo *r, struct rerr *e)

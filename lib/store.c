@@ -629,9 +629,9 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	scratch = xasprintf("%s/" SCRATCH, s->gitdir);
 	fs_remove_tree(scratch);
 	free(scratch);
-	if (gitrepo_refresh(s->repo, e) < 0)
+	if (gitrepo_refresh(s->repo, e) < 0 || load_head(s, e) < 0)
 		return -1;
-	return load_head(s, e);
+	return gitrepo_sweep_pending(s->repo, s->has_head ? &s->head : NULL, e);
 }
 
 /* ---- committing ---- */
@@ -712,7 +712,8 @@ static int build_tree(struct store *s, const struct gid *base, struct entry **ch
 	if (rc == 0) {
 		*empty = nents == 0;
 		git_tree_format(ents, nents, &bytes, &len);
-		gitpack_add(pk, GIT_TREE, bytes, len, out);
+		if (!*empty || skip == 0) /* a folder left empty is dropped by its parent */
+			gitpack_add(pk, GIT_TREE, bytes, len, out);
 		free(bytes);
 	}
 	for (size_t i = 0; i < nnames; i++)
@@ -773,7 +774,7 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 		free(c);
 	}
 	if (rc == 0)
-		rc = gitpack_write(&pk, s->packdir, e);
+		rc = gitpack_write(&pk, s->packdir, !s->scratch, e);
 	gitpack_new_free(&pk);
 	if (rc == 0)
 		rc = gitrepo_refresh(s->repo, e);

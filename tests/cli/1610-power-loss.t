@@ -47,6 +47,8 @@ run_step() { # FS STEP
 	t_ok "$1 $2: a rebuild finds nothing to repair" dispatcher --rebuild
 	t_ok "$1 $2: healthy" dispatcher --check
 	t_ok "$1 $2: git fsck is clean" git -C "$H/state" fsck --strict --no-dangling
+	t_eq "$1 $2: no object left that no commit names (a dead batch's pack is swept)" \
+		"$(git -C "$H/state" fsck --unreachable 2>&1)" 
 	t_eq "$1 $2: state/ holds nothing but .git" "$(ls -A "$H/state")" .git
 }
 
