@@ -956,8 +956,8 @@ static char *pack_path(const char *dir, const unsigned char sum[20], const char 
 /* With ok, ends both files and renames them in, the index last (a reader sees the
  * pack whole or not at all), then fsyncs dir; made (if not NULL) gets the pack's
  * name. Without, or on an error, removes them. Frees what w holds. */
-static int packw_close(struct packw *w, int ok, const char *dir, char made[46], int pending,
-		       struct rerr *e)
+static int packw_close(struct packw *w, int ok, const char *dir, char made[46],
+		       const struct gid *pending, struct rerr *e)
 {
 	unsigned char psum[20], isum[20];
 	char *pp = NULL, *ip = NULL;
@@ -982,9 +982,10 @@ static int packw_close(struct packw *w, int ok, const char *dir, char made[46], 
 	/* The same objects make the same pack: one may be there already, and stays. */
 	int existed = fs_exists(pp);
 	if (pending) { /* before the pack, and made durable with it by the folder's fsync */
-		char hex[41], *mark;
+		char hex[41], chex[41], *mark;
 		gid_hex(hex, (const struct gid *)psum);
-		mark = xasprintf("%s/pending-%s", dir, hex);
+		gid_hex(chex, pending);
+		mark = xasprintf("%s/pending-%s-%s", dir, hex, chex);
 		int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
 		if (fd >= 0)
 			close(fd); /* best effort: without it, a dead batch's pack stays */
@@ -1010,33 +1011,36 @@ out:
 	return rc;
 }
 
-/* ---- a batch's pack, pending until main names it ----
- * A batch's pack is marked (an empty file pending-<its hex>) before its commit moves
- * main: a run that dies in between leaves the pack and its mark, and the next locker
- * removes the pack unless main's commit is in it. Each batch first removes the marks
- * before it (their batches are committed, or were swept): that removal is made durable
- * by its own folder's fsync before its commit, so no mark outlives a later commit to
- * name a pack main needs. A mark lost in a power cut only leaves garbage, as before. */
+/* ---- a batch's pack, pending until main names its commit ----
+ * A batch's pack is marked (an empty file pending-<pack hex>-<commit hex>) before its
+ * commit moves main: a run that dies in between leaves the pack and its mark, and the
+ * next locker removes the pack if main has not moved since the mark was made and the
+ * commit was made on main as it is (so main does not name it): nothing else that
+ * happened to main (git by hand on top of it, or main set back) loses a pack. Each
+ * batch first removes the marks before it (their batches are committed, or were
+ * swept): that removal is made durable by its own folder's fsync before its commit. A
+ * mark lost in a power cut only leaves garbage. */
 
-static int pending_name(const char *name, char hex[41])
+static int pending_name(const char *name, char pack[41], struct gid *commit)
 {
-	if (strlen(name) != 48 || strncmp(name, "pending-", 8) != 0)
+	if (strlen(name) != 89 || strncmp(name, "pending-", 8) != 0 || name[48] != '-')
 		return 0;
-	snprintf(hex, 41, "%s", name + 8);
-	return 1;
+	snprintf(pack, 41, "%.40s", name + 8);
+	return gid_parse(commit, name + 49) == 0;
 }
 
 static int clear_pending(const char *dir, struct rerr *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
+	struct gid c;
 	char hex[41];
 	int rc = 0;
 
 	if (d == NULL)
 		return errno == ENOENT ? 0 : rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno));
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (!pending_name(de->d_name, hex))
+		if (!pending_name(de->d_name, hex, &c))
 			continue;
 		char *p = xasprintf("%s/%s", dir, de->d_name);
 		if (unlink(p) < 0 && errno != ENOENT)
@@ -1047,7 +1051,8 @@ static int clear_pending(const char *dir, struct rerr *e)
 	return rc;
 }
 
-int gitpack_write(struct gitpack_new *p, const char *dir, int pending, struct rerr *e)
+int gitpack_write(struct gitpack_new *p, const char *dir, const struct gid *pending,
+		  struct rerr *e)
 {
 	uint32_t fan[256] = {0}, crc;
 	struct packw w;
@@ -1059,7 +1064,7 @@ int gitpack_write(struct gitpack_new *p, const char *dir, int pending, struct re
 	for (size_t i = 0; i < p->n; i++)
 		fan[p->v[i].id.b[0]]++;
 	if (packw_open(&w, dir, (uint32_t)p->n, fan, e) < 0)
-		return packw_close(&w, 0, dir, NULL, 0, e);
+		return packw_close(&w, 0, dir, NULL, NULL, e);
 	for (size_t i = 0; i < p->n && ok; i++) {
 		uint64_t at = w.po.off;
 		ok = put_entry(&w.po, p->v[i].type, p->v[i].data, p->v[i].len, &crc) == 0;
@@ -1071,37 +1076,51 @@ int gitpack_write(struct gitpack_new *p, const char *dir, int pending, struct re
 	return packw_close(&w, ok, dir, NULL, pending, e);
 }
 
-int gitrepo_sweep_pending(struct gitrepo *r, const struct gid *main, struct rerr *e)
+int gitrepo_sweep_pending(struct gitrepo *r, int (*named)(const struct gid *commit, void *arg),
+			  void *arg, struct rerr *e)
 {
 	DIR *d = opendir(r->dirs[0]);
 	struct dirent *de;
+	struct gid c;
 	char hex[41];
-	int swept = 0;
+	int rc = 0, swept = 0;
 
 	if (d == NULL)
 		return errno == ENOENT ? 0 : rerr_set(e, RX_IO, "%s: %s", r->dirs[0], strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		if (!pending_name(de->d_name, hex))
+	/* When main last moved: its file's time, or packed-refs' (git by hand). */
+	struct stat ref, ms;
+	char *rp = xasprintf("%s/refs/heads/main", r->gitdir), *pr = xasprintf("%s/packed-refs", r->gitdir);
+	int has_ref = stat(rp, &ref) == 0 || stat(pr, &ref) == 0;
+	free(rp);
+	free(pr);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (!pending_name(de->d_name, hex, &c))
 			continue;
-		size_t i = 0;
-		while (i < r->npacks && !(r->packs[i].dir == r->dirs[0] && !strcmp(r->packs[i].name + 5, hex)))
-			i++;
-		uint64_t off;
-		/* Main's commit in it: the batch is committed (kept, as when it cannot tell). */
-		if (i < r->npacks && main && pack_find(&r->packs[i], main, &off) != 1)
+		char *mark = xasprintf("%s/%s", r->dirs[0], de->d_name);
+		int moved_since = stat(mark, &ms) < 0 ||
+				  (has_ref && (ref.st_mtim.tv_sec > ms.st_mtim.tv_sec ||
+					       (ref.st_mtim.tv_sec == ms.st_mtim.tv_sec &&
+						ref.st_mtim.tv_nsec >= ms.st_mtim.tv_nsec)));
+		/* Main moved since the mark, or main names it, or it cannot tell: kept. */
+		if (moved_since || (rc = named(&c, arg)) != 0) {
+			free(mark);
 			continue;
+		}
 		char *idx = xasprintf("%s/pack-%s.idx", r->dirs[0], hex);
 		char *pack = xasprintf("%s/pack-%s.pack", r->dirs[0], hex);
-		char *mark = xasprintf("%s/%s", r->dirs[0], de->d_name);
-		if (i < r->npacks && (unlink(idx) == 0 || errno == ENOENT) && (unlink(pack) == 0 || errno == ENOENT))
+		/* The index first: a pack without one is invisible, and swept. */
+		if ((unlink(idx) < 0 && errno != ENOENT) || (unlink(pack) < 0 && errno != ENOENT))
+			rc = rerr_set(e, RX_IO, "%s: %s", pack, strerror(errno));
+		else if (unlink(mark) == 0)
 			swept = 1;
-		unlink(mark);
 		free(idx);
 		free(pack);
 		free(mark);
 	}
 	closedir(d);
-	return swept ? gitrepo_refresh(r, e) : 0;
+	if (rc > 0)
+		rc = 0;
+	return rc < 0 ? -1 : swept ? gitrepo_refresh(r, e) : 0;
 }
 
 /* ---- merging packs ---- */
@@ -1380,7 +1399,7 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 			rerr_set(e, RX_IO, "%s: an object is unreadable", dir);
 	}
 	free(u);
-	return packw_close(&w, j > 0, dir, made, 0, e);
+	return packw_close(&w, j > 0, dir, made, NULL, e);
 }
 
 int gitrepo_merge(struct gitrepo *r, struct rerr *e)

@@ -79,9 +79,10 @@ void gitpack_add(struct gitpack_new *p, enum git_type type, const void *data, si
 		 struct gid *id);
 /* Writes the objects as one pack and its index in dir, both fsynced, the index last,
  * then the folder fsynced: a reader sees the pack whole or not at all. With pending
- * (a batch's pack, whose commit is to move main next), the pack is marked so that a
- * run dying before main moves leaves it to gitrepo_sweep_pending. */
-int gitpack_write(struct gitpack_new *p, const char *dir, int pending, struct rerr *e);
+ * (a batch's pack: the commit that is to move main next), the pack is marked so that
+ * a run dying before main moves leaves it to gitrepo_sweep_pending. */
+int gitpack_write(struct gitpack_new *p, const char *dir, const struct gid *pending,
+		  struct rerr *e);
 void gitpack_new_free(struct gitpack_new *p);
 
 /* Merges the smallest packs of the repository into one when, from the smallest up,
@@ -92,7 +93,9 @@ int gitrepo_merge(struct gitrepo *r, struct rerr *e);
  * folder: temp files, locks, a pack without its index or an index without its pack.
  * Only while no one writes there (under the dispatcher's lock). */
 void gitrepo_sweep(const char *packdir);
-/* Removes the packs of batches that died before main moved: marked pending, and not
- * holding main's commit (main NULL: there is none yet). Under the dispatcher's lock. */
-int gitrepo_sweep_pending(struct gitrepo *r, const struct gid *main, struct rerr *e);
+/* Removes the packs of batches that died before main moved: marked pending after main
+ * last moved, with a commit that named (1 named, 0 not, -1 cannot tell) says main does
+ * not name. Under the dispatcher's lock. */
+int gitrepo_sweep_pending(struct gitrepo *r, int (*named)(const struct gid *commit, void *arg),
+			  void *arg, struct rerr *e);
 #endif

@@ -605,6 +605,31 @@ int store_drop_checkout(struct store *s, struct rerr *e)
 	return git_make_bare(s->gitdir, e);
 }
 
+/* Whether main names commit c, as far as a batch that died can tell: 0 when c was made
+ * on main as it is (its parent is main, or it has none and there is no main), so that
+ * main does not name it; else 1 (main is c, or moved elsewhere: kept); -1 when c
+ * cannot be read. */
+static int named_by_main(const struct gid *c, void *arg)
+{
+	struct store *s = arg;
+	struct git_commit_info ci;
+	struct rerr e = {0};
+	enum git_type t;
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (s->has_head && gid_cmp(&s->head, c) == 0)
+		return 1;
+	if (git_read(s->repo, c, &t, &buf, &len, &e) != 0)
+		return -1;
+	rc = t == GIT_COMMIT && git_commit_parse(buf, len, &ci) == 0;
+	free(buf);
+	if (!rc)
+		return -1;
+	return s->has_head ? !(ci.nparents == 1 && gid_cmp(&ci.parent, &s->head) == 0) : ci.nparents != 0;
+}
+
 int store_lock(struct store *s, int wait, struct rerr *e)
 {
 	char *p = xasprintf("%s/rental.lock", s->gitdir), *scratch;
@@ -631,7 +656,7 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	free(scratch);
 	if (gitrepo_refresh(s->repo, e) < 0 || load_head(s, e) < 0)
 		return -1;
-	return gitrepo_sweep_pending(s->repo, s->has_head ? &s->head : NULL, e);
+	return gitrepo_sweep_pending(s->repo, named_by_main, s, e);
 }
 
 /* ---- committing ---- */
@@ -774,7 +799,7 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 		free(c);
 	}
 	if (rc == 0)
-		rc = gitpack_write(&pk, s->packdir, !s->scratch, e);
+		rc = gitpack_write(&pk, s->packdir, s->scratch ? NULL : &commit, e);
 	gitpack_new_free(&pk);
 	if (rc == 0)
 		rc = gitrepo_refresh(s->repo, e);

@@ -612,6 +612,28 @@ static void a_commit_killed_before_its_ref_is_garbage(void **state)
 	assert_int_equal(sh("git -C %1$s fsck --strict --unreachable 2>&1 | (! grep .)"), 0);
 }
 
+/* Main set back by hand (git update-ref) to the commit before the last batch's: that
+ * batch's pack, marked pending still and built on main as it now is, is kept (main
+ * moved after its mark), so main can be put forward again. */
+static void a_batch_main_was_set_back_from_is_kept(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+
+	store_put(s, "f", "old", 3);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_put(s, "f", "new", 3);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_int_equal(sh("cd %1$s && git rev-parse main > .git/was && sleep 0.01 && "
+			    "git update-ref refs/heads/main main~1"), 0);
+	s = open_locked();
+	assert_int_equal(store_pack_count(s), 2);
+	store_free(s);
+	assert_int_equal(sh("cd %1$s && git update-ref refs/heads/main $(cat .git/was) && "
+			    "test \"$(git show main:f)\" = new"), 0);
+}
+
 /* Killed after main moved, a batch is the state: its pack, marked pending still, holds
  * main's commit and stays; the next batch clears the mark. */
 static void a_commit_killed_after_its_ref_is_kept(void **state)
@@ -763,7 +785,7 @@ static void ids_far_from_their_guess_are_found(void **state)
 	}
 	snprintf(gitdir, sizeof gitdir, "%s/.git", dir);
 	char *packdir = xasprintf("%s/objects/pack", gitdir);
-	assert_int_equal(gitpack_write(&p, packdir, 0, &e), 0);
+	assert_int_equal(gitpack_write(&p, packdir, NULL, &e), 0);
 	gitpack_new_free(&p);
 	free(packdir);
 	assert_int_equal(gitrepo_open(&r, gitdir, &e), 0);
@@ -1225,6 +1247,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(second_lock_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_commit_killed_after_its_ref_is_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_batch_main_was_set_back_from_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_merge_killed_half_way_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_scratch_store_merges_its_own_packs, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_reader_finds_objects_packed_after_it_listed, setup, teardown),
