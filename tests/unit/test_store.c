@@ -559,8 +559,8 @@ static void second_lock_is_busy(void **state)
 }
 
 /* With "old" committed at f, a child committing "new" is killed at the crash point
- * step: f still reads "old". */
-static void commit_killed_at(const char *step)
+ * step: f then reads as then ("old" before the ref moved, "new" after). */
+static void commit_killed_at(const char *step, const char *then)
 {
 	struct store *s = open_locked();
 	struct rerr e = {0};
@@ -581,7 +581,7 @@ static void commit_killed_at(const char *step)
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status));
-	assert_string_equal(b = read_fresh("f"), "old");
+	assert_string_equal(b = read_fresh("f"), then);
 	free(b);
 }
 
@@ -595,7 +595,7 @@ static void a_commit_killed_before_its_ref_is_garbage(void **state)
 	struct store *s;
 	struct rerr e = {0};
 
-	commit_killed_at("objects");
+	commit_killed_at("objects", "old");
 	/* Ours, and a fetch's that libgit2 left (its temp pack, a lock, an index renamed
 	 * in before its pack). */
 	assert_int_equal(sh("cd %1$s/.git/objects/pack && touch tmp_pack_x pack-0123456789012345678901234567890123456789.pack "
@@ -638,24 +638,11 @@ static void a_batch_main_was_set_back_from_is_kept(void **state)
  * main's commit and stays; the next batch clears the mark. */
 static void a_commit_killed_after_its_ref_is_kept(void **state)
 {
-	struct store *s = open_locked();
+	struct store *s;
 	char *b;
 	struct rerr e = {0};
-	pid_t pid;
-	int status;
 
-	store_put(s, "f", "old", 3);
-	assert_int_equal(store_commit(s, "", &e), 0);
-	store_free(s);
-	if ((pid = fork()) == 0) {
-		setenv("RENTAL_CRASH_AT", "commit", 1);
-		s = open_locked();
-		store_put(s, "f", "new", 3);
-		store_commit(s, "", &e);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
+	commit_killed_at("commit", "new");
 	s = open_locked();
 	assert_int_equal(store_pack_count(s), 2);
 	store_put(s, "g", "x", 1);
@@ -808,7 +795,7 @@ static void a_ref_killed_before_its_rename_leaves_no_ref(void **state)
 {
 	struct store *s;
 
-	commit_killed_at("ref");
+	commit_killed_at("ref", "old");
 	assert_int_equal(sh("git -C %1$s fsck --strict 2>&1 | (! grep -v dangling)"), 0);
 	s = open_locked(); /* sweeps the new value nobody renamed in */
 	store_free(s);
