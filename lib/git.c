@@ -1097,29 +1097,27 @@ int gitrepo_sweep_pending(struct gitrepo *r, int (*named)(const struct gid *comm
 		if (!pending_name(de->d_name, hex, &c))
 			continue;
 		char *mark = xasprintf("%s/%s", r->dirs[0], de->d_name);
+		char *idx = xasprintf("%s/pack-%s.idx", r->dirs[0], hex);
+		char *pack = xasprintf("%s/pack-%s.pack", r->dirs[0], hex);
 		int moved_since = stat(mark, &ms) < 0 ||
 				  (has_ref && (ref.st_mtim.tv_sec > ms.st_mtim.tv_sec ||
 					       (ref.st_mtim.tv_sec == ms.st_mtim.tv_sec &&
 						ref.st_mtim.tv_nsec >= ms.st_mtim.tv_nsec)));
-		/* Main moved since the mark, or main names it, or it cannot tell: kept. */
-		if (moved_since || (rc = named(&c, arg)) != 0) {
-			free(mark);
-			continue;
-		}
-		char *idx = xasprintf("%s/pack-%s.idx", r->dirs[0], hex);
-		char *pack = xasprintf("%s/pack-%s.pack", r->dirs[0], hex);
-		/* The index first: a pack without one is invisible, and swept. */
-		if ((unlink(idx) < 0 && errno != ENOENT) || (unlink(pack) < 0 && errno != ENOENT))
-			rc = rerr_set(e, RX_IO, "%s: %s", pack, strerror(errno));
-		else if (unlink(mark) == 0)
-			swept = 1;
+		if (!fs_exists(idx) && !fs_exists(pack)) {
+			unlink(mark); /* its pack never came in (or was merged away) */
+		} else if (!moved_since && named(&c, arg) == 0) {
+			/* Made on main as it is, and main has not moved since: the batch died.
+			 * The index first: a pack without one is invisible, and swept. */
+			if ((unlink(idx) < 0 && errno != ENOENT) || (unlink(pack) < 0 && errno != ENOENT))
+				rc = rerr_set(e, RX_IO, "%s: %s", pack, strerror(errno));
+			else if (unlink(mark) == 0 || errno == ENOENT)
+				swept = 1;
+		} /* else kept: main moved since, names it, or it cannot tell */
+		free(mark);
 		free(idx);
 		free(pack);
-		free(mark);
 	}
 	closedir(d);
-	if (rc > 0)
-		rc = 0;
 	return rc < 0 ? -1 : swept ? gitrepo_refresh(r, e) : 0;
 }
 

@@ -612,6 +612,25 @@ static void a_commit_killed_before_its_ref_is_garbage(void **state)
 	assert_int_equal(sh("git -C %1$s fsck --strict --unreachable 2>&1 | (! grep .)"), 0);
 }
 
+/* A mark whose pack never came in (a run killed between the two: the mark is made
+ * first) is removed by the next locker, which goes on: it once failed every lock,
+ * reading a commit that is nowhere (found by the kill torture). */
+static void a_mark_without_its_pack_is_dropped(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+
+	store_put(s, "f", "x", 1);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_int_equal(sh("sleep 0.01 && touch %1$s/.git/objects/pack/pending-"
+			    "1111111111111111111111111111111111111111-2222222222222222222222222222222222222222"), 0);
+	assert_int_equal(store_open(&s, dir, &e), 0);
+	assert_int_equal(store_lock(s, 0, &e), 0);
+	store_free(s);
+	assert_int_equal(sh("! ls %1$s/.git/objects/pack | grep -q pending-1111"), 0);
+}
+
 /* Main set back by hand (git update-ref) to the commit before the last batch's: that
  * batch's pack, marked pending still and built on main as it now is, is kept (main
  * moved after its mark), so main can be put forward again. */
@@ -1235,6 +1254,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_commit_killed_before_its_ref_is_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_commit_killed_after_its_ref_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_main_was_set_back_from_is_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_mark_without_its_pack_is_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_merge_killed_half_way_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_scratch_store_merges_its_own_packs, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_reader_finds_objects_packed_after_it_listed, setup, teardown),
