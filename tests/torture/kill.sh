@@ -199,10 +199,13 @@ plan() {
 	END {
 		# ... and new bookings, each in its own two nights of one car, from next
 		# year on, 108 a car a year; every fourth is followed by a clashing one of
-		# another customer.
+		# another customer. Once the two years a stay may start in are full (a long
+		# run on a slow machine), rounds go on without new ones.
 		for (i = 0; i < nnew; i++) {
 			c = car[1 + slot % ncar]
 			s = int(slot / ncar)
+			if (s >= 216)
+				break
 			y = y0 + int(s / 108)
 			m = 1 + int((s % 108) / 9)
 			d = 1 + 3 * (s % 9)
@@ -364,13 +367,16 @@ while [ "$kills" -lt "$N" ] || [ "$round" -lt "$KILL_MIN_ROUNDS" ]; do
 		END { i = j = 1; while (i <= a || j <= b) { if (i <= a) print n[i++]; if (j <= b) print o[j++]; if (j <= b) print o[j++] } }' \
 			"$W_DIR/plan" >"$W_DIR/plan.mixed"
 		# Every other round a block of a night no booking takes (the 27th: stays
-		# take the 1st to the 26th), and the end of the oldest block in force.
+		# take the 1st to the 26th), within the two years a block may start in, and
+		# the end of the oldest block in force.
 		if [ $((round % 2)) -eq 0 ]; then
-			bc=$(sed -n "$((1 + nblk % 5))p" "$W_DIR/cars")
 			bm=$((nblk / 5))
-			by=$((Y0 + bm / 12)) bmo=$(printf '%02d' $((1 + bm % 12)))
-			echo "block $bc $by-$bmo-27 $by-$bmo-28" >>"$W_DIR/plan.mixed"
-			nblk=$((nblk + 1))
+			if [ "$bm" -lt 24 ]; then
+				bc=$(sed -n "$((1 + nblk % 5))p" "$W_DIR/cars")
+				by=$((Y0 + bm / 12)) bmo=$(printf '%02d' $((1 + bm % 12)))
+				echo "block $bc $by-$bmo-27 $by-$bmo-28" >>"$W_DIR/plan.mixed"
+				nblk=$((nblk + 1))
+			fi
 			[ -s "$W_DIR/blocks" ] && echo "unblock $(head -n 1 "$W_DIR/blocks")" >>"$W_DIR/plan.mixed"
 		fi
 		execute <"$W_DIR/plan.mixed" # not in a pipeline: its counts must stay
