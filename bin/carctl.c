@@ -400,7 +400,8 @@ static int cmd_car(const struct common *o, const struct args *a, const char *car
 /* ---- blocks ---- */
 
 struct block_act {
-	const char *car, *from, *to, *blk, *spool;
+	const char *car, *from, *to, *blk;
+	const struct home *h; /* unblock: the home admin_act opens, its settings read */
 };
 
 static int block_rule(struct store *s, void *arg, struct rerr *e)
@@ -450,7 +451,7 @@ static int unblock_rule(struct store *s, void *arg, struct rerr *e)
 	kv_free(&rec);
 	if (rc < 0)
 		return -1;
-	if (rc == 1 && spool_has_id(b->spool, b->blk)) /* written, not yet applied */
+	if (rc == 1 && spool_has_id(b->h->spool, b->blk)) /* written, not yet applied */
 		return rerr_set(e, RX_TEMP, "%s: not yet applied", b->blk);
 	return reservation_check_unblock(s, b->blk, e);
 }
@@ -458,8 +459,8 @@ static int unblock_rule(struct store *s, void *arg, struct rerr *e)
 static int cmd_unblock(const struct common *o, const char *blk)
 {
 	const char *actor = home_actor(o->as);
-	struct block_act b = {NULL, NULL, NULL, blk, NULL};
 	struct home h;
+	struct block_act b = {NULL, NULL, NULL, blk, &h};
 	struct store *s = NULL;
 	struct rerr e = {0};
 	struct event ev;
@@ -468,16 +469,9 @@ static int cmd_unblock(const struct common *o, const char *blk)
 		rerr_set(&e, RX_DATA, "%.40s: not a block id (blk- and 16 hex digits)", blk);
 		return fail(&e);
 	}
-	/* The spool the settings name, where the block may wait (a broken settings file
-	 * is reported by admin_act). */
-	struct home where;
-	struct cfg wc;
-	home_resolve(&where, o->home);
-	home_load_config(&where, &wc, NULL);
-	b.spool = where.spool;
-	int rc = admin_act(&h, o, &s, "unblock cars", unblock_rule, &b, &e);
-	home_free(&where);
-	if (rc < 0)
+	/* The rule looks for a block not yet applied in the spool the settings name, in h
+	 * as admin_act opened it. */
+	if (admin_act(&h, o, &s, "unblock cars", unblock_rule, &b, &e) < 0)
 		return refuse(&h, s, &e);
 	event_init(&ev);
 	event_start(&ev, "car.unblock", actor);
