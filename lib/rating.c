@@ -77,23 +77,6 @@ static int apply_returned(struct store *s, const struct event *ev)
 	return 0;
 }
 
-/* A return whose payment was refunded in the same batch (booking_may_become): the
- * refund stands, and the stay is not rated. */
-static int apply_refunded(struct store *s, const struct event *ev, struct rerr *e)
-{
-	struct kv r;
-	int rc = rating_get(s, kv_get(&ev->f, "reservation"), &r, e);
-
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	if (booking_may_become(kv_get(&r, "status"), ST_PAY_CANCELED)) {
-		kv_set(&r, "status", ST_PAY_CANCELED);
-		save(s, &r);
-	}
-	kv_free(&r);
-	return 0;
-}
-
 int rating_apply(struct store *s, const struct event *ev, struct outbox *out, struct rerr *e)
 {
 	switch (event_kind_of(ev)) {
@@ -101,8 +84,8 @@ int rating_apply(struct store *s, const struct event *ev, struct outbox *out, st
 		return apply_rate(s, ev, out, e);
 	case EV_RENTAL_RETURNED:
 		return apply_returned(s, ev);
-	case EV_PAY_CANCELED:
-		return apply_refunded(s, ev, e);
+	case EV_PAY_CANCELED: /* a return refunded in the same batch: the stay is not rated */
+		return booking_follow(s, CTX_RATING, kv_get(&ev->f, "reservation"), ST_PAY_CANCELED, save, e);
 	default:
 		return 0;
 	}

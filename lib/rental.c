@@ -116,21 +116,6 @@ static int apply_paid(struct store *s, const struct event *ev)
 	return 0;
 }
 
-static int apply_canceled(struct store *s, const struct event *ev, struct rerr *e)
-{
-	struct kv r;
-	int rc = rental_get(s, kv_get(&ev->f, "reservation"), &r, e);
-
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	if (booking_may_become(kv_get(&r, "status"), ST_PAY_CANCELED)) {
-		kv_set(&r, "status", ST_PAY_CANCELED);
-		save(s, &r);
-	}
-	kv_free(&r);
-	return 0;
-}
-
 /* A car registered or changed: its rate and late fee, which a late return owes. */
 static void put_car(struct store *s, const struct event *ev)
 {
@@ -160,7 +145,7 @@ int rental_apply(struct store *s, const struct event *ev, struct outbox *out, st
 	case EV_PAY_ACCEPTED:
 		return apply_paid(s, ev);
 	case EV_PAY_CANCELED:
-		return apply_canceled(s, ev, e);
+		return booking_follow(s, CTX_RENTAL, kv_get(&ev->f, "reservation"), ST_PAY_CANCELED, save, e);
 	default:
 		return 0;
 	}

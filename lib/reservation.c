@@ -34,6 +34,22 @@ int booking_may_become(const char *now, const char *next)
 	return 0;
 }
 
+int booking_follow(struct store *s, int ctx, const char *res, const char *status,
+		   void (*save)(struct store *s, const struct kv *r), struct rerr *e)
+{
+	struct kv r;
+	int rc = rec_booking(s, ctx, res, &r, e);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (booking_may_become(kv_get(&r, "status"), status)) {
+		kv_set(&r, "status", status);
+		save(s, &r);
+	}
+	kv_free(&r);
+	return 0;
+}
+
 const char *car_status(long long rented, long long reserved)
 {
 	return rented > 0 ? ST_RENTED : reserved > 0 ? ST_RESERVED : ST_AVAILABLE;

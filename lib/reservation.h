@@ -29,6 +29,10 @@ int booking_holds(const char *status);
  * context whose decision lost settles it (payment refunds), so that every context
  * ends with the same status. */
 int booking_may_become(const char *now, const char *next);
+/* Moves context ctx's record of the booking res to status if booking_may_become lets
+ * it, saving it with save; nothing if ctx has no record of it. */
+int booking_follow(struct store *s, int ctx, const char *res, const char *status,
+		   void (*save)(struct store *s, const struct kv *r), struct rerr *e);
 /* A car's status from how many of its bookings are RENTED and RESERVED. */
 const char *car_status(long long rented, long long reserved);
 
