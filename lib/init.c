@@ -14,18 +14,53 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The key keys/NAME.key: the one an init stopped part way left, or a new one. */
 static int make_key(const struct home *h, const char *name, struct seckey *k, struct rerr *e)
 {
 	char *path = xasprintf("%s/%s.key", h->keys, name);
-	int rc = seckey_generate(k, e);
+	int rc;
 
-	if (rc == 0 && (rc = seckey_save(k, path, e)) < 0)
+	if (fs_exists(path)) {
+		rc = seckey_load(k, path, e);
+	} else if ((rc = seckey_generate(k, e)) == 0 && (rc = seckey_save(k, path, e)) < 0) {
 		seckey_free(k);
+	}
 	free(path);
+	crash_point("init-key");
 	return rc;
 }
 
-/* The genesis: the admin registers itself, then the dispatcher's key. */
+/* Whether spool/new holds the genesis event that registers name with pubkey pk (an
+ * init stopped after spooling it): 1 yes, 0 no; -1 if it holds one for another key,
+ * which would register a key that is not the one on disk. */
+static int genesis_spooled(const struct home *h, const char *name, const char *pk, struct rerr *e)
+{
+	struct spool_list l;
+	int found = 0;
+
+	if (spool_list_new(&l, h->spool, (size_t)-1, e) < 0)
+		return -1;
+	for (size_t i = 0; i < l.n && found == 0; i++) {
+		char *path = xasprintf("%s/new/%s", h->spool, l.names[i]), *buf = NULL;
+		struct event ev;
+		size_t len;
+		event_init(&ev);
+		const char *n, *p;
+		if (fs_read(path, 1 << 16, &buf, &len, NULL) == 0 && event_parse(&ev, buf, len, path, NULL) == 0 &&
+		    event_kind_of(&ev) == EV_KEY_ADD && (n = kv_get(&ev.f, "name")) && !strcmp(n, name))
+			found = (p = kv_get(&ev.f, "pubkey")) && !strcmp(p, pk) ? 1
+				: rerr_set(e, RX_DATA, "%s: registers another %s key than %s/%s.key; remove "
+					   "it, or the key, and run init again", path, name, h->keys, name);
+		event_free(&ev);
+		free(buf);
+		free(path);
+	}
+	spool_list_free(&l);
+	return found;
+}
+
+/* The genesis: the admin registers itself, then the dispatcher's key. Run again on a
+ * home whose state is not made yet, it keeps the keys and events it finds. */
 static int write_genesis(const struct home *h, struct rerr *e)
 {
 	struct seckey admin, disp;
@@ -42,21 +77,29 @@ static int write_genesis(const struct home *h, struct rerr *e)
 	const struct { const char *name, *role; const unsigned char *pk; } regs[] = {
 		{"admin", "admin", admin.pk}, {"dispatcher", "system", disp.pk}};
 	for (size_t i = 0; i < 2; i++) {
+		sig_pk_b64(pk, regs[i].pk);
+		if ((rc = genesis_spooled(h, regs[i].name, pk, e)) != 0) {
+			if (rc < 0)
+				break;
+			rc = 0;
+			continue;
+		}
 		event_init(&ev);
 		event_start(&ev, "key.add", "admin");
 		kv_set(&ev.f, "name", regs[i].name);
 		kv_set(&ev.f, "role", regs[i].role);
-		sig_pk_b64(pk, regs[i].pk);
 		kv_set(&ev.f, "pubkey", pk);
 		event_seal(&ev, &admin);
 		rc = spool_write(h->spool, kv_get(&ev.f, "id"), ev.raw, ev.len, e);
 		event_free(&ev);
 		if (rc < 0)
 			break;
+		crash_point("init-event");
 		usleep(1000); /* keeps the two in name order */
 	}
 	seckey_free(&admin);
 	seckey_free(&disp);
+	crash_point("init-spooled");
 	return rc;
 }
 
@@ -120,27 +163,33 @@ static int run_dispatcher(const struct home *h, const char *what, struct rerr *e
 	return 0;
 }
 
+/* Whether the home's state has its first commit: an init stopped before it (killed,
+ * or its dispatcher failed) is run again, not taken for a home. */
+static int has_state(const struct home *h)
+{
+	char *git = xasprintf("%s/.git", h->state);
+	struct gid main;
+	int rc = git_ref_read(git, "refs/heads/main", &main, NULL) == 0;
+
+	free(git);
+	return rc;
+}
+
 int home_init(const char *dir, int *created, struct rerr *e)
 {
 	struct home h;
-	char *git;
-	int rc = -1;
+	int rc = 0;
 
 	if (dir[0] == '\0')
 		return rerr_set(e, RX_USAGE, "the home is an empty name");
 	home_resolve(&h, dir);
-	git = xasprintf("%s/.git", h.state);
-	*created = !fs_exists(git);
-	if (*created && make_dirs(&h, e) == 0 && write_genesis(&h, e) == 0 &&
-	    run_dispatcher(&h, "applying the genesis failed", e) == 0) {
-		if (fs_exists(git))
-			rc = 0;
-		else
-			rerr_set(e, RX_SOFTWARE, "%s: the dispatcher made no state", dir);
-	} else if (!*created) {
-		rc = 0;
+	*created = !has_state(&h);
+	if (*created) {
+		rc = make_dirs(&h, e) == 0 && write_genesis(&h, e) == 0 &&
+		     run_dispatcher(&h, "applying the genesis failed", e) == 0 ? 0 : -1;
+		if (rc == 0 && !has_state(&h))
+			rc = rerr_set(e, RX_SOFTWARE, "%s: the dispatcher made no state", dir);
 	}
-	free(git);
 	home_free(&h);
 	return rc;
 }
@@ -179,7 +228,9 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 	free(abs);
 	home_resolve(&h, dir);
 	git = xasprintf("%s/.git", h.state);
-	if (!fs_exists(git)) {
+	/* Until its first history is taken, init may be run again (another URL, another
+	 * --trust): a key pinned from a history it refused is forgotten. */
+	if (!has_state(&h)) {
 		*created = 1;
 		if (make_dirs(&h, e) == 0 && git_init(git, e) == 0 && home_replica_write(&h, &r, e) == 0)
 			rc = run_dispatcher(&h, "its first round of following failed", e);

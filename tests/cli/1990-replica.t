@@ -85,6 +85,16 @@ t_exit 64 'init --trust without --replica' carctl init "$T_TMP/r6" --trust "$key
 t_exit 75 'init --replica of a primary that does not answer: exit 75' \
 	carctl init --replica "$T_TMP/nowhere" "$T_TMP/r7"
 t_exit 75 '... nor does its dispatcher --once' dispatcher --home "$T_TMP/r7" --once
+# Until a replica has taken its first history, init may be run again, and is not
+# taken for a home: another --trust for r4 (the key it pinned is forgotten), the
+# right URL for r7.
+t_ok 'init --replica again on r4, with the right key' carctl init --replica "$P/state" "$T_TMP/r4" \
+	--trust "$(dispatcher --home "$P" --allowed-signers)"
+t_nomatch '... is not taken for a home' "$ERR" 'already a home'
+t_ok '... and r4 follows' dispatcher --home "$T_TMP/r4" --check
+t_ok 'init --replica again on r7, with a primary that answers' carctl init --replica "$P/state" "$T_TMP/r7"
+t_ok '... and r7 follows' dispatcher --home "$T_TMP/r7" --once
+t_eq '... to main' "$(main_of "$T_TMP/r7")" "$(main_of "$P")"
 
 # Writing on a replica: refused without spool:, into the named spool with it.
 cp "$P/keys/bob.key" "$P/keys/admin.key" "$R/keys/"
