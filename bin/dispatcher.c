@@ -164,11 +164,17 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 		if (cfg_load(&c, h->config, e) < 0)
 			return -1;
 		if (dispatch_batch(h, s, &c, &st, e) < 0) {
-			/* Nothing of it is committed, but the files it quarantined have left the
-			 * spool: they are said, as always. */
-			for (size_t i = 0; i < st.notes.n; i++)
-				if (strncmp(st.notes.lines[i], "quarantined", 11) == 0)
-					fprintf(stderr, "dispatcher: %s\n", st.notes.lines[i]);
+			/* The files it quarantined have left the spool: they are said, as always.
+			 * A batch that failed after its commit is in: said, with its lines. */
+			if (st.committed) {
+				log_batch(&st, (now_s() - t0) * 1000, 0);
+				fprintf(stderr, "dispatcher: the batch is committed (applied %zu, skipped %zu, "
+					"quarantined %zu); after it:\n", st.applied, st.skipped, st.quarantined);
+			} else {
+				for (size_t i = 0; i < st.notes.n; i++)
+					if (strncmp(st.notes.lines[i], "quarantined", 11) == 0)
+						fprintf(stderr, "dispatcher: %s\n", st.notes.lines[i]);
+			}
 			report_free(&st.notes);
 			return -1;
 		}

@@ -586,6 +586,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	if (rc < 0)
 		goto out;
 	rc = -1;
+	st->committed = 1;
 	/* Only now, with the commit durable, may the applied files leave the spool. */
 	crash_point("spool");
 	for (size_t i = 0; i < ndone; i++) {
@@ -607,7 +608,7 @@ out:
 		store_discard(s); /* nothing of a failed batch may ride along with the next */
 	seckey_free(&k);
 	free(audit.text);
-	if (rc == 0) /* the batch is committed: its rejections are the state's */
+	if (st->committed) /* its rejections are the state's, whatever failed after */
 		for (size_t i = 0; i < audit.notes.n; i++)
 			report_add(&st->notes, 0, "%s", audit.notes.lines[i]);
 	report_free(&audit.notes);

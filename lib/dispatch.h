@@ -24,6 +24,7 @@ struct dispatch_stats {
 	size_t failed[CTX_COUNT];    /* runs of a context that failed this batch */
 	char failure[CTX_COUNT][256]; /* why */
 	size_t remaining;            /* events left in the spool after this batch */
+	int committed;               /* the batch is in main: a failure after it loses nothing */
 	/* A line for each event quarantined, booking rejected or event refused, with its
 	 * reason, for the operator's log: the caller frees it (report_free). */
 	struct report notes;

@@ -74,5 +74,21 @@ t_eq '... which is in spool/bad; the reservation still waits' "$(ls "$H/spool/ba
 umount "$P"
 t_ok 'writable again: the dispatcher runs' dispatcher --once
 t_eq '... the reservation is applied' "$(status_of "$(cat "$T_TMP/ro2.id")")" RESERVED
+
+# spool/new read-only: the batch commits, then its files cannot leave the spool. The
+# run fails (exit 74), and says the batch is in; the next run skips the copies.
+reserve --as alice car01 --from 2028-11-01 --to 2028-11-02 >"$T_TMP/ro3.id" 2>/dev/null
+head3=$(git -C "$H/state" rev-parse HEAD)
+N=$H/spool/new
+mount --bind "$N" "$N" && mount -o remount,ro,bind "$N"
+t_exit 74 'spool/new read-only: the dispatcher fails after its commit' dispatcher --once
+t_match '... with a clear error' "$ERR" 'Read-only file system'
+t_match '... and says the batch is committed' "$ERR" '^dispatcher: the batch is committed \(applied 1, skipped 0, quarantined 0\); after it:$'
+t_nomatch '... and not that nothing is' "$ERR" 'nothing'
+umount "$N"
+t_eq '... it is: main moved' "$(git -C "$H/state" rev-parse HEAD~1)" "$head3"
+t_ok 'writable again: the dispatcher runs' dispatcher --once
+t_match '... and skips the copy' "$ERR" 'applied 0, skipped 1, quarantined 0'
+t_eq '... the reservation is applied once' "$(log_count_id "$(cat "$T_TMP/ro3.id")")" 1
 umount "$small"
 done_testing
