@@ -169,6 +169,30 @@ static int push_locked(const struct home *h, const char *url, int idle, struct r
 	return rc;
 }
 
+static void wake(int sig)
+{
+	(void)sig;
+}
+
+/* Takes the remote's lock: 0, or -1 when another pusher holds it (with wait, still
+ * after 2 x idle seconds, as long as it may take to give up: this one is busy then,
+ * not failing). */
+static int take_lock(int fd, int wait, int idle)
+{
+	struct sigaction sa = {0}, old;
+	int rc;
+
+	if (!wait)
+		return flock(fd, LOCK_EX | LOCK_NB);
+	sa.sa_handler = wake; /* without SA_RESTART: the alarm ends the wait (EINTR) */
+	sigaction(SIGALRM, &sa, &old);
+	alarm((unsigned)(2 * idle));
+	rc = flock(fd, LOCK_EX);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	return rc;
+}
+
 int replicate_push(const struct home *h, const char *url, int idle, int wait, struct rerr *e)
 {
 	char *dir = xasprintf("%s/.git/rental-replicate", h->state), *lock = record_path(h, url, ".lock");
@@ -183,14 +207,15 @@ int replicate_push(const struct home *h, const char *url, int idle, int wait, st
 			rc = rc < 0 ? rc : rerr_set(e, RX_IO, "%s: %s", lock, strerror(errno));
 			break;
 		}
-		if (wait)
-			alarm((unsigned)(2 * idle)); /* the other gives up after idle seconds */
-		if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (take_lock(fd, wait, idle) < 0) {
 			close(fd);
 			rc = 1; /* another pusher: it looks at main once more after letting go */
 			break;
 		}
+		if (wait)
+			alarm((unsigned)(2 * idle)); /* a push that hangs ends the process */
 		rc = push_locked(h, url, idle, e);
+		alarm(0);
 		close(fd);
 		/* A commit made after the last look, while a pusher that came meanwhile gave
 		 * way to this one, is this one's to push. */

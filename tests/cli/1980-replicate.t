@@ -75,6 +75,24 @@ t_wait 'the remote that answers again catches up after the next batch' 15 \
 	sh -c "[ \"\$(git --git-dir='$T_TMP/dead.git' rev-parse -q --verify main)\" = '$(head)' ]"
 t_wait '... and --check is healthy again' 10 dispatcher --check
 
+# A --push that waits for another pusher longer than it may is busy, not a failure
+# of the remote: m1's lock held 7 s (2 x 2 s is the wait).
+for f in "$H"/state/.git/rental-replicate/*; do
+	case $f in *.lock) ;; *) grep -q "^url: \"$T_TMP/m1.git\"\$" "$f" && m1=$f ;; esac
+done
+flock -x "$m1.lock" sleep 7 &
+T_PIDS="$T_PIDS $!"
+sleep 0.3
+book bob car02 2028-05-10 2028-05-12 >/dev/null
+run dispatcher --push
+t_eq 'a --push that waits too long for another pusher: exit 0' "$RC" 0
+t_match '... says another process pushes to it' "$ERR" "^dispatcher: $T_TMP/m1.git: another process is pushing to it$"
+t_nomatch '... not that it failed' "$ERR" 'm1\.git: push'
+t_nomatch '... and writes no error in its record' "$(cat "$m1")" '^error:'
+wait
+t_ok 'once the other is done, --push gives it main' dispatcher --push
+t_match '... which it has' "$ERR" "^dispatcher: $T_TMP/m1.git: has main \\($(head | cut -c1-12)\\)"
+
 # The daemon pushes after each batch too, and says once that a remote fails.
 rm -rf "$T_TMP/dead.git"
 "$BIN/dispatcher" 2>"$T_TMP/daemon.err" </dev/null &
