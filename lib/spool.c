@@ -20,9 +20,20 @@ int spool_write(const char *spool, const char *id, const char *buf, size_t len, 
 	tmp = xasprintf("%s/tmp/%011lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
 	dst = xasprintf("%s/new/%011lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
 	newdir = xasprintf("%s/new", spool);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	/* Readable by whom new/ lets read (its dispatcher may be another user), whatever
+	 * the writer's umask: the file is 0600, plus new/'s read bits for group and others. */
+	struct stat nd;
+	if (stat(newdir, &nd) < 0) {
+		rerr_set(e, RX_IO, "%s: %s", newdir, strerror(errno));
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600 | (nd.st_mode & 0044)) < 0) {
 		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		goto out;
 	}
 	const char *p = buf;

@@ -73,4 +73,22 @@ t_refuse 78 'an empty spool path' carctl list
 t_match '... says so' "$ERR" 'spool: (an )?empty'
 sed -i '/^spool:/d' "$CFG"
 
+# Who may read a spool file is who may read spool/new, whatever the writer's umask:
+# a writer with umask 077 does not make events its dispatcher (another user) cannot
+# read.
+N=$H/spool/new
+chmod 0755 "$N"
+id=$( (umask 077 && "$BIN/carctl" --as admin add car10 --rate 100) )
+t_eq 'umask 077, spool/new 0755: the event file is 0644' "$(file_mode "$(ls -d "$N"/*."$id" 2>/dev/null || echo "$N"/*car*)")" '-rw-r--r--'
+rm -f "$N"/*
+chmod 0750 "$N"
+(umask 022 && "$BIN/carctl" --as admin add car11 --rate 100) >/dev/null
+t_eq 'umask 022, spool/new 0750: 0640' "$(file_mode "$(ls -d "$N"/* | head -1)")" '-rw-r-----'
+rm -f "$N"/*
+chmod 0700 "$N"
+(umask 000 && "$BIN/carctl" --as admin add car12 --rate 100) >/dev/null
+t_eq 'umask 000, spool/new 0700: 0600' "$(file_mode "$(ls -d "$N"/* | head -1)")" '-rw-------'
+chmod 0755 "$N"
+t_ok '... and the dispatcher applies it' dispatcher --once
+
 done_testing
