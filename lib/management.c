@@ -484,22 +484,27 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 		kv_set(&b, "to", kv_get(&ev->f, "to") ? kv_get(&ev->f, "to") : "");
 		kv_set(&b, "status", "");
 	}
-	if (!booking_may_become(kv_get(&b, "status"), status)) {
+	/* A payment taken counts in the report whatever the status: a booking canceled as
+	 * it was paid is then refunded, and the refund is the report's. */
+	int moves = booking_may_become(kv_get(&b, "status"), status);
+	if (!moves && event_kind_of(ev) != EV_PAY_ACCEPTED) {
 		kv_free(&b);
 		return 0;
 	}
-	rc = management_car(s, car, &c, e);
-	if (rc < 0) {
+	kv_init(&c);
+	if (moves && (rc = management_car(s, car, &c, e)) < 0) {
 		kv_free(&b);
 		return -1;
 	}
-	if (rc == 0) {
+	if (moves && rc == 0) {
 		count_add(&c, kv_get(&b, "status"), -1);
 		count_add(&c, status, +1);
 		save_car(s, &c);
 	}
-	kv_set(&b, "status", status);
-	rec_row_put(s, CTX_MANAGEMENT, OWNER_CAR, car, &b);
+	if (moves) {
+		kv_set(&b, "status", status);
+		rec_row_put(s, CTX_MANAGEMENT, OWNER_CAR, car, &b);
+	}
 	rc = report_booking(s, ev, &b, status, e);
 	kv_free(&b);
 	kv_free(&c);

@@ -33,11 +33,14 @@ int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, st
 		kv_set(&row, "nights", kv_get(&ev->f, "nights") ? kv_get(&ev->f, "nights") : "");
 		kv_set(&row, "amount", kv_get(&ev->f, "amount") ? kv_get(&ev->f, "amount") : "");
 	}
-	if (status && !booking_may_become(kv_get(&row, "status"), status)) {
+	/* A payment taken is a fact whatever the status: a booking canceled as it was paid
+	 * shows the payment its refund returns. */
+	int moves = status && booking_may_become(kv_get(&row, "status"), status);
+	if (status && !moves && kind != EV_PAY_ACCEPTED) {
 		kv_free(&row);
 		return 0;
 	}
-	if (status)
+	if (moves)
 		kv_set(&row, "status", status);
 	if (kind == EV_PAY_ACCEPTED)
 		kv_set(&row, "payment", kv_get(&ev->f, "payment"));

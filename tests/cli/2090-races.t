@@ -32,7 +32,28 @@ t_eq '... the payment refunded on the receipt' "$(rent --as alice receipt "$r" -
 t_eq '... the car is available' "$(car_status car01)" AVAILABLE
 b=$(book bob car01 "$(day 10)" "$(day 12)")
 t_eq '... and its nights are free: bob books them' "$(status_of "$b")" RESERVED
+t_eq '... mypage names the payment' "$(mypage --as alice --json | jrow reservation "$r" | jget payment)" \
+	"$(rent --as alice receipt "$r" --json | jget receipt)"
+t_eq '... the report counts the refund' \
+	"$(carctl --as admin report --from "$(day 0)" --to "$(day 100)" --json | jrow car car01 | jget refunds)" \
+	"$(rent --as alice receipt "$r" --json | jget refund)"
 rebuild_agrees 'paid and canceled'
+
+# ---- the same, the cancel written first ----
+carctl --as admin add car03 --rate 1000 >/dev/null && dispatch
+r=$(book alice car03 "$(day 10)" "$(day 12)")
+reserve --as alice cancel "$r" >/dev/null
+pay --as alice "$r" >/dev/null
+dispatch
+t_eq 'canceled, then paid, in one batch: every context PAYMENT_CANCELED' "$(statuses "$r" alice)" \
+	'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
+t_eq '... mypage names the payment' "$(mypage --as alice --json | jrow reservation "$r" | jget payment)" \
+	"$(rent --as alice receipt "$r" --json | jget receipt)"
+t_eq '... the report counts the refund' \
+	"$(carctl --as admin report --from "$(day 0)" --to "$(day 100)" --json | jrow car car03 | jget refunds)" \
+	"$(rent --as alice receipt "$r" --json | jget refund)"
+t_eq '... the car is available' "$(car_status car03)" AVAILABLE
+rebuild_agrees 'canceled and paid'
 
 # ---- the same while payment is switched off: it decides on its own log later ----
 r=$(book alice car02 "$(day 20)" "$(day 22)")
@@ -47,6 +68,11 @@ dispatch
 t_eq 'payment on again: every context PAYMENT_CANCELED' "$(statuses "$r" alice)" 'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
 b=$(book bob car02 "$(day 20)" "$(day 22)")
 t_eq '... its nights are free' "$(status_of "$b")" RESERVED
+t_eq '... mypage names the payment' "$(mypage --as alice --json | jrow reservation "$r" | jget payment)" \
+	"$(rent --as alice receipt "$r" --json | jget receipt)"
+t_eq '... the report counts the refund' \
+	"$(carctl --as admin report --from "$(day 0)" --to "$(day 100)" --json | jrow car car02 | jget refunds)" \
+	"$(rent --as alice receipt "$r" --json | jget refund)"
 rebuild_agrees 'paid while payment was off'
 
 # ---- booked as the car is removed ----
