@@ -161,4 +161,13 @@ t_match 'rent.1 has the example for the cars out now' "$(cat "$T_TMP/out.sh")" '
 t_eq '... which answers right: car02 only, with alice and its day back' \
 	"$(PATH=$BIN:$PATH sh "$T_TMP/out.sh" 2>&1)" "car02 alice $(day 2)"
 
+# Each page reads clean, and its EXIT STATUS names each code once.
+for f in "$SRC"/man/*.[17]; do
+	if command -v groff >/dev/null 2>&1; then
+		t_eq "$(basename "$f"): groff gives no warning" "$(groff -mandoc -ww -z "$f" 2>&1)" ''
+	fi
+	t_eq "$(basename "$f"): each exit status once" \
+		"$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$f" | grep '^\.It [0-9]' | sort | uniq -d)" ''
+done
+
 done_testing
