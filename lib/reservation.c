@@ -107,19 +107,43 @@ static int known_car(struct store *s, const char *car, struct kv *c, struct rerr
 	return rc;
 }
 
-int reservation_check_new(struct store *s, const char *car, const char *from, const char *to,
-			  const char *today, long long *nights, long long *amount, struct rerr *e)
+/* The stay's nights, and its price at the car's prices: 0, RX_REFUSED (no such car)
+ * or RX_DATA (no price), or -1 with RX_IO. */
+static int stay_price(struct store *s, const char *car, const char *from, const char *to,
+		      long long *nights, long long *amount, struct rerr *e)
 {
 	struct kv c;
-	int rc;
+	int rc = known_car(s, car, &c, e);
 
-	if (reservation_check_request(car, from, to, today, e) < 0 || known_car(s, car, &c, e) < 0)
+	if (rc < 0)
 		return -1;
 	*nights = date_days(to) - date_days(from);
 	rc = price_stay(&c, *nights, amount, e);
 	kv_free(&c);
-	if (rc < 0)
+	return rc;
+}
+
+int reservation_check_new(struct store *s, const char *car, const char *from, const char *to,
+			  const char *today, long long *nights, long long *amount, struct rerr *e)
+{
+	/* The stay's day is checked before its price, and said first; but a booking
+	 * rejected for its day shows its nights and price, as one accepted would. */
+	struct rerr day = {0};
+	int day_ok = reservation_check_request(car, from, to, today, &day) == 0;
+
+	if (!day_ok && (limit_dates(from, to, NULL) < 0 || !valid_name(car))) {
+		*e = day; /* no stay to price */
 		return -1;
+	}
+	if (stay_price(s, car, from, to, nights, amount, e) < 0) {
+		if (!day_ok && e->code != RX_IO)
+			*e = day;
+		return -1;
+	}
+	if (!day_ok) {
+		*e = day;
+		return -1;
+	}
 	return check_free(s, car, from, to, e);
 }
 

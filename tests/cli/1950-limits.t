@@ -166,11 +166,17 @@ r=$EID
 admitted 'a reservation from yesterday' "$T_TMP/st"
 t_eq '... REJECTED' "$(status_of "$r")" REJECTED
 t_match '... with its reason' "$(reason_of "$r")" "from $(day -1): in the past"
+t_eq '... showing its 2 nights and their price, as one accepted would' \
+	"$(reserve --as alice list --json | jrow reservation "$r" | jq -r '"\(.nights) \(.amount)"')" \
+	"2 $((2 * $(carctl show s6 --json | jq -r .rate)))"
+t_eq '... on mypage too' "$(mypage --as alice --json | jrow reservation "$r" | jq -r '"\(.nights) \(.amount)"')" \
+	"2 $((2 * $(carctl show s6 --json | jq -r .rate)))"
 hand_stay "$T_TMP/st" s6 "$(day 1097)" "$(day 1098)"
 r=$EID
 admitted 'a reservation from 1,097 days ahead' "$T_TMP/st"
 t_eq '... REJECTED' "$(status_of "$r")" REJECTED
 t_match '... with its reason' "$(reason_of "$r")" "from $(day 1097): 1097 days ahead, a stay starts at most 1,096 days after today"
+t_eq '... showing its night and its price' "$(reserve --as alice list --json | jrow reservation "$r" | jget nights)" 1
 hand_stay "$T_TMP/st" s6 "$(day 1096)" "$(day 1462)"
 r=$EID
 admitted 'a reservation from 1,096 days ahead, for 366 nights' "$T_TMP/st"
