@@ -28,9 +28,10 @@ static int pay_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 	struct pay_arg *p = arg;
 	long long due;
 
-	if (payment_breaker_check(p->spool, p->cfg, e) < 0 ||
-	    payment_check_pay(s, res, p->amount, &due, e) < 0)
+	if (payment_breaker_check(p->spool, p->cfg, e) < 0)
 		return -1;
+	if (payment_check_pay(s, res, p->amount, &due, e) < 0)
+		return context_refusal(s, CTX_PAYMENT, e);
 	kv_setnum(p->extra, "amount", due);
 	return 0;
 }
@@ -41,7 +42,7 @@ static int cancel_rule(struct store *s, const char *res, void *arg, struct rerr 
 
 	if (payment_breaker_check(p->spool, p->cfg, e) < 0)
 		return -1;
-	return payment_check_cancel(s, res, e);
+	return payment_check_cancel(s, res, e) < 0 ? context_refusal(s, CTX_PAYMENT, e) : 0;
 }
 
 int main(int argc, char **argv)

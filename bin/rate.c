@@ -24,7 +24,7 @@ static int own_option(int c, void *arg)
 
 static int rate_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 {
-	return rating_check(s, res, ((struct args *)arg)->stars, e);
+	return rating_check(s, res, ((struct args *)arg)->stars, e) < 0 ? context_refusal(s, CTX_RATING, e) : 0;
 }
 
 int main(int argc, char **argv)

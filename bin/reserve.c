@@ -82,7 +82,7 @@ static int cmd_new(const struct common *o, const struct args *a, const char *car
 
 static int cancel_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 {
-	return reservation_check_cancel(s, res, e);
+	return reservation_check_cancel(s, res, e) < 0 ? context_refusal(s, CTX_RESERVATION, e) : 0;
 }
 
 int main(int argc, char **argv)

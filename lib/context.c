@@ -1,5 +1,7 @@
 /* context: plumbing shared by the six contexts; no rule of the business lives here. */
 #include "context.h"
+#include "ledger.h"
+#include "records.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,20 @@ static struct kv *outbox_item(struct outbox *o)
 	}
 	kv_init(&o->items[o->n]);
 	return &o->items[o->n++];
+}
+
+int context_refusal(struct store *s, int ctx, struct rerr *e)
+{
+	struct rerr io = {0};
+	char msg[sizeof e->msg];
+	long long head, cur;
+
+	if (e->code != RX_REFUSED || (head = ledger_head(s, &io)) < 0 || (cur = rec_cursor(s, ctx, &io)) < 0 ||
+	    cur >= head)
+		return -1;
+	snprintf(msg, sizeof msg, "%s", e->msg);
+	return rerr_set(e, RX_TEMP, "%.300s, as far as the %s context has applied the log; it is behind "
+			"(switched off, or failing): try again later", msg, context_name(ctx));
 }
 
 struct kv *outbox_add(struct outbox *o, enum event_kind kind, const struct event *ev)

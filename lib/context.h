@@ -31,6 +31,11 @@ void outbox_refuse(struct outbox *o, const struct event *ev, int ctx, const char
 int outbox_refuse_or_fail(struct outbox *o, const struct event *ev, int ctx, const struct rerr *why,
 			  struct rerr *e);
 
+/* A refusal (e) a command met in context ctx's applied state, kept as it is; or, while
+ * ctx is behind the log (switched off, or failing) and its state may not show yet what
+ * the log holds, made RX_TEMP. Returns -1. */
+int context_refusal(struct store *s, int ctx, struct rerr *e);
+
 /* The day the rules take as today for ev: the day it was admitted into the log. */
 void context_today(char out[11], const struct event *ev);
 

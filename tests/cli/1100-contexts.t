@@ -68,4 +68,32 @@ dispatch
 t_eq 'switched on: bob'"'"'s is RESERVED' "$(status_of "$r4")" RESERVED
 t_eq 'and carol'"'"'s, later in the log, REJECTED' "$(status_of "$r5")" REJECTED
 
+# rental off: a booking paid while it is off is not yet the rental context's to
+# return or to give a receipt for: try again later (75), not refused (1).
+write_config rental=false
+r6=$(book carol car02 "$(day 0)" "$(day 2)")
+paid carol "$r6" >/dev/null
+t_eq 'rental off: the booking is paid, RENTED' "$(status_of "$r6")" RENTED
+t_refuse 75 'rent return of it: try again later' rent --as carol return "$r6"
+t_match '... saying the rental context is behind' "$ERR" "$r6: .*the rental context .*behind.*switched off"
+t_refuse 75 'rent receipt of it: try again later' rent --as carol receipt "$r6"
+write_config
+dispatch
+t_ok 'switched on again: rent return' rent --as carol return "$r6"
+dispatch
+t_eq '... RETURNED' "$(status_of "$r6")" RETURNED
+t_ok '... and its receipt' rent --as carol receipt "$r6"
+t_refuse 1 'a booking never paid is still refused for good' rent --as bob return "$r4"
+# rating off: a booking returned while it is off cannot be rated yet.
+write_config rating=false
+r7=$(book carol car01 "$(day 0)" "$(day 1)")
+paid carol "$r7" >/dev/null
+t_ok 'rating off: carol returns car01' rent --as carol return "$r7"
+dispatch
+t_refuse 75 '... rate of it: try again later' rate --as carol "$r7" --stars 5
+t_match '... saying the rating context is behind' "$ERR" 'the rating context .*behind'
+write_config
+dispatch
+t_ok 'switched on again: rate' rate --as carol "$r7" --stars 5
+
 done_testing
