@@ -325,7 +325,8 @@ static int cmd_key_gen(const struct common *o, const char *name)
 	}
 	sig_pk_b64(pk, k.pk);
 	seckey_free(&k);
-	return print_id(pk);
+	printf("%s\n", pk);
+	return finish(0);
 }
 
 /* Lists what lister reads from the home's state folder: open, read, print. */

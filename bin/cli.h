@@ -238,11 +238,15 @@ __attribute__((unused)) static int open_home(struct home *h, const struct common
 	return home_open_state(h, s, e);
 }
 
-/* Prints the id of what a writing command made, alone on stdout. */
+/* Prints the id of what a writing command made, alone on stdout. Its event is in the
+ * spool already: a stdout that cannot be written is said, with the id, and the exit
+ * is 0 all the same (a script that retried on a failure would write it twice). */
 __attribute__((unused)) static int print_id(const char *id)
 {
 	printf("%s\n", id);
-	return finish(0);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		fprintf(stderr, "%s: stdout: write error; the event is in the spool all the same: %s\n", prog, id);
+	return 0;
 }
 #endif
 

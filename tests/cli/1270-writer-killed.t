@@ -25,4 +25,22 @@ t_eq 'nothing in spool/new again' "$(spool_count new)" 0
 touch -d '2 hours ago' "$H/spool/tmp/"*
 t_ok 'the next batch sweeps spool/tmp' dispatcher --once
 t_eq 'spool/tmp is empty again' "$(spool_count tmp)" 0
+# Its standard output cannot be written once the event is in the spool: the event is
+# written all the same, so the command says so and its id on stderr, and exits 0 (a
+# script that retried on a failure would book twice).
+if [ -w /dev/full ]; then
+	run sh -c '"$1" --as alice car01 --from 2028-09-06 --to 2028-09-08 >/dev/full' - "$BIN/reserve"
+	t_eq 'reserve with stdout full, after its event is spooled: exit 0' "$RC" 0
+	t_match '... says so, with the id' "$ERR" '^reserve: stdout: write error; the event is in the spool all the same: res-[0-9a-f]{16}$'
+	t_eq '... one event waits' "$(spool_count new)" 1
+	run sh -c '"$1" --as admin add car10 --rate 5 >/dev/full' - "$BIN/carctl"
+	t_eq 'carctl add the same way: exit 0' "$RC" 0
+	t_match '... with the car' "$ERR" 'all the same: car10$'
+	dispatch
+	t_eq '... both applied' "$(spool_count new) $(car_status car10)" '0 AVAILABLE'
+	run sh -c '"$1" list >/dev/full' - "$BIN/carctl"
+	t_eq 'a listing with stdout full: exit 74' "$RC" 74
+else
+	t_skip 'stdout full' 'no /dev/full'
+fi
 done_testing
