@@ -19,7 +19,7 @@ static int check_customer(struct store *s, const char *actor, int role, const ch
 	struct kv key;
 	int rc, theirs;
 
-	if (strcmp(customer, actor) == 0)
+	if (strcmp(customer, actor) == 0 && role == ROLE_CUSTOMER)
 		return 0;
 	if (role != ROLE_ADMIN)
 		return rerr_set(e, RX_PERM, "%s: only an admin may see another customer's page", actor);

@@ -29,6 +29,8 @@ t_refuse 1 'an admin names a customer nobody registered' mypage --as admin --cus
 t_match '... and is told so' "$ERR" '^mypage: ghost: no such customer$'
 t_eq '... printing nothing' "$OUT" ''
 t_refuse 1 'an admin names a key that is no customer' mypage --as admin --customer dispatcher --json
+t_refuse 1 'an admin names themselves: no customer either' mypage --as admin --customer admin --json
+t_match '... and is told so' "$ERR" '^mypage: admin: not a customer \(role admin\)$'
 t_refuse 77 'a customer naming a ghost is not told whether it exists' mypage --as alice --customer ghost
 t_ok 'a customer names themselves' mypage --as carol --customer carol --json
 t_refuse 65 'a malformed customer name' mypage --as admin --customer 'bad name!'
