@@ -72,7 +72,7 @@ static int cmd_due(const struct common *o, const char *date)
 /* The receipt's fields, lines aside, in the order they are printed. */
 static const struct field receipt_fields[] = {
 	{"receipt", F_STR, 0}, {"reservation", F_STR, 0}, {"customer", F_STR, 0},
-	{"car", F_STR, 0}, {"model", F_STR, 0}, {"from", F_STR, 0}, {"to", F_STR, 0},
+	{"car", F_STR, 0}, {"model", F_STRNULL, 0}, {"from", F_STR, 0}, {"to", F_STR, 0},
 	{"nights", F_NUM, 0}, {"amount", F_NUM, 0}, {"late_fee", F_NUM, 0},
 	{"refund", F_NUM, 0}, {"total", F_NUM, 0}, {"currency", F_STR, 0},
 	{"paid", F_STRNULL, 0}, {"status", F_STR, 0}};

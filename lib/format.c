@@ -225,7 +225,7 @@ static const char *cell(const struct kv *rec, const struct field *f, char buf[CE
 	if (f->type == F_BOOL)
 		return v && strcmp((const char *)v, "true") == 0 ? "true" : "false";
 	if (v == NULL || *v == '\0')
-		return "-";
+		return f->type == F_NUM ? "0" : "-"; /* as --json has it: 0, or null */
 	for (const unsigned char *p = v; *p && o + 8 < CELL_BUF; p++) {
 		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
 			o += (size_t)sprintf(buf + o, "\\u00%02x", *++p);

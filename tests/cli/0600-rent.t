@@ -25,6 +25,7 @@ t_ok 'bob'"'"'s rent list' rent --as bob list --json
 t_eq 'an unpaid reservation is not a rental' "$OUT" ''
 t_ok 'rent list without --json' rent --as alice list
 t_match '... shows the rental' "$OUT" "$res"
+t_match '... its late fee 0, as --json has it' "$OUT" "^$res .* RENTED +0\$"
 
 t_ok 'alice returns the car' rent --as alice return "$res"
 t_id 'rent return prints the reservation id' "$OUT" "$res"

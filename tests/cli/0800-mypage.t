@@ -16,6 +16,7 @@ t_eq 'alice sees only her own reservation' "$(printf '%s\n' "$OUT" | grep -c .)"
 t_nomatch '... not bob'"'"'s' "$OUT" "$r2"
 t_ok 'mypage without --json' mypage --as alice
 t_match '... shows the reservation' "$OUT" "$r1"
+t_match '... its late fee 0, as --json has it (- is for null)' "$OUT" "^$r1 .* RESERVED( +-){3} +0\$"
 t_ok 'carol has an empty page' mypage --as carol --json
 t_eq '... nothing printed' "$OUT" ''
 

@@ -47,6 +47,14 @@ t_eq '... lines as booked, the amount refunded, a total of 0' \
 	"$(printf '%s\n' "$OUT" | jq -c '[.receipt, .lines, .amount, .refund, .total, .status]')" \
 	"[\"$pb\",[{\"unit\":\"month\",\"count\":1,\"price\":1500000,\"amount\":1500000},{\"unit\":\"night\",\"count\":1,\"price\":50000,\"amount\":50000}],1550000,1550000,0,\"PAYMENT_CANCELED\"]"
 
+# A car of no model: null, as carctl show has it; the text names the car alone.
+carctl --as admin add car07 --rate 1000 >/dev/null && dispatch
+rc7=$(book carol car07 "$d1" "$(day 2)")
+paid carol "$rc7" >/dev/null
+t_eq 'the receipt of a car of no model: model null' "$(rent --as carol receipt "$rc7" --json | jq -c .model)" null
+t_eq '... as carctl show has it' "$(carctl show car07 --json | jq -c .model)" null
+t_match '... the text names the car alone' "$(rent --as carol receipt "$rc7")" '^car +car07$'
+
 # A late return: its late fee on the receipt.
 if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
 	rent --as alice return "$ra" >/dev/null
