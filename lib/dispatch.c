@@ -369,8 +369,9 @@ static int log_pending(struct store *s, struct pending *p, long long *head, size
 		const struct kv *f = &p->v[i].f;
 		rc = ledger_append(s, &p->v[i], a->today, head, e);
 		audit_add(a, &p->v[i]);
-		if (event_kind_of(&p->v[i]) == EV_RES_REJECTED)
-			report_add(&a->notes, 0, "rejected %s: %s", kv_get(f, "reservation"),
+		if (event_kind_of(&p->v[i]) == EV_RES_REJECTED || event_kind_of(&p->v[i]) == EV_BLOCK_REJECTED)
+			report_add(&a->notes, 0, "rejected %s: %s",
+				   kv_get(f, "reservation") ? kv_get(f, "reservation") : kv_get(f, "block"),
 				   kv_get(f, "reason") ? kv_get(f, "reason") : "(no reason)");
 		else if (event_kind_of(&p->v[i]) == EV_REFUSED)
 			report_add(&a->notes, 0, "refused %s (%s): %s", kv_get(f, "ref"), kv_get(f, "context"),

@@ -91,6 +91,8 @@ bx=$(carctl --as admin block car03 --from "$(d 21)" --to "$(d 23)")
 t_match 'both written before the dispatch' "$rx $bx" '^res-.* blk-'
 dispatch
 t_eq 'the booking applied first holds' "$(status_of "$rx")" RESERVED
+t_match 'the dispatcher says the block is rejected, and why' "$DISPATCH_ERR" \
+	"^dispatcher: rejected $bx: car03: already reserved from $(d 20) to $(d 22)\$"
 t_eq 'the block is not among the bookings' "$(carctl show car03 --json | jq -c '[.bookings[] | select(.status == "BLOCKED")]')" '[]'
 t_match 'the log says why it was rejected' "$(state_grep log/ -h -A8 -e '^type: block.rejected$' | grep '^reason:')" \
 	"car03: already reserved from $(d 20) to $(d 22)"
