@@ -605,11 +605,14 @@ static int pick_cars(struct store *s, int argc, char **argv, char ***cars, size_
 	}
 	*cars = xcalloc((size_t)argc + 1, sizeof **cars);
 	for (int i = 0; i < argc; i++) {
-		int rc = known_car(s, argv[i], &c, e);
+		int rc = known_car(s, argv[i], &c, e), again = 0;
 		if (rc != 0)
 			return -1;
 		kv_free(&c);
-		(*cars)[(*n)++] = xstrdup(argv[i]);
+		for (size_t j = 0; j < *n && !again; j++)
+			again = strcmp((*cars)[j], argv[i]) == 0; /* each car once */
+		if (!again)
+			(*cars)[(*n)++] = xstrdup(argv[i]);
 	}
 	return 0;
 }

@@ -92,6 +92,9 @@ t_match 'the block' "$(tr -d '\r' <"$T_TMP/all.ics")" "^UID:$b1@rental$"
 t_nomatch 'the canceled booking: not there' "$(cat "$T_TMP/all.ics")" "$r3"
 t_nomatch 'no customer names' "$(cat "$T_TMP/all.ics")" 'alice|bob|carol'
 t_eq 'ical CAR: only its own' "$(carctl ical car02 | grep -c '^BEGIN:VEVENT')" 1
+t_eq 'ical CAR CAR: a car named twice is taken once (a UID is unique)' \
+	"$(carctl ical car02 car02 | grep -c '^BEGIN:VEVENT')" 1
+t_eq 'cal CAR CAR: one row' "$(carctl cal car02 car02 --json | grep -c .)" 1
 t_refuse 1 'ical of an unknown car' carctl ical car99
 
 # A real parser: python3-icalendar (Debian's), as make check installs it.
