@@ -929,10 +929,12 @@ int main(int argc, char **argv)
 	const char *cmd = argv[0];
 	/* The options each command takes (their letters in opts above). */
 	const char *ok = !strcmp(cmd, "init") ? "FT"
-		: !strcmp(cmd, "key") ? (argc > 1 && !strcmp(argv[1], "add") ? "Rp" : "")
+		: !strcmp(cmd, "key") ? (argc > 1 && !strcmp(argv[1], "add") ? "Rp"
+					 : argc > 1 && !strcmp(argv[1], "list") ? "=" : "")
 		: !strcmp(cmd, "add") || !strcmp(cmd, "set") ? "rmwMl"
-		: !strcmp(cmd, "block") ? "ftx" : !strcmp(cmd, "cal") ? "o"
-		: !strcmp(cmd, "report") ? "ftb" : !strcmp(cmd, "list") ? "ft" : "";
+		: !strcmp(cmd, "block") ? "ftx" : !strcmp(cmd, "cal") ? "o="
+		: !strcmp(cmd, "report") ? "ftb=" : !strcmp(cmd, "list") ? "ft="
+		: !strcmp(cmd, "show") ? "=" : "";
 	if ((rc = cli_only(&o, cmd, ok, usage)) >= 0)
 		return rc;
 	if (!strcmp(cmd, "init"))

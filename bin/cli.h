@@ -191,14 +191,17 @@ __attribute__((unused)) static int parse_options(int argc, char **argv, const st
 }
 
 /* 64 if one of the command's own options was given that what does not take (its
- * letters are ok): an option of another subcommand is an error, not passed over
- * (pay cancel --amount, carctl rm --rate). -1 to go on. */
+ * letters are ok, and '=' if it is a listing, which takes --json and --csv): an option
+ * of another subcommand is an error, not passed over (pay cancel --amount, carctl rm
+ * --rate, reserve CAR --json). -1 to go on. */
 __attribute__((unused)) static int cli_only(const struct common *o, const char *what, const char *ok,
 					    const char *usage)
 {
 	for (const struct option *p = o->opts; p && p->name; p++)
 		if (p->val > 0 && p->val < 128 && o->given[p->val] && !strchr(ok, p->val))
 			return usage_error(usage, "%s: --%s does not apply", what, p->name);
+	if ((o->json || o->csv) && !strchr(ok, '='))
+		return usage_error(usage, "%s: --%s does not apply", what, o->json ? "json" : "csv");
 	return -1;
 }
 

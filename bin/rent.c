@@ -172,7 +172,8 @@ int main(int argc, char **argv)
 	prog = "rent";
 	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &date, usage)) >= 0)
 		return rc;
-	if (argc > 0 && strcmp(argv[0], "due") != 0 && (rc = cli_only(&o, argv[0], "", usage)) >= 0)
+	if (argc > 0 && strcmp(argv[0], "due") != 0 &&
+	    (rc = cli_only(&o, argv[0], strcmp(argv[0], "return") ? "=" : "", usage)) >= 0)
 		return rc;
 	if (argc == 2 && !strcmp(argv[0], "return"))
 		return act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN, "return cars",

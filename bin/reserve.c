@@ -102,8 +102,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (argc < 1)
 		return usage_error(usage, "a car (or cancel, list) is required");
-	if ((!strcmp(argv[0], "cancel") || !strcmp(argv[0], "list")) &&
-	    (rc = cli_only(&o, argv[0], "", usage)) >= 0)
+	if ((rc = cli_only(&o, !strcmp(argv[0], "cancel") || !strcmp(argv[0], "list") ? argv[0] : "reserve",
+			   !strcmp(argv[0], "cancel") ? "" : !strcmp(argv[0], "list") ? "=" : "ftq", usage)) >= 0)
 		return rc;
 	if (!strcmp(argv[0], "cancel"))
 		return argc == 2 ? act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN,

@@ -65,5 +65,19 @@ only pay cancel amount --as alice cancel res-0123456789abcdef --amount 12
 only reserve list from --as alice list --from 2028-01-01
 only reserve cancel quote --as alice cancel res-0123456789abcdef --quote
 only rent list date --as alice list --date 2028-01-01
+# --json and --csv are for listings: a writing command refuses them, and writes nothing.
+only carctl add json --as admin add car05 --rate 5 --json
+only carctl rm csv --as admin rm car01 --csv
+only carctl key json --as admin key gen zed --json
+only carctl ical json ical --json
+only reserve reserve csv --as alice car01 --from 2028-01-01 --to 2028-01-02 --csv
+only reserve cancel json --as alice cancel res-0123456789abcdef --json
+only pay pay json --as alice res-0123456789abcdef --json
+only pay cancel csv --as alice cancel res-0123456789abcdef --csv
+only rent return json --as alice return res-0123456789abcdef --json
+only rate rate json --as alice res-0123456789abcdef --stars 5 --json
+t_eq '... and nothing was written' "$(spool_count new)" 0
+t_ok 'a listing takes --json' carctl list --json
+t_ok '... and --csv' reserve --as admin list --csv
 
 done_testing
