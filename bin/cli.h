@@ -182,8 +182,13 @@ __attribute__((unused)) static int parse_options(int argc, char **argv, const st
 			continue;
 		if (c == '?' || c == ':')
 			return option_error(c, argc, argv, opts, usage);
-		if (own == NULL || own(c, arg) != 0)
-			return usage_error(usage, "unexpected option");
+		if (own == NULL || own(c, arg) != 0) {
+			const struct option *p = opts;
+			while (p->name && p->val != c)
+				p++;
+			return usage_error(usage, "--%s: does not go with the options before it",
+					   p->name ? p->name : "?");
+		}
 		if (c > 0 && c < 128)
 			o->given[c] = 1;
 	}

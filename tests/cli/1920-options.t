@@ -65,6 +65,8 @@ only pay cancel amount --as alice cancel res-0123456789abcdef --amount 12
 only reserve list from --as alice list --from 2028-01-01
 only reserve cancel quote --as alice cancel res-0123456789abcdef --quote
 only rent list date --as alice list --date 2028-01-01
+t_refuse 64 'dispatcher --once --check: two modes' dispatcher --once --check
+t_match '... names the second' "$ERR" '^dispatcher: --check: does not go with the options before it$'
 # --json and --csv are for listings: a writing command refuses them, and writes nothing.
 only carctl add json --as admin add car05 --rate 5 --json
 only carctl rm csv --as admin rm car01 --csv
