@@ -520,8 +520,9 @@ static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
 	char today[11];
 	int rc = management_car(s, car, &c, e);
 
+	/* A car removed since its stay: the rating counts in the report, on the stay. */
 	if (rc != 0)
-		return rc < 0 ? -1 : 0;
+		return rc < 0 ? -1 : report_rating(s, ev, e);
 	kv_setnum(&c, "ratings", kv_num(&c, "ratings", 0) + 1);
 	kv_setnum(&c, "stars_sum", kv_num(&c, "stars_sum", 0) + kv_num(&ev->f, "stars", 0));
 	save_car(s, &c);

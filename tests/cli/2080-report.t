@@ -95,4 +95,19 @@ t_refuse 65 '--to before --from' carctl --as admin report --from "$G" --to "$F"
 t_ok 'dispatcher --rebuild' dispatcher --rebuild
 t_eq '... the records the report reads are made again the same' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 
+# A car removed once its stay is returned, then rated: the report counts the stars,
+# as mypage shows them.
+carctl --as admin add car08 --rate 1000 >/dev/null && dispatch
+r8=$(book alice car08 "$(day 0)" "$(day 1)")
+paid alice "$r8" >/dev/null
+rent --as alice return "$r8" >/dev/null && dispatch
+carctl --as admin rm car08 >/dev/null && dispatch
+t_ok 'a stay of a car removed since is rated' rate --as alice "$r8" --stars 5
+dispatch
+t_eq '... mypage shows its stars' "$(mypage --as alice --json | jrow reservation "$r8" | jget stars)" 5
+t_eq '... and the report counts them' \
+	"$(carctl --as admin report --from "$(day 0)" --to "$(day 1)" --json | jrow car car08 | jget stars)" 5.0
+t_ok 'dispatcher --rebuild' dispatcher --rebuild
+t_eq '... agrees' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+
 done_testing
