@@ -322,8 +322,8 @@ static int say_follow(const struct home *h, const struct follow *f, const struct
 	char at[40];
 
 	home_replica_read(h, &rp, NULL);
-	snprintf(at, sizeof at, "%.12s", f->head[0] ? f->head : "no commit yet");
-	if (f->taken > 0)
+	snprintf(at, sizeof at, f->head[0] ? "%.12s" : "no commit yet", f->head);
+	if (f->taken > 0 && !quiet)
 		fprintf(stderr, "dispatcher: followed %s: %ld commits checked, main at %s\n", rp.url, f->taken, at);
 	if (f->refused) {
 		if (!last || !last->refused || strcmp(last->reason, f->reason) != 0)

@@ -65,6 +65,12 @@ only pay cancel amount --as alice cancel res-0123456789abcdef --amount 12
 only reserve list from --as alice list --from 2028-01-01
 only reserve cancel quote --as alice cancel res-0123456789abcdef --quote
 only rent list date --as alice list --date 2028-01-01
+t_refuse 64 'dispatcher --upgrade=7: it takes no value' dispatcher --upgrade=7
+SRC=$(cd "$BIN/.." && pwd -P)
+syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$SRC/man/dispatcher.1")
+t_match 'the synopsis has --upgrade' "$syn" 'upgrade'
+t_nomatch '... with no value' "$syn" 'upgrade Ns'
+t_match 'the zsh completion has it, with no value' "$(cat "$SRC/completion/_rental")" '\)--upgrade\['
 t_refuse 64 'dispatcher --once --check: two modes' dispatcher --once --check
 t_match '... names the second' "$ERR" '^dispatcher: --check: does not go with the options before it$'
 # --json and --csv are for listings: a writing command refuses them, and writes nothing.

@@ -68,6 +68,10 @@ t_match '... and says how many commits it checked' "$ERR" "^dispatcher: followed
 same_reads 'after following'
 run dispatcher --home "$R" --once
 t_match 'again: nothing new' "$ERR" "^dispatcher: $P/state: nothing new$"
+carctl --as admin add car04 --rate 70000 >/dev/null && dispatch
+run dispatcher --home "$R" --once --quiet
+t_eq 'a replica'"'"'s --once --quiet follows and says nothing, for cron' "$RC:$ERR" 0:
+t_eq '... main followed' "$(main_of "$R")" "$(main_of "$P")"
 t_ok '--check on the replica: healthy' dispatcher --home "$R" --check
 
 # Trust given with --trust: the allowed signers line, its key, or the base64 form.
@@ -85,6 +89,7 @@ t_exit 64 'init --trust without --replica' carctl init "$T_TMP/r6" --trust "$key
 t_exit 75 'init --replica of a primary that does not answer: exit 75' \
 	carctl init --replica "$T_TMP/nowhere" "$T_TMP/r7"
 t_exit 75 '... nor does its dispatcher --once' dispatcher --home "$T_TMP/r7" --once
+t_match '... whose main stays at no commit yet' "$ERR" 'main stays at no commit yet$'
 # Until a replica has taken its first history, init may be run again, and is not
 # taken for a home: another --trust for r4 (the key it pinned is forgotten), the
 # right URL for r7.
