@@ -218,36 +218,62 @@ static int run_once(const struct home *h, int wait)
 	return finish(0);
 }
 
-static int run_daemon(const struct home *h)
+/* Watches the spool the settings name now (they may name another while the daemon
+ * runs): *wd is its watch on fd, -1 if there is none. */
+static int watch_spool(struct home *h, int fd, int *wd, struct rerr *e)
+{
+	char *before = xstrdup(h->spool), *newdir;
+	struct cfg c;
+	int moved;
+
+	(void)home_load_config(h, &c, NULL); /* broken settings: the batch says so */
+	moved = strcmp(before, h->spool) != 0;
+	free(before);
+	if (!moved && *wd >= 0)
+		return 0;
+	if (*wd >= 0)
+		inotify_rm_watch(fd, *wd);
+	newdir = xasprintf("%s/new", h->spool);
+	*wd = inotify_add_watch(fd, newdir, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE);
+	if (*wd < 0)
+		rerr_set(e, RX_IO, "%s: inotify: %s", newdir, strerror(errno));
+	else
+		fprintf(stderr, "dispatcher: watching %s\n", newdir);
+	free(newdir);
+	return *wd < 0 ? -1 : 0;
+}
+
+static int run_daemon(struct home *h)
 {
 	struct store *s = NULL;
 	struct dispatch_stats t;
 	struct rerr e = {0};
 	struct sigaction sa = {0};
-	char *newdir = xasprintf("%s/new", h->spool);
-	int fd, rc = 0;
+	int fd, wd = -1, rc = 0;
 
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	catch(SIGCHLD, on_wake); /* a pusher that ends: the next may start */
 	fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (fd < 0 || inotify_add_watch(fd, newdir, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE) < 0) {
-		rerr_set(&e, RX_IO, "%s: inotify: %s", newdir, strerror(errno));
-		free(newdir);
-		return fail(&e);
-	}
-	free(newdir);
-	if (dispatch_open(h, &s, 1, &e) < 0) {
+	if (fd < 0)
+		rerr_set(&e, RX_IO, "inotify: %s", strerror(errno));
+	if (fd < 0 || dispatch_open(h, &s, 1, &e) < 0) {
 		store_free(s);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
+		if (stopping) { /* SIGTERM while it waited for the home */
+			fprintf(stderr, "dispatcher: stopped\n");
+			return finish(0);
+		}
 		return fail(&e);
 	}
-	fprintf(stderr, "dispatcher: watching %s/new\n", h->spool);
 	while (!stopping) {
 		char buf[4096];
 		struct pollfd p = {fd, POLLIN, 0};
 
+		if (watch_spool(h, fd, &wd, &e) < 0)
+			fprintf(stderr, "dispatcher: %s\n", e.msg); /* the poll's timeout still drains */
 		while (read(fd, buf, sizeof buf) > 0)
 			;
 		if (drain(h, s, &t, 1, &e) < 0) {

@@ -73,10 +73,9 @@ int home_load_config(struct home *h, struct cfg *c, struct rerr *e)
 	if (cfg_load(c, h->config, e) < 0)
 		return -1;
 	h->spool_named = c->spool[0] != '\0';
-	if (h->spool_named) {
-		free(h->spool);
-		h->spool = c->spool[0] == '/' ? xstrdup(c->spool) : xasprintf("%s/%s", h->root, c->spool);
-	}
+	free(h->spool);
+	h->spool = !h->spool_named ? xasprintf("%s/spool", h->root)
+		   : c->spool[0] == '/' ? xstrdup(c->spool) : xasprintf("%s/%s", h->root, c->spool);
 	return 0;
 }
 

@@ -46,4 +46,28 @@ t_ok 'after it, dispatcher --once may run again' dispatcher --once
 t_eq '... and finds nothing left' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 0, held 0'
 t_eq 'spool/bad is empty' "$(spool_count bad)" 0
 
+# A second daemon waits for the first; SIGTERM while it waits ends it with 0.
+"$BIN/dispatcher" >/dev/null 2>"$T_TMP/daemon1.err" </dev/null &
+d1=$!
+T_PIDS="$T_PIDS $d1"
+t_wait 'a daemon runs again' 20 grep -q 'watching' "$T_TMP/daemon1.err"
+"$BIN/dispatcher" >/dev/null 2>"$T_TMP/daemon2.err" </dev/null &
+d2=$!
+T_PIDS="$T_PIDS $d2"
+t_wait 'a second one waits for it' 20 grep -q 'waiting until it ends' "$T_TMP/daemon2.err"
+t_stop_daemon "$d2" 0 'the waiting one: '
+t_nomatch '... says no error' "$(cat "$T_TMP/daemon2.err")" 'Interrupted'
+
+# The settings name another spool while the daemon runs: it watches that one.
+mkdir -p "$H/other/tmp" "$H/other/new" "$H/other/bad"
+printf 'spool: other\n' >>"$H/config/rental.yaml"
+carctl --as admin add car02 --rate 100 >/dev/null
+t_eq 'the event is in the spool the settings name' "$(ls "$H/other/new" | wc -l | tr -d ' ')" 1
+t_wait 'the running daemon applies it' 20 has_car car02
+t_match '... and says which spool it watches' "$(cat "$T_TMP/daemon1.err")" "watching $H/other/new"
+sed -i '/^spool:/d' "$H/config/rental.yaml"
+carctl --as admin add car03 --rate 100 >/dev/null
+t_wait 'the spool setting removed: it watches spool/ again' 20 has_car car03
+t_stop_daemon "$d1" 0 'the first: '
+
 done_testing
