@@ -875,6 +875,24 @@ static int check_readable(struct store *s, struct rerr *e)
 	return 0;
 }
 
+/* Contexts switched on but behind the log: each batch brings them to its head unless
+ * one fails on an event (held back until it is mended). A context switched on in the
+ * last minute may not have caught up yet: the settings' age tells. */
+static void check_contexts(const struct home *h, struct store *s, const struct cfg *c,
+			   struct report *r)
+{
+	struct rerr why = {0};
+	struct stat st;
+	long long head = ledger_head(s, &why), cur;
+
+	if (head <= 0 || (stat(h->config, &st) == 0 && time(NULL) - st.st_mtime < 60))
+		return;
+	for (int i = 0; i < CTX_COUNT; i++)
+		if (c->enabled[i] && (cur = rec_cursor(s, i, &why)) >= 0 && cur < head)
+			report_add(r, 1, "context %s is switched on but %lld events behind the log: it fails "
+				   "on one (dispatcher --once says why)", context_name(i), head - cur);
+}
+
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 {
 	struct store *s = NULL;
@@ -914,6 +932,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	if (packs > CHECK_PACKS_MAX)
 		report_add(r, 0, "state: %zu git packs (merging keeps them near log2 of the history: "
 			   "is it failing? see the dispatcher's messages)", packs);
+	if (head[0])
+		check_contexts(h, s, &c, r);
 	store_free(s);
 	if (home_is_replica(h))
 		check_follow(h, &c, r);

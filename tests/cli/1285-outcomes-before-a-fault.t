@@ -24,6 +24,10 @@ outcomes() { state_grep 'log/*.yaml' -l --all-match -e "^reservation: $1\$" -e '
 t_eq "bob's booking, before the fault, has its outcome in the log" "$(outcomes "$r1")" 1
 t_eq '... and is RESERVED' "$(status_of "$r1")" RESERVED
 t_eq "the cancel has none: it waits for the file" "$(outcomes "$r0")" 1
+touch -d '2 minutes ago' "$H/config/rental.yaml" # switched on long enough ago to have caught up
+t_fail '--check: not healthy while a context switched on fails' dispatcher --check
+t_match '... naming it, how far behind and why to look' "$ERR" \
+	'context reservation is switched on but [0-9]+ events behind the log: it fails on one \(dispatcher --once says why\)'
 
 state_put "$f" <"$T_TMP/res.orig"
 state_cat "$f" >"$T_TMP/res.now"
@@ -31,6 +35,7 @@ t_ok 'repaired: main holds her booking as it was' cmp "$T_TMP/res.orig" "$T_TMP/
 t_eq '... and state/ holds nothing but .git' "$(state_checkout)" ''
 t_ok 'repaired: the dispatcher runs' dispatcher --once
 t_eq "alice's booking is canceled" "$(status_of "$r0")" RESERVATION_CANCELED
+t_ok '--check: healthy again' dispatcher --check
 t_eq "bob's outcome is still logged once" "$(outcomes "$r1")" 1
 t_eq "alice's booking has its two outcomes" "$(outcomes "$r0")" 2
 t_ok 'a rebuild agrees' dispatcher --rebuild
