@@ -17,11 +17,12 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"dispatcher [--home DIR] [--once [--quiet] | --check | --rebuild | --upgrade |\n"
+	"dispatcher [--home DIR] [--once [--quiet] | --check [--quiet] | --rebuild | --upgrade |\n"
 	"            --push [--quiet] | --allowed-signers]\n"
 	"  (no mode: run in the foreground, applying events as they arrive; SIGTERM stops it;\n"
 	"  on a replica: following its primary)\n"
-	"  --quiet: with --once, say nothing unless an event was quarantined or a context failed\n"
+	"  --quiet: with --once, say nothing unless an event was quarantined or a context failed;\n"
+	"           with --check, nothing of a healthy home\n"
 	"  --upgrade: move a home made by an older release to this release's layout\n"
 	"  --push: push main to every remote of the settings now\n"
 	"  --allowed-signers: the line of git's allowed signers file for the home's commits\n";
@@ -477,8 +478,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (argc > 0)
 		return usage_error(usage, "%s: unexpected argument", argv[0]);
-	if (quiet && mode != MODE_ONCE && mode != MODE_PUSH)
-		return usage_error(usage, "--quiet: only with --once or --push");
+	if (quiet && mode != MODE_ONCE && mode != MODE_PUSH && mode != MODE_CHECK)
+		return usage_error(usage, "--quiet: only with --once, --push or --check");
 	home_resolve(&h, o.home);
 	dispatch_on_wait(say_waiting);
 	dispatch_on_progress(show_progress);
@@ -503,8 +504,9 @@ int main(int argc, char **argv)
 		if (dispatch_check(&h, &r, &e) < 0)
 			rc = fail(&e);
 		else {
-			rc = print_report(&r) ? 1 : 0;
-			if (rc == 0)
+			/* --quiet, for cron: nothing said of a healthy home */
+			rc = r.failed || !quiet ? print_report(&r) : 0;
+			if (rc == 0 && !quiet)
 				fprintf(stderr, "dispatcher: healthy\n");
 			report_free(&r);
 		}

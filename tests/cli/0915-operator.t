@@ -40,10 +40,14 @@ t_stop_daemon "$pid" 0
 
 # --check tells the truth.
 t_ok '--check: healthy' dispatcher --check
+run dispatcher --check --quiet
+t_eq '--check --quiet, for cron: healthy, nothing said' "$RC:$OUT:$ERR" '0::'
 id=$(reserve --as carol car02 --from 2028-05-01 --to 2028-05-02)
 touch -d '2 minutes ago' "$H/spool/new/"*
 t_exit 1 '--check: an event waiting over 60 s is unhealthy' dispatcher --check
 t_match '... and says so' "$ERR" 'events waiting, the oldest for [0-9]+ s: is the dispatcher running'
+t_exit 1 '--check --quiet: the same' dispatcher --check --quiet
+t_match '... and says why' "$ERR" 'events waiting, the oldest for [0-9]+ s: is the dispatcher running'
 dispatch
 t_ok '... drained, healthy again' dispatcher --check
 cp -r "$H/state/.git/objects/pack" "$T_TMP/packs.bak"
