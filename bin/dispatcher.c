@@ -141,7 +141,7 @@ static void say_waiting(const char *why)
  * operator), rejections and refusals unless quiet; and, in the daemon, the batch. */
 static void log_batch(const struct dispatch_stats *st, double ms, int daemon)
 {
-	if (daemon && st->applied + st->skipped + st->quarantined > 0)
+	if (daemon && st->applied + st->skipped + st->quarantined + st->outcomes > 0)
 		fprintf(stderr, "dispatcher: batch: applied %zu, skipped %zu, quarantined %zu, "
 			"outcomes %zu, held %zu, in %.0f ms\n", st->applied, st->skipped, st->quarantined,
 			st->outcomes, st->held, ms);
@@ -219,6 +219,22 @@ static int run_once(const struct home *h, int wait)
 	return finish(0);
 }
 
+/* Logs a fault of a daemon (msg; NULL: none this round) when it differs from the last
+ * one logged: a fault that lasts is met at every wake, and was logged as often (every
+ * 5 s, every second on a replica). Its end is said too. */
+static void say_fault(char last[256], const char *msg)
+{
+	if (msg == NULL) {
+		if (last[0])
+			fprintf(stderr, "dispatcher: the fault is gone\n");
+		last[0] = '\0';
+		return;
+	}
+	if (strncmp(last, msg, 255) != 0)
+		fprintf(stderr, "dispatcher: %s\n", msg);
+	snprintf(last, 256, "%s", msg);
+}
+
 /* Watches the spool the settings name now (they may name another while the daemon
  * runs): *wd is its watch on fd, -1 if there is none. */
 static int watch_spool(struct home *h, int fd, int *wd, struct rerr *e)
@@ -250,6 +266,7 @@ static int run_daemon(struct home *h)
 	struct dispatch_stats t;
 	struct rerr e = {0};
 	struct sigaction sa = {0};
+	char fault[256] = "";
 	int fd, wd = -1, rc = 0;
 
 	sa.sa_handler = on_signal;
@@ -273,16 +290,15 @@ static int run_daemon(struct home *h)
 		char buf[4096];
 		struct pollfd p = {fd, POLLIN, 0};
 
-		if (watch_spool(h, fd, &wd, &e) < 0)
-			fprintf(stderr, "dispatcher: %s\n", e.msg); /* the poll's timeout still drains */
+		/* A fault (no spool to watch, disk full, broken settings) is logged; the next
+		 * wake (an event, or the poll's timeout) retries. */
+		int failed = watch_spool(h, fd, &wd, &e) < 0;
 		while (read(fd, buf, sizeof buf) > 0)
 			;
-		if (drain(h, s, &t, 1, &e) < 0) {
-			/* A fault (disk full, broken settings) is logged; the next wake retries. */
-			fprintf(stderr, "dispatcher: %s\n", e.msg);
-		} else if (t.applied + t.skipped + t.quarantined > 0) {
+		if (!failed && (failed = drain(h, s, &t, 1, &e) < 0) == 0 &&
+		    t.applied + t.skipped + t.quarantined > 0)
 			print_summary(&t);
-		}
+		say_fault(fault, failed ? e.msg : NULL);
 		kick_push(h, 1);
 		if (!stopping && poll(&p, 1, 5000) < 0 && errno != EINTR) {
 			rc = rerr_set(&e, RX_IO, "poll: %s", strerror(errno));
@@ -401,6 +417,7 @@ static int follow_daemon(const struct home *h)
 	struct replica rp;
 	struct cfg c;
 	struct rerr e = {0};
+	char fault[256] = "";
 	int first = 1;
 
 	catch(SIGTERM, on_signal);
@@ -414,15 +431,14 @@ static int follow_daemon(const struct home *h)
 	fprintf(stderr, "dispatcher: following %s\n", rp.url);
 	while (!stopping) {
 		/* Settings are read each round, as a primary's each batch. */
-		if (cfg_load(&c, h->config, &e) < 0 || replica_follow(h, replicate_timeout(&c), &f, &e) < 0) {
-			fprintf(stderr, "dispatcher: %s\n", e.msg);
-		} else {
+		int failed = cfg_load(&c, h->config, &e) < 0 || replica_follow(h, replicate_timeout(&c), &f, &e) < 0;
+		if (!failed) {
 			say_follow(h, &f, first ? NULL : &last);
-			if (f.taken > 0 && store_maintain(s, &e) < 0)
-				fprintf(stderr, "dispatcher: %s\n", e.msg);
+			failed = f.taken > 0 && store_maintain(s, &e) < 0;
 			last = f;
 			first = 0;
 		}
+		say_fault(fault, failed ? e.msg : NULL);
 		kick_push(h, 1);
 		if (!stopping)
 			poll(NULL, 0, FOLLOW_INTERVAL);
