@@ -7,8 +7,9 @@ PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 CC        = cc
 PKGS      = libsodium yaml-0.1 libgit2 jansson zlib
-DEBS      = build-essential pkg-config git openssl libsodium-dev libyaml-dev libgit2-dev libjansson-dev libcmocka-dev zlib1g-dev strace jq openssh-client faketime \
-            python3-icalendar
+# What building needs (all, install), and what the tests and the demo need besides.
+BUILDDEBS = build-essential pkg-config libsodium-dev libyaml-dev libgit2-dev libjansson-dev zlib1g-dev
+DEBS      = git openssl libcmocka-dev strace jq openssh-client faketime python3-icalendar
 SANFLAGS  = $$(if [ "$(SANITIZE)" = 1 ]; then echo -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined; fi)
 CFLAGS    = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 ALLCFLAGS = $(CFLAGS) $(SANFLAGS) -Ilib -DRENTAL_VERSION='"$(VERSION)"' -DRENTAL_DEFAULT_HOME='"$(CURDIR)"' $$(pkg-config --cflags $(PKGS))
@@ -27,7 +28,7 @@ LIBOBJ = $(LIBSRC:.c=.o)
 UNITS  = tests/unit/test_kv tests/unit/test_sign tests/unit/test_rules tests/unit/test_store tests/unit/test_price \
          tests/unit/test_format
 
-all: deps $(CMDS)
+all: builddeps $(CMDS)
 
 # Install the Debian packages that are missing (sudo where not root).
 INSTALL = missing=""; for p in $$pkgs; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -39,7 +40,10 @@ INSTALL = missing=""; for p in $$pkgs; do dpkg -s $$p >/dev/null 2>&1 || missing
 FUZZDEBS  = clang libclang-rt-14-dev
 BENCHDEBS = libsqlite3-dev
 
-deps: .deps-ok
+builddeps: .builddeps-ok
+.builddeps-ok: Makefile
+	@pkgs="$(BUILDDEBS)"; $(INSTALL); touch .builddeps-ok
+deps: builddeps .deps-ok
 .deps-ok: Makefile
 	@pkgs="$(DEBS)"; $(INSTALL); touch .deps-ok
 
@@ -89,11 +93,11 @@ check: deps
 	  T_TIMEOUT=600; export T_WRAP T_TIMEOUT; fi; tests/run
 
 # The dispatcher SIGKILLed at random instants, TORTURE_KILLS times (1000).
-torture: all
+torture: deps all
 	tests/torture/kill.sh $${TORTURE_KILLS:-1000}
 	tests/torture/power.sh $${TORTURE_CUTS:-100}
 
-demo: all
+demo: deps all
 	./demo.sh
 
 # The figures beside their limits (bench/README.md); GROWTH_EVENTS sets the large
@@ -134,8 +138,8 @@ install: all $(INSTDIR)/.built
 	for c in $(CMDS); do n=$${c#bin/}; \
 	  cp -f $(INSTDIR)/$$n $(DESTDIR)$(PREFIX)/bin/$$n && chmod 755 $(DESTDIR)$(PREFIX)/bin/$$n || exit 1; \
 	done
-	cp -f man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
-	cp -f man/*.7 $(DESTDIR)$(MANPREFIX)/man7/
+	install -m 644 man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
+	install -m 644 man/*.7 $(DESTDIR)$(MANPREFIX)/man7/
 	cp -f completion/rental.bash $(DESTDIR)$(BASHCOMPDIR)/carctl
 	for c in $(CMDS); do n=$${c#bin/}; \
 	  [ $$n = carctl ] || ln -sf carctl $(DESTDIR)$(BASHCOMPDIR)/$$n || exit 1; \
@@ -143,7 +147,6 @@ install: all $(INSTDIR)/.built
 	cp -f completion/_rental $(DESTDIR)$(ZSHCOMPDIR)/_rental
 	$(CONTRIBSED) contrib/rental-dispatcher.service >$(DESTDIR)$(UNITDIR)/rental-dispatcher.service
 	$(CONTRIBSED) contrib/rental.cron >$(DESTDIR)$(SHAREDIR)/rental.cron
-	cd $(DESTDIR)$(MANPREFIX) && chmod 644 man1/*.1 man7/*.7
 	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/carctl $(DESTDIR)$(ZSHCOMPDIR)/_rental \
 	  $(DESTDIR)$(UNITDIR)/rental-dispatcher.service $(DESTDIR)$(SHAREDIR)/rental.cron
 
@@ -159,4 +162,4 @@ clean:
 	rm -f $(CMDS) $(LIBOBJ) lib/librental.a $(UNITS)
 	rm -rf build
 
-.PHONY: all deps check demo bench fuzz torture install uninstall clean
+.PHONY: all builddeps deps check demo bench fuzz torture install uninstall clean
