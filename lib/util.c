@@ -212,21 +212,36 @@ static char *temp_name(const char *tmpdir, const char *path)
 	static _Atomic unsigned long counter;
 
 	return tmpdir ? xasprintf("%s/%ld.%lu", tmpdir, (long)getpid(), counter++)
-		: xasprintf("%s.tmp%ld", path, (long)getpid());
+		: xasprintf("%s.tmp%ld.%lu", path, (long)getpid(), counter++);
+}
+
+/* Makes a new temp file for path, never opening one there already: a writer may plant
+ * a symlink in spool/tmp under the name it would take (a name is only a guess). */
+static int temp_open(const char *tmpdir, const char *path, char **tmp, struct rerr *e)
+{
+	int fd = -1;
+
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		*tmp = temp_name(tmpdir, path);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == ENOENT && mkdir_parent(*tmp, e) == 0)
+			fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+		if (fd < 0)
+			free(*tmp);
+	}
+	if (fd < 0 && errno == EEXIST)
+		*tmp = xstrdup(tmpdir ? tmpdir : path);
+	return fd;
 }
 
 char *fs_write_temp(const char *tmpdir, const char *path, const void *buf, size_t len, int sync,
 		    struct rerr *e)
 {
-	char *tmp = temp_name(tmpdir, path);
-	int fd;
+	char *tmp;
+	int fd = temp_open(tmpdir, path, &tmp, e);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == ENOENT) {
-		if (mkdir_parent(tmp, e) < 0)
-			goto fail;
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	}
 	if (fd < 0) {
 		rerr_set(e, RX_IO, "%s: %s", tmp, strerror(errno));
 		goto fail;

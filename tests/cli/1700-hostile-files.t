@@ -749,4 +749,15 @@ t_nomatch 'no evil car was ever registered' "$(carctl --as admin list --json)" '
 t_eq 'alice'"'"'s reservation is still RESERVED' "$(status_of "$RESA")" RESERVED
 [ "$T_FAILED" -gt 0 ] && tail -n 30 "$DLOG" | sed 's/^/# daemon stderr: /'
 
+# A writer may plant a symlink in spool/tmp under the name the dispatcher's next temp
+# file takes (its pid and a count): the dispatcher makes its temp files anew (never
+# through a link, never over a file), and the file the link names is left as it was.
+echo precious >"$T_TMP/victim"
+printf 'junk\n' >"$T_TMP/junkfile"
+spool_drop "$T_TMP/junkfile" "0$(date +%s%N).planted"
+sh -c 'ln -s "$1" "$2/spool/tmp/$$.0"; exec "$3" --once' - "$T_TMP/victim" "$H" "$BIN/dispatcher" >/dev/null 2>&1
+t_eq 'a symlink planted in spool/tmp: the file it names is untouched' "$(cat "$T_TMP/victim")" precious
+t_eq '... and the junk is quarantined all the same' "$(ls "$H/spool/bad" | grep -c 'planted$')" 1
+t_ok '... with its reason' test -s "$(ls -d "$H"/spool/bad/*planted.reason)"
+
 done_testing
