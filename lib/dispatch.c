@@ -96,7 +96,8 @@ int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBL
 }
 
 /* A spool file as the batch found it: parsed (state 0), refused with a reason (1),
- * or unreadable for a fault of this machine (-1, e). */
+ * gone before it was read (2: its writer took it back; nothing was accepted), or
+ * unreadable for a fault of this machine (-1, e). */
 struct incoming {
 	struct event ev;
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES]; /* its signer's key, if has_pk */
@@ -116,14 +117,18 @@ static void read_incoming(const struct home *h, const char *name, struct incomin
 
 	event_init(&in->ev);
 	in->state = 1;
-	if (lstat(path, &st) < 0) {
+	int rc = lstat(path, &st) < 0 ? (errno == ENOENT ? 1 : -1) : 0;
+
+	if (rc != 0) {
+		in->state = rc > 0 ? 2 : -1;
 		rerr_set(&in->e, RX_IO, "%s: %s", path, strerror(errno));
-		in->state = -1;
 	} else if (!S_ISREG(st.st_mode)) {
 		snprintf(in->reason, sizeof in->reason, "%s: not a regular file", name);
 	} else if (st.st_size > EVENT_MAX) {
 		snprintf(in->reason, sizeof in->reason, "%s: larger than %d bytes", name, EVENT_MAX);
-	} else if (fs_read(path, EVENT_MAX, &buf, &len, &why) != 0) {
+	} else if ((rc = fs_read(path, EVENT_MAX, &buf, &len, &why)) != 0) {
+		if (rc > 0)
+			in->state = 2;
 		snprintf(in->reason, sizeof in->reason, "%s", why.msg);
 	} else if (event_parse(&in->ev, buf, len, name, &why) < 0) {
 		snprintf(in->reason, sizeof in->reason, "%s", why.msg);
@@ -558,9 +563,13 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		int skipped, r = admit(s, l.names[i], &in[i], audit.today, &skipped, e);
 		if (r < 0)
 			goto out;
+		if (r == 2) /* gone: its writer took it back before it was read */
+			continue;
 		if (r == 1) {
-			if (spool_quarantine(h->spool, l.names[i], in[i].reason, e) < 0)
+			if ((r = spool_quarantine(h->spool, l.names[i], in[i].reason, e)) < 0)
 				goto out;
+			if (r == 1) /* gone, as it was being quarantined */
+				continue;
 			report_add(&st->notes, 1, "quarantined %s", in[i].reason);
 			st->quarantined++;
 			continue;

@@ -178,7 +178,9 @@ int spool_quarantine(const char *spool, const char *name, const char *reason, st
 		rc = fs_write_atomic_via(tmpdir, why, text, strlen(text), 1, e);
 		free(tmpdir);
 		if (rc == 0 && rename(src, dst) < 0) {
-			rc = rerr_set(e, RX_IO, "%s: %s", dst, strerror(errno));
+			struct stat st;
+			int gone = errno == ENOENT && lstat(src, &st) < 0 && errno == ENOENT;
+			rc = gone ? 1 : rerr_set(e, RX_IO, "%s: %s", dst, strerror(errno));
 			unlink(why);
 		}
 		free(bad);

@@ -18,7 +18,8 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 void spool_list_free(struct spool_list *l);
 /* The id part of a spool file name "<ns>.<id>", or NULL. Points into name. */
 const char *spool_name_id(const char *name);
-/* Moves new/NAME to bad/NAME and writes bad/NAME.reason. */
+/* Moves new/NAME to bad/NAME and writes bad/NAME.reason: 0, 1 if new/NAME is gone
+ * (its writer took it back), -1 on a fault. */
 int spool_quarantine(const char *spool, const char *name, const char *reason, struct rerr *e);
 int spool_remove(const char *spool, const char *name, struct rerr *e);
 /* How many files in new/ hold ids with this prefix ("pay"). */

@@ -760,4 +760,25 @@ t_eq 'a symlink planted in spool/tmp: the file it names is untouched' "$(cat "$T
 t_eq '... and the junk is quarantined all the same' "$(ls "$H/spool/bad" | grep -c 'planted$')" 1
 t_ok '... with its reason' test -s "$(ls -d "$H"/spool/bad/*planted.reason)"
 
+# A writer that removes its own files as the dispatcher reads them (they vanish
+# between the listing, the read and the quarantine): the batch goes on without them.
+( while [ ! -e "$T_TMP/stop-vanish" ]; do
+	for i in 1 2 3 4 5 6 7 8; do echo x >"$H/spool/new/0vanish$i"; done
+	rm -f "$H/spool/new/0vanish"*
+done ) &
+vp=$!
+T_PIDS="$T_PIDS $vp"
+carctl --as admin add vanish01 --rate 5 >/dev/null
+fails=0
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	dispatcher --once >/dev/null 2>"$T_TMP/vanish.err" || { fails=$((fails + 1)); cp "$T_TMP/vanish.err" "$T_TMP/vanish.last"; }
+done
+touch "$T_TMP/stop-vanish"
+wait "$vp" 2>/dev/null
+t_eq 'files vanishing under the dispatcher: every run exits 0' "$fails" 0
+[ "$fails" -eq 0 ] || diag "last: $(cat "$T_TMP/vanish.last")"
+t_match '... and the car written meanwhile is applied' "$(carctl list --json)" '"car":"vanish01"'
+rm -f "$H/spool/new/0vanish"* "$H/spool/bad/0vanish"*
+t_ok '... the home is healthy' dispatcher --check
+
 done_testing
