@@ -57,7 +57,9 @@ int seckey_load(struct seckey *k, const char *path, struct rerr *e)
 	k->sk = NULL;
 	if (sig_init(e) < 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* Without blocking: a FIFO in the key's place would wait for a writer for ever; it
+	 * is refused below, not a regular file. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return rerr_set(e, RX_PERM, "%s: no key (%s)", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

@@ -118,4 +118,14 @@ admin | dispatcher | alice | boss | cid | erin | dave | '')
 	;;
 esac
 
+# A key file that is a FIFO (or any other thing than a file) is no key: refused at
+# once, never waited on (a liveness probe must not hang).
+carctl --as admin key add fifo >/dev/null && dispatch
+rm -f "$H/keys/fifo.key"
+mkfifo -m 600 "$H/keys/fifo.key"
+T_TIMEOUT=10 t_refuse 77 'a FIFO as a key file: refused, not waited on' \
+	reserve --as fifo car01 --from 2028-01-01 --to 2028-01-02
+t_match '... as no key file' "$ERR" 'fifo.key: not a key file'
+rm -f "$H/keys/fifo.key"
+
 done_testing
