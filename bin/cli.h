@@ -62,6 +62,8 @@ static void put_message(FILE *f, const char *msg)
 	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
 		if (*p == '\n')
 			fputs("\\n", f);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1, as tables show it */
+			fprintf(f, "\\u00%02x", *++p);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(f, "\\x%02x", *p);
 		else

@@ -108,8 +108,13 @@ static int receipt_text(const struct kv *r, const struct price_lines *l)
 	printf("receipt      %s\n", kv_get(r, "receipt"));
 	printf("reservation  %s (%s)\n", kv_get(r, "reservation"), kv_get(r, "status"));
 	printf("customer     %s\n", kv_get(r, "customer"));
-	printf("car          %s%s%s%s\n", kv_get(r, "car"), *kv_get(r, "model") ? " (" : "",
-	       kv_get(r, "model"), *kv_get(r, "model") ? ")" : "");
+	printf("car          %s", kv_get(r, "car"));
+	if (*kv_get(r, "model")) { /* a text a user typed: shown escaped, as in tables */
+		fputs(" (", stdout);
+		put_message(stdout, kv_get(r, "model"));
+		fputc(')', stdout);
+	}
+	putchar('\n');
 	printf("stay         %s to %s, %s nights\n", kv_get(r, "from"), kv_get(r, "to"), kv_get(r, "nights"));
 	for (int u = 0; u < UNIT_COUNT; u++)
 		if (l->count[u] > 0)

@@ -160,9 +160,11 @@ static char *reason_line(const char *reason)
 {
 	char *text = xasprintf("%s\n", reason);
 
-	for (char *p = text; p[1] != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+	for (unsigned char *p = (unsigned char *)text; p[1] != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1: a terminal acts on it */
+			p[0] = p[1] = '?';
 	return text;
 }
 

@@ -124,4 +124,12 @@ t_eq '... had nothing to apply' "$ERR" 'dispatcher: applied 0, skipped 0, quaran
 t_nomatch 'no car09 anywhere' "$(carctl --as admin list --json)" 'car09'
 t_eq 'the reservation is untouched' "$(status_of "$res")" RESERVED
 
+# A setting printed as it is holds no C1 control character.
+cp "$H/config/rental.yaml" "$T_TMP/cfg.keep"
+sed -i '/^currency:/d' "$H/config/rental.yaml"
+printf 'currency: "K\\x85W"\n' >>"$H/config/rental.yaml"
+t_refuse 78 'currency with a C1 control character' carctl list
+t_match '... names it' "$ERR" 'currency: too long or not text'
+cp "$T_TMP/cfg.keep" "$H/config/rental.yaml"
+
 done_testing

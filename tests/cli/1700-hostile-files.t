@@ -781,4 +781,13 @@ t_match '... and the car written meanwhile is applied' "$(carctl list --json)" '
 rm -f "$H/spool/new/0vanish"* "$H/spool/bad/0vanish"*
 t_ok '... the home is healthy' dispatcher --check
 
+# A file name with a C1 control character (CSI, OSC): said escaped on the terminal,
+# and the .reason keeps to printable text.
+c1name="0$(date +%s%N).x$(printf '\302\2332J\302\2350;owned\302\234')"
+spool_drop "$T_TMP/junkfile" "$c1name"
+run dispatcher --once
+t_match 'a C1 character in a file name is said escaped' "$ERR" 'x\\u009b2J\\u009d0;owned\\u009c'
+t_nomatch '... never raw' "$ERR" "$(printf '\302\233')"
+t_nomatch '... nor in its .reason' "$(cat "$H"/spool/bad/*owned*.reason)" "$(printf '\302\233')"
+
 done_testing

@@ -66,4 +66,10 @@ else
 	t_skip 'the receipt of a late return' 'faketime is missing (Debian package faketime)'
 fi
 
+# A model with a C1 control character (CSI): the receipt's text shows it escaped.
+carctl --as admin add car08 --rate 1000 --model "$(printf 'Ray\302\23331m')" >/dev/null && dispatch
+rc8=$(book carol car08 "$d1" "$(day 2)")
+paid carol "$rc8" >/dev/null
+t_match 'a receipt shows a C1 character of the model escaped' "$(rent --as carol receipt "$rc8")" '^car +car08 \(Ray\\u009b31m\)$'
+
 done_testing
