@@ -72,9 +72,22 @@ out:
 	return rc;
 }
 
-static int cmp_names(const void *a, const void *b)
+/* A file of new/ and when it arrived there: its ctime, which its rename into new/
+ * set and no writer can set back (a name is the writer's to choose). */
+struct arrival {
+	char *name;
+	struct timespec at;
+};
+
+static int by_arrival(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct arrival *x = a, *y = b;
+
+	if (x->at.tv_sec != y->at.tv_sec)
+		return x->at.tv_sec < y->at.tv_sec ? -1 : 1;
+	if (x->at.tv_nsec != y->at.tv_nsec)
+		return x->at.tv_nsec < y->at.tv_nsec ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct rerr *e)
@@ -82,7 +95,8 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 	char *dir = xasprintf("%s/new", spool);
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	size_t cap = 0;
+	struct arrival *v = NULL;
+	size_t n = 0, cap = 0;
 
 	l->n = 0;
 	l->names = NULL;
@@ -92,22 +106,29 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
+		struct stat st;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue; /* a dot file is listed too: it is quarantined, not ignored */
-		if (l->n == cap) {
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone: its writer took it back */
+		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
-			l->names = xrealloc(l->names, cap * sizeof *l->names);
+			v = xrealloc(v, cap * sizeof *v);
 		}
-		l->names[l->n++] = xstrdup(de->d_name);
+		v[n++] = (struct arrival){xstrdup(de->d_name), st.st_ctim};
 	}
 	closedir(d);
 	free(dir);
-	if (l->n > 1)
-		qsort(l->names, l->n, sizeof *l->names, cmp_names);
-	for (size_t i = max; i < l->n; i++)
-		free(l->names[i]);
-	if (l->n > max)
-		l->n = max;
+	if (n > 1)
+		qsort(v, n, sizeof *v, by_arrival);
+	l->names = xcalloc(n + 1, sizeof *l->names);
+	for (size_t i = 0; i < n; i++) {
+		if (i < max)
+			l->names[l->n++] = v[i].name;
+		else
+			free(v[i].name);
+	}
+	free(v);
 	return 0;
 }
 

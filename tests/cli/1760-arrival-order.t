@@ -1,0 +1,37 @@
+#!/bin/sh
+# 1760-arrival-order.t: the spool is taken in the order its files arrived in
+# spool/new (the time each was renamed in), not by the name a writer gave its file:
+# a customer who reads another's waiting event cannot take its id by writing the
+# same id under an earlier name, nor jump the queue for the same nights.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+. "$(dirname "$0")/../sealing.sh"
+
+sealing_or_skip
+shop
+BOB=$(pem bob)
+
+# bob copies the id of alice's waiting booking, under a name that sorts first.
+rx=$(reserve --as alice car01 --from "$(day 10)" --to "$(day 12)")
+sleep 0.05
+{ base "$rx" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\n' "$(day 20)" "$(day 22)"; } >"$T_TMP/steal.body"
+seal "$BOB" "$T_TMP/steal.body" "$T_TMP/steal"
+spool_drop "$T_TMP/steal" "00000000000000000000.$rx"
+dispatch
+t_eq "alice's booking keeps its id: hers, for car01" \
+	"$(reserve --as admin list --json | jrow reservation "$rx" | jq -r '"\(.customer) \(.car) \(.status)"')" 'alice car01 RESERVED'
+t_eq "bob's copy of the id is quarantined" "$(ls "$H/spool/bad" | grep -c "^00000000000000000000.$rx\$")" 1
+t_match '... as another event under an id already used' "$(cat "$H/spool/bad/00000000000000000000.$rx.reason")" 'already used by another event'
+t_ok 'alice pays for her booking' pay --as alice "$rx"
+
+# bob books the same nights after alice, under a name that sorts before hers.
+ra=$(reserve --as alice car02 --from "$(day 30)" --to "$(day 32)")
+sleep 0.05
+rb=$(newid res)
+{ base "$rb" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\n' "$(day 30)" "$(day 32)"; } >"$T_TMP/jump.body"
+seal "$BOB" "$T_TMP/jump.body" "$T_TMP/jump"
+spool_drop "$T_TMP/jump" "00000000000000000001.$rb"
+dispatch
+t_eq 'the booking that arrived first holds the nights' "$(status_of "$ra") $(status_of "$rb")" 'RESERVED REJECTED'
+
+done_testing
