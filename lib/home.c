@@ -57,9 +57,12 @@ const char *home_actor(const char *opt)
 int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 {
 	char *git = xasprintf("%s/.git", h->state);
-	int ok = h->root[0] != '\0' && fs_exists(git);
+	struct stat st;
+	int ok = h->root[0] != '\0' && lstat(git, &st) == 0, err = errno;
 
 	free(git);
+	if (!ok && err == EACCES) /* a home, which this user may not read */
+		return rerr_set(e, RX_IO, "%s: %s", h->state, strerror(err));
 	if (!ok)
 		return rerr_set(e, RX_CONFIG, "%s: not a home (no state/); run 'carctl init %s'",
 				h->root, h->root);

@@ -89,4 +89,18 @@ t_fail 'a missing home is an error' carctl --home "$T_TMP/nope" --as admin list
 t_match '... with a message' "$ERR" '.'
 t_nofile '... and it is not created' "$T_TMP/nope"
 
+# A home whose state this user may not read is said so, not taken for no home.
+if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	P=$T_TMP/perm
+	mkdir -p "$P" && chmod 755 "$T_TMP" "$P"
+	carctl init "$P/h" >/dev/null 2>&1
+	chmod 755 "$P/h" && chmod 700 "$P/h/state"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/carctl" --home "$P/h" list
+	t_eq 'a home whose state/ may not be read: exit 74' "$RC" 74
+	t_match '... saying so' "$ERR" "$P/h/state: Permission denied"
+	t_nomatch '... not that it is no home' "$ERR" 'not a home'
+else
+	t_skip 'a home whose state/ may not be read' 'needs root and setpriv'
+fi
+
 done_testing
