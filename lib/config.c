@@ -58,10 +58,17 @@ static int fail(struct walk *w, yaml_node_t *n, const char *fmt, const char *a, 
 	return rerr_set(w->e, RX_CONFIG, "%s:%zu: %s", w->path, n->start_mark.line + 1, what);
 }
 
+/* A scalar's text; NULL for anything else, or a scalar tagged as another type
+ * (!!binary S1JX is no text S1JX). */
 static const char *scalar(yaml_node_t *n)
 {
-	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+	if (n->type != YAML_SCALAR_NODE ||
+	    (n->tag && strcmp((const char *)n->tag, YAML_DEFAULT_SCALAR_TAG) != 0))
+		return NULL;
+	return (const char *)n->data.scalar.value;
 }
+
+#define CFG_FLOWS_MAX 1000 /* [ and { in a settings file */
 
 /* Whether s holds a C1 control character (U+0080 to U+009F): valid_text lets them
  * through (tables show them escaped), but a setting printed as it is has no use for
@@ -258,6 +265,16 @@ int cfg_load(struct cfg *c, const char *path, struct rerr *e)
 		if (e)
 			e->code = RX_CONFIG;
 		return -1;
+	}
+	/* libyaml's time grows with the square of the nesting (every command reads the
+	 * settings: 32,000 nested [ took 3.5 s); settings have a few collections. */
+	size_t flows = 0;
+	for (size_t i = 0; i < len; i++)
+		flows += buf[i] == '[' || buf[i] == '{';
+	if (flows > CFG_FLOWS_MAX) {
+		free(buf);
+		return rerr_set(e, RX_CONFIG, "%s: %zu [ and { (more than %d): not settings", path, flows,
+				CFG_FLOWS_MAX);
 	}
 	if (!yaml_parser_initialize(&p)) {
 		free(buf);

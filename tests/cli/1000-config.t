@@ -132,4 +132,20 @@ t_refuse 78 'currency with a C1 control character' carctl list
 t_match '... names it' "$ERR" 'currency: too long or not text'
 cp "$T_TMP/cfg.keep" "$H/config/rental.yaml"
 
+# Settings nested past reason are refused at once (libyaml's time grows with the
+# square of the nesting: every command would wait).
+cp "$H/config/rental.yaml" "$T_TMP/cfg.keep"
+python3 -c "print('x: '+'['*20000+']'*20000)" >"$H/config/rental.yaml"
+T_TIMEOUT=5 t_refuse 78 'settings with 20,000 nested [: refused at once' carctl list
+t_match '... saying why' "$ERR" 'more than 1000\): not settings'
+cp "$T_TMP/cfg.keep" "$H/config/rental.yaml"
+
+# A scalar tagged as another type is no setting's text.
+cp "$H/config/rental.yaml" "$T_TMP/cfg.keep"
+sed -i '/^currency:/d' "$H/config/rental.yaml"
+printf 'currency: !!binary S1JX\n' >>"$H/config/rental.yaml"
+t_refuse 78 'currency: !!binary S1JX' carctl list
+t_match '... expected a string' "$ERR" 'currency: expected a string'
+cp "$T_TMP/cfg.keep" "$H/config/rental.yaml"
+
 done_testing
