@@ -204,9 +204,13 @@ int home_check_reservation(const struct home *h, struct store *s, const char *re
 	rc = ledger_owner(s, res, owner, e);
 	if (rc < 0)
 		return -1;
+	if (rc == 1 && spool_has_id(h->spool, res))
+		return rerr_set(e, RX_TEMP, "%s: not yet applied", res);
+	if (rc == 1 && home_is_replica(h)) /* its primary may know it already */
+		return rerr_set(e, RX_TEMP, "%s: unknown to this replica, which may not have followed its "
+				"primary since it was applied there: try again later", res);
 	if (rc == 1)
-		return spool_has_id(h->spool, res) ? rerr_set(e, RX_TEMP, "%s: not yet applied", res)
-			: rerr_set(e, RX_REFUSED, "%s: unknown reservation", res);
+		return rerr_set(e, RX_REFUSED, "%s: unknown reservation", res);
 	if (role != ROLE_ADMIN && strcmp(owner, actor) != 0)
 		return rerr_set(e, RX_PERM, "%s: not a reservation of %s", res, actor);
 	return 0;

@@ -116,6 +116,9 @@ t_eq 'with spool: naming the primary'"'"'s spool, reserve on the replica works' 
 t_eq '... its event waits in the primary'"'"'s spool' "$(ls "$P/spool/new" | grep -c "$new")" 1
 RENTAL_HOME=$P
 dispatch
+t_refuse 75 '... applied there, not yet followed here: pay on the replica is try again later' \
+	pay --home "$R" --as bob "$new"
+t_match '... saying the replica may not have followed it yet' "$ERR" "$new: unknown to this replica, .*not have followed"
 dispatcher --home "$R" --once 2>/dev/null
 t_eq '... applied there, followed here: RESERVED on the replica' \
 	"$(reserve --home "$R" --as bob list --json | jrow reservation "$new" | jget status)" RESERVED
