@@ -100,6 +100,7 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 
 	l->n = 0;
 	l->names = NULL;
+	l->at = NULL;
 	if (d == NULL) {
 		rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno));
 		free(dir);
@@ -122,11 +123,14 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 	if (n > 1)
 		qsort(v, n, sizeof *v, by_arrival);
 	l->names = xcalloc(n + 1, sizeof *l->names);
+	l->at = xcalloc(n + 1, sizeof *l->at);
 	for (size_t i = 0; i < n; i++) {
-		if (i < max)
+		if (i < max) {
+			l->at[l->n] = v[i].at;
 			l->names[l->n++] = v[i].name;
-		else
+		} else {
 			free(v[i].name);
+		}
 	}
 	free(v);
 	return 0;
@@ -137,7 +141,9 @@ void spool_list_free(struct spool_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->names[i]);
 	free(l->names);
+	free(l->at);
 	l->names = NULL;
+	l->at = NULL;
 	l->n = 0;
 }
 

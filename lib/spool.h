@@ -2,6 +2,7 @@
 #ifndef RENTAL_SPOOL_H
 #define RENTAL_SPOOL_H
 #include <stddef.h>
+#include <time.h>
 #include "util.h"
 
 #define SPOOL_TMP_MAX_AGE 3600 /* seconds before a file left in tmp/ is removed */
@@ -9,6 +10,7 @@
 struct spool_list {
 	size_t n;
 	char **names;
+	struct timespec *at; /* when each arrived in new/ (its ctime) */
 };
 
 /* Writes buf as a new event file: create in tmp/, fsync, rename into new/, fsync new/. */

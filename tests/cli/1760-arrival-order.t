@@ -34,4 +34,22 @@ spool_drop "$T_TMP/jump" "00000000000000000001.$rb"
 dispatch
 t_eq 'the booking that arrived first holds the nights' "$(status_of "$ra") $(status_of "$rb")" 'RESERVED REJECTED'
 
+# The same within one tick of the file system's clock, where arrival cannot tell
+# them apart: alice's file (her reserve killed before its rename) and bob's copy of
+# its id renamed in one after the other by one process. The id is never bob's.
+t_exit 137 "alice's reserve, stopped before its rename" env RENTAL_CRASH_AT=writer \
+	"$BIN/reserve" --as alice car01 --from "$(day 40)" --to "$(day 42)"
+na=$(ls "$H/spool/tmp" | head -n 1)
+rt=${na#*.}
+{ base "$rt" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\n' "$(day 50)" "$(day 52)"; } >"$T_TMP/tick.body"
+seal "$BOB" "$T_TMP/tick.body" "$H/spool/tmp/00000000000000000000.$rt"
+python3 -c 'import os, sys
+for n in sys.argv[2:]:
+    os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool" "$na" "00000000000000000000.$rt"
+dispatch
+t_nomatch 'renamed in within one tick: the id is not bob'"'"'s' \
+	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
+t_match "... bob's copy is quarantined" "$(cat "$H/spool/bad/00000000000000000000.$rt.reason")" \
+	'already used by another event|claimed by other bytes waiting with it'
+
 done_testing
