@@ -206,33 +206,34 @@ static int mkdir_parent(const char *path, struct rerr *e)
 	return rc;
 }
 
-/* A name for path's temp file: in tmpdir, or beside path. */
-static char *temp_name(const char *tmpdir, const char *path)
+/* A template for path's temp file: in tmpdir, or beside path. */
+static char *temp_template(const char *tmpdir, const char *path)
 {
-	static _Atomic unsigned long counter;
-
-	return tmpdir ? xasprintf("%s/%ld.%lu", tmpdir, (long)getpid(), counter++)
-		: xasprintf("%s.tmp%ld.%lu", path, (long)getpid(), counter++);
+	return tmpdir ? xasprintf("%s/%ld.XXXXXX", tmpdir, (long)getpid()) : xasprintf("%s.tmpXXXXXX", path);
 }
 
-/* Makes a new temp file for path, never opening one there already: a writer may plant
- * a symlink in spool/tmp under the name it would take (a name is only a guess). */
+/* Makes a new temp file for path under a name no one can guess (mkstemp's, made anew,
+ * never through a link): a writer may plant links or files in spool/tmp, and a name
+ * of the pid and a count was taken before it, or followed to another file. Readable
+ * as the umask lets, as any file the home writes. */
 static int temp_open(const char *tmpdir, const char *path, char **tmp, struct rerr *e)
 {
-	int fd = -1;
+	mode_t mask = umask(0);
+	int fd;
 
-	for (int tries = 0; fd < 0 && tries < 100; tries++) {
-		*tmp = temp_name(tmpdir, path);
-		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno == ENOENT && mkdir_parent(*tmp, e) == 0)
-			fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EEXIST)
-			break;
-		if (fd < 0)
-			free(*tmp);
+	umask(mask);
+	*tmp = temp_template(tmpdir, path);
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && mkdir_parent(*tmp, e) == 0) {
+		free(*tmp);
+		*tmp = temp_template(tmpdir, path);
+		fd = mkostemp(*tmp, O_CLOEXEC);
 	}
-	if (fd < 0 && errno == EEXIST)
-		*tmp = xstrdup(tmpdir ? tmpdir : path);
+	if (fd >= 0 && fchmod(fd, 0644 & ~mask) < 0) {
+		close(fd);
+		unlink(*tmp);
+		fd = -1;
+	}
 	return fd;
 }
 

@@ -755,8 +755,10 @@ t_eq 'alice'"'"'s reservation is still RESERVED' "$(status_of "$RESA")" RESERVED
 echo precious >"$T_TMP/victim"
 printf 'junk\n' >"$T_TMP/junkfile"
 spool_drop "$T_TMP/junkfile" "0$(date +%s%N).planted"
-sh -c 'ln -s "$1" "$2/spool/tmp/$$.0"; exec "$3" --once' - "$T_TMP/victim" "$H" "$BIN/dispatcher" >/dev/null 2>&1
-t_eq 'a symlink planted in spool/tmp: the file it names is untouched' "$(cat "$T_TMP/victim")" precious
+sh -c 'i=0; while [ $i -lt 300 ]; do ln -s "$1" "$2/spool/tmp/$$.$i"; i=$((i + 1)); done
+	exec "$3" --once' - "$T_TMP/victim" "$H" "$BIN/dispatcher" >/dev/null 2>&1
+t_eq 'symlinks planted in spool/tmp under the names its pid and a count would give: exit 0' "$?" 0
+t_eq '... the file they name is untouched' "$(cat "$T_TMP/victim")" precious
 t_eq '... and the junk is quarantined all the same' "$(ls "$H/spool/bad" | grep -c 'planted$')" 1
 t_ok '... with its reason' test -s "$(ls -d "$H"/spool/bad/*planted.reason)"
 
