@@ -167,10 +167,12 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 		if (dispatch_batch(h, s, &c, &st, e) < 0) {
 			/* The files it quarantined have left the spool: they are said, as always.
 			 * A batch that failed after its commit is in: said, with its lines. */
-			if (st.committed) {
+			if (st.committed) { /* one line with the error: a daemon says a lasting one once */
+				char msg[sizeof e->msg];
 				log_batch(&st, (now_s() - t0) * 1000, 0);
-				fprintf(stderr, "dispatcher: the batch is committed (applied %zu, skipped %zu, "
-					"quarantined %zu); after it:\n", st.applied, st.skipped, st.quarantined);
+				snprintf(msg, sizeof msg, "%s", e->msg);
+				rerr_set(e, e->code, "the batch is committed (applied %zu, skipped %zu, quarantined %zu); "
+					 "after it: %.300s", st.applied, st.skipped, st.quarantined, msg);
 			} else {
 				for (size_t i = 0; i < st.notes.n; i++)
 					if (strncmp(st.notes.lines[i], "quarantined", 11) == 0)

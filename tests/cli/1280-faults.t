@@ -83,7 +83,8 @@ N=$H/spool/new
 mount --bind "$N" "$N" && mount -o remount,ro,bind "$N"
 t_exit 74 'spool/new read-only: the dispatcher fails after its commit' dispatcher --once
 t_match '... with a clear error' "$ERR" 'Read-only file system'
-t_match '... and says the batch is committed' "$ERR" '^dispatcher: the batch is committed \(applied 1, skipped 0, quarantined 0\); after it:$'
+t_match '... and says the batch is committed, then the error' "$ERR" \
+	'^dispatcher: the batch is committed \(applied 1, skipped 0, quarantined 0\); after it: .*Read-only file system$'
 t_nomatch '... and not that nothing is' "$ERR" 'nothing'
 umount "$N"
 t_eq '... it is: main moved' "$(git -C "$H/state" rev-parse HEAD~1)" "$head3"
