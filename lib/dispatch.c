@@ -11,6 +11,7 @@
 #include "replicate.h"
 #include "spool.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -186,6 +187,12 @@ static struct incoming *prepass(const struct home *h, struct store *s, const str
 	par_start(&par, l->n, verify_one, &p);
 	par_finish(&par, 1, NULL);
 	return p.in;
+}
+
+/* A file whose time is the last batch's: the dispatcher's lock, touched at each. */
+static char *last_batch_mark(const struct home *h)
+{
+	return xasprintf("%s/.git/rental.lock", h->state);
 }
 
 struct claim {
@@ -606,6 +613,9 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	/* A new home's first batch names the layout of its records. */
 	if (!store_has_commit(s) && l.n > 0)
 		rec_set_layout(s);
+	char *mark = last_batch_mark(h);
+	utimensat(AT_FDCWD, mark, NULL, 0); /* best effort: --check reads it */
+	free(mark);
 	in = prepass(h, s, &l);
 	refuse_rival_ids(&l, in);
 	for (size_t i = 0; i < l.n; i++) {
@@ -934,16 +944,22 @@ static int check_readable(struct store *s, struct rerr *e)
 }
 
 /* Contexts switched on but behind the log: each batch brings them to its head unless
- * one fails on an event (held back until it is mended). A context switched on in the
- * last minute may not have caught up yet: the settings' age tells. */
+ * one fails on an event (held back until it is mended). Said only when a batch ran
+ * since the settings last changed (a context switched on catches up at the next), and
+ * not on a replica, whose contexts are its primary's and its settings its own. */
 static void check_contexts(const struct home *h, struct store *s, const struct cfg *c,
 			   struct report *r)
 {
 	struct rerr why = {0};
-	struct stat st;
+	struct stat cs, bs;
+	char *mark = last_batch_mark(h);
 	long long head = ledger_head(s, &why), cur;
+	int ran = stat(h->config, &cs) == 0 && stat(mark, &bs) == 0 &&
+		  (bs.st_mtim.tv_sec > cs.st_mtim.tv_sec ||
+		   (bs.st_mtim.tv_sec == cs.st_mtim.tv_sec && bs.st_mtim.tv_nsec > cs.st_mtim.tv_nsec));
 
-	if (head <= 0 || (stat(h->config, &st) == 0 && time(NULL) - st.st_mtime < 60))
+	free(mark);
+	if (head <= 0 || !ran || home_is_replica(h))
 		return;
 	for (int i = 0; i < CTX_COUNT; i++)
 		if (c->enabled[i] && (cur = rec_cursor(s, i, &why)) >= 0 && cur < head)

@@ -96,4 +96,15 @@ write_config
 dispatch
 t_ok 'switched on again: rate' rate --as carol "$r7" --stars 5
 
+# Switched on again with no batch since: --check does not call it failing.
+write_config rating=false
+r8=$(book carol car01 "$(day 5)" "$(day 6)")
+write_config
+touch -d '5 minutes ago' "$H/config/rental.yaml"
+touch -d '10 minutes ago' "$H/state/.git/rental.lock"
+run dispatcher --check
+t_nomatch 'a context switched on, no batch since: --check does not call it failing' "$ERR" 'rating is switched on but'
+dispatch
+t_ok '... the next batch catches it up: healthy' dispatcher --check
+
 done_testing
