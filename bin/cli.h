@@ -4,6 +4,7 @@
 #define RENTAL_CLI_H
 #include <getopt.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,7 @@ __attribute__((unused)) static int open_home(struct home *h, const struct common
  * is 0 all the same (a script that retried on a failure would write it twice). */
 __attribute__((unused)) static int print_id(const char *id)
 {
+	signal(SIGPIPE, SIG_IGN); /* a reader gone: said below, not a death by signal */
 	printf("%s\n", id);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		fprintf(stderr, "%s: stdout: write error; the event is in the spool all the same: %s\n", prog, id);

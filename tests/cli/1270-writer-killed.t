@@ -38,6 +38,11 @@ if [ -w /dev/full ]; then
 	t_match '... with the car' "$ERR" 'all the same: car10$'
 	dispatch
 	t_eq '... both applied' "$(spool_count new) $(car_status car10)" '0 AVAILABLE'
+	( sleep 0.3; "$BIN/reserve" --as alice car01 --from 2028-09-16 --to 2028-09-18 2>"$T_TMP/pipe.err"
+	  echo $? >"$T_TMP/pipe.rc" ) | true
+	t_eq 'reserve into a pipe already closed, after its event is spooled: exit 0' "$(cat "$T_TMP/pipe.rc")" 0
+	t_match '... says so, with the id' "$(cat "$T_TMP/pipe.err")" 'the event is in the spool all the same: res-'
+	dispatch
 	run sh -c '"$1" list >/dev/full' - "$BIN/carctl"
 	t_eq 'a listing with stdout full: exit 74' "$RC" 74
 else
