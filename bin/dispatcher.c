@@ -87,7 +87,7 @@ static void kick_push(const struct home *h, int log)
 		self[n] = '\0';
 	}
 	if ((pusher = replicate_spawn(self, h, log, &e)) < 0) {
-		put_line(stderr, e.msg, NULL);
+		say(e.msg, NULL);
 		pusher = 0;
 	}
 }
@@ -147,7 +147,7 @@ static void log_batch(const struct dispatch_stats *st, double ms, int daemon)
 			st->outcomes, st->held, ms);
 	for (size_t i = 0; i < st->notes.n; i++)
 		if (!quiet || strncmp(st->notes.lines[i], "quarantined", 11) == 0)
-			put_line(stderr, st->notes.lines[i], NULL);
+			say(st->notes.lines[i], NULL);
 }
 
 /* Batches until the spool is empty (or a batch makes no progress). */
@@ -176,7 +176,7 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 			} else {
 				for (size_t i = 0; i < st.notes.n; i++)
 					if (strncmp(st.notes.lines[i], "quarantined", 11) == 0)
-						put_line(stderr, st.notes.lines[i], NULL);
+						say(st.notes.lines[i], NULL);
 			}
 			report_free(&st.notes);
 			return -1;
@@ -233,7 +233,7 @@ static void say_fault(char last[256], const char *msg)
 		return;
 	}
 	if (strncmp(last, msg, 255) != 0)
-		put_line(stderr, msg, NULL);
+		say(msg, NULL);
 	snprintf(last, 256, "%s", msg);
 }
 
@@ -340,7 +340,7 @@ static int run_push(struct home *h)
 		if (p->outcome == PUSH_FAILED) {
 			failed = 1;
 			if (!quiet || p->before.error[0] == '\0')
-				put_line(stderr, p->after.error[0] ? p->after.error : "push failed", NULL);
+				say(p->after.error[0] ? p->after.error : "push failed", NULL);
 		} else if (p->outcome == PUSH_BUSY) {
 			if (!quiet)
 				fprintf(stderr, "dispatcher: %s: another process is pushing to it\n", c.remotes[i]);
@@ -453,7 +453,7 @@ static int follow_daemon(const struct home *h)
 static int print_report(const struct report *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		put_line(stderr, r->lines[i], NULL);
+		say(r->lines[i], NULL);
 	return r->failed;
 }
 
