@@ -123,4 +123,16 @@ t_eq 'and so is the reservation' "$(status_of "$res")" RENTED
 t_refuse 64 'an unknown option' dispatcher --frobnicate
 t_refuse 64 '--once and --rebuild together' dispatcher --once --rebuild
 
+# Each line of the dispatcher is one write: pushers and other commands that share its
+# log do not cut into it.
+if command -v strace >/dev/null 2>&1; then
+	printf 'junk\n' >"$T_TMP/j1"
+	spool_drop "$T_TMP/j1" "0$(date +%s%N).j1"
+	spool_drop "$T_TMP/j1" "0$(date +%s%N).j2"
+	strace -f -e trace=write -o "$T_TMP/st.out" "$BIN/dispatcher" --once 2>"$T_TMP/st.err" </dev/null
+	t_eq 'each line on stderr is one write' "$(grep -c '^[0-9]* *write(2' "$T_TMP/st.out")" "$(grep -c . "$T_TMP/st.err")"
+else
+	t_skip 'each line on stderr is one write' 'no strace'
+fi
+
 done_testing
