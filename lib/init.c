@@ -14,12 +14,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The key keys/NAME.key: the one an init stopped part way left, or a new one. */
+/* The key keys/NAME.key: the one an init stopped part way left, or a new one. An
+ * empty one is none: its init died before its bytes were on disk, and before any
+ * genesis event was signed with it. */
 static int make_key(const struct home *h, const char *name, struct seckey *k, struct rerr *e)
 {
 	char *path = xasprintf("%s/%s.key", h->keys, name);
+	struct stat st;
 	int rc;
 
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+		unlink(path);
 	if (fs_exists(path)) {
 		rc = seckey_load(k, path, e);
 	} else if ((rc = seckey_generate(k, e)) == 0 && (rc = seckey_save(k, path, e)) < 0) {
@@ -95,7 +100,7 @@ static int write_genesis(const struct home *h, struct rerr *e)
 		if (rc < 0)
 			break;
 		crash_point("init-event");
-		usleep(1000); /* keeps the two in name order */
+		usleep(1000); /* keeps the two in order of arrival */
 	}
 	seckey_free(&admin);
 	seckey_free(&disp);

@@ -29,6 +29,15 @@ for step in init-key writer init-event init-spooled objects; do
 	t_ok "$step: the home is healthy" dispatcher --home "$H" --check
 done
 
+# A key file left empty (killed between its open and its write, or cut by a power
+# loss before its bytes were on disk): nothing was signed with it, and init makes it
+# again.
+H=$T_TMP/empty
+t_exit 137 'killed after its first key' env RENTAL_CRASH_AT=init-key "$BIN/carctl" init "$H"
+: >"$H/keys/admin.key"
+t_ok 'init again with the admin key empty: it makes it anew' carctl init "$H"
+t_ok '... and the admin can act' carctl --home "$H" --as admin add car01 --rate 5
+
 # The key on disk is not the one the spooled genesis registers (removed by hand in
 # between): init says which file, and registers nothing.
 H=$T_TMP/other
