@@ -935,7 +935,12 @@ int main(int argc, char **argv)
 		: !strcmp(cmd, "block") ? "ftx" : !strcmp(cmd, "cal") ? "o="
 		: !strcmp(cmd, "report") ? "ftb=" : !strcmp(cmd, "list") ? "ft="
 		: !strcmp(cmd, "show") ? "=" : "";
-	if ((rc = cli_only(&o, cmd, ok, usage)) >= 0)
+	static const char *const known[] = {"init", "key", "add", "set", "rm", "block", "unblock",
+					     "list", "show", "cal", "ical", "report"};
+	int is_known = 0;
+	for (size_t i = 0; i < N(known); i++)
+		is_known |= !strcmp(cmd, known[i]);
+	if (is_known && (rc = cli_only(&o, cmd, ok, usage)) >= 0) /* else: no such command, below */
 		return rc;
 	if (!strcmp(cmd, "init"))
 		return cmd_init(&o, &a, argc - 1, argv + 1);

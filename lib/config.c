@@ -58,14 +58,16 @@ static int fail(struct walk *w, yaml_node_t *n, const char *fmt, const char *a, 
 	return rerr_set(w->e, RX_CONFIG, "%s:%zu: %s", w->path, n->start_mark.line + 1, what);
 }
 
-/* A scalar's text; NULL for anything else, or a scalar tagged as another type
- * (!!binary S1JX is no text S1JX). */
+/* A scalar's text; NULL for anything else, or a scalar tagged as a type that is no
+ * setting's (!!binary S1JX is no text S1JX; !!int 100 is 100). */
 static const char *scalar(yaml_node_t *n)
 {
-	if (n->type != YAML_SCALAR_NODE ||
-	    (n->tag && strcmp((const char *)n->tag, YAML_DEFAULT_SCALAR_TAG) != 0))
-		return NULL;
-	return (const char *)n->data.scalar.value;
+	static const char *const core[] = {YAML_STR_TAG, YAML_INT_TAG, YAML_BOOL_TAG, YAML_FLOAT_TAG};
+	int ok = n->tag == NULL;
+
+	for (size_t i = 0; i < 4 && !ok; i++)
+		ok = strcmp((const char *)n->tag, core[i]) == 0;
+	return n->type == YAML_SCALAR_NODE && ok ? (const char *)n->data.scalar.value : NULL;
 }
 
 #define CFG_FLOWS_MAX 1000 /* [ and { in a settings file */

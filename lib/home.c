@@ -58,8 +58,10 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 {
 	char *git = xasprintf("%s/.git", h->state);
 	struct stat st;
-	int ok = h->root[0] != '\0' && lstat(git, &st) == 0, err = errno;
+	int ok = 0, err = ENOENT;
 
+	if (h->root[0] != '\0')
+		ok = lstat(git, &st) == 0, err = errno;
 	free(git);
 	if (!ok && err == EACCES) /* a home, which this user may not read */
 		return rerr_set(e, RX_IO, "%s: %s", h->state, strerror(err));

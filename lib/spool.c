@@ -110,8 +110,11 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 		struct stat st;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue; /* a dot file is listed too: it is quarantined, not ignored */
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue; /* gone: its writer took it back */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue; /* gone: its writer took it back */
+			memset(&st, 0, sizeof st); /* first: its read says what is wrong */
+		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			v = xrealloc(v, cap * sizeof *v);

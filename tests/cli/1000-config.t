@@ -148,4 +148,11 @@ t_refuse 78 'currency: !!binary S1JX' carctl list
 t_match '... expected a string' "$ERR" 'currency: expected a string'
 cp "$T_TMP/cfg.keep" "$H/config/rental.yaml"
 
+# A core schema tag of the right type is taken.
+cp "$H/config/rental.yaml" "$T_TMP/cfg.keep"
+sed -i '/^currency:/d' "$H/config/rental.yaml"
+printf 'currency: !!str KRW\n' >>"$H/config/rental.yaml"
+t_ok 'currency: !!str KRW is taken' carctl list
+cp "$T_TMP/cfg.keep" "$H/config/rental.yaml"
+
 done_testing

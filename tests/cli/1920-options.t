@@ -88,4 +88,7 @@ t_eq '... and nothing was written' "$(spool_count new)" 0
 t_ok 'a listing takes --json' carctl list --json
 t_ok '... and --csv' reserve --as admin list --csv
 
+t_refuse 64 'carctl lst --json: an unknown command' carctl lst --json
+t_match '... said as such, not as an option that does not apply' "$ERR" '^carctl: lst: unknown command$'
+
 done_testing
