@@ -299,6 +299,12 @@ static int report_booking(struct store *s, const struct event *ev, const struct 
 		x.late = x.stars = 0;
 	} else if (have && !strcmp(status, ST_RETURNED)) {
 		x.late = kv_num(&ev->f, "late_fee", 0);
+		if (!strcmp(x.status, ST_PAY_CANCELED)) { /* refunded as it came back: the fee stands */
+			entry_put(&r, res, &x);
+			rec_car_month_put(s, car, from, &r);
+			kv_free(&r);
+			return 0;
+		}
 	} else if (!have || strcmp(status, ST_PAY_CANCELED) != 0) {
 		kv_free(&r);
 		return 0;
@@ -484,10 +490,11 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 		kv_set(&b, "to", kv_get(&ev->f, "to") ? kv_get(&ev->f, "to") : "");
 		kv_set(&b, "status", "");
 	}
-	/* A payment taken counts in the report whatever the status: a booking canceled as
-	 * it was paid is then refunded, and the refund is the report's. */
+	/* A payment taken, and a late fee, count in the report whatever the status: a
+	 * booking canceled as it was paid is then refunded, and the refund is the report's;
+	 * one refunded as it came back late owes its late fee. */
 	int moves = booking_may_become(kv_get(&b, "status"), status);
-	if (!moves && event_kind_of(ev) != EV_PAY_ACCEPTED) {
+	if (!moves && event_kind_of(ev) != EV_PAY_ACCEPTED && event_kind_of(ev) != EV_RENTAL_RETURNED) {
 		kv_free(&b);
 		return 0;
 	}
@@ -654,6 +661,7 @@ static void acc_add(struct acc *x, const struct kv *r, long from, long to, long 
 			continue;
 		if (!strcmp(y.status, ST_PAY_CANCELED)) {
 			x->refunds += y.amount;
+			x->revenue += y.late; /* refunded as it came back late: the fee is owed */
 			continue;
 		}
 		x->bookings++;

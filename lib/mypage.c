@@ -33,10 +33,11 @@ int mypage_apply(struct store *s, const struct event *ev, struct outbox *out, st
 		kv_set(&row, "nights", kv_get(&ev->f, "nights") ? kv_get(&ev->f, "nights") : "");
 		kv_set(&row, "amount", kv_get(&ev->f, "amount") ? kv_get(&ev->f, "amount") : "");
 	}
-	/* A payment taken is a fact whatever the status: a booking canceled as it was paid
-	 * shows the payment its refund returns. */
+	/* A payment taken, and a late fee, are facts whatever the status: a booking
+	 * canceled as it was paid shows the payment its refund returns, one refunded as it
+	 * came back late the fee it owes. */
 	int moves = status && booking_may_become(kv_get(&row, "status"), status);
-	if (status && !moves && kind != EV_PAY_ACCEPTED) {
+	if (status && !moves && kind != EV_PAY_ACCEPTED && kind != EV_RENTAL_RETURNED) {
 		kv_free(&row);
 		return 0;
 	}

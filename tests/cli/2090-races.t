@@ -100,6 +100,36 @@ t_eq 'every context: PAYMENT_CANCELED (the refund stands)' "$(statuses "$r" caro
 	'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
 rebuild_agrees 'refunded as returned'
 
+# ---- the same, returned late: the late fee is owed all the same, everywhere ----
+# (both orders: the cancel written before the return, then after it)
+if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+	carctl --as admin add car07 --rate 1000 --late-fee 300 >/dev/null
+	carctl --as admin add car08 --rate 1000 --late-fee 300 >/dev/null && dispatch
+	for order in cancel-first return-first; do
+		c=car07
+		[ $order = cancel-first ] || c=car08
+		r=$(book carol $c "$(day 0)" "$(day 2)")
+		paid carol "$r" >/dev/null
+		if [ $order = cancel-first ]; then
+			faketime -f '+5d' "$BIN/pay" --as carol cancel "$r" >/dev/null
+			faketime -f '+5d' "$BIN/rent" --as carol return "$r" >/dev/null
+		else
+			faketime -f '+5d' "$BIN/rent" --as carol return "$r" >/dev/null
+			faketime -f '+5d' "$BIN/pay" --as carol cancel "$r" >/dev/null
+		fi
+		faketime -f '+5d' "$BIN/dispatcher" --once >/dev/null 2>&1
+		t_eq "$order, 3 nights late: the receipt owes the late fee" \
+			"$(rent --as carol receipt "$r" --json | jq -c '[.status, .late_fee, .refund, .total]')" \
+			'["PAYMENT_CANCELED",900,2000,900]'
+		t_eq '... mypage shows it' "$(mypage --as carol --json | jrow reservation "$r" | jget late_fee)" 900
+		t_eq '... the report counts it as revenue' \
+			"$(carctl --as admin report --from "$(day 0)" --to "$(day 1)" --json | jrow car $c | jget revenue)" 900
+		rebuild_agrees "late, $order"
+	done
+else
+	t_skip 'a late return as the payment is canceled' 'faketime is missing'
+fi
+
 # ---- a night in two paid bookings' stays (the first returned early): the report
 # counts it used while either is paid ----
 carctl --as admin add car05 --rate 1000 >/dev/null && dispatch
