@@ -288,8 +288,12 @@ __attribute__((unused)) static int act_on_reservation(const struct common *o, co
 	event_init(&ev);
 	if (open_home(&h, o, &s, NULL, &e) < 0 || home_role(s, actor, &role, &e) < 0 ||
 	    home_require(s, actor, roles, what, &e) < 0 ||
-	    home_check_reservation(&h, s, res, actor, role, &e) < 0 || rule(s, res, arg, &e) < 0)
+	    home_check_reservation(&h, s, res, actor, role, &e) < 0)
 		goto out;
+	if (rule(s, res, arg, &e) < 0) {
+		home_refusal_pending(&h, res, &e);
+		goto out;
+	}
 	event_start(&ev, type, actor);
 	kv_set(&ev.f, "reservation", res);
 	if (extra)

@@ -33,11 +33,15 @@ static int return_rule(struct store *s, const char *res, void *arg, struct rerr 
 	return rental_check_return(s, res, today, e) < 0 ? context_refusal(s, CTX_RENTAL, e) : 0;
 }
 
-/* The receipt of res, or the rental context's refusal (75 while it is behind). */
-static int rental_receipt_checked(struct store *s, const char *res, struct kv *r, struct price_lines *l,
-				  struct rerr *e)
+/* The receipt of res, or the rental context's refusal (75 while it is behind, or
+ * while an event on res waits in the spool). */
+static int rental_receipt_checked(const struct home *h, struct store *s, const char *res,
+				  struct kv *r, struct price_lines *l, struct rerr *e)
 {
-	return rental_receipt(s, res, r, l, e) < 0 ? context_refusal(s, CTX_RENTAL, e) : 0;
+	if (rental_receipt(s, res, r, l, e) == 0)
+		return 0;
+	context_refusal(s, CTX_RENTAL, e);
+	return home_refusal_pending(h, res, e);
 }
 
 /* rent due: the pickups, returns and overdue rentals of a day; a customer's own. */
@@ -148,7 +152,7 @@ static int cmd_receipt(const struct common *o, const char *res)
 	if (open_home(&h, o, &s, &c, &e) == 0 && home_role(s, actor, &role, &e) == 0 &&
 	    home_require(s, actor, ROLE_CUSTOMER | ROLE_ADMIN, "see receipts", &e) == 0 &&
 	    home_check_reservation(&h, s, res, actor, role, &e) == 0 &&
-	    rental_receipt_checked(s, res, &r, &l, &e) == 0) {
+	    rental_receipt_checked(&h, s, res, &r, &l, &e) == 0) {
 		kv_set(&r, "currency", c.currency);
 		if (o->mode == FMT_TABLE) {
 			rc = receipt_text(&r, &l);

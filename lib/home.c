@@ -195,6 +195,17 @@ int home_require(struct store *s, const char *actor, unsigned roles, const char 
 	return 0;
 }
 
+int home_refusal_pending(const struct home *h, const char *res, struct rerr *e)
+{
+	char msg[sizeof e->msg];
+
+	if (e->code != RX_REFUSED || !spool_mentions(h->spool, res))
+		return -1;
+	snprintf(msg, sizeof msg, "%s", e->msg);
+	return rerr_set(e, RX_TEMP, "%.300s, as the state stands; an event on %s waits in the spool: "
+			"try again later", msg, res);
+}
+
 int home_check_reservation(const struct home *h, struct store *s, const char *res,
 			   const char *actor, int role, struct rerr *e)
 {

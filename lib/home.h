@@ -45,6 +45,10 @@ int home_require(struct store *s, const char *actor, unsigned roles, const char 
 /* The early check of a reservation named on the command line: a well-formed id
  * (RX_DATA), known (RX_REFUSED, or RX_TEMP if it waits in the spool), and the
  * actor's own unless admin (RX_PERM). */
+/* A refusal (e) of an action on res read from the applied state, kept as it is; or,
+ * while an event on res waits in the spool (the step before this one, written and
+ * not yet applied), made RX_TEMP. Returns -1. */
+int home_refusal_pending(const struct home *h, const char *res, struct rerr *e);
 int home_check_reservation(const struct home *h, struct store *s, const char *res,
 			   const char *actor, int role, struct rerr *e);
 /* Signs ev with keys/ACTOR.key and writes it into the spool. With s, that key must be

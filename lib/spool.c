@@ -275,6 +275,28 @@ int spool_has_id(const char *spool, const char *id)
 	return count_new(spool, is_id, id) > 0;
 }
 
+int spool_mentions(const char *spool, const char *res)
+{
+	char *dir = xasprintf("%s/new", spool), *line = xasprintf("\nreservation: %s\n", res);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int found = 0;
+
+	while (d && !found && (de = readdir(d)) != NULL) {
+		char *p = xasprintf("%s/%s", dir, de->d_name), *buf = NULL;
+		/* The raw line is enough: a false match only asks to try again later. */
+		if (de->d_name[0] != '.' && fs_read(p, 1 << 16, &buf, NULL, NULL) == 0)
+			found = strstr(buf, line) != NULL;
+		free(buf);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(line);
+	free(dir);
+	return found;
+}
+
 /* Calls fn on every entry of spool/SUB with its age; returns the count. */
 static size_t scan(const char *spool, const char *sub, long *oldest,
 		   int (*drop)(const char *path, long age, long arg), long arg, size_t *dropped)

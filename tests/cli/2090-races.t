@@ -144,4 +144,19 @@ t_ok '... the inner one'"'"'s payment canceled' pay --as bob cancel "$b"
 dispatch
 t_eq '... the nights of the first stay still count' "$(use)" 100.0
 rebuild_agrees 'nights of two stays'
+# ---- the next step written before the one before it is applied: try again later ----
+r=$(book alice car02 "$(day 0)" "$(day 1)")
+t_ok 'alice pays' pay --as alice "$r"
+t_refuse 75 '... and returns the car before the payment is applied: try again later' rent --as alice return "$r"
+t_match '... saying an event on it waits' "$ERR" "$r: .*waits in the spool"
+t_refuse 75 '... her receipt likewise' rent --as alice receipt "$r"
+t_refuse 75 '... and a cancel of the payment' pay --as alice cancel "$r"
+dispatch
+t_ok 'applied: she returns it' rent --as alice return "$r"
+t_refuse 75 '... and rates it before the return is applied: try again later' rate --as alice "$r" --stars 4
+dispatch
+t_ok 'applied: she rates it' rate --as alice "$r" --stars 4
+dispatch
+t_refuse 1 'a refusal with nothing waiting is one for good' rent --as alice return "$r"
+
 done_testing
