@@ -494,7 +494,9 @@ static int cmd_list_free(const struct common *o, const struct args *a)
 
 	if (a->from == NULL || a->to == NULL)
 		return usage_error(usage, "list: --from and --to go together");
-	if (limit_dates(a->from, a->to, &e) < 0)
+	char today[11];
+	today_utc(today);
+	if (limit_stay(a->from, a->to, today, &e) < 0) /* a stay that could be booked, as --quote */
 		return fail(&e);
 	if (open_home(&h, o, &s, NULL, &e) == 0 && management_list(s, &recs, &n, &e) == 0 &&
 	    reservation_free_cars(s, a->from, a->to, &free_cars, &nfree, &e) == 0) {

@@ -191,7 +191,8 @@ int home_require(struct store *s, const char *actor, unsigned roles, const char 
 	if (home_role(s, actor, &role, e) < 0)
 		return -1;
 	if (!(roles & (unsigned)role))
-		return rerr_set(e, RX_PERM, "%s: a %s may not %s", actor, role_name(role), what);
+		return rerr_set(e, RX_PERM, "%s: %s %s may not %s", actor, role == ROLE_ADMIN ? "an" : "a",
+				role_name(role), what);
 	return 0;
 }
 

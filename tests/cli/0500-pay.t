@@ -9,6 +9,7 @@ res=$(book alice car01 2028-08-06 2028-08-08)	# 2 nights x 50000
 # Refusals before paying.
 t_refuse 77 'bob may not pay alice'"'"'s reservation' pay --as bob "$res"
 t_refuse 77 'an admin may not pay' pay --as admin "$res"
+t_match '... said in good English' "$ERR" '^pay: admin: an admin may not '
 t_refuse 77 'an unknown identity may not pay' pay --as nobody "$res"
 t_refuse 1 'an amount below rate x nights' pay --as alice "$res" --amount 99999
 t_refuse 1 'an amount above rate x nights' pay --as alice "$res" --amount 100001

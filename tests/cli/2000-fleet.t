@@ -153,6 +153,9 @@ t_ok '... and its nights are free' reserve --as alice car05 --from "$(d 3)" --to
 dispatch
 
 # ---- list --from --to: the free cars, with the price of the stay ----
+t_refuse 65 'list --from --to of a stay in the past, as reserve --quote' carctl list --from "$(d -2)" --to "$(d 1)"
+t_match '... says so' "$ERR" 'in the past'
+t_refuse 65 '... or more than 1,096 days ahead' carctl list --from "$(d 1097)" --to "$(d 1098)"
 t_ok 'list --from --to --json' carctl list --from "$(d 12)" --to "$(d 14)" --json
 t_eq 'the cars free on every night of it, each with amount' "$(printf '%s\n' "$OUT" | jq -c '[.car, .amount]' | tr '\n' ' ')" \
 	'["car01",120000] ["car03",20000] ["car04",200] ["car05",2000] '
