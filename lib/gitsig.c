@@ -149,12 +149,31 @@ static size_t headers_end(const char *commit, size_t len)
 	return len;
 }
 
+/* The commit with blob as its signature: the headers, the armored blob as one header
+ * (its lines after the first indented by a space), then the rest; base64 in lines of
+ * 70, as ssh-keygen. */
+static void put_signed(struct wire *out, const char *commit, size_t len, const unsigned char *blob,
+		       size_t n)
+{
+	size_t at = headers_end(commit, len);
+	char *enc = b64(blob, n);
+
+	put(out, commit, at);
+	put(out, HEADER ARMOR_BEGIN "\n", strlen(HEADER ARMOR_BEGIN) + 1);
+	for (size_t i = 0, el = strlen(enc); i < el; i += 70) {
+		put(out, " ", 1);
+		put(out, enc + i, el - i < 70 ? el - i : 70);
+		put(out, "\n", 1);
+	}
+	put(out, " " ARMOR_END "\n", strlen(ARMOR_END) + 2);
+	put(out, commit + at, len - at);
+	free(enc);
+}
+
 char *gitsig_sign_commit(const struct seckey *k, const char *commit, size_t len, size_t *outlen)
 {
 	struct wire data = {0}, key = {0}, sig = {0}, blob = {0}, out = {0};
 	unsigned char s[crypto_sign_BYTES];
-	size_t at = headers_end(commit, len);
-	char *enc;
 
 	signed_data(&data, "sha512", commit, len);
 	crypto_sign_detached(s, NULL, data.b, data.n, k->sk);
@@ -167,21 +186,9 @@ char *gitsig_sign_commit(const struct seckey *k, const char *commit, size_t len,
 	put_string(&blob, "", 0);
 	put_string(&blob, "sha512", 6);
 	put_string(&blob, sig.b, sig.n);
-	enc = b64(blob.b, blob.n);
-	/* The headers, the armored signature as one header (its lines after the first
-	 * indented by a space), then the rest; base64 in lines of 70, as ssh-keygen. */
-	put(&out, commit, at);
-	put(&out, HEADER ARMOR_BEGIN "\n", strlen(HEADER ARMOR_BEGIN) + 1);
-	for (size_t i = 0, n = strlen(enc); i < n; i += 70) {
-		put(&out, " ", 1);
-		put(&out, enc + i, n - i < 70 ? n - i : 70);
-		put(&out, "\n", 1);
-	}
-	put(&out, " " ARMOR_END "\n", strlen(ARMOR_END) + 2);
-	put(&out, commit + at, len - at);
+	put_signed(&out, commit, len, blob.b, blob.n);
 	put(&out, "", 1);
 	*outlen = out.n - 1;
-	free(enc);
 	free(data.b);
 	free(key.b);
 	free(sig.b);
@@ -246,12 +253,12 @@ static int check_blob(const unsigned char *blob, size_t n, const char *msg, size
 
 	if (n < 10 || memcmp(blob, "SSHSIG\0\0\0\1", 10) != 0 || get_string(&p, end, &key, &kl) < 0 ||
 	    get_string(&p, end, &ns, &nl) < 0 || get_string(&p, end, &res, &rl) < 0 ||
-	    get_string(&p, end, &alg, &al) < 0 || get_string(&p, end, &sig, &sl) < 0)
+	    get_string(&p, end, &alg, &al) < 0 || get_string(&p, end, &sig, &sl) < 0 || p != end)
 		return rerr_set(e, RX_DATA, "its signature is not an SSH signature");
 	q = key;
 	if (get_string(&q, key + kl, &s, &l) < 0 || !is(s, l, KEYTYPE))
 		return rerr_set(e, RX_DATA, "it is signed with a key that is not ed25519");
-	if (get_string(&q, key + kl, &s, &l) < 0 || l != crypto_sign_PUBLICKEYBYTES ||
+	if (get_string(&q, key + kl, &s, &l) < 0 || l != crypto_sign_PUBLICKEYBYTES || q != key + kl ||
 	    sodium_memcmp(s, pk, l) != 0)
 		return rerr_set(e, RX_PERM, "it is signed by a key that is not the trusted one");
 	if (!is(ns, nl, NAMESPACE))
@@ -260,7 +267,7 @@ static int check_blob(const unsigned char *blob, size_t n, const char *msg, size
 		return rerr_set(e, RX_DATA, "its signature uses the hash %.*s", (int)al, alg);
 	q = sig;
 	if (get_string(&q, sig + sl, &s, &l) < 0 || !is(s, l, KEYTYPE) ||
-	    get_string(&q, sig + sl, &s, &l) < 0 || l != crypto_sign_BYTES)
+	    get_string(&q, sig + sl, &s, &l) < 0 || l != crypto_sign_BYTES || q != sig + sl)
 		return rerr_set(e, RX_DATA, "its signature is damaged");
 	snprintf(hashalg, sizeof hashalg, "%.*s", (int)al, alg);
 	signed_data(&data, hashalg, msg, len);
@@ -282,8 +289,18 @@ int gitsig_verify_commit(const char *commit, size_t len,
 		rc = 1;
 	else if (dearmor((const char *)sig.b, &blob, &n) < 0)
 		rc = rerr_set(e, RX_DATA, "its gpgsig is not an armored SSH signature");
-	else
-		rc = check_blob(blob, n, (const char *)payload.b, payload.n, pk, e);
+	else if ((rc = check_blob(blob, n, (const char *)payload.b, payload.n, pk, e)) == 0) {
+		/* Bytes no signature covers (a line after the armor, other wrapping, the
+		 * header elsewhere, bytes after the blob's fields) would make a copy of the
+		 * commit under another id that verifies all the same: a replica that took it
+		 * would never see its primary's next commits descend from its main. */
+		struct wire again = {0};
+		put_signed(&again, (const char *)payload.b, payload.n, blob, n);
+		if (again.n != len || memcmp(again.b, commit, len) != 0)
+			rc = rerr_set(e, RX_DATA, "its signature is not in the form its signer writes it "
+				      "(a copy of a commit under another id)");
+		free(again.b);
+	}
 	free(blob);
 	free(payload.b);
 	free(sig.b);

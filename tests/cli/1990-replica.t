@@ -183,6 +183,21 @@ bad=$(git --git-dir="$PG" cat-file commit main | awk '/-----BEGIN SSH SIGNATURE-
 git --git-dir="$PG" update-ref refs/heads/main "$bad"
 refused 'a commit whose signature is not base64' 'not an armored SSH signature'
 
+# A copy of a real commit with a line after the armor of its signature: no signed
+# byte changed, so the signature holds, but its id is another; taken, the primary's
+# next commits would never descend from the replica's main again.
+carctl --as admin add car08 --rate 1000 >/dev/null && dispatch
+real=$(git --git-dir="$PG" rev-parse main)
+copy=$(git --git-dir="$PG" cat-file commit main | sed 's/^ -----END SSH SIGNATURE-----$/&\n x/' |
+	git --git-dir="$PG" hash-object -t commit -w --stdin)
+git --git-dir="$PG" update-ref refs/heads/main "$copy"
+refused 'a signed commit copied with a line after its armor' 'not in the form its signer writes'
+git --git-dir="$PG" update-ref refs/heads/main "$real"
+t_ok '... the real one is followed' dispatcher --home "$R" --once
+t_eq '... main is the real one' "$(main_of "$R")" "$real"
+good=$real
+before=$(carctl --home "$R" list --json)
+
 git --git-dir="$PG" update-ref refs/heads/main "$(git --git-dir="$PG" rev-parse main~2)"
 carctl --as admin add car04 --rate 1000 >/dev/null && dispatch
 refused 'a rewritten history (the primary reset and going on)' \

@@ -97,6 +97,28 @@ static void commit_signature_as_git_places_it(void **state)
 	seckey_free(&k);
 }
 
+/* c's signature blob, with extra bytes after it, armored again in lines of width: a
+ * copy of the commit under another id whose signed bytes are the same. */
+static char *rearmored(const char *c, const char *extra, size_t nextra, size_t width)
+{
+	const char *b = strstr(c, "-----BEGIN SSH SIGNATURE-----\n"), *e = strstr(c, " -----END SSH SIGNATURE-----\n");
+	unsigned char blob[1024];
+	char enc[2048], *out = calloc(1, strlen(c) + 256), *o = out;
+	size_t n = 0;
+
+	b += strlen("-----BEGIN SSH SIGNATURE-----\n");
+	assert_int_equal(sodium_base642bin(blob, sizeof blob, b, (size_t)(e - b), " \n", &n, NULL,
+					   sodium_base64_VARIANT_ORIGINAL), 0);
+	memcpy(blob + n, extra, nextra);
+	sodium_bin2base64(enc, sizeof enc, blob, n + nextra, sodium_base64_VARIANT_ORIGINAL);
+	memcpy(o, c, (size_t)(b - c));
+	o += b - c;
+	for (size_t i = 0, el = strlen(enc); i < el; i += width)
+		o += sprintf(o, " %.*s\n", (int)width, enc + i);
+	strcpy(o, e);
+	return out;
+}
+
 static void commit_signature_verifies_only_as_made(void **state)
 {
 	struct seckey k, other;
@@ -118,6 +140,16 @@ static void commit_signature_verifies_only_as_made(void **state)
 	c[strlen("tree 4b82")] ^= 1; /* a header */
 	assert_int_equal(gitsig_verify_commit(c, len, k.pk, &e), -1);
 	c[strlen("tree 4b82")] ^= 1;
+	char *copy = rearmored(c, "", 0, 70);
+	assert_string_equal(copy, c); /* the helper makes what the signer makes */
+	free(copy);
+	copy = rearmored(c, "", 0, 64); /* other wrapping: another id */
+	assert_int_equal(gitsig_verify_commit(copy, strlen(copy), k.pk, &e), -1);
+	assert_non_null(strstr(e.msg, "not in the form its signer writes"));
+	free(copy);
+	copy = rearmored(c, "\0\0\0\0", 4, 70); /* bytes after the blob's fields */
+	assert_int_equal(gitsig_verify_commit(copy, strlen(copy), k.pk, &e), -1);
+	free(copy);
 	char *sig = strstr(c, "gpgsig ") + 50; /* the signature itself */
 	*sig = *sig == 'A' ? 'B' : 'A';
 	assert_int_equal(gitsig_verify_commit(c, len, k.pk, &e), -1);
