@@ -141,15 +141,18 @@ int replicate_timeout(const struct cfg *c)
 	return t < 1 ? 1 : t > 60 ? 60 : (int)t;
 }
 
-/* Pushes until url has main, holding its lock. */
-static int push_locked(const struct home *h, const char *url, int idle, struct rerr *e)
+/* Pushes until url has main, holding its lock; with again, once at least: the record
+ * says what was pushed, and the remote may have lost it since (a push asked for by
+ * hand trusts the remote, not the record). */
+static int push_locked(const struct home *h, const char *url, int idle, int again, struct rerr *e)
 {
 	char *gitdir = xasprintf("%s/.git", h->state), head[41];
 	struct remote_state st;
 	int rc = 0;
 
 	while (rc == 0 && (rc = main_hex(h, head, e)) == 0 && head[0] &&
-	       (rc = replicate_state(h, url, &st, e)) == 0 && strcmp(st.pushed, head) != 0) {
+	       (rc = replicate_state(h, url, &st, e)) == 0 && (again || strcmp(st.pushed, head) != 0)) {
+		again = 0;
 		struct rerr why = {0};
 		st.tried_at = (long long)time(NULL);
 		if (transport_push(gitdir, url, idle, &why) < 0) {
@@ -214,7 +217,7 @@ int replicate_push(const struct home *h, const char *url, int idle, int wait, st
 		}
 		if (wait)
 			alarm((unsigned)(2 * idle)); /* a push that hangs ends the process */
-		rc = push_locked(h, url, idle, e);
+		rc = push_locked(h, url, idle, wait, e);
 		alarm(0);
 		close(fd);
 		/* A commit made after the last look, while a pusher that came meanwhile gave

@@ -28,7 +28,8 @@ int replicate_note_failure(const struct home *h, const char *url, const char *wh
 int replicate_behind(const struct home *h, const struct cfg *c, struct rerr *e);
 /* Pushes main to url until url has the commit main names, recording each push. Only
  * one process pushes to a remote at a time: if another does, waits for it if wait,
- * else returns 1 at once (that one looks at main again before it stops). 0 done,
+ * else returns 1 at once (that one looks at main again before it stops). With wait (a
+ * push asked for), pushes at least once, whatever the record says was pushed. 0 done,
  * -1 failed (e). */
 int replicate_push(const struct home *h, const char *url, int idle, int wait, struct rerr *e);
 /* The outcome of pushing to one remote. */

@@ -93,6 +93,12 @@ wait
 t_ok 'once the other is done, --push gives it main' dispatcher --push
 t_match '... which it has' "$ERR" "^dispatcher: $T_TMP/m1.git: has main \\($(head | cut -c1-12)\\)"
 
+# A remote that lost main since the last push (deleted by hand): --push, asked for,
+# pushes all the same, whatever the record of the last push says.
+git --git-dir="$T_TMP/m1.git" update-ref -d refs/heads/main
+t_ok 'a remote that lost main: --push' dispatcher --push
+t_eq '... gives it main again' "$(git --git-dir="$T_TMP/m1.git" rev-parse -q --verify main)" "$(head)"
+
 # The daemon pushes after each batch too, and says once that a remote fails.
 rm -rf "$T_TMP/dead.git"
 "$BIN/dispatcher" 2>"$T_TMP/daemon.err" </dev/null &
