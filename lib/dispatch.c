@@ -208,32 +208,39 @@ static int by_id(const void *a, const void *b)
 	return c ? c : x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* Events of the batch that claim one id with other bytes: the first to arrive is
- * taken and the others are quarantined after it ("already used"); but when the first
- * two arrived within one tick of the file system's clock, which came first cannot be
- * told (a name is the writer's to choose, and a customer who read another's waiting
- * event must not take its id): none is taken, all are quarantined. A copy (the same
- * bytes) is skipped once the first is logged, as ever. */
+static int same_bytes(const struct event *x, const struct event *y)
+{
+	return x->len == y->len && memcmp(x->raw, y->raw, x->len) == 0;
+}
+
+/* Events of the batch that claim one id with other bytes, each signed by its signer's
+ * registered key (a file whose signature fails is no rival: admission drops it): the
+ * first to arrive is taken and the others are quarantined after it ("already used");
+ * but when the first rival arrived within the tick of the file system's clock in
+ * which the first claim did, which came first cannot be told (a name is the writer's
+ * to choose, and a customer who read another's waiting event must not take its id):
+ * none is taken, all are quarantined. A copy (the same bytes) is skipped once the
+ * first is logged, as ever. */
 static void refuse_rival_ids(const struct spool_list *l, struct incoming *in)
 {
 	struct claim *v = xcalloc(l->n + 1, sizeof *v);
 	size_t n = 0;
 
 	for (size_t i = 0; i < l->n; i++)
-		if (in[i].state == 0)
+		if (in[i].state == 0 && in[i].ev.verdict == 1)
 			v[n++] = (struct claim){kv_get(&in[i].ev.f, "id"), i};
 	if (n > 1)
 		qsort(v, n, sizeof *v, by_id);
 	for (size_t a = 0, b; a < n; a = b) {
-		int rival = 0;
-		for (b = a + 1; b < n && !strcmp(v[a].id, v[b].id); b++) {
-			const struct event *x = &in[v[a].i].ev, *y = &in[v[b].i].ev;
-			rival |= x->len != y->len || memcmp(x->raw, y->raw, x->len) != 0;
-		}
-		const struct timespec *t0 = &l->at[v[a].i], *t1 = b > a + 1 ? &l->at[v[a + 1].i] : t0;
-		if (t0->tv_sec < t1->tv_sec || (t0->tv_sec == t1->tv_sec && t0->tv_nsec < t1->tv_nsec))
-			rival = 0; /* the first arrived first: admission quarantines the others */
-		for (size_t k = a; rival && k < b; k++) {
+		const struct event *first = &in[v[a].i].ev;
+		size_t rival = 0; /* the first claim with other bytes, if any */
+		for (b = a + 1; b < n && !strcmp(v[a].id, v[b].id); b++)
+			if (!rival && !same_bytes(first, &in[v[b].i].ev))
+				rival = b;
+		const struct timespec *t0 = &l->at[v[a].i], *t1 = rival ? &l->at[v[rival].i] : NULL;
+		if (!t1 || t0->tv_sec < t1->tv_sec || (t0->tv_sec == t1->tv_sec && t0->tv_nsec < t1->tv_nsec))
+			continue; /* none, or the first arrived first: admission quarantines the others */
+		for (size_t k = a; k < b; k++) {
 			in[v[k].i].state = 1;
 			snprintf(in[v[k].i].reason, sizeof in[v[k].i].reason,
 				 "%s: id %s is claimed by other bytes waiting with it: none is taken",

@@ -251,8 +251,10 @@ static int check_blob(const unsigned char *blob, size_t n, const char *msg, size
 	char hashalg[8];
 	int ok;
 
+	/* Every byte of the blob is what a signer writes: its reserved field empty, nothing
+	 * after its fields (bytes no signature covers would give a copy another id). */
 	if (n < 10 || memcmp(blob, "SSHSIG\0\0\0\1", 10) != 0 || get_string(&p, end, &key, &kl) < 0 ||
-	    get_string(&p, end, &ns, &nl) < 0 || get_string(&p, end, &res, &rl) < 0 ||
+	    get_string(&p, end, &ns, &nl) < 0 || get_string(&p, end, &res, &rl) < 0 || rl != 0 ||
 	    get_string(&p, end, &alg, &al) < 0 || get_string(&p, end, &sig, &sl) < 0 || p != end)
 		return rerr_set(e, RX_DATA, "its signature is not an SSH signature");
 	q = key;

@@ -125,10 +125,16 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 	free(dir);
 	if (n > 1)
 		qsort(v, n, sizeof *v, by_arrival);
+	/* Files that arrived in one tick are never split between batches: which of them
+	 * came first cannot be told, and a batch judges them together. */
+	size_t cut = max < n ? max : n;
+	while (cut > 0 && cut < n && v[cut].at.tv_sec == v[cut - 1].at.tv_sec &&
+	       v[cut].at.tv_nsec == v[cut - 1].at.tv_nsec)
+		cut++;
 	l->names = xcalloc(n + 1, sizeof *l->names);
 	l->at = xcalloc(n + 1, sizeof *l->at);
 	for (size_t i = 0; i < n; i++) {
-		if (i < max) {
+		if (i < cut) {
 			l->at[l->n] = v[i].at;
 			l->names[l->n++] = v[i].name;
 		} else {

@@ -16,7 +16,7 @@ struct spool_list {
 /* Writes buf as a new event file: create in tmp/, fsync, rename into new/, fsync new/. */
 int spool_write(const char *spool, const char *id, const char *buf, size_t len, struct rerr *e);
 /* The names in new/, in the order they arrived there (the time each was renamed in,
- * then the name), at most max. */
+ * then the name), at most max, and those that arrived in the tick of the last. */
 int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct rerr *e);
 void spool_list_free(struct spool_list *l);
 /* The id part of a spool file name "<ns>.<id>", or NULL. Points into name. */

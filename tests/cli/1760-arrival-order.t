@@ -37,12 +37,14 @@ t_eq 'the booking that arrived first holds the nights' "$(status_of "$ra") $(sta
 # The same within one tick of the file system's clock, where arrival cannot tell
 # them apart: alice's file (her reserve killed before its rename) and bob's copy of
 # its id renamed in one after the other by one process. The id is never bob's.
+rm -f "$H/spool/tmp/"*
 t_exit 137 "alice's reserve, stopped before its rename" env RENTAL_CRASH_AT=writer \
 	"$BIN/reserve" --as alice car01 --from "$(day 40)" --to "$(day 42)"
 na=$(ls "$H/spool/tmp" | head -n 1)
 rt=${na#*.}
 { base "$rt" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\n' "$(day 50)" "$(day 52)"; } >"$T_TMP/tick.body"
-seal "$BOB" "$T_TMP/tick.body" "$H/spool/tmp/00000000000000000000.$rt"
+seal "$BOB" "$T_TMP/tick.body" "$T_TMP/tick"
+cp "$T_TMP/tick" "$H/spool/tmp/00000000000000000000.$rt"
 python3 -c 'import os, sys
 for n in sys.argv[2:]:
     os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool" "$na" "00000000000000000000.$rt"
@@ -51,5 +53,46 @@ t_nomatch 'renamed in within one tick: the id is not bob'"'"'s' \
 	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
 t_match "... bob's copy is quarantined" "$(cat "$H/spool/bad/00000000000000000000.$rt.reason")" \
 	'already used by another event|claimed by other bytes waiting with it'
+
+# A copy under alice's id whose signature fails is no rival: it is dropped, hers taken.
+rm -f "$H/spool/tmp/"*
+t_exit 137 "alice's reserve, stopped before its rename" env RENTAL_CRASH_AT=writer \
+	"$BIN/reserve" --as alice car01 --from "$(day 60)" --to "$(day 62)"
+na=$(ls "$H/spool/tmp" | head -n 1)
+rt=${na#*.}
+{ base "$rt" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\nsignature: %s\n' "$(day 70)" "$(day 72)" \
+	"$(head -c 64 /dev/zero | base64 | tr -d '\n')"; } >"$H/spool/tmp/00000000000000000000.$rt"
+python3 -c 'import os, sys
+for n in sys.argv[2:]:
+    os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool" "$na" "00000000000000000000.$rt"
+dispatch
+t_eq 'a copy of her id whose signature fails, in the same tick: hers is taken' \
+	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" alice
+
+# Files that arrived in one tick are not split between batches (a batch takes 1,000):
+# 999 files ahead, then alice's and bob's copy of its id in one tick.
+i=0
+while [ $i -lt 999 ]; do printf 'x\n' >"$H/spool/tmp/0junk$i"; i=$((i + 1)); done
+python3 -c 'import os, sys
+for n in sorted(os.listdir(sys.argv[1] + "/tmp")):
+    if n.startswith("0junk"):
+        os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool"
+sleep 0.05
+rm -f "$H/spool/tmp/"*
+t_exit 137 "alice's reserve, stopped before its rename" env RENTAL_CRASH_AT=writer \
+	"$BIN/reserve" --as alice car01 --from "$(day 80)" --to "$(day 82)"
+na=$(ls "$H/spool/tmp" | head -n 1)
+rt=${na#*.}
+{ base "$rt" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\n' "$(day 90)" "$(day 92)"; } >"$T_TMP/tick2.body"
+seal "$BOB" "$T_TMP/tick2.body" "$T_TMP/tick2"
+cp "$T_TMP/tick2" "$H/spool/tmp/00000000000000000000.$rt"
+python3 -c 'import os, sys
+for n in sys.argv[2:]:
+    os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool" "$na" "00000000000000000000.$rt"
+dispatcher --once >/dev/null 2>&1
+dispatcher --once >/dev/null 2>&1
+t_nomatch "1,000 files ahead: bob's copy does not take the id in a batch of its own" \
+	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
+rm -f "$H/spool/bad/0junk"*
 
 done_testing

@@ -97,9 +97,24 @@ static void commit_signature_as_git_places_it(void **state)
 	seckey_free(&k);
 }
 
-/* c's signature blob, with extra bytes after it, armored again in lines of width: a
- * copy of the commit under another id whose signed bytes are the same. */
+static uint32_t be32_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* c's signature blob (its reserved field reserved, if not NULL), with extra bytes
+ * after it, armored again in lines of width: a copy of the commit under another id
+ * whose signed bytes are the same. */
+static char *rearmored_as(const char *c, const char *reserved, const char *extra, size_t nextra,
+			  size_t width);
+
 static char *rearmored(const char *c, const char *extra, size_t nextra, size_t width)
+{
+	return rearmored_as(c, NULL, extra, nextra, width);
+}
+
+static char *rearmored_as(const char *c, const char *reserved, const char *extra, size_t nextra,
+			  size_t width)
 {
 	const char *b = strstr(c, "-----BEGIN SSH SIGNATURE-----\n"), *e = strstr(c, " -----END SSH SIGNATURE-----\n");
 	unsigned char blob[1024];
@@ -110,7 +125,18 @@ static char *rearmored(const char *c, const char *extra, size_t nextra, size_t w
 	assert_int_equal(sodium_base642bin(blob, sizeof blob, b, (size_t)(e - b), " \n", &n, NULL,
 					   sodium_base64_VARIANT_ORIGINAL), 0);
 	memcpy(blob + n, extra, nextra);
-	sodium_bin2base64(enc, sizeof enc, blob, n + nextra, sodium_base64_VARIANT_ORIGINAL);
+	n += nextra;
+	if (reserved) { /* after the magic, the key and the namespace: the reserved string */
+		size_t at = 10, rl = strlen(reserved);
+		for (int f = 0; f < 2; f++)
+			at += 4 + be32_at(blob + at);
+		assert_int_equal(be32_at(blob + at), 0);
+		memmove(blob + at + 4 + rl, blob + at + 4, n - at - 4);
+		blob[at + 3] = (unsigned char)rl;
+		memcpy(blob + at + 4, reserved, rl);
+		n += rl;
+	}
+	sodium_bin2base64(enc, sizeof enc, blob, n, sodium_base64_VARIANT_ORIGINAL);
 	memcpy(o, c, (size_t)(b - c));
 	o += b - c;
 	for (size_t i = 0, el = strlen(enc); i < el; i += width)
@@ -148,6 +174,9 @@ static void commit_signature_verifies_only_as_made(void **state)
 	assert_non_null(strstr(e.msg, "not in the form its signer writes"));
 	free(copy);
 	copy = rearmored(c, "\0\0\0\0", 4, 70); /* bytes after the blob's fields */
+	assert_int_equal(gitsig_verify_commit(copy, strlen(copy), k.pk, &e), -1);
+	free(copy);
+	copy = rearmored_as(c, "x", "", 0, 70); /* a reserved field no signature covers */
 	assert_int_equal(gitsig_verify_commit(copy, strlen(copy), k.pk, &e), -1);
 	free(copy);
 	char *sig = strstr(c, "gpgsig ") + 50; /* the signature itself */
