@@ -371,6 +371,16 @@ static int apply_add(struct store *s, const struct event *ev, struct outbox *out
 	management_settings(&set, &ev->f);
 	if (management_check_add(s, car, &set, &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_MANAGEMENT, &why, e);
+	/* An id registered again is another car: the old one's bookings, all ended (rm
+	 * refuses a car whose bookings hold nights), are no longer shown with it; the
+	 * report keeps them in its months. */
+	struct kv *rows;
+	size_t n;
+	if (rec_rows(s, CTX_MANAGEMENT, OWNER_CAR, car, &rows, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		rec_row_del(s, CTX_MANAGEMENT, OWNER_CAR, car, kv_get(&rows[i], "reservation"));
+	store_records_free(rows, n);
 	kv_init(&c);
 	kv_set(&c, "car", car);
 	kv_set(&c, "model", model ? model : "");

@@ -151,6 +151,16 @@ dispatch
 t_eq 'registered again, it shows no block' "$(carctl show car05 --json | jq -c .bookings)" '[]'
 t_ok '... and its nights are free' reserve --as alice car05 --from "$(d 3)" --to "$(d 5)"
 dispatch
+# A car removed once its bookings ended: the same id registered again is another car,
+# and shows none of the old one's bookings (the report keeps them).
+carctl --as admin add car06x --rate 1000 >/dev/null && dispatch
+r6=$(reserve --as alice car06x --from "$(d 3)" --to "$(d 5)") && dispatch
+reserve --as alice cancel "$r6" >/dev/null && dispatch
+carctl --as admin rm car06x >/dev/null && dispatch
+carctl --as admin add car06x --rate 2000 >/dev/null && dispatch
+t_eq 'registered again after its bookings ended: it shows none of the old car'"'"'s' \
+	"$(carctl show car06x --json | jq -c .bookings)" '[]'
+carctl --as admin rm car06x >/dev/null && dispatch
 
 # ---- list --from --to: the free cars, with the price of the stay ----
 t_refuse 65 'list --from --to of a stay in the past, as reserve --quote' carctl list --from "$(d -2)" --to "$(d 1)"
