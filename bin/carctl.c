@@ -929,20 +929,17 @@ int main(int argc, char **argv)
 	if (argc < 1)
 		return usage_error(usage, "a command is required");
 	const char *cmd = argv[0];
-	/* The options each command takes (their letters in opts above). */
+	/* The options each command takes (their letters in opts above; NULL: no such
+	 * command, said below). */
 	const char *ok = !strcmp(cmd, "init") ? "FT"
 		: !strcmp(cmd, "key") ? (argc > 1 && !strcmp(argv[1], "add") ? "Rp"
 					 : argc > 1 && !strcmp(argv[1], "list") ? "=" : "")
 		: !strcmp(cmd, "add") || !strcmp(cmd, "set") ? "rmwMl"
 		: !strcmp(cmd, "block") ? "ftx" : !strcmp(cmd, "cal") ? "o="
 		: !strcmp(cmd, "report") ? "ftb=" : !strcmp(cmd, "list") ? "ft="
-		: !strcmp(cmd, "show") ? "=" : "";
-	static const char *const known[] = {"init", "key", "add", "set", "rm", "block", "unblock",
-					     "list", "show", "cal", "ical", "report"};
-	int is_known = 0;
-	for (size_t i = 0; i < N(known); i++)
-		is_known |= !strcmp(cmd, known[i]);
-	if (is_known && (rc = cli_only(&o, cmd, ok, usage)) >= 0) /* else: no such command, below */
+		: !strcmp(cmd, "show") ? "="
+		: !strcmp(cmd, "rm") || !strcmp(cmd, "unblock") || !strcmp(cmd, "ical") ? "" : NULL;
+	if (ok && (rc = cli_only(&o, cmd, ok, usage)) >= 0)
 		return rc;
 	if (!strcmp(cmd, "init"))
 		return cmd_init(&o, &a, argc - 1, argv + 1);

@@ -265,12 +265,22 @@ __attribute__((unused)) static int print_id(const char *id)
 /* A rule of the context checked before writing, against the applied state. */
 typedef int (*rule_fn)(struct store *s, const char *res, void *arg, struct rerr *e);
 
+/* A refusal of an action on res that context ctx's applied state gave (e): try again
+ * later (75) while ctx is behind the log or an event on res waits in the spool, which
+ * the state may not show yet; else as it is. Returns -1. */
+__attribute__((unused)) static int judged_refusal(const struct home *h, struct store *s, int ctx,
+						  const char *res, struct rerr *e)
+{
+	context_refusal(s, ctx, e);
+	return home_refusal_pending(h, res, e);
+}
+
 /* What every command that acts on a reservation does: check the id (65), the
- * identity and its role (77), the reservation and its owner (1, 75, 77), the
- * context's rule (1, 75), then sign and spool an event of type with extra fields.
+ * identity and its role (77), the reservation and its owner (1, 75, 77), the rule of
+ * context ctx (1, 75), then sign and spool an event of type with extra fields.
  * Prints the new event's id if print_new, else res. */
 __attribute__((unused)) static int act_on_reservation(const struct common *o, const char *res,
-	unsigned roles, const char *what, rule_fn rule, void *arg, const char *type,
+	unsigned roles, const char *what, int ctx, rule_fn rule, void *arg, const char *type,
 	const struct kv *extra, int print_new)
 {
 	const char *actor = home_actor(o->as);
@@ -291,7 +301,7 @@ __attribute__((unused)) static int act_on_reservation(const struct common *o, co
 	    home_check_reservation(&h, s, res, actor, role, &e) < 0)
 		goto out;
 	if (rule(s, res, arg, &e) < 0) {
-		home_refusal_pending(&h, res, &e);
+		judged_refusal(&h, s, ctx, res, &e);
 		goto out;
 	}
 	event_start(&ev, type, actor);

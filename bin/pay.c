@@ -28,10 +28,9 @@ static int pay_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 	struct pay_arg *p = arg;
 	long long due;
 
-	if (payment_breaker_check(p->spool, p->cfg, e) < 0)
+	if (payment_breaker_check(p->spool, p->cfg, e) < 0 ||
+	    payment_check_pay(s, res, p->amount, &due, e) < 0)
 		return -1;
-	if (payment_check_pay(s, res, p->amount, &due, e) < 0)
-		return context_refusal(s, CTX_PAYMENT, e);
 	kv_setnum(p->extra, "amount", due);
 	return 0;
 }
@@ -42,7 +41,7 @@ static int cancel_rule(struct store *s, const char *res, void *arg, struct rerr 
 
 	if (payment_breaker_check(p->spool, p->cfg, e) < 0)
 		return -1;
-	return payment_check_cancel(s, res, e) < 0 ? context_refusal(s, CTX_PAYMENT, e) : 0;
+	return payment_check_cancel(s, res, e);
 }
 
 int main(int argc, char **argv)
@@ -81,10 +80,10 @@ int main(int argc, char **argv)
 	struct pay_arg p = {amount, &c, h.spool, &extra};
 	if (cancel) {
 		rc = act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN, "cancel payments",
-					cancel_rule, &p, "pay.cancel", NULL, 0);
+					CTX_PAYMENT, cancel_rule, &p, "pay.cancel", NULL, 0);
 	} else {
 		/* Without --amount the event still carries one: the amount due the rule saw. */
-		rc = act_on_reservation(&o, argv[0], ROLE_CUSTOMER, "pay", pay_rule, &p, "pay", &extra, 1);
+		rc = act_on_reservation(&o, argv[0], ROLE_CUSTOMER, "pay", CTX_PAYMENT, pay_rule, &p, "pay", &extra, 1);
 	}
 	kv_free(&extra);
 	home_free(&h);

@@ -24,7 +24,7 @@ static int own_option(int c, void *arg)
 
 static int rate_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 {
-	return rating_check(s, res, ((struct args *)arg)->stars, e) < 0 ? context_refusal(s, CTX_RATING, e) : 0;
+	return rating_check(s, res, ((struct args *)arg)->stars, e);
 }
 
 int main(int argc, char **argv)
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 	kv_set(&extra, "stars", a.stars);
 	if (a.comment)
 		kv_set(&extra, "comment", a.comment);
-	rc = act_on_reservation(&o, argv[0], ROLE_CUSTOMER, "rate", rate_rule, &a, "rate", &extra, 1);
+	rc = act_on_reservation(&o, argv[0], ROLE_CUSTOMER, "rate", CTX_RATING, rate_rule, &a, "rate", &extra, 1);
 	kv_free(&extra);
 	return rc;
 }

@@ -30,7 +30,7 @@ static int return_rule(struct store *s, const char *res, void *arg, struct rerr 
 	char today[11];
 
 	today_utc(today);
-	return rental_check_return(s, res, today, e) < 0 ? context_refusal(s, CTX_RENTAL, e) : 0;
+	return rental_check_return(s, res, today, e);
 }
 
 /* The receipt of res, or the rental context's refusal (75 while it is behind, or
@@ -38,10 +38,7 @@ static int return_rule(struct store *s, const char *res, void *arg, struct rerr 
 static int rental_receipt_checked(const struct home *h, struct store *s, const char *res,
 				  struct kv *r, struct price_lines *l, struct rerr *e)
 {
-	if (rental_receipt(s, res, r, l, e) == 0)
-		return 0;
-	context_refusal(s, CTX_RENTAL, e);
-	return home_refusal_pending(h, res, e);
+	return rental_receipt(s, res, r, l, e) < 0 ? judged_refusal(h, s, CTX_RENTAL, res, e) : 0;
 }
 
 /* rent due: the pickups, returns and overdue rentals of a day; a customer's own. */
@@ -186,7 +183,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (argc == 2 && !strcmp(argv[0], "return"))
 		return act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN, "return cars",
-					  return_rule, NULL, "rent.return", NULL, 0);
+					  CTX_RENTAL, return_rule, NULL, "rent.return", NULL, 0);
 	if (argc == 1 && !strcmp(argv[0], "list"))
 		return list_reservations(&o, CTX_RENTAL, rent_fields, 9);
 	if (argc == 2 && !strcmp(argv[0], "receipt"))

@@ -82,7 +82,7 @@ static int cmd_new(const struct common *o, const struct args *a, const char *car
 
 static int cancel_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 {
-	return reservation_check_cancel(s, res, e) < 0 ? context_refusal(s, CTX_RESERVATION, e) : 0;
+	return reservation_check_cancel(s, res, e);
 }
 
 int main(int argc, char **argv)
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (!strcmp(argv[0], "cancel"))
 		return argc == 2 ? act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN,
-			"cancel reservations", cancel_rule, NULL, "reserve.cancel", NULL, 0) : usage_error(usage, "cancel: expected one RES");
+			"cancel reservations", CTX_RESERVATION, cancel_rule, NULL, "reserve.cancel", NULL, 0) : usage_error(usage, "cancel: expected one RES");
 	if (!strcmp(argv[0], "list"))
 		return argc == 1 ? list_reservations(&o, CTX_RESERVATION, res_fields, 9) : usage_error(usage, "list: unexpected argument");
 	if (argc != 1)

@@ -33,15 +33,15 @@ static struct kv *outbox_item(struct outbox *o)
 int context_refusal(struct store *s, int ctx, struct rerr *e)
 {
 	struct rerr io = {0};
-	char msg[sizeof e->msg];
+	char why[128];
 	long long head, cur;
 
 	if (e->code != RX_REFUSED || (head = ledger_head(s, &io)) < 0 || (cur = rec_cursor(s, ctx, &io)) < 0 ||
 	    cur >= head)
 		return -1;
-	snprintf(msg, sizeof msg, "%s", e->msg);
-	return rerr_set(e, RX_TEMP, "%.300s, as far as the %s context has applied the log; it is behind "
-			"(switched off, or failing): try again later", msg, context_name(ctx));
+	snprintf(why, sizeof why, "as far as the %s context has applied the log; it is behind "
+		 "(switched off, or failing)", context_name(ctx));
+	return rerr_later(e, why);
 }
 
 struct kv *outbox_add(struct outbox *o, enum event_kind kind, const struct event *ev)

@@ -238,7 +238,7 @@ static void refuse_rival_ids(const struct spool_list *l, struct incoming *in)
 			if (!rival && !same_bytes(first, &in[v[b].i].ev))
 				rival = b;
 		const struct timespec *t0 = &l->at[v[a].i], *t1 = rival ? &l->at[v[rival].i] : NULL;
-		if (!t1 || t0->tv_sec < t1->tv_sec || (t0->tv_sec == t1->tv_sec && t0->tv_nsec < t1->tv_nsec))
+		if (!t1 || ts_cmp(t0, t1) < 0)
 			continue; /* none, or the first arrived first: admission quarantines the others */
 		for (size_t k = a; k < b; k++) {
 			in[v[k].i].state = 1;
@@ -961,9 +961,7 @@ static void check_contexts(const struct home *h, struct store *s, const struct c
 	struct stat cs, bs;
 	char *mark = last_batch_mark(h);
 	long long head = ledger_head(s, &why), cur;
-	int ran = stat(h->config, &cs) == 0 && stat(mark, &bs) == 0 &&
-		  (bs.st_mtim.tv_sec > cs.st_mtim.tv_sec ||
-		   (bs.st_mtim.tv_sec == cs.st_mtim.tv_sec && bs.st_mtim.tv_nsec > cs.st_mtim.tv_nsec));
+	int ran = stat(h->config, &cs) == 0 && stat(mark, &bs) == 0 && ts_cmp(&bs.st_mtim, &cs.st_mtim) > 0;
 
 	free(mark);
 	if (head <= 0 || !ran || home_is_replica(h))

@@ -1100,9 +1100,7 @@ int gitrepo_sweep_pending(struct gitrepo *r, int (*named)(const struct gid *comm
 		char *idx = xasprintf("%s/pack-%s.idx", r->dirs[0], hex);
 		char *pack = xasprintf("%s/pack-%s.pack", r->dirs[0], hex);
 		int moved_since = stat(mark, &ms) < 0 ||
-				  (has_ref && (ref.st_mtim.tv_sec > ms.st_mtim.tv_sec ||
-					       (ref.st_mtim.tv_sec == ms.st_mtim.tv_sec &&
-						ref.st_mtim.tv_nsec >= ms.st_mtim.tv_nsec)));
+				  (has_ref && ts_cmp(&ref.st_mtim, &ms.st_mtim) >= 0);
 		if (!fs_exists(idx) && !fs_exists(pack)) {
 			unlink(mark); /* its pack never came in (or was merged away) */
 		} else if (!moved_since && named(&c, arg) == 0) {

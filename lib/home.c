@@ -198,13 +198,12 @@ int home_require(struct store *s, const char *actor, unsigned roles, const char 
 
 int home_refusal_pending(const struct home *h, const char *res, struct rerr *e)
 {
-	char msg[sizeof e->msg];
+	char why[128];
 
 	if (e->code != RX_REFUSED || !spool_mentions(h->spool, res))
 		return -1;
-	snprintf(msg, sizeof msg, "%s", e->msg);
-	return rerr_set(e, RX_TEMP, "%.300s, as the state stands; an event on %s waits in the spool: "
-			"try again later", msg, res);
+	snprintf(why, sizeof why, "as the state stands; an event on %s waits in the spool", res);
+	return rerr_later(e, why);
 }
 
 int home_check_reservation(const struct home *h, struct store *s, const char *res,

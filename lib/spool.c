@@ -82,12 +82,9 @@ struct arrival {
 static int by_arrival(const void *a, const void *b)
 {
 	const struct arrival *x = a, *y = b;
+	int c = ts_cmp(&x->at, &y->at);
 
-	if (x->at.tv_sec != y->at.tv_sec)
-		return x->at.tv_sec < y->at.tv_sec ? -1 : 1;
-	if (x->at.tv_nsec != y->at.tv_nsec)
-		return x->at.tv_nsec < y->at.tv_nsec ? -1 : 1;
-	return strcmp(x->name, y->name);
+	return c ? c : strcmp(x->name, y->name);
 }
 
 int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct rerr *e)
@@ -128,8 +125,7 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 	/* Files that arrived in one tick are never split between batches: which of them
 	 * came first cannot be told, and a batch judges them together. */
 	size_t cut = max < n ? max : n;
-	while (cut > 0 && cut < n && v[cut].at.tv_sec == v[cut - 1].at.tv_sec &&
-	       v[cut].at.tv_nsec == v[cut - 1].at.tv_nsec)
+	while (cut > 0 && cut < n && ts_cmp(&v[cut].at, &v[cut - 1].at) == 0)
 		cut++;
 	l->names = xcalloc(n + 1, sizeof *l->names);
 	l->at = xcalloc(n + 1, sizeof *l->at);

@@ -51,6 +51,21 @@ void *xrealloc(void *p, size_t size)
 	return q;
 }
 
+int rerr_later(struct rerr *e, const char *why)
+{
+	char msg[sizeof e->msg];
+
+	snprintf(msg, sizeof msg, "%s", e->msg);
+	return rerr_set(e, RX_TEMP, "%.300s, %s: try again later", msg, why);
+}
+
+int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
+}
+
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s);

@@ -6,6 +6,7 @@
 #include <sysexits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 /* Exit statuses of the contract; the sysexits names where they exist. */
 enum {
@@ -29,6 +30,13 @@ struct rerr {
 /* Sets e (if not NULL) and returns -1, so that `return rerr_set(...)` reads well. */
 int rerr_set(struct rerr *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Makes a refusal (e, RX_REFUSED) a "try again later" (RX_TEMP), its message followed
+ * by why it may not hold for long; returns -1. */
+int rerr_later(struct rerr *e, const char *why);
+
+/* -1, 0 or 1 as a is before, at or after b. */
+int ts_cmp(const struct timespec *a, const struct timespec *b);
 
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
