@@ -11,6 +11,30 @@ sealing_or_skip
 shop
 BOB=$(pem bob)
 
+# stopped_booking FROM TO: alice's reserve of car01 killed before its rename; its file
+# waits in spool/tmp as $na, for the reservation $rt.
+stopped_booking() {
+	rm -f "$H/spool/tmp/"*
+	t_exit 137 "alice's reserve, stopped before its rename" env RENTAL_CRASH_AT=writer \
+		"$BIN/reserve" --as alice car01 --from "$1" --to "$2"
+	na=$(ls "$H/spool/tmp" | head -n 1)
+	rt=${na#*.}
+}
+# bobs_copy FROM TO: bob's booking of car02 under the id $rt, signed, in spool/tmp
+# under a name that sorts first.
+bobs_copy() {
+	{ base "$rt" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\n' "$1" "$2"; } >"$T_TMP/copy.body"
+	seal "$BOB" "$T_TMP/copy.body" "$T_TMP/copy"
+	cp "$T_TMP/copy" "$H/spool/tmp/00000000000000000000.$rt"
+}
+# arrive NAME...: the files of spool/tmp renamed into spool/new by one process, one
+# after the other: within one tick of the file system's clock.
+arrive() {
+	python3 -c 'import os, sys
+for n in sys.argv[2:]:
+    os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool" "$@"
+}
+
 # bob copies the id of alice's waiting booking, under a name that sorts first.
 rx=$(reserve --as alice car01 --from "$(day 10)" --to "$(day 12)")
 sleep 0.05
@@ -37,17 +61,9 @@ t_eq 'the booking that arrived first holds the nights' "$(status_of "$ra") $(sta
 # The same within one tick of the file system's clock, where arrival cannot tell
 # them apart: alice's file (her reserve killed before its rename) and bob's copy of
 # its id renamed in one after the other by one process. The id is never bob's.
-rm -f "$H/spool/tmp/"*
-t_exit 137 "alice's reserve, stopped before its rename" env RENTAL_CRASH_AT=writer \
-	"$BIN/reserve" --as alice car01 --from "$(day 40)" --to "$(day 42)"
-na=$(ls "$H/spool/tmp" | head -n 1)
-rt=${na#*.}
-{ base "$rt" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\n' "$(day 50)" "$(day 52)"; } >"$T_TMP/tick.body"
-seal "$BOB" "$T_TMP/tick.body" "$T_TMP/tick"
-cp "$T_TMP/tick" "$H/spool/tmp/00000000000000000000.$rt"
-python3 -c 'import os, sys
-for n in sys.argv[2:]:
-    os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool" "$na" "00000000000000000000.$rt"
+stopped_booking "$(day 40)" "$(day 42)"
+bobs_copy "$(day 50)" "$(day 52)"
+arrive "$na" "00000000000000000000.$rt"
 dispatch
 t_nomatch 'renamed in within one tick: the id is not bob'"'"'s' \
 	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
@@ -55,16 +71,10 @@ t_match "... bob's copy is quarantined" "$(cat "$H/spool/bad/0000000000000000000
 	'already used by another event|claimed by other bytes waiting with it'
 
 # A copy under alice's id whose signature fails is no rival: it is dropped, hers taken.
-rm -f "$H/spool/tmp/"*
-t_exit 137 "alice's reserve, stopped before its rename" env RENTAL_CRASH_AT=writer \
-	"$BIN/reserve" --as alice car01 --from "$(day 60)" --to "$(day 62)"
-na=$(ls "$H/spool/tmp" | head -n 1)
-rt=${na#*.}
+stopped_booking "$(day 60)" "$(day 62)"
 { base "$rt" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\nsignature: %s\n' "$(day 70)" "$(day 72)" \
 	"$(head -c 64 /dev/zero | base64 | tr -d '\n')"; } >"$H/spool/tmp/00000000000000000000.$rt"
-python3 -c 'import os, sys
-for n in sys.argv[2:]:
-    os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool" "$na" "00000000000000000000.$rt"
+arrive "$na" "00000000000000000000.$rt"
 dispatch
 t_eq 'a copy of her id whose signature fails, in the same tick: hers is taken' \
 	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" alice
@@ -73,22 +83,11 @@ t_eq 'a copy of her id whose signature fails, in the same tick: hers is taken' \
 # 999 files ahead, then alice's and bob's copy of its id in one tick.
 i=0
 while [ $i -lt 999 ]; do printf 'x\n' >"$H/spool/tmp/0junk$i"; i=$((i + 1)); done
-python3 -c 'import os, sys
-for n in sorted(os.listdir(sys.argv[1] + "/tmp")):
-    if n.startswith("0junk"):
-        os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool"
+arrive $(cd "$H/spool/tmp" && ls | grep '^0junk' | sort)
 sleep 0.05
-rm -f "$H/spool/tmp/"*
-t_exit 137 "alice's reserve, stopped before its rename" env RENTAL_CRASH_AT=writer \
-	"$BIN/reserve" --as alice car01 --from "$(day 80)" --to "$(day 82)"
-na=$(ls "$H/spool/tmp" | head -n 1)
-rt=${na#*.}
-{ base "$rt" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\n' "$(day 90)" "$(day 92)"; } >"$T_TMP/tick2.body"
-seal "$BOB" "$T_TMP/tick2.body" "$T_TMP/tick2"
-cp "$T_TMP/tick2" "$H/spool/tmp/00000000000000000000.$rt"
-python3 -c 'import os, sys
-for n in sys.argv[2:]:
-    os.rename(sys.argv[1] + "/tmp/" + n, sys.argv[1] + "/new/" + n)' "$H/spool" "$na" "00000000000000000000.$rt"
+stopped_booking "$(day 80)" "$(day 82)"
+bobs_copy "$(day 90)" "$(day 92)"
+arrive "$na" "00000000000000000000.$rt"
 dispatcher --once >/dev/null 2>&1
 dispatcher --once >/dev/null 2>&1
 t_nomatch "1,000 files ahead: bob's copy does not take the id in a batch of its own" \

@@ -16,6 +16,15 @@ statuses() {
 		"$(mypage --as admin --customer "$2" --json | jrow reservation "$1" | jget status)" \
 		"$(rent --as admin list --json | jrow reservation "$1" | jget status)"
 }
+# refunded_everywhere RES CAR: mypage names the payment of RES, and the report counts
+# its refund for CAR, as the receipt has them.
+refunded_everywhere() {
+	t_eq '... mypage names the payment' "$(mypage --as alice --json | jrow reservation "$1" | jget payment)" \
+		"$(rent --as alice receipt "$1" --json | jget receipt)"
+	t_eq '... the report counts the refund' \
+		"$(carctl --as admin report --from "$(day 0)" --to "$(day 100)" --json | jrow car "$2" | jget refunds)" \
+		"$(rent --as alice receipt "$1" --json | jget refund)"
+}
 rebuild_agrees() {
 	t_ok "$1: a rebuild finds nothing to repair" dispatcher --rebuild
 	t_eq '... 0 differences' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
@@ -32,11 +41,7 @@ t_eq '... the payment refunded on the receipt' "$(rent --as alice receipt "$r" -
 t_eq '... the car is available' "$(car_status car01)" AVAILABLE
 b=$(book bob car01 "$(day 10)" "$(day 12)")
 t_eq '... and its nights are free: bob books them' "$(status_of "$b")" RESERVED
-t_eq '... mypage names the payment' "$(mypage --as alice --json | jrow reservation "$r" | jget payment)" \
-	"$(rent --as alice receipt "$r" --json | jget receipt)"
-t_eq '... the report counts the refund' \
-	"$(carctl --as admin report --from "$(day 0)" --to "$(day 100)" --json | jrow car car01 | jget refunds)" \
-	"$(rent --as alice receipt "$r" --json | jget refund)"
+refunded_everywhere "$r" car01
 rebuild_agrees 'paid and canceled'
 
 # ---- the same, the cancel written first ----
@@ -47,11 +52,7 @@ pay --as alice "$r" >/dev/null
 dispatch
 t_eq 'canceled, then paid, in one batch: every context PAYMENT_CANCELED' "$(statuses "$r" alice)" \
 	'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
-t_eq '... mypage names the payment' "$(mypage --as alice --json | jrow reservation "$r" | jget payment)" \
-	"$(rent --as alice receipt "$r" --json | jget receipt)"
-t_eq '... the report counts the refund' \
-	"$(carctl --as admin report --from "$(day 0)" --to "$(day 100)" --json | jrow car car03 | jget refunds)" \
-	"$(rent --as alice receipt "$r" --json | jget refund)"
+refunded_everywhere "$r" car03
 t_eq '... the car is available' "$(car_status car03)" AVAILABLE
 rebuild_agrees 'canceled and paid'
 
@@ -68,11 +69,7 @@ dispatch
 t_eq 'payment on again: every context PAYMENT_CANCELED' "$(statuses "$r" alice)" 'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
 b=$(book bob car02 "$(day 20)" "$(day 22)")
 t_eq '... its nights are free' "$(status_of "$b")" RESERVED
-t_eq '... mypage names the payment' "$(mypage --as alice --json | jrow reservation "$r" | jget payment)" \
-	"$(rent --as alice receipt "$r" --json | jget receipt)"
-t_eq '... the report counts the refund' \
-	"$(carctl --as admin report --from "$(day 0)" --to "$(day 100)" --json | jrow car car02 | jget refunds)" \
-	"$(rent --as alice receipt "$r" --json | jget refund)"
+refunded_everywhere "$r" car02
 rebuild_agrees 'paid while payment was off'
 
 # ---- booked as the car is removed ----
