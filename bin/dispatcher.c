@@ -400,7 +400,7 @@ static int follow_once(const struct home *h)
 
 	catch(SIGALRM, on_wake);
 	if (cfg_load(&c, h->config, &e) < 0 || open_replica(h, &s, 0, &e) < 0 ||
-	    replica_follow(h, replicate_timeout(&c), &f, &e) < 0 ||
+	    replica_follow(h, replicate_timeout(&c), NULL, &f, &e) < 0 ||
 	    (f.taken > 0 && store_maintain(s, &e) < 0)) {
 		store_free(s);
 		return fail(&e);
@@ -433,7 +433,7 @@ static int follow_daemon(const struct home *h)
 	fprintf(stderr, "dispatcher: following %s\n", rp.url);
 	while (!stopping) {
 		/* Settings are read each round, as a primary's each batch. */
-		int failed = cfg_load(&c, h->config, &e) < 0 || replica_follow(h, replicate_timeout(&c), &f, &e) < 0;
+		int failed = cfg_load(&c, h->config, &e) < 0 || replica_follow(h, replicate_timeout(&c), &stopping, &f, &e) < 0;
 		if (!failed) {
 			say_follow(h, &f, first ? NULL : &last);
 			failed = f.taken > 0 && store_maintain(s, &e) < 0;

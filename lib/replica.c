@@ -360,7 +360,8 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 	return 0;
 }
 
-int replica_follow(const struct home *h, int idle, struct follow *f, struct rerr *e)
+int replica_follow(const struct home *h, int idle, const volatile sig_atomic_t *stop,
+		   struct follow *f, struct rerr *e)
 {
 	char *gitdir = xasprintf("%s/.git", h->state);
 	struct replica rp;
@@ -376,7 +377,7 @@ int replica_follow(const struct home *h, int idle, struct follow *f, struct rerr
 	has = has == 0;
 	if (has)
 		gid_hex(f->head, &have);
-	rc = transport_fetch(gitdir, rp.url, f->head, f->tip, idle, &why);
+	rc = transport_fetch(gitdir, rp.url, f->head, f->tip, idle, stop, &why);
 	if (rc < 0)
 		f->unreachable = 1;
 	if (rc != 0 || strcmp(f->tip, f->head) == 0)

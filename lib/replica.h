@@ -10,6 +10,7 @@
 #define RENTAL_REPLICA_H
 #include "config.h"
 #include "home.h"
+#include <signal.h>
 
 
 /* What one round of following did. */
@@ -22,10 +23,11 @@ struct follow {
 	char tip[41];      /* the primary's main ("" unknown) */
 };
 /* One round, recorded for --check (state/.git/rental-follow). The primary may go idle
- * seconds without answering: the caller catches SIGALRM (a handler that returns, set
- * without SA_RESTART), so that one that stops answering interrupts the fetch. The
+ * seconds without answering; the fetch runs in a child process (transport_fetch),
+ * which stop (NULL: none), once set by the caller's signal handler, ends. The
  * dispatcher's lock must be held. 0, or -1 for a fault of this home (e). */
-int replica_follow(const struct home *h, int idle, struct follow *f, struct rerr *e);
+int replica_follow(const struct home *h, int idle, const volatile sig_atomic_t *stop,
+		   struct follow *f, struct rerr *e);
 
 /* The last round as recorded. */
 struct follow_status {

@@ -2,10 +2,16 @@
  * the ssh agent, else ~/.ssh/id_ed25519, id_ecdsa or id_rsa, and checks the host in
  * ~/.ssh/known_hosts (libgit2's default). */
 #include "transport.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAIN "refs/heads/main"
@@ -159,8 +165,9 @@ int transport_push(const char *gitdir, const char *url, int idle, struct rerr *e
 	return rc;
 }
 
-int transport_fetch(const char *gitdir, const char *url, const char *have, char tip[41],
-		    int idle, struct rerr *e)
+/* The fetch itself, in the process that asks. */
+static int fetch_here(const char *gitdir, const char *url, const char *have, char tip[41],
+		      int idle, struct rerr *e)
 {
 	git_repository *repo;
 	git_remote *remote;
@@ -195,4 +202,112 @@ int transport_fetch(const char *gitdir, const char *url, const char *have, char 
 	close_remote(repo, remote);
 	alarm(0);
 	return rc;
+}
+
+/* What the fetching child tells its parent. */
+struct answer {
+	int rc;
+	char tip[41];
+	int code;
+	char msg[sizeof ((struct rerr *)0)->msg];
+};
+
+/* What a fetch may take of memory (its heap and stacks; mapped pack files aside), in
+ * MiB: half the machine's, and no more than the process may. A first fetch of millions
+ * of objects needs some GiB for their index; a pack built to grow without end (deltas
+ * of deltas) stops there, and leaves the machine's other half to the rest of it. */
+static long fetch_memory(void)
+{
+	struct rlimit rl;
+	long half = sysconf(_SC_PHYS_PAGES) / 2 / (1048576 / sysconf(_SC_PAGESIZE));
+
+	if (getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)(rl.rlim_cur >> 20) < half)
+		return (long)(rl.rlim_cur >> 20);
+	return half;
+}
+
+/* The child's side: limited, ended by the remote's silence (SIGALRM's default) or by
+ * its parent's end, it fetches and writes its answer to fd. */
+static void fetch_child(int fd, const char *gitdir, const char *url, const char *have, int idle)
+{
+	struct rlimit rl;
+	struct answer a = {0};
+	struct rerr e = {0};
+
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if (getrlimit(RLIMIT_DATA, &rl) < 0)
+		_exit(1);
+	rl.rlim_cur = (rlim_t)fetch_memory() << 20;
+#ifdef __SANITIZE_ADDRESS__
+	rl.rlim_cur = rl.rlim_max; /* AddressSanitizer's shadow, mapped at start, counts */
+#endif
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1 || setrlimit(RLIMIT_DATA, &rl) < 0)
+		_exit(1);
+	a.rc = fetch_here(gitdir, url, have, a.tip, idle, &e);
+	a.code = e.code;
+	snprintf(a.msg, sizeof a.msg, "%s", e.msg);
+	_exit(write(fd, &a, sizeof a) == (ssize_t)sizeof a ? 0 : 1);
+}
+
+/* Why a child that gave no answer ended. */
+static int child_failed(int status, const char *url, int idle, struct rerr *e)
+{
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		return rerr_set(e, RX_TEMP, "%s: fetch: no answer for %d s", url, idle);
+	if (WIFSIGNALED(status))
+		return rerr_set(e, RX_TEMP, "%s: fetch: ended by signal %d (what the remote sent may "
+				"need more than the %ld MiB a fetch may take)", url, WTERMSIG(status), fetch_memory());
+	return rerr_set(e, RX_TEMP, "%s: fetch: failed (what the remote sent may need more than "
+			"the %ld MiB a fetch may take)", url, fetch_memory());
+}
+
+/* The fetch runs in a child process, so that what a remote sends costs this process
+ * nothing: the child may take fetch_memory() at most, and the caller's stop (set by its
+ * SIGTERM handler, which interrupts the wait) ends it at once. */
+int transport_fetch(const char *gitdir, const char *url, const char *have, char tip[41],
+		    int idle, const volatile sig_atomic_t *stop, struct rerr *e)
+{
+	struct answer a;
+	int fds[2], status = 0;
+	size_t got = 0;
+	pid_t pid;
+
+	tip[0] = '\0';
+	/* libgit2 set up once, here, so that no child pays for it again. */
+	if (git_libgit2_init() < 0 || git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
+		return rerr_set(e, RX_SOFTWARE, "libgit2: cannot initialise");
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return rerr_set(e, RX_SOFTWARE, "pipe: %s", strerror(errno));
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return rerr_set(e, RX_SOFTWARE, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		fetch_child(fds[1], gitdir, url, have, idle);
+	}
+	close(fds[1]);
+	while (got < sizeof a && !(stop && *stop)) {
+		ssize_t r = read(fds[0], (char *)&a + got, sizeof a - got);
+		if (r == 0 || (r < 0 && errno != EINTR))
+			break;
+		got += r > 0 ? (size_t)r : 0;
+	}
+	close(fds[0]);
+	if (got < sizeof a)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got < sizeof a)
+		return stop && *stop ? rerr_set(e, RX_TEMP, "%s: fetch: stopped", url)
+				     : child_failed(status, url, idle, e);
+	memcpy(tip, a.tip, sizeof a.tip);
+	if (a.rc < 0) {
+		e->code = a.code;
+		snprintf(e->msg, sizeof e->msg, "%s", a.msg);
+	}
+	return a.rc;
 }

@@ -4,6 +4,7 @@
 #ifndef RENTAL_TRANSPORT_H
 #define RENTAL_TRANSPORT_H
 #include "util.h"
+#include <signal.h>
 
 /* Both give the remote idle seconds (0: no limit) between signs of progress: each
  * arms alarm(idle) again, so that SIGALRM, whose handling is the caller's, comes only
@@ -14,7 +15,9 @@
 int transport_push(const char *gitdir, const char *url, int idle, struct rerr *e);
 /* Asks url which commit its refs/heads/main names (tip, hex) and, unless it is have
  * (hex, or ""), fetches what gitdir lacks of its history into gitdir's objects;
- * no ref of gitdir moves. 0, 1 if url has no main, -1 with e (RX_TEMP: unreachable). */
+ * no ref of gitdir moves. It runs in a child process of bounded memory, which stop
+ * (NULL: none), once set, ends (the caller's signal handler sets it). 0, 1 if url has
+ * no main, -1 with e (RX_TEMP: unreachable, or stopped). */
 int transport_fetch(const char *gitdir, const char *url, const char *have, char tip[41],
-		    int idle, struct rerr *e);
+		    int idle, const volatile sig_atomic_t *stop, struct rerr *e);
 #endif

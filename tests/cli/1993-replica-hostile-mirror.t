@@ -1,0 +1,75 @@
+#!/bin/sh
+# 1993-replica-hostile-mirror.t: what a replica fetches costs it a bounded share of its
+# machine. Whoever can write the mirror a replica follows can make it send anything:
+# here a blob of a few KiB in its pack that is 1 GiB when read (a delta of copies).
+# The fetch runs in a child process that may take half the machine's memory, or what
+# the dispatcher may take if less: over that the round fails with the reason, the
+# dispatcher itself stays small, main stays where it was, and the next round, once
+# the mirror is mended, follows. A daemon stopped while its child fetches ends then,
+# and its child with it, where it used to finish the fetch first (12 s here).
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+for tool in git python3 prlimit; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		t_skip 'a hostile mirror costs a replica bounded memory' "no $tool"
+		done_testing
+	fi
+done
+
+# peak_kib CMD...: runs CMD, setting OUT, ERR and RC as run does, and KIB to the peak
+# memory, in KiB, of the largest process it made (itself or one of its children).
+peak_kib() {
+	python3 -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=open(sys.argv[1] + ".out", "w"), stderr=open(sys.argv[1] + ".err", "w"))
+open(sys.argv[1] + ".rc", "w").write("%d" % rc)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$T_TMP/.peak" "$@" >"$T_TMP/.peak.kib"
+	KIB=$(cat "$T_TMP/.peak.kib") RC=$(cat "$T_TMP/.peak.rc")
+	OUT=$(cat "$T_TMP/.peak.out") ERR=$(cat "$T_TMP/.peak.err")
+}
+main_of() { git --git-dir="$1" rev-parse -q --verify main; }
+
+shop primary
+P=$H
+M=$T_TMP/mirror.git
+R=$T_TMP/branch
+book alice car01 2028-08-06 2028-08-08 >/dev/null
+git clone -q --bare "$P/state/.git" "$M"
+t_ok 'a replica of a mirror' carctl init --replica "$M" "$R"
+good=$(main_of "$M")
+
+bomb=$(python3 "$T_TESTS/fixtures/pack-bomb.py" "$M/objects/pack" 1)
+t_eq 'the mirror holds a blob of 1 GiB in a few KiB' "$(git --git-dir="$M" cat-file -s "$bomb")" 1073741824
+forge_commit "$M" "100644 $bomb	bomb" >/dev/null
+
+# The dispatcher may take 512 MiB: so may its fetch. (AddressSanitizer maps terabytes
+# at start: a limit is not for its builds.)
+if grep -q __asan_init "$BIN/dispatcher"; then
+	t_skip 'a round fetching more than a fetch may take' 'built with AddressSanitizer'
+else
+	peak_kib prlimit --data=536870912 "$BIN/dispatcher" --home "$R" --once
+	t_eq 'a round fetching more than a fetch may take fails: exit 75' "$RC" 75
+	t_match '... saying why' "$ERR" "^dispatcher: $M: fetch: Out of memory; main stays at ${good%"${good#????????????}"}$"
+	t_eq '... no process it made took more than it may' \
+		"$([ "$KIB" -lt 524288 ] && echo less || echo "$KIB KiB")" less
+	t_eq '... main stays where it was' "$(main_of "$R/state/.git")" "$good"
+	t_match '--check names the reason' "$(dispatcher --home "$R" --check 2>&1)" 'Out of memory'
+fi
+
+# A daemon stopped while it fetches the blob (a child of 1 GiB).
+"$BIN/dispatcher" --home "$R" 2>"$T_TMP/daemon.err" </dev/null &
+pid=$!
+t_wait 'the daemon follows' 10 grep -q '^dispatcher: following' "$T_TMP/daemon.err"
+sleep 1
+t_stop_daemon "$pid" 0
+t_match '... its fetch stopped with it' "$(cat "$T_TMP/daemon.err")" "^dispatcher: $M: fetch: stopped; main stays"
+t_nomatch '... not finished first' "$(cat "$T_TMP/daemon.err")" 'not signed'
+t_eq '... and no fetch left running' "$(ps -eo args | grep -c "^$BIN/dispatcher --home $R$")" 0
+
+# The mirror mended: the next round follows.
+book bob car02 2028-09-01 2028-09-03 >/dev/null
+git --git-dir="$M" fetch -q "$P/state/.git" +main:main
+run dispatcher --home "$R" --once
+t_eq 'the mirror mended, the next round follows' "$RC:$(main_of "$R/state/.git")" "0:$(main_of "$M")"
+
+done_testing
