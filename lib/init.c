@@ -7,9 +7,11 @@
 #include "home.h"
 #include "spool.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,6 +182,41 @@ static int has_state(const struct home *h)
 	return rc;
 }
 
+/* Inits of one home take turns: each holds its keys folder locked from before its
+ * keys until its first state is made, so that two at once do not each make an admin
+ * key and sign a genesis with it. The lock's descriptor, or -1 (e). */
+static int lock_init(const struct home *h, struct rerr *e)
+{
+	int fd = open(h->keys, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return rerr_set(e, RX_IO, "%s: %s", h->keys, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return rerr_set(e, RX_IO, "%s: %s", h->keys, strerror(errno));
+		}
+	return fd;
+}
+
+/* Makes the home h, its inits taking turns; *created is cleared if another made it
+ * while this one waited. */
+static int make_home(const struct home *h, int *created, struct rerr *e)
+{
+	int lock, rc = 0;
+
+	if (make_dirs(h, e) < 0 || (lock = lock_init(h, e)) < 0)
+		return -1;
+	if (has_state(h))
+		*created = 0;
+	else if (write_genesis(h, e) < 0 || run_dispatcher(h, "applying the genesis failed", e) < 0)
+		rc = -1;
+	else if (!has_state(h))
+		rc = rerr_set(e, RX_SOFTWARE, "%s: the dispatcher made no state", h->root);
+	close(lock);
+	return rc;
+}
+
 int home_init(const char *dir, int *created, struct rerr *e)
 {
 	struct home h;
@@ -189,12 +226,8 @@ int home_init(const char *dir, int *created, struct rerr *e)
 		return rerr_set(e, RX_USAGE, "the home is an empty name");
 	home_resolve(&h, dir);
 	*created = !has_state(&h);
-	if (*created) {
-		rc = make_dirs(&h, e) == 0 && write_genesis(&h, e) == 0 &&
-		     run_dispatcher(&h, "applying the genesis failed", e) == 0 ? 0 : -1;
-		if (rc == 0 && !has_state(&h))
-			rc = rerr_set(e, RX_SOFTWARE, "%s: the dispatcher made no state", dir);
-	}
+	if (*created)
+		rc = make_home(&h, created, e);
 	home_free(&h);
 	return rc;
 }
@@ -214,7 +247,7 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 	struct home h;
 	struct replica r = {0};
 	char *git, *abs;
-	int rc = -1;
+	int rc, lock = -1;
 
 	*created = 0;
 	if (dir[0] == '\0' || url[0] == '\0')
@@ -235,13 +268,19 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 	git = xasprintf("%s/.git", h.state);
 	/* Until its first history is taken, init may be run again (another URL, another
 	 * --trust): a key pinned from a history it refused is forgotten. */
-	if (!has_state(&h)) {
-		*created = 1;
-		if (make_dirs(&h, e) == 0 && git_init(git, e) == 0 && home_replica_write(&h, &r, e) == 0)
-			rc = run_dispatcher(&h, "its first round of following failed", e);
-	} else {
+	if (has_state(&h))
 		rc = 0;
+	else if (make_dirs(&h, e) < 0 || (lock = lock_init(&h, e)) < 0)
+		rc = -1;
+	else if (has_state(&h))
+		rc = 0; /* another init made it while this one waited */
+	else {
+		*created = 1;
+		rc = git_init(git, e) == 0 && home_replica_write(&h, &r, e) == 0
+			? run_dispatcher(&h, "its first round of following failed", e) : -1;
 	}
+	if (lock >= 0)
+		close(lock);
 	free(git);
 	home_free(&h);
 	return rc;

@@ -2,7 +2,7 @@
 # 0110-init-killed.t: a `carctl init` killed part way (after its first key, after its
 # first genesis event, before its dispatcher ran, or its dispatcher killed) leaves a home that a second
 # `carctl init` finishes: the keys on disk are the keys registered, nothing is
-# quarantined, and the admin can act.
+# quarantined, and the admin can act. Inits of one home run at once take turns.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -46,5 +46,21 @@ rm "$H/keys/admin.key"
 t_exit 65 'init again with another admin key: refused' carctl init "$H"
 t_match '... naming the spooled event' "$ERR" "spool/new/.*: registers another admin key than $H/keys/admin.key"
 t_nofile '... and no state is made' "$H/state/.git/refs/heads/main"
+
+# Four inits of one new home at once, ten times: one makes it, the others find it
+# (each made an admin key, and one's genesis was quarantined or refused, before they
+# took turns).
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	H=$T_TMP/race$i
+	for j in 1 2 3 4; do "$BIN/carctl" init "$H" >/dev/null 2>"$T_TMP/race$i.$j" </dev/null & done
+	wait
+	t_eq "at once $i: every init ends well" "$(cat "$T_TMP/race$i".* | grep -cv 'home created\|already a home')" 0
+	t_eq "at once $i: one made the home" "$(cat "$T_TMP/race$i".* | grep -c 'home created')" 1
+	t_ok "at once $i: the admin's key on disk is the one registered" \
+		carctl --home "$H" --as admin add car01 --rate 50000
+	dispatcher --home "$H" --once >/dev/null 2>&1
+	t_eq "at once $i: the admin acts, nothing quarantined" \
+		"$(carctl --home "$H" list --csv | cut -d, -f1 | tail -n 1):$(ls "$H/spool/bad" | wc -l | tr -d ' ')" car01:0
+done
 
 done_testing
