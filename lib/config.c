@@ -58,15 +58,14 @@ static int fail(struct walk *w, yaml_node_t *n, const char *fmt, const char *a, 
 	return rerr_set(w->e, RX_CONFIG, "%s:%zu: %s", w->path, n->start_mark.line + 1, what);
 }
 
-/* A scalar's text; NULL for anything else, or a scalar tagged as a type that is no
- * setting's (!!binary S1JX is no text S1JX; !!int 100 is 100). */
-static const char *scalar(yaml_node_t *n)
+/* A scalar's text; NULL for anything else, or a scalar tagged as another type than
+ * type (a core tag: an untagged plain scalar is !!str to libyaml, so !!str goes too):
+ * !!binary S1JX is no text S1JX, !!int KRW no currency, !!int 100 is 100. */
+static const char *scalar(yaml_node_t *n, const char *type)
 {
-	static const char *const core[] = {YAML_STR_TAG, YAML_INT_TAG, YAML_BOOL_TAG, YAML_FLOAT_TAG};
-	int ok = n->tag == NULL;
+	const char *tag = (const char *)n->tag;
+	int ok = tag == NULL || strcmp(tag, YAML_STR_TAG) == 0 || strcmp(tag, type) == 0;
 
-	for (size_t i = 0; i < 4 && !ok; i++)
-		ok = strcmp((const char *)n->tag, core[i]) == 0;
 	return n->type == YAML_SCALAR_NODE && ok ? (const char *)n->data.scalar.value : NULL;
 }
 
@@ -85,7 +84,7 @@ static int has_c1(const char *s)
 
 static int get_string(struct walk *w, yaml_node_t *n, const char *key, char *out, size_t size)
 {
-	const char *s = scalar(n);
+	const char *s = scalar(n, YAML_STR_TAG);
 
 	if (s == NULL)
 		return fail(w, n, "%s: expected a string%s", key, "");
@@ -99,7 +98,7 @@ static int get_string(struct walk *w, yaml_node_t *n, const char *key, char *out
 
 static int get_count(struct walk *w, yaml_node_t *n, const char *key, long *out)
 {
-	const char *s = scalar(n);
+	const char *s = scalar(n, YAML_INT_TAG);
 	char *end;
 	long v;
 
@@ -115,7 +114,7 @@ static int get_count(struct walk *w, yaml_node_t *n, const char *key, long *out)
 
 static int get_bool(struct walk *w, yaml_node_t *n, const char *key, int *out)
 {
-	const char *s = scalar(n);
+	const char *s = scalar(n, YAML_BOOL_TAG);
 
 	if (s != NULL && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
 		if (!strcmp(s, "true")) {
@@ -140,12 +139,12 @@ static int each_pair(struct walk *w, yaml_node_t *n, const char *what, field_fn 
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
-		if (k == NULL || v == NULL || scalar(k) == NULL)
+		if (k == NULL || v == NULL || scalar(k, YAML_STR_TAG) == NULL)
 			return fail(w, n, "%s: keys must be plain words%s", what, "");
 		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
-			if (!strcmp(scalar(yaml_document_get_node(w->doc, q->key)) ?: "", scalar(k)))
-				return fail(w, k, "duplicate key '%s'%s", scalar(k), "");
-		if (fn(w, scalar(k), v, arg) < 0)
+			if (!strcmp(scalar(yaml_document_get_node(w->doc, q->key), YAML_STR_TAG) ?: "", scalar(k, YAML_STR_TAG)))
+				return fail(w, k, "duplicate key '%s'%s", scalar(k, YAML_STR_TAG), "");
+		if (fn(w, scalar(k, YAML_STR_TAG), v, arg) < 0)
 			return -1;
 	}
 	return 0;

@@ -148,11 +148,23 @@ t_refuse 78 'currency: !!binary S1JX' carctl list
 t_match '... expected a string' "$ERR" 'currency: expected a string'
 cp "$T_TMP/cfg.keep" "$H/config/rental.yaml"
 
+# ... and a value tagged as another type than the setting's is refused.
+for bad in 'currency: !!int KRW' 'currency: !!bool true' 'currency: !!float 1.5' \
+	'payment: {breaker: {max_pending: !!bool 100}}' 'payment: {breaker: {open_seconds: !!float 30}}' \
+	'contexts: {rating: {enabled: !!int true}}'; do
+	printf '%s\n' "$bad" >"$H/config/rental.yaml"
+	t_refuse 78 "$bad: refused" carctl list
+	t_match '... expected its type' "$ERR" '(expected a string|expected a whole number|expected true or false)$'
+done
+cp "$T_TMP/cfg.keep" "$H/config/rental.yaml"
+
 # A core schema tag of the right type is taken.
 cp "$H/config/rental.yaml" "$T_TMP/cfg.keep"
 sed -i '/^currency:/d' "$H/config/rental.yaml"
 printf 'currency: !!str KRW\n' >>"$H/config/rental.yaml"
 t_ok 'currency: !!str KRW is taken' carctl list
+printf 'payment: {breaker: {max_pending: !!int 100}}\ncontexts: {rating: {enabled: !!bool true}}\n' >"$H/config/rental.yaml"
+t_ok 'max_pending: !!int 100, enabled: !!bool true are taken' carctl list
 cp "$T_TMP/cfg.keep" "$H/config/rental.yaml"
 
 done_testing
