@@ -228,7 +228,8 @@ static long fetch_memory(void)
 
 /* The child's side: limited, ended by the remote's silence (SIGALRM's default) or by
  * its parent's end, it fetches and writes its answer to fd. */
-static void fetch_child(int fd, const char *gitdir, const char *url, const char *have, int idle)
+static void fetch_child(int fd, pid_t parent, const char *gitdir, const char *url, const char *have,
+			int idle)
 {
 	struct rlimit rl;
 	struct answer a = {0};
@@ -243,7 +244,7 @@ static void fetch_child(int fd, const char *gitdir, const char *url, const char 
 #ifdef __SANITIZE_ADDRESS__
 	rl.rlim_cur = rl.rlim_max; /* AddressSanitizer's shadow, mapped at start, counts */
 #endif
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1 || setrlimit(RLIMIT_DATA, &rl) < 0)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || setrlimit(RLIMIT_DATA, &rl) < 0)
 		_exit(1);
 	a.rc = fetch_here(gitdir, url, have, a.tip, idle, &e);
 	a.code = e.code;
@@ -272,7 +273,7 @@ int transport_fetch(const char *gitdir, const char *url, const char *have, char 
 	struct answer a;
 	int fds[2], status = 0;
 	size_t got = 0;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	tip[0] = '\0';
 	/* libgit2 set up once, here, so that no child pays for it again. */
@@ -287,7 +288,7 @@ int transport_fetch(const char *gitdir, const char *url, const char *have, char 
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		fetch_child(fds[1], gitdir, url, have, idle);
+		fetch_child(fds[1], parent, gitdir, url, have, idle);
 	}
 	close(fds[1]);
 	while (got < sizeof a && !(stop && *stop)) {

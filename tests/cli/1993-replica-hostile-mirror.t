@@ -72,4 +72,15 @@ git --git-dir="$M" fetch -q "$P/state/.git" +main:main
 run dispatcher --home "$R" --once
 t_eq 'the mirror mended, the next round follows' "$RC:$(main_of "$R/state/.git")" "0:$(main_of "$M")"
 
+# A dispatcher that is process 1 of its namespace (a container's only process): its
+# fetch's child knows its parent by pid, not by its parent not being process 1.
+book carol car01 2028-10-01 2028-10-03 >/dev/null
+git --git-dir="$M" fetch -q "$P/state/.git" +main:main
+if unshare --pid --fork --mount-proc true 2>/dev/null; then
+	run unshare --pid --fork --mount-proc "$BIN/dispatcher" --home "$R" --once
+	t_eq 'a replica'"'"'s dispatcher as process 1 follows' "$RC:$(main_of "$R/state/.git")" "0:$(main_of "$M")"
+else
+	t_skip 'a replica'"'"'s dispatcher as process 1 follows' 'no pid namespace here (unshare --pid)'
+fi
+
 done_testing
