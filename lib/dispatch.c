@@ -604,6 +604,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	struct incoming *in = NULL;
 	char **done = NULL;
 	struct audit audit = {0};
+	const struct timespec *cut = NULL;
 	size_t ndone = 0;
 	long long base;
 	int rc = -1;
@@ -626,6 +627,11 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	in = prepass(h, s, &l);
 	refuse_rival_ids(&l, in);
 	for (size_t i = 0; i < l.n; i++) {
+		/* A change of the fleet ends the batch, with the rest of its tick (a tick is
+		 * never split): what comes after it is applied after its outcome, which the
+		 * other contexts price by. */
+		if (cut && ts_cmp(&l.at[i], cut) != 0)
+			break;
 		int skipped, r = admit(s, l.names[i], &in[i], audit.today, &skipped, e);
 		if (r < 0)
 			goto out;
@@ -646,6 +652,8 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		} else {
 			st->applied++;
 			audit_add(&audit, &in[i].ev);
+			if (!cut && event_type_get(&in[i].ev)->ends_batch)
+				cut = &l.at[i];
 		}
 	}
 	if (st->applied > 0 || ledger_head(s, e) > 0) {

@@ -60,4 +60,21 @@ t_refuse 64 'quote without --to' reserve --as bob car03 --from "$(d 4)" --quote
 t_refuse 77 'quote by an unknown identity' reserve --as nobody car03 --from "$(d 200)" --to "$(d 201)" --quote
 t_eq 'nothing written by any of them' "$(spool_count new)" 0
 
+# A change of the car's prices and a booking after it, in one batch: the booking is
+# priced by the change (CONTRACT: "Bookings applied after the change are priced by
+# it"), where the reservation context met it before management's outcome; one written
+# before the change keeps the old price.
+carctl --as admin add car05 --rate 10000 >/dev/null && dispatch
+before=$(reserve --as bob car05 --from "$(d 300)" --to "$(d 302)")
+carctl --as admin set car05 --rate 20000 --weekly 100000 >/dev/null
+after=$(reserve --as bob car05 --from "$(d 310)" --to "$(d 312)")
+run dispatcher --once
+t_eq 'a booking written before the change, in its batch: the old price' \
+	"$(reserve --as admin list --json | jrow reservation "$before" | jget amount)" 20000
+t_eq '... one written after it: the new' "$(reserve --as admin list --json | jrow reservation "$after" | jget amount)" 40000
+t_eq '... the log has the change, its outcome, then the booking' \
+	"$(git --git-dir="$H/state/.git" log --reverse --format=%B main | grep -o 'car\.set car05\|car\.changed car05\|reserve '"$after" | tr '\n' ' ')" \
+	"car.set car05 car.changed car05 reserve $after "
+t_ok '... a rebuild agrees' dispatcher --rebuild
+
 done_testing

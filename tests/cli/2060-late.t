@@ -49,6 +49,14 @@ rent --as bob return "$rb" >/dev/null
 dispatch_later 7
 t_eq 'car03 admitted 7 days on: 5 nights late x 12000 (its late fee then)' "$(late_of bob "$rb")" '60000 60000'
 
+# The fee changed in the batch of the return, before it: the new fee counts.
+rb=$(book bob car03 "$d0" "$d2")
+paid bob "$rb" >/dev/null
+carctl --as admin set car03 --late-fee 20000 >/dev/null
+rent --as bob return "$rb" >/dev/null
+dispatch_later 4
+t_eq 'the fee changed just before the return, in its batch: 2 nights late x 20000' "$(late_of bob "$rb")" '40000 40000'
+
 # On time: no late fee.
 rc=$(book carol car02 "$d0" "$d1")
 paid carol "$rc" >/dev/null
