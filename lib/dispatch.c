@@ -144,6 +144,13 @@ static void read_incoming(const struct home *h, const char *name, struct incomin
 	free(path);
 }
 
+/* Whether a spool file is a change of the fleet: an event other contexts learn
+ * prices from, through its outcome. */
+static int changes_fleet(const struct incoming *in)
+{
+	return in->state == 0 && event_type_get(&in->ev)->ends_batch;
+}
+
 /* The signatures of a batch are checked on every core before admission, which is in
  * order and on one: each spool file is read, parsed and verified against the keys as
  * the batch found them (ledger_signer_key, event_preverify); admission takes those
@@ -627,10 +634,10 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	in = prepass(h, s, &l);
 	refuse_rival_ids(&l, in);
 	for (size_t i = 0; i < l.n; i++) {
-		/* A change of the fleet ends the batch, with the rest of its tick (a tick is
-		 * never split): what comes after it is applied after its outcome, which the
-		 * other contexts price by. */
-		if (cut && ts_cmp(&l.at[i], cut) != 0)
+		/* Changes of the fleet end the batch before the next event of another kind
+		 * (but for the rest of their tick, which is never split): what comes after
+		 * them is applied after their outcomes, which the other contexts price by. */
+		if (cut && ts_cmp(&l.at[i], cut) != 0 && !changes_fleet(&in[i]))
 			break;
 		int skipped, r = admit(s, l.names[i], &in[i], audit.today, &skipped, e);
 		if (r < 0)
@@ -652,7 +659,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		} else {
 			st->applied++;
 			audit_add(&audit, &in[i].ev);
-			if (!cut && event_type_get(&in[i].ev)->ends_batch)
+			if (changes_fleet(&in[i]))
 				cut = &l.at[i];
 		}
 	}

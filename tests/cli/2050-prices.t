@@ -76,5 +76,10 @@ t_eq '... the log has the change, its outcome, then the booking' \
 	"$(git --git-dir="$H/state/.git" log --reverse --format=%B main | grep -o 'car\.set car05\|car\.changed car05\|reserve '"$after" | tr '\n' ' ')" \
 	"car.set car05 car.changed car05 reserve $after "
 t_ok '... a rebuild agrees' dispatcher --rebuild
+commits() { git --git-dir="$H/state/.git" rev-list --count main; }
+n=$(commits)
+for c in 1 2 3 4 5; do carctl --as admin add "fleet$c" --rate 100 >/dev/null; done
+dispatch
+t_eq 'cars added one after another: one batch' "$(($(commits) - n))" 1
 
 done_testing
