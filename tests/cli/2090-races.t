@@ -95,6 +95,8 @@ t_ok '... and returns the car, in the same batch' rent --as carol return "$r"
 dispatch
 t_eq 'every context: PAYMENT_CANCELED (the refund stands)' "$(statuses "$r" carol)" \
 	'PAYMENT_CANCELED PAYMENT_CANCELED PAYMENT_CANCELED'
+t_refuse 1 '... and the refunded stay cannot be rated' rate --as carol "$r" --stars 1
+t_match '... as it is not RETURNED' "$ERR" 'only a RETURNED reservation can be rated'
 rebuild_agrees 'refunded as returned'
 
 # ---- the same, returned late: the late fee is owed all the same, everywhere ----
