@@ -854,6 +854,9 @@ static int report_period(const struct args *a, char from[11], char to[11], struc
 		long first = date_days(from);
 		date_from_days(first, &y, &m, &d);
 		date_from_days(first - (d - 1) + 31, &y, &m, &d);
+		if (y < 1 || y > 9999) /* the day after 9999-12-31 has no date to name it */
+			return rerr_set(e, RX_DATA, "--from %s: its month ends with the last date there is; "
+					"a period ends before 9999-12-31", from);
 		snprintf(to, 11, "%04d-%02d-01", y, m);
 	}
 	if (date_days(to) <= date_days(from))

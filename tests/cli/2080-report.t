@@ -110,4 +110,10 @@ t_eq '... and the report counts them' \
 t_ok 'dispatcher --rebuild' dispatcher --rebuild
 t_eq '... agrees' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 
+# The last month there is: its end has no date, and the report says so (it printed a
+# date cut short, 10000-01-0).
+t_refuse 65 'report --from 9999-12-01 (to the month'"'"'s end)' carctl --as admin report --from 9999-12-01
+t_eq '... says why' "$ERR" 'carctl: --from 9999-12-01: its month ends with the last date there is; a period ends before 9999-12-31'
+t_ok '... --from 9999-11-01 reports November' carctl --as admin report --from 9999-11-01 --json
+
 done_testing
