@@ -102,13 +102,15 @@ int main(int argc, char **argv)
 		return rc;
 	if (argc < 1)
 		return usage_error(usage, "a car (or cancel, list) is required");
-	if ((rc = cli_only(&o, !strcmp(argv[0], "cancel") || !strcmp(argv[0], "list") ? argv[0] : "reserve",
-			   !strcmp(argv[0], "cancel") ? "" : !strcmp(argv[0], "list") ? "=" : "ftq", usage)) >= 0)
+	/* With a booking's options, the word is a car's name: cars may be called list. */
+	const char *sub = o.given['f'] || o.given['t'] || o.given['q'] ? "" : argv[0];
+	if ((rc = cli_only(&o, !strcmp(sub, "cancel") || !strcmp(sub, "list") ? sub : "reserve",
+			   !strcmp(sub, "cancel") ? "" : !strcmp(sub, "list") ? "=" : "ftq", usage)) >= 0)
 		return rc;
-	if (!strcmp(argv[0], "cancel"))
+	if (!strcmp(sub, "cancel"))
 		return argc == 2 ? act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN,
 			"cancel reservations", CTX_RESERVATION, cancel_rule, NULL, "reserve.cancel", NULL, 0) : usage_error(usage, "cancel: expected one RES");
-	if (!strcmp(argv[0], "list"))
+	if (!strcmp(sub, "list"))
 		return argc == 1 ? list_reservations(&o, CTX_RESERVATION, res_fields, 9) : usage_error(usage, "list: unexpected argument");
 	if (argc != 1)
 		return usage_error(usage, "expected one CAR");
