@@ -611,7 +611,8 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	struct incoming *in = NULL;
 	char **done = NULL;
 	struct audit audit = {0};
-	const struct timespec *cut = NULL;
+	const struct timespec *last = NULL; /* when the last event admitted arrived */
+	int fleet = -1;                     /* the batch holds changes of the fleet (1) or not */
 	size_t ndone = 0;
 	long long base;
 	int rc = -1;
@@ -634,10 +635,11 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	in = prepass(h, s, &l);
 	refuse_rival_ids(&l, in);
 	for (size_t i = 0; i < l.n; i++) {
-		/* Changes of the fleet end the batch before the next event of another kind
-		 * (but for the rest of their tick, which is never split): what comes after
-		 * them is applied after their outcomes, which the other contexts price by. */
-		if (cut && ts_cmp(&l.at[i], cut) != 0 && !changes_fleet(&in[i]))
+		/* A batch holds changes of the fleet or other events, not both (but for a
+		 * tick, which is never split): a booking after a change is priced by its
+		 * outcome, and a change decides on the bookings before it, as management
+		 * knows them from their outcomes. */
+		if (fleet >= 0 && changes_fleet(&in[i]) != fleet && ts_cmp(&l.at[i], last) != 0)
 			break;
 		int skipped, r = admit(s, l.names[i], &in[i], audit.today, &skipped, e);
 		if (r < 0)
@@ -659,8 +661,8 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		} else {
 			st->applied++;
 			audit_add(&audit, &in[i].ev);
-			if (changes_fleet(&in[i]))
-				cut = &l.at[i];
+			fleet = fleet >= 0 ? fleet : changes_fleet(&in[i]);
+			last = &l.at[i];
 		}
 	}
 	if (st->applied > 0 || ledger_head(s, e) > 0) {

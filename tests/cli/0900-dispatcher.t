@@ -12,8 +12,8 @@ scratch_home
 t_ok '--once on an empty spool' dispatcher --once
 t_eq '... prints nothing on stdout' "$OUT" ''
 t_eq '... and the summary on stderr' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 0, held 0'
-customers alice
 carctl --as admin add car01 --rate 50000 --model Avante >/dev/null
+carctl --as admin add car00 --rate 50000 >/dev/null
 [ -n "$have_git" ] && commits=$(git -C "$H/state" rev-list --count HEAD)
 t_ok '--once with two events' dispatcher --once
 t_eq '... summary: applied 2' "$ERR" 'dispatcher: applied 2, skipped 0, quarantined 0, held 0'
@@ -42,6 +42,8 @@ else
 	t_skip 'the batch is one commit in state/' 'no git'
 	t_skip 'state/ holds nothing but .git' 'no git'
 fi
+customers alice
+dispatch
 t_match 'the car is applied' "$(carctl --as admin list --json)" '"car":"car01"'
 t_ok '--once again' dispatcher --once
 t_eq '... has nothing to do' "$ERR" 'dispatcher: applied 0, skipped 0, quarantined 0, held 0'

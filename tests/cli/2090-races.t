@@ -3,9 +3,11 @@
 # one batch, or while a context is off, can each pass its own context's rule. What
 # one decides that the other's outcome rules out is compensated, and every context
 # ends with the same status: a booking paid and canceled at once is canceled and its
-# payment refunded (PAYMENT_CANCELED), its nights free; bookings made as their car is
-# removed are canceled with it, their nights free; a payment canceled as the car is
-# returned is refunded. Only RESERVED and RENTED bookings hold nights (CONTRACT).
+# payment refunded (PAYMENT_CANCELED), its nights free; a car removed after bookings
+# of it is refused (the batch ends before a change of the fleet), and bookings that
+# arrive in one tick with its removal are canceled with it, their nights free; a
+# payment canceled as the car is returned is refunded. Only RESERVED and RENTED
+# bookings hold nights (CONTRACT).
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -72,19 +74,45 @@ t_eq '... its nights are free' "$(status_of "$b")" RESERVED
 refunded_everywhere "$r" car02
 rebuild_agrees 'paid while payment was off'
 
-# ---- booked as the car is removed ----
+# ---- booked just before the car is removed: the removal is decided after the bookings
+# (a batch holds changes of the fleet or other events, not both), and refused ----
 carctl --as admin add car09 --rate 1000 >/dev/null && dispatch
 r=$(reserve --as alice car09 --from "$(day 30)" --to "$(day 32)")
 r2=$(reserve --as bob car09 --from "$(day 40)" --to "$(day 42)")
-t_ok 'the car is removed in the batch of two bookings of it' carctl --as admin rm car09
-dispatch
-t_eq '... both are canceled with it, everywhere' "$(statuses "$r" alice | cut -d' ' -f1-2) $(statuses "$r2" bob | cut -d' ' -f1-2)" \
-	'RESERVATION_CANCELED RESERVATION_CANCELED RESERVATION_CANCELED RESERVATION_CANCELED'
-t_eq '... the car is gone' "$(carctl list --json | jrow car car09)" ''
+t_ok 'the car is removed after two bookings of it, before they are applied' carctl --as admin rm car09
+run dispatcher --once
+t_match '... the removal is refused' "$ERR" 'car09: is RESERVED, a car with a RESERVED or RENTED booking cannot be deleted'
+t_eq '... both bookings stand, everywhere' "$(statuses "$r" alice | cut -d' ' -f1-2) $(statuses "$r2" bob | cut -d' ' -f1-2)" \
+	'RESERVED RESERVED RESERVED RESERVED'
+t_eq '... the car is there' "$(carctl list --json | jrow car car09 | jget status)" RESERVED
+reserve --as alice cancel "$r" >/dev/null && reserve --as bob cancel "$r2" >/dev/null && dispatch
+carctl --as admin rm car09 >/dev/null && dispatch
+t_eq 'canceled, then removed: the car is gone' "$(carctl list --json | jrow car car09)" ''
 t_refuse 1 '... a booking of it cannot be paid' pay --as alice "$r"
 carctl --as admin add car09 --rate 1000 >/dev/null && dispatch
 b=$(book carol car09 "$(day 30)" "$(day 32)")
 t_eq 'added again, its nights are free' "$(status_of "$b")" RESERVED
+rebuild_agrees 'booked before removed'
+
+# ---- booked as the car is removed, in one tick of the file system's clock (renamed
+# into the spool together): arrival cannot order them, the batch takes both, and the
+# bookings are canceled with the car ----
+carctl --as admin add car10 --rate 1000 >/dev/null && dispatch
+r=$(reserve --as alice car10 --from "$(day 30)" --to "$(day 32)")
+carctl --as admin rm car10 >/dev/null
+mkdir "$T_TMP/held" && mv "$H/spool/new/"* "$T_TMP/held/"
+ticks=$(python3 -c 'import os, sys
+for n in sorted(os.listdir(sys.argv[1])):
+    os.rename(sys.argv[1] + "/" + n, sys.argv[2] + "/" + n)
+print(len({os.stat(sys.argv[2] + "/" + n).st_ctime_ns for n in os.listdir(sys.argv[2])}))' "$T_TMP/held" "$H/spool/new")
+dispatch
+if [ "$ticks" = 1 ]; then
+	t_eq 'in one tick: the booking is canceled with the car, everywhere' "$(statuses "$r" alice | cut -d' ' -f1-2)" \
+		'RESERVATION_CANCELED RESERVATION_CANCELED'
+	t_eq '... the car is gone' "$(carctl list --json | jrow car car10)" ''
+else
+	t_skip 'in one tick: the booking is canceled with the car' "the two files arrived in $ticks ticks here"
+fi
 rebuild_agrees 'booked as removed'
 
 # ---- a payment canceled as the car is returned ----
