@@ -71,17 +71,6 @@ static const char *scalar(yaml_node_t *n, const char *type)
 
 #define CFG_FLOWS_MAX 1000 /* [ and { in a settings file */
 
-/* Whether s holds a C1 control character (U+0080 to U+009F): valid_text lets them
- * through (tables show them escaped), but a setting printed as it is has no use for
- * one that a terminal would act on. */
-static int has_c1(const char *s)
-{
-	for (const char *p = strchr(s, '\xc2'); p; p = strchr(p + 1, '\xc2'))
-		if ((unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f)
-			return 1;
-	return 0;
-}
-
 static int get_string(struct walk *w, yaml_node_t *n, const char *key, char *out, size_t size)
 {
 	const char *s = scalar(n, YAML_STR_TAG);
@@ -90,7 +79,7 @@ static int get_string(struct walk *w, yaml_node_t *n, const char *key, char *out
 		return fail(w, n, "%s: expected a string%s", key, "");
 	if (*s == '\0' || strlen(s) != n->data.scalar.length)
 		return fail(w, n, "%s: %s", key, *s ? "holds a NUL" : "empty");
-	if (strlen(s) >= size || !valid_text(s, NULL) || has_c1(s))
+	if (strlen(s) >= size || !valid_text(s, NULL) || text_has_c1(s))
 		return fail(w, n, "%s: too long or not text%s", key, "");
 	snprintf(out, size, "%s", s);
 	return 0;

@@ -68,7 +68,7 @@ int limit_text(const char *s, const char *allowed_ctl, const char *what, struct 
 
 	if (n > LIMIT_TEXT_MAX)
 		return rerr_set(e, RX_DATA, "%s: %zu bytes, longer than %d", what, n, LIMIT_TEXT_MAX);
-	if (!valid_text(s, allowed_ctl))
+	if (!valid_text(s, allowed_ctl) || text_has_c1(s))
 		return rerr_set(e, RX_DATA, "%s: invalid UTF-8 or control characters", what);
 	return 0;
 }

@@ -460,6 +460,14 @@ int valid_text(const char *s, const char *allowed_ctl)
 	return 1;
 }
 
+int text_has_c1(const char *s)
+{
+	for (const char *p = strchr(s, '\xc2'); p; p = strchr(p + 1, '\xc2'))
+		if ((unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f)
+			return 1;
+	return 0;
+}
+
 void shard_name(char out[3], const char *s)
 {
 	unsigned char h[16];

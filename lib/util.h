@@ -81,6 +81,10 @@ void date_format(char out[11], long days);
 int parse_money(const char *s, long long *out);
 /* Valid UTF-8 with no control characters other than those allowed (e.g. "\n"). */
 int valid_text(const char *s, const char *allowed_ctl);
+/* Whether s (valid UTF-8) holds a C1 control character (U+0080 to U+009F): valid_text
+ * lets them through, as a history may hold them (tables show them escaped); what a
+ * user types now has no use for one that a terminal would act on. */
+int text_has_c1(const char *s);
 /* Two hex characters of a hash of s: the shard folder of a name. */
 void shard_name(char out[3], const char *s);
 /* Shard path "ab/cd" of an id from its hex part. */

@@ -66,10 +66,15 @@ else
 	t_skip 'the receipt of a late return' 'faketime is missing (Debian package faketime)'
 fi
 
-# A model with a C1 control character (CSI): the receipt's text shows it escaped.
-carctl --as admin add car08 --rate 1000 --model "$(printf 'Ray\302\23331m')" >/dev/null && dispatch
-rc8=$(book carol car08 "$d1" "$(day 2)")
-paid carol "$rc8" >/dev/null
-t_match 'a receipt shows a C1 character of the model escaped' "$(rent --as carol receipt "$rc8")" '^car +car08 \(Ray\\u009b31m\)$'
+# A model, a block's reason or a comment with a C1 control character (CSI, NEL) is
+# refused, as control characters are (the man pages: "no control characters"): it
+# came out raw in --json, --csv and ical, where a terminal acts on it. (Tables and the
+# receipt show one escaped, as a history written by an older release may hold one.)
+t_refuse 65 'a model with a C1 control character' carctl --as admin add car08 --rate 1000 --model "$(printf 'Ray\302\23331m')"
+t_match '... says why' "$ERR" 'model: invalid UTF-8 or control characters'
+t_refuse 65 '... carctl set, the same' carctl --as admin set car01 --model "$(printf 'Ray\302\23331m')"
+t_refuse 65 'a block'"'"'s reason with one' carctl --as admin block car01 --from "$(day 400)" --to "$(day 401)" \
+	--reason "$(printf 'x\302\205y')"
+t_refuse 65 'a comment with one' rate --as alice "$ra" --stars 4 --comment "$(printf 'ok\302\205')"
 
 done_testing
