@@ -102,8 +102,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (argc < 1)
 		return usage_error(usage, "a car (or cancel, list) is required");
-	/* With a booking's options, the word is a car's name: cars may be called list. */
-	const char *sub = o.given['f'] || o.given['t'] || o.given['q'] ? "" : argv[0];
+	/* One word with --from and --to is a car's name: cars may be called list. */
+	const char *sub = argc == 1 && o.given['f'] && o.given['t'] ? "" : argv[0];
 	if ((rc = cli_only(&o, !strcmp(sub, "cancel") || !strcmp(sub, "list") ? sub : "reserve",
 			   !strcmp(sub, "cancel") ? "" : !strcmp(sub, "list") ? "=" : "ftq", usage)) >= 0)
 		return rc;

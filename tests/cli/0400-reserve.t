@@ -100,8 +100,8 @@ paid alice "$r" >/dev/null
 t_refuse 1 'cancel a RENTED reservation' reserve --as alice cancel "$r"
 t_eq '... it stays RENTED' "$(status_of "$r")" RENTED
 
-# Cars called list and cancel (car ids are any [A-Za-z0-9][A-Za-z0-9._-]{0,31}): with
-# a booking's options the word is the car.
+# Cars called list and cancel (car ids are any [A-Za-z0-9][A-Za-z0-9._-]{0,31}): one
+# word with --from and --to is a car.
 carctl --as admin add list --rate 100 >/dev/null && carctl --as admin add cancel --rate 100 >/dev/null && dispatch
 for c in list cancel; do
 	t_ok "reserve $c --from --to books the car $c" reserve --as alice "$c" --from "$(day 40)" --to "$(day 41)"
@@ -112,7 +112,8 @@ done
 dispatch
 t_eq '... both booked' "$(reserve --as alice list --json | jq -r 'select(.car == "list" or .car == "cancel") | .status' | tr '\n' ' ')" \
 	'RESERVED RESERVED '
-t_refuse 64 'reserve list with --from alone: still one of a booking'"'"'s options, --to missing' reserve --as alice list --from "$(day 40)"
+t_refuse 64 'reserve list with --from alone: the listing, which takes no --from' reserve --as alice list --from "$(day 40)"
+t_match '... says so' "$ERR" '^reserve: list: --from does not apply$'
 t_ok 'reserve list still lists' reserve --as alice list --csv
 
 done_testing
