@@ -382,6 +382,8 @@ static int cmd_car(const struct common *o, const struct args *a, const char *car
 		return usage_error(usage, "add: --rate N is required");
 	if (kind == 's' && !set->rate && !set->model && !set->weekly && !set->monthly && !set->late_fee)
 		return usage_error(usage, "set: give at least one of --rate, --model, --weekly, --monthly, --late-fee");
+	if (set->model && limit_input_text(set->model, NULL, "model", &e) < 0)
+		return fail(&e); /* what a user can get wrong by typing: 65 before anything else */
 	if (admin_act(&h, o, &s, what[kind == 'a' ? 0 : kind == 's' ? 1 : 2], car_rule, &act, &e) < 0)
 		return refuse(&h, s, &e);
 	event_init(&ev);
@@ -428,7 +430,7 @@ static int cmd_block(const struct common *o, const struct args *a, const char *c
 		return usage_error(usage, "block: --from and --to are required");
 	today_utc(today);
 	if (reservation_check_request(car, a->from, a->to, today, &e) < 0 ||
-	    (a->reason && limit_text(a->reason, NULL, "reason", &e) < 0))
+	    (a->reason && limit_input_text(a->reason, NULL, "reason", &e) < 0))
 		return fail(&e); /* what a user can get wrong by typing: 65 before anything else */
 	if (admin_act(&h, o, &s, "block cars", block_rule, &b, &e) < 0)
 		return refuse(&h, s, &e);

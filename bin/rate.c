@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 		return usage_error(usage, "expected one RES");
 	if (a.stars == NULL)
 		return usage_error(usage, "--stars N is required");
-	if (limit_stars(a.stars, &n, &e) < 0 || (a.comment && limit_text(a.comment, "\n\t", "comment", &e) < 0))
+	if (limit_stars(a.stars, &n, &e) < 0 || (a.comment && limit_input_text(a.comment, "\n\t", "comment", &e) < 0))
 		return fail(&e);
 	kv_init(&extra);
 	kv_set(&extra, "stars", a.stars);

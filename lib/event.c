@@ -301,10 +301,7 @@ static int check_value(const struct event_type *t, const char *k, const char *v,
 		return sig_pk_decode(pk, v) == 0 ? 0 : rerr_set(e, RX_DATA, "pubkey: not a key");
 	}
 	const char *ctl = !strcmp(k, "comment") ? "\n\t" : NULL;
-	if (!writer && text_has_c1(v)) /* logged as older releases let it in, or its outcome */
-		return strlen(v) <= LIMIT_TEXT_MAX && valid_text(v, ctl) ? 0
-			: rerr_set(e, RX_DATA, "%s: invalid UTF-8 or control characters", k);
-	return limit_text(v, ctl, k, e);
+	return writer ? limit_input_text(v, ctl, k, e) : limit_text(v, ctl, k, e);
 }
 
 int event_check_fields(const struct event *ev, struct rerr *e)

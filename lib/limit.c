@@ -68,7 +68,16 @@ int limit_text(const char *s, const char *allowed_ctl, const char *what, struct 
 
 	if (n > LIMIT_TEXT_MAX)
 		return rerr_set(e, RX_DATA, "%s: %zu bytes, longer than %d", what, n, LIMIT_TEXT_MAX);
-	if (!valid_text(s, allowed_ctl) || text_has_c1(s))
+	if (!valid_text(s, allowed_ctl))
+		return rerr_set(e, RX_DATA, "%s: invalid UTF-8 or control characters", what);
+	return 0;
+}
+
+int limit_input_text(const char *s, const char *allowed_ctl, const char *what, struct rerr *e)
+{
+	if (limit_text(s, allowed_ctl, what, e) < 0)
+		return -1;
+	if (text_has_c1(s))
 		return rerr_set(e, RX_DATA, "%s: invalid UTF-8 or control characters", what);
 	return 0;
 }

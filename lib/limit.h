@@ -32,8 +32,13 @@ int limit_cost(long long price, long long count, long long *out, const char *wha
 /* Stars s: a whole number 1..LIMIT_STARS_MAX, into *out. */
 int limit_stars(const char *s, long long *out, struct rerr *e);
 /* A text (model, comment, reason): at most LIMIT_TEXT_MAX bytes of UTF-8, with no
- * control characters (C0, DEL, C1) but those in allowed_ctl (NULL: none). */
+ * control characters (C0, DEL) but those in allowed_ctl (NULL: none). The rule a
+ * logged event is applied by, again in a rebuild. */
 int limit_text(const char *s, const char *allowed_ctl, const char *what, struct rerr *e);
+/* A text a user gives now (a command, an event admitted): limit_text's, and no C1
+ * control character (CSI, NEL) either, which the history of an older release may
+ * hold (tables show them escaped). */
+int limit_input_text(const char *s, const char *allowed_ctl, const char *what, struct rerr *e);
 /* A stay's own dates: from and to are dates, to after from, 1..LIMIT_NIGHTS_MAX nights. */
 int limit_dates(const char *from, const char *to, struct rerr *e);
 /* A stay booked on today: limit_dates, and from is neither before today nor more than

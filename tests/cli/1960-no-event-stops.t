@@ -485,7 +485,9 @@ bounds() {
 		ev q 'a model of 201 bytes' "car: m$NC\nrate: 1\nmodel: ${X200}y\n" 'model: 201 bytes, longer than 200'
 		ev a 'a model of 200 bytes of Korean' "car: m$NC\nrate: 1\nmodel: $K200\n"
 		ev q 'a model of 201 bytes of Korean' "car: m$NC\nrate: 1\nmodel: ${K200}c\n" 'model: 201 bytes, longer than 200'
-		ev a 'a model with NEL, U+2028, a BOM, U+FFFE' "car: m$NC\nrate: 1\nmodel: \"a\\\\Nb\\\\Lc\\\\uFEFFd\\\\uFFFEe\"\n"
+		ev a 'a model with U+2028, a BOM, U+FFFE' "car: m$NC\nrate: 1\nmodel: \"b\\\\Lc\\\\uFEFFd\\\\uFFFEe\"\n"
+		ev q 'a model with NEL (a C1 control character)' "car: m$NC\nrate: 1\nmodel: \"a\\\\Nb\"\n" \
+			'model: invalid UTF-8 or control characters'
 		ev a 'a car registered already' 'car: car01\nrate: 1\n'
 		;;
 	key.rm)
