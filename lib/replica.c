@@ -378,8 +378,14 @@ int replica_follow(const struct home *h, int idle, const volatile sig_atomic_t *
 	if (has)
 		gid_hex(f->head, &have);
 	rc = transport_fetch(gitdir, rp.url, f->head, f->tip, idle, stop, &why);
-	if (rc < 0)
+	if (rc < 0) {
 		f->unreachable = 1;
+		/* A fetch cut short (killed: silent, stopped, out of memory) leaves its pack
+		 * part written: swept now, not at the next start of the dispatcher. */
+		char *packdir = xasprintf("%s/objects/pack", gitdir);
+		gitrepo_sweep(packdir);
+		free(packdir);
+	}
 	if (rc != 0 || strcmp(f->tip, f->head) == 0)
 		goto done; /* no answer, no main there yet, or nothing new */
 	if ((rc = gitrepo_open(&r, gitdir, e)) < 0)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,13 @@ int transport_fetch(const char *gitdir, const char *url, const char *have, char 
 	}
 	close(fds[1]);
 	while (got < sizeof a && !(stop && *stop)) {
+		/* A stop that comes between the test and the wait is seen within a second. */
+		struct pollfd pf = {fds[0], POLLIN, 0};
+		int ready = poll(&pf, 1, 1000);
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (ready <= 0)
+			continue;
 		ssize_t r = read(fds[0], (char *)&a + got, sizeof a - got);
 		if (r == 0 || (r < 0 && errno != EINTR))
 			break;

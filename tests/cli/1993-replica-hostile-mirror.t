@@ -72,6 +72,55 @@ git --git-dir="$M" fetch -q "$P/state/.git" +main:main
 run dispatcher --home "$R" --once
 t_eq 'the mirror mended, the next round follows' "$RC:$(main_of "$R/state/.git")" "0:$(main_of "$M")"
 
+# A mirror that stops answering half way through its pack (served over HTTP by git
+# upload-pack, cut after 6,000 bytes): the fetch's child is ended when the remote has
+# been silent for the idle time, and what it had written of the pack is swept at once,
+# not left to pile up round after round until the dispatcher starts again.
+i=0
+while [ $i -lt 20 ]; do
+	carctl --home "$P" --as admin add "c$i" --rate 100 --model "$(head -c 600 /dev/urandom | base64 -w0 | head -c 200)" >/dev/null
+	i=$((i + 1))
+done
+dispatch
+git --git-dir="$M" fetch -q "$P/state/.git" +main:main
+python3 -c 'import http.server, socket, subprocess, sys, time
+repo = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    def log_message(self, *a): pass
+    def do_GET(self):
+        out = subprocess.run(["git", "upload-pack", "--stateless-rpc", "--advertise-refs", repo], capture_output=True).stdout
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-git-upload-pack-advertisement")
+        self.end_headers()
+        self.wfile.write(b"001e# service=git-upload-pack\n0000" + out)
+    def do_POST(self):
+        req = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        out = subprocess.run(["git", "upload-pack", "--stateless-rpc", repo], input=req, capture_output=True).stdout
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-git-upload-pack-result")
+        self.end_headers()
+        self.wfile.write(out[:6000])
+        self.wfile.flush()
+        time.sleep(60)
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()' "$M" >"$T_TMP/port" 2>/dev/null &
+server=$!
+t_wait 'a mirror over HTTP that stalls' 10 test -s "$T_TMP/port"
+cp "$R/state/.git/rental-primary" "$T_TMP/primary.keep"
+sed -i "s|^url:.*|url: http://127.0.0.1:$(cat "$T_TMP/port")/|" "$R/state/.git/rental-primary"
+cp "$R/config/rental.yaml" "$T_TMP/settings.keep"
+printf 'replicate: {max_lag_seconds: 2}\n' >>"$R/config/rental.yaml" # silent for 1 s: no answer
+run dispatcher --home "$R" --once
+t_eq 'a round whose mirror stalls mid-pack: no answer (75)' "$RC" 75
+t_match '... saying so' "$ERR" 'fetch: no answer for 1 s'
+t_eq '... nothing of its pack left behind' "$(ls "$R/state/.git/objects/pack" | grep -c '^pack_git2_\|^tmp_')" 0
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
+cp "$T_TMP/primary.keep" "$R/state/.git/rental-primary"
+cp "$T_TMP/settings.keep" "$R/config/rental.yaml"
+
 # A dispatcher that is process 1 of its namespace (a container's only process): its
 # fetch's child knows its parent by pid, not by its parent not being process 1.
 book carol car01 2028-10-01 2028-10-03 >/dev/null
