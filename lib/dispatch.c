@@ -144,13 +144,6 @@ static void read_incoming(const struct home *h, const char *name, struct incomin
 	free(path);
 }
 
-/* Whether a spool file is a change of the fleet: an event other contexts learn
- * prices from, through its outcome. */
-static int changes_fleet(const struct incoming *in)
-{
-	return in->state == 0 && event_type_get(&in->ev)->ends_batch;
-}
-
 /* The signatures of a batch are checked on every core before admission, which is in
  * order and on one: each spool file is read, parsed and verified against the keys as
  * the batch found them (ledger_signer_key, event_preverify); admission takes those
@@ -160,13 +153,14 @@ struct prepass {
 	struct store *s;
 	const struct spool_list *l;
 	struct incoming *in;
+	size_t from; /* the first file of the part read */
 };
 
 static int read_one(void *ctx, size_t i, struct rerr *e)
 {
 	struct prepass *p = ctx;
 
-	read_incoming(p->h, p->l->names[i], &p->in[i]);
+	read_incoming(p->h, p->l->names[p->from + i], &p->in[p->from + i]);
 	return 0;
 }
 
@@ -179,21 +173,97 @@ static int verify_one(void *ctx, size_t i, struct rerr *e)
 	return 0;
 }
 
-/* Files read and signatures checked on both cores; the signers' keys looked up in
- * between on this thread, since the store (its caches, its packs) has one reader. */
-static struct incoming *prepass(const struct home *h, struct store *s, const struct spool_list *l)
+/* Files from to to read on both cores, into in. */
+static void read_spool(const struct home *h, const struct spool_list *l, struct incoming *in,
+		       size_t from, size_t to)
 {
-	struct prepass p = {h, s, l, xcalloc(l->n + 1, sizeof *p.in)};
+	struct prepass p = {h, NULL, l, in, from};
 	struct par par;
 
-	par_start(&par, l->n, read_one, &p);
+	par_start(&par, to - from, read_one, &p);
 	par_finish(&par, 1, NULL);
-	for (size_t i = 0; i < l->n; i++)
-		if (p.in[i].state == 0)
-			p.in[i].has_pk = ledger_signer_key(s, &p.in[i].ev, p.in[i].pk) == 0;
-	par_start(&par, l->n, verify_one, &p);
+}
+
+/* The signatures of the first n files checked on both cores; the signers' keys looked
+ * up before on this thread, since the store (its caches, its packs) has one reader. */
+static void verify_spool(struct store *s, const struct spool_list *l, struct incoming *in, size_t n)
+{
+	struct prepass p = {NULL, s, l, in, 0};
+	struct par par;
+
+	for (size_t i = 0; i < n; i++)
+		if (in[i].state == 0)
+			in[i].has_pk = ledger_signer_key(s, &in[i].ev, in[i].pk) == 0;
+	par_start(&par, n, verify_one, &p);
 	par_finish(&par, 1, NULL);
-	return p.in;
+}
+
+/* What a spool file is to the batch's extent: a change of the fleet, another event,
+ * or nothing (a file to quarantine); and the reservation it is a step of, if any (a
+ * booking is the first step of its own). */
+enum { K_FLEET = 1, K_OTHER = 2 };
+
+static unsigned kind_of(const struct incoming *in)
+{
+	return in->state != 0 ? 0 : event_type_get(&in->ev)->ends_batch ? K_FLEET : K_OTHER;
+}
+
+static const char *step_of(const struct incoming *in)
+{
+	if (in->state != 0)
+		return NULL;
+	return event_kind_of(&in->ev) == EV_RESERVE ? kv_get(&in->ev.f, "id") : kv_get(&in->ev.f, "reservation");
+}
+
+struct step {
+	const char *res;
+	size_t tick; /* the index of the first file of its tick */
+};
+
+static int by_res(const void *a, const void *b)
+{
+	const struct step *x = a, *y = b;
+	int c = strcmp(x->res, y->res);
+
+	return c ? c : x->tick < y->tick ? -1 : x->tick > y->tick;
+}
+
+/* How many of the first have listed files (those read) the batch takes: whole ticks
+ * (files that arrived in one tick of the file system's clock are never split: which
+ * came first cannot be told), up to the first tick that would bring into it changes
+ * of the fleet beside other events, or a second step of one reservation. The contexts decide apart, each
+ * on what the log told it before (DESIGN 3): a booking after a change of its car is
+ * priced by the change's outcome, a removal decides on the bookings before it, and a
+ * step on a booking (pay, cancel, return, rate) on the outcome of the step before. */
+static size_t batch_extent(const struct spool_list *l, const struct incoming *in, size_t have)
+{
+	struct step *v = xcalloc(have + 1, sizeof *v);
+	size_t n = 0, end = have;
+	unsigned kinds = 0;
+
+	for (size_t i = 0, j; i < have; i = j) {
+		unsigned k = 0; /* the tick's kinds */
+		for (j = i; j < have && ts_cmp(&l->at[j], &l->at[i]) == 0; j++) {
+			k |= kind_of(&in[j]);
+			if (step_of(&in[j]))
+				v[n++] = (struct step){step_of(&in[j]), i};
+		}
+		/* After changes of the fleet only, more of them; after other events only,
+		 * more of those; after both (one tick), nothing. */
+		if (kinds && k && (kinds != k || k == (K_FLEET | K_OTHER))) {
+			end = i;
+			break;
+		}
+		kinds |= k;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof *v, by_res);
+	for (size_t a = 0, b; a < n; a = b) /* a reservation's second step, in a later tick */
+		for (b = a + 1; b < n && !strcmp(v[a].res, v[b].res); b++)
+			if (v[b].tick != v[a].tick && v[b].tick < end)
+				end = v[b].tick;
+	free(v);
+	return end;
 }
 
 /* A file whose time is the last batch's: the dispatcher's lock, touched at each. */
@@ -611,8 +681,6 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	struct incoming *in = NULL;
 	char **done = NULL;
 	struct audit audit = {0};
-	const struct timespec *last = NULL; /* when the last event admitted arrived */
-	int fleet = -1;                     /* the batch holds changes of the fleet (1) or not */
 	size_t ndone = 0;
 	long long base;
 	int rc = -1;
@@ -632,15 +700,20 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	char *mark = last_batch_mark(h);
 	utimensat(AT_FDCWD, mark, NULL, 0); /* best effort: --check reads it */
 	free(mark);
-	in = prepass(h, s, &l);
-	refuse_rival_ids(&l, in);
-	for (size_t i = 0; i < l.n; i++) {
-		/* A batch holds changes of the fleet or other events, not both (but for a
-		 * tick, which is never split): a booking after a change is priced by its
-		 * outcome, and a change decides on the bookings before it, as management
-		 * knows them from their outcomes. */
-		if (fleet >= 0 && changes_fleet(&in[i]) != fleet && ts_cmp(&l.at[i], last) != 0)
+	/* Read a part at a time, so that a batch cut short early does not read the rest
+	 * of the spool (a spool of fleet changes and bookings in turn is a batch each). */
+	in = xcalloc(l.n + 1, sizeof *in);
+	struct spool_list part = l; /* what this batch takes; the rest waits for the next */
+	for (size_t have = 0, want = 64;; want *= 4) {
+		read_spool(h, &l, in, have, want < l.n ? want : l.n);
+		have = want < l.n ? want : l.n;
+		part.n = batch_extent(&l, in, have);
+		if (part.n < have || have == l.n)
 			break;
+	}
+	verify_spool(s, &part, in, part.n);
+	refuse_rival_ids(&part, in);
+	for (size_t i = 0; i < part.n; i++) {
 		int skipped, r = admit(s, l.names[i], &in[i], audit.today, &skipped, e);
 		if (r < 0)
 			goto out;
@@ -661,8 +734,6 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		} else {
 			st->applied++;
 			audit_add(&audit, &in[i].ev);
-			fleet = fleet >= 0 ? fleet : changes_fleet(&in[i]);
-			last = &l.at[i];
 		}
 	}
 	if (st->applied > 0 || ledger_head(s, e) > 0) {

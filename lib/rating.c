@@ -63,26 +63,16 @@ static int apply_rate(struct store *s, const struct event *ev, struct outbox *ou
 	return 0;
 }
 
-/* A booking's status as rating learns it: returned (a stay it may rate), or refunded.
- * A refund and a return in one batch come in either order; refunded, the stay is not
- * rated, so a return after a refund leaves it refunded. */
-static int apply_status(struct store *s, const struct event *ev, const char *status, struct rerr *e)
+static int apply_returned(struct store *s, const struct event *ev)
 {
 	struct kv r;
-	int rc = rating_get(s, kv_get(&ev->f, "reservation"), &r, e);
 
-	if (rc < 0)
-		return -1;
-	if (rc == 1) {
-		kv_init(&r);
-		kv_set(&r, "reservation", kv_get(&ev->f, "reservation"));
-		kv_set(&r, "car", kv_get(&ev->f, "car"));
-		kv_set(&r, "customer", kv_get(&ev->f, "customer"));
-	}
-	if (booking_may_become(kv_get(&r, "status"), status)) {
-		kv_set(&r, "status", status);
-		save(s, &r);
-	}
+	kv_init(&r);
+	kv_set(&r, "reservation", kv_get(&ev->f, "reservation"));
+	kv_set(&r, "car", kv_get(&ev->f, "car"));
+	kv_set(&r, "customer", kv_get(&ev->f, "customer"));
+	kv_set(&r, "status", ST_RETURNED);
+	save(s, &r);
 	kv_free(&r);
 	return 0;
 }
@@ -93,9 +83,9 @@ int rating_apply(struct store *s, const struct event *ev, struct outbox *out, st
 	case EV_RATE:
 		return apply_rate(s, ev, out, e);
 	case EV_RENTAL_RETURNED:
-		return apply_status(s, ev, ST_RETURNED, e);
-	case EV_PAY_CANCELED:
-		return apply_status(s, ev, ST_PAY_CANCELED, e);
+		return apply_returned(s, ev);
+	case EV_PAY_CANCELED: /* a return refunded in the same batch: the stay is not rated */
+		return booking_follow(s, CTX_RATING, kv_get(&ev->f, "reservation"), ST_PAY_CANCELED, save, e);
 	default:
 		return 0;
 	}

@@ -94,4 +94,23 @@ t_nomatch "1,000 files ahead: bob's copy does not take the id in a batch of its 
 	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
 rm -f "$H/spool/bad/0junk"*
 
+# Nor when a batch ends inside the spool (a change of the fleet is batched apart from
+# bookings): a booking ahead, then in one tick alice's booking, a price change, and
+# bob's copy of her id named to sort last. The tick is never split, so both claims are
+# met in one batch (the review found bob's taken in the next).
+r0=$(reserve --as carol car02 --from "$(day 5)" --to "$(day 6)")
+sleep 0.05
+stopped_booking "$(day 100)" "$(day 102)"
+env RENTAL_CRASH_AT=writer "$BIN/carctl" --as admin set car02 --rate 31000 >/dev/null 2>&1
+nw=$(ls "$H/spool/tmp" | grep -v "$rt")
+{ base "$rt" reserve bob; printf 'car: car02\nfrom: %s\nto: %s\n' "$(day 110)" "$(day 112)"; } >"$T_TMP/copy.body"
+seal "$BOB" "$T_TMP/copy.body" "$T_TMP/copy"
+cp "$T_TMP/copy" "$H/spool/tmp/99999999999999999999.$rt"
+arrive "$na" "$nw" "99999999999999999999.$rt"
+dispatcher --once >/dev/null 2>&1
+t_nomatch 'a batch that ends at a change of the fleet: bob'"'"'s copy does not take the id' \
+	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
+t_eq '... the booking ahead is applied, the price changed' "$(status_of "$r0") $(carctl show car02 --json | jget rate)" \
+	'RESERVED 31000'
+
 done_testing

@@ -76,6 +76,22 @@ t_eq '... the log has the change, its outcome, then the booking' \
 	"$(git --git-dir="$H/state/.git" log --reverse --format=%B main | grep -o 'car\.set car05\|car\.changed car05\|reserve '"$after" | tr '\n' ' ')" \
 	"car.set car05 car.changed car05 reserve $after "
 t_ok '... a rebuild agrees' dispatcher --rebuild
+# A booking and a price change in one tick (one batch, the booking first by name),
+# then a booking in a later tick: it waits for the next batch, and the new price.
+carctl --as admin add car07 --rate 10000 >/dev/null && dispatch
+reserve --as bob car07 --from "$(d 300)" --to "$(d 302)" >/dev/null
+carctl --as admin set car07 --rate 20000 >/dev/null
+python3 -c 'import os, sys
+new, tmp = sys.argv[1] + "/new/", sys.argv[1] + "/tmp/"
+names = sorted(os.listdir(new))
+for n in names: os.rename(new + n, tmp + n)
+for n in names: os.rename(tmp + n, new + n)' "$H/spool"
+sleep 0.05
+later=$(reserve --as bob car07 --from "$(d 310)" --to "$(d 312)")
+dispatch
+t_eq 'after a tick of a booking and a price change, a later booking: the new price' \
+	"$(reserve --as admin list --json | jrow reservation "$later" | jget amount)" 40000
+
 commits() { git --git-dir="$H/state/.git" rev-list --count main; }
 n=$(commits)
 for c in 1 2 3 4 5; do carctl --as admin add "fleet$c" --rate 100 >/dev/null; done
