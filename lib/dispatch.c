@@ -103,6 +103,8 @@ struct incoming {
 	struct event ev;
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES]; /* its signer's key, if has_pk */
 	int has_pk;
+	int role;         /* its signer's role (enum role), if has_pk */
+	size_t rival_of;  /* quarantined as a rival claim: the first claim of its id, + 1 */
 	int state;
 	char reason[600];
 	struct rerr e;
@@ -153,14 +155,13 @@ struct prepass {
 	struct store *s;
 	const struct spool_list *l;
 	struct incoming *in;
-	size_t from; /* the first file of the part read */
 };
 
 static int read_one(void *ctx, size_t i, struct rerr *e)
 {
 	struct prepass *p = ctx;
 
-	read_incoming(p->h, p->l->names[p->from + i], &p->in[p->from + i]);
+	read_incoming(p->h, p->l->names[i], &p->in[i]);
 	return 0;
 }
 
@@ -173,97 +174,57 @@ static int verify_one(void *ctx, size_t i, struct rerr *e)
 	return 0;
 }
 
-/* Files from to to read on both cores, into in. */
-static void read_spool(const struct home *h, const struct spool_list *l, struct incoming *in,
-		       size_t from, size_t to)
+/* Files read and signatures checked on both cores; the signers' keys looked up in
+ * between on this thread, since the store (its caches, its packs) has one reader. */
+static struct incoming *prepass(const struct home *h, struct store *s, const struct spool_list *l)
 {
-	struct prepass p = {h, NULL, l, in, from};
+	struct prepass p = {h, s, l, xcalloc(l->n + 1, sizeof *p.in)};
 	struct par par;
 
-	par_start(&par, to - from, read_one, &p);
+	par_start(&par, l->n, read_one, &p);
 	par_finish(&par, 1, NULL);
+	for (size_t i = 0; i < l->n; i++)
+		if (p.in[i].state == 0)
+			p.in[i].has_pk = ledger_signer_key(s, &p.in[i].ev, p.in[i].pk, &p.in[i].role) == 0;
+	par_start(&par, l->n, verify_one, &p);
+	par_finish(&par, 1, NULL);
+	return p.in;
 }
 
-/* The signatures of the first n files checked on both cores; the signers' keys looked
- * up before on this thread, since the store (its caches, its packs) has one reader. */
-static void verify_spool(struct store *s, const struct spool_list *l, struct incoming *in, size_t n)
-{
-	struct prepass p = {NULL, s, l, in, 0};
-	struct par par;
-
-	for (size_t i = 0; i < n; i++)
-		if (in[i].state == 0)
-			in[i].has_pk = ledger_signer_key(s, &in[i].ev, in[i].pk) == 0;
-	par_start(&par, n, verify_one, &p);
-	par_finish(&par, 1, NULL);
-}
-
-/* What a spool file is to the batch's extent: a change of the fleet, another event,
- * or nothing (a file to quarantine); and the reservation it is a step of, if any (a
- * booking is the first step of its own). */
+/* What a spool file is to the batch's extent: a change of the fleet (by a key whose
+ * role may make one), another event, or nothing: a file that admission will refuse
+ * for its signature or its signer cuts no batch short, whoever dropped it there. */
 enum { K_FLEET = 1, K_OTHER = 2 };
 
 static unsigned kind_of(const struct incoming *in)
 {
-	return in->state != 0 ? 0 : event_type_get(&in->ev)->ends_batch ? K_FLEET : K_OTHER;
+	if (in->state != 0 || in->ev.verdict != 1)
+		return 0;
+	const struct event_type *t = event_type_get(&in->ev);
+	return !(t->roles & in->role) ? 0 : t->ends_batch ? K_FLEET : K_OTHER;
 }
 
-static const char *step_of(const struct incoming *in)
+/* How many of the listed files the batch takes: whole ticks (files that arrived in
+ * one tick of the file system's clock are never split: which came first cannot be
+ * told), up to the first tick that would bring changes of the fleet beside other
+ * events into it. The contexts decide apart, each on what the log told it before
+ * (DESIGN 3): so a booking after a change of its car is priced by the change's
+ * outcome, and a removal decides on the bookings before it. */
+static size_t batch_extent(const struct spool_list *l, const struct incoming *in)
 {
-	if (in->state != 0)
-		return NULL;
-	return event_kind_of(&in->ev) == EV_RESERVE ? kv_get(&in->ev.f, "id") : kv_get(&in->ev.f, "reservation");
-}
-
-struct step {
-	const char *res;
-	size_t tick; /* the index of the first file of its tick */
-};
-
-static int by_res(const void *a, const void *b)
-{
-	const struct step *x = a, *y = b;
-	int c = strcmp(x->res, y->res);
-
-	return c ? c : x->tick < y->tick ? -1 : x->tick > y->tick;
-}
-
-/* How many of the first have listed files (those read) the batch takes: whole ticks
- * (files that arrived in one tick of the file system's clock are never split: which
- * came first cannot be told), up to the first tick that would bring into it changes
- * of the fleet beside other events, or a second step of one reservation. The contexts decide apart, each
- * on what the log told it before (DESIGN 3): a booking after a change of its car is
- * priced by the change's outcome, a removal decides on the bookings before it, and a
- * step on a booking (pay, cancel, return, rate) on the outcome of the step before. */
-static size_t batch_extent(const struct spool_list *l, const struct incoming *in, size_t have)
-{
-	struct step *v = xcalloc(have + 1, sizeof *v);
-	size_t n = 0, end = have;
 	unsigned kinds = 0;
 
-	for (size_t i = 0, j; i < have; i = j) {
+	for (size_t i = 0, j; i < l->n; i = j) {
 		unsigned k = 0; /* the tick's kinds */
-		for (j = i; j < have && ts_cmp(&l->at[j], &l->at[i]) == 0; j++) {
+		for (j = i; j < l->n && ts_cmp(&l->at[j], &l->at[i]) == 0; j++)
 			k |= kind_of(&in[j]);
-			if (step_of(&in[j]))
-				v[n++] = (struct step){step_of(&in[j]), i};
-		}
 		/* After changes of the fleet only, more of them; after other events only,
 		 * more of those; after both (one tick), nothing. */
-		if (kinds && k && (kinds != k || k == (K_FLEET | K_OTHER))) {
-			end = i;
-			break;
-		}
+		if (kinds && k && (kinds != k || k == (K_FLEET | K_OTHER)))
+			return i;
 		kinds |= k;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof *v, by_res);
-	for (size_t a = 0, b; a < n; a = b) /* a reservation's second step, in a later tick */
-		for (b = a + 1; b < n && !strcmp(v[a].res, v[b].res); b++)
-			if (v[b].tick != v[a].tick && v[b].tick < end)
-				end = v[b].tick;
-	free(v);
-	return end;
+	return l->n;
 }
 
 /* A file whose time is the last batch's: the dispatcher's lock, touched at each. */
@@ -319,6 +280,7 @@ static void refuse_rival_ids(const struct spool_list *l, struct incoming *in)
 			continue; /* none, or the first arrived first: admission quarantines the others */
 		for (size_t k = a; k < b; k++) {
 			in[v[k].i].state = 1;
+			in[v[k].i].rival_of = v[a].i + 1;
 			snprintf(in[v[k].i].reason, sizeof in[v[k].i].reason,
 				 "%s: id %s is claimed by other bytes waiting with it: none is taken",
 				 l->names[v[k].i], v[k].id);
@@ -700,20 +662,14 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	char *mark = last_batch_mark(h);
 	utimensat(AT_FDCWD, mark, NULL, 0); /* best effort: --check reads it */
 	free(mark);
-	/* Read a part at a time, so that a batch cut short early does not read the rest
-	 * of the spool (a spool of fleet changes and bookings in turn is a batch each). */
-	in = xcalloc(l.n + 1, sizeof *in);
-	struct spool_list part = l; /* what this batch takes; the rest waits for the next */
-	for (size_t have = 0, want = 64;; want *= 4) {
-		read_spool(h, &l, in, have, want < l.n ? want : l.n);
-		have = want < l.n ? want : l.n;
-		part.n = batch_extent(&l, in, have);
-		if (part.n < have || have == l.n)
-			break;
-	}
-	verify_spool(s, &part, in, part.n);
-	refuse_rival_ids(&part, in);
-	for (size_t i = 0; i < part.n; i++) {
+	in = prepass(h, s, &l);
+	refuse_rival_ids(&l, in);
+	size_t take = batch_extent(&l, in); /* the rest waits for the next batch */
+	for (size_t i = 0; i < l.n; i++) {
+		/* Past the batch's end, only the rival claims of an id first claimed in it:
+		 * they are quarantined with it, as the listing found them. */
+		if (i >= take && !(in[i].rival_of > 0 && in[i].rival_of - 1 < take))
+			continue;
 		int skipped, r = admit(s, l.names[i], &in[i], audit.today, &skipped, e);
 		if (r < 0)
 			goto out;

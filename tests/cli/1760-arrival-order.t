@@ -113,4 +113,41 @@ t_nomatch 'a batch that ends at a change of the fleet: bob'"'"'s copy does not t
 t_eq '... the booking ahead is applied, the price changed' "$(status_of "$r0") $(carctl show car02 --json | jget rate)" \
 	'RESERVED 31000'
 
+# Rival claims in one tick, a change of the fleet after them (the batch ends there),
+# then bob's copy again: every claim of the id is quarantined at once, the later one
+# too, though it lies past the batch's end (the review saw it taken by the next).
+stopped_booking "$(day 120)" "$(day 122)"
+bobs_copy "$(day 130)" "$(day 132)"
+arrive "$na" "00000000000000000000.$rt"
+sleep 0.05
+carctl --as admin set car02 --rate 32000 >/dev/null
+sleep 0.05
+cp "$T_TMP/copy" "$H/spool/tmp/00000000000000000001.$rt"
+arrive "00000000000000000001.$rt"
+dispatcher --once >/dev/null 2>&1
+t_nomatch 'rivals in one tick, a fleet change, bob'"'"'s copy again: the id is not bob'"'"'s' \
+	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
+t_eq '... all three claims quarantined' "$(ls "$H/spool/bad" | grep -c "\.$rt\$")" 3
+
+# What admission will refuse cuts no batch short: a car.set signed by bob (a customer)
+# and one whose signature fails, each in its own tick between two bookings, leave them
+# in one batch, one commit.
+commits() { git --git-dir="$H/state/.git" rev-list --count main; }
+n=$(commits)
+reserve --as alice car01 --from "$(day 140)" --to "$(day 141)" >/dev/null
+sleep 0.05
+{ base "$(newid car)" car.set bob; printf 'car: car02\nrate: 1\n'; } >"$T_TMP/cust.body"
+seal "$BOB" "$T_TMP/cust.body" "$T_TMP/cust"
+spool_drop "$T_TMP/cust" "$(spname "$(sed -n 's/^id: //p' "$T_TMP/cust")")"
+sleep 0.05
+{ base "$(newid car)" car.set admin; printf 'car: car02\nrate: 2\nsignature: %s\n' \
+	"$(head -c 64 /dev/zero | base64 | tr -d '\n')"; } >"$T_TMP/forged"
+spool_drop "$T_TMP/forged" "$(spname "$(sed -n 's/^id: //p' "$T_TMP/forged")")"
+sleep 0.05
+reserve --as alice car01 --from "$(day 150)" --to "$(day 151)" >/dev/null
+run dispatcher --once
+t_eq 'a customer'"'"'s car.set and a forged one between two bookings: one batch' "$(($(commits) - n))" 1
+t_match '... both quarantined' "$ERR" 'applied 2, skipped 0, quarantined 2'
+t_eq '... the price unchanged' "$(carctl show car02 --json | jget rate)" 32000
+
 done_testing
