@@ -199,21 +199,42 @@ static int lock_init(const struct home *h, struct rerr *e)
 	return fd;
 }
 
-/* Makes the home h, its inits taking turns; *created is cleared if another made it
- * while this one waited. */
-static int make_home(const struct home *h, int *created, struct rerr *e)
+/* Makes the home h with make, its inits taking turns: *created says whether this one
+ * made it, or found it made by another while it waited. */
+static int make_home(const struct home *h, int (*make)(const struct home *h, void *arg, struct rerr *e),
+		     void *arg, int *created, struct rerr *e)
 {
 	int lock, rc = 0;
 
+	*created = 0;
 	if (make_dirs(h, e) < 0 || (lock = lock_init(h, e)) < 0)
 		return -1;
-	if (has_state(h))
-		*created = 0;
-	else if (write_genesis(h, e) < 0 || run_dispatcher(h, "applying the genesis failed", e) < 0)
-		rc = -1;
-	else if (!has_state(h))
-		rc = rerr_set(e, RX_SOFTWARE, "%s: the dispatcher made no state", h->root);
+	if (!has_state(h)) {
+		*created = 1;
+		rc = make(h, arg, e);
+	}
 	close(lock);
+	return rc;
+}
+
+/* A primary: the genesis, applied by its dispatcher. */
+static int make_primary(const struct home *h, void *arg, struct rerr *e)
+{
+	if (write_genesis(h, e) < 0 || run_dispatcher(h, "applying the genesis failed", e) < 0)
+		return -1;
+	if (!has_state(h))
+		return rerr_set(e, RX_SOFTWARE, "%s: the dispatcher made no state", h->root);
+	return 0;
+}
+
+/* A replica: an empty repository, what it follows, and its dispatcher's first round. */
+static int make_replica(const struct home *h, void *arg, struct rerr *e)
+{
+	char *git = xasprintf("%s/.git", h->state);
+	int rc = git_init(git, e) == 0 && home_replica_write(h, arg, e) == 0
+		? run_dispatcher(h, "its first round of following failed", e) : -1;
+
+	free(git);
 	return rc;
 }
 
@@ -225,9 +246,9 @@ int home_init(const char *dir, int *created, struct rerr *e)
 	if (dir[0] == '\0')
 		return rerr_set(e, RX_USAGE, "the home is an empty name");
 	home_resolve(&h, dir);
-	*created = !has_state(&h);
-	if (*created)
-		rc = make_home(&h, created, e);
+	*created = 0;
+	if (!has_state(&h))
+		rc = make_home(&h, make_primary, NULL, created, e);
 	home_free(&h);
 	return rc;
 }
@@ -246,8 +267,8 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 {
 	struct home h;
 	struct replica r = {0};
-	char *git, *abs;
-	int rc, lock = -1;
+	char *abs;
+	int rc;
 
 	*created = 0;
 	if (dir[0] == '\0' || url[0] == '\0')
@@ -265,23 +286,9 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 	snprintf(r.url, sizeof r.url, "%s", abs);
 	free(abs);
 	home_resolve(&h, dir);
-	git = xasprintf("%s/.git", h.state);
 	/* Until its first history is taken, init may be run again (another URL, another
 	 * --trust): a key pinned from a history it refused is forgotten. */
-	if (has_state(&h))
-		rc = 0;
-	else if (make_dirs(&h, e) < 0 || (lock = lock_init(&h, e)) < 0)
-		rc = -1;
-	else if (has_state(&h))
-		rc = 0; /* another init made it while this one waited */
-	else {
-		*created = 1;
-		rc = git_init(git, e) == 0 && home_replica_write(&h, &r, e) == 0
-			? run_dispatcher(&h, "its first round of following failed", e) : -1;
-	}
-	if (lock >= 0)
-		close(lock);
-	free(git);
+	rc = has_state(&h) ? 0 : make_home(&h, make_replica, &r, created, e);
 	home_free(&h);
 	return rc;
 }

@@ -117,15 +117,23 @@ static int git_fail(struct rerr *e, const char *url, const char *what)
 	return rerr_set(e, RX_TEMP, "%s: %s: %s", url, what, msg);
 }
 
+/* libgit2 set up (counted: a process sets it up at its first call, then keeps it). */
+static int set_up(struct rerr *e)
+{
+	/* Fsynced: a fetched pack, its index and their folder are on disk before main moves
+	 * onto them (libgit2 writes them unsynced unless told). */
+	if (git_libgit2_init() < 0 || git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
+		return rerr_set(e, RX_SOFTWARE, "libgit2: cannot initialise");
+	return 0;
+}
+
 static int open_remote(git_repository **repo, git_remote **remote, const char *gitdir,
 		       const char *url, struct rerr *e)
 {
 	*repo = NULL;
 	*remote = NULL;
-	/* Fsynced: a fetched pack, its index and their folder are on disk before main moves
-	 * onto them (libgit2 writes them unsynced unless told). */
-	if (git_libgit2_init() < 0 || git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
-		return rerr_set(e, RX_SOFTWARE, "libgit2: cannot initialise");
+	if (set_up(e) < 0)
+		return -1;
 	if (git_repository_open_bare(repo, gitdir) < 0)
 		return git_fail(e, gitdir, "open");
 	/* The URL as given: no url.insteadOf of a git config applies (and libgit2 1.5
@@ -209,8 +217,7 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 struct answer {
 	int rc;
 	char tip[41];
-	int code;
-	char msg[sizeof ((struct rerr *)0)->msg];
+	struct rerr e;
 };
 
 /* What a fetch may take of memory (its heap and stacks; mapped pack files aside), in
@@ -234,7 +241,6 @@ static void fetch_child(int fd, pid_t parent, const char *gitdir, const char *ur
 {
 	struct rlimit rl;
 	struct answer a = {0};
-	struct rerr e = {0};
 
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -247,9 +253,7 @@ static void fetch_child(int fd, pid_t parent, const char *gitdir, const char *ur
 #endif
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || setrlimit(RLIMIT_DATA, &rl) < 0)
 		_exit(1);
-	a.rc = fetch_here(gitdir, url, have, a.tip, idle, &e);
-	a.code = e.code;
-	snprintf(a.msg, sizeof a.msg, "%s", e.msg);
+	a.rc = fetch_here(gitdir, url, have, a.tip, idle, &a.e);
 	_exit(write(fd, &a, sizeof a) == (ssize_t)sizeof a ? 0 : 1);
 }
 
@@ -277,9 +281,8 @@ int transport_fetch(const char *gitdir, const char *url, const char *have, char 
 	pid_t pid, parent = getpid();
 
 	tip[0] = '\0';
-	/* libgit2 set up once, here, so that no child pays for it again. */
-	if (git_libgit2_init() < 0 || git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
-		return rerr_set(e, RX_SOFTWARE, "libgit2: cannot initialise");
+	if (set_up(e) < 0) /* here, so that no child pays for it again */
+		return -1;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return rerr_set(e, RX_SOFTWARE, "pipe: %s", strerror(errno));
 	if ((pid = fork()) < 0) {
@@ -314,9 +317,7 @@ int transport_fetch(const char *gitdir, const char *url, const char *have, char 
 		return stop && *stop ? rerr_set(e, RX_TEMP, "%s: fetch: stopped", url)
 				     : child_failed(status, url, idle, e);
 	memcpy(tip, a.tip, sizeof a.tip);
-	if (a.rc < 0) {
-		e->code = a.code;
-		snprintf(e->msg, sizeof e->msg, "%s", a.msg);
-	}
+	if (a.rc < 0 && e)
+		*e = a.e;
 	return a.rc;
 }
