@@ -369,6 +369,19 @@ spool_drop() {
 		mv "$RENTAL_HOME/spool/tmp/$_t_d_name" "$RENTAL_HOME/spool/new/$_t_d_name"
 }
 
+# spool_together: the files waiting in spool/new renamed in again by one process, one
+# after the other (in name order): within one tick of the file system's clock, most
+# often, so that one batch takes them and cannot tell which came first. Prints how
+# many ticks they took (1, unless the clock turned between two renames).
+spool_together() {
+	python3 -c 'import os, sys
+new, tmp = sys.argv[1] + "/new/", sys.argv[1] + "/tmp/"
+names = sorted(os.listdir(new))
+for n in names: os.rename(new + n, tmp + n)
+for n in names: os.rename(tmp + n, new + n)
+print(len({os.stat(new + n).st_ctime_ns for n in names}))' "$RENTAL_HOME/spool"
+}
+
 # ---- the state: the tree of branch main in state/.git ----
 # The state files are the files of the last commit on main (CONTRACT, "Home,
 # identity, keys"): these helpers read them with git, never from files beside

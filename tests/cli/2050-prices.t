@@ -81,11 +81,7 @@ t_ok '... a rebuild agrees' dispatcher --rebuild
 carctl --as admin add car07 --rate 10000 >/dev/null && dispatch
 reserve --as bob car07 --from "$(d 300)" --to "$(d 302)" >/dev/null
 carctl --as admin set car07 --rate 20000 >/dev/null
-python3 -c 'import os, sys
-new, tmp = sys.argv[1] + "/new/", sys.argv[1] + "/tmp/"
-names = sorted(os.listdir(new))
-for n in names: os.rename(new + n, tmp + n)
-for n in names: os.rename(tmp + n, new + n)' "$H/spool"
+spool_together >/dev/null
 sleep 0.05
 later=$(reserve --as bob car07 --from "$(d 310)" --to "$(d 312)")
 dispatch

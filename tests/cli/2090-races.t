@@ -100,11 +100,7 @@ rebuild_agrees 'booked before removed'
 carctl --as admin add car10 --rate 1000 >/dev/null && dispatch
 r=$(reserve --as alice car10 --from "$(day 30)" --to "$(day 32)")
 carctl --as admin rm car10 >/dev/null
-mkdir "$T_TMP/held" && mv "$H/spool/new/"* "$T_TMP/held/"
-ticks=$(python3 -c 'import os, sys
-for n in sorted(os.listdir(sys.argv[1])):
-    os.rename(sys.argv[1] + "/" + n, sys.argv[2] + "/" + n)
-print(len({os.stat(sys.argv[2] + "/" + n).st_ctime_ns for n in os.listdir(sys.argv[2])}))' "$T_TMP/held" "$H/spool/new")
+ticks=$(spool_together)
 dispatch
 if [ "$ticks" = 1 ]; then
 	t_eq 'in one tick: the booking is canceled with the car, everywhere' "$(statuses "$r" alice | cut -d' ' -f1-2)" \
