@@ -1,6 +1,7 @@
 /* dispatch: the only writer of state/. A batch is: admit (verify and log) what waits in
- * spool/new, let each enabled context catch up with the log through its cursor, commit
- * once, and only then remove the applied files from the spool. */
+ * spool/new one event at a time, each followed by every enabled context catching up
+ * with the log through its cursor, commit once, and only then remove the applied files
+ * from the spool. */
 #define _XOPEN_SOURCE 700
 #include "dispatch.h"
 #include "context.h"
@@ -103,8 +104,6 @@ struct incoming {
 	struct event ev;
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES]; /* its signer's key, if has_pk */
 	int has_pk;
-	int role;         /* its signer's role (enum role), if has_pk */
-	size_t rival_of;  /* quarantined as a rival claim: the first claim of its id, + 1 */
 	int state;
 	char reason[600];
 	struct rerr e;
@@ -185,46 +184,10 @@ static struct incoming *prepass(const struct home *h, struct store *s, const str
 	par_finish(&par, 1, NULL);
 	for (size_t i = 0; i < l->n; i++)
 		if (p.in[i].state == 0)
-			p.in[i].has_pk = ledger_signer_key(s, &p.in[i].ev, p.in[i].pk, &p.in[i].role) == 0;
+			p.in[i].has_pk = ledger_signer_key(s, &p.in[i].ev, p.in[i].pk) == 0;
 	par_start(&par, l->n, verify_one, &p);
 	par_finish(&par, 1, NULL);
 	return p.in;
-}
-
-/* What a spool file is to the batch's extent: a change of the fleet (by a key whose
- * role may make one), another event, or nothing: a file that admission will refuse
- * for its signature or its signer cuts no batch short, whoever dropped it there. */
-enum { K_FLEET = 1, K_OTHER = 2 };
-
-static unsigned kind_of(const struct incoming *in)
-{
-	if (in->state != 0 || in->ev.verdict != 1)
-		return 0;
-	const struct event_type *t = event_type_get(&in->ev);
-	return !(t->roles & in->role) ? 0 : t->ends_batch ? K_FLEET : K_OTHER;
-}
-
-/* How many of the listed files the batch takes: whole ticks (files that arrived in
- * one tick of the file system's clock are never split: which came first cannot be
- * told), up to the first tick that would bring changes of the fleet beside other
- * events into it. The contexts decide apart, each on what the log told it before
- * (DESIGN 3): so a booking after a change of its car is priced by the change's
- * outcome, and a removal decides on the bookings before it. */
-static size_t batch_extent(const struct spool_list *l, const struct incoming *in)
-{
-	unsigned kinds = 0;
-
-	for (size_t i = 0, j; i < l->n; i = j) {
-		unsigned k = 0; /* the tick's kinds */
-		for (j = i; j < l->n && ts_cmp(&l->at[j], &l->at[i]) == 0; j++)
-			k |= kind_of(&in[j]);
-		/* After changes of the fleet only, more of them; after other events only,
-		 * more of those; after both (one tick), nothing. */
-		if (kinds && k && (kinds != k || k == (K_FLEET | K_OTHER)))
-			return i;
-		kinds |= k;
-	}
-	return l->n;
 }
 
 /* A file whose time is the last batch's: the dispatcher's lock, touched at each. */
@@ -280,7 +243,6 @@ static void refuse_rival_ids(const struct spool_list *l, struct incoming *in)
 			continue; /* none, or the first arrived first: admission quarantines the others */
 		for (size_t k = a; k < b; k++) {
 			in[v[k].i].state = 1;
-			in[v[k].i].rival_of = v[a].i + 1;
 			snprintf(in[v[k].i].reason, sizeof in[v[k].i].reason,
 				 "%s: id %s is claimed by other bytes waiting with it: none is taken",
 				 l->names[v[k].i], v[k].id);
@@ -531,75 +493,97 @@ static int apply_event(struct store *s, int ctx, struct logcache *lc, long long 
 	return 0;
 }
 
-/* Runs context ctx over the log from its cursor to the end; appends its outcomes.
- * A failure of an event rolls back that event and stops this context only; the
- * outcomes of the events before it are logged. */
-static int run_context(struct store *s, int ctx, const struct seckey *k, struct logcache *lc,
-		       int *advanced, struct dispatch_stats *st, struct audit *a, struct rerr *e)
+/* Where the contexts stand in the log over a batch: each one's cursor, read once and
+ * written back when the batch is done, and the log's entries they read. */
+struct readers {
+	struct logcache lc;
+	long long cur[CTX_COUNT], start[CTX_COUNT]; /* -1: not read yet */
+};
+
+static void readers_init(struct readers *r, long long base)
+{
+	logcache_init(&r->lc, base);
+	for (int ctx = 0; ctx < CTX_COUNT; ctx++)
+		r->cur[ctx] = r->start[ctx] = -1;
+}
+
+/* Writes back the cursors that moved. */
+static void readers_save(struct readers *r, struct store *s)
+{
+	for (int ctx = 0; ctx < CTX_COUNT; ctx++)
+		if (r->cur[ctx] != r->start[ctx])
+			rec_set_cursor(s, ctx, r->cur[ctx]);
+}
+
+/* Runs context ctx over the log from its cursor to the end (*head, which its logged
+ * outcomes move); *advanced says whether it moved. A failure of an event rolls back
+ * that event and stops this context only; the outcomes of the events before it are
+ * logged. */
+static int run_context(struct store *s, int ctx, const struct seckey *k, struct readers *rd,
+		       long long *head, int *advanced, struct dispatch_stats *st, struct audit *a,
+		       struct rerr *e)
 {
 	struct rerr cwhy = {0};
-	long long cur = rec_cursor(s, ctx, &cwhy), head = ledger_head(s, e), start = cur;
 	struct pending pend = {.k = k};
 	int failed = 0, rc = 0;
 
 	*advanced = 0;
-	if (head < 0)
-		return -1;
-	if (cur < 0) { /* a corrupt cursor holds back its own context only */
-		st->failed[ctx]++;
+	if (rd->cur[ctx] < 0 && (rd->cur[ctx] = rd->start[ctx] = rec_cursor(s, ctx, &cwhy)) < 0) {
+		st->failed[ctx]++; /* a corrupt cursor holds back its own context only */
 		snprintf(st->failure[ctx], sizeof st->failure[ctx], "%.250s", cwhy.msg);
 		return 0;
 	}
+	long long cur = rd->cur[ctx], start = cur;
 	/* The context's own outcomes follow the events it has read, and it reads them
 	 * next, once they are logged. */
-	while (rc == 0 && !failed && cur < head) {
-		for (; cur < head; cur++) {
+	while (rc == 0 && !failed && cur < *head) {
+		for (; cur < *head; cur++) {
 			struct rerr why = {0};
-			if (apply_event(s, ctx, lc, cur + 1, &pend, &why) < 0) {
+			if (apply_event(s, ctx, &rd->lc, cur + 1, &pend, &why) < 0) {
 				st->failed[ctx]++;
 				snprintf(st->failure[ctx], sizeof st->failure[ctx], "%.250s", why.msg);
 				failed = 1;
 				break;
 			}
 		}
-		if (pend.n > 0 && log_pending(s, &pend, &head, &st->outcomes, a, e) < 0)
+		if (pend.n > 0 && log_pending(s, &pend, head, &st->outcomes, a, e) < 0)
 			rc = -1; /* the batch fails: nothing of it is committed */
 	}
 	free(pend.v);
-	if (rc < 0)
-		return -1;
-	if (cur != start)
-		rec_set_cursor(s, ctx, cur);
+	rd->cur[ctx] = cur;
 	*advanced = cur != start;
-	return 0;
+	return rc;
 }
 
+/* Lets every enabled context catch up with the log; outcomes of one context feed the
+ * others, so it goes round until no one moves. */
 static int run_contexts(struct store *s, const struct cfg *c, const struct seckey *k,
-			long long base, struct dispatch_stats *st, struct audit *a, struct rerr *e)
+			struct readers *rd, struct dispatch_stats *st, struct audit *a, struct rerr *e)
 {
-	struct logcache lc;
-	int progress = 1, rc = 0;
+	long long head = ledger_head(s, e);
+	int progress = 1, rc = head < 0 ? -1 : 0;
 
-	logcache_init(&lc, base);
-	/* Outcomes of one context feed the others: go round until no one moves. */
 	while (progress && rc == 0) {
 		progress = 0;
 		for (int ctx = 0; ctx < CTX_COUNT && rc == 0; ctx++) {
 			int advanced = 0;
-			if (!c->enabled[ctx] || st->failed[ctx])
+			if (!c->enabled[ctx] || st->failed[ctx] || rd->cur[ctx] == head)
 				continue;
-			rc = run_context(s, ctx, k, &lc, &advanced, st, a, e);
+			rc = run_context(s, ctx, k, rd, &head, &advanced, st, a, e);
 			progress |= advanced;
 		}
 	}
-	logcache_free(&lc);
-	if (rc < 0)
-		return -1;
-	long long head = ledger_head(s, e), cur;
+	return rc;
+}
+
+/* Events of the log that contexts switched off or failing have not applied yet. */
+static void count_held(struct store *s, const struct cfg *c, struct dispatch_stats *st)
+{
+	long long head = ledger_head(s, NULL), cur;
+
 	for (int ctx = 0; ctx < CTX_COUNT; ctx++)
 		if ((!c->enabled[ctx] || st->failed[ctx]) && (cur = rec_cursor(s, ctx, NULL)) >= 0)
 			st->held += (size_t)(head - cur);
-	return 0;
 }
 
 /* Opens the home's state and takes its lock, making the repository on a new home's
@@ -643,6 +627,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	struct incoming *in = NULL;
 	char **done = NULL;
 	struct audit audit = {0};
+	struct readers rd;
 	size_t ndone = 0;
 	long long base;
 	int rc = -1;
@@ -651,6 +636,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	today_utc(audit.today);
 	if ((base = ledger_head(s, e)) < 0)
 		return -1;
+	readers_init(&rd, base);
 	/* A writer killed mid-write leaves its file in tmp/; after an hour it is litter. */
 	spool_clean_tmp(h->spool, SPOOL_TMP_MAX_AGE, NULL);
 	if (spool_list_new(&l, h->spool, DISPATCH_BATCH_MAX, e) < 0)
@@ -664,12 +650,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	free(mark);
 	in = prepass(h, s, &l);
 	refuse_rival_ids(&l, in);
-	size_t take = batch_extent(&l, in); /* the rest waits for the next batch */
 	for (size_t i = 0; i < l.n; i++) {
-		/* Past the batch's end, only the rival claims of an id first claimed in it:
-		 * they are quarantined with it, as the listing found them. */
-		if (i >= take && !(in[i].rival_of > 0 && in[i].rival_of - 1 < take))
-			continue;
 		int skipped, r = admit(s, l.names[i], &in[i], audit.today, &skipped, e);
 		if (r < 0)
 			goto out;
@@ -687,14 +668,26 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		done[ndone++] = l.names[i];
 		if (skipped) {
 			st->skipped++;
-		} else {
-			st->applied++;
-			audit_add(&audit, &in[i].ev);
+			continue;
 		}
-	}
-	if (st->applied > 0 || ledger_head(s, e) > 0) {
-		if (load_dispatcher_key(h, &k, e) < 0 || run_contexts(s, c, &k, base, st, &audit, e) < 0)
+		st->applied++;
+		audit_add(&audit, &in[i].ev);
+		/* Every context learns what the event makes, and what follows from that,
+		 * before the next is admitted: the batch decides as batches of one event
+		 * each would, so a step on a booking is decided on the outcomes of the steps
+		 * before it (pay, then reserve cancel: the cancel refused), and a booking
+		 * after a change of its car is priced by it. */
+		if ((k.sk == NULL && load_dispatcher_key(h, &k, e) < 0) ||
+		    run_contexts(s, c, &k, &rd, st, &audit, e) < 0)
 			goto out;
+	}
+	/* A context switched on again catches up, whether or not anything came. */
+	if (ledger_head(s, e) > 0) {
+		if ((k.sk == NULL && load_dispatcher_key(h, &k, e) < 0) ||
+		    run_contexts(s, c, &k, &rd, st, &audit, e) < 0)
+			goto out;
+		readers_save(&rd, s);
+		count_held(s, c, st);
 	}
 	crash_point("state");
 	/* Every commit is signed by the dispatcher's key, as git verifies it. */
@@ -727,6 +720,7 @@ out:
 	if (rc < 0)
 		store_discard(s); /* nothing of a failed batch may ride along with the next */
 	seckey_free(&k);
+	logcache_free(&rd.lc);
 	free(audit.text);
 	if (st->committed) /* its rejections are the state's, whatever failed after */
 		for (size_t i = 0; i < audit.notes.n; i++)

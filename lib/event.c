@@ -20,9 +20,9 @@
 static const struct event_type types[] = {
 	{EV_KEY_ADD, "key.add", "key", ROLE_ADMIN, NULL, 0, {"name", "role", "pubkey"}, {0}},
 	{EV_KEY_RM, "key.rm", "key", ROLE_ADMIN, NULL, 0, {"name"}, {0}},
-	{EV_CAR_ADD, "car.add", "car", ROLE_ADMIN, NULL, M, {"car", "rate"}, {"model", PRICES}, 1},
-	{EV_CAR_SET, "car.set", "car", ROLE_ADMIN, NULL, M, {"car"}, {"rate", "model", PRICES}, 1},
-	{EV_CAR_RM, "car.rm", "car", ROLE_ADMIN, NULL, M, {"car"}, {0}, 1},
+	{EV_CAR_ADD, "car.add", "car", ROLE_ADMIN, NULL, M, {"car", "rate"}, {"model", PRICES}},
+	{EV_CAR_SET, "car.set", "car", ROLE_ADMIN, NULL, M, {"car"}, {"rate", "model", PRICES}},
+	{EV_CAR_RM, "car.rm", "car", ROLE_ADMIN, NULL, M, {"car"}, {0}},
 	{EV_CAR_BLOCK, "car.block", "blk", ROLE_ADMIN, NULL, R, {"car", "from", "to"}, {"reason"}},
 	{EV_CAR_UNBLOCK, "car.unblock", "ubk", ROLE_ADMIN, NULL, R, {"block"}, {0}},
 	{EV_RESERVE, "reserve", "res", ROLE_CUSTOMER, NULL, R, {"car", "from", "to"}, {0}},

@@ -47,8 +47,6 @@ struct event_type {
 	unsigned followers;   /* bit set of 1 << CTX_... */
 	const char *need[6];  /* required fields beyond id, type, time, actor */
 	const char *may[6];   /* optional fields */
-	int ends_batch;       /* a change of the fleet, whose outcome other contexts price by:
-			       * batched with its kind only */
 };
 
 const struct event_type *event_type_find(const char *type);

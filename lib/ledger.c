@@ -196,7 +196,7 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 }
 
 int ledger_signer_key(struct store *s, const struct event *ev,
-		      unsigned char pk[crypto_sign_PUBLICKEYBYTES], int *role)
+		      unsigned char pk[crypto_sign_PUBLICKEYBYTES])
 {
 	struct rerr e = {0};
 	struct kv key;
@@ -205,7 +205,6 @@ int ledger_signer_key(struct store *s, const struct event *ev,
 	if (ledger_key(s, kv_get(&ev->f, "actor"), &key, &e) != 0)
 		return 1; /* no key yet: admission decides (genesis, or unknown) */
 	rc = sig_pk_decode(pk, kv_get(&key, "pubkey") ? kv_get(&key, "pubkey") : "") == 0 ? 0 : 1;
-	*role = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
 	kv_free(&key);
 	return rc;
 }

@@ -19,12 +19,11 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e);
  * role may write ev's type (no one spools the dispatcher's own). 0, or -1 (RX_PERM). */
 int ledger_check_signer(const struct event *ev, const unsigned char pk[crypto_sign_PUBLICKEYBYTES],
 			int role, struct rerr *e);
-/* The key ev's signer has now, and its role (enum role): 0, or 1 if it has none
- * (admission decides). The store is read on the calling thread only; the verdict
- * against the key can then be reached on another (event_preverify), for ledger_admit
- * to take later while the key holds. */
+/* The key ev's signer has now: 0, or 1 if it has none (admission decides). The store
+ * is read on the calling thread only; the verdict against the key can then be reached
+ * on another (event_preverify), for ledger_admit to take later while the key holds. */
 int ledger_signer_key(struct store *s, const struct event *ev,
-		      unsigned char pk[crypto_sign_PUBLICKEYBYTES], int *role);
+		      unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
 /* Appends an event admitted on the day admitted (YYYY-MM-DD): log entry, id index,
  * head, and the registry changes that admission of later events depends on (keys). */
 int ledger_append(struct store *s, const struct event *ev, const char *admitted, long long *seq,

@@ -35,8 +35,8 @@ for step in state objects ref commit merged spool spool-half; do
 		"$(carctl ical car01 car02 | grep -c '^UID:blk-') $(carctl show car02 --json | jq -r '.bookings[] | select(.status == "BLOCKED") | .reservation')" \
 		"1 $b2"
 	t_eq "$step: dave's key is revoked" "$(carctl key list --json | jq -r 'select(.name == "dave") | .revoked')" true
-	# Three batches: the events, the fleet's changes (batched with their kind), the rest.
-	t_eq "$step: each batch committed once" "$(git -C "$H/state" rev-list --count "$head0..HEAD")" 3
+	# One batch takes them all, once.
+	t_eq "$step: the batch committed once" "$(git -C "$H/state" rev-list --count "$head0..HEAD")" 1
 	t_eq "$step: state/ holds nothing but .git" "$(state_checkout)" ''
 	t_ok "$step: git fsck is clean" git -C "$H/state" fsck --strict
 	t_ok "$step: a rebuild from the log gives the same bytes" dispatcher --rebuild

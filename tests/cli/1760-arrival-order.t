@@ -94,10 +94,9 @@ t_nomatch "1,000 files ahead: bob's copy does not take the id in a batch of its 
 	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
 rm -f "$H/spool/bad/0junk"*
 
-# Nor when a batch ends inside the spool (a change of the fleet is batched apart from
-# bookings): a booking ahead, then in one tick alice's booking, a price change, and
-# bob's copy of her id named to sort last. The tick is never split, so both claims are
-# met in one batch (the review found bob's taken in the next).
+# Nor with a change of the fleet among them: a booking ahead, then in one tick alice's
+# booking, a price change, and bob's copy of her id named to sort last. Both claims
+# are met in one batch.
 r0=$(reserve --as carol car02 --from "$(day 5)" --to "$(day 6)")
 sleep 0.05
 stopped_booking "$(day 100)" "$(day 102)"
@@ -108,14 +107,13 @@ seal "$BOB" "$T_TMP/copy.body" "$T_TMP/copy"
 cp "$T_TMP/copy" "$H/spool/tmp/99999999999999999999.$rt"
 arrive "$na" "$nw" "99999999999999999999.$rt"
 dispatcher --once >/dev/null 2>&1
-t_nomatch 'a batch that ends at a change of the fleet: bob'"'"'s copy does not take the id' \
+t_nomatch 'a change of the fleet among them: bob'"'"'s copy does not take the id' \
 	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
 t_eq '... the booking ahead is applied, the price changed' "$(status_of "$r0") $(carctl show car02 --json | jget rate)" \
 	'RESERVED 31000'
 
-# Rival claims in one tick, a change of the fleet after them (the batch ends there),
-# then bob's copy again: every claim of the id is quarantined at once, the later one
-# too, though it lies past the batch's end (the review saw it taken by the next).
+# Rival claims in one tick, a change of the fleet after them, then bob's copy again:
+# every claim of the id is quarantined at once, the later one too.
 stopped_booking "$(day 120)" "$(day 122)"
 bobs_copy "$(day 130)" "$(day 132)"
 arrive "$na" "00000000000000000000.$rt"
@@ -129,9 +127,8 @@ t_nomatch 'rivals in one tick, a fleet change, bob'"'"'s copy again: the id is n
 	"$(reserve --as admin list --json | jrow reservation "$rt" | jget customer)" bob
 t_eq '... all three claims quarantined' "$(ls "$H/spool/bad" | grep -c "\.$rt\$")" 3
 
-# What admission will refuse cuts no batch short: a car.set signed by bob (a customer)
-# and one whose signature fails, each in its own tick between two bookings, leave them
-# in one batch, one commit.
+# A car.set signed by bob (a customer) and one whose signature fails, each in its own
+# tick between two bookings: quarantined, the bookings applied, in one batch.
 commits() { git --git-dir="$H/state/.git" rev-list --count main; }
 n=$(commits)
 reserve --as alice car01 --from "$(day 140)" --to "$(day 141)" >/dev/null

@@ -60,10 +60,10 @@ t_refuse 64 'quote without --to' reserve --as bob car03 --from "$(d 4)" --quote
 t_refuse 77 'quote by an unknown identity' reserve --as nobody car03 --from "$(d 200)" --to "$(d 201)" --quote
 t_eq 'nothing written by any of them' "$(spool_count new)" 0
 
-# A change of the car's prices and a booking after it, in one batch: the booking is
-# priced by the change (CONTRACT: "Bookings applied after the change are priced by
-# it"), where the reservation context met it before management's outcome; one written
-# before the change keeps the old price.
+# A change of the car's prices and a booking after it, in one batch: each event is
+# decided once the outcomes of those before it are logged, so the booking is priced by
+# the change (CONTRACT: "Bookings applied after the change are priced by it"); one
+# written before the change keeps the old price.
 carctl --as admin add car05 --rate 10000 >/dev/null && dispatch
 before=$(reserve --as bob car05 --from "$(d 300)" --to "$(d 302)")
 carctl --as admin set car05 --rate 20000 --weekly 100000 >/dev/null
@@ -76,8 +76,8 @@ t_eq '... the log has the change, its outcome, then the booking' \
 	"$(git --git-dir="$H/state/.git" log --reverse --format=%B main | grep -o 'car\.set car05\|car\.changed car05\|reserve '"$after" | tr '\n' ' ')" \
 	"car.set car05 car.changed car05 reserve $after "
 t_ok '... a rebuild agrees' dispatcher --rebuild
-# A booking and a price change in one tick (one batch, the booking first by name),
-# then a booking in a later tick: it waits for the next batch, and the new price.
+# A booking and a price change in one tick (the booking first by name), then a
+# booking in a later tick: the new price.
 carctl --as admin add car07 --rate 10000 >/dev/null && dispatch
 reserve --as bob car07 --from "$(d 300)" --to "$(d 302)" >/dev/null
 carctl --as admin set car07 --rate 20000 >/dev/null
