@@ -422,7 +422,8 @@ static int seal_one(void *ctx, size_t i, struct rerr *e)
 	return 0;
 }
 
-/* Signs the pending outcomes on both cores, then logs them in order. The log is the
+/* Signs the pending outcomes (on both cores when they are many: a context catching up
+ * with a log it was held back from), then logs them in order. The log is the
  * one logging each at once would give: nothing else is logged while a context runs,
  * and the context reads none of them before they are logged. */
 static int log_pending(struct store *s, struct pending *p, long long *head, size_t *made,

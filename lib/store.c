@@ -385,7 +385,7 @@ int store_get_kv(struct store *s, const char *path, struct kv *m, struct rerr *e
 	rc = kv_parse(m, buf, len, what, e);
 	free(what);
 	free(buf);
-	if (rc < 0)
+	if (rc < 0 && e)
 		e->code = RX_IO; /* a state file that does not parse is damage, not bad input */
 	return rc;
 }

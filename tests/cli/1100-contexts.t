@@ -107,4 +107,21 @@ t_nomatch 'a context switched on, no batch since: --check does not call it faili
 dispatch
 t_ok '... the next batch catches it up: healthy' dispatcher --check
 
+# A damaged cursor holds back its own context only (DESIGN 3): a number that is not
+# one, or bytes that are not a record at all; the others go on, and a rebuild mends it.
+for bad in 'seq: abc' 'seq: [x'; do
+	good=$(state_git cat-file blob main:payment/cursor)
+	state_put payment/cursor "$bad
+"
+	r9=$(reserve --as carol car01 --from "$(day 20)" --to "$(day 21)")
+	run dispatcher --once
+	t_eq "payment/cursor '$bad': the batch is committed" "$RC" 0
+	t_match '... saying payment is held back' "$ERR" 'context payment failed and is held back: state/payment/cursor'
+
+	t_eq '... the booking applied all the same' "$(status_of "$r9")" RESERVED
+	state_put payment/cursor "$good"
+	dispatch
+	reserve --as carol cancel "$r9" >/dev/null && dispatch
+done
+
 done_testing

@@ -1,7 +1,7 @@
 #!/bin/sh
-# 1285-outcomes-before-a-fault.t: a context signs its outcomes together, on both
-# cores, and logs them after the events that made them. When it fails on an event
-# of a batch, the outcomes of the events before that one are still logged, once:
+# 1285-outcomes-before-a-fault.t: a context logs its outcomes after the events that
+# made them. When it fails on an event of a batch, the outcomes of the events before
+# that one are still logged, once:
 # bob's booking, spooled before a cancel that meets a corrupt file, is decided; the
 # reservation context is held back at the cancel, and applies it once the file is
 # repaired.

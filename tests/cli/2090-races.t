@@ -75,8 +75,8 @@ t_eq '... its nights are free' "$(status_of "$b")" RESERVED
 refunded_everywhere "$r" car02
 rebuild_agrees 'paid while payment was off'
 
-# ---- booked just before the car is removed: the removal is decided after the bookings
-# (a batch holds changes of the fleet or other events, not both), and refused ----
+# ---- booked just before the car is removed: the removal is decided after the bookings,
+# and refused ----
 carctl --as admin add car09 --rate 1000 >/dev/null && dispatch
 r=$(reserve --as alice car09 --from "$(day 30)" --to "$(day 32)")
 r2=$(reserve --as bob car09 --from "$(day 40)" --to "$(day 42)")
