@@ -92,14 +92,20 @@ static void kick_push(const struct home *h, int log)
 	}
 }
 
-static void print_summary(const struct dispatch_stats *t)
+/* The contexts a batch held back: the operator must mend what they failed on. */
+static void print_failed(const struct dispatch_stats *t)
 {
-	fprintf(stderr, "dispatcher: applied %zu, skipped %zu, quarantined %zu, held %zu\n",
-		t->applied, t->skipped, t->quarantined, t->held);
 	for (int i = 0; i < CTX_COUNT; i++)
 		if (t->failed[i])
 			fprintf(stderr, "dispatcher: context %s failed and is held back: %s\n",
 				context_name(i), t->failure[i]);
+}
+
+static void print_summary(const struct dispatch_stats *t)
+{
+	fprintf(stderr, "dispatcher: applied %zu, skipped %zu, quarantined %zu, held %zu\n",
+		t->applied, t->skipped, t->quarantined, t->held);
+	print_failed(t);
 }
 
 static double now_s(void)
@@ -297,9 +303,10 @@ static int run_daemon(struct home *h)
 		int failed = watch_spool(h, fd, &wd, &e) < 0;
 		while (read(fd, buf, sizeof buf) > 0)
 			;
+		/* drain logged a line per batch; the contexts held back, when it did work */
 		if (!failed && (failed = drain(h, s, &t, 1, &e) < 0) == 0 &&
 		    t.applied + t.skipped + t.quarantined > 0)
-			print_summary(&t);
+			print_failed(&t);
 		say_fault(fault, failed ? e.msg : NULL);
 		kick_push(h, 1);
 		if (!stopping && poll(&p, 1, 5000) < 0 && errno != EINTR) {
@@ -529,18 +536,21 @@ int main(int argc, char **argv)
 			report_free(&r);
 		}
 	} else {
-		size_t moved = 0;
+		size_t rewritten = 0;
 		int upgrade = mode == MODE_UPGRADE;
-		if (dispatch_rebuild(&h, upgrade, &r, &moved, &e) < 0)
+		if (dispatch_rebuild(&h, upgrade, &r, &rewritten, &e) < 0)
 			rc = fail(&e);
 		else {
 			rc = print_report(&r) ? 1 : 0;
 			if (upgrade)
 				fprintf(stderr, "dispatcher: upgrade: layout %d, %zu records moved or rewritten\n",
-					RECORDS_LAYOUT, moved);
-			else
+					RECORDS_LAYOUT, rewritten);
+			else if (r.n == rewritten)
 				fprintf(stderr, "dispatcher: rebuild: %zu differences%s\n", r.n,
 					r.n ? " repaired" : ", state matches the log");
+			else /* outcomes of the log decided otherwise now: the log stands */
+				fprintf(stderr, "dispatcher: rebuild: %zu differences, %zu records repaired; "
+					"the log's are not (it is the record)\n", r.n, rewritten);
 			report_free(&r);
 		}
 	}

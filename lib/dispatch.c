@@ -75,6 +75,31 @@ static int load_dispatcher_key(const struct home *h, struct seckey *k, struct re
 	return rc;
 }
 
+/* Loads keys/dispatcher.key, which must be the key the log registers for the
+ * dispatcher (once it registers one: a new home's first batch does): outcomes and
+ * commits signed with another pass for no one's (replicas refuse them, and a rebuild
+ * finds every outcome changed). RX_CONFIG if it is not. */
+static int load_own_key(const struct home *h, struct store *s, struct seckey *k, struct rerr *e)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	struct kv reg;
+	int rc = load_dispatcher_key(h, k, e);
+
+	if (rc < 0)
+		return -1;
+	if ((rc = ledger_key(s, "dispatcher", &reg, e)) != 0)
+		return rc < 0 ? -1 : 0;
+	const char *b64 = kv_get(&reg, "pubkey");
+	if (b64 == NULL || sig_pk_decode(pk, b64) < 0 || memcmp(pk, k->pk, sizeof pk) != 0) {
+		seckey_free(k);
+		rc = rerr_set(e, RX_CONFIG, "%s/dispatcher.key: not the key the log registers for the "
+			      "dispatcher (%.12s...): put this home's own key back", h->keys,
+			      b64 ? b64 : "");
+	}
+	kv_free(&reg);
+	return rc;
+}
+
 int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
 			 struct rerr *e)
 {
@@ -620,8 +645,8 @@ int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr 
 	return store_drop_checkout(*s, e);
 }
 
-int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
-		   struct dispatch_stats *st, struct rerr *e)
+static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
+		     struct dispatch_stats *st, struct rerr *e)
 {
 	struct spool_list l = {0};
 	struct seckey k = {0};
@@ -678,13 +703,13 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		 * each would, so a step on a booking is decided on the outcomes of the steps
 		 * before it (pay, then reserve cancel: the cancel refused), and a booking
 		 * after a change of its car is priced by it. */
-		if ((k.sk == NULL && load_dispatcher_key(h, &k, e) < 0) ||
+		if ((k.sk == NULL && load_own_key(h, s, &k, e) < 0) ||
 		    run_contexts(s, c, &k, &rd, st, &audit, e) < 0)
 			goto out;
 	}
 	/* A context switched on again catches up, whether or not anything came. */
 	if (ledger_head(s, e) > 0) {
-		if ((k.sk == NULL && load_dispatcher_key(h, &k, e) < 0) ||
+		if ((k.sk == NULL && load_own_key(h, s, &k, e) < 0) ||
 		    run_contexts(s, c, &k, &rd, st, &audit, e) < 0)
 			goto out;
 		readers_save(&rd, s);
@@ -692,7 +717,7 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	}
 	crash_point("state");
 	/* Every commit is signed by the dispatcher's key, as git verifies it. */
-	if (k.sk == NULL && store_changes(s) > 0 && load_dispatcher_key(h, &k, e) < 0)
+	if (k.sk == NULL && store_changes(s) > 0 && load_own_key(h, s, &k, e) < 0)
 		goto out;
 	store_set_signer(s, k.sk ? &k : NULL);
 	rc = store_commit(s, audit.text, e);
@@ -735,6 +760,31 @@ out:
 	return rc;
 }
 
+/* The last batch's failure, kept for --check until a batch succeeds: a batch that
+ * fails at every run (a damaged object it reads, a disk that refuses writes) leaves
+ * the home unhealthy whatever --check's own reads find. */
+static char *failed_mark(const struct home *h)
+{
+	return xasprintf("%s/.git/rental-failed", h->state);
+}
+
+int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
+		   struct dispatch_stats *st, struct rerr *e)
+{
+	int rc = run_batch(h, s, c, st, e);
+	char *mark = failed_mark(h);
+
+	if (rc < 0) { /* best effort: a disk that refuses it refuses the batch too */
+		char *line = xasprintf("%s\n", e->msg);
+		fs_write_atomic(mark, line, strlen(line), 0, NULL);
+		free(line);
+	} else {
+		unlink(mark);
+	}
+	free(mark);
+	return rc;
+}
+
 /* ---- rebuild ---- */
 
 void dispatch_on_progress(void (*fn)(const char *phase, size_t done, size_t total))
@@ -754,12 +804,13 @@ static void progress(const char *phase, size_t done, size_t total)
 		progress_fn(phase, done, total);
 }
 
-/* A rebuilt path against the stored one: the stored one is repaired, and said so in
- * r, or counted in *moved (an upgrade, which moves every file). */
+/* A rebuilt path against the stored one: the stored one is repaired and counted in
+ * *rewritten, and said so in r unless quiet (an upgrade, which moves every file). */
 struct compare {
 	struct store *real, *scratch;
 	struct report *r;
-	size_t *moved;
+	size_t *rewritten;
+	int quiet;
 };
 
 static int compare_path(const char *rel, const char *name, void *arg, struct rerr *e)
@@ -785,10 +836,10 @@ static int compare_path(const char *rel, const char *name, void *arg, struct rer
 		what = "differs from the log; rebuilt";
 		store_put(c->real, rel, b, blen);
 	}
-	if (what && c->moved)
-		++*c->moved;
-	else if (what)
+	if (what && !c->quiet)
 		report_add(c->r, 1, "%s: %s", rel, what);
+	if (what)
+		++*c->rewritten;
 	free(a);
 	free(b);
 	return 0;
@@ -874,22 +925,21 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 	return store_commit(scratch, "", e);
 }
 
-int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t *moved,
+int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t *rewritten,
 		     struct rerr *e)
 {
 	struct store *real = NULL, *scratch = NULL;
 	struct seckey k = {0};
-	int rc = -1, layout;
+	int rc = -1, layout, moves;
 
 	memset(r, 0, sizeof *r);
-	*moved = 0;
-	if (open_locked(h, &real, 1, e) < 0 || load_dispatcher_key(h, &k, e) < 0 ||
+	*rewritten = 0;
+	if (open_locked(h, &real, 1, e) < 0 || load_own_key(h, real, &k, e) < 0 ||
 	    (layout = rec_layout(real, e)) < 0)
 		goto out;
 	/* An upgrade replays the log of an older layout into this one's records: every
 	 * record moves, and is counted, not listed. */
-	if (!upgrade || layout == RECORDS_LAYOUT)
-		moved = NULL;
+	moves = upgrade && layout != RECORDS_LAYOUT;
 	if ((!upgrade || layout > RECORDS_LAYOUT) && rec_check_layout(real, e) < 0)
 		goto out;
 	if (store_open_scratch(&scratch, real, e) < 0)
@@ -897,11 +947,11 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	rec_set_layout(scratch);
 	if (replay(real, scratch, &k, r, e) < 0)
 		goto out;
-	struct compare c = {real, scratch, r, moved};
+	struct compare c = {real, scratch, r, rewritten, moves};
 	if (store_diff(real, scratch, "log", compare_path, &c, e) < 0)
 		goto out;
 	store_set_signer(real, &k);
-	rc = store_commit(real, moved ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
+	rc = store_commit(real, moves ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
 	if (rc == 0)
 		rc = store_drop_checkout(real, e);
 out:
@@ -989,6 +1039,20 @@ static int check_readable(struct store *s, struct rerr *e)
 	return 0;
 }
 
+/* A batch that failed, and none has succeeded since. */
+static void check_last_batch(const struct home *h, struct report *r)
+{
+	char *mark = failed_mark(h), *buf = NULL;
+	size_t len;
+
+	if (fs_read(mark, 4096, &buf, &len, NULL) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		report_add(r, 1, "the last batch failed (and none has succeeded since): %s", buf);
+	}
+	free(buf);
+	free(mark);
+}
+
 /* Contexts switched on but behind the log: each batch brings them to its head unless
  * one fails on an event (held back until it is mended). Said only when a batch ran
  * since the settings last changed (a context switched on catches up at the next), and
@@ -1052,12 +1116,13 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 			   "is it failing? see the dispatcher's messages)", packs);
 	if (head[0])
 		check_contexts(h, s, &c, r);
+	check_last_batch(h, r);
+	if (!home_is_replica(h) && load_own_key(h, s, &k, &why) < 0)
+		report_add(r, 1, "%s", why.msg);
+	seckey_free(&k);
 	store_free(s);
 	if (home_is_replica(h))
 		check_follow(h, &c, r);
-	else if (load_dispatcher_key(h, &k, &why) < 0)
-		report_add(r, 1, "%s", why.msg);
-	seckey_free(&k);
 	check_remotes(h, &c, r);
 	oldest = spool_oldest_age(h->spool, &waiting);
 	if (waiting > 0 && oldest > 60)

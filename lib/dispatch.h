@@ -39,10 +39,11 @@ int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr 
 int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		   struct dispatch_stats *st, struct rerr *e);
 /* Rebuilds every record from the log into a scratch store, lists the differing ones
- * in r, and repairs and commits them. upgrade: the home may be in an older layout,
- * whose log is replayed into this release's records; every record that moves or
- * changes is counted in *moved instead of listed. */
-int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t *moved,
+ * in r, repairs and commits them, and counts them in *rewritten; r also lists the
+ * logged outcomes the rules decide otherwise now (the log stands: not repaired).
+ * upgrade: the home may be in an older layout, whose log is replayed into this
+ * release's records; every record that moves or changes is counted, not listed. */
+int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t *rewritten,
 		     struct rerr *e);
 /* Long work (a rebuild, an upgrade) tells fn how far it is: a phase, done of total,
  * every thousand steps and once at a phase's end. NULL: nothing is told. */

@@ -26,6 +26,7 @@ t_wait 'the daemon watches the spool' 10 grep -q watching "$T_TMP/daemon.log"
 t_wait "the daemon logs bob's rejection with its reason" 20 \
 	grep -q "^dispatcher: rejected $r2: car01: already reserved from 2028-04-01 to 2028-04-03\$" "$T_TMP/daemon.log"
 t_match '... and a line for the batch' "$(cat "$T_TMP/daemon.log")" '^dispatcher: batch: applied [12], skipped 0, quarantined 0, outcomes [0-9]+, held 0, in [0-9]+ ms$'
+t_nomatch '... and no second line for it (CONTRACT: a line per batch)' "$(cat "$T_TMP/daemon.log")" '^dispatcher: applied '
 run dispatcher --once
 t_eq 'a second dispatcher --once: exit 75' "$RC" 75
 t_match '... says the home is served' "$ERR" 'another dispatcher is running'
@@ -63,6 +64,45 @@ t_exit 1 '--check: a damaged state repository is unhealthy' dispatcher --check
 t_match '... and says so' "$ERR" 'state.*damaged'
 cp "$T_TMP/packs.bak/"* "$H/state/.git/objects/pack/"
 t_ok '... mended, healthy' dispatcher --check
+
+# A damaged object that --check's own reads pass by, but that a batch needs: the batch
+# fails at every run, and --check says so until one succeeds.
+r=$(reserve --as carol car02 --from 2028-07-01 --to 2028-07-02)
+mkdir "$T_TMP/packs2.bak" && cp "$H/state/.git/objects/pack/"* "$T_TMP/packs2.bak/"
+obj=$(state_git rev-parse main:management/cars)
+for idx in "$H/state/.git/objects/pack/"*.idx; do
+	at=$(git verify-pack -v "$idx" 2>/dev/null | awk -v o="$obj" '$1 == o { print $5 }')
+	[ -n "$at" ] && printf 'XXXXXXXX' | dd of="${idx%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
+done
+run dispatcher --once
+t_eq 'a batch that reads a damaged object fails (74)' "$RC" 74
+t_exit 1 '... --check: unhealthy' dispatcher --check
+t_match '... saying the last batch failed, and why' "$ERR" 'the last batch failed .*unreadable'
+cp "$T_TMP/packs2.bak/"* "$H/state/.git/objects/pack/"
+dispatch
+t_eq 'mended: the batch is applied' "$(status_of "$r")" RESERVED
+t_ok '... healthy again' dispatcher --check
+
+# keys/dispatcher.key of another home: its outcomes and commits would be no one's
+# (replicas refuse them, a rebuild finds them all changed). Every run refuses to sign
+# with it, and --check says so.
+"$BIN/carctl" init "$T_TMP/other" >/dev/null 2>&1
+cp "$H/keys/dispatcher.key" "$T_TMP/own.key"
+cp "$T_TMP/other/keys/dispatcher.key" "$H/keys/dispatcher.key"
+head0=$(state_git rev-parse main)
+r=$(reserve --as carol car02 --from 2028-06-01 --to 2028-06-02)
+run dispatcher --once
+t_eq 'another home'"'"'s dispatcher key: --once is a configuration error (78)' "$RC" 78
+t_match '... that names the key' "$ERR" 'dispatcher.key: not the key the log registers for the dispatcher'
+t_eq '... nothing committed' "$(state_git rev-parse main)" "$head0"
+t_eq '... the event waits in the spool' "$(spool_count new)" 1
+t_exit 78 '... --rebuild likewise' dispatcher --rebuild
+t_exit 1 '... --check: unhealthy' dispatcher --check
+t_match '... and says why' "$ERR" 'dispatcher.key: not the key the log registers for the dispatcher'
+cp "$T_TMP/own.key" "$H/keys/dispatcher.key"
+dispatch
+t_eq 'its own key back: the booking is applied' "$(status_of "$r")" RESERVED
+t_ok '... healthy' dispatcher --check
 
 # Progress on long work: a backlog of more than a batch.
 i=0

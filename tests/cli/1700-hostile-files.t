@@ -83,10 +83,10 @@ start_daemon() {
 start_daemon
 
 summaries() {
-	grep -c '^dispatcher: applied' "$DLOG"
+	grep -c '^dispatcher: batch: applied' "$DLOG"
 }
 last_summary() {
-	grep '^dispatcher: applied' "$DLOG" | tail -n 1
+	grep '^dispatcher: batch: applied' "$DLOG" | tail -n 1 | sed 's/, in [0-9]* ms$//'
 }
 more_summaries() {
 	[ "$(summaries)" -gt "$1" ]
@@ -154,7 +154,7 @@ hostile() {
 	"$@"
 	t_wait "$_h_desc: the daemon deals with it" "$T_WAIT" more_summaries "$_h_n"
 	t_eq "$_h_desc: its summary counts it quarantined" "$(last_summary)" \
-		'dispatcher: applied 0, skipped 0, quarantined 1, held 0'
+		'dispatcher: batch: applied 0, skipped 0, quarantined 1, outcomes 0, held 0'
 	t_ok "$_h_desc: moved to spool/bad under its name" in_bad "$_h_name"
 	_h_reason=$(cat "$S/bad/$_h_name.reason" 2>/dev/null)
 	t_match "$_h_desc: the .reason says why" "$_h_reason" "$_h_re"
@@ -687,7 +687,7 @@ replay() {
 	"$@"
 	t_wait "$_r_desc: the daemon deals with it" "$T_WAIT" more_summaries "$_r_n"
 	t_eq "$_r_desc: its summary says skipped" "$(last_summary)" \
-		'dispatcher: applied 0, skipped 1, quarantined 0, held 0'
+		'dispatcher: batch: applied 0, skipped 1, quarantined 0, outcomes 0, held 0'
 	t_ok "$_r_desc: gone from spool/new" spool_empty
 	t_nofile "$_r_desc: not quarantined" "$S/bad/$_r_name"
 	t_eq "$_r_desc: nothing changed in state/" "$(fp)" "$_r_before"
@@ -722,7 +722,7 @@ hostile_again() {
 	"$@"
 	t_wait "$_a_desc: the daemon deals with it" "$T_WAIT" more_summaries "$_a_n"
 	t_eq "$_a_desc: its summary counts it quarantined" "$(last_summary)" \
-		'dispatcher: applied 0, skipped 0, quarantined 1, held 0'
+		'dispatcher: batch: applied 0, skipped 0, quarantined 1, outcomes 0, held 0'
 	t_nofile "$_a_desc: gone from spool/new" "$S/new/$_a_name"
 	t_eq "$_a_desc: nothing changed in state/" "$(fp)" "$_a_before"
 	good "$_a_desc"
