@@ -40,4 +40,12 @@ t_match '... busy' "$ERR" 'payment is busy, try again in [0-9]+ ?s'
 dispatch
 t_ok 'after the dispatch it goes through' pay --as alice "$r6"
 
+# max_pending 0 switches the limit off (rental.7): payments wait in any number.
+dispatch
+write_config max_pending=0
+r7=$(book bob car01 2028-12-01 2028-12-03)
+r8=$(book carol car01 2028-12-05 2028-12-07)
+t_ok 'max_pending 0: a payment' pay --as bob "$r7"
+t_ok '... and another while it waits' pay --as carol "$r8"
+
 done_testing

@@ -48,4 +48,19 @@ t_ok 'after open_seconds, payments are taken again' pay --as carol "$r3"
 dispatch
 t_eq '... and applied' "$(status_of "$r3")" RENTED
 t_ok 'the history rebuilds to the same state' dispatcher --rebuild
+
+# consecutive_errors 0 switches the breaker off (rental.7): failed runs open nothing.
+write_config consecutive_errors=0 open_seconds=60
+r5=$(book alice car02 2028-11-01 2028-11-03)
+f=$(state_find payment/ "$r2.yaml")
+state_cat "$f" >"$T_TMP/payment.orig"
+pay --as bob "$r2" >/dev/null
+printf 'status: [broken\n' | state_put "$f"
+dispatch
+dispatch
+t_match 'consecutive_errors 0: the payment context failed twice' "$DISPATCH_ERR" 'context payment failed'
+t_ok '... and a payment is taken all the same' pay --as alice "$r5"
+state_put "$f" <"$T_TMP/payment.orig"
+dispatch
+t_eq '... repaired: both applied' "$(status_of "$r2") $(status_of "$r5")" 'RENTED RENTED'
 done_testing
