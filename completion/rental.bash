@@ -9,7 +9,19 @@
 # It needs bash alone: neither bash-completion nor jq.
 
 # The options that take a value, in every command.
-_rental_valued='--home --as --rate --model --weekly --monthly --late-fee --role --pubkey --from --to --reason --month --by --date --amount --stars --comment --customer'
+_rental_valued='--home --as --rate --model --weekly --monthly --late-fee --role --pubkey --from --to --reason --month --by --date --amount --stars --comment --customer --replica --trust'
+
+# _rental_dequote WORD: WORD as the shell will pass it ('a b', "a b" or a\ b is
+# a b), without running anything it holds.
+_rental_dequote() {
+	local w=$1
+	case $w in
+	\'*\') w=${w:1:${#w}-2} ;;
+	\"*\") w=${w:1:${#w}-2} w=${w//\\\"/\"} ;;
+	*\\*) w=$(printf '%s' "$w" | sed 's/\\\(.\)/\1/g') ;;
+	esac
+	printf '%s' "$w"
+}
 
 # _rental_run PROG ARGS...: run the rental program PROG beside the one being
 # completed (bin/carctl for bin/reserve), on the home and as the identity of the
@@ -73,7 +85,7 @@ _rental_dirs() {
 # _rental_value OPTION: complete the value of OPTION.
 _rental_value() {
 	case $1 in
-	--home) _rental_dirs ;;
+	--home | --replica) _rental_dirs ;;
 	--as) _rental_reply "$(_rental_names)" ;;
 	--customer) _rental_reply "$(_rental_names customer)" ;;
 	--role) _rental_reply 'customer admin' ;;
@@ -100,14 +112,14 @@ _rental() {
 		w=${COMP_WORDS[i]}
 		if [[ -n $opt ]]; then
 			[[ $w == = && -z $prev ]] && { prev==; continue; }
-			[[ $opt == --home ]] && _rental_home=$w
-			[[ $opt == --as ]] && _rental_as=$w
+			[[ $opt == --home ]] && _rental_home=$(_rental_dequote "$w")
+			[[ $opt == --as ]] && _rental_as=$(_rental_dequote "$w")
 			opt= prev=
 			continue
 		fi
 		case $w in
-		--home=?*) _rental_home=${w#--home=} ;;
-		--as=?*) _rental_as=${w#--as=} ;;
+		--home=?*) _rental_home=$(_rental_dequote "${w#--home=}") ;;
+		--as=?*) _rental_as=$(_rental_dequote "${w#--as=}") ;;
 		--*=*) ;;
 		-*) [[ " $_rental_valued " == *" $w "* ]] && opt=$w ;;
 		*) pos+=("$w") ;;

@@ -145,6 +145,13 @@ offers 'carctl --home OTHER show: the cars of that home' 'van7' carctl --home "$
 offers 'carctl --home=OTHER show (as bash splits it)' 'van7' carctl --home = "$other" show ''
 offers '--home after the subcommand counts too' 'van7' carctl show --home "$other" ''
 offers 'RENTAL_HOME names the home without --home' 'car01 car02' carctl show ''
+spaced="$T_TMP/my home"
+cp -a "$other" "$spaced"
+offers 'carctl --home '"'"'A HOME'"'"' show: a quoted home, as typed' 'van7' carctl --home "'$spaced'" show ''
+offers 'carctl --home "A HOME" show: double quotes' 'van7' carctl --home "\"$spaced\"" show ''
+offers 'carctl --home A\ HOME show: a backslash' 'van7' carctl --home "$(printf '%s' "$spaced" | sed 's/ /\\ /')" show ''
+offers 'carctl init --replica URL DIR: folders' "$other" carctl init --replica "$H/state" "${other%?}"
+offers 'carctl init --trust KEY DIR: folders' "$other" carctl init --replica "$H/state" --trust abc "${other%?}"
 
 # Reservation ids: the user's own (--as, else RENTAL_USER), those the command can act on.
 offers 'reserve --as alice cancel: her RESERVED ones' "$r1" reserve --as alice cancel ''
