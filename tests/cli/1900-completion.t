@@ -193,6 +193,17 @@ else
 	zoffers 'zsh: rent --as bob return: none' '' 'rent --as bob return '
 	zoffers 'zsh: rate --as alice: her unrated ones' "$r4" 'rate --as alice '
 	zoffers 'zsh: mypage --customer: the customers' 'alice bob carol' 'mypage --as admin --customer '
+	# Each subcommand's own options, as bash offers them.
+	zoffers 'zsh: carctl list --: its options' '--as --csv --from --help --home --json --to --version' 'carctl list --'
+	zoffers 'zsh: carctl add CAR --: its options' '--as --help --home --late-fee --model --monthly --rate --version --weekly' 'carctl add car09 --'
+	zoffers 'zsh: carctl key add NAME --: its options' '--as --help --home --pubkey --role --version' 'carctl key add dave --'
+	zoffers 'zsh: reserve list --: its options' '--as --csv --help --home --json --version' 'reserve list --'
+	zoffers 'zsh: reserve CAR --: its options' '--as --from --help --home --quote --to --version' 'reserve car01 --'
+	zoffers 'zsh: rent return RES --: its options' '--as --help --home --version' "rent return $r3 --"
+	zoffers 'zsh: rent due --: its options' '--as --csv --date --help --home --json --version' 'rent due --'
+	zoffers 'zsh: carctl cal CAR CAR: more car ids' 'car01 car02' 'carctl cal car01 car02 '
+	zoffers 'zsh: carctl --home '"'"'A HOME'"'"' show: that home'"'"'s' 'van7' "carctl --home '$spaced' show "
+	zoffers 'zsh: carctl --home A\ HOME show: that home'"'"'s' 'van7' "carctl --home $(printf '%s' "$spaced" | sed 's/ /\\ /') show "
 fi
 
 # Every usage line of every --help, walked word by word: each literal subcommand is
