@@ -317,16 +317,26 @@ static int cmd_key_gen(const struct common *o, const char *name)
 	store_free(s);
 	path = xasprintf("%s/%s.key", h.keys, name);
 	rc = seckey_generate(&k, &e) == 0 ? seckey_save(&k, path, &e) : -1;
-	free(path);
-	home_free(&h);
 	if (rc < 0) {
+		free(path);
+		home_free(&h);
 		seckey_free(&k);
 		return fail(&e);
 	}
 	sig_pk_b64(pk, k.pk);
 	seckey_free(&k);
+	/* A public key no one saw is a key not made: without it, no one can register
+	 * it, and the name stays taken. */
+	signal(SIGPIPE, SIG_IGN);
 	printf("%s\n", pk);
-	return finish(0);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		unlink(path);
+		rerr_set(&e, RX_IO, "stdout: write error; %s/%s.key is not kept", h.keys, name);
+		rc = -1;
+	}
+	free(path);
+	home_free(&h);
+	return rc < 0 ? fail(&e) : 0;
 }
 
 /* Lists what lister reads from the home's state folder: open, read, print. */

@@ -70,6 +70,19 @@ t_eq 'key list shows erin with her public key' \
 	"{\"name\":\"erin\",\"role\":\"customer\",\"pubkey\":\"$pub\",\"revoked\":false}"
 t_ok 'erin can reserve with her own key' reserve --as erin car01 --from 2028-09-06 --to 2028-09-08
 
+# A public key that cannot be shown is a key not made: nothing is kept, and it can
+# be made again.
+if [ -w /dev/full ]; then
+	"$BIN/carctl" key gen kim >/dev/full 2>"$T_TMP/gen.err"
+	t_eq 'key gen to a full stdout: exit 74' "$?" 74
+	t_match '... says so' "$(cat "$T_TMP/gen.err")" 'stdout: write error'
+	t_nofile '... and keeps no keys/kim.key' "$H/keys/kim.key"
+	t_ok '... made again, shown' carctl key gen kim
+	t_match '... its public key' "$OUT" "^$B64KEY\$"
+else
+	t_skip 'key gen to a full stdout' 'no /dev/full here'
+fi
+
 # A registered name whose secret key is elsewhere.
 O=$T_TMP/other
 carctl init "$O" >/dev/null 2>&1
