@@ -132,7 +132,7 @@ static int make_dirs(const struct home *h, struct rerr *e)
  * messages are kept and returned if it fails, with its exit status, after what. */
 static int run_dispatcher(const struct home *h, const char *what, struct rerr *e)
 {
-	char self[4096], *bin, *slash, msg[400] = "";
+	char self[4096], *bin, *slash, msg[4096] = "";
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	int fds[2], status;
 	pid_t pid;
@@ -159,14 +159,18 @@ static int run_dispatcher(const struct home *h, const char *what, struct rerr *e
 	for (ssize_t r; (r = read(fds[0], msg + n, sizeof msg - 1 - (size_t)n)) > 0;)
 		n += r;
 	msg[n] = '\0';
-	msg[strcspn(msg, "\n")] = '\0';
+	/* Its last line says why it failed: the lines before tell what it did first. */
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	char *why = strrchr(msg, '\n');
+	why = why ? why + 1 : msg;
 	close(fds[0]);
 	free(bin);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return rerr_set(e, WIFEXITED(status) ? WEXITSTATUS(status) : RX_SOFTWARE, "%s: %s: %s",
-				h->root, what, msg);
+				h->root, what, why);
 	return 0;
 }
 

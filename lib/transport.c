@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -130,8 +131,14 @@ static int set_up(struct rerr *e)
 static int open_remote(git_repository **repo, git_remote **remote, const char *gitdir,
 		       const char *url, struct rerr *e)
 {
+	struct stat st;
+
 	*repo = NULL;
 	*remote = NULL;
+	/* A path that is not there: libgit2 would call it an unsupported protocol. It may
+	 * yet come (a mount), so a later try may get past it, as a silent host's. */
+	if (url[0] == '/' && stat(url, &st) < 0)
+		return rerr_set(e, RX_TEMP, "%s: no repository there: %s", url, strerror(errno));
 	if (set_up(e) < 0)
 		return -1;
 	if (git_repository_open_bare(repo, gitdir) < 0)

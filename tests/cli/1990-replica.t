@@ -88,8 +88,15 @@ t_exit 65 'init --replica --trust that is no key' carctl init --replica "$P/stat
 t_exit 64 'init --trust without --replica' carctl init "$T_TMP/r6" --trust "$key"
 t_exit 75 'init --replica of a primary that does not answer: exit 75' \
 	carctl init --replica "$T_TMP/nowhere" "$T_TMP/r7"
+t_match '... saying there is no repository there' "$ERR" "$T_TMP/nowhere: no repository there: No such file or directory"
 t_exit 75 '... nor does its dispatcher --once' dispatcher --home "$T_TMP/r7" --once
 t_match '... whose main stays at no commit yet' "$ERR" 'main stays at no commit yet$'
+# A history good for a commit, then refused: init says why, not what came before.
+carctl init "$T_TMP/p2" >/dev/null 2>&1
+g2="git --git-dir=$T_TMP/p2/state/.git"
+$g2 update-ref refs/heads/main "$(echo forged | $g2 commit-tree "$($g2 rev-parse 'main^{tree}')" -p main)"
+t_exit 1 'init --replica of a history refused after its first commit' carctl init --replica "$T_TMP/p2/state" "$T_TMP/r8"
+t_match '... says why' "$ERR" 'refused the history of .*: commit [0-9a-f]+ is not signed'
 # Until a replica has taken its first history, init may be run again, and is not
 # taken for a home: another --trust for r4 (the key it pinned is forgotten), the
 # right URL for r7.
