@@ -332,11 +332,12 @@ static int cmd_key_gen(const struct common *o, const char *name)
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		unlink(path);
 		rerr_set(&e, RX_IO, "stdout: write error; %s/%s.key is not kept", h.keys, name);
-		rc = -1;
+		say(e.msg, NULL); /* not fail(): its check of stdout would say it again */
+		rc = RX_IO;
 	}
 	free(path);
 	home_free(&h);
-	return rc < 0 ? fail(&e) : 0;
+	return rc;
 }
 
 /* Lists what lister reads from the home's state folder: open, read, print. */

@@ -104,6 +104,11 @@ t_ok 'init --replica again on r4, with the right key' carctl init --replica "$P/
 	--trust "$(dispatcher --home "$P" --allowed-signers)"
 t_nomatch '... is not taken for a home' "$ERR" 'already a home'
 t_ok '... and r4 follows' dispatcher --home "$T_TMP/r4" --check
+# A replica runs no batch: a failed batch's mark left in its repository (by an init
+# of a primary that failed there first) is not its health.
+echo 'a failed batch' >"$T_TMP/r4/state/.git/rental-failed"
+t_ok '... a batch'"'"'s failure mark in a replica is not its health' dispatcher --home "$T_TMP/r4" --check
+rm -f "$T_TMP/r4/state/.git/rental-failed"
 t_ok 'init --replica again on r7, with a primary that answers' carctl init --replica "$P/state" "$T_TMP/r7"
 t_ok '... and r7 follows' dispatcher --home "$T_TMP/r7" --once
 t_eq '... to main' "$(main_of "$T_TMP/r7")" "$(main_of "$P")"
