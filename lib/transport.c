@@ -129,7 +129,7 @@ static int set_up(struct rerr *e)
 }
 
 static int open_remote(git_repository **repo, git_remote **remote, const char *gitdir,
-		       const char *url, struct rerr *e)
+		       const char *url, const char *what, struct rerr *e)
 {
 	struct stat st;
 
@@ -138,7 +138,7 @@ static int open_remote(git_repository **repo, git_remote **remote, const char *g
 	/* A path that is not there: libgit2 would call it an unsupported protocol. It may
 	 * yet come (a mount), so a later try may get past it, as a silent host's. */
 	if (url[0] == '/' && stat(url, &st) < 0)
-		return rerr_set(e, RX_TEMP, "%s: no repository there: %s", url, strerror(errno));
+		return rerr_set(e, RX_TEMP, "%s: %s: no repository there: %s", url, what, strerror(errno));
 	if (set_up(e) < 0)
 		return -1;
 	if (git_repository_open_bare(repo, gitdir) < 0)
@@ -171,7 +171,7 @@ int transport_push(const char *gitdir, const char *url, int idle, struct rerr *e
 
 	set_callbacks(&po.callbacks, &s);
 	po.callbacks.push_update_reference = push_status;
-	rc = open_remote(&repo, &remote, gitdir, url, e);
+	rc = open_remote(&repo, &remote, gitdir, url, "push", e);
 	if (rc == 0 && git_remote_push(remote, &refs, &po) < 0)
 		rc = git_fail(e, url, "push");
 	if (rc == 0 && s.status[0])
@@ -198,7 +198,7 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 
 	tip[0] = '\0';
 	set_callbacks(&cb, &s);
-	rc = open_remote(&repo, &remote, gitdir, url, e);
+	rc = open_remote(&repo, &remote, gitdir, url, "fetch", e);
 	if (rc == 0 && git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0)
 		rc = git_fail(e, url, "fetch");
 	if (rc == 0 && git_remote_ls(&heads, &n, remote) < 0)

@@ -111,5 +111,6 @@ for i in 6 7; do
 done
 t_stop_daemon "$pid" 0
 t_eq '... and logs the failing remote once' "$(grep -c "dead.git: push" "$T_TMP/daemon.err")" 1
+t_match '... saying why' "$(cat "$T_TMP/daemon.err")" "dead.git: push: no repository there: No such file or directory"
 
 done_testing

@@ -88,7 +88,7 @@ t_exit 65 'init --replica --trust that is no key' carctl init --replica "$P/stat
 t_exit 64 'init --trust without --replica' carctl init "$T_TMP/r6" --trust "$key"
 t_exit 75 'init --replica of a primary that does not answer: exit 75' \
 	carctl init --replica "$T_TMP/nowhere" "$T_TMP/r7"
-t_match '... saying there is no repository there' "$ERR" "$T_TMP/nowhere: no repository there: No such file or directory"
+t_match '... saying there is no repository there' "$ERR" "$T_TMP/nowhere: fetch: no repository there: No such file or directory"
 t_exit 75 '... nor does its dispatcher --once' dispatcher --home "$T_TMP/r7" --once
 t_match '... whose main stays at no commit yet' "$ERR" 'main stays at no commit yet$'
 # A history good for a commit, then refused: init says why, not what came before.
