@@ -702,8 +702,8 @@ static int cmd_cal(const struct common *o, const struct args *a, int argc, char 
 	char month[16], today[11], **cars = NULL;
 	size_t ncars = 0;
 	int y = 0, m = 0, ndays, rc = 0, width = 7;
-	const char *nc = getenv("NO_COLOR");
-	int colour = o->mode == FMT_TABLE && isatty(STDOUT_FILENO) && !(nc && *nc);
+	/* CONTRACT: colour "unless NO_COLOR is set", so set and empty too. */
+	int colour = o->mode == FMT_TABLE && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 
 	today_utc(today);
 	snprintf(month, sizeof month, "%.7s", today);

@@ -50,6 +50,8 @@ if command -v script >/dev/null 2>&1; then
 	plain=$(NO_COLOR=1 script -qec "'$BIN/carctl' cal car01 --month $M" /dev/null </dev/null 2>/dev/null)
 	t_nomatch 'NO_COLOR: none' "$plain" "$(printf '\033')"
 	t_match '... the same letters' "$plain" "car01 +\\.RR\\.{6}XX"
+	empty=$(NO_COLOR= script -qec "'$BIN/carctl' cal car01 --month $M" /dev/null </dev/null 2>/dev/null)
+	t_nomatch 'NO_COLOR set and empty: none either (CONTRACT: "unless NO_COLOR is set")' "$empty" "$(printf '\033')"
 else
 	t_skip 'colour on a terminal' 'no script(1)'
 fi
