@@ -581,11 +581,15 @@ static int run_context(struct store *s, int ctx, const struct seckey *k, struct 
 	return rc;
 }
 
-/* Lets every enabled context catch up with the log; outcomes of one context feed the
+/* Lets every enabled context catch up with the log, signing its outcomes with k (the
+ * dispatcher's key, loaded at the first need); outcomes of one context feed the
  * others, so it goes round until no one moves. */
-static int run_contexts(struct store *s, const struct cfg *c, const struct seckey *k,
-			struct readers *rd, struct dispatch_stats *st, struct audit *a, struct rerr *e)
+static int run_contexts(const struct home *h, struct store *s, const struct cfg *c,
+			struct seckey *k, struct readers *rd, struct dispatch_stats *st, struct audit *a,
+			struct rerr *e)
 {
+	if (k->sk == NULL && load_own_key(h, s, k, e) < 0)
+		return -1;
 	long long head = ledger_head(s, e);
 	int progress = 1, rc = head < 0 ? -1 : 0;
 
@@ -703,14 +707,12 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 		 * each would, so a step on a booking is decided on the outcomes of the steps
 		 * before it (pay, then reserve cancel: the cancel refused), and a booking
 		 * after a change of its car is priced by it. */
-		if ((k.sk == NULL && load_own_key(h, s, &k, e) < 0) ||
-		    run_contexts(s, c, &k, &rd, st, &audit, e) < 0)
+		if (run_contexts(h, s, c, &k, &rd, st, &audit, e) < 0)
 			goto out;
 	}
 	/* A context switched on again catches up, whether or not anything came. */
 	if (ledger_head(s, e) > 0) {
-		if ((k.sk == NULL && load_own_key(h, s, &k, e) < 0) ||
-		    run_contexts(s, c, &k, &rd, st, &audit, e) < 0)
+		if (run_contexts(h, s, c, &k, &rd, st, &audit, e) < 0)
 			goto out;
 		readers_save(&rd, s);
 		count_held(s, c, st);
@@ -1116,10 +1118,11 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 			   "is it failing? see the dispatcher's messages)", packs);
 	if (head[0])
 		check_contexts(h, s, &c, r);
-	if (!home_is_replica(h)) /* a replica runs no batch: its health is its following */
+	if (!home_is_replica(h)) { /* a replica runs no batch and has no key of its own */
 		check_last_batch(h, r);
-	if (!home_is_replica(h) && load_own_key(h, s, &k, &why) < 0)
-		report_add(r, 1, "%s", why.msg);
+		if (load_own_key(h, s, &k, &why) < 0)
+			report_add(r, 1, "%s", why.msg);
+	}
 	seckey_free(&k);
 	store_free(s);
 	if (home_is_replica(h))
