@@ -319,26 +319,65 @@ static int report_booking(struct store *s, const struct event *ev, const struct 
 	return mark_nights(s, car, date_days(from), date_days(to), !strcmp(status, ST_RENTED) ? 1 : -1, e);
 }
 
+/* The month (YYYY-MM-01) of the report's entry for booking res of car: 0, 1 if none.
+ * A stay of an earlier registration of the id has no booking row (registering it again
+ * drops them): its month is searched from the car's first registration to the last a
+ * stay booked by now may start in. */
+static int stay_month(struct store *s, const struct event *ev, const char *car, const char *res,
+		      char month[11], struct rerr *e)
+{
+	struct kv b, f, r;
+	struct entry x;
+	char today[11];
+	int rc = rec_row(s, CTX_MANAGEMENT, OWNER_CAR, car, res, &b, e), y, m, d;
+	long last;
+
+	if (rc == 0) {
+		rc = valid_date(kv_get(&b, "from") ?: "") ? 0 : 1;
+		if (rc == 0)
+			snprintf(month, 11, "%.7s-01", kv_get(&b, "from"));
+		kv_free(&b);
+		return rc;
+	}
+	if (rc < 0 || rec_fleet_car(s, car, &f, e) < 0)
+		return -1;
+	snprintf(month, 11, "%.7s-01", kv_get(&f, "dates") ?: "");
+	kv_free(&f);
+	context_today(today, ev);
+	last = date_days(today) + LIMIT_AHEAD_DAYS;
+	while (valid_date(month) && date_days(month) <= last) {
+		if (rec_car_month(s, car, month, &r, e) < 0)
+			return -1;
+		rc = entry_get(&r, res, &x);
+		kv_free(&r);
+		if (rc == 0)
+			return 0;
+		date_from_days(date_days(month) + 31, &y, &m, &d); /* a day of the next month */
+		snprintf(month, 11, "%04d-%02d-01", y, m);
+	}
+	return 1;
+}
+
 /* A rating's stars, on its booking's entry. */
 static int report_rating(struct store *s, const struct event *ev, struct rerr *e)
 {
 	const char *car = kv_get(&ev->f, "car"), *res = kv_get(&ev->f, "reservation");
+	char month[11];
 	struct entry x;
-	struct kv b, r;
-	int rc = rec_row(s, CTX_MANAGEMENT, OWNER_CAR, car, res, &b, e);
+	struct kv r;
+	int rc = stay_month(s, ev, car, res, month, e);
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	if (valid_date(kv_get(&b, "from") ?: "") && (rc = rec_car_month(s, car, kv_get(&b, "from"), &r, e)) == 0) {
-		if (entry_get(&r, res, &x) == 0) {
-			x.stars = kv_num(&ev->f, "stars", 0);
-			entry_put(&r, res, &x);
-			rec_car_month_put(s, car, kv_get(&b, "from"), &r);
-		}
-		kv_free(&r);
+	if (rec_car_month(s, car, month, &r, e) < 0)
+		return -1;
+	if (entry_get(&r, res, &x) == 0) {
+		x.stars = kv_num(&ev->f, "stars", 0);
+		entry_put(&r, res, &x);
+		rec_car_month_put(s, car, month, &r);
 	}
-	kv_free(&b);
-	return rc < 0 ? -1 : 0;
+	kv_free(&r);
+	return 0;
 }
 
 /* The day a car is added or removed, after the days before: "ADDED REMOVED ADDED ...". */
@@ -532,12 +571,17 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
 {
 	const char *car = kv_get(&ev->f, "car"), *comment = kv_get(&ev->f, "comment");
-	struct kv c, *old, *rows;
+	struct kv b, c, *old, *rows;
 	size_t n, nold;
 	char today[11];
-	int rc = management_car(s, car, &c, e);
+	int rc = rec_row(s, CTX_MANAGEMENT, OWNER_CAR, car, kv_get(&ev->f, "reservation"), &b, e);
 
-	/* A car removed since its stay: the rating counts in the report, on the stay. */
+	/* A car removed since its stay, or its id registered again (another car, which has
+	 * no row of the stay): the rating counts in the report only, on the stay. */
+	if (rc == 0) {
+		kv_free(&b);
+		rc = management_car(s, car, &c, e);
+	}
 	if (rc != 0)
 		return rc < 0 ? -1 : report_rating(s, ev, e);
 	kv_setnum(&c, "ratings", kv_num(&c, "ratings", 0) + 1);

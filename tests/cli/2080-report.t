@@ -110,6 +110,26 @@ t_eq '... and the report counts them' \
 t_ok 'dispatcher --rebuild' dispatcher --rebuild
 t_eq '... agrees' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 
+# The same, with the id registered again before the rating: the new car is another
+# car (carctl(1), rm), so the old stay's stars are not its own; the report counts them
+# on the stay, as when it is rated before (its stars went to the new car, and the
+# report lost them).
+carctl --as admin add car09 --rate 1000 --model Old >/dev/null && dispatch
+r9=$(book alice car09 "$(day 0)" "$(day 1)")
+paid alice "$r9" >/dev/null
+rent --as alice return "$r9" >/dev/null && dispatch
+carctl --as admin rm car09 >/dev/null && dispatch
+carctl --as admin add car09 --rate 3000 --model New >/dev/null && dispatch
+t_ok 'a stay of a car whose id is registered again since is rated' rate --as alice "$r9" --stars 1 --comment 'the old one'
+dispatch
+t_eq '... the new car has no stars of it' "$(carctl list --json | jrow car car09 | jq -c '[.stars, .ratings]')" '[null,0]'
+t_eq '... nor its review' "$(carctl show car09 --json | jq -c .reviews)" '[]'
+t_eq '... mypage shows its stars' "$(mypage --as alice --json | jrow reservation "$r9" | jget stars)" 1
+t_eq '... and the report counts them on the stay' \
+	"$(carctl --as admin report --from "$(day 0)" --to "$(day 1)" --json | jrow car car09 | jget stars)" 1.0
+t_ok 'dispatcher --rebuild' dispatcher --rebuild
+t_eq '... agrees' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+
 # The last month there is: its end has no date, and the report says so (it printed a
 # date cut short, 10000-01-0).
 t_refuse 65 'report --from 9999-12-01 (to the month'"'"'s end)' carctl --as admin report --from 9999-12-01
