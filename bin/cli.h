@@ -198,19 +198,25 @@ __attribute__((unused)) static int parse_options(int argc, char **argv, const st
 	return 0;
 }
 
-/* 64 if one of the command's own options was given that what does not take (its
- * letters are ok, and '=' if it is a listing, which takes --json and --csv): an option
- * of another subcommand is an error, not passed over (pay cancel --amount, carctl rm
- * --rate, reserve CAR --json). -1 to go on. */
+/* 64 if one of the command's own options was given that what (a subcommand, or NULL:
+ * the command's own form) does not take (its letters are ok, and '=' if it is a
+ * listing, which takes --json and --csv): an option of another subcommand is an error,
+ * not passed over (pay cancel --amount, carctl rm --rate, reserve CAR --json). -1 to
+ * go on. */
 __attribute__((unused)) static int cli_only(const struct common *o, const char *what, const char *ok,
 					    const char *usage)
 {
-	for (const struct option *p = o->opts; p && p->name; p++)
+	const char *name = NULL;
+
+	for (const struct option *p = o->opts; p && p->name && !name; p++)
 		if (p->val > 0 && p->val < 128 && o->given[p->val] && !strchr(ok, p->val))
-			return usage_error(usage, "%s: --%s does not apply", what, p->name);
-	if ((o->json || o->csv) && !strchr(ok, '='))
-		return usage_error(usage, "%s: --%s does not apply", what, o->json ? "json" : "csv");
-	return -1;
+			name = p->name;
+	if (!name && (o->json || o->csv) && !strchr(ok, '='))
+		name = o->json ? "json" : "csv";
+	if (!name)
+		return -1;
+	return what ? usage_error(usage, "%s: --%s does not apply", what, name)
+		    : usage_error(usage, "--%s does not apply", name);
 }
 
 /* Parses the options and answers --help and --version. Returns -1 to go on, with
@@ -228,6 +234,9 @@ __attribute__((unused)) static int cli_start(int *argc, char ***argv, const stru
 		return show_help(usage, o);
 	if (o->json && o->csv)
 		return usage_error(usage, "--json and --csv: choose one");
+	/* Not /, nor the default: an empty value is a mistake (a variable unset). */
+	if (o->home && !*o->home)
+		return usage_error(usage, "the home is an empty name");
 	o->mode = o->json ? FMT_JSON : o->csv ? FMT_CSV : FMT_TABLE;
 	if (o->version)
 		return show_version();

@@ -503,6 +503,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (argc > 0)
 		return usage_error(usage, "%s: unexpected argument", argv[0]);
+	if (o.json || o.csv) /* it prints no listing */
+		return usage_error(usage, "--%s does not apply", o.json ? "json" : "csv");
 	if (quiet && mode != MODE_ONCE && mode != MODE_PUSH && mode != MODE_CHECK)
 		return usage_error(usage, "--quiet: only with --once, --push or --check");
 	home_resolve(&h, o.home);

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	if (argc < 1)
 		return usage_error(usage, "a reservation is required");
 	int cancel = !strcmp(argv[0], "cancel");
-	if ((rc = cli_only(&o, cancel ? "cancel" : "pay", cancel ? "" : "a", usage)) >= 0)
+	if ((rc = cli_only(&o, cancel ? "cancel" : NULL, cancel ? "" : "a", usage)) >= 0)
 		return rc;
 	if (argc != 1 + cancel)
 		return usage_error(usage, cancel ? "cancel: expected one RES" : "expected one RES");

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 
 	prog = "rate";
 	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &a, usage)) >= 0 ||
-	    (rc = cli_only(&o, "rate", "sc", usage)) >= 0)
+	    (rc = cli_only(&o, NULL, "sc", usage)) >= 0)
 		return rc;
 	if (argc != 1)
 		return usage_error(usage, "expected one RES");

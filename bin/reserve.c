@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		return usage_error(usage, "a car (or cancel, list) is required");
 	/* One word with --from and --to is a car's name: cars may be called list. */
 	const char *sub = argc == 1 && o.given['f'] && o.given['t'] ? "" : argv[0];
-	if ((rc = cli_only(&o, !strcmp(sub, "cancel") || !strcmp(sub, "list") ? sub : "reserve",
+	if ((rc = cli_only(&o, !strcmp(sub, "cancel") || !strcmp(sub, "list") ? sub : NULL,
 			   !strcmp(sub, "cancel") ? "" : !strcmp(sub, "list") ? "=" : "ftq", usage)) >= 0)
 		return rc;
 	if (!strcmp(sub, "cancel"))

@@ -52,10 +52,11 @@ t_match '... escaped' "$ERR" '^carctl: --a\\x1bb: unknown option$'
 
 # An option of another subcommand is an error that names it, not passed over.
 only() { # PROG WHAT OPTION ARGS...: PROG ARGS is 64, saying "WHAT: --OPTION does not apply"
-	_o_p=$1 _o_w=$2 _o_o=$3
+	_o_p=$1 _o_w="$2: " _o_o=$3 # WHAT -: the command's own form, named once
+	[ "$2" != - ] || _o_w=
 	shift 3
 	t_refuse 64 "$_o_p $*: --$_o_o is another subcommand's" $_o_p "$@"
-	t_match '... names it' "$ERR" "^$_o_p: $_o_w: --$_o_o does not apply\$"
+	t_match '... names it' "$ERR" "^$_o_p: $_o_w--$_o_o does not apply\$"
 }
 only carctl rm rate --as admin rm car01 --rate abc
 only carctl key role --as admin key gen zed --role admin
@@ -65,6 +66,21 @@ only pay cancel amount --as alice cancel res-0123456789abcdef --amount 12
 only reserve list from --as alice list --from 2028-01-01
 only reserve cancel quote --as alice cancel res-0123456789abcdef --quote
 only rent list date --as alice list --date 2028-01-01
+# The dispatcher prints no listing: --json and --csv were taken and passed over, and
+# with no mode a script's `dispatcher --json` became the daemon, never to end.
+for m in '' --once --check --allowed-signers; do
+	t_refuse 64 "dispatcher $m --json" dispatcher $m --json
+	t_match '... says so' "$ERR" '^dispatcher: --json does not apply$'
+done
+t_refuse 64 'dispatcher --once --csv' dispatcher --once --csv
+t_match '... says so' "$ERR" '^dispatcher: --csv does not apply$'
+# An empty --home is no home: it was read as /, "/config/rental.yaml: missing".
+t_refuse 64 "carctl --home '' list" carctl --home '' list
+t_match '... says so' "$ERR" '^carctl: the home is an empty name$'
+t_refuse 64 "mypage --home=''" mypage --home= --as alice
+t_match '... says so' "$ERR" '^mypage: the home is an empty name$'
+t_refuse 64 "dispatcher --home '' --once" dispatcher --home '' --once
+t_refuse 64 "carctl init --home ''" carctl --home '' init
 t_refuse 64 'dispatcher --upgrade=7: it takes no value' dispatcher --upgrade=7
 SRC=$(cd "$BIN/.." && pwd -P)
 syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$SRC/man/dispatcher.1")
@@ -78,12 +94,12 @@ only carctl add json --as admin add car05 --rate 5 --json
 only carctl rm csv --as admin rm car01 --csv
 only carctl key json --as admin key gen zed --json
 only carctl ical json ical --json
-only reserve reserve csv --as alice car01 --from 2028-01-01 --to 2028-01-02 --csv
+only reserve - csv --as alice car01 --from 2028-01-01 --to 2028-01-02 --csv
 only reserve cancel json --as alice cancel res-0123456789abcdef --json
-only pay pay json --as alice res-0123456789abcdef --json
+only pay - json --as alice res-0123456789abcdef --json
 only pay cancel csv --as alice cancel res-0123456789abcdef --csv
 only rent return json --as alice return res-0123456789abcdef --json
-only rate rate json --as alice res-0123456789abcdef --stars 5 --json
+only rate - json --as alice res-0123456789abcdef --stars 5 --json # "rate: rate: --json" before
 t_eq '... and nothing was written' "$(spool_count new)" 0
 t_ok 'a listing takes --json' carctl list --json
 t_ok '... and --csv' reserve --as admin list --csv
