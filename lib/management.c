@@ -8,6 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* num / den (den > 0) to one decimal, halves up (4.25 is 4.3: printf's %.1f rounds
+ * such a tie to the even digit). */
+static void set_tenths(struct kv *r, const char *key, long long num, long long den)
+{
+	long long t = (num * 20 + den) / (2 * den);
+
+	kv_setf(r, key, "%lld.%lld", t / 10, t % 10);
+}
+
 /* Adds status and stars, derived from the counts the file keeps. */
 static void derive(struct kv *c)
 {
@@ -15,7 +24,7 @@ static void derive(struct kv *c)
 
 	kv_set(c, "status", car_status(kv_num(c, "rented", 0), kv_num(c, "reserved", 0)));
 	if (n > 0)
-		kv_setf(c, "stars", "%.1f", (double)sum / (double)n);
+		set_tenths(c, "stars", sum, n);
 }
 
 int management_car(struct store *s, const char *car, struct kv *c, struct rerr *e)
@@ -735,17 +744,15 @@ static int cmp_acc(const void *a, const void *b)
 
 static void acc_row(struct kv *row, const char *keyname, const struct acc *x)
 {
-	long long tenths = x->denom > 0 ? (x->used * 1000 + x->denom / 2) / x->denom : 0;
-
 	kv_init(row);
 	kv_set(row, keyname, x->key);
 	kv_setnum(row, "bookings", x->bookings);
 	kv_setnum(row, "nights", x->nights);
 	kv_setnum(row, "revenue", x->revenue);
 	kv_setnum(row, "refunds", x->refunds);
-	kv_setf(row, "utilisation", "%lld.%lld", tenths / 10, tenths % 10);
+	set_tenths(row, "utilisation", x->used * 100, x->denom > 0 ? x->denom : 1);
 	if (x->ratings > 0)
-		kv_setf(row, "stars", "%.1f", (double)x->stars_sum / (double)x->ratings);
+		set_tenths(row, "stars", x->stars_sum, x->ratings);
 	else
 		kv_set(row, "stars", "");
 }

@@ -80,4 +80,15 @@ t_refuse 1 'rate a RESERVATION_CANCELED reservation' rate --as alice "$r5" --sta
 t_ok 'alice reserves car02 again' reserve --as alice car02 --from 2028-12-10 --to 2028-12-11
 t_refuse 75 'rate a reservation not yet applied' rate --as alice "$OUT" --stars 2
 
+r5=$(book alice car01 "$(day 0)" "$(day 2)")
+paid alice "$r5" >/dev/null
+returned alice "$r5"
+t_ok 'alice rates 3' rate --as alice "$r5" --stars 3
+dispatch
+# 4.25 exactly: printf's %.1f made it 4.2 (a tie to the even digit), where the report's
+# utilisation rounds halves up.
+t_eq 'the average of 4, 5, 5, 3 (4.25) rounds half up: 4.3' "$(carctl --as admin list --json | jrow car car01 | jget stars)" 4.3
+t_match '... in show too' "$(carctl --as admin show car01 --json)" '"stars":4\.3,"ratings":4,'
+t_eq '... and in the report' "$(carctl --as admin report --from "$(day 0)" --to "$(day 1)" --json | jrow car car01 | jget stars)" 4.3
+
 done_testing
