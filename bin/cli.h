@@ -284,8 +284,9 @@ __attribute__((unused)) static int judged_refusal(const struct home *h, struct s
 	return home_refusal_pending(h, res, e);
 }
 
-/* What every command that acts on a reservation does: check the id (65), the
- * identity and its role (77), the reservation and its owner (1, 75, 77), the rule of
+/* What every command that acts on a reservation does: check the id (65), that the home
+ * may be written (77: a replica without spool:), the identity and its role (77), the
+ * reservation and its owner (1, 75, 77), the rule of
  * context ctx (1, 75), then sign and spool an event of type with extra fields.
  * Prints the new event's id if print_new, else res. */
 __attribute__((unused)) static int act_on_reservation(const struct common *o, const char *res,
@@ -305,8 +306,8 @@ __attribute__((unused)) static int act_on_reservation(const struct common *o, co
 		return fail(&e);
 	}
 	event_init(&ev);
-	if (open_home(&h, o, &s, NULL, &e) < 0 || home_role(s, actor, &role, &e) < 0 ||
-	    home_require(s, actor, roles, what, &e) < 0 ||
+	if (open_home(&h, o, &s, NULL, &e) < 0 || home_check_writable(&h, &e) < 0 ||
+	    home_role(s, actor, &role, &e) < 0 || home_require(s, actor, roles, what, &e) < 0 ||
 	    home_check_reservation(&h, s, res, actor, role, &e) < 0)
 		goto out;
 	if (rule(s, res, arg, &e) < 0) {

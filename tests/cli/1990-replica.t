@@ -121,6 +121,14 @@ t_match '... says so' "$ERR" "^reserve: $R: a replica, .*spool: PATH"
 t_refuse 77 'carctl key add there' carctl --as admin key add dave
 t_refuse 77 'rent return there' rent --as bob return "$res"
 t_exit 77 'dispatcher --rebuild there' dispatcher --rebuild
+# ... before any check of the business, which a replica's own spool could never pass
+# (a retry on 75 would go on for ever): it said 75 or 1 of these.
+t_refuse 77 'pay of a reservation unknown there' pay --as bob res-0123456789abcdef
+t_match '... says it is a replica' "$ERR" "^pay: $R: a replica, "
+t_refuse 77 'rate of one not returned' rate --as bob "$res" --stars 3
+t_refuse 77 'reserve cancel of an unknown one' reserve --as bob cancel res-0123456789abcdef
+t_refuse 77 'reserve of nights taken' reserve --as bob car03 --from 2028-10-01 --to 2028-10-03
+t_ok 'reserve --quote, which writes nothing, answers there' reserve --as bob car03 --from 2028-11-01 --to 2028-11-03 --quote
 printf 'spool: %s/spool\n' "$P" >>"$R/config/rental.yaml"
 run reserve --as bob car03 --from 2028-10-01 --to 2028-10-03
 new=$OUT
