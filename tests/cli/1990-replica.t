@@ -125,9 +125,9 @@ t_exit 77 'dispatcher --rebuild there' dispatcher --rebuild
 # (a retry on 75 would go on for ever): it said 75 or 1 of these.
 t_refuse 77 'pay of a reservation unknown there' pay --as bob res-0123456789abcdef
 t_match '... says it is a replica' "$ERR" "^pay: $R: a replica, "
-t_refuse 77 'rate of one not returned' rate --as bob "$res" --stars 3
+t_refuse 77 'rate of one not returned' rate --as alice "$res" --stars 3
 t_refuse 77 'reserve cancel of an unknown one' reserve --as bob cancel res-0123456789abcdef
-t_refuse 77 'reserve of nights taken' reserve --as bob car03 --from 2028-10-01 --to 2028-10-03
+t_refuse 77 'reserve of nights taken' reserve --as bob car02 --from 2028-09-01 --to 2028-09-04
 t_ok 'reserve --quote, which writes nothing, answers there' reserve --as bob car03 --from 2028-11-01 --to 2028-11-03 --quote
 printf 'spool: %s/spool\n' "$P" >>"$R/config/rental.yaml"
 run reserve --as bob car03 --from 2028-10-01 --to 2028-10-03

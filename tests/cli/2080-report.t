@@ -130,6 +130,30 @@ t_eq '... and the report counts them on the stay' \
 t_ok 'dispatcher --rebuild' dispatcher --rebuild
 t_eq '... agrees' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 
+# Three registrations of one id, a stay in each of the first two, in months after the
+# first registration's, both rated after the third: each stay's month is found (the
+# search of the report's months runs on past the first), the third car has none.
+ft() { _n=$(ahead "$1"); shift; faketime -f "+${_n}d" "$BIN/$@"; }
+A=$(at "$H2" 3) B=$(date -u -d "$H2 +1 month" +%F)
+carctl --as admin add car10 --rate 1000 >/dev/null && dispatch
+ra=$(book alice car10 "$A" "$(at "$A" 2)")
+paid alice "$ra" >/dev/null
+for c in "rent --as alice return $ra" 'carctl --as admin rm car10' 'carctl --as admin add car10 --rate 2000'; do
+	ft "$(at "$A" 2)" $c >/dev/null && ft "$(at "$A" 2)" dispatcher --once >/dev/null 2>&1
+done
+rb=$(ft "$(at "$A" 2)" reserve --as bob car10 --from "$(at "$B" 3)" --to "$(at "$B" 5)")
+for c in 'dispatcher --once' "pay --as bob $rb" 'dispatcher --once'; do ft "$(at "$A" 2)" $c >/dev/null 2>&1; done
+for c in "rent --as bob return $rb" 'carctl --as admin rm car10' 'carctl --as admin add car10 --rate 3000' \
+	"rate --as alice $ra --stars 2" "rate --as bob $rb --stars 5"; do
+	ft "$(at "$B" 5)" $c >/dev/null && ft "$(at "$B" 5)" dispatcher --once >/dev/null 2>&1
+done
+t_eq 'three registrations: the third car has no stars of the others'"'"' stays' \
+	"$(carctl list --json | jrow car car10 | jq -c '[.stars, .ratings]')" '[null,0]'
+t_eq '... each stay has its own, in its month' \
+	"$(carctl --as admin report --from "$A" --to "$(at "$B" 28)" --by month --json | jq -r .stars | tr '\n' ' ')" '2 5 '
+t_ok 'dispatcher --rebuild' dispatcher --rebuild
+t_eq '... agrees' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+
 # The last month there is: its end has no date, and the report says so (it printed a
 # date cut short, 10000-01-0).
 t_refuse 65 'report --from 9999-12-01 (to the month'"'"'s end)' carctl --as admin report --from 9999-12-01
