@@ -300,7 +300,7 @@ static int run_daemon(struct home *h)
 
 		/* A fault (no spool to watch, disk full, broken settings) is logged; the next
 		 * wake (an event, or the poll's timeout) retries. */
-		int failed = watch_spool(h, fd, &wd, &e) < 0;
+		int failed = watch_spool(h, fd, &wd, &e) < 0 || store_keep_lock(s, &e) < 0;
 		while (read(fd, buf, sizeof buf) > 0)
 			;
 		/* drain logged a line per batch; the contexts held back, when it did work */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -630,19 +631,36 @@ static int named_by_main(const struct gid *c, void *arg)
 	return s->has_head ? !(ci.nparents == 1 && gid_cmp(&ci.parent, &s->head) == 0) : ci.nparents != 0;
 }
 
+/* Whether the lock file is still the one s holds: one removed or replaced (by hand)
+ * is another that a second dispatcher could lock, and both would write. */
+static int lock_is_ours(const struct store *s)
+{
+	char *p = xasprintf("%s/rental.lock", s->gitdir);
+	struct stat a, b;
+	int ours = s->lockfd >= 0 && fstat(s->lockfd, &a) == 0 && stat(p, &b) == 0 &&
+		   a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+
+	free(p);
+	return ours;
+}
+
 int store_lock(struct store *s, int wait, struct rerr *e)
 {
 	char *p = xasprintf("%s/rental.lock", s->gitdir), *scratch;
 	int rc = 0;
 
-	if (s->lockfd < 0)
-		s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (s->lockfd < 0)
-		rc = rerr_set(e, RX_IO, "%s: %s", p, strerror(errno));
-	else if (flock(s->lockfd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
-		rc = rerr_set(e, errno == EWOULDBLOCK ? RX_TEMP : RX_IO, "%s: %s", s->state,
-			      errno == EWOULDBLOCK ? "home busy: another dispatcher is running"
-						    : strerror(errno));
+	do {
+		if (s->lockfd >= 0 && rc == 0 && !lock_is_ours(s)) /* locked, then replaced */
+			close(s->lockfd), s->lockfd = -1;
+		if (s->lockfd < 0)
+			s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (s->lockfd < 0)
+			rc = rerr_set(e, RX_IO, "%s: %s", p, strerror(errno));
+		else if (flock(s->lockfd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
+			rc = rerr_set(e, errno == EWOULDBLOCK ? RX_TEMP : RX_IO, "%s: %s", s->state,
+				      errno == EWOULDBLOCK ? "home busy: another dispatcher is running"
+							    : strerror(errno));
+	} while (rc == 0 && !lock_is_ours(s));
 	free(p);
 	if (rc < 0)
 		return -1;
@@ -804,7 +822,12 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 	if (rc == 0)
 		rc = gitrepo_refresh(s->repo, e);
 	crash_point("objects");
-	/* The commit point: before it the batch is garbage to sweep, after it the state. */
+	/* The commit point: before it the batch is garbage to sweep, after it the state;
+	 * not passed by a dispatcher whose lock file was replaced since it locked it. */
+	if (rc == 0 && !s->scratch && s->lockfd >= 0 && !lock_is_ours(s))
+		rc = rerr_set(e, RX_TEMP, "%s/rental.lock: removed or replaced while this dispatcher "
+			      "held it (another may have worked here since): the batch is not committed",
+			      s->gitdir);
 	if (rc == 0 && !s->scratch)
 		rc = git_ref_write(s->gitdir, REF_MAIN, &commit, e);
 	if (rc < 0)
@@ -818,6 +841,11 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 	s->has_root = 1;
 	store_discard(s);
 	return 0;
+}
+
+int store_keep_lock(struct store *s, struct rerr *e)
+{
+	return lock_is_ours(s) ? 0 : store_lock(s, 1, e);
 }
 
 int store_maintain(struct store *s, struct rerr *e)

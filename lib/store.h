@@ -65,6 +65,9 @@ void store_discard(struct store *s);
  * main moved to it, the one commit point. A scratch store writes its pack and takes
  * the new tree as its own, with no commit. msg: a line an event. */
 int store_commit(struct store *s, const char *msg, struct rerr *e);
+/* Takes the lock again (waiting) if its file was removed or replaced since: 0, or as
+ * store_lock. The daemon's, before each drain. */
+int store_keep_lock(struct store *s, struct rerr *e);
 /* Between batches: merges packs so that they stay about log2 of the history. */
 int store_maintain(struct store *s, struct rerr *e);
 size_t store_pack_count(const struct store *s);

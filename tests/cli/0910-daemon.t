@@ -70,4 +70,25 @@ carctl --as admin add car03 --rate 100 >/dev/null
 t_wait 'the spool setting removed: it watches spool/ again' 20 has_car car03
 t_stop_daemon "$d1" 0 'the first: '
 
+# Its lock file removed by hand while it runs: a --once locks a new one. Both worked
+# at once (one swept the other's pack, main moved without the other's commit): cars
+# were lost, and --check and --rebuild saw nothing. Now the daemon takes the new lock
+# before its next batch, and a dispatcher whose lock file is not the one it locked
+# commits nothing.
+"$BIN/dispatcher" >/dev/null 2>"$T_TMP/daemon3.err" </dev/null &
+d3=$!
+T_PIDS="$T_PIDS $d3"
+t_wait 'a daemon runs' 20 grep -q 'watching' "$T_TMP/daemon3.err"
+lock=$(ls "$H"/state/.git/rental.lock "$H"/state/rental.lock 2>/dev/null | head -n 1)
+rm -f "$lock"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	carctl --as admin add "k$i" --rate 5 >/dev/null
+	"$BIN/dispatcher" --once >/dev/null 2>&1
+done
+t_wait 'the spool is drained' 30 spool_empty
+t_stop_daemon "$d3" 0 'the third: '
+t_eq 'no car of the ten is lost' "$(carctl --as admin list --json | grep -c '"car":"k')" 10
+t_ok 'dispatcher --rebuild' dispatcher --rebuild
+t_eq '... agrees' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
+
 done_testing
