@@ -1112,6 +1112,11 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		report_add(r, 1, "state: damaged: %s", why.msg);
 	if (rec_check_layout(s, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
+	char lone[51];
+	if (store_unindexed_pack(s, lone))
+		report_add(r, 0, "state: %s has no index (removed? a power cut between its renames?): "
+			   "no object of it is read; if the history needs them, 'git index-pack' makes "
+			   "its index again, else it may be removed", lone);
 	size_t packs = store_pack_count(s);
 	if (packs > CHECK_PACKS_MAX)
 		report_add(r, 0, "state: %zu git packs (merging keeps them near log2 of the history: "

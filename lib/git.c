@@ -167,7 +167,7 @@ static int scan_dir(struct gitrepo *r, const char *dir, unsigned char *seen, str
 		}
 		struct pack p;
 		if (pack_open(&p, dir, name) < 0)
-			continue; /* a pack being written: its index comes last */
+			continue; /* an index whose pack is not in yet: it comes last */
 		r->packs = xrealloc(r->packs, (r->npacks + 1) * sizeof *r->packs);
 		r->packs[r->npacks++] = p;
 	}
@@ -953,8 +953,11 @@ static char *pack_path(const char *dir, const unsigned char sum[20], const char 
 	return xasprintf("%s/pack-%s.%s", dir, hex, ext);
 }
 
-/* With ok, ends both files and renames them in, the index last (a reader sees the
- * pack whole or not at all), then fsyncs dir; made (if not NULL) gets the pack's
+/* With ok, ends both files and renames them in, the pack last (a reader sees the pack
+ * whole or not at all: it opens packs by their index; and a run killed between the two
+ * leaves an index without its pack, which holds no object and is swept, never a pack
+ * without its index, which may be the history's: gitrepo_sweep keeps those), then
+ * fsyncs dir; made (if not NULL) gets the pack's
  * name. Without, or on an error, removes them. Frees what w holds. */
 static int packw_close(struct packw *w, int ok, const char *dir, char made[46],
 		       const struct gid *pending, struct rerr *e)
@@ -993,11 +996,11 @@ static int packw_close(struct packw *w, int ok, const char *dir, char made[46],
 	}
 	if (out_close(&w->io, isum, w->it, e) < 0)
 		unlink(w->pt);
-	else if (rename_in(w->pt, pp, e) < 0)
-		unlink(w->it);
-	else if (rename_in(w->it, ip, e) < 0) {
+	else if (rename_in(w->it, ip, e) < 0)
+		unlink(w->pt);
+	else if (rename_in(w->pt, pp, e) < 0) {
 		if (!existed)
-			unlink(pp); /* a pack without its index */
+			unlink(ip); /* an index without its pack */
 	} else
 		rc = fs_fsync_dir(dir, e);
 out:
@@ -1452,12 +1455,13 @@ void gitrepo_sweep(const char *packdir)
 	while ((de = readdir(d)) != NULL) {
 		const char *n = de->d_name;
 		size_t l = strlen(n);
-		/* Temp files (ours, and a fetch's in libgit2), a lock a fetch left; a pack
-		 * whose index never came (a writer died between its renames: ours rename the
-		 * pack first), an index whose pack never came (libgit2 renames it first). */
+		/* Temp files (ours, and a fetch's in libgit2), a lock a fetch left; an index
+		 * whose pack never came (a writer died between its renames: ours and
+		 * libgit2's rename the index first). Not a pack whose index is gone: no
+		 * writer leaves one, and its objects may be the history's (gitrepo_unindexed
+		 * names it; git index-pack makes its index again). */
 		int garbage = !strncmp(n, "tmp_", 4) || !strncmp(n, "pack_git2_", 10) ||
 			      (l > 5 && !strcmp(n + l - 5, ".lock")) ||
-			      (l == 50 && !strcmp(n + 45, ".pack") && !has_half(packdir, n, "idx")) ||
 			      (l == 49 && !strcmp(n + 45, ".idx") && !has_half(packdir, n, "pack"));
 		if (garbage) {
 			char *p = xasprintf("%s/%s", packdir, n);
@@ -1466,4 +1470,21 @@ void gitrepo_sweep(const char *packdir)
 		}
 	}
 	closedir(d);
+}
+
+int gitrepo_unindexed(const char *packdir, char name[51])
+{
+	DIR *d = opendir(packdir);
+	struct dirent *de;
+	int found = 0;
+
+	while (d && !found && (de = readdir(d)) != NULL)
+		if (strlen(de->d_name) == 50 && !strncmp(de->d_name, "pack-", 5) &&
+		    !strcmp(de->d_name + 45, ".pack") && !has_half(packdir, de->d_name, "idx")) {
+			snprintf(name, 51, "%s", de->d_name);
+			found = 1;
+		}
+	if (d)
+		closedir(d);
+	return found;
 }

@@ -93,6 +93,9 @@ int gitrepo_merge(struct gitrepo *r, struct rerr *e);
  * folder: temp files, locks, a pack without its index or an index without its pack.
  * Only while no one writes there (under the dispatcher's lock). */
 void gitrepo_sweep(const char *packdir);
+/* Whether packdir holds a pack without its index (removed, or lost to damage): 1 and
+ * the first one's name, or 0. */
+int gitrepo_unindexed(const char *packdir, char name[51]);
 /* Removes the packs of batches that died before main moved: marked pending after main
  * last moved, with a commit that named (1 named, 0 not, -1 cannot tell) says main does
  * not name. Under the dispatcher's lock. */

@@ -853,6 +853,11 @@ int store_maintain(struct store *s, struct rerr *e)
 	return gitrepo_merge(s->repo, e);
 }
 
+int store_unindexed_pack(const struct store *s, char name[51])
+{
+	return gitrepo_unindexed(s->packdir, name);
+}
+
 size_t store_pack_count(const struct store *s)
 {
 	return gitrepo_pack_count(s->repo);

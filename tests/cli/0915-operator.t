@@ -83,6 +83,21 @@ dispatch
 t_eq 'mended: the batch is applied' "$(status_of "$r")" RESERVED
 t_ok '... healthy again' dispatcher --check
 
+# The index of the history's pack removed: the next run swept the pack itself as a
+# killed writer's leftover, and the history was gone for good. It stays; --check
+# names it; git index-pack makes its index again.
+big=$(ls -S "$H/state/.git/objects/pack/"*.pack | head -n 1)
+rm "${big%.pack}.idx"
+run dispatcher --once
+t_eq 'a pack without its index: the batch fails' "$RC" 74
+t_ok '... and the pack is still there' test -s "$big"
+t_exit 1 '... --check: unhealthy' dispatcher --check
+t_match '... naming the pack without its index' "$ERR" "$(basename "$big") has no index"
+(cd "$H/state/.git/objects/pack" && git index-pack "$big" >/dev/null 2>&1 && chmod 444 "${big%.pack}.idx")
+t_ok 'git index-pack made its index: healthy again' dispatcher --check
+dispatch
+t_eq '... and batches go on' "$DISPATCH_RC" 0
+
 # keys/dispatcher.key of another home: its outcomes and commits would be no one's
 # (replicas refuse them, a rebuild finds them all changed). Every run refuses to sign
 # with it, and --check says so.
