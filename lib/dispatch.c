@@ -1042,6 +1042,20 @@ static int check_readable(struct store *s, struct rerr *e)
 }
 
 /* A batch that failed, and none has succeeded since. */
+/* Whether a batch could write its repository: a page written there and fsynced, then
+ * removed (a full disk passes access(2) by, and leaves no failed batch's mark). */
+static int probe_writable(const struct home *h, struct rerr *e)
+{
+	static const char page[4096];
+	char *p = xasprintf("%s/.git/rental-probe", h->state);
+	struct rerr why = {0};
+	int rc = fs_write_atomic(p, page, sizeof page, 1, &why);
+
+	unlink(p);
+	free(p);
+	return rc < 0 ? rerr_set(e, why.code, "state: cannot be written: %s", why.msg) : 0;
+}
+
 static void check_last_batch(const struct home *h, struct report *r)
 {
 	char *mark = failed_mark(h), *buf = NULL;
@@ -1100,6 +1114,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	}
 	if (fs_exists(h->state) && access(h->state, W_OK) < 0)
 		report_add(r, 1, "%s: not writable: %s", h->state, strerror(errno));
+	else if (fs_exists(h->state) && probe_writable(h, &why) < 0)
+		report_add(r, 1, "%s", why.msg);
 	if (store_open(&s, h->state, &why) < 0) {
 		store_free(s);
 		report_add(r, 1, "state: %s", why.msg);
