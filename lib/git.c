@@ -1334,15 +1334,18 @@ static size_t merge_count(struct pack *const *packs, size_t n)
 }
 
 /* Copies the next object of the runs into w: 0, 1 when there are none left, -1 on an
- * error. */
-static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w)
+ * error (*bad: the object's id and pack, when it is the object that is damaged). */
+static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w, char bad[100])
 {
 	unsigned char id[20];
-	int j = next_run(u, k, id);
+	int j = (snprintf(bad, 100, "an object"), next_run(u, k, id));
 
 	if (j < 0 || (size_t)j == k)
 		return j < 0 ? -1 : 1;
 	struct run *x = &u[j];
+	char hex[41];
+	gid_hex(hex, (const struct gid *)id);
+	snprintf(bad, 100, "object %s of %s", hex, x->ids.p->name);
 	const unsigned char *c = table_at(&x->crcs, x->i), *raw = NULL;
 	uint64_t off, next = x->end, at = w->po.off;
 	uint32_t crc = c ? be32(c) : 0;
@@ -1374,6 +1377,7 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 	struct run *u = xcalloc(k, sizeof *u);
 	uint32_t fan[256] = {0}, count = 0;
 	unsigned char id[20];
+	char bad[100] = "an object";
 	struct packw w;
 	int j;
 
@@ -1392,10 +1396,10 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 	if (packw_open(&w, dir, count, fan, e) < 0) {
 		j = -1;
 	} else {
-		while ((j = merge_one(r, u, k, &w)) == 0)
+		while ((j = merge_one(r, u, k, &w, bad)) == 0)
 			;
-		if (j < 0)
-			rerr_set(e, RX_IO, "%s: an object is unreadable", dir);
+		if (j < 0) /* git's own reads name it too (git verify-pack) */
+			rerr_set(e, RX_IO, "%s: %s is damaged or unreadable", dir, bad);
 	}
 	free(u);
 	return packw_close(&w, j > 0, dir, made, NULL, e);

@@ -387,6 +387,10 @@ static void a_damaged_object_is_not_merged(void **state)
 			    "printf 'Z' | dd of=$p bs=1 seek=$((n / 2)) conv=notrunc 2>/dev/null"), 0);
 	assert_int_equal(store_maintain(s, &e), -1);
 	assert_int_equal(e.code, RX_IO);
+	/* ... saying which object of which pack (it said "an object is unreadable") */
+	assert_non_null(strstr(e.msg, ": object "));
+	assert_non_null(strstr(e.msg, " of pack-"));
+	assert_non_null(strstr(e.msg, " is damaged or unreadable"));
 	assert_int_equal(store_pack_count(s), 2);
 	assert_int_equal(sh("ls %1$s/.git/objects/pack | grep -c '\\.\\(pack\\|idx\\)$' | grep -qx 4"), 0);
 	store_free(s);
