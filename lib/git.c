@@ -110,19 +110,20 @@ static void pack_close(struct pack *p)
 	free(p->name);
 }
 
-/* Opens dir/name.idx and .pack; 0, or -1 when either is missing or not a pack. */
+/* Opens dir/name.idx and .pack; 0, or -1 with errno: ENOENT when either is missing,
+ * EINVAL when the index is not one. */
 static int pack_open(struct pack *p, const char *dir, const char *name)
 {
 	unsigned char head[8 + 1024];
 	char *ip = xasprintf("%s/%s.idx", dir, name), *pp = xasprintf("%s/%s.pack", dir, name);
-	int rc = -1;
+	int rc = -1, err = EINVAL;
 
 	memset(p, 0, sizeof *p);
 	p->dir = dir;
-	p->idx = open(ip, O_RDONLY | O_CLOEXEC);
-	p->fd = open(pp, O_RDONLY | O_CLOEXEC);
-	if (p->idx >= 0 && p->fd >= 0 && pread_all(p->idx, head, sizeof head, 0) == 0 &&
-	    memcmp(head, "\377tOc\0\0\0\2", 8) == 0) {
+	p->fd = -1;
+	if ((p->idx = open(ip, O_RDONLY | O_CLOEXEC)) < 0 || (p->fd = open(pp, O_RDONLY | O_CLOEXEC)) < 0)
+		err = errno;
+	else if (pread_all(p->idx, head, sizeof head, 0) == 0 && memcmp(head, "\377tOc\0\0\0\2", 8) == 0) {
 		for (int i = 0; i < 256; i++)
 			p->fanout[i] = be32(head + 8 + 4 * i);
 		p->n = p->fanout[255];
@@ -134,6 +135,7 @@ static int pack_open(struct pack *p, const char *dir, const char *name)
 	if (rc < 0) {
 		p->name = NULL;
 		pack_close(p);
+		errno = err;
 	}
 	return rc;
 }
@@ -166,8 +168,14 @@ static int scan_dir(struct gitrepo *r, const char *dir, unsigned char *seen, str
 			continue;
 		}
 		struct pack p;
-		if (pack_open(&p, dir, name) < 0)
+		if (pack_open(&p, dir, name) < 0 && errno == ENOENT)
 			continue; /* an index whose pack is not in yet: it comes last */
+		if (p.name == NULL) { /* unreadable: its objects would be "missing" */
+			int err = errno;
+			closedir(d);
+			return rerr_set(e, RX_IO, "%s/%s: %s", dir, name,
+					err == EINVAL ? "its index is damaged (git index-pack makes it again)" : strerror(err));
+		}
 		r->packs = xrealloc(r->packs, (r->npacks + 1) * sizeof *r->packs);
 		r->packs[r->npacks++] = p;
 	}

@@ -97,6 +97,17 @@ t_match '... naming the pack without its index' "$ERR" "$(basename "$big") has n
 t_ok 'git index-pack made its index: healthy again' dispatcher --check
 dispatch
 t_eq '... and batches go on' "$DISPATCH_RC" 0
+# An index that is not one (cut short): its pack was passed over, and every command
+# said "main's commit is missing". It names the pack.
+idx=${big%.pack}.idx
+cp "$idx" "$T_TMP/idx.bak"
+: >"$idx"
+t_exit 1 'an index cut to nothing: --check unhealthy' dispatcher --check
+t_match '... naming it' "$ERR" "$(basename "${big%.pack}"): its index is damaged"
+t_refuse 74 '... carctl list fails (74)' carctl list
+t_match '... naming it too' "$ERR" "$(basename "${big%.pack}"): its index is damaged"
+cp "$T_TMP/idx.bak" "$idx"
+t_ok '... put back: healthy' dispatcher --check
 
 # keys/dispatcher.key of another home: its outcomes and commits would be no one's
 # (replicas refuse them, a rebuild finds them all changed). Every run refuses to sign
