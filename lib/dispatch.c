@@ -626,6 +626,9 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 	*s = NULL;
 	if (h->root[0] == '\0')
 		rc = rerr_set(e, RX_CONFIG, "the home is an empty name");
+	else if (!fs_exists(newdir) && h->spool_named) /* not a home's fault: the setting's */
+		rc = rerr_set(e, RX_CONFIG, "%s: spool: %s has no new/ (a folder not mounted?)",
+			      h->config, h->spool);
 	else if (!fs_exists(newdir))
 		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no spool/new); run 'carctl init %s'",
 			      h->root, h->root);

@@ -51,6 +51,12 @@ run carctl --as admin add car03 --rate 100
 t_eq 'spool: other puts the event in HOME/other' "$(ls "$H/other/new" | wc -l | tr -d ' ')" 1
 t_ok '... where the dispatcher finds it' dispatcher --once
 t_eq '... car03 is registered' "$(car_status car03)" AVAILABLE
+# A spool the setting names that is not there: the setting's fault, said so (it said
+# "not a home ...; run 'carctl init'", which says it is a home already).
+sed -i "s|^spool: .*|spool: /nonexistent/spool|" "$CFG"
+t_refuse 78 'spool: a folder that is not there: dispatcher --once (78)' dispatcher --once
+t_match '... names the settings and the folder' "$ERR" "rental\.yaml: spool: /nonexistent/spool has no new/"
+sed -i "s|^spool: .*|spool: other|" "$CFG"
 
 # The settings of replication, read strictly.
 sed -i '/^spool:/d' "$CFG"
