@@ -1102,7 +1102,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	struct rerr why = {0};
 	size_t waiting = 0, removed = 0, left;
 	long oldest;
-	char head[41];
+	char head[41], lone[51];
 
 	memset(r, 0, sizeof *r);
 	if (cfg_load(&c, h->config, e) < 0)
@@ -1119,6 +1119,10 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		report_add(r, 1, "%s: not writable: %s", h->state, strerror(errno));
 	else if (fs_exists(h->state) && probe_writable(h, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
+	if (store_unindexed_pack(h->state, lone))
+		report_add(r, 0, "state: %s has no index (removed? a power cut between its renames?): "
+			   "no object of it is read; if the history needs them, 'git index-pack' makes "
+			   "its index again, else it may be removed", lone);
 	if (store_open(&s, h->state, &why) < 0) {
 		store_free(s);
 		report_add(r, 1, "state: %s", why.msg);
@@ -1131,11 +1135,6 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		report_add(r, 1, "state: damaged: %s", why.msg);
 	if (rec_check_layout(s, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
-	char lone[51];
-	if (store_unindexed_pack(s, lone))
-		report_add(r, 0, "state: %s has no index (removed? a power cut between its renames?): "
-			   "no object of it is read; if the history needs them, 'git index-pack' makes "
-			   "its index again, else it may be removed", lone);
 	size_t packs = store_pack_count(s);
 	if (packs > CHECK_PACKS_MAX)
 		report_add(r, 0, "state: %zu git packs (merging keeps them near log2 of the history: "

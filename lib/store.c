@@ -853,9 +853,13 @@ int store_maintain(struct store *s, struct rerr *e)
 	return gitrepo_merge(s->repo, e);
 }
 
-int store_unindexed_pack(const struct store *s, char name[51])
+int store_unindexed_pack(const char *state, char name[51])
 {
-	return gitrepo_unindexed(s->packdir, name);
+	char *d = xasprintf("%s/.git/objects/pack", state);
+	int found = gitrepo_unindexed(d, name);
+
+	free(d);
+	return found;
 }
 
 size_t store_pack_count(const struct store *s)

@@ -71,8 +71,9 @@ int store_keep_lock(struct store *s, struct rerr *e);
 /* Between batches: merges packs so that they stay about log2 of the history. */
 int store_maintain(struct store *s, struct rerr *e);
 size_t store_pack_count(const struct store *s);
-/* Whether the repository holds a pack without its index: 1 and its name, or 0. */
-int store_unindexed_pack(const struct store *s, char name[51]);
+/* Whether state's repository holds a pack without its index: 1 and its name, or 0
+ * (asked without opening it: the commit may be in that pack). */
+int store_unindexed_pack(const char *state, char name[51]);
 /* Whether main names a commit yet (a home's genesis batch makes the first). */
 int store_has_commit(const struct store *s);
 /* The hex id of main's commit, or "" if none. */
