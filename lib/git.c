@@ -1346,20 +1346,20 @@ static size_t merge_count(struct pack *const *packs, size_t n)
 static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w, char bad[100])
 {
 	unsigned char id[20];
-	int j = (snprintf(bad, 100, "an object"), next_run(u, k, id));
+	char hex[41];
+	int j = next_run(u, k, id);
 
+	if (j < 0)
+		snprintf(bad, 100, "an object");
 	if (j < 0 || (size_t)j == k)
 		return j < 0 ? -1 : 1;
 	struct run *x = &u[j];
-	char hex[41];
-	gid_hex(hex, (const struct gid *)id);
-	snprintf(bad, 100, "object %s of %s", hex, x->ids.p->name);
 	const unsigned char *c = table_at(&x->crcs, x->i), *raw = NULL;
 	uint64_t off, next = x->end, at = w->po.off;
 	uint32_t crc = c ? be32(c) : 0;
 	if (c == NULL || run_offset(x, x->i, &off) < 0 ||
 	    (x->i + 1 < x->ids.p->n && run_offset(x, x->i + 1, &next) < 0))
-		return -1;
+		goto damaged;
 	/* In a pack in id order, up to the next entry's offset: the object's stored bytes,
 	 * if their CRC is the index's and they are a whole object, not a delta; else
 	 * copy_entry finds where the object ends. */
@@ -1369,10 +1369,14 @@ static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w
 	if (raw)
 		put(&w->po, raw, next - off);
 	else if (copy_entry(r, x->ids.p, off, crc, id, &w->po, &crc) < 0)
-		return -1;
+		goto damaged;
 	x->i++;
 	packw_entered(w, id, crc, at);
 	return 0;
+damaged: /* named here only: the loop copies millions of objects */
+	gid_hex(hex, (const struct gid *)id);
+	snprintf(bad, 100, "object %s of %s", hex, x->ids.p->name);
+	return -1;
 }
 
 /* Writes the k packs' objects, each once, as one pack and its index in dir, in id
