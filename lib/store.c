@@ -649,9 +649,7 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 	char *p = xasprintf("%s/rental.lock", s->gitdir), *scratch;
 	int rc = 0;
 
-	do {
-		if (s->lockfd >= 0 && rc == 0 && !lock_is_ours(s)) /* locked, then replaced */
-			close(s->lockfd), s->lockfd = -1;
+	for (;;) {
 		if (s->lockfd < 0)
 			s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (s->lockfd < 0)
@@ -660,7 +658,11 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 			rc = rerr_set(e, errno == EWOULDBLOCK ? RX_TEMP : RX_IO, "%s: %s", s->state,
 				      errno == EWOULDBLOCK ? "home busy: another dispatcher is running"
 							    : strerror(errno));
-	} while (rc == 0 && !lock_is_ours(s));
+		if (rc < 0 || lock_is_ours(s))
+			break;
+		close(s->lockfd); /* locked, but removed or replaced since: lock the new one */
+		s->lockfd = -1;
+	}
 	free(p);
 	if (rc < 0)
 		return -1;
