@@ -1044,7 +1044,6 @@ static int check_readable(struct store *s, struct rerr *e)
 	return 0;
 }
 
-/* A batch that failed, and none has succeeded since. */
 /* Whether a batch could write its repository: a page written there and fsynced, then
  * removed (a full disk passes access(2) by, and leaves no failed batch's mark). */
 static int probe_writable(const struct home *h, struct rerr *e)
@@ -1059,6 +1058,7 @@ static int probe_writable(const struct home *h, struct rerr *e)
 	return rc < 0 ? rerr_set(e, why.code, "state: cannot be written: %s", why.msg) : 0;
 }
 
+/* A batch that failed, and none has succeeded since. */
 static void check_last_batch(const struct home *h, struct report *r)
 {
 	char *mark = failed_mark(h), *buf = NULL;
