@@ -850,6 +850,18 @@ static int compare_path(const char *rel, const char *name, void *arg, struct rer
 	return 0;
 }
 
+/* A record (or folder) whose stored bytes are damaged: store_mend wrote a good copy. */
+static int mended(const char *rel, const char *object, void *arg, struct rerr *e)
+{
+	struct compare *c = arg;
+
+	(void)e;
+	report_add(c->r, 1, "%s: its stored bytes are damaged (object %s); rebuilt",
+		   *rel ? rel : "the root folder", object);
+	++*c->rewritten;
+	return 0;
+}
+
 /* The logged bytes of the event id, in any layout: an id's entry holds them, or in
  * layouts 1 and 2 the event's number in the log ("seq: N"). */
 static int logged_event(struct store *real, const char *id, char **buf, size_t *len, struct rerr *e)
@@ -953,7 +965,8 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	if (replay(real, scratch, &k, r, e) < 0)
 		goto out;
 	struct compare c = {real, scratch, r, rewritten, moves};
-	if (store_diff(real, scratch, "log", compare_path, &c, e) < 0)
+	if (store_mend(real, scratch, "log", mended, &c, e) < 0 ||
+	    store_diff(real, scratch, "log", compare_path, &c, e) < 0)
 		goto out;
 	store_set_signer(real, &k);
 	rc = store_commit(real, moves ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);

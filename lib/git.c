@@ -496,22 +496,43 @@ static int read_loose(struct gitrepo *r, const struct gid *id, int *type, char *
 	return rc;
 }
 
+/* Whether data are the bytes of object id. */
+static int object_is(const struct gid *id, int type, const char *data, size_t len)
+{
+	struct gid got;
+
+	git_hash(&got, (enum git_type)type, data, len);
+	return gid_cmp(&got, id) == 0;
+}
+
 static int read_object(struct gitrepo *r, const struct gid *id, int *type, char **data, size_t *len,
 		       int depth)
 {
+	int damaged = 0, rc;
+
 	/* Smallest first: what a batch reads is mostly what the last batches wrote, in the
 	 * small packs (at a million events, 40% of its reads were in the newest pack of six,
 	 * 20% in the largest), and a miss in a small index costs one read, in a large one
-	 * two or three. */
+	 * two or three. A copy whose bytes are not the id's (a damaged pack must not pass
+	 * for the state) is passed over for another: a rebuild writes a good one. */
 	for (size_t i = 0; i < r->npacks; i++) {
 		uint64_t off;
-		int rc = pack_find(&r->packs[i], id, &off);
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-			return pack_entry(r, &r->packs[i], off, type, data, len, depth);
+		if ((rc = pack_find(&r->packs[i], id, &off)) == 1)
+			continue;
+		if (rc == 0 && pack_entry(r, &r->packs[i], off, type, data, len, depth) == 0) {
+			if (object_is(id, *type, *data, *len))
+				return 0;
+			free(*data);
+			*data = NULL;
+		}
+		damaged = 1;
 	}
-	return read_loose(r, id, type, data, len);
+	if ((rc = read_loose(r, id, type, data, len)) == 0 && !object_is(id, *type, *data, *len)) {
+		free(*data);
+		*data = NULL;
+		rc = -1;
+	}
+	return damaged && rc == 1 ? -1 : rc;
 }
 
 int git_read(struct gitrepo *r, const struct gid *id, enum git_type *type, char **data,
@@ -524,18 +545,9 @@ int git_read(struct gitrepo *r, const struct gid *id, enum git_type *type, char 
 	 * packs were listed. Listed again, the pack holding it is found, as git does. */
 	if (rc == 1 && gitrepo_refresh(r, e) == 0)
 		rc = read_object(r, id, &t, data, len, 0);
-
 	*type = (enum git_type)t;
-	if (rc == 0) {
-		/* A damaged pack must not pass for the state: the bytes are the id's. */
-		struct gid got;
-		git_hash(&got, *type, *data, *len);
-		if (gid_cmp(&got, id) == 0)
-			return 0;
-		free(*data);
-		*data = NULL;
-		rc = -1;
-	}
+	if (rc == 0)
+		return 0;
 	gid_hex(hex, id);
 	if (rc < 0)
 		return rerr_set(e, RX_IO, "%s: object %s is damaged or unreadable", r->gitdir, hex);
@@ -1252,8 +1264,8 @@ static const unsigned char *run_bytes(struct run *u, uint64_t off, uint64_t end)
 	return u->ahead + (off - u->at);
 }
 
-/* The run holding the smallest next id (runs with that same id step past it, so each
- * object is taken once): its index, k when all are done, -1 when unreadable. */
+/* The first run holding the smallest next id: its index, k when all are done, -1 when
+ * unreadable. */
 static int next_run(struct run *u, size_t k, unsigned char id[20])
 {
 	const unsigned char *best = NULL, *x;
@@ -1264,10 +1276,7 @@ static int next_run(struct run *u, size_t k, unsigned char id[20])
 			continue;
 		if ((x = table_at(&u[i].ids, u[i].i)) == NULL)
 			return -1;
-		int c = best ? memcmp(x, best, 20) : -1;
-		if (c == 0)
-			u[i].i++;
-		else if (c < 0)
+		if (best == NULL || memcmp(x, best, 20) < 0)
 			best = x, at = i;
 	}
 	if (at < k)
@@ -1275,56 +1284,88 @@ static int next_run(struct run *u, size_t k, unsigned char id[20])
 	return (int)at;
 }
 
-/* Copies the entry at off of p into o (its CRC to *crc): a whole object's bytes as
- * they are, as far as its stream goes, which must match want, the CRC the index has
- * for them; an object stored as a delta, made whole, which must hash to id. */
-static int copy_entry(struct gitrepo *r, struct pack *p, uint64_t off, uint32_t want,
-		      const unsigned char id[20], struct out *o, uint32_t *crc)
+/* Whether run u's next id is id. */
+static int run_holds(struct run *u, const unsigned char id[20])
+{
+	const unsigned char *x = u->i < u->ids.p->n ? table_at(&u->ids, u->i) : NULL;
+
+	return x && memcmp(x, id, 20) == 0;
+}
+
+/* Steps every run whose next id is id past it: each object is taken once. */
+static void step_past(struct run *u, size_t k, const unsigned char id[20])
+{
+	for (size_t i = 0; i < k; i++)
+		if (run_holds(&u[i], id))
+			u[i].i++;
+}
+
+/* Where the entry at off of p (a whole object: its header, then a zlib stream) ends,
+ * and the CRC of its bytes: 0, or -1 if its stream is damaged. */
+static int entry_end(struct pack *p, uint64_t off, uint64_t *end, uint32_t *crc)
 {
 	unsigned char in[16384], sink[16384];
 	ssize_t got = pread(p->fd, in, sizeof in, (off_t)off);
 	size_t n = got > 0 ? (size_t)got : 0, hl = 1;
-	int type = n ? (in[0] >> 4) & 7 : 0, zr = Z_OK;
 	z_stream z = {0};
+	int zr = Z_OK;
 
 	while (hl < n && in[hl - 1] & 0x80)
 		hl++;
-	if (type < GIT_COMMIT || type > 4) {
-		char *data;
-		size_t len;
-		struct gid made;
-		if (pack_entry(r, p, off, &type, &data, &len, 0) < 0)
-			return -1;
-		git_hash(&made, (enum git_type)type, data, len);
-		int rc = memcmp(made.b, id, 20) == 0 ? put_entry(o, type, data, len, crc) : -1;
-		free(data);
-		return rc;
-	}
 	if (hl >= n || inflateInit(&z) != Z_OK)
 		return -1;
 	*crc = (uint32_t)crc32(0, in, (uInt)hl);
-	put(o, in, hl);
 	z.next_in = in + hl;
 	z.avail_in = (uInt)(n - hl);
+	*end = off + n;
 	while (zr == Z_OK) {
 		if (z.avail_in == 0) {
-			off += n;
-			if ((got = pread(p->fd, in, sizeof in, (off_t)off)) <= 0)
+			if ((got = pread(p->fd, in, sizeof in, (off_t)*end)) <= 0)
 				break;
-			n = (size_t)got;
+			*end += (uint64_t)got;
 			z.next_in = in;
-			z.avail_in = (uInt)n;
+			z.avail_in = (uInt)got;
 		}
 		const unsigned char *from = z.next_in;
 		z.next_out = sink;
 		z.avail_out = sizeof sink;
 		zr = inflate(&z, Z_NO_FLUSH);
-		/* The stream's bytes, not those of the entry after it. */
 		*crc = (uint32_t)crc32(*crc, from, (uInt)(z.next_in - from));
-		put(o, from, (size_t)(z.next_in - from));
 	}
+	*end -= z.avail_in; /* the stream's bytes, not those of the entry after it */
 	inflateEnd(&z);
-	return zr == Z_STREAM_END && *crc == want ? 0 : -1;
+	return zr == Z_STREAM_END ? 0 : -1;
+}
+
+/* Copies the entry at off of p into o (its CRC to *crc): 0, or -1 with nothing copied if it is damaged:
+ * a whole object's bytes as they are, which must match want, the CRC the index has
+ * for them; an object stored as a delta, made whole, which must hash to id. */
+static int copy_entry(struct gitrepo *r, struct pack *p, uint64_t off, uint32_t want,
+		      const unsigned char id[20], struct out *o, uint32_t *crc)
+{
+	unsigned char buf[16384];
+	uint64_t end;
+	ssize_t got = pread(p->fd, buf, 1, (off_t)off);
+	int type = got == 1 ? (buf[0] >> 4) & 7 : 0;
+
+	if (type < GIT_COMMIT || type > 4) {
+		char *data;
+		size_t len;
+		if (pack_entry(r, p, off, &type, &data, &len, 0) < 0)
+			return -1;
+		int rc = object_is((const struct gid *)id, type, data, len) ? put_entry(o, type, data, len, crc) : -1;
+		free(data);
+		return rc;
+	}
+	if (entry_end(p, off, &end, crc) < 0 || *crc != want)
+		return -1;
+	for (; off < end; off += (uint64_t)got) {
+		size_t n = end - off < sizeof buf ? (size_t)(end - off) : sizeof buf;
+		if ((got = pread(p->fd, buf, n, (off_t)off)) <= 0)
+			return -2; /* read a moment ago, and part of it copied: the merge fails */
+		put(o, buf, (size_t)got);
+	}
+	return 0;
 }
 
 /* How many of the smallest packs (sorted by size) to merge so that, from the smallest
@@ -1341,25 +1382,18 @@ static size_t merge_count(struct pack *const *packs, size_t n)
 	return k;
 }
 
-/* Copies the next object of the runs into w: 0, 1 when there are none left, -1 on an
- * error (*bad: the object's id and pack, when it is the object that is damaged). */
-static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w, char bad[100])
+/* Copies run x's next object, id, into w: 0; -1 with nothing copied if its copy is
+ * damaged; -2 if the copy failed part way. */
+static int copy_from(struct gitrepo *r, struct run *x, const unsigned char id[20], struct packw *w)
 {
-	unsigned char id[20];
-	char hex[41];
-	int j = next_run(u, k, id);
-
-	if (j < 0)
-		snprintf(bad, 100, "an object");
-	if (j < 0 || (size_t)j == k)
-		return j < 0 ? -1 : 1;
-	struct run *x = &u[j];
 	const unsigned char *c = table_at(&x->crcs, x->i), *raw = NULL;
 	uint64_t off, next = x->end, at = w->po.off;
 	uint32_t crc = c ? be32(c) : 0;
+	int rc;
+
 	if (c == NULL || run_offset(x, x->i, &off) < 0 ||
 	    (x->i + 1 < x->ids.p->n && run_offset(x, x->i + 1, &next) < 0))
-		goto damaged;
+		return -1;
 	/* In a pack in id order, up to the next entry's offset: the object's stored bytes,
 	 * if their CRC is the index's and they are a whole object, not a delta; else
 	 * copy_entry finds where the object ends. */
@@ -1368,14 +1402,33 @@ static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w
 		raw = NULL;
 	if (raw)
 		put(&w->po, raw, next - off);
-	else if (copy_entry(r, x->ids.p, off, crc, id, &w->po, &crc) < 0)
-		goto damaged;
-	x->i++;
+	else if ((rc = copy_entry(r, x->ids.p, off, crc, id, &w->po, &crc)) < 0)
+		return rc;
 	packw_entered(w, id, crc, at);
 	return 0;
-damaged: /* named here only: the loop copies millions of objects */
+}
+
+/* Copies the next object of the runs into w, the first good copy of those they hold (a
+ * damaged one is passed over for another, which a rebuild writes): 0, 1 when there are
+ * none left, -1 on an error (*bad: the object's id and pack, when it is damaged). */
+static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w, char bad[100])
+{
+	unsigned char id[20];
+	char hex[41];
+	int j = next_run(u, k, id), rc = -1;
+
+	if (j < 0 || (size_t)j == k)
+		return j < 0 ? -1 : 1;
+	for (size_t i = (size_t)j; i < k && rc == -1; i++)
+		if (run_holds(&u[i], id))
+			rc = copy_from(r, &u[i], id, w);
+	if (rc == 0) {
+		step_past(u, k, id);
+		return 0;
+	}
+	/* named here only: the loop copies millions of objects */
 	gid_hex(hex, (const struct gid *)id);
-	snprintf(bad, 100, "object %s of %s", hex, x->ids.p->name);
+	snprintf(bad, 100, "object %s of %s", hex, u[j].ids.p->name);
 	return -1;
 }
 
@@ -1398,7 +1451,7 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 		u[i].i = 0;
 	}
 	while ((j = next_run(u, k, id)) >= 0 && (size_t)j < k)
-		fan[id[0]]++, count++, u[j].i++;
+		fan[id[0]]++, count++, step_past(u, k, id);
 	for (size_t i = 0; i < k && j >= 0; i++)
 		j = run_start(&u[i], ps[i]);
 	if (j < 0) {

@@ -32,7 +32,8 @@ int gitrepo_use_packdir(struct gitrepo *r, const char *dir, struct rerr *e);
 size_t gitrepo_pack_count(const struct gitrepo *r);
 
 /* Reads object id: 0 (*data malloc'd, NUL-terminated, the caller frees), 1 absent,
- * -1 damaged or unreadable (e says what). */
+ * -1 damaged or unreadable (e says what). A copy whose bytes are not the id's is
+ * passed over for another in a later pack, if one holds it. */
 int git_read(struct gitrepo *r, const struct gid *id, enum git_type *type, char **data,
 	     size_t *len, struct rerr *e);
 
@@ -87,7 +88,8 @@ void gitpack_new_free(struct gitpack_new *p);
 
 /* Merges the smallest packs of the repository into one when, from the smallest up,
  * some pack holds fewer objects than those below it together (git's --geometric=2):
- * the packs stay about log2 of the history in number. */
+ * the packs stay about log2 of the history in number. Of an object two packs hold,
+ * the first good copy is taken. */
 int gitrepo_merge(struct gitrepo *r, struct rerr *e);
 /* Removes what a killed writer (a batch's, a merge's or a fetch's) left in the pack
  * folder: temp files, locks, a pack without its index or an index without its pack.

@@ -1082,3 +1082,71 @@ int store_diff(struct store *a, struct store *b, const char *skip, store_walk_fn
 
 	return diff_trees(&d, a->has_root ? &a->root : NULL, b->has_root ? &b->root : NULL, 0, e);
 }
+
+/* ---- mending damaged objects ---- */
+
+struct mend {
+	struct store *a, *b;
+	const char *skip;
+	struct gitpack_new pack;
+	store_walk_fn fn;
+	void *arg;
+	char path[1024];
+};
+
+/* Object id of a's tree, at m->path: read from a, or, where it is damaged or missing
+ * there, from b, and that good copy put in the pack (and fn told). 0 and *data
+ * (malloc'd), or -1. */
+static int mend_read(struct mend *m, const struct gid *id, char **data, size_t *len, struct rerr *e)
+{
+	enum git_type t;
+	struct gid made;
+	struct rerr bad = {0};
+	char hex[41];
+
+	if (git_read(m->a->repo, id, &t, data, len, &bad) == 0)
+		return 0;
+	if (git_read(m->b->repo, id, &t, data, len, e) != 0)
+		return bad.code ? rerr_set(e, bad.code, "%s", bad.msg) : -1;
+	gitpack_add(&m->pack, t, *data, *len, &made);
+	gid_hex(hex, id);
+	return m->fn(m->path, hex, m->arg, e);
+}
+
+static int mend_tree(struct mend *m, const struct gid *id, size_t plen, struct rerr *e)
+{
+	char *data, *blob;
+	size_t len, blen, at = 0;
+	struct git_entry ent;
+	int rc, next = 0;
+
+	if (mend_read(m, id, &data, &len, e) < 0)
+		return -1;
+	for (rc = 0; rc == 0 && (next = git_tree_next(data, len, &at, &ent)) == 1;) {
+		size_t nl = strlen(ent.name);
+		if (plen + nl + 2 > sizeof m->path || (plen == 0 && strcmp(ent.name, m->skip) == 0))
+			continue;
+		memcpy(m->path + plen, ent.name, nl + 1);
+		if (ent.is_tree) {
+			strcpy(m->path + plen + nl, "/");
+			rc = mend_tree(m, &ent.id, plen + nl + 1, e);
+		} else if ((rc = mend_read(m, &ent.id, &blob, &blen, e)) == 0) {
+			free(blob);
+		}
+		m->path[plen] = '\0';
+	}
+	free(data);
+	return rc < 0 ? -1 : next < 0 ? rerr_set(e, RX_IO, "%s: a tree is damaged", m->a->gitdir) : 0;
+}
+
+int store_mend(struct store *a, struct store *b, const char *skip, store_walk_fn fn, void *arg,
+	       struct rerr *e)
+{
+	struct mend m = {a, b, skip, {0}, fn, arg, ""};
+	int rc = a->has_root ? mend_tree(&m, &a->root, 0, e) : 0;
+
+	if (rc == 0 && m.pack.n > 0 && (rc = gitpack_write(&m.pack, a->packdir, NULL, e)) == 0)
+		rc = gitrepo_refresh(a->repo, e);
+	gitpack_new_free(&m.pack);
+	return rc;
+}

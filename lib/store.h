@@ -92,4 +92,11 @@ void store_records_free(struct kv *recs, size_t n);
  * (on one repository), except those under skip. */
 int store_diff(struct store *a, struct store *b, const char *skip, store_walk_fn fn, void *arg,
 	       struct rerr *e);
+/* Reads every object of a's committed tree (but under skip) and, for each one damaged
+ * or missing there, writes the good copy b holds under the same id (b: a rebuild's
+ * scratch store, on the same repository) into a pack of a's; readers and merges take
+ * a good copy over a damaged one. fn(path, hex id of the object, arg, e) is called for
+ * each (path "" is the root folder). */
+int store_mend(struct store *a, struct store *b, const char *skip, store_walk_fn fn, void *arg,
+	       struct rerr *e);
 #endif

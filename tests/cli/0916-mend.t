@@ -1,0 +1,120 @@
+#!/bin/sh
+# 0916-mend.t: a state record whose stored bytes are damaged (a bad sector, a bit
+# flipped in the pack) while its id is the one the log makes. Every reading command
+# said 74 naming the object, every batch failed, and `dispatcher --rebuild`, which
+# compares trees by id, said "0 differences": only a backup mended the home. The
+# rebuild makes the record again from the log, so it writes a good copy; readers and
+# merges take a good copy over a damaged one.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+r=$(book alice car01 "$(day 30)" "$(day 32)")
+
+# damage OBJ: overwrites bytes inside OBJ's deflated stream in every pack holding it.
+damage() {
+	for idx in "$H/state/.git/objects/pack/"*.idx; do
+		at=$(git show-index <"$idx" | awk -v o="$1" '$2 == o { print $1 }')
+		[ -n "$at" ] && printf 'XXXXXXXX' | dd of="${idx%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
+	done
+}
+
+# An object in two packs (a batch writes a record again as it was before, in its own
+# pack), damaged in the one read first: readers and merges take the other copy (a merge
+# took the first at every batch, and failed for good).
+packs=$H/state/.git/objects/pack
+# twice: an id that two packs hold, and the one of them with fewer objects.
+twice() {
+	for idx in "$packs"/*.idx; do
+		git show-index <"$idx" | awk -v p="$idx" -v n="$(git show-index <"$idx" | wc -l)" '{ print $2, n, p }'
+	done | sort -k1,1 -k2,2n | awk '$1 == id { print id, p; exit } { id = $1; p = $3 }'
+}
+i=0
+while [ -z "$(twice)" ] && [ "$i" -lt 10 ]; do
+	x=$(book bob car02 "$(day 50)" "$(day 51)")
+	reserve --as bob cancel "$x" >/dev/null && dispatch
+	i=$((i + 1))
+done
+set -- $(twice)
+t_ok 'an object in two packs' test -n "${1:-}"
+at=$(git show-index <"$2" | awk -v o="$1" '$2 == o { print $1 }')
+printf 'XXXXXXXX' | dd of="${2%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
+t_exit 1 '... damaged in the pack read first (git verify-pack)' git verify-pack "$2"
+i=0
+while [ -f "$2" ] && [ "$i" -lt 30 ]; do
+	carctl --as admin add "d$i" --rate 1000 >/dev/null 2>&1
+	dispatch || break
+	i=$((i + 1))
+done
+t_eq '... batches go on until a merge takes that pack' "$DISPATCH_RC:$(test -f "$2" && echo "$2")" '0:'
+t_ok '... every pack is whole' sh -c "for i in '$packs'/*.idx; do git verify-pack \"\$i\" || exit 1; done"
+run dispatcher --rebuild
+t_eq '... and the state is the log' "$RC" 0
+
+rec=$(state_ls management/cars/ | head -n 1)
+obj=$(state_git rev-parse "main:$rec")
+damage "$obj"
+t_refuse 74 'a damaged record: carctl list fails (74)' carctl list
+t_match '... naming the object' "$ERR" "object $obj is damaged"
+
+run dispatcher --rebuild
+t_eq '--rebuild: exit 1, a difference found and repaired' "$RC" 1
+t_match '... naming the record and the object' "$ERR" "$rec: its stored bytes are damaged \\(object $obj\\); rebuilt"
+t_match '... counted' "$ERR" 'rebuild: 1 differences repaired'
+t_ok '... carctl list reads it again' carctl list
+t_eq '... the same id: the record is the one the log makes' "$(state_git rev-parse "main:$rec")" "$obj"
+dispatch
+t_eq '... batches go on' "$DISPATCH_RC" 0
+t_ok '... healthy' dispatcher --check
+run dispatcher --rebuild
+t_eq '... a second rebuild finds nothing' "$RC:$ERR" '0:dispatcher: rebuild: 0 differences, state matches the log'
+
+# The damaged copy stays in its pack until a merge takes that pack: the merge copies
+# the good one (a merge that took the damaged one failed at every batch after).
+damaged_pack() {
+	for idx in "$H/state/.git/objects/pack/"*.idx; do
+		git show-index <"$idx" | grep -q "$obj" || continue
+		git verify-pack "$idx" >/dev/null 2>&1 || { echo "${idx%.idx}"; return; }
+	done
+}
+p=$(damaged_pack)
+t_ok 'the damaged copy is still in a pack' test -n "$p"
+i=0
+while [ -n "$(damaged_pack)" ] && [ "$i" -lt 60 ]; do
+	carctl --as admin add "m$i" --rate 1000 >/dev/null 2>&1
+	dispatch || break
+	i=$((i + 1))
+done
+t_eq 'batches go on until a merge takes the damaged pack' "$DISPATCH_RC:$(damaged_pack)" '0:'
+t_ok '... every pack is whole (git verify-pack)' sh -c "for i in '$H'/state/.git/objects/pack/*.idx; do git verify-pack \"\$i\" || exit 1; done"
+t_ok '... healthy' dispatcher --check
+t_eq '... the booking held' "$(status_of "$r")" RESERVED
+run dispatcher --rebuild
+t_eq '... and the state is the log' "$RC" 0
+
+# A damaged folder (a tree object) is made again the same way.
+tree=$(state_git rev-parse main:management/cars)
+damage "$tree"
+t_refuse 74 'a damaged folder: carctl list fails (74)' carctl list
+run dispatcher --rebuild
+t_eq '--rebuild: exit 1' "$RC" 1
+t_match '... naming the folder' "$ERR" "management/cars/: its stored bytes are damaged \\(object $tree\\); rebuilt"
+t_ok '... carctl list reads it again' carctl list
+
+# A folder that holds how far a context has applied the log: the rebuild needs that
+# to replay, so it stops, naming the object.
+cp -r "$packs" "$T_TMP/whole"
+tree=$(state_git rev-parse main:rating)
+damage "$tree"
+run dispatcher --rebuild
+t_eq 'a damaged folder holding a cursor: --rebuild fails (74)' "$RC" 74
+t_match '... naming the object' "$ERR" "object $tree is damaged"
+rm -f "$packs"/* && cp "$T_TMP/whole"/* "$packs"
+
+# A damaged log entry is not made again (the log is the record): named, not hidden.
+log=$(state_git ls-tree -r main -- log/ | awk 'NR == 1 { print $3 }')
+damage "$log"
+run dispatcher --rebuild
+t_eq 'a damaged log entry: --rebuild fails (74)' "$RC" 74
+t_match '... naming the object' "$ERR" "object $log is damaged"
+done_testing
