@@ -127,8 +127,11 @@ __attribute__((unused)) static int show_help(const char *usage, const struct com
 
 	home_resolve(&h, o->home);
 	printf("usage: %s", usage);
-	printf("home: %s (%s)\n", h.root,
-	       o->home ? "--home" : env && *env ? "RENTAL_HOME" : "the built-in default");
+	if (o->home && !*o->home)
+		printf("home: none: --home is an empty name\n");
+	else
+		printf("home: %s (%s)\n", h.root,
+		       o->home ? "--home" : env && *env ? "RENTAL_HOME" : "the built-in default");
 	home_free(&h);
 	return finish(0);
 }

@@ -81,6 +81,10 @@ t_refuse 64 "mypage --home=''" mypage --home= --as alice
 t_match '... says so' "$ERR" '^mypage: the home is an empty name$'
 t_refuse 64 "dispatcher --home '' --once" dispatcher --home '' --once
 t_refuse 64 "carctl init --home ''" carctl --home '' init
+# --help still answers, and says the home is no name (it printed "home:  (--home)").
+run carctl --home '' --help
+t_eq "carctl --home '' --help: exit 0" "$RC" 0
+t_match '... the home line says it is empty' "$OUT" '^home: none: --home is an empty name$'
 t_refuse 64 'dispatcher --upgrade=7: it takes no value' dispatcher --upgrade=7
 SRC=$(cd "$BIN/.." && pwd -P)
 syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$SRC/man/dispatcher.1")
