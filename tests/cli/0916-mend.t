@@ -11,6 +11,20 @@ T_LIB=$(dirname "$0")/../lib.sh
 shop
 r=$(book alice car01 "$(day 30)" "$(day 32)")
 
+# batches_while CMD: a batch (a car added) at a time while CMD succeeds, 60 at most.
+batches_while() {
+	_n=0
+	while eval "$1" && [ "$_n" -lt 60 ]; do
+		carctl --as admin add "b$_n$$" --rate 1000 >/dev/null 2>&1
+		dispatch || break
+		_n=$((_n + 1))
+	done
+}
+# packs_whole: git verify-pack passes every pack.
+packs_whole() {
+	for _i in "$H"/state/.git/objects/pack/*.idx; do git verify-pack "$_i" || return 1; done
+}
+
 # damage OBJ: overwrites bytes inside OBJ's deflated stream in every pack holding it.
 damage() {
 	for idx in "$H/state/.git/objects/pack/"*.idx; do
@@ -40,14 +54,10 @@ t_ok 'an object in two packs' test -n "${1:-}"
 at=$(git show-index <"$2" | awk -v o="$1" '$2 == o { print $1 }')
 printf 'XXXXXXXX' | dd of="${2%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
 t_exit 1 '... damaged in the pack read first (git verify-pack)' git verify-pack "$2"
-i=0
-while [ -f "$2" ] && [ "$i" -lt 30 ]; do
-	carctl --as admin add "d$i" --rate 1000 >/dev/null 2>&1
-	dispatch || break
-	i=$((i + 1))
-done
-t_eq '... batches go on until a merge takes that pack' "$DISPATCH_RC:$(test -f "$2" && echo "$2")" '0:'
-t_ok '... every pack is whole' sh -c "for i in '$packs'/*.idx; do git verify-pack \"\$i\" || exit 1; done"
+dup=$2
+batches_while '[ -f "$dup" ]'
+t_eq '... batches go on until a merge takes that pack' "$DISPATCH_RC:$(test -f "$dup" && echo "$dup")" '0:'
+t_ok '... every pack is whole' packs_whole
 run dispatcher --rebuild
 t_eq '... and the state is the log' "$RC" 0
 
@@ -79,14 +89,9 @@ damaged_pack() {
 }
 p=$(damaged_pack)
 t_ok 'the damaged copy is still in a pack' test -n "$p"
-i=0
-while [ -n "$(damaged_pack)" ] && [ "$i" -lt 60 ]; do
-	carctl --as admin add "m$i" --rate 1000 >/dev/null 2>&1
-	dispatch || break
-	i=$((i + 1))
-done
+batches_while '[ -n "$(damaged_pack)" ]'
 t_eq 'batches go on until a merge takes the damaged pack' "$DISPATCH_RC:$(damaged_pack)" '0:'
-t_ok '... every pack is whole (git verify-pack)' sh -c "for i in '$H'/state/.git/objects/pack/*.idx; do git verify-pack \"\$i\" || exit 1; done"
+t_ok '... every pack is whole (git verify-pack)' packs_whole
 t_ok '... healthy' dispatcher --check
 t_eq '... the booking held' "$(status_of "$r")" RESERVED
 run dispatcher --rebuild
