@@ -71,7 +71,9 @@ static void catch(int sig, void (*fn)(int))
  * the one this process started before has ended; its messages go to stderr if log. */
 static void kick_push(const struct home *h, int log)
 {
-	static char self[4096];
+	/* The program this process runs, even when a new one was installed over it since
+	 * (its path then names another file, or none: "PATH (deleted)"). */
+	static const char self[] = "/proc/self/exe";
 	struct rerr e = {0};
 	struct cfg c;
 
@@ -80,12 +82,6 @@ static void kick_push(const struct home *h, int log)
 	pusher = 0;
 	if (cfg_load(&c, h->config, NULL) < 0 || replicate_behind(h, &c, NULL) != 1)
 		return;
-	if (self[0] == '\0') {
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (n <= 0)
-			return;
-		self[n] = '\0';
-	}
 	if ((pusher = replicate_spawn(self, h, log, &e)) < 0) {
 		say(e.msg, NULL);
 		pusher = 0;
