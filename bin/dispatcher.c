@@ -112,23 +112,24 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* When the work show_progress tells of began: the process's start (a rebuild's
+ * replay), then each drain's. */
+static double work_start;
+
 /* How far long work is: on a terminal one line rewritten, in a log a line every ten
- * seconds; done of total, the rate, and the time left at that rate. */
+ * seconds; done of total, the rate since the work began, and the time left at that
+ * rate. Nothing with --quiet (for cron: a line is mail). */
 static void show_progress(const char *phase, size_t done, size_t total)
 {
-	static const char *last_phase;
-	static double start, said;
-	double now = now_s(), rate;
+	static double said;
+	double now = now_s(), rate = now > work_start ? (double)done / (now - work_start) : 0;
 	int tty = isatty(2);
 
-	if (total <= 1000) /* short work: done before anyone waits */
+	if (quiet || total <= 1000) /* short work: done before anyone waits */
 		return;
-	if (phase != last_phase)
-		last_phase = phase, start = said = now;
 	if (!tty && done < total && now - said < 10)
 		return;
 	said = now;
-	rate = now > start ? (double)done / (now - start) : 0;
 	fprintf(stderr, "%sdispatcher: %s: %zu of %zu, %.0f a second, %.0f s left%s", tty ? "\r" : "",
 		phase, done, total, rate, rate > 0 ? (double)(total - done) / rate : 0.0,
 		!tty || done == total ? "\n" : "");
@@ -161,6 +162,7 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 	size_t done = 0;
 
 	memset(total, 0, sizeof *total);
+	work_start = now_s();
 	for (;;) {
 		double t0 = now_s();
 		/* Settings are read each batch: a context switched on catches up at once. */
@@ -505,6 +507,7 @@ int main(int argc, char **argv)
 		return usage_error(usage, "--quiet: only with --once, --push or --check");
 	home_resolve(&h, o.home);
 	dispatch_on_wait(say_waiting);
+	work_start = now_s();
 	dispatch_on_progress(show_progress);
 	/* The spool is the one the settings name; a run whose settings fail says so at
 	 * its first batch (the daemon at each), --check in its report. */

@@ -136,15 +136,27 @@ t_eq 'its own key back: the booking is applied' "$(status_of "$r")" RESERVED
 t_ok '... healthy' dispatcher --check
 
 # Progress on long work: a backlog of more than a batch.
-i=0
-while [ "$i" -lt 1100 ]; do
-	carctl --as admin add "x$i" --rate 10 >/dev/null 2>&1 </dev/null
-	i=$((i + 1))
-done
+backlog() {
+	i=0
+	while [ "$i" -lt 1100 ]; do
+		carctl --as admin add "$1$i" --rate 10 >/dev/null 2>&1 </dev/null
+		i=$((i + 1))
+	done
+}
+backlog q
+run dispatcher --once --quiet
+t_eq '--once --quiet on a backlog says nothing (it said how far, for cron to mail)' "$RC:$OUT:$ERR" '0::'
+backlog x
+t0=$(date +%s%N)
 run dispatcher --once
+t1=$(date +%s%N)
 t_eq 'a backlog of 1,100 events is applied' "$RC" 0
 t_match '... telling how far, how fast and how long is left' "$ERR" \
 	'^dispatcher: the spool: 1100 of 1100, [0-9]+ a second, 0 s left$'
+# The rate counts from the start of the work (it counted from the first line, said
+# after the first batch: ten times too fast).
+rate=$(printf '%s\n' "$ERR" | sed -n 's/.*1100 of 1100, \([0-9]*\) a second.*/\1/p')
+t_eq '... at a rate no faster than 1,100 events in the run' "$((${rate:-0} * (t1 - t0) / 1000000 <= 1100 * 1000 * 3 / 2))" 1
 run dispatcher --rebuild
 t_match '--rebuild tells how far the replay is' "$ERR" '^dispatcher: replaying the log: [0-9]+ of [0-9]+, [0-9]+ a second'
 done_testing
