@@ -111,9 +111,11 @@ bench: all
 # as its default. The library sources that name RENTAL_DEFAULT_HOME are compiled
 # into $(INSTDIR) and linked ahead of lib/librental.a, so the linker leaves out the
 # archive's own copies of them. The unit and the cron line name the installed
-# dispatcher and home.
+# dispatcher and home. INSTALL_HOME=DIR installs for another home: the commands are
+# built for each home in a folder of its own. The folders it makes are 755 whatever
+# the umask: the man pages and completions are for every user.
 INSTALL_HOME = /var/lib/rental
-INSTDIR      = build/install
+INSTDIR      = build/install$(subst /,-,$(INSTALL_HOME))
 INSTCFLAGS   = $(ALLCFLAGS) -URENTAL_DEFAULT_HOME -DRENTAL_DEFAULT_HOME='"$(INSTALL_HOME)"'
 BASHCOMPDIR  = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR   = $(PREFIX)/share/zsh/site-functions
@@ -133,7 +135,7 @@ $(INSTDIR)/.built: lib/librental.a lib/*.h lib/*.c bin/*.c bin/cli.h Makefile
 	touch $@
 
 install: all $(INSTDIR)/.built
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7 \
+	umask 022 && mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7 \
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SHAREDIR)
 	for c in $(CMDS); do n=$${c#bin/}; \
 	  cp -f $(INSTDIR)/$$n $(DESTDIR)$(PREFIX)/bin/$$n && chmod 755 $(DESTDIR)$(PREFIX)/bin/$$n || exit 1; \

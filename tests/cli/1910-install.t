@@ -86,6 +86,19 @@ else
 	t_eq 'the cron line'"'"'s command prints nothing' "$RC:$OUT$ERR" 0:
 fi
 
+# Under a strict umask the folders it makes are still readable by all (they were
+# 0700: only root could read the man pages or load the completions).
+(umask 077 && make -C "$SRC" install DESTDIR="$T_TMP/strict" PREFIX=/usr >/dev/null 2>&1)
+t_eq 'under umask 077, every folder made is 755' \
+	"$(find "$T_TMP/strict" -type d ! -perm 755 | sed "s|^$T_TMP/strict||")" ''
+# Another home for the installed commands: they are built again for it (the build for
+# the first one was kept, and the unit named a home the commands did not).
+make -C "$SRC" install DESTDIR="$T_TMP/srv" PREFIX=/usr INSTALL_HOME=/srv/rental >/dev/null 2>&1
+t_eq 'INSTALL_HOME=/srv/rental: the installed commands default to it' \
+	"$(env -u RENTAL_HOME "$T_TMP/srv/usr/bin/carctl" --help | tail -n 1)" 'home: /srv/rental (the built-in default)'
+t_match '... as the unit does' "$(cat "$T_TMP/srv/usr/lib/systemd/system/rental-dispatcher.service")" \
+	'^Environment=RENTAL_HOME=/srv/rental$'
+
 t_ok 'make uninstall DESTDIR=... PREFIX=/usr' make -C "$SRC" uninstall DESTDIR="$ROOT" PREFIX=/usr
 t_eq '... leaves no file' "$(cd "$ROOT" && find . -type f -o -type l)" ''
 
