@@ -116,7 +116,8 @@ static int receipt_text(const struct kv *r, const struct price_lines *l)
 		fputc(')', stdout);
 	}
 	putchar('\n');
-	printf("stay         %s to %s, %s nights\n", kv_get(r, "from"), kv_get(r, "to"), kv_get(r, "nights"));
+	printf("stay         %s to %s, %s night%s\n", kv_get(r, "from"), kv_get(r, "to"), kv_get(r, "nights"),
+	       strcmp(kv_get(r, "nights"), "1") == 0 ? "" : "s");
 	for (int u = 0; u < UNIT_COUNT; u++)
 		if (l->count[u] > 0)
 			printf("  %lld %s%s x %lld = %lld\n", l->count[u], price_unit_name(u),

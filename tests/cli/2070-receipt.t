@@ -54,6 +54,8 @@ paid carol "$rc7" >/dev/null
 t_eq 'the receipt of a car of no model: model null' "$(rent --as carol receipt "$rc7" --json | jq -c .model)" null
 t_eq '... as carctl show has it' "$(carctl show car07 --json | jq -c .model)" null
 t_match '... the text names the car alone' "$(rent --as carol receipt "$rc7")" '^car +car07$'
+t_match '... and its one night as one (it said "1 nights")' "$(rent --as carol receipt "$rc7")" "^stay +$d1 to $(day 2), 1 night\$"
+t_match 'eight nights are nights' "$(rent --as alice receipt "$ra")" "^stay +$d0 to $d8, 8 nights\$"
 
 # A late return: its late fee on the receipt.
 if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
