@@ -47,11 +47,11 @@ _rental_cars() {
 	_rental_run carctl list --json | _rental_field car
 }
 
-# _rental_names [ROLE]: the registered names one may act as (admins and customers),
-# or those of ROLE.
+# _rental_names [ROLE]: the registered names one may act as (admins and customers,
+# not revoked), or those of ROLE.
 _rental_names() {
 	local role=${1:-'\(admin\|customer\)'}
-	_rental_run carctl key list --json | sed -n "/\"role\":\"$role\"/p" | _rental_field name
+	_rental_run carctl key list --json | sed -n "/\"role\":\"$role\".*\"revoked\":false/p" | _rental_field name
 }
 
 # _rental_reservations STATUS...: the ids of the user's reservations (an admin's:

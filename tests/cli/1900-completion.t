@@ -131,7 +131,9 @@ includes 'a command typed with its path' init "$BIN/carctl" ''
 # Car ids, from the home of the line.
 offers 'carctl show: the car ids' 'car01 car02' carctl show ''
 offers 'carctl cal: the car ids, several' 'car01 car02' carctl cal car01 ''
-offers 'carctl key rm: the names' 'admin alice bob carol' carctl key rm ''
+carctl --as admin key add eve >/dev/null && dispatch && carctl --as admin key rm eve >/dev/null && dispatch
+offers 'carctl key rm: the names, not a revoked one' 'admin alice bob carol' carctl key rm ''
+offers 'carctl --as: the same' 'admin alice bob carol' carctl --as ''
 offers 'carctl cal --month: this month' "$(date -u +%Y-%m)" carctl cal --month ''
 offers 'carctl rm c: the car ids' 'car01 car02' carctl --as admin rm c
 offers 'reserve: cancel, list and the car ids' 'cancel list car01 car02' reserve ''
@@ -186,6 +188,7 @@ else
 	zoffers 'zsh: reserve k1 --f: --from' '--from' 'reserve car01 --f'
 	zoffers 'zsh: dispatcher --q: --quiet' '--quiet' 'dispatcher --once --q'
 	zoffers 'zsh: carctl show: the car ids' 'car01 car02' 'carctl show '
+	zoffers 'zsh: carctl key rm: the names, not a revoked one' 'admin alice bob carol' 'carctl key rm '
 	zoffers 'zsh: carctl --home OTHER show: that home'"'"'s' 'van7' "carctl --home $other show "
 	zoffers 'zsh: carctl show --home=OTHER: that home'"'"'s' 'van7' "carctl show --home=$other "
 	zoffers 'zsh: reserve --as alice cancel: hers' "$r1" 'reserve --as alice cancel '
