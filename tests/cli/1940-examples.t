@@ -166,6 +166,7 @@ for f in "$SRC"/man/*.[17]; do
 	if command -v groff >/dev/null 2>&1; then
 		t_eq "$(basename "$f"): groff gives no warning" "$(groff -mandoc -ww -z "$f" 2>&1)" ''
 	fi
+	t_eq "$(basename "$f"): mandoc -T lint gives no warning" "$(mandoc -T lint -W warning "$f" 2>&1)" ''
 	t_eq "$(basename "$f"): each exit status once" \
 		"$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$f" | grep '^\.It [0-9]' | sort | uniq -d)" ''
 done
