@@ -708,20 +708,23 @@ static int registered_on(const char *dates, long day)
 }
 
 /* Sums one car's month record r into x: the entries whose from is in [from, to), and
- * the nights used in [start, end) of month, whose first day is first. */
-static void acc_add(struct acc *x, const struct kv *r, long from, long to, long first, long start,
-		    long end)
+ * the nights used in [start, end) of month, whose first day is first. Whether any
+ * were (the car was used in the period). */
+static int acc_add(struct acc *x, const struct kv *r, long from, long to, long first, long start,
+		   long end)
 {
 	const char *used = kv_get(r, "used");
 	char id[ID_LEN];
 	struct entry y;
 	size_t len;
+	int in = 0;
 
 	for (const char *v = kv_get(r, "bookings"); v && *v; v += len + (v[len] == ',')) {
 		if ((len = entry_parse(id, &y, v)) == 0)
 			break;
 		if (date_days(y.from) < from || date_days(y.from) >= to)
 			continue;
+		in = 1;
 		if (!strcmp(y.status, ST_PAY_CANCELED)) {
 			x->refunds += y.amount;
 			x->revenue += y.late; /* refunded as it came back late: the fee is owed */
@@ -734,7 +737,9 @@ static void acc_add(struct acc *x, const struct kv *r, long from, long to, long 
 			x->stars_sum += y.stars, x->ratings++;
 	}
 	for (long d = start; used && strlen(used) == 31 && d < end; d++)
-		x->used += used[d - first] != 'f';
+		if (used[d - first] != 'f')
+			x->used++, in = 1;
+	return in;
 }
 
 static int cmp_acc(const void *a, const void *b)
@@ -791,7 +796,9 @@ int management_report(struct store *s, const char *from, const char *to, int by_
 			const char *car = kv_get(&recs[i], "car");
 			if (car == NULL || !valid_name(car))
 				continue;
-			acc_add(acc_new(&a, by_month ? ym : car), &recs[i], pfrom, pto, first, start, end);
+			if (!acc_add(acc_new(&a, by_month ? ym : car), &recs[i], pfrom, pto, first, start, end) &&
+			    !by_month)
+				a.n--; /* not used in the period: a row if registered at its end */
 		}
 		store_records_free(recs, nrecs);
 		if (by_month) {

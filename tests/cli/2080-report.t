@@ -154,6 +154,18 @@ t_eq '... each stay has its own, in its month' \
 t_ok 'dispatcher --rebuild' dispatcher --rebuild
 t_eq '... agrees' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 
+# A car registered after the period, paid for later in the period's month, has no
+# place in it (carctl(1): the cars registered on its last day, and those used in it):
+# it had a row of zeros, its month's record being read for the whole month.
+ft "$(at "$B" 10)" carctl --as admin add car11 --rate 500 >/dev/null && ft "$(at "$B" 10)" dispatcher --once >/dev/null 2>&1
+r11=$(ft "$(at "$B" 10)" reserve --as carol car11 --from "$(at "$B" 20)" --to "$(at "$B" 22)")
+for c in 'dispatcher --once' "pay --as carol $r11" 'dispatcher --once'; do ft "$(at "$B" 10)" $c >/dev/null 2>&1; done
+t_eq 'a car registered after the period and paid for after it in its month' "$(status_of "$r11")" RENTED
+t_eq '... has no row in the report of the period' \
+	"$(carctl --as admin report --from "$B" --to "$(at "$B" 7)" --json | jq -r .car | tr '\n' ' ')" 'car01 car02 car09 car10 '
+t_eq '... and one in the report of its stay' \
+	"$(carctl --as admin report --from "$(at "$B" 20)" --to "$(at "$B" 22)" --json | jrow car car11 | jq -c '[.bookings, .nights]')" '[1,2]'
+
 # The last month there is: its end has no date, and the report says so (it printed a
 # date cut short, 10000-01-0).
 t_refuse 65 'report --from 9999-12-01 (to the month'"'"'s end)' carctl --as admin report --from 9999-12-01
