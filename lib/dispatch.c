@@ -856,7 +856,7 @@ static int mended(const char *rel, const char *object, void *arg, struct rerr *e
 	struct compare *c = arg;
 
 	(void)e;
-	report_add(c->r, 1, "%s: its stored bytes are damaged (object %s); rebuilt",
+	report_add(c->r, 1, "%s: its stored bytes are damaged or missing (object %s); rebuilt",
 		   *rel ? rel : "the root folder", object);
 	++*c->rewritten;
 	return 0;
@@ -886,6 +886,7 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 		  struct report *r, struct rerr *e)
 {
 	long long head = ledger_head(real, e), cursor[CTX_COUNT];
+	size_t unread = 0; /* outcomes whose logged bytes could not be read */
 	struct outbox out;
 
 	if (head < 0)
@@ -914,16 +915,19 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 				struct event oc;
 				char *logged = NULL;
 				size_t llen = 0;
+				struct rerr why = {0};
 				event_make_outcome(&oc, &out.items[i], &ev, k, 0);
-				int seen = logged_event(real, kv_get(&oc.f, "id"), &logged, &llen, e);
+				int seen = logged_event(real, kv_get(&oc.f, "id"), &logged, &llen, &why);
 				if (seen == 1) { /* a history logged before outcome ids took their source's shard */
 					event_free(&oc);
 					event_make_outcome(&oc, &out.items[i], &ev, k, 1);
-					seen = logged_event(real, kv_get(&oc.f, "id"), &logged, &llen, e);
+					seen = logged_event(real, kv_get(&oc.f, "id"), &logged, &llen, &why);
 				}
 				if (seen != 0)
 					logged = NULL;
-				if (logged == NULL || llen != oc.len || memcmp(logged, oc.raw, llen) != 0)
+				if (seen < 0) /* a damaged entry of the index by id: mended below */
+					unread++;
+				else if (logged == NULL || llen != oc.len || memcmp(logged, oc.raw, llen) != 0)
 					report_add(r, 1, "log: the %s outcome of %s is not what %s decides again",
 						   kv_get(&oc.f, "type"), kv_get(&ev.f, "id"), context_name(c));
 				free(logged);
@@ -939,6 +943,9 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 	for (int c = 0; c < CTX_COUNT; c++)
 		if (cursor[c] > 0)
 			rec_set_cursor(scratch, c, cursor[c]);
+	if (unread > 0)
+		report_add(r, 1, "log: %zu outcomes not compared with the log's: their entries are "
+			   "damaged (listed below, rebuilt); a second rebuild compares them", unread);
 	return store_commit(scratch, "", e);
 }
 

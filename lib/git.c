@@ -1337,7 +1337,8 @@ static int entry_end(struct pack *p, uint64_t off, uint64_t *end, uint32_t *crc)
 	return zr == Z_STREAM_END ? 0 : -1;
 }
 
-/* Copies the entry at off of p into o (its CRC to *crc): 0, or -1 with nothing copied if it is damaged:
+/* Copies the entry at off of p into o (its CRC to *crc): 0; -1 with nothing copied if
+ * it is damaged; -2 if the copy failed part way:
  * a whole object's bytes as they are, which must match want, the CRC the index has
  * for them; an object stored as a delta, made whole, which must hash to id. */
 static int copy_entry(struct gitrepo *r, struct pack *p, uint64_t off, uint32_t want,
@@ -1353,7 +1354,8 @@ static int copy_entry(struct gitrepo *r, struct pack *p, uint64_t off, uint32_t 
 		size_t len;
 		if (pack_entry(r, p, off, &type, &data, &len, 0) < 0)
 			return -1;
-		int rc = object_is((const struct gid *)id, type, data, len) ? put_entry(o, type, data, len, crc) : -1;
+		int rc = !object_is((const struct gid *)id, type, data, len) ? -1
+			 : put_entry(o, type, data, len, crc) < 0 ? -2 : 0;
 		free(data);
 		return rc;
 	}
@@ -1408,9 +1410,29 @@ static int copy_from(struct gitrepo *r, struct run *x, const unsigned char id[20
 	return 0;
 }
 
-/* Copies the next object of the runs into w, the first good copy of those they hold (a
- * damaged one is passed over for another, which a rebuild writes): 0, 1 when there are
- * none left, -1 on an error (*bad: the object's id and pack, when it is damaged). */
+/* Copies object id, read whole from any pack or loose, into w: 0; -1 with nothing
+ * copied if no copy is good; -2 if the copy failed part way. */
+static int copy_whole(struct gitrepo *r, const unsigned char id[20], struct packw *w)
+{
+	uint64_t at = w->po.off;
+	uint32_t crc;
+	char *data;
+	size_t len;
+	int type;
+
+	if (read_object(r, (const struct gid *)id, &type, &data, &len, 0) != 0)
+		return -1;
+	int rc = put_entry(&w->po, type, data, len, &crc) < 0 ? -2 : 0;
+	free(data);
+	if (rc == 0)
+		packw_entered(w, id, crc, at);
+	return rc;
+}
+
+/* Copies the next object of the runs into w, the first good copy of those they hold,
+ * else one from a pack not merged (a damaged copy is passed over for another, which a
+ * rebuild writes): 0, 1 when there are none left, -1 on an error (*bad: the object's
+ * id and pack, when it is damaged). */
 static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w, char bad[100])
 {
 	unsigned char id[20];
@@ -1422,6 +1444,8 @@ static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w
 	for (size_t i = (size_t)j; i < k && rc == -1; i++)
 		if (run_holds(&u[i], id))
 			rc = copy_from(r, &u[i], id, w);
+	if (rc == -1)
+		rc = copy_whole(r, id, w);
 	if (rc == 0) {
 		step_past(u, k, id);
 		return 0;

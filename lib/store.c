@@ -1085,14 +1085,27 @@ int store_diff(struct store *a, struct store *b, const char *skip, store_walk_fn
 
 /* ---- mending damaged objects ---- */
 
+#define MEND_BYTES (32 << 20) /* good copies held before they are written as a pack */
+
 struct mend {
 	struct store *a, *b;
 	const char *skip;
 	struct gitpack_new pack;
+	size_t bytes; /* in pack */
 	store_walk_fn fn;
 	void *arg;
 	char path[1024];
 };
+
+/* Writes the good copies gathered so far as one pack of a's, which a then reads. */
+static int mend_flush(struct mend *m, struct rerr *e)
+{
+	int rc = m->pack.n == 0 ? 0 : gitpack_write(&m->pack, m->a->packdir, NULL, e);
+
+	gitpack_new_free(&m->pack);
+	m->bytes = 0;
+	return rc < 0 ? -1 : gitrepo_refresh(m->a->repo, e);
+}
 
 /* Object id of a's tree, at m->path: read from a, or, where it is damaged or missing
  * there, from b, and that good copy put in the pack (and fn told). 0 and *data
@@ -1103,14 +1116,21 @@ static int mend_read(struct mend *m, const struct gid *id, char **data, size_t *
 	struct gid made;
 	struct rerr bad = {0};
 	char hex[41];
+	int rc = git_read(m->a->repo, id, &t, data, len, &bad);
 
-	if (git_read(m->a->repo, id, &t, data, len, &bad) == 0)
+	if (rc == 0)
 		return 0;
-	if (git_read(m->b->repo, id, &t, data, len, e) != 0)
-		return bad.code ? rerr_set(e, bad.code, "%s", bad.msg) : -1;
-	gitpack_add(&m->pack, t, *data, *len, &made);
 	gid_hex(hex, id);
-	return m->fn(m->path, hex, m->arg, e);
+	if (git_read(m->b->repo, id, &t, data, len, e) != 0)
+		return rc < 0 ? rerr_set(e, bad.code, "%s", bad.msg)
+			: rerr_set(e, RX_IO, "%s: %s: object %s is missing", m->a->gitdir, m->path, hex);
+	gitpack_add(&m->pack, t, *data, *len, &made);
+	m->bytes += *len;
+	if ((m->bytes > MEND_BYTES && mend_flush(m, e) < 0) || m->fn(m->path, hex, m->arg, e) < 0) {
+		free(*data);
+		return -1;
+	}
+	return 0;
 }
 
 static int mend_tree(struct mend *m, const struct gid *id, size_t plen, struct rerr *e)
@@ -1124,7 +1144,7 @@ static int mend_tree(struct mend *m, const struct gid *id, size_t plen, struct r
 		return -1;
 	for (rc = 0; rc == 0 && (next = git_tree_next(data, len, &at, &ent)) == 1;) {
 		size_t nl = strlen(ent.name);
-		if (plen + nl + 2 > sizeof m->path || (plen == 0 && strcmp(ent.name, m->skip) == 0))
+		if (plen + nl + 2 > sizeof m->path || (plen == 0 && m->skip && strcmp(ent.name, m->skip) == 0))
 			continue;
 		memcpy(m->path + plen, ent.name, nl + 1);
 		if (ent.is_tree) {
@@ -1142,11 +1162,11 @@ static int mend_tree(struct mend *m, const struct gid *id, size_t plen, struct r
 int store_mend(struct store *a, struct store *b, const char *skip, store_walk_fn fn, void *arg,
 	       struct rerr *e)
 {
-	struct mend m = {a, b, skip, {0}, fn, arg, ""};
+	struct mend m = {a, b, skip, {0}, 0, fn, arg, ""};
 	int rc = a->has_root ? mend_tree(&m, &a->root, 0, e) : 0;
 
-	if (rc == 0 && m.pack.n > 0 && (rc = gitpack_write(&m.pack, a->packdir, NULL, e)) == 0)
-		rc = gitrepo_refresh(a->repo, e);
+	if (rc == 0)
+		return mend_flush(&m, e);
 	gitpack_new_free(&m.pack);
 	return rc;
 }

@@ -12,10 +12,12 @@ shop
 r=$(book alice car01 "$(day 30)" "$(day 32)")
 
 # batches_while CMD: a batch (a car added) at a time while CMD succeeds, 60 at most.
+batches=0
 batches_while() {
 	_n=0
 	while eval "$1" && [ "$_n" -lt 60 ]; do
-		carctl --as admin add "b$_n$$" --rate 1000 >/dev/null 2>&1
+		batches=$((batches + 1))
+		carctl --as admin add "b$batches" --rate 1000 >/dev/null 2>&1
 		dispatch || break
 		_n=$((_n + 1))
 	done
@@ -61,6 +63,44 @@ t_ok '... every pack is whole' packs_whole
 run dispatcher --rebuild
 t_eq '... and the state is the log' "$RC" 0
 
+# The same, the good copy in the largest pack, which the merge of the damaged one does
+# not take: the merge copies it from there (it failed at every batch until enough
+# small packs made the largest one merge too).
+i=0
+while [ "$i" -lt 40 ]; do
+	carctl --as admin add "s$i" --rate 1000 >/dev/null 2>&1 && dispatch
+	i=$((i + 1))
+done
+# largest: the index of the pack with the most objects.
+largest() {
+	for idx in "$packs"/*.idx; do echo "$(git show-index <"$idx" | wc -l) $idx"; done | sort -n | tail -n 1 | cut -d' ' -f2
+}
+# also_in_largest: an id that the largest pack and another one hold, and that other one.
+also_in_largest() {
+	l=$(largest)
+	git show-index <"$l" | awk '{ print $2 }' | sort >"$T_TMP/largest.ids"
+	for idx in "$packs"/*.idx; do
+		[ "$idx" != "$l" ] || continue
+		git show-index <"$idx" | awk '{ print $2 }' | sort | comm -12 - "$T_TMP/largest.ids" | sed "s|\$| $idx|"
+	done | head -n 1
+}
+i=0
+while [ -z "$(also_in_largest)" ] && [ "$i" -lt 10 ]; do
+	x=$(book bob car02 "$(day 50)" "$(day 51)")
+	reserve --as bob cancel "$x" >/dev/null && dispatch
+	i=$((i + 1))
+done
+set -- $(also_in_largest)
+t_ok 'an object in the largest pack and in a smaller one' test -n "${1:-}"
+at=$(git show-index <"$2" | awk -v o="$1" '$2 == o { print $1 }')
+printf 'XXXXXXXX' | dd of="${2%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
+t_exit 1 '... damaged in the smaller one' git verify-pack "$2"
+dup=$2 big=$(largest)
+batches_while '[ -f "$dup" ]'
+t_eq '... batches go on until a merge takes that pack' "$DISPATCH_RC:$(test -f "$dup" && echo "$dup")" '0:'
+t_ok '... a merge that left the largest pack as it was' test -f "$big"
+t_ok '... every pack is whole' packs_whole
+
 rec=$(state_ls management/cars/ | head -n 1)
 obj=$(state_git rev-parse "main:$rec")
 damage "$obj"
@@ -69,7 +109,7 @@ t_match '... naming the object' "$ERR" "object $obj is damaged"
 
 run dispatcher --rebuild
 t_eq '--rebuild: exit 1, a difference found and repaired' "$RC" 1
-t_match '... naming the record and the object' "$ERR" "$rec: its stored bytes are damaged \\(object $obj\\); rebuilt"
+t_match '... naming the record and the object' "$ERR" "$rec: its stored bytes are damaged or missing \\(object $obj\\); rebuilt"
 t_match '... counted' "$ERR" 'rebuild: 1 differences repaired'
 t_ok '... carctl list reads it again' carctl list
 t_eq '... the same id: the record is the one the log makes' "$(state_git rev-parse "main:$rec")" "$obj"
@@ -103,8 +143,34 @@ damage "$tree"
 t_refuse 74 'a damaged folder: carctl list fails (74)' carctl list
 run dispatcher --rebuild
 t_eq '--rebuild: exit 1' "$RC" 1
-t_match '... naming the folder' "$ERR" "management/cars/: its stored bytes are damaged \\(object $tree\\); rebuilt"
+t_match '... naming the folder' "$ERR" "management/cars/: its stored bytes are damaged or missing \\(object $tree\\); rebuilt"
 t_ok '... carctl list reads it again' carctl list
+
+# A damaged folder of the index of the log by id, which the replay reads to compare
+# each outcome it decides with the logged one: it said each of them was "not what
+# management decides again" (the log disagreeing with the rules), for a folder it then
+# made again. Those outcomes are said not compared, and a second rebuild compares them.
+tree=$(state_git ls-tree -d main -- ids/ | awk 'NR == 1 { print $3 }')
+sub=$(state_git ls-tree -d "$tree" | awk 'NR == 1 { print $3 }')
+damage "$sub"
+run dispatcher --rebuild
+t_eq 'a damaged folder of ids/: --rebuild exit 1' "$RC" 1
+t_match '... naming it, rebuilt' "$ERR" "^dispatcher: ids/[0-9a-f]+/[0-9a-f]+/: its stored bytes are damaged or missing \\(object $sub\\); rebuilt"
+t_nomatch '... no outcome said to disagree with the rules' "$ERR" 'decides again'
+t_match '... those outcomes said not compared' "$ERR" 'outcomes not compared with the log.s: their entries are damaged'
+run dispatcher --rebuild
+t_eq '... a second rebuild compares them: 0 differences' "$RC:$ERR" '0:dispatcher: rebuild: 0 differences, state matches the log'
+
+# An object missing (a stray file a hand put in, its object lost): named (it said
+# nothing, exit 70).
+state_put management/stray "x: 1
+" 2>/dev/null
+blob=$(state_git rev-parse main:management/stray)
+rm -f "$H/state/.git/objects/$(echo "$blob" | cut -c1-2)/$(echo "$blob" | cut -c3-)"
+run dispatcher --rebuild
+t_eq 'a missing object the log does not make: --rebuild fails (74)' "$RC" 74
+t_match '... naming it' "$ERR" "management/stray: object $blob is missing"
+state_git update-ref refs/heads/main main~1 2>/dev/null
 
 # A folder that holds how far a context has applied the log: the rebuild needs that
 # to replay, so it stops, naming the object.
