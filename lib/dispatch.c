@@ -850,7 +850,8 @@ static int compare_path(const char *rel, const char *name, void *arg, struct rer
 	return 0;
 }
 
-/* A record (or folder) whose stored bytes are damaged: store_mend wrote a good copy. */
+/* A record (or folder) whose stored bytes are damaged or missing: store_mend wrote a
+ * good copy. */
 static int mended(const char *rel, const char *object, void *arg, struct rerr *e)
 {
 	struct compare *c = arg;
