@@ -46,6 +46,7 @@ struct cached_tree {
 struct store {
 	char *state, *gitdir;
 	char *packdir; /* where commits write their pack */
+	char *lockpath; /* the dispatcher's lock on the home */
 	int scratch;
 	int fixed; /* reads the commit it was opened on, never main */
 	const struct seckey *signer; /* signs its commits, if set */
@@ -485,6 +486,7 @@ static struct store *store_new(const char *state)
 	s->state = xstrdup(state);
 	s->gitdir = xasprintf("%s/.git", state);
 	s->packdir = xasprintf("%s/objects/pack", s->gitdir);
+	s->lockpath = xasprintf("%s/rental.lock", s->gitdir);
 	s->lockfd = -1;
 	return s;
 }
@@ -571,6 +573,7 @@ void store_free(struct store *s)
 	free(s->state);
 	free(s->gitdir);
 	free(s->packdir);
+	free(s->lockpath);
 	free(s);
 }
 
@@ -635,25 +638,22 @@ static int named_by_main(const struct gid *c, void *arg)
  * is another that a second dispatcher could lock, and both would write. */
 static int lock_is_ours(const struct store *s)
 {
-	char *p = xasprintf("%s/rental.lock", s->gitdir);
 	struct stat a, b;
-	int ours = s->lockfd >= 0 && fstat(s->lockfd, &a) == 0 && stat(p, &b) == 0 &&
-		   a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 
-	free(p);
-	return ours;
+	return s->lockfd >= 0 && fstat(s->lockfd, &a) == 0 && stat(s->lockpath, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 int store_lock(struct store *s, int wait, struct rerr *e)
 {
-	char *p = xasprintf("%s/rental.lock", s->gitdir), *scratch;
+	char *scratch;
 	int rc = 0;
 
 	for (;;) {
 		if (s->lockfd < 0)
-			s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+			s->lockfd = open(s->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (s->lockfd < 0)
-			rc = rerr_set(e, RX_IO, "%s: %s", p, strerror(errno));
+			rc = rerr_set(e, RX_IO, "%s: %s", s->lockpath, strerror(errno));
 		else if (flock(s->lockfd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
 			rc = rerr_set(e, errno == EWOULDBLOCK ? RX_TEMP : RX_IO, "%s: %s", s->state,
 				      errno == EWOULDBLOCK ? "home busy: another dispatcher is running"
@@ -663,7 +663,6 @@ int store_lock(struct store *s, int wait, struct rerr *e)
 		close(s->lockfd); /* locked, but removed or replaced since: lock the new one */
 		s->lockfd = -1;
 	}
-	free(p);
 	if (rc < 0)
 		return -1;
 	/* What a dead run left is garbage: temp files, a half-written pack, a scratch. */
@@ -827,9 +826,9 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 	/* The commit point: before it the batch is garbage to sweep, after it the state;
 	 * not passed by a dispatcher whose lock file was replaced since it locked it. */
 	if (rc == 0 && !s->scratch && s->lockfd >= 0 && !lock_is_ours(s))
-		rc = rerr_set(e, RX_TEMP, "%s/rental.lock: removed or replaced while this dispatcher "
+		rc = rerr_set(e, RX_TEMP, "%s: removed or replaced while this dispatcher "
 			      "held it (another may have worked here since): the batch is not committed",
-			      s->gitdir);
+			      s->lockpath);
 	if (rc == 0 && !s->scratch)
 		rc = git_ref_write(s->gitdir, REF_MAIN, &commit, e);
 	if (rc < 0)
@@ -857,10 +856,10 @@ int store_maintain(struct store *s, struct rerr *e)
 
 int store_unindexed_pack(const char *state, char name[51])
 {
-	char *d = xasprintf("%s/.git/objects/pack", state);
-	int found = gitrepo_unindexed(d, name);
+	struct store *s = store_new(state); /* not opened: main's commit may be in that pack */
+	int found = gitrepo_unindexed(s->packdir, name);
 
-	free(d);
+	store_free(s);
 	return found;
 }
 
