@@ -851,7 +851,8 @@ int store_keep_lock(struct store *s, struct rerr *e)
 
 int store_maintain(struct store *s, struct rerr *e)
 {
-	return gitrepo_merge(s->repo, e);
+	/* The packs of the folder as it is: a replica's fetches add theirs behind its back. */
+	return gitrepo_refresh(s->repo, e) < 0 ? -1 : gitrepo_merge(s->repo, e);
 }
 
 int store_unindexed_pack(const char *state, char name[51])
