@@ -1494,7 +1494,7 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 	return packw_close(&w, j > 0, dir, made, NULL, e);
 }
 
-int gitrepo_merge(struct gitrepo *r, struct rerr *e)
+int gitrepo_merge(struct gitrepo *r, int all, struct rerr *e)
 {
 	/* A scratch store (a rebuild's) merges its own packs, in its folder. */
 	const char *dir = r->dirs[1] ? r->dirs[1] : r->dirs[0];
@@ -1506,7 +1506,7 @@ int gitrepo_merge(struct gitrepo *r, struct rerr *e)
 	for (size_t i = 0; i < r->npacks; i++)
 		if (r->packs[i].dir == dir)
 			ps[n++] = &r->packs[i];
-	if ((k = merge_count(ps, n)) < 2) {
+	if ((k = all ? n : merge_count(ps, n)) < 2) {
 		free(ps);
 		return 0;
 	}

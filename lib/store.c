@@ -852,7 +852,7 @@ int store_keep_lock(struct store *s, struct rerr *e)
 int store_maintain(struct store *s, struct rerr *e)
 {
 	/* The packs of the folder as it is: a replica's fetches add theirs behind its back. */
-	return gitrepo_refresh(s->repo, e) < 0 ? -1 : gitrepo_merge(s->repo, e);
+	return gitrepo_refresh(s->repo, e) < 0 ? -1 : gitrepo_merge(s->repo, 0, e);
 }
 
 int store_unindexed_pack(const char *state, char name[51])
@@ -1092,6 +1092,7 @@ struct mend {
 	const char *skip;
 	struct gitpack_new pack;
 	size_t bytes; /* in pack */
+	size_t mended;
 	store_walk_fn fn;
 	void *arg;
 	char path[1024];
@@ -1126,6 +1127,7 @@ static int mend_read(struct mend *m, const struct gid *id, char **data, size_t *
 			: rerr_set(e, RX_IO, "%s: %s: object %s is missing", m->a->gitdir, m->path, hex);
 	gitpack_add(&m->pack, t, *data, *len, &made);
 	m->bytes += *len;
+	m->mended++;
 	if ((m->bytes > MEND_BYTES && mend_flush(m, e) < 0) || m->fn(m->path, hex, m->arg, e) < 0) {
 		free(*data);
 		return -1;
@@ -1162,11 +1164,14 @@ static int mend_tree(struct mend *m, const struct gid *id, size_t plen, struct r
 int store_mend(struct store *a, struct store *b, const char *skip, store_walk_fn fn, void *arg,
 	       struct rerr *e)
 {
-	struct mend m = {a, b, skip, {0}, 0, fn, arg, ""};
+	struct mend m = {a, b, skip, {0}, 0, 0, fn, arg, ""};
 	int rc = a->has_root ? mend_tree(&m, &a->root, 0, e) : 0;
 
-	if (rc == 0)
-		return mend_flush(&m, e);
-	gitpack_new_free(&m.pack);
-	return rc;
+	if (rc < 0) {
+		gitpack_new_free(&m.pack);
+		return rc;
+	}
+	/* Then every pack merged into one, which holds the good copies alone: git, which
+	 * serves pushes and fetches, reads the first copy it finds. */
+	return mend_flush(&m, e) < 0 ? -1 : m.mended ? gitrepo_merge(a->repo, 1, e) : 0;
 }

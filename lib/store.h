@@ -94,9 +94,9 @@ int store_diff(struct store *a, struct store *b, const char *skip, store_walk_fn
 	       struct rerr *e);
 /* Reads every object of a's committed tree (but under skip) and, for each one damaged
  * or missing there, writes the good copy b holds under the same id (b: a rebuild's
- * scratch store, on the same repository) into a pack of a's; readers and merges take
- * a good copy over a damaged one. fn(path, hex id of the object, arg, e) is called for
- * each (path "" is the root folder). */
+ * scratch store, on the same repository) into a pack of a's, then merges every pack
+ * into one, which holds good copies only. fn(path, hex id of the object, arg, e) is
+ * called for each (path "" is the root folder). */
 int store_mend(struct store *a, struct store *b, const char *skip, store_walk_fn fn, void *arg,
 	       struct rerr *e);
 #endif

@@ -113,29 +113,17 @@ t_match '... naming the record and the object' "$ERR" "$rec: its stored bytes ar
 t_match '... counted' "$ERR" 'rebuild: 1 differences repaired'
 t_ok '... carctl list reads it again' carctl list
 t_eq '... the same id: the record is the one the log makes' "$(state_git rev-parse "main:$rec")" "$obj"
+# The damaged copy is gone at once, merged away: git, which serves pushes and the
+# replicas' fetches, read it still (push: invalid stored block lengths) until a merge
+# took its pack, as long as the history is big when that was the largest.
+t_ok '... every pack is whole (git verify-pack)' packs_whole
+t_ok '... git fsck is clean' state_git fsck --no-dangling
 dispatch
 t_eq '... batches go on' "$DISPATCH_RC" 0
 t_ok '... healthy' dispatcher --check
-run dispatcher --rebuild
-t_eq '... a second rebuild finds nothing' "$RC:$ERR" '0:dispatcher: rebuild: 0 differences, state matches the log'
-
-# The damaged copy stays in its pack until a merge takes that pack: the merge copies
-# the good one (a merge that took the damaged one failed at every batch after).
-damaged_pack() {
-	for idx in "$H/state/.git/objects/pack/"*.idx; do
-		git show-index <"$idx" | grep -q "$obj" || continue
-		git verify-pack "$idx" >/dev/null 2>&1 || { echo "${idx%.idx}"; return; }
-	done
-}
-p=$(damaged_pack)
-t_ok 'the damaged copy is still in a pack' test -n "$p"
-batches_while '[ -n "$(damaged_pack)" ]'
-t_eq 'batches go on until a merge takes the damaged pack' "$DISPATCH_RC:$(damaged_pack)" '0:'
-t_ok '... every pack is whole (git verify-pack)' packs_whole
-t_ok '... healthy' dispatcher --check
 t_eq '... the booking held' "$(status_of "$r")" RESERVED
 run dispatcher --rebuild
-t_eq '... and the state is the log' "$RC" 0
+t_eq '... a second rebuild finds nothing' "$RC:$ERR" '0:dispatcher: rebuild: 0 differences, state matches the log'
 
 # A damaged folder (a tree object) is made again the same way.
 tree=$(state_git rev-parse main:management/cars)
