@@ -214,8 +214,10 @@ static int run_once(const struct home *h, int wait)
 	if (dispatch_open(h, &s, wait, &e) == 0)
 		rc = drain(h, s, &t, 0, &e);
 	store_free(s);
-	if (rc < 0)
+	if (rc < 0) {
+		kick_push(h, 0); /* a batch that failed after its commit moved main */
 		return fail(&e);
+	}
 	int failed = 0;
 	for (int i = 0; i < CTX_COUNT; i++)
 		failed |= t.failed[i] > 0;
