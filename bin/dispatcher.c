@@ -227,20 +227,26 @@ static int run_once(const struct home *h, int wait)
 	return finish(0);
 }
 
-/* Logs a fault of a daemon (msg; NULL: none this round) when it differs from the last
- * one logged: a fault that lasts is met at every wake, and was logged as often (every
- * 5 s, every second on a replica). Its end is said too. */
+/* Logs a fault of a daemon (msg; NULL: none this round) when its reason differs from
+ * the last one logged: a fault that lasts is met at every wake (every 5 s, every
+ * second on a replica). The reason is the message's last part, after its last ": "
+ * (the system's word, "No space left on device"): what comes before it may change
+ * from wake to wake (a new temp file's name, a batch's counts). Its end is said too. */
 static void say_fault(char last[256], const char *msg)
 {
+	const char *why;
+
 	if (msg == NULL) {
 		if (last[0])
 			fprintf(stderr, "dispatcher: the fault is gone\n");
 		last[0] = '\0';
 		return;
 	}
-	if (strncmp(last, msg, 255) != 0)
+	for (why = msg; strstr(why, ": ") != NULL; why = strstr(why, ": ") + 2)
+		;
+	if (strncmp(last, why, 255) != 0)
 		say(msg, NULL);
-	snprintf(last, 256, "%s", msg);
+	snprintf(last, 256, "%s", why);
 }
 
 /* Watches the spool the settings name now (they may name another while the daemon

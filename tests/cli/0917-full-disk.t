@@ -30,4 +30,29 @@ t_eq 'room again: the batch is applied' "$DISPATCH_RC" 0
 t_match '... the car is there' "$(carctl list --json)" '"car":"c1"'
 t_ok '... healthy again' dispatcher --check
 t_eq 'the probe leaves nothing behind' "$(ls "$M/h/state/.git" | grep -c probe)" 0
+
+# The daemon on a full disk: the fault lasts, and its message names a new temp file at
+# each wake: logged once, not a line a wake (176 in an operator's hour). Four events
+# written first, then renamed in one at a time (a rename needs no room), each a wake.
+for n in 1 2 3 4; do
+	carctl --as admin add "d$n" --rate 5 >/dev/null 2>&1
+done
+mkdir "$M/h/spool/held"
+mv "$M/h/spool/new/"* "$M/h/spool/held/"
+dd if=/dev/zero of="$M/fill" bs=4k 2>/dev/null
+"$BIN/dispatcher" >/dev/null 2>"$T_TMP/daemon.err" </dev/null &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+t_wait 'the daemon watches the spool' 10 grep -q watching "$T_TMP/daemon.err"
+for f in "$M/h/spool/held/"*; do
+	mv "$f" "$M/h/spool/new/"
+	sleep 0.5
+done
+t_match '... on a full disk, its batches fail' "$(cat "$T_TMP/daemon.err")" 'No space left'
+t_eq '... and the fault is logged once' "$(grep -c 'No space left' "$T_TMP/daemon.err")" 1
+rm "$M/fill"
+touch "$M/h/spool/new"
+t_wait '... room again: the events are applied' 20 sh -c "'$BIN/carctl' list --json | grep -q '\"d4\"'"
+t_match '... and the end of the fault is logged' "$(cat "$T_TMP/daemon.err")" 'the fault is gone'
+t_stop_daemon "$pid" 0
 done_testing
