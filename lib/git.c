@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -206,10 +207,24 @@ int gitrepo_refresh(struct gitrepo *r, struct rerr *e)
 	return rc;
 }
 
+/* Two files a pack stay open: many packs (merges that could not run for a while, a
+ * full disk) reach a soft limit of open files (1,024 for a service) long before the
+ * hard one, and every batch would fail. The soft limit is raised to the hard one. */
+static void raise_open_files(void)
+{
+	struct rlimit l;
+
+	if (getrlimit(RLIMIT_NOFILE, &l) == 0 && l.rlim_cur < l.rlim_max) {
+		l.rlim_cur = l.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &l);
+	}
+}
+
 int gitrepo_open(struct gitrepo **out, const char *gitdir, struct rerr *e)
 {
 	struct gitrepo *r = xcalloc(1, sizeof *r);
 
+	raise_open_files();
 	r->gitdir = xstrdup(gitdir);
 	r->dirs[0] = xasprintf("%s/objects/pack", gitdir);
 	*out = r;
