@@ -1159,7 +1159,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	size_t packs = store_pack_count(s);
 	if (packs > CHECK_PACKS_MAX)
 		report_add(r, 0, "state: %zu git packs (merging keeps them near log2 of the history: "
-			   "is it failing? see the dispatcher's messages)", packs);
+			   "does it wait for room on the disk (a copy of the packs), or fail? see the "
+			   "dispatcher's messages)", packs);
 	if (head[0])
 		check_contexts(h, s, &c, r);
 	if (!home_is_replica(h)) { /* a replica runs no batch and has no key of its own */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -1509,6 +1510,20 @@ static int merge_write(struct gitrepo *r, struct pack **ps, size_t k, const char
 	return packw_close(&w, j > 0, dir, made, NULL, e);
 }
 
+/* Whether dir has room for a merge of the k packs ps: their bytes and a tenth more.
+ * Without, the merge would fail after writing most of them, at every try. */
+static int room_to_merge(const char *dir, struct pack **ps, size_t k)
+{
+	struct statvfs v;
+	struct stat a, b;
+	uint64_t need = 0;
+
+	for (size_t i = 0; i < k; i++)
+		if (fstat(ps[i]->fd, &a) == 0 && fstat(ps[i]->idx, &b) == 0)
+			need += (uint64_t)a.st_size + (uint64_t)b.st_size;
+	return statvfs(dir, &v) < 0 || (uint64_t)v.f_bavail * v.f_frsize > need + need / 10;
+}
+
 int gitrepo_merge(struct gitrepo *r, int all, struct rerr *e)
 {
 	/* A scratch store (a rebuild's) merges its own packs, in its folder. */
@@ -1521,7 +1536,8 @@ int gitrepo_merge(struct gitrepo *r, int all, struct rerr *e)
 	for (size_t i = 0; i < r->npacks; i++)
 		if (r->packs[i].dir == dir)
 			ps[n++] = &r->packs[i];
-	if ((k = all ? n : merge_count(ps, n)) < 2) {
+	/* Without room, the merge waits for it: the packs stay as they are meanwhile. */
+	if ((k = all ? n : merge_count(ps, n)) < 2 || !room_to_merge(dir, ps, k)) {
 		free(ps);
 		return 0;
 	}

@@ -89,7 +89,8 @@ void gitpack_new_free(struct gitpack_new *p);
 /* Merges the smallest packs of the repository into one when, from the smallest up,
  * some pack holds fewer objects than those below it together (git's --geometric=2):
  * the packs stay about log2 of the history in number. With all, every pack. Of an
- * object several packs hold, the first good copy is taken. */
+ * object several packs hold, the first good copy is taken. A merge waits (0, nothing
+ * done) while the folder's file system has no room for it. */
 int gitrepo_merge(struct gitrepo *r, int all, struct rerr *e);
 /* Removes what a killed writer (a batch's, a merge's or a fetch's) left in the pack
  * folder: temp files, locks, a pack without its index or an index without its pack.
