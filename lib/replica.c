@@ -37,7 +37,7 @@ static int write_kv(const char *path, const struct kv *m, struct rerr *e)
 {
 	size_t len;
 	char *buf = kv_format(m, &len);
-	int rc = fs_write_atomic(path, buf, len, 0, e);
+	int rc = fs_write_atomic(path, buf, len, 1, e); /* fsynced: --check reads it after a power cut */
 
 	free(buf);
 	return rc;
@@ -386,6 +386,9 @@ int replica_follow(const struct home *h, int idle, const volatile sig_atomic_t *
 		gitrepo_sweep(packdir);
 		free(packdir);
 	}
+	if (rc == 1 && has) /* no main there: main does not go away, so not the primary's */
+		rerr_set(&why, RX_DATA, "it has no main, where this replica follows %.12s: a repository "
+			 "emptied or replaced?", f->head);
 	if (rc != 0 || strcmp(f->tip, f->head) == 0)
 		goto done; /* no answer, no main there yet, or nothing new */
 	if ((rc = gitrepo_open(&r, gitdir, e)) < 0)
@@ -402,8 +405,8 @@ int replica_follow(const struct home *h, int idle, const volatile sig_atomic_t *
 	}
 	if (why.msg[0] == '\0' && take(h, &rp, r, &w, has, f, &why, e) < 0)
 		goto out;
-	f->refused = why.msg[0] != '\0';
 done:
+	f->refused = !f->unreachable && why.msg[0] != '\0';
 	snprintf(f->reason, sizeof f->reason, "%s", why.msg);
 	rc = record(h, f, e);
 out:

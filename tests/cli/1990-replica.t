@@ -21,6 +21,26 @@ t_ok 'a replica of a home upgraded from an older release' carctl init --replica 
 t_eq '... reads as it' "$(carctl --home "$T_TMP/legacy-replica" list --json)" "$(carctl list --json)"
 t_eq '... at its main' "$(main_of "$T_TMP/legacy-replica")" "$(main_of "$H")"
 
+# What a round of following found is written durably (fsynced): a power cut left it
+# empty, and --check said "rental-follow:1: not a flat mapping" until the next round.
+LR=$T_TMP/legacy-replica
+if command -v strace >/dev/null 2>&1; then
+	strace -f -y -e trace=fsync,fdatasync -o "$T_TMP/follow.strace" "$BIN/dispatcher" --home "$LR" --once >/dev/null 2>&1
+	t_match "the round's record is fsynced" "$(cat "$T_TMP/follow.strace")" 'fsync\(.*rental-follow'
+fi
+# The primary's repository emptied or replaced by an empty one: the replica said "no
+# history there yet" and stayed healthy for good. Refused, said, and --check says so.
+mv "$H/state/.git" "$T_TMP/moved.git"
+git init -q --bare "$H/state/.git"
+run dispatcher --home "$LR" --once
+t_eq "the primary's repository emptied: --once refuses (1)" "$RC" 1
+t_match '... saying it has no main' "$ERR" 'it has no main, where this replica follows [0-9a-f]{12}'
+t_exit 1 '... --check: unhealthy' dispatcher --home "$LR" --check
+rm -rf "$H/state/.git"
+mv "$T_TMP/moved.git" "$H/state/.git"
+t_ok '... put back: followed again' dispatcher --home "$LR" --once
+t_ok '... healthy' dispatcher --home "$LR" --check
+
 done_testing
 	fi
 done
@@ -258,5 +278,25 @@ dispatcher --upgrade >/dev/null 2>&1
 t_ok 'a replica of a home upgraded from an older release' carctl init --replica "$H/state" "$T_TMP/legacy-replica"
 t_eq '... reads as it' "$(carctl --home "$T_TMP/legacy-replica" list --json)" "$(carctl list --json)"
 t_eq '... at its main' "$(main_of "$T_TMP/legacy-replica")" "$(main_of "$H")"
+
+# What a round of following found is written durably (fsynced): a power cut left it
+# empty, and --check said "rental-follow:1: not a flat mapping" until the next round.
+LR=$T_TMP/legacy-replica
+if command -v strace >/dev/null 2>&1; then
+	strace -f -y -e trace=fsync,fdatasync -o "$T_TMP/follow.strace" "$BIN/dispatcher" --home "$LR" --once >/dev/null 2>&1
+	t_match "the round's record is fsynced" "$(cat "$T_TMP/follow.strace")" 'fsync\(.*rental-follow'
+fi
+# The primary's repository emptied or replaced by an empty one: the replica said "no
+# history there yet" and stayed healthy for good. Refused, said, and --check says so.
+mv "$H/state/.git" "$T_TMP/moved.git"
+git init -q --bare "$H/state/.git"
+run dispatcher --home "$LR" --once
+t_eq "the primary's repository emptied: --once refuses (1)" "$RC" 1
+t_match '... saying it has no main' "$ERR" 'it has no main, where this replica follows [0-9a-f]{12}'
+t_exit 1 '... --check: unhealthy' dispatcher --home "$LR" --check
+rm -rf "$H/state/.git"
+mv "$T_TMP/moved.git" "$H/state/.git"
+t_ok '... put back: followed again' dispatcher --home "$LR" --once
+t_ok '... healthy' dispatcher --home "$LR" --check
 
 done_testing
