@@ -1015,10 +1015,11 @@ static void check_follow(const struct home *h, const struct cfg *c, struct repor
 	if (now - st.checked_at > c->max_lag_seconds)
 		report_add(r, 1, "replica: %s last followed %lld s ago (max_lag_seconds %ld): is its "
 			   "dispatcher running?", rp.url, now - st.checked_at, c->max_lag_seconds);
+	else if (st.answered_at == 0)
+		report_add(r, 1, "replica: %s has never answered: %s", rp.url, st.error);
 	else if (now - st.answered_at > c->max_lag_seconds)
 		report_add(r, 1, "replica: %s has not answered for %lld s (max_lag_seconds %ld): %s", rp.url,
-			   st.answered_at ? now - st.answered_at : now - st.checked_at, c->max_lag_seconds,
-			   st.error);
+			   now - st.answered_at, c->max_lag_seconds, st.error);
 	else if (st.error[0])
 		report_add(r, 0, "replica: %s did not answer the last round: %s", rp.url, st.error);
 }
@@ -1151,7 +1152,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	}
 	store_head(s, head);
 	if (head[0] == '\0')
-		report_add(r, 1, "state: no commit yet; run 'carctl init'");
+		report_add(r, 1, home_is_replica(h) ? "state: no commit yet: this replica has not followed "
+			   "its primary yet" : "state: no commit yet; run 'carctl init'");
 	else if (check_readable(s, &why) < 0)
 		report_add(r, 1, "state: damaged: %s", why.msg);
 	if (rec_check_layout(s, &why) < 0)

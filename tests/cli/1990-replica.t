@@ -12,36 +12,7 @@ T_LIB=$(dirname "$0")/../lib.sh
 for tool in git openssl base64 ssh-keygen; do
 	if ! command -v $tool >/dev/null 2>&1; then
 		t_skip 'replicas follow their primary' "no $tool"
-		# A home made before commits were signed: its unsigned commits pass at the start of a
-# replica's history, vouched for by the first signed one (the upgrade's), which names
-# them, once every event of its log checks out.
-old_home legacy 2026-12-05
-dispatcher --upgrade >/dev/null 2>&1
-t_ok 'a replica of a home upgraded from an older release' carctl init --replica "$H/state" "$T_TMP/legacy-replica"
-t_eq '... reads as it' "$(carctl --home "$T_TMP/legacy-replica" list --json)" "$(carctl list --json)"
-t_eq '... at its main' "$(main_of "$T_TMP/legacy-replica")" "$(main_of "$H")"
-
-# What a round of following found is written durably (fsynced): a power cut left it
-# empty, and --check said "rental-follow:1: not a flat mapping" until the next round.
-LR=$T_TMP/legacy-replica
-if command -v strace >/dev/null 2>&1; then
-	strace -f -y -e trace=fsync,fdatasync -o "$T_TMP/follow.strace" "$BIN/dispatcher" --home "$LR" --once >/dev/null 2>&1
-	t_match "the round's record is fsynced" "$(cat "$T_TMP/follow.strace")" 'fsync\(.*rental-follow'
-fi
-# The primary's repository emptied or replaced by an empty one: the replica said "no
-# history there yet" and stayed healthy for good. Refused, said, and --check says so.
-mv "$H/state/.git" "$T_TMP/moved.git"
-git init -q --bare "$H/state/.git"
-run dispatcher --home "$LR" --once
-t_eq "the primary's repository emptied: --once refuses (1)" "$RC" 1
-t_match '... saying it has no main' "$ERR" 'it has no main, where this replica follows [0-9a-f]{12}'
-t_exit 1 '... --check: unhealthy' dispatcher --home "$LR" --check
-rm -rf "$H/state/.git"
-mv "$T_TMP/moved.git" "$H/state/.git"
-t_ok '... put back: followed again' dispatcher --home "$LR" --once
-t_ok '... healthy' dispatcher --home "$LR" --check
-
-done_testing
+		done_testing
 	fi
 done
 
@@ -298,5 +269,15 @@ rm -rf "$H/state/.git"
 mv "$T_TMP/moved.git" "$H/state/.git"
 t_ok '... put back: followed again' dispatcher --home "$LR" --once
 t_ok '... healthy' dispatcher --home "$LR" --check
+
+# A replica whose first round failed: --check said "no commit yet; run 'carctl init'"
+# (it had) and "has not answered for 0 s" (it never had).
+run carctl init --replica "$T_TMP/nowhere/state" "$T_TMP/never"
+t_eq 'a replica of a primary that is not there: 75' "$RC" 75
+run dispatcher --home "$T_TMP/never" --check
+t_eq '... --check: unhealthy' "$RC" 1
+t_match '... saying it has not followed yet' "$ERR" 'state: no commit yet: this replica has not followed its primary yet'
+t_match '... which has never answered' "$ERR" "replica: $T_TMP/nowhere/state has never answered: "
+t_nomatch "... not to run carctl init, nor that it did not answer for 0 s" "$ERR" "run 'carctl init'|for 0 s"
 
 done_testing
