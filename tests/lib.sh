@@ -258,6 +258,15 @@ t_skip() {
 	printf 'ok %d - %s # SKIP %s\n' "$T_N" "$1" "$2"
 }
 
+# t_needs WHAT TOOL...: the whole test (WHAT) is skipped unless every TOOL is there.
+t_needs() {
+	_t_what=$1
+	shift
+	for _t_tool; do
+		command -v "$_t_tool" >/dev/null 2>&1 || { t_skip "$_t_what" "no $_t_tool"; done_testing; }
+	done
+}
+
 # t_stop_daemon PID ALIVE [PREFIX]: SIGTERM the foreground dispatcher PID (ALIVE is 0
 # if it was seen running just before) and wait up to 20 s: two assertions, that it
 # ends and that its exit status is 0. PREFIX starts both descriptions.
@@ -554,6 +563,22 @@ customers() {
 
 # shop: a scratch home with customers alice, bob and carol, and the cars
 # car01 (Avante, 50000 a day) and car02 (Morning, 30000 a day), all applied.
+# tmpfs_home SIZE WHAT: a new home ($RENTAL_HOME) on a tmpfs of SIZE mounted at M
+# ($T_TMP/disk), unmounted at the end; the test (WHAT) is skipped where no tmpfs can be
+# mounted (not root).
+tmpfs_home() {
+	M=$T_TMP/disk
+	mkdir -p "$M"
+	if ! mount -t tmpfs -o size="$1" tmpfs "$M" 2>/dev/null; then
+		t_skip "$2" 'cannot mount a tmpfs here (not root?)'
+		done_testing
+	fi
+	trap 'umount "$M" 2>/dev/null; _t_cleanup' EXIT
+	_t_bin carctl init "$M/h" >/dev/null 2>&1
+	RENTAL_HOME=$M/h
+	export RENTAL_HOME
+}
+
 shop() {
 	scratch_home "${1:-home}"
 	customers alice bob carol

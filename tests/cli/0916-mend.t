@@ -27,12 +27,25 @@ packs_whole() {
 	for _i in "$H"/state/.git/objects/pack/*.idx; do git verify-pack "$_i" || return 1; done
 }
 
-# damage OBJ: overwrites bytes inside OBJ's deflated stream in every pack holding it.
+# damage_in OBJ INDEX: overwrites bytes inside OBJ's deflated stream in that pack.
+damage_in() {
+	at=$(git show-index <"$2" | awk -v o="$1" '$2 == o { print $1 }')
+	[ -z "$at" ] || printf 'XXXXXXXX' | dd of="${2%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
+}
+# damage OBJ: the same in every pack holding it.
 damage() {
-	for idx in "$H/state/.git/objects/pack/"*.idx; do
-		at=$(git show-index <"$idx" | awk -v o="$1" '$2 == o { print $1 }')
-		[ -n "$at" ] && printf 'XXXXXXXX' | dd of="${idx%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
+	for idx in "$H/state/.git/objects/pack/"*.idx; do damage_in "$1" "$idx"; done
+}
+# rebooked_until FINDER: a booking made and canceled (a record written again as it was)
+# a batch each, until FINDER prints "ID INDEX", 10 times at most; then prints that.
+rebooked_until() {
+	_i=0
+	while [ -z "$($1)" ] && [ "$_i" -lt 10 ]; do
+		x=$(book bob car02 "$(day 50)" "$(day 51)")
+		reserve --as bob cancel "$x" >/dev/null && dispatch
+		_i=$((_i + 1))
 	done
+	$1
 }
 
 # An object in two packs (a batch writes a record again as it was before, in its own
@@ -45,16 +58,9 @@ twice() {
 		git show-index <"$idx" | awk -v p="$idx" -v n="$(git show-index <"$idx" | wc -l)" '{ print $2, n, p }'
 	done | sort -k1,1 -k2,2n | awk '$1 == id { print id, p; exit } { id = $1; p = $3 }'
 }
-i=0
-while [ -z "$(twice)" ] && [ "$i" -lt 10 ]; do
-	x=$(book bob car02 "$(day 50)" "$(day 51)")
-	reserve --as bob cancel "$x" >/dev/null && dispatch
-	i=$((i + 1))
-done
-set -- $(twice)
+set -- $(rebooked_until twice)
 t_ok 'an object in two packs' test -n "${1:-}"
-at=$(git show-index <"$2" | awk -v o="$1" '$2 == o { print $1 }')
-printf 'XXXXXXXX' | dd of="${2%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
+damage_in "$1" "$2"
 t_exit 1 '... damaged in the pack read first (git verify-pack)' git verify-pack "$2"
 dup=$2
 batches_while '[ -f "$dup" ]'
@@ -84,16 +90,9 @@ also_in_largest() {
 		git show-index <"$idx" | awk '{ print $2 }' | sort | comm -12 - "$T_TMP/largest.ids" | sed "s|\$| $idx|"
 	done | head -n 1
 }
-i=0
-while [ -z "$(also_in_largest)" ] && [ "$i" -lt 10 ]; do
-	x=$(book bob car02 "$(day 50)" "$(day 51)")
-	reserve --as bob cancel "$x" >/dev/null && dispatch
-	i=$((i + 1))
-done
-set -- $(also_in_largest)
+set -- $(rebooked_until also_in_largest)
 t_ok 'an object in the largest pack and in a smaller one' test -n "${1:-}"
-at=$(git show-index <"$2" | awk -v o="$1" '$2 == o { print $1 }')
-printf 'XXXXXXXX' | dd of="${2%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
+damage_in "$1" "$2"
 t_exit 1 '... damaged in the smaller one' git verify-pack "$2"
 dup=$2 big=$(largest)
 batches_while '[ -f "$dup" ]'
@@ -138,8 +137,8 @@ t_ok '... carctl list reads it again' carctl list
 # each outcome it decides with the logged one: it said each of them was "not what
 # management decides again" (the log disagreeing with the rules), for a folder it then
 # made again. Those outcomes are said not compared, and a second rebuild compares them.
-tree=$(state_git ls-tree -d main -- ids/ | awk 'NR == 1 { print $3 }')
-sub=$(state_git ls-tree -d "$tree" | awk 'NR == 1 { print $3 }')
+outcome=$(state_ls ids/ | grep '/out-' | head -n 1) # a folder holding an outcome's entry
+sub=$(state_git rev-parse "main:${outcome%/*}")
 damage "$sub"
 run dispatcher --rebuild
 t_eq 'a damaged folder of ids/: --rebuild exit 1' "$RC" 1

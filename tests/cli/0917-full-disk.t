@@ -6,17 +6,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-M=$T_TMP/full
-mkdir -p "$M"
-if ! mount -t tmpfs -o size=4m tmpfs "$M" 2>/dev/null; then
-	t_skip 'a full disk' 'cannot mount a tmpfs here (not root?)'
-	done_testing
-fi
-trap 'umount "$M" 2>/dev/null; _t_cleanup' EXIT
-
-carctl init "$M/h" >/dev/null 2>&1
-RENTAL_HOME=$M/h
-export RENTAL_HOME
+tmpfs_home 4m 'a full disk'
 t_ok 'a home on a tmpfs of 4 MiB: healthy' dispatcher --check
 carctl --as admin add c1 --rate 5 >/dev/null
 dd if=/dev/zero of="$M/fill" bs=4k 2>/dev/null

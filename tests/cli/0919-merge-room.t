@@ -8,17 +8,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-M=$T_TMP/disk
-mkdir -p "$M"
-if ! mount -t tmpfs -o size=8m tmpfs "$M" 2>/dev/null; then
-	t_skip 'a merge that waits for room' 'cannot mount a tmpfs here (not root?)'
-	done_testing
-fi
-trap 'umount "$M" 2>/dev/null; _t_cleanup' EXIT
-
-carctl init "$M/h" >/dev/null 2>&1
-RENTAL_HOME=$M/h
-export RENTAL_HOME
+tmpfs_home 8m 'a merge that waits for room'
 i=0
 while [ "$i" -lt 100 ]; do carctl --as admin add "c$i" --rate 5 >/dev/null; i=$((i + 1)); done
 dispatch

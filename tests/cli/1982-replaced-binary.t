@@ -6,10 +6,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-if ! command -v git >/dev/null 2>&1; then
-	t_skip 'pushing to a remote' 'no git'
-	done_testing
-fi
+t_needs 'pushing to a remote' git
 
 shop
 mkdir "$T_TMP/prefix"

@@ -6,10 +6,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-if ! command -v git >/dev/null 2>&1; then
-	t_skip 'a push after a failure' 'no git'
-	done_testing
-fi
+t_needs 'a push after a failure' git
 
 shop
 git init -q --bare "$T_TMP/m.git"

@@ -6,10 +6,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-if ! command -v git >/dev/null 2>&1; then
-	t_skip 'a replica daemon merges its packs' 'no git'
-	done_testing
-fi
+t_needs 'a replica daemon merges its packs' git
 
 shop primary
 P=$H
