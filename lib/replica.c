@@ -241,6 +241,34 @@ static int read_commit(struct gitrepo *r, const struct gid *id, char **buf, size
 	return 0;
 }
 
+/* Whether tip names a commit that is have or one of its ancestors: a remote behind
+ * this replica (restored from an older copy), not one whose history was rewritten.
+ * The walk back from have stops at commits a day older than tip's (the dispatcher's
+ * clock orders its commits), so it costs little when tip is not there. */
+static int behind(struct gitrepo *r, const char *tip, const struct gid *have)
+{
+	struct git_commit_info c;
+	struct rerr why = {0};
+	struct gid at = *have, t;
+	long long since;
+	char *buf;
+	size_t len;
+
+	if (gid_parse(&t, tip) < 0 || read_commit(r, &t, &buf, &len, &c, &why) < 0)
+		return 0;
+	free(buf);
+	since = c.time - 86400;
+	while (gid_cmp(&at, &t) != 0) {
+		if (read_commit(r, &at, &buf, &len, &c, &why) < 0)
+			return 0;
+		free(buf);
+		if (c.nparents != 1 || c.time < since)
+			return 0;
+		at = c.parent;
+	}
+	return 1;
+}
+
 /* The commits from tip back to have (all the way when has is 0). */
 static int walk_back(struct gitrepo *r, const char *tip, const struct gid *have, int has,
 		     struct walk *w, struct rerr *why)
@@ -393,7 +421,10 @@ int replica_follow(const struct home *h, int idle, const volatile sig_atomic_t *
 		goto done; /* no answer, no main there yet, or nothing new */
 	if ((rc = gitrepo_open(&r, gitdir, e)) < 0)
 		goto out;
-	if (walk_back(r, f->tip, &have, has, &w, &why) == 0 && !rp.trusted) {
+	if (has && behind(r, f->tip, &have))
+		rerr_set(&why, RX_DATA, "its main %.12s is behind this replica's %.12s (restored from an "
+			 "older copy?): it is followed again once it is the primary's", f->tip, f->head);
+	else if (walk_back(r, f->tip, &have, has, &w, &why) == 0 && !rp.trusted) {
 		char root[41];
 		gid_hex(root, &w.v[w.n - 1]);
 		if (first_key(h, root, rp.trust, &why) == 0) {

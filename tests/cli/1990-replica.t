@@ -210,7 +210,7 @@ good=$real
 before=$(carctl --home "$R" list --json)
 
 git --git-dir="$PG" update-ref refs/heads/main "$(git --git-dir="$PG" rev-parse main~2)"
-carctl --as admin add car04 --rate 1000 >/dev/null && dispatch
+carctl --as admin add car4b --rate 1000 >/dev/null && dispatch
 refused 'a rewritten history (the primary reset and going on)' \
 	'does not descend from this replica'"'"'s [0-9a-f]{12}: a rewritten history'
 
@@ -269,6 +269,23 @@ rm -rf "$H/state/.git"
 mv "$T_TMP/moved.git" "$H/state/.git"
 t_ok '... put back: followed again' dispatcher --home "$LR" --once
 t_ok '... healthy' dispatcher --home "$LR" --check
+
+# The primary's repository restored from an older copy: its main is behind the
+# replica's, which said "a rewritten history" (and walked the whole history back each
+# round to say it). It says the remote is behind; once the primary's main moves on, it
+# follows again.
+cp -r "$H/state/.git" "$T_TMP/older.git"
+carctl --as admin add rw1 --rate 100 >/dev/null && dispatch
+t_ok 'a replica follows a batch' dispatcher --home "$LR" --once
+mv "$H/state/.git" "$T_TMP/newer.git"
+cp -r "$T_TMP/older.git" "$H/state/.git"
+run dispatcher --home "$LR" --once
+t_eq 'the primary restored from an older copy: refused (1)' "$RC" 1
+t_match '... saying its main is behind this replica' "$ERR" 'its main [0-9a-f]{12} is behind this replica.s [0-9a-f]{12}'
+t_nomatch '... not a rewritten history' "$ERR" 'rewritten'
+rm -rf "$H/state/.git"
+mv "$T_TMP/newer.git" "$H/state/.git"
+t_ok '... the newer one back: followed again' dispatcher --home "$LR" --once
 
 # A replica whose first round failed: --check said "no commit yet; run 'carctl init'"
 # (it had) and "has not answered for 0 s" (it never had).
