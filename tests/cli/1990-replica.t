@@ -214,7 +214,7 @@ carctl --as admin add car4b --rate 1000 >/dev/null && dispatch
 refused 'a rewritten history (the primary reset and going on)' \
 	'does not descend from this replica'"'"'s [0-9a-f]{12}: a rewritten history'
 
-# The replica's account of its last round (not synced, not state): whatever it holds,
+# The replica's account of its last round (not state): whatever it holds,
 # the next round writes it anew.
 printf 'checked_at: [1\n' >"$R/state/.git/rental-follow"
 carctl --as admin add car07 --rate 1000 >/dev/null && dispatch
