@@ -287,6 +287,16 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 		free(abs);
 		return rerr_set(e, RX_DATA, "%.60s...: too long a URL", url);
 	}
+	/* A primary's home for its state repository: a mistake no retry mends. */
+	char *state = xasprintf("%s/state/.git/HEAD", abs), *head = xasprintf("%s/HEAD", abs);
+	int home_given = abs[0] == '/' && fs_exists(state) && !fs_exists(head);
+	free(state);
+	free(head);
+	if (home_given) {
+		rerr_set(e, RX_DATA, "%s: a home, not its state repository: %s/state", url, abs);
+		free(abs);
+		return -1;
+	}
 	snprintf(r.url, sizeof r.url, "%s", abs);
 	free(abs);
 	home_resolve(&h, dir);

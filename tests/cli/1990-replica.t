@@ -287,6 +287,13 @@ rm -rf "$H/state/.git"
 mv "$T_TMP/newer.git" "$H/state/.git"
 t_ok '... the newer one back: followed again' dispatcher --home "$LR" --once
 
+# The primary's home given for its state repository: 75 (try again later) for a
+# mistake no retry mends. Refused (65), naming the state repository it meant.
+run carctl init --replica "$H" "$T_TMP/homeurl"
+t_eq 'init --replica of a home, not its state: 65' "$RC" 65
+t_match '... naming its state repository' "$ERR" "$H: a home, not its state repository: $H/state"
+t_nofile '... and makes nothing' "$T_TMP/homeurl"
+
 # A replica whose first round failed: --check said "no commit yet; run 'carctl init'"
 # (it had) and "has not answered for 0 s" (it never had).
 run carctl init --replica "$T_TMP/nowhere/state" "$T_TMP/never"
