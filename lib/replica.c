@@ -243,8 +243,8 @@ static int read_commit(struct gitrepo *r, const struct gid *id, char **buf, size
 
 /* Whether tip names a commit that is have or one of its ancestors: a remote behind
  * this replica (restored from an older copy), not one whose history was rewritten.
- * The walk back from have stops at commits a day older than tip's (the dispatcher's
- * clock orders its commits), so it costs little when tip is not there. */
+ * Asked only of a tip that does not descend from have; the walk back from have stops
+ * at commits a day older than tip's (the dispatcher's clock orders its commits). */
 static int behind(struct gitrepo *r, const char *tip, const struct gid *have)
 {
 	struct git_commit_info c;
@@ -292,6 +292,10 @@ static int walk_back(struct gitrepo *r, const char *tip, const struct gid *have,
 			return rerr_set(why, RX_DATA, "commit %.12s merges histories", hex);
 		if (c.nparents == 0 && has) {
 			gid_hex(hex, have);
+			if (behind(r, tip, have))
+				return rerr_set(why, RX_DATA, "its main %.12s is behind this replica's %.12s "
+						"(restored from an older copy?): it is followed again once it "
+						"is the primary's", tip, hex);
 			return rerr_set(why, RX_DATA, "its main %.12s does not descend from this replica's %.12s: "
 					"a rewritten history", tip, hex);
 		}
@@ -421,10 +425,7 @@ int replica_follow(const struct home *h, int idle, const volatile sig_atomic_t *
 		goto done; /* no answer, no main there yet, or nothing new */
 	if ((rc = gitrepo_open(&r, gitdir, e)) < 0)
 		goto out;
-	if (has && behind(r, f->tip, &have))
-		rerr_set(&why, RX_DATA, "its main %.12s is behind this replica's %.12s (restored from an "
-			 "older copy?): it is followed again once it is the primary's", f->tip, f->head);
-	else if (walk_back(r, f->tip, &have, has, &w, &why) == 0 && !rp.trusted) {
+	if (walk_back(r, f->tip, &have, has, &w, &why) == 0 && !rp.trusted) {
 		char root[41];
 		gid_hex(root, &w.v[w.n - 1]);
 		if (first_key(h, root, rp.trust, &why) == 0) {
