@@ -1353,29 +1353,18 @@ static int entry_end(struct pack *p, uint64_t off, uint64_t *end, uint32_t *crc)
 	return zr == Z_STREAM_END ? 0 : -1;
 }
 
-/* Copies the entry at off of p into o (its CRC to *crc): 0; -1 with nothing copied if
- * it is damaged; -2 if the copy failed part way:
- * a whole object's bytes as they are, which must match want, the CRC the index has
- * for them; an object stored as a delta, made whole, which must hash to id. */
-static int copy_entry(struct gitrepo *r, struct pack *p, uint64_t off, uint32_t want,
-		      const unsigned char id[20], struct out *o, uint32_t *crc)
+/* Copies the entry at off of p into o (its CRC to *crc), a whole object's bytes as
+ * they are, which must match want, the CRC the index has for them: 0; -1 with nothing
+ * copied if it is damaged or a delta (copy_whole makes that one whole); -2 if the
+ * copy failed part way. */
+static int copy_entry(struct pack *p, uint64_t off, uint32_t want, struct out *o, uint32_t *crc)
 {
 	unsigned char buf[16384];
 	uint64_t end;
 	ssize_t got = pread(p->fd, buf, 1, (off_t)off);
 	int type = got == 1 ? (buf[0] >> 4) & 7 : 0;
 
-	if (type < GIT_COMMIT || type > 4) {
-		char *data;
-		size_t len;
-		if (pack_entry(r, p, off, &type, &data, &len, 0) < 0)
-			return -1;
-		int rc = !object_is((const struct gid *)id, type, data, len) ? -1
-			 : put_entry(o, type, data, len, crc) < 0 ? -2 : 0;
-		free(data);
-		return rc;
-	}
-	if (entry_end(p, off, &end, crc) < 0 || *crc != want)
+	if (type < GIT_COMMIT || type > 4 || entry_end(p, off, &end, crc) < 0 || *crc != want)
 		return -1;
 	for (; off < end; off += (uint64_t)got) {
 		size_t n = end - off < sizeof buf ? (size_t)(end - off) : sizeof buf;
@@ -1400,9 +1389,9 @@ static size_t merge_count(struct pack *const *packs, size_t n)
 	return k;
 }
 
-/* Copies run x's next object, id, into w: 0; -1 with nothing copied if its copy is
- * damaged; -2 if the copy failed part way. */
-static int copy_from(struct gitrepo *r, struct run *x, const unsigned char id[20], struct packw *w)
+/* Copies run x's next object, id, into w as it is stored: 0; -1 with nothing copied if
+ * its copy is damaged or a delta; -2 if the copy failed part way. */
+static int copy_from(struct run *x, const unsigned char id[20], struct packw *w)
 {
 	const unsigned char *c = table_at(&x->crcs, x->i), *raw = NULL;
 	uint64_t off, next = x->end, at = w->po.off;
@@ -1420,7 +1409,7 @@ static int copy_from(struct gitrepo *r, struct run *x, const unsigned char id[20
 		raw = NULL;
 	if (raw)
 		put(&w->po, raw, next - off);
-	else if ((rc = copy_entry(r, x->ids.p, off, crc, id, &w->po, &crc)) < 0)
+	else if ((rc = copy_entry(x->ids.p, off, crc, &w->po, &crc)) < 0)
 		return rc;
 	packw_entered(w, id, crc, at);
 	return 0;
@@ -1445,10 +1434,11 @@ static int copy_whole(struct gitrepo *r, const unsigned char id[20], struct pack
 	return rc;
 }
 
-/* Copies the next object of the runs into w, the first good copy of those they hold,
- * else one from a pack not merged (a damaged copy is passed over for another, which a
- * rebuild writes): 0, 1 when there are none left, -1 on an error (*bad: the object's
- * id and pack, when it is damaged). */
+/* Copies the next object of the runs into w, the first good copy of those they hold as
+ * it is stored, else the object made whole from any pack (a delta; or a damaged copy
+ * passed over for another, which a rebuild writes, in a pack not merged): 0, 1 when
+ * there are none left, -1 on an error (*bad: the object's id and pack, when it is
+ * damaged). */
 static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w, char bad[100])
 {
 	unsigned char id[20];
@@ -1459,7 +1449,7 @@ static int merge_one(struct gitrepo *r, struct run *u, size_t k, struct packw *w
 		return j < 0 ? -1 : 1;
 	for (size_t i = (size_t)j; i < k && rc == -1; i++)
 		if (run_holds(&u[i], id))
-			rc = copy_from(r, &u[i], id, w);
+			rc = copy_from(&u[i], id, w);
 	if (rc == -1)
 		rc = copy_whole(r, id, w);
 	if (rc == 0) {
