@@ -234,7 +234,7 @@ static int run_once(const struct home *h, int wait)
  * from wake to wake (a new temp file's name, a batch's counts). Its end is said too. */
 static void say_fault(char last[256], const char *msg)
 {
-	const char *why;
+	const char *why = msg, *sep;
 
 	if (msg == NULL) {
 		if (last[0])
@@ -242,8 +242,8 @@ static void say_fault(char last[256], const char *msg)
 		last[0] = '\0';
 		return;
 	}
-	for (why = msg; strstr(why, ": ") != NULL; why = strstr(why, ": ") + 2)
-		;
+	while ((sep = strstr(why, ": ")) != NULL)
+		why = sep + 2;
 	if (strncmp(last, why, 255) != 0)
 		say(msg, NULL);
 	snprintf(last, 256, "%s", why);
