@@ -1115,6 +1115,24 @@ int gitpack_write(struct gitpack_new *p, const char *dir, const struct gid *pend
 	return packw_close(&w, ok, dir, NULL, pending, e);
 }
 
+int gitpack_send(struct gitpack_new *p, FILE *f, struct rerr *e)
+{
+	struct out o = {.f = f};
+	unsigned char sum[20];
+	uint32_t crc;
+
+	unique(p);
+	sha1_init(&o.sha);
+	put(&o, "PACK\0\0\0\2", 8);
+	put_be32(&o, (uint32_t)p->n);
+	for (size_t i = 0; i < p->n; i++)
+		if (put_entry(&o, p->v[i].type, p->v[i].data, p->v[i].len, &crc) < 0)
+			return rerr_set(e, RX_SOFTWARE, "zlib: cannot deflate");
+	sha1_final(&o.sha, sum);
+	fwrite(sum, 1, 20, f);
+	return fflush(f) != 0 || ferror(f) ? rerr_set(e, RX_TEMP, "%s", strerror(errno ? errno : EIO)) : 0;
+}
+
 int gitrepo_sweep_pending(struct gitrepo *r, int (*named)(const struct gid *commit, void *arg),
 			  void *arg, struct rerr *e)
 {

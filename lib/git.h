@@ -5,6 +5,7 @@
 #ifndef RENTAL_GIT_H
 #define RENTAL_GIT_H
 #include <stddef.h>
+#include <stdio.h>
 #include "util.h"
 
 struct gid {
@@ -84,6 +85,9 @@ void gitpack_add(struct gitpack_new *p, enum git_type type, const void *data, si
  * a run dying before main moves leaves it to gitrepo_sweep_pending. */
 int gitpack_write(struct gitpack_new *p, const char *dir, const struct gid *pending,
 		  struct rerr *e);
+/* Writes the objects as a pack alone, no index, to f (flushed), as git's protocols
+ * send one: 0, or -1 (RX_TEMP when f cannot be written). */
+int gitpack_send(struct gitpack_new *p, FILE *f, struct rerr *e);
 void gitpack_new_free(struct gitpack_new *p);
 
 /* Merges the smallest packs of the repository into one when, from the smallest up,

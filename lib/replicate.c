@@ -11,6 +11,7 @@
 #include "replicate.h"
 #include "git.h"
 #include "kv.h"
+#include "push.h"
 #include "transport.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -155,7 +156,7 @@ static int push_locked(const struct home *h, const char *url, int idle, int agai
 		again = 0;
 		struct rerr why = {0};
 		st.tried_at = (long long)time(NULL);
-		if (transport_push(gitdir, url, idle, &why) < 0) {
+		if (push_main(gitdir, url, idle, &why) < 0) {
 			set_error(&st, why.msg);
 			write_state(h, url, &st, NULL);
 			*e = why;

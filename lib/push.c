@@ -1,0 +1,693 @@
+/* push: main sent to a remote, reading what changed only (see push.h). The protocol is
+ * git's receive-pack (gitprotocol-pack, gitprotocol-common): pkt-lines, each four hex
+ * digits of length then its bytes, "0000" a flush. */
+#include "push.h"
+#include "git.h"
+#include "transport.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REF_MAIN "refs/heads/main"
+#define STEP_BYTES ((size_t)16 << 20) /* objects' bytes a step's pack holds, about */
+
+/* A remote as a push speaks to it. */
+struct remote {
+	const char *url;
+	enum { R_PATH, R_GIT, R_SSH } kind;
+	char *path; /* the repository: here (R_PATH) or as the far end names it */
+	char *host, *port, *user;
+	int in, out; /* the far end's receive-pack: read from in, write to out */
+	int spoke; /* a command was sent on this connection */
+	pid_t ssh;
+	int idle;
+	struct gid main; /* the remote's main, as it said last */
+	int has_main;
+};
+
+static void progressed(const struct remote *r)
+{
+	if (r->idle > 0)
+		alarm((unsigned)r->idle);
+}
+
+/* ---- the remote's URL ---- */
+
+/* Splits "[user@]host[:port]" (port only with allow_port) into r. */
+static void split_host(struct remote *r, const char *s, size_t n, int allow_port)
+{
+	const char *at = memchr(s, '@', n), *colon;
+
+	if (at) {
+		r->user = xstrndup(s, (size_t)(at - s));
+		n -= (size_t)(at + 1 - s);
+		s = at + 1;
+	}
+	colon = allow_port ? memchr(s, ':', n) : NULL;
+	r->host = xstrndup(s, colon ? (size_t)(colon - s) : n);
+	if (colon)
+		r->port = xstrndup(colon + 1, n - (size_t)(colon + 1 - s));
+}
+
+/* Fills r from url: 1 a URL this push speaks, 0 another (libgit2's to push). */
+static int parse_url(struct remote *r, const char *url)
+{
+	const char *slash, *colon = strchr(url, ':');
+
+	memset(r, 0, sizeof *r);
+	r->url = url;
+	r->in = r->out = -1;
+	if (strncmp(url, "git://", 6) == 0 || strncmp(url, "ssh://", 6) == 0) {
+		r->kind = url[0] == 'g' ? R_GIT : R_SSH;
+		if ((slash = strchr(url + 6, '/')) == NULL)
+			return 0;
+		split_host(r, url + 6, (size_t)(slash - url - 6), 1);
+		/* ssh://host/~user/path: a path from a home, as git reads it */
+		r->path = xstrdup(r->kind == R_SSH && slash[1] == '~' ? slash + 1 : slash);
+		return 1;
+	}
+	if (strncmp(url, "file://", 7) == 0) {
+		r->kind = R_PATH;
+		r->path = xstrdup(url + 7);
+		return 1;
+	}
+	if (strstr(url, "://"))
+		return 0;
+	/* Without a scheme, scp's form, [user@]host:path, when a colon comes before any
+	 * slash (as git reads it); else a path. */
+	slash = strchr(url, '/');
+	if (colon && colon > url && (slash == NULL || colon < slash)) {
+		r->kind = R_SSH;
+		split_host(r, url, (size_t)(colon - url), 0);
+		r->path = xstrdup(colon + 1);
+	} else {
+		r->kind = R_PATH;
+		r->path = xstrdup(url);
+	}
+	return 1;
+}
+
+static int write_all(struct remote *r, const char *buf, size_t n);
+
+static void remote_close(struct remote *r)
+{
+	int status;
+
+	if (r->out >= 0 && !r->spoke)
+		write_all(r, "0000", 4); /* no command: receive-pack ends without a word */
+	r->spoke = 0;
+	if (r->out >= 0 && r->out != r->in)
+		close(r->out);
+	if (r->in >= 0)
+		close(r->in);
+	r->in = r->out = -1;
+	if (r->ssh > 0) { /* it ends with receive-pack, whose input ended (the alarm waits) */
+		while (waitpid(r->ssh, &status, 0) < 0 && errno == EINTR)
+			;
+		r->ssh = 0;
+	}
+}
+
+static void remote_free(struct remote *r)
+{
+	remote_close(r);
+	free(r->path);
+	free(r->host);
+	free(r->port);
+	free(r->user);
+}
+
+/* ---- pkt-lines ---- */
+
+static int read_all(struct remote *r, char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t got = read(r->in, buf, n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		progressed(r);
+		buf += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+static int write_all(struct remote *r, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t put = write(r->out, buf, n);
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put <= 0)
+			return -1;
+		progressed(r);
+		buf += put;
+		n -= (size_t)put;
+	}
+	return 0;
+}
+
+/* Reads one pkt-line into buf (NUL-terminated, its newline dropped): its length, 0
+ * for a flush, -1 if the far end is gone or sent no pkt-line. */
+static int pkt_read(struct remote *r, char buf[65521])
+{
+	char head[5] = "";
+	unsigned len;
+
+	if (read_all(r, head, 4) < 0 || sscanf(head, "%4x", &len) != 1 || (len > 0 && len < 4) || len > 65520)
+		return -1;
+	if (len == 0)
+		return 0;
+	len -= 4;
+	if (read_all(r, buf, len) < 0)
+		return -1;
+	buf[len] = '\0';
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	return (int)len + (len == 0); /* an empty line is not a flush */
+}
+
+static int pkt_write(struct remote *r, const char *data, size_t len)
+{
+	char head[5];
+
+	snprintf(head, sizeof head, "%04zx", len + 4);
+	return write_all(r, head, 4) < 0 || write_all(r, data, len) < 0 ? -1 : 0;
+}
+
+/* ---- reaching the far end ---- */
+
+static int gone(struct remote *r, struct rerr *e)
+{
+	return rerr_set(e, RX_TEMP, "%s: push: the remote hung up", r->url);
+}
+
+static int connect_git(struct remote *r, struct rerr *e)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *a;
+	int fd = -1, rc = getaddrinfo(r->host, r->port ? r->port : "9418", &hints, &ai);
+
+	if (rc != 0)
+		return rerr_set(e, RX_TEMP, "%s: push: %s: %s", r->url, r->host, gai_strerror(rc));
+	for (a = ai; a && fd < 0; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+			rc = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(ai);
+	if (fd < 0)
+		return rerr_set(e, RX_TEMP, "%s: push: %s: %s", r->url, r->host, strerror(rc ? rc : errno));
+	r->in = r->out = fd;
+	char *req = xasprintf("git-receive-pack %s%chost=%s%c", r->path, 0, r->host, 0);
+	size_t len = strlen(req) + 1;
+	len += strlen(req + len) + 1;
+	rc = pkt_write(r, req, len);
+	free(req);
+	return rc < 0 ? gone(r, e) : 0;
+}
+
+/* The path quoted for the far end's shell, as git quotes it: '...', a ' as '\''. */
+static char *shell_quote(const char *s)
+{
+	char *out = xcalloc(1, 4 * strlen(s) + 3), *o = out;
+
+	*o++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\'';
+	return out;
+}
+
+/* Starts the ssh program, as git does, with what libgit2's fetch uses too: the known
+ * hosts and default keys under $HOME/.ssh (ssh itself looks in the password file's
+ * home), the agent where SSH_AUTH_SOCK names one, and no question asked. */
+static int connect_ssh(struct remote *r, struct rerr *e)
+{
+	static const char *const keys[] = {"id_ed25519", "id_ecdsa", "id_rsa"};
+	const char *home = getenv("HOME");
+	char *argv[24], *own[8], *quoted = shell_quote(r->path);
+	int n = 0, k = 0, to[2], from[2];
+
+	argv[n++] = "ssh";
+	argv[n++] = "-o";
+	argv[n++] = "BatchMode=yes";
+	argv[n++] = "-o";
+	argv[n++] = "StrictHostKeyChecking=yes";
+	if (home && *home) {
+		argv[n++] = "-o";
+		argv[n++] = own[k++] = xasprintf("UserKnownHostsFile=%s/.ssh/known_hosts", home);
+		for (int i = 0; i < 3; i++) {
+			char *f = xasprintf("%s/.ssh/%s", home, keys[i]);
+			if (fs_exists(f)) {
+				argv[n++] = "-i";
+				argv[n++] = own[k++] = f;
+			} else {
+				free(f);
+			}
+		}
+	}
+	if (r->port) {
+		argv[n++] = "-p";
+		argv[n++] = r->port;
+	}
+	if (r->user) {
+		argv[n++] = "-l";
+		argv[n++] = r->user;
+	}
+	argv[n++] = "--";
+	argv[n++] = r->host;
+	argv[n++] = own[k++] = xasprintf("git-receive-pack %s", quoted);
+	argv[n] = NULL;
+	free(quoted);
+	int rc = pipe2(to, O_CLOEXEC) < 0 ? -1 : pipe2(from, O_CLOEXEC);
+	pid_t parent = getpid();
+	if (rc == 0 && (r->ssh = fork()) == 0) {
+		/* ssh ends with the pusher, whatever ends it (the alarm of a silent remote) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		execvp("ssh", argv);
+		_exit(127);
+	}
+	for (int i = 0; i < k; i++)
+		free(own[i]);
+	if (rc < 0 || r->ssh < 0) {
+		r->ssh = 0;
+		return rerr_set(e, RX_SOFTWARE, "%s: push: ssh: %s", r->url, strerror(errno));
+	}
+	close(to[0]);
+	close(from[1]);
+	r->out = to[1];
+	r->in = from[0];
+	return 0;
+}
+
+/* Reads what receive-pack says first: its refs, main's id among them. */
+static int read_refs(struct remote *r, struct rerr *e)
+{
+	char buf[65521];
+	int len;
+
+	r->has_main = 0;
+	while ((len = pkt_read(r, buf)) > 0) {
+		if (strncmp(buf, "ERR ", 4) == 0)
+			return rerr_set(e, RX_TEMP, "%s: push: the remote says: %s", r->url, buf + 4);
+		if (strlen(buf) > 41 && buf[40] == ' ' && strcmp(buf + 41, REF_MAIN) == 0 &&
+		    gid_parse(&r->main, buf) == 0)
+			r->has_main = 1;
+	}
+	if (len < 0 && r->ssh > 0) {
+		int status;
+		while (waitpid(r->ssh, &status, 0) < 0 && errno == EINTR)
+			;
+		r->ssh = 0;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			return rerr_set(e, RX_TEMP, "%s: push: no ssh program to reach it", r->url);
+		return rerr_set(e, RX_TEMP, "%s: push: ssh failed (exit %d): the host, its key in "
+				"~/.ssh/known_hosts, a key it takes, git on it", r->url,
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+	return len < 0 ? gone(r, e) : 0;
+}
+
+/* The start of a path remote's config, read as git reads it (blocking: a remote on a
+ * mount that hangs hangs here, until the alarm). NULL if it cannot be read. */
+static char *read_config(const char *path)
+{
+	char *buf = xcalloc(1, 65537);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd < 0 ? -1 : read(fd, buf, 65536);
+
+	if (fd >= 0)
+		close(fd);
+	if (got < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* A path remote: a git repository here, whose objects are SHA-1's. */
+static int open_path(struct remote *r, struct rerr *e)
+{
+	struct stat st;
+	char *config = xasprintf("%s/config", r->path), *head = xasprintf("%s/HEAD", r->path), *buf = NULL;
+	int rc = 0;
+
+	if (stat(r->path, &st) < 0)
+		rc = rerr_set(e, RX_TEMP, "%s: push: no repository there: %s", r->url, strerror(errno));
+	else if (!fs_exists(head) || (buf = read_config(config)) == NULL)
+		rc = rerr_set(e, RX_TEMP, "%s: push: not a git repository (no HEAD or config)", r->url);
+	else if (strstr(buf, "objectformat") && !strstr(buf, "objectformat = sha1"))
+		rc = rerr_set(e, RX_TEMP, "%s: push: its objects are not named by SHA-1 "
+			      "(extensions.objectformat)", r->url);
+	free(buf);
+	free(config);
+	free(head);
+	if (rc == 0) {
+		struct gid id;
+		int got = git_ref_read(r->path, REF_MAIN, &id, e);
+		if (got < 0)
+			return -1;
+		r->has_main = got == 0;
+		r->main = id;
+	}
+	return rc;
+}
+
+static int remote_open(struct remote *r, struct rerr *e)
+{
+	progressed(r);
+	if (r->kind == R_PATH)
+		return open_path(r, e);
+	if ((r->kind == R_GIT ? connect_git(r, e) : connect_ssh(r, e)) < 0)
+		return -1;
+	return read_refs(r, e);
+}
+
+/* ---- what a push sends ---- */
+
+struct step {
+	struct gitrepo *repo;
+	struct gitpack_new pack;
+	size_t bytes;
+};
+
+static int read_as(struct gitrepo *repo, const struct gid *id, enum git_type want, char **data,
+		   size_t *len, struct rerr *e)
+{
+	enum git_type t;
+	char hex[41];
+	int rc = git_read(repo, id, &t, data, len, e);
+
+	if (rc == 0 && t == want)
+		return 0;
+	if (rc == 0)
+		free(*data);
+	gid_hex(hex, id);
+	return rc < 0 ? -1 : rerr_set(e, RX_IO, "object %s is missing", hex);
+}
+
+/* Adds object id, read as it is stored. */
+static int add(struct step *s, const struct gid *id, enum git_type type, struct rerr *e)
+{
+	struct gid same;
+	char *data;
+	size_t len;
+
+	if (read_as(s->repo, id, type, &data, &len, e) < 0)
+		return -1;
+	gitpack_add(&s->pack, type, data, len, &same);
+	s->bytes += len;
+	free(data);
+	return 0;
+}
+
+/* Adds tree now and what it holds that tree was (NULL: none) does not: both are read
+ * in git's order side by side, and an entry the same under the same name is passed
+ * over without a read. */
+static int add_changed(struct step *s, const struct gid *now, const struct gid *was, struct rerr *e)
+{
+	char *nd = NULL, *wd = NULL;
+	size_t nl, wl = 0, ni = 0, wi = 0;
+	struct git_entry x, y;
+	struct gid id;
+	int rc = 0, more, hy = 0, c = 0;
+
+	if (read_as(s->repo, now, GIT_TREE, &nd, &nl, e) < 0 ||
+	    (was && read_as(s->repo, was, GIT_TREE, &wd, &wl, e) < 0)) {
+		free(nd);
+		return -1;
+	}
+	gitpack_add(&s->pack, GIT_TREE, nd, nl, &id);
+	s->bytes += nl;
+	if (wd)
+		hy = git_tree_next(wd, wl, &wi, &y);
+	while (rc == 0 && hy >= 0 && (more = git_tree_next(nd, nl, &ni, &x)) == 1) {
+		while (hy == 1 && (c = git_entry_cmp(&y, &x)) < 0)
+			hy = git_tree_next(wd, wl, &wi, &y);
+		int same_name = hy == 1 && c == 0;
+		if (!(same_name && gid_cmp(&x.id, &y.id) == 0) && hy >= 0)
+			rc = x.is_tree ? add_changed(s, &x.id, same_name ? &y.id : NULL, e)
+				       : add(s, &x.id, GIT_BLOB, e);
+	}
+	free(nd);
+	free(wd);
+	if (rc == 0 && (more < 0 || hy < 0))
+		rc = rerr_set(e, RX_IO, "a tree is damaged");
+	return rc;
+}
+
+/* Reads commit id's headers into ci; with s, adds the commit to its pack. */
+static int read_commit(struct gitrepo *repo, const struct gid *id, struct git_commit_info *ci,
+		       struct step *s, struct rerr *e)
+{
+	struct gid same;
+	char *data;
+	size_t len;
+	int rc;
+
+	if (read_as(repo, id, GIT_COMMIT, &data, &len, e) < 0)
+		return -1;
+	if ((rc = git_commit_parse(data, len, ci)) < 0)
+		rerr_set(e, RX_IO, "a commit is damaged");
+	else if (s) {
+		gitpack_add(&s->pack, GIT_COMMIT, data, len, &same);
+		s->bytes += len;
+	}
+	free(data);
+	return rc;
+}
+
+/* The commits from tip back to stop (not included; NULL: to the first), newest first,
+ * in *out: 0, 1 if stop is not among them, -1. */
+static int commits_since(struct gitrepo *repo, const struct gid *tip, const struct gid *stop,
+			 struct gid **out, size_t *n, struct rerr *e)
+{
+	struct git_commit_info ci = {.nparents = 1, .parent = *tip};
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (ci.nparents > 0) {
+		struct gid at = ci.parent;
+		if (stop && gid_cmp(&at, stop) == 0)
+			return 0;
+		if (read_commit(repo, &at, &ci, NULL, e) < 0)
+			return -1;
+		if (*n == cap)
+			*out = xrealloc(*out, (cap = cap ? 2 * cap : 64) * sizeof **out);
+		(*out)[(*n)++] = at;
+	}
+	return stop ? 1 : 0;
+}
+
+/* Adds commit c and what it changed (its tree against the parent's, was; NULL: none);
+ * *tree gets its tree, which the next commit is compared with. */
+static int add_commit(struct step *s, const struct gid *c, const struct gid *was, struct gid *tree,
+		      struct rerr *e)
+{
+	struct git_commit_info ci;
+
+	if (read_commit(s->repo, c, &ci, s, e) < 0)
+		return -1;
+	*tree = ci.tree;
+	return add_changed(s, &ci.tree, was, e);
+}
+
+/* ---- handing a step over ---- */
+
+/* Moves a path remote's main from what it was (r->main, or none) to to, as git does:
+ * refs/heads/main.lock made only if absent, the ref checked unchanged under it, the
+ * new id fsynced and renamed in, the folder fsynced. */
+static int move_path_main(struct remote *r, const struct gid *to, struct rerr *e)
+{
+	char *dir = xasprintf("%s/refs/heads", r->path), *lock = xasprintf("%s/main.lock", dir);
+	char *ref = xasprintf("%s/main", dir), hex[42];
+	struct gid now;
+	int fd = -1, got, rc = fs_mkdirs(dir, e);
+
+	if (rc == 0 && (fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+		rc = rerr_set(e, RX_TEMP, "%s: push: %s: %s (another push is under way; if none "
+			      "is, one died here: remove it)", r->url, lock, strerror(errno));
+	if (rc == 0 && (got = git_ref_read(r->path, REF_MAIN, &now, e)) < 0)
+		rc = -1;
+	else if (rc == 0 && ((got == 0) != r->has_main || (got == 0 && gid_cmp(&now, &r->main) != 0)))
+		rc = rerr_set(e, RX_TEMP, "%s: push: its main moved meanwhile", r->url);
+	gid_hex(hex, to);
+	hex[40] = '\n';
+	if (rc == 0 && (write(fd, hex, 41) != 41 || fsync(fd) < 0))
+		rc = rerr_set(e, RX_TEMP, "%s: push: %s: %s", r->url, lock, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = rerr_set(e, RX_TEMP, "%s: push: %s: %s", r->url, lock, strerror(errno));
+	if (rc == 0 && rename(lock, ref) < 0)
+		rc = rerr_set(e, RX_TEMP, "%s: push: %s: %s", r->url, ref, strerror(errno));
+	if (rc < 0 && fd >= 0)
+		unlink(lock); /* made here: the next push must not find it */
+	if (rc == 0)
+		rc = fs_fsync_dir(dir, e);
+	free(dir);
+	free(lock);
+	free(ref);
+	return rc;
+}
+
+/* Sends the step's pack and the move of main from r->main to to; reads the answer. */
+static int send_step(struct remote *r, struct step *s, const struct gid *to, struct rerr *e)
+{
+	char old[41] = "0000000000000000000000000000000000000000", new[41], buf[65521];
+	int len, ok_unpack = 0, rc = 0;
+
+	if (r->kind == R_PATH) {
+		char *packdir = xasprintf("%s/objects/pack", r->path);
+		rc = gitpack_write(&s->pack, packdir, NULL, e);
+		free(packdir);
+		return rc < 0 ? -1 : move_path_main(r, to, e);
+	}
+	if (r->has_main)
+		gid_hex(old, &r->main);
+	gid_hex(new, to);
+	char *cmd = xasprintf("%s %s " REF_MAIN "%creport-status\n", old, new, 0);
+	rc = pkt_write(r, cmd, strlen(cmd) + 1 + strlen(cmd + strlen(cmd) + 1));
+	r->spoke = 1;
+	free(cmd);
+	if (rc < 0 || write_all(r, "0000", 4) < 0)
+		return gone(r, e);
+	FILE *f = fdopen(dup(r->out), "w");
+	if (f == NULL)
+		return rerr_set(e, RX_SOFTWARE, "%s: push: %s", r->url, strerror(errno));
+	rc = gitpack_send(&s->pack, f, e);
+	fclose(f);
+	if (rc < 0)
+		return gone(r, e);
+	progressed(r);
+	/* The report: "unpack ok", then "ok REF" or "ng REF why", then a flush. */
+	while ((len = pkt_read(r, buf)) > 0) {
+		if (strcmp(buf, "unpack ok") == 0)
+			ok_unpack = 1;
+		else if (strncmp(buf, "unpack ", 7) == 0)
+			rc = rerr_set(e, RX_TEMP, "%s: push: the remote could not take the pack: %s", r->url, buf + 7);
+		else if (strncmp(buf, "ng " REF_MAIN " ", 4 + strlen(REF_MAIN)) == 0 && rc == 0)
+			rc = rerr_set(e, RX_REFUSED, "%s: push refused: " REF_MAIN ": %s", r->url,
+				      buf + 4 + strlen(REF_MAIN));
+	}
+	if (rc == 0 && (len < 0 || !ok_unpack))
+		return gone(r, e);
+	return rc;
+}
+
+/* ---- the push ---- */
+
+/* The bytes a step may gather; RENTAL_PUSH_STEP_BYTES sets it smaller for the tests,
+ * which push histories of a few KiB in steps. */
+static size_t step_bytes(void)
+{
+	const char *v = getenv("RENTAL_PUSH_STEP_BYTES");
+	long n = v ? strtol(v, NULL, 10) : 0;
+
+	return n > 0 ? (size_t)n : STEP_BYTES;
+}
+
+/* Pushes the commits c[n-1] (oldest) to c[0] in steps, each a pack of at most about
+ * step_bytes() (at least one commit) and a move of main. */
+static int push_commits(struct remote *r, struct gitrepo *repo, const struct gid *c, size_t n,
+			struct rerr *e)
+{
+	struct gid tree, was;
+	struct git_commit_info ci = {0};
+	struct rerr why = {0};
+	size_t i = n, limit = step_bytes();
+	int rc = 0, based = r->has_main; /* was is a tree to compare with */
+
+	/* The first commit is compared with the remote's main's tree. */
+	if (r->has_main && read_commit(repo, &r->main, &ci, NULL, &why) < 0)
+		return rerr_set(e, why.code, "%s: push: %s", r->url, why.msg);
+	was = ci.tree;
+	while (rc == 0 && i > 0) {
+		struct step s = {repo, {0}, 0};
+		while (rc == 0 && i > 0 && s.bytes < limit) {
+			i--;
+			rc = add_commit(&s, &c[i], based ? &was : NULL, &tree, &why);
+			was = tree;
+			based = 1;
+		}
+		if (rc < 0)
+			rerr_set(e, why.code, "%s: push: %s", r->url, why.msg);
+		if (rc == 0 && r->kind != R_PATH && r->in < 0) { /* a later step: its main as left */
+			struct gid left = r->main;
+			if ((rc = remote_open(r, e)) == 0 && !(r->has_main && gid_cmp(&r->main, &left) == 0))
+				rc = rerr_set(e, RX_TEMP, "%s: push: its main moved meanwhile", r->url);
+		}
+		if (rc == 0)
+			rc = send_step(r, &s, &c[i], e);
+		gitpack_new_free(&s.pack);
+		if (rc == 0) {
+			r->main = c[i];
+			r->has_main = 1;
+			remote_close(r); /* receive-pack takes one push a connection */
+			crash_point("push-step");
+		}
+	}
+	return rc;
+}
+
+int push_main(const char *gitdir, const char *url, int idle, struct rerr *e)
+{
+	struct remote r;
+	struct gitrepo *repo = NULL;
+	struct gid tip, *c = NULL;
+	size_t n = 0;
+	char hex[41];
+	int rc;
+
+	if (!parse_url(&r, url)) {
+		remote_free(&r);
+		return transport_push(gitdir, url, idle, e);
+	}
+	r.idle = idle;
+	signal(SIGPIPE, SIG_IGN); /* a far end gone is a write that fails */
+	rc = gitrepo_open(&repo, gitdir, e);
+	if (rc == 0 && (rc = git_ref_read(gitdir, REF_MAIN, &tip, e)) == 1)
+		rc = rerr_set(e, RX_SOFTWARE, "%s: no main to push", gitdir);
+	if (rc == 0)
+		rc = remote_open(&r, e);
+	if (rc == 0 && !(r.has_main && gid_cmp(&r.main, &tip) == 0)) {
+		struct rerr why = {0};
+		rc = commits_since(repo, &tip, r.has_main ? &r.main : NULL, &c, &n, &why);
+		if (rc == 1) {
+			gid_hex(hex, &r.main);
+			rc = rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is not in this "
+				      "history", url, hex);
+		} else if (rc < 0) {
+			rc = rerr_set(e, why.code, "%s: push: %s: %s", url, gitdir, why.msg);
+		} else {
+			rc = push_commits(&r, repo, c, n, e);
+		}
+	}
+	free(c);
+	gitrepo_free(repo);
+	remote_free(&r);
+	alarm(0);
+	return rc < 0 ? -1 : 0;
+}
