@@ -11,7 +11,7 @@
 #include "replicate.h"
 #include "git.h"
 #include "kv.h"
-#include "push.h"
+#include "remote.h"
 #include "transport.h"
 #include <errno.h>
 #include <fcntl.h>

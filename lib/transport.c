@@ -2,6 +2,7 @@
  * the ssh agent, else ~/.ssh/id_ed25519, id_ecdsa or id_rsa, and checks the host in
  * ~/.ssh/known_hosts (libgit2's default). */
 #include "transport.h"
+#include "remote.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
@@ -197,6 +198,8 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 	int rc;
 
 	tip[0] = '\0';
+	if (remote_is_path(url)) /* read with the project's reader: see remote.h */
+		return path_fetch(gitdir, url, idle, tip, e);
 	set_callbacks(&cb, &s);
 	rc = open_remote(&repo, &remote, gitdir, url, "fetch", e);
 	if (rc == 0 && git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0)
@@ -269,6 +272,9 @@ static int child_failed(int status, const char *url, int idle, struct rerr *e)
 {
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
 		return rerr_set(e, RX_TEMP, "%s: fetch: no answer for %d s", url, idle);
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) /* xcalloc's end (util.c) */
+		return rerr_set(e, RX_TEMP, "%s: fetch: Out of memory (what the remote sent needs "
+				"more than the %ld MiB a fetch may take)", url, fetch_memory());
 	if (WIFSIGNALED(status))
 		return rerr_set(e, RX_TEMP, "%s: fetch: ended by signal %d (what the remote sent may "
 				"need more than the %ld MiB a fetch may take)", url, WTERMSIG(status), fetch_memory());

@@ -51,7 +51,7 @@ git init -q --bare "$T_TMP/s.git"
 cp "$T_TMP/config.yaml" "$H/config/rental.yaml"
 remote "$T_TMP/s.git"
 n=$(commits)
-t_ok 'a first push in steps, a commit each' env RENTAL_PUSH_STEP_BYTES=1 "$BIN/dispatcher" --push
+t_ok 'a first push in steps, a commit each' env RENTAL_REMOTE_STEP_BYTES=1 "$BIN/dispatcher" --push
 t_ok '... the remote has main' at_main "$T_TMP/s.git"
 t_eq "... in $n packs, a step each" "$(packs "$T_TMP/s.git")" "$n"
 t_eq '... every commit' "$(git --git-dir="$T_TMP/s.git" rev-list --count main)" "$n"
@@ -64,10 +64,10 @@ t_ok '... which stock git verifies' git --git-dir="$T_TMP/s.git" -c gpg.format=s
 git init -q --bare "$T_TMP/k.git"
 cp "$T_TMP/config.yaml" "$H/config/rental.yaml"
 remote "$T_TMP/k.git"
-env RENTAL_PUSH_STEP_BYTES=1 RENTAL_CRASH_AT=push-step "$BIN/dispatcher" --push >/dev/null 2>&1
+env RENTAL_REMOTE_STEP_BYTES=1 RENTAL_CRASH_AT=push-step "$BIN/dispatcher" --push >/dev/null 2>&1
 t_eq 'killed after a step: the remote is at the first commit' \
 	"$(git --git-dir="$T_TMP/k.git" rev-parse main)" "$(state_git rev-list --reverse main | sed -n 1p)"
-t_ok '... the next push goes on' env RENTAL_PUSH_STEP_BYTES=1 "$BIN/dispatcher" --push
+t_ok '... the next push goes on' env RENTAL_REMOTE_STEP_BYTES=1 "$BIN/dispatcher" --push
 t_ok '... to main' at_main "$T_TMP/k.git"
 t_eq '... a step a commit, none again' "$(packs "$T_TMP/k.git")" "$n"
 t_ok '... a whole history (git fsck)' git --git-dir="$T_TMP/k.git" fsck --no-progress
@@ -106,7 +106,7 @@ if [ -x "$(git --exec-path)/git-daemon" ]; then
 	t_wait 'git daemon answers' 10 git ls-remote "git://127.0.0.1:$port/g.git"
 	cp "$T_TMP/config.yaml" "$H/config/rental.yaml"
 	remote "git://127.0.0.1:$port/g.git"
-	t_ok 'a first push over git://, in steps' env RENTAL_PUSH_STEP_BYTES=1 "$BIN/dispatcher" --push
+	t_ok 'a first push over git://, in steps' env RENTAL_REMOTE_STEP_BYTES=1 "$BIN/dispatcher" --push
 	t_ok '... the remote has main' at_main "$T_TMP/g/g.git"
 	t_eq '... every commit' "$(git --git-dir="$T_TMP/g/g.git" rev-list --count main)" "$(commits)"
 	t_ok '... a whole history (git fsck)' git --git-dir="$T_TMP/g/g.git" fsck --no-progress

@@ -49,7 +49,7 @@ if grep -q __asan_init "$BIN/dispatcher"; then
 else
 	peak_kib prlimit --data=536870912 "$BIN/dispatcher" --home "$R" --once
 	t_eq 'a round fetching more than a fetch may take fails: exit 75' "$RC" 75
-	t_match '... saying why' "$ERR" "^dispatcher: $M: fetch: Out of memory; main stays at ${good%"${good#????????????}"}$"
+	t_match '... saying why' "$ERR" "^dispatcher: $M: fetch: Out of memory \\(what the remote sent needs more than the 512 MiB a fetch may take\\); main stays at ${good%"${good#????????????}"}$"
 	t_eq '... no process it made took more than it may' \
 		"$([ "$KIB" -lt 524288 ] && echo less || echo "$KIB KiB")" less
 	t_eq '... main stays where it was' "$(main_of "$R/state/.git")" "$good"

@@ -1,7 +1,8 @@
-/* push: main sent to a remote, reading what changed only (see push.h). The protocol is
+/* remote: main's history copied to or from a remote, reading what changed only (see
+ * remote.h). The protocol is
  * git's receive-pack (gitprotocol-pack, gitprotocol-common): pkt-lines, each four hex
  * digits of length then its bytes, "0000" a flush. */
-#include "push.h"
+#include "remote.h"
 #include "git.h"
 #include "transport.h"
 #include <errno.h>
@@ -22,7 +23,7 @@
 
 /* A remote as a push speaks to it. */
 struct remote {
-	const char *url;
+	const char *url, *verb; /* verb: "push" or "fetch", for messages */
 	enum { R_PATH, R_GIT, R_SSH } kind;
 	char *path; /* the repository: here (R_PATH) or as the far end names it */
 	char *host, *port, *user;
@@ -65,6 +66,7 @@ static int parse_url(struct remote *r, const char *url)
 
 	memset(r, 0, sizeof *r);
 	r->url = url;
+	r->verb = "push";
 	r->in = r->out = -1;
 	if (strncmp(url, "git://", 6) == 0 || strncmp(url, "ssh://", 6) == 0) {
 		r->kind = url[0] == 'g' ? R_GIT : R_SSH;
@@ -348,20 +350,32 @@ static char *read_config(const char *path)
 	return buf;
 }
 
-/* A path remote: a git repository here, whose objects are SHA-1's. */
+/* A path remote: a git repository here (PATH, or PATH/.git as git finds it), whose
+ * objects are SHA-1's. */
 static int open_path(struct remote *r, struct rerr *e)
 {
 	struct stat st;
-	char *config = xasprintf("%s/config", r->path), *head = xasprintf("%s/HEAD", r->path), *buf = NULL;
+	char *dotgit = xasprintf("%s/.git/HEAD", r->path), *head = xasprintf("%s/HEAD", r->path);
+	char *config, *buf = NULL;
 	int rc = 0;
 
+	if (!fs_exists(head) && fs_exists(dotgit)) {
+		char *inner = xasprintf("%s/.git", r->path);
+		free(r->path);
+		r->path = inner;
+		free(head);
+		head = xstrdup(dotgit);
+	}
+	free(dotgit);
+	config = xasprintf("%s/config", r->path);
+
 	if (stat(r->path, &st) < 0)
-		rc = rerr_set(e, RX_TEMP, "%s: push: no repository there: %s", r->url, strerror(errno));
+		rc = rerr_set(e, RX_TEMP, "%s: %s: no repository there: %s", r->url, r->verb, strerror(errno));
 	else if (!fs_exists(head) || (buf = read_config(config)) == NULL)
-		rc = rerr_set(e, RX_TEMP, "%s: push: not a git repository (no HEAD or config)", r->url);
+		rc = rerr_set(e, RX_TEMP, "%s: %s: not a git repository (no HEAD or config)", r->url, r->verb);
 	else if (strstr(buf, "objectformat") && !strstr(buf, "objectformat = sha1"))
-		rc = rerr_set(e, RX_TEMP, "%s: push: its objects are not named by SHA-1 "
-			      "(extensions.objectformat)", r->url);
+		rc = rerr_set(e, RX_TEMP, "%s: %s: its objects are not named by SHA-1 "
+			      "(extensions.objectformat)", r->url, r->verb);
 	free(buf);
 	free(config);
 	free(head);
@@ -459,6 +473,19 @@ static int add_changed(struct step *s, const struct gid *now, const struct gid *
 	return rc;
 }
 
+/* Whether repo holds commit id (and, as git takes it, all it reaches). */
+static int holds(struct gitrepo *repo, const struct gid *id)
+{
+	enum git_type t;
+	char *data;
+	size_t len;
+
+	if (git_read(repo, id, &t, &data, &len, NULL) != 0)
+		return 0;
+	free(data);
+	return t == GIT_COMMIT;
+}
+
 /* Reads commit id's headers into ci; with s, adds the commit to its pack. */
 static int read_commit(struct gitrepo *repo, const struct gid *id, struct git_commit_info *ci,
 		       struct step *s, struct rerr *e)
@@ -480,10 +507,12 @@ static int read_commit(struct gitrepo *repo, const struct gid *id, struct git_co
 	return rc;
 }
 
-/* The commits from tip back to stop (not included; NULL: to the first), newest first,
- * in *out: 0, 1 if stop is not among them, -1. */
+/* The commits from tip back to the first that stop is (NULL: none) or that known
+ * (NULL: none) holds, not included, newest first, in *out; *at gets that one. 0, 1 if
+ * no commit was one (all of them up to the first: *at unset), -1. */
 static int commits_since(struct gitrepo *repo, const struct gid *tip, const struct gid *stop,
-			 struct gid **out, size_t *n, struct rerr *e)
+			 struct gitrepo *known, struct gid **out, size_t *n, struct gid *at,
+			 struct rerr *e)
 {
 	struct git_commit_info ci = {.nparents = 1, .parent = *tip};
 	size_t cap = 0;
@@ -491,16 +520,16 @@ static int commits_since(struct gitrepo *repo, const struct gid *tip, const stru
 	*out = NULL;
 	*n = 0;
 	while (ci.nparents > 0) {
-		struct gid at = ci.parent;
-		if (stop && gid_cmp(&at, stop) == 0)
+		*at = ci.parent;
+		if ((stop && gid_cmp(at, stop) == 0) || (known && holds(known, at)))
 			return 0;
-		if (read_commit(repo, &at, &ci, NULL, e) < 0)
+		if (read_commit(repo, at, &ci, NULL, e) < 0)
 			return -1;
 		if (*n == cap)
 			*out = xrealloc(*out, (cap = cap ? 2 * cap : 64) * sizeof **out);
-		(*out)[(*n)++] = at;
+		(*out)[(*n)++] = *at;
 	}
-	return stop ? 1 : 0;
+	return 1;
 }
 
 /* Adds commit c and what it changed (its tree against the parent's, was; NULL: none);
@@ -599,57 +628,66 @@ static int send_step(struct remote *r, struct step *s, const struct gid *to, str
 
 /* ---- the push ---- */
 
-/* The bytes a step may gather; RENTAL_PUSH_STEP_BYTES sets it smaller for the tests,
+/* The bytes a step may gather; RENTAL_REMOTE_STEP_BYTES sets it smaller for the tests,
  * which push histories of a few KiB in steps. */
 static size_t step_bytes(void)
 {
-	const char *v = getenv("RENTAL_PUSH_STEP_BYTES");
+	const char *v = getenv("RENTAL_REMOTE_STEP_BYTES");
 	long n = v ? strtol(v, NULL, 10) : 0;
 
 	return n > 0 ? (size_t)n : STEP_BYTES;
 }
 
-/* Pushes the commits c[n-1] (oldest) to c[0] in steps, each a pack of at most about
- * step_bytes() (at least one commit) and a move of main. */
-static int push_commits(struct remote *r, struct gitrepo *repo, const struct gid *c, size_t n,
-			struct rerr *e)
+/* Gathers the commits c[n-1] (oldest) to c[0], each with what it adds to the one before
+ * it (c[n-1] to the commit base; NULL: all it holds), in steps of about step_bytes()
+ * (a commit at least), handing each to done with its newest commit. Reading errors
+ * are why's; done's, e's. */
+static int copy_commits(struct gitrepo *repo, const struct gid *base, const struct gid *c, size_t n,
+			int (*done)(struct step *s, const struct gid *last, void *arg, struct rerr *e),
+			void *arg, struct rerr *why, struct rerr *e)
 {
-	struct gid tree, was;
 	struct git_commit_info ci = {0};
-	struct rerr why = {0};
+	struct gid tree, was;
 	size_t i = n, limit = step_bytes();
-	int rc = 0, based = r->has_main; /* was is a tree to compare with */
+	int rc = 0, based = base != NULL; /* was is a tree to compare with */
 
-	/* The first commit is compared with the remote's main's tree. */
-	if (r->has_main && read_commit(repo, &r->main, &ci, NULL, &why) < 0)
-		return rerr_set(e, why.code, "%s: push: %s", r->url, why.msg);
+	if (base && read_commit(repo, base, &ci, NULL, why) < 0)
+		return -1;
 	was = ci.tree;
 	while (rc == 0 && i > 0) {
 		struct step s = {repo, {0}, 0};
 		while (rc == 0 && i > 0 && s.bytes < limit) {
 			i--;
-			rc = add_commit(&s, &c[i], based ? &was : NULL, &tree, &why);
+			rc = add_commit(&s, &c[i], based ? &was : NULL, &tree, why);
 			was = tree;
 			based = 1;
 		}
-		if (rc < 0)
-			rerr_set(e, why.code, "%s: push: %s", r->url, why.msg);
-		if (rc == 0 && r->kind != R_PATH && r->in < 0) { /* a later step: its main as left */
-			struct gid left = r->main;
-			if ((rc = remote_open(r, e)) == 0 && !(r->has_main && gid_cmp(&r->main, &left) == 0))
-				rc = rerr_set(e, RX_TEMP, "%s: push: its main moved meanwhile", r->url);
-		}
 		if (rc == 0)
-			rc = send_step(r, &s, &c[i], e);
+			rc = done(&s, &c[i], arg, e);
 		gitpack_new_free(&s.pack);
-		if (rc == 0) {
-			r->main = c[i];
-			r->has_main = 1;
-			remote_close(r); /* receive-pack takes one push a connection */
-			crash_point("push-step");
-		}
 	}
 	return rc;
+}
+
+/* A step of a push: the pack, and main moved to last. */
+static int push_step(struct step *s, const struct gid *last, void *arg, struct rerr *e)
+{
+	struct remote *r = arg;
+
+	if (r->kind != R_PATH && r->in < 0) { /* a later step: its main as the last left it */
+		struct gid left = r->main;
+		if (remote_open(r, e) < 0)
+			return -1;
+		if (!(r->has_main && gid_cmp(&r->main, &left) == 0))
+			return rerr_set(e, RX_TEMP, "%s: push: its main moved meanwhile", r->url);
+	}
+	if (send_step(r, s, last, e) < 0)
+		return -1;
+	r->main = *last;
+	r->has_main = 1;
+	remote_close(r); /* receive-pack takes one push a connection */
+	crash_point("push-step");
+	return 0;
 }
 
 int push_main(const char *gitdir, const char *url, int idle, struct rerr *e)
@@ -674,20 +712,85 @@ int push_main(const char *gitdir, const char *url, int idle, struct rerr *e)
 		rc = remote_open(&r, e);
 	if (rc == 0 && !(r.has_main && gid_cmp(&r.main, &tip) == 0)) {
 		struct rerr why = {0};
-		rc = commits_since(repo, &tip, r.has_main ? &r.main : NULL, &c, &n, &why);
-		if (rc == 1) {
+		struct gid at;
+		rc = commits_since(repo, &tip, r.has_main ? &r.main : NULL, NULL, &c, &n, &at, &why);
+		if (rc == 1 && r.has_main) {
 			gid_hex(hex, &r.main);
 			rc = rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is not in this "
 				      "history", url, hex);
-		} else if (rc < 0) {
-			rc = rerr_set(e, why.code, "%s: push: %s: %s", url, gitdir, why.msg);
-		} else {
-			rc = push_commits(&r, repo, c, n, e);
+		} else if (rc >= 0) {
+			rc = copy_commits(repo, r.has_main ? &r.main : NULL, c, n, push_step, &r, &why, e);
 		}
+		if (rc < 0 && why.code)
+			rc = rerr_set(e, why.code, "%s: push: %s", url, why.msg);
 	}
 	free(c);
 	gitrepo_free(repo);
 	remote_free(&r);
 	alarm(0);
 	return rc < 0 ? -1 : 0;
+}
+
+int remote_is_path(const char *url)
+{
+	struct remote r;
+	int path = parse_url(&r, url) && r.kind == R_PATH;
+
+	remote_free(&r);
+	return path;
+}
+
+struct fetch {
+	struct remote *r;
+	char *packdir;
+};
+
+/* A step of a fetch: its pack written beside the others. */
+static int fetch_step(struct step *s, const struct gid *last, void *arg, struct rerr *e)
+{
+	struct fetch *f = arg;
+
+	(void)last;
+	if (gitpack_write(&s->pack, f->packdir, NULL, e) < 0)
+		return -1;
+	progressed(f->r);
+	return 0;
+}
+
+int path_fetch(const char *gitdir, const char *url, int idle, char tip[41], struct rerr *e)
+{
+	struct remote r;
+	struct gitrepo *from = NULL, *to = NULL;
+	struct gid *c = NULL, at, mine;
+	struct rerr why = {0};
+	struct fetch f = {&r, xasprintf("%s/objects/pack", gitdir)};
+	size_t n = 0;
+	int rc, has;
+
+	tip[0] = '\0';
+	parse_url(&r, url);
+	r.verb = "fetch";
+	r.idle = idle;
+	rc = remote_open(&r, e);
+	if (rc == 0 && !r.has_main)
+		rc = 1;
+	if (rc == 0) {
+		gid_hex(tip, &r.main);
+		rc = gitrepo_open(&from, r.path, e) < 0 || gitrepo_open(&to, gitdir, e) < 0 ? -1 : 0;
+	}
+	/* From the newest commit this repository holds (none on a first fetch: no look). */
+	if (rc == 0 && !holds(to, &r.main) && (rc = has = git_ref_read(gitdir, REF_MAIN, &mine, e)) >= 0) {
+		rc = commits_since(from, &r.main, NULL, has == 0 ? to : NULL, &c, &n, &at, &why);
+		if (rc >= 0)
+			rc = copy_commits(from, rc == 0 ? &at : NULL, c, n, fetch_step, &f, &why, e);
+		if (rc < 0 && why.code)
+			rc = rerr_set(e, why.code, "%s: fetch: %s", url, why.msg);
+	}
+	free(c);
+	free(f.packdir);
+	gitrepo_free(from);
+	gitrepo_free(to);
+	remote_free(&r);
+	alarm(0);
+	return rc;
 }
