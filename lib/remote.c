@@ -713,7 +713,10 @@ int push_main(const char *gitdir, const char *url, int idle, struct rerr *e)
 	if (rc == 0 && !(r.has_main && gid_cmp(&r.main, &tip) == 0)) {
 		struct rerr why = {0};
 		struct gid at;
-		rc = commits_since(repo, &tip, r.has_main ? &r.main : NULL, NULL, &c, &n, &at, &why);
+		/* A main this repository does not hold is in no history of its (a primary
+		 * restored from an older copy): said at once, not after a walk to the first. */
+		rc = r.has_main && !holds(repo, &r.main) ? 1
+			: commits_since(repo, &tip, r.has_main ? &r.main : NULL, NULL, &c, &n, &at, &why);
 		if (rc == 1 && r.has_main) {
 			gid_hex(hex, &r.main);
 			rc = rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is not in this "

@@ -1,6 +1,7 @@
-/* transport: main pushed to a git remote, or a remote's main fetched, over any URL git
- * speaks (a path, file://, git://, ssh://), with libgit2. The one module that calls
- * libgit2, so only the dispatcher, which alone calls it, loads that library. */
+/* transport: main pushed to a git remote, or a remote's main fetched, with libgit2:
+ * the fetches over git:// and ssh://, and the pushes to URLs remote.c does not speak
+ * (http, https); remote.c does the rest with the project's reader. The one module that
+ * calls libgit2, so only the dispatcher, which alone calls it, loads that library. */
 #ifndef RENTAL_TRANSPORT_H
 #define RENTAL_TRANSPORT_H
 #include "util.h"
