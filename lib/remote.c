@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -130,9 +133,26 @@ static void remote_free(struct remote *r)
 
 /* ---- pkt-lines ---- */
 
+/* Waits until the far end says something. Meanwhile, our bytes leaving a socket's
+ * queue are progress: on a slow link the pack is still on its way, though every write
+ * went through long ago (into the queue), and the far end answers only at its end. */
+static void wait_answer(struct remote *r)
+{
+	struct pollfd p = {r->in, POLLIN, 0};
+	int queued = -1, now;
+
+	while (poll(&p, 1, 200) == 0) /* looked at well within the shortest silence, 1 s */
+		if (r->kind == R_GIT && ioctl(r->out, SIOCOUTQ, &now) == 0) {
+			if (now < queued)
+				progressed(r);
+			queued = now;
+		}
+}
+
 static int read_all(struct remote *r, char *buf, size_t n)
 {
 	while (n > 0) {
+		wait_answer(r);
 		ssize_t got = read(r->in, buf, n);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -582,6 +602,11 @@ static int move_path_main(struct remote *r, const struct gid *to, struct rerr *e
 	return rc;
 }
 
+static ssize_t send_some(void *r, const char *buf, size_t n)
+{
+	return write_all(r, buf, n) < 0 ? -1 : (ssize_t)n;
+}
+
 /* Sends the step's pack and the move of main from r->main to to; reads the answer. */
 static int send_step(struct remote *r, struct step *s, const struct gid *to, struct rerr *e)
 {
@@ -603,7 +628,9 @@ static int send_step(struct remote *r, struct step *s, const struct gid *to, str
 	free(cmd);
 	if (rc < 0 || write_all(r, "0000", 4) < 0)
 		return gone(r, e);
-	FILE *f = fdopen(dup(r->out), "w");
+	/* Through write_all: each write that goes through is progress (a slow link that
+	 * keeps sending is not cut off by the alarm; one that stops is). */
+	FILE *f = fopencookie(r, "w", (cookie_io_functions_t){.write = send_some});
 	if (f == NULL)
 		return rerr_set(e, RX_SOFTWARE, "%s: push: %s", r->url, strerror(errno));
 	rc = gitpack_send(&s->pack, f, e);

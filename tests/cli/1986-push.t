@@ -122,6 +122,27 @@ if [ -x "$(git --exec-path)/git-daemon" ]; then
 	t_eq 'over git://, a main not in this history: exit 1' "$RC" 1
 	t_match '... refused, naming it' "$ERR" "g.git: push refused: its main \\($(echo "$other" | cut -c1-12)\\) is not in this history"
 	t_nomatch '... git daemon logged no error' "$(cat "$T_TMP/gd.err")" 'fatal|error'
+
+	# A slow link that keeps sending is not cut off: the silence allowed (1 s here) is
+	# counted from the last bytes that went through, not from the start of the pack.
+	if command -v python3 >/dev/null 2>&1; then
+		git init -q --bare "$T_TMP/g/slow.git"
+		slow=$((port + 1))
+		python3 "$T_TESTS/fixtures/slow-link.py" "$slow" "$port" 8192 >"$T_TMP/slow.out" 2>&1 &
+		T_PIDS="$T_PIDS $!"
+		t_wait 'a slow link to the git daemon (8 KiB/s)' 10 grep -q ready "$T_TMP/slow.out"
+		cp "$T_TMP/config.yaml" "$H/config/rental.yaml"
+		printf 'replicate: {remotes: ["git://127.0.0.1:%s/slow.git"], max_lag_seconds: 2}\n' "$slow" \
+			>>"$H/config/rental.yaml"
+		run dispatcher --push
+		t_eq 'a first push over it, 1 s of silence allowed: exit 0' "$RC" 0
+		t_ok '... the remote has main' at_main "$T_TMP/g/slow.git"
+		t_wait '... the link has carried it all' 10 grep -q '^sent' "$T_TMP/slow.out"
+		sent=$(awk '$1 == "sent" { n += $2 } END { print n + 0 }' "$T_TMP/slow.out")
+		t_eq "... $sent bytes, more than 2 s of sending" "$([ "$sent" -gt 16384 ] && echo yes)" yes
+	else
+		t_skip 'a push over a slow link' 'no python3'
+	fi
 else
 	t_skip 'pushing over git://' 'no git daemon'
 fi
