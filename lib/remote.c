@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REF_MAIN "refs/heads/main"
@@ -33,6 +34,7 @@ struct remote {
 	int in, out; /* the far end's receive-pack: read from in, write to out */
 	int spoke; /* a command was sent on this connection */
 	pid_t ssh;
+	FILE *ssh_err; /* what ssh says on its stderr, for the message when it fails */
 	int idle;
 	struct gid main; /* the remote's main, as it said last */
 	int has_main;
@@ -56,8 +58,13 @@ static void split_host(struct remote *r, const char *s, size_t n, int allow_port
 		n -= (size_t)(at + 1 - s);
 		s = at + 1;
 	}
-	colon = allow_port ? memchr(s, ':', n) : NULL;
-	r->host = xstrndup(s, colon ? (size_t)(colon - s) : n);
+	/* [::1]:port: an IPv6 address in brackets, which hold its colons */
+	const char *close = n > 0 && s[0] == '[' ? memchr(s, ']', n) : NULL;
+	colon = allow_port ? memchr(close ? close : s, ':', n - (size_t)((close ? close : s) - s)) : NULL;
+	if (close)
+		r->host = xstrndup(s + 1, (size_t)(close - s - 1));
+	else
+		r->host = xstrndup(s, colon ? (size_t)(colon - s) : n);
 	if (colon)
 		r->port = xstrndup(colon + 1, n - (size_t)(colon + 1 - s));
 }
@@ -120,6 +127,9 @@ static void remote_close(struct remote *r)
 			;
 		r->ssh = 0;
 	}
+	if (r->ssh_err)
+		fclose(r->ssh_err);
+	r->ssh_err = NULL;
 }
 
 static void remote_free(struct remote *r)
@@ -301,28 +311,57 @@ static int connect_ssh(struct remote *r, struct rerr *e)
 	argv[n++] = own[k++] = xasprintf("git-receive-pack %s", quoted);
 	argv[n] = NULL;
 	free(quoted);
-	int rc = pipe2(to, O_CLOEXEC) < 0 ? -1 : pipe2(from, O_CLOEXEC);
 	pid_t parent = getpid();
-	if (rc == 0 && (r->ssh = fork()) == 0) {
+	int rc = -1;
+	to[0] = to[1] = from[0] = from[1] = -1;
+	if ((r->ssh_err = tmpfile()) != NULL && pipe2(to, O_CLOEXEC) == 0 && pipe2(from, O_CLOEXEC) == 0 &&
+	    (r->ssh = fork()) == 0) {
 		/* ssh ends with the pusher, whatever ends it (the alarm of a silent remote) */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
 		dup2(to[0], 0);
 		dup2(from[1], 1);
+		dup2(fileno(r->ssh_err), 2);
 		execvp("ssh", argv);
+		fprintf(stderr, "cannot run ssh: %s\n", strerror(errno));
 		_exit(127);
 	}
+	rc = r->ssh > 0 ? 0 : rerr_set(e, RX_SOFTWARE, "%s: push: ssh: %s", r->url, strerror(errno));
 	for (int i = 0; i < k; i++)
 		free(own[i]);
-	if (rc < 0 || r->ssh < 0) {
+	if (rc < 0)
 		r->ssh = 0;
-		return rerr_set(e, RX_SOFTWARE, "%s: push: ssh: %s", r->url, strerror(errno));
+	for (int i = 0; i < 2; i++) { /* the ends ssh holds; all of them if it never ran */
+		if (to[i] >= 0 && (i == 0 || rc < 0))
+			close(to[i]);
+		if (from[i] >= 0 && (i == 1 || rc < 0))
+			close(from[i]);
 	}
-	close(to[0]);
-	close(from[1]);
-	r->out = to[1];
-	r->in = from[0];
-	return 0;
+	if (rc == 0) {
+		r->out = to[1];
+		r->in = from[0];
+	}
+	return rc;
+}
+
+/* The last line ssh wrote on its stderr ("" none), into buf. */
+static const char *ssh_said(struct remote *r, char *buf, size_t size)
+{
+	long end;
+	size_t got = 0;
+
+	buf[0] = '\0';
+	if (r->ssh_err && fseek(r->ssh_err, 0, SEEK_END) == 0 && (end = ftell(r->ssh_err)) > 0) {
+		long from = end > (long)size - 1 ? end - (long)size + 1 : 0;
+		if (fseek(r->ssh_err, from, SEEK_SET) == 0)
+			got = fread(buf, 1, size - 1, r->ssh_err);
+	}
+	buf[got] = '\0';
+	while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
+		buf[--got] = '\0';
+	char *nl = strrchr(buf, '\n');
+	return nl ? nl + 1 : buf;
 }
 
 /* Reads what receive-pack says first: its refs, main's id among them. */
@@ -344,11 +383,11 @@ static int read_refs(struct remote *r, struct rerr *e)
 		while (waitpid(r->ssh, &status, 0) < 0 && errno == EINTR)
 			;
 		r->ssh = 0;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			return rerr_set(e, RX_TEMP, "%s: push: no ssh program to reach it", r->url);
-		return rerr_set(e, RX_TEMP, "%s: push: ssh failed (exit %d): the host, its key in "
-				"~/.ssh/known_hosts, a key it takes, git on it", r->url,
-				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		char line[400];
+		const char *said = ssh_said(r, line, sizeof line);
+		return rerr_set(e, RX_TEMP, "%s: push: ssh (exit %d): %s", r->url,
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+				*said ? said : "it said nothing");
 	}
 	return len < 0 ? gone(r, e) : 0;
 }
@@ -368,6 +407,21 @@ static char *read_config(const char *path)
 		return NULL;
 	}
 	return buf;
+}
+
+/* Whether a config's extensions.objectformat, if set, is sha1. */
+static int sha1_objects(const char *config)
+{
+	const char *v = strcasestr(config, "objectformat");
+
+	if (v == NULL)
+		return 1;
+	v += strlen("objectformat");
+	v += strspn(v, " \t");
+	if (*v++ != '=')
+		return 1; /* another key that ends so */
+	v += strspn(v, " \t\"");
+	return strncasecmp(v, "sha1", 4) == 0;
 }
 
 /* A path remote: a git repository here (PATH, or PATH/.git as git finds it), whose
@@ -393,7 +447,7 @@ static int open_path(struct remote *r, struct rerr *e)
 		rc = rerr_set(e, RX_TEMP, "%s: %s: no repository there: %s", r->url, r->verb, strerror(errno));
 	else if (!fs_exists(head) || (buf = read_config(config)) == NULL)
 		rc = rerr_set(e, RX_TEMP, "%s: %s: not a git repository (no HEAD or config)", r->url, r->verb);
-	else if (strstr(buf, "objectformat") && !strstr(buf, "objectformat = sha1"))
+	else if (!sha1_objects(buf))
 		rc = rerr_set(e, RX_TEMP, "%s: %s: its objects are not named by SHA-1 "
 			      "(extensions.objectformat)", r->url, r->verb);
 	free(buf);
@@ -467,7 +521,7 @@ static int add_changed(struct step *s, const struct gid *now, const struct gid *
 	size_t nl, wl = 0, ni = 0, wi = 0;
 	struct git_entry x, y;
 	struct gid id;
-	int rc = 0, more, hy = 0, c = 0;
+	int rc = 0, more = 0, hy = 0, c = 0;
 
 	if (read_as(s->repo, now, GIT_TREE, &nd, &nl, e) < 0 ||
 	    (was && read_as(s->repo, was, GIT_TREE, &wd, &wl, e) < 0)) {
@@ -567,6 +621,17 @@ static int add_commit(struct step *s, const struct gid *c, const struct gid *was
 
 /* ---- handing a step over ---- */
 
+/* Removes lock if a push that died left it: older than a push may be silent (pushes of
+ * this home to this remote take turns; git by hand holds a ref's lock a moment). A
+ * push killed by its alarm between making the lock and renaming it leaves one. */
+static int stale_lock(const char *lock, int idle)
+{
+	struct stat st;
+	time_t limit = idle > 10 ? idle : 10;
+
+	return stat(lock, &st) == 0 && time(NULL) - st.st_mtime > limit && unlink(lock) == 0;
+}
+
 /* Moves a path remote's main from what it was (r->main, or none) to to, as git does:
  * refs/heads/main.lock made only if absent, the ref checked unchanged under it, the
  * new id fsynced and renamed in, the folder fsynced. */
@@ -577,7 +642,10 @@ static int move_path_main(struct remote *r, const struct gid *to, struct rerr *e
 	struct gid now;
 	int fd = -1, got, rc = fs_mkdirs(dir, e);
 
-	if (rc == 0 && (fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+	if (rc == 0 && (fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0 &&
+	    errno == EEXIST && stale_lock(lock, r->idle))
+		fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (rc == 0 && fd < 0)
 		rc = rerr_set(e, RX_TEMP, "%s: push: %s: %s (another push is under way; if none "
 			      "is, one died here: remove it)", r->url, lock, strerror(errno));
 	if (rc == 0 && (got = git_ref_read(r->path, REF_MAIN, &now, e)) < 0)
@@ -607,18 +675,23 @@ static ssize_t send_some(void *r, const char *buf, size_t n)
 	return write_all(r, buf, n) < 0 ? -1 : (ssize_t)n;
 }
 
-/* Sends the step's pack and the move of main from r->main to to; reads the answer. */
+/* Writes the step's pack into a path remote's repository, then moves its main. */
+static int write_step(struct remote *r, struct step *s, const struct gid *to, struct rerr *e)
+{
+	char *packdir = xasprintf("%s/objects/pack", r->path);
+	int rc = gitpack_write(&s->pack, packdir, NULL, e);
+
+	free(packdir);
+	return rc < 0 ? -1 : move_path_main(r, to, e);
+}
+
+/* Sends the step's pack and the move of main from r->main to to through receive-pack;
+ * reads its answer. */
 static int send_step(struct remote *r, struct step *s, const struct gid *to, struct rerr *e)
 {
 	char old[41] = "0000000000000000000000000000000000000000", new[41], buf[65521];
 	int len, ok_unpack = 0, rc = 0;
 
-	if (r->kind == R_PATH) {
-		char *packdir = xasprintf("%s/objects/pack", r->path);
-		rc = gitpack_write(&s->pack, packdir, NULL, e);
-		free(packdir);
-		return rc < 0 ? -1 : move_path_main(r, to, e);
-	}
 	if (r->has_main)
 		gid_hex(old, &r->main);
 	gid_hex(new, to);
@@ -669,7 +742,8 @@ static size_t step_bytes(void)
  * it (c[n-1] to the commit base; NULL: all it holds), in steps of about step_bytes()
  * (a commit at least), handing each to done with its newest commit. Reading errors
  * are why's; done's, e's. */
-static int copy_commits(struct gitrepo *repo, const struct gid *base, const struct gid *c, size_t n,
+static int copy_commits(struct remote *r, struct gitrepo *repo, const struct gid *base,
+			const struct gid *c, size_t n,
 			int (*done)(struct step *s, const struct gid *last, void *arg, struct rerr *e),
 			void *arg, struct rerr *why, struct rerr *e)
 {
@@ -686,6 +760,7 @@ static int copy_commits(struct gitrepo *repo, const struct gid *base, const stru
 		while (rc == 0 && i > 0 && s.bytes < limit) {
 			i--;
 			rc = add_commit(&s, &c[i], based ? &was : NULL, &tree, why);
+			progressed(r); /* our own work is no silence of the remote's */
 			was = tree;
 			based = 1;
 		}
@@ -708,10 +783,11 @@ static int push_step(struct step *s, const struct gid *last, void *arg, struct r
 		if (!(r->has_main && gid_cmp(&r->main, &left) == 0))
 			return rerr_set(e, RX_TEMP, "%s: push: its main moved meanwhile", r->url);
 	}
-	if (send_step(r, s, last, e) < 0)
+	if (r->kind == R_PATH ? write_step(r, s, last, e) < 0 : send_step(r, s, last, e) < 0)
 		return -1;
 	r->main = *last;
 	r->has_main = 1;
+	progressed(r);
 	remote_close(r); /* receive-pack takes one push a connection */
 	crash_point("push-step");
 	return 0;
@@ -749,7 +825,7 @@ int push_main(const char *gitdir, const char *url, int idle, struct rerr *e)
 			rc = rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is not in this "
 				      "history", url, hex);
 		} else if (rc >= 0) {
-			rc = copy_commits(repo, r.has_main ? &r.main : NULL, c, n, push_step, &r, &why, e);
+			rc = copy_commits(&r, repo, r.has_main ? &r.main : NULL, c, n, push_step, &r, &why, e);
 		}
 		if (rc < 0 && why.code)
 			rc = rerr_set(e, why.code, "%s: push: %s", url, why.msg);
@@ -787,6 +863,18 @@ static int fetch_step(struct step *s, const struct gid *last, void *arg, struct 
 	return 0;
 }
 
+/* Whether a path remote borrows objects of another repository (objects/info/alternates,
+ * as git clone --shared makes), which the project's reader does not look in. */
+static int borrows(const struct remote *r)
+{
+	char *p = xasprintf("%s/objects/info/alternates", r->path);
+	struct stat st;
+	int yes = stat(p, &st) == 0 && st.st_size > 0;
+
+	free(p);
+	return yes;
+}
+
 int path_fetch(const char *gitdir, const char *url, int idle, char tip[41], struct rerr *e)
 {
 	struct remote r;
@@ -802,17 +890,21 @@ int path_fetch(const char *gitdir, const char *url, int idle, char tip[41], stru
 	r.verb = "fetch";
 	r.idle = idle;
 	rc = remote_open(&r, e);
+	if (rc == 0 && borrows(&r))
+		rc = 2;
 	if (rc == 0 && !r.has_main)
 		rc = 1;
 	if (rc == 0) {
 		gid_hex(tip, &r.main);
 		rc = gitrepo_open(&from, r.path, e) < 0 || gitrepo_open(&to, gitdir, e) < 0 ? -1 : 0;
 	}
+	if (rc == 2)
+		tip[0] = '\0';
 	/* From the newest commit this repository holds (none on a first fetch: no look). */
 	if (rc == 0 && !holds(to, &r.main) && (rc = has = git_ref_read(gitdir, REF_MAIN, &mine, e)) >= 0) {
 		rc = commits_since(from, &r.main, NULL, has == 0 ? to : NULL, &c, &n, &at, &why);
 		if (rc >= 0)
-			rc = copy_commits(from, rc == 0 ? &at : NULL, c, n, fetch_step, &f, &why, e);
+			rc = copy_commits(&r, from, rc == 0 ? &at : NULL, c, n, fetch_step, &f, &why, e);
 		if (rc < 0 && why.code)
 			rc = rerr_set(e, why.code, "%s: fetch: %s", url, why.msg);
 	}

@@ -25,6 +25,8 @@ int remote_is_path(const char *url);
 /* Fetches from the repository at url (a path) into gitdir's objects what gitdir lacks
  * of the history of url's main, as transport_fetch does (tip: url's main; no ref of
  * gitdir moves): from the newest commit gitdir has (and everything it reaches, as git
- * takes it). idle: as above. 0, 1 if url has no main, -1 with e. */
+ * takes it). idle: as above. 0, 1 if url has no main, 2 if it borrows objects of
+ * another repository (alternates), which this reader does not follow: libgit2's to
+ * fetch; -1 with e. */
 int path_fetch(const char *gitdir, const char *url, int idle, char tip[41], struct rerr *e);
 #endif

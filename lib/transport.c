@@ -198,8 +198,8 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 	int rc;
 
 	tip[0] = '\0';
-	if (remote_is_path(url)) /* read with the project's reader: see remote.h */
-		return path_fetch(gitdir, url, idle, tip, e);
+	if (remote_is_path(url) && (rc = path_fetch(gitdir, url, idle, tip, e)) != 2)
+		return rc; /* read with the project's reader: see remote.h */
 	set_callbacks(&cb, &s);
 	rc = open_remote(&repo, &remote, gitdir, url, "fetch", e);
 	if (rc == 0 && git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0)

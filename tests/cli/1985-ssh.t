@@ -58,12 +58,22 @@ key=$(cut -d' ' -f2- "$T_TMP/signers")
 t_ok 'carctl init --replica over ssh://' carctl init --replica "$url" "$T_TMP/replica" --trust "$key"
 t_eq '... the replica answers as the primary' "$(carctl --home "$T_TMP/replica" list --json)" "$(carctl list --json)"
 
+# A repository not there: what git on the far host said, named.
+cp "$H/config/rental.yaml" "$T_TMP/config.yaml"
+sed -i "s|^replicate: .*|replicate: {remotes: [\"ssh://root@127.0.0.1:$port$T_TMP/none.git\"], max_lag_seconds: 30}|" \
+	"$H/config/rental.yaml"
+run dispatcher --push
+t_eq 'a repository not there over ssh://: --push exit 1' "$RC" 1
+t_match '... saying what git there said' "$ERR" "none.git: push: ssh \\(exit 128\\): fatal: .*none.git' does not appear to be a git repository"
+cp "$T_TMP/config.yaml" "$H/config/rental.yaml"
+
 # A host that is not the one known: refused.
 printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$D/other.pub")" >"$U/.ssh/known_hosts"
 carctl --as admin add car04 --rate 100 >/dev/null 2>&1
 dispatch
 run dispatcher --push
 t_eq 'a host key not the known one: --push exit 1' "$RC" 1
+t_match '... saying so, as ssh says it' "$ERR" "push: ssh \\(exit 255\\): Host key verification failed"
 t_nomatch '... the remote did not get the batch' "$(git --git-dir="$T_TMP/m.git" rev-parse main)" "^$(state_git rev-parse main)\$"
 kill "$(cat "$D/pid")" 2>/dev/null
 done_testing

@@ -95,12 +95,32 @@ t_nomatch '... main not moved' "$(git --git-dir="$T_TMP/m.git" rev-parse main)" 
 rm "$T_TMP/m.git/refs/heads/main.lock"
 t_ok '... the lock gone, pushed' dispatcher --push
 t_ok '... the remote has main' at_main "$T_TMP/m.git"
+# One a push killed (its alarm) left: older than a push may be silent, swept.
+book carol car02 2028-06-05 2028-06-07 >/dev/null
+: >"$T_TMP/m.git/refs/heads/main.lock"
+touch -d '1 minute ago' "$T_TMP/m.git/refs/heads/main.lock"
+t_ok 'a lock a dead push left (a minute old): pushed all the same' dispatcher --push
+t_ok '... the remote has main' at_main "$T_TMP/m.git"
+t_nofile '... the lock is gone' "$T_TMP/m.git/refs/heads/main.lock"
+
+# extensions.objectformat written by hand, sha1 without spaces: a SHA-1 repository.
+git --git-dir="$T_TMP/m.git" config core.repositoryformatversion 1
+printf '[extensions]\n\tobjectformat=sha1\n' >>"$T_TMP/m.git/config"
+book alice car02 2028-06-10 2028-06-12 >/dev/null
+t_ok 'a remote whose config says objectformat=sha1: pushed' dispatcher --push
+t_ok '... the remote has main' at_main "$T_TMP/m.git"
+git --git-dir="$T_TMP/m.git" config extensions.objectformat sha256
+book alice car02 2028-06-15 2028-06-17 >/dev/null
+run dispatcher --push
+t_match 'one whose objects are SHA-256'"'"'s: refused, named' "$ERR" \
+	"m.git: push: its objects are not named by SHA-1 \\(extensions.objectformat\\)"
+git --git-dir="$T_TMP/m.git" config extensions.objectformat sha1
 
 # Over git://, in steps: a connection a step, receive-pack's report read each time.
 if [ -x "$(git --exec-path)/git-daemon" ]; then
 	git init -q --bare "$T_TMP/g/g.git"
 	port=$((20000 + ($$ + 7) % 20000))
-	git daemon --export-all --enable=receive-pack --reuseaddr --listen=127.0.0.1 --port="$port" \
+	"$(git --exec-path)/git-daemon" --export-all --enable=receive-pack --reuseaddr --listen=127.0.0.1 --port="$port" \
 		--base-path="$T_TMP/g" "$T_TMP/g" 2>"$T_TMP/gd.err" &
 	T_PIDS="$T_PIDS $!"
 	t_wait 'git daemon answers' 10 git ls-remote "git://127.0.0.1:$port/g.git"

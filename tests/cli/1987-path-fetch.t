@@ -49,16 +49,18 @@ case $alice in "$shard"/*) t_skip 'a tree not changed is not read' 'alice and ca
 	t_ok '... and reads as the primary' same show car01 --json ;;
 esac
 
-# A mirror git wrote: a push of git's own (a few objects: loose ones), then git gc
-# (deltas), each followed.
+# A mirror git wrote: git gc (deltas), then a push of git's own (a few objects: loose
+# ones), each followed. (A mirror and replica of their own: the primary's batches
+# push to M in the background.)
 book carol car02 2028-10-01 2028-10-03 >/dev/null
 book carol car01 2028-10-05 2028-10-07 >/dev/null
-rm -rf "$M"
+M=$T_TMP/mirror2.git
+R=$T_TMP/branch2
 git clone -q --bare "$P/state/.git" "$M"
 git --git-dir="$M" update-ref refs/heads/main "$(state_git rev-parse main~1)"
 git --git-dir="$M" gc -q --prune=now
-t_ok 'a mirror git gc made: followed' dispatcher --home "$R" --once
-t_eq '... to its main' "$(main_of "$R/state/.git")" "$(main_of "$M")"
+t_ok 'a replica of a mirror git gc made' carctl init --replica "$M" "$R"
+t_eq '... at its main' "$(main_of "$R/state/.git")" "$(main_of "$M")"
 t_ok 'a push of git'"'"'s own to the mirror' git --git-dir="$P/state/.git" push -q "$M" main
 loose=$(find "$M/objects" -path '*/objects/[0-9a-f][0-9a-f]/*' -type f | wc -l)
 t_eq '... which left loose objects there' "$([ "$loose" -gt 0 ] && echo yes)" yes
@@ -66,4 +68,11 @@ t_ok '... followed' dispatcher --home "$R" --once
 t_eq '... to its main' "$(main_of "$R/state/.git")" "$(state_git rev-parse main)"
 t_ok '... and it reads as the primary' same list --json
 t_ok '... a whole history (git fsck)' git --git-dir="$R/state/.git" fsck --no-progress
+
+# A mirror that borrows its objects (git clone --shared: objects/info/alternates),
+# which the project's reader does not follow: fetched through libgit2.
+git clone -q --bare --shared "$P/state/.git" "$T_TMP/shared.git"
+t_file 'a mirror that borrows its objects' "$T_TMP/shared.git/objects/info/alternates"
+t_ok '... a replica of it' carctl init --replica "$T_TMP/shared.git" "$T_TMP/borrower"
+t_eq '... at its main' "$(main_of "$T_TMP/borrower/state/.git")" "$(main_of "$T_TMP/shared.git")"
 done_testing
