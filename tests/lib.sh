@@ -402,6 +402,16 @@ state_git() {
 	git --git-dir="$RENTAL_HOME/state/.git" "$@"
 }
 
+# damage_object GITDIR OBJ: overwrites bytes inside OBJ's deflated stream in every pack
+# of GITDIR that holds it (a bad sector under a good id).
+damage_object() {
+	for _do_idx in "$1"/objects/pack/*.idx; do
+		_do_at=$(git show-index <"$_do_idx" | awk -v o="$2" '$2 == o { print $1 }')
+		[ -z "$_do_at" ] || printf 'XXXXXXXX' |
+			dd of="${_do_idx%.idx}.pack" bs=1 seek="$((_do_at + 4))" conv=notrunc 2>/dev/null
+	done
+}
+
 # state_ls [PATH]: the paths of the files in main's tree, one a line, in git's
 # order; with PATH (a file, or a folder such as log/), only those at or under it.
 state_ls() {

@@ -29,17 +29,11 @@ t_ok '... it reads as the primary' same list --json
 t_ok '... a whole history (git fsck)' git --git-dir="$R/state/.git" fsck --no-progress
 
 # A folder no new commit changes (carol's keys), unreadable in the mirror.
-shard=$(state_git ls-tree --name-only main keys/ | while read -r d; do
-	state_git ls-tree --name-only "main:$d" | grep -q '^carol\.yaml$' && echo "$d"
-done)
-alice=$(state_git ls-tree -r --name-only main keys/ | grep '/alice\.yaml$')
-case $alice in "$shard"/*) t_skip 'a tree not changed is not read' 'alice and carol share a shard' ;; *)
+shard=$(dirname "$(state_find keys carol.yaml)")
+case $(dirname "$(state_find keys alice.yaml)") in "$shard") t_skip 'a tree not changed is not read' 'alice and carol share a shard' ;; *)
 	tree=$(state_git rev-parse "main:$shard")
 	git --git-dir="$M" repack -q -a -d -f --depth=0 --window=0 # whole objects, to damage one
-	for idx in "$M"/objects/pack/*.idx; do
-		at=$(git show-index <"$idx" | awk -v o="$tree" '$2 == o { print $1 }')
-		[ -z "$at" ] || printf 'XXXXXXXX' | dd of="${idx%.idx}.pack" bs=1 seek="$((at + 4))" conv=notrunc 2>/dev/null
-	done
+	damage_object "$M" "$tree"
 	t_exit 128 "carol's keys' folder is unreadable in the mirror (git cat-file)" \
 		git --git-dir="$M" cat-file -p "$tree"
 	book alice car01 2028-09-01 2028-09-03 >/dev/null
