@@ -270,15 +270,16 @@ static char *shell_quote(const char *s)
 	return out;
 }
 
-/* Starts the ssh program, as git does, with what libgit2's fetch uses too: the known
+/* ssh's command line, as git runs it, with what libgit2's fetch uses too: the known
  * hosts and default keys under $HOME/.ssh (ssh itself looks in the password file's
- * home), the agent where SSH_AUTH_SOCK names one, and no question asked. */
-static int connect_ssh(struct remote *r, struct rerr *e)
+ * home), the agent where SSH_AUTH_SOCK names one, and no question asked. The strings
+ * made for it go to own: how many, which the caller frees. */
+static int ssh_argv(const struct remote *r, char *argv[24], char *own[8])
 {
 	static const char *const keys[] = {"id_ed25519", "id_ecdsa", "id_rsa"};
 	const char *home = getenv("HOME");
-	char *argv[24], *own[8], *quoted = shell_quote(r->path);
-	int n = 0, k = 0, to[2], from[2];
+	char *quoted = shell_quote(r->path);
+	int n = 0, k = 0;
 
 	argv[n++] = "ssh";
 	argv[n++] = "-o";
@@ -311,9 +312,16 @@ static int connect_ssh(struct remote *r, struct rerr *e)
 	argv[n++] = own[k++] = xasprintf("git-receive-pack %s", quoted);
 	argv[n] = NULL;
 	free(quoted);
+	return k;
+}
+
+/* Starts ssh, its input and output piped to r, its stderr kept in r->ssh_err. */
+static int connect_ssh(struct remote *r, struct rerr *e)
+{
+	char *argv[24], *own[8];
+	int k = ssh_argv(r, argv, own), to[2] = {-1, -1}, from[2] = {-1, -1}, rc;
 	pid_t parent = getpid();
-	int rc = -1;
-	to[0] = to[1] = from[0] = from[1] = -1;
+
 	if ((r->ssh_err = tmpfile()) != NULL && pipe2(to, O_CLOEXEC) == 0 && pipe2(from, O_CLOEXEC) == 0 &&
 	    (r->ssh = fork()) == 0) {
 		/* ssh ends with the pusher, whatever ends it (the alarm of a silent remote) */
