@@ -1,7 +1,7 @@
 /* remote: main's history copied to or from a remote, reading what changed only (see
- * remote.h). The protocol is
- * git's receive-pack (gitprotocol-pack, gitprotocol-common): pkt-lines, each four hex
- * digits of length then its bytes, "0000" a flush. */
+ * remote.h). Over git:// and ssh://, the protocol is git's receive-pack
+ * (gitprotocol-pack, gitprotocol-common): pkt-lines, each four hex digits of length
+ * then its bytes, "0000" a flush. */
 #include "remote.h"
 #include "git.h"
 #include "transport.h"
@@ -400,8 +400,8 @@ static int read_refs(struct remote *r, struct rerr *e)
 	return len < 0 ? gone(r, e) : 0;
 }
 
-/* The start of a path remote's config, read as git reads it (blocking: a remote on a
- * mount that hangs hangs here, until the alarm). NULL if it cannot be read. */
+/* The first 64 KiB of a path remote's config, read blocking, as git opens it (a remote
+ * on a mount that hangs hangs here, until the alarm). NULL if it cannot be read. */
 static char *read_config(const char *path)
 {
 	char *buf = xcalloc(1, 65537);
@@ -450,7 +450,6 @@ static int open_path(struct remote *r, struct rerr *e)
 	}
 	free(dotgit);
 	config = xasprintf("%s/config", r->path);
-
 	if (stat(r->path, &st) < 0)
 		rc = rerr_set(e, RX_TEMP, "%s: %s: no repository there: %s", r->url, r->verb, strerror(errno));
 	else if (!fs_exists(head) || (buf = read_config(config)) == NULL)
@@ -482,14 +481,16 @@ static int remote_open(struct remote *r, struct rerr *e)
 	return read_refs(r, e);
 }
 
-/* ---- what a push sends ---- */
+/* ---- what a push or a fetch copies ---- */
 
+/* The objects gathered for one pack (a step), and their bytes. */
 struct step {
 	struct gitrepo *repo;
 	struct gitpack_new pack;
 	size_t bytes;
 };
 
+/* Reads object id, which must be a want. */
 static int read_as(struct gitrepo *repo, const struct gid *id, enum git_type want, char **data,
 		   size_t *len, struct rerr *e)
 {
