@@ -80,8 +80,9 @@ t_eq '... which stays' "$(git --git-dir="$T_TMP/o.git" rev-parse main)" "$other"
 # A remote whose main is locked (a git at work there, or one that died): named.
 cp "$T_TMP/config.yaml" "$H/config/rental.yaml"
 remote "$T_TMP/m.git"
-book carol car01 2028-06-01 2028-06-03 >/dev/null
+# (The lock first: the batch's own push in the background meets it too.)
 : >"$T_TMP/m.git/refs/heads/main.lock"
+book carol car01 2028-06-01 2028-06-03 >/dev/null
 run dispatcher --push
 t_eq 'a remote whose main is locked: exit 1' "$RC" 1
 t_match '... naming the lock' "$ERR" "m.git/refs/heads/main.lock: File exists \\(another push is under way; if none is, one died here: remove it\\)"
@@ -90,9 +91,9 @@ rm "$T_TMP/m.git/refs/heads/main.lock"
 t_ok '... the lock gone, pushed' dispatcher --push
 t_ok '... the remote has main' at_main "$T_TMP/m.git"
 # One a push killed (its alarm) left: older than a push may be silent, swept.
-book carol car02 2028-06-05 2028-06-07 >/dev/null
 : >"$T_TMP/m.git/refs/heads/main.lock"
 touch -d '1 minute ago' "$T_TMP/m.git/refs/heads/main.lock"
+book carol car02 2028-06-05 2028-06-07 >/dev/null
 t_ok 'a lock a dead push left (a minute old): pushed all the same' dispatcher --push
 t_ok '... the remote has main' at_main "$T_TMP/m.git"
 t_nofile '... the lock is gone' "$T_TMP/m.git/refs/heads/main.lock"
