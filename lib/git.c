@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -606,21 +607,23 @@ int git_ref_read(const char *gitdir, const char *ref, struct gid *id, struct rer
 	return rc;
 }
 
-int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, struct rerr *e)
+/* Ends the update of the ref at path whose REF.lock, lock, is open as fd: id written
+ * and fsynced, the lock renamed over the ref, the folder fsynced; the lock removed on
+ * an error. crash: a crash point between the write and the rename (NULL: none). */
+static int ref_put(int fd, const char *lock, char *path, const struct gid *id, const char *crash,
+		   struct rerr *e)
 {
-	char hex[42], *path = xasprintf("%s/%s", gitdir, ref), *lock = xasprintf("%s.lock", path);
-	int fd, rc = 0;
+	char hex[42];
+	int rc = 0;
 
-	/* Made as REF.lock, as git makes it: git's readers pass over a .lock, so a run killed
-	 * before the rename leaves nothing git takes for a ref (the next locker sweeps it). */
 	gid_hex(hex, id);
 	hex[40] = '\n';
-	fd = open(lock, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, hex, 41) != 41 || fsync(fd) < 0)
+	if (write(fd, hex, 41) != 41 || fsync(fd) < 0)
 		rc = rerr_set(e, RX_IO, "%s: %s", lock, strerror(errno));
-	if (fd >= 0 && close(fd) < 0 && rc == 0)
+	if (close(fd) < 0 && rc == 0)
 		rc = rerr_set(e, RX_IO, "%s: %s", lock, strerror(errno));
-	crash_point("ref");
+	if (crash)
+		crash_point(crash);
 	if (rc == 0 && rename(lock, path) < 0)
 		rc = rerr_set(e, RX_IO, "%s: %s", path, strerror(errno));
 	if (rc < 0)
@@ -628,6 +631,46 @@ int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, str
 	if (rc == 0) {
 		*strrchr(path, '/') = '\0';
 		rc = fs_fsync_dir(path, e);
+	}
+	return rc;
+}
+
+int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, struct rerr *e)
+{
+	char *path = xasprintf("%s/%s", gitdir, ref), *lock = xasprintf("%s.lock", path);
+	int fd, rc;
+
+	/* Made as REF.lock, as git makes it: git's readers pass over a .lock, so a run killed
+	 * before the rename leaves nothing git takes for a ref (the next locker sweeps it). */
+	fd = open(lock, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	rc = fd < 0 ? rerr_set(e, RX_IO, "%s: %s", lock, strerror(errno)) : ref_put(fd, lock, path, id, "ref", e);
+	free(lock);
+	free(path);
+	return rc;
+}
+
+int git_ref_swap(const char *gitdir, const char *ref, const struct gid *was, const struct gid *id,
+		 int stale, struct rerr *e)
+{
+	char *path = xasprintf("%s/%s", gitdir, ref), *lock = xasprintf("%s.lock", path);
+	struct stat st;
+	struct gid now;
+	int fd, got, rc;
+
+	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST && stat(lock, &st) == 0 && time(NULL) - st.st_mtime > stale &&
+	    unlink(lock) == 0) /* a dead writer's */
+		fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		rc = errno == EEXIST ? (rerr_set(e, RX_IO, "%s: %s", lock, strerror(errno)), 2)
+				     : rerr_set(e, RX_IO, "%s: %s", lock, strerror(errno));
+	else if ((got = git_ref_read(gitdir, ref, &now, e)) < 0 || (got == 0) != (was != NULL) ||
+		 (got == 0 && gid_cmp(&now, was) != 0)) {
+		rc = got < 0 ? -1 : 1;
+		close(fd);
+		unlink(lock); /* made here: the next writer must not find it */
+	} else {
+		rc = ref_put(fd, lock, path, id, NULL, e);
 	}
 	free(lock);
 	free(path);

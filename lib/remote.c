@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define REF_MAIN "refs/heads/main"
@@ -630,53 +629,25 @@ static int add_commit(struct step *s, const struct gid *c, const struct gid *was
 
 /* ---- handing a step over ---- */
 
-/* Removes lock if a push that died left it: older than a push may be silent (pushes of
- * this home to this remote take turns; git by hand holds a ref's lock a moment). A
+/* Moves a path remote's main from what it was (r->main, or none) to to, as git moves a
+ * ref (git_ref_swap). A lock older than a push may be silent is a dead push's (pushes
+ * of this home to this remote take turns; git by hand holds a ref's lock a moment): a
  * push killed by its alarm between making the lock and renaming it leaves one. */
-static int stale_lock(const char *lock, int idle)
-{
-	struct stat st;
-	time_t limit = idle > 10 ? idle : 10;
-
-	return stat(lock, &st) == 0 && time(NULL) - st.st_mtime > limit && unlink(lock) == 0;
-}
-
-/* Moves a path remote's main from what it was (r->main, or none) to to, as git does:
- * refs/heads/main.lock made only if absent, the ref checked unchanged under it, the
- * new id fsynced and renamed in, the folder fsynced. */
 static int move_path_main(struct remote *r, const struct gid *to, struct rerr *e)
 {
-	char *dir = xasprintf("%s/refs/heads", r->path), *lock = xasprintf("%s/main.lock", dir);
-	char *ref = xasprintf("%s/main", dir), hex[42];
-	struct gid now;
-	int fd = -1, got, rc = fs_mkdirs(dir, e);
+	char *dir = xasprintf("%s/refs/heads", r->path);
+	struct rerr why = {0};
+	int rc = fs_mkdirs(dir, &why) < 0 ? -1
+		 : git_ref_swap(r->path, REF_MAIN, r->has_main ? &r->main : NULL, to,
+				r->idle > 10 ? r->idle : 10, &why);
 
-	if (rc == 0 && (fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0 &&
-	    errno == EEXIST && stale_lock(lock, r->idle))
-		fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (rc == 0 && fd < 0)
-		rc = rerr_set(e, RX_TEMP, "%s: push: %s: %s (another push is under way; if none "
-			      "is, one died here: remove it)", r->url, lock, strerror(errno));
-	if (rc == 0 && (got = git_ref_read(r->path, REF_MAIN, &now, e)) < 0)
-		rc = -1;
-	else if (rc == 0 && ((got == 0) != r->has_main || (got == 0 && gid_cmp(&now, &r->main) != 0)))
-		rc = rerr_set(e, RX_TEMP, "%s: push: its main moved meanwhile", r->url);
-	gid_hex(hex, to);
-	hex[40] = '\n';
-	if (rc == 0 && (write(fd, hex, 41) != 41 || fsync(fd) < 0))
-		rc = rerr_set(e, RX_TEMP, "%s: push: %s: %s", r->url, lock, strerror(errno));
-	if (fd >= 0 && close(fd) < 0 && rc == 0)
-		rc = rerr_set(e, RX_TEMP, "%s: push: %s: %s", r->url, lock, strerror(errno));
-	if (rc == 0 && rename(lock, ref) < 0)
-		rc = rerr_set(e, RX_TEMP, "%s: push: %s: %s", r->url, ref, strerror(errno));
-	if (rc < 0 && fd >= 0)
-		unlink(lock); /* made here: the next push must not find it */
-	if (rc == 0)
-		rc = fs_fsync_dir(dir, e);
 	free(dir);
-	free(lock);
-	free(ref);
-	return rc;
+	if (rc == 1)
+		return rerr_set(e, RX_TEMP, "%s: push: its main moved meanwhile", r->url);
+	if (rc == 2)
+		return rerr_set(e, RX_TEMP, "%s: push: %s (another push is under way; if none is, "
+				"one died here: remove it)", r->url, why.msg);
+	return rc < 0 ? rerr_set(e, RX_TEMP, "%s: push: %s", r->url, why.msg) : 0;
 }
 
 static ssize_t send_some(void *r, const char *buf, size_t n)
