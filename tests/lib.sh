@@ -402,6 +402,11 @@ state_git() {
 	git --git-dir="$RENTAL_HOME/state/.git" "$@"
 }
 
+# git_main GITDIR: the commit main names in the repository GITDIR ("" none).
+git_main() {
+	git --git-dir="$1" rev-parse -q --verify main
+}
+
 # damage_object GITDIR OBJ: overwrites bytes inside OBJ's deflated stream in every pack
 # of GITDIR that holds it (a bad sector under a good id).
 damage_object() {

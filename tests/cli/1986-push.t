@@ -15,7 +15,7 @@ t_needs 'pushing in steps' git
 shop
 head() { state_git rev-parse main; }
 commits() { state_git rev-list --count main; }
-at_main() { [ "$(git --git-dir="$1" rev-parse -q --verify main)" = "$(head)" ]; }
+at_main() { [ "$(git_main "$1")" = "$(head)" ]; }
 packs() { ls "$1/objects/pack/" | grep -c '\.pack$'; }
 remote() { printf 'replicate: {remotes: ["%s"], max_lag_seconds: 30}\n' "$1" >>"$H/config/rental.yaml"; }
 git init -q --bare "$T_TMP/m.git"

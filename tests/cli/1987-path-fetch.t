@@ -19,12 +19,11 @@ book alice car01 2028-08-06 2028-08-08 >/dev/null
 book bob car02 2028-08-10 2028-08-12 >/dev/null
 git clone -q --bare "$P/state/.git" "$M"
 printf 'replicate: {remotes: ["%s"], max_lag_seconds: 30}\n' "$M" >>"$P/config/rental.yaml"
-main_of() { git --git-dir="$1" rev-parse -q --verify main; }
 same() { [ "$(carctl --home "$R" "$@" 2>&1)" = "$(carctl --home "$P" "$@" 2>&1)" ]; }
 
 t_ok 'a replica of a path, its first fetch in steps (a commit each)' \
 	env RENTAL_REMOTE_STEP_BYTES=1 "$BIN/carctl" init --replica "$M" "$R"
-t_eq '... its main is the mirror'"'"'s' "$(main_of "$R/state/.git")" "$(main_of "$M")"
+t_eq '... its main is the mirror'"'"'s' "$(git_main "$R/state/.git")" "$(git_main "$M")"
 t_ok '... it reads as the primary' same list --json
 t_ok '... a whole history (git fsck)' git --git-dir="$R/state/.git" fsck --no-progress
 
@@ -39,7 +38,7 @@ case $(dirname "$(state_find keys alice.yaml)") in "$shard") t_skip 'a tree not 
 	book alice car01 2028-09-01 2028-09-03 >/dev/null
 	t_ok 'a batch pushed to the mirror' dispatcher --push
 	t_ok '... the replica follows it' dispatcher --home "$R" --once
-	t_eq '... to the mirror'"'"'s main' "$(main_of "$R/state/.git")" "$(main_of "$M")"
+	t_eq '... to the mirror'"'"'s main' "$(git_main "$R/state/.git")" "$(git_main "$M")"
 	t_ok '... and reads as the primary' same show car01 --json ;;
 esac
 
@@ -54,12 +53,12 @@ git clone -q --bare "$P/state/.git" "$M"
 git --git-dir="$M" update-ref refs/heads/main "$(state_git rev-parse main~1)"
 git --git-dir="$M" gc -q --prune=now
 t_ok 'a replica of a mirror git gc made' carctl init --replica "$M" "$R"
-t_eq '... at its main' "$(main_of "$R/state/.git")" "$(main_of "$M")"
+t_eq '... at its main' "$(git_main "$R/state/.git")" "$(git_main "$M")"
 t_ok 'a push of git'"'"'s own to the mirror' git --git-dir="$P/state/.git" push -q "$M" main
 loose=$(find "$M/objects" -path '*/objects/[0-9a-f][0-9a-f]/*' -type f | wc -l)
 t_eq '... which left loose objects there' "$([ "$loose" -gt 0 ] && echo yes)" yes
 t_ok '... followed' dispatcher --home "$R" --once
-t_eq '... to its main' "$(main_of "$R/state/.git")" "$(state_git rev-parse main)"
+t_eq '... to its main' "$(git_main "$R/state/.git")" "$(state_git rev-parse main)"
 t_ok '... and it reads as the primary' same list --json
 t_ok '... a whole history (git fsck)' git --git-dir="$R/state/.git" fsck --no-progress
 
@@ -68,5 +67,5 @@ t_ok '... a whole history (git fsck)' git --git-dir="$R/state/.git" fsck --no-pr
 git clone -q --bare --shared "$P/state/.git" "$T_TMP/shared.git"
 t_file 'a mirror that borrows its objects' "$T_TMP/shared.git/objects/info/alternates"
 t_ok '... a replica of it' carctl init --replica "$T_TMP/shared.git" "$T_TMP/borrower"
-t_eq '... at its main' "$(main_of "$T_TMP/borrower/state/.git")" "$(main_of "$T_TMP/shared.git")"
+t_eq '... at its main' "$(git_main "$T_TMP/borrower/state/.git")" "$(git_main "$T_TMP/shared.git")"
 done_testing

@@ -27,7 +27,6 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$T_TMP/.peak" "$
 	KIB=$(cat "$T_TMP/.peak.kib") RC=$(cat "$T_TMP/.peak.rc")
 	OUT=$(cat "$T_TMP/.peak.out") ERR=$(cat "$T_TMP/.peak.err")
 }
-main_of() { git --git-dir="$1" rev-parse -q --verify main; }
 
 shop primary
 P=$H
@@ -36,7 +35,7 @@ R=$T_TMP/branch
 book alice car01 2028-08-06 2028-08-08 >/dev/null
 git clone -q --bare "$P/state/.git" "$M"
 t_ok 'a replica of a mirror' carctl init --replica "$M" "$R"
-good=$(main_of "$M")
+good=$(git_main "$M")
 
 bomb=$(python3 "$T_TESTS/fixtures/pack-bomb.py" "$M/objects/pack" 1)
 t_eq 'the mirror holds a blob of 1 GiB in a few KiB' "$(git --git-dir="$M" cat-file -s "$bomb")" 1073741824
@@ -52,7 +51,7 @@ else
 	t_match '... saying why' "$ERR" "^dispatcher: $M: fetch: Out of memory \\(what the remote sent needs more than the 512 MiB a fetch may take\\); main stays at ${good%"${good#????????????}"}$"
 	t_eq '... no process it made took more than it may' \
 		"$([ "$KIB" -lt 524288 ] && echo less || echo "$KIB KiB")" less
-	t_eq '... main stays where it was' "$(main_of "$R/state/.git")" "$good"
+	t_eq '... main stays where it was' "$(git_main "$R/state/.git")" "$good"
 	t_match '--check names the reason' "$(dispatcher --home "$R" --check 2>&1)" 'Out of memory'
 fi
 
@@ -70,7 +69,7 @@ t_eq '... and no fetch left running' "$(ps -eo args | grep -c "^$BIN/dispatcher 
 book bob car02 2028-09-01 2028-09-03 >/dev/null
 git --git-dir="$M" fetch -q "$P/state/.git" +main:main
 run dispatcher --home "$R" --once
-t_eq 'the mirror mended, the next round follows' "$RC:$(main_of "$R/state/.git")" "0:$(main_of "$M")"
+t_eq 'the mirror mended, the next round follows' "$RC:$(git_main "$R/state/.git")" "0:$(git_main "$M")"
 
 # A mirror that stops answering half way through its pack (served over HTTP by git
 # upload-pack, cut after 6,000 bytes): the fetch's child is ended when the remote has
@@ -127,7 +126,7 @@ book carol car01 2028-10-01 2028-10-03 >/dev/null
 git --git-dir="$M" fetch -q "$P/state/.git" +main:main
 if unshare --pid --fork --mount-proc true 2>/dev/null; then
 	run unshare --pid --fork --mount-proc "$BIN/dispatcher" --home "$R" --once
-	t_eq 'a replica'"'"'s dispatcher as process 1 follows' "$RC:$(main_of "$R/state/.git")" "0:$(main_of "$M")"
+	t_eq 'a replica'"'"'s dispatcher as process 1 follows' "$RC:$(git_main "$R/state/.git")" "0:$(git_main "$M")"
 else
 	t_skip 'a replica'"'"'s dispatcher as process 1 follows' 'no pid namespace here (unshare --pid)'
 fi
