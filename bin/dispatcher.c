@@ -336,6 +336,7 @@ static int run_daemon(struct home *h)
 static int run_push(struct home *h)
 {
 	struct push_result res[CFG_REMOTES_MAX];
+	unsigned char signer[crypto_sign_PUBLICKEYBYTES];
 	struct rerr e = {0};
 	struct cfg c;
 	int failed = 0;
@@ -346,7 +347,8 @@ static int run_push(struct home *h)
 		fprintf(stderr, "dispatcher: no remotes to push to (replicate: remotes in %s)\n", h->config);
 	/* Asked by a person, it waits its turn after a push under way; started by a
 	 * batch (--quiet), it leaves the remote to that one. */
-	if (replicate_push_all(h, &c, !quiet, res, &e) < 0)
+	if ((c.nremotes > 0 && dispatch_signing_key(h, signer, &e) < 0) ||
+	    replicate_push_all(h, &c, signer, !quiet, res, &e) < 0)
 		return fail(&e);
 	for (int i = 0; i < c.nremotes; i++) {
 		const struct push_result *p = &res[i];

@@ -100,6 +100,24 @@ static int load_own_key(const struct home *h, struct store *s, struct seckey *k,
 	return rc;
 }
 
+/* What a batch, a push and --check say of main's commit when the dispatcher did not sign
+ * it: no replica takes it, nor a commit made on it. */
+#define NOT_SIGNED "main's commit %.12s is not signed by this home's dispatcher (made by hand?)"
+
+/* A batch is committed only on a commit of the dispatcher's. */
+static int refuse_hand_made(struct store *s, const unsigned char *pk, struct rerr *e)
+{
+	char head[41], base[41];
+	int rc = store_signed_base(s, pk, base, e);
+
+	if (rc <= 0)
+		return rc;
+	store_head(s, head);
+	return rerr_set(e, RX_DATA, "state: " NOT_SIGNED ": no batch is committed on it, as no "
+			"replica would take it; 'dispatcher --rebuild' sets main back to %.12s, the "
+			"last commit it signed, and makes the state again from the log", head, base);
+}
+
 int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
 			 struct rerr *e)
 {
@@ -724,6 +742,8 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 	/* Every commit is signed by the dispatcher's key, as git verifies it. */
 	if (k.sk == NULL && store_changes(s) > 0 && load_own_key(h, s, &k, e) < 0)
 		goto out;
+	if (store_changes(s) > 0 && refuse_hand_made(s, k.pk, e) < 0)
+		goto out;
 	store_set_signer(s, k.sk ? &k : NULL);
 	rc = store_commit(s, audit.text, e);
 	store_set_signer(s, NULL);
@@ -955,7 +975,8 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 {
 	struct store *real = NULL, *scratch = NULL;
 	struct seckey k = {0};
-	int rc = -1, layout, moves;
+	char head[41], base[41];
+	int rc = -1, layout, moves, taken;
 
 	memset(r, 0, sizeof *r);
 	*rewritten = 0;
@@ -967,6 +988,19 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	moves = upgrade && layout != RECORDS_LAYOUT;
 	if ((!upgrade || layout > RECORDS_LAYOUT) && rec_check_layout(real, e) < 0)
 		goto out;
+	/* A commit the dispatcher did not sign is taken out: main set back to the last it
+	 * did (an older layout's, which --upgrade replays, may be unsigned). */
+	if (!moves && (taken = store_signed_base(real, k.pk, base, e)) != 0) {
+		if (taken < 0)
+			goto out;
+		store_head(real, head);
+		if (store_set_main(real, base, e) < 0)
+			goto out;
+		report_add(r, 1, "main's commit %.12s, not signed by this home's dispatcher (made by "
+			   "hand?), is taken out: main is set back to %.12s, the last commit it signed",
+			   head, base);
+		++*rewritten;
+	}
 	if (store_open_scratch(&scratch, real, e) < 0)
 		goto out;
 	rec_set_layout(scratch);
@@ -1156,7 +1190,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 			   "its primary yet" : "state: no commit yet; run 'carctl init'");
 	else if (check_readable(s, &why) < 0)
 		report_add(r, 1, "state: damaged: %s", why.msg);
-	if (rec_check_layout(s, &why) < 0)
+	int layout_ok = rec_check_layout(s, &why) == 0;
+	if (!layout_ok)
 		report_add(r, 1, "%s", why.msg);
 	size_t packs = store_pack_count(s);
 	if (packs > CHECK_PACKS_MAX)
@@ -1168,6 +1203,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	if (!home_is_replica(h)) { /* a replica runs no batch and has no key of its own */
 		check_last_batch(h, r);
 		if (load_own_key(h, s, &k, &why) < 0)
+			report_add(r, 1, "%s", why.msg);
+		else if (head[0] && layout_ok && refuse_hand_made(s, k.pk, &why) < 0)
 			report_add(r, 1, "%s", why.msg);
 	}
 	seckey_free(&k);

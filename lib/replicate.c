@@ -12,6 +12,7 @@
 #include "git.h"
 #include "kv.h"
 #include "remote.h"
+#include "store.h"
 #include "transport.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -142,10 +143,28 @@ int replicate_timeout(const struct cfg *c)
 	return t < 1 ? 1 : t > 60 ? 60 : (int)t;
 }
 
+/* Whether main's commit is signed by signer: 0; else -1 with why (no replica takes it, nor
+ * a commit made on it). */
+static int main_signed(const struct home *h, const char *url, const unsigned char *signer,
+		       struct rerr *e)
+{
+	struct store *s = NULL;
+	char head[41], base[41];
+	int rc = store_open(&s, h->state, e) < 0 ? -1 : store_signed_base(s, signer, base, e);
+
+	store_head(s, head);
+	store_free(s);
+	if (rc == 1)
+		rc = rerr_set(e, RX_DATA, "%s: push: main's commit %.12s is not signed by this home's "
+			      "dispatcher (made by hand?): not pushed, as no replica would take it", url, head);
+	return rc;
+}
+
 /* Pushes until url has main, holding its lock; with again, once at least: the record
  * says what was pushed, and the remote may have lost it since (a push asked for by
  * hand trusts the remote, not the record). */
-static int push_locked(const struct home *h, const char *url, int idle, int again, struct rerr *e)
+static int push_locked(const struct home *h, const char *url, const unsigned char *signer, int idle,
+		       int again, struct rerr *e)
 {
 	char *gitdir = xasprintf("%s/.git", h->state), head[41];
 	struct remote_state st;
@@ -156,7 +175,7 @@ static int push_locked(const struct home *h, const char *url, int idle, int agai
 		again = 0;
 		struct rerr why = {0};
 		st.tried_at = (long long)time(NULL);
-		if (push_main(gitdir, url, idle, &why) < 0) {
+		if (main_signed(h, url, signer, &why) < 0 || push_main(gitdir, url, idle, &why) < 0) {
 			set_error(&st, why.msg);
 			write_state(h, url, &st, NULL);
 			*e = why;
@@ -197,7 +216,8 @@ static int take_lock(int fd, int wait, int idle)
 	return rc;
 }
 
-int replicate_push(const struct home *h, const char *url, int idle, int wait, struct rerr *e)
+int replicate_push(const struct home *h, const char *url, const unsigned char *signer, int idle,
+		   int wait, struct rerr *e)
 {
 	char *dir = xasprintf("%s/.git/rental-replicate", h->state), *lock = record_path(h, url, ".lock");
 	char head[41];
@@ -218,7 +238,7 @@ int replicate_push(const struct home *h, const char *url, int idle, int wait, st
 		}
 		if (wait)
 			alarm((unsigned)(2 * idle)); /* a push that hangs ends the process */
-		rc = push_locked(h, url, idle, wait, e);
+		rc = push_locked(h, url, signer, idle, wait, e);
 		alarm(0);
 		close(fd);
 		/* A commit made after the last look, while a pusher that came meanwhile gave
@@ -231,8 +251,8 @@ int replicate_push(const struct home *h, const char *url, int idle, int wait, st
 	return rc;
 }
 
-int replicate_push_all(const struct home *h, const struct cfg *c, int wait, struct push_result *res,
-		       struct rerr *e)
+int replicate_push_all(const struct home *h, const struct cfg *c, const unsigned char *signer, int wait,
+		       struct push_result *res, struct rerr *e)
 {
 	pid_t pids[CFG_REMOTES_MAX];
 	int rc = 0;
@@ -248,7 +268,7 @@ int replicate_push_all(const struct home *h, const struct cfg *c, int wait, stru
 		if (pids[i] == 0) {
 			struct rerr why;
 			signal(SIGALRM, SIG_DFL); /* no answer in time: this process ends */
-			int r = replicate_push(h, c->remotes[i], replicate_timeout(c), wait, &why);
+			int r = replicate_push(h, c->remotes[i], signer, replicate_timeout(c), wait, &why);
 			_exit(r == 0 ? 0 : r == 1 ? 2 : 1);
 		}
 	}

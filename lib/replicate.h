@@ -26,12 +26,14 @@ int replicate_state(const struct home *h, const char *url, struct remote_state *
 int replicate_note_failure(const struct home *h, const char *url, const char *why, struct rerr *e);
 /* Whether some remote of c was not given main's commit yet: 1, 0, or -1. */
 int replicate_behind(const struct home *h, const struct cfg *c, struct rerr *e);
-/* Pushes main to url until url has the commit main names, recording each push. Only
+/* Pushes main to url until url has the commit main names, recording each push; main's
+ * commit only if signer (the dispatcher's key, or the one a replica trusts) signed it. Only
  * one process pushes to a remote at a time: if another does, waits for it if wait,
  * else returns 1 at once (that one looks at main again before it stops). With wait (a
  * push asked for), pushes at least once, whatever the record says was pushed. 0 done,
  * -1 failed (e). */
-int replicate_push(const struct home *h, const char *url, int idle, int wait, struct rerr *e);
+int replicate_push(const struct home *h, const char *url, const unsigned char *signer, int idle,
+		   int wait, struct rerr *e);
 /* The outcome of pushing to one remote. */
 struct push_result {
 	enum { PUSH_DONE, PUSH_BUSY, PUSH_FAILED } outcome; /* BUSY: another process pushes */
@@ -39,9 +41,9 @@ struct push_result {
 };
 /* Pushes main to every remote of c, each in a process of its own that ends when its
  * remote stops answering (replicate_timeout), and waits for them all: res[i] for
- * c->remotes[i]. wait: as replicate_push's. */
-int replicate_push_all(const struct home *h, const struct cfg *c, int wait, struct push_result *res,
-		       struct rerr *e);
+ * c->remotes[i]. signer, wait: as replicate_push's. */
+int replicate_push_all(const struct home *h, const struct cfg *c, const unsigned char *signer, int wait,
+		       struct push_result *res, struct rerr *e);
 /* Starts the dispatcher at self as `dispatcher --push --quiet --home ROOT` in the
  * background, its messages to stderr if log, else nowhere: its pid, or -1 (e). */
 pid_t replicate_spawn(const char *self, const struct home *h, int log, struct rerr *e);

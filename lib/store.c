@@ -882,6 +882,51 @@ void store_head(const struct store *s, char out[41])
 		out[0] = '\0';
 }
 
+/* ---- whose commits ---- */
+
+int store_signed_base(struct store *s, const unsigned char *pk, char base[41], struct rerr *e)
+{
+	struct gid at = s->head;
+
+	base[0] = '\0';
+	for (int passed = 0; s->has_head; passed++) {
+		struct git_commit_info c;
+		struct rerr why = {0};
+		enum git_type t;
+		char *buf = NULL, hex[41];
+		size_t len;
+		int rc = git_read(s->repo, &at, &t, &buf, &len, e), sig = 1;
+
+		gid_hex(hex, &at);
+		if (rc == 0 && t == GIT_COMMIT)
+			sig = gitsig_verify_commit(buf, len, pk, &why);
+		if (rc == 0 && (t != GIT_COMMIT || git_commit_parse(buf, len, &c) < 0))
+			rc = rerr_set(e, RX_IO, "%s: commit %.12s is damaged", s->gitdir, hex);
+		free(buf);
+		if (rc != 0)
+			return rc < 0 ? -1 : rerr_set(e, RX_IO, "%s: commit %.12s is missing", s->gitdir, hex);
+		if (sig == 0) {
+			snprintf(base, 41, "%s", hex);
+			return passed > 0;
+		}
+		if (c.nparents == 0)
+			return rerr_set(e, RX_DATA, "%s: no commit of main's history is signed by this "
+					"home's dispatcher", s->gitdir);
+		at = c.parent;
+	}
+	return 0;
+}
+
+int store_set_main(struct store *s, const char *hex, struct rerr *e)
+{
+	struct gid id;
+
+	if (gid_parse(&id, hex) < 0)
+		return rerr_set(e, RX_SOFTWARE, "%.40s: not a commit id", hex);
+	store_discard(s);
+	return git_ref_write(s->gitdir, REF_MAIN, &id, e) < 0 ? -1 : load_head(s, e);
+}
+
 /* ---- walking and comparing trees ---- */
 
 /* Calls fn for each file under tree id (whose path is prefix). */

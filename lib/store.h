@@ -79,6 +79,14 @@ int store_has_commit(const struct store *s);
 /* The hex id of main's commit, or "" if none. */
 void store_head(const struct store *s, char out[41]);
 
+/* Whether main's commit is signed by pk (the dispatcher's key): 0 if it is, or there is
+ * none; 1 if not (a person's commit), base then the newest of its first parents that
+ * is; -1 if none is (RX_DATA) or one is unreadable. A replica takes no commit that is
+ * not, nor any made on one. */
+int store_signed_base(struct store *s, const unsigned char *pk, char base[41], struct rerr *e);
+/* Moves main to the commit hex, which is read from then on (nothing uncommitted kept). */
+int store_set_main(struct store *s, const char *hex, struct rerr *e);
+
 /* Calls fn for every file under dir as committed (not the overlay), in tree order. */
 typedef int (*store_walk_fn)(const char *path, const char *name, void *arg, struct rerr *e);
 int store_walk(struct store *s, const char *dir, store_walk_fn fn, void *arg, struct rerr *e);

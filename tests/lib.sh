@@ -470,38 +470,54 @@ log_count_id() {
 }
 
 # state_put PATH [CONTENT]: make PATH hold CONTENT (exactly those bytes; without
-# CONTENT, what stdin holds) in a new commit on main, everything else as before:
-# a test's own change (damage, or its repair) of the committed state.
+# CONTENT, what stdin holds) in a new commit on main, everything else as before,
+# signed with the home's dispatcher key: a test's own change (damage, or its repair)
+# of the committed state, as a fault of the dispatcher's would make it.
 state_put() {
+	_state_blob "$@" && _state_commit "put $1" "100644 $_sp_blob	$1" sign
+}
+
+# state_put_by_hand PATH [CONTENT]: the same, in a commit a person makes: unsigned.
+state_put_by_hand() {
+	_state_blob "$@" && _state_commit "put $1" "100644 $_sp_blob	$1"
+}
+
+_state_blob() {
 	if [ $# -ge 2 ]; then
 		_sp_blob=$(printf '%s' "$2" | state_git hash-object -w --stdin)
 	else
 		_sp_blob=$(state_git hash-object -w --stdin)
-	fi || return 1
-	_state_commit "put $1" "100644 $_sp_blob	$1"
+	fi
 }
 
-# state_rm PATH: remove the file PATH in a new commit on main.
+# state_rm PATH: remove the file PATH in a new commit on main, signed as state_put's.
 state_rm() {
 	state_has "$1" || { diag "state_rm: main has no file $1" >&2; return 1; }
-	_state_commit "rm $1" "0 0000000000000000000000000000000000000000	$1"
+	_state_commit "rm $1" "0 0000000000000000000000000000000000000000	$1" sign
 }
 
-# _state_commit WHAT INDEX-INFO: commit on main (its parent) main's tree changed
+# _state_commit WHAT INDEX-INFO [sign]: commit on main (its parent) main's tree changed
 # by the line INDEX-INFO of git update-index --index-info, made with plumbing in
 # a throwaway index: git objects and the branch change, no file beside .git does,
-# and main moves only if nothing else moved it meanwhile. No dispatcher may run.
+# and main moves only if nothing else moved it meanwhile. With sign, the commit is
+# signed with keys/dispatcher.key through stock git. No dispatcher may run.
 _state_commit() {
 	_scm_git=$RENTAL_HOME/state/.git
 	_scm_idx=$T_TMP/.state-index
+	_scm_key=$T_TMP/.dispatcher.ssh
 	rm -f "$_scm_idx"
+	if [ -n "$3" ] && ! openssh_key "$RENTAL_HOME/keys/dispatcher.key" "$_scm_key"; then
+		diag "state: cannot make an OpenSSH key of keys/dispatcher.key" >&2
+		return 1
+	fi
 	_scm_old=$(git --git-dir="$_scm_git" rev-parse --verify -q main) &&
 		env GIT_INDEX_FILE="$_scm_idx" git --git-dir="$_scm_git" read-tree "$_scm_old" &&
 		printf '%s\n' "$2" | env GIT_INDEX_FILE="$_scm_idx" git --git-dir="$_scm_git" update-index --index-info &&
 		_scm_tree=$(env GIT_INDEX_FILE="$_scm_idx" git --git-dir="$_scm_git" write-tree) &&
 		_scm_new=$(printf 'test: %s\n' "$1" | env GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@rental.invalid \
 			GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@rental.invalid \
-			git --git-dir="$_scm_git" commit-tree "$_scm_tree" -p "$_scm_old") &&
+			git --git-dir="$_scm_git" -c gpg.format=ssh -c user.signingkey="$_scm_key" \
+			commit-tree ${3:+-S} "$_scm_tree" -p "$_scm_old") &&
 		git --git-dir="$_scm_git" update-ref refs/heads/main "$_scm_new" "$_scm_old"
 	_scm_rc=$?
 	rm -f "$_scm_idx"

@@ -1,0 +1,116 @@
+#!/bin/sh
+# 1971-hand-made-commit.t: a commit on main that the dispatcher did not make (a
+# person's `git commit` in state/, unsigned or signed by another key). A replica checks
+# every commit's signature and would take neither it nor any commit on it, for good:
+# so no batch is committed on it (its events wait in the spool, nothing lost), no push
+# sends it, and --check says what it is and what to do. `dispatcher --rebuild` takes
+# it out: the state made again from the log, committed on the last commit the
+# dispatcher signed, which every replica holds or can follow.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+for tool in git ssh-keygen; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		t_skip 'a hand-made commit on main' "no $tool"
+		done_testing
+	fi
+done
+
+# unsigned_commits: how many commits of main stock git does not verify as the dispatcher's.
+unsigned_commits() {
+	state_git -c gpg.format=ssh -c gpg.ssh.allowedSignersFile="$T_TMP/signers" log --format=%G? main |
+		grep -vc '^G$'
+}
+
+shop
+dispatcher --allowed-signers >"$T_TMP/signers"
+r1=$(book alice car01 2028-08-06 2028-08-08)
+M=$T_TMP/mirror.git
+git init -q --bare "$M"
+printf 'replicate: {remotes: ["%s"], max_lag_seconds: 30}\n' "$M" >>"$RENTAL_HOME/config/rental.yaml"
+t_ok 'a mirror gets main' dispatcher --push
+signed=$(git_main "$RENTAL_HOME/state/.git")
+t_eq '... the last signed commit' "$(git_main "$M")" "$signed"
+
+# A person's commit: reservation/cursor set back by hand, unsigned (a batch on it would
+# apply the log's events to the reservation context again).
+state_put_by_hand reservation/cursor 'seq: 1
+'
+hand=$(git_main "$RENTAL_HOME/state/.git")
+r2=$(reserve --as bob car02 --from 2028-08-06 --to 2028-08-08)
+run dispatcher --once
+t_eq 'a batch on a commit the dispatcher did not sign: exit 65' "$RC" 65
+t_match '... naming it and what to do' "$ERR" \
+	"main's commit ${hand%"${hand#????????????}"} is not signed by this home's dispatcher \\(made by hand\\?\\): no batch is committed on it.*dispatcher --rebuild"
+t_eq '... main unmoved' "$(git_main "$RENTAL_HOME/state/.git")" "$hand"
+t_eq '... the event waits in the spool' "$(spool_count new)" 1
+run dispatcher --check
+t_eq '--check: unhealthy (exit 1)' "$RC" 1
+t_match '... saying why' "$ERR" "main's commit ${hand%"${hand#????????????}"} is not signed by this home's dispatcher"
+run dispatcher --push
+t_eq '--push: refused (exit 1)' "$RC" 1
+t_match '... saying why' "$ERR" "push: main's commit ${hand%"${hand#????????????}"} is not signed by this home's dispatcher"
+t_eq '... the mirror keeps the last signed commit' "$(git_main "$M")" "$signed"
+
+run dispatcher --rebuild
+t_eq '--rebuild: repairs (exit 1)' "$RC" 1
+t_match '... says it takes the commit out' "$ERR" \
+	"main's commit ${hand%"${hand#????????????}"}, not signed by this home's dispatcher \\(made by hand\\?\\), is taken out: main is set back to ${signed%"${signed#????????????}"}, the last commit it signed$"
+t_match '... counted as a difference repaired' "$ERR" '^dispatcher: rebuild: 1 differences repaired$'
+t_eq '... main is the last signed commit again' "$(git_main "$RENTAL_HOME/state/.git")" "$signed"
+t_fail '... the hand-made commit is not in main'"'"'s history' state_git merge-base --is-ancestor "$hand" main
+t_eq '... the cursor as the log makes it' "$(state_cat reservation/cursor)" "$(git --git-dir="$RENTAL_HOME/state/.git" cat-file blob "$signed:reservation/cursor")"
+t_ok 'the waiting batch is committed now' dispatcher --once
+t_eq '... its booking applied' "$(status_of "$r2")" RESERVED
+t_eq '... the first one as before' "$(status_of "$r1")" RESERVED
+t_ok '--check: healthy' dispatcher --check
+t_ok '--push' dispatcher --push
+t_eq '... the mirror follows (a fast forward)' "$(git_main "$M")" "$(git_main "$RENTAL_HOME/state/.git")"
+
+# A commit signed by another key is no more the dispatcher's.
+ssh-keygen -q -t ed25519 -N '' -C other -f "$T_TMP/other.ssh" </dev/null
+before=$(git_main "$RENTAL_HOME/state/.git")
+forge_commit "$RENTAL_HOME/state/.git" "100644 $(blob_of "$RENTAL_HOME/state/.git" junk)	junk" "$T_TMP/other.ssh" >/dev/null
+other=$(git_main "$RENTAL_HOME/state/.git")
+reserve --as carol car01 --from 2028-09-06 --to 2028-09-08 >/dev/null
+run dispatcher --once
+t_eq 'a batch on a commit signed by another key: exit 65' "$RC" 65
+t_match '... naming it' "$ERR" "main's commit ${other%"${other#????????????}"} is not signed by this home's dispatcher"
+t_exit 1 '--rebuild takes it out' dispatcher --rebuild
+t_eq '... main is the last signed commit again' "$(git_main "$RENTAL_HOME/state/.git")" "$before"
+t_ok '... and the file it added is gone' sh -c '! git --git-dir="$1" cat-file -e main:junk 2>/dev/null' - "$RENTAL_HOME/state/.git"
+t_ok 'the batch goes on' dispatcher --once
+t_eq 'every commit of main verifies' "$(unsigned_commits)" 0
+
+# The daemon: says it once (not at every wake), pushes nothing, and goes on after
+# a rebuild; its events wait meanwhile.
+state_put_by_hand junk 'junk
+'
+hand=$(git_main "$RENTAL_HOME/state/.git")
+mirrored=$(git_main "$M")
+"$BIN/dispatcher" 2>"$T_TMP/daemon.err" &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+reserve --as alice car02 --from 2028-10-06 --to 2028-10-08 >/dev/null
+sleep 12 # two polls of five seconds past the first wake
+t_eq 'the daemon says once that main is not its own, for its batches and its pushes' \
+	"$(grep -c "main's commit ${hand%"${hand#????????????}"} is not signed.*: no batch is committed on it" "$T_TMP/daemon.err"):$(
+	grep -c "mirror.git: push: main's commit ${hand%"${hand#????????????}"} is not signed.*: not pushed" "$T_TMP/daemon.err")" 1:1
+t_eq '... the event waits' "$(spool_count new)" 1
+t_eq '... the mirror has no commit of it' "$(git_main "$M")" "$mirrored"
+t_stop_daemon "$pid" 0
+t_exit 1 '--rebuild takes it out' dispatcher --rebuild
+"$BIN/dispatcher" 2>>"$T_TMP/daemon.err" &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+t_wait '... the daemon applies the event' 15 sh -c '[ "$(ls "$1")" = "" ]' - "$RENTAL_HOME/spool/new"
+t_wait '... and the mirror gets main' 15 sh -c '[ "$(git --git-dir="$1" rev-parse main)" = "$(git --git-dir="$2" rev-parse main)" ]' \
+	- "$M" "$RENTAL_HOME/state/.git"
+t_stop_daemon "$pid" 0
+t_eq 'every commit of main verifies' "$(unsigned_commits)" 0
+
+# A rebuild with nothing made by hand stays on main.
+head=$(git_main "$RENTAL_HOME/state/.git")
+t_ok '--rebuild of a healthy home' dispatcher --rebuild
+t_eq '... commits nothing' "$(git_main "$RENTAL_HOME/state/.git")" "$head"
+done_testing
