@@ -741,6 +741,21 @@ int git_commit_parse(const char *data, size_t len, struct git_commit_info *c)
 	return tree ? 0 : -1;
 }
 
+int git_read_commit(struct gitrepo *r, const struct gid *id, char **data, size_t *len,
+		    struct git_commit_info *c, struct rerr *e)
+{
+	enum git_type t;
+	char hex[41];
+	int rc = git_read(r, id, &t, data, len, e);
+
+	if (rc == 0 && t == GIT_COMMIT && git_commit_parse(*data, *len, c) == 0)
+		return 0;
+	if (rc == 0)
+		free(*data);
+	gid_hex(hex, id);
+	return rc < 0 ? -1 : rerr_set(e, RX_IO, "commit %.12s is %s", hex, rc == 0 ? "damaged" : "missing");
+}
+
 /* ---- trees ---- */
 
 int git_tree_next(const char *data, size_t len, size_t *at, struct git_entry *ent)

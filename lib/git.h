@@ -62,6 +62,10 @@ struct git_commit_info {
 };
 /* Parses a commit's headers: 0, or -1 if they are not a commit's. */
 int git_commit_parse(const char *data, size_t len, struct git_commit_info *c);
+/* Reads the commit id (its bytes in *data, the caller's to free) and parses its headers:
+ * 0; -1 if it is missing, unreadable, not a commit or damaged (e names it, RX_IO). */
+int git_read_commit(struct gitrepo *r, const struct gid *id, char **data, size_t *len,
+		    struct git_commit_info *c, struct rerr *e);
 
 /* One entry of a tree. */
 struct git_entry {

@@ -575,18 +575,15 @@ static int read_commit(struct gitrepo *repo, const struct gid *id, struct git_co
 	struct gid same;
 	char *data;
 	size_t len;
-	int rc;
 
-	if (read_as(repo, id, GIT_COMMIT, &data, &len, e) < 0)
+	if (git_read_commit(repo, id, &data, &len, ci, e) < 0)
 		return -1;
-	if ((rc = git_commit_parse(data, len, ci)) < 0)
-		rerr_set(e, RX_IO, "a commit is damaged");
-	else if (s) {
+	if (s) {
 		gitpack_add(&s->pack, GIT_COMMIT, data, len, &same);
 		s->bytes += len;
 	}
 	free(data);
-	return rc;
+	return 0;
 }
 
 /* The commits from tip back to the first that stop is (NULL: none) or that known

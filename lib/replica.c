@@ -227,18 +227,11 @@ struct walk {
 static int read_commit(struct gitrepo *r, const struct gid *id, char **buf, size_t *len,
 		       struct git_commit_info *c, struct rerr *why)
 {
-	enum git_type t;
-	char hex[41];
-	int rc = git_read(r, id, &t, buf, len, why);
+	int rc = git_read_commit(r, id, buf, len, c, why);
 
-	gid_hex(hex, id);
-	if (rc == 0 && (t != GIT_COMMIT || git_commit_parse(*buf, *len, c) < 0)) {
-		free(*buf);
-		rc = -1;
-	}
-	if (rc != 0)
-		return rerr_set(why, RX_DATA, "commit %.12s is missing or damaged", hex);
-	return 0;
+	if (rc < 0)
+		why->code = RX_DATA; /* the remote's history, not this replica's disk */
+	return rc;
 }
 
 /* Whether tip names a commit that is have or one of its ancestors: a remote behind

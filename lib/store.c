@@ -457,7 +457,8 @@ void store_discard(struct store *s)
 
 static int load_head(struct store *s, struct rerr *e)
 {
-	enum git_type t;
+	struct git_commit_info c;
+	struct rerr why = {0};
 	char *buf;
 	size_t len;
 	int rc;
@@ -469,12 +470,10 @@ static int load_head(struct store *s, struct rerr *e)
 	if (!s->fixed && (rc = git_ref_read(s->gitdir, REF_MAIN, &s->head, e)) != 0)
 		return rc < 0 ? -1 : 0;
 	s->has_head = 1;
-	if ((rc = git_read(s->repo, &s->head, &t, &buf, &len, e)) != 0)
-		return rc < 0 ? -1 : rerr_set(e, RX_IO, "%s: main's commit is missing", s->gitdir);
-	rc = t == GIT_COMMIT && strncmp(buf, "tree ", 5) == 0 && gid_parse(&s->root, buf + 5) == 0;
+	if (git_read_commit(s->repo, &s->head, &buf, &len, &c, &why) < 0)
+		return rerr_set(e, why.code, "%s: main's %s", s->gitdir, why.msg);
 	free(buf);
-	if (!rc)
-		return rerr_set(e, RX_IO, "%s: main's commit is damaged", s->gitdir);
+	s->root = c.tree;
 	s->has_root = 1;
 	return 0;
 }
@@ -892,19 +891,14 @@ int store_signed_base(struct store *s, const unsigned char *pk, char base[41], s
 	for (int passed = 0; s->has_head; passed++) {
 		struct git_commit_info c;
 		struct rerr why = {0};
-		enum git_type t;
-		char *buf = NULL, hex[41];
+		char *buf, hex[41];
 		size_t len;
-		int rc = git_read(s->repo, &at, &t, &buf, &len, e), sig = 1;
 
-		gid_hex(hex, &at);
-		if (rc == 0 && t == GIT_COMMIT)
-			sig = gitsig_verify_commit(buf, len, pk, &why);
-		if (rc == 0 && (t != GIT_COMMIT || git_commit_parse(buf, len, &c) < 0))
-			rc = rerr_set(e, RX_IO, "%s: commit %.12s is damaged", s->gitdir, hex);
+		if (git_read_commit(s->repo, &at, &buf, &len, &c, &why) < 0)
+			return rerr_set(e, why.code, "%s: %s", s->gitdir, why.msg);
+		int sig = gitsig_verify_commit(buf, len, pk, &why);
 		free(buf);
-		if (rc != 0)
-			return rc < 0 ? -1 : rerr_set(e, RX_IO, "%s: commit %.12s is missing", s->gitdir, hex);
+		gid_hex(hex, &at);
 		if (sig == 0) {
 			snprintf(base, 41, "%s", hex);
 			return passed > 0;
