@@ -179,6 +179,7 @@ static int admin_act(struct home *h, const struct common *o, struct store **s, c
 
 struct key_add {
 	const char *name;
+	const char *pubkey; /* --pubkey's, or "" (a new key) */
 	int revoked; /* set by the rule: the name's key is revoked */
 };
 
@@ -186,7 +187,7 @@ static int key_add_rule(struct store *s, void *arg, struct rerr *e)
 {
 	struct key_add *k = arg;
 	struct kv key;
-	int rc = ledger_check_key_add(s, k->name, e);
+	int rc = ledger_check_key_add(s, k->name, k->pubkey, e);
 
 	if (rc == 0 && ledger_key(s, k->name, &key, e) == 0) {
 		k->revoked = 1;
@@ -198,7 +199,7 @@ static int key_add_rule(struct store *s, void *arg, struct rerr *e)
 static int cmd_key_add(const struct common *o, const struct args *a, const char *name)
 {
 	const char *actor = home_actor(o->as), *role = a->role ? a->role : "customer";
-	struct key_add ka = {name, 0};
+	struct key_add ka = {name, a->pubkey ? a->pubkey : "", 0};
 	struct home h;
 	struct store *s = NULL;
 	struct seckey k = {0};

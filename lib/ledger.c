@@ -39,17 +39,24 @@ int ledger_revoked(const struct kv *key)
 	return r && strcmp(r, "true") == 0;
 }
 
-int ledger_check_key_add(struct store *s, const char *name, struct rerr *e)
+int ledger_check_key_add(struct store *s, const char *name, const char *pubkey, struct rerr *e)
 {
-	struct kv key;
+	struct kv key, was = {0};
 	int rc = ledger_key(s, name, &key, e), revoked = rc == 0 && ledger_revoked(&key);
+	/* A key revoked stays refused: the index by key, and the name's own record for a
+	 * revocation older than the index. */
+	int same = revoked && strcmp(kv_get(&key, "pubkey") ?: "", pubkey) == 0;
+	int indexed = rc < 0 ? -1 : rec_revoked(s, pubkey, &was, e);
 
-	kv_free(&key);
-	if (rc < 0)
-		return -1;
 	if (rc == 0 && !revoked)
-		return rerr_set(e, RX_REFUSED, "key '%s' is registered already", name);
-	return 0;
+		rc = rerr_set(e, RX_REFUSED, "key '%s' is registered already", name);
+	else if (rc >= 0 && (indexed == 0 || same))
+		rc = rerr_set(e, RX_REFUSED, "key '%s': its public key was revoked (for '%s'); a revoked "
+			      "key stays refused: register a new one", name,
+			      indexed == 0 ? kv_get(&was, "name") ?: "?" : name);
+	kv_free(&key);
+	kv_free(&was);
+	return rc < 0 || indexed < 0 ? -1 : 0;
 }
 
 /* Whether an admin other than name holds a key not revoked. The keys are those of the
@@ -188,7 +195,8 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 		return rerr_set(e, RX_IO, "state: key '%s' is corrupt", actor);
 	if (ledger_check_signer(ev, pk, role, e) < 0)
 		return -1;
-	if (event_kind_of(ev) == EV_KEY_ADD && ledger_check_key_add(s, kv_get(&ev->f, "name"), e) < 0)
+	if (event_kind_of(ev) == EV_KEY_ADD &&
+	    ledger_check_key_add(s, kv_get(&ev->f, "name"), kv_get(&ev->f, "pubkey"), e) < 0)
 		return -1;
 	if (event_kind_of(ev) == EV_KEY_RM && ledger_check_key_rm(s, kv_get(&ev->f, "name"), e) < 0)
 		return -1;
@@ -230,6 +238,12 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 		if (rc == 0) {
 			kv_set(&m, "revoked", "true");
 			rec_key_put(s, &m);
+			struct kv r;
+			kv_init(&r);
+			kv_set(&r, "name", kv_get(&m, "name"));
+			kv_set(&r, "pubkey", kv_get(&m, "pubkey") ?: "");
+			rec_revoked_put(s, &r);
+			kv_free(&r);
 		}
 		kv_free(&m);
 	}

@@ -38,8 +38,9 @@ int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e
 int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e);
 /* 1 if the key record is revoked. */
 int ledger_revoked(const struct kv *key);
-/* The rule for key add: name is not registered, or its key is revoked. */
-int ledger_check_key_add(struct store *s, const char *name, struct rerr *e);
+/* The rule for key add: name is not registered, or its key is revoked; and pubkey was
+ * never revoked (under any name). */
+int ledger_check_key_add(struct store *s, const char *name, const char *pubkey, struct rerr *e);
 /* The rule for key rm: name is registered and not revoked, not the dispatcher's key
  * (role system), and not the last admin's. */
 int ledger_check_key_rm(struct store *s, const char *name, struct rerr *e);

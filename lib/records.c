@@ -6,6 +6,7 @@
  *   log/head                            seq: N
  *   ids/ab/cd/ID                        the event again (the same blob as its log entry)
  *   keys/xx/NAME.yaml                   a registered key
+ *   revoked/xx/KEY.yaml                 a revoked key (KEY its 32 bytes in hex), the name it had
  *   CTX/cursor                          seq: N, where the context has read the log to
  *   CTX/res/ab/cd/RES.yaml              a context's record of a booking
  *   CTX/cars/xx                         a table: a context's records of the cars
@@ -240,6 +241,36 @@ void rec_key_put(struct store *s, const struct kv *key)
 int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 {
 	return store_read_records(s, "keys", recs, n, e);
+}
+
+/* "revoked/xx/HEX.yaml" for the base64 public key b64: 0, or -1 if it is none. */
+static int revoked_path(char *out, size_t size, const char *b64)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	char hex[2 * sizeof pk + 1];
+
+	if (sig_pk_decode(pk, b64) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof pk; i++)
+		snprintf(hex + 2 * i, 3, "%02x", pk[i]);
+	snprintf(out, size, "revoked/%.2s/%s.yaml", hex, hex);
+	return 0;
+}
+
+int rec_revoked(struct store *s, const char *pubkey, struct kv *r, struct rerr *e)
+{
+	char p[128];
+
+	kv_init(r);
+	return revoked_path(p, sizeof p, pubkey) < 0 ? 1 : store_get_kv(s, p, r, e);
+}
+
+void rec_revoked_put(struct store *s, const struct kv *r)
+{
+	char p[128];
+
+	if (revoked_path(p, sizeof p, kv_get(r, "pubkey") ?: "") == 0)
+		store_put_kv(s, p, r);
 }
 
 int rec_is_ledger(const char *path, int log_entries)

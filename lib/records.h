@@ -32,6 +32,12 @@ void rec_id_put(struct store *s, const char *id, const char *buf, size_t len);
 int rec_key(struct store *s, const char *name, struct kv *key, struct rerr *e);
 void rec_key_put(struct store *s, const struct kv *key);
 int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
+/* A revoked key's record ("pubkey", and the "name" it was registered for), by its public
+ * key (base64): 0, 1 if it was never revoked. Not a record of the ledger below: homes
+ * whose keys were revoked before it was kept lack it until a rebuild, and a replica
+ * takes older histories without it. */
+int rec_revoked(struct store *s, const char *pubkey, struct kv *r, struct rerr *e);
+void rec_revoked_put(struct store *s, const struct kv *r);
 /* Whether path is a record of the ledger (the log, the id index, the keys): what a
  * replica makes again from the log to check a commit. Without log_entries, the log's
  * entries themselves are left out (its head is not). */

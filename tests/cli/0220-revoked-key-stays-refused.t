@@ -1,0 +1,50 @@
+#!/bin/sh
+# 0220-revoked-key-stays-refused.t: a revoked key stays refused (CONTRACT, key rm):
+# registering its public key again, under its name or another, is refused by
+# `carctl key add --pubkey` (1) and, spooled before the revocation was applied, by the
+# dispatcher (quarantined, the reason said); a new key for the name works.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+scratch_home
+customers bob carol
+dispatch
+pub=$(carctl key list --json | jrow name bob | jget pubkey)
+t_match "bob's public key" "$pub" '^[A-Za-z0-9+/]{43}=$'
+carctl --as admin key rm bob >/dev/null
+dispatch
+
+t_refuse 1 'key add of the revoked public key under its name' carctl --as admin key add bob --pubkey "$pub"
+t_match '... saying why' "$ERR" "^carctl: key 'bob': its public key was revoked \\(for 'bob'\\); a revoked key stays refused: register a new one$"
+t_refuse 1 '... under another name' carctl --as admin key add bob2 --pubkey "$pub"
+t_match '... saying why' "$ERR" "^carctl: key 'bob2': its public key was revoked \\(for 'bob'\\)"
+
+# Spooled before the revocation is applied, the command cannot know: the dispatcher
+# refuses it when it admits it.
+carol_pub=$(carctl key list --json | jrow name carol | jget pubkey)
+carctl --as admin key rm carol >/dev/null
+carctl --as admin key add dave --pubkey "$carol_pub" >/dev/null
+t_eq 'a registration of a key whose revocation waits in the spool is spooled' "$(spool_count new)" 2
+run dispatcher --once
+t_eq '... the batch runs' "$RC" 0
+t_eq '... and quarantines it' "$(spool_count bad)" 2 # the event and its .reason
+t_match '... saying why' "$(cat "$RENTAL_HOME"/spool/bad/*.reason)" \
+	"key 'dave': its public key was revoked \\(for 'carol'\\)"
+t_eq '... dave has no key' "$(carctl key list --json | jrow name dave)" ''
+
+# A revocation made before this rule kept its index (the index record removed):
+# the name's own record still refuses its old key.
+idx=$(state_ls revoked/ | head -n 1)
+t_match 'the revoked keys are indexed by key' "$idx" '^revoked/[0-9a-f]{2}/[0-9a-f]{64}\.yaml$'
+for p in $(state_ls revoked/); do state_rm "$p"; done
+t_refuse 1 'without the index, the name'"'"'s record refuses its revoked key' carctl --as admin key add bob --pubkey "$pub"
+t_exit 1 '--rebuild makes the index again' dispatcher --rebuild
+t_match '... saying so' "$ERR" 'revoked/[0-9a-f]{2}/[0-9a-f]{64}\.yaml: missing; rebuilt'
+t_refuse 1 '... and the key stays refused under another name' carctl --as admin key add bob3 --pubkey "$pub"
+
+t_ok 'a new key for the revoked name' carctl --as admin key add bob
+dispatch
+t_eq '... registered, not revoked' "$(carctl key list --json | jrow name bob | jget revoked)" false
+t_ok '... and it acts' carctl --as bob list
+t_ok '--rebuild: the index as the log makes it' dispatcher --rebuild
+done_testing
