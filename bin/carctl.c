@@ -841,7 +841,7 @@ static int cmd_ical(const struct common *o, int argc, char **argv)
 
 static const struct field report_fields[] = {
 	{"car", F_STR, 12}, {"bookings", F_NUM, 8}, {"nights", F_NUM, 6}, {"revenue", F_NUM, 12},
-	{"refunds", F_NUM, 10}, {"utilisation", F_NUM, 11}, {"stars", F_NUMNULL, 5}};
+	{"refunds", F_NUM, 10}, {"utilisation", F_NUMNULL, 11}, {"stars", F_NUMNULL, 5}};
 
 /* The period of the report: --from and --to, each by default the month of the other
  * (this month without either): the first day of the month and the first of the next. */

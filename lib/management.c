@@ -755,7 +755,10 @@ static void acc_row(struct kv *row, const char *keyname, const struct acc *x)
 	kv_setnum(row, "nights", x->nights);
 	kv_setnum(row, "revenue", x->revenue);
 	kv_setnum(row, "refunds", x->refunds);
-	set_tenths(row, "utilisation", x->used * 100, x->denom > 0 ? x->denom : 1);
+	if (x->denom > 0)
+		set_tenths(row, "utilisation", x->used * 100, x->denom);
+	else /* a month with no car registered on its last day: nothing to divide by */
+		kv_set(row, "utilisation", "");
 	if (x->ratings > 0)
 		set_tenths(row, "stars", x->stars_sum, x->ratings);
 	else

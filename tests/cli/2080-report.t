@@ -172,4 +172,20 @@ t_refuse 65 'report --from 9999-12-01 (to the month'"'"'s end)' carctl --as admi
 t_eq '... says why' "$ERR" 'carctl: --from 9999-12-01: its month ends with the last date there is; a period ends before 9999-12-31'
 t_ok '... --from 9999-11-01 reports November' carctl --as admin report --from 9999-11-01 --json
 
+# A month whose every car was removed before its last day: no car to divide by. Its
+# utilisation is null, not the nights x 100 (300.0 for three nights).
+scratch_home empty
+customers alice
+carctl --as admin add solo --rate 100 >/dev/null && dispatch
+rs=$(reserve --as alice solo --from "$(day 0)" --to "$(day 3)") && dispatch
+paid alice "$rs" >/dev/null
+returned alice "$rs"
+carctl --as admin rm solo >/dev/null && dispatch
+run carctl --as admin report --by month --json
+t_eq 'a month with no car registered on its last day: utilisation null' \
+	"$(printf '%s\n' "$OUT" | jq -c '[.nights, .utilisation]')" '[3,null]'
+t_match '... empty in --csv' "$(carctl --as admin report --by month --csv | sed -n 2p)" '^[0-9]{4}-[0-9]{2},1,3,300,0,,$'
+t_eq '... --by car divides by the days of the period' \
+	"$(carctl --as admin report --json | jq -c '[.car, (.utilisation > 0)]')" '["solo",true]'
+
 done_testing
