@@ -36,6 +36,19 @@ int management_car(struct store *s, const char *car, struct kv *c, struct rerr *
 	return rc;
 }
 
+int management_car_of(struct store *s, const char *car, const char *res, struct kv *c,
+		      struct rerr *e)
+{
+	struct kv b;
+	int rc = rec_row(s, CTX_MANAGEMENT, OWNER_CAR, car, res, &b, e);
+
+	kv_init(c);
+	if (rc != 0)
+		return rc;
+	kv_free(&b);
+	return management_car(s, car, c, e);
+}
+
 void management_settings(struct car_settings *set, const struct kv *f)
 {
 	set->rate = kv_get(f, "rate");
@@ -580,17 +593,13 @@ static int apply_booking(struct store *s, const struct event *ev, const char *st
 static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
 {
 	const char *car = kv_get(&ev->f, "car"), *comment = kv_get(&ev->f, "comment");
-	struct kv b, c, *old, *rows;
+	struct kv c, *old, *rows;
 	size_t n, nold;
 	char today[11];
-	int rc = rec_row(s, CTX_MANAGEMENT, OWNER_CAR, car, kv_get(&ev->f, "reservation"), &b, e);
+	/* A car removed since its stay, or its id registered again: the rating counts in
+	 * the report only, on the stay. */
+	int rc = management_car_of(s, car, kv_get(&ev->f, "reservation"), &c, e);
 
-	/* A car removed since its stay, or its id registered again (another car, which has
-	 * no row of the stay): the rating counts in the report only, on the stay. */
-	if (rc == 0) {
-		kv_free(&b);
-		rc = management_car(s, car, &c, e);
-	}
 	if (rc != 0)
 		return rc < 0 ? -1 : report_rating(s, ev, e);
 	kv_setnum(&c, "ratings", kv_num(&c, "ratings", 0) + 1);

@@ -57,6 +57,20 @@ t_match '... the text names the car alone' "$(rent --as carol receipt "$rc7")" '
 t_match '... and its one night as one (it said "1 nights")' "$(rent --as carol receipt "$rc7")" "^stay +$d1 to $(day 2), 1 night\$"
 t_match 'eight nights are nights' "$(rent --as alice receipt "$ra")" "^stay +$d0 to $d8, 8 nights\$"
 
+# A car removed after the stay: no model; its id registered again is another car,
+# whose model the old stay's receipt does not show (it showed the new car's).
+rs=$(book carol car02 "$d0" "$(day 1)")
+paid carol "$rs" >/dev/null
+returned carol "$rs"
+t_eq 'the receipt of a stay: the car'"'"'s model' "$(rent --as carol receipt "$rs" --json | jq -c .model)" '"Morning"'
+carctl --as admin rm car02 >/dev/null && dispatch
+t_eq '... the car removed: null' "$(rent --as carol receipt "$rs" --json | jq -c .model)" null
+carctl --as admin add car02 --rate 999 --model Porsche >/dev/null && dispatch
+t_eq '... its id registered again (another car): null still' "$(rent --as carol receipt "$rs" --json | jq -c .model)" null
+rn=$(book carol car02 "$(day 2)" "$(day 3)")
+paid carol "$rn" >/dev/null
+t_eq '... a stay of the new car shows its model' "$(rent --as carol receipt "$rn" --json | jq -c .model)" '"Porsche"'
+
 # A late return: its late fee on the receipt.
 if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
 	rent --as alice return "$ra" >/dev/null
