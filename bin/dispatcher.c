@@ -549,9 +549,11 @@ int main(int argc, char **argv)
 	} else {
 		size_t rewritten = 0;
 		int upgrade = mode == MODE_UPGRADE;
-		if (dispatch_rebuild(&h, upgrade, &r, &rewritten, &e) < 0)
+		if (dispatch_rebuild(&h, upgrade, &r, &rewritten, &e) < 0) {
+			print_report(&r); /* what it did before it failed (main set back) */
+			report_free(&r);
 			rc = fail(&e);
-		else {
+		} else {
 			rc = print_report(&r) ? 1 : 0;
 			if (upgrade)
 				fprintf(stderr, "dispatcher: upgrade: layout %d, %zu records moved or rewritten\n",

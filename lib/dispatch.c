@@ -100,24 +100,6 @@ static int load_own_key(const struct home *h, struct store *s, struct seckey *k,
 	return rc;
 }
 
-/* What a batch, a push and --check say of main's commit when the dispatcher did not sign
- * it: no replica takes it, nor a commit made on it. */
-#define NOT_SIGNED "main's commit %.12s is not signed by this home's dispatcher (made by hand?)"
-
-/* A batch is committed only on a commit of the dispatcher's. */
-static int refuse_hand_made(struct store *s, const unsigned char *pk, struct rerr *e)
-{
-	char head[41], base[41];
-	int rc = store_signed_base(s, pk, base, e);
-
-	if (rc <= 0)
-		return rc;
-	store_head(s, head);
-	return rerr_set(e, RX_DATA, "state: " NOT_SIGNED ": no batch is committed on it, as no "
-			"replica would take it; 'dispatcher --rebuild' sets main back to %.12s, the "
-			"last commit it signed, and makes the state again from the log", head, base);
-}
-
 int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
 			 struct rerr *e)
 {
@@ -137,6 +119,59 @@ int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBL
 		return -1;
 	memcpy(pk, k.pk, crypto_sign_PUBLICKEYBYTES);
 	seckey_free(&k);
+	return 0;
+}
+
+/* What a batch and --check say of main's commit when the dispatcher did not sign it: no
+ * replica takes it, nor a commit made on it. */
+#define NOT_SIGNED "main's commit %.12s is not signed by this home's dispatcher (made by hand?)"
+
+/* Nothing is admitted, and no batch committed, on a commit of main the dispatcher did
+ * not sign: its events would be judged by a state no event made. 0 if main is its own
+ * (or older than signing). */
+static int refuse_hand_made(const struct home *h, struct store *s, struct rerr *e)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	char head[41], base[41];
+	int rc = dispatch_signing_key(h, pk, e) < 0 ? -1 : store_signed_base(s, pk, base, e);
+
+	if (rc != 1)
+		return rc < 0 ? -1 : 0;
+	store_head(s, head);
+	return rerr_set(e, RX_DATA, "state: " NOT_SIGNED ": no batch is committed on it, as no "
+			"replica would take it; 'dispatcher --rebuild' sets main back to %.12s, the "
+			"last commit it signed, and makes the state again from the log", head, base);
+}
+
+/* A rebuild's first step: main's newest commits, which the dispatcher did not sign (a
+ * person's), are taken out: main is set back to the last it signed. Not if they add
+ * entries to the log: events, which a person's edit does not make (a release that
+ * did not sign?), are not dropped. */
+static int take_out_hand_made(const struct home *h, struct store *real, struct report *r,
+			      size_t *rewritten, struct rerr *e)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	struct store *b = NULL;
+	struct rerr why = {0};
+	char head[41], base[41];
+	long long now, then;
+	int rc = dispatch_signing_key(h, pk, e) < 0 ? -1 : store_signed_base(real, pk, base, e);
+
+	if (rc != 1)
+		return rc < 0 ? -1 : 0; /* 2: a history older than signing, which --upgrade takes */
+	store_head(real, head);
+	now = ledger_head(real, &why); /* unreadable: what the person broke, taken out */
+	rc = store_open_commit(&b, h->state, base, 0, e) < 0 || (then = ledger_head(b, e)) < 0 ? -1 : 0;
+	store_free(b);
+	if (rc == 0 && now > then)
+		rc = rerr_set(e, RX_DATA, "main's commits since %.12s, which this home's dispatcher did "
+			      "not sign, add entries %lld to %lld to the log: events are not taken out "
+			      "(did a release that does not sign run here?)", base, then + 1, now);
+	if (rc < 0 || store_set_main(real, base, e) < 0)
+		return -1;
+	report_add(r, 1, "main's commit %.12s, not signed by this home's dispatcher (made by hand?), is "
+		   "taken out: main is set back to %.12s, the last commit it signed", head, base);
+	++*rewritten;
 	return 0;
 }
 
@@ -685,7 +720,7 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 
 	memset(st, 0, sizeof *st);
 	today_utc(audit.today);
-	if ((base = ledger_head(s, e)) < 0)
+	if (store_follow_main(s, e) < 0 || refuse_hand_made(h, s, e) < 0 || (base = ledger_head(s, e)) < 0)
 		return -1;
 	readers_init(&rd, base);
 	/* A writer killed mid-write leaves its file in tmp/; after an hour it is litter. */
@@ -741,8 +776,6 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 	crash_point("state");
 	/* Every commit is signed by the dispatcher's key, as git verifies it. */
 	if (k.sk == NULL && store_changes(s) > 0 && load_own_key(h, s, &k, e) < 0)
-		goto out;
-	if (store_changes(s) > 0 && refuse_hand_made(s, k.pk, e) < 0)
 		goto out;
 	store_set_signer(s, k.sk ? &k : NULL);
 	rc = store_commit(s, audit.text, e);
@@ -975,32 +1008,20 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 {
 	struct store *real = NULL, *scratch = NULL;
 	struct seckey k = {0};
-	char head[41], base[41];
-	int rc = -1, layout, moves, taken;
+	int rc = -1, layout, moves;
 
 	memset(r, 0, sizeof *r);
 	*rewritten = 0;
-	if (open_locked(h, &real, 1, e) < 0 || load_own_key(h, real, &k, e) < 0 ||
-	    (layout = rec_layout(real, e)) < 0)
+	/* Commits the dispatcher did not sign are taken out first: what they hold (the
+	 * layout, the keys) is no one's. */
+	if (open_locked(h, &real, 1, e) < 0 || take_out_hand_made(h, real, r, rewritten, e) < 0 ||
+	    load_own_key(h, real, &k, e) < 0 || (layout = rec_layout(real, e)) < 0)
 		goto out;
 	/* An upgrade replays the log of an older layout into this one's records: every
 	 * record moves, and is counted, not listed. */
 	moves = upgrade && layout != RECORDS_LAYOUT;
 	if ((!upgrade || layout > RECORDS_LAYOUT) && rec_check_layout(real, e) < 0)
 		goto out;
-	/* A commit the dispatcher did not sign is taken out: main set back to the last it
-	 * did (an older layout's, which --upgrade replays, may be unsigned). */
-	if (!moves && (taken = store_signed_base(real, k.pk, base, e)) != 0) {
-		if (taken < 0)
-			goto out;
-		store_head(real, head);
-		if (store_set_main(real, base, e) < 0)
-			goto out;
-		report_add(r, 1, "main's commit %.12s, not signed by this home's dispatcher (made by "
-			   "hand?), is taken out: main is set back to %.12s, the last commit it signed",
-			   head, base);
-		++*rewritten;
-	}
 	if (store_open_scratch(&scratch, real, e) < 0)
 		goto out;
 	rec_set_layout(scratch);
@@ -1190,8 +1211,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 			   "its primary yet" : "state: no commit yet; run 'carctl init'");
 	else if (check_readable(s, &why) < 0)
 		report_add(r, 1, "state: damaged: %s", why.msg);
-	int layout_ok = rec_check_layout(s, &why) == 0;
-	if (!layout_ok)
+	if (rec_check_layout(s, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
 	size_t packs = store_pack_count(s);
 	if (packs > CHECK_PACKS_MAX)
@@ -1202,9 +1222,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		check_contexts(h, s, &c, r);
 	if (!home_is_replica(h)) { /* a replica runs no batch and has no key of its own */
 		check_last_batch(h, r);
-		if (load_own_key(h, s, &k, &why) < 0)
-			report_add(r, 1, "%s", why.msg);
-		else if (head[0] && layout_ok && refuse_hand_made(s, k.pk, &why) < 0)
+		/* a person's commit first: what it holds (the keys) is no one's */
+		if (refuse_hand_made(h, s, &why) < 0 || load_own_key(h, s, &k, &why) < 0)
 			report_add(r, 1, "%s", why.msg);
 	}
 	seckey_free(&k);

@@ -1,6 +1,7 @@
 /* gitsig: SSHSIG signatures in git commits (see gitsig.h). The wire format is SSH's:
  * a string is a big-endian uint32 length and its bytes. */
 #include "gitsig.h"
+#include "git.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,4 +308,20 @@ int gitsig_verify_commit(const char *commit, size_t len,
 	free(payload.b);
 	free(sig.b);
 	return rc;
+}
+
+int gitsig_commit_by(struct gitrepo *r, const struct gid *id,
+		     const unsigned char pk[crypto_sign_PUBLICKEYBYTES], struct git_commit_info *c,
+		     struct rerr *e)
+{
+	struct rerr why = {0};
+	char *data;
+	size_t len;
+	int sig;
+
+	if (git_read_commit(r, id, &data, &len, c, e) < 0)
+		return -1;
+	sig = gitsig_verify_commit(data, len, pk, &why);
+	free(data);
+	return sig != 0;
 }

@@ -26,4 +26,12 @@ char *gitsig_sign_commit(const struct seckey *k, const char *commit, size_t len,
  * none; -1 if it is damaged, by another key or does not match (e says which). */
 int gitsig_verify_commit(const char *commit, size_t len,
 			 const unsigned char pk[crypto_sign_PUBLICKEYBYTES], struct rerr *e);
+/* Whether the commit id of r is signed by pk: 0; 1 if not (unsigned, by another key or
+ * altered); -1 if it cannot be read (e). *c gets its headers. */
+struct gitrepo;
+struct gid;
+struct git_commit_info;
+int gitsig_commit_by(struct gitrepo *r, const struct gid *id,
+		     const unsigned char pk[crypto_sign_PUBLICKEYBYTES], struct git_commit_info *c,
+		     struct rerr *e);
 #endif

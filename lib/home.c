@@ -176,11 +176,10 @@ int home_role(struct store *s, const char *actor, int *role, struct rerr *e)
 	if (rc == 1)
 		return rerr_set(e, RX_PERM, "%s: unknown identity (no registered key)", actor);
 	*role = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
-	rc = ledger_revoked(&key);
+	rc = ledger_revoked(&key) ? rerr_set(e, RX_PERM, "%s: key revoked", actor)
+				  : ledger_key_usable(s, actor, &key, e);
 	kv_free(&key);
-	if (rc)
-		return rerr_set(e, RX_PERM, "%s: key revoked", actor);
-	return 0;
+	return rc;
 }
 
 int home_require(struct store *s, const char *actor, unsigned roles, const char *what,

@@ -39,6 +39,22 @@ int ledger_revoked(const struct kv *key)
 	return r && strcmp(r, "true") == 0;
 }
 
+int ledger_key_usable(struct store *s, const char *name, const struct kv *key, struct rerr *e)
+{
+	struct kv was;
+	int rc;
+
+	if (ledger_revoked(key))
+		return rerr_set(e, RX_PERM, "key revoked: '%s'", name);
+	/* the same key revoked under another name that held it too */
+	if ((rc = rec_revoked(s, kv_get(key, "pubkey") ?: "", &was, e)) != 0)
+		return rc < 0 ? -1 : 0;
+	rerr_set(e, RX_PERM, "key revoked: '%s' (its key was revoked for '%s')", name,
+		 kv_get(&was, "name") ?: "?");
+	kv_free(&was);
+	return -1;
+}
+
 int ledger_check_key_add(struct store *s, const char *name, const char *pubkey, struct rerr *e)
 {
 	struct kv key, was = {0};
@@ -184,9 +200,9 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 		return -1;
 	if (rc == 1)
 		return genesis(s, ev, e) ? 0 : rerr_set(e, RX_PERM, "unknown key '%s'", actor);
-	if (ledger_revoked(&key)) {
+	if (ledger_key_usable(s, actor, &key, e) < 0) {
 		kv_free(&key);
-		return rerr_set(e, RX_PERM, "key revoked: '%s'", actor);
+		return -1;
 	}
 	role = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
 	rc = sig_pk_decode(pk, kv_get(&key, "pubkey") ? kv_get(&key, "pubkey") : "");

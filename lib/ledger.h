@@ -38,6 +38,9 @@ int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e
 int ledger_key(struct store *s, const char *name, struct kv *key, struct rerr *e);
 /* 1 if the key record is revoked. */
 int ledger_revoked(const struct kv *key);
+/* Whether name's key record may sign: 0; -1 with RX_PERM if it is revoked, or is a key
+ * revoked under another name that held it too. */
+int ledger_key_usable(struct store *s, const char *name, const struct kv *key, struct rerr *e);
 /* The rule for key add: name is not registered, or its key is revoked; and pubkey was
  * never revoked (under any name). */
 int ledger_check_key_add(struct store *s, const char *name, const char *pubkey, struct rerr *e);

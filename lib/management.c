@@ -36,8 +36,9 @@ int management_car(struct store *s, const char *car, struct kv *c, struct rerr *
 	return rc;
 }
 
-int management_car_of(struct store *s, const char *car, const char *res, struct kv *c,
-		      struct rerr *e)
+/* The car booking res was made for: 0 and *c; 1 if it is removed or its id registered
+ * again since (another car: it has no row of res). */
+static int car_of(struct store *s, const char *car, const char *res, struct kv *c, struct rerr *e)
 {
 	struct kv b;
 	int rc = rec_row(s, CTX_MANAGEMENT, OWNER_CAR, car, res, &b, e);
@@ -47,6 +48,21 @@ int management_car_of(struct store *s, const char *car, const char *res, struct 
 		return rc;
 	kv_free(&b);
 	return management_car(s, car, c, e);
+}
+
+int management_car_of(struct store *s, const char *car, const char *res, struct kv *c,
+		      struct rerr *e)
+{
+	long long cursor, head;
+	int rc = car_of(s, car, res, c, e);
+
+	/* No row while this context is behind the log (switched off): it may not have seen
+	 * the booking yet; its car is the one it has. */
+	if (rc != 1)
+		return rc;
+	if ((cursor = rec_cursor(s, CTX_MANAGEMENT, e)) < 0 || (head = rec_log_head(s, e)) < 0)
+		return -1;
+	return cursor >= head ? 1 : management_car(s, car, c, e);
 }
 
 void management_settings(struct car_settings *set, const struct kv *f)
@@ -598,7 +614,7 @@ static int apply_rating(struct store *s, const struct event *ev, struct rerr *e)
 	char today[11];
 	/* A car removed since its stay, or its id registered again: the rating counts in
 	 * the report only, on the stay. */
-	int rc = management_car_of(s, car, kv_get(&ev->f, "reservation"), &c, e);
+	int rc = car_of(s, car, kv_get(&ev->f, "reservation"), &c, e);
 
 	if (rc != 0)
 		return rc < 0 ? -1 : report_rating(s, ev, e);
@@ -840,7 +856,8 @@ int management_report(struct store *s, const char *from, const char *to, int by_
 			x.denom = pto - pfrom;
 		acc_row(&(*rows)[(*n)++], by_month ? "month" : "car", &x);
 		sum.bookings += x.bookings, sum.nights += x.nights, sum.revenue += x.revenue;
-		sum.refunds += x.refunds, sum.used += x.used, sum.denom += x.denom;
+		/* a month with no car to divide by has no utilisation to add */
+		sum.refunds += x.refunds, sum.used += x.denom > 0 ? x.used : 0, sum.denom += x.denom;
 		sum.stars_sum += x.stars_sum, sum.ratings += x.ratings;
 	}
 	acc_row(total, by_month ? "month" : "car", &sum);

@@ -22,8 +22,9 @@ void management_settings(struct car_settings *set, const struct kv *f);
 int management_check_rm(struct store *s, const char *car, struct rerr *e);
 /* The car as management knows it, with status and stars derived. */
 int management_car(struct store *s, const char *car, struct kv *c, struct rerr *e);
-/* The car booking res was made for, as the fleet has it now: 0 and *c; 1 if it is
- * removed, or its id registered again since (another car: it has no row of res). */
+/* The car booking res was made for, as the fleet has it now, for the reading commands:
+ * 0 and *c; 1 if it is removed, or its id registered again since (another car: it has
+ * no row of res; but while this context is behind the log, the car it has). */
 int management_car_of(struct store *s, const char *car, const char *res, struct kv *c,
 		      struct rerr *e);
 /* Every car with status and stars derived, by id. */

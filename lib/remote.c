@@ -3,6 +3,7 @@
  * (gitprotocol-pack, gitprotocol-common): pkt-lines, each four hex digits of length
  * then its bytes, "0000" a flush. */
 #include "remote.h"
+#include "gitsig.h"
 #include "git.h"
 #include "transport.h"
 #include <errno.h>
@@ -770,24 +771,59 @@ static int push_step(struct step *s, const struct gid *last, void *arg, struct r
 	return 0;
 }
 
-int push_main(const char *gitdir, const char *url, int idle, struct rerr *e)
+/* Whether main's commit tip may be pushed: signed by signer. */
+static int pushable(struct gitrepo *repo, const char *url, const struct gid *tip,
+		    const unsigned char *signer, struct rerr *e)
+{
+	struct git_commit_info ci;
+	char hex[41];
+	int rc = gitsig_commit_by(repo, tip, signer, &ci, e);
+
+	gid_hex(hex, tip);
+	if (rc == 1)
+		rc = rerr_set(e, RX_DATA, "%s: push: main's commit %.12s is not signed by this home's "
+			      "dispatcher (made by hand?): not pushed, as no replica would take it", url, hex);
+	return rc;
+}
+
+/* Why a remote's main, not in this history, is refused. */
+static int not_in_history(struct gitrepo *repo, const char *url, const struct gid *main,
+			  const unsigned char *signer, struct rerr *e)
+{
+	struct git_commit_info ci;
+	struct rerr why = {0};
+	char hex[41];
+
+	gid_hex(hex, main);
+	if (holds(repo, main) && gitsig_commit_by(repo, main, signer, &ci, &why) == 1)
+		return rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is a commit this "
+				"home's dispatcher did not sign, not in this history (taken out by "
+				"'dispatcher --rebuild'?): set the remote's main back by hand to a commit "
+				"of this history", url, hex);
+	return rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is not in this history",
+			url, hex);
+}
+
+int push_main(const char *gitdir, const char *url, const unsigned char *signer, int idle,
+	      struct rerr *e)
 {
 	struct remote r;
 	struct gitrepo *repo = NULL;
 	struct gid tip, *c = NULL;
 	size_t n = 0;
-	char hex[41];
-	int rc;
+	int speaks = parse_url(&r, url), rc = gitrepo_open(&repo, gitdir, e);
 
-	if (!parse_url(&r, url)) {
+	if (rc == 0 && (rc = git_ref_read(gitdir, REF_MAIN, &tip, e)) == 1)
+		rc = rerr_set(e, RX_SOFTWARE, "%s: no main to push", gitdir);
+	if (rc == 0)
+		rc = pushable(repo, url, &tip, signer, e);
+	if (rc == 0 && !speaks) {
+		gitrepo_free(repo);
 		remote_free(&r);
 		return transport_push(gitdir, url, idle, e);
 	}
 	r.idle = idle;
 	signal(SIGPIPE, SIG_IGN); /* a far end gone is a write that fails */
-	rc = gitrepo_open(&repo, gitdir, e);
-	if (rc == 0 && (rc = git_ref_read(gitdir, REF_MAIN, &tip, e)) == 1)
-		rc = rerr_set(e, RX_SOFTWARE, "%s: no main to push", gitdir);
 	if (rc == 0)
 		rc = remote_open(&r, e);
 	if (rc == 0 && !(r.has_main && gid_cmp(&r.main, &tip) == 0)) {
@@ -797,13 +833,10 @@ int push_main(const char *gitdir, const char *url, int idle, struct rerr *e)
 		 * restored from an older copy): said at once, not after a walk to the first. */
 		rc = r.has_main && !holds(repo, &r.main) ? 1
 			: commits_since(repo, &tip, r.has_main ? &r.main : NULL, NULL, &c, &n, &at, &why);
-		if (rc == 1 && r.has_main) {
-			gid_hex(hex, &r.main);
-			rc = rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is not in this "
-				      "history", url, hex);
-		} else if (rc >= 0) {
+		if (rc == 1 && r.has_main)
+			rc = not_in_history(repo, url, &r.main, signer, e);
+		else if (rc >= 0)
 			rc = copy_commits(&r, repo, r.has_main ? &r.main : NULL, c, n, push_step, &r, &why, e);
-		}
 		if (rc < 0 && why.code)
 			rc = rerr_set(e, why.code, "%s: push: %s", url, why.msg);
 	}

@@ -15,11 +15,13 @@
 #include "util.h"
 
 /* Pushes refs/heads/main of gitdir to url's (a fast forward only), as transport_push
- * (transport.h), which it leaves the URLs it does not speak (http, https). idle:
+ * (transport.h), which it leaves the URLs it does not speak (http, https); only a main
+ * whose commit signer (the dispatcher's key) signed: no replica takes another. idle:
  * seconds without progress before SIGALRM (armed again at each sign of it). 0, or -1
  * with e: RX_TEMP unreachable or failing, RX_REFUSED the remote said no, or its main
- * is not in this history. */
-int push_main(const char *gitdir, const char *url, int idle, struct rerr *e);
+ * is not in this history, RX_DATA main's commit is not signed. */
+int push_main(const char *gitdir, const char *url, const unsigned char *signer, int idle,
+	      struct rerr *e);
 /* Whether url names a repository here (a path, file://), which path_fetch reads. */
 int remote_is_path(const char *url);
 /* Fetches from the repository at url (a path) into gitdir's objects what gitdir lacks

@@ -12,7 +12,6 @@
 #include "git.h"
 #include "kv.h"
 #include "remote.h"
-#include "store.h"
 #include "transport.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -143,23 +142,6 @@ int replicate_timeout(const struct cfg *c)
 	return t < 1 ? 1 : t > 60 ? 60 : (int)t;
 }
 
-/* Whether main's commit is signed by signer: 0; else -1 with why (no replica takes it, nor
- * a commit made on it). */
-static int main_signed(const struct home *h, const char *url, const unsigned char *signer,
-		       struct rerr *e)
-{
-	struct store *s = NULL;
-	char head[41], base[41];
-	int rc = store_open(&s, h->state, e) < 0 ? -1 : store_signed_base(s, signer, base, e);
-
-	store_head(s, head);
-	store_free(s);
-	if (rc == 1)
-		rc = rerr_set(e, RX_DATA, "%s: push: main's commit %.12s is not signed by this home's "
-			      "dispatcher (made by hand?): not pushed, as no replica would take it", url, head);
-	return rc;
-}
-
 /* Pushes until url has main, holding its lock; with again, once at least: the record
  * says what was pushed, and the remote may have lost it since (a push asked for by
  * hand trusts the remote, not the record). */
@@ -175,7 +157,7 @@ static int push_locked(const struct home *h, const char *url, const unsigned cha
 		again = 0;
 		struct rerr why = {0};
 		st.tried_at = (long long)time(NULL);
-		if (main_signed(h, url, signer, &why) < 0 || push_main(gitdir, url, idle, &why) < 0) {
+		if (push_main(gitdir, url, signer, idle, &why) < 0) {
 			set_error(&st, why.msg);
 			write_state(h, url, &st, NULL);
 			*e = why;

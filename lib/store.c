@@ -885,30 +885,36 @@ void store_head(const struct store *s, char out[41])
 
 int store_signed_base(struct store *s, const unsigned char *pk, char base[41], struct rerr *e)
 {
+	struct git_commit_info c;
 	struct gid at = s->head;
+	int rc;
 
 	base[0] = '\0';
-	for (int passed = 0; s->has_head; passed++) {
-		struct git_commit_info c;
-		struct rerr why = {0};
-		char *buf, hex[41];
-		size_t len;
-
-		if (git_read_commit(s->repo, &at, &buf, &len, &c, &why) < 0)
-			return rerr_set(e, why.code, "%s: %s", s->gitdir, why.msg);
-		int sig = gitsig_verify_commit(buf, len, pk, &why);
-		free(buf);
-		gid_hex(hex, &at);
-		if (sig == 0) {
-			snprintf(base, 41, "%s", hex);
+	for (int passed = 0; s->has_head; passed++, at = c.parent) {
+		if ((rc = gitsig_commit_by(s->repo, &at, pk, &c, e)) < 0)
+			return -1;
+		if (rc == 0) {
+			gid_hex(base, &at);
 			return passed > 0;
 		}
 		if (c.nparents == 0)
-			return rerr_set(e, RX_DATA, "%s: no commit of main's history is signed by this "
-					"home's dispatcher", s->gitdir);
-		at = c.parent;
+			return 2;
 	}
 	return 0;
+}
+
+int store_follow_main(struct store *s, struct rerr *e)
+{
+	struct gid now;
+	int rc = git_ref_read(s->gitdir, REF_MAIN, &now, e);
+
+	if (rc < 0)
+		return -1;
+	int same = rc == 1 ? !s->has_head : s->has_head && gid_cmp(&now, &s->head) == 0;
+	if (same || s->fixed || s->scratch)
+		return 0;
+	store_discard(s); /* what it read was of the commit main named before */
+	return load_head(s, e);
 }
 
 int store_set_main(struct store *s, const char *hex, struct rerr *e)

@@ -81,9 +81,12 @@ void store_head(const struct store *s, char out[41]);
 
 /* Whether main's commit is signed by pk (the dispatcher's key): 0 if it is, or there is
  * none; 1 if not (a person's commit), base then the newest of its first parents that
- * is; -1 if none is (RX_DATA) or one is unreadable. A replica takes no commit that is
- * not, nor any made on one. */
+ * is; 2 if none is (a history older than signing); -1 if one is unreadable. A replica
+ * takes no commit that is not, nor any made on one. */
 int store_signed_base(struct store *s, const unsigned char *pk, char base[41], struct rerr *e);
+/* Reads main again if it moved since (by hand, while a daemon held the lock): what was
+ * read of the commit before is dropped. */
+int store_follow_main(struct store *s, struct rerr *e);
 /* Moves main to the commit hex, which is read from then on (nothing uncommitted kept). */
 int store_set_main(struct store *s, const char *hex, struct rerr *e);
 

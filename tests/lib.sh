@@ -482,6 +482,11 @@ state_put_by_hand() {
 	_state_blob "$@" && _state_commit "put $1" "100644 $_sp_blob	$1"
 }
 
+# state_rm_by_hand PATH: remove PATH in a commit a person makes: unsigned.
+state_rm_by_hand() {
+	_state_commit "rm $1" "0 0000000000000000000000000000000000000000	$1"
+}
+
 _state_blob() {
 	if [ $# -ge 2 ]; then
 		_sp_blob=$(printf '%s' "$2" | state_git hash-object -w --stdin)

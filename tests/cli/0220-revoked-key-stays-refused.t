@@ -42,6 +42,27 @@ t_exit 1 '--rebuild makes the index again' dispatcher --rebuild
 t_match '... saying so' "$ERR" 'revoked/[0-9a-f]{2}/[0-9a-f]{64}\.yaml: missing; rebuilt'
 t_refuse 1 '... and the key stays refused under another name' carctl --as admin key add bob3 --pubkey "$pub"
 
+# A name that held the same key as another before it was revoked: the key is revoked,
+# and so is what it signs under that name.
+customers erin
+dispatch
+erin_pub=$(carctl key list --json | jrow name erin | jget pubkey)
+carctl --as admin key add erin2 --pubkey "$erin_pub" >/dev/null && dispatch
+cp "$RENTAL_HOME/keys/erin.key" "$RENTAL_HOME/keys/erin2.key"
+carctl --as admin add car01 --rate 1000 >/dev/null && dispatch
+t_ok 'a name holding the same key as another acts' reserve --as erin2 car01 --from 2028-08-06 --to 2028-08-08
+dispatch
+reserve --as erin2 car01 --from 2028-09-06 --to 2028-09-08 >/dev/null
+mkdir "$T_TMP/held" && mv "$RENTAL_HOME"/spool/new/* "$T_TMP/held/"
+carctl --as admin key rm erin >/dev/null && dispatch
+t_refuse 77 '... not once the key is revoked under the other' reserve --as erin2 car01 --from 2028-10-06 --to 2028-10-08
+t_match '... saying why' "$ERR" "key revoked: 'erin2' \\(its key was revoked for 'erin'\\)"
+rm -f "$RENTAL_HOME"/spool/bad/*
+for f in "$T_TMP"/held/*; do spool_drop "$f"; done
+dispatch
+t_match 'what it signed before, admitted after: quarantined' "$(cat "$RENTAL_HOME"/spool/bad/*.reason 2>/dev/null)" \
+	"key revoked: 'erin2' \\(its key was revoked for 'erin'\\)"
+
 t_ok 'a new key for the revoked name' carctl --as admin key add bob
 dispatch
 t_eq '... registered, not revoked' "$(carctl key list --json | jrow name bob | jget revoked)" false

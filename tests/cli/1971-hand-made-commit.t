@@ -106,8 +106,81 @@ T_PIDS="$T_PIDS $pid"
 t_wait '... the daemon applies the event' 15 sh -c '[ "$(ls "$1")" = "" ]' - "$RENTAL_HOME/spool/new"
 t_wait '... and the mirror gets main' 15 sh -c '[ "$(git --git-dir="$1" rev-parse main)" = "$(git --git-dir="$2" rev-parse main)" ]' \
 	- "$M" "$RENTAL_HOME/state/.git"
+# A commit made by hand while the daemon runs: its next batch reads main again, and
+# commits nothing on it (it committed on its own last commit, dropping the other).
+state_put_by_hand junk 'junk
+'
+hand=$(git_main "$RENTAL_HOME/state/.git")
+reserve --as bob car01 --from 2028-12-06 --to 2028-12-08 >/dev/null
+t_wait '... a commit by hand while it runs: it says so' 15 grep -q \
+	"main's commit ${hand%"${hand#????????????}"} is not signed.*: no batch is committed on it" "$T_TMP/daemon.err"
+t_eq '... main unmoved' "$(git_main "$RENTAL_HOME/state/.git")" "$hand"
 t_stop_daemon "$pid" 0
+t_exit 1 '--rebuild takes it out' dispatcher --rebuild
+t_ok '... and the event is applied' dispatcher --once
 t_eq 'every commit of main verifies' "$(unsigned_commits)" 0
+
+# What a hand-made commit holds judges nothing: an event waiting is not admitted on it
+# (alice's key removed by hand: it was quarantined as "unknown key", and lost).
+r3=$(reserve --as alice car02 --from 2028-11-06 --to 2028-11-08)
+state_rm_by_hand "$(state_ls keys/ | grep '/alice\.yaml$')"
+run dispatcher --once
+t_eq 'a batch on a commit that removed a key by hand: exit 65' "$RC" 65
+t_eq '... nothing quarantined' "$(spool_count bad)" 0
+t_eq '... the event waits' "$(spool_count new)" 1
+t_exit 1 '--rebuild takes the commit out' dispatcher --rebuild
+t_ok '... and the event is applied' dispatcher --once
+t_eq '... its booking' "$(status_of "$r3")" RESERVED
+
+# The dispatcher's own key record changed by hand: it is named as the hand-made commit
+# it is (not "not the key the log registers"), and --rebuild takes it out.
+dk=$(state_ls keys/ | grep '/dispatcher\.yaml$')
+state_put_by_hand "$dk" "$(state_cat "$dk" | sed 's/^pubkey: .*/pubkey: AAAAC3NzaC1lZDI1NTE5AAAAIGfakefakefakefakefakefakefakefakefakefakefa=/')
+"
+hand=$(git_main "$RENTAL_HOME/state/.git")
+run dispatcher --check
+t_match '--check on a commit that changed the dispatcher'"'"'s key record: names it' "$ERR" \
+	"main's commit ${hand%"${hand#????????????}"} is not signed by this home's dispatcher"
+t_nomatch '... not the key file' "$ERR" 'not the key the log registers'
+t_exit 1 '--rebuild takes it out' dispatcher --rebuild
+t_ok '--check: healthy' dispatcher --check
+
+# The layout changed by hand: every command says to upgrade; --upgrade takes the
+# commit out first (it committed on it, and replicas refused the history for good).
+signed=$(git_main "$RENTAL_HOME/state/.git")
+state_put_by_hand layout 'version: 6
+'
+t_exit 78 'the layout set back by hand: --once says to upgrade' dispatcher --once
+t_exit 1 '--upgrade: a difference repaired (exit 1)' dispatcher --upgrade
+t_match '... takes the commit out first' "$ERR" "is taken out: main is set back to ${signed%"${signed#????????????}"}"
+t_eq '... main is the last signed commit' "$(git_main "$RENTAL_HOME/state/.git")" "$signed"
+t_eq 'every commit of main verifies' "$(unsigned_commits)" 0
+
+# Commits not signed that add entries to the log are events, not a person's edit (a
+# release that did not sign?): a rebuild does not drop them, and says so.
+head=$(state_cat log/head | sed 's/seq: //')
+state_put_by_hand log/head "seq: $((head + 1))
+"
+run dispatcher --rebuild
+t_eq 'a commit not signed that adds to the log: --rebuild refuses (65)' "$RC" 65
+t_match '... saying why' "$ERR" "add entries $((head + 1)) to $((head + 1)) to the log: events are not taken out"
+t_eq '... main unmoved' "$(state_cat log/head)" "seq: $((head + 1))"
+state_git update-ref refs/heads/main "$signed"
+
+# A mirror that was given a hand-made commit (git push by hand) before a rebuild took
+# it out: the push says what it is.
+state_put_by_hand junk 'junk
+'
+hand=$(git_main "$RENTAL_HOME/state/.git")
+state_git push -q "$M" main 2>/dev/null
+t_eq 'a hand-made commit pushed by hand to the mirror' "$(git_main "$M")" "$hand"
+t_exit 1 '--rebuild takes it out here' dispatcher --rebuild
+run dispatcher --push
+t_eq '--push refused (exit 1)' "$RC" 1
+t_match '... saying what the remote holds' "$ERR" \
+	"push refused: its main \\(${hand%"${hand#????????????}"}\\) is a commit this home's dispatcher did not sign, not in this history"
+git --git-dir="$M" update-ref refs/heads/main "$signed"
+t_ok '... the mirror set back by hand: --push' dispatcher --push
 
 # A rebuild with nothing made by hand stays on main.
 head=$(git_main "$RENTAL_HOME/state/.git")

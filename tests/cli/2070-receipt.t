@@ -71,6 +71,15 @@ rn=$(book carol car02 "$(day 2)" "$(day 3)")
 paid carol "$rn" >/dev/null
 t_eq '... a stay of the new car shows its model' "$(rent --as carol receipt "$rn" --json | jq -c .model)" '"Porsche"'
 
+# The management context switched off: it has not seen the booking, and the receipt
+# shows the car it has (it said null).
+write_config management=false
+rm=$(book carol car01 "$(day 4)" "$(day 5)")
+paid carol "$rm" >/dev/null
+t_eq 'management switched off: the receipt shows the car'"'"'s model' "$(rent --as carol receipt "$rm" --json | jq -c .model)" '"Avante"'
+write_config
+dispatch
+
 # A late return: its late fee on the receipt.
 if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
 	rent --as alice return "$ra" >/dev/null

@@ -187,5 +187,20 @@ t_eq 'a month with no car registered on its last day: utilisation null' \
 t_match '... empty in --csv' "$(carctl --as admin report --by month --csv | sed -n 2p)" '^[0-9]{4}-[0-9]{2},1,3,300,0,,$'
 t_eq '... --by car divides by the days of the period' \
 	"$(carctl --as admin report --json | jq -c '[.car, (.utilisation > 0)]')" '["solo",true]'
+# ... and adds nothing to the total's: a car registered next month, two nights paid
+# there; the total of the two months is those two nights over next month's days (it
+# added this month's three, over nothing).
+N1=$(date -u -d "$(date -u +%Y-%m-01) +1 month" +%F)
+N2=$(date -u -d "$N1 +1 month" +%F)
+ND=$(( ($(date -u -d "$N2" +%s) - $(date -u -d "$N1" +%s)) / 86400 ))
+ft "$(at "$N1" 1)" carctl --as admin add duo --rate 100 >/dev/null && ft "$(at "$N1" 1)" dispatcher --once >/dev/null 2>&1
+rd=$(ft "$(at "$N1" 1)" reserve --as alice duo --from "$(at "$N1" 2)" --to "$(at "$N1" 4)")
+for c in 'dispatcher --once' "pay --as alice $rd" 'dispatcher --once'; do ft "$(at "$N1" 1)" $c >/dev/null 2>&1; done
+t_eq 'two months, the first with no car at its end: its row null, the next'"'"'s its own' \
+	"$(carctl --as admin report --from "$(date -u +%Y-%m-01)" --to "$N2" --by month --json | jq -c '[.nights, .utilisation]' | tr '\n' ' ')" \
+	"[3,null] [2,$(util 2 "$ND")] "
+t_eq '... the total'"'"'s utilisation: the second month'"'"'s nights over its days' \
+	"$(carctl --as admin report --from "$(date -u +%Y-%m-01)" --to "$N2" --by month | awk '$1 == "total" { print $3, $6 }')" \
+	"5 $(util 2 "$ND")"
 
 done_testing
