@@ -188,6 +188,26 @@ int ledger_check_signer(const struct event *ev, const unsigned char pk[crypto_si
 	return 0;
 }
 
+/* Whether ev, whose signature its actor's key refuses, is signed with a key revoked
+ * for that name before: an event signed before the name got a new key. */
+static int signed_by_revoked(struct store *s, const struct event *ev, const char *actor)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	struct rerr e = {0};
+	struct kv *recs;
+	size_t n;
+	int found = 0;
+
+	if (rec_revoked_all(s, &recs, &n, &e) < 0)
+		return 0; /* said as what it is: a bad signature */
+	for (size_t i = 0; i < n && !found; i++)
+		found = strcmp(kv_get(&recs[i], "name") ?: "", actor) == 0 &&
+			sig_pk_decode(pk, kv_get(&recs[i], "pubkey") ?: "") == 0 &&
+			sig_verify(pk, ev->raw, ev->body_len, ev->sig);
+	store_records_free(recs, n);
+	return found;
+}
+
 int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 {
 	const char *actor = kv_get(&ev->f, "actor");
@@ -209,8 +229,12 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 	kv_free(&key);
 	if (rc < 0)
 		return rerr_set(e, RX_IO, "state: key '%s' is corrupt", actor);
-	if (ledger_check_signer(ev, pk, role, e) < 0)
+	if (ledger_check_signer(ev, pk, role, e) < 0) {
+		/* (the verdict is the verification pool's: no second verification) */
+		if (!event_verify(ev, pk) && signed_by_revoked(s, ev, actor))
+			rerr_set(e, RX_PERM, "key revoked: '%s' (a key it had before)", actor);
 		return -1;
+	}
 	if (event_kind_of(ev) == EV_KEY_ADD &&
 	    ledger_check_key_add(s, kv_get(&ev->f, "name"), kv_get(&ev->f, "pubkey"), e) < 0)
 		return -1;

@@ -273,6 +273,11 @@ void rec_revoked_put(struct store *s, const struct kv *r)
 		store_put_kv(s, p, r);
 }
 
+int rec_revoked_all(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
+{
+	return store_read_records(s, "revoked", recs, n, e);
+}
+
 int rec_is_ledger(const char *path, int log_entries)
 {
 	return !strncmp(path, "ids/", 4) || !strncmp(path, "keys/", 5) || !strcmp(path, "log/head") ||

@@ -67,5 +67,18 @@ t_ok 'a new key for the revoked name' carctl --as admin key add bob
 dispatch
 t_eq '... registered, not revoked' "$(carctl key list --json | jrow name bob | jget revoked)" false
 t_ok '... and it acts' carctl --as bob list
+# An event signed with the name's old key, admitted after its new one: "key revoked",
+# as CONTRACT says (it was said a bad signature).
+customers frank
+carctl --as admin add car02 --rate 1000 >/dev/null && dispatch
+reserve --as frank car02 --from 2028-08-06 --to 2028-08-08 >/dev/null
+mkdir "$T_TMP/old" && mv "$RENTAL_HOME"/spool/new/* "$T_TMP/old/"
+carctl --as admin key rm frank >/dev/null && dispatch
+carctl --as admin key add frank >/dev/null && dispatch
+rm -f "$RENTAL_HOME"/spool/bad/*
+for f in "$T_TMP"/old/*; do spool_drop "$f"; done
+dispatch
+t_match 'an event of the name'"'"'s old key, after its new one: quarantined as key revoked' \
+	"$(cat "$RENTAL_HOME"/spool/bad/*.reason 2>/dev/null)" "key revoked: 'frank' \\(a key it had before\\)"
 t_ok '--rebuild: the index as the log makes it' dispatcher --rebuild
 done_testing
