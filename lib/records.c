@@ -334,17 +334,20 @@ static char *unescape(const char *f, size_t n)
 	return v;
 }
 
-/* Parses one line of a table into row. */
-static void row_parse(struct kv *row, const char *line, size_t len)
+/* Parses one line of a table into row: 0, or -1 if it is no row (a field without '=',
+ * or none): damaged, not a row of nothing. */
+static int row_parse(struct kv *row, const char *line, size_t len)
 {
 	kv_init(row);
 	for (size_t at = 0; at < len;) {
 		const char *f = line + at, *tab = memchr(f, '\t', len - at), *eq;
 		size_t fl = tab ? (size_t)(tab - f) : len - at;
-		if ((eq = memchr(f, '=', fl)) != NULL)
-			kv_take(row, xstrndup(f, (size_t)(eq - f)), unescape(eq + 1, fl - (size_t)(eq - f) - 1));
+		if ((eq = memchr(f, '=', fl)) == NULL)
+			return -1;
+		kv_take(row, xstrndup(f, (size_t)(eq - f)), unescape(eq + 1, fl - (size_t)(eq - f) - 1));
 		at += fl + 1;
 	}
+	return row->n > 0 ? 0 : -1;
 }
 
 /* Appends row as a line, its values escaped. */
@@ -405,7 +408,7 @@ static int table_each(struct store *s, const char *path, int (*fn)(struct kv *ro
 		      void *arg, struct rerr *e)
 {
 	char *buf;
-	size_t len;
+	size_t len, lines = 0;
 	int rc = store_get(s, path, &buf, &len, e);
 
 	if (rc != 0)
@@ -415,8 +418,10 @@ static int table_each(struct store *s, const char *path, int (*fn)(struct kv *ro
 		nl = memchr(line, '\n', (size_t)(buf + len - line));
 		if (nl == NULL)
 			nl = buf + len;
-		row_parse(&row, line, (size_t)(nl - line));
-		rc = fn(&row, arg);
+		lines++;
+		rc = row_parse(&row, line, (size_t)(nl - line)) < 0
+			? rerr_set(e, RX_IO, "state/%s: damaged: line %zu is not a row", path, lines)
+			: fn(&row, arg);
 		kv_free(&row);
 	}
 	free(buf);
