@@ -155,7 +155,7 @@ static int refuse(struct home *h, struct store *s, const struct rerr *e)
  * said why: a bad value (65) before a wrong identity (77), that before a refusal of
  * the business (1, 75). *s is open on success. */
 static int admin_act(struct home *h, const struct common *o, struct store **s, const char *what,
-		     int (*rule)(struct store *s, void *arg, struct rerr *e), void *arg,
+		     int ctx, int (*rule)(struct store *s, void *arg, struct rerr *e), void *arg,
 		     struct rerr *e)
 {
 	struct rerr why = {0};
@@ -166,6 +166,8 @@ static int admin_act(struct home *h, const struct common *o, struct store **s, c
 		*e = why;
 		return -1;
 	}
+	if (why.code == RX_REFUSED && ctx >= 0) /* on a state that may not show the log yet */
+		context_refusal(*s, ctx, &why);
 	if (home_require(*s, home_actor(o->as), ROLE_ADMIN, what, e) < 0)
 		return -1;
 	if (why.msg[0]) {
@@ -221,7 +223,7 @@ static int cmd_key_add(const struct common *o, const struct args *a, const char 
 		rerr_set(&e, RX_DATA, "--pubkey: not the base64 of a 32-byte ed25519 key");
 		return fail(&e);
 	}
-	if (admin_act(&h, o, &s, "register keys", key_add_rule, &ka, &e) < 0)
+	if (admin_act(&h, o, &s, "register keys", -1, key_add_rule, &ka, &e) < 0)
 		return refuse(&h, s, &e);
 	if (a->pubkey) {
 		snprintf(pk, sizeof pk, "%s", a->pubkey);
@@ -292,7 +294,7 @@ static int cmd_key_rm(const struct common *o, const char *name)
 		rerr_set(&e, RX_DATA, "%.40s: not a key name", name);
 		return fail(&e);
 	}
-	if (admin_act(&h, o, &s, "revoke keys", key_rm_rule, (void *)name, &e) < 0)
+	if (admin_act(&h, o, &s, "revoke keys", -1, key_rm_rule, (void *)name, &e) < 0)
 		return refuse(&h, s, &e);
 	event_init(&ev);
 	event_start(&ev, "key.rm", actor);
@@ -396,7 +398,7 @@ static int cmd_car(const struct common *o, const struct args *a, const char *car
 		return usage_error(usage, "set: give at least one of --rate, --model, --weekly, --monthly, --late-fee");
 	if (set->model && limit_input_text(set->model, NULL, "model", &e) < 0)
 		return fail(&e); /* what a user can get wrong by typing: 65 before anything else */
-	if (admin_act(&h, o, &s, what[kind == 'a' ? 0 : kind == 's' ? 1 : 2], car_rule, &act, &e) < 0)
+	if (admin_act(&h, o, &s, what[kind == 'a' ? 0 : kind == 's' ? 1 : 2], CTX_MANAGEMENT, car_rule, &act, &e) < 0)
 		return refuse(&h, s, &e);
 	event_init(&ev);
 	event_start(&ev, kind == 'a' ? "car.add" : kind == 's' ? "car.set" : "car.rm", actor);
@@ -444,7 +446,7 @@ static int cmd_block(const struct common *o, const struct args *a, const char *c
 	if (reservation_check_request(car, a->from, a->to, today, &e) < 0 ||
 	    (a->reason && limit_input_text(a->reason, NULL, "reason", &e) < 0))
 		return fail(&e); /* what a user can get wrong by typing: 65 before anything else */
-	if (admin_act(&h, o, &s, "block cars", block_rule, &b, &e) < 0)
+	if (admin_act(&h, o, &s, "block cars", CTX_RESERVATION, block_rule, &b, &e) < 0)
 		return refuse(&h, s, &e);
 	event_init(&ev);
 	event_start(&ev, "car.block", actor);
@@ -486,7 +488,7 @@ static int cmd_unblock(const struct common *o, const char *blk)
 	}
 	/* The rule looks for a block not yet applied in the spool the settings name, in h
 	 * as admin_act opened it. */
-	if (admin_act(&h, o, &s, "unblock cars", unblock_rule, &b, &e) < 0)
+	if (admin_act(&h, o, &s, "unblock cars", CTX_RESERVATION, unblock_rule, &b, &e) < 0)
 		return refuse(&h, s, &e);
 	event_init(&ev);
 	event_start(&ev, "car.unblock", actor);

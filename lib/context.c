@@ -30,18 +30,42 @@ static struct kv *outbox_item(struct outbox *o)
 	return &o->items[o->n++];
 }
 
+/* The contexts whose outcomes a context's refusals rest on, besides its own state: a
+ * car's prices and registration (management's), a booking accepted (reservation's), a
+ * payment taken (payment's), a car returned (rental's). Not ratings: no refusal rests
+ * on them, and a shop may keep rating switched off for good. */
+#define BIT(c) (1u << (c))
+static const unsigned rests_on[CTX_COUNT] = {
+	[CTX_MANAGEMENT] = BIT(CTX_RESERVATION) | BIT(CTX_PAYMENT) | BIT(CTX_RENTAL),
+	[CTX_RESERVATION] = BIT(CTX_MANAGEMENT) | BIT(CTX_PAYMENT) | BIT(CTX_RENTAL),
+	[CTX_PAYMENT] = BIT(CTX_RESERVATION) | BIT(CTX_RENTAL),
+	[CTX_RENTAL] = BIT(CTX_MANAGEMENT) | BIT(CTX_PAYMENT),
+	[CTX_RATING] = BIT(CTX_PAYMENT) | BIT(CTX_RENTAL),
+	[CTX_MYPAGE] = 0,
+};
+
 int context_refusal(struct store *s, int ctx, struct rerr *e)
 {
 	struct rerr io = {0};
 	char why[128];
 	long long head, cur;
 
-	if (e->code != RX_REFUSED || (head = ledger_head(s, &io)) < 0 || (cur = rec_cursor(s, ctx, &io)) < 0 ||
-	    cur >= head)
+	if (e->code != RX_REFUSED || (head = ledger_head(s, &io)) < 0)
 		return -1;
-	snprintf(why, sizeof why, "as far as the %s context has applied the log; it is behind "
-		 "(switched off, or failing)", context_name(ctx));
-	return rerr_later(e, why);
+	/* its own first: a context behind says so before those it follows */
+	for (int i = -1; i < CTX_COUNT; i++) {
+		int c = i < 0 ? ctx : i;
+		if ((i >= 0 && !(rests_on[ctx] & BIT(c))) || (cur = rec_cursor(s, c, &io)) < 0 || cur >= head)
+			continue;
+		if (c == ctx)
+			snprintf(why, sizeof why, "as far as the %s context has applied the log; it is "
+				 "behind (switched off, or failing)", context_name(c));
+		else
+			snprintf(why, sizeof why, "as far as the state shows; the %s context, whose "
+				 "outcomes it rests on, is behind (switched off, or failing)", context_name(c));
+		return rerr_later(e, why);
+	}
+	return -1;
 }
 
 struct kv *outbox_add(struct outbox *o, enum event_kind kind, const struct event *ev)

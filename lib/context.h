@@ -32,8 +32,8 @@ int outbox_refuse_or_fail(struct outbox *o, const struct event *ev, int ctx, con
 			  struct rerr *e);
 
 /* A refusal (e) a command met in context ctx's applied state, kept as it is; or, while
- * ctx is behind the log (switched off, or failing) and its state may not show yet what
- * the log holds, made RX_TEMP. Returns -1. */
+ * ctx, or a context whose outcomes that state rests on, is behind the log (switched off,
+ * or failing) and it may not show yet what the log holds, made RX_TEMP. Returns -1. */
 int context_refusal(struct store *s, int ctx, struct rerr *e);
 
 /* The day the rules take as today for ev: the day it was admitted into the log. */

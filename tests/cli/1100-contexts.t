@@ -25,8 +25,9 @@ dispatch
 t_eq 'the payment is applied: RENTED' "$(status_of "$res")" RENTED
 t_id 'rent list has it' "$(rent --as alice list --json | jrow reservation "$res" | jget payment)" "$pid"
 t_eq 'car01 still shows AVAILABLE' "$(car_status car01)" AVAILABLE
-t_refuse 1 'reservations still check against applied bookings' \
+t_refuse 75 'reservations still check against applied bookings (75: management, behind, may remove the car)' \
 	reserve --as bob car01 --from 2028-08-07 --to 2028-08-09
+t_match '... saying so' "$ERR" 'already reserved .*the management context, whose outcomes it rests on, is behind'
 
 write_config
 dispatch
@@ -95,6 +96,36 @@ t_match '... saying the rating context is behind' "$ERR" 'the rating context .*b
 write_config
 dispatch
 t_ok 'switched on again: rate' rate --as carol "$r7" --stars 5
+
+# A refusal that rests on what another context has not decided yet is "try again
+# later" too (it was 1): a return while payment is behind, a rating while rental is,
+# a new car's booking, setting or block while management is.
+r11=$(book carol car02 "$(day 0)" "$(day 1)")
+write_config payment=false
+pay --as carol "$r11" >/dev/null && dispatch
+t_refuse 75 'payment off: rent return of a booking paid meanwhile: try again later' rent --as carol return "$r11"
+t_match '... saying the payment context is behind' "$ERR" 'the payment context, whose outcomes it rests on, is behind'
+t_refuse 75 '... its receipt too' rent --as carol receipt "$r11"
+write_config
+dispatch
+rent --as carol return "$r11" >/dev/null
+write_config rental=false
+dispatch
+t_refuse 75 'rental off: rate of a booking returned meanwhile: try again later' rate --as carol "$r11" --stars 4
+t_match '... saying the rental context is behind' "$ERR" 'the rental context, whose outcomes it rests on, is behind'
+write_config management=false
+carctl --as admin add car09 --rate 100 >/dev/null && dispatch
+t_refuse 75 'management off: reserve of a car added meanwhile: try again later' \
+	reserve --as carol car09 --from "$(day 50)" --to "$(day 51)"
+t_match '... saying the management context is behind' "$ERR" 'the management context, whose outcomes it rests on, is behind'
+t_refuse 75 '... carctl set of it' carctl --as admin set car09 --rate 200
+t_refuse 75 '... carctl block of it' carctl --as admin block car09 --from "$(day 50)" --to "$(day 51)"
+write_config
+dispatch
+t_ok 'all switched on again: rate' rate --as carol "$r11" --stars 4
+t_ok '... reserve the new car' reserve --as carol car09 --from "$(day 50)" --to "$(day 51)"
+dispatch
+t_refuse 1 '... and a refusal is for good again' reserve --as bob car09 --from "$(day 50)" --to "$(day 51)"
 
 # Switched on again with no batch since: --check does not call it failing.
 write_config rating=false
