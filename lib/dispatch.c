@@ -126,6 +126,17 @@ int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBL
  * replica takes it, nor a commit made on it. */
 #define NOT_SIGNED "main's commit %.12s is not signed by this home's dispatcher (made by hand?)"
 
+/* A main removed (by hand) from a repository that holds a history: a batch would begin
+ * another history beside it, as a new home's first. */
+static int refuse_main_missing(struct store *s, struct rerr *e)
+{
+	if (store_has_commit(s) || store_pack_count(s) == 0)
+		return 0;
+	return rerr_set(e, RX_DATA, "state: main names no commit, yet the repository holds a history "
+			"(main deleted by hand?): no batch is committed, as it would begin another; set "
+			"main back to the history's last commit (git update-ref refs/heads/main COMMIT)");
+}
+
 /* Nothing is admitted, and no batch committed, on a commit of main the dispatcher did
  * not sign: its events would be judged by a state no event made. 0 if main is its own
  * (or older than signing). */
@@ -133,7 +144,8 @@ static int refuse_hand_made(const struct home *h, struct store *s, struct rerr *
 {
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	char head[41], base[41];
-	int rc = dispatch_signing_key(h, pk, e) < 0 ? -1 : store_signed_base(s, pk, base, e);
+	int rc = refuse_main_missing(s, e) < 0 || dispatch_signing_key(h, pk, e) < 0
+		 ? -1 : store_signed_base(s, pk, base, e);
 
 	if (rc != 1)
 		return rc < 0 ? -1 : 0;
@@ -155,7 +167,8 @@ static int take_out_hand_made(const struct home *h, struct store *real, struct r
 	struct rerr why = {0};
 	char head[41], base[41];
 	long long now, then;
-	int rc = dispatch_signing_key(h, pk, e) < 0 ? -1 : store_signed_base(real, pk, base, e);
+	int rc = refuse_main_missing(real, e) < 0 || dispatch_signing_key(h, pk, e) < 0
+		 ? -1 : store_signed_base(real, pk, base, e);
 
 	if (rc != 1)
 		return rc < 0 ? -1 : 0; /* 2: a history older than signing, which --upgrade takes */
@@ -166,7 +179,8 @@ static int take_out_hand_made(const struct home *h, struct store *real, struct r
 	if (rc == 0 && now > then)
 		rc = rerr_set(e, RX_DATA, "main's commits since %.12s, which this home's dispatcher did "
 			      "not sign, add entries %lld to %lld to the log: events are not taken out "
-			      "(did a release that does not sign run here?)", base, then + 1, now);
+			      "(did a release that does not sign run here?); if they are not, set main "
+			      "back to %.12s by hand (git update-ref)", base, then + 1, now, base);
 	if (rc < 0 || store_set_main(real, base, e) < 0)
 		return -1;
 	report_add(r, 1, "main's commit %.12s, not signed by this home's dispatcher (made by hand?), is "

@@ -650,7 +650,7 @@ int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, str
 }
 
 int git_ref_swap(const char *gitdir, const char *ref, const struct gid *was, const struct gid *id,
-		 int stale, struct rerr *e)
+		 int stale, const char *crash, struct rerr *e)
 {
 	char *path = xasprintf("%s/%s", gitdir, ref), *lock = xasprintf("%s.lock", path);
 	struct stat st;
@@ -670,7 +670,7 @@ int git_ref_swap(const char *gitdir, const char *ref, const struct gid *was, con
 		close(fd);
 		unlink(lock); /* made here: the next writer must not find it */
 	} else {
-		rc = ref_put(fd, lock, path, id, NULL, e);
+		rc = ref_put(fd, lock, path, id, crash, e);
 	}
 	free(lock);
 	free(path);

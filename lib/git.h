@@ -42,12 +42,13 @@ int git_read(struct gitrepo *r, const struct gid *id, enum git_type *type, char 
 int git_ref_read(const char *gitdir, const char *ref, struct gid *id, struct rerr *e);
 /* Points ref at id: a new file fsynced, renamed over the old, the folder fsynced. */
 int git_ref_write(const char *gitdir, const char *ref, const struct gid *id, struct rerr *e);
-/* The same where another may move the ref too (a remote's): only if the ref names was
- * (NULL: names nothing), and with REF.lock made only if absent, as git does (one older
- * than stale seconds, a dead writer's, is removed first). 0; 1 if the ref names
- * something else, nothing written; 2 if another holds the lock (e says so); -1. */
+/* The same where another may move the ref too (a remote's; main, which git by hand
+ * may move): only if the ref names was (NULL: names nothing), and with REF.lock made
+ * only if absent, as git does (one older than stale seconds, a dead writer's, is
+ * removed first). 0; 1 if the ref names something else, nothing written; 2 if another
+ * holds the lock (e says so); -1. crash: as ref_put's. */
 int git_ref_swap(const char *gitdir, const char *ref, const struct gid *was, const struct gid *id,
-		 int stale, struct rerr *e);
+		 int stale, const char *crash, struct rerr *e);
 /* Makes gitdir bare, as older releases' homes were not: no index, core.bare true. */
 int git_make_bare(const char *gitdir, struct rerr *e);
 /* Makes a bare repository at gitdir whose HEAD is refs/heads/main. */

@@ -39,6 +39,20 @@ int ledger_revoked(const struct kv *key)
 	return r && strcmp(r, "true") == 0;
 }
 
+/* Whether key (a name's record) is revoked: its own revocation, or its key revoked
+ * under another name that held it too. 1, 0, or -1. */
+static int key_revoked(struct store *s, const struct kv *key, struct rerr *e)
+{
+	struct kv was;
+	int rc;
+
+	if (ledger_revoked(key))
+		return 1;
+	if ((rc = rec_revoked(s, kv_get(key, "pubkey") ?: "", &was, e)) == 0)
+		kv_free(&was);
+	return rc < 0 ? -1 : rc == 0;
+}
+
 int ledger_key_usable(struct store *s, const char *name, const struct kv *key, struct rerr *e)
 {
 	struct kv was;
@@ -58,60 +72,74 @@ int ledger_key_usable(struct store *s, const char *name, const struct kv *key, s
 int ledger_check_key_add(struct store *s, const char *name, const char *pubkey, struct rerr *e)
 {
 	struct kv key, was = {0};
-	int rc = ledger_key(s, name, &key, e), revoked = rc == 0 && ledger_revoked(&key);
-	/* A key revoked stays refused: the index by key, and the name's own record for a
-	 * revocation older than the index. */
-	int same = revoked && strcmp(kv_get(&key, "pubkey") ?: "", pubkey) == 0;
-	int indexed = rc < 0 ? -1 : rec_revoked(s, pubkey, &was, e);
+	int rc = ledger_key(s, name, &key, e), revoked = rc == 0 ? key_revoked(s, &key, e) : 0;
+	/* A key revoked stays refused, as the index of revoked keys has it (a revocation
+	 * older than the index is in it once a rebuild has made it: a replica re-checking
+	 * an older history admits what its primary admitted then). */
+	int indexed = rc < 0 || revoked < 0 ? -1 : rec_revoked(s, pubkey, &was, e);
 
 	if (rc == 0 && !revoked)
 		rc = rerr_set(e, RX_REFUSED, "key '%s' is registered already", name);
-	else if (rc >= 0 && (indexed == 0 || same))
+	else if (rc >= 0 && indexed == 0)
 		rc = rerr_set(e, RX_REFUSED, "key '%s': its public key was revoked (for '%s'); a revoked "
-			      "key stays refused: register a new one", name,
-			      indexed == 0 ? kv_get(&was, "name") ?: "?" : name);
+			      "key stays refused: register a new one", name, kv_get(&was, "name") ?: "?");
 	kv_free(&key);
 	kv_free(&was);
 	return rc < 0 || indexed < 0 ? -1 : 0;
 }
 
-/* Whether an admin other than name holds a key not revoked. The keys are those of the
- * last commit, as this batch changed them: one registered in this very batch is not
- * counted, so the answer errs on the side of keeping an admin. */
-static int other_admin(struct store *s, const char *name, struct rerr *e)
+/* What revoking name's key, pubkey, leaves: whether another name holding it too is the
+ * dispatcher (*dispatcher), and whether an admin other than name holds a key that is
+ * neither that one nor revoked (under any name): 1 if one does, 0, -1. The keys are
+ * those of the last commit, as this batch changed them: one registered in this very
+ * batch is not counted, so the answer errs on the side of keeping an admin. */
+static int admin_left(struct store *s, const char *name, const char *pubkey, int *dispatcher,
+		      struct rerr *e)
 {
 	struct kv *keys;
 	size_t n;
-	int found = 0;
+	int found = 0, rc = 0;
 
+	*dispatcher = 0;
 	if (rec_keys(s, &keys, &n, e) < 0)
 		return -1;
-	for (size_t i = 0; i < n && !found; i++)
-		found = strcmp(kv_get(&keys[i], "name") ?: "", name) != 0 &&
-			strcmp(kv_get(&keys[i], "role") ?: "", "admin") == 0 && !ledger_revoked(&keys[i]);
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		const char *pk = kv_get(&keys[i], "pubkey") ?: "", *role = kv_get(&keys[i], "role") ?: "";
+		int same = strcmp(pk, pubkey) == 0;
+		*dispatcher |= same && strcmp(role, "system") == 0;
+		if (found || same || strcmp(role, "admin") != 0 || strcmp(kv_get(&keys[i], "name") ?: "", name) == 0)
+			continue;
+		rc = key_revoked(s, &keys[i], e);
+		found = rc == 0;
+	}
 	store_records_free(keys, n);
-	return found;
+	return rc < 0 ? -1 : found;
 }
 
 int ledger_check_key_rm(struct store *s, const char *name, struct rerr *e)
 {
 	struct kv key;
-	int rc = ledger_key(s, name, &key, e), role;
+	int rc = ledger_key(s, name, &key, e), role, revoked, dispatcher = 0, left = 1;
 
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
 		return rerr_set(e, RX_REFUSED, "key '%s' is not registered", name);
 	role = role_parse(kv_get(&key, "role") ?: "");
-	rc = ledger_revoked(&key);
+	revoked = key_revoked(s, &key, e);
+	/* A key revoked is revoked for every name that holds it. */
+	if (revoked == 0 && role != ROLE_SYSTEM)
+		left = admin_left(s, name, kv_get(&key, "pubkey") ?: "", &dispatcher, e);
 	kv_free(&key);
-	if (rc)
+	if (left < 0 || revoked < 0)
+		return -1;
+	if (revoked)
 		return rerr_set(e, RX_REFUSED, "key '%s' is revoked already", name);
-	if (role == ROLE_SYSTEM)
+	if (role == ROLE_SYSTEM || dispatcher)
 		return rerr_set(e, RX_REFUSED, "key '%s' is the dispatcher's; it cannot be revoked", name);
-	if (role == ROLE_ADMIN && (rc = other_admin(s, name, e)) <= 0)
-		return rc < 0 ? -1 : rerr_set(e, RX_REFUSED, "key '%s' is the last admin's; register "
-					      "another admin first", name);
+	if (!left)
+		return rerr_set(e, RX_REFUSED, "key '%s' is the last admin's%s; register another admin "
+				"first", name, role == ROLE_ADMIN ? "" : " (an admin holds it too)");
 	return 0;
 }
 
@@ -198,11 +226,10 @@ static int signed_by_revoked(struct store *s, const struct event *ev, const char
 	size_t n;
 	int found = 0;
 
-	if (rec_revoked_all(s, &recs, &n, &e) < 0)
+	if (rec_revoked_of(s, actor, &recs, &n, &e) < 0)
 		return 0; /* said as what it is: a bad signature */
 	for (size_t i = 0; i < n && !found; i++)
-		found = strcmp(kv_get(&recs[i], "name") ?: "", actor) == 0 &&
-			sig_pk_decode(pk, kv_get(&recs[i], "pubkey") ?: "") == 0 &&
+		found = sig_pk_decode(pk, kv_get(&recs[i], "pubkey") ?: "") == 0 &&
 			sig_verify(pk, ev->raw, ev->body_len, ev->sig);
 	store_records_free(recs, n);
 	return found;
@@ -329,6 +356,13 @@ int ledger_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 {
 	int rc = rec_keys(s, recs, n, e);
 
+	/* A key revoked under another name that held it too is revoked here as well. */
+	for (size_t i = 0; rc == 0 && i < *n; i++) {
+		int got = key_revoked(s, &(*recs)[i], e);
+		if (got == 1)
+			kv_set(&(*recs)[i], "revoked", "true");
+		rc = got < 0 ? -1 : 0;
+	}
 	if (*n)
 		qsort(*recs, *n, sizeof **recs, cmp_name);
 	return rc;

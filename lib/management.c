@@ -50,19 +50,42 @@ static int car_of(struct store *s, const char *car, const char *res, struct kv *
 	return management_car(s, car, c, e);
 }
 
-int management_car_of(struct store *s, const char *car, const char *res, struct kv *c,
-		      struct rerr *e)
+/* The day the car's registration in force (or last) began: its last "added" date. */
+static long registered_since(const char *dates)
+{
+	char d[11];
+	long since = 0;
+	int n = 0, used;
+
+	while (dates && sscanf(dates, "%10s%n", d, &used) == 1) {
+		if (n++ % 2 == 0 && valid_date(d))
+			since = date_days(d);
+		dates += used;
+	}
+	return since;
+}
+
+int management_car_of(struct store *s, const char *car, const char *res, const char *paid,
+		      struct kv *c, struct rerr *e)
 {
 	long long cursor, head;
+	struct kv f;
 	int rc = car_of(s, car, res, c, e);
 
 	/* No row while this context is behind the log (switched off): it may not have seen
-	 * the booking yet; its car is the one it has. */
+	 * the booking yet. Its car then, unless registered again after the booking was paid
+	 * (a car is removed only with no booking paid and not returned). */
 	if (rc != 1)
 		return rc;
 	if ((cursor = rec_cursor(s, CTX_MANAGEMENT, e)) < 0 || (head = rec_log_head(s, e)) < 0)
 		return -1;
-	return cursor >= head ? 1 : management_car(s, car, c, e);
+	if (cursor >= head)
+		return 1;
+	if (rec_fleet_car(s, car, &f, e) < 0)
+		return -1;
+	rc = registered_since(kv_get(&f, "dates")) > date_days(paid) ? 1 : 0;
+	kv_free(&f);
+	return rc == 1 ? 1 : management_car(s, car, c, e);
 }
 
 void management_settings(struct car_settings *set, const struct kv *f)

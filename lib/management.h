@@ -22,11 +22,12 @@ void management_settings(struct car_settings *set, const struct kv *f);
 int management_check_rm(struct store *s, const char *car, struct rerr *e);
 /* The car as management knows it, with status and stars derived. */
 int management_car(struct store *s, const char *car, struct kv *c, struct rerr *e);
-/* The car booking res was made for, as the fleet has it now, for the reading commands:
- * 0 and *c; 1 if it is removed, or its id registered again since (another car: it has
- * no row of res; but while this context is behind the log, the car it has). */
-int management_car_of(struct store *s, const char *car, const char *res, struct kv *c,
-		      struct rerr *e);
+/* The car booking res (paid on the day paid) was made for, as the fleet has it now,
+ * for the reading commands: 0 and *c; 1 if it is removed, or its id registered again
+ * since (another car: it has no row of res; while this context is behind the log and
+ * has none yet, registered after paid). */
+int management_car_of(struct store *s, const char *car, const char *res, const char *paid,
+		      struct kv *c, struct rerr *e);
 /* Every car with status and stars derived, by id. */
 int management_list(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
 /* The bookings of one car, and its blocks in force (status BLOCKED), by from. */

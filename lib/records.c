@@ -6,7 +6,8 @@
  *   log/head                            seq: N
  *   ids/ab/cd/ID                        the event again (the same blob as its log entry)
  *   keys/xx/NAME.yaml                   a registered key
- *   revoked/xx/KEY.yaml                 a revoked key (KEY its 32 bytes in hex), the name it had
+ *   revoked/keys/ab/KEY.yaml            a revoked key (KEY its 32 bytes in hex), the name it had
+ *   revoked/names/xx/NAME/KEY.yaml      the same, by the name (a name's earlier keys)
  *   CTX/cursor                          seq: N, where the context has read the log to
  *   CTX/res/ab/cd/RES.yaml              a context's record of a booking
  *   CTX/cars/xx                         a table: a context's records of the cars
@@ -243,39 +244,54 @@ int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
 	return store_read_records(s, "keys", recs, n, e);
 }
 
-/* "revoked/xx/HEX.yaml" for the base64 public key b64: 0, or -1 if it is none. */
-static int revoked_path(char *out, size_t size, const char *b64)
+/* The hex of the base64 public key b64: 0, or -1 if it is none. */
+static int key_hex(char hex[65], const char *b64)
 {
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-	char hex[2 * sizeof pk + 1];
 
 	if (sig_pk_decode(pk, b64) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof pk; i++)
 		snprintf(hex + 2 * i, 3, "%02x", pk[i]);
-	snprintf(out, size, "revoked/%.2s/%s.yaml", hex, hex);
 	return 0;
 }
 
 int rec_revoked(struct store *s, const char *pubkey, struct kv *r, struct rerr *e)
 {
-	char p[128];
+	char p[128], hex[65];
 
 	kv_init(r);
-	return revoked_path(p, sizeof p, pubkey) < 0 ? 1 : store_get_kv(s, p, r, e);
+	if (key_hex(hex, pubkey) < 0)
+		return 1;
+	snprintf(p, sizeof p, "revoked/keys/%.2s/%s.yaml", hex, hex);
+	return store_get_kv(s, p, r, e);
 }
 
 void rec_revoked_put(struct store *s, const struct kv *r)
 {
-	char p[128];
+	char p[200], hex[65], sh[3];
+	const char *name = kv_get(r, "name") ?: "";
 
-	if (revoked_path(p, sizeof p, kv_get(r, "pubkey") ?: "") == 0)
-		store_put_kv(s, p, r);
+	if (key_hex(hex, kv_get(r, "pubkey") ?: "") < 0 || !valid_name(name))
+		return;
+	snprintf(p, sizeof p, "revoked/keys/%.2s/%s.yaml", hex, hex);
+	store_put_kv(s, p, r);
+	shard_name(sh, name);
+	snprintf(p, sizeof p, "revoked/names/%s/%s/%s.yaml", sh, name, hex);
+	store_put_kv(s, p, r);
 }
 
-int rec_revoked_all(struct store *s, struct kv **recs, size_t *n, struct rerr *e)
+int rec_revoked_of(struct store *s, const char *name, struct kv **recs, size_t *n, struct rerr *e)
 {
-	return store_read_records(s, "revoked", recs, n, e);
+	char p[128], sh[3];
+
+	*recs = NULL;
+	*n = 0;
+	if (!valid_name(name))
+		return 0;
+	shard_name(sh, name);
+	snprintf(p, sizeof p, "revoked/names/%s/%s", sh, name);
+	return store_read_records(s, p, recs, n, e);
 }
 
 int rec_is_ledger(const char *path, int log_entries)

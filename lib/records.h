@@ -38,8 +38,8 @@ int rec_keys(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
  * takes older histories without it. */
 int rec_revoked(struct store *s, const char *pubkey, struct kv *r, struct rerr *e);
 void rec_revoked_put(struct store *s, const struct kv *r);
-/* Every revoked key's record. */
-int rec_revoked_all(struct store *s, struct kv **recs, size_t *n, struct rerr *e);
+/* The records of the keys revoked for name. */
+int rec_revoked_of(struct store *s, const char *name, struct kv **recs, size_t *n, struct rerr *e);
 /* Whether path is a record of the ledger (the log, the id index, the keys): what a
  * replica makes again from the log to check a commit. Without log_entries, the log's
  * entries themselves are left out (its head is not). */

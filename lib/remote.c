@@ -637,7 +637,7 @@ static int move_path_main(struct remote *r, const struct gid *to, struct rerr *e
 	struct rerr why = {0};
 	int rc = fs_mkdirs(dir, &why) < 0 ? -1
 		 : git_ref_swap(r->path, REF_MAIN, r->has_main ? &r->main : NULL, to,
-				r->idle > 10 ? r->idle : 10, &why);
+				r->idle > 10 ? r->idle : 10, NULL, &why);
 
 	free(dir);
 	if (rc == 1)

@@ -189,7 +189,7 @@ int rental_receipt(struct store *s, const char *res, struct kv *out, struct pric
 		kv_free(&b);
 	for (size_t i = 0; i < 5; i++)
 		kv_set(out, keep[i], kv_get(&r, keep[i]) ?: "");
-	if ((rc = management_car_of(s, kv_get(&r, "car") ?: "", res, &c, e)) < 0) {
+	if ((rc = management_car_of(s, kv_get(&r, "car") ?: "", res, kv_get(&r, "paid") ?: "", &c, e)) < 0) {
 		kv_free(&r);
 		kv_free(out);
 		return -1;

@@ -463,6 +463,7 @@ static int load_head(struct store *s, struct rerr *e)
 	size_t len;
 	int rc;
 
+	store_discard(s); /* what was read, or changed, is of the commit main named before */
 	s->has_head = s->has_root = 0;
 	if (s->scratch && !s->fixed)
 		return 0;
@@ -617,19 +618,14 @@ static int named_by_main(const struct gid *c, void *arg)
 	struct store *s = arg;
 	struct git_commit_info ci;
 	struct rerr e = {0};
-	enum git_type t;
 	char *buf;
 	size_t len;
-	int rc;
 
 	if (s->has_head && gid_cmp(&s->head, c) == 0)
 		return 1;
-	if (git_read(s->repo, c, &t, &buf, &len, &e) != 0)
+	if (git_read_commit(s->repo, c, &buf, &len, &ci, &e) < 0)
 		return -1;
-	rc = t == GIT_COMMIT && git_commit_parse(buf, len, &ci) == 0;
 	free(buf);
-	if (!rc)
-		return -1;
 	return s->has_head ? !(ci.nparents == 1 && gid_cmp(&ci.parent, &s->head) == 0) : ci.nparents != 0;
 }
 
@@ -828,8 +824,11 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 		rc = rerr_set(e, RX_TEMP, "%s: removed or replaced while this dispatcher "
 			      "held it (another may have worked here since): the batch is not committed",
 			      s->lockpath);
-	if (rc == 0 && !s->scratch)
-		rc = git_ref_write(s->gitdir, REF_MAIN, &commit, e);
+	/* Only over the commit it was made on: one made by hand meanwhile is not dropped. */
+	if (rc == 0 && !s->scratch &&
+	    (rc = git_ref_swap(s->gitdir, REF_MAIN, s->has_head ? &s->head : NULL, &commit, 10, "ref", e)) > 0)
+		rc = rerr_set(e, RX_TEMP, "%s: main moved while the batch ran (by hand?)%s: the batch is not "
+			      "committed", s->gitdir, rc == 2 ? ", or is being moved" : "");
 	if (rc < 0)
 		return -1;
 	crash_point("commit");
@@ -913,7 +912,6 @@ int store_follow_main(struct store *s, struct rerr *e)
 	int same = rc == 1 ? !s->has_head : s->has_head && gid_cmp(&now, &s->head) == 0;
 	if (same || s->fixed || s->scratch)
 		return 0;
-	store_discard(s); /* what it read was of the commit main named before */
 	return load_head(s, e);
 }
 

@@ -32,15 +32,35 @@ t_match '... saying why' "$(cat "$RENTAL_HOME"/spool/bad/*.reason)" \
 	"key 'dave': its public key was revoked \\(for 'carol'\\)"
 t_eq '... dave has no key' "$(carctl key list --json | jrow name dave)" ''
 
-# A revocation made before this rule kept its index (the index record removed):
-# the name's own record still refuses its old key.
-idx=$(state_ls revoked/ | head -n 1)
-t_match 'the revoked keys are indexed by key' "$idx" '^revoked/[0-9a-f]{2}/[0-9a-f]{64}\.yaml$'
+# A revocation made before the index was kept (its records removed, as in a home of an
+# older release): key add goes by the index alone, as that release admitted it, so
+# that a replica re-checking such a history admits what its primary did; --rebuild
+# makes the index, and the key is refused from then on.
+t_match 'the revoked keys are indexed by key' "$(state_ls revoked/keys/ | head -n 1)" \
+	'^revoked/keys/[0-9a-f]{2}/[0-9a-f]{64}\.yaml$'
+t_match '... and by name' "$(state_ls revoked/names/ | grep /bob/)" \
+	'^revoked/names/[0-9a-f]{2}/bob/[0-9a-f]{64}\.yaml$'
 for p in $(state_ls revoked/); do state_rm "$p"; done
-t_refuse 1 'without the index, the name'"'"'s record refuses its revoked key' carctl --as admin key add bob --pubkey "$pub"
+t_ok 'without the index, key add of the old key is taken, as an older release took it' \
+	carctl --as admin key add bob --pubkey "$pub"
+dispatch
+t_eq '... bob registered again' "$(carctl key list --json | jrow name bob | jget revoked)" false
+t_ok '... a replica follows that history' carctl init --replica "$RENTAL_HOME/state" "$T_TMP/replica"
 t_exit 1 '--rebuild makes the index again' dispatcher --rebuild
-t_match '... saying so' "$ERR" 'revoked/[0-9a-f]{2}/[0-9a-f]{64}\.yaml: missing; rebuilt'
+t_match '... saying so' "$ERR" 'revoked/keys/[0-9a-f]{2}/[0-9a-f]{64}\.yaml: missing; rebuilt'
+t_eq '... and bob'"'"'s key, revoked before, shows revoked' "$(carctl key list --json | jrow name bob | jget revoked)" true
+t_refuse 77 '... and is refused' reserve --as bob car01 --from 2028-08-06 --to 2028-08-08
 t_refuse 1 '... and the key stays refused under another name' carctl --as admin key add bob3 --pubkey "$pub"
+t_ok '... a replica follows the rebuilt history too' dispatcher --home "$T_TMP/replica" --once
+
+# Revoking a key an admin holds too, under another name: refused while it is the last
+# admin's (it locked every admin out), and key list shows every name that holds a
+# revoked key revoked.
+apk=$(carctl key list --json | jrow name admin | jget pubkey)
+carctl --as admin key add helper --pubkey "$apk" >/dev/null && dispatch
+t_refuse 1 'key rm of a name holding the last admin'"'"'s key' carctl --as admin key rm helper
+t_match '... saying why' "$ERR" "key 'helper' is the last admin's \\(an admin holds it too\\)"
+t_ok '... the admin acts' carctl --as admin list
 
 # A name that held the same key as another before it was revoked: the key is revoked,
 # and so is what it signs under that name.

@@ -182,6 +182,63 @@ t_match '... saying what the remote holds' "$ERR" \
 git --git-dir="$M" update-ref refs/heads/main "$signed"
 t_ok '... the mirror set back by hand: --push' dispatcher --push
 
+# main deleted by hand: a batch would begin another history beside the one the
+# repository holds (a daemon did, and quarantined the waiting event as an unknown key).
+kept=$(git_main "$RENTAL_HOME/state/.git")
+r4=$(reserve --as alice car01 --from 2029-01-06 --to 2029-01-08)
+state_git update-ref -d refs/heads/main
+run dispatcher --once
+t_eq 'main deleted by hand: --once refuses (65)' "$RC" 65
+t_match '... saying why' "$ERR" 'main names no commit, yet the repository holds a history'
+t_eq '... nothing quarantined, the event waits' "$(spool_count bad):$(spool_count new)" 0:1
+t_exit 1 '... --check says so' dispatcher --check
+t_exit 65 '... --rebuild too' dispatcher --rebuild
+state_git update-ref refs/heads/main "$kept"
+t_ok '... main set back: the batch goes on' dispatcher --once
+t_eq '... its booking' "$(status_of "$r4")" RESERVED
+
+# A daemon whose lock file was replaced while it slept, and a --once that worked
+# meanwhile: the daemon reads the state again (it kept what it had read of the commit
+# before, and wrote its next event over the other's log entry: lost).
+"$BIN/dispatcher" 2>"$T_TMP/daemon2.err" &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+sleep 2
+kill -STOP "$pid"
+rm "$RENTAL_HOME/state/.git/rental.lock"
+r5=$(reserve --as alice car01 --from 2029-02-06 --to 2029-02-08)
+dispatcher --once >/dev/null 2>&1
+kill -CONT "$pid"
+sleep 2
+r6=$(reserve --as bob car02 --from 2029-02-06 --to 2029-02-08)
+t_wait 'the daemon applies the next event' 15 sh -c '[ -z "$(ls "$1")" ]' - "$RENTAL_HOME/spool/new"
+t_stop_daemon "$pid" 0
+t_eq '... both events logged once' "$(log_count_id "$r5"):$(log_count_id "$r6")" 1:1
+t_ok '... --rebuild finds nothing' dispatcher --rebuild
+
+# A commit made by hand while a batch runs (here while it opens main's lock): the batch
+# does not move main over it (it did, and the commit was dropped without a word).
+if command -v strace >/dev/null 2>&1; then
+	r7=$(reserve --as alice car01 --from 2029-03-06 --to 2029-03-08)
+	strace -f -qq -o /dev/null -P "$RENTAL_HOME/state/.git/refs/heads/main.lock" -e trace=openat \
+		-e inject=openat:delay_enter=3000000 "$BIN/dispatcher" --home "$RENTAL_HOME" --once 2>"$T_TMP/mid.err" &
+	spid=$!
+	sleep 1.5
+	state_put_by_hand junk 'mid
+'
+	hand=$(git_main "$RENTAL_HOME/state/.git")
+	wait "$spid"
+	t_eq 'a commit by hand while a batch runs: the batch is not committed (75)' "$?" 75
+	t_match '... saying why' "$(cat "$T_TMP/mid.err")" 'main moved while the batch ran'
+	t_eq '... main is the commit made by hand' "$(git_main "$RENTAL_HOME/state/.git")" "$hand"
+	t_eq '... the event waits' "$(spool_count new)" 1
+	t_exit 1 '--rebuild takes the commit out' dispatcher --rebuild
+	t_ok '... and the event is applied' dispatcher --once
+	t_eq '... its booking' "$(status_of "$r7")" RESERVED
+else
+	t_skip 'a commit by hand while a batch runs' 'no strace'
+fi
+
 # A rebuild with nothing made by hand stays on main.
 head=$(git_main "$RENTAL_HOME/state/.git")
 t_ok '--rebuild of a healthy home' dispatcher --rebuild

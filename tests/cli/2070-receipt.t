@@ -65,7 +65,14 @@ returned carol "$rs"
 t_eq 'the receipt of a stay: the car'"'"'s model' "$(rent --as carol receipt "$rs" --json | jq -c .model)" '"Morning"'
 carctl --as admin rm car02 >/dev/null && dispatch
 t_eq '... the car removed: null' "$(rent --as carol receipt "$rs" --json | jq -c .model)" null
-carctl --as admin add car02 --rate 999 --model Porsche >/dev/null && dispatch
+# (registered again the next day where faketime can say so: the day tells the cars
+# apart while management is behind, below)
+if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+	faketime -f '+1d' "$BIN/carctl" --as admin add car02 --rate 999 --model Porsche >/dev/null
+	faketime -f '+1d' "$BIN/dispatcher" --once >/dev/null 2>&1 </dev/null
+else
+	carctl --as admin add car02 --rate 999 --model Porsche >/dev/null && dispatch
+fi
 t_eq '... its id registered again (another car): null still' "$(rent --as carol receipt "$rs" --json | jq -c .model)" null
 rn=$(book carol car02 "$(day 2)" "$(day 3)")
 paid carol "$rn" >/dev/null
@@ -77,6 +84,10 @@ write_config management=false
 rm=$(book carol car01 "$(day 4)" "$(day 5)")
 paid carol "$rm" >/dev/null
 t_eq 'management switched off: the receipt shows the car'"'"'s model' "$(rent --as carol receipt "$rm" --json | jq -c .model)" '"Avante"'
+if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+	t_eq '... and a stay of a car registered again on a later day still none' \
+		"$(rent --as carol receipt "$rs" --json | jq -c .model)" null
+fi
 write_config
 dispatch
 
