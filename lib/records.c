@@ -431,13 +431,19 @@ static int table_each(struct store *s, const char *path, int (*fn)(struct kv *ro
 		return rc < 0 ? -1 : 0;
 	for (char *line = buf, *nl; rc == 0 && line < buf + len; line = nl + 1) {
 		struct kv row;
+		struct rerr bad = {0};
 		nl = memchr(line, '\n', (size_t)(buf + len - line));
 		if (nl == NULL)
 			nl = buf + len;
 		lines++;
-		rc = row_parse(&row, line, (size_t)(nl - line)) < 0
-			? rerr_set(e, RX_IO, "state/%s: damaged: line %zu is not a row", path, lines)
-			: fn(&row, arg);
+		if (row_parse(&row, line, (size_t)(nl - line)) == 0) {
+			rc = fn(&row, arg);
+		} else { /* the unit fails too: a table rewritten from part of it loses rows */
+			rc = rerr_set(&bad, RX_IO, "state/%s: damaged: line %zu is not a row", path, lines);
+			store_unit_fail(s, &bad);
+			if (e)
+				*e = bad;
+		}
 		kv_free(&row);
 	}
 	free(buf);

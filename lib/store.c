@@ -399,6 +399,12 @@ void store_begin(struct store *s)
 	s->unit_err.code = 0;
 }
 
+void store_unit_fail(struct store *s, const struct rerr *why)
+{
+	if (s->in_txn && s->unit_err.code == 0)
+		s->unit_err = *why;
+}
+
 int store_unit_failed(const struct store *s, struct rerr *e)
 {
 	if (s->unit_err.code == 0)

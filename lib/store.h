@@ -55,6 +55,9 @@ void store_begin(struct store *s);
  * caller went on without it (a table rewritten from what it could not read would
  * lose its other rows): the unit must be taken back. */
 int store_unit_failed(const struct store *s, struct rerr *e);
+/* Fails the unit under way (if any) for why: what was read is damaged (a table with a
+ * line that is no row), whoever asked. */
+void store_unit_fail(struct store *s, const struct rerr *why);
 void store_rollback(struct store *s);
 void store_end(struct store *s);
 size_t store_changes(const struct store *s);
