@@ -30,19 +30,14 @@ static struct kv *outbox_item(struct outbox *o)
 	return &o->items[o->n++];
 }
 
-/* The contexts whose outcomes a context's refusals rest on, besides its own state: a
- * car's prices and registration (management's), a booking accepted (reservation's), a
- * payment taken (payment's), a car returned (rental's). Not ratings: no refusal rests
- * on them, and a shop may keep rating switched off for good. */
 #define BIT(c) (1u << (c))
-static const unsigned rests_on[CTX_COUNT] = {
-	[CTX_MANAGEMENT] = BIT(CTX_RESERVATION) | BIT(CTX_PAYMENT) | BIT(CTX_RENTAL),
-	[CTX_RESERVATION] = BIT(CTX_MANAGEMENT) | BIT(CTX_PAYMENT) | BIT(CTX_RENTAL),
-	[CTX_PAYMENT] = BIT(CTX_RESERVATION) | BIT(CTX_RENTAL),
-	[CTX_RENTAL] = BIT(CTX_MANAGEMENT) | BIT(CTX_PAYMENT),
-	[CTX_RATING] = BIT(CTX_PAYMENT) | BIT(CTX_RENTAL),
-	[CTX_MYPAGE] = 0,
-};
+
+int context_rests_on(struct rerr *e, unsigned contexts)
+{
+	if (e)
+		e->rests_on |= contexts;
+	return -1;
+}
 
 int context_refusal(struct store *s, int ctx, struct rerr *e)
 {
@@ -55,7 +50,8 @@ int context_refusal(struct store *s, int ctx, struct rerr *e)
 	/* its own first: a context behind says so before those it follows */
 	for (int i = -1; i < CTX_COUNT; i++) {
 		int c = i < 0 ? ctx : i;
-		if ((i >= 0 && !(rests_on[ctx] & BIT(c))) || (cur = rec_cursor(s, c, &io)) < 0 || cur >= head)
+		if ((i >= 0 && (c == ctx || !(e->rests_on & BIT(c)))) || (cur = rec_cursor(s, c, &io)) < 0 ||
+		    cur >= head)
 			continue;
 		if (c == ctx)
 			snprintf(why, sizeof why, "as far as the %s context has applied the log; it is "

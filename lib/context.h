@@ -31,9 +31,14 @@ void outbox_refuse(struct outbox *o, const struct event *ev, int ctx, const char
 int outbox_refuse_or_fail(struct outbox *o, const struct event *ev, int ctx, const struct rerr *why,
 			  struct rerr *e);
 
+/* Marks the refusal in e as resting on the outcomes of the contexts (1 << CTX_...) too
+ * (the rule's: an unknown car on management's registrations): a command says "try
+ * again later" while one of them is behind. Returns -1. */
+int context_rests_on(struct rerr *e, unsigned contexts);
 /* A refusal (e) a command met in context ctx's applied state, kept as it is; or, while
- * ctx, or a context whose outcomes that state rests on, is behind the log (switched off,
- * or failing) and it may not show yet what the log holds, made RX_TEMP. Returns -1. */
+ * ctx, or a context whose outcomes it rests on (context_rests_on), is behind the log
+ * (switched off, or failing) and the state may not show yet what the log holds, made
+ * RX_TEMP. Returns -1. */
 int context_refusal(struct store *s, int ctx, struct rerr *e);
 
 /* The day the rules take as today for ev: the day it was admitted into the log. */

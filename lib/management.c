@@ -188,7 +188,8 @@ int management_check_rm(struct store *s, const char *car, struct rerr *e)
 		return rerr_set(e, RX_REFUSED, "%s: unknown car", car);
 	if (kv_num(&c, "reserved", 0) > 0 || kv_num(&c, "rented", 0) > 0)
 		rc = rerr_set(e, RX_REFUSED, "%s: is %s, a car with a RESERVED or RENTED booking cannot be deleted",
-			      car, kv_get(&c, "status"));
+			      car, kv_get(&c, "status")),
+		context_rests_on(e, 1u << CTX_RESERVATION | 1u << CTX_PAYMENT | 1u << CTX_RENTAL);
 	kv_free(&c);
 	return rc;
 }

@@ -24,7 +24,8 @@ int rating_check(struct store *s, const char *res, const char *stars, struct rer
 	if (rc == 1 || strcmp(kv_get(&r, "status") ?: "", ST_RETURNED) != 0) {
 		if (rc == 0)
 			kv_free(&r);
-		return rerr_set(e, RX_REFUSED, "%s: not returned, only a RETURNED reservation can be rated", res);
+		rerr_set(e, RX_REFUSED, "%s: not returned, only a RETURNED reservation can be rated", res);
+		return context_rests_on(e, 1u << CTX_RENTAL | 1u << CTX_PAYMENT); /* returned, or refunded */
 	}
 	if (kv_get(&r, "stars") != NULL)
 		rc = rerr_set(e, RX_REFUSED, "%s: already rated (%s stars)", res, kv_get(&r, "stars"));

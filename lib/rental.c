@@ -19,8 +19,9 @@ int rental_check_return(struct store *s, const char *res, const char *today, str
 
 	if (rc < 0)
 		return -1;
-	if (rc == 1)
-		return rerr_set(e, RX_REFUSED, "%s: not rented (no payment applied)", res);
+	if (rc == 1) /* payment may have taken it */
+		return rerr_set(e, RX_REFUSED, "%s: not rented (no payment applied)", res),
+		       context_rests_on(e, 1u << CTX_PAYMENT);
 	if (strcmp(kv_get(&r, "status"), ST_RENTED) != 0)
 		rc = rerr_set(e, RX_REFUSED, "%s: is %s, only a RENTED reservation can be returned",
 			      res, kv_get(&r, "status"));
@@ -164,7 +165,8 @@ int rental_receipt(struct store *s, const char *res, struct kv *out, struct pric
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
-		return rerr_set(e, RX_REFUSED, "%s: not paid, it has no receipt", res);
+		return rerr_set(e, RX_REFUSED, "%s: not paid, it has no receipt", res),
+		       context_rests_on(e, 1u << CTX_PAYMENT);
 	st = kv_get(&r, "status") ?: "";
 	if (strcmp(st, ST_RENTED) && strcmp(st, ST_RETURNED) && strcmp(st, ST_PAY_CANCELED)) {
 		rerr_set(e, RX_REFUSED, "%s: is %s, it has no receipt", res, st);

@@ -76,6 +76,8 @@ static int check_free(struct store *s, const char *car, const char *from, const 
 	rc = blk ? rec_block(s, holder, &other, e) : reservation_get(s, holder, &other, e);
 	if (rc < 0)
 		return -1;
+	/* A payment canceled, or a car returned early, frees nights. */
+	context_rests_on(e, 1u << CTX_PAYMENT | 1u << CTX_RENTAL);
 	if (rc == 1) {
 		/* The night is held all the same, by what has no record here. */
 		date_format(day, d);
@@ -102,8 +104,8 @@ static int known_car(struct store *s, const char *car, struct kv *c, struct rerr
 {
 	int rc = rec_car(s, CTX_RESERVATION, car, c, e);
 
-	if (rc == 1)
-		return rerr_set(e, RX_REFUSED, "%s: unknown car", car);
+	if (rc == 1) /* management may have registered it */
+		return rerr_set(e, RX_REFUSED, "%s: unknown car", car), context_rests_on(e, 1u << CTX_MANAGEMENT);
 	return rc;
 }
 

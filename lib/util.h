@@ -25,6 +25,7 @@ enum {
 struct rerr {
 	int code;
 	char msg[512];
+	unsigned rests_on; /* a refusal's: the contexts (1 << CTX_...) whose outcomes it rests on */
 };
 
 /* Sets e (if not NULL) and returns -1, so that `return rerr_set(...)` reads well. */

@@ -25,9 +25,9 @@ dispatch
 t_eq 'the payment is applied: RENTED' "$(status_of "$res")" RENTED
 t_id 'rent list has it' "$(rent --as alice list --json | jrow reservation "$res" | jget payment)" "$pid"
 t_eq 'car01 still shows AVAILABLE' "$(car_status car01)" AVAILABLE
-t_refuse 75 'reservations still check against applied bookings (75: management, behind, may remove the car)' \
+t_refuse 1 'reservations still check against applied bookings (no outcome of management frees nights)' \
 	reserve --as bob car01 --from 2028-08-07 --to 2028-08-09
-t_match '... saying so' "$ERR" 'already reserved .*the management context, whose outcomes it rests on, is behind'
+t_refuse 1 '... and so does --quote' reserve --as bob car01 --from 2028-08-07 --to 2028-08-09 --quote
 
 write_config
 dispatch
