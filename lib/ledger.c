@@ -235,7 +235,7 @@ static int signed_by_revoked(struct store *s, const struct event *ev, const char
 	return found;
 }
 
-int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
+int ledger_authenticate(struct store *s, const struct event *ev, struct rerr *e)
 {
 	const char *actor = kv_get(&ev->f, "actor");
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -262,12 +262,18 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 			rerr_set(e, RX_PERM, "key revoked: '%s' (a key it had before)", actor);
 		return -1;
 	}
-	if (event_kind_of(ev) == EV_KEY_ADD &&
-	    ledger_check_key_add(s, kv_get(&ev->f, "name"), kv_get(&ev->f, "pubkey"), e) < 0)
-		return -1;
-	if (event_kind_of(ev) == EV_KEY_RM && ledger_check_key_rm(s, kv_get(&ev->f, "name"), e) < 0)
-		return -1;
 	return check_owner(s, ev, role, e);
+}
+
+int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
+{
+	if (ledger_authenticate(s, ev, e) < 0)
+		return -1;
+	if (event_kind_of(ev) == EV_KEY_ADD)
+		return ledger_check_key_add(s, kv_get(&ev->f, "name"), kv_get(&ev->f, "pubkey"), e);
+	if (event_kind_of(ev) == EV_KEY_RM)
+		return ledger_check_key_rm(s, kv_get(&ev->f, "name"), e);
+	return 0;
 }
 
 int ledger_signer_key(struct store *s, const struct event *ev,

@@ -11,9 +11,14 @@ long long ledger_head(struct store *s, struct rerr *e);
 int ledger_seen(struct store *s, const char *id, struct rerr *e);
 /* The logged bytes of the event id (*buf malloc'd): 0, 1 if it is not in the log. */
 int ledger_logged(struct store *s, const char *id, char **buf, size_t *len, struct rerr *e);
-/* Checks that the event may enter the log: a registered key whose role allows the
- * type, a good signature, and (for a reservation) the signer owns it or is admin.
- * The reason is RX_PERM or RX_DATA with a message for the .reason file. */
+/* Checks who wrote the event: a registered key, not revoked, whose role allows the
+ * type, a good signature, and (for a reservation) the signer owns it or is admin. What
+ * a replica checks of each logged event: the rules below are the primary's to decide,
+ * and may differ between the releases that wrote a history. The reason is RX_PERM or
+ * RX_DATA with a message for the .reason file. */
+int ledger_authenticate(struct store *s, const struct event *ev, struct rerr *e);
+/* Checks that the event may enter the log: ledger_authenticate, then the rules of the
+ * key registry (ledger_check_key_add, ledger_check_key_rm). */
 int ledger_admit(struct store *s, const struct event *ev, struct rerr *e);
 /* The signer's part of admission, for a key of role pk: ev is signed by it, and the
  * role may write ev's type (no one spools the dispatcher's own). 0, or -1 (RX_PERM). */

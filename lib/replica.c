@@ -102,7 +102,8 @@ static int record(const struct home *h, const struct follow *f, struct rerr *e)
 
 /* Whether ev could enter the log after the events s holds, as the primary admitted
  * it: not logged before, signed by a registered key whose role may write it (an
- * outcome by the dispatcher's, of role system). */
+ * outcome by the dispatcher's, of role system). Who wrote it, not the primary's
+ * rules, which older releases decided otherwise (ledger_authenticate). */
 static int check_event(struct store *s, const struct event *ev, struct rerr *e)
 {
 	const struct event_type *t = event_type_get(ev);
@@ -114,7 +115,7 @@ static int check_event(struct store *s, const struct event *ev, struct rerr *e)
 	if ((rc = ledger_seen(s, kv_get(&ev->f, "id"), e)) != 0)
 		return rc < 0 ? -1 : rerr_set(e, RX_DATA, "logged twice");
 	if (t->roles != ROLE_SYSTEM)
-		return ledger_admit(s, ev, e);
+		return ledger_authenticate(s, ev, e);
 	if ((rc = ledger_key(s, actor, &key, e)) != 0)
 		return rc < 0 ? -1 : rerr_set(e, RX_PERM, "an outcome signed by '%s', an unknown key", actor);
 	rc = role_parse(kv_get(&key, "role") ?: "") == ROLE_SYSTEM &&
