@@ -186,10 +186,13 @@ int management_check_rm(struct store *s, const char *car, struct rerr *e)
 		return -1;
 	if (rc == 1)
 		return rerr_set(e, RX_REFUSED, "%s: unknown car", car);
-	if (kv_num(&c, "reserved", 0) > 0 || kv_num(&c, "rented", 0) > 0)
+	if (kv_num(&c, "reserved", 0) > 0 || kv_num(&c, "rented", 0) > 0) {
 		rc = rerr_set(e, RX_REFUSED, "%s: is %s, a car with a RESERVED or RENTED booking cannot be deleted",
-			      car, kv_get(&c, "status")),
-		context_rests_on(e, 1u << CTX_RESERVATION | 1u << CTX_PAYMENT | 1u << CTX_RENTAL);
+			      car, kv_get(&c, "status"));
+		/* what ends them: a booking canceled; one paid, refunded or returned */
+		context_rests_on(e, (kv_num(&c, "reserved", 0) > 0 ? 1u << CTX_RESERVATION : 0) |
+				    (kv_num(&c, "rented", 0) > 0 ? 1u << CTX_PAYMENT | 1u << CTX_RENTAL : 0));
+	}
 	kv_free(&c);
 	return rc;
 }

@@ -25,7 +25,8 @@ int rating_check(struct store *s, const char *res, const char *stars, struct rer
 		if (rc == 0)
 			kv_free(&r);
 		rerr_set(e, RX_REFUSED, "%s: not returned, only a RETURNED reservation can be rated", res);
-		return context_rests_on(e, 1u << CTX_RENTAL | 1u << CTX_PAYMENT); /* returned, or refunded */
+		/* a booking this context has not seen end (refunded or returned) may be returned */
+		return rc == 1 ? context_rests_on(e, 1u << CTX_RENTAL) : -1;
 	}
 	if (kv_get(&r, "stars") != NULL)
 		rc = rerr_set(e, RX_REFUSED, "%s: already rated (%s stars)", res, kv_get(&r, "stars"));

@@ -76,8 +76,6 @@ static int check_free(struct store *s, const char *car, const char *from, const 
 	rc = blk ? rec_block(s, holder, &other, e) : reservation_get(s, holder, &other, e);
 	if (rc < 0)
 		return -1;
-	/* A payment canceled, or a car returned early, frees nights. */
-	context_rests_on(e, 1u << CTX_PAYMENT | 1u << CTX_RENTAL);
 	if (rc == 1) {
 		/* The night is held all the same, by what has no record here. */
 		date_format(day, d);
@@ -85,6 +83,10 @@ static int check_free(struct store *s, const char *car, const char *from, const 
 	}
 	rerr_set(e, RX_REFUSED, "%s: %s from %s to %s", car, blk ? "car blocked" : "already reserved",
 		 kv_get(&other, "from"), kv_get(&other, "to"));
+	/* A booking paid frees its nights when its payment is canceled or it comes back
+	 * early; one reserved, or a block, only by this context's own steps. */
+	if (!blk && strcmp(kv_get(&other, "status") ?: "", ST_RENTED) == 0)
+		context_rests_on(e, 1u << CTX_PAYMENT | 1u << CTX_RENTAL);
 	kv_free(&other);
 	return -1;
 }

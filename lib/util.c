@@ -21,6 +21,7 @@ int rerr_set(struct rerr *e, int code, const char *fmt, ...)
 	if (e == NULL)
 		return -1;
 	e->code = code;
+	e->rests_on = 0;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);

@@ -127,6 +127,25 @@ t_ok '... reserve the new car' reserve --as carol car09 --from "$(day 50)" --to 
 dispatch
 t_refuse 1 '... and a refusal is for good again' reserve --as bob car09 --from "$(day 50)" --to "$(day 51)"
 
+# ... but not a refusal no outcome of the context behind can undo: with rental (and
+# then payment) off, nights held by a block or a booking not paid, a block over them,
+# a car with a booking reserved: refused (1), not "try again later" for as long as the
+# context stays off (reviewer).
+carctl --as admin add carz --rate 10 >/dev/null && dispatch
+ra=$(book alice carz 2029-01-10 2029-01-12)
+carctl --as admin block car02 --from 2029-02-01 --to 2029-02-05 >/dev/null && dispatch
+for off in rental payment; do
+	write_config $off=false
+	carctl --as admin add "car-$off" --rate 10 >/dev/null && dispatch # the log moves past its cursor
+	t_refuse 1 "$off off: reserve of nights a block holds" reserve --as bob car02 --from 2029-02-02 --to 2029-02-03
+	t_refuse 1 "... of nights a booking not paid holds" reserve --as bob carz --from 2029-01-10 --to 2029-01-11
+	t_refuse 1 '... carctl block over them' carctl --as admin block carz --from 2029-01-10 --to 2029-01-11
+	t_refuse 1 '... carctl rm of the car of that booking' carctl --as admin rm carz
+	write_config
+	dispatch
+done
+reserve --as alice cancel "$ra" >/dev/null && dispatch
+
 # Switched on again with no batch since: --check does not call it failing.
 write_config rating=false
 r8=$(book carol car01 "$(day 5)" "$(day 6)")
