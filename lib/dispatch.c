@@ -840,11 +840,18 @@ static char *failed_mark(const struct home *h)
 	return xasprintf("%s/.git/rental-failed", h->state);
 }
 
+/* The contexts the last batch held back, a name a line: --check says them failing
+ * whenever the settings changed since (a context just switched on is not in it). */
+static char *held_mark(const struct home *h)
+{
+	return xasprintf("%s/.git/rental-held", h->state);
+}
+
 int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		   struct dispatch_stats *st, struct rerr *e)
 {
 	int rc = run_batch(h, s, c, st, e);
-	char *mark = failed_mark(h);
+	char *mark = failed_mark(h), *held = held_mark(h), names[CTX_COUNT * 16] = "";
 
 	if (rc < 0) { /* best effort: a disk that refuses it refuses the batch too */
 		char *line = xasprintf("%s\n", e->msg);
@@ -853,7 +860,15 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	} else {
 		unlink(mark);
 	}
+	for (int i = 0; i < CTX_COUNT; i++)
+		if (st->failed[i])
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s\n", context_name(i));
+	if (names[0])
+		fs_write_atomic(held, names, strlen(names), 0, NULL);
+	else if (rc == 0)
+		unlink(held);
 	free(mark);
+	free(held);
 	return rc;
 }
 
@@ -1172,17 +1187,24 @@ static void check_contexts(const struct home *h, struct store *s, const struct c
 {
 	struct rerr why = {0};
 	struct stat cs, bs;
-	char *mark = last_batch_mark(h);
+	char *mark = last_batch_mark(h), *heldp = held_mark(h), *held = NULL, line[24];
+	size_t len;
 	long long head = ledger_head(s, &why), cur;
 	int ran = stat(h->config, &cs) == 0 && stat(mark, &bs) == 0 && ts_cmp(&bs.st_mtim, &cs.st_mtim) > 0;
 
+	fs_read(heldp, 4096, &held, &len, NULL);
 	free(mark);
-	if (head <= 0 || !ran || home_is_replica(h))
-		return;
-	for (int i = 0; i < CTX_COUNT; i++)
-		if (c->enabled[i] && (cur = rec_cursor(s, i, &why)) >= 0 && cur < head)
+	free(heldp);
+	for (int i = 0; head > 0 && !home_is_replica(h) && i < CTX_COUNT; i++) {
+		snprintf(line, sizeof line, "\n%s\n", context_name(i));
+		/* failing: behind after a batch since the settings changed, or held back by the
+		 * last batch whatever changed since */
+		int was_held = held && (strncmp(held, line + 1, strlen(line + 1)) == 0 || strstr(held, line));
+		if (c->enabled[i] && (ran || was_held) && (cur = rec_cursor(s, i, &why)) >= 0 && cur < head)
 			report_add(r, 1, "context %s is switched on but %lld events behind the log: it fails "
 				   "on one (dispatcher --once says why)", context_name(i), head - cur);
+	}
+	free(held);
 }
 
 int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
