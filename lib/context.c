@@ -47,20 +47,17 @@ int context_refusal(struct store *s, int ctx, struct rerr *e)
 
 	if (e->code != RX_REFUSED || (head = ledger_head(s, &io)) < 0)
 		return -1;
-	/* its own first: a context behind says so before those it follows */
-	for (int i = -1; i < CTX_COUNT; i++) {
-		int c = i < 0 ? ctx : i;
-		if ((i >= 0 && (c == ctx || !(e->rests_on & BIT(c)))) || (cur = rec_cursor(s, c, &io)) < 0 ||
-		    cur >= head)
-			continue;
-		if (c == ctx)
-			snprintf(why, sizeof why, "as far as the %s context has applied the log; it is "
-				 "behind (switched off, or failing)", context_name(c));
-		else
-			snprintf(why, sizeof why, "as far as the state shows; the %s context, whose "
-				 "outcomes it rests on, is behind (switched off, or failing)", context_name(c));
+	if ((cur = rec_cursor(s, ctx, &io)) >= 0 && cur < head) { /* its own first */
+		snprintf(why, sizeof why, "as far as the %s context has applied the log; it is behind "
+			 "(switched off, or failing)", context_name(ctx));
 		return rerr_later(e, why);
 	}
+	for (int c = 0; c < CTX_COUNT; c++)
+		if ((e->rests_on & BIT(c)) && c != ctx && (cur = rec_cursor(s, c, &io)) >= 0 && cur < head) {
+			snprintf(why, sizeof why, "as far as the state shows; the %s context, whose outcomes "
+				 "it rests on, is behind (switched off, or failing)", context_name(c));
+			return rerr_later(e, why);
+		}
 	return -1;
 }
 

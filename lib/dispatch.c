@@ -122,10 +122,6 @@ int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBL
 	return 0;
 }
 
-/* What a batch and --check say of main's commit when the dispatcher did not sign it: no
- * replica takes it, nor a commit made on it. */
-#define NOT_SIGNED "main's commit %.12s is not signed by this home's dispatcher (made by hand?)"
-
 /* A main removed (by hand) from a repository that holds a history: a batch would begin
  * another history beside it, as a new home's first. */
 static int refuse_main_missing(struct store *s, struct rerr *e)
@@ -137,22 +133,32 @@ static int refuse_main_missing(struct store *s, struct rerr *e)
 			"main back to the history's last commit (git update-ref refs/heads/main COMMIT)");
 }
 
-/* Nothing is admitted, and no batch committed, on a commit of main the dispatcher did
- * not sign: its events would be judged by a state no event made. 0 if main is its own
- * (or older than signing). */
-static int refuse_hand_made(const struct home *h, struct store *s, struct rerr *e)
+/* Whether main's commit is the dispatcher's, as store_signed_base (1: not; base the
+ * last it signed), main missing from a history refused first. */
+static int hand_made(const struct home *h, struct store *s, char base[41], struct rerr *e)
 {
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+
+	if (refuse_main_missing(s, e) < 0 || dispatch_signing_key(h, pk, e) < 0)
+		return -1;
+	return store_signed_base(s, pk, base, e);
+}
+
+/* Nothing is admitted, and no batch committed, on a commit of main the dispatcher did
+ * not sign (no replica takes it, nor a commit made on it): its events would be judged
+ * by a state no event made. 0 if main is its own (or older than signing). */
+static int refuse_hand_made(const struct home *h, struct store *s, struct rerr *e)
+{
 	char head[41], base[41];
-	int rc = refuse_main_missing(s, e) < 0 || dispatch_signing_key(h, pk, e) < 0
-		 ? -1 : store_signed_base(s, pk, base, e);
+	int rc = hand_made(h, s, base, e);
 
 	if (rc != 1)
 		return rc < 0 ? -1 : 0;
 	store_head(s, head);
-	return rerr_set(e, RX_DATA, "state: " NOT_SIGNED ": no batch is committed on it, as no "
-			"replica would take it; 'dispatcher --rebuild' sets main back to %.12s, the "
-			"last commit it signed, and makes the state again from the log", head, base);
+	return rerr_set(e, RX_DATA, "state: main's commit %.12s is not signed by this home's "
+			"dispatcher (made by hand?): no batch is committed on it, as no replica would "
+			"take it; 'dispatcher --rebuild' sets main back to %.12s, the last commit it "
+			"signed, and makes the state again from the log", head, base);
 }
 
 /* A rebuild's first step: main's newest commits, which the dispatcher did not sign (a
@@ -162,13 +168,11 @@ static int refuse_hand_made(const struct home *h, struct store *s, struct rerr *
 static int take_out_hand_made(const struct home *h, struct store *real, struct report *r,
 			      size_t *rewritten, struct rerr *e)
 {
-	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	struct store *b = NULL;
 	struct rerr why = {0};
 	char head[41], base[41];
 	long long now, then;
-	int rc = refuse_main_missing(real, e) < 0 || dispatch_signing_key(h, pk, e) < 0
-		 ? -1 : store_signed_base(real, pk, base, e);
+	int rc = hand_made(h, real, base, e);
 
 	if (rc != 1)
 		return rc < 0 ? -1 : 0; /* 2: a history older than signing, which --upgrade takes */
@@ -847,6 +851,17 @@ static char *held_mark(const struct home *h)
 	return xasprintf("%s/.git/rental-held", h->state);
 }
 
+/* Whether text, a name a line, has the line name. */
+static int has_line(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strncmp(l, name, n) == 0 && (l[n] == '\n' || l[n] == '\0'))
+			return 1;
+	return 0;
+}
+
 int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 		   struct dispatch_stats *st, struct rerr *e)
 {
@@ -1187,7 +1202,7 @@ static void check_contexts(const struct home *h, struct store *s, const struct c
 {
 	struct rerr why = {0};
 	struct stat cs, bs;
-	char *mark = last_batch_mark(h), *heldp = held_mark(h), *held = NULL, line[24];
+	char *mark = last_batch_mark(h), *heldp = held_mark(h), *held = NULL;
 	size_t len;
 	long long head = ledger_head(s, &why), cur;
 	int ran = stat(h->config, &cs) == 0 && stat(mark, &bs) == 0 && ts_cmp(&bs.st_mtim, &cs.st_mtim) > 0;
@@ -1196,10 +1211,9 @@ static void check_contexts(const struct home *h, struct store *s, const struct c
 	free(mark);
 	free(heldp);
 	for (int i = 0; head > 0 && !home_is_replica(h) && i < CTX_COUNT; i++) {
-		snprintf(line, sizeof line, "\n%s\n", context_name(i));
 		/* failing: behind after a batch since the settings changed, or held back by the
 		 * last batch whatever changed since */
-		int was_held = held && (strncmp(held, line + 1, strlen(line + 1)) == 0 || strstr(held, line));
+		int was_held = held && has_line(held, context_name(i));
 		if (c->enabled[i] && (ran || was_held) && (cur = rec_cursor(s, i, &why)) >= 0 && cur < head)
 			report_add(r, 1, "context %s is switched on but %lld events behind the log: it fails "
 				   "on one (dispatcher --once says why)", context_name(i), head - cur);

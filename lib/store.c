@@ -927,7 +927,6 @@ int store_set_main(struct store *s, const char *hex, struct rerr *e)
 
 	if (gid_parse(&id, hex) < 0)
 		return rerr_set(e, RX_SOFTWARE, "%.40s: not a commit id", hex);
-	store_discard(s);
 	return git_ref_write(s->gitdir, REF_MAIN, &id, e) < 0 ? -1 : load_head(s, e);
 }
 
