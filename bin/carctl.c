@@ -168,7 +168,7 @@ static int admin_act(struct home *h, const struct common *o, struct store **s, c
 	}
 	if (why.code == RX_REFUSED && ctx >= 0) /* on a state that may not show the log yet */
 		context_refusal(*s, ctx, &why);
-	if (home_require(*s, home_actor(o->as), ROLE_ADMIN, what, e) < 0)
+	if (home_require(h, *s, home_actor(o->as), ROLE_ADMIN, what, e) < 0)
 		return -1;
 	if (why.msg[0]) {
 		*e = why;
@@ -294,8 +294,10 @@ static int cmd_key_rm(const struct common *o, const char *name)
 		rerr_set(&e, RX_DATA, "%.40s: not a key name", name);
 		return fail(&e);
 	}
-	if (admin_act(&h, o, &s, "revoke keys", -1, key_rm_rule, (void *)name, &e) < 0)
+	if (admin_act(&h, o, &s, "revoke keys", -1, key_rm_rule, (void *)name, &e) < 0) {
+		home_key_waits(&h, name, &e);
 		return refuse(&h, s, &e);
+	}
 	event_init(&ev);
 	event_start(&ev, "key.rm", actor);
 	kv_set(&ev.f, "name", name);
@@ -398,8 +400,10 @@ static int cmd_car(const struct common *o, const struct args *a, const char *car
 		return usage_error(usage, "set: give at least one of --rate, --model, --weekly, --monthly, --late-fee");
 	if (set->model && limit_input_text(set->model, NULL, "model", &e) < 0)
 		return fail(&e); /* what a user can get wrong by typing: 65 before anything else */
-	if (admin_act(&h, o, &s, what[kind == 'a' ? 0 : kind == 's' ? 1 : 2], CTX_MANAGEMENT, car_rule, &act, &e) < 0)
+	if (admin_act(&h, o, &s, what[kind == 'a' ? 0 : kind == 's' ? 1 : 2], CTX_MANAGEMENT, car_rule, &act, &e) < 0) {
+		home_car_waits(&h, s, car, &e);
 		return refuse(&h, s, &e);
+	}
 	event_init(&ev);
 	event_start(&ev, kind == 'a' ? "car.add" : kind == 's' ? "car.set" : "car.rm", actor);
 	kv_set(&ev.f, "car", car);
@@ -446,8 +450,10 @@ static int cmd_block(const struct common *o, const struct args *a, const char *c
 	if (reservation_check_request(car, a->from, a->to, today, &e) < 0 ||
 	    (a->reason && limit_input_text(a->reason, NULL, "reason", &e) < 0))
 		return fail(&e); /* what a user can get wrong by typing: 65 before anything else */
-	if (admin_act(&h, o, &s, "block cars", CTX_RESERVATION, block_rule, &b, &e) < 0)
+	if (admin_act(&h, o, &s, "block cars", CTX_RESERVATION, block_rule, &b, &e) < 0) {
+		home_car_waits(&h, s, car, &e);
 		return refuse(&h, s, &e);
+	}
 	event_init(&ev);
 	event_start(&ev, "car.block", actor);
 	kv_set(&ev.f, "car", car);
@@ -903,7 +909,7 @@ static int cmd_report(const struct common *o, const struct args *a)
 		f[0].name = "month", f[0].width = 7;
 	kv_init(&total);
 	if (open_home(&h, o, &s, NULL, &e) == 0 &&
-	    home_require(s, home_actor(o->as), ROLE_ADMIN, "see the report", &e) == 0 &&
+	    home_require(&h, s, home_actor(o->as), ROLE_ADMIN, "see the report", &e) == 0 &&
 	    management_report(s, from, to, by_month, &rows, &n, &total, &e) == 0) {
 		if (o->mode == FMT_TABLE) { /* the total last, a line of its own */
 			rows = xrealloc(rows, (n + 1) * sizeof *rows);

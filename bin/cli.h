@@ -310,7 +310,7 @@ __attribute__((unused)) static int act_on_reservation(const struct common *o, co
 	}
 	event_init(&ev);
 	if (open_home(&h, o, &s, NULL, &e) < 0 || home_check_writable(&h, &e) < 0 ||
-	    home_role(s, actor, &role, &e) < 0 || home_require(s, actor, roles, what, &e) < 0 ||
+	    home_role(&h, s, actor, &role, &e) < 0 || home_require(&h, s, actor, roles, what, &e) < 0 ||
 	    home_check_reservation(&h, s, res, actor, role, &e) < 0)
 		goto out;
 	if (rule(s, res, arg, &e) < 0) {
@@ -344,7 +344,7 @@ __attribute__((unused)) static int list_reservations(const struct common *o, int
 	size_t n = 0;
 	int role, rc = -1;
 
-	if (open_home(&h, o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0 &&
+	if (open_home(&h, o, &s, NULL, &e) == 0 && home_role(&h, s, actor, &role, &e) == 0 &&
 	    context_list(s, ctx, role == ROLE_ADMIN ? NULL : actor, &recs, &n, &e) == 0) {
 		rc = format_records(stdout, f, nf, recs, n, o->mode) < 0 ? RX_IO : 0;
 		store_records_free(recs, n);

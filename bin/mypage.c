@@ -12,9 +12,10 @@ static const struct field row_fields[] = {
 	{"late_fee", F_NUM, 8}};
 
 /* The rule for --customer: an admin may name any registered customer, anyone else
- * only themselves; a name that is no registered customer is refused (1). */
-static int check_customer(struct store *s, const char *actor, int role, const char *customer,
-			  struct rerr *e)
+ * only themselves; a name that is no registered customer is refused (1; 75 while its
+ * registration waits in the spool). */
+static int check_customer(const struct home *h, struct store *s, const char *actor, int role,
+			  const char *customer, struct rerr *e)
 {
 	struct kv key;
 	int rc, theirs;
@@ -25,8 +26,10 @@ static int check_customer(struct store *s, const char *actor, int role, const ch
 		return rerr_set(e, RX_PERM, "%s: only an admin may see another customer's page", actor);
 	if ((rc = ledger_key(s, customer, &key, e)) < 0)
 		return -1;
-	if (rc == 1)
-		return rerr_set(e, RX_REFUSED, "%s: no such customer", customer);
+	if (rc == 1) {
+		rerr_set(e, RX_REFUSED, "%s: no such customer", customer);
+		return home_key_waits(h, customer, e);
+	}
 	theirs = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
 	kv_free(&key);
 	if (theirs != ROLE_CUSTOMER)
@@ -68,8 +71,8 @@ int main(int argc, char **argv)
 		return fail(&e);
 	}
 	rc = -1;
-	if (open_home(&h, &o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0) {
-		if (customer == NULL || check_customer(s, actor, role, customer, &e) == 0) {
+	if (open_home(&h, &o, &s, NULL, &e) == 0 && home_role(&h, s, actor, &role, &e) == 0) {
+		if (customer == NULL || check_customer(&h, s, actor, role, customer, &e) == 0) {
 			if (mypage_rows(s, customer ? customer : actor, &recs, &n, &e) == 0)
 				rc = format_records(stdout, row_fields, 11, recs, n, o.mode) < 0 ? RX_IO : 0;
 			store_records_free(recs, n);

@@ -58,7 +58,7 @@ static int cmd_due(const struct common *o, const char *date)
 		rerr_set(&e, RX_DATA, "--date %.40s: not a date (YYYY-MM-DD)", date);
 		return fail(&e);
 	}
-	if (open_home(&h, o, &s, NULL, &e) == 0 && home_role(s, actor, &role, &e) == 0 &&
+	if (open_home(&h, o, &s, NULL, &e) == 0 && home_role(&h, s, actor, &role, &e) == 0 &&
 	    reservation_due(s, date ? date : today, role == ROLE_ADMIN ? NULL : actor, &recs, &n, &e) == 0) {
 		rc = format_records(stdout, due_fields, 7, recs, n, o->mode) < 0 ? RX_IO : 0;
 		store_records_free(recs, n);
@@ -147,8 +147,8 @@ static int cmd_receipt(const struct common *o, const char *res)
 		rerr_set(&e, RX_DATA, "%.40s: not a reservation id (res- and 16 hex digits)", res);
 		return fail(&e);
 	}
-	if (open_home(&h, o, &s, &c, &e) == 0 && home_role(s, actor, &role, &e) == 0 &&
-	    home_require(s, actor, ROLE_CUSTOMER | ROLE_ADMIN, "see receipts", &e) == 0 &&
+	if (open_home(&h, o, &s, &c, &e) == 0 && home_role(&h, s, actor, &role, &e) == 0 &&
+	    home_require(&h, s, actor, ROLE_CUSTOMER | ROLE_ADMIN, "see receipts", &e) == 0 &&
 	    home_check_reservation(&h, s, res, actor, role, &e) == 0 &&
 	    rental_receipt_checked(&h, s, res, &r, &l, &e) == 0) {
 		kv_set(&r, "currency", c.currency);

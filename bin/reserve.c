@@ -55,10 +55,11 @@ static int cmd_new(const struct common *o, const struct args *a, const char *car
 	if (reservation_check_request(car, a->from, a->to, today, &e) < 0)
 		return fail(&e); /* what a user can get wrong by typing: 65 before anything else */
 	if (open_home(&h, o, &s, NULL, &e) < 0 || (!a->quote && home_check_writable(&h, &e) < 0) ||
-	    home_require(s, actor, ROLE_CUSTOMER, "reserve cars", &e) < 0)
+	    home_require(&h, s, actor, ROLE_CUSTOMER, "reserve cars", &e) < 0)
 		return done(&h, s, &e);
 	if (reservation_check_new(s, car, a->from, a->to, today, &nights, &amount, &e) < 0) {
 		context_refusal(s, CTX_RESERVATION, &e);
+		home_car_waits(&h, s, car, &e);
 		return done(&h, s, &e);
 	}
 	if (a->quote) { /* the same checks, then the amount alone */

@@ -1,6 +1,7 @@
 /* home: resolving and creating homes; the common path of writing commands. */
 #include "home.h"
 #include "ledger.h"
+#include "management.h"
 #include "records.h"
 #include "spool.h"
 #include <errno.h>
@@ -163,7 +164,18 @@ int home_check_writable(const struct home *h, struct rerr *e)
 			h->root);
 }
 
-int home_role(struct store *s, const char *actor, int *role, struct rerr *e)
+/* A refusal (e) of an act on the car or key that an event waiting in the spool names
+ * (FIELD: VALUE): RX_TEMP, as the event may register it (carctl add or key add
+ * before the dispatcher ran). A false match only asks to try again later. */
+static int waits(const struct home *h, const char *field, const char *value, struct rerr *e)
+{
+	if (spool_mentions(h->spool, field, value))
+		rerr_set(e, RX_TEMP, "%s: not yet applied (an event on it waits in the spool): try again later",
+			 value);
+	return -1;
+}
+
+int home_role(const struct home *h, struct store *s, const char *actor, int *role, struct rerr *e)
 {
 	struct kv key;
 	int rc;
@@ -173,21 +185,23 @@ int home_role(struct store *s, const char *actor, int *role, struct rerr *e)
 	rc = ledger_key(s, actor, &key, e);
 	if (rc < 0)
 		return -1;
-	if (rc == 1)
-		return rerr_set(e, RX_PERM, "%s: unknown identity (no registered key)", actor);
+	if (rc == 1) {
+		rerr_set(e, RX_PERM, "%s: unknown identity (no registered key)", actor);
+		return waits(h, "name", actor, e);
+	}
 	*role = role_parse(kv_get(&key, "role") ? kv_get(&key, "role") : "");
 	rc = ledger_revoked(&key) ? rerr_set(e, RX_PERM, "%s: key revoked", actor)
 				  : ledger_key_usable(s, actor, &key, e);
 	kv_free(&key);
-	return rc;
+	return rc < 0 ? waits(h, "name", actor, e) : 0; /* a new key for it may wait */
 }
 
-int home_require(struct store *s, const char *actor, unsigned roles, const char *what,
-		 struct rerr *e)
+int home_require(const struct home *h, struct store *s, const char *actor, unsigned roles,
+		 const char *what, struct rerr *e)
 {
 	int role;
 
-	if (home_role(s, actor, &role, e) < 0)
+	if (home_role(h, s, actor, &role, e) < 0)
 		return -1;
 	if (!(roles & (unsigned)role))
 		return rerr_set(e, RX_PERM, "%s: %s %s may not %s", actor, role == ROLE_ADMIN ? "an" : "a",
@@ -195,11 +209,29 @@ int home_require(struct store *s, const char *actor, unsigned roles, const char 
 	return 0;
 }
 
+int home_key_waits(const struct home *h, const char *name, struct rerr *e)
+{
+	return e->code == RX_REFUSED ? waits(h, "name", name, e) : -1;
+}
+
+int home_car_waits(const struct home *h, struct store *s, const char *car, struct rerr *e)
+{
+	struct rerr io = {0};
+	struct kv c;
+	int rc;
+
+	if (s == NULL || e->code != RX_REFUSED || !valid_name(car))
+		return -1;
+	if ((rc = management_car(s, car, &c, &io)) == 0)
+		kv_free(&c);
+	return rc == 1 ? waits(h, "car", car, e) : -1;
+}
+
 int home_refusal_pending(const struct home *h, const char *res, struct rerr *e)
 {
 	char why[128];
 
-	if (e->code != RX_REFUSED || !spool_mentions(h->spool, res))
+	if (e->code != RX_REFUSED || !spool_mentions(h->spool, "reservation", res))
 		return -1;
 	snprintf(why, sizeof why, "as the state stands; an event on %s waits in the spool", res);
 	return rerr_later(e, why);

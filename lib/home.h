@@ -37,18 +37,22 @@ int home_replica_write(const struct home *h, const struct replica *r, struct rer
  * no spool (its own is drained by no one). */
 int home_check_writable(const struct home *h, struct rerr *e);
 /* The role of a registered identity; RX_PERM if it is not registered or its key is
- * revoked. */
-int home_role(struct store *s, const char *actor, int *role, struct rerr *e);
+ * revoked, RX_TEMP then while an event naming it (its registration) waits in the spool. */
+int home_role(const struct home *h, struct store *s, const char *actor, int *role, struct rerr *e);
 /* Requires the actor to have one of the roles (bit set); RX_PERM otherwise. */
-int home_require(struct store *s, const char *actor, unsigned roles, const char *what,
-		 struct rerr *e);
+int home_require(const struct home *h, struct store *s, const char *actor, unsigned roles,
+		 const char *what, struct rerr *e);
+/* A refusal (e) of an act on a reservation, a key or a car read from the applied
+ * state, kept as it is; or, while an event on it waits in the spool (the step before
+ * this one, written and not yet applied: a reservation's, or the key's or the car's
+ * registration), made RX_TEMP. Returns -1. A car's only while management does not
+ * know it. */
+int home_refusal_pending(const struct home *h, const char *res, struct rerr *e);
+int home_key_waits(const struct home *h, const char *name, struct rerr *e);
+int home_car_waits(const struct home *h, struct store *s, const char *car, struct rerr *e);
 /* The early check of a reservation named on the command line: a well-formed id
  * (RX_DATA), known (RX_REFUSED, or RX_TEMP if it waits in the spool), and the
  * actor's own unless admin (RX_PERM). */
-/* A refusal (e) of an action on res read from the applied state, kept as it is; or,
- * while an event on res waits in the spool (the step before this one, written and
- * not yet applied), made RX_TEMP. Returns -1. */
-int home_refusal_pending(const struct home *h, const char *res, struct rerr *e);
 int home_check_reservation(const struct home *h, struct store *s, const char *res,
 			   const char *actor, int role, struct rerr *e);
 /* Signs ev with keys/ACTOR.key and writes it into the spool. With s, that key must be

@@ -277,9 +277,9 @@ int spool_has_id(const char *spool, const char *id)
 	return count_new(spool, is_id, id) > 0;
 }
 
-int spool_mentions(const char *spool, const char *res)
+int spool_mentions(const char *spool, const char *field, const char *value)
 {
-	char *dir = xasprintf("%s/new", spool), *line = xasprintf("\nreservation: %s\n", res);
+	char *dir = xasprintf("%s/new", spool), *line = xasprintf("\n%s: %s\n", field, value);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int found = 0;

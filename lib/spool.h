@@ -27,8 +27,9 @@ int spool_quarantine(const char *spool, const char *name, const char *reason, st
 int spool_remove(const char *spool, const char *name, struct rerr *e);
 /* How many files in new/ hold ids with this prefix ("pay"). */
 size_t spool_count_prefix(const char *spool, const char *prefix);
-/* 1 if an event on reservation res (a line "reservation: RES") waits in new/. */
-int spool_mentions(const char *spool, const char *res);
+/* 1 if an event with the line "FIELD: VALUE" (reservation: RES, car: CAR) waits in
+ * new/. */
+int spool_mentions(const char *spool, const char *field, const char *value);
 /* 1 if an event with this id waits in new/. */
 int spool_has_id(const char *spool, const char *id);
 /* Removes files in tmp/ older than max_age seconds; returns how many are left. */

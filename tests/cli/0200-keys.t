@@ -17,7 +17,7 @@ t_file 'key add creates keys/alice.key' "$H/keys/alice.key"
 t_eq 'keys/alice.key is mode 0600' "$(file_mode "$H/keys/alice.key")" '-rw-------'
 t_eq 'the registration waits in spool/new' "$(spool_count new)" 1
 t_nomatch 'key list shows only registered keys' "$(carctl --as admin key list --json)" '"name":"alice"'
-t_refuse 77 'alice cannot act before the registration is applied' \
+t_refuse 75 'alice cannot act before the registration is applied: not yet applied' \
 	reserve --as alice car01 --from 2028-08-06 --to 2028-08-08
 dispatch
 t_ok 'key list --json' carctl --as admin key list --json
