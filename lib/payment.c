@@ -205,11 +205,25 @@ static int breaker_read(const char *spool, struct kv *b, struct rerr *e)
 	return 0;
 }
 
+/* The payment events waiting in the spool: those a user writes that this context
+ * decides (pay, pay.cancel), by their ids' prefixes. */
+static size_t payments_waiting(const char *spool)
+{
+	size_t n = 0;
+
+	for (int k = 0; k < EV_COUNT; k++) {
+		const struct event_type *t = event_type_of((enum event_kind)k);
+		if (t->roles != ROLE_SYSTEM && (t->followers & 1u << CTX_PAYMENT))
+			n += spool_count_prefix(spool, t->prefix);
+	}
+	return n;
+}
+
 int payment_breaker_check(const char *spool, const struct cfg *c, struct rerr *e)
 {
 	struct kv b;
 	long long now = (long long)time(NULL), until;
-	size_t pending = spool_count_prefix(spool, "pay");
+	size_t pending = payments_waiting(spool);
 
 	if (c->max_pending > 0 && pending >= (size_t)c->max_pending)
 		return rerr_set(e, RX_TEMP, "payment is busy, try again in 1 s (%zu payments waiting)",

@@ -40,6 +40,17 @@ t_match '... busy' "$ERR" 'payment is busy, try again in [0-9]+ ?s'
 dispatch
 t_ok 'after the dispatch it goes through' pay --as alice "$r6"
 
+# A payment's cancel is a payment event too (CONTRACT: max_pending payment events
+# wait): one waiting holds back a payment, as a payment waiting holds back a cancel.
+r9=$(book bob car02 2028-11-05 2028-11-07)
+dispatch
+t_ok 'alice cancels her payment' pay --as alice cancel "$r6"
+t_refuse 75 'a payment while the cancel waits (max_pending 1)' pay --as bob "$r9"
+t_match '... busy' "$ERR" 'payment is busy, try again in [0-9]+ ?s'
+dispatch
+t_ok 'bob pays' pay --as bob "$r9"
+t_refuse 75 'a cancel while his payment waits' pay --as alice cancel "$r1"
+
 # max_pending 0 switches the limit off (rental.7): payments wait in any number.
 dispatch
 write_config max_pending=0
