@@ -1165,18 +1165,44 @@ static int check_readable(struct store *s, struct rerr *e)
 	return 0;
 }
 
-/* Whether a batch could write its repository: a page written there and fsynced, then
- * removed (a full disk passes access(2) by, and leaves no failed batch's mark). */
-static int probe_writable(const struct home *h, struct rerr *e)
+/* Whether a file can be written in dir: a page written there and fsynced, then removed
+ * (a full disk passes access(2) by, and leaves no failed batch's mark). */
+static int probe_writable(const char *dir, const char *what, struct rerr *e)
 {
 	static const char page[4096];
-	char *p = xasprintf("%s/.git/rental-probe", h->state);
+	char *p = xasprintf("%s/.rental-probe", dir);
 	struct rerr why = {0};
 	int rc = fs_write_atomic(p, page, sizeof page, 1, &why);
 
 	unlink(p);
 	free(p);
-	return rc < 0 ? rerr_set(e, why.code, "state: cannot be written: %s", why.msg) : 0;
+	return rc < 0 ? rerr_set(e, why.code, "%s: cannot be written: %s", what, why.msg) : 0;
+}
+
+/* The spool's folders: each a folder a writer can write in, and room in tmp/ for an
+ * event (the spool may be a file system of its own: spool: PATH). */
+static void check_spool(const struct home *h, struct report *r)
+{
+	struct rerr why = {0};
+	struct stat st;
+	int ok = 0;
+
+	for (const char *const *sub = (const char *const[]){"tmp", "new", "bad", NULL}; *sub; sub++) {
+		char *p = xasprintf("%s/%s", h->spool, *sub);
+		if (stat(p, &st) < 0)
+			report_add(r, 1, "%s: %s", p, errno == ENOENT ? "missing" : strerror(errno));
+		else if (!S_ISDIR(st.st_mode))
+			report_add(r, 1, "%s: not a folder", p);
+		else if (access(p, W_OK) < 0)
+			report_add(r, 1, "%s: not writable: %s", p, strerror(errno));
+		else
+			ok++;
+		free(p);
+	}
+	char *tmp = xasprintf("%s/tmp", h->spool);
+	if (ok == 3 && probe_writable(tmp, tmp, &why) < 0)
+		report_add(r, 1, "%s", why.msg);
+	free(tmp);
 }
 
 /* A batch that failed, and none has succeeded since. */
@@ -1205,7 +1231,8 @@ static void check_contexts(const struct home *h, struct store *s, const struct c
 	char *mark = last_batch_mark(h), *heldp = held_mark(h), *held = NULL;
 	size_t len;
 	long long head = ledger_head(s, &why), cur;
-	int ran = stat(h->config, &cs) == 0 && stat(mark, &bs) == 0 && ts_cmp(&bs.st_mtim, &cs.st_mtim) > 0;
+	/* ctimes: a settings file copied in keeps an older mtime (cp -p) */
+	int ran = stat(h->config, &cs) == 0 && stat(mark, &bs) == 0 && ts_cmp(&bs.st_ctim, &cs.st_ctim) > 0;
 
 	fs_read(heldp, 4096, &held, &len, NULL);
 	free(mark);
@@ -1234,18 +1261,13 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	memset(r, 0, sizeof *r);
 	if (cfg_load(&c, h->config, e) < 0)
 		return -1; /* a broken settings file is its own exit status */
-	for (const char *const *sub = (const char *const[]){"tmp", "new", "bad", NULL}; *sub; sub++) {
-		char *p = xasprintf("%s/%s", h->spool, *sub);
-		if (!fs_exists(p))
-			report_add(r, 1, "%s: missing", p);
-		else if (access(p, W_OK) < 0)
-			report_add(r, 1, "%s: not writable: %s", p, strerror(errno));
-		free(p);
-	}
+	check_spool(h, r);
+	char *git = xasprintf("%s/.git", h->state);
 	if (fs_exists(h->state) && access(h->state, W_OK) < 0)
 		report_add(r, 1, "%s: not writable: %s", h->state, strerror(errno));
-	else if (fs_exists(h->state) && probe_writable(h, &why) < 0)
+	else if (fs_exists(h->state) && probe_writable(git, "state", &why) < 0)
 		report_add(r, 1, "%s", why.msg);
+	free(git);
 	if (store_unindexed_pack(h->state, lone))
 		report_add(r, 0, "state: %s has no index (removed? a power cut between its renames?): "
 			   "no object of it is read; if the history needs them, 'git index-pack' makes "

@@ -309,6 +309,7 @@ static size_t scan(const char *spool, const char *sub, long *oldest,
 	struct stat st;
 	size_t n = 0;
 	time_t now = time(NULL);
+	int by_ctime = strcmp(sub, "new") == 0;
 
 	if (d == NULL) {
 		free(dir);
@@ -318,7 +319,9 @@ static size_t scan(const char *spool, const char *sub, long *oldest,
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		char *p = xasprintf("%s/%s", dir, de->d_name);
-		long age = lstat(p, &st) == 0 ? (long)(now - st.st_mtime) : 0;
+		/* in new/, since its rename there: its ctime, which no writer sets back (mtime:
+		 * touch, cp -p, mv of an old file); in tmp/, since it was last written */
+		long age = lstat(p, &st) < 0 ? 0 : (long)(now - (by_ctime ? st.st_ctime : st.st_mtime));
 		if (drop && drop(p, age, arg)) {
 			if (dropped)
 				(*dropped)++;

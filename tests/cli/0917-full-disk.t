@@ -45,4 +45,25 @@ touch "$M/h/spool/new"
 t_wait '... room again: the events are applied' 20 sh -c "'$BIN/carctl' list --json | grep -q '\"d4\"'"
 t_match '... and the end of the fault is logged' "$(cat "$T_TMP/daemon.err")" 'the fault is gone'
 t_stop_daemon "$pid" 0
+
+# A spool on a file system of its own (spool: PATH, as rental.7 allows), full while the
+# state has room: every writer fails (74); --check said healthy, as it only asked
+# access(2) of the spool's folders. It writes a page into spool/tmp now.
+S=$T_TMP/spooldisk
+mkdir -p "$S"
+if mount -t tmpfs -o size=64k tmpfs "$S" 2>/dev/null; then
+	trap 'umount "$S" 2>/dev/null; umount "$M" 2>/dev/null; _t_cleanup' EXIT
+	mkdir "$S/tmp" "$S/new" "$S/bad"
+	printf 'spool: %s\n' "$S" >>"$M/h/config/rental.yaml"
+	t_ok 'a spool on a tmpfs of its own: healthy' dispatcher --check
+	dd if=/dev/zero of="$S/fill" bs=1k 2>/dev/null
+	t_exit 74 'the spool full: a writer fails' carctl --as admin add e1 --rate 5
+	t_exit 1 '--check: unhealthy' dispatcher --check
+	t_match '... saying the spool cannot be written, and why' "$ERR" "$S/tmp: cannot be written: .*No space left on device"
+	rm "$S/fill"
+	t_ok 'room again: healthy' dispatcher --check
+	t_eq '... and the probe leaves nothing behind' "$(ls -A "$S/tmp" | wc -l)" 0
+else
+	t_skip 'a full spool of its own' 'cannot mount a second tmpfs here'
+fi
 done_testing
