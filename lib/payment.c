@@ -222,17 +222,25 @@ static size_t payments_waiting(const char *spool)
 int payment_breaker_check(const char *spool, const struct cfg *c, struct rerr *e)
 {
 	struct kv b;
-	long long now = (long long)time(NULL), until;
+	long long now = (long long)time(NULL), opened, until;
 	size_t pending = payments_waiting(spool);
 
 	if (c->max_pending > 0 && pending >= (size_t)c->max_pending)
 		return rerr_set(e, RX_TEMP, "payment is busy, try again in 1 s (%zu payments waiting)",
 				pending);
+	if (c->consecutive_errors == 0) /* the breaker switched off */
+		return 0;
 	if (breaker_read(spool, &b, e) < 0)
 		return -1;
+	/* Open from when it opened for open_seconds, as they were then or are now if fewer;
+	 * an opening ahead of now is a clock set back since, which says nothing of how
+	 * long ago it was. */
+	opened = kv_num(&b, "opened", 0);
 	until = kv_num(&b, "open_until", 0);
 	kv_free(&b);
-	if (until > now)
+	if (opened + c->open_seconds < until)
+		until = opened + c->open_seconds;
+	if (opened > 0 && opened <= now && now < until)
 		return rerr_set(e, RX_TEMP, "payment is busy, try again in %lld s", until - now);
 	return 0;
 }
@@ -256,6 +264,7 @@ int payment_breaker_record(const char *spool, const struct cfg *c, int failed, s
 	errors = failed ? errors + 1 : 0;
 	kv_setnum(&b, "errors", errors);
 	if (failed && c->consecutive_errors > 0 && errors >= c->consecutive_errors) {
+		kv_setnum(&b, "opened", (long long)time(NULL));
 		kv_setnum(&b, "open_until", (long long)time(NULL) + c->open_seconds);
 		kv_setnum(&b, "errors", 0);
 	}

@@ -63,4 +63,39 @@ t_ok '... and a payment is taken all the same' pay --as alice "$r5"
 state_put "$f" <"$T_TMP/payment.orig"
 dispatch
 t_eq '... repaired: both applied' "$(status_of "$r2") $(status_of "$r5")" 'RENTED RENTED'
+
+# The breaker is open for open_seconds from when it opened, as the settings say now:
+# switched off (consecutive_errors 0) it is closed at once; opened while the clock was
+# a day ahead (set back since), it did not wait a day.
+break_payment() { # RES: its payment fails twice, then the file is repaired
+	_f=$(state_find payment/ "$1.yaml")
+	state_cat "$_f" >"$T_TMP/payment.orig"
+	printf 'status: [broken\n' | state_put "$_f"
+	$2 "$BIN/dispatcher" --once >/dev/null 2>&1
+	$2 "$BIN/dispatcher" --once >/dev/null 2>&1
+	state_put "$_f" <"$T_TMP/payment.orig"
+}
+write_config consecutive_errors=2 open_seconds=600
+r6=$(book bob car01 2029-01-01 2029-01-03)
+r7=$(book carol car02 2029-01-01 2029-01-03)
+r8=$(book alice car01 2029-02-01 2029-02-03)
+t_ok "bob pays" pay --as bob "$r6"
+break_payment "$r6"
+t_refuse 75 'open for 600 s' pay --as carol "$r7"
+write_config consecutive_errors=0 open_seconds=600
+t_ok '... switched off: closed at once' pay --as carol "$r7"
+dispatch
+t_eq '... and applied' "$(status_of "$r6") $(status_of "$r7")" 'RENTED RENTED'
+if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+	rm "$H/spool/breaker" # switched on again, the opening above would count (600 s)
+	write_config consecutive_errors=2 open_seconds=30
+	t_ok 'alice pays' pay --as alice "$r8"
+	break_payment "$r8" "faketime -f +1d"
+	t_ok 'opened a day ahead, the clock set back since: closed' pay --as bob cancel "$r6"
+	dispatch
+	t_eq '... and applied' "$(status_of "$r8") $(status_of "$r6")" 'RENTED PAYMENT_CANCELED'
+else
+	t_skip 'opened a day ahead' 'faketime is missing (Debian package faketime)'
+	t_skip '... and applied' 'faketime is missing (Debian package faketime)'
+fi
 done_testing
