@@ -6,7 +6,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 PATH="$here/bin:$PATH"
 unset RENTAL_HOME
 step() { printf '\n== %s\n' "$*"; }
-run() { printf '$ %s\n' "$*" >&2; "$@"; }
+# Shows the command as it could be typed again: a word with a space or a shell
+# character in single quotes.
+run() {
+	printf '$' >&2
+	for a; do
+		case $a in
+		'' | *[!A-Za-z0-9_./:=@,+-]*) printf " '%s'" "$(printf %s "$a" | sed "s/'/'\\\\''/g")" >&2 ;;
+		*) printf ' %s' "$a" >&2 ;;
+		esac
+	done
+	printf '\n' >&2
+	"$@"
+}
 dispatch() { run dispatcher --once; }
 
 step "a home (the source tree), with its admin key"

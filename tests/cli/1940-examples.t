@@ -108,7 +108,7 @@ for page in reserve.1 pay.1 rent.1 rate.1 mypage.1 dispatcher.1; do
 	examples "$page" "$SRC/man/$page" man scene
 done
 examples README.md "$SRC/README.md" md tour
-t_file 'README.md: the tour made its home where it ran' "$EX/README.md/work/state"
+t_file 'README.md: the tour made its home where it said' "$EX/README.md/work/tour/state"
 
 # block FILE TEXT: the commands of the first literal block after the line holding
 # TEXT in the man page FILE, as a script.
