@@ -47,6 +47,12 @@ _rental_cars() {
 	_rental_run carctl list --json | _rental_field car
 }
 
+# _rental_blocks: the ids of the blocks in force (the calendar's, as carctl ical
+# gives them).
+_rental_blocks() {
+	_rental_run carctl ical | sed -n 's/^UID:\(blk-[0-9a-f]*\)@rental.*/\1/p'
+}
+
 # _rental_names [ROLE]: the registered names one may act as (admins and customers,
 # not revoked), or those of ROLE.
 _rental_names() {
@@ -151,6 +157,7 @@ _rental() {
 		set) opts="$common $prices"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
 		rm) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
 		block) opts="$common --from --to --reason"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
+		unblock) opts="$common"; ((${#pos[@]} == 1)) && words=$(_rental_blocks) ;;
 		show) opts="$common --json --csv"; ((${#pos[@]} == 1)) && words=$(_rental_cars) ;;
 		list) opts="$common --from --to --json --csv" ;;
 		cal) opts="$common --month --json --csv"; words=$(_rental_cars) ;;

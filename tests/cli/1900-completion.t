@@ -139,6 +139,9 @@ offers 'carctl rm c: the car ids' 'car01 car02' carctl --as admin rm c
 offers 'reserve: cancel, list and the car ids' 'cancel list car01 car02' reserve ''
 offers 'reserve car0: the car ids' 'car01 car02' reserve car0
 offers 'carctl show CAR: nothing more' '' carctl show car01 ''
+blk=$(carctl --as admin block car02 --from 2029-03-01 --to 2029-03-04)
+dispatch
+offers 'carctl unblock: the blocks in force' "$blk" carctl unblock ''
 other=$T_TMP/other
 carctl init "$other" >/dev/null 2>&1
 carctl --home "$other" --as admin add van7 --rate 9 >/dev/null
@@ -188,6 +191,7 @@ else
 	zoffers 'zsh: reserve k1 --f: --from' '--from' 'reserve car01 --f'
 	zoffers 'zsh: dispatcher --q: --quiet' '--quiet' 'dispatcher --once --q'
 	zoffers 'zsh: carctl show: the car ids' 'car01 car02' 'carctl show '
+	zoffers 'zsh: carctl unblock: the blocks in force' "$blk" 'carctl unblock '
 	zoffers 'zsh: carctl key rm: the names, not a revoked one' 'admin alice bob carol' 'carctl key rm '
 	zoffers 'zsh: carctl --home OTHER show: that home'"'"'s' 'van7' "carctl --home $other show "
 	zoffers 'zsh: carctl show --home=OTHER: that home'"'"'s' 'van7' "carctl show --home=$other "
