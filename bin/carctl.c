@@ -545,16 +545,20 @@ static int cmd_list_free(const struct common *o, const struct args *a)
 	return rc < 0 ? fail(&e) : finish(rc);
 }
 
-/* The car as management knows it (1 and e set when unknown). */
-static int known_car(struct store *s, const char *car, struct kv *c, struct rerr *e)
+/* The car as management knows it (1 and e set when unknown: 75 while its registration
+ * waits in h's spool). */
+static int known_car(const struct home *h, struct store *s, const char *car, struct kv *c,
+		     struct rerr *e)
 {
 	int rc;
 
 	if (!valid_name(car))
 		return rerr_set(e, RX_DATA, "%.40s: not a car id", car);
 	rc = management_car(s, car, c, e);
-	if (rc == 1)
+	if (rc == 1) {
 		rerr_set(e, RX_REFUSED, "%s: unknown car", car);
+		home_car_waits(h, s, car, e);
+	}
 	return rc;
 }
 
@@ -573,7 +577,7 @@ static int cmd_show(const struct common *o, const char *car)
 		rerr_set(&e, RX_DATA, "%.40s: not a car id", car);
 		return fail(&e);
 	}
-	if (open_home(&h, o, &s, NULL, &e) < 0 || known_car(s, car, &c, &e) != 0)
+	if (open_home(&h, o, &s, NULL, &e) < 0 || known_car(&h, s, car, &c, &e) != 0)
 		return refuse(&h, s, &e);
 	if (management_bookings(s, car, &b, &nb, &e) < 0 || management_reviews(s, car, &r, &nr, &e) < 0) {
 		kv_free(&c);
@@ -609,9 +613,9 @@ static int cmd_show(const struct common *o, const char *car)
 	return finish(rc < 0 ? RX_IO : 0);
 }
 
-/* The cars named (each known: 65, 1), or every car; *names to free with the array. */
-static int pick_cars(struct store *s, int argc, char **argv, char ***cars, size_t *n,
-		     struct rerr *e)
+/* The cars named (each known: 65, 1, 75), or every car; *names to free with the array. */
+static int pick_cars(const struct home *h, struct store *s, int argc, char **argv, char ***cars,
+		     size_t *n, struct rerr *e)
 {
 	struct kv *all = NULL, c;
 	size_t nall = 0;
@@ -629,7 +633,7 @@ static int pick_cars(struct store *s, int argc, char **argv, char ***cars, size_
 	}
 	*cars = xcalloc((size_t)argc + 1, sizeof **cars);
 	for (int i = 0; i < argc; i++) {
-		int rc = known_car(s, argv[i], &c, e), again = 0;
+		int rc = known_car(h, s, argv[i], &c, e), again = 0;
 		if (rc != 0)
 			return -1;
 		kv_free(&c);
@@ -724,7 +728,7 @@ static int cmd_cal(const struct common *o, const struct args *a, int argc, char 
 			return fail(&e);
 		}
 	snprintf(month, sizeof month, "%04d-%02d", y % 10000, m % 100);
-	if (open_home(&h, o, &s, NULL, &e) < 0 || pick_cars(s, argc, argv, &cars, &ncars, &e) < 0) {
+	if (open_home(&h, o, &s, NULL, &e) < 0 || pick_cars(&h, s, argc, argv, &cars, &ncars, &e) < 0) {
 		free_cars(cars, ncars);
 		return refuse(&h, s, &e);
 	}
@@ -795,7 +799,7 @@ static int cmd_ical(const struct common *o, int argc, char **argv)
 			rerr_set(&e, RX_DATA, "%.40s: not a car id", argv[i]);
 			return fail(&e);
 		}
-	if (open_home(&h, o, &s, NULL, &e) < 0 || (argc > 0 && pick_cars(s, argc, argv, &cars, &ncars, &e) < 0) ||
+	if (open_home(&h, o, &s, NULL, &e) < 0 || (argc > 0 && pick_cars(&h, s, argc, argv, &cars, &ncars, &e) < 0) ||
 	    reservation_holds(s, cars, ncars, &recs, &n, &e) < 0) {
 		free_cars(cars, ncars);
 		return refuse(&h, s, &e);

@@ -1170,7 +1170,7 @@ static int check_readable(struct store *s, struct rerr *e)
 static int probe_writable(const char *dir, const char *what, struct rerr *e)
 {
 	static const char page[4096];
-	char *p = xasprintf("%s/.rental-probe", dir);
+	char *p = xasprintf("%s/" SPOOL_PROBE, dir);
 	struct rerr why = {0};
 	int rc = fs_write_atomic(p, page, sizeof page, 1, &why);
 

@@ -219,10 +219,28 @@ static size_t payments_waiting(const char *spool)
 	return n;
 }
 
+/* The seconds breaker b stays open at now: from when it opened, for open_seconds as
+ * they were then or are now if fewer. Clocks differ (a writer on another host, through
+ * spool: PATH) or are set back: an opening at most open_seconds ahead of now counts,
+ * one further ahead is a clock set back since, which says nothing of how long ago it
+ * was (closed). The file of the release before has open_until alone. */
+static long long breaker_left(const struct kv *b, const struct cfg *c, long long now)
+{
+	long long until = kv_num(b, "open_until", 0), opened = kv_num(b, "opened", 0);
+
+	if (kv_get(b, "opened") == NULL && until > c->open_seconds)
+		opened = until - c->open_seconds;
+	if (opened <= 0 || until <= opened || opened - now > c->open_seconds)
+		return 0;
+	if (until - opened > c->open_seconds)
+		until = opened + c->open_seconds;
+	return now < until ? until - now : 0;
+}
+
 int payment_breaker_check(const char *spool, const struct cfg *c, struct rerr *e)
 {
 	struct kv b;
-	long long now = (long long)time(NULL), opened, until;
+	long long left;
 	size_t pending = payments_waiting(spool);
 
 	if (c->max_pending > 0 && pending >= (size_t)c->max_pending)
@@ -232,16 +250,10 @@ int payment_breaker_check(const char *spool, const struct cfg *c, struct rerr *e
 		return 0;
 	if (breaker_read(spool, &b, e) < 0)
 		return -1;
-	/* Open from when it opened for open_seconds, as they were then or are now if fewer;
-	 * an opening ahead of now is a clock set back since, which says nothing of how
-	 * long ago it was. */
-	opened = kv_num(&b, "opened", 0);
-	until = kv_num(&b, "open_until", 0);
+	left = breaker_left(&b, c, (long long)time(NULL));
 	kv_free(&b);
-	if (opened + c->open_seconds < until)
-		until = opened + c->open_seconds;
-	if (opened > 0 && opened <= now && now < until)
-		return rerr_set(e, RX_TEMP, "payment is busy, try again in %lld s", until - now);
+	if (left > 0)
+		return rerr_set(e, RX_TEMP, "payment is busy, try again in %lld s", left);
 	return 0;
 }
 
@@ -256,10 +268,18 @@ int payment_breaker_record(const char *spool, const struct cfg *c, int failed, s
 
 	if (breaker_read(spool, &b, e) < 0)
 		return -1;
+	/* Switched off, the breaker counts no failure and forgets its opening: switched on
+	 * again, it starts closed. */
+	int off = c->consecutive_errors == 0, forget = off && (kv_get(&b, "opened") || kv_get(&b, "open_until"));
 	errors = kv_num(&b, "errors", 0);
-	if (!failed && errors == 0) {
+	failed = failed && !off;
+	if (!failed && errors == 0 && !forget) {
 		kv_free(&b);
 		return 0;
+	}
+	if (forget) {
+		kv_free(&b);
+		kv_init(&b);
 	}
 	errors = failed ? errors + 1 : 0;
 	kv_setnum(&b, "errors", errors);

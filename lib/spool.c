@@ -309,7 +309,7 @@ static size_t scan(const char *spool, const char *sub, long *oldest,
 	struct stat st;
 	size_t n = 0;
 	time_t now = time(NULL);
-	int by_ctime = strcmp(sub, "new") == 0;
+	int in_new = strcmp(sub, "new") == 0;
 
 	if (d == NULL) {
 		free(dir);
@@ -318,10 +318,15 @@ static size_t scan(const char *spool, const char *sub, long *oldest,
 	while ((de = readdir(d)) != NULL) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
+		if (!in_new && strncmp(de->d_name, SPOOL_PROBE, strlen(SPOOL_PROBE)) == 0)
+			continue; /* dispatcher --check's, not a writer's */
 		char *p = xasprintf("%s/%s", dir, de->d_name);
-		/* in new/, since its rename there: its ctime, which no writer sets back (mtime:
-		 * touch, cp -p, mv of an old file); in tmp/, since it was last written */
-		long age = lstat(p, &st) < 0 ? 0 : (long)(now - (by_ctime ? st.st_ctime : st.st_mtime));
+		/* In new/, the older of its times: a writer sets the mtime (touch, cp -p), a
+		 * link or a chmod the ctime (a backup of hard links), and neither may hide an
+		 * event that waits. In tmp/, since it was last written. */
+		long age = 0;
+		if (lstat(p, &st) == 0)
+			age = (long)(now - (in_new && st.st_ctime < st.st_mtime ? st.st_ctime : st.st_mtime));
 		if (drop && drop(p, age, arg)) {
 			if (dropped)
 				(*dropped)++;

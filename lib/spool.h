@@ -6,6 +6,7 @@
 #include "util.h"
 
 #define SPOOL_TMP_MAX_AGE 3600 /* seconds before a file left in tmp/ is removed */
+#define SPOOL_PROBE ".rental-probe" /* the start of the names of --check's probe in tmp/ */
 
 struct spool_list {
 	size_t n;

@@ -87,15 +87,32 @@ t_ok '... switched off: closed at once' pay --as carol "$r7"
 dispatch
 t_eq '... and applied' "$(status_of "$r6") $(status_of "$r7")" 'RENTED RENTED'
 if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
-	rm "$H/spool/breaker" # switched on again, the opening above would count (600 s)
 	write_config consecutive_errors=2 open_seconds=30
 	t_ok 'alice pays' pay --as alice "$r8"
 	break_payment "$r8" "faketime -f +1d"
 	t_ok 'opened a day ahead, the clock set back since: closed' pay --as bob cancel "$r6"
 	dispatch
 	t_eq '... and applied' "$(status_of "$r8") $(status_of "$r6")" 'RENTED PAYMENT_CANCELED'
+	# A writer on another host (spool: PATH) whose clock is a minute behind the
+	# dispatcher's sees the breaker open all the same.
+	r9=$(book carol car02 2029-03-01 2029-03-03)
+	write_config consecutive_errors=2 open_seconds=300
+	now=$(date +%s)
+	printf 'errors: 0\nopened: %s\nopen_until: %s\n' "$now" $((now + 300)) >"$H/spool/breaker"
+	run faketime -f -60s "$BIN/pay" --as carol "$r9"
+	t_eq 'a writer a minute behind the dispatcher: the breaker is open' "$RC" 75
 else
 	t_skip 'opened a day ahead' 'faketime is missing (Debian package faketime)'
 	t_skip '... and applied' 'faketime is missing (Debian package faketime)'
+	t_skip 'a writer a minute behind' 'faketime is missing (Debian package faketime)'
+	r9=$(book carol car02 2029-03-01 2029-03-03)
+	write_config consecutive_errors=2 open_seconds=300
 fi
+# The breaker file of the release before says until when alone.
+now=$(date +%s)
+printf 'errors: 0\nopen_until: %s\n' $((now + 300)) >"$H/spool/breaker"
+t_refuse 75 'a breaker the release before opened is open' pay --as carol "$r9"
+# A file that says nonsense (opened at the end of time) is a closed breaker.
+printf 'errors: 0\nopened: 9223372036854775807\nopen_until: 1\n' >"$H/spool/breaker"
+t_ok 'a breaker file of nonsense: closed' pay --as carol "$r9"
 done_testing

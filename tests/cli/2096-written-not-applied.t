@@ -17,9 +17,13 @@ t_refuse 75 'a quote for car09' reserve --as alice --quote car09 --from 2028-03-
 t_refuse 75 'carctl set car09' carctl --as admin set car09 --rate 45000
 t_refuse 75 'carctl block car09' carctl --as admin block car09 --from 2028-04-01 --to 2028-04-03
 t_refuse 75 'carctl rm car09' carctl --as admin rm car09
+t_refuse 75 'carctl show car09' carctl show car09
+t_refuse 75 'carctl cal car09' carctl cal car09
+t_refuse 75 'carctl ical car09' carctl ical car09
 t_refuse 1 'a car nothing in the spool names stays unknown' reserve --as alice car99 --from 2028-03-01 --to 2028-03-03
 t_match '... unknown car' "$ERR" 'car99: unknown car'
 t_refuse 1 '... and carctl set of it' carctl --as admin set car99 --rate 1
+t_refuse 1 '... and carctl show of it' carctl show car99
 t_eq 'only the car.add waits in the spool' "$(spool_count new)" 1
 dispatch
 t_ok 'after the dispatcher ran, alice books car09' reserve --as alice car09 --from 2028-03-01 --to 2028-03-03

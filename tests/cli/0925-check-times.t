@@ -1,10 +1,12 @@
 #!/bin/sh
-# 0925-check-reads-no-mtime.t: dispatcher --check judges by what no writer sets: a
+# 0925-check-times.t: dispatcher --check judges by what no one sets by mistake: a
 # spool folder that is not a folder is unhealthy (a writable file passed access(2));
-# how long an event has waited is the time since it was renamed into spool/new (its
-# ctime, as the arrival order reads it), not its mtime, which touch, cp -p or mv of an
-# old file sets; a settings file copied in with an older mtime (cp -p) is a change of
-# the settings all the same (its ctime).
+# how long an event has waited in spool/new is the age of the older of its two
+# times: a writer sets its mtime (touch, cp -p: one dated ahead hid a stuck spool),
+# and a link or a chmod its ctime (a backup of hard links taken each minute hid it as
+# well); a settings file copied in with an older mtime (cp -p) is a change of the
+# settings all the same (its ctime). A probe of another --check is no file being
+# written.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -18,11 +20,12 @@ t_match '... naming it' "$ERR" 'spool/tmp: not a folder'
 rm "$H/spool/tmp" && mkdir "$H/spool/tmp"
 t_ok 'a folder again: healthy' dispatcher --check
 
-# An event moved in with an mtime of yesterday (mv of a file written then) has just
-# arrived; one whose mtime is tomorrow has waited as long as it has been there.
+# An event written yesterday, linked into a backup now (its ctime now): it waits.
 t_ok 'an event' carctl --as admin add car09 --rate 5
 touch -m -d '-1 day' "$H"/spool/new/*
-t_ok 'an mtime of yesterday: it has just arrived, healthy' dispatcher --check
+mkdir "$T_TMP/backup" && ln "$H"/spool/new/* "$T_TMP/backup/"
+t_exit 1 'written a day ago, its ctime refreshed by a link: it has waited, unhealthy' dispatcher --check
+t_match '... the event has waited a day' "$ERR" 'spool: 1 events waiting, the oldest for 86[0-9]{3} s'
 if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
 	touch -m -d '+1 day' "$H"/spool/new/*
 	run env NO_FAKE_STAT=1 faketime -f +120s "$BIN/dispatcher" --check # faketime shifts what stat says unless told not to
@@ -33,6 +36,12 @@ else
 	t_skip '... the event has waited' 'faketime is missing (Debian package faketime)'
 fi
 dispatch
+
+# What another --check writes to see that the spool has room is not a writer's file.
+: >"$H/spool/tmp/.rental-probe.tmpAbC123"
+t_ok 'a probe of another --check in spool/tmp: healthy' dispatcher --check
+t_nomatch '... and not a file being written' "$ERR" 'files being written'
+rm "$H/spool/tmp/.rental-probe.tmpAbC123"
 
 # rating switched off, a batch, then switched on again by copying in the settings of
 # an hour ago (cp -p): no batch has run since, so rating is not failing yet.
