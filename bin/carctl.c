@@ -277,9 +277,23 @@ err:
 	return refuse(&h, s, &e);
 }
 
+struct key_rm {
+	const char *name;
+	const struct home *h; /* the home admin_act opens: its spool */
+};
+
+/* Whether an event naming name (its key.rm) waits in the spool. */
+static int revocation_waits(const char *name, void *arg)
+{
+	return spool_mentions(((const struct home *)arg)->spool, "name", name);
+}
+
 static int key_rm_rule(struct store *s, void *arg, struct rerr *e)
 {
-	return ledger_check_key_rm(s, arg, e);
+	const struct key_rm *k = arg;
+	struct key_rm_going going = {revocation_waits, (void *)k->h};
+
+	return ledger_check_key_rm(s, k->name, &going, e);
 }
 
 static int cmd_key_rm(const struct common *o, const char *name)
@@ -294,7 +308,8 @@ static int cmd_key_rm(const struct common *o, const char *name)
 		rerr_set(&e, RX_DATA, "%.40s: not a key name", name);
 		return fail(&e);
 	}
-	if (admin_act(&h, o, &s, "revoke keys", -1, key_rm_rule, (void *)name, &e) < 0) {
+	struct key_rm k = {name, &h};
+	if (admin_act(&h, o, &s, "revoke keys", -1, key_rm_rule, &k, &e) < 0) {
 		home_key_waits(&h, name, &e);
 		return refuse(&h, s, &e);
 	}

@@ -90,11 +90,12 @@ int ledger_check_key_add(struct store *s, const char *name, const char *pubkey, 
 
 /* What revoking name's key, pubkey, leaves: whether another name holding it too is the
  * dispatcher (*dispatcher), and whether an admin other than name holds a key that is
- * neither that one nor revoked (under any name): 1 if one does, 0, -1. The keys are
- * those of the last commit, as this batch changed them: one registered in this very
- * batch is not counted, so the answer errs on the side of keeping an admin. */
+ * neither that one nor revoked (under any name): 1 if one does, 2 if only admins
+ * going (going(their name, arg): revoked by an event not yet applied) do, 0, -1. The
+ * keys are those of the last commit, as this batch changed them: one registered in
+ * this very batch is not counted, so the answer errs on the side of keeping an admin. */
 static int admin_left(struct store *s, const char *name, const char *pubkey, int *dispatcher,
-		      struct rerr *e)
+		      const struct key_rm_going *going, struct rerr *e)
 {
 	struct kv *keys;
 	size_t n;
@@ -105,18 +106,20 @@ static int admin_left(struct store *s, const char *name, const char *pubkey, int
 		return -1;
 	for (size_t i = 0; i < n && rc >= 0; i++) {
 		const char *pk = kv_get(&keys[i], "pubkey") ?: "", *role = kv_get(&keys[i], "role") ?: "";
+		const char *who = kv_get(&keys[i], "name") ?: "";
 		int same = strcmp(pk, pubkey) == 0;
 		*dispatcher |= same && strcmp(role, "system") == 0;
-		if (found || same || strcmp(role, "admin") != 0 || strcmp(kv_get(&keys[i], "name") ?: "", name) == 0)
+		if (found == 1 || same || strcmp(role, "admin") != 0 || strcmp(who, name) == 0)
 			continue;
-		rc = key_revoked(s, &keys[i], e);
-		found = rc == 0;
+		if ((rc = key_revoked(s, &keys[i], e)) == 0)
+			found = going && going->fn(who, going->arg) ? 2 : 1;
 	}
 	store_records_free(keys, n);
 	return rc < 0 ? -1 : found;
 }
 
-int ledger_check_key_rm(struct store *s, const char *name, struct rerr *e)
+int ledger_check_key_rm(struct store *s, const char *name, const struct key_rm_going *going,
+			struct rerr *e)
 {
 	struct kv key;
 	int rc = ledger_key(s, name, &key, e), role, revoked, dispatcher = 0, left = 1;
@@ -129,7 +132,7 @@ int ledger_check_key_rm(struct store *s, const char *name, struct rerr *e)
 	revoked = key_revoked(s, &key, e);
 	/* A key revoked is revoked for every name that holds it. */
 	if (revoked == 0 && role != ROLE_SYSTEM)
-		left = admin_left(s, name, kv_get(&key, "pubkey") ?: "", &dispatcher, e);
+		left = admin_left(s, name, kv_get(&key, "pubkey") ?: "", &dispatcher, going, e);
 	kv_free(&key);
 	if (left < 0 || revoked < 0)
 		return -1;
@@ -140,6 +143,9 @@ int ledger_check_key_rm(struct store *s, const char *name, struct rerr *e)
 	if (!left)
 		return rerr_set(e, RX_REFUSED, "key '%s' is the last admin's%s; register another admin "
 				"first", name, role == ROLE_ADMIN ? "" : " (an admin holds it too)");
+	if (left == 2)
+		return rerr_set(e, RX_TEMP, "key '%s' is the last admin's once the revocation that waits "
+				"in the spool is applied: try again later", name);
 	return 0;
 }
 
@@ -272,7 +278,7 @@ int ledger_admit(struct store *s, const struct event *ev, struct rerr *e)
 	if (event_kind_of(ev) == EV_KEY_ADD)
 		return ledger_check_key_add(s, kv_get(&ev->f, "name"), kv_get(&ev->f, "pubkey"), e);
 	if (event_kind_of(ev) == EV_KEY_RM)
-		return ledger_check_key_rm(s, kv_get(&ev->f, "name"), e);
+		return ledger_check_key_rm(s, kv_get(&ev->f, "name"), NULL, e);
 	return 0;
 }
 

@@ -49,9 +49,17 @@ int ledger_key_usable(struct store *s, const char *name, const struct kv *key, s
 /* The rule for key add: name is not registered, or its key is revoked; and pubkey was
  * never revoked (under any name). */
 int ledger_check_key_add(struct store *s, const char *name, const char *pubkey, struct rerr *e);
+/* Admins whose revocation is written but not yet applied (a command's view; the
+ * dispatcher's is the log alone: NULL). */
+struct key_rm_going {
+	int (*fn)(const char *name, void *arg);
+	void *arg;
+};
 /* The rule for key rm: name is registered and not revoked, not the dispatcher's key
- * (role system), and not the last admin's. */
-int ledger_check_key_rm(struct store *s, const char *name, struct rerr *e);
+ * (role system), and not the last admin's; RX_TEMP if it is once the admins going are
+ * gone. */
+int ledger_check_key_rm(struct store *s, const char *name, const struct key_rm_going *going,
+			struct rerr *e);
 /* The customer who made reservation res. 0 found (owner filled), 1 unknown. */
 int ledger_owner(struct store *s, const char *res, char owner[40], struct rerr *e);
 /* Every registered key (name, role, pubkey, revoked), by name. */

@@ -43,4 +43,14 @@ dispatch
 t_ok 'after the dispatcher ran, dave books' reserve --as dave car01 --from 2028-05-01 --to 2028-05-02
 t_ok '... and reads his page' mypage --as dave
 
+
+# The last admin (CONTRACT: key rm refused, 1) once a revocation waiting in the spool
+# is applied: 75 meanwhile, where it was spooled (0) and quarantined by the dispatcher.
+t_ok 'admin registers boss, an admin' carctl --as admin key add boss --role admin
+dispatch
+t_ok 'admin revokes boss' carctl --as admin key rm boss
+t_refuse 75 '... and, before the dispatcher ran, itself' carctl --as admin key rm admin
+t_match '... the last admin once the revocation waiting is applied' "$ERR" "admin.*last admin.*waits in the spool"
+dispatch
+t_refuse 1 'after it: the last admin, refused' carctl --as admin key rm admin
 done_testing
