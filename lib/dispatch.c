@@ -1111,6 +1111,8 @@ static void check_follow(const struct home *h, const struct cfg *c, struct repor
 	if (st.refused[0])
 		report_add(r, 1, "replica: refused the history of %s: %s; main stays at %.12s", rp.url,
 			   st.refused, st.head[0] ? st.head : "no commit");
+	if (st.failed[0])
+		report_add(r, 1, "replica: the last round failed here: %s", st.failed);
 	if (now - st.checked_at > c->max_lag_seconds)
 		report_add(r, 1, "replica: %s last followed %lld s ago (max_lag_seconds %ld): is its "
 			   "dispatcher running?", rp.url, now - st.checked_at, c->max_lag_seconds);

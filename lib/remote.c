@@ -915,8 +915,9 @@ int path_fetch(const char *gitdir, const char *url, int idle, char tip[41], stru
 		rc = commits_since(from, &r.main, NULL, has == 0 ? to : NULL, &c, &n, &at, &why);
 		if (rc >= 0)
 			rc = copy_commits(&r, from, rc == 0 ? &at : NULL, c, n, fetch_step, &f, &why, e);
+		/* what the mirror holds that cannot be read is its history's fault: refused */
 		if (rc < 0 && why.code)
-			rc = rerr_set(e, why.code, "%s: fetch: %s", url, why.msg);
+			rc = rerr_set(e, why.code == RX_IO ? RX_DATA : why.code, "%s: fetch: %s", url, why.msg);
 	}
 	free(c);
 	free(f.packdir);

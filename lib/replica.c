@@ -57,6 +57,7 @@ int replica_status(const struct home *h, struct follow_status *st, struct rerr *
 		snprintf(st->tip, sizeof st->tip, "%s", kv_get(&m, "tip") ?: "");
 		snprintf(st->refused, sizeof st->refused, "%s", kv_get(&m, "refused") ?: "");
 		snprintf(st->error, sizeof st->error, "%s", kv_get(&m, "error") ?: "");
+		snprintf(st->failed, sizeof st->failed, "%s", kv_get(&m, "failed") ?: "");
 	}
 	kv_free(&m);
 	free(path);
@@ -90,8 +91,8 @@ static int record(const struct home *h, const struct follow *f, struct rerr *e)
 		kv_set(&m, "head", f->head);
 	if (f->tip[0])
 		kv_set(&m, "tip", f->tip);
-	if (f->refused || f->unreachable)
-		kv_set(&m, f->refused ? "refused" : "error", reason);
+	if (f->refused || f->unreachable || f->failed_here)
+		kv_set(&m, f->refused ? "refused" : f->unreachable ? "error" : "failed", reason);
 	rc = write_kv(path, &m, e);
 	kv_free(&m);
 	free(path);
@@ -405,7 +406,9 @@ int replica_follow(const struct home *h, int idle, const volatile sig_atomic_t *
 		gid_hex(f->head, &have);
 	rc = transport_fetch(gitdir, rp.url, f->head, f->tip, idle, stop, &why);
 	if (rc < 0) {
-		f->unreachable = 1;
+		/* the history sent refused (RX_DATA), this home's disk (RX_IO), or no answer */
+		f->failed_here = why.code == RX_IO;
+		f->unreachable = why.code != RX_DATA && !f->failed_here;
 		/* A fetch cut short (killed: silent, stopped, out of memory) leaves its pack
 		 * part written: swept now, not at the next start of the dispatcher. */
 		char *packdir = xasprintf("%s/objects/pack", gitdir);
@@ -432,9 +435,11 @@ int replica_follow(const struct home *h, int idle, const volatile sig_atomic_t *
 	if (why.msg[0] == '\0' && take(h, &rp, r, &w, has, f, &why, e) < 0)
 		goto out;
 done:
-	f->refused = !f->unreachable && why.msg[0] != '\0';
+	f->refused = !f->unreachable && !f->failed_here && why.msg[0] != '\0';
 	snprintf(f->reason, sizeof f->reason, "%s", why.msg);
 	rc = record(h, f, e);
+	if (rc == 0 && f->failed_here) /* a fault of this home: said as one */
+		rc = rerr_set(e, RX_IO, "%s", why.msg);
 out:
 	gitrepo_free(r);
 	free(w.v);

@@ -17,6 +17,7 @@
 struct follow {
 	int unreachable;   /* the primary did not answer (reason) */
 	int refused;       /* its history was refused (reason); main is at the last good */
+	int failed_here;   /* this home could not take it: its disk (reason) */
 	char reason[600];
 	long taken;        /* commits main moved over */
 	char head[41];     /* main after the round ("" none yet) */
@@ -34,6 +35,7 @@ struct follow_status {
 	long long checked_at, answered_at; /* the last round, the last answer (0: never) */
 	char head[41], tip[41];
 	char refused[600], error[600];     /* the last round's refusal, or why no answer */
+	char failed[600];                  /* or why this home could not take the answer */
 };
 int replica_status(const struct home *h, struct follow_status *st, struct rerr *e);
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,6 +183,19 @@ int transport_push(const char *gitdir, const char *url, int idle, struct rerr *e
 	return rc;
 }
 
+/* A fetch that failed writing here: the disk full, or what the remote sent larger than
+ * the child may write (fetch_room), is this home's I/O error (74), not a silent remote. */
+static int local_fault(struct rerr *e, const char *url, long room)
+{
+	if (strstr(e->msg, strerror(EFBIG)))
+		return rerr_set(e, RX_IO, "%s: fetch: what it sends is larger than the %ld MiB a fetch "
+				"may write here (nine tenths of the room left on the disk)", url, room);
+	if (strstr(e->msg, strerror(ENOSPC)) || strstr(e->msg, strerror(EDQUOT)) ||
+	    strstr(e->msg, strerror(EROFS)))
+		e->code = RX_IO;
+	return -1;
+}
+
 /* The fetch itself, in the process that asks. */
 static int fetch_here(const char *gitdir, const char *url, const char *have, char tip[41],
 		      int idle, struct rerr *e)
@@ -221,6 +235,18 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 	close_remote(repo, remote);
 	alarm(0);
 	return rc;
+}
+
+/* What a fetch may write into dir, in bytes: nine tenths of the room there, so that a
+ * remote sending without end leaves the disk to the rest (a round that needs more
+ * fails, said). */
+static rlim_t fetch_room(const char *dir)
+{
+	struct statvfs v;
+
+	if (statvfs(dir, &v) < 0)
+		return RLIM_INFINITY;
+	return (rlim_t)v.f_bavail * v.f_frsize / 10 * 9;
 }
 
 /* What the fetching child tells its parent. */
@@ -263,7 +289,16 @@ static void fetch_child(int fd, pid_t parent, const char *gitdir, const char *ur
 #endif
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || setrlimit(RLIMIT_DATA, &rl) < 0)
 		_exit(1);
+	/* A write past the room fails (EFBIG), rather than ending the child (SIGXFSZ). */
+	char *packdir = xasprintf("%s/objects/pack", gitdir);
+	rl.rlim_cur = rl.rlim_max = fetch_room(packdir);
+	free(packdir);
+	signal(SIGXFSZ, SIG_IGN);
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		_exit(1);
 	a.rc = fetch_here(gitdir, url, have, a.tip, idle, &a.e);
+	if (a.rc < 0)
+		local_fault(&a.e, url, (long)(rl.rlim_cur >> 20));
 	_exit(write(fd, &a, sizeof a) == (ssize_t)sizeof a ? 0 : 1);
 }
 
