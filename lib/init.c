@@ -8,6 +8,7 @@
 #include "spool.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,11 +260,43 @@ int home_init(const char *dir, int *created, struct rerr *e)
 
 /* A URL that is a folder here becomes an absolute path: the dispatcher may run from
  * anywhere. Anything else (scheme://..., host:path) stays as written. */
+/* Whether url is a path, as git tells them: no scheme, and no ':' before a '/' (scp's
+ * host:path). */
+static int is_path(const char *url)
+{
+	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+
+	return strstr(url, "://") == NULL && (colon == NULL || (slash && slash < colon));
+}
+
+/* A path made absolute as given, from the folder init runs in: one not there yet (a
+ * mount to come) the same, and one through a symlink stays the link, so that a link
+ * moved to another copy is followed there. Other URLs as they are. */
 static char *absolute_url(const char *url)
 {
-	char *real = strstr(url, "://") == NULL ? realpath(url, NULL) : NULL;
+	char cwd[PATH_MAX];
 
-	return real ? real : xstrdup(url);
+	if (!is_path(url) || url[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return xstrdup(url);
+	return xasprintf("%s/%s", cwd, url);
+}
+
+/* The home url names (a path, or file://), resolved, where it names a primary's home
+ * and not its state repository: a mistake no retry mends. NULL if it does not. */
+static char *home_named(const char *url)
+{
+	const char *path = strncmp(url, "file://", 7) == 0 ? url + 7 : is_path(url) ? url : NULL;
+	char *real = path ? realpath(path, NULL) : NULL;
+	char *state = real ? xasprintf("%s/state/.git/HEAD", real) : NULL;
+	char *head = real ? xasprintf("%s/HEAD", real) : NULL;
+
+	if (real && !(fs_exists(state) && !fs_exists(head))) {
+		free(real);
+		real = NULL;
+	}
+	free(state);
+	free(head);
+	return real;
 }
 
 int home_init_replica(const char *dir, const char *url, const char *trust, int *created,
@@ -287,13 +320,10 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 		free(abs);
 		return rerr_set(e, RX_DATA, "%.60s...: too long a URL", url);
 	}
-	/* A primary's home for its state repository: a mistake no retry mends. */
-	char *state = xasprintf("%s/state/.git/HEAD", abs), *head = xasprintf("%s/HEAD", abs);
-	int home_given = abs[0] == '/' && fs_exists(state) && !fs_exists(head);
-	free(state);
-	free(head);
-	if (home_given) {
-		rerr_set(e, RX_DATA, "%s: a home, not its state repository: %s/state", url, abs);
+	char *home = home_named(abs);
+	if (home) {
+		rerr_set(e, RX_DATA, "%s: a home, not its state repository: %s/state", url, home);
+		free(home);
 		free(abs);
 		return -1;
 	}

@@ -22,6 +22,7 @@
 
 struct session {
 	int tries;         /* credentials offered so far */
+	int rsa;           /* ~/.ssh/id_rsa was offered */
 	char status[256];  /* a ref the remote refused, and why */
 	int idle;          /* seconds allowed without progress */
 };
@@ -50,6 +51,7 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 		if (home && fs_exists(priv)) {
 			char *pub = xasprintf("%s.pub", priv);
 			rc = git_credential_ssh_key_new(out, user, fs_exists(pub) ? pub : NULL, priv, NULL);
+			s->rsa |= rc == 0 && strcmp(files[i - 1], "id_rsa") == 0;
 			free(pub);
 		}
 		free(priv);
@@ -230,6 +232,12 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 	fo.update_fetchhead = 0;
 	if (rc == 0 && strcmp(tip, have) != 0 && git_remote_download(remote, &refs, &fo) < 0)
 		rc = git_fail(e, url, "fetch");
+	if (rc < 0 && s.rsa) { /* libssh2 1.10 signs with RSA and SHA-1 (ssh-rsa) alone */
+		char msg[sizeof e->msg];
+		snprintf(msg, sizeof msg, "%s", e->msg);
+		rerr_set(e, e->code, "%.300s (with ~/.ssh/id_rsa: a fetch signs in with ssh-rsa, SHA-1, "
+			 "which OpenSSH 8.8 and later refuse; an ed25519 or ecdsa key signs in)", msg);
+	}
 	if (remote)
 		git_remote_disconnect(remote);
 	close_remote(repo, remote);

@@ -58,6 +58,22 @@ key=$(cut -d' ' -f2- "$T_TMP/signers")
 t_ok 'carctl init --replica over ssh://' carctl init --replica "$url" "$T_TMP/replica" --trust "$key"
 t_eq '... the replica answers as the primary' "$(carctl --home "$T_TMP/replica" list --json)" "$(carctl list --json)"
 
+# A replica with an RSA key alone: libssh2 signs in by ssh-rsa (SHA-1), which this
+# OpenSSH refuses (8.8 and later); the fetch fails saying so, not only that it needs
+# a callback.
+R=$T_TMP/rsauser
+mkdir -p "$R/.ssh"
+ssh-keygen -q -t rsa -b 2048 -N '' -f "$R/.ssh/id_rsa"
+cat "$R/.ssh/id_rsa.pub" >>"$D/authorized_keys"
+cp "$U/.ssh/known_hosts" "$R/.ssh/known_hosts"
+run env HOME="$R" "$BIN/carctl" init --replica "$url" "$T_TMP/rsareplica" --trust "$key"
+if [ "$RC" = 75 ]; then
+	t_match 'a replica with id_rsa alone: the fetch says why it cannot sign in' "$ERR" \
+		'id_rsa: a fetch signs in with ssh-rsa, SHA-1, which OpenSSH 8.8 and later refuse'
+else
+	t_skip 'a replica with id_rsa alone' "this sshd takes ssh-rsa (exit $RC)"
+fi
+
 # A repository not there: what git on the far host said, named.
 cp "$H/config/rental.yaml" "$T_TMP/config.yaml"
 sed -i "s|^replicate: .*|replicate: {remotes: [\"ssh://root@127.0.0.1:$port$T_TMP/none.git\"], max_lag_seconds: 30}|" \

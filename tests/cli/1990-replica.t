@@ -293,6 +293,23 @@ run carctl init --replica "$H" "$T_TMP/homeurl"
 t_eq 'init --replica of a home, not its state: 65' "$RC" 65
 t_match '... naming its state repository' "$ERR" "$H: a home, not its state repository: $H/state"
 t_nofile '... and makes nothing' "$T_TMP/homeurl"
+run carctl init --replica "file://$H" "$T_TMP/homeurl"
+t_eq '... as a file:// URL: 65' "$RC" 65
+t_nofile '... and makes nothing' "$T_TMP/homeurl"
+
+# A path is made absolute, as given: one not there yet (a mount to come) from where
+# init ran, not from where the dispatcher runs; one through a symlink stays the
+# link, so that a link moved to another copy (a failover) is followed there.
+(cd "$T_TMP" && "$BIN/carctl" init --replica later.git "$T_TMP/relrep" >/dev/null 2>&1)
+t_match 'init --replica of a relative path not there yet: kept absolute' \
+	"$(grep '^url:' "$T_TMP/relrep/state/.git/rental-primary")" "url: \"?$T_TMP/later.git\"?\$"
+git clone -q --bare "$H/state/.git" "$T_TMP/later.git"
+(cd / && "$BIN/dispatcher" --home "$T_TMP/relrep" --once >/dev/null 2>&1)
+t_eq '... followed from elsewhere once it is there' "$(git_main "$T_TMP/relrep/state/.git")" "$(git_main "$H/state/.git")"
+ln -s "$T_TMP/later.git" "$T_TMP/link.git"
+carctl init --replica "$T_TMP/link.git" "$T_TMP/linkrep" >/dev/null 2>&1
+t_match 'a path through a symlink: the link is kept' \
+	"$(grep '^url:' "$T_TMP/linkrep/state/.git/rental-primary")" "url: \"?$T_TMP/link.git\"?\$"
 
 # A replica whose first round failed: --check said "no commit yet; run 'carctl init'"
 # (it had) and "has not answered for 0 s" (it never had).
