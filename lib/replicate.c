@@ -119,6 +119,14 @@ static int main_hex(const struct home *h, char hex[41], struct rerr *e)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Whether the remote of record st is to be given main, head: it lacks it as far as the
+ * record says, or was not looked at for idle seconds, in which it may have lost it
+ * (emptied, replaced, set back by hand). */
+static int to_push(const struct remote_state *st, const char *head, int idle)
+{
+	return head[0] && (strcmp(st->pushed, head) != 0 || (long long)time(NULL) - st->tried_at >= idle);
+}
+
 int replicate_behind(const struct home *h, const struct cfg *c, struct rerr *e)
 {
 	struct remote_state st;
@@ -129,7 +137,7 @@ int replicate_behind(const struct home *h, const struct cfg *c, struct rerr *e)
 	for (int i = 0; i < c->nremotes; i++) {
 		if (replicate_state(h, c->remotes[i], &st, e) < 0)
 			return -1;
-		if (head[0] && strcmp(st.pushed, head) != 0)
+		if (to_push(&st, head, replicate_timeout(c)))
 			return 1;
 	}
 	return 0;
@@ -144,7 +152,7 @@ int replicate_timeout(const struct cfg *c)
 
 /* Pushes until url has main, holding its lock; with again, once at least: the record
  * says what was pushed, and the remote may have lost it since (a push asked for by
- * hand trusts the remote, not the record). */
+ * hand trusts the remote, not the record; so does one idle seconds after the last). */
 static int push_locked(const struct home *h, const char *url, const unsigned char *signer, int idle,
 		       int again, struct rerr *e)
 {
@@ -153,7 +161,7 @@ static int push_locked(const struct home *h, const char *url, const unsigned cha
 	int rc = 0;
 
 	while (rc == 0 && (rc = main_hex(h, head, e)) == 0 && head[0] &&
-	       (rc = replicate_state(h, url, &st, e)) == 0 && (again || strcmp(st.pushed, head) != 0)) {
+	       (rc = replicate_state(h, url, &st, e)) == 0 && (again || to_push(&st, head, idle))) {
 		again = 0;
 		struct rerr why = {0};
 		st.tried_at = (long long)time(NULL);

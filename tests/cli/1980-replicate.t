@@ -109,6 +109,15 @@ for i in 6 7; do
 	t_wait "daemon: batch $i reaches the path remote" 15 \
 		sh -c "[ \"\$(git --git-dir='$T_TMP/m1.git' rev-parse -q --verify main)\" = \"\$(git --git-dir='$H/state/.git' rev-parse main)\" ]"
 done
+# A remote that loses main while nothing happens (emptied, replaced, set back): the
+# daemon looks at each remote again every half of max_lag_seconds (2 s here), not
+# only after a batch, and gives it main again. It waited for the next batch.
+git --git-dir="$T_TMP/m1.git" update-ref -d refs/heads/main
+t_wait 'daemon: a remote that lost main while idle is given it again' 15 \
+	sh -c "[ \"\$(git --git-dir='$T_TMP/m1.git' rev-parse -q --verify main)\" = \"\$(git --git-dir='$H/state/.git' rev-parse main)\" ]"
+git --git-dir="$T_TMP/m1.git" update-ref refs/heads/main "$(git --git-dir="$H/state/.git" rev-parse main~2)"
+t_wait '... and one set back' 15 \
+	sh -c "[ \"\$(git --git-dir='$T_TMP/m1.git' rev-parse -q --verify main)\" = \"\$(git --git-dir='$H/state/.git' rev-parse main)\" ]"
 t_stop_daemon "$pid" 0
 t_eq '... and logs the failing remote once' "$(grep -c "dead.git: push" "$T_TMP/daemon.err")" 1
 t_match '... saying why' "$(cat "$T_TMP/daemon.err")" "dead.git: push: no repository there: No such file or directory"
