@@ -280,19 +280,27 @@ err:
 struct key_rm {
 	const char *name;
 	const struct home *h; /* the home admin_act opens: its spool */
+	char **waiting;       /* the names whose key.rm waits in it */
+	size_t nwaiting;
 };
 
-/* Whether an event naming name (its key.rm) waits in the spool. */
+/* Whether name's revocation waits in the spool. */
 static int revocation_waits(const char *name, void *arg)
 {
-	return spool_mentions(((const struct home *)arg)->spool, "name", name);
+	const struct key_rm *k = arg;
+
+	for (size_t i = 0; i < k->nwaiting; i++)
+		if (strcmp(k->waiting[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 static int key_rm_rule(struct store *s, void *arg, struct rerr *e)
 {
-	const struct key_rm *k = arg;
-	struct key_rm_going going = {revocation_waits, (void *)k->h};
+	struct key_rm *k = arg;
+	struct key_rm_going going = {revocation_waits, k};
 
+	k->nwaiting = spool_values(k->h->spool, "key.rm", "name", &k->waiting);
 	return ledger_check_key_rm(s, k->name, &going, e);
 }
 
@@ -300,16 +308,21 @@ static int cmd_key_rm(const struct common *o, const char *name)
 {
 	const char *actor = home_actor(o->as);
 	struct home h;
+	struct key_rm k = {name, &h, NULL, 0};
 	struct store *s = NULL;
 	struct rerr e = {0};
 	struct event ev;
+	int rc;
 
 	if (!valid_name(name)) {
 		rerr_set(&e, RX_DATA, "%.40s: not a key name", name);
 		return fail(&e);
 	}
-	struct key_rm k = {name, &h};
-	if (admin_act(&h, o, &s, "revoke keys", -1, key_rm_rule, &k, &e) < 0) {
+	rc = admin_act(&h, o, &s, "revoke keys", -1, key_rm_rule, &k, &e);
+	for (size_t i = 0; i < k.nwaiting; i++)
+		free(k.waiting[i]);
+	free(k.waiting);
+	if (rc < 0) {
 		home_key_waits(&h, name, &e);
 		return refuse(&h, s, &e);
 	}

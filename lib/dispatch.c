@@ -1138,11 +1138,17 @@ static void check_remotes(const struct home *h, const struct cfg *c, struct repo
 			report_add(r, 1, "replicate: %s: %s", c->remotes[i], why.msg);
 			continue;
 		}
-		if (commits == 0)
-			continue;
 		size_t ul = strlen(c->remotes[i]);
 		if (strncmp(st.error, c->remotes[i], ul) == 0 && st.error[ul] == ':')
 			memmove(st.error, st.error + ul + 2, strlen(st.error + ul + 2) + 1); /* said already */
+		/* Given main, as the record says, yet failing since: it may have lost it since
+		 * (replaced by another history), which every look tells again. */
+		long long failing = (long long)time(NULL) - st.pushed_at;
+		if (commits == 0 && st.error[0] && failing > c->max_lag_seconds)
+			report_add(r, 1, "replicate: %s: failing for %lld s (max_lag_seconds %ld): %s",
+				   c->remotes[i], failing, c->max_lag_seconds, st.error);
+		if (commits == 0)
+			continue;
 		report_add(r, lag > c->max_lag_seconds, "replicate: %s lags %lld s behind main "
 			   "(%ld commits%s; max_lag_seconds %ld)%s%s", c->remotes[i], lag, commits,
 			   st.pushed[0] ? "" : ", never pushed", c->max_lag_seconds,

@@ -5,6 +5,7 @@
 #include "git.h"
 #include "gitsig.h"
 #include "home.h"
+#include "remote.h"
 #include "spool.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -260,32 +261,55 @@ int home_init(const char *dir, int *created, struct rerr *e)
 
 /* A URL that is a folder here becomes an absolute path: the dispatcher may run from
  * anywhere. Anything else (scheme://..., host:path) stays as written. */
-/* Whether url is a path, as git tells them: no scheme, and no ':' before a '/' (scp's
- * host:path). */
-static int is_path(const char *url)
+/* path with its "." and ".." taken out by text, as from its folders' names alone
+ * (path absolute). */
+static char *plain_path(const char *path)
 {
-	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	char *out = xcalloc(strlen(path) + 2, 1), *seg = xstrdup(path), *save = NULL;
+	size_t len = 0;
 
-	return strstr(url, "://") == NULL && (colon == NULL || (slash && slash < colon));
+	for (char *p = strtok_r(seg, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (strcmp(p, ".") == 0)
+			continue;
+		if (strcmp(p, "..") == 0) {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			len -= len > 0; /* the slash before it */
+			out[len] = '\0';
+			continue;
+		}
+		len += (size_t)sprintf(out + len, "/%s", p);
+	}
+	if (len == 0)
+		strcpy(out, "/");
+	free(seg);
+	return out;
 }
 
-/* A path made absolute as given, from the folder init runs in: one not there yet (a
- * mount to come) the same, and one through a symlink stays the link, so that a link
- * moved to another copy is followed there. Other URLs as they are. */
+/* A path (as the dispatcher reads URLs: remote_is_path) made absolute as given, from
+ * the folder init runs in, and plain: one not there yet (a mount to come) the same,
+ * and one through a symlink stays the link, so that a link moved to another copy is
+ * followed there. Other URLs as they are; NULL if the folder cannot be told. */
 static char *absolute_url(const char *url)
 {
 	char cwd[PATH_MAX];
 
-	if (!is_path(url) || url[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+	if (!remote_is_path(url) || strncmp(url, "file://", 7) == 0)
 		return xstrdup(url);
-	return xasprintf("%s/%s", cwd, url);
+	if (url[0] == '/')
+		return plain_path(url);
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return NULL;
+	char *joined = xasprintf("%s/%s", cwd, url), *plain = plain_path(joined);
+	free(joined);
+	return plain;
 }
 
 /* The home url names (a path, or file://), resolved, where it names a primary's home
  * and not its state repository: a mistake no retry mends. NULL if it does not. */
 static char *home_named(const char *url)
 {
-	const char *path = strncmp(url, "file://", 7) == 0 ? url + 7 : is_path(url) ? url : NULL;
+	const char *path = strncmp(url, "file://", 7) == 0 ? url + 7 : remote_is_path(url) ? url : NULL;
 	char *real = path ? realpath(path, NULL) : NULL;
 	char *state = real ? xasprintf("%s/state/.git/HEAD", real) : NULL;
 	char *head = real ? xasprintf("%s/HEAD", real) : NULL;
@@ -315,7 +339,9 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 				"'dispatcher --allowed-signers' prints on the primary)", trust);
 	r.trusted = trust != NULL;
 	snprintf(r.trusted_from, sizeof r.trusted_from, "--trust");
-	abs = absolute_url(url);
+	if ((abs = absolute_url(url)) == NULL)
+		return rerr_set(e, RX_IO, "%s: the current folder cannot be told (%s), which the path "
+				"is from: give it whole", url, strerror(errno));
 	if (strlen(abs) >= sizeof r.url) {
 		free(abs);
 		return rerr_set(e, RX_DATA, "%.60s...: too long a URL", url);

@@ -88,12 +88,26 @@ int ledger_check_key_add(struct store *s, const char *name, const char *pubkey, 
 	return rc < 0 || indexed < 0 ? -1 : 0;
 }
 
+/* Whether key record k goes with the revocations written (going: by name): its own,
+ * or one of another name that holds the same key (a revocation is of a key). */
+static int key_going(const struct kv *k, const struct kv *keys, size_t n,
+		     const struct key_rm_going *going)
+{
+	const char *pk = kv_get(k, "pubkey") ?: "";
+
+	for (size_t i = 0; going && i < n; i++)
+		if (strcmp(kv_get(&keys[i], "pubkey") ?: "", pk) == 0 &&
+		    going->fn(kv_get(&keys[i], "name") ?: "", going->arg))
+			return 1;
+	return 0;
+}
+
 /* What revoking name's key, pubkey, leaves: whether another name holding it too is the
  * dispatcher (*dispatcher), and whether an admin other than name holds a key that is
  * neither that one nor revoked (under any name): 1 if one does, 2 if only admins
- * going (going(their name, arg): revoked by an event not yet applied) do, 0, -1. The
- * keys are those of the last commit, as this batch changed them: one registered in
- * this very batch is not counted, so the answer errs on the side of keeping an admin. */
+ * going (key_going: revoked by an event not yet applied) do, 0, -1. The keys are those
+ * of the last commit, as this batch changed them: one registered in this very batch
+ * is not counted, so the answer errs on the side of keeping an admin. */
 static int admin_left(struct store *s, const char *name, const char *pubkey, int *dispatcher,
 		      const struct key_rm_going *going, struct rerr *e)
 {
@@ -106,13 +120,12 @@ static int admin_left(struct store *s, const char *name, const char *pubkey, int
 		return -1;
 	for (size_t i = 0; i < n && rc >= 0; i++) {
 		const char *pk = kv_get(&keys[i], "pubkey") ?: "", *role = kv_get(&keys[i], "role") ?: "";
-		const char *who = kv_get(&keys[i], "name") ?: "";
 		int same = strcmp(pk, pubkey) == 0;
 		*dispatcher |= same && strcmp(role, "system") == 0;
-		if (found == 1 || same || strcmp(role, "admin") != 0 || strcmp(who, name) == 0)
+		if (found == 1 || same || strcmp(role, "admin") != 0 || strcmp(kv_get(&keys[i], "name") ?: "", name) == 0)
 			continue;
 		if ((rc = key_revoked(s, &keys[i], e)) == 0)
-			found = going && going->fn(who, going->arg) ? 2 : 1;
+			found = key_going(&keys[i], keys, n, going) ? 2 : 1;
 	}
 	store_records_free(keys, n);
 	return rc < 0 ? -1 : found;

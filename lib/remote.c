@@ -859,14 +859,19 @@ int remote_is_path(const char *url)
 struct fetch {
 	struct remote *r;
 	char *packdir;
+	uint64_t room, written; /* what the fetch may write, and has */
 };
 
-/* A step of a fetch: its pack written beside the others. */
+/* A step of a fetch: its pack written beside the others, within the room. */
 static int fetch_step(struct step *s, const struct gid *last, void *arg, struct rerr *e)
 {
 	struct fetch *f = arg;
 
 	(void)last;
+	if ((f->written += s->bytes) > f->room)
+		return rerr_set(e, RX_IO, "%s: fetch: what it sends is larger than the %llu MiB a fetch "
+				"may write here (it leaves a tenth of the disk free)", f->r->url,
+				(unsigned long long)(f->room >> 20));
 	if (gitpack_write(&s->pack, f->packdir, NULL, e) < 0)
 		return -1;
 	progressed(f->r);
@@ -885,13 +890,25 @@ static int borrows(const struct remote *r)
 	return yes;
 }
 
-int path_fetch(const char *gitdir, const char *url, int idle, char tip[41], struct rerr *e)
+/* e from why, a fault of the mirror at url: what of it cannot be read (RX_IO) is its
+ * history's fault, refused (RX_DATA); said with the URL first. */
+static int mirror_fault(struct rerr *e, const char *url, const struct rerr *why)
+{
+	int code = why->code == RX_IO ? RX_DATA : why->code;
+
+	if (strncmp(why->msg, url, strlen(url)) == 0)
+		return rerr_set(e, code, "%s", why->msg);
+	return rerr_set(e, code, "%s: fetch: %s", url, why->msg);
+}
+
+int path_fetch(const char *gitdir, const char *url, int idle, uint64_t room, char tip[41],
+	       struct rerr *e)
 {
 	struct remote r;
 	struct gitrepo *from = NULL, *to = NULL;
 	struct gid *c = NULL, at, mine;
 	struct rerr why = {0};
-	struct fetch f = {&r, xasprintf("%s/objects/pack", gitdir)};
+	struct fetch f = {&r, xasprintf("%s/objects/pack", gitdir), room, 0};
 	size_t n = 0;
 	int rc, has;
 
@@ -899,14 +916,15 @@ int path_fetch(const char *gitdir, const char *url, int idle, char tip[41], stru
 	parse_url(&r, url);
 	r.verb = "fetch";
 	r.idle = idle;
-	rc = remote_open(&r, e);
+	/* What of the mirror cannot be read (a ref, an index) is its history's fault (why) */
+	rc = remote_open(&r, &why);
 	if (rc == 0 && borrows(&r))
 		rc = 2;
 	if (rc == 0 && !r.has_main)
 		rc = 1;
 	if (rc == 0) {
 		gid_hex(tip, &r.main);
-		rc = gitrepo_open(&from, r.path, e) < 0 || gitrepo_open(&to, gitdir, e) < 0 ? -1 : 0;
+		rc = gitrepo_open(&from, r.path, &why) < 0 || gitrepo_open(&to, gitdir, e) < 0 ? -1 : 0;
 	}
 	if (rc == 2)
 		tip[0] = '\0';
@@ -915,10 +933,9 @@ int path_fetch(const char *gitdir, const char *url, int idle, char tip[41], stru
 		rc = commits_since(from, &r.main, NULL, has == 0 ? to : NULL, &c, &n, &at, &why);
 		if (rc >= 0)
 			rc = copy_commits(&r, from, rc == 0 ? &at : NULL, c, n, fetch_step, &f, &why, e);
-		/* what the mirror holds that cannot be read is its history's fault: refused */
-		if (rc < 0 && why.code)
-			rc = rerr_set(e, why.code == RX_IO ? RX_DATA : why.code, "%s: fetch: %s", url, why.msg);
 	}
+	if (rc < 0 && why.code)
+		rc = mirror_fault(e, url, &why);
 	free(c);
 	free(f.packdir);
 	gitrepo_free(from);

@@ -13,6 +13,7 @@
 #ifndef RENTAL_REMOTE_H
 #define RENTAL_REMOTE_H
 #include "util.h"
+#include <stdint.h>
 
 /* Pushes refs/heads/main of gitdir to url's (a fast forward only), as transport_push
  * (transport.h), which it leaves the URLs it does not speak (http, https); only a main
@@ -29,6 +30,8 @@ int remote_is_path(const char *url);
  * gitdir moves): from the newest commit gitdir has (and everything it reaches, as git
  * takes it). idle: as above. 0, 1 if url has no main, 2 if it borrows objects of
  * another repository (alternates), which this reader does not follow: libgit2's to
- * fetch; -1 with e. */
-int path_fetch(const char *gitdir, const char *url, int idle, char tip[41], struct rerr *e);
+ * fetch; -1 with e: RX_IO a fault of gitdir's (its disk, or more to write than room
+ * bytes), RX_DATA url's history cannot be read (damaged), RX_TEMP it is not there. */
+int path_fetch(const char *gitdir, const char *url, int idle, uint64_t room, char tip[41],
+	       struct rerr *e);
 #endif

@@ -277,6 +277,35 @@ int spool_has_id(const char *spool, const char *id)
 	return count_new(spool, is_id, id) > 0;
 }
 
+size_t spool_values(const char *spool, const char *type, const char *field, char ***out)
+{
+	char *dir = xasprintf("%s/new", spool), *tline = xasprintf("\ntype: %s\n", type);
+	char *fline = xasprintf("\n%s: ", field);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	*out = NULL;
+	while (d && (de = readdir(d)) != NULL) {
+		char *p = xasprintf("%s/%s", dir, de->d_name), *buf = NULL, *v;
+		/* The raw lines are enough: a false match only asks to try again later. */
+		if (de->d_name[0] != '.' && fs_read(p, 1 << 16, &buf, NULL, NULL) == 0 &&
+		    strstr(buf, tline) && (v = strstr(buf, fline)) != NULL) {
+			v += strlen(fline);
+			*out = xrealloc(*out, (n + 1) * sizeof **out);
+			(*out)[n++] = xstrndup(v, strcspn(v, "\n"));
+		}
+		free(buf);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(fline);
+	free(tline);
+	free(dir);
+	return n;
+}
+
 int spool_mentions(const char *spool, const char *field, const char *value)
 {
 	char *dir = xasprintf("%s/new", spool), *line = xasprintf("\n%s: %s\n", field, value);

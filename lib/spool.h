@@ -31,6 +31,9 @@ size_t spool_count_prefix(const char *spool, const char *prefix);
 /* 1 if an event with the line "FIELD: VALUE" (reservation: RES, car: CAR) waits in
  * new/. */
 int spool_mentions(const char *spool, const char *field, const char *value);
+/* The values of FIELD (a line "FIELD: VALUE") in the events of TYPE waiting in new/,
+ * in *out (each and the array the caller's to free); how many. */
+size_t spool_values(const char *spool, const char *type, const char *field, char ***out);
 /* 1 if an event with this id waits in new/. */
 int spool_has_id(const char *spool, const char *id);
 /* Removes files in tmp/ older than max_age seconds; returns how many are left. */

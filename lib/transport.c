@@ -8,6 +8,7 @@
 #include <git2.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,22 +186,34 @@ int transport_push(const char *gitdir, const char *url, int idle, struct rerr *e
 	return rc;
 }
 
-/* A fetch that failed writing here: the disk full, or what the remote sent larger than
- * the child may write (fetch_room), is this home's I/O error (74), not a silent remote. */
-static int local_fault(struct rerr *e, const char *url, long room)
+/* A fetch that failed writing here (an error of this process's own system calls, not
+ * words of the remote): the disk full, or what the remote sent larger than the child
+ * may write (fetch_room), is this home's I/O error (74), not a silent remote. */
+static int local_fault(struct rerr *e, const char *url, uint64_t room)
 {
 	if (strstr(e->msg, strerror(EFBIG)))
-		return rerr_set(e, RX_IO, "%s: fetch: what it sends is larger than the %ld MiB a fetch "
-				"may write here (nine tenths of the room left on the disk)", url, room);
+		return rerr_set(e, RX_IO, "%s: fetch: what it sends is larger than the %llu MiB a fetch "
+				"may write here (it leaves a tenth of the disk free)", url,
+				(unsigned long long)(room >> 20));
 	if (strstr(e->msg, strerror(ENOSPC)) || strstr(e->msg, strerror(EDQUOT)) ||
 	    strstr(e->msg, strerror(EROFS)))
 		e->code = RX_IO;
 	return -1;
 }
 
+/* libgit2's last error, and whether it was one of this process's system calls. */
+static int fetch_fail(struct rerr *e, const char *url, uint64_t room)
+{
+	const git_error *g = git_error_last();
+	int os = g && g->klass == GIT_ERROR_OS;
+
+	git_fail(e, url, "fetch");
+	return os ? local_fault(e, url, room) : -1;
+}
+
 /* The fetch itself, in the process that asks. */
 static int fetch_here(const char *gitdir, const char *url, const char *have, char tip[41],
-		      int idle, struct rerr *e)
+		      int idle, uint64_t room, struct rerr *e)
 {
 	git_repository *repo;
 	git_remote *remote;
@@ -214,14 +227,18 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 	int rc;
 
 	tip[0] = '\0';
-	if (remote_is_path(url) && (rc = path_fetch(gitdir, url, idle, tip, e)) != 2)
-		return rc; /* read with the project's reader: see remote.h */
+	if (remote_is_path(url) && (rc = path_fetch(gitdir, url, idle, room, tip, e)) != 2) {
+		/* read with the project's reader (see remote.h): its writes' faults are e's */
+		if (rc < 0 && e->code == RX_IO)
+			local_fault(e, url, room);
+		return rc;
+	}
 	set_callbacks(&cb, &s);
 	rc = open_remote(&repo, &remote, gitdir, url, "fetch", e);
 	if (rc == 0 && git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0)
-		rc = git_fail(e, url, "fetch");
+		rc = fetch_fail(e, url, room);
 	if (rc == 0 && git_remote_ls(&heads, &n, remote) < 0)
-		rc = git_fail(e, url, "fetch");
+		rc = fetch_fail(e, url, room);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (strcmp(heads[i]->name, MAIN) == 0)
 			git_oid_tostr(tip, 41, &heads[i]->oid);
@@ -231,8 +248,10 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
 	if (rc == 0 && strcmp(tip, have) != 0 && git_remote_download(remote, &refs, &fo) < 0)
-		rc = git_fail(e, url, "fetch");
-	if (rc < 0 && s.rsa) { /* libssh2 1.10 signs with RSA and SHA-1 (ssh-rsa) alone */
+		rc = fetch_fail(e, url, room);
+	const git_error *g = git_error_last();
+	/* libssh2 1.10 signs with RSA and SHA-1 (ssh-rsa) alone: said where signing in failed */
+	if (rc < 0 && s.rsa && g && g->klass == GIT_ERROR_SSH && g->message && strstr(g->message, "authentic")) {
 		char msg[sizeof e->msg];
 		snprintf(msg, sizeof msg, "%s", e->msg);
 		rerr_set(e, e->code, "%.300s (with ~/.ssh/id_rsa: a fetch signs in with ssh-rsa, SHA-1, "
@@ -245,16 +264,19 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 	return rc;
 }
 
-/* What a fetch may write into dir, in bytes: nine tenths of the room there, so that a
- * remote sending without end leaves the disk to the rest (a round that needs more
- * fails, said). */
+/* What a fetch may write into dir, in bytes: the room there but a tenth of the disk, so
+ * that a remote sending without end leaves the disk to the rest, round after round (a
+ * round that needs more fails, said; what a failed round wrote may stay). */
 static rlim_t fetch_room(const char *dir)
 {
 	struct statvfs v;
 
-	if (statvfs(dir, &v) < 0)
+	/* a file system that says no size (tmpfs of size 0, FUSE): no bound to tell */
+	if (statvfs(dir, &v) < 0 || v.f_blocks == 0)
 		return RLIM_INFINITY;
-	return (rlim_t)v.f_bavail * v.f_frsize / 10 * 9;
+	if (v.f_bavail <= v.f_blocks / 10)
+		return 0;
+	return (rlim_t)(v.f_bavail - v.f_blocks / 10) * v.f_frsize;
 }
 
 /* What the fetching child tells its parent. */
@@ -304,9 +326,7 @@ static void fetch_child(int fd, pid_t parent, const char *gitdir, const char *ur
 	signal(SIGXFSZ, SIG_IGN);
 	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
 		_exit(1);
-	a.rc = fetch_here(gitdir, url, have, a.tip, idle, &a.e);
-	if (a.rc < 0)
-		local_fault(&a.e, url, (long)(rl.rlim_cur >> 20));
+	a.rc = fetch_here(gitdir, url, have, a.tip, idle, rl.rlim_cur, &a.e);
 	_exit(write(fd, &a, sizeof a) == (ssize_t)sizeof a ? 0 : 1);
 }
 

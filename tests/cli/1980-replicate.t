@@ -118,6 +118,16 @@ t_wait 'daemon: a remote that lost main while idle is given it again' 15 \
 git --git-dir="$T_TMP/m1.git" update-ref refs/heads/main "$(git --git-dir="$H/state/.git" rev-parse main~2)"
 t_wait '... and one set back' 15 \
 	sh -c "[ \"\$(git --git-dir='$T_TMP/m1.git' rev-parse -q --verify main)\" = \"\$(git --git-dir='$H/state/.git' rev-parse main)\" ]"
+# One replaced by a repository of another history: no push mends it, and --check
+# says so once it has failed for longer than max_lag_seconds, though the record of
+# the last push had main.
+rm -rf "$T_TMP/m1.git" && git init -q --bare "$T_TMP/m1.git"
+git -C "$T_TMP" init -q other && git -C "$T_TMP/other" -c user.name=x -c user.email=x@x commit -q --allow-empty -m x
+git -C "$T_TMP/other" push -q "$T_TMP/m1.git" HEAD:main
+t_wait '--check: a remote of another history, failing past max_lag_seconds, unhealthy' 20 \
+	sh -c "'$BIN/dispatcher' --check 2>&1 | grep -q 'm1.git: failing for'"
+run dispatcher --check
+t_match '... naming it and why' "$ERR" "replicate: $T_TMP/m1.git: failing for [0-9]+ s .*not in this history"
 t_stop_daemon "$pid" 0
 t_eq '... and logs the failing remote once' "$(grep -c "dead.git: push" "$T_TMP/daemon.err")" 1
 t_match '... saying why' "$(cat "$T_TMP/daemon.err")" "dead.git: push: no repository there: No such file or directory"

@@ -306,6 +306,11 @@ t_match 'init --replica of a relative path not there yet: kept absolute' \
 git clone -q --bare "$H/state/.git" "$T_TMP/later.git"
 (cd / && "$BIN/dispatcher" --home "$T_TMP/relrep" --once >/dev/null 2>&1)
 t_eq '... followed from elsewhere once it is there' "$(git_main "$T_TMP/relrep/state/.git")" "$(git_main "$H/state/.git")"
+mkdir "$T_TMP/work"
+(cd "$T_TMP/work" && "$BIN/carctl" init --replica ../later.git "$T_TMP/uprep" >/dev/null 2>&1)
+rmdir "$T_TMP/work"
+t_match '... a path up from there: made plain (no folder it went through needed since)' \
+	"$(grep '^url:' "$T_TMP/uprep/state/.git/rental-primary")" "url: \"?$T_TMP/later.git\"?\$"
 ln -s "$T_TMP/later.git" "$T_TMP/link.git"
 carctl init --replica "$T_TMP/link.git" "$T_TMP/linkrep" >/dev/null 2>&1
 t_match 'a path through a symlink: the link is kept' \

@@ -3,8 +3,9 @@
 # The replica's own disk full is an I/O error of this home (74), not a primary that
 # did not answer (75, and --check's "has not answered" later, though it answered each
 # round). A mirror whose main names no commit is a history refused (1), not a silent
-# primary. A git:// mirror that sends a pack without end fills at most nine tenths of
-# the room the replica's disk had: it filled the disk, every round.
+# primary. A mirror that sends without end (git://) or more than the disk holds (a
+# path) leaves a tenth of the replica's disk free, round after round: it filled the
+# disk, every round.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -20,7 +21,7 @@ if ! mount -t tmpfs -o size=2m tmpfs "$D" 2>/dev/null; then
 	t_skip 'faults of a round of following' 'cannot mount a tmpfs here (not root?)'
 	done_testing
 fi
-trap 'umount "$D" 2>/dev/null; umount "$T_TMP/big" 2>/dev/null; _t_cleanup' EXIT
+trap 'for d in "$D" "$T_TMP/big" "$T_TMP/nosize" "$T_TMP/forty"; do umount "$d" 2>/dev/null; done; _t_cleanup' EXIT
 
 shop primary
 P=$H
@@ -37,11 +38,11 @@ git --git-dir="$P/state/.git" push -q "$M" main
 avail=$(df -k "$D" | awk 'NR==2{print $4}')
 dd if=/dev/zero of="$D/fill" bs=1k count=$((avail - 16)) 2>/dev/null
 t_exit 74 'its disk full: the round fails here (74)' dispatcher --home "$R" --once
-t_match '... saying why' "$ERR" 'No space left on device|larger than the 0 MiB a fetch may write here .*room left on the disk'
+t_match '... saying why' "$ERR" 'No space left on device|larger than the 0 MiB a fetch may write here .it leaves a tenth of the disk free'
 t_nomatch '... not that the primary did not answer' "$ERR" 'did not answer'
 sleep 3
 t_exit 1 '--check: unhealthy' dispatcher --home "$R" --check
-t_match '... the round failed here' "$ERR" 'replica: the last round failed here: .*(No space left on device|room left on the disk)'
+t_match '... the round failed here' "$ERR" 'replica: the last round failed here: .*(No space left on device|a tenth of the disk free)'
 t_nomatch '... the primary answered' "$ERR" 'has not answered|never answered'
 rm "$D/fill"
 t_ok 'room again: it follows' dispatcher --home "$R" --once
@@ -58,6 +59,76 @@ t_exit 1 'a mirror whose main is a blob: refused (1)' dispatcher --home "$R" --o
 t_match '... saying so' "$ERR" 'refused the history'
 t_eq '... main stays' "$(git_main "$R/state/.git")" "$good"
 printf '%s\n' "$good" >"$M/refs/heads/main"
+
+# A mirror whose pack index is damaged: its history is refused, not this home's disk.
+good=$(git_main "$M")
+cp -r "$M" "$T_TMP/mirror.bak"
+for i in "$M"/objects/pack/*.idx; do printf 'garbage' | dd of="$i" bs=1 seek=0 conv=notrunc 2>/dev/null; done
+carctl --home "$P" --as admin add c99 --rate 5 >/dev/null && dispatcher --home "$P" --once 2>/dev/null
+git --git-dir="$P/state/.git" push -q "$M" main 2>/dev/null
+run dispatcher --home "$R" --once
+t_eq 'a mirror whose pack index is damaged: refused (1)' "$RC" 1
+t_nomatch '... not a fault here' "$(cat "$R/state/.git/rental-follow")" '^failed'
+rm -rf "$M" && mv "$T_TMP/mirror.bak" "$M"
+
+# A git:// remote that says its own disk is full: its words, not this home's fault.
+port=$((20000 + ($$ + 13) % 20000))
+python3 "$T_TESTS/fixtures/git-error-server.py" "$port" 'upload-pack: No space left on device' \
+	>"$T_TMP/errsrv.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+t_wait 'a git:// server that says its disk is full' 10 grep -q ready "$T_TMP/errsrv.out"
+cp "$R/state/.git/rental-primary" "$T_TMP/primary.bak"
+sed -i "s|^url: .*|url: \"git://127.0.0.1:$port/x\"|" "$R/state/.git/rental-primary"
+run dispatcher --home "$R" --once
+t_eq 'a remote that says No space left on device: it did not answer (75), not 74' "$RC" 75
+t_match '... its words kept' "$ERR" 'upload-pack: No space left on device'
+t_match '... recorded as no answer' "$(cat "$R/state/.git/rental-follow")" '^error: '
+cp "$T_TMP/primary.bak" "$R/state/.git/rental-primary"
+
+# A disk that says no size (tmpfs size=0, FUSE): no bound can be told, none is set.
+Z=$T_TMP/nosize
+mkdir -p "$Z"
+if mount -t tmpfs -o size=0 tmpfs "$Z" 2>/dev/null; then
+	t_ok 'a replica on a file system that says no size' carctl init --replica "$M" "$Z/r"
+	t_eq '... at the mirror'"'"'s main' "$(git_main "$Z/r/state/.git")" "$(git_main "$M")"
+	umount "$Z"
+else
+	t_skip 'a replica on a file system that says no size' 'cannot mount a tmpfs of no size here'
+	t_skip '... at the mirror'"'"'s main' 'cannot mount a tmpfs of no size here'
+fi
+
+# A path mirror given a history of 60 MiB: what a round writes is bounded as a whole,
+# not file by file (its steps are packs of 16 MiB each).
+F=$T_TMP/forty
+mkdir -p "$F"
+if mount -t tmpfs -o size=40m tmpfs "$F" 2>/dev/null; then
+	cp -r "$M" "$T_TMP/mirror.bak"
+	carctl init --replica "$M" "$F/r" >/dev/null 2>&1
+	git clone -q "$M" "$T_TMP/w"
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		head -c 6000000 /dev/urandom >"$T_TMP/w/blob$i"
+		git -C "$T_TMP/w" add "blob$i"
+		git -C "$T_TMP/w" -c user.name=x -c user.email=x@x commit -q -m "$i"
+	done
+	git -C "$T_TMP/w" push -q origin HEAD:main
+	(while :; do df -k "$F" | awk 'NR==2{print int($3 * 100 / $2)}'; sleep 0.1; done) >"$T_TMP/used40" &
+	mon=$!
+	run dispatcher --home "$F/r" --once
+	kill "$mon"
+	t_eq 'a path mirror sending 60 MiB to a disk of 40: the round fails (74)' "$RC" 74
+	t_match '... as larger than the room a fetch may take' "$ERR" 'larger than the [0-9]+ MiB'
+	t_eq '... and leaves a tenth of the disk free' "$(sort -n "$T_TMP/used40" | tail -1 | awk '{print ($1 <= 91) ? "yes" : $1 "%"}')" yes
+	(while :; do df -k "$F" | awk 'NR==2{print int($3 * 100 / $2)}'; sleep 0.1; done) >"$T_TMP/used40" &
+	mon=$!
+	run dispatcher --home "$F/r" --once
+	kill "$mon"
+	t_eq '... a second round: fails again (74)' "$RC" 74
+	t_eq '... and a tenth of the disk is still free' "$(sort -n "$T_TMP/used40" | tail -1 | awk '{print ($1 <= 91) ? "yes" : $1 "%"}')" yes
+	umount "$F"
+	rm -rf "$M" && mv "$T_TMP/mirror.bak" "$M"
+else
+	t_skip 'a path mirror sending 60 MiB' 'cannot mount a third tmpfs here'
+fi
 
 # A git:// mirror that sends without end.
 B=$T_TMP/big
@@ -77,7 +148,7 @@ if mount -t tmpfs -o size=60m tmpfs "$B" 2>/dev/null; then
 	kill "$mon"
 	t_eq 'a pack without end: the round fails' "$RC" 74
 	t_match '... as larger than the room a fetch may take' "$ERR" 'larger than the [0-9]+ MiB'
-	t_eq '... and leaves a tenth of the room on the disk' "$(sort -n "$T_TMP/used" | tail -1 | awk '{print ($1 <= 92) ? "yes" : $1 "%"}')" yes
+	t_eq '... and leaves a tenth of the disk free' "$(sort -n "$T_TMP/used" | tail -1 | awk '{print ($1 <= 91) ? "yes" : $1 "%"}')" yes
 	umount "$B"
 else
 	t_skip 'a pack without end' 'cannot mount a second tmpfs here'

@@ -53,4 +53,14 @@ t_refuse 75 '... and, before the dispatcher ran, itself' carctl --as admin key r
 t_match '... the last admin once the revocation waiting is applied' "$ERR" "admin.*last admin.*waits in the spool"
 dispatch
 t_refuse 1 'after it: the last admin, refused' carctl --as admin key rm admin
+
+# A revocation is of a key: boss2 holds the key of boss3, whose revocation waits, and
+# goes with it.
+t_ok 'admin registers boss3, an admin' carctl --as admin key add boss3 --role admin
+dispatch
+pk=$(carctl --as admin key list --json | jrow name boss3 | jget pubkey)
+t_ok '... and boss2 with the same key' carctl --as admin key add boss2 --role admin --pubkey "$pk"
+dispatch
+t_ok 'admin revokes boss3' carctl --as admin key rm boss3
+t_refuse 75 '... and itself: boss2 goes with boss3'"'"'s key' carctl --as admin key rm admin
 done_testing
