@@ -121,10 +121,15 @@ static int main_hex(const struct home *h, char hex[41], struct rerr *e)
 
 /* Whether the remote of record st is to be given main, head: it lacks it as far as the
  * record says, or was not looked at for idle seconds, in which it may have lost it
- * (emptied, replaced, set back by hand). */
+ * (emptied, replaced, set back by hand). One that failed is tried again once idle
+ * seconds have passed, not at once: each push that ends wakes the daemon. */
 static int to_push(const struct remote_state *st, const char *head, int idle)
 {
-	return head[0] && (strcmp(st->pushed, head) != 0 || (long long)time(NULL) - st->tried_at >= idle);
+	long long since = (long long)time(NULL) - st->tried_at;
+
+	if (!head[0] || (st->error[0] && since < idle))
+		return 0;
+	return strcmp(st->pushed, head) != 0 || since >= idle;
 }
 
 int replicate_behind(const struct home *h, const struct cfg *c, struct rerr *e)

@@ -1,0 +1,34 @@
+#!/bin/sh
+# 1984-failing-remote-paced.t: a remote that fails is tried again once half of
+# max_lag_seconds (at most a minute) has passed since its last try, not at once: each
+# push that ended woke the daemon (SIGCHLD), which started the next, back to back (an
+# ssh to a host that refuses, hundreds of times a minute). A new batch does not hurry
+# it; --push asked for by hand does.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+mkdir "$T_TMP/fake"
+cat >"$T_TMP/fake/ssh" <<EOF2
+#!/bin/sh
+echo try >>"$T_TMP/ssh.log"
+echo 'ssh: connect to host h port 22: Connection refused' >&2
+exit 255
+EOF2
+chmod +x "$T_TMP/fake/ssh"
+printf 'replicate: {remotes: ["ssh://me@h/m.git"], max_lag_seconds: 4}\n' >>"$H/config/rental.yaml"
+: >"$T_TMP/ssh.log"
+PATH=$T_TMP/fake:$PATH "$BIN/dispatcher" 2>"$T_TMP/daemon.err" </dev/null &
+pid=$!
+T_PIDS="$T_PIDS $pid"
+sleep 7
+carctl --as admin add car09 --rate 5 >/dev/null
+sleep 1
+t_stop_daemon "$pid" 0
+tries=$(wc -l <"$T_TMP/ssh.log")
+t_eq "a remote refusing, the daemon up 8 s with max_lag_seconds 4: tried every 2 s ($tries tries)" \
+	"$([ "$tries" -ge 2 ] && [ "$tries" -le 6 ] && echo yes)" yes
+: >"$T_TMP/ssh.log"
+run env PATH="$T_TMP/fake:$PATH" "$BIN/dispatcher" --push
+t_eq '--push asked for: tried at once' "$RC:$(wc -l <"$T_TMP/ssh.log")" 1:1
+done_testing
