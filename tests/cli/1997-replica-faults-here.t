@@ -23,6 +23,16 @@ if ! mount -t tmpfs -o size=2m tmpfs "$D" 2>/dev/null; then
 fi
 trap 'for d in "$D" "$T_TMP/big" "$T_TMP/nosize" "$T_TMP/forty"; do umount "$d" 2>/dev/null; done; _t_cleanup' EXIT
 
+# watched_round DISK HOME: a round of HOME's dispatcher (run: RC, ERR), the use of
+# DISK sampled meanwhile; PEAK is yes if it stayed at 91% or less, else the peak.
+watched_round() {
+	(while :; do df -k "$1" | awk 'NR==2{print int($3 * 100 / $2)}'; sleep 0.1; done) >"$T_TMP/used" &
+	_w_mon=$!
+	run dispatcher --home "$2" --once
+	kill "$_w_mon"
+	PEAK=$(sort -n "$T_TMP/used" | tail -1 | awk '{print ($1 <= 91) ? "yes" : $1 "%"}')
+}
+
 shop primary
 P=$H
 M=$T_TMP/mirror.git
@@ -73,7 +83,7 @@ rm -rf "$M" && mv "$T_TMP/mirror.bak" "$M"
 
 # A git:// remote that says its own disk is full: its words, not this home's fault.
 port=$((20000 + ($$ + 13) % 20000))
-python3 "$T_TESTS/fixtures/git-error-server.py" "$port" 'upload-pack: No space left on device' \
+python3 "$T_TESTS/fixtures/lying-git-server.py" "$port" error 'upload-pack: No space left on device' \
 	>"$T_TMP/errsrv.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 t_wait 'a git:// server that says its disk is full' 10 grep -q ready "$T_TMP/errsrv.out"
@@ -111,19 +121,13 @@ if mount -t tmpfs -o size=40m tmpfs "$F" 2>/dev/null; then
 		git -C "$T_TMP/w" -c user.name=x -c user.email=x@x commit -q -m "$i"
 	done
 	git -C "$T_TMP/w" push -q origin HEAD:main
-	(while :; do df -k "$F" | awk 'NR==2{print int($3 * 100 / $2)}'; sleep 0.1; done) >"$T_TMP/used40" &
-	mon=$!
-	run dispatcher --home "$F/r" --once
-	kill "$mon"
+	watched_round "$F" "$F/r"
 	t_eq 'a path mirror sending 60 MiB to a disk of 40: the round fails (74)' "$RC" 74
 	t_match '... as larger than the room a fetch may take' "$ERR" 'larger than the [0-9]+ MiB'
-	t_eq '... and leaves a tenth of the disk free' "$(sort -n "$T_TMP/used40" | tail -1 | awk '{print ($1 <= 91) ? "yes" : $1 "%"}')" yes
-	(while :; do df -k "$F" | awk 'NR==2{print int($3 * 100 / $2)}'; sleep 0.1; done) >"$T_TMP/used40" &
-	mon=$!
-	run dispatcher --home "$F/r" --once
-	kill "$mon"
+	t_eq '... and leaves a tenth of the disk free' "$PEAK" yes
+	watched_round "$F" "$F/r"
 	t_eq '... a second round: fails again (74)' "$RC" 74
-	t_eq '... and a tenth of the disk is still free' "$(sort -n "$T_TMP/used40" | tail -1 | awk '{print ($1 <= 91) ? "yes" : $1 "%"}')" yes
+	t_eq '... and a tenth of the disk is still free' "$PEAK" yes
 	umount "$F"
 	rm -rf "$M" && mv "$T_TMP/mirror.bak" "$M"
 else
@@ -135,20 +139,16 @@ B=$T_TMP/big
 mkdir -p "$B"
 if mount -t tmpfs -o size=60m tmpfs "$B" 2>/dev/null; then
 	port=$((20000 + ($$ + 11) % 20000))
-	python3 "$T_TESTS/fixtures/endless-pack.py" "$port" 1111111111111111111111111111111111111111 \
+	python3 "$T_TESTS/fixtures/lying-git-server.py" "$port" endless 1111111111111111111111111111111111111111 \
 		>"$T_TMP/endless.out" 2>&1 &
 	T_PIDS="$T_PIDS $!"
 	t_wait 'a git:// server that sends a pack without end' 10 grep -q ready "$T_TMP/endless.out"
 	carctl init --replica "$M" "$B/r" >/dev/null 2>&1
 	sed -i "s|^url: .*|url: \"git://127.0.0.1:$port/x\"|" "$B/r/state/.git/rental-primary"
-	# the disk's use, in percent, sampled while the round runs
-	(while :; do df -k "$B" | awk 'NR==2{print int($3 * 100 / $2)}'; sleep 0.1; done) >"$T_TMP/used" &
-	mon=$!
-	run dispatcher --home "$B/r" --once
-	kill "$mon"
+	watched_round "$B" "$B/r"
 	t_eq 'a pack without end: the round fails' "$RC" 74
 	t_match '... as larger than the room a fetch may take' "$ERR" 'larger than the [0-9]+ MiB'
-	t_eq '... and leaves a tenth of the disk free' "$(sort -n "$T_TMP/used" | tail -1 | awk '{print ($1 <= 91) ? "yes" : $1 "%"}')" yes
+	t_eq '... and leaves a tenth of the disk free' "$PEAK" yes
 	umount "$B"
 else
 	t_skip 'a pack without end' 'cannot mount a second tmpfs here'
