@@ -5,6 +5,7 @@
  *   pushed: 3f1c...       the commit it was last given
  *   pushed_at: 1796524069
  *   tried_at: 1796524069
+ *   tried: 3f1c...        main at that try
  *   error: ...            why the last try failed, if it did
  *
  * beside HASH.lock, held by the one process pushing to it. */
@@ -54,6 +55,7 @@ int replicate_state(const struct home *h, const char *url, struct remote_state *
 	if (kv_parse(&m, buf, len, "rental-replicate", NULL) == 0) {
 		snprintf(st->pushed, sizeof st->pushed, "%s", kv_get(&m, "pushed") ?: "");
 		snprintf(st->error, sizeof st->error, "%s", kv_get(&m, "error") ?: "");
+		snprintf(st->tried, sizeof st->tried, "%s", kv_get(&m, "tried") ?: "");
 		st->pushed_at = kv_num(&m, "pushed_at", 0);
 		st->tried_at = kv_num(&m, "tried_at", 0);
 		kv_free(&m);
@@ -76,6 +78,8 @@ static int write_state(const struct home *h, const char *url, const struct remot
 		kv_set(&m, "pushed", st->pushed);
 	kv_setnum(&m, "pushed_at", st->pushed_at);
 	kv_setnum(&m, "tried_at", st->tried_at);
+	if (st->tried[0])
+		kv_set(&m, "tried", st->tried);
 	if (st->error[0])
 		kv_set(&m, "error", st->error);
 	buf = kv_format(&m, &len);
@@ -94,17 +98,6 @@ static void set_error(struct remote_state *st, const char *why)
 			*p = ' ';
 }
 
-int replicate_note_failure(const struct home *h, const char *url, const char *why, struct rerr *e)
-{
-	struct remote_state st;
-
-	if (replicate_state(h, url, &st, e) < 0)
-		return -1;
-	st.tried_at = (long long)time(NULL);
-	set_error(&st, why);
-	return write_state(h, url, &st, e);
-}
-
 /* main's commit, hex ("" if none). */
 static int main_hex(const struct home *h, char hex[41], struct rerr *e)
 {
@@ -119,15 +112,27 @@ static int main_hex(const struct home *h, char hex[41], struct rerr *e)
 	return rc < 0 ? -1 : 0;
 }
 
+int replicate_note_failure(const struct home *h, const char *url, const char *why, struct rerr *e)
+{
+	struct remote_state st;
+
+	if (replicate_state(h, url, &st, e) < 0 || main_hex(h, st.tried, e) < 0)
+		return -1;
+	st.tried_at = (long long)time(NULL);
+	set_error(&st, why);
+	return write_state(h, url, &st, e);
+}
+
 /* Whether the remote of record st is to be given main, head: it lacks it as far as the
  * record says, or was not looked at for idle seconds, in which it may have lost it
- * (emptied, replaced, set back by hand). One that failed is tried again once idle
- * seconds have passed, not at once: each push that ends wakes the daemon. */
+ * (emptied, replaced, set back by hand). One that failed to take head is tried with it
+ * again once idle seconds have passed, not at once (each push that ends wakes the
+ * daemon); a newer main, at once. */
 static int to_push(const struct remote_state *st, const char *head, int idle)
 {
 	long long since = (long long)time(NULL) - st->tried_at;
 
-	if (!head[0] || (st->error[0] && since < idle))
+	if (!head[0] || (st->error[0] && strcmp(st->tried, head) == 0 && since < idle))
 		return 0;
 	return strcmp(st->pushed, head) != 0 || since >= idle;
 }
@@ -170,6 +175,7 @@ static int push_locked(const struct home *h, const char *url, const unsigned cha
 		again = 0;
 		struct rerr why = {0};
 		st.tried_at = (long long)time(NULL);
+		snprintf(st.tried, sizeof st.tried, "%s", head);
 		if (push_main(gitdir, url, signer, idle, &why) < 0) {
 			set_error(&st, why.msg);
 			write_state(h, url, &st, NULL);

@@ -17,6 +17,7 @@ struct remote_state {
 	char pushed[41];        /* the commit it was last given ("" never) */
 	long long pushed_at;    /* when (Unix seconds; 0 never) */
 	long long tried_at;     /* the last try */
+	char tried[41];         /* main then ("" unknown) */
 	char error[320];        /* why the last try failed ("" it did not) */
 };
 

@@ -1,9 +1,9 @@
 #!/bin/sh
-# 1984-failing-remote-paced.t: a remote that fails is tried again once half of
-# max_lag_seconds (at most a minute) has passed since its last try, not at once: each
+# 1984-failing-remote-paced.t: a remote that failed to take main is tried with it again
+# once half of max_lag_seconds (at most a minute) has passed since, not at once: each
 # push that ended woke the daemon (SIGCHLD), which started the next, back to back (an
-# ssh to a host that refuses, hundreds of times a minute). A new batch does not hurry
-# it; --push asked for by hand does.
+# ssh to a host that refuses, hundreds of times a minute). A newer main (a batch) is
+# tried at once, and so is --push asked for by hand.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
