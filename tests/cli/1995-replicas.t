@@ -205,6 +205,10 @@ run on "$NS_HQ" "$BIN/dispatcher" --home "$P" --push
 t_eq 'the mirror refuses the rewrite (not a fast forward): --push exits 1' "$RC" 1
 t_eq '... branch-b keeps the good history' "$(main_of "$B")" "$good"
 
-t_eq 'hq'"'"'s log says once that the mirror failed, and once that it answers again' \
-	"$(grep -c 'mirror.git: push' "$T_TMP/hq.err"):$(grep -c 'mirror.git: has main .*, answering again' "$T_TMP/hq.err")" 1:1
+# The link cut, and (if hq looked at the mirror meanwhile: every 2 s) the forged
+# commit on it: each said once when it began, and once when it ended.
+failed=$(grep -c 'mirror.git: push' "$T_TMP/hq.err")
+again=$(grep -c 'mirror.git: has main .*, answering again' "$T_TMP/hq.err")
+t_eq "hq's log says once that the mirror failed, and once that it answers again ($failed, $again)" \
+	"$([ "$failed" -ge 1 ] && [ "$failed" -le 2 ] && [ "$failed" = "$again" ] && echo yes)" yes
 done_testing
