@@ -286,6 +286,31 @@ static char *plain_path(const char *path)
 	return out;
 }
 
+/* path (absolute) plain: up to its last "..", as the kernel resolves it (through the
+ * symlinks before it), where that part is there; by text where it is not (a folder
+ * removed since); the rest as given, a symlink in it staying one. */
+static char *plain_url_path(const char *path)
+{
+	const char *last = NULL;
+	char *real = NULL, *joined, *plain;
+
+	for (const char *p = path; (p = strstr(p, "/..")) != NULL; p += 3)
+		if (p[3] == '/' || p[3] == '\0')
+			last = p + 3;
+	if (last) {
+		char *upto = xstrndup(path, (size_t)(last - path));
+		real = realpath(upto, NULL);
+		free(upto);
+	}
+	if (real == NULL)
+		return plain_path(path);
+	joined = xasprintf("%s%s", real, last);
+	plain = plain_path(joined);
+	free(joined);
+	free(real);
+	return plain;
+}
+
 /* A path (as the dispatcher reads URLs: remote_is_path) made absolute as given, from
  * the folder init runs in, and plain: one not there yet (a mount to come) the same,
  * and one through a symlink stays the link, so that a link moved to another copy is
@@ -297,10 +322,10 @@ static char *absolute_url(const char *url)
 	if (!remote_is_path(url) || strncmp(url, "file://", 7) == 0)
 		return xstrdup(url);
 	if (url[0] == '/')
-		return plain_path(url);
+		return plain_url_path(url);
 	if (getcwd(cwd, sizeof cwd) == NULL)
 		return NULL;
-	char *joined = xasprintf("%s/%s", cwd, url), *plain = plain_path(joined);
+	char *joined = xasprintf("%s/%s", cwd, url), *plain = plain_url_path(joined);
 	free(joined);
 	return plain;
 }

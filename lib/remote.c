@@ -890,11 +890,12 @@ static int borrows(const struct remote *r)
 	return yes;
 }
 
-/* e from why, a fault of the mirror at url: what of it cannot be read (RX_IO) is its
- * history's fault, refused (RX_DATA); said with the URL first. */
-static int mirror_fault(struct rerr *e, const char *url, const struct rerr *why)
+/* e from why, a fault of the mirror at url, never this home's: what of it cannot be
+ * read (RX_IO) is io_code's (a ref or an index it cannot open: try again; an object of
+ * its history: refused); said with the URL first. */
+static int mirror_fault(struct rerr *e, const char *url, const struct rerr *why, int io_code)
 {
-	int code = why->code == RX_IO ? RX_DATA : why->code;
+	int code = why->code == RX_IO ? io_code : why->code;
 
 	if (strncmp(why->msg, url, strlen(url)) == 0)
 		return rerr_set(e, code, "%s", why->msg);
@@ -916,15 +917,19 @@ int path_fetch(const char *gitdir, const char *url, int idle, uint64_t room, cha
 	parse_url(&r, url);
 	r.verb = "fetch";
 	r.idle = idle;
-	/* What of the mirror cannot be read (a ref, an index) is its history's fault (why) */
-	rc = remote_open(&r, &why);
+	/* The mirror's faults are why's, this home's e's. */
+	if ((rc = remote_open(&r, &why)) < 0)
+		rc = mirror_fault(e, url, &why, RX_TEMP);
 	if (rc == 0 && borrows(&r))
 		rc = 2;
 	if (rc == 0 && !r.has_main)
 		rc = 1;
 	if (rc == 0) {
 		gid_hex(tip, &r.main);
-		rc = gitrepo_open(&from, r.path, &why) < 0 || gitrepo_open(&to, gitdir, e) < 0 ? -1 : 0;
+		if (gitrepo_open(&from, r.path, &why) < 0)
+			rc = mirror_fault(e, url, &why, RX_TEMP);
+		else
+			rc = gitrepo_open(&to, gitdir, e);
 	}
 	if (rc == 2)
 		tip[0] = '\0';
@@ -933,9 +938,9 @@ int path_fetch(const char *gitdir, const char *url, int idle, uint64_t room, cha
 		rc = commits_since(from, &r.main, NULL, has == 0 ? to : NULL, &c, &n, &at, &why);
 		if (rc >= 0)
 			rc = copy_commits(&r, from, rc == 0 ? &at : NULL, c, n, fetch_step, &f, &why, e);
+		if (rc < 0 && why.code)
+			rc = mirror_fault(e, url, &why, RX_DATA);
 	}
-	if (rc < 0 && why.code)
-		rc = mirror_fault(e, url, &why);
 	free(c);
 	free(f.packdir);
 	gitrepo_free(from);

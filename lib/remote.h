@@ -31,7 +31,8 @@ int remote_is_path(const char *url);
  * takes it). idle: as above. 0, 1 if url has no main, 2 if it borrows objects of
  * another repository (alternates), which this reader does not follow: libgit2's to
  * fetch; -1 with e: RX_IO a fault of gitdir's (its disk, or more to write than room
- * bytes), RX_DATA url's history cannot be read (damaged), RX_TEMP it is not there. */
+ * bytes), RX_DATA an object of url's history cannot be read (damaged), RX_TEMP url is
+ * not there or cannot be opened (a ref, an index, its permissions). */
 int path_fetch(const char *gitdir, const char *url, int idle, uint64_t room, char tip[41],
 	       struct rerr *e);
 #endif

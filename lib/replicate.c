@@ -243,9 +243,10 @@ int replicate_push(const struct home *h, const char *url, const unsigned char *s
 		alarm(0);
 		close(fd);
 		/* A commit made after the last look, while a pusher that came meanwhile gave
-		 * way to this one, is this one's to push. */
+		 * way to this one, is this one's to push; nothing else (a remote that failed
+		 * waits its time: looking again at once would spin). */
 		if (rc < 0 || main_hex(h, head, e) < 0 || replicate_state(h, url, &st, e) < 0 ||
-		    strcmp(st.pushed, head) == 0)
+		    !to_push(&st, head, idle))
 			break;
 	}
 	free(lock);

@@ -31,4 +31,13 @@ t_eq "a remote refusing, the daemon up 8 s with max_lag_seconds 4: tried every 2
 : >"$T_TMP/ssh.log"
 run env PATH="$T_TMP/fake:$PATH" "$BIN/dispatcher" --push
 t_eq '--push asked for: tried at once' "$RC:$(wc -l <"$T_TMP/ssh.log")" 1:1
+# A pusher started while the remote waits its time ends at once (it looked again and
+# again, at full speed, until the time had passed).
+printf 'replicate: {remotes: ["ssh://me@h/m.git"], max_lag_seconds: 20}\n' >>"$H/config/rental.yaml"
+sed -i '0,/^replicate:/{/^replicate:/d}' "$H/config/rental.yaml"
+env PATH="$T_TMP/fake:$PATH" "$BIN/dispatcher" --push --quiet 2>/dev/null
+start=$(date +%s%N)
+env PATH="$T_TMP/fake:$PATH" "$BIN/dispatcher" --push --quiet 2>/dev/null
+ms=$((($(date +%s%N) - start) / 1000000))
+t_eq "a pusher while the failed remote waits its 10 s: ends at once ($ms ms)" "$([ "$ms" -lt 2000 ] && echo yes)" yes
 done_testing

@@ -311,6 +311,12 @@ mkdir "$T_TMP/work"
 rmdir "$T_TMP/work"
 t_match '... a path up from there: made plain (no folder it went through needed since)' \
 	"$(grep '^url:' "$T_TMP/uprep/state/.git/rental-primary")" "url: \"?$T_TMP/later.git\"?\$"
+mkdir -p "$T_TMP/real/sub" "$T_TMP/work"
+ln -s "$T_TMP/real/sub" "$T_TMP/work/down"
+git clone -q --bare "$H/state/.git" "$T_TMP/real/m.git"
+(cd "$T_TMP/work" && "$BIN/carctl" init --replica down/../m.git "$T_TMP/downrep" >/dev/null 2>&1)
+t_match '... up through a symlink: where the kernel takes it (not work/m.git)' \
+	"$(grep '^url:' "$T_TMP/downrep/state/.git/rental-primary")" "url: \"?$T_TMP/real/m.git\"?\$"
 ln -s "$T_TMP/later.git" "$T_TMP/link.git"
 carctl init --replica "$T_TMP/link.git" "$T_TMP/linkrep" >/dev/null 2>&1
 t_match 'a path through a symlink: the link is kept' \

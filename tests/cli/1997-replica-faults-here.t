@@ -70,15 +70,23 @@ t_match '... saying so' "$ERR" 'refused the history'
 t_eq '... main stays' "$(git_main "$R/state/.git")" "$good"
 printf '%s\n' "$good" >"$M/refs/heads/main"
 
-# A mirror whose pack index is damaged: its history is refused, not this home's disk.
+# A mirror whose pack index is damaged: it cannot be read now (75), not this home's
+# disk (74).
 good=$(git_main "$M")
 cp -r "$M" "$T_TMP/mirror.bak"
 for i in "$M"/objects/pack/*.idx; do printf 'garbage' | dd of="$i" bs=1 seek=0 conv=notrunc 2>/dev/null; done
 carctl --home "$P" --as admin add c99 --rate 5 >/dev/null && dispatcher --home "$P" --once 2>/dev/null
 git --git-dir="$P/state/.git" push -q "$M" main 2>/dev/null
 run dispatcher --home "$R" --once
-t_eq 'a mirror whose pack index is damaged: refused (1)' "$RC" 1
+t_eq 'a mirror whose pack index is damaged: try again later (75)' "$RC" 75
 t_nomatch '... not a fault here' "$(cat "$R/state/.git/rental-follow")" '^failed'
+rm -rf "$M" && mv "$T_TMP/mirror.bak" "$M"
+# ... and one whose refs cannot be read (as one this user may not read): the same.
+cp -r "$M" "$T_TMP/mirror.bak"
+rm -f "$M/refs/heads/main" "$M/packed-refs" && mkdir "$M/packed-refs"
+run dispatcher --home "$R" --once
+t_eq 'a mirror whose refs cannot be read: try again later (75), not refused' "$RC" 75
+t_match '... recorded as no answer' "$(cat "$R/state/.git/rental-follow")" '^error: '
 rm -rf "$M" && mv "$T_TMP/mirror.bak" "$M"
 
 # A git:// remote that says its own disk is full: its words, not this home's fault.
