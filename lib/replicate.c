@@ -116,9 +116,9 @@ int replicate_note_failure(const struct home *h, const char *url, const char *wh
 {
 	struct remote_state st;
 
-	if (replicate_state(h, url, &st, e) < 0 || main_hex(h, st.tried, e) < 0)
+	if (replicate_state(h, url, &st, e) < 0)
 		return -1;
-	st.tried_at = (long long)time(NULL);
+	st.tried_at = (long long)time(NULL); /* tried: the pusher wrote the main it tried */
 	set_error(&st, why);
 	return write_state(h, url, &st, e);
 }
@@ -176,6 +176,7 @@ static int push_locked(const struct home *h, const char *url, const unsigned cha
 		struct rerr why = {0};
 		st.tried_at = (long long)time(NULL);
 		snprintf(st.tried, sizeof st.tried, "%s", head);
+		write_state(h, url, &st, NULL); /* the try's main, should it get no answer */
 		if (push_main(gitdir, url, signer, idle, &why) < 0) {
 			set_error(&st, why.msg);
 			write_state(h, url, &st, NULL);
