@@ -259,8 +259,6 @@ int home_init(const char *dir, int *created, struct rerr *e)
 	return rc;
 }
 
-/* A URL that is a folder here becomes an absolute path: the dispatcher may run from
- * anywhere. Anything else (scheme://..., host:path) stays as written. */
 /* path with its "." and ".." taken out by text, as from its folders' names alone
  * (path absolute). */
 static char *plain_path(const char *path)

@@ -283,7 +283,7 @@ int payment_breaker_record(const char *spool, const struct cfg *c, int failed, s
 	}
 	errors = failed ? errors + 1 : 0;
 	kv_setnum(&b, "errors", errors);
-	if (failed && c->consecutive_errors > 0 && errors >= c->consecutive_errors) {
+	if (failed && errors >= c->consecutive_errors) { /* failed: the breaker is on */
 		kv_setnum(&b, "opened", (long long)time(NULL));
 		kv_setnum(&b, "open_until", (long long)time(NULL) + c->open_seconds);
 		kv_setnum(&b, "errors", 0);

@@ -277,54 +277,70 @@ int spool_has_id(const char *spool, const char *id)
 	return count_new(spool, is_id, id) > 0;
 }
 
-size_t spool_values(const char *spool, const char *type, const char *field, char ***out)
+/* Calls fn with the text of each event waiting in new/ until it returns non-zero: that,
+ * or 0. The raw text is enough for who asks: a false match only asks to try again
+ * later. */
+static int each_waiting(const char *spool, int (*fn)(const char *text, void *arg), void *arg)
 {
-	char *dir = xasprintf("%s/new", spool), *tline = xasprintf("\ntype: %s\n", type);
-	char *fline = xasprintf("\n%s: ", field);
+	char *dir = xasprintf("%s/new", spool);
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	size_t n = 0;
+	int rc = 0;
 
-	*out = NULL;
-	while (d && (de = readdir(d)) != NULL) {
-		char *p = xasprintf("%s/%s", dir, de->d_name), *buf = NULL, *v;
-		/* The raw lines are enough: a false match only asks to try again later. */
-		if (de->d_name[0] != '.' && fs_read(p, 1 << 16, &buf, NULL, NULL) == 0 &&
-		    strstr(buf, tline) && (v = strstr(buf, fline)) != NULL) {
-			v += strlen(fline);
-			*out = xrealloc(*out, (n + 1) * sizeof **out);
-			(*out)[n++] = xstrndup(v, strcspn(v, "\n"));
-		}
+	while (d && rc == 0 && (de = readdir(d)) != NULL) {
+		char *p = xasprintf("%s/%s", dir, de->d_name), *buf = NULL;
+		if (de->d_name[0] != '.' && fs_read(p, 1 << 16, &buf, NULL, NULL) == 0)
+			rc = fn(buf, arg);
 		free(buf);
 		free(p);
 	}
 	if (d)
 		closedir(d);
-	free(fline);
-	free(tline);
 	free(dir);
-	return n;
+	return rc;
+}
+
+struct values {
+	char *tline, *fline; /* "\ntype: TYPE\n", "\nFIELD: " */
+	char **v;
+	size_t n;
+};
+
+static int take_value(const char *text, void *arg)
+{
+	struct values *w = arg;
+	const char *v;
+
+	if (strstr(text, w->tline) && (v = strstr(text, w->fline)) != NULL) {
+		v += strlen(w->fline);
+		w->v = xrealloc(w->v, (w->n + 1) * sizeof *w->v);
+		w->v[w->n++] = xstrndup(v, strcspn(v, "\n"));
+	}
+	return 0;
+}
+
+size_t spool_values(const char *spool, const char *type, const char *field, char ***out)
+{
+	struct values w = {xasprintf("\ntype: %s\n", type), xasprintf("\n%s: ", field), NULL, 0};
+
+	each_waiting(spool, take_value, &w);
+	free(w.tline);
+	free(w.fline);
+	*out = w.v;
+	return w.n;
+}
+
+static int holds_text(const char *text, void *part)
+{
+	return strstr(text, part) != NULL;
 }
 
 int spool_mentions(const char *spool, const char *field, const char *value)
 {
-	char *dir = xasprintf("%s/new", spool), *line = xasprintf("\n%s: %s\n", field, value);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int found = 0;
+	char *line = xasprintf("\n%s: %s\n", field, value);
+	int found = each_waiting(spool, holds_text, line);
 
-	while (d && !found && (de = readdir(d)) != NULL) {
-		char *p = xasprintf("%s/%s", dir, de->d_name), *buf = NULL;
-		/* The raw line is enough: a false match only asks to try again later. */
-		if (de->d_name[0] != '.' && fs_read(p, 1 << 16, &buf, NULL, NULL) == 0)
-			found = strstr(buf, line) != NULL;
-		free(buf);
-		free(p);
-	}
-	if (d)
-		closedir(d);
 	free(line);
-	free(dir);
 	return found;
 }
 
