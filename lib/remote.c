@@ -862,16 +862,15 @@ struct fetch {
 	uint64_t room, written; /* what the fetch may write, and has */
 };
 
-/* A step of a fetch: its pack written beside the others, within the room. */
+/* A step of a fetch: its pack written beside the others, within the room (past it, as
+ * a file past RLIMIT_FSIZE fails: EFBIG, which the fetch's caller says as such). */
 static int fetch_step(struct step *s, const struct gid *last, void *arg, struct rerr *e)
 {
 	struct fetch *f = arg;
 
 	(void)last;
 	if ((f->written += s->bytes) > f->room)
-		return rerr_set(e, RX_IO, "%s: fetch: what it sends is larger than the %llu MiB a fetch "
-				"may write here (it leaves a tenth of the disk free)", f->r->url,
-				(unsigned long long)(f->room >> 20));
+		return rerr_set(e, RX_IO, "%s: %s", f->packdir, strerror(EFBIG));
 	if (gitpack_write(&s->pack, f->packdir, NULL, e) < 0)
 		return -1;
 	progressed(f->r);
