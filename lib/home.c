@@ -193,6 +193,8 @@ int home_role(const struct home *h, struct store *s, const char *actor, int *rol
 	rc = ledger_revoked(&key) ? rerr_set(e, RX_PERM, "%s: key revoked", actor)
 				  : ledger_key_usable(s, actor, &key, e);
 	kv_free(&key);
+	if (rc < 0 && e->code != RX_PERM)
+		return -1; /* the state could not be read: that, not a refusal */
 	return rc < 0 ? waits(h, "name", actor, e) : 0; /* a new key for it may wait */
 }
 

@@ -63,4 +63,15 @@ t_ok '... and boss2 with the same key' carctl --as admin key add boss2 --role ad
 dispatch
 t_ok 'admin revokes boss3' carctl --as admin key rm boss3
 t_refuse 75 '... and itself: boss2 goes with boss3'"'"'s key' carctl --as admin key rm admin
+# A fault reading the state is the fault, 74, not "not yet applied", even while an event
+# naming the identity waits: the revoked keys' folder damaged, and alice's revocation
+# waiting.
+t_ok 'admin registers erin' carctl --as admin key add erin
+dispatch
+t_ok '... and revokes her' carctl --as admin key rm erin
+dispatch
+t_ok 'admin revokes alice (waiting)' carctl --as admin key rm alice
+damage_object "$RENTAL_HOME/state/.git" "$(state_git rev-parse main:revoked)"
+t_refuse 74 'alice reads her page: the state cannot be read' mypage --as alice
+t_nomatch '... not "not yet applied"' "$ERR" 'not yet applied'
 done_testing
