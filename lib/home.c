@@ -3,6 +3,7 @@
 #include "ledger.h"
 #include "management.h"
 #include "records.h"
+#include "remote.h"
 #include "spool.h"
 #include <errno.h>
 #include <pwd.h>
@@ -74,9 +75,27 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 	return rec_check_layout(*s, e);
 }
 
-int home_load_config(struct home *h, struct cfg *c, struct rerr *e)
+int home_settings(const struct home *h, struct cfg *c, struct rerr *e)
 {
 	if (cfg_load(c, h->config, e) < 0)
+		return -1;
+	for (int i = 0; i < c->nremotes; i++) {
+		char *url = c->remotes[i];
+		if (!remote_is_path(url) || url[0] == '/' || strncmp(url, "file://", 7) == 0)
+			continue;
+		if ((size_t)snprintf(NULL, 0, "%s/%s", h->root, url) >= sizeof c->remotes[i])
+			return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: '%.200s' is too long from the home %s",
+					h->config, url, h->root);
+		char *whole = xasprintf("%s/%s", h->root, url);
+		strcpy(url, whole); /* fits: measured above */
+		free(whole);
+	}
+	return 0;
+}
+
+int home_load_config(struct home *h, struct cfg *c, struct rerr *e)
+{
+	if (home_settings(h, c, e) < 0)
 		return -1;
 	h->spool_named = c->spool[0] != '\0';
 	free(h->spool);

@@ -18,6 +18,9 @@ void home_free(struct home *h);
 const char *home_actor(const char *opt);
 /* Opens the applied state for reading; RX_CONFIG if the folder is not a home. */
 int home_open_state(const struct home *h, struct store **s, struct rerr *e);
+/* Reads the settings: a path in replicate.remotes, as spool:, is relative to the home
+ * unless absolute (a daemon's working folder is no part of them). */
+int home_settings(const struct home *h, struct cfg *c, struct rerr *e);
 /* Reads the settings, and takes the spool from them when they name one (spool: PATH,
  * relative to the home unless absolute). */
 int home_load_config(struct home *h, struct cfg *c, struct rerr *e);

@@ -75,6 +75,20 @@ sed -i '/^replicate:/d' "$CFG"
 printf 'replicate: {remotes: [/a, /a]}\n' >>"$CFG"
 t_refuse 78 'a remote named twice' carctl list
 sed -i '/^replicate:/d' "$CFG"
+
+# A remote's relative path is the home's too, as spool:'s (it was the working folder's:
+# a daemon started from / pushed to /mirror.git, for ever failing).
+if command -v git >/dev/null 2>&1; then
+	git init -q --bare "$H/mirror.git"
+	printf 'replicate: {remotes: [mirror.git], max_lag_seconds: 60}\n' >>"$CFG"
+	t_ok 'remotes: [mirror.git]: dispatcher --push from /' sh -c "cd / && '$BIN/dispatcher' --push"
+	t_eq '... reaches HOME/mirror.git' "$(git_main "$H/mirror.git")" "$(state_git rev-parse main)"
+	t_nofile '... not /mirror.git' /mirror.git
+	run sh -c "cd / && '$BIN/dispatcher' --check"
+	t_eq '... and --check from / is healthy' "$RC" 0
+	t_nomatch '... and finds it up to date' "$ERR$OUT" 'mirror\.git'
+	sed -i '/^replicate:/d' "$CFG"
+fi
 printf 'spool: ""\n' >>"$CFG"
 t_refuse 78 'an empty spool path' carctl list
 t_match '... says so' "$ERR" 'spool: (an )?empty'
