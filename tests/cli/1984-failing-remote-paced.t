@@ -40,4 +40,22 @@ start=$(date +%s%N)
 env PATH="$T_TMP/fake:$PATH" "$BIN/dispatcher" --push --quiet 2>/dev/null
 ms=$((($(date +%s%N) - start) / 1000000))
 t_eq "a pusher while the failed remote waits its 10 s: ends at once ($ms ms)" "$([ "$ms" -lt 2000 ] && echo yes)" yes
+# A push that gets no answer is ended (SIGALRM); the main it tried is the one it read
+# before trying, not main when its end is noted: a batch committed meanwhile is a newer
+# main, to be tried at once (it was taken for the one that failed, and waited).
+sed -i '/^replicate:/d' "$H/config/rental.yaml"
+git init -q --bare "$T_TMP/dead.git"
+rm "$T_TMP/dead.git/config"
+mkfifo "$T_TMP/dead.git/config"
+printf 'replicate: {remotes: ["%s"], max_lag_seconds: 4}\n' "$T_TMP/dead.git" >>"$H/config/rental.yaml"
+before=$(state_git rev-parse main)
+"$BIN/dispatcher" --push --quiet 2>/dev/null &
+pusher=$!
+T_PIDS="$T_PIDS $pusher"
+t_wait 'a push to a remote that never answers begins' 15 sh -c \
+	"grep -qF 'url: \"$T_TMP/dead.git\"' '$H'/state/.git/rental-replicate/*[0-9a-f]"
+state_put notes/meanwhile 'a commit while the push hangs'
+t_wait 'the push without an answer ends' 15 sh -c "! kill -0 $pusher 2>/dev/null"
+record=$(grep -lF "url: \"$T_TMP/dead.git\"" "$H"/state/.git/rental-replicate/* | xargs grep -h '^tried:')
+t_eq '... its record names the main it tried' "$record" "tried: $before"
 done_testing
