@@ -1026,9 +1026,11 @@ int main(int argc, char **argv)
 		return argc == 2 ? cmd_unblock(&o, argv[1]) : usage_error(usage, "unblock: expected one BLK");
 	if (!strcmp(cmd, "show"))
 		return cmd_show(&o, argv[1]);
-	if (!strcmp(cmd, "report") && argc == 1)
+	if ((!strcmp(cmd, "report") || !strcmp(cmd, "list")) && argc > 1)
+		return usage_error(usage, "%s: unexpected argument '%s'", cmd, argv[1]);
+	if (!strcmp(cmd, "report"))
 		return cmd_report(&o, &a);
-	if (!strcmp(cmd, "list") && argc == 1)
+	if (!strcmp(cmd, "list"))
 		return a.from || a.to ? cmd_list_free(&o, &a) : list_state(&o, management_list, car_fields, LIST_FIELDS);
 	return usage_error(usage, "%s: unknown command", cmd);
 }
