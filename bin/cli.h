@@ -49,8 +49,11 @@ __attribute__((unused)) static int common_option(struct common *o, int c)
 /* Flushes stdout and reports a failed write (full disk, closed pipe) as such. */
 __attribute__((unused)) static int finish(int rc)
 {
+	static int said; /* a command's mode and its main may both finish */
+
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: stdout: write error\n", prog);
+		if (!said++)
+			fprintf(stderr, "%s: stdout: write error\n", prog);
 		return rc ? rc : RX_IO;
 	}
 	return rc;

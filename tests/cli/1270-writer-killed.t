@@ -45,6 +45,9 @@ if [ -w /dev/full ]; then
 	dispatch
 	run sh -c '"$1" list >/dev/full' - "$BIN/carctl"
 	t_eq 'a listing with stdout full: exit 74' "$RC" 74
+	run sh -c '"$1" --allowed-signers >/dev/full' - "$BIN/dispatcher"
+	t_eq 'dispatcher --allowed-signers with stdout full: exit 74' "$RC" 74
+	t_eq '... said once' "$ERR" 'dispatcher: stdout: write error'
 else
 	t_skip 'stdout full' 'no /dev/full'
 fi
