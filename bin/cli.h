@@ -64,14 +64,15 @@ __attribute__((unused)) /* Writes a message on one line: a newline or control ch
 static void put_message(FILE *f, const char *msg)
 {
 	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		int len = utf8_char_len((const char *)p);
 		if (*p == '\n')
 			fputs("\\n", f);
 		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1, as tables show it */
 			fprintf(f, "\\u00%02x", *++p);
-		else if (*p < 0x20 || *p == 0x7f)
+		else if (*p < 0x20 || *p == 0x7f || len == 0) /* a byte that is no character too */
 			fprintf(f, "\\x%02x", *p);
 		else
-			fputc(*p, f);
+			p += fwrite(p, 1, (size_t)len, f) - 1;
 	}
 }
 

@@ -39,8 +39,9 @@ static int follows(int ctx, const struct event *ev)
 	return t && (t->followers & (1u << ctx));
 }
 
-/* A line is printable text whatever the names and values in it hold: an event's
- * newline or terminal escape never makes a line of the operator's log. */
+/* A line as it is: whoever prints it shows a newline, a terminal escape or a byte that
+ * is no character escaped (bin/cli.h's put_message), so none makes a line of the
+ * operator's log or acts on a terminal. */
 void report_add(struct report *r, int failure, const char *fmt, ...)
 {
 	va_list ap;
@@ -50,9 +51,6 @@ void report_add(struct report *r, int failure, const char *fmt, ...)
 	if (vasprintf(&line, fmt, ap) < 0)
 		abort();
 	va_end(ap);
-	for (char *p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
 	r->lines = xrealloc(r->lines, (r->n + 1) * sizeof *r->lines);
 	r->lines[r->n++] = line;
 	r->failed |= failure;

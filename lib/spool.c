@@ -192,11 +192,15 @@ static char *reason_line(const char *reason)
 {
 	char *text = xasprintf("%s\n", reason);
 
-	for (unsigned char *p = (unsigned char *)text; p[1] != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
+	for (char *p = text; p[1] != '\0'; p++) {
+		int len = utf8_char_len(p);
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || len == 0) /* no character, too */
 			*p = '?';
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1: a terminal acts on it */
-			p[0] = p[1] = '?';
+		else if (*p == '\xc2' && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f)
+			p[0] = p[1] = '?'; /* C1: a terminal acts on it */
+		else
+			p += len - 1;
+	}
 	return text;
 }
 

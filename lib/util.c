@@ -431,32 +431,36 @@ int parse_money(const char *s, long long *out)
 	return 1;
 }
 
-int valid_text(const char *s, const char *allowed_ctl)
+int utf8_char_len(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
-	while (*p) {
-		if (*p < 0x20 || *p == 0x7f) {
-			if (allowed_ctl == NULL || strchr(allowed_ctl, *p) == NULL)
+	if (*p < 0x80)
+		return 1;
+	int len = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+	if (len == 0 || (len == 2 && *p < 0xc2))
+		return 0;
+	for (int i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0; /* a NUL ends the string here too */
+	if (len == 3 && ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0)))
+		return 0; /* overlong, or a surrogate */
+	if (len == 4 && ((*p == 0xf0 && p[1] < 0x90) || *p > 0xf4 || (*p == 0xf4 && p[1] >= 0x90)))
+		return 0; /* overlong, or past U+10FFFF */
+	return len;
+}
+
+int valid_text(const char *s, const char *allowed_ctl)
+{
+	int len;
+
+	for (; *s; s += len) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			if (allowed_ctl == NULL || strchr(allowed_ctl, *s) == NULL)
 				return 0;
-			p++;
-			continue;
 		}
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		int len = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-		if (len == 0 || (len == 2 && *p < 0xc2))
+		if ((len = utf8_char_len(s)) == 0)
 			return 0;
-		for (int i = 1; i < len; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-		if (len == 3 && ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0)))
-			return 0;
-		if (len == 4 && ((*p == 0xf0 && p[1] < 0x90) || *p > 0xf4 || (*p == 0xf4 && p[1] >= 0x90)))
-			return 0;
-		p += len;
 	}
 	return 1;
 }

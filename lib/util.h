@@ -80,6 +80,9 @@ void date_format(char out[11], long days);
 /* A whole number written in decimal digits alone (any number of them), at most
  * LIMIT_WHOLE_MAX (2^53 - 1); stores it in *out. Never overflows. */
 int parse_money(const char *s, long long *out);
+/* The length in bytes of the UTF-8 character at s (1 to 4; an ASCII byte, a control
+ * character too, is 1), or 0 if the bytes there are not one. */
+int utf8_char_len(const char *s);
 /* Valid UTF-8 with no control characters other than those allowed (e.g. "\n"). */
 int valid_text(const char *s, const char *allowed_ctl);
 /* Whether s (valid UTF-8) holds a C1 control character (U+0080 to U+009F): valid_text

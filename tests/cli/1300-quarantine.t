@@ -159,4 +159,15 @@ else
 	for i in 1 2 3 4 5 6 7 8 9 10 11; do t_skip "signed by others $i" 'no openssl with ed25519'; done
 fi
 
+# A file name with a newline, a terminal escape and a byte that is not UTF-8: the
+# dispatcher's line shows them escaped (\n, \x1b, \xff), as every message does, and
+# the .reason is one printable line (each such byte a ?).
+odd=$(printf 'a\nb\033[31m\377')
+printf 'x\n' >"$H/spool/new/$odd"
+run dispatcher --once
+t_match 'a name with a newline, an escape and a stray byte: said escaped' "$ERR" \
+	'^dispatcher: quarantined a\\nb\\x1b\[31m\\xff: '
+t_eq '... the .reason is one line' "$(wc -l <"$H/spool/bad/$odd.reason" | tr -d ' ')" 1
+t_eq '... of printable UTF-8' "$(LC_ALL=C tr -d '\n -~' <"$H/spool/bad/$odd.reason" | wc -c | tr -d ' ')" 0
+t_match '... naming the file with ? for those bytes' "$(cat "$H/spool/bad/$odd.reason")" '^a\?b\?\[31m\?: '
 done_testing
