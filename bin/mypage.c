@@ -72,7 +72,11 @@ int main(int argc, char **argv)
 	}
 	rc = -1;
 	if (open_home(&h, &o, &s, NULL, &e) == 0 && home_role(&h, s, actor, &role, &e) == 0) {
-		if (customer == NULL || check_customer(&h, s, actor, role, customer, &e) == 0) {
+		/* An admin has no page: said, as of --customer ADMIN (it printed none, 0). */
+		if (customer == NULL && role != ROLE_CUSTOMER)
+			rerr_set(&e, RX_REFUSED, "%s: not a customer (role %s): name one with --customer NAME",
+				 actor, role_name(role));
+		else if (customer == NULL || check_customer(&h, s, actor, role, customer, &e) == 0) {
 			if (mypage_rows(s, customer ? customer : actor, &recs, &n, &e) == 0)
 				rc = format_records(stdout, row_fields, 11, recs, n, o.mode) < 0 ? RX_IO : 0;
 			store_records_free(recs, n);
