@@ -71,8 +71,10 @@ static void put_message(FILE *f, const char *msg)
 			fprintf(f, "\\u00%02x", *++p);
 		else if (*p < 0x20 || *p == 0x7f || len == 0) /* a byte that is no character too */
 			fprintf(f, "\\x%02x", *p);
+		else if (fwrite(p, 1, (size_t)len, f) != (size_t)len)
+			return; /* the stream failed: finish says so */
 		else
-			p += fwrite(p, 1, (size_t)len, f) - 1;
+			p += len - 1;
 	}
 }
 
