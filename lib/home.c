@@ -80,15 +80,21 @@ int home_settings(const struct home *h, struct cfg *c, struct rerr *e)
 	if (cfg_load(c, h->config, e) < 0)
 		return -1;
 	for (int i = 0; i < c->nremotes; i++) {
-		char *url = c->remotes[i];
-		if (!remote_is_path(url) || url[0] == '/' || strncmp(url, "file://", 7) == 0)
-			continue;
-		if ((size_t)snprintf(NULL, 0, "%s/%s", h->root, url) >= sizeof c->remotes[i])
-			return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: '%.200s' is too long from the home %s",
-					h->config, url, h->root);
-		char *whole = xasprintf("%s/%s", h->root, url);
-		strcpy(url, whole); /* fits: measured above */
-		free(whole);
+		struct rerr why = {0};
+		char *abs;
+		if (remote_absolute(c->remotes[i], h->root, &abs, &why) < 0)
+			return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: %s", h->config, why.msg);
+		if (strlen(abs) >= sizeof c->remotes[i]) {
+			free(abs);
+			return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: '%.200s' is too long from the home",
+					h->config, c->remotes[i]);
+		}
+		strcpy(c->remotes[i], abs); /* fits: measured above */
+		free(abs);
+		for (int j = 0; j < i; j++)
+			if (strcmp(c->remotes[j], c->remotes[i]) == 0)
+				return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: %s named twice", h->config,
+						c->remotes[i]);
 	}
 	return 0;
 }

@@ -259,75 +259,6 @@ int home_init(const char *dir, int *created, struct rerr *e)
 	return rc;
 }
 
-/* path with its "." and ".." taken out by text, as from its folders' names alone
- * (path absolute). */
-static char *plain_path(const char *path)
-{
-	char *out = xcalloc(strlen(path) + 2, 1), *seg = xstrdup(path), *save = NULL;
-	size_t len = 0;
-
-	for (char *p = strtok_r(seg, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
-		if (strcmp(p, ".") == 0)
-			continue;
-		if (strcmp(p, "..") == 0) {
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			len -= len > 0; /* the slash before it */
-			out[len] = '\0';
-			continue;
-		}
-		len += (size_t)sprintf(out + len, "/%s", p);
-	}
-	if (len == 0)
-		strcpy(out, "/");
-	free(seg);
-	return out;
-}
-
-/* path (absolute) plain: up to its last "..", as the kernel resolves it (through the
- * symlinks before it), where that part is there; by text where it is not (a folder
- * removed since); the rest as given, a symlink in it staying one. */
-static char *plain_url_path(const char *path)
-{
-	const char *last = NULL;
-	char *real = NULL, *joined, *plain;
-
-	for (const char *p = path; (p = strstr(p, "/..")) != NULL; p += 3)
-		if (p[3] == '/' || p[3] == '\0')
-			last = p + 3;
-	if (last) {
-		char *upto = xstrndup(path, (size_t)(last - path));
-		real = realpath(upto, NULL);
-		free(upto);
-	}
-	if (real == NULL)
-		return plain_path(path);
-	joined = xasprintf("%s%s", real, last);
-	plain = plain_path(joined);
-	free(joined);
-	free(real);
-	return plain;
-}
-
-/* A path (as the dispatcher reads URLs: remote_is_path) made absolute as given, from
- * the folder init runs in, and plain: one not there yet (a mount to come) the same,
- * and one through a symlink stays the link, so that a link moved to another copy is
- * followed there. Other URLs as they are; NULL if the folder cannot be told. */
-static char *absolute_url(const char *url)
-{
-	char cwd[PATH_MAX];
-
-	if (!remote_is_path(url) || strncmp(url, "file://", 7) == 0)
-		return xstrdup(url);
-	if (url[0] == '/')
-		return plain_url_path(url);
-	if (getcwd(cwd, sizeof cwd) == NULL)
-		return NULL;
-	char *joined = xasprintf("%s/%s", cwd, url), *plain = plain_url_path(joined);
-	free(joined);
-	return plain;
-}
-
 /* The home url names (a path, or file://), resolved, where it names a primary's home
  * and not its state repository: a mistake no retry mends. NULL if it does not. */
 static char *home_named(const char *url)
@@ -362,9 +293,8 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 				"'dispatcher --allowed-signers' prints on the primary)", trust);
 	r.trusted = trust != NULL;
 	snprintf(r.trusted_from, sizeof r.trusted_from, "--trust");
-	if ((abs = absolute_url(url)) == NULL)
-		return rerr_set(e, RX_IO, "%s: the current folder cannot be told (%s), which the path "
-				"is from: give it whole", url, strerror(errno));
+	if (remote_absolute(url, NULL, &abs, e) < 0)
+		return -1;
 	if (strlen(abs) >= sizeof r.url) {
 		free(abs);
 		return rerr_set(e, RX_DATA, "%.60s...: too long a URL", url);

@@ -87,6 +87,20 @@ if command -v git >/dev/null 2>&1; then
 	run sh -c "cd / && '$BIN/dispatcher' --check"
 	t_eq '... and --check from / is healthy' "$RC" 0
 	t_nomatch '... and finds it up to date' "$ERR$OUT" 'mirror\.git'
+	# The home named another way (., a trailing slash) names the same remote: its record
+	# is the one --push wrote (they looked in records of their own: never pushed).
+	run sh -c "cd '$H' && '$BIN/dispatcher' --home . --check"
+	t_nomatch '--home . finds it up to date too' "$ERR$OUT" 'mirror\.git'
+	run env RENTAL_HOME="$H/" "$BIN/dispatcher" --check
+	t_nomatch '... and RENTAL_HOME=HOME/' "$ERR$OUT" 'mirror\.git'
+	sed -i '/^replicate:/d' "$CFG"
+	printf 'replicate: {remotes: [mirror.git, "%s/./mirror.git"]}\n' "$H" >>"$CFG"
+	t_refuse 78 'one repository named twice, relative and absolute' dispatcher --push
+	t_match '... said' "$ERR" "replicate\.remotes: $H/mirror\.git named twice"
+	sed -i '/^replicate:/d' "$CFG"
+	printf 'replicate: {remotes: ["file://mirror.git"]}\n' >>"$CFG"
+	t_refuse 78 'file:// with a relative path (it followed the working folder)' dispatcher --push
+	t_match '... says file:// takes an absolute one' "$ERR" 'file://mirror\.git: file:// takes an absolute path'
 	sed -i '/^replicate:/d' "$CFG"
 fi
 printf 'spool: ""\n' >>"$CFG"

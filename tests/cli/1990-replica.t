@@ -296,6 +296,10 @@ t_nofile '... and makes nothing' "$T_TMP/homeurl"
 run carctl init --replica "file://$H" "$T_TMP/homeurl"
 t_eq '... as a file:// URL: 65' "$RC" 65
 t_nofile '... and makes nothing' "$T_TMP/homeurl"
+run sh -c "cd '$H' && '$BIN/carctl' init --replica file://state/.git '$T_TMP/fileurl'"
+t_eq 'init --replica file:// of a relative path (followed from the working folder): 65' "$RC" 65
+t_match '... says file:// takes an absolute path' "$ERR" 'file://state/\.git: file:// takes an absolute path'
+t_nofile '... and makes nothing' "$T_TMP/fileurl"
 
 # A path is made absolute, as given: one not there yet (a mount to come) from where
 # init ran, not from where the dispatcher runs; one through a symlink stays the
