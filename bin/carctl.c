@@ -88,14 +88,14 @@ static int init_replica(const struct args *a, const char *dir)
 
 	home_resolve(&h, dir);
 	if (rc == 0 && !created)
-		fprintf(stderr, "carctl: %s: already a home, nothing changed\n", h.root);
+		sayf("%s: already a home, nothing changed", h.root);
 	else if (rc == 0 && home_replica_read(&h, &r, &e) == 0 && r.trusted) {
 		key = gitsig_ssh_pubkey(r.trust);
-		fprintf(stderr, "carctl: %s: a replica of %s, trusting the dispatcher key %s (%s)\n",
+		sayf("%s: a replica of %s, trusting the dispatcher key %s (%s)",
 			h.root, r.url, key, r.trusted_from);
 		free(key);
 	} else if (rc == 0) {
-		fprintf(stderr, "carctl: %s: a replica of %s, which has no history yet\n", h.root, r.url);
+		sayf("%s: a replica of %s, which has no history yet", h.root, r.url);
 	}
 	home_free(&h);
 	return rc < 0 ? fail(&e) : finish(0);
@@ -120,9 +120,9 @@ static int cmd_init(const struct common *o, const struct args *a, int argc, char
 		return fail(&e);
 	}
 	if (created)
-		fprintf(stderr, "carctl: %s: home created, admin key in %s/admin.key\n", h.root, h.keys);
+		sayf("%s: home created, admin key in %s/admin.key", h.root, h.keys);
 	else
-		fprintf(stderr, "carctl: %s: already a home, nothing changed\n", h.root);
+		sayf("%s: already a home, nothing changed", h.root);
 	home_free(&h);
 	return finish(0);
 }

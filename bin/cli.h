@@ -106,6 +106,23 @@ static void say(const char *msg, const char *usage)
 	free(buf);
 }
 
+/* say, of a message made from fmt: whatever its names and values hold (a remote's
+ * words, a path), it is one line, escaped. */
+__attribute__((unused, format(printf, 1, 2))) static void sayf(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	say(msg, NULL);
+	free(msg);
+}
+
 static int fail(const struct rerr *e)
 {
 	say(e->msg, NULL);

@@ -93,13 +93,13 @@ static void print_failed(const struct dispatch_stats *t)
 {
 	for (int i = 0; i < CTX_COUNT; i++)
 		if (t->failed[i])
-			fprintf(stderr, "dispatcher: context %s failed and is held back: %s\n",
+			sayf("context %s failed and is held back: %s",
 				context_name(i), t->failure[i]);
 }
 
 static void print_summary(const struct dispatch_stats *t)
 {
-	fprintf(stderr, "dispatcher: applied %zu, skipped %zu, quarantined %zu, held %zu\n",
+	sayf("applied %zu, skipped %zu, quarantined %zu, held %zu",
 		t->applied, t->skipped, t->quarantined, t->held);
 	print_failed(t);
 }
@@ -137,7 +137,7 @@ static void show_progress(const char *phase, size_t done, size_t total)
 
 static void say_waiting(const char *why)
 {
-	fprintf(stderr, "dispatcher: %s; waiting until it ends\n", why);
+	sayf("%s; waiting until it ends", why);
 }
 
 /* The lines of a batch: quarantined events and failed contexts always (they need the
@@ -145,8 +145,8 @@ static void say_waiting(const char *why)
 static void log_batch(const struct dispatch_stats *st, double ms, int daemon)
 {
 	if (daemon && st->applied + st->skipped + st->quarantined + st->outcomes > 0)
-		fprintf(stderr, "dispatcher: batch: applied %zu, skipped %zu, quarantined %zu, "
-			"outcomes %zu, held %zu, in %.0f ms\n", st->applied, st->skipped, st->quarantined,
+		sayf("batch: applied %zu, skipped %zu, quarantined %zu, "
+			"outcomes %zu, held %zu, in %.0f ms", st->applied, st->skipped, st->quarantined,
 			st->outcomes, st->held, ms);
 	for (size_t i = 0; i < st->notes.n; i++)
 		if (!quiet || strncmp(st->notes.lines[i], "quarantined", 11) == 0)
@@ -238,7 +238,7 @@ static void say_fault(char last[256], const char *msg)
 
 	if (msg == NULL) {
 		if (last[0])
-			fprintf(stderr, "dispatcher: the fault is gone\n");
+			sayf("the fault is gone");
 		last[0] = '\0';
 		return;
 	}
@@ -269,7 +269,7 @@ static int watch_spool(struct home *h, int fd, int *wd, struct rerr *e)
 	if (*wd < 0)
 		rerr_set(e, RX_IO, "%s: inotify: %s", newdir, strerror(errno));
 	else
-		fprintf(stderr, "dispatcher: watching %s\n", newdir);
+		sayf("watching %s", newdir);
 	free(newdir);
 	return *wd < 0 ? -1 : 0;
 }
@@ -295,7 +295,7 @@ static int run_daemon(struct home *h)
 		if (fd >= 0)
 			close(fd);
 		if (stopping) { /* SIGTERM while it waited for the home */
-			fprintf(stderr, "dispatcher: stopped\n");
+			sayf("stopped");
 			return finish(0);
 		}
 		return fail(&e);
@@ -324,7 +324,7 @@ static int run_daemon(struct home *h)
 	close(fd);
 	if (rc < 0)
 		return fail(&e);
-	fprintf(stderr, "dispatcher: stopped\n");
+	sayf("stopped");
 	return finish(0);
 }
 
@@ -344,7 +344,7 @@ static int run_push(struct home *h)
 	if (home_load_config(h, &c, &e) < 0)
 		return fail(&e);
 	if (c.nremotes == 0 && !quiet)
-		fprintf(stderr, "dispatcher: no remotes to push to (replicate: remotes in %s)\n", h->config);
+		sayf("no remotes to push to (replicate: remotes in %s)", h->config);
 	/* Asked by a person, it waits its turn after a push under way; started by a
 	 * batch (--quiet), it leaves the remote to that one. */
 	if ((c.nremotes > 0 && dispatch_signing_key(h, signer, &e) < 0) ||
@@ -358,9 +358,9 @@ static int run_push(struct home *h)
 				say(p->after.error[0] ? p->after.error : "push failed", NULL);
 		} else if (p->outcome == PUSH_BUSY) {
 			if (!quiet)
-				fprintf(stderr, "dispatcher: %s: another process is pushing to it\n", c.remotes[i]);
+				sayf("%s: another process is pushing to it", c.remotes[i]);
 		} else if (!quiet || p->before.error[0]) {
-			fprintf(stderr, "dispatcher: %s: has main (%.12s)%s\n", c.remotes[i], p->after.pushed,
+			sayf("%s: has main (%.12s)%s", c.remotes[i], p->after.pushed,
 				p->before.error[0] ? ", answering again" : "");
 		}
 	}
@@ -384,22 +384,22 @@ static int say_follow(const struct home *h, const struct follow *f, const struct
 	home_replica_read(h, &rp, NULL);
 	snprintf(at, sizeof at, f->head[0] ? "%.12s" : "no commit yet", f->head);
 	if (f->taken > 0 && !quiet)
-		fprintf(stderr, "dispatcher: followed %s: %ld commits checked, main at %s\n", rp.url, f->taken, at);
+		sayf("followed %s: %ld commits checked, main at %s", rp.url, f->taken, at);
 	if (f->refused) {
 		if (!last || !last->refused || strcmp(last->reason, f->reason) != 0)
-			fprintf(stderr, "dispatcher: refused the history of %s: %s; main stays at %s\n", rp.url,
+			sayf("refused the history of %s: %s; main stays at %s", rp.url,
 				f->reason, at);
 		return RX_REFUSED;
 	}
 	if (f->unreachable) {
 		if (!last || !last->unreachable)
-			fprintf(stderr, "dispatcher: %s; main stays at %s\n", f->reason, at);
+			sayf("%s; main stays at %s", f->reason, at);
 		return RX_TEMP;
 	}
 	if (last && last->unreachable)
-		fprintf(stderr, "dispatcher: %s answers again\n", rp.url);
+		sayf("%s answers again", rp.url);
 	else if (!last && f->taken == 0 && !quiet)
-		fprintf(stderr, "dispatcher: %s: %s\n", rp.url,
+		sayf("%s: %s", rp.url,
 			f->tip[0] ? "nothing new" : "no history there yet");
 	return 0;
 }
@@ -445,7 +445,7 @@ static int follow_daemon(const struct home *h)
 		store_free(s);
 		return fail(&e);
 	}
-	fprintf(stderr, "dispatcher: following %s\n", rp.url);
+	sayf("following %s", rp.url);
 	while (!stopping) {
 		/* Settings are read each round, as a primary's each batch. */
 		int failed = home_settings(h, &c, &e) < 0 || replica_follow(h, replicate_timeout(&c), &stopping, &f, &e) < 0;
@@ -461,7 +461,7 @@ static int follow_daemon(const struct home *h)
 			poll(NULL, 0, FOLLOW_INTERVAL);
 	}
 	store_free(s);
-	fprintf(stderr, "dispatcher: stopped\n");
+	sayf("stopped");
 	return finish(0);
 }
 
@@ -543,7 +543,7 @@ int main(int argc, char **argv)
 			/* --quiet, for cron: nothing said of a healthy home */
 			rc = r.failed || !quiet ? print_report(&r) : 0;
 			if (rc == 0 && !quiet)
-				fprintf(stderr, "dispatcher: healthy\n");
+				sayf("healthy");
 			report_free(&r);
 		}
 	} else {
@@ -556,14 +556,14 @@ int main(int argc, char **argv)
 		} else {
 			rc = print_report(&r) ? 1 : 0;
 			if (upgrade)
-				fprintf(stderr, "dispatcher: upgrade: layout %d, %zu records moved or rewritten\n",
+				sayf("upgrade: layout %d, %zu records moved or rewritten",
 					RECORDS_LAYOUT, rewritten);
 			else if (r.n == rewritten)
-				fprintf(stderr, "dispatcher: rebuild: %zu differences%s\n", r.n,
+				sayf("rebuild: %zu differences%s", r.n,
 					r.n ? " repaired" : ", state matches the log");
 			else /* outcomes of the log decided otherwise now: the log stands */
-				fprintf(stderr, "dispatcher: rebuild: %zu differences, %zu records repaired; "
-					"the log's are not (it is the record)\n", r.n, rewritten);
+				sayf("rebuild: %zu differences, %zu records repaired; "
+					"the log's are not (it is the record)", r.n, rewritten);
 			report_free(&r);
 		}
 	}

@@ -89,9 +89,10 @@ t_eq 'a mirror whose refs cannot be read: try again later (75), not refused' "$R
 t_match '... recorded as no answer' "$(cat "$R/state/.git/rental-follow")" '^error: '
 rm -rf "$M" && mv "$T_TMP/mirror.bak" "$M"
 
-# A git:// remote that says its own disk is full: its words, not this home's fault.
+# A git:// remote that says its own disk is full: its words, not this home's fault;
+# said escaped (a terminal escape in them reached the replica's log as it was).
 port=$((20000 + ($$ + 13) % 20000))
-python3 "$T_TESTS/fixtures/lying-git-server.py" "$port" error 'upload-pack: No space left on device' \
+python3 "$T_TESTS/fixtures/lying-git-server.py" "$port" error "$(printf 'upload-pack: No space left on device\033[31m')" \
 	>"$T_TMP/errsrv.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 t_wait 'a git:// server that says its disk is full' 10 grep -q ready "$T_TMP/errsrv.out"
@@ -100,6 +101,8 @@ sed -i "s|^url: .*|url: \"git://127.0.0.1:$port/x\"|" "$R/state/.git/rental-prim
 run dispatcher --home "$R" --once
 t_eq 'a remote that says No space left on device: it did not answer (75), not 74' "$RC" 75
 t_match '... its words kept' "$ERR" 'upload-pack: No space left on device'
+t_match '... a terminal escape in them shown escaped' "$ERR" 'No space left on device\\x1b\[31m'
+t_nomatch '... never as it is' "$ERR" "$(printf '\033')"
 t_match '... recorded as no answer' "$(cat "$R/state/.git/rental-follow")" '^error: '
 cp "$T_TMP/primary.bak" "$R/state/.git/rental-primary"
 
