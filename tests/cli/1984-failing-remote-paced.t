@@ -52,8 +52,11 @@ before=$(state_git rev-parse main)
 "$BIN/dispatcher" --push --quiet 2>/dev/null &
 pusher=$!
 T_PIDS="$T_PIDS $pusher"
+# Its lock taken (a file of its own), it reads main and tries it for 4 s: main moves in
+# the second after (waiting for its record would wait, without the fix, for its end).
 t_wait 'a push to a remote that never answers begins' 15 sh -c \
-	"grep -qF 'url: \"$T_TMP/dead.git\"' '$H'/state/.git/rental-replicate/*[0-9a-f]"
+	"[ \$(ls '$H'/state/.git/rental-replicate/ | grep -c 'lock\$') -ge 2 ]"
+sleep 1
 state_put notes/meanwhile 'a commit while the push hangs'
 t_wait 'the push without an answer ends' 15 sh -c "! kill -0 $pusher 2>/dev/null"
 record=$(grep -lF "url: \"$T_TMP/dead.git\"" "$H"/state/.git/rental-replicate/* | xargs grep -h '^tried:')
