@@ -1001,8 +1001,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "init"))
 		return cmd_init(&o, &a, argc - 1, argv + 1);
 	if (!strcmp(cmd, "key")) {
-		if (argc == 2 && !strcmp(argv[1], "list"))
-			return list_state(&o, ledger_keys, key_fields, N(key_fields));
+		if (argc >= 2 && !strcmp(argv[1], "list"))
+			return argc == 2 ? list_state(&o, ledger_keys, key_fields, N(key_fields))
+					 : unexpected(usage, "key list", argv[2]);
 		if (argc == 3 && !strcmp(argv[1], "add"))
 			return cmd_key_add(&o, &a, argv[2]);
 		if (argc == 3 && !strcmp(argv[1], "gen"))
@@ -1027,7 +1028,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "show"))
 		return cmd_show(&o, argv[1]);
 	if ((!strcmp(cmd, "report") || !strcmp(cmd, "list")) && argc > 1)
-		return usage_error(usage, "%s: unexpected argument '%s'", cmd, argv[1]);
+		return unexpected(usage, cmd, argv[1]);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(&o, &a);
 	if (!strcmp(cmd, "list"))

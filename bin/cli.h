@@ -141,6 +141,12 @@ __attribute__((unused)) static int usage_error(const char *usage, const char *fm
 	return RX_USAGE;
 }
 
+/* A word the command (cmd: its subcommand, or NULL) takes no more of, named. */
+__attribute__((unused)) static int unexpected(const char *usage, const char *cmd, const char *arg)
+{
+	return usage_error(usage, "%s%sunexpected argument '%s'", cmd ? cmd : "", cmd ? ": " : "", arg);
+}
+
 /* Prints the usage, then the home the command would work on and where it comes
  * from: an installed command's default differs from one run in its source tree. */
 __attribute__((unused)) static int show_help(const char *usage, const struct common *o)

@@ -510,7 +510,7 @@ int main(int argc, char **argv)
 	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &mode, usage)) >= 0)
 		return rc;
 	if (argc > 0)
-		return usage_error(usage, "%s: unexpected argument", argv[0]);
+		return unexpected(usage, NULL, argv[0]);
 	if (o.json || o.csv) /* it prints no listing */
 		return usage_error(usage, "--%s does not apply", o.json ? "json" : "csv");
 	if (quiet && mode != MODE_ONCE && mode != MODE_PUSH && mode != MODE_CHECK)

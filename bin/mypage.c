@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	if ((rc = cli_start(&argc, &argv, opts, &o, own_option, &customer, usage)) >= 0)
 		return rc;
 	if (argc > 0)
-		return usage_error(usage, "%s: unexpected argument", argv[0]);
+		return unexpected(usage, NULL, argv[0]);
 	actor = home_actor(o.as);
 	if (customer && !valid_name(customer)) {
 		rerr_set(&e, RX_DATA, "--customer %.40s: not a name", customer);
@@ -73,9 +73,11 @@ int main(int argc, char **argv)
 	rc = -1;
 	if (open_home(&h, &o, &s, NULL, &e) == 0 && home_role(&h, s, actor, &role, &e) == 0) {
 		/* An admin has no page: said, as of --customer ADMIN (it printed none, 0). */
-		if (customer == NULL && role != ROLE_CUSTOMER)
+		if (customer == NULL && role == ROLE_ADMIN)
 			rerr_set(&e, RX_REFUSED, "%s: not a customer (role %s): name one with --customer NAME",
 				 actor, role_name(role));
+		else if (customer == NULL && role != ROLE_CUSTOMER) /* the dispatcher's */
+			rerr_set(&e, RX_PERM, "%s: not a customer (role %s)", actor, role_name(role));
 		else if (customer == NULL || check_customer(&h, s, actor, role, customer, &e) == 0) {
 			if (mypage_rows(s, customer ? customer : actor, &recs, &n, &e) == 0)
 				rc = format_records(stdout, row_fields, 11, recs, n, o.mode) < 0 ? RX_IO : 0;

@@ -191,5 +191,7 @@ int main(int argc, char **argv)
 		return cmd_receipt(&o, argv[1]);
 	if (argc == 1 && !strcmp(argv[0], "due"))
 		return cmd_due(&o, date);
+	if (argc > 1 && (!strcmp(argv[0], "list") || !strcmp(argv[0], "due")))
+		return unexpected(usage, argv[0], argv[1]);
 	return usage_error(usage, argc ? "expected return RES, list, due or receipt RES" : "a command is required");
 }

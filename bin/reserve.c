@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 		return argc == 2 ? act_on_reservation(&o, argv[1], ROLE_CUSTOMER | ROLE_ADMIN,
 			"cancel reservations", CTX_RESERVATION, cancel_rule, NULL, "reserve.cancel", NULL, 0) : usage_error(usage, "cancel: expected one RES");
 	if (!strcmp(sub, "list"))
-		return argc == 1 ? list_reservations(&o, CTX_RESERVATION, res_fields, 9) : usage_error(usage, "list: unexpected argument");
+		return argc == 1 ? list_reservations(&o, CTX_RESERVATION, res_fields, 9) : unexpected(usage, "list", argv[1]);
 	if (argc != 1)
 		return usage_error(usage, "expected one CAR");
 	return cmd_new(&o, &a, argv[0]);

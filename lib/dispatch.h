@@ -8,8 +8,8 @@
 
 #define DISPATCH_BATCH_MAX 1000
 
-/* A list of lines for the operator (differences found, problems seen), each printable
- * text on one line: report_add makes control characters "?". */
+/* A list of lines for the operator (differences found, problems seen), as made: a
+ * newline or control character in a name or value is escaped by whoever prints them. */
 struct report {
 	char **lines;
 	size_t n;

@@ -35,6 +35,8 @@ t_match '... and is told so' "$ERR" '^mypage: admin: not a customer \(role admin
 t_refuse 1 'an admin without --customer: no page of its own (it printed an empty one, 0)' mypage --as admin --json
 t_match '... and is told whose to ask for' "$ERR" '^mypage: admin: not a customer \(role admin\): name one with --customer NAME$'
 t_eq '... printing nothing' "$OUT" ''
+t_refuse 77 'the dispatcher, which may name no customer, has no page: not permitted' mypage --as dispatcher --json
+t_nomatch '... and is not told to name one' "$ERR" 'customer NAME'
 t_refuse 77 'a customer naming a ghost is not told whether it exists' mypage --as alice --customer ghost
 t_ok 'a customer names themselves' mypage --as carol --customer carol --json
 t_refuse 65 'a malformed customer name' mypage --as admin --customer 'bad name!'

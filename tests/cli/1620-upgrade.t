@@ -40,6 +40,10 @@ for rel in 2026-11-24 2026-12-05 2026-12-06 2026-12-06b; do
 	for f in "$X"/*.json; do
 		name=$(basename "$f" .json)
 		case $name in
+		mypage-admin) # an empty page then; an admin, who has none, is told so now (1)
+			run mypage --as admin --json
+			t_eq "$rel: mypage as an admin: refused, where the old release printed nothing" "$RC:$OUT:$(cat "$f")" '1::'
+			continue ;;
 		mypage-*) got=$(mypage --as "${name#mypage-}" --json) ;;
 		reserve-list-*) got=$(reserve --as "${name#reserve-list-}" list --json) ;;
 		rent-list-*) got=$(rent --as "${name#rent-list-}" list --json) ;;

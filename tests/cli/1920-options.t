@@ -110,9 +110,14 @@ t_ok '... and --csv' reserve --as admin list --csv
 
 t_refuse 64 'carctl lst --json: an unknown command' carctl lst --json
 t_match '... said as such, not as an option that does not apply' "$ERR" '^carctl: lst: unknown command$'
-for c in list report; do
-	t_refuse 64 "carctl $c foo: an argument it does not take" carctl $c foo
-	t_match '... names it, not the command as unknown' "$ERR" "^carctl: $c: unexpected argument 'foo'\$"
+# A word a command takes no more of is named, one way in every command.
+for c in 'carctl list' 'carctl report' 'carctl key list' 'reserve list' 'rent list' 'rent due'; do
+	t_refuse 64 "$c foo: an argument it does not take" $c foo
+	t_match '... names it, not the command as unknown' "$ERR" "^${c%% *}: ${c#* }: unexpected argument 'foo'\$"
+done
+for c in mypage dispatcher; do
+	t_refuse 64 "$c foo" $c foo
+	t_match '... names it' "$ERR" "^$c: unexpected argument 'foo'\$"
 done
 
 done_testing
