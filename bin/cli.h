@@ -112,13 +112,10 @@ __attribute__((unused, format(printf, 1, 2))) static void sayf(const char *fmt, 
 {
 	va_list ap;
 	char *msg;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
 	say(msg, NULL);
 	free(msg);
 }

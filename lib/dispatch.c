@@ -48,8 +48,7 @@ void report_add(struct report *r, int failure, const char *fmt, ...)
 	char *line;
 
 	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0)
-		abort();
+	line = xvasprintf(fmt, ap);
 	va_end(ap);
 	r->lines = xrealloc(r->lines, (r->n + 1) * sizeof *r->lines);
 	r->lines[r->n++] = line;

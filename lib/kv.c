@@ -68,8 +68,7 @@ void kv_setf(struct kv *m, const char *key, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	kv_set(m, key, s);
 	free(s);

@@ -42,6 +42,7 @@ int ts_cmp(const struct timespec *a, const struct timespec *b);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 
