@@ -17,6 +17,12 @@ int spool_write(const char *spool, const char *id, const char *buf, size_t len, 
 	int fd, rc = -1;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	/* The name orders arrivals by its 20 digits of time, and the event's time is a date
+	 * from 1970: a clock out of those is set wrong, and what it wrote would be
+	 * quarantined. */
+	if (ts.tv_sec < 0 || ts.tv_sec > 99999999999LL)
+		return rerr_set(e, RX_TEMP, "the clock says %lld s from 1970: an event cannot be "
+				"written before 1970 or after 5138; set the clock", (long long)ts.tv_sec);
 	tmp = xasprintf("%s/tmp/%011lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
 	dst = xasprintf("%s/new/%011lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
 	newdir = xasprintf("%s/new", spool);

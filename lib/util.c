@@ -512,6 +512,11 @@ void today_utc(char out[11])
 
 	gmtime_r(&t, &tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
+	/* A clock before the limits were made is wrong (one reset to 1970): their day
+	 * exempts only history admitted before it, which a rebuild reads from the log. */
+	const char *since = strcmp(LIMIT_STAY_SINCE, LIMIT_LATE_SINCE) > 0 ? LIMIT_STAY_SINCE : LIMIT_LATE_SINCE;
+	if (strcmp(out, since) < 0)
+		snprintf(out, 11, "%s", since);
 }
 
 /* Items a thread takes at once: enough that two threads seldom share a folder. */

@@ -96,7 +96,8 @@ void shard_name(char out[3], const char *s);
 void shard_id(char out[6], const char *id);
 /* For the crash tests: if $RENTAL_CRASH_AT names this step, die by SIGKILL here. */
 void crash_point(const char *step);
-/* Today's date (UTC) as YYYY-MM-DD. */
+/* Today's date (UTC) as YYYY-MM-DD: the clock's, never before the day the limits of
+ * limit.h were made (LIMIT_STAY_SINCE, LIMIT_LATE_SINCE). */
 void today_utc(char out[11]);
 /* A loop over items 0..n-1 on two cores: the calling thread takes chunks of items
  * from the front, one helper from the back, so that each works on a run of

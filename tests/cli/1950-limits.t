@@ -186,6 +186,34 @@ r=$EID
 admitted 'a reservation from today' "$T_TMP/st"
 t_eq '... RESERVED' "$(status_of "$r")" RESERVED
 
+# A clock set back before these limits were made (a machine whose clock was reset boots
+# in 1970) lifted them: the day before them exempts history, not a wrong clock. Today
+# is never before that day, for the commands and the dispatcher alike.
+if command -v faketime >/dev/null 2>&1; then
+	run env NO_FAKE_STAT=1 faketime '2026-12-05 12:00:00' "$BIN/reserve" --as alice s6 --from 9999-12-29 --to 9999-12-31
+	t_eq 'reserve from 9999-12-29 on a clock set back to 2026-12-05: 65' "$RC" 65
+	t_match '... a stay starts at most 1,096 days ahead' "$ERR" 'days ahead, a stay starts at most 1,096 days'
+	run env NO_FAKE_STAT=1 faketime '1970-01-01 00:05:00' "$BIN/carctl" --as admin block s6 --from 9000-01-01 --to 9000-02-01
+	t_eq 'carctl block in 9000 on a clock of 1970: 65' "$RC" 65
+	hand_stay "$T_TMP/st" s6 9999-12-29 9999-12-31
+	r=$EID
+	spool_drop "$T_TMP/st" "$(spname "$EID")"
+	t_ok 'a stay from 9999-12-29 applied by a dispatcher whose clock says 1970' \
+		env NO_FAKE_STAT=1 faketime '1970-01-01 00:05:00' "$BIN/dispatcher" --once
+	t_eq '... REJECTED' "$(status_of "$r")" REJECTED
+	t_match '... with its reason' "$(reason_of "$r")" 'from 9999-12-29: [0-9]+ days ahead, a stay starts at most 1,096 days'
+	# Before 1970 (or past 2286) a spool file cannot be named by its time, nor an
+	# event's time written: the writer refuses, writing nothing (it wrote what the
+	# dispatcher quarantined).
+	n0=$(spool_count new)
+	run env NO_FAKE_STAT=1 faketime '1969-12-31 23:00:00' "$BIN/reserve" --as alice s6 --from "$(day 1)" --to "$(day 2)"
+	t_eq 'reserve on a clock before 1970: try again later (75)' "$RC" 75
+	t_match '... saying the clock is wrong' "$ERR" 'clock'
+	t_eq '... nothing written' "$(spool_count new)" "$n0"
+else
+	t_skip 'a clock set back does not lift the limits' 'faketime is missing (Debian package faketime)'
+fi
+
 # ---- amounts: 1 to 366,000,000,000,000 (the largest rate x 366 nights) ------
 
 t_ok 'a car at the largest rate' carctl --as admin add max --rate 1000000000000
