@@ -190,7 +190,18 @@ static int split_signature(struct event *ev, const char *what, struct rerr *e)
 	return 0;
 }
 
-static int check_base(const struct event *ev, const char *what, struct rerr *e)
+/* HH:MM:SS of a day (a leap second's 60 too). */
+static int valid_clock(const char *t)
+{
+	for (int i = 0; i < 8; i++)
+		if (i % 3 == 2 ? t[i] != ':' : (t[i] < '0' || t[i] > '9'))
+			return 0;
+	return atoi(t) < 24 && atoi(t + 3) < 60 && atoi(t + 6) <= 60;
+}
+
+/* bounded: an event written now, whose time of day is checked too (a history may hold
+ * one of before that was checked). */
+static int check_base(const struct event *ev, const char *what, int bounded, struct rerr *e)
 {
 	const char *id = kv_get(&ev->f, "id"), *type = kv_get(&ev->f, "type");
 	const char *time = kv_get(&ev->f, "time"), *actor = kv_get(&ev->f, "actor");
@@ -204,7 +215,7 @@ static int check_base(const struct event *ev, const char *what, struct rerr *e)
 		return rerr_set(e, RX_DATA, "%s: malformed id for a %s event", what, type);
 	if (strlen(time) != 20 || time[10] != 'T' || time[19] != 'Z' || !valid_date((char[11]){
 		    time[0], time[1], time[2], time[3], time[4], time[5], time[6], time[7],
-		    time[8], time[9], 0}))
+		    time[8], time[9], 0}) || (bounded && !valid_clock(time + 11)))
 		return rerr_set(e, RX_DATA, "%s: malformed time", what);
 	if (!valid_name(actor))
 		return rerr_set(e, RX_DATA, "%s: malformed actor", what);
@@ -224,7 +235,7 @@ static int parse(struct event *ev, const char *buf, size_t len, const char *what
 	memcpy(ev->raw, buf, len);
 	ev->len = len;
 	if (split_signature(ev, what, e) < 0 || kv_parse(&ev->f, ev->raw, ev->body_len, what, e) < 0 ||
-	    check_base(ev, what, e) < 0 || check_fields(ev, bounded, e) < 0) {
+	    check_base(ev, what, bounded, e) < 0 || check_fields(ev, bounded, e) < 0) {
 		char msg[sizeof e->msg];
 		if (e && strncmp(e->msg, what, strlen(what)) != 0) {
 			snprintf(msg, sizeof msg, "%.80s: %.400s", what, e->msg);

@@ -160,6 +160,12 @@ for n in 1 365 366; do
 	t_eq "... RESERVED" "$(status_of "$r")" RESERVED
 	reserve --as alice cancel "$r" >/dev/null && dispatch
 done
+# A time of day that is none (the date alone was checked): quarantined.
+EID=$(newid res)
+printf 'id: %s\ntype: reserve\ntime: %s\nactor: alice\ncar: s6\nfrom: %s\nto: %s\n' \
+	"$EID" "$(day 0)T99:99:99Z" "$(day 1)" "$(day 2)" >"$T_TMP/bt.body"
+seal "$ALICE" "$T_TMP/bt.body" "$T_TMP/bt"
+quarantined 'a reservation written at 99:99:99' "$T_TMP/bt" 'malformed time'
 # Out of bounds only because of the day it is admitted: REJECTED with its reason.
 hand_stay "$T_TMP/st" s6 "$(day -1)" "$(day 1)"
 r=$EID
