@@ -72,29 +72,38 @@ static int load_dispatcher_key(const struct home *h, struct seckey *k, struct re
 	return rc;
 }
 
-/* Loads keys/dispatcher.key, which must be the key the log registers for the
- * dispatcher (once it registers one: a new home's first batch does): outcomes and
- * commits signed with another pass for no one's (replicas refuse them, and a rebuild
- * finds every outcome changed). RX_CONFIG if it is not. */
-static int load_own_key(const struct home *h, struct store *s, struct seckey *k, struct rerr *e)
+/* Whether k (keys/dispatcher.key) is the key s registers for the dispatcher (once it
+ * registers one: a new home's first batch does): outcomes and commits signed with
+ * another pass for no one's (replicas refuse them, and a rebuild finds every outcome
+ * changed). RX_CONFIG if it is not. */
+static int own_key_registered(const struct home *h, struct store *s, const struct seckey *k,
+			      struct rerr *e)
 {
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	struct kv reg;
-	int rc = load_dispatcher_key(h, k, e);
+	int rc;
 
-	if (rc < 0)
-		return -1;
 	if ((rc = ledger_key(s, "dispatcher", &reg, e)) != 0)
 		return rc < 0 ? -1 : 0;
 	const char *b64 = kv_get(&reg, "pubkey");
-	if (b64 == NULL || sig_pk_decode(pk, b64) < 0 || memcmp(pk, k->pk, sizeof pk) != 0) {
-		seckey_free(k);
+	if (b64 == NULL || sig_pk_decode(pk, b64) < 0 || memcmp(pk, k->pk, sizeof pk) != 0)
 		rc = rerr_set(e, RX_CONFIG, "%s/dispatcher.key: not the key the log registers for the "
 			      "dispatcher (%.12s...): put this home's own key back", h->keys,
 			      b64 ? b64 : "");
-	}
 	kv_free(&reg);
 	return rc;
+}
+
+/* Loads keys/dispatcher.key, the key s registers for the dispatcher. */
+static int load_own_key(const struct home *h, struct store *s, struct seckey *k, struct rerr *e)
+{
+	if (load_dispatcher_key(h, k, e) < 0)
+		return -1;
+	if (own_key_registered(h, s, k, e) < 0) {
+		seckey_free(k);
+		return -1;
+	}
+	return 0;
 }
 
 int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
@@ -1049,24 +1058,37 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 {
 	struct store *real = NULL, *scratch = NULL;
 	struct seckey k = {0};
-	int rc = -1, layout, moves;
+	struct rerr kwhy = {0}, lwhy = {0};
+	int rc = -1, layout, moves, registered;
 
 	memset(r, 0, sizeof *r);
 	*rewritten = 0;
 	/* Commits the dispatcher did not sign are taken out first: what they hold (the
 	 * layout, the keys) is no one's. */
 	if (open_locked(h, &real, 1, e) < 0 || take_out_hand_made(h, real, r, rewritten, e) < 0 ||
-	    load_own_key(h, real, &k, e) < 0 || (layout = rec_layout(real, e)) < 0)
+	    load_dispatcher_key(h, &k, e) < 0)
 		goto out;
+	/* The key registry and the layout are what the rebuild may mend: damaged (RX_IO),
+	 * the key is checked against the registry the log makes, and the layout is taken
+	 * for this one's, which the log makes (an older one's records are then listed as
+	 * differences, not counted as moves). */
+	if ((registered = own_key_registered(h, real, &k, &kwhy)) < 0 && kwhy.code != RX_IO) {
+		*e = kwhy;
+		goto out;
+	}
+	if ((layout = rec_layout(real, &lwhy)) < 0 && lwhy.code != RX_IO) {
+		*e = lwhy;
+		goto out;
+	}
 	/* An upgrade replays the log of an older layout into this one's records: every
 	 * record moves, and is counted, not listed. */
-	moves = upgrade && layout != RECORDS_LAYOUT;
-	if ((!upgrade || layout > RECORDS_LAYOUT) && rec_check_layout(real, e) < 0)
+	moves = upgrade && layout >= 0 && layout != RECORDS_LAYOUT;
+	if (layout >= 0 && (!upgrade || layout > RECORDS_LAYOUT) && rec_check_layout(real, e) < 0)
 		goto out;
 	if (store_open_scratch(&scratch, real, e) < 0)
 		goto out;
 	rec_set_layout(scratch);
-	if (replay(real, scratch, &k, r, e) < 0)
+	if (replay(real, scratch, &k, r, e) < 0 || (registered < 0 && own_key_registered(h, scratch, &k, e) < 0))
 		goto out;
 	struct compare c = {real, scratch, r, rewritten, moves};
 	if (store_mend(real, scratch, "log", mended, &c, e) < 0 ||

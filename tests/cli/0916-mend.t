@@ -159,6 +159,35 @@ t_eq 'a missing object the log does not make: --rebuild fails (74)' "$RC" 74
 t_match '... naming it' "$ERR" "management/stray: object $blob is missing"
 state_git update-ref refs/heads/main main~1 2>/dev/null
 
+# The keys' folder, the dispatcher's key record, the layout: the rebuild read them
+# before it mended anything (to check keys/dispatcher.key against the registry, to
+# know the layout), so it stopped (74) at what it was to mend, and the home waited for
+# good. They are checked against what the log makes instead.
+for what in keys "$(state_find keys dispatcher.yaml)" layout; do
+	rm -rf "$T_TMP/git-$$" && cp -r "$H/state/.git" "$T_TMP/git-$$"
+	obj=$(state_git rev-parse "main:$what")
+	damage "$obj"
+	t_refuse 74 "damaged $what: a batch fails (74)" dispatcher --once
+	run dispatcher --rebuild
+	t_eq "... --rebuild mends it: exit 1" "$RC" 1
+	t_match '... naming it, rebuilt' "$ERR" "^dispatcher: $what/?: its stored bytes are damaged or missing \\(object $obj\\); rebuilt"
+	t_ok '... batches go on' dispatcher --once
+	run dispatcher --rebuild
+	t_eq '... a second rebuild finds nothing' "$RC:$ERR" '0:dispatcher: rebuild: 0 differences, state matches the log'
+	[ "$RC" -eq 0 ] || { rm -rf "$H/state/.git" && mv "$T_TMP/git-$$" "$H/state/.git"; }
+	rm -rf "$T_TMP/git-$$"
+done
+# A dispatcher key that is not the one the log registers is still refused, damaged
+# registry or not.
+cp "$H/keys/dispatcher.key" "$T_TMP/dispatcher.key"
+carctl key gen other >/dev/null 2>&1 && cp "$H/keys/other.key" "$H/keys/dispatcher.key"
+damage "$(state_git rev-parse main:keys)"
+run dispatcher --rebuild
+t_eq 'another key in keys/dispatcher.key, the keys folder damaged: --rebuild refuses (78)' "$RC" 78
+t_match '... saying so' "$ERR" 'not the key the log registers for the dispatcher'
+cp "$T_TMP/dispatcher.key" "$H/keys/dispatcher.key"
+t_ok '... its own key back: mended' sh -c "'$BIN/dispatcher' --rebuild; '$BIN/dispatcher' --rebuild"
+
 # A folder that holds how far a context has applied the log: the rebuild needs that
 # to replay, so it stops, naming the object.
 cp -r "$packs" "$T_TMP/whole"

@@ -1,0 +1,1 @@
+timeout: failed to run command ‘dispatcher’: No such file or directory
