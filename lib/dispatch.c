@@ -1098,6 +1098,11 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	rc = store_commit(real, moves ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
 	if (rc == 0)
 		rc = store_drop_checkout(real, e);
+	if (rc == 0) { /* the state is the log's again: a batch that failed on it failed on that */
+		char *mark = failed_mark(h);
+		unlink(mark);
+		free(mark);
+	}
 out:
 	seckey_free(&k);
 	store_free(scratch);

@@ -171,6 +171,7 @@ for what in keys "$(state_find keys dispatcher.yaml)" layout; do
 	run dispatcher --rebuild
 	t_eq "... --rebuild mends it: exit 1" "$RC" 1
 	t_match '... naming it, rebuilt' "$ERR" "^dispatcher: $what/?: its stored bytes are damaged or missing \\(object $obj\\); rebuilt"
+	t_ok '... --check is healthy at once (it said the last batch failed until one ran)' dispatcher --check
 	t_ok '... batches go on' dispatcher --once
 	run dispatcher --rebuild
 	t_eq '... a second rebuild finds nothing' "$RC:$ERR" '0:dispatcher: rebuild: 0 differences, state matches the log'
