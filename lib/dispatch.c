@@ -128,24 +128,14 @@ int dispatch_signing_key(const struct home *h, unsigned char pk[crypto_sign_PUBL
 	return 0;
 }
 
-/* A main removed (by hand) from a repository that holds a history: a batch would begin
- * another history beside it, as a new home's first. */
-static int refuse_main_missing(struct store *s, struct rerr *e)
-{
-	if (store_has_commit(s) || store_pack_count(s) == 0)
-		return 0;
-	return rerr_set(e, RX_DATA, "state: main names no commit, yet the repository holds a history "
-			"(main deleted by hand?): no batch is committed, as it would begin another; set "
-			"main back to the history's last commit (git update-ref refs/heads/main COMMIT)");
-}
-
 /* Whether main's commit is the dispatcher's, as store_signed_base (1: not; base the
  * last it signed), main missing from a history refused first. */
 static int hand_made(const struct home *h, struct store *s, char base[41], struct rerr *e)
 {
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 
-	if (refuse_main_missing(s, e) < 0 || dispatch_signing_key(h, pk, e) < 0)
+	/* main removed: a batch would begin another history beside it, as a new home's first */
+	if (store_main_missing(s, RX_DATA, e) < 0 || dispatch_signing_key(h, pk, e) < 0)
 		return -1;
 	return store_signed_base(s, pk, base, e);
 }
@@ -1302,19 +1292,23 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	free(git);
 	if (store_unindexed_pack(h->state, lone))
 		report_add(r, 0, "state: %s has no index (removed? a power cut between its renames?): "
-			   "no object of it is read; if the history needs them, 'git index-pack' makes "
-			   "its index again, else it may be removed", lone);
+			   "no object of it is read, and the history may need them: 'git index-pack' on "
+			   "it makes its index again", lone);
 	if (store_open(&s, h->state, &why) < 0) {
 		store_free(s);
 		report_add(r, 1, "state: %s", why.msg);
 		return 0;
 	}
 	store_head(s, head);
-	if (head[0] == '\0')
+	if (head[0] == '\0' && !home_is_replica(h) && store_main_missing(s, RX_IO, &why) < 0)
+		report_add(r, 1, "%s", why.msg);
+	else if (head[0] == '\0')
 		report_add(r, 1, home_is_replica(h) ? "state: no commit yet: this replica has not followed "
 			   "its primary yet" : "state: no commit yet; run 'carctl init'");
 	else if (check_readable(s, &why) < 0)
 		report_add(r, 1, "state: damaged: %s", why.msg);
+	if (store_check_packs(s, &why) < 0)
+		report_add(r, 1, "state: %s", why.msg);
 	if (rec_check_layout(s, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
 	size_t packs = store_pack_count(s);

@@ -258,6 +258,36 @@ size_t gitrepo_pack_count(const struct gitrepo *r)
 	return r->npacks;
 }
 
+/* Whether p's index and pack agree where it costs a few reads: the index's size and
+ * fanout with its count, the pack's head with that count, its end with the checksum
+ * the index keeps of it. */
+static int pack_looks_whole(const struct pack *p)
+{
+	unsigned char head[12], end[20], sum[20];
+	struct stat is, ps;
+	uint64_t least = 1072 + 28 * (uint64_t)p->n; /* head, fanout, sums, 28 bytes an id */
+
+	for (int i = 1; i < 256; i++)
+		if (p->fanout[i] < p->fanout[i - 1])
+			return 0;
+	return fstat(p->idx, &is) == 0 && fstat(p->fd, &ps) == 0 && (uint64_t)is.st_size >= least &&
+	       ((uint64_t)is.st_size - least) % 8 == 0 && ps.st_size >= 32 &&
+	       pread_all(p->fd, head, 12, 0) == 0 && memcmp(head, "PACK", 4) == 0 &&
+	       (be32(head + 4) == 2 || be32(head + 4) == 3) && be32(head + 8) == p->n &&
+	       pread_all(p->fd, end, 20, (uint64_t)ps.st_size - 20) == 0 &&
+	       pread_all(p->idx, sum, 20, (uint64_t)is.st_size - 40) == 0 && memcmp(end, sum, 20) == 0;
+}
+
+int gitrepo_check_packs(const struct gitrepo *r, struct rerr *e)
+{
+	for (size_t i = 0; i < r->npacks; i++)
+		if (!pack_looks_whole(&r->packs[i]))
+			return rerr_set(e, RX_IO, "%s/%s.pack: damaged (its length, head or end is not "
+					"what its index says: cut short, or replaced?)", r->packs[i].dir,
+					r->packs[i].name);
+	return 0;
+}
+
 /* An offset as p's index gives it: a small one is the offset, a large one (the high
  * bit set) the entry of the index's table of 8-byte offsets that holds it. */
 static int pack_offset(const struct pack *p, uint32_t v, uint64_t *off)

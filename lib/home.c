@@ -72,6 +72,10 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 				h->root, h->root);
 	if (store_open(s, h->state, e) < 0)
 		return -1;
+	/* main removed: no answer as from an empty home (a replica has none before its
+	 * first history, whose packs it may hold) */
+	if (!home_is_replica(h) && store_main_missing(*s, RX_IO, e) < 0)
+		return -1;
 	return rec_check_layout(*s, e);
 }
 

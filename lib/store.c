@@ -873,6 +873,20 @@ size_t store_pack_count(const struct store *s)
 	return gitrepo_pack_count(s->repo);
 }
 
+int store_main_missing(const struct store *s, int code, struct rerr *e)
+{
+	if (s->has_head || gitrepo_pack_count(s->repo) == 0)
+		return 0;
+	return rerr_set(e, code, "state: main names no commit, yet the repository holds a history "
+			"(main deleted by hand?): set it back to the history's last commit (git "
+			"update-ref refs/heads/main COMMIT; git log --all names the commits)");
+}
+
+int store_check_packs(const struct store *s, struct rerr *e)
+{
+	return gitrepo_check_packs(s->repo, e);
+}
+
 int store_has_commit(const struct store *s)
 {
 	return s->has_head;

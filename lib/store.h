@@ -74,6 +74,12 @@ int store_keep_lock(struct store *s, struct rerr *e);
 /* Between batches: merges packs so that they stay about log2 of the history. */
 int store_maintain(struct store *s, struct rerr *e);
 size_t store_pack_count(const struct store *s);
+/* A main that names no commit in a repository that holds packs (removed by hand): -1
+ * with e (code) saying how to set it back; 0 otherwise (a new home, or one whose
+ * main is there). */
+int store_main_missing(const struct store *s, int code, struct rerr *e);
+/* Whether the packs look whole, as gitrepo_check_packs says. */
+int store_check_packs(const struct store *s, struct rerr *e);
 /* Whether state's repository holds a pack without its index: 1 and its name, or 0
  * (asked without opening it: the commit may be in that pack). */
 int store_unindexed_pack(const char *state, char name[51]);
