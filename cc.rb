@@ -1,1 +1,0 @@
-timeout: failed to run command ‘dispatcher’: No such file or directory
