@@ -1156,6 +1156,23 @@ static int pending_name(const char *name, char pack[41], struct gid *commit)
 	return gid_parse(commit, name + 49) == 0;
 }
 
+size_t gitrepo_settled_count(const struct gitrepo *r)
+{
+	DIR *d = opendir(r->dirs[0]);
+	struct dirent *de;
+	struct gid c;
+	char hex[41];
+	size_t n = r->npacks;
+
+	while (d && (de = readdir(d)) != NULL)
+		for (size_t i = 0; pending_name(de->d_name, hex, &c) && i < r->npacks; i++)
+			if (r->packs[i].dir == r->dirs[0] && strcmp(r->packs[i].name + 5, hex) == 0)
+				n--;
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static int clear_pending(const char *dir, struct rerr *e)
 {
 	DIR *d = opendir(dir);

@@ -31,6 +31,9 @@ int gitrepo_refresh(struct gitrepo *r, struct rerr *e);
 /* Also reads the packs of dir (a rebuild's scratch packs); they are written there. */
 int gitrepo_use_packdir(struct gitrepo *r, const char *dir, struct rerr *e);
 size_t gitrepo_pack_count(const struct gitrepo *r);
+/* The packs no pending mark names: those of commits main has reached (a batch's pack
+ * is in place, marked, before main moves to its commit). */
+size_t gitrepo_settled_count(const struct gitrepo *r);
 /* Whether every pack looks whole without reading its objects (its index's size and
  * fanout, its head and end as its index says): 0, or -1 with e naming the first that
  * does not (RX_IO). A damaged object inside one is found when it is read. */

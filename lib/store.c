@@ -875,11 +875,13 @@ size_t store_pack_count(const struct store *s)
 
 int store_main_missing(const struct store *s, int code, struct rerr *e)
 {
-	if (s->has_head || gitrepo_pack_count(s->repo) == 0)
+	/* A first batch's packs, in place before main is (running, or killed): no history */
+	if (s->has_head || gitrepo_settled_count(s->repo) == 0)
 		return 0;
 	return rerr_set(e, code, "state: main names no commit, yet the repository holds a history "
 			"(main deleted by hand?): set it back to the history's last commit (git "
-			"update-ref refs/heads/main COMMIT; git log --all names the commits)");
+			"update-ref refs/heads/main COMMIT; 'git fsck --no-reflogs' names the commits "
+			"no ref reaches, 'dangling commit')");
 }
 
 int store_check_packs(const struct store *s, struct rerr *e)

@@ -70,6 +70,19 @@ t_refuse 74 '... mypage' mypage --as alice
 t_refuse 1 '... --check' dispatcher --check
 t_nomatch '... not told to run carctl init' "$ERR" "carctl init"
 t_match '... told how to set it back' "$ERR" 'git update-ref refs/heads/main'
+t_match "... and how to find its commit (git fsck names it: no ref, no reflog)" \
+	"$(state_git fsck --no-reflogs 2>&1)" "dangling commit $(git --git-dir="$T_TMP/whole.git" rev-parse main)"
 restore
 t_ok 'main back: healthy' dispatcher --check
+
+# A new home whose first batch was killed after its pack was in place, before main:
+# no history deleted, an init to finish (it said main deleted by hand).
+run env RENTAL_CRASH_AT=objects "$BIN/carctl" init "$T_TMP/new"
+t_ok 'carctl init killed after its first pack' test -z "$(git --git-dir="$T_TMP/new/state/.git" rev-parse -q --verify main)"
+run env RENTAL_HOME="$T_TMP/new" "$BIN/carctl" list
+t_nomatch '... carctl list does not call main deleted' "$ERR" 'deleted by hand'
+run env RENTAL_HOME="$T_TMP/new" "$BIN/dispatcher" --check
+t_match '... --check says no commit yet' "$ERR" "no commit yet; run 'carctl init'"
+t_ok '... carctl init again finishes it' carctl init "$T_TMP/new"
+t_ok '... healthy' env RENTAL_HOME="$T_TMP/new" "$BIN/dispatcher" --check
 done_testing
