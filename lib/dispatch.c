@@ -1060,8 +1060,8 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 		goto out;
 	/* The key registry and the layout are what the rebuild may mend: damaged (RX_IO),
 	 * the key is checked against the registry the log makes, and the layout is taken
-	 * for this one's, which the log makes (an older one's records are then listed as
-	 * differences, not counted as moves). */
+	 * for this one's, which the log makes (a home of an older layout stops then at its
+	 * layout record, which no replay makes again: an upgrade must know the layout). */
 	if ((registered = own_key_registered(h, real, &k, &kwhy)) < 0 && kwhy.code != RX_IO) {
 		*e = kwhy;
 		goto out;
@@ -1078,8 +1078,15 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	if (store_open_scratch(&scratch, real, e) < 0)
 		goto out;
 	rec_set_layout(scratch);
-	if (replay(real, scratch, &k, r, e) < 0 || (registered < 0 && own_key_registered(h, scratch, &k, e) < 0))
+	size_t said = r->n;
+	if (replay(real, scratch, &k, r, e) < 0)
 		goto out;
+	if (registered < 0 && own_key_registered(h, scratch, &k, e) < 0) {
+		/* another key: every outcome signed with it differed, which is that, said */
+		while (r->n > said)
+			free(r->lines[--r->n]);
+		goto out;
+	}
 	struct compare c = {real, scratch, r, rewritten, moves};
 	if (store_mend(real, scratch, "log", mended, &c, e) < 0 ||
 	    store_diff(real, scratch, "log", compare_path, &c, e) < 0)
@@ -1088,7 +1095,7 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	rc = store_commit(real, moves ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
 	if (rc == 0)
 		rc = store_drop_checkout(real, e);
-	if (rc == 0) { /* the state is the log's again: a batch that failed on it failed on that */
+	if (rc == 0 && *rewritten > 0) { /* mended: a batch that failed on the state failed on that */
 		char *mark = failed_mark(h);
 		unlink(mark);
 		free(mark);

@@ -178,6 +178,18 @@ for what in keys "$(state_find keys dispatcher.yaml)" layout; do
 	[ "$RC" -eq 0 ] || { rm -rf "$H/state/.git" && mv "$T_TMP/git-$$" "$H/state/.git"; }
 	rm -rf "$T_TMP/git-$$"
 done
+# A batch that failed on something else (spool/bad a file, a junk event to put there):
+# a rebuild that finds the state whole leaves that failure said.
+mv "$H/spool/bad" "$T_TMP/bad" && : >"$H/spool/bad"
+printf 'junk\n' >"$H/spool/new/junk.yaml"
+t_refuse 74 'a batch that cannot quarantine (spool/bad a file): 74' dispatcher --once
+run dispatcher --rebuild
+t_eq '... a rebuild finds the state whole' "$RC" 0
+t_refuse 1 '... and --check still says the batch failed' dispatcher --check
+t_match '... as it did' "$ERR" 'the last batch failed'
+rm -f "$H/spool/bad" && mv "$T_TMP/bad" "$H/spool/bad"
+t_ok '... spool/bad back: the batch goes on' dispatcher --once
+
 # A dispatcher key that is not the one the log registers is still refused, damaged
 # registry or not.
 cp "$H/keys/dispatcher.key" "$T_TMP/dispatcher.key"
@@ -186,6 +198,7 @@ damage "$(state_git rev-parse main:keys)"
 run dispatcher --rebuild
 t_eq 'another key in keys/dispatcher.key, the keys folder damaged: --rebuild refuses (78)' "$RC" 78
 t_match '... saying so' "$ERR" 'not the key the log registers for the dispatcher'
+t_nomatch '... and that alone (each outcome signed with that key differed: not listed)' "$ERR" 'decides again'
 cp "$T_TMP/dispatcher.key" "$H/keys/dispatcher.key"
 t_ok '... its own key back: mended' sh -c "'$BIN/dispatcher' --rebuild; '$BIN/dispatcher' --rebuild"
 

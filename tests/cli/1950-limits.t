@@ -208,7 +208,7 @@ if command -v faketime >/dev/null 2>&1; then
 		env NO_FAKE_STAT=1 faketime '1970-01-01 00:05:00' "$BIN/dispatcher" --once
 	t_eq '... REJECTED' "$(status_of "$r")" REJECTED
 	t_match '... with its reason' "$(reason_of "$r")" 'from 9999-12-29: [0-9]+ days ahead, a stay starts at most 1,096 days'
-	# Before 1970 (or past 2286) a spool file cannot be named by its time, nor an
+	# Before 1970 (or past 5138) a spool file cannot be named by its time, nor an
 	# event's time written: the writer refuses, writing nothing (it wrote what the
 	# dispatcher quarantined).
 	n0=$(spool_count new)
