@@ -1309,6 +1309,8 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	store_head(s, head);
 	if (head[0] == '\0' && !home_is_replica(h) && store_main_missing(s, RX_IO, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
+	else if (head[0] == '\0' && home_is_replica(h) && replica_lost_main(h, &why) < 0)
+		report_add(r, 1, "%s", why.msg);
 	else if (head[0] == '\0')
 		report_add(r, 1, home_is_replica(h) ? "state: no commit yet: this replica has not followed "
 			   "its primary yet" : "state: no commit yet; run 'carctl init'");

@@ -4,6 +4,7 @@
 #include "management.h"
 #include "records.h"
 #include "remote.h"
+#include "replica.h"
 #include "spool.h"
 #include <errno.h>
 #include <pwd.h>
@@ -75,6 +76,8 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 	/* main removed: no answer as from an empty home (a replica has none before its
 	 * first history, whose packs it may hold) */
 	if (!home_is_replica(h) && store_main_missing(*s, RX_IO, e) < 0)
+		return -1;
+	if (home_is_replica(h) && !store_has_commit(*s) && replica_lost_main(h, e) < 0)
 		return -1;
 	return rec_check_layout(*s, e);
 }

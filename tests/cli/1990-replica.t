@@ -336,4 +336,16 @@ t_match '... saying it has not followed yet' "$ERR" 'state: no commit yet: this 
 t_match '... which has never answered' "$ERR" "replica: $T_TMP/nowhere/state has never answered: "
 t_nomatch "... not to run carctl init, nor that it did not answer for 0 s" "$ERR" "run 'carctl init'|for 0 s"
 
+# main removed by hand on a replica that had followed: its readers answered as an
+# empty home until the next round; 74, naming it, as on a primary.
+t_ok 'the replica follows' dispatcher --home "$R" --once
+rm -f "$R/state/.git/refs/heads/main" "$R/state/.git/packed-refs"
+run env RENTAL_HOME="$R" "$BIN/carctl" list
+t_eq 'main removed on a replica: carctl list 74 (it listed no car)' "$RC" 74
+t_match '... saying the replica had followed' "$ERR" 'main names no commit, though this replica followed its primary to'
+run dispatcher --home "$R" --check
+t_match '... --check says it (not "has not followed yet")' "$ERR" 'though this replica followed its primary to'
+t_ok '... the next round sets it again' dispatcher --home "$R" --once
+t_ok '... carctl list reads' env RENTAL_HOME="$R" "$BIN/carctl" list
+
 done_testing
