@@ -140,6 +140,56 @@ static int hand_made(const struct home *h, struct store *s, char base[41], struc
 	return store_signed_base(s, pk, base, e);
 }
 
+/* How far this dispatcher has committed the log, and at which commit: "entries: N",
+ * "commit: HEX", written after each batch's commit (not synced: one lost is older, and
+ * older says nothing). */
+static char *logged_mark(const struct home *h)
+{
+	return xasprintf("%s/.git/rental-logged", h->state);
+}
+
+static void note_logged(const struct home *h, struct store *s)
+{
+	struct rerr io = {0};
+	long long head = ledger_head(s, &io);
+	char *mark = logged_mark(h), *text, commit[41];
+
+	store_head(s, commit);
+	if (head >= 0) {
+		text = xasprintf("entries: %lld\ncommit: %s\n", head, commit);
+		fs_write_atomic(mark, text, strlen(text), 0, NULL);
+		free(text);
+	}
+	free(mark);
+}
+
+/* A main whose log ends before what this dispatcher committed (set back by hand, or an
+ * older copy of state/ put back): what was logged after would be lost, silently, under
+ * the next commit. RX_DATA, naming the commit to set main to; the mark removed by hand
+ * says the older state is meant. */
+static int refuse_set_back(const struct home *h, long long head, struct rerr *e)
+{
+	char *mark = logged_mark(h), *buf = NULL;
+	size_t len;
+	struct kv m;
+	int rc = 0;
+
+	if (fs_read(mark, 4096, &buf, &len, NULL) == 0 && kv_parse(&m, buf, len, mark, NULL) == 0) {
+		long long was = kv_num(&m, "entries", 0);
+		const char *at = kv_get(&m, "commit") ?: "";
+		if (head < was)
+			rc = rerr_set(e, RX_DATA, "state: main's log ends at entry %lld, but this dispatcher "
+				      "committed entries up to %lld, at commit %.12s: main was set back (by hand, "
+				      "or an older copy of state/ put back), and the events after would be lost; "
+				      "set it forward again (git update-ref refs/heads/main %s), or, to go on from "
+				      "the older state on purpose, remove %s", head, was, at, at, mark);
+		kv_free(&m);
+	}
+	free(buf);
+	free(mark);
+	return rc;
+}
+
 /* Nothing is admitted, and no batch committed, on a commit of main the dispatcher did
  * not sign (no replica takes it, nor a commit made on it): its events would be judged
  * by a state no event made. 0 if main is its own (or older than signing). */
@@ -734,7 +784,8 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 
 	memset(st, 0, sizeof *st);
 	today_utc(audit.today);
-	if (store_follow_main(s, e) < 0 || refuse_hand_made(h, s, e) < 0 || (base = ledger_head(s, e)) < 0)
+	if (store_follow_main(s, e) < 0 || refuse_hand_made(h, s, e) < 0 || (base = ledger_head(s, e)) < 0 ||
+	    refuse_set_back(h, base, e) < 0)
 		return -1;
 	readers_init(&rd, base);
 	/* A writer killed mid-write leaves its file in tmp/; after an hour it is litter. */
@@ -798,6 +849,7 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 		goto out;
 	rc = -1;
 	st->committed = 1;
+	note_logged(h, s);
 	/* Only now, with the commit durable, may the applied files leave the spool. */
 	crash_point("spool");
 	for (size_t i = 0; i < ndone; i++) {
@@ -1055,7 +1107,9 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	*rewritten = 0;
 	/* Commits the dispatcher did not sign are taken out first: what they hold (the
 	 * layout, the keys) is no one's. */
+	long long logged;
 	if (open_locked(h, &real, 1, e) < 0 || take_out_hand_made(h, real, r, rewritten, e) < 0 ||
+	    (logged = ledger_head(real, e)) < 0 || refuse_set_back(h, logged, e) < 0 ||
 	    load_dispatcher_key(h, &k, e) < 0)
 		goto out;
 	/* The key registry and the layout are what the rebuild may mend: damaged (RX_IO),
@@ -1331,6 +1385,9 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		check_last_batch(h, r);
 		/* a person's commit first: what it holds (the keys) is no one's */
 		if (refuse_hand_made(h, s, &why) < 0 || load_own_key(h, s, &k, &why) < 0)
+			report_add(r, 1, "%s", why.msg);
+		long long logged = ledger_head(s, &why);
+		if (logged >= 0 && refuse_set_back(h, logged, &why) < 0)
 			report_add(r, 1, "%s", why.msg);
 	}
 	seckey_free(&k);

@@ -210,6 +210,7 @@ good=$real
 before=$(carctl --home "$R" list --json)
 
 git --git-dir="$PG" update-ref refs/heads/main "$(git --git-dir="$PG" rev-parse main~2)"
+rm -f "$PG/rental-logged" # on purpose: the primary goes on from there (1972)
 carctl --as admin add car4b --rate 1000 >/dev/null && dispatch
 refused 'a rewritten history (the primary reset and going on)' \
 	'does not descend from this replica'"'"'s [0-9a-f]{12}: a rewritten history'

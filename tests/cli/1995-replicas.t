@@ -196,6 +196,7 @@ caught_up '... the mirror put right, branch-b follows again' "$B" 30
 t_stop_daemon "$HQ_PID" 0 'hq: '
 good=$(main_of "$P")
 state_git update-ref refs/heads/main "$(state_git rev-parse main~2)"
+rm -f "$P/state/.git/rental-logged" # on purpose: hq goes on from there (1972)
 carctl --as admin add car11 --rate 1 >/dev/null 2>&1
 t_ok 'hq rewritten: main reset two batches back, and a batch on it' on "$NS_HQ" "$BIN/dispatcher" --home "$P" --once
 t_wait 'branch-a refuses the rewritten history' 15 sh -c \

@@ -1,0 +1,40 @@
+#!/bin/sh
+# 1972-main-set-back.t: main set back by hand (git update-ref main main~1) to a commit
+# the dispatcher signed dropped the events logged after it, silently: --check said
+# healthy, --rebuild found 0 differences, and the next batch committed on it (a paid
+# booking was RESERVED again, its payment in no log entry). The dispatcher keeps how far
+# it has committed the log, and refuses (65) a main whose log ends before that, naming
+# the commit to set main to; an operator who means to go on from the older state
+# removes the mark.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+shop
+res=$(book alice car01 "$(day 10)" "$(day 12)")
+pid=$(paid alice "$res")
+t_eq 'a paid booking' "$(log_count_id "$pid")" 1
+top=$(state_git rev-parse main)
+state_git update-ref refs/heads/main main~1
+t_eq 'main set back by hand: the payment is in no log entry' "$(log_count_id "$pid")" 0
+
+reserve --as bob car02 --from "$(day 20)" --to "$(day 21)" >/dev/null
+t_refuse 65 'a batch on it: refused' dispatcher --once
+t_match '... saying main was set back, and to what' "$ERR" "main's log ends at entry [0-9]+, but this dispatcher committed entries up to [0-9]+, at commit ${top%"${top#????????????}"}"
+t_match '... and how to set it forward' "$ERR" "git update-ref refs/heads/main $top"
+t_eq '... the event waits' "$(spool_count new)" 1
+t_refuse 1 '--check: unhealthy' dispatcher --check
+t_match '... naming it' "$ERR" 'main was set back'
+t_refuse 65 '--rebuild: refused too (it found 0 differences and committed on it)' dispatcher --rebuild
+
+state_git update-ref refs/heads/main "$top"
+t_ok 'main set forward again: the batch goes on' dispatcher --once
+t_eq '... the payment is logged once' "$(log_count_id "$pid")" 1
+t_eq '... nothing waits' "$(spool_count new)" 0
+t_ok '... healthy' dispatcher --check
+
+# On purpose: the mark removed, the older state is gone on from.
+state_git update-ref refs/heads/main main~1
+rm -f "$H/state/.git/rental-logged"
+t_ok 'the mark removed: a batch goes on from the older state' dispatcher --once
+t_ok '... healthy' dispatcher --check
+done_testing
