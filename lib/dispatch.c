@@ -163,9 +163,9 @@ static void note_logged(const struct home *h, struct store *s)
 	free(mark);
 }
 
-/* A main whose log ends before what this dispatcher committed (set back by hand, or an
- * older copy of state/ put back): what was logged after would be lost, silently, under
- * the next commit. RX_DATA, naming the commit to set main to; the mark removed by hand
+/* A main whose log ends before what this dispatcher committed (set back by hand): what
+ * was logged after would be lost, silently, under the next commit (a whole older
+ * state/.git put back holds its older mark too: a restore on purpose). RX_DATA, naming the commit to set main to; the mark removed by hand
  * says the older state is meant. */
 static int refuse_set_back(const struct home *h, long long head, struct rerr *e)
 {
@@ -179,8 +179,8 @@ static int refuse_set_back(const struct home *h, long long head, struct rerr *e)
 		const char *at = kv_get(&m, "commit") ?: "";
 		if (head < was)
 			rc = rerr_set(e, RX_DATA, "state: main's log ends at entry %lld, but this dispatcher "
-				      "committed entries up to %lld, at commit %.12s: main was set back (by hand, "
-				      "or an older copy of state/ put back), and the events after would be lost; "
+				      "committed entries up to %lld, at commit %.12s: main was set back (by hand: "
+				      "git update-ref, or its ref file put back), and the events after would be lost; "
 				      "set it forward again (git update-ref refs/heads/main %s), or, to go on from "
 				      "the older state on purpose, remove %s", head, was, at, at, mark);
 		kv_free(&m);
