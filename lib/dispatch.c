@@ -167,9 +167,9 @@ static void note_logged(const struct home *h, struct store *s)
  * was logged after would be lost, silently, under the next commit (a whole older
  * state/.git put back holds its older mark too: a restore on purpose). RX_DATA, naming the commit to set main to; the mark removed by hand
  * says the older state is meant. */
-static int refuse_set_back(const struct home *h, long long head, struct rerr *e)
+static int refuse_set_back(const struct home *h, struct store *s, long long head, struct rerr *e)
 {
-	char *mark = logged_mark(h), *buf = NULL;
+	char *mark = logged_mark(h), *buf = NULL, way[400];
 	size_t len;
 	struct kv m;
 	int rc = 0;
@@ -177,12 +177,16 @@ static int refuse_set_back(const struct home *h, long long head, struct rerr *e)
 	if (fs_read(mark, 4096, &buf, &len, NULL) == 0 && kv_parse(&m, buf, len, mark, NULL) == 0) {
 		long long was = kv_num(&m, "entries", 0);
 		const char *at = kv_get(&m, "commit") ?: "";
+		if (head < was && store_commit_exists(s, at))
+			snprintf(way, sizeof way, "set it forward again (git --git-dir=%s/.git update-ref "
+				 "refs/heads/main %s), or, ", h->state, at);
+		else /* gone (objects put back from an older copy too): only the older state is left */
+			snprintf(way, sizeof way, "that commit is not in the repository; ");
 		if (head < was)
 			rc = rerr_set(e, RX_DATA, "state: main's log ends at entry %lld, but this dispatcher "
 				      "committed entries up to %lld, at commit %.12s: main was set back (by hand: "
 				      "git update-ref, or its ref file put back), and the events after would be lost; "
-				      "set it forward again (git update-ref refs/heads/main %s), or, to go on from "
-				      "the older state on purpose, remove %s", head, was, at, at, mark);
+				      "%sto go on from the older state on purpose, remove %s", head, was, at, way, mark);
 		kv_free(&m);
 	}
 	free(buf);
@@ -785,7 +789,7 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 	memset(st, 0, sizeof *st);
 	today_utc(audit.today);
 	if (store_follow_main(s, e) < 0 || refuse_hand_made(h, s, e) < 0 || (base = ledger_head(s, e)) < 0 ||
-	    refuse_set_back(h, base, e) < 0)
+	    refuse_set_back(h, s, base, e) < 0)
 		return -1;
 	readers_init(&rd, base);
 	/* A writer killed mid-write leaves its file in tmp/; after an hour it is litter. */
@@ -916,7 +920,9 @@ int dispatch_batch(const struct home *h, struct store *s, const struct cfg *c,
 	int rc = run_batch(h, s, c, st, e);
 	char *mark = failed_mark(h), *held = held_mark(h), names[CTX_COUNT * 16] = "";
 
-	if (rc < 0) { /* best effort: a disk that refuses it refuses the batch too */
+	/* A refusal of main (RX_DATA: set back, made by hand, removed) is not kept: --check
+	 * looks at main itself, and says it no more once main is put right. */
+	if (rc < 0 && e->code != RX_DATA) { /* best effort: a disk that refuses it refuses the batch too */
 		char *line = xasprintf("%s\n", e->msg);
 		fs_write_atomic(mark, line, strlen(line), 0, NULL);
 		free(line);
@@ -1109,7 +1115,7 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	 * layout, the keys) is no one's. */
 	long long logged;
 	if (open_locked(h, &real, 1, e) < 0 || take_out_hand_made(h, real, r, rewritten, e) < 0 ||
-	    (logged = ledger_head(real, e)) < 0 || refuse_set_back(h, logged, e) < 0 ||
+	    (logged = ledger_head(real, e)) < 0 || refuse_set_back(h, real, logged, e) < 0 ||
 	    load_dispatcher_key(h, &k, e) < 0)
 		goto out;
 	/* The key registry and the layout are what the rebuild may mend: damaged (RX_IO),
@@ -1149,6 +1155,8 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	rc = store_commit(real, moves ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
 	if (rc == 0)
 		rc = store_drop_checkout(real, e);
+	if (rc == 0)
+		note_logged(h, real); /* its commit, for a main set back after it */
 	if (rc == 0 && *rewritten > 0) { /* mended: a batch that failed on the state failed on that */
 		char *mark = failed_mark(h);
 		unlink(mark);
@@ -1387,7 +1395,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		if (refuse_hand_made(h, s, &why) < 0 || load_own_key(h, s, &k, &why) < 0)
 			report_add(r, 1, "%s", why.msg);
 		long long logged = ledger_head(s, &why);
-		if (logged >= 0 && refuse_set_back(h, logged, &why) < 0)
+		if (logged >= 0 && refuse_set_back(h, s, logged, &why) < 0)
 			report_add(r, 1, "%s", why.msg);
 	}
 	seckey_free(&k);

@@ -1173,7 +1173,7 @@ size_t gitrepo_settled_count(const struct gitrepo *r)
 	return n;
 }
 
-static int clear_pending(const char *dir, struct rerr *e)
+int gitpack_clear_pending(const char *dir, struct rerr *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -1202,7 +1202,7 @@ int gitpack_write(struct gitpack_new *p, const char *dir, const struct gid *pend
 	struct packw w;
 	int ok = 1;
 
-	if (fs_mkdirs(dir, e) < 0 || (pending && clear_pending(dir, e) < 0))
+	if (fs_mkdirs(dir, e) < 0 || (pending && gitpack_clear_pending(dir, e) < 0))
 		return -1;
 	unique(p);
 	for (size_t i = 0; i < p->n; i++)

@@ -103,6 +103,9 @@ void gitpack_add(struct gitpack_new *p, enum git_type type, const void *data, si
  * a run dying before main moves leaves it to gitrepo_sweep_pending. */
 int gitpack_write(struct gitpack_new *p, const char *dir, const struct gid *pending,
 		  struct rerr *e);
+/* Removes the pending marks of dir: main has moved to their commit (a mark left by a
+ * crash after that is kept by the sweep, which finds main names it). */
+int gitpack_clear_pending(const char *dir, struct rerr *e);
 /* Writes the objects as a pack alone, no index, to f (flushed), as git's protocols
  * send one: 0, or -1 (RX_TEMP when f cannot be written). */
 int gitpack_send(struct gitpack_new *p, FILE *f, struct rerr *e);

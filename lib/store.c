@@ -841,6 +841,9 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 	if (!s->scratch) {
 		s->head = commit;
 		s->has_head = 1;
+		/* In main now: a ref set back by hand later (with its old time) must not make
+		 * the sweep take it for a dead batch's and remove it. */
+		gitpack_clear_pending(s->packdir, NULL);
 	}
 	s->root = tree;
 	s->has_root = 1;
@@ -871,6 +874,20 @@ int store_unindexed_pack(const char *state, char name[51])
 size_t store_pack_count(const struct store *s)
 {
 	return gitrepo_pack_count(s->repo);
+}
+
+int store_commit_exists(struct store *s, const char *hex)
+{
+	struct gid id;
+	struct git_commit_info ci;
+	struct rerr e = {0};
+	char *buf;
+	size_t len;
+
+	if (gid_parse(&id, hex) < 0 || git_read_commit(s->repo, &id, &buf, &len, &ci, &e) < 0)
+		return 0;
+	free(buf);
+	return 1;
 }
 
 int store_main_missing(const struct store *s, int code, struct rerr *e)

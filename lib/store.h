@@ -74,6 +74,8 @@ int store_keep_lock(struct store *s, struct rerr *e);
 /* Between batches: merges packs so that they stay about log2 of the history. */
 int store_maintain(struct store *s, struct rerr *e);
 size_t store_pack_count(const struct store *s);
+/* Whether the commit hex can be read here. */
+int store_commit_exists(struct store *s, const char *hex);
 /* A main that names no commit in a repository that holds packs (removed by hand): -1
  * with e (code) saying how to set it back; 0 otherwise (a new home, or one whose
  * main is there). */
