@@ -1380,7 +1380,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		report_add(r, 1, "state: damaged: %s", why.msg);
 	if (store_check_packs(s, &why) < 0)
 		report_add(r, 1, "state: %s", why.msg);
-	if (rec_check_layout(s, &why) < 0)
+	if (home_check_layout(h, s, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
 	size_t packs = store_pack_count(s);
 	if (packs > CHECK_PACKS_MAX)

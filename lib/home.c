@@ -77,9 +77,12 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 	 * first history, whose packs it may hold) */
 	if (!home_is_replica(h) && store_main_missing(*s, RX_IO, e) < 0)
 		return -1;
-	if (home_is_replica(h) && !store_has_commit(*s) && replica_lost_main(h, e) < 0)
-		return -1;
-	return rec_check_layout(*s, e);
+	/* A replica without main answers nothing as if it were the business's state */
+	if (home_is_replica(h) && !store_has_commit(*s))
+		return replica_lost_main(h, e) < 0 ? -1
+			: rerr_set(e, RX_TEMP, "%s: a replica that has taken no history from its primary "
+				   "yet ('dispatcher --check' says why): try again later", h->root);
+	return home_check_layout(h, *s, e);
 }
 
 int home_settings(const struct home *h, struct cfg *c, struct rerr *e)
@@ -104,6 +107,17 @@ int home_settings(const struct home *h, struct cfg *c, struct rerr *e)
 						c->remotes[i]);
 	}
 	return 0;
+}
+
+int home_check_layout(const struct home *h, struct store *s, struct rerr *e)
+{
+	int v = rec_layout(s, e);
+
+	if (v > 0 && v < RECORDS_LAYOUT && home_is_replica(h)) /* no upgrade of its own */
+		return rerr_set(e, RX_CONFIG, "state/layout: version %d, an older release's, as its "
+				"primary's: upgrade the primary ('dispatcher --upgrade' there), which this "
+				"replica then follows", v);
+	return v < 0 ? -1 : rec_check_layout(s, e);
 }
 
 int home_load_config(struct home *h, struct cfg *c, struct rerr *e)

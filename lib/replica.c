@@ -313,10 +313,11 @@ static int walk_back(struct gitrepo *r, const char *tip, const struct gid *have,
 }
 
 /* Checks commit id, whose parent is parent ("" none; in this release's layout if
- * parent5): its signature by trust, and its log. *good: it may be main. */
+ * parent5): its signature by trust, and its log. *layout: the layout of its records
+ * (it may be main only in this release's). */
 static int check_commit(const struct home *h, struct gitrepo *r, const struct gid *id,
 			const char *parent, int parent5, const unsigned char *trust, int unsigned_ok,
-			int *sig, int *layout5, struct rerr *why)
+			int *sig, int *layout_of, struct rerr *why)
 {
 	struct git_commit_info c;
 	struct store *s = NULL;
@@ -336,13 +337,13 @@ static int check_commit(const struct home *h, struct gitrepo *r, const struct gi
 		return rerr_set(why, RX_PERM, "commit %.12s is not signed", hex);
 	rc = store_open_commit(&s, h->state, hex, 0, &er);
 	layout = rc < 0 ? -1 : rec_layout(s, &er);
-	*layout5 = layout == RECORDS_LAYOUT;
+	*layout_of = layout;
 	if (layout < 0)
 		rc = rerr_set(why, RX_DATA, "commit %.12s: %s", hex, er.msg);
 	else if (layout > RECORDS_LAYOUT)
 		rc = rerr_set(why, RX_CONFIG, "commit %.12s: layout %d, which this release does not know",
 			      hex, layout);
-	else if (*layout5 && check_log(h, parent5 && parent[0] ? parent : NULL, s, &er) < 0)
+	else if (layout == RECORDS_LAYOUT && check_log(h, parent5 && parent[0] ? parent : NULL, s, &er) < 0)
 		rc = rerr_set(why, RX_DATA, "commit %.12s: %s", hex, er.msg);
 	store_free(s);
 	return rc < 0 ? -1 : 0;
@@ -365,7 +366,7 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 		const struct walk *w, int has, struct follow *f, struct rerr *why, struct rerr *e)
 {
 	char parent[41];
-	int parent5 = has, seen_signed = 0, sig = 1, layout5 = 0;
+	int parent5 = has, seen_signed = 0, sig = 1, layout = 0, older = 0;
 	size_t good = w->n, moved = w->n; /* the last good commit, and main's: w->n the old main */
 
 	snprintf(parent, sizeof parent, "%s", f->head);
@@ -373,10 +374,12 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 		/* Commits made before commits were signed pass unsigned at the start of a
 		 * history, vouched for by the first signed commit, which names them. */
 		if (check_commit(h, r, &w->v[i], parent, parent5, rp->trust, !has && !seen_signed, &sig,
-				 &layout5, why) < 0)
+				 &layout, why) < 0)
 			break;
 		seen_signed |= sig == 0;
-		if (sig == 0 && layout5) {
+		if (sig == 0 && layout != RECORDS_LAYOUT)
+			older = layout; /* signed, in an older release's layout: no main here */
+		if (sig == 0 && layout == RECORDS_LAYOUT) {
 			good = i;
 			if (moved - good >= CHECKPOINT) {
 				if (move_main(h, &w->v[good], f, e) < 0)
@@ -385,11 +388,16 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 			}
 		}
 		gid_hex(parent, &w->v[i]);
-		parent5 = layout5;
+		parent5 = layout == RECORDS_LAYOUT;
 	}
 	if (good < moved && move_main(h, &w->v[good], f, e) < 0)
 		return -1;
 	f->taken = (long)(w->n - good);
+	/* Signed, but in an older release's layout, which this one's readers do not read:
+	 * the primary is to be upgraded (it was taken for unsigned, or for nothing new). */
+	if (good == w->n && older > 0 && why->msg[0] == '\0')
+		rerr_set(why, RX_DATA, "its history is in layout %d, an older release's: this replica "
+			 "follows it once the primary is upgraded ('dispatcher --upgrade' there)", older);
 	/* A first history must end in a signed commit: one made before commits were
 	 * signed is vouched for by none. */
 	if (!has && good == w->n && why->msg[0] == '\0')

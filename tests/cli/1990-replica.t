@@ -336,6 +336,9 @@ t_eq '... --check: unhealthy' "$RC" 1
 t_match '... saying it has not followed yet' "$ERR" 'state: no commit yet: this replica has not followed its primary yet'
 t_match '... which has never answered' "$ERR" "replica: $T_TMP/nowhere/state has never answered: "
 t_nomatch "... not to run carctl init, nor that it did not answer for 0 s" "$ERR" "run 'carctl init'|for 0 s"
+t_refuse 75 '... carctl list on it: try again later (it listed no car, 0)' carctl --home "$T_TMP/never" list --json
+t_match '... saying it has taken no history yet' "$ERR" 'a replica that has taken no history from its primary yet'
+t_refuse 75 '... reserve list (it said unknown identity, 77)' reserve --home "$T_TMP/never" --as admin list
 
 # main removed by hand on a replica that had followed: its readers answered as an
 # empty home until the next round; 74, naming it, as on a primary.
@@ -348,5 +351,25 @@ run dispatcher --home "$R" --check
 t_match '... --check says it (not "has not followed yet")' "$ERR" 'though this replica followed its primary to'
 t_ok '... the next round sets it again' dispatcher --home "$R" --once
 t_ok '... carctl list reads' env RENTAL_HOME="$R" "$BIN/carctl" list
+
+# A primary of an older release (layout 6, its commits signed): its replica said "no
+# commit of its history is signed", and one already following said "nothing new" while
+# the primary went on: the layout is named, and upgrading the primary is said.
+mkdir "$T_TMP/old6" && tar xzf "$T_TESTS/fixtures/home-2026-12-06b.tgz" -C "$T_TMP/old6"
+run carctl init --replica "$T_TMP/old6/home/state" "$T_TMP/rep6"
+t_eq 'a replica of a layout-6 primary: refused (1)' "$RC" 1
+t_match '... naming the layout and the upgrade' "$ERR" "history is in layout 6, an older release's: .*'dispatcher --upgrade' there"
+t_nomatch '... not "no commit of its history is signed"' "$ERR" 'is signed'
+# A replica whose main is in that layout (taken by an older release): told to upgrade
+# the primary, not itself (which it may not: 77).
+git --git-dir="$T_TMP/rep6/state/.git" fetch -q "$T_TMP/old6/home/state" main:refs/heads/main
+run carctl --home "$T_TMP/rep6" list
+t_eq 'a replica in layout 6: 78' "$RC" 78
+t_match '... told to upgrade its primary' "$ERR" "an older release's, as its primary's: upgrade the primary"
+run dispatcher --home "$T_TMP/rep6" --check
+t_match '... and by --check' "$ERR" "as its primary's: upgrade the primary"
+t_ok 'the primary upgraded' dispatcher --home "$T_TMP/old6/home" --upgrade
+t_ok '... the replica follows it' dispatcher --home "$T_TMP/rep6" --once
+t_eq '... and answers as the primary does' "$(carctl --home "$T_TMP/rep6" list --json)" "$(carctl --home "$T_TMP/old6/home" list --json)"
 
 done_testing
