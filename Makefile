@@ -23,7 +23,7 @@ CMDS = bin/carctl bin/reserve bin/pay bin/rent bin/rate bin/mypage bin/dispatche
 LIBSRC = lib/util.c lib/limit.c lib/kv.c lib/sign.c lib/event.c lib/spool.c lib/config.c lib/sha1.c lib/git.c lib/gitsig.c lib/store.c lib/records.c lib/price.c lib/init.c \
          lib/ledger.c lib/context.c lib/management.c lib/reservation.c lib/payment.c lib/rental.c \
          lib/rating.c lib/mypage.c lib/dispatch.c lib/home.c lib/format.c \
-         lib/transport.c lib/remote.c lib/replicate.c lib/replica.c
+         lib/url.c lib/transport.c lib/remote.c lib/replicate.c lib/replica.c
 LIBOBJ = $(LIBSRC:.c=.o)
 UNITS  = tests/unit/test_kv tests/unit/test_sign tests/unit/test_rules tests/unit/test_store tests/unit/test_price \
          tests/unit/test_format

@@ -1350,7 +1350,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	char head[41], lone[51];
 
 	memset(r, 0, sizeof *r);
-	if (home_settings(h, &c, e) < 0)
+	if (replicate_settings(h, &c, e) < 0)
 		return -1; /* a broken settings file is its own exit status */
 	check_spool(h, r);
 	char *git = xasprintf("%s/.git", h->state);
@@ -1371,7 +1371,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	store_head(s, head);
 	if (head[0] == '\0' && !home_is_replica(h) && store_main_missing(s, RX_IO, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
-	else if (head[0] == '\0' && home_is_replica(h) && replica_lost_main(h, &why) < 0)
+	else if (head[0] == '\0' && home_is_replica(h) && home_replica_lost_main(h, &why) < 0)
 		report_add(r, 1, "%s", why.msg);
 	else if (head[0] == '\0')
 		report_add(r, 1, home_is_replica(h) ? "state: no commit yet: this replica has not followed "

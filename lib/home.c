@@ -3,8 +3,6 @@
 #include "ledger.h"
 #include "management.h"
 #include "records.h"
-#include "remote.h"
-#include "replica.h"
 #include "spool.h"
 #include <errno.h>
 #include <pwd.h>
@@ -79,7 +77,7 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 		return -1;
 	/* A replica without main answers nothing as if it were the business's state */
 	if (home_is_replica(h) && !store_has_commit(*s))
-		return replica_lost_main(h, e) < 0 ? -1
+		return home_replica_lost_main(h, e) < 0 ? -1
 			: rerr_set(e, RX_TEMP, "%s: a replica that has taken no history from its primary "
 				   "yet ('dispatcher --check' says why): try again later", h->root);
 	return home_check_layout(h, *s, e);
@@ -87,26 +85,28 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 
 int home_settings(const struct home *h, struct cfg *c, struct rerr *e)
 {
-	if (cfg_load(c, h->config, e) < 0)
-		return -1;
-	for (int i = 0; i < c->nremotes; i++) {
-		struct rerr why = {0};
-		char *abs;
-		if (remote_absolute(c->remotes[i], h->root, &abs, &why) < 0)
-			return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: %s", h->config, why.msg);
-		if (strlen(abs) >= sizeof c->remotes[i]) {
-			free(abs);
-			return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: '%.200s' is too long from the home",
-					h->config, c->remotes[i]);
-		}
-		strcpy(c->remotes[i], abs); /* fits: measured above */
-		free(abs);
-		for (int j = 0; j < i; j++)
-			if (strcmp(c->remotes[j], c->remotes[i]) == 0)
-				return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: %s named twice", h->config,
-						c->remotes[i]);
+	return cfg_load(c, h->config, e);
+}
+
+int home_replica_lost_main(const struct home *h, struct rerr *e)
+{
+	char *path = xasprintf("%s/.git/rental-follow", h->state), *buf = NULL;
+	size_t len;
+	struct kv m;
+	int rc = 0;
+
+	/* the head its last round held, as replica.c records it */
+	if (fs_read(path, 1 << 16, &buf, &len, NULL) == 0 && kv_parse(&m, buf, len, path, NULL) == 0) {
+		const char *head = kv_get(&m, "head");
+		if (head && head[0])
+			rc = rerr_set(e, RX_IO, "state: main names no commit, though this replica followed "
+				      "its primary to %.12s (main removed by hand?): the next round of "
+				      "following sets it again", head);
+		kv_free(&m);
 	}
-	return 0;
+	free(buf);
+	free(path);
+	return rc;
 }
 
 int home_check_layout(const struct home *h, struct store *s, struct rerr *e)

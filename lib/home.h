@@ -18,11 +18,13 @@ void home_free(struct home *h);
 const char *home_actor(const char *opt);
 /* Opens the applied state for reading; RX_CONFIG if the folder is not a home. */
 int home_open_state(const struct home *h, struct store **s, struct rerr *e);
+/* On a replica whose main names no commit: -1 with e (RX_IO) if its rounds had taken a
+ * history (main removed since), 0 if none was taken yet. */
+int home_replica_lost_main(const struct home *h, struct rerr *e);
 /* The layout of s is this release's (rec_check_layout); a replica in an older one is
  * told to have its primary upgraded, as it has no upgrade of its own. RX_CONFIG. */
 int home_check_layout(const struct home *h, struct store *s, struct rerr *e);
-/* Reads the settings: a path in replicate.remotes, as spool:, is relative to the home
- * unless absolute (a daemon's working folder is no part of them). */
+/* Reads the settings (replicate.remotes as written: replicate_settings resolves them). */
 int home_settings(const struct home *h, struct cfg *c, struct rerr *e);
 /* Reads the settings, and takes the spool from them when they name one (spool: PATH,
  * relative to the home unless absolute). */

@@ -5,8 +5,8 @@
 #include "git.h"
 #include "gitsig.h"
 #include "home.h"
-#include "remote.h"
 #include "spool.h"
+#include "url.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -263,7 +263,7 @@ int home_init(const char *dir, int *created, struct rerr *e)
  * and not its state repository: a mistake no retry mends. NULL if it does not. */
 static char *home_named(const char *url)
 {
-	const char *path = strncmp(url, "file://", 7) == 0 ? url + 7 : remote_is_path(url) ? url : NULL;
+	const char *path = strncmp(url, "file://", 7) == 0 ? url + 7 : url_is_path(url) ? url : NULL;
 	char *real = path ? realpath(path, NULL) : NULL;
 	char *state = real ? xasprintf("%s/state/.git/HEAD", real) : NULL;
 	char *head = real ? xasprintf("%s/HEAD", real) : NULL;
@@ -293,7 +293,7 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 				"'dispatcher --allowed-signers' prints on the primary)", trust);
 	r.trusted = trust != NULL;
 	snprintf(r.trusted_from, sizeof r.trusted_from, "--trust");
-	if (remote_absolute(url, NULL, &abs, e) < 0)
+	if (url_absolute(url, NULL, &abs, e) < 0)
 		return -1;
 	if (strlen(abs) >= sizeof r.url) {
 		free(abs);

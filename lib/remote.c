@@ -6,6 +6,7 @@
 #include "gitsig.h"
 #include "git.h"
 #include "transport.h"
+#include "url.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -88,24 +89,16 @@ static int parse_url(struct remote *r, const char *url)
 		r->path = xstrdup(r->kind == R_SSH && slash[1] == '~' ? slash + 1 : slash);
 		return 1;
 	}
-	if (strncmp(url, "file://", 7) == 0) {
+	if (url_is_path(url)) {
 		r->kind = R_PATH;
-		r->path = xstrdup(url + 7);
+		r->path = xstrdup(strncmp(url, "file://", 7) == 0 ? url + 7 : url);
 		return 1;
 	}
 	if (strstr(url, "://"))
 		return 0;
-	/* Without a scheme, scp's form, [user@]host:path, when a colon comes before any
-	 * slash (as git reads it); else a path. */
-	slash = strchr(url, '/');
-	if (colon && colon > url && (slash == NULL || colon < slash)) {
-		r->kind = R_SSH;
-		split_host(r, url, (size_t)(colon - url), 0);
-		r->path = xstrdup(colon + 1);
-	} else {
-		r->kind = R_PATH;
-		r->path = xstrdup(url);
-	}
+	r->kind = R_SSH; /* scp's form, [user@]host:path */
+	split_host(r, url, (size_t)(colon - url), 0);
+	r->path = xstrdup(colon + 1);
 	return 1;
 }
 
@@ -846,93 +839,6 @@ int push_main(const char *gitdir, const char *url, const unsigned char *signer, 
 	remote_free(&r);
 	alarm(0);
 	return rc < 0 ? -1 : 0;
-}
-
-int remote_is_path(const char *url)
-{
-	struct remote r;
-	int path = parse_url(&r, url) && r.kind == R_PATH;
-
-	remote_free(&r);
-	return path;
-}
-
-/* path with its "." and ".." taken out by text, as from its folders' names alone
- * (path absolute). */
-static char *plain_path(const char *path)
-{
-	char *out = xcalloc(strlen(path) + 2, 1), *seg = xstrdup(path), *save = NULL;
-	size_t len = 0;
-
-	for (char *p = strtok_r(seg, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
-		if (strcmp(p, ".") == 0)
-			continue;
-		if (strcmp(p, "..") == 0) {
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			len -= len > 0; /* the slash before it */
-			out[len] = '\0';
-			continue;
-		}
-		len += (size_t)sprintf(out + len, "/%s", p);
-	}
-	if (len == 0)
-		strcpy(out, "/");
-	free(seg);
-	return out;
-}
-
-/* path (absolute) plain: up to its last "..", as the kernel resolves it (through the
- * symlinks before it), where that part is there; by text where it is not (a folder
- * removed since); the rest as given, a symlink in it staying one. */
-static char *plain_url_path(const char *path)
-{
-	const char *last = NULL;
-	char *real = NULL, *joined, *plain;
-
-	for (const char *p = path; (p = strstr(p, "/..")) != NULL; p += 3)
-		if (p[3] == '/' || p[3] == '\0')
-			last = p + 3;
-	if (last) {
-		char *upto = xstrndup(path, (size_t)(last - path));
-		real = realpath(upto, NULL);
-		free(upto);
-	}
-	if (real == NULL)
-		return plain_path(path);
-	joined = xasprintf("%s%s", real, last);
-	plain = plain_path(joined);
-	free(joined);
-	free(real);
-	return plain;
-}
-
-int remote_absolute(const char *url, const char *from, char **out, struct rerr *e)
-{
-	char *base = NULL, *joined;
-
-	*out = NULL;
-	if (strncmp(url, "file://", 7) == 0 && url[7] != '/')
-		return rerr_set(e, RX_DATA, "%s: file:// takes an absolute path (file:///srv/m.git); a "
-				"relative one is written without it", url);
-	if (!remote_is_path(url) || strncmp(url, "file://", 7) == 0) {
-		*out = xstrdup(url);
-		return 0;
-	}
-	if (url[0] == '/') {
-		*out = plain_url_path(url);
-		return 0;
-	}
-	/* The folder it is from, as the kernel resolves it: one home named two ways (a
-	 * link, ".", a trailing slash) names its remotes one way. */
-	if ((base = realpath(from ? from : ".", NULL)) == NULL)
-		return rerr_set(e, RX_IO, "%s: %s, which the path %s is from", from ? from : "the current folder",
-				strerror(errno), url);
-	joined = xasprintf("%s/%s", base, url);
-	*out = plain_url_path(joined);
-	free(joined);
-	free(base);
-	return 0;
 }
 
 struct fetch {

@@ -23,14 +23,6 @@
  * is not in this history, RX_DATA main's commit is not signed. */
 int push_main(const char *gitdir, const char *url, const unsigned char *signer, int idle,
 	      struct rerr *e);
-/* Whether url names a repository here (a path, file://), which path_fetch reads. */
-int remote_is_path(const char *url);
-/* url with a path made absolute and plain (*out, the caller's): a relative one from
- * the folder from (NULL: the current one); a path through a symlink stays the link (a
- * link moved to another copy is followed there), and one not there yet (a mount to
- * come) is kept as given. Other URLs as they are. -1 with e: a file:// URL of a
- * relative path (RX_DATA), or a folder from that cannot be resolved (RX_IO). */
-int remote_absolute(const char *url, const char *from, char **out, struct rerr *e);
 /* Fetches from the repository at url (a path) into gitdir's objects what gitdir lacks
  * of the history of url's main, as transport_fetch does (tip: url's main; no ref of
  * gitdir moves): from the newest commit gitdir has (and everything it reaches, as git

@@ -43,17 +43,6 @@ static int write_kv(const char *path, const struct kv *m, struct rerr *e)
 	return rc;
 }
 
-int replica_lost_main(const struct home *h, struct rerr *e)
-{
-	struct follow_status st;
-
-	if (replica_status(h, &st, NULL) < 0 || st.head[0] == '\0')
-		return 0;
-	return rerr_set(e, RX_IO, "state: main names no commit, though this replica followed its "
-			"primary to %.12s (main removed by hand?): the next round of following sets it "
-			"again", st.head);
-}
-
 int replica_status(const struct home *h, struct follow_status *st, struct rerr *e)
 {
 	char *path = xasprintf("%s/.git/rental-follow", h->state);

@@ -38,7 +38,4 @@ struct follow_status {
 	char failed[600];                  /* or why this home could not take the answer */
 };
 int replica_status(const struct home *h, struct follow_status *st, struct rerr *e);
-/* On a replica whose main names no commit: -1 with e (RX_IO) if its rounds had taken a
- * history (main removed since), 0 if none was taken yet. */
-int replica_lost_main(const struct home *h, struct rerr *e);
 #endif

@@ -3,6 +3,7 @@
  * ~/.ssh/known_hosts (libgit2's default). */
 #include "transport.h"
 #include "remote.h"
+#include "url.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
@@ -227,7 +228,7 @@ static int fetch_here(const char *gitdir, const char *url, const char *have, cha
 	int rc;
 
 	tip[0] = '\0';
-	if (remote_is_path(url) && (rc = path_fetch(gitdir, url, idle, room, tip, e)) != 2) {
+	if (url_is_path(url) && (rc = path_fetch(gitdir, url, idle, room, tip, e)) != 2) {
 		/* read with the project's reader (see remote.h): its writes' faults are e's */
 		if (rc < 0 && e->code == RX_IO)
 			local_fault(e, url, room);
