@@ -165,31 +165,28 @@ static void note_logged(const struct home *h, struct store *s)
 
 /* A main whose log ends before what this dispatcher committed (set back by hand): what
  * was logged after would be lost, silently, under the next commit (a whole older
- * state/.git put back holds its older mark too: a restore on purpose). RX_DATA, naming the commit to set main to; the mark removed by hand
- * says the older state is meant. */
+ * state/.git put back holds its older mark too: a restore on purpose). RX_DATA, naming
+ * the commit to set main to; the mark removed by hand says the older state is meant. */
 static int refuse_set_back(const struct home *h, struct store *s, long long head, struct rerr *e)
 {
-	char *mark = logged_mark(h), *buf = NULL, way[400];
-	size_t len;
+	char *mark = logged_mark(h), way[400];
 	struct kv m;
+	long long was;
 	int rc = 0;
 
-	if (fs_read(mark, 4096, &buf, &len, NULL) == 0 && kv_parse(&m, buf, len, mark, NULL) == 0) {
-		long long was = kv_num(&m, "entries", 0);
+	if (kv_load(mark, &m, NULL) == 0 && head < (was = kv_num(&m, "entries", 0))) {
 		const char *at = kv_get(&m, "commit") ?: "";
-		if (head < was && store_commit_exists(s, at))
+		if (store_commit_exists(s, at))
 			snprintf(way, sizeof way, "set it forward again (git --git-dir=%s/.git update-ref "
 				 "refs/heads/main %s), or, ", h->state, at);
 		else /* gone (objects put back from an older copy too): only the older state is left */
 			snprintf(way, sizeof way, "that commit is not in the repository; ");
-		if (head < was)
-			rc = rerr_set(e, RX_DATA, "state: main's log ends at entry %lld, but this dispatcher "
-				      "committed entries up to %lld, at commit %.12s: main was set back (by hand: "
-				      "git update-ref, or its ref file put back), and the events after would be lost; "
-				      "%sto go on from the older state on purpose, remove %s", head, was, at, way, mark);
-		kv_free(&m);
+		rc = rerr_set(e, RX_DATA, "state: main's log ends at entry %lld, but this dispatcher "
+			      "committed entries up to %lld, at commit %.12s: main was set back (by hand: "
+			      "git update-ref, or its ref file put back), and the events after would be lost; "
+			      "%sto go on from the older state on purpose, remove %s", head, was, at, way, mark);
 	}
-	free(buf);
+	kv_free(&m);
 	free(mark);
 	return rc;
 }
@@ -1369,12 +1366,11 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		return 0;
 	}
 	store_head(s, head);
-	if (head[0] == '\0' && !home_is_replica(h) && store_main_missing(s, RX_IO, &why) < 0)
-		report_add(r, 1, "%s", why.msg);
-	else if (head[0] == '\0' && home_is_replica(h) && home_replica_lost_main(h, &why) < 0)
-		report_add(r, 1, "%s", why.msg);
+	int replica = home_is_replica(h);
+	if (head[0] == '\0' && (replica ? home_replica_lost_main(h, &why) : store_main_missing(s, RX_IO, &why)) < 0)
+		report_add(r, 1, "%s", why.msg); /* main removed by hand */
 	else if (head[0] == '\0')
-		report_add(r, 1, home_is_replica(h) ? "state: no commit yet: this replica has not followed "
+		report_add(r, 1, replica ? "state: no commit yet: this replica has not followed "
 			   "its primary yet" : "state: no commit yet; run 'carctl init'");
 	else if (check_readable(s, &why) < 0)
 		report_add(r, 1, "state: damaged: %s", why.msg);

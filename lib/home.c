@@ -90,21 +90,16 @@ int home_settings(const struct home *h, struct cfg *c, struct rerr *e)
 
 int home_replica_lost_main(const struct home *h, struct rerr *e)
 {
-	char *path = xasprintf("%s/.git/rental-follow", h->state), *buf = NULL;
-	size_t len;
+	char *path = home_follow_file(h);
 	struct kv m;
 	int rc = 0;
 
 	/* the head its last round held, as replica.c records it */
-	if (fs_read(path, 1 << 16, &buf, &len, NULL) == 0 && kv_parse(&m, buf, len, path, NULL) == 0) {
-		const char *head = kv_get(&m, "head");
-		if (head && head[0])
-			rc = rerr_set(e, RX_IO, "state: main names no commit, though this replica followed "
-				      "its primary to %.12s (main removed by hand?): the next round of "
-				      "following sets it again", head);
-		kv_free(&m);
-	}
-	free(buf);
+	if (kv_load(path, &m, NULL) == 0 && kv_get(&m, "head") && kv_get(&m, "head")[0])
+		rc = rerr_set(e, RX_IO, "state: main names no commit, though this replica followed "
+			      "its primary to %.12s (main removed by hand?): the next round of "
+			      "following sets it again", kv_get(&m, "head"));
+	kv_free(&m);
 	free(path);
 	return rc;
 }
@@ -113,11 +108,13 @@ int home_check_layout(const struct home *h, struct store *s, struct rerr *e)
 {
 	int v = rec_layout(s, e);
 
+	if (v < 0 || v == RECORDS_LAYOUT)
+		return v < 0 ? -1 : 0;
 	if (v > 0 && v < RECORDS_LAYOUT && home_is_replica(h)) /* no upgrade of its own */
 		return rerr_set(e, RX_CONFIG, "state/layout: version %d, an older release's, as its "
 				"primary's: upgrade the primary ('dispatcher --upgrade' there), which this "
 				"replica then follows", v);
-	return v < 0 ? -1 : rec_check_layout(s, e);
+	return rec_check_layout(s, e); /* its message for another layout */
 }
 
 int home_load_config(struct home *h, struct cfg *c, struct rerr *e)
@@ -136,6 +133,11 @@ char *home_replica_file(const struct home *h)
 	return xasprintf("%s/.git/rental-primary", h->state);
 }
 
+char *home_follow_file(const struct home *h)
+{
+	return xasprintf("%s/.git/rental-follow", h->state);
+}
+
 int home_is_replica(const struct home *h)
 {
 	char *p = home_replica_file(h);
@@ -145,24 +147,11 @@ int home_is_replica(const struct home *h)
 	return rc;
 }
 
-static int read_kv_file(const char *path, struct kv *m, struct rerr *e)
-{
-	char *buf = NULL;
-	size_t len;
-	int rc = fs_read(path, 1 << 16, &buf, &len, e);
-
-	kv_init(m);
-	if (rc == 0 && (rc = kv_parse(m, buf, len, path, e)) < 0)
-		e->code = RX_IO;
-	free(buf);
-	return rc;
-}
-
 int home_replica_read(const struct home *h, struct replica *r, struct rerr *e)
 {
 	char *path = home_replica_file(h);
 	struct kv m;
-	int rc = read_kv_file(path, &m, e);
+	int rc = kv_load(path, &m, e);
 
 	memset(r, 0, sizeof *r);
 	if (rc == 1)

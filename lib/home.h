@@ -37,6 +37,8 @@ struct replica {
 	char trusted_from[64];                           /* "--trust", or the first commit */
 };
 char *home_replica_file(const struct home *h);
+/* How a replica's last round of following went: state/.git/rental-follow. */
+char *home_follow_file(const struct home *h);
 int home_is_replica(const struct home *h);
 /* What the home follows: 0, or RX_CONFIG if it is not a replica. */
 int home_replica_read(const struct home *h, struct replica *r, struct rerr *e);

@@ -267,6 +267,19 @@ static int parse_simple(struct kv *m, const char *buf, size_t len)
 	return 1;
 }
 
+int kv_load(const char *path, struct kv *m, struct rerr *e)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc = fs_read(path, 1 << 16, &buf, &len, e);
+
+	kv_init(m);
+	if (rc == 0 && (rc = kv_parse(m, buf, len, path, e)) < 0 && e)
+		e->code = RX_IO;
+	free(buf);
+	return rc;
+}
+
 int kv_parse(struct kv *m, const char *buf, size_t len, const char *what, struct rerr *e)
 {
 	kv_init(m);

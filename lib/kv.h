@@ -31,6 +31,10 @@ int kv_parse(struct kv *m, const char *buf, size_t len, const char *what, struct
 /* kv_parse by libyaml alone, without the reader of kv_format's own lines in front of
  * it: what kv_parse must always agree with (test_kv). */
 int kv_parse_yaml(struct kv *m, const char *buf, size_t len, const char *what, struct rerr *e);
+/* Reads the file path (at most 64 KiB) and parses it as kv_parse does: 0; 1 if there
+ * is none; -1 with e (RX_IO: a file the home's own code wrote that does not read). *m
+ * is set up either way (the caller frees it). */
+int kv_load(const char *path, struct kv *m, struct rerr *e);
 /* Formats as "key: value\n" lines, quoting values that need it. Caller frees. */
 char *kv_format(const struct kv *m, size_t *len);
 #endif

@@ -16,22 +16,6 @@
 #define MAIN "refs/heads/main"
 #define CHECKPOINT 1000 /* commits checked between moves of main on a long catch-up */
 
-static int read_kv(const char *path, struct kv *m, struct rerr *e)
-{
-	char *buf = NULL;
-	size_t len;
-	int rc = fs_read(path, 1 << 16, &buf, &len, e);
-
-	kv_init(m);
-	if (rc == 0) {
-		rc = kv_parse(m, buf, len, path, e);
-		if (rc < 0 && e)
-			e->code = RX_IO;
-	}
-	free(buf);
-	return rc;
-}
-
 /* Written each round: an account of it, not state, so not synced. */
 static int write_kv(const char *path, const struct kv *m, struct rerr *e)
 {
@@ -45,9 +29,9 @@ static int write_kv(const char *path, const struct kv *m, struct rerr *e)
 
 int replica_status(const struct home *h, struct follow_status *st, struct rerr *e)
 {
-	char *path = xasprintf("%s/.git/rental-follow", h->state);
+	char *path = home_follow_file(h);
 	struct kv m;
-	int rc = read_kv(path, &m, e);
+	int rc = kv_load(path, &m, e);
 
 	memset(st, 0, sizeof *st);
 	if (rc == 0) {
@@ -74,7 +58,7 @@ static void one_line(char *s)
 
 static int record(const struct home *h, const struct follow *f, struct rerr *e)
 {
-	char *path = xasprintf("%s/.git/rental-follow", h->state);
+	char *path = home_follow_file(h);
 	struct follow_status old;
 	long long now = (long long)time(NULL);
 	char reason[sizeof f->reason];
