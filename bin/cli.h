@@ -63,18 +63,18 @@ __attribute__((unused)) /* Writes a message on one line: a newline or control ch
  * shown escaped, never acted on by the terminal. */
 static void put_message(FILE *f, const char *msg)
 {
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-		int len = utf8_char_len((const char *)p);
+	int shown, len;
+
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p += len) {
+		len = text_unit((const char *)p, &shown);
 		if (*p == '\n')
 			fputs("\\n", f);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1, as tables show it */
-			fprintf(f, "\\u00%02x", *++p);
-		else if (*p < 0x20 || *p == 0x7f || len == 0) /* a byte that is no character too */
+		else if (!shown && len == 2) /* C1, as tables show it */
+			fprintf(f, "\\u00%02x", p[1]);
+		else if (!shown) /* a control character, or a byte that is no character */
 			fprintf(f, "\\x%02x", *p);
 		else if (fwrite(p, 1, (size_t)len, f) != (size_t)len)
 			return; /* the stream failed: finish says so */
-		else
-			p += len - 1;
 	}
 }
 

@@ -198,14 +198,12 @@ static char *reason_line(const char *reason)
 {
 	char *text = xasprintf("%s\n", reason);
 
-	for (char *p = text; p[1] != '\0'; p++) {
-		int len = utf8_char_len(p);
-		if ((unsigned char)*p < 0x20 || *p == 0x7f || len == 0) /* no character, too */
-			*p = '?';
-		else if (*p == '\xc2' && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f)
-			p[0] = p[1] = '?'; /* C1: a terminal acts on it */
-		else
-			p += len - 1;
+	int shown, len;
+
+	for (char *p = text; p[1] != '\0'; p += len) { /* the newline it ends with, kept */
+		len = text_unit(p, &shown);
+		if (!shown)
+			memset(p, '?', (size_t)len);
 	}
 	return text;
 }

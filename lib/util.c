@@ -456,6 +456,15 @@ int utf8_char_len(const char *s)
 	return len;
 }
 
+int text_unit(const char *s, int *shown)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int len = utf8_char_len(s);
+
+	*shown = len > 0 && *p >= 0x20 && *p != 0x7f && !(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
+	return len > 0 ? len : 1;
+}
+
 int valid_text(const char *s, const char *allowed_ctl)
 {
 	int len;

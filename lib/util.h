@@ -84,6 +84,11 @@ int parse_money(const char *s, long long *out);
 /* The length in bytes of the UTF-8 character at s (1 to 4; an ASCII byte, a control
  * character too, is 1), or 0 if the bytes there are not one. */
 int utf8_char_len(const char *s);
+/* The character at s as a terminal takes it: its length in bytes (a byte that is no
+ * UTF-8 is one of its own), and whether it is text to show as it is (*shown): not a
+ * control character (C0, DEL, C1), which a terminal acts on, nor a byte that is no
+ * character. Messages escape the others, a .reason has ? for each of their bytes. */
+int text_unit(const char *s, int *shown);
 /* Valid UTF-8 with no control characters other than those allowed (e.g. "\n"). */
 int valid_text(const char *s, const char *allowed_ctl);
 /* Whether s (valid UTF-8) holds a C1 control character (U+0080 to U+009F): valid_text
