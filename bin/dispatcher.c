@@ -566,6 +566,7 @@ int main(int argc, char **argv)
 					"the log's are not (it is the record)", r.n, rewritten);
 			report_free(&r);
 		}
+		kick_push(&h, 0); /* its commit, now rather than at the next batch */
 	}
 	home_free(&h);
 	return finish(rc);

@@ -75,6 +75,18 @@ t_wait 'the remote that answers again catches up after the next batch' 15 \
 	sh -c "[ \"\$(git --git-dir='$T_TMP/dead.git' rev-parse -q --verify main)\" = '$(head)' ]"
 t_wait '... and --check is healthy again' 10 dispatcher --check
 
+# A rebuild that mends a record makes a commit, and an upgrade does: it reaches the
+# remotes at once, not at the next batch (a desk quiet for hours kept them behind).
+state_put management/stray "x: 1
+"
+run dispatcher --rebuild
+t_eq 'a rebuild that mends: exit 1 (it found a difference)' "$RC" 1
+t_match '... and repaired it' "$ERR" 'rebuild: 1 differences repaired'
+t_wait '... its commit reaches the remotes without a batch' 10 \
+	sh -c "[ \"\$(git --git-dir='$T_TMP/m1.git' rev-parse -q --verify main)\" = '$(head)' ]"
+t_wait '... every one' 10 \
+	sh -c "[ \"\$(git --git-dir='$T_TMP/dead.git' rev-parse -q --verify main)\" = '$(head)' ]"
+
 # A --push that waits for another pusher longer than it may is busy, not a failure
 # of the remote: m1's lock held 7 s (2 x 2 s is the wait).
 for f in "$H"/state/.git/rental-replicate/*; do
