@@ -789,11 +789,17 @@ static int not_in_history(struct gitrepo *repo, const char *url, const struct gi
 	char hex[41];
 
 	gid_hex(hex, main);
-	if (holds(repo, main) && gitsig_commit_by(repo, main, signer, &ci, &why) == 1)
+	int ours = holds(repo, main) ? gitsig_commit_by(repo, main, signer, &ci, &why) : -1;
+	if (ours == 1)
 		return rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is a commit this "
 				"home's dispatcher did not sign, not in this history (taken out by "
 				"'dispatcher --rebuild'?): set the remote's main back by hand to a commit "
 				"of this history", url, hex);
+	if (ours == 0) /* signed here, held here, yet not under main: main went back */
+		return rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is a commit of "
+				"this home's dispatcher that main no longer holds: main was set back "
+				"('dispatcher --check' says how to set it forward; gone back on purpose, "
+				"the remote is to be emptied)", url, hex);
 	return rerr_set(e, RX_REFUSED, "%s: push refused: its main (%.12s) is not in this history",
 			url, hex);
 }

@@ -27,6 +27,19 @@ t_match '... naming it' "$ERR" 'main was set back'
 t_refuse 65 '--rebuild: refused too (it found 0 differences and committed on it)' dispatcher --rebuild
 t_match '... naming the commit, with the repository to run git in' "$ERR" "git --git-dir=$H/state/.git update-ref refs/heads/main $top"
 
+# A mirror that has the commit main is to be set forward to: --push said its main "is
+# not in this history", as of a stranger's repository; it is this home's, ahead.
+git init -q --bare "$T_TMP/m.git"
+git --git-dir="$H/state/.git" push -q "$T_TMP/m.git" "$top:refs/heads/main"
+cp "$H/config/rental.yaml" "$T_TMP/config.yaml"
+printf 'replicate: {remotes: ["%s"]}\n' "$T_TMP/m.git" >>"$H/config/rental.yaml"
+run dispatcher --push
+t_eq '--push to a mirror ahead of main set back: exit 1' "$RC" 1
+t_match '... saying the mirror holds what main was set back from' "$ERR" \
+	"m.git: push refused: its main \\(${top%"${top#????????????}"}\\) is a commit of this home's dispatcher that main no longer holds: main was set back"
+t_eq '... the mirror keeps its main' "$(git_main "$T_TMP/m.git")" "$top"
+cp "$T_TMP/config.yaml" "$H/config/rental.yaml"
+
 state_git update-ref refs/heads/main "$top"
 t_ok 'main set forward again: --check is healthy at once (it repeated the refused batch)' dispatcher --check
 t_ok '... the batch goes on' dispatcher --once
