@@ -80,7 +80,7 @@ static void kick_push(const struct home *h, int log)
 	if (pusher > 0 && waitpid(pusher, NULL, WNOHANG) == 0)
 		return; /* still pushing: it looks at main again before it ends */
 	pusher = 0;
-	if (replicate_settings(h, &c, NULL) < 0 || replicate_behind(h, &c, NULL) != 1)
+	if (home_settings(h, &c, NULL) < 0 || replicate_behind(h, &c, NULL) != 1)
 		return;
 	if ((pusher = replicate_spawn(self, h, log, &e)) < 0) {
 		say(e.msg, NULL);
@@ -166,7 +166,7 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 	for (;;) {
 		double t0 = now_s();
 		/* Settings are read each batch: a context switched on catches up at once. */
-		if (replicate_settings(h, &c, e) < 0)
+		if (home_settings(h, &c, e) < 0)
 			return -1;
 		if (dispatch_batch(h, s, &c, &st, e) < 0) {
 			/* The files it quarantined have left the spool: they are said, as always.
@@ -341,7 +341,7 @@ static int run_push(struct home *h)
 	struct cfg c;
 	int failed = 0;
 
-	if (replicate_settings(h, &c, &e) < 0)
+	if (home_settings(h, &c, &e) < 0)
 		return fail(&e);
 	if (c.nremotes == 0 && !quiet)
 		sayf("no remotes to push to (replicate: remotes in %s)", h->config);
@@ -414,7 +414,7 @@ static int follow_once(const struct home *h)
 	int rc;
 
 	catch(SIGALRM, on_wake);
-	if (replicate_settings(h, &c, &e) < 0 || open_replica(h, &s, 0, &e) < 0 ||
+	if (home_settings(h, &c, &e) < 0 || open_replica(h, &s, 0, &e) < 0 ||
 	    replica_follow(h, replicate_timeout(&c), NULL, &f, &e) < 0 ||
 	    (f.taken > 0 && store_maintain(s, &e) < 0)) {
 		store_free(s);
@@ -448,7 +448,7 @@ static int follow_daemon(const struct home *h)
 	sayf("following %s", rp.url);
 	while (!stopping) {
 		/* Settings are read each round, as a primary's each batch. */
-		int failed = replicate_settings(h, &c, &e) < 0 || replica_follow(h, replicate_timeout(&c), &stopping, &f, &e) < 0;
+		int failed = home_settings(h, &c, &e) < 0 || replica_follow(h, replicate_timeout(&c), &stopping, &f, &e) < 0;
 		if (!failed) {
 			say_follow(h, &f, first ? NULL : &last);
 			failed = f.taken > 0 && store_maintain(s, &e) < 0;

@@ -1,5 +1,6 @@
 /* config: a small schema walked over libyaml's document tree, so every error has a line. */
 #include "config.h"
+#include "url.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +49,12 @@ struct walk {
 	const char *path;
 	struct rerr *e;
 	struct cfg *c;
+	const char *root; /* where a relative remote is from */
 };
 
 static int fail(struct walk *w, yaml_node_t *n, const char *fmt, const char *a, const char *b)
 {
-	char what[256];
+	char what[400];
 
 	snprintf(what, sizeof what, fmt, a, b);
 	return rerr_set(w->e, RX_CONFIG, "%s:%zu: %s", w->path, n->start_mark.line + 1, what);
@@ -188,6 +190,34 @@ static int contexts_field(struct walk *w, const char *key, yaml_node_t *v, void 
 	return unknown(w, v, key, "contexts");
 }
 
+/* url (a remote, CFG_PATH_MAX) as the dispatcher reaches it: a path absolute and plain
+ * from the home, as spool:'s is (a daemon's working folder is no part of it). */
+static int resolve_remote(struct walk *w, yaml_node_t *u, char *url)
+{
+	struct rerr why = {0};
+	char *abs;
+
+	if (url_absolute(url, w->root, &abs, &why) < 0)
+		return fail(w, u, "replicate.remotes: %.300s%s", why.msg, "");
+	if (strlen(abs) >= CFG_PATH_MAX) {
+		free(abs);
+		return fail(w, u, "replicate.remotes: '%.200s' is too long from the home%s", url, "");
+	}
+	strcpy(url, abs); /* fits: measured above */
+	free(abs);
+	return 0;
+}
+
+/* Whether two resolved remotes are one repository: a path, or file:// of it. */
+static int same_repository(const char *a, const char *b)
+{
+	if (url_is_path(a) && strncmp(a, "file://", 7) == 0)
+		a += 7;
+	if (url_is_path(b) && strncmp(b, "file://", 7) == 0)
+		b += 7;
+	return strcmp(a, b) == 0;
+}
+
 static int remotes_field(struct walk *w, yaml_node_t *v)
 {
 	struct cfg *c = w->c;
@@ -204,9 +234,14 @@ static int remotes_field(struct walk *w, yaml_node_t *v)
 			return -1;
 		if (c->remotes[c->nremotes][0] == '\0')
 			return fail(w, u, "replicate.remotes: an empty URL%s%s", "", "");
+		char written[CFG_PATH_MAX];
+		strcpy(written, c->remotes[c->nremotes]);
+		if (resolve_remote(w, u, c->remotes[c->nremotes]) < 0)
+			return -1;
 		for (int j = 0; j < c->nremotes; j++)
-			if (!strcmp(c->remotes[j], c->remotes[c->nremotes]))
-				return fail(w, u, "replicate.remotes: '%.200s' twice%s", c->remotes[j], "");
+			if (same_repository(c->remotes[j], c->remotes[c->nremotes]))
+				return fail(w, u, "replicate.remotes: '%.100s' names %.150s twice", written,
+					    c->remotes[j]);
 		c->nremotes++;
 	}
 	return 0;
@@ -238,11 +273,11 @@ static int top_field(struct walk *w, const char *key, yaml_node_t *v, void *arg)
 	return unknown(w, v, key, "the settings");
 }
 
-int cfg_load(struct cfg *c, const char *path, struct rerr *e)
+int cfg_load(struct cfg *c, const char *path, const char *home, struct rerr *e)
 {
 	yaml_parser_t p;
 	yaml_document_t doc;
-	struct walk w = {&doc, path, e, c};
+	struct walk w = {&doc, path, e, c, home};
 	char *buf = NULL;
 	size_t len;
 	int rc;

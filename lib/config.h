@@ -25,8 +25,11 @@ const char *context_name(int ctx);
 /* Fills c with the defaults of the contract. */
 void cfg_defaults(struct cfg *c);
 /* Reads path; an unknown key, a wrong type or a missing file is RX_CONFIG with
- * "PATH:LINE: what is wrong". */
-int cfg_load(struct cfg *c, const char *path, struct rerr *e);
+ * "PATH:LINE: what is wrong". A path in replicate.remotes is made absolute and plain
+ * from the folder home (NULL: the current one), as the dispatcher reaches
+ * it, and one repository named twice (a path and file://, relative and absolute) is
+ * refused. */
+int cfg_load(struct cfg *c, const char *path, const char *home, struct rerr *e);
 /* The default settings file, as text. */
 const char *cfg_default_text(void);
 #endif

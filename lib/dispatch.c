@@ -1347,7 +1347,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	char head[41], lone[51];
 
 	memset(r, 0, sizeof *r);
-	if (replicate_settings(h, &c, e) < 0)
+	if (home_settings(h, &c, e) < 0)
 		return -1; /* a broken settings file is its own exit status */
 	check_spool(h, r);
 	char *git = xasprintf("%s/.git", h->state);

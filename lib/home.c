@@ -85,7 +85,7 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 
 int home_settings(const struct home *h, struct cfg *c, struct rerr *e)
 {
-	return cfg_load(c, h->config, e);
+	return cfg_load(c, h->config, h->root, e);
 }
 
 int home_replica_lost_main(const struct home *h, struct rerr *e)

@@ -24,7 +24,7 @@ int home_replica_lost_main(const struct home *h, struct rerr *e);
 /* The layout of s is this release's (rec_check_layout); a replica in an older one is
  * told to have its primary upgraded, as it has no upgrade of its own. RX_CONFIG. */
 int home_check_layout(const struct home *h, struct store *s, struct rerr *e);
-/* Reads the settings (replicate.remotes as written: replicate_settings resolves them). */
+/* Reads the settings (cfg_load; a relative remote is the home's). */
 int home_settings(const struct home *h, struct cfg *c, struct rerr *e);
 /* Reads the settings, and takes the spool from them when they name one (spool: PATH,
  * relative to the home unless absolute). */

@@ -41,30 +41,6 @@ static char *record_path(const struct home *h, const char *url, const char *suff
 	return xasprintf("%s/.git/rental-replicate/%s%s", h->state, hex, suffix);
 }
 
-int replicate_settings(const struct home *h, struct cfg *c, struct rerr *e)
-{
-	if (home_settings(h, c, e) < 0)
-		return -1;
-	for (int i = 0; i < c->nremotes; i++) {
-		struct rerr why = {0};
-		char *abs;
-		if (url_absolute(c->remotes[i], h->root, &abs, &why) < 0)
-			return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: %s", h->config, why.msg);
-		if (strlen(abs) >= sizeof c->remotes[i]) {
-			free(abs);
-			return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: '%.200s' is too long from the home",
-					h->config, c->remotes[i]);
-		}
-		strcpy(c->remotes[i], abs); /* fits: measured above */
-		free(abs);
-		for (int j = 0; j < i; j++)
-			if (strcmp(c->remotes[j], c->remotes[i]) == 0)
-				return rerr_set(e, RX_CONFIG, "%s: replicate.remotes: %s named twice", h->config,
-						c->remotes[i]);
-	}
-	return 0;
-}
-
 int replicate_state(const struct home *h, const char *url, struct remote_state *st,
 		    struct rerr *e)
 {

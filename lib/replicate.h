@@ -21,11 +21,6 @@ struct remote_state {
 	char error[320];        /* why the last try failed ("" it did not) */
 };
 
-/* Reads the settings (home_settings), a path in replicate.remotes made absolute and
- * plain from the home, as spool:'s is (a daemon's working folder is no part of them;
- * url_absolute), one repository named twice refused: RX_CONFIG. Here, not in
- * home_settings: a command that pushes nowhere does not link the remotes' code. */
-int replicate_settings(const struct home *h, struct cfg *c, struct rerr *e);
 int replicate_state(const struct home *h, const char *url, struct remote_state *st,
 		    struct rerr *e);
 /* Records that pushing to url failed for why (a pusher that never answered). */

@@ -79,8 +79,14 @@ int url_absolute(const char *url, const char *from, char **out, struct rerr *e)
 	if (strncmp(url, "file://", 7) == 0 && url[7] != '/')
 		return rerr_set(e, RX_DATA, "%s: file:// takes an absolute path (file:///srv/m.git); a "
 				"relative one is written without it", url);
-	if (!url_is_path(url) || strncmp(url, "file://", 7) == 0) {
+	if (!url_is_path(url)) {
 		*out = xstrdup(url);
+		return 0;
+	}
+	if (strncmp(url, "file://", 7) == 0) {
+		char *plain = plain_url_path(url + 7);
+		*out = xasprintf("file://%s", plain);
+		free(plain);
 		return 0;
 	}
 	if (url[0] == '/') {

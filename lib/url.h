@@ -9,7 +9,7 @@ int url_is_path(const char *url);
 /* url with a path made absolute and plain (*out, the caller's): a relative one from
  * the folder from (NULL: the current one); a path through a symlink stays the link (a
  * link moved to another copy is followed there), and one not there yet (a mount to
- * come) is kept as given. Other URLs as they are. -1 with e: a file:// URL of a
+ * come) is kept as given; file:// of a path, so too. Other URLs as they are. -1 with e: a file:// URL of a
  * relative path (RX_DATA), or a folder from that cannot be resolved (RX_IO). */
 int url_absolute(const char *url, const char *from, char **out, struct rerr *e);
 #endif

@@ -96,11 +96,19 @@ if command -v git >/dev/null 2>&1; then
 	sed -i '/^replicate:/d' "$CFG"
 	printf 'replicate: {remotes: [mirror.git, "%s/./mirror.git"]}\n' "$H" >>"$CFG"
 	t_refuse 78 'one repository named twice, relative and absolute' dispatcher --push
-	t_match '... said' "$ERR" "replicate\.remotes: $H/mirror\.git named twice"
+	t_match '... said, naming the line' "$ERR" "rental\.yaml:[0-9]+: replicate\.remotes: .*mirror\.git' names $H/mirror\.git twice"
+	# Every command reads the settings so (the dispatcher alone did: carctl went on).
+	t_refuse 78 '... every command refuses them' carctl --as admin add car09 --rate 100
+	t_match '... said' "$ERR" "rental\.yaml:[0-9]+: replicate\.remotes: .* names $H/mirror\.git twice"
+	sed -i '/^replicate:/d' "$CFG"
+	printf 'replicate: {remotes: ["%s/mirror.git", "file://%s/mirror.git"]}\n' "$H" "$H" >>"$CFG"
+	t_refuse 78 'one repository named as a path and as file://' carctl list
+	t_match '... said' "$ERR" "replicate\.remotes: .* names $H/mirror\.git twice"
 	sed -i '/^replicate:/d' "$CFG"
 	printf 'replicate: {remotes: ["file://mirror.git"]}\n' >>"$CFG"
 	t_refuse 78 'file:// with a relative path (it followed the working folder)' dispatcher --push
 	t_match '... says file:// takes an absolute one' "$ERR" 'file://mirror\.git: file:// takes an absolute path'
+	t_refuse 78 '... every command refuses it' mypage --as alice
 	sed -i '/^replicate:/d' "$CFG"
 fi
 printf 'spool: ""\n' >>"$CFG"

@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	put(data, size);
 	memset(&e, 0, sizeof e);
 	e.code = -12345;
-	rc = cfg_load(&c, path, &e);
+	rc = cfg_load(&c, path, NULL, &e);
 	if (rc == 0) {
 		int ok = text_ok(c.country, sizeof c.country) && text_ok(c.region, sizeof c.region) &&
 			 text_ok(c.currency, sizeof c.currency);

@@ -380,13 +380,13 @@ static void config_errors_name_file_and_line(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
 	close(fd);
-	assert_int_equal(cfg_load(&c, path, &e), -1);
+	assert_int_equal(cfg_load(&c, path, NULL, &e), -1);
 	assert_int_equal(e.code, RX_CONFIG);
 	char want[64];
 	snprintf(want, sizeof want, "%s:3:", path);
 	assert_non_null(strstr(e.msg, want));
 	unlink(path);
-	assert_int_equal(cfg_load(&c, path, &e), -1);
+	assert_int_equal(cfg_load(&c, path, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "missing"));
 }
 
