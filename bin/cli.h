@@ -46,7 +46,8 @@ __attribute__((unused)) static int common_option(struct common *o, int c)
 	return 0;
 }
 
-/* Flushes stdout and reports a failed write (full disk, closed pipe) as such. */
+/* Flushes stdout and reports a failed write (full disk; a closed pipe where SIGPIPE is
+ * ignored, as by a writing command) as such. */
 __attribute__((unused)) static int finish(int rc)
 {
 	static int said; /* a command's mode and its main may both finish */

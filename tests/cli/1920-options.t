@@ -120,4 +120,12 @@ for c in mypage dispatcher; do
 	t_match '... names it' "$ERR" "^$c: unexpected argument 'foo'\$"
 done
 
+# A listing whose reader has gone ends as cat does, by SIGPIPE, saying nothing (the
+# pages say so; 74 is a full disk's).
+for c in 'carctl list' 'reserve list' 'rent list' 'carctl key list'; do
+	{ sleep 0.3; RENTAL_USER=admin "$BIN"/$c 2>"$T_TMP/pipe.err"; echo $? >"$T_TMP/pipe.rc"; } | true
+	t_eq "$c | (a reader gone): killed by SIGPIPE" "$(cat "$T_TMP/pipe.rc")" 141
+	t_eq '... without a message' "$(cat "$T_TMP/pipe.err")" ''
+done
+
 done_testing
