@@ -154,6 +154,7 @@ __attribute__((unused)) static int show_help(const char *usage, const struct com
 
 	home_resolve(&h, o->home);
 	printf("usage: %s", usage);
+	printf("  %s --help | --version\n", prog);
 	if (o->home && !*o->home)
 		printf("home: none: --home is an empty name\n");
 	else

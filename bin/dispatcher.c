@@ -17,8 +17,9 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"dispatcher [--home DIR] [--once [--quiet] | --check [--quiet] | --rebuild | --upgrade |\n"
-	"            --push [--quiet] | --allowed-signers]\n"
+	"dispatcher [--home DIR] [--as NAME]\n"
+	"            [--once [--quiet] | --check [--quiet] | --rebuild | --upgrade |\n"
+	"             --push [--quiet] | --allowed-signers]\n"
 	"  (no mode: run in the foreground, applying events as they arrive; SIGTERM stops it;\n"
 	"  on a replica: following its primary)\n"
 	"  --quiet: with --once, say nothing unless an event was quarantined or a context failed;\n"

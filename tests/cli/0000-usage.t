@@ -11,6 +11,9 @@ export RENTAL_HOME
 for p in $progs; do
 	t_ok "$p --help exits 0" $p --help
 	t_match "$p --help prints a usage on stdout naming $p" "$OUT" "$p"
+	# the options every program takes, each named (the dispatcher's left out --as)
+	t_match "... naming --home and --as" "$OUT" '^usage: [a-z]+ \[--home DIR\] \[--as NAME\]'
+	t_match "... and --help and --version" "$OUT" "^  $p --help \\| --version\$"
 	t_ok "$p --version exits 0" $p --version
 	t_match "$p --version prints '$p (rental) VERSION'" "$OUT" "^$p \\(rental\\) [^ ]+\$"
 done
