@@ -59,7 +59,8 @@ t_eq 'key gen writes no event' "$(spool_count new)" 0
 t_nomatch 'erin is not registered by key gen' "$(carctl --as admin key list --json)" '"name":"erin"'
 t_refuse 77 'erin cannot act before registration' reserve --as erin car01 --from 2028-09-06 --to 2028-09-08
 sum=$(cksum 2>/dev/null <"$H/keys/erin.key")
-t_fail 'key gen refuses to overwrite a key' carctl key gen erin
+t_exit 1 'key gen refuses to overwrite a key: exit 1 (carctl.1)' carctl key gen erin
+t_match '... saying so' "$ERR" 'keys/erin\.key: key exists already'
 t_id '... and the key file is unchanged' "$(cksum 2>/dev/null <"$H/keys/erin.key")" "$sum"
 t_ok 'admin registers erin with --pubkey' carctl --as admin key add erin --pubkey "$pub"
 t_eq '... prints the name' "$OUT" erin
