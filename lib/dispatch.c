@@ -809,11 +809,18 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 		if (r == 2) /* gone: its writer took it back before it was read */
 			continue;
 		if (r == 1) {
-			if ((r = spool_quarantine(h->spool, l.names[i], in[i].reason, e)) < 0)
+			struct rerr q = {0};
+			if ((r = spool_quarantine(h->spool, l.names[i], in[i].reason, &q)) < 0) {
+				if (e)
+					*e = q;
 				goto out;
+			}
 			if (r == 1) /* gone, as it was being quarantined */
 				continue;
-			report_add(&st->notes, 1, "quarantined %s", in[i].reason);
+			if (r == 2) /* another user's folder, set aside in new/ */
+				report_add(&st->notes, 1, "%s", q.msg);
+			else
+				report_add(&st->notes, 1, "quarantined %s", in[i].reason);
 			st->quarantined++;
 			continue;
 		}
@@ -1408,6 +1415,10 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		report_add(r, 0, "spool/tmp: removed %zu files older than an hour (writers that died)", removed);
 	if (left)
 		report_add(r, 0, "spool/tmp: %zu files being written", left);
+	size_t stuck = spool_stuck_count(h->spool);
+	if (stuck > 0)
+		report_add(r, 0, "spool/new: %zu folder%s the dispatcher may not move, left as "
+			   ".stuck-NAME: remove %s by hand", stuck, stuck > 1 ? "s" : "", stuck > 1 ? "them" : "it");
 	if (spool_bad_count(h->spool) > 0)
 		report_add(r, 0, "spool/bad: %zu quarantined events (see their .reason files)",
 			   spool_bad_count(h->spool));

@@ -93,6 +93,14 @@ static int by_arrival(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
+#define SPOOL_STUCK ".stuck-"
+
+/* A folder spool_quarantine set aside in new/ (a file so named is a stray file). */
+static int set_aside(const char *name, const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && strncmp(name, SPOOL_STUCK, strlen(SPOOL_STUCK)) == 0;
+}
+
 int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct rerr *e)
 {
 	char *dir = xasprintf("%s/new", spool);
@@ -118,6 +126,8 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 				continue; /* gone: its writer took it back */
 			memset(&st, 0, sizeof st); /* first: its read says what is wrong */
 		}
+		if (set_aside(de->d_name, &st))
+			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			v = xrealloc(v, cap * sizeof *v);
@@ -208,6 +218,28 @@ static char *reason_line(const char *reason)
 	return text;
 }
 
+/* new/NAME could not be moved to bad/ (err): a folder another user made, which this
+ * one may not move to another folder, is renamed within new/ (which needs the right to
+ * write new/ alone), where no listing takes it: 2. Else the fault, -1. */
+static int set_folder_aside(const char *spool, const char *name, int err, struct rerr *e)
+{
+	char *src = xasprintf("%s/new/%s", spool, name);
+	char *dst = xasprintf("%s/new/" SPOOL_STUCK "%s", spool, name);
+	struct stat st;
+	int rc;
+
+	if ((err == EACCES || err == EPERM) && lstat(src, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    rename(src, dst) == 0) {
+		rerr_set(e, RX_IO, "%s: a folder the dispatcher may not move (%s): left as "
+			 "spool/new/" SPOOL_STUCK "%s; remove it by hand", name, strerror(err), name);
+		rc = 2;
+	} else
+		rc = rerr_set(e, RX_IO, "%s/bad/: %s: %s", spool, name, strerror(err));
+	free(src);
+	free(dst);
+	return rc;
+}
+
 int spool_quarantine(const char *spool, const char *name, const char *reason, struct rerr *e)
 {
 	char *src = xasprintf("%s/new/%s", spool, name), *text = reason_line(reason);
@@ -221,8 +253,8 @@ int spool_quarantine(const char *spool, const char *name, const char *reason, st
 		free(tmpdir);
 		if (rc == 0 && rename(src, dst) < 0) {
 			struct stat st;
-			int gone = errno == ENOENT && lstat(src, &st) < 0 && errno == ENOENT;
-			rc = gone ? 1 : rerr_set(e, RX_IO, "%s: %s", dst, strerror(errno));
+			int err = errno, gone = err == ENOENT && lstat(src, &st) < 0 && errno == ENOENT;
+			rc = gone ? 1 : set_folder_aside(spool, name, err, e);
 			unlink(why);
 		}
 		free(bad);
@@ -374,6 +406,10 @@ static size_t scan(const char *spool, const char *sub, long *oldest,
 		if (!in_new && strncmp(de->d_name, SPOOL_PROBE, strlen(SPOOL_PROBE)) == 0)
 			continue; /* dispatcher --check's, not a writer's */
 		char *p = xasprintf("%s/%s", dir, de->d_name);
+		if (in_new && lstat(p, &st) == 0 && set_aside(de->d_name, &st)) {
+			free(p);
+			continue; /* no event: spool_stuck_count's */
+		}
 		/* In new/, the older of its times: a writer sets the mtime (touch, cp -p), a
 		 * link or a chmod the ctime (a backup of hard links), and neither may hide an
 		 * event that waits. In tmp/, since it was last written. */
@@ -418,4 +454,21 @@ long spool_oldest_age(const char *spool, size_t *count)
 size_t spool_bad_count(const char *spool)
 {
 	return scan(spool, "bad", NULL, NULL, 0, NULL) / 2;
+}
+
+size_t spool_stuck_count(const char *spool)
+{
+	char *dir = xasprintf("%s/new", spool);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0;
+
+	while (d && (de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, SPOOL_STUCK, strlen(SPOOL_STUCK)) == 0 &&
+		     fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && set_aside(de->d_name, &st);
+	if (d)
+		closedir(d);
+	free(dir);
+	return n;
 }

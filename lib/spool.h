@@ -23,7 +23,9 @@ void spool_list_free(struct spool_list *l);
 /* The id part of a spool file name "<ns>.<id>", or NULL. Points into name. */
 const char *spool_name_id(const char *name);
 /* Moves new/NAME to bad/NAME and writes bad/NAME.reason: 0, 1 if new/NAME is gone
- * (its writer took it back), -1 on a fault. */
+ * (its writer took it back), -1 on a fault. 2 and e saying so for a folder this user
+ * may not move (another's: moving a folder needs the right to write it), set aside in
+ * new/ as .stuck-NAME, which no listing takes. */
 int spool_quarantine(const char *spool, const char *name, const char *reason, struct rerr *e);
 int spool_remove(const char *spool, const char *name, struct rerr *e);
 /* How many files in new/ hold ids with this prefix ("pay"). */
@@ -41,4 +43,6 @@ size_t spool_clean_tmp(const char *spool, long max_age, size_t *removed);
 /* Age in seconds of the oldest file in new/ (0 if none), and how many files in bad/. */
 long spool_oldest_age(const char *spool, size_t *count);
 size_t spool_bad_count(const char *spool);
+/* How many folders spool_quarantine set aside in new/. */
+size_t spool_stuck_count(const char *spool);
 #endif

@@ -1,0 +1,53 @@
+#!/bin/sh
+# 1702-folder-of-another-user.t: a dispatcher that runs as a user of its own (the
+# service's User=rental) may not move into spool/bad/ a folder another user made in
+# spool/new/ (moving a folder needs the right to write it, for its ".."): every batch
+# stopped there (74) and the home waited for good (DESIGN 8: no event stops the home).
+# The folder is set aside in new/ as .stuck-NAME, which needs the right to write new/
+# alone, said, skipped from then on, and named by --check; the batch goes on.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+if ! command -v setpriv >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+	t_skip 'a folder of another user in spool/new' 'needs root and setpriv'
+	done_testing
+	exit 0
+fi
+chmod 755 "$T_TMP"
+shop
+chown -R 65534:65534 "$H"
+as_service() { run setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/dispatcher" "$@"; }
+
+mkdir "$H/spool/new/00000000000000000001.x" # root's, 0755
+carctl --as admin add car09 --rate 100 >/dev/null
+as_service --once
+t_eq "a folder in spool/new the service may not move: the batch goes on (exit 0)" "$RC" 0
+t_match '... the event after it is applied' "$(carctl list --json)" '"car":"car09"'
+t_match '... the folder is said, with what to do' "$ERR" \
+	"00000000000000000001\\.x: a folder the dispatcher may not move \\(Permission denied\\): left as spool/new/\\.stuck-00000000000000000001\\.x; remove it by hand"
+t_file '... set aside in new/' "$H/spool/new/.stuck-00000000000000000001.x"
+t_nofile '... under its name no more' "$H/spool/new/00000000000000000001.x"
+
+carctl --as admin add car10 --rate 100 >/dev/null
+as_service --once
+t_eq 'the next batch: exit 0' "$RC" 0
+t_nomatch '... does not meet the folder again' "$ERR" 'stuck'
+t_match '... and applies its event' "$(carctl list --json)" '"car":"car10"'
+as_service --check
+t_eq '--check: healthy (exit 0): nothing waits' "$RC" 0
+t_match '... names the folder left aside' "$ERR" \
+	'spool/new: 1 folder the dispatcher may not move, left as \.stuck-NAME: remove it by hand'
+t_nomatch '... not as an event waiting' "$ERR" 'events waiting'
+
+# A file named so is no folder set aside: quarantined as any stray file is.
+printf 'x\n' >"$H/spool/tmp/.stuck-junk" && mv "$H/spool/tmp/.stuck-junk" "$H/spool/new/.stuck-junk"
+chown 65534:65534 "$H/spool/new/.stuck-junk"
+as_service --once
+t_eq 'a file named .stuck-: exit 0' "$RC" 0
+t_nofile '... quarantined' "$H/spool/new/.stuck-junk"
+
+# The folder removed by hand: --check says nothing of it.
+rm -rf "$H/spool/new/.stuck-00000000000000000001.x"
+as_service --check
+t_nomatch 'removed by hand: --check no longer names it' "$ERR" 'stuck'
+done_testing
