@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,16 @@ static int set_aside(const char *name, const struct stat *st)
 	return S_ISDIR(st->st_mode) && strncmp(name, SPOOL_STUCK, strlen(SPOOL_STUCK)) == 0;
 }
 
+/* Sorts v (n) by arrival and keeps the oldest keep: the new count. */
+static size_t keep_oldest(struct arrival *v, size_t n, size_t keep)
+{
+	if (n > 1)
+		qsort(v, n, sizeof *v, by_arrival);
+	for (size_t i = keep; i < n; i++)
+		free(v[i].name);
+	return n < keep ? n : keep;
+}
+
 int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct rerr *e)
 {
 	char *dir = xasprintf("%s/new", spool);
@@ -117,6 +128,9 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 		free(dir);
 		return -1;
 	}
+	/* A batch's names and the ties after it are at most 2 * max: the oldest are kept
+	 * as the folder is read, so a spool of a million files takes a batch's memory. */
+	size_t keep = max < SIZE_MAX / 2 ? 2 * max : max;
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -133,15 +147,18 @@ int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct r
 			v = xrealloc(v, cap * sizeof *v);
 		}
 		v[n++] = (struct arrival){xstrdup(de->d_name), st.st_ctim};
+		if (n >= 2 * keep && keep > 0)
+			n = keep_oldest(v, n, keep);
 	}
 	closedir(d);
 	free(dir);
-	if (n > 1)
-		qsort(v, n, sizeof *v, by_arrival);
-	/* Files that arrived in one tick are never split between batches: which of them
-	 * came first cannot be told, and a batch judges them together. */
+	n = keep_oldest(v, n, keep);
+	/* Files that arrived in one tick are not split between batches: which of them came
+	 * first cannot be told, and a batch judges them together. Writers rename each file
+	 * once; a tick of more than a batch's names is links of a few files (a chmod sets
+	 * the ctime of all a file's names), taken at most twice a batch at a time. */
 	size_t cut = max < n ? max : n;
-	while (cut > 0 && cut < n && ts_cmp(&v[cut].at, &v[cut - 1].at) == 0)
+	while (cut > 0 && cut < n && cut < keep && ts_cmp(&v[cut].at, &v[cut - 1].at) == 0)
 		cut++;
 	l->names = xcalloc(n + 1, sizeof *l->names);
 	l->at = xcalloc(n + 1, sizeof *l->at);

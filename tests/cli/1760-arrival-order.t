@@ -147,4 +147,23 @@ t_eq 'a customer'"'"'s car.set and a forged one between two bookings: one batch'
 t_match '... both quarantined' "$ERR" 'applied 2, skipped 0, quarantined 2'
 t_eq '... the price unchanged' "$(carctl show car02 --json | jget rate)" 32000
 
+# Names of one file share its ctime (hard links; a chmod sets it for all): a batch took
+# every name of one tick, so 120,000 links made a batch of 193 MB. Past twice a batch's
+# size, a tick's names go a batch's worth at a time (the rule of one tick is for what
+# writers make, who rename each file once).
+carctl --as admin set car02 --rate 33000 >/dev/null
+ev=$(ls "$H/spool/new")
+python3 -c 'import os, sys
+d, ev = sys.argv[1], sys.argv[2]
+idp = ev.split(".", 1)[1]
+for i in range(1, 3000):
+    os.link(d + "/" + ev, d + "/%020d.%s" % (i, idp))
+os.chmod(d + "/" + ev, 0o644)' "$H/spool/new" "$ev"
+t_eq '3,000 names of one event, one ctime' "$(stat -c %Z "$H/spool/new/"* | sort -u | wc -l)" 1
+run dispatcher --once
+t_eq '... exit 0' "$RC" 0
+t_match '... not in one batch: the first takes twice a batch' "$ERR" 'the spool: 2000 of 3000'
+t_match '... the event applied once, its other names skipped' "$ERR" 'applied 1, skipped 2999, quarantined 0'
+t_eq '... nothing waits' "$(spool_count new)" 0
+
 done_testing
