@@ -81,7 +81,7 @@ static int get_string(struct walk *w, yaml_node_t *n, const char *key, char *out
 		return fail(w, n, "%s: expected a string%s", key, "");
 	if (*s == '\0' || strlen(s) != n->data.scalar.length)
 		return fail(w, n, "%s: %s", key, *s ? "holds a NUL" : "empty");
-	if (strlen(s) >= size || !valid_text(s, NULL) || text_has_c1(s))
+	if (strlen(s) >= size || !valid_text(s, NULL) || text_has_unseen(s))
 		return fail(w, n, "%s: too long or not text%s", key, "");
 	snprintf(out, size, "%s", s);
 	return 0;

@@ -215,8 +215,9 @@ static void put_cell(FILE *out, const char *v, int width, int last, locale_t utf
 }
 
 /* The text of field f in rec as a table shows it, in buf if it must be escaped: a
- * control character (C0, DEL, C1), which a terminal would act on or which would break
- * the row, is shown as \n, \t, \r or \xNN (C1: \u00NN). */
+ * control character (C0, DEL, C1) or a bidirectional one, which a terminal would act
+ * on or which would break or turn the row, is shown as \n, \t, \r or \xNN (C1 and
+ * bidirectional controls: \uNNNN). */
 static const char *cell(const struct kv *rec, const struct field *f, char buf[CELL_BUF])
 {
 	const unsigned char *v = (const unsigned char *)kv_get(rec, f->name);
@@ -227,9 +228,13 @@ static const char *cell(const struct kv *rec, const struct field *f, char buf[CE
 	if (v == NULL || *v == '\0')
 		return f->type == F_NUM ? "0" : "-"; /* as --json has it: 0, or null */
 	for (const unsigned char *p = v; *p && o + 8 < CELL_BUF; p++) {
-		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			o += (size_t)sprintf(buf + o, "\\u00%02x", *++p);
-		else if (*p == '\n' || *p == '\t' || *p == '\r')
+		int unseen = text_unseen_len((const char *)p);
+		if (unseen) {
+			uint32_t c;
+			utf8_char((const char *)p, &c);
+			o += (size_t)sprintf(buf + o, "\\u%04x", (unsigned)c);
+			p += unseen - 1;
+		} else if (*p == '\n' || *p == '\t' || *p == '\r')
 			o += (size_t)sprintf(buf + o, "\\%c", *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');
 		else if (*p < 0x20 || *p == 0x7f)
 			o += (size_t)sprintf(buf + o, "\\x%02x", *p);

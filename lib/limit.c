@@ -77,7 +77,7 @@ int limit_input_text(const char *s, const char *allowed_ctl, const char *what, s
 {
 	if (limit_text(s, allowed_ctl, what, e) < 0)
 		return -1;
-	if (text_has_c1(s))
+	if (text_has_unseen(s))
 		return rerr_set(e, RX_DATA, "%s: invalid UTF-8 or control characters", what);
 	return 0;
 }

@@ -480,10 +480,25 @@ int valid_text(const char *s, const char *allowed_ctl)
 	return 1;
 }
 
-int text_has_c1(const char *s)
+int text_unseen_len(const char *s)
 {
-	for (const char *p = strchr(s, '\xc2'); p; p = strchr(p + 1, '\xc2'))
-		if ((unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f)
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2; /* C1 */
+	if (p[0] == 0xd8 && p[1] == 0x9c)
+		return 2; /* U+061C ARABIC LETTER MARK */
+	if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae)))
+		return 3; /* U+200E, U+200F marks; U+202A..U+202E embeddings and overrides */
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 3; /* U+2066..U+2069 isolates */
+	return 0;
+}
+
+int text_has_unseen(const char *s)
+{
+	for (; *s; s++)
+		if (text_unseen_len(s))
 			return 1;
 	return 0;
 }

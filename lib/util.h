@@ -91,10 +91,13 @@ int utf8_char_len(const char *s);
 int text_unit(const char *s, int *shown);
 /* Valid UTF-8 with no control characters other than those allowed (e.g. "\n"). */
 int valid_text(const char *s, const char *allowed_ctl);
-/* Whether s (valid UTF-8) holds a C1 control character (U+0080 to U+009F): valid_text
- * lets them through, as a history may hold them (tables show them escaped); what a
- * user types now has no use for one that a terminal would act on. */
-int text_has_c1(const char *s);
+/* Whether s (valid UTF-8) holds a character a terminal acts on unseen (text_unseen_len):
+ * valid_text lets them through, as a history may hold them (tables show them escaped);
+ * what a user types now has no use for one. */
+int text_has_unseen(const char *s);
+/* The length of the character s starts with if it acts on a terminal unseen: a C1
+ * control, or a bidirectional control that turns the text after it around; else 0. */
+int text_unseen_len(const char *s);
 /* Two hex characters of a hash of s: the shard folder of a name. */
 void shard_name(char out[3], const char *s);
 /* Shard path "ab/cd" of an id from its hex part. */

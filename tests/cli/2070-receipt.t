@@ -113,4 +113,22 @@ t_refuse 65 'a block'"'"'s reason with one' carctl --as admin block car01 --from
 	--reason "$(printf 'x\302\205y')"
 t_refuse 65 'a comment with one' rate --as alice "$ra" --stars 4 --comment "$(printf 'ok\302\205')"
 
+# A bidirectional control (U+202E RIGHT-TO-LEFT OVERRIDE, U+2066..U+2069, U+200E/F,
+# U+061C) turns what follows it on the line around: a comment "\u202egnp.exe" shows
+# as "exe.png", and the rest of a table's row after it too. Refused as text now; a
+# table shows one already recorded escaped.
+t_refuse 65 'a comment with a right-to-left override' rate --as alice "$ra" --stars 4 \
+	--comment "$(printf 'ok \342\200\256gnp.exe')"
+t_match '... says why' "$ERR" 'comment: invalid UTF-8 or control characters'
+t_refuse 65 'a model with a left-to-right isolate' carctl --as admin set car01 --model "$(printf 'A\342\201\246B')"
+t_refuse 65 'a block'"'"'s reason with a right-to-left mark' carctl --as admin block car01 \
+	--from "$(day 400)" --to "$(day 401)" --reason "$(printf 'x\342\200\217y')"
+t_ok '... an ordinary right-to-left script is text' carctl --as admin set car01 --model "$(printf '\327\251\327\234\327\225\327\235')"
+dispatch
+path=$(state_ls management/cars | while read -r f; do state_cat "$f" | grep -q 'car=car01' && echo "$f"; done | head -1)
+state_cat "$path" | sed "s/model=[^\t]*/model=$(printf 'Ray\342\200\256X')/" >"$T_TMP/cars"
+state_put "$path" <"$T_TMP/cars"
+t_ok 'a model recorded with one (an older release let it in): carctl list' carctl list
+t_match '... shows it escaped' "$OUT" '^car01 +Ray\\u202eX '
+
 done_testing
