@@ -240,21 +240,35 @@ static char *reason_line(const char *reason)
  * write new/ alone), where no listing takes it: 2. Else the fault, -1. */
 static int set_folder_aside(const char *spool, const char *name, int err, struct rerr *e)
 {
-	char *src = xasprintf("%s/new/%s", spool, name);
-	char *dst = xasprintf("%s/new/" SPOOL_STUCK "%s", spool, name);
+	char *src = xasprintf("%s/new/%s", spool, name), aside[32];
 	struct stat st;
-	int rc;
+	int rc = -1, why = 0;
 
-	if ((err == EACCES || err == EPERM) && lstat(src, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    rename(src, dst) == 0) {
-		rerr_set(e, RX_IO, "%s: a folder the dispatcher may not move (%s): left as "
-			 "spool/new/" SPOOL_STUCK "%s; remove it by hand", name, strerror(err), name);
-		rc = 2;
-	} else
-		rc = rerr_set(e, RX_IO, "%s/bad/: %s: %s", spool, name, strerror(err));
+	if ((err != EACCES && err != EPERM) || lstat(src, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(src);
+		return rerr_set(e, RX_IO, "%s/bad/: %s: %s", spool, name, strerror(err));
+	}
+	/* .stuck-N, the first N free: NAME's own length or a folder of that name already
+	 * there (another user's) may not stop it. Never over one: a folder replaces an
+	 * empty one. */
+	for (int n = 0; n < 1000 && rc < 0; n++) {
+		snprintf(aside, sizeof aside, SPOOL_STUCK "%d", n);
+		char *dst = xasprintf("%s/new/%s", spool, aside);
+		rc = renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE);
+		if (rc < 0 && errno == EINVAL) /* a file system without it (NFS) */
+			rc = lstat(dst, &st) == 0 ? (errno = EEXIST, -1) : rename(src, dst);
+		why = errno;
+		free(dst);
+		if (rc < 0 && why != EEXIST)
+			break;
+	}
 	free(src);
-	free(dst);
-	return rc;
+	if (rc < 0)
+		return rerr_set(e, RX_IO, "%s: a folder the dispatcher may not move (%s), nor set "
+				"aside in spool/new: %s", name, strerror(err), strerror(why));
+	rerr_set(e, RX_IO, "%s: a folder the dispatcher may not move (%s): left as spool/new/%s; "
+		 "remove it by hand", name, strerror(err), aside);
+	return 2;
 }
 
 int spool_quarantine(const char *spool, const char *name, const char *reason, struct rerr *e)
