@@ -208,16 +208,6 @@ static int resolve_remote(struct walk *w, yaml_node_t *u, char *url)
 	return 0;
 }
 
-/* Whether two resolved remotes are one repository: a path, or file:// of it. */
-static int same_repository(const char *a, const char *b)
-{
-	if (url_is_path(a) && strncmp(a, "file://", 7) == 0)
-		a += 7;
-	if (url_is_path(b) && strncmp(b, "file://", 7) == 0)
-		b += 7;
-	return strcmp(a, b) == 0;
-}
-
 static int remotes_field(struct walk *w, yaml_node_t *v)
 {
 	struct cfg *c = w->c;
@@ -238,11 +228,13 @@ static int remotes_field(struct walk *w, yaml_node_t *v)
 		strcpy(written, c->remotes[c->nremotes]);
 		if (resolve_remote(w, u, c->remotes[c->nremotes]) < 0)
 			return -1;
-		for (int j = 0; j < c->nremotes; j++)
-			if (same_repository(c->remotes[j], c->remotes[c->nremotes]))
-				return fail(w, u, "replicate.remotes: '%.100s' names %.150s twice", written,
-					    c->remotes[j]);
-		c->nremotes++;
+		int again = 0;
+		for (int j = 0; j < c->nremotes && !again; j++)
+			again = url_same_repository(c->remotes[j], c->remotes[c->nremotes]);
+		if (!again)
+			c->nremotes++;
+		else if (c->twice[0] == '\0') /* pushed to once, under its first name */
+			strcpy(c->twice, written);
 	}
 	return 0;
 }

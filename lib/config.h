@@ -18,6 +18,7 @@ struct cfg {
 	char spool[CFG_PATH_MAX]; /* the spool folder, as written ("": the home's spool/) */
 	char remotes[CFG_REMOTES_MAX][CFG_PATH_MAX]; /* replicate: git URLs main is pushed to */
 	int nremotes;
+	char twice[CFG_PATH_MAX]; /* a remote as written that names one before it ("": none) */
 	long max_lag_seconds;
 };
 
@@ -27,8 +28,8 @@ void cfg_defaults(struct cfg *c);
 /* Reads path; an unknown key, a wrong type or a missing file is RX_CONFIG with
  * "PATH:LINE: what is wrong". A path in replicate.remotes is made absolute and plain
  * from the folder home (NULL: the current one), as the dispatcher reaches
- * it, and one repository named twice (a path and file://, relative and absolute) is
- * refused. */
+ * it; one repository named twice (a path and file://, relative and absolute, through a
+ * link) is pushed to once: the second name is left out, and kept in twice. */
 int cfg_load(struct cfg *c, const char *path, const char *home, struct rerr *e);
 /* The default settings file, as text. */
 const char *cfg_default_text(void);

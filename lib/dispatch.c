@@ -1215,6 +1215,9 @@ static void check_follow(const struct home *h, const struct cfg *c, struct repor
 /* Each remote of replicate: how far behind main it is. */
 static void check_remotes(const struct home *h, const struct cfg *c, struct report *r)
 {
+	if (c->twice[0])
+		report_add(r, 0, "replicate.remotes: '%s' names a repository named before it: "
+			   "pushed to once", c->twice);
 	for (int i = 0; i < c->nremotes; i++) {
 		struct remote_state st;
 		struct rerr why = {0};

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int url_is_path(const char *url)
 {
@@ -79,14 +80,8 @@ int url_absolute(const char *url, const char *from, char **out, struct rerr *e)
 	if (strncmp(url, "file://", 7) == 0 && url[7] != '/')
 		return rerr_set(e, RX_DATA, "%s: file:// takes an absolute path (file:///srv/m.git); a "
 				"relative one is written without it", url);
-	if (!url_is_path(url)) {
-		*out = xstrdup(url);
-		return 0;
-	}
-	if (strncmp(url, "file://", 7) == 0) {
-		char *plain = plain_url_path(url + 7);
-		*out = xasprintf("file://%s", plain);
-		free(plain);
+	if (!url_is_path(url) || strncmp(url, "file://", 7) == 0) {
+		*out = xstrdup(url); /* as written: its push record is keyed by it */
 		return 0;
 	}
 	if (url[0] == '/') {
@@ -103,4 +98,24 @@ int url_absolute(const char *url, const char *from, char **out, struct rerr *e)
 	free(joined);
 	free(base);
 	return 0;
+}
+
+int url_same_repository(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char *pa, *pb;
+	int same;
+
+	if (!url_is_path(a) || !url_is_path(b))
+		return strcmp(a, b) == 0;
+	a += strncmp(a, "file://", 7) == 0 ? 7 : 0;
+	b += strncmp(b, "file://", 7) == 0 ? 7 : 0;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0) /* one folder through links, or not */
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	pa = plain_url_path(a);
+	pb = plain_url_path(b);
+	same = strcmp(pa, pb) == 0;
+	free(pa);
+	free(pb);
+	return same;
 }
