@@ -70,8 +70,11 @@ static void put_message(FILE *f, const char *msg)
 		len = text_unit((const char *)p, &shown);
 		if (*p == '\n')
 			fputs("\\n", f);
-		else if (!shown && len == 2) /* C1, as tables show it */
-			fprintf(f, "\\u00%02x", p[1]);
+		else if (!shown && len > 1) { /* C1 or a bidirectional control, as tables show it */
+			uint32_t c;
+			utf8_char((const char *)p, &c);
+			fprintf(f, "\\u%04x", (unsigned)c);
+		}
 		else if (!shown) /* a control character, or a byte that is no character */
 			fprintf(f, "\\x%02x", *p);
 		else if (fwrite(p, 1, (size_t)len, f) != (size_t)len)

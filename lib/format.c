@@ -109,31 +109,6 @@ int format_objects(FILE *out, const char *const *names, size_t nn, json_t *const
 	return ferror(out) ? -1 : 0;
 }
 
-/* One UTF-8 character of s (not empty): its length in bytes, and *cp. A byte that
- * starts no valid character is a character of its own, U+FFFD. */
-static size_t utf8_char(const char *s, uint32_t *cp)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = u[0] < 0x80 ? 1 : u[0] >= 0xc2 && u[0] < 0xe0 ? 2 : u[0] >= 0xe0 && u[0] < 0xf0 ? 3
-		: u[0] >= 0xf0 && u[0] < 0xf5 ? 4 : 0;
-	uint32_t c = n == 1 ? u[0] : n == 2 ? u[0] & 0x1fu : n == 3 ? u[0] & 0x0fu : u[0] & 0x07u;
-
-	for (size_t k = 1; k < n; k++) {
-		if ((u[k] & 0xc0) != 0x80) {
-			n = 0;
-			break;
-		}
-		c = c << 6 | (u[k] & 0x3fu);
-	}
-	if (n == 0 || (n == 3 && (c < 0x800 || (c >= 0xd800 && c < 0xe000))) ||
-	    (n == 4 && (c < 0x10000 || c > 0x10ffff))) {
-		*cp = 0xfffd;
-		return 1;
-	}
-	*cp = c;
-	return n;
-}
-
 /* Where the C library has no UTF-8 locale: East Asian Wide and Fullwidth characters
  * (UAX #11: Hangul, CJK, kana, fullwidth forms) and the emoji blocks take two
  * columns, combining marks, Hangul medial and final jamo, and zero-width characters

@@ -456,12 +456,35 @@ int utf8_char_len(const char *s)
 	return len;
 }
 
+size_t utf8_char(const char *s, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = u[0] < 0x80 ? 1 : u[0] >= 0xc2 && u[0] < 0xe0 ? 2 : u[0] >= 0xe0 && u[0] < 0xf0 ? 3
+		: u[0] >= 0xf0 && u[0] < 0xf5 ? 4 : 0;
+	uint32_t c = n == 1 ? u[0] : n == 2 ? u[0] & 0x1fu : n == 3 ? u[0] & 0x0fu : u[0] & 0x07u;
+
+	for (size_t k = 1; k < n; k++) {
+		if ((u[k] & 0xc0) != 0x80) {
+			n = 0;
+			break;
+		}
+		c = c << 6 | (u[k] & 0x3fu);
+	}
+	if (n == 0 || (n == 3 && (c < 0x800 || (c >= 0xd800 && c < 0xe000))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff))) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	*cp = c;
+	return n;
+}
+
 int text_unit(const char *s, int *shown)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	int len = utf8_char_len(s);
 
-	*shown = len > 0 && *p >= 0x20 && *p != 0x7f && !(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
+	*shown = len > 0 && *p >= 0x20 && *p != 0x7f && !text_unseen_len(s);
 	return len > 0 ? len : 1;
 }
 
@@ -486,12 +509,13 @@ int text_unseen_len(const char *s)
 
 	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
 		return 2; /* C1 */
-	if (p[0] == 0xd8 && p[1] == 0x9c)
-		return 2; /* U+061C ARABIC LETTER MARK */
-	if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae)))
-		return 3; /* U+200E, U+200F marks; U+202A..U+202E embeddings and overrides */
+	/* The controls that turn the text after them around (embeddings, overrides and
+	 * isolates; the marks U+200E, U+200F and U+061C only lean a neutral character, and
+	 * Hebrew or Arabic text pasted from elsewhere often holds them). */
+	if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+		return 3; /* U+202A..U+202E */
 	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
-		return 3; /* U+2066..U+2069 isolates */
+		return 3; /* U+2066..U+2069 */
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <sysexits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <time.h>
 
 /* Exit statuses of the contract; the sysexits names where they exist. */
@@ -84,6 +85,9 @@ int parse_money(const char *s, long long *out);
 /* The length in bytes of the UTF-8 character at s (1 to 4; an ASCII byte, a control
  * character too, is 1), or 0 if the bytes there are not one. */
 int utf8_char_len(const char *s);
+/* One UTF-8 character of s (not empty): its length in bytes, and *cp. A byte that
+ * starts no valid character is a character of its own, U+FFFD. */
+size_t utf8_char(const char *s, uint32_t *cp);
 /* The character at s as a terminal takes it: its length in bytes (a byte that is no
  * UTF-8 is one of its own), and whether it is text to show as it is (*shown): not a
  * control character (C0, DEL, C1), which a terminal acts on, nor a byte that is no

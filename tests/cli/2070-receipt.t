@@ -121,14 +121,22 @@ t_refuse 65 'a comment with a right-to-left override' rate --as alice "$ra" --st
 	--comment "$(printf 'ok \342\200\256gnp.exe')"
 t_match '... says why' "$ERR" 'comment: invalid UTF-8 or control characters'
 t_refuse 65 'a model with a left-to-right isolate' carctl --as admin set car01 --model "$(printf 'A\342\201\246B')"
-t_refuse 65 'a block'"'"'s reason with a right-to-left mark' carctl --as admin block car01 \
-	--from "$(day 400)" --to "$(day 401)" --reason "$(printf 'x\342\200\217y')"
+t_refuse 65 'a block'"'"'s reason with a right-to-left isolate' carctl --as admin block car01 \
+	--from "$(day 400)" --to "$(day 401)" --reason "$(printf 'x\342\201\247y')"
+t_ok '... a right-to-left mark (U+200F: it leans a neutral character only) is text' \
+	carctl --as admin set car02 --model "$(printf '\327\251\342\200\217 2')"
+t_refuse 65 'a message naming what was typed with one' carctl show "$(printf 'car\342\200\256xyz')"
+t_match '... shows it escaped' "$ERR" '^carctl: car\\u202exyz: not a car id$'
 t_ok '... an ordinary right-to-left script is text' carctl --as admin set car01 --model "$(printf '\327\251\327\234\327\225\327\235')"
 dispatch
-path=$(state_ls management/cars | while read -r f; do state_cat "$f" | grep -q 'car=car01' && echo "$f"; done | head -1)
-state_cat "$path" | sed "s/model=[^\t]*/model=$(printf 'Ray\342\200\256X')/" >"$T_TMP/cars"
-state_put "$path" <"$T_TMP/cars"
+for car in car01 car03; do
+	path=$(state_ls management/cars | while read -r f; do state_cat "$f" | grep -q "car=$car	" && echo "$f"; done | head -1)
+	state_cat "$path" | sed "/car=$car	/s/model=[^	]*/model=$(printf 'Ray\342\200\256X')/" >"$T_TMP/cars"
+	state_put "$path" <"$T_TMP/cars"
+done
 t_ok 'a model recorded with one (an older release let it in): carctl list' carctl list
 t_match '... shows it escaped' "$OUT" '^car01 +Ray\\u202eX '
+t_ok '... rent receipt of a booking of a car with one' rent --as admin receipt "$ra"
+t_match '... shows it escaped' "$OUT" '^car +car03 \(Ray\\u202eX\)$'
 
 done_testing
