@@ -566,8 +566,8 @@ int main(int argc, char **argv)
 				sayf("rebuild: %zu differences, %zu records repaired; "
 					"the log's are not (it is the record)", r.n, rewritten);
 			report_free(&r);
+			kick_push(&h, 0); /* its commit, now rather than at the next batch */
 		}
-		kick_push(&h, 0); /* its commit, now rather than at the next batch */
 	}
 	home_free(&h);
 	return finish(rc);
