@@ -752,6 +752,8 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 			      h->root, h->root);
 	free(newdir);
 	if (rc == 0)
+		rc = home_state_misplaced(h, e);
+	if (rc == 0)
 		rc = store_init_repo(h->state, e);
 	if (rc == 0)
 		rc = store_open(s, h->state, e);
@@ -767,7 +769,7 @@ int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr 
 {
 	if (open_locked(h, s, wait, e) < 0 || rec_check_layout(*s, e) < 0)
 		return -1;
-	return store_drop_checkout(*s, e);
+	return store_drop_checkout(*s, rec_checked_out, e);
 }
 
 static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
@@ -1158,7 +1160,7 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	store_set_signer(real, &k);
 	rc = store_commit(real, moves ? "dispatcher upgrade layout\n" : "dispatcher rebuild state\n", e);
 	if (rc == 0)
-		rc = store_drop_checkout(real, e);
+		rc = store_drop_checkout(real, rec_checked_out, e);
 	if (rc == 0)
 		note_logged(h, real); /* its commit, for a main set back after it */
 	if (rc == 0 && *rewritten > 0) { /* mended: a batch that failed on the state failed on that */

@@ -4,6 +4,7 @@
 #include "management.h"
 #include "records.h"
 #include "spool.h"
+#include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -55,6 +56,26 @@ const char *home_actor(const char *opt)
 	return pw ? pw->pw_name : "nobody";
 }
 
+int home_state_misplaced(const struct home *h, struct rerr *e)
+{
+	char *git = xasprintf("%s/.git", h->state);
+	struct stat st;
+	DIR *d = lstat(git, &st) < 0 && errno == ENOENT ? opendir(h->state) : NULL;
+	struct dirent *de;
+	int rc = 0;
+
+	free(git);
+	while (d && rc == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			rc = rerr_set(e, RX_CONFIG, "%s: holds files but no .git (a repository put back "
+				      "in its place?): this home keeps its repository as %s/.git (in the "
+				      "home: mv state state.git && mkdir state && mv state.git state/.git)",
+				      h->state, h->state);
+	if (d)
+		closedir(d);
+	return rc;
+}
+
 int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 {
 	char *git = xasprintf("%s/.git", h->state);
@@ -66,6 +87,8 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 	free(git);
 	if (!ok && err == EACCES) /* a home, which this user may not read */
 		return rerr_set(e, RX_IO, "%s: %s", h->state, strerror(err));
+	if (!ok && home_state_misplaced(h, e) < 0)
+		return -1;
 	if (!ok)
 		return rerr_set(e, RX_CONFIG, "%s: not a home (no state/); run 'carctl init %s'",
 				h->root, h->root);

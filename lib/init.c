@@ -253,7 +253,7 @@ int home_init(const char *dir, int *created, struct rerr *e)
 		return rerr_set(e, RX_USAGE, "the home is an empty name");
 	home_resolve(&h, dir);
 	*created = 0;
-	if (!has_state(&h))
+	if (!has_state(&h) && (rc = home_state_misplaced(&h, e)) == 0)
 		rc = make_home(&h, make_primary, NULL, created, e);
 	home_free(&h);
 	return rc;
@@ -311,7 +311,7 @@ int home_init_replica(const char *dir, const char *url, const char *trust, int *
 	home_resolve(&h, dir);
 	/* Until its first history is taken, init may be run again (another URL, another
 	 * --trust): a key pinned from a history it refused is forgotten. */
-	rc = has_state(&h) ? 0 : make_home(&h, make_replica, &r, created, e);
+	rc = has_state(&h) ? 0 : home_state_misplaced(&h, e) < 0 ? -1 : make_home(&h, make_replica, &r, created, e);
 	home_free(&h);
 	return rc;
 }

@@ -129,6 +129,10 @@ void rec_set_layout(struct store *s)
 	store_put(s, "layout", buf, (size_t)n);
 }
 
+const char *const rec_checked_out[] = {
+	"ids", "keys", "layout", "log", "owners", /* owners: layout 1's */
+	"management", "reservation", "payment", "rental", "rating", "mypage", NULL};
+
 int rec_check_layout(struct store *s, struct rerr *e)
 {
 	int v = rec_layout(s, e);

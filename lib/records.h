@@ -18,6 +18,9 @@ int rec_layout(struct store *s, struct rerr *e);
 void rec_set_layout(struct store *s);
 /* 0 if the state is in RECORDS_LAYOUT; else RX_CONFIG and what to do. */
 int rec_check_layout(struct store *s, struct rerr *e);
+/* The top entries of a state's tree in every layout, which releases before layout 5
+ * kept checked out beside state/.git (NULL-ended). */
+extern const char *const rec_checked_out[];
 
 /* ---- the ledger ---- */
 long long rec_log_head(struct store *s, struct rerr *e);

@@ -583,30 +583,16 @@ void store_free(struct store *s)
 	free(s);
 }
 
-/* Removes every file of state/ but .git: a home made by a release that kept the state
- * checked out; the commit, not those files, is the state. */
-static void sweep_checkout(const char *state)
-{
-	DIR *d = opendir(state);
-	struct dirent *de;
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, ".git"))
-			continue;
-		char *p = xasprintf("%s/%s", state, de->d_name);
-		fs_remove_tree(p);
-		free(p);
-	}
-	closedir(d);
-}
-
-int store_drop_checkout(struct store *s, struct rerr *e)
+int store_drop_checkout(struct store *s, const char *const *checked_out, struct rerr *e)
 {
 	const char *old[] = {"rental-worktree", "rental-tmp"};
 
-	sweep_checkout(s->state);
+	/* the commit, not those files, is the state */
+	for (const char *const *n = checked_out; *n; n++) {
+		char *p = xasprintf("%s/%s", s->state, *n);
+		fs_remove_tree(p);
+		free(p);
+	}
 	for (size_t i = 0; i < 2; i++) {
 		char *p = xasprintf("%s/%s", s->gitdir, old[i]);
 		fs_remove_tree(p);

@@ -34,10 +34,11 @@ void store_set_signer(struct store *s, const struct seckey *k);
  * then sweeps what a dead run left and reads main again. */
 int store_lock(struct store *s, int wait, struct rerr *e);
 /* Removes what a release that kept the state checked out left beside the repository
- * (its files under state/, git's index, its own files in .git) and marks the
- * repository bare: once the state is in this release's layout, never before (until
- * the upgrade commits, that release can still run the home). */
-int store_drop_checkout(struct store *s, struct rerr *e);
+ * (the entries of state/ named in checked_out, a NULL-ended list; git's index; its own
+ * files in .git) and marks the repository bare: once the state is in this release's
+ * layout, never before (until the upgrade commits, that release can still run the
+ * home). Anything else in state/ is no one's checkout and stays. */
+int store_drop_checkout(struct store *s, const char *const *checked_out, struct rerr *e);
 
 
 /* Reads path, seeing this batch's changes: 0 (*buf malloc'd, NUL-terminated), 1 absent. */

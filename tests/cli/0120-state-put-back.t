@@ -1,0 +1,50 @@
+#!/bin/sh
+# 0120-state-put-back.t: a backup of state/ restored as the repository itself (git
+# clone --mirror BACKUP state, where the home keeps it as state/.git) was taken for no
+# home: `dispatcher --once` made a new state/.git, removed every other file of state/
+# (the restored history) as an older release's checked-out files, and committed an
+# empty state, exit 0; `carctl init`, which the readers advised, did the same. Now
+# every command says where the repository belongs and nothing is written or removed;
+# put there, the home goes on. The files the dispatcher removes from state/ are those
+# an older release checked out (the top folders of a state), nothing else.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+t_needs 'a state restored in the wrong place' git
+shop
+res=$(book alice car01 "$(day 10)" "$(day 12)")
+commits=$(state_git rev-list --count main)
+git clone -q --mirror "$H/state/.git" "$T_TMP/backup.git"
+reserve --as bob car02 --from "$(day 20)" --to "$(day 21)" >/dev/null # waits in the spool
+rm -rf "$H/state"
+git clone -q --mirror "$T_TMP/backup.git" "$H/state"
+files=$(ls -A "$H/state" | tr '\n' ' ')
+
+for c in 'carctl list' 'mypage --as alice'; do
+	t_refuse 78 "$c: the repository in state/, not state/.git: refused" $c
+	t_match '... saying where it belongs' "$ERR" "state: holds files but no \\.git .*state/\\.git"
+	t_nomatch '... not that there is no state/' "$ERR" 'no state/\)'
+done
+t_refuse 78 'dispatcher --once: refused' dispatcher --once
+t_match '... saying so' "$ERR" 'holds files but no \.git'
+t_eq '... state/ as it was' "$(ls -A "$H/state" | tr '\n' ' ')" "$files"
+t_refuse 78 'carctl init: refused, writing nothing (it removed the history too)' carctl init
+t_eq '... state/ as it was' "$(ls -A "$H/state" | tr '\n' ' ')" "$files"
+t_eq '... the history whole' "$(git --git-dir="$H/state" rev-list --count main)" "$commits"
+t_refuse 78 'dispatcher --rebuild: refused' dispatcher --rebuild
+
+# Put where the message says: the home goes on, the waiting event too.
+mv "$H/state" "$T_TMP/state.git" && mkdir "$H/state" && mv "$T_TMP/state.git" "$H/state/.git"
+t_ok 'the repository moved to state/.git: dispatcher --once' dispatcher --once
+t_eq '... the booking before is there' "$(status_of "$res")" RESERVED
+t_eq '... and the one that waited applied' "$(reserve --as bob list --json | wc -l)" 1
+t_ok '... --rebuild agrees' dispatcher --rebuild
+t_ok '... healthy' dispatcher --check
+
+# A file of the operator's in state/ beside .git is no checked-out record: kept.
+printf 'notes\n' >"$H/state/NOTES"
+mkdir "$H/state/rental" # a name an older release checked out: removed, as before
+book alice car01 "$(day 30)" "$(day 31)" >/dev/null
+t_file "a file of the operator's in state/ stays" "$H/state/NOTES"
+t_nofile '... a folder of an older checkout goes' "$H/state/rental"
+done_testing
