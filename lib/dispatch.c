@@ -734,8 +734,7 @@ static void count_held(struct store *s, const struct cfg *c, struct dispatch_sta
 			st->held += (size_t)(head - cur);
 }
 
-/* Opens the home's state and takes its lock, making the repository on a new home's
- * first run; the layout is the caller's to check. */
+/* Opens the home's state and takes its lock; the layout is the caller's to check. */
 static int open_locked(const struct home *h, struct store **s, int wait, struct rerr *e)
 {
 	char *newdir = xasprintf("%s/new", h->spool);
@@ -753,8 +752,12 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 	free(newdir);
 	if (rc == 0)
 		rc = home_state_misplaced(h, e);
-	if (rc == 0)
-		rc = store_init_repo(h->state, e);
+	/* Only carctl init makes the repository: one removed is no new home, and the events
+	 * waiting are not judged against an empty state (no key registered there). */
+	if (rc == 0 && !store_repo_exists(h->state))
+		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): 'carctl init %s' makes a "
+			      "new one; a home's repository removed is put back from a backup or a "
+			      "mirror (rental(7), Backups)", h->root, h->root);
 	if (rc == 0)
 		rc = store_open(s, h->state, e);
 	if (rc == 0 && (rc = store_lock(*s, 0, e)) < 0 && e->code == RX_TEMP && wait) {

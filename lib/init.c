@@ -226,7 +226,8 @@ static int make_home(const struct home *h, int (*make)(const struct home *h, voi
 /* A primary: the genesis, applied by its dispatcher. */
 static int make_primary(const struct home *h, void *arg, struct rerr *e)
 {
-	if (write_genesis(h, e) < 0 || run_dispatcher(h, "applying the genesis failed", e) < 0)
+	if (write_genesis(h, e) < 0 || store_init_repo(h->state, e) < 0 ||
+	    run_dispatcher(h, "applying the genesis failed", e) < 0)
 		return -1;
 	if (!has_state(h))
 		return rerr_set(e, RX_SOFTWARE, "%s: the dispatcher made no state", h->root);
@@ -236,12 +237,8 @@ static int make_primary(const struct home *h, void *arg, struct rerr *e)
 /* A replica: an empty repository, what it follows, and its dispatcher's first round. */
 static int make_replica(const struct home *h, void *arg, struct rerr *e)
 {
-	char *git = xasprintf("%s/.git", h->state);
-	int rc = git_init(git, e) == 0 && home_replica_write(h, arg, e) == 0
+	return store_init_repo(h->state, e) == 0 && home_replica_write(h, arg, e) == 0
 		? run_dispatcher(h, "its first round of following failed", e) : -1;
-
-	free(git);
-	return rc;
 }
 
 int home_init(const char *dir, int *created, struct rerr *e)

@@ -506,6 +506,15 @@ int store_init_repo(const char *state, struct rerr *e)
 	return rc;
 }
 
+int store_repo_exists(const char *state)
+{
+	char *gitdir = xasprintf("%s/.git", state);
+	int rc = fs_exists(gitdir);
+
+	free(gitdir);
+	return rc;
+}
+
 /* Opens s's repository; with scratch, its packs go to a folder of their own, made
  * empty, which store_free removes. */
 static int open_repo(struct store *s, int scratch, struct rerr *e)

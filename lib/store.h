@@ -13,6 +13,8 @@ struct store;
 
 /* Makes the repository at state/.git (bare, branch main) if there is none. */
 int store_init_repo(const char *state, struct rerr *e);
+/* Whether state/.git is there. */
+int store_repo_exists(const char *state);
 /* Opens the state of the home at state for reading (and, after store_lock, writing):
  * RX_CONFIG if there is no repository. */
 int store_open(struct store **out, const char *state, struct rerr *e);

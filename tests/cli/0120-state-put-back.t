@@ -47,4 +47,15 @@ mkdir "$H/state/rental" # a name an older release checked out: removed, as befor
 book alice car01 "$(day 30)" "$(day 31)" >/dev/null
 t_file "a file of the operator's in state/ stays" "$H/state/NOTES"
 t_nofile '... a folder of an older checkout goes' "$H/state/rental"
+# state/.git removed (a restore that forgot it): the dispatcher made a new, empty
+# repository and judged the waiting events against it (no key registered: every one
+# quarantined). Only carctl init makes a repository.
+reserve --as bob car02 --from "$(day 40)" --to "$(day 41)" >/dev/null
+rm -rf "$H/state/.git" "$H/state/NOTES"
+t_refuse 78 'state/.git removed: dispatcher --once refused' dispatcher --once
+t_match '... saying what is missing' "$ERR" 'not a home \(no state/\.git\)'
+t_nofile '... no repository made' "$H/state/.git"
+t_eq '... the event still waits' "$(spool_count new)" 1
+t_eq '... none quarantined' "$(ls "$H/spool/bad" | wc -l)" 0
+
 done_testing
