@@ -13,6 +13,7 @@
 #include "spool.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -768,9 +769,37 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 	return rc;
 }
 
+/* One spool, one home: the process that applies a home's batches (which serves one
+ * home) holds a lock on the spool's new/ from its first batch until it ends, taken
+ * while it holds the home's, so that the only other holder is another home's
+ * dispatcher (a copy of this home, or a home whose settings name this spool), which
+ * would take a share of the events. A file system without locks (NFS without lockd)
+ * cannot tell: the batch goes on. */
+static int serve_spool(const struct home *h, struct rerr *e)
+{
+	static int held = -1;
+	char *dir;
+	int rc = 0;
+
+	if (held >= 0)
+		return 0;
+	dir = xasprintf("%s/new", h->spool);
+	held = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (held >= 0 && flock(held, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			rc = rerr_set(e, RX_CONFIG, "%s: served by another home's dispatcher (a copy of "
+				      "this home, or a home whose settings name this spool): one spool, "
+				      "one home", dir);
+		close(held);
+		held = -1;
+	}
+	free(dir);
+	return rc;
+}
+
 int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr *e)
 {
-	if (open_locked(h, s, wait, e) < 0 || rec_check_layout(*s, e) < 0)
+	if (open_locked(h, s, wait, e) < 0 || rec_check_layout(*s, e) < 0 || serve_spool(h, e) < 0)
 		return -1;
 	return store_drop_checkout(*s, rec_checked_out, e);
 }
