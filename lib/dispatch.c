@@ -1311,6 +1311,33 @@ static int probe_writable(const char *dir, const char *what, struct rerr *e)
 	return rc < 0 ? rerr_set(e, why.code, "%s: cannot be written: %s", what, why.msg) : 0;
 }
 
+/* Where a batch writes in state/.git: its files (the marks: a page written there, as a
+ * full disk fails it), objects/pack and refs/heads (by their modes: no probe of ours
+ * is to be met there by git), and the lock it takes; a restore done as another user
+ * leaves one of them not the dispatcher's, and every batch fails there. */
+static void check_state_writable(const struct home *h, struct report *r)
+{
+	struct rerr why = {0};
+	char *git = xasprintf("%s/.git", h->state);
+
+	if (probe_writable(git, "state", &why) < 0)
+		report_add(r, 1, "%s", why.msg);
+	free(git);
+	for (const char *const *sub = (const char *const[]){"objects/pack", "refs/heads", NULL}; *sub; sub++) {
+		char *dir = xasprintf("%s/.git/%s", h->state, *sub);
+		if (fs_exists(dir) && access(dir, W_OK | X_OK) < 0)
+			report_add(r, 1, "%s: cannot be written: %s", dir, strerror(errno));
+		free(dir);
+	}
+	char *lock = xasprintf("%s/.git/rental.lock", h->state);
+	int fd = open(lock, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		report_add(r, 1, "%s: %s", lock, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(lock);
+}
+
 /* The spool's folders: each a folder a writer can write in, and room in tmp/ for an
  * event (the spool may be a file system of its own: spool: PATH). */
 static void check_spool(const struct home *h, struct report *r)
@@ -1394,12 +1421,10 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	if (home_settings(h, &c, e) < 0)
 		return -1; /* a broken settings file is its own exit status */
 	check_spool(h, r);
-	char *git = xasprintf("%s/.git", h->state);
 	if (fs_exists(h->state) && access(h->state, W_OK) < 0)
 		report_add(r, 1, "%s: not writable: %s", h->state, strerror(errno));
-	else if (fs_exists(h->state) && probe_writable(git, "state", &why) < 0)
-		report_add(r, 1, "%s", why.msg);
-	free(git);
+	else if (fs_exists(h->state))
+		check_state_writable(h, r);
 	if (store_unindexed_pack(h->state, lone))
 		report_add(r, 0, "state: %s has no index (removed? a power cut between its renames?): "
 			   "no object of it is read, and the history may need them: 'git index-pack' on "

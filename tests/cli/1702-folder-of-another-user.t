@@ -63,4 +63,23 @@ t_file '... .stuck-1 kept as it was' "$H/spool/new/.stuck-1/f"
 rm -rf "$H/spool/new/.stuck-"*
 as_service --check
 t_nomatch 'removed by hand: --check no longer names it' "$ERR" 'stuck'
+# Parts of state/.git the service may not write (a restore done as root): --check said
+# healthy, and the next batch failed (74), or every batch (the lock file).
+chown 0:0 "$H/state/.git/objects/pack"
+as_service --check
+t_eq 'objects/pack root'"'"'s: --check unhealthy' "$RC" 1
+t_match '... naming it' "$ERR" 'state/\.git/objects/pack: cannot be written'
+chown 65534:65534 "$H/state/.git/objects/pack"
+chown 0:0 "$H/state/.git/refs/heads"
+as_service --check
+t_match 'refs/heads root'"'"'s: named' "$ERR" 'state/\.git/refs/heads: cannot be written'
+chown 65534:65534 "$H/state/.git/refs/heads"
+chown 0:0 "$H/state/.git/rental.lock" && chmod 644 "$H/state/.git/rental.lock"
+as_service --check
+t_eq 'the lock file root'"'"'s: --check unhealthy' "$RC" 1
+t_match '... naming it' "$ERR" 'rental\.lock: Permission denied'
+chown 65534:65534 "$H/state/.git/rental.lock"
+as_service --check
+t_eq '... all given back: healthy' "$RC" 0
+
 done_testing
