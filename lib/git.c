@@ -1662,9 +1662,15 @@ int gitrepo_merge(struct gitrepo *r, int all, struct rerr *e)
 			continue;
 		char *idx = xasprintf("%s/%s.idx", dir, ps[i]->name);
 		char *pack = xasprintf("%s/%s.pack", dir, ps[i]->name);
-		/* The index first: a pack without one is invisible, and swept. */
+		/* The index first: a pack without one is invisible, and swept. Then what stock
+		 * git keeps beside a pack of its own (git repack -b), of no use without it. */
 		if ((unlink(idx) < 0 && errno != ENOENT) || (unlink(pack) < 0 && errno != ENOENT))
 			rc = rerr_set(e, RX_IO, "%s: %s", pack, strerror(errno));
+		for (const char *const *x = (const char *const[]){"bitmap", "rev", "mtimes", NULL}; rc == 0 && *x; x++) {
+			char *side = xasprintf("%s/%s.%s", dir, ps[i]->name, *x);
+			unlink(side);
+			free(side);
+		}
 		free(idx);
 		free(pack);
 	}

@@ -19,4 +19,17 @@ run sh -c "ulimit -S -n 30 && exec '$BIN/dispatcher' --once"
 t_eq 'dispatcher --once under a soft limit of 30 open files: applied' "$RC" 0
 t_match '... the car is there' "$(carctl list --json)" '"car":"car09"'
 t_eq '... and the packs merged' "$(ls "$packs" | grep -c '\.idx$' | awk '{ print ($1 < 10) }')" 1
+# A pack stock git made with its bitmap (git repack -adb), merged away by the batches:
+# its .bitmap stayed without its pack, and git fsck warned of it for good.
+t_ok 'git repack -adb: one pack, with a bitmap' state_git repack -q -adb
+t_eq '... a bitmap there' "$(ls "$packs" | grep -c '\.bitmap$')" 1
+i=0
+while [ "$i" -lt 12 ] && [ -n "$(ls "$packs" | grep '\.bitmap$')" ] &&
+	[ -f "$packs/$(ls "$packs" | grep '\.bitmap$' | head -1 | sed 's/\.bitmap$/.pack/')" ]; do
+	book alice car02 "$(day $((200 + 2 * i)))" "$(day $((201 + 2 * i)))" >/dev/null
+	i=$((i + 1))
+done
+t_eq 'the pack merged away by the batches: no bitmap left without it' "$(ls "$packs" | grep '\.bitmap$' | sed 's/\.bitmap$/.pack/' | while read -r p; do [ -f "$packs/$p" ] || echo gone; done)" ''
+t_eq '... git fsck finds no file of a pack that is gone' "$(state_git fsck 2>&1 | grep -c 'no corresponding')" 0
+
 done_testing
