@@ -770,36 +770,53 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 }
 
 /* One spool, one home: the process that applies a home's batches (which serves one
- * home) holds a lock on the spool's new/ from its first batch until it ends, taken
- * while it holds the home's, so that the only other holder is another home's
- * dispatcher (a copy of this home, or a home whose settings name this spool), which
- * would take a share of the events. A file system without locks (NFS without lockd)
- * cannot tell: the batch goes on. */
+ * home) holds a lock on the spool's file served-by, which names the home, from its
+ * first batch until it ends, taken while it holds the home's own: the only other
+ * holder is another home's dispatcher (a copy of this home, or a home whose settings
+ * name this spool), which would take a share of the events. Each batch looks again:
+ * the spool the settings name, or its file, may have changed since. A lock is a
+ * file's, so that NFS locks it too; where the file cannot be made, nothing can tell,
+ * and the batch goes on. */
 static int serve_spool(const struct home *h, struct rerr *e)
 {
 	static int held = -1;
-	char *dir;
-	int rc = 0;
+	static dev_t dev;
+	static ino_t ino;
+	char *path = xasprintf("%s/served-by", h->spool), who[300] = "";
+	struct stat st;
+	int rc = 0, fd;
 
-	if (held >= 0)
+	if (held >= 0 && stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino) {
+		free(path);
 		return 0;
-	dir = xasprintf("%s/new", h->spool);
-	held = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (held >= 0 && flock(held, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			rc = rerr_set(e, RX_CONFIG, "%s: served by another home's dispatcher (a copy of "
-				      "this home, or a home whose settings name this spool): one spool, "
-				      "one home", dir);
-		close(held);
-		held = -1;
 	}
-	free(dir);
+	if (held >= 0)
+		close(held);
+	held = -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    fstat(fd, &st) == 0) {
+		char *line = xasprintf("%s\n", h->root);
+		if (ftruncate(fd, 0) == 0 && pwrite(fd, line, strlen(line), 0) < 0)
+			(void)0; /* the name is for people; the lock is what holds */
+		free(line);
+		held = fd, dev = st.st_dev, ino = st.st_ino;
+	} else if (fd >= 0 && errno == EWOULDBLOCK) {
+		ssize_t n = pread(fd, who, sizeof who - 1, 0);
+		who[n > 0 ? n : 0] = '\0';
+		who[strcspn(who, "\n")] = '\0';
+		rc = rerr_set(e, RX_CONFIG, "%s: served by the dispatcher of another home (%s): a copy "
+			      "of this home, or a home whose settings name this spool; one spool, one "
+			      "home", h->spool, who[0] ? who : "unnamed");
+	}
+	if (fd >= 0 && held != fd)
+		close(fd);
+	free(path);
 	return rc;
 }
 
 int dispatch_open(const struct home *h, struct store **s, int wait, struct rerr *e)
 {
-	if (open_locked(h, s, wait, e) < 0 || rec_check_layout(*s, e) < 0 || serve_spool(h, e) < 0)
+	if (open_locked(h, s, wait, e) < 0 || rec_check_layout(*s, e) < 0)
 		return -1;
 	return store_drop_checkout(*s, rec_checked_out, e);
 }
@@ -818,6 +835,8 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
+	if (serve_spool(h, e) < 0)
+		return -1;
 	today_utc(audit.today);
 	if (store_follow_main(s, e) < 0 || refuse_hand_made(h, s, e) < 0 || (base = ledger_head(s, e)) < 0 ||
 	    refuse_set_back(h, s, base, e) < 0)

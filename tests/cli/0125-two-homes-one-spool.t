@@ -2,8 +2,9 @@
 # 0125-two-homes-one-spool.t: a copy of a home whose settings name its spool (spool:
 # an absolute path), run beside it, drained the same spool: each home applied a share
 # of the events, both healthy. The process that applies a home's batches holds the
-# spool while it runs; another home's dispatcher is refused (78), takes nothing, and
-# the first applies every event.
+# spool while it runs (its file served-by, which names the home); another home's
+# batch is refused (78), takes nothing, and --check says so; the first applies every
+# event. A spool the settings name anew is held anew.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -19,7 +20,7 @@ t_wait 'the home'"'"'s daemon holds its lock' 10 sh -c "! flock -n '$H/state/.gi
 run dispatcher --home "$T_TMP/copy" --once
 t_eq 'a copy of the home on the same spool: dispatcher --once refused (78)' "$RC" 78
 t_match '... saying the spool is served by another home' "$ERR" \
-	"$T_TMP/spool/new: served by another home's dispatcher"
+	"$T_TMP/spool: served by the dispatcher of another home \\($H\\)"
 timeout 20 "$BIN/dispatcher" --home "$T_TMP/copy" 2>"$T_TMP/copy.err" </dev/null &
 copy=$!
 for i in 1 2 3 4 5 6; do
@@ -27,8 +28,22 @@ for i in 1 2 3 4 5 6; do
 	sleep 0.2
 done
 wait "$copy"
-t_eq '... its daemon too: exit 78' "$?" 78
+t_match '... its daemon says so, and takes nothing' "$(cat "$T_TMP/copy.err")" 'served by the dispatcher of another home'
 t_wait 'the home applies every event' 15 sh -c "[ \$('$BIN/carctl' list --json | grep -c '\"car\":\"t') = 6 ]"
 t_eq '... the copy none' "$(carctl --home "$T_TMP/copy" list --json | grep -c '"car":"t')" 0
+run dispatcher --home "$T_TMP/copy" --check
+t_eq "the copy's --check: unhealthy" "$RC" 1
+t_match '... saying why' "$ERR" 'the last batch failed .*served by the dispatcher of another home'
+
+# The home's settings name another spool: its daemon serves that one, and the old one
+# no more (it held the spool it started with, and drained the new one unheld).
+mkdir -p "$T_TMP/spool2/tmp" "$T_TMP/spool2/new" "$T_TMP/spool2/bad"
+sed -i "s|^spool: .*|spool: $T_TMP/spool2|" "$H/config/rental.yaml"
+carctl --as admin add u1 --rate 9 >/dev/null
+t_wait 'the daemon applies from the spool named anew' 15 sh -c "'$BIN/carctl' list --json | grep -q '\"car\":\"u1\"'"
+t_ok '... the old spool, which no one serves now: the copy may' dispatcher --home "$T_TMP/copy" --once
+sed -i "s|^spool: .*|spool: $T_TMP/spool2|" "$T_TMP/copy/config/rental.yaml"
+run dispatcher --home "$T_TMP/copy" --once
+t_eq '... the new one, served: refused' "$RC" 78
 t_stop_daemon "$pid" 0
 done_testing
