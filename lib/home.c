@@ -4,7 +4,6 @@
 #include "management.h"
 #include "records.h"
 #include "spool.h"
-#include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -58,22 +57,32 @@ const char *home_actor(const char *opt)
 
 int home_state_misplaced(const struct home *h, struct rerr *e)
 {
-	char *git = xasprintf("%s/.git", h->state);
-	struct stat st;
-	DIR *d = lstat(git, &st) < 0 && errno == ENOENT ? opendir(h->state) : NULL;
-	struct dirent *de;
-	int rc = 0;
+	const char *parts[] = {".git", "HEAD", "objects", "refs"};
+	int there[4];
 
-	free(git);
-	while (d && rc == 0 && (de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rc = rerr_set(e, RX_CONFIG, "%s: holds files but no .git (a repository put back "
-				      "in its place?): this home keeps its repository as %s/.git (in the "
-				      "home: mv state state.git && mkdir state && mv state.git state/.git)",
-				      h->state, h->state);
-	if (d)
-		closedir(d);
-	return rc;
+	for (int i = 0; i < 4; i++) {
+		char *p = xasprintf("%s/%s", h->state, parts[i]);
+		there[i] = fs_exists(p);
+		free(p);
+	}
+	if (there[0])
+		return 0; /* its own repository */
+	/* files an older release kept checked out, which a new repository's first batch
+	 * would sweep: the only copy of that state left */
+	for (const char *const *n = rec_checked_out; *n; n++) {
+		char *p = xasprintf("%s/%s", h->state, *n);
+		int old = fs_exists(p);
+		free(p);
+		if (old)
+			return rerr_set(e, RX_CONFIG, "%s: holds the files of a state (%s) but no .git: "
+					"put its repository back as %s/.git (rental(7), Backups)", h->state,
+					*n, h->state);
+	}
+	if (!there[1] || !there[2] || !there[3])
+		return 0; /* none: anything else beside it is no one's */
+	return rerr_set(e, RX_CONFIG, "%s: a git repository, not a folder holding one (put back in "
+			"its place?): this home keeps its repository as %s/.git (in the home: mv "
+			"state state.git && mkdir state && mv state.git state/.git)", h->state, h->state);
 }
 
 int home_open_state(const struct home *h, struct store **s, struct rerr *e)

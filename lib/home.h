@@ -24,9 +24,10 @@ int home_replica_lost_main(const struct home *h, struct rerr *e);
 /* The layout of s is this release's (rec_check_layout); a replica in an older one is
  * told to have its primary upgraded, as it has no upgrade of its own. RX_CONFIG. */
 int home_check_layout(const struct home *h, struct store *s, struct rerr *e);
-/* 0 unless state/ holds files but no .git: a repository put back in its place (git
- * clone --mirror BACKUP state), which no command may take for a home without state
- * (a new repository made beside it, and it removed). RX_CONFIG saying where it goes. */
+/* 0 unless state/ has no .git but is a repository itself (HEAD, objects/, refs/): one
+ * put back in its place (git clone --mirror BACKUP state), or holds files an older
+ * release checked out: no command may take it for a home without state (a new
+ * repository made beside it, and they swept). RX_CONFIG saying what to do. */
 int home_state_misplaced(const struct home *h, struct rerr *e);
 /* Reads the settings (cfg_load; a relative remote is the home's). */
 int home_settings(const struct home *h, struct cfg *c, struct rerr *e);

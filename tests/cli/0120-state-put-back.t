@@ -22,11 +22,11 @@ files=$(ls -A "$H/state" | tr '\n' ' ')
 
 for c in 'carctl list' 'mypage --as alice'; do
 	t_refuse 78 "$c: the repository in state/, not state/.git: refused" $c
-	t_match '... saying where it belongs' "$ERR" "state: holds files but no \\.git .*state/\\.git"
+	t_match '... saying where it belongs' "$ERR" "state: a git repository, not a folder holding one .*state/\\.git"
 	t_nomatch '... not that there is no state/' "$ERR" 'no state/\)'
 done
 t_refuse 78 'dispatcher --once: refused' dispatcher --once
-t_match '... saying so' "$ERR" 'holds files but no \.git'
+t_match '... saying so' "$ERR" 'a git repository, not a folder holding one'
 t_eq '... state/ as it was' "$(ls -A "$H/state" | tr '\n' ' ')" "$files"
 t_refuse 78 'carctl init: refused, writing nothing (it removed the history too)' carctl init
 t_eq '... state/ as it was' "$(ls -A "$H/state" | tr '\n' ' ')" "$files"
@@ -57,5 +57,21 @@ t_match '... saying what is missing' "$ERR" 'not a home \(no state/\.git\)'
 t_nofile '... no repository made' "$H/state/.git"
 t_eq '... the event still waits' "$(spool_count new)" 1
 t_eq '... none quarantined' "$(ls "$H/spool/bad" | wc -l)" 0
+
+# A new home whose state/ is a file system of its own (lost+found in it): made, as
+# before; only a repository in state/ is taken for one put back in the wrong place.
+mkdir -p "$T_TMP/fs/state/lost+found"
+t_ok 'carctl init of a home whose state/ holds lost+found' carctl init "$T_TMP/fs"
+t_file '... its repository made' "$T_TMP/fs/state/.git/HEAD"
+t_file '... lost+found kept' "$T_TMP/fs/state/lost+found"
+t_ok '... healthy' dispatcher --home "$T_TMP/fs" --check
+
+# An older release's checked-out files without their .git: no new repository is made
+# beside them (its first batch swept them: the only copy of that state).
+mkdir -p "$T_TMP/old/state/log" && echo x >"$T_TMP/old/state/log/head"
+t_exit 78 'carctl init of a home whose state/ holds an older checkout and no .git' carctl init "$T_TMP/old"
+t_match '... saying so' "$ERR" 'holds the files of a state \(log\) but no \.git'
+t_file '... the files kept' "$T_TMP/old/state/log/head"
+t_nofile '... no repository made' "$T_TMP/old/state/.git"
 
 done_testing
