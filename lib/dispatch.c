@@ -1499,7 +1499,7 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	size_t stuck = spool_stuck_count(h->spool);
 	if (stuck > 0)
 		report_add(r, 0, "spool/new: %zu folder%s the dispatcher may not move, left as "
-			   ".stuck-N: remove %s by hand", stuck, stuck > 1 ? "s" : "", stuck > 1 ? "them" : "it");
+			   ".stuck-NS-N: remove %s by hand", stuck, stuck > 1 ? "s" : "", stuck > 1 ? "them" : "it");
 	if (spool_bad_count(h->spool) > 0)
 		report_add(r, 0, "spool/bad: %zu quarantined events (see their .reason files)",
 			   spool_bad_count(h->spool));

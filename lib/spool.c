@@ -240,7 +240,7 @@ static char *reason_line(const char *reason)
  * write new/ alone), where no listing takes it: 2. Else the fault, -1. */
 static int set_folder_aside(const char *spool, const char *name, int err, struct rerr *e)
 {
-	char *src = xasprintf("%s/new/%s", spool, name), aside[32];
+	char *src = xasprintf("%s/new/%s", spool, name), aside[64];
 	struct stat st;
 	int rc = -1, why = 0;
 
@@ -248,14 +248,16 @@ static int set_folder_aside(const char *spool, const char *name, int err, struct
 		free(src);
 		return rerr_set(e, RX_IO, "%s/bad/: %s: %s", spool, name, strerror(err));
 	}
-	/* .stuck-N, the first N free: NAME's own length or a folder of that name already
-	 * there (another user's) may not stop it. Never over one: a folder replaces an
-	 * empty one. */
-	for (int n = 0; n < 1000 && rc < 0; n++) {
-		snprintf(aside, sizeof aside, SPOOL_STUCK "%d", n);
+	/* .stuck-NS-N, a name of this moment, the first N free: NAME's own length, or
+	 * names made beforehand by whoever may write new/, may not stop it. Never over one:
+	 * a folder replaces an empty one. */
+	struct timespec at;
+	clock_gettime(CLOCK_REALTIME, &at);
+	for (unsigned long n = 0; rc < 0; n++) {
+		snprintf(aside, sizeof aside, SPOOL_STUCK "%011lld%09ld-%lu", (long long)at.tv_sec, at.tv_nsec, n);
 		char *dst = xasprintf("%s/new/%s", spool, aside);
 		rc = renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE);
-		if (rc < 0 && errno == EINVAL) /* a file system without it (NFS) */
+		if (rc < 0 && (errno == EINVAL || errno == ENOSYS)) /* a file system (NFS) or kernel without it */
 			rc = lstat(dst, &st) == 0 ? (errno = EEXIST, -1) : rename(src, dst);
 		why = errno;
 		free(dst);

@@ -3,7 +3,7 @@
 # service's User=rental) may not move into spool/bad/ a folder another user made in
 # spool/new/ (moving a folder needs the right to write it, for its ".."): every batch
 # stopped there (74) and the home waited for good (DESIGN 8: no event stops the home).
-# The folder is set aside in new/ as .stuck-N, which needs the right to write new/
+# The folder is set aside in new/ as .stuck-NS-N, which needs the right to write new/
 # alone, said, skipped from then on, and named by --check; the batch goes on.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
@@ -24,8 +24,8 @@ as_service --once
 t_eq "a folder in spool/new the service may not move: the batch goes on (exit 0)" "$RC" 0
 t_match '... the event after it is applied' "$(carctl list --json)" '"car":"car09"'
 t_match '... the folder is said, with what to do' "$ERR" \
-	"00000000000000000001\\.x: a folder the dispatcher may not move \\(Permission denied\\): left as spool/new/\\.stuck-0; remove it by hand"
-t_file '... set aside in new/' "$H/spool/new/.stuck-0/"
+	"00000000000000000001\\.x: a folder the dispatcher may not move \\(Permission denied\\): left as spool/new/\\.stuck-[0-9]{20}-0; remove it by hand"
+t_eq '... set aside in new/' "$(ls -A "$H/spool/new" | grep -c '^\.stuck-')" 1
 t_nofile '... under its name no more' "$H/spool/new/00000000000000000001.x"
 
 carctl --as admin add car10 --rate 100 >/dev/null
@@ -36,7 +36,7 @@ t_match '... and applies its event' "$(carctl list --json)" '"car":"car10"'
 as_service --check
 t_eq '--check: healthy (exit 0): nothing waits' "$RC" 0
 t_match '... names the folder left aside' "$ERR" \
-	'spool/new: 1 folder the dispatcher may not move, left as \.stuck-N: remove it by hand'
+	'spool/new: 1 folder the dispatcher may not move, left as \.stuck-NS-N: remove it by hand'
 t_nomatch '... not as an event waiting' "$ERR" 'events waiting'
 
 # A file named so is no folder set aside: quarantined as any stray file is.
@@ -46,9 +46,9 @@ as_service --once
 t_eq 'a file named .stuck-: exit 0' "$RC" 0
 t_nofile '... quarantined' "$H/spool/new/.stuck-junk"
 
-# A name too long to take .stuck- before it, and a folder of the next name made
-# beforehand (not empty): neither stops the batch (the first set-aside took .stuck-NAME,
-# and either stopped every batch again).
+# A name too long to take .stuck- before it, and folders of .stuck- names made
+# beforehand: neither stops the batch (the first set-aside took .stuck-NAME, the next
+# the first of a thousand numbers free, and either stopped every batch again).
 long=00000000000000000002.$(printf 'x%.0s' $(seq 230))
 mkdir "$H/spool/new/$long" "$H/spool/new/.stuck-1"
 : >"$H/spool/new/.stuck-1/f"
@@ -56,7 +56,7 @@ carctl --as admin add car11 --rate 100 >/dev/null
 as_service --once
 t_eq 'a folder of a long name, and .stuck-1 taken: exit 0' "$RC" 0
 t_match '... the event after it applied' "$(carctl list --json)" '"car":"car11"'
-t_match '... set aside under the next name free' "$ERR" 'left as spool/new/\.stuck-2;'
+t_match '... set aside under a name of its own' "$ERR" 'left as spool/new/\.stuck-[0-9]{20}-0;'
 t_file '... .stuck-1 kept as it was' "$H/spool/new/.stuck-1/f"
 
 # The folders removed by hand: --check says nothing of them.
