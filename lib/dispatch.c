@@ -759,6 +759,8 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): 'carctl init %s' makes a "
 			      "new one; a home's repository removed is put back from a backup or a "
 			      "mirror (rental(7), Backups)", h->root, h->root);
+	if (rc == 0) /* one an init killed part way made */
+		rc = store_init_repo(h->state, e);
 	if (rc == 0)
 		rc = store_open(s, h->state, e);
 	if (rc == 0 && (rc = store_lock(*s, 0, e)) < 0 && e->code == RX_TEMP && wait) {

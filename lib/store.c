@@ -499,9 +499,11 @@ static struct store *store_new(const char *state)
 
 int store_init_repo(const char *state, struct rerr *e)
 {
-	char *gitdir = xasprintf("%s/.git", state);
-	int rc = fs_exists(gitdir) ? 0 : git_init(gitdir, e);
+	char *gitdir = xasprintf("%s/.git", state), *head = xasprintf("%s/HEAD", gitdir);
+	/* HEAD is written last: without it, a making stopped part way, finished now */
+	int rc = fs_exists(head) ? 0 : git_init(gitdir, e);
 
+	free(head);
 	free(gitdir);
 	return rc;
 }

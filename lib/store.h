@@ -11,7 +11,8 @@
 
 struct store;
 
-/* Makes the repository at state/.git (bare, branch main) if there is none. */
+/* Makes the repository at state/.git (bare, branch main) if there is none, or
+ * finishes one whose making stopped part way (no HEAD yet). */
 int store_init_repo(const char *state, struct rerr *e);
 /* Whether state/.git is there. */
 int store_repo_exists(const char *state);

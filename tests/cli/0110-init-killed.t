@@ -63,4 +63,17 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 		"$(carctl --home "$H" list --csv | cut -d, -f1 | tail -n 1):$(ls "$H/spool/bad" | wc -l | tr -d ' ')" car01:0
 done
 
+# An init killed inside the making of its repository (its folders made, not yet its
+# HEAD): the next init, or a batch, finishes it; it was kept as it was, and stock git
+# took it for no repository (git clone --mirror, the backup rental(7) gives, failed).
+H=$T_TMP/half
+mkdir -p "$H/state/.git/objects/pack" "$H/state/.git/refs/heads"
+t_ok 'a repository half made: carctl init' carctl init "$H"
+t_file '... its HEAD written' "$H/state/.git/HEAD"
+t_ok '... stock git takes it (git clone --mirror)' git clone -q --mirror "$H/state/.git" "$T_TMP/half-backup.git"
+rm -f "$H/state/.git/HEAD"
+carctl --home "$H" --as admin add car01 --rate 100 >/dev/null
+t_ok 'its HEAD removed: a batch' dispatcher --home "$H" --once
+t_file '... writes it again' "$H/state/.git/HEAD"
+
 done_testing
