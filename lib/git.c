@@ -1637,6 +1637,24 @@ static int room_to_merge(const char *dir, struct pack **ps, size_t k)
 	return statvfs(dir, &v) < 0 || (uint64_t)v.f_bavail * v.f_frsize > need + need / 10;
 }
 
+/* Stock git's index of many packs (git repack --write-midx), with its bitmap and
+ * reverse index: it names packs a merge took away, and git reads no pack then; git
+ * reads each pack's own index without it. */
+static void drop_multi_pack_index(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "multi-pack-index", 16) == 0) {
+			char *p = xasprintf("%s/%s", dir, de->d_name);
+			unlink(p);
+			free(p);
+		}
+	if (d)
+		closedir(d);
+}
+
 int gitrepo_merge(struct gitrepo *r, int all, struct rerr *e)
 {
 	/* A scratch store (a rebuild's) merges its own packs, in its folder. */
@@ -1662,19 +1680,18 @@ int gitrepo_merge(struct gitrepo *r, int all, struct rerr *e)
 			continue;
 		char *idx = xasprintf("%s/%s.idx", dir, ps[i]->name);
 		char *pack = xasprintf("%s/%s.pack", dir, ps[i]->name);
-		/* The index first: a pack without one is invisible, and swept. Then what stock
-		 * git keeps beside a pack of its own (git repack -b), of no use without it. */
+		/* The index first: a pack without one is invisible, and swept; so are the
+		 * files stock git keeps beside a pack (gitrepo_sweep). */
 		if ((unlink(idx) < 0 && errno != ENOENT) || (unlink(pack) < 0 && errno != ENOENT))
 			rc = rerr_set(e, RX_IO, "%s: %s", pack, strerror(errno));
-		for (const char *const *x = (const char *const[]){"bitmap", "rev", "mtimes", NULL}; rc == 0 && *x; x++) {
-			char *side = xasprintf("%s/%s.%s", dir, ps[i]->name, *x);
-			unlink(side);
-			free(side);
-		}
 		free(idx);
 		free(pack);
 	}
 	free(ps);
+	if (rc == 0)
+		drop_multi_pack_index(dir);
+	if (rc == 0)
+		gitrepo_sweep(dir);
 	return rc == 0 ? gitrepo_refresh(r, e) : rc;
 }
 
@@ -1686,6 +1703,20 @@ static int has_half(const char *packdir, const char *name, const char *ext)
 
 	free(p);
 	return has;
+}
+
+/* Whether name is one of the files stock git keeps beside a pack of its own (a bitmap,
+ * a reverse index, its objects' times, a mark to keep it), of no use without it. */
+static int pack_side(const char *name)
+{
+	static const char *const ext[] = {".bitmap", ".rev", ".mtimes", ".keep"};
+
+	if (strncmp(name, "pack-", 5) != 0 || strspn(name + 5, "0123456789abcdef") != 40)
+		return 0;
+	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
+		if (strcmp(name + 45, ext[i]) == 0)
+			return 1;
+	return 0;
 }
 
 void gitrepo_sweep(const char *packdir)
@@ -1705,7 +1736,8 @@ void gitrepo_sweep(const char *packdir)
 		 * names it; git index-pack makes its index again). */
 		int garbage = !strncmp(n, "tmp_", 4) || !strncmp(n, "pack_git2_", 10) ||
 			      (l > 5 && !strcmp(n + l - 5, ".lock")) ||
-			      (l == 49 && !strcmp(n + 45, ".idx") && !has_half(packdir, n, "pack"));
+			      (l == 49 && !strcmp(n + 45, ".idx") && !has_half(packdir, n, "pack")) ||
+			      (pack_side(n) && !has_half(packdir, n, "pack"));
 		if (garbage) {
 			char *p = xasprintf("%s/%s", packdir, n);
 			unlink(p);

@@ -32,4 +32,21 @@ done
 t_eq 'the pack merged away by the batches: no bitmap left without it' "$(ls "$packs" | grep '\.bitmap$' | sed 's/\.bitmap$/.pack/' | while read -r p; do [ -f "$packs/$p" ] || echo gone; done)" ''
 t_eq '... git fsck finds no file of a pack that is gone' "$(state_git fsck 2>&1 | grep -c 'no corresponding')" 0
 
+# A multi-pack-index of stock git (git repack --write-midx) names packs a merge takes
+# away: git fsck failed for good ("failed to load pack"). And a pack's .bitmap, .rev
+# or .keep left without it (a merge killed between its unlinks, or before this
+# release) stayed for good.
+t_ok 'git repack -adb --write-midx' state_git repack -q -adb --write-midx
+t_file '... a multi-pack-index there' "$packs/multi-pack-index"
+i=0
+while [ "$i" -lt 12 ] && [ -f "$packs/multi-pack-index" ]; do
+	book alice car02 "$(day $((300 + 2 * i)))" "$(day $((301 + 2 * i)))" >/dev/null
+	i=$((i + 1))
+done
+t_ok '... the packs it named merged away: git fsck' state_git fsck --no-progress
+for x in bitmap rev keep mtimes; do : >"$packs/pack-0123456789abcdef0123456789abcdef01234567.$x"; done
+book alice car02 "$(day 400)" "$(day 401)" >/dev/null
+t_eq 'files of a pack that is gone: swept by the next batch' \
+	"$(ls "$packs" | grep -c '^pack-0123456789abcdef0123456789abcdef01234567')" 0
+
 done_testing
