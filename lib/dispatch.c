@@ -798,8 +798,8 @@ static int serve_spool(const struct home *h, struct rerr *e)
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
 	    fstat(fd, &st) == 0) {
 		char *line = xasprintf("%s\n", h->root);
-		if (ftruncate(fd, 0) == 0 && pwrite(fd, line, strlen(line), 0) < 0)
-			(void)0; /* the name is for people; the lock is what holds */
+		if (ftruncate(fd, 0) == 0) /* the name is for people; the lock is what holds */
+			(void)!pwrite(fd, line, strlen(line), 0);
 		free(line);
 		held = fd, dev = st.st_dev, ino = st.st_ino;
 	} else if (fd >= 0 && errno == EWOULDBLOCK) {
