@@ -755,12 +755,8 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 		rc = home_state_misplaced(h, e);
 	/* Only carctl init makes the repository: one removed is no new home, and the events
 	 * waiting are not judged against an empty state (no key registered there). */
-	if (rc == 0 && !store_repo_exists(h->state))
-		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): 'carctl init %s' makes a "
-			      "new one; a home's repository removed is put back from a backup or a "
-			      "mirror (rental(7), Backups)", h->root, h->root);
-	if (rc == 0) /* one an init killed part way made */
-		rc = store_init_repo(h->state, e);
+	if (rc == 0)
+		rc = home_has_repo(h, e);
 	if (rc == 0)
 		rc = store_open(s, h->state, e);
 	if (rc == 0 && (rc = store_lock(*s, 0, e)) < 0 && e->code == RX_TEMP && wait) {
@@ -1442,6 +1438,12 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 	if (home_settings(h, &c, e) < 0)
 		return -1; /* a broken settings file is its own exit status */
 	check_spool(h, r);
+	/* Nothing is written in a state/ that holds no repository: a folder made here
+	 * (a probe's) would be taken by the next batch for a home's. */
+	if (home_has_repo(h, &why) < 0) {
+		report_add(r, 1, "%s", why.msg);
+		return 0;
+	}
 	if (fs_exists(h->state) && access(h->state, W_OK) < 0)
 		report_add(r, 1, "%s: not writable: %s", h->state, strerror(errno));
 	else if (fs_exists(h->state))

@@ -85,6 +85,25 @@ int home_state_misplaced(const struct home *h, struct rerr *e)
 			"state state.git && mkdir state && mv state.git state/.git)", h->state, h->state);
 }
 
+int home_has_repo(const struct home *h, struct rerr *e)
+{
+	char *git = xasprintf("%s/.git", h->state);
+	int there = fs_exists(git);
+
+	free(git);
+	if (home_state_misplaced(h, e) < 0)
+		return -1;
+	if (!there)
+		return rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): a home's repository "
+				"removed is put back from a backup or a mirror (rental(7), Backups); "
+				"'carctl init %s' makes a new home", h->root, h->root);
+	if (!store_repo_exists(h->state))
+		return rerr_set(e, RX_CONFIG, "%s: state/.git has no HEAD (an init stopped while it "
+				"made it, or a folder made by hand): 'carctl init %s' finishes it",
+				h->root, h->root);
+	return 0;
+}
+
 int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 {
 	char *git = xasprintf("%s/.git", h->state);
@@ -96,12 +115,10 @@ int home_open_state(const struct home *h, struct store **s, struct rerr *e)
 	free(git);
 	if (!ok && err == EACCES) /* a home, which this user may not read */
 		return rerr_set(e, RX_IO, "%s: %s", h->state, strerror(err));
-	if (!ok && home_state_misplaced(h, e) < 0)
-		return -1;
-	if (!ok)
+	if (!ok && !fs_exists(h->state))
 		return rerr_set(e, RX_CONFIG, "%s: not a home (no state/); run 'carctl init %s'",
 				h->root, h->root);
-	if (store_open(s, h->state, e) < 0)
+	if (home_has_repo(h, e) < 0 || store_open(s, h->state, e) < 0)
 		return -1;
 	/* main removed: no answer as from an empty home (a replica has none before its
 	 * first history, whose packs it may hold) */

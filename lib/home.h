@@ -29,6 +29,11 @@ int home_check_layout(const struct home *h, struct store *s, struct rerr *e);
  * release checked out: no command may take it for a home without state (a new
  * repository made beside it, and they swept). RX_CONFIG saying what to do. */
 int home_state_misplaced(const struct home *h, struct rerr *e);
+/* 0 if state/.git is a repository (and state/ is not misplaced: home_state_misplaced);
+ * else RX_CONFIG saying what to do: no state/.git (put back from a backup, or carctl
+ * init for a new home), or one whose making did not finish (no HEAD: carctl init
+ * finishes it). The dispatcher makes none: only carctl init does. */
+int home_has_repo(const struct home *h, struct rerr *e);
 /* Reads the settings (cfg_load; a relative remote is the home's). */
 int home_settings(const struct home *h, struct cfg *c, struct rerr *e);
 /* Reads the settings, and takes the spool from them when they name one (spool: PATH,

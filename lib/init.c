@@ -250,7 +250,9 @@ int home_init(const char *dir, int *created, struct rerr *e)
 		return rerr_set(e, RX_USAGE, "the home is an empty name");
 	home_resolve(&h, dir);
 	*created = 0;
-	if (!has_state(&h) && (rc = home_state_misplaced(&h, e)) == 0)
+	if (has_state(&h)) /* a repository whose HEAD an init stopped part way did not write */
+		rc = store_init_repo(h.state, e);
+	else if ((rc = home_state_misplaced(&h, e)) == 0)
 		rc = make_home(&h, make_primary, NULL, created, e);
 	home_free(&h);
 	return rc;

@@ -510,10 +510,10 @@ int store_init_repo(const char *state, struct rerr *e)
 
 int store_repo_exists(const char *state)
 {
-	char *gitdir = xasprintf("%s/.git", state);
-	int rc = fs_exists(gitdir);
+	char *head = xasprintf("%s/.git/HEAD", state);
+	int rc = fs_exists(head);
 
-	free(gitdir);
+	free(head);
 	return rc;
 }
 

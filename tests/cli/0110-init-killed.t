@@ -72,8 +72,12 @@ t_ok 'a repository half made: carctl init' carctl init "$H"
 t_file '... its HEAD written' "$H/state/.git/HEAD"
 t_ok '... stock git takes it (git clone --mirror)' git clone -q --mirror "$H/state/.git" "$T_TMP/half-backup.git"
 rm -f "$H/state/.git/HEAD"
-carctl --home "$H" --as admin add car01 --rate 100 >/dev/null
-t_ok 'its HEAD removed: a batch' dispatcher --home "$H" --once
-t_file '... writes it again' "$H/state/.git/HEAD"
+carctl --home "$H" --as admin add car01 --rate 100 >/dev/null 2>&1
+t_exit 78 'its HEAD removed: a batch refused (an empty folder .git, as one made by hand, is no home)' \
+	dispatcher --home "$H" --once
+t_match '... saying init finishes it' "$ERR" 'carctl init'
+t_ok '... carctl init finishes it' carctl init "$H"
+t_file '... its HEAD written' "$H/state/.git/HEAD"
+t_ok '... a batch then' dispatcher --home "$H" --once
 
 done_testing

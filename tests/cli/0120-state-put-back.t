@@ -32,6 +32,11 @@ t_refuse 78 'carctl init: refused, writing nothing (it removed the history too)'
 t_eq '... state/ as it was' "$(ls -A "$H/state" | tr '\n' ' ')" "$files"
 t_eq '... the history whole' "$(git --git-dir="$H/state" rev-list --count main)" "$commits"
 t_refuse 78 'dispatcher --rebuild: refused' dispatcher --rebuild
+run dispatcher --check
+t_eq 'dispatcher --check: unhealthy' "$RC" 1
+t_match '... saying so' "$ERR" 'a git repository, not a folder holding one'
+t_eq '... state/ as it was' "$(ls -A "$H/state" | tr '\n' ' ')" "$files"
+t_refuse 78 '... the next batch: refused still' dispatcher --once
 
 # Put where the message says: the home goes on, the waiting event too.
 mv "$H/state" "$T_TMP/state.git" && mkdir "$H/state" && mv "$T_TMP/state.git" "$H/state/.git"
@@ -57,6 +62,17 @@ t_match '... saying what is missing' "$ERR" 'not a home \(no state/\.git\)'
 t_nofile '... no repository made' "$H/state/.git"
 t_eq '... the event still waits' "$(spool_count new)" 1
 t_eq '... none quarantined' "$(ls "$H/spool/bad" | wc -l)" 0
+# --check (cron's, every few minutes) made an empty state/.git as it looked whether a
+# file can be written there, and the next batch took that for a home.
+run dispatcher --check
+t_eq '... --check: unhealthy' "$RC" 1
+t_match '... saying the home has no repository' "$ERR" 'no state/\.git'
+t_nomatch '... not to run carctl init as for a new home' "$ERR" "run 'carctl init'"
+t_nofile '... and makes none' "$H/state/.git"
+t_refuse 78 '... the next batch: refused still' dispatcher --once
+t_eq '... the event still waits' "$(spool_count new)" 1
+t_refuse 78 'a reader says so too' carctl list
+t_match '... that state/.git is missing, and where it comes from' "$ERR" 'no state/\.git.*Backups'
 
 # A new home whose state/ is a file system of its own (lost+found in it): made, as
 # before; only a repository in state/ is taken for one put back in the wrong place.
@@ -73,5 +89,9 @@ t_exit 78 'carctl init of a home whose state/ holds an older checkout and no .gi
 t_match '... saying so' "$ERR" 'holds the files of a state \(log\) but no \.git'
 t_file '... the files kept' "$T_TMP/old/state/log/head"
 t_nofile '... no repository made' "$T_TMP/old/state/.git"
+run dispatcher --home "$T_TMP/old" --check
+t_nofile '... --check makes none either' "$T_TMP/old/state/.git"
+t_exit 78 '... and a batch after it is refused' dispatcher --home "$T_TMP/old" --once
+t_file '... the files kept' "$T_TMP/old/state/log/head"
 
 done_testing
