@@ -773,8 +773,8 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
  * holder is another home's dispatcher (a copy of this home, or a home whose settings
  * name this spool), which would take a share of the events. Each batch looks again:
  * the spool the settings name, or its file, may have changed since. A lock is a
- * file's, so that NFS locks it too; where the file cannot be made, nothing can tell,
- * and the batch goes on. */
+ * file's, so that NFS locks it too. A file this user may not open stops the batch (it
+ * would go on unheld); a file system without locks cannot tell, and it goes on. */
 static int serve_spool(const struct home *h, struct rerr *e)
 {
 	static int held = -1;
@@ -782,7 +782,7 @@ static int serve_spool(const struct home *h, struct rerr *e)
 	static ino_t ino;
 	char *path = xasprintf("%s/served-by", h->spool), who[300] = "";
 	struct stat st;
-	int rc = 0, fd;
+	int rc = 0, fd, own = 1;
 
 	if (held >= 0 && stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino) {
 		free(path);
@@ -791,14 +791,18 @@ static int serve_spool(const struct home *h, struct rerr *e)
 	if (held >= 0)
 		close(held);
 	held = -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-	    fstat(fd, &st) == 0) {
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 && errno == EACCES)
+		fd = open(path, O_RDONLY | O_CLOEXEC), own = 0; /* another user's: locked all the same */
+	if (fd < 0)
+		rc = rerr_set(e, RX_IO, "%s: %s: the dispatcher's user must be able to open it (made "
+			      "by a run as another user?)", path, strerror(errno));
+	else if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0) {
 		char *line = xasprintf("%s\n", h->root);
-		if (ftruncate(fd, 0) == 0) /* the name is for people; the lock is what holds */
+		if (own && ftruncate(fd, 0) == 0) /* the name is for people; the lock is what holds */
 			(void)!pwrite(fd, line, strlen(line), 0);
 		free(line);
 		held = fd, dev = st.st_dev, ino = st.st_ino;
-	} else if (fd >= 0 && errno == EWOULDBLOCK) {
+	} else if (errno == EWOULDBLOCK) {
 		ssize_t n = pread(fd, who, sizeof who - 1, 0);
 		who[n > 0 ? n : 0] = '\0';
 		who[strcspn(who, "\n")] = '\0';

@@ -82,4 +82,17 @@ chown 65534:65534 "$H/state/.git/rental.lock"
 as_service --check
 t_eq '... all given back: healthy' "$RC" 0
 
+# spool/served-by made by a run as root: the service went on without holding the
+# spool, and a copy of the home beside it took a share of the events, both healthy.
+chown 0:0 "$H/spool/served-by" && chmod 600 "$H/spool/served-by"
+carctl --as admin add car12 --rate 100 >/dev/null
+as_service --once
+t_eq 'spool/served-by root'"'"'s, unreadable: the batch stops (74)' "$RC" 74
+t_match '... saying why' "$ERR" 'served-by: Permission denied: the dispatcher.s user must be able to open it'
+chmod 644 "$H/spool/served-by"
+as_service --once
+t_eq '... readable: locked all the same, the batch goes on' "$RC" 0
+t_match '... applied' "$(carctl list --json)" '"car":"car12"'
+chown 65534:65534 "$H/spool/served-by"
+
 done_testing
