@@ -342,7 +342,7 @@ static int run_push(struct home *h)
 	struct cfg c;
 	int failed = 0;
 
-	if (home_settings(h, &c, &e) < 0)
+	if (home_settings(h, &c, &e) < 0 || home_has_repo(h, &e) < 0)
 		return fail(&e);
 	if (c.nremotes == 0 && !quiet)
 		sayf("no remotes to push to (replicate: remotes in %s)", h->config);

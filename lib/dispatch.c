@@ -773,34 +773,45 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
  * holder is another home's dispatcher (a copy of this home, or a home whose settings
  * name this spool), which would take a share of the events. Each batch looks again:
  * the spool the settings name, or its file, may have changed since. A lock is a
- * file's, so that NFS locks it too. A file this user may not open stops the batch (it
- * would go on unheld); a file system without locks cannot tell, and it goes on. */
+ * file's, so that NFS locks it too; one this user may only read is locked read-only
+ * (where that cannot be, NFS, the batch stops: it would go on unheld); where the
+ * spool's folder is not this user's to write and the file is not there, its new/ is
+ * locked (this machine's lock). A file system without locks cannot tell: it goes on. */
 static int serve_spool(const struct home *h, struct rerr *e)
 {
 	static int held = -1;
+	static char *held_path;
 	static dev_t dev;
 	static ino_t ino;
 	char *path = xasprintf("%s/served-by", h->spool), who[300] = "";
 	struct stat st;
-	int rc = 0, fd, own = 1;
+	int rc = 0, fd, err, own;
 
-	if (held >= 0 && stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino) {
+	if (held >= 0 && strcmp(held_path, path) == 0 && stat(path, &st) == 0 && st.st_dev == dev &&
+	    st.st_ino == ino) {
 		free(path);
 		return 0;
 	}
 	if (held >= 0)
 		close(held);
 	held = -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 && errno == EACCES)
-		fd = open(path, O_RDONLY | O_CLOEXEC), own = 0; /* another user's: locked all the same */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), err = errno, own = fd >= 0;
+	if (fd < 0 && err == EACCES && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == ENOENT) {
+		char *dir = xasprintf("%s/new", h->spool);
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(dir);
+	}
 	if (fd < 0)
 		rc = rerr_set(e, RX_IO, "%s: %s: the dispatcher's user must be able to open it (made "
-			      "by a run as another user?)", path, strerror(errno));
+			      "by a run as another user?)", path, strerror(err));
 	else if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0) {
-		char *line = xasprintf("%s\n", h->root);
+		char *root = realpath(h->root, NULL), *line = xasprintf("%s\n", root ? root : h->root);
 		if (own && ftruncate(fd, 0) == 0) /* the name is for people; the lock is what holds */
 			(void)!pwrite(fd, line, strlen(line), 0);
 		free(line);
+		free(root);
+		free(held_path);
+		held_path = xstrdup(path);
 		held = fd, dev = st.st_dev, ino = st.st_ino;
 	} else if (errno == EWOULDBLOCK) {
 		ssize_t n = pread(fd, who, sizeof who - 1, 0);
@@ -809,7 +820,9 @@ static int serve_spool(const struct home *h, struct rerr *e)
 		rc = rerr_set(e, RX_CONFIG, "%s: served by the dispatcher of another home (%s): a copy "
 			      "of this home, or a home whose settings name this spool; one spool, one "
 			      "home", h->spool, who[0] ? who : "unnamed");
-	}
+	} else if (!own)
+		rc = rerr_set(e, RX_IO, "%s: %s: not lockable by a user who may not write it here: "
+			      "the dispatcher's user must own it", path, strerror(errno));
 	if (fd >= 0 && held != fd)
 		close(fd);
 	free(path);

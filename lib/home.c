@@ -65,10 +65,14 @@ int home_state_misplaced(const struct home *h, struct rerr *e)
 		there[i] = fs_exists(p);
 		free(p);
 	}
-	if (there[0])
+	char *head = xasprintf("%s/.git/HEAD", h->state);
+	int whole = fs_exists(head);
+	free(head);
+	if (whole)
 		return 0; /* its own repository */
 	/* files an older release kept checked out, which a new repository's first batch
-	 * would sweep: the only copy of that state left */
+	 * would sweep: the only copy of that state left (beside a .git without HEAD too: a
+	 * folder a command made there is no repository) */
 	for (const char *const *n = rec_checked_out; *n; n++) {
 		char *p = xasprintf("%s/%s", h->state, *n);
 		int old = fs_exists(p);
@@ -78,30 +82,38 @@ int home_state_misplaced(const struct home *h, struct rerr *e)
 					"put its repository back as %s/.git (rental(7), Backups)", h->state,
 					*n, h->state);
 	}
-	if (!there[1] || !there[2] || !there[3])
+	if (there[0] || !there[1] || !there[2] || !there[3])
 		return 0; /* none: anything else beside it is no one's */
 	return rerr_set(e, RX_CONFIG, "%s: a git repository, not a folder holding one (put back in "
-			"its place?): this home keeps its repository as %s/.git (in the home: mv "
-			"state state.git && mkdir state && mv state.git state/.git)", h->state, h->state);
+			"its place?): this home keeps its repository as %s/.git (in the home: mkdir "
+			"state/.git && mv state/* state/.git/)", h->state, h->state);
 }
 
 int home_has_repo(const struct home *h, struct rerr *e)
 {
-	char *git = xasprintf("%s/.git", h->state);
-	int there = fs_exists(git);
+	char *git = xasprintf("%s/.git", h->state), *head = xasprintf("%s/HEAD", git);
+	struct stat st;
+	int there = lstat(git, &st) == 0, err = errno, whole = 0, rc = 0;
 
+	if (there) {
+		whole = lstat(head, &st) == 0;
+		err = errno;
+	}
+	if (!whole && err == EACCES) /* a repository this user may not read */
+		rc = rerr_set(e, RX_IO, "%s: %s", there ? head : git, strerror(err));
+	else if (home_state_misplaced(h, e) < 0)
+		rc = -1;
+	else if (!there) /* no new home: events waiting would be judged against its empty state */
+		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): a home's repository "
+			      "removed is put back from a backup or a mirror (rental(7), Backups)",
+			      h->root);
+	else if (!whole)
+		rc = rerr_set(e, RX_CONFIG, "%s: state/.git has no HEAD (an init stopped while it "
+			      "made it, or a folder made by hand): 'carctl init %s' finishes it",
+			      h->root, h->root);
 	free(git);
-	if (home_state_misplaced(h, e) < 0)
-		return -1;
-	if (!there)
-		return rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): a home's repository "
-				"removed is put back from a backup or a mirror (rental(7), Backups); "
-				"'carctl init %s' makes a new home", h->root, h->root);
-	if (!store_repo_exists(h->state))
-		return rerr_set(e, RX_CONFIG, "%s: state/.git has no HEAD (an init stopped while it "
-				"made it, or a folder made by hand): 'carctl init %s' finishes it",
-				h->root, h->root);
-	return 0;
+	free(head);
+	return rc;
 }
 
 int home_open_state(const struct home *h, struct store **s, struct rerr *e)

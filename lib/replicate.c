@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
@@ -227,7 +228,9 @@ int replicate_push(const struct home *h, const char *url, const unsigned char *s
 	struct remote_state st;
 	int fd, rc;
 
-	rc = fs_mkdirs(dir, e);
+	/* its own folder alone: a state/.git missing is not made here (a folder made there
+	 * would be taken for a home's) */
+	rc = mkdir(dir, 0755) < 0 && errno != EEXIST ? rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno)) : 0;
 	free(dir);
 	for (;;) {
 		if (rc < 0 || (fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {

@@ -67,12 +67,20 @@ t_eq '... none quarantined' "$(ls "$H/spool/bad" | wc -l)" 0
 run dispatcher --check
 t_eq '... --check: unhealthy' "$RC" 1
 t_match '... saying the home has no repository' "$ERR" 'no state/\.git'
-t_nomatch '... not to run carctl init as for a new home' "$ERR" "run 'carctl init'"
+t_nomatch '... not to run carctl init (a new home would judge the waiting event against its empty state)' "$ERR" "carctl init"
 t_nofile '... and makes none' "$H/state/.git"
 t_refuse 78 '... the next batch: refused still' dispatcher --once
 t_eq '... the event still waits' "$(spool_count new)" 1
 t_refuse 78 'a reader says so too' carctl list
 t_match '... that state/.git is missing, and where it comes from' "$ERR" 'no state/\.git.*Backups'
+t_nomatch '... not to run carctl init' "$ERR" 'carctl init'
+# dispatcher --push made state/.git/rental-replicate (and so a .git without HEAD, which
+# carctl init "finished" as a new home).
+git init -q --bare "$T_TMP/m.git"
+printf 'replicate: {remotes: ["%s"]}\n' "$T_TMP/m.git" >>"$H/config/rental.yaml"
+t_refuse 78 '... dispatcher --push: refused' dispatcher --push
+t_nofile '... and makes no state/.git' "$H/state/.git"
+sed -i '/^replicate:/d' "$H/config/rental.yaml"
 
 # A new home whose state/ is a file system of its own (lost+found in it): made, as
 # before; only a repository in state/ is taken for one put back in the wrong place.

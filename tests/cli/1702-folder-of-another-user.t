@@ -95,4 +95,33 @@ t_eq '... readable: locked all the same, the batch goes on' "$RC" 0
 t_match '... applied' "$(carctl list --json)" '"car":"car12"'
 chown 65534:65534 "$H/spool/served-by"
 
+# A daemon of the service holds spool/served-by made by root and readable (a lock on a
+# file opened read-only): taken, not only opened.
+chown 0:0 "$H/spool/served-by" && chmod 644 "$H/spool/served-by"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/dispatcher" 2>"$T_TMP/svc.err" </dev/null &
+svc=$!
+T_PIDS="$T_PIDS $svc"
+t_wait 'the service'"'"'s daemon holds served-by, root'"'"'s' 10 sh -c "! flock -n '$H/spool/served-by' true"
+t_stop_daemon "$svc" 0
+chown 65534:65534 "$H/spool/served-by"
+
+# The spool's folder not the service's to write, and no served-by in it: the batch goes
+# on (its new/ is held); it stopped every batch, "No such file or directory".
+rm -f "$H/spool/served-by"
+chown 0:0 "$H/spool" && chmod 755 "$H/spool"
+carctl --as admin add car13 --rate 100 >/dev/null
+as_service --once
+t_eq 'a spool folder root'"'"'s, without served-by: exit 0' "$RC" 0
+t_match '... applied' "$(carctl list --json)" '"car":"car13"'
+chown 65534:65534 "$H/spool"
+
+# A state/.git the service may not read (a restore done as root): said so (74), not
+# taken for a repository whose making did not finish (78, "carctl init finishes it").
+chown 0:0 "$H/state/.git" && chmod 700 "$H/state/.git"
+run setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/carctl" list
+t_eq 'state/.git root'"'"'s, 0700: a reader says 74' "$RC" 74
+t_match '... Permission denied' "$ERR" 'Permission denied'
+t_nomatch '... not that init finishes it' "$ERR" 'carctl init'
+chown 65534:65534 "$H/state/.git" && chmod 755 "$H/state/.git"
+
 done_testing
