@@ -767,64 +767,78 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 	return rc;
 }
 
+/* A lock this process holds for as long as it runs: on path, as it was when taken. */
+struct held {
+	int fd;
+	char *path;
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Holds path (open with flags) locked, unless h holds it already as it is: 0 (*fresh
+ * if taken now); 1 if another process holds it; 2 if it cannot be opened or locked
+ * here (a file system without locks), errno saying why. */
+static int hold(struct held *h, const char *path, int flags, int *fresh)
+{
+	struct stat st;
+	int fd;
+
+	if (h->fd >= 0 && strcmp(h->path, path) == 0 && stat(path, &st) == 0 && st.st_dev == h->dev &&
+	    st.st_ino == h->ino)
+		return 0;
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+	if ((fd = open(path, flags | O_CLOEXEC, 0644)) < 0)
+		return 2;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return err == EWOULDBLOCK ? 1 : 2;
+	}
+	free(h->path);
+	h->path = xstrdup(path);
+	h->fd = fd, h->dev = st.st_dev, h->ino = st.st_ino;
+	*fresh = 1;
+	return 0;
+}
+
 /* One spool, one home: the process that applies a home's batches (which serves one
- * home) holds a lock on the spool's file served-by, which names the home, from its
- * first batch until it ends, taken while it holds the home's own: the only other
- * holder is another home's dispatcher (a copy of this home, or a home whose settings
- * name this spool), which would take a share of the events. Each batch looks again:
- * the spool the settings name, or its file, may have changed since. A lock is a
- * file's, so that NFS locks it too; one this user may only read is locked read-only
- * (where that cannot be, NFS, the batch stops: it would go on unheld); where the
- * spool's folder is not this user's to write and the file is not there, its new/ is
- * locked (this machine's lock). A file system without locks cannot tell: it goes on. */
+ * home) holds, from its first batch until it ends and while it holds the home's own
+ * lock, locks on the spool's new/ (this machine's) and on its file served-by (NFS
+ * locks a file, not a folder), which names the home. The only other holder is another
+ * home's dispatcher (a copy of this home, or a home whose settings name this spool),
+ * which would take a share of the events: refused. Each batch looks again: the spool
+ * the settings name, or its files, may have changed since. served-by where it can be
+ * made and locked: new/'s lock holds on this machine all the same. */
 static int serve_spool(const struct home *h, struct rerr *e)
 {
-	static int held = -1;
-	static char *held_path;
-	static dev_t dev;
-	static ino_t ino;
-	char *path = xasprintf("%s/served-by", h->spool), who[300] = "";
-	struct stat st;
-	int rc = 0, fd, err, own;
+	static struct held dir = {-1, NULL, 0, 0}, file = {-1, NULL, 0, 0};
+	char *newdir = xasprintf("%s/new", h->spool), *path = xasprintf("%s/served-by", h->spool);
+	char *who = NULL;
+	int fresh = 0, rc = hold(&dir, newdir, O_RDONLY | O_DIRECTORY, &fresh), err = errno, named = 2;
 
-	if (held >= 0 && strcmp(held_path, path) == 0 && stat(path, &st) == 0 && st.st_dev == dev &&
-	    st.st_ino == ino) {
-		free(path);
-		return 0;
-	}
-	if (held >= 0)
-		close(held);
-	held = -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), err = errno, own = fd >= 0;
-	if (fd < 0 && err == EACCES && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == ENOENT) {
-		char *dir = xasprintf("%s/new", h->spool);
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		free(dir);
-	}
-	if (fd < 0)
-		rc = rerr_set(e, RX_IO, "%s: %s: the dispatcher's user must be able to open it (made "
-			      "by a run as another user?)", path, strerror(err));
-	else if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0) {
-		char *root = realpath(h->root, NULL), *line = xasprintf("%s\n", root ? root : h->root);
-		if (own && ftruncate(fd, 0) == 0) /* the name is for people; the lock is what holds */
-			(void)!pwrite(fd, line, strlen(line), 0);
-		free(line);
-		free(root);
-		free(held_path);
-		held_path = xstrdup(path);
-		held = fd, dev = st.st_dev, ino = st.st_ino;
-	} else if (errno == EWOULDBLOCK) {
-		ssize_t n = pread(fd, who, sizeof who - 1, 0);
-		who[n > 0 ? n : 0] = '\0';
-		who[strcspn(who, "\n")] = '\0';
+	if (rc == 0 && (named = hold(&file, path, O_RDWR | O_CREAT, &fresh)) == 2)
+		named = hold(&file, path, O_RDONLY, &fresh); /* another user's file: locked read-only */
+	if (rc == 1 || named == 1) {
+		size_t len;
+		if (fs_read(path, 300, &who, &len, NULL) == 0)
+			who[strcspn(who, "\n")] = '\0';
 		rc = rerr_set(e, RX_CONFIG, "%s: served by the dispatcher of another home (%s): a copy "
 			      "of this home, or a home whose settings name this spool; one spool, one "
-			      "home", h->spool, who[0] ? who : "unnamed");
-	} else if (!own)
-		rc = rerr_set(e, RX_IO, "%s: %s: not lockable by a user who may not write it here: "
-			      "the dispatcher's user must own it", path, strerror(errno));
-	if (fd >= 0 && held != fd)
-		close(fd);
+			      "home", h->spool, who && *who ? who : "unnamed");
+		free(who);
+	} else if (rc == 2)
+		rc = rerr_set(e, RX_IO, "%s: %s", newdir, strerror(err));
+	else if (named == 0 && fresh && file.fd >= 0) {
+		char *root = realpath(h->root, NULL), *line = xasprintf("%s\n", root ? root : h->root);
+		if (ftruncate(file.fd, 0) == 0) /* the name is for people; the lock is what holds */
+			(void)!pwrite(file.fd, line, strlen(line), 0);
+		free(line);
+		free(root);
+	}
+	free(newdir);
 	free(path);
 	return rc;
 }

@@ -78,15 +78,17 @@ int home_state_misplaced(const struct home *h, struct rerr *e)
 		int old = fs_exists(p);
 		free(p);
 		if (old)
-			return rerr_set(e, RX_CONFIG, "%s: holds the files of a state (%s) but no .git: "
+			return rerr_set(e, RX_CONFIG, "%s: holds the files of a state (%s) but %s: "
 					"put its repository back as %s/.git (rental(7), Backups)", h->state,
-					*n, h->state);
+					*n, there[0] ? "a .git without HEAD (or one this user may not read)"
+					: "no .git", h->state);
 	}
-	if (there[0] || !there[1] || !there[2] || !there[3])
+	if (!there[1] || !there[2] || !there[3])
 		return 0; /* none: anything else beside it is no one's */
 	return rerr_set(e, RX_CONFIG, "%s: a git repository, not a folder holding one (put back in "
-			"its place?): this home keeps its repository as %s/.git (in the home: mkdir "
-			"state/.git && mv state/* state/.git/)", h->state, h->state);
+			"its place?): this home keeps its repository as %s/.git (%smove HEAD, config, "
+			"objects, refs and packed-refs into it)", h->state, h->state,
+			there[0] ? "remove the .git there, which has no HEAD, then " : "");
 }
 
 int home_has_repo(const struct home *h, struct rerr *e)
@@ -103,9 +105,12 @@ int home_has_repo(const struct home *h, struct rerr *e)
 		rc = rerr_set(e, RX_IO, "%s: %s", there ? head : git, strerror(err));
 	else if (home_state_misplaced(h, e) < 0)
 		rc = -1;
-	else if (!there) /* no new home: events waiting would be judged against its empty state */
-		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): a home's repository "
-			      "removed is put back from a backup or a mirror (rental(7), Backups)",
+	else if (!there) /* init on a home that had a history would judge its waiting events
+			  * against an empty state: said, for the operator to tell */
+		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): an init stopped before "
+			      "it made it is finished by 'carctl init %s'; a home's repository removed is "
+			      "put back from a backup or a mirror (rental(7), Backups), not made anew "
+			      "(its waiting events would be judged against an empty state)", h->root,
 			      h->root);
 	else if (!whole)
 		rc = rerr_set(e, RX_CONFIG, "%s: state/.git has no HEAD (an init stopped while it "

@@ -24,9 +24,9 @@ int home_replica_lost_main(const struct home *h, struct rerr *e);
 /* The layout of s is this release's (rec_check_layout); a replica in an older one is
  * told to have its primary upgraded, as it has no upgrade of its own. RX_CONFIG. */
 int home_check_layout(const struct home *h, struct store *s, struct rerr *e);
-/* 0 unless state/ has no .git but is a repository itself (HEAD, objects/, refs/): one
- * put back in its place (git clone --mirror BACKUP state), or holds files an older
- * release checked out: no command may take it for a home without state (a new
+/* 0 unless state/ has no repository (no .git/HEAD) but is one itself (HEAD, objects/,
+ * refs/: put back in its place, git clone --mirror BACKUP state), or holds files an
+ * older release checked out: no command may take it for a home without state (a new
  * repository made beside it, and they swept). RX_CONFIG saying what to do. */
 int home_state_misplaced(const struct home *h, struct rerr *e);
 /* 0 if state/.git is a repository (and state/ is not misplaced: home_state_misplaced);

@@ -67,13 +67,13 @@ t_eq '... none quarantined' "$(ls "$H/spool/bad" | wc -l)" 0
 run dispatcher --check
 t_eq '... --check: unhealthy' "$RC" 1
 t_match '... saying the home has no repository' "$ERR" 'no state/\.git'
-t_nomatch '... not to run carctl init (a new home would judge the waiting event against its empty state)' "$ERR" "carctl init"
+t_match '... a removed repository put back, not made anew (its waiting event judged against an empty state)' "$ERR" 'put back from a backup or a mirror .*not made anew'
 t_nofile '... and makes none' "$H/state/.git"
 t_refuse 78 '... the next batch: refused still' dispatcher --once
 t_eq '... the event still waits' "$(spool_count new)" 1
 t_refuse 78 'a reader says so too' carctl list
 t_match '... that state/.git is missing, and where it comes from' "$ERR" 'no state/\.git.*Backups'
-t_nomatch '... not to run carctl init' "$ERR" 'carctl init'
+t_match '... put back, not made anew' "$ERR" 'not made anew'
 # dispatcher --push made state/.git/rental-replicate (and so a .git without HEAD, which
 # carctl init "finished" as a new home).
 git init -q --bare "$T_TMP/m.git"
@@ -101,5 +101,17 @@ run dispatcher --home "$T_TMP/old" --check
 t_nofile '... --check makes none either' "$T_TMP/old/state/.git"
 t_exit 78 '... and a batch after it is refused' dispatcher --home "$T_TMP/old" --once
 t_file '... the files kept' "$T_TMP/old/state/log/head"
+
+# A repository put back as state/ beside an empty state/.git without HEAD (which an
+# older release's --push or --check left): "state/.git has no HEAD: carctl init
+# finishes it", and init made a new home over the history put back.
+rm -rf "$T_TMP/b2" && mkdir -p "$T_TMP/b2"
+cp -a "$H/config" "$H/keys" "$T_TMP/b2/" && mkdir -p "$T_TMP/b2/spool/new" "$T_TMP/b2/spool/tmp" "$T_TMP/b2/spool/bad"
+git clone -q --mirror "$T_TMP/backup.git" "$T_TMP/b2/state"
+mkdir -p "$T_TMP/b2/state/.git/rental-replicate"
+t_exit 78 'a repository as state/ beside a .git without HEAD: refused' dispatcher --home "$T_TMP/b2" --once
+t_match '... as a repository put back in the wrong place' "$ERR" 'a git repository, not a folder holding one.*remove the \.git there'
+t_exit 78 '... carctl init refused too' carctl init "$T_TMP/b2"
+t_file '... the history kept' "$T_TMP/b2/state/packed-refs"
 
 done_testing
