@@ -775,6 +775,13 @@ struct held {
 	ino_t ino;
 };
 
+static void let_go(struct held *h)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+}
+
 /* Holds path (open with flags) locked, unless h holds it already as it is: 0 (*fresh
  * if taken now); 1 if another process holds it; 2 if it cannot be opened or locked
  * here (a file system without locks), errno saying why. */
@@ -806,32 +813,35 @@ static int hold(struct held *h, const char *path, int flags, int *fresh)
 
 /* One spool, one home: the process that applies a home's batches (which serves one
  * home) holds, from its first batch until it ends and while it holds the home's own
- * lock, locks on the spool's new/ (this machine's) and on its file served-by (NFS
- * locks a file, not a folder), which names the home. The only other holder is another
- * home's dispatcher (a copy of this home, or a home whose settings name this spool),
- * which would take a share of the events: refused. Each batch looks again: the spool
- * the settings name, or its files, may have changed since. served-by where it can be
- * made and locked: new/'s lock holds on this machine all the same. */
+ * lock, locks on the spool's file served-by (which names the home; NFS locks a file
+ * opened for writing) and on its new/ (this machine's), each where it can. The only
+ * other holder is another home's dispatcher (a copy of this home, or a home whose
+ * settings name this spool), which would take a share of the events: refused, and it
+ * lets go of both, so that two never hold one each for good. Each batch looks again:
+ * the spool the settings name, or its files, may have changed since. Where neither can
+ * be locked (a file system without locks), nothing can tell: the batch goes on. */
 static int serve_spool(const struct home *h, struct rerr *e)
 {
 	static struct held dir = {-1, NULL, 0, 0}, file = {-1, NULL, 0, 0};
 	char *newdir = xasprintf("%s/new", h->spool), *path = xasprintf("%s/served-by", h->spool);
 	char *who = NULL;
-	int fresh = 0, rc = hold(&dir, newdir, O_RDONLY | O_DIRECTORY, &fresh), err = errno, named = 2;
+	int fresh = 0, named, listed, rc = 0;
 
-	if (rc == 0 && (named = hold(&file, path, O_RDWR | O_CREAT, &fresh)) == 2)
-		named = hold(&file, path, O_RDONLY, &fresh); /* another user's file: locked read-only */
-	if (rc == 1 || named == 1) {
+	if ((dir.fd >= 0 && strcmp(dir.path, newdir) != 0) || (file.fd >= 0 && strcmp(file.path, path) != 0))
+		let_go(&dir), let_go(&file); /* another spool: both anew */
+	if ((named = hold(&file, path, O_RDWR | O_CREAT, &fresh)) == 2)
+		named = hold(&file, path, O_RDONLY, &fresh); /* another user's file: read-only */
+	listed = named == 1 ? 2 : hold(&dir, newdir, O_RDONLY | O_DIRECTORY, &fresh);
+	if (named == 1 || listed == 1) {
 		size_t len;
+		let_go(&dir), let_go(&file);
 		if (fs_read(path, 300, &who, &len, NULL) == 0)
 			who[strcspn(who, "\n")] = '\0';
-		rc = rerr_set(e, RX_CONFIG, "%s: served by the dispatcher of another home (%s): a copy "
-			      "of this home, or a home whose settings name this spool; one spool, one "
-			      "home", h->spool, who && *who ? who : "unnamed");
+		rc = rerr_set(e, RX_CONFIG, "%s: served by the dispatcher of another home (%s, as "
+			      "served-by names it): a copy of this home, or a home whose settings name "
+			      "this spool; one spool, one home", h->spool, who && *who ? who : "unnamed");
 		free(who);
-	} else if (rc == 2)
-		rc = rerr_set(e, RX_IO, "%s: %s", newdir, strerror(err));
-	else if (named == 0 && fresh && file.fd >= 0) {
+	} else if (named == 0 && fresh && file.fd >= 0) {
 		char *root = realpath(h->root, NULL), *line = xasprintf("%s\n", root ? root : h->root);
 		if (ftruncate(file.fd, 0) == 0) /* the name is for people; the lock is what holds */
 			(void)!pwrite(file.fd, line, strlen(line), 0);

@@ -107,10 +107,9 @@ int home_has_repo(const struct home *h, struct rerr *e)
 		rc = -1;
 	else if (!there) /* init on a home that had a history would judge its waiting events
 			  * against an empty state: said, for the operator to tell */
-		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): an init stopped before "
-			      "it made it is finished by 'carctl init %s'; a home's repository removed is "
-			      "put back from a backup or a mirror (rental(7), Backups), not made anew "
-			      "(its waiting events would be judged against an empty state)", h->root,
+		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no state/.git): a home's repository "
+			      "removed is put back from a backup or a mirror (rental(7), Backups), not "
+			      "made anew (its waiting events would be judged against an empty state)",
 			      h->root);
 	else if (!whole)
 		rc = rerr_set(e, RX_CONFIG, "%s: state/.git has no HEAD (an init stopped while it "

@@ -241,6 +241,24 @@ static int make_replica(const struct home *h, void *arg, struct rerr *e)
 		? run_dispatcher(h, "its first round of following failed", e) : -1;
 }
 
+/* A home without state/.git whose spool a dispatcher has served (its served-by, which
+ * an init stopped before its repository never made) had a history: a new one would
+ * judge the events waiting against an empty state. RX_CONFIG; 0 if none served it. */
+static int spool_served_before(const struct home *h, struct rerr *e)
+{
+	char *git = xasprintf("%s/.git", h->state), *mark = xasprintf("%s/spool/served-by", h->root);
+	int rc = 0;
+
+	if (!fs_exists(git) && fs_exists(mark))
+		rc = rerr_set(e, RX_CONFIG, "%s: its spool was served by a dispatcher (%s), but state/.git "
+			      "is gone: put the home's repository back from a backup or a mirror "
+			      "(rental(7), Backups); to make a new home here on purpose, remove %s",
+			      h->root, mark, mark);
+	free(git);
+	free(mark);
+	return rc;
+}
+
 int home_init(const char *dir, int *created, struct rerr *e)
 {
 	struct home h;
@@ -252,7 +270,7 @@ int home_init(const char *dir, int *created, struct rerr *e)
 	*created = 0;
 	if (has_state(&h)) /* a repository whose HEAD an init stopped part way did not write */
 		rc = store_init_repo(h.state, e);
-	else if ((rc = home_state_misplaced(&h, e)) == 0)
+	else if ((rc = home_state_misplaced(&h, e)) == 0 && (rc = spool_served_before(&h, e)) == 0)
 		rc = make_home(&h, make_primary, NULL, created, e);
 	home_free(&h);
 	return rc;

@@ -67,13 +67,15 @@ t_eq '... none quarantined' "$(ls "$H/spool/bad" | wc -l)" 0
 run dispatcher --check
 t_eq '... --check: unhealthy' "$RC" 1
 t_match '... saying the home has no repository' "$ERR" 'no state/\.git'
-t_match '... a removed repository put back, not made anew (its waiting event judged against an empty state)' "$ERR" 'put back from a backup or a mirror .*not made anew'
+t_nomatch '... not to run carctl init (a new home would judge the waiting event against its empty state)' "$ERR" "carctl init"
 t_nofile '... and makes none' "$H/state/.git"
 t_refuse 78 '... the next batch: refused still' dispatcher --once
 t_eq '... the event still waits' "$(spool_count new)" 1
 t_refuse 78 'a reader says so too' carctl list
 t_match '... that state/.git is missing, and where it comes from' "$ERR" 'no state/\.git.*Backups'
-t_match '... put back, not made anew' "$ERR" 'not made anew'
+t_nomatch '... not to run carctl init' "$ERR" 'carctl init'
+t_refuse 78 '... carctl init refused: a dispatcher served its spool' carctl init
+t_match '... saying so, and how to make a new home on purpose' "$ERR" 'served by a dispatcher.*remove .*served-by'
 # dispatcher --push made state/.git/rental-replicate (and so a .git without HEAD, which
 # carctl init "finished" as a new home).
 git init -q --bare "$T_TMP/m.git"

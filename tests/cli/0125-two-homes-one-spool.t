@@ -20,7 +20,7 @@ t_wait 'the home'"'"'s daemon holds its lock' 10 sh -c "! flock -n '$H/state/.gi
 run dispatcher --home "$T_TMP/copy" --once
 t_eq 'a copy of the home on the same spool: dispatcher --once refused (78)' "$RC" 78
 t_match '... saying the spool is served by another home' "$ERR" \
-	"$T_TMP/spool: served by the dispatcher of another home \\($H\\)"
+	"$T_TMP/spool: served by the dispatcher of another home \\($H, as served-by names it\\)"
 timeout 20 "$BIN/dispatcher" --home "$T_TMP/copy" 2>"$T_TMP/copy.err" </dev/null &
 copy=$!
 for i in 1 2 3 4 5 6; do
@@ -45,5 +45,16 @@ t_ok '... the old spool, which no one serves now: the copy may' dispatcher --hom
 sed -i "s|^spool: .*|spool: $T_TMP/spool2|" "$T_TMP/copy/config/rental.yaml"
 run dispatcher --home "$T_TMP/copy" --once
 t_eq '... the new one, served: refused' "$RC" 78
+
+# The settings name a spool another process holds: the daemon is refused there and
+# holds nothing (it kept the old spool's served-by, and no one served that spool).
+mkdir -p "$T_TMP/spool3/tmp" "$T_TMP/spool3/new" "$T_TMP/spool3/bad"
+flock "$T_TMP/spool3/new" sleep 15 &
+T_PIDS="$T_PIDS $!"
+sleep 0.3
+sed -i "s|^spool: .*|spool: $T_TMP/spool3|" "$H/config/rental.yaml"
+carctl --as admin add u2 --rate 9 >/dev/null
+t_wait 'a spool held by another: the daemon lets go of the one it held' 15 \
+	sh -c "flock -n '$T_TMP/spool2/served-by' true && flock -n '$T_TMP/spool2/new' true"
 t_stop_daemon "$pid" 0
 done_testing
