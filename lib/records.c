@@ -562,6 +562,19 @@ static int collect_row(struct kv *row, void *arg)
 	return 0;
 }
 
+/* Hands c's rows over (*rows, *n) where rc says they were all read; on a fault the
+ * caller gets none, and what was read is freed here. rc. */
+static int collected(struct collect *c, int rc, struct kv **rows, size_t *n)
+{
+	if (rc < 0) {
+		store_records_free(c->v, c->n);
+		c->v = NULL, c->n = 0;
+	}
+	*rows = c->v;
+	*n = c->n;
+	return rc;
+}
+
 static const char hexdigits[] = "0123456789abcdef";
 
 struct owner_walk {
@@ -606,9 +619,7 @@ static int owner_rows(struct store *s, int ctx, const char *what, const char *ow
 		if (rc == 0)
 			rc = store_walk(s, p, collect_unchanged, &w, e);
 	}
-	*rows = c.v;
-	*n = c.n;
-	return rc;
+	return collected(&c, rc, rows, n);
 }
 
 int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
@@ -629,11 +640,8 @@ static int table_rows(struct store *s, const char *path, struct kv **rows, size_
 		      struct rerr *e)
 {
 	struct collect c = {s, NULL, 0};
-	int rc = table_each(s, path, collect_row, &c, e);
 
-	*rows = c.v;
-	*n = c.n;
-	return rc;
+	return collected(&c, table_each(s, path, collect_row, &c, e), rows, n);
 }
 
 /* The rows of car's table CTX/WHAT/xx/CAR (none for a name that is not a car's). */
@@ -927,11 +935,8 @@ static int collect_table(const char *path, const char *name, void *arg, struct r
 static int car_all(struct store *s, const char *dir, struct kv **recs, size_t *n, struct rerr *e)
 {
 	struct collect c = {s, NULL, 0};
-	int rc = store_walk(s, dir, collect_table, &c, e);
 
-	*recs = c.v;
-	*n = c.n;
-	return rc;
+	return collected(&c, store_walk(s, dir, collect_table, &c, e), recs, n);
 }
 
 static void ctx_dir(char *out, size_t size, int ctx, const char *what)
