@@ -14,6 +14,7 @@
 #include <sys/inotify.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -254,23 +255,32 @@ static void say_fault(char last[256], const char *msg)
  * runs): *wd is its watch on fd, -1 if there is none. */
 static int watch_spool(struct home *h, int fd, int *wd, struct rerr *e)
 {
+	static dev_t dev; /* of the folder watched: one put in its place is watched anew */
+	static ino_t ino;
 	char *before = xstrdup(h->spool), *newdir;
 	struct cfg c;
+	struct stat st;
 	int moved;
 
 	(void)home_load_config(h, &c, NULL); /* broken settings: the batch says so */
-	moved = strcmp(before, h->spool) != 0;
+	newdir = xasprintf("%s/new", h->spool);
+	moved = strcmp(before, h->spool) != 0 ||
+		(stat(newdir, &st) == 0 && (st.st_dev != dev || st.st_ino != ino));
 	free(before);
-	if (!moved && *wd >= 0)
+	if (!moved && *wd >= 0) {
+		free(newdir);
 		return 0;
+	}
 	if (*wd >= 0)
 		inotify_rm_watch(fd, *wd);
-	newdir = xasprintf("%s/new", h->spool);
 	*wd = inotify_add_watch(fd, newdir, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE);
 	if (*wd < 0)
 		rerr_set(e, RX_IO, "%s: inotify: %s", newdir, strerror(errno));
-	else
+	else {
 		sayf("watching %s", newdir);
+		if (stat(newdir, &st) == 0)
+			dev = st.st_dev, ino = st.st_ino;
+	}
 	free(newdir);
 	return *wd < 0 ? -1 : 0;
 }

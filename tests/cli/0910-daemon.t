@@ -68,6 +68,15 @@ t_match '... and says which spool it watches' "$(cat "$T_TMP/daemon1.err")" "wat
 sed -i '/^spool:/d' "$H/config/rental.yaml"
 carctl --as admin add car03 --rate 100 >/dev/null
 t_wait 'the spool setting removed: it watches spool/ again' 20 has_car car03
+# spool/new replaced under it (a home put back, a link retargeted): it watched the old
+# folder, and the events waited for its poll.
+n=$(grep -c "watching $H/spool/new" "$T_TMP/daemon1.err")
+mv "$H/spool/new" "$H/spool/new.old" && mkdir "$H/spool/new"
+carctl --as admin add car04 --rate 100 >/dev/null
+t_wait 'spool/new replaced: the daemon watches the new one' 20 \
+	sh -c "[ \$(grep -c 'watching $H/spool/new' '$T_TMP/daemon1.err') -gt $n ]"
+t_wait '... and applies its event' 20 has_car car04
+rmdir "$H/spool/new.old"
 t_stop_daemon "$d1" 0 'the first: '
 
 # Its lock file removed by hand while it runs: a --once locks a new one. Both worked
