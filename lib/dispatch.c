@@ -751,10 +751,9 @@ static int open_locked(const struct home *h, struct store **s, int wait, struct 
 		rc = rerr_set(e, RX_CONFIG, "%s: not a home (no spool/new); run 'carctl init %s'",
 			      h->root, h->root);
 	free(newdir);
-	if (rc == 0)
-		rc = home_state_misplaced(h, e);
 	/* Only carctl init makes the repository: one removed is no new home, and the events
-	 * waiting are not judged against an empty state (no key registered there). */
+	 * waiting are not judged against an empty state (no key registered there); nor one
+	 * put back in the wrong place (home_has_repo says what it finds). */
 	if (rc == 0)
 		rc = home_has_repo(h, e);
 	if (rc == 0)
@@ -1485,9 +1484,9 @@ int dispatch_check(const struct home *h, struct report *r, struct rerr *e)
 		report_add(r, 1, "%s", why.msg);
 		return 0;
 	}
-	if (fs_exists(h->state) && access(h->state, W_OK) < 0)
+	if (access(h->state, W_OK) < 0) /* there: home_has_repo found its repository */
 		report_add(r, 1, "%s: not writable: %s", h->state, strerror(errno));
-	else if (fs_exists(h->state))
+	else
 		check_state_writable(h, r);
 	if (store_unindexed_pack(h->state, lone))
 		report_add(r, 0, "state: %s has no index (removed? a power cut between its renames?): "

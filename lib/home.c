@@ -58,18 +58,17 @@ const char *home_actor(const char *opt)
 int home_state_misplaced(const struct home *h, struct rerr *e)
 {
 	const char *parts[] = {".git", "HEAD", "objects", "refs"};
-	int there[4];
+	char *head = xasprintf("%s/.git/HEAD", h->state);
+	int whole = fs_exists(head), there[4];
 
+	free(head);
+	if (whole)
+		return 0; /* its own repository (git_init writes HEAD last) */
 	for (int i = 0; i < 4; i++) {
 		char *p = xasprintf("%s/%s", h->state, parts[i]);
 		there[i] = fs_exists(p);
 		free(p);
 	}
-	char *head = xasprintf("%s/.git/HEAD", h->state);
-	int whole = fs_exists(head);
-	free(head);
-	if (whole)
-		return 0; /* its own repository */
 	/* files an older release kept checked out, which a new repository's first batch
 	 * would sweep: the only copy of that state left (beside a .git without HEAD too: a
 	 * folder a command made there is no repository) */
@@ -95,13 +94,12 @@ int home_has_repo(const struct home *h, struct rerr *e)
 {
 	char *git = xasprintf("%s/.git", h->state), *head = xasprintf("%s/HEAD", git);
 	struct stat st;
-	int there = lstat(git, &st) == 0, err = errno, whole = 0, rc = 0;
+	/* a repository (git_init writes HEAD last): what every command's open meets, one look */
+	int whole = lstat(head, &st) == 0, err = errno, there = whole || lstat(git, &st) == 0, rc = 0;
 
-	if (there) {
-		whole = lstat(head, &st) == 0;
-		err = errno;
-	}
-	if (!whole && err == EACCES) /* a repository this user may not read */
+	if (whole)
+		rc = 0;
+	else if (err == EACCES) /* a repository this user may not read */
 		rc = rerr_set(e, RX_IO, "%s: %s", there ? head : git, strerror(err));
 	else if (home_state_misplaced(h, e) < 0)
 		rc = -1;
@@ -111,7 +109,7 @@ int home_has_repo(const struct home *h, struct rerr *e)
 			      "removed is put back from a backup or a mirror (rental(7), Backups), not "
 			      "made anew (its waiting events would be judged against an empty state)",
 			      h->root);
-	else if (!whole)
+	else
 		rc = rerr_set(e, RX_CONFIG, "%s: state/.git has no HEAD (an init stopped while it "
 			      "made it, or a folder made by hand): 'carctl init %s' finishes it",
 			      h->root, h->root);

@@ -439,7 +439,8 @@ static size_t scan(const char *spool, const char *sub, long *oldest,
 		if (!in_new && strncmp(de->d_name, SPOOL_PROBE, strlen(SPOOL_PROBE)) == 0)
 			continue; /* dispatcher --check's, not a writer's */
 		char *p = xasprintf("%s/%s", dir, de->d_name);
-		if (in_new && lstat(p, &st) == 0 && set_aside(de->d_name, &st)) {
+		if (in_new && strncmp(de->d_name, SPOOL_STUCK, strlen(SPOOL_STUCK)) == 0 &&
+		    lstat(p, &st) == 0 && set_aside(de->d_name, &st)) { /* a second look at those alone */
 			free(p);
 			continue; /* no event: spool_stuck_count's */
 		}

@@ -508,15 +508,6 @@ int store_init_repo(const char *state, struct rerr *e)
 	return rc;
 }
 
-int store_repo_exists(const char *state)
-{
-	char *head = xasprintf("%s/.git/HEAD", state);
-	int rc = fs_exists(head);
-
-	free(head);
-	return rc;
-}
-
 /* Opens s's repository; with scratch, its packs go to a folder of their own, made
  * empty, which store_free removes. */
 static int open_repo(struct store *s, int scratch, struct rerr *e)

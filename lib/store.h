@@ -14,8 +14,6 @@ struct store;
 /* Makes the repository at state/.git (bare, branch main) if there is none, or
  * finishes one whose making stopped part way (no HEAD yet). */
 int store_init_repo(const char *state, struct rerr *e);
-/* Whether state/.git is a repository: its HEAD, which git_init writes last, is there. */
-int store_repo_exists(const char *state);
 /* Opens the state of the home at state for reading (and, after store_lock, writing):
  * RX_CONFIG if there is no repository. */
 int store_open(struct store **out, const char *state, struct rerr *e);
