@@ -25,7 +25,7 @@ const char *spool_name_id(const char *name);
 /* Moves new/NAME to bad/NAME and writes bad/NAME.reason: 0, 1 if new/NAME is gone
  * (its writer took it back), -1 on a fault. 2 and e saying so for a folder this user
  * may not move (another's: moving a folder needs the right to write it), set aside in
- * new/ as .stuck-NAME, which no listing takes. */
+ * new/ as .stuck-NS-N, which no listing takes. */
 int spool_quarantine(const char *spool, const char *name, const char *reason, struct rerr *e);
 int spool_remove(const char *spool, const char *name, struct rerr *e);
 /* How many files in new/ hold ids with this prefix ("pay"). */
