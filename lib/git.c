@@ -1637,24 +1637,6 @@ static int room_to_merge(const char *dir, struct pack **ps, size_t k)
 	return statvfs(dir, &v) < 0 || (uint64_t)v.f_bavail * v.f_frsize > need + need / 10;
 }
 
-/* Stock git's index of many packs (git repack --write-midx), with its bitmap and
- * reverse index: it names packs a merge took away, and git reads no pack then; git
- * reads each pack's own index without it. */
-static void drop_multi_pack_index(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	while (d && (de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, "multi-pack-index", 16) == 0) {
-			char *p = xasprintf("%s/%s", dir, de->d_name);
-			unlink(p);
-			free(p);
-		}
-	if (d)
-		closedir(d);
-}
-
 int gitrepo_merge(struct gitrepo *r, int all, struct rerr *e)
 {
 	/* A scratch store (a rebuild's) merges its own packs, in its folder. */
@@ -1688,8 +1670,6 @@ int gitrepo_merge(struct gitrepo *r, int all, struct rerr *e)
 		free(pack);
 	}
 	free(ps);
-	if (rc == 0)
-		drop_multi_pack_index(dir);
 	if (rc == 0)
 		gitrepo_sweep(dir);
 	return rc == 0 ? gitrepo_refresh(r, e) : rc;
@@ -1731,10 +1711,14 @@ void gitrepo_sweep(const char *packdir)
 		size_t l = strlen(n);
 		/* Temp files (ours, and a fetch's in libgit2), a lock a fetch left; an index
 		 * whose pack never came (a writer died between its renames: ours and
-		 * libgit2's rename the index first). Not a pack whose index is gone: no
-		 * writer leaves one, and its objects may be the history's (gitrepo_unindexed
-		 * names it; git index-pack makes its index again). */
+		 * libgit2's rename the index first). Stock git's index of many packs (git
+		 * repack --write-midx), with its bitmap and reverse index: it names packs a
+		 * merge takes away, and git then reads no pack; without it, git reads each
+		 * pack's own index. Not a pack whose index is gone: no writer leaves one, and
+		 * its objects may be the history's (gitrepo_unindexed names it; git
+		 * index-pack makes its index again). */
 		int garbage = !strncmp(n, "tmp_", 4) || !strncmp(n, "pack_git2_", 10) ||
+			      !strncmp(n, "multi-pack-index", 16) ||
 			      (l > 5 && !strcmp(n + l - 5, ".lock")) ||
 			      (l == 49 && !strcmp(n + 45, ".idx") && !has_half(packdir, n, "pack")) ||
 			      (pack_side(n) && !has_half(packdir, n, "pack"));
