@@ -817,8 +817,9 @@ static int hold(struct held *h, const char *path, int flags, int *fresh)
  * other holder is another home's dispatcher (a copy of this home, or a home whose
  * settings name this spool), which would take a share of the events: refused, and it
  * lets go of both, so that two never hold one each for good. Each batch looks again:
- * the spool the settings name, or its files, may have changed since. Where neither can
- * be locked (a file system without locks), nothing can tell: the batch goes on. */
+ * the spool the settings name, or its files, may have changed since. A copy run by
+ * turns (cron) holds nothing while this one runs: served-by's name tells that one.
+ * Where neither can be locked (a file system without locks), nothing can tell. */
 static int serve_spool(const struct home *h, struct rerr *e)
 {
 	static struct held dir = {-1, NULL, 0, 0}, file = {-1, NULL, 0, 0};
@@ -831,22 +832,28 @@ static int serve_spool(const struct home *h, struct rerr *e)
 	if ((named = hold(&file, path, O_RDWR | O_CREAT, &fresh)) == 2)
 		named = hold(&file, path, O_RDONLY, &fresh); /* another user's file: read-only */
 	listed = named == 1 ? 2 : hold(&dir, newdir, O_RDONLY | O_DIRECTORY, &fresh);
-	if (named == 1 || listed == 1) {
+	int held = named == 1 || listed == 1, taken = named == 0 && fresh;
+	if (held || taken) {
 		size_t len;
-		let_go(&dir), let_go(&file);
 		if (fs_read(path, 300, &who, &len, NULL) == 0)
 			who[strcspn(who, "\n")] = '\0';
+	}
+	/* A copy of the home run by turns (cron) holds no lock while this one runs: the
+	 * home that served-by names, if it still names this spool, is told by its name. */
+	if (held || (taken && who && *who && home_rival(h, who))) {
+		let_go(&dir), let_go(&file);
 		rc = rerr_set(e, RX_CONFIG, "%s: served by the dispatcher of another home (%s, as "
 			      "served-by names it): a copy of this home, or a home whose settings name "
-			      "this spool; one spool, one home", h->spool, who && *who ? who : "unnamed");
-		free(who);
-	} else if (named == 0 && fresh && file.fd >= 0) {
+			      "this spool; one spool, one home%s", h->spool, who && *who ? who : "unnamed",
+			      held ? "" : " (if that home serves it no more, remove served-by)");
+	} else if (taken && file.fd >= 0) {
 		char *root = realpath(h->root, NULL), *line = xasprintf("%s\n", root ? root : h->root);
 		if (ftruncate(file.fd, 0) == 0) /* the name is for people; the lock is what holds */
 			(void)!pwrite(file.fd, line, strlen(line), 0);
 		free(line);
 		free(root);
 	}
+	free(who);
 	free(newdir);
 	free(path);
 	return rc;

@@ -191,6 +191,29 @@ int home_load_config(struct home *h, struct cfg *c, struct rerr *e)
 	return 0;
 }
 
+/* Whether a and b name one file (followed through links). */
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+int home_rival(const struct home *h, const char *other)
+{
+	struct home o;
+	struct cfg c;
+	struct rerr e = {0};
+	int rival;
+
+	if (*other != '/' || same_file(other, h->root))
+		return 0;
+	home_resolve(&o, other);
+	rival = home_has_repo(&o, &e) == 0 && home_load_config(&o, &c, &e) == 0 && same_file(o.spool, h->spool);
+	home_free(&o);
+	return rival;
+}
+
 char *home_replica_file(const struct home *h)
 {
 	return xasprintf("%s/.git/rental-primary", h->state);

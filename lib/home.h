@@ -39,6 +39,9 @@ int home_settings(const struct home *h, struct cfg *c, struct rerr *e);
 /* Reads the settings, and takes the spool from them when they name one (spool: PATH,
  * relative to the home unless absolute). */
 int home_load_config(struct home *h, struct cfg *c, struct rerr *e);
+/* Whether other (the home spool/served-by names) is a home, not h, whose settings name
+ * h's spool too: a copy of h run by turns (cron), where no lock is held to tell. */
+int home_rival(const struct home *h, const char *other);
 /* What a replica follows (carctl init --replica): state/.git/rental-primary. */
 struct replica {
 	char url[CFG_PATH_MAX];                          /* the primary's repository */

@@ -57,4 +57,30 @@ carctl --as admin add u2 --rate 9 >/dev/null
 t_wait 'a spool held by another: the daemon lets go of the one it held' 15 \
 	sh -c "flock -n '$T_TMP/spool2/served-by' true && flock -n '$T_TMP/spool2/new' true"
 t_stop_daemon "$pid" 0
+
+# The two run by turns (cron's --once), so that neither holds the spool while the other
+# runs: each took a share. The home that served-by names, whose settings still name
+# this spool, is another's: refused, until that home serves it no more.
+mkdir -p "$T_TMP/spool4/tmp" "$T_TMP/spool4/new" "$T_TMP/spool4/bad"
+sed -i "s|^spool: .*|spool: $T_TMP/spool4|" "$H/config/rental.yaml" "$T_TMP/copy/config/rental.yaml"
+carctl --as admin add v1 --rate 9 >/dev/null
+t_ok 'by turns: the home applies' dispatcher --once
+carctl --as admin add v2 --rate 9 >/dev/null
+run dispatcher --home "$T_TMP/copy" --once
+t_eq '... then its copy: refused (78)' "$RC" 78
+t_match '... naming the home, and what to do when it serves the spool no more' "$ERR" \
+	"$T_TMP/spool4: served by the dispatcher of another home \\($H, as served-by names it\\).*remove served-by"
+t_eq '... and took nothing' "$(carctl --home "$T_TMP/copy" list --json | grep -c '"car":"v')" 0
+t_ok '... the home again: it applies' dispatcher --once
+t_eq '... every event' "$(carctl list --json | grep -c '"car":"v')" 2
+ln -s "$H" "$T_TMP/link"
+t_ok '... the home by another name (a link): its own' dispatcher --home "$T_TMP/link" --once
+sed -i "s|^spool: .*|spool: $T_TMP/spool3|" "$H/config/rental.yaml"
+t_ok '... the home names another spool: the copy may serve this one' dispatcher --home "$T_TMP/copy" --once
+t_match '... and served-by names the copy' "$(cat "$T_TMP/spool4/served-by")" "$T_TMP/copy"
+sed -i "s|^spool: .*|spool: $T_TMP/spool4|" "$H/config/rental.yaml"
+run dispatcher --once
+t_eq '... and the home, named there again, is refused' "$RC" 78
+rm "$T_TMP/spool4/served-by"
+t_ok '... until served-by is removed' dispatcher --once
 done_testing
