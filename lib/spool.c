@@ -28,7 +28,9 @@ int spool_write(const char *spool, const char *id, const char *buf, size_t len, 
 	dst = xasprintf("%s/new/%011lld%09ld.%s", spool, (long long)ts.tv_sec, ts.tv_nsec, id);
 	newdir = xasprintf("%s/new", spool);
 	/* Readable by whom new/ lets read (its dispatcher may be another user), whatever
-	 * the writer's umask: the file is 0600, plus new/'s read bits for group and others. */
+	 * the writer's umask: the file is 0600, plus new/'s read bits for group and others,
+	 * and new/'s group (not the writer's own, nor root's): a writer may give a file a
+	 * group it is in, and one that may write new/ by its group is in it. */
 	struct stat nd;
 	if (stat(newdir, &nd) < 0) {
 		rerr_set(e, RX_IO, "%s: %s", newdir, strerror(errno));
@@ -43,6 +45,8 @@ int spool_write(const char *spool, const char *id, const char *buf, size_t len, 
 		}
 		goto out;
 	}
+	if (nd.st_mode & 0040)
+		(void)!fchown(fd, (uid_t)-1, nd.st_gid);
 	const char *p = buf;
 	size_t left = len;
 	while (left > 0) {
