@@ -272,10 +272,14 @@ static void read_incoming(const struct home *h, const char *name, struct incomin
 		snprintf(in->reason, sizeof in->reason, "%s: not a regular file", name);
 	} else if (st.st_size > EVENT_MAX) {
 		snprintf(in->reason, sizeof in->reason, "%s: larger than %d bytes", name, EVENT_MAX);
-	} else if ((rc = fs_read(path, EVENT_MAX, &buf, &len, &why)) != 0) {
+	} else if ((errno = 0, rc = fs_read(path, EVENT_MAX, &buf, &len, &why)) != 0) {
 		if (rc > 0)
 			in->state = 2;
-		snprintf(in->reason, sizeof in->reason, "%s", why.msg);
+		else if (errno == EACCES) /* the home's fault, not the event's: it can come back */
+			snprintf(in->reason, sizeof in->reason, "%s: the dispatcher's user may not read "
+				 "it; once it may, move it back into spool/new", name);
+		else
+			snprintf(in->reason, sizeof in->reason, "%s", why.msg);
 	} else if (event_parse(&in->ev, buf, len, name, &why) < 0) {
 		snprintf(in->reason, sizeof in->reason, "%s", why.msg);
 	} else if (spool_name_id(name) == NULL ||

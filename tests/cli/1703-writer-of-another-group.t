@@ -36,4 +36,17 @@ id=$(sh -c 'umask 077; exec "$@"' sh "$BIN/carctl" --as admin add car03 --rate 1
 t_eq "root's event (an admin's sudo, umask 077): the group of spool/new" "$(stat -c %g "$H/spool/new/"*)" 65534
 as_service --once
 t_eq '... the service applies it' "$(carctl list --json | grep -c '"car":"car03"')" 1
+
+# A file the service may not read all the same (a mode set by hand): quarantined, as
+# it was, but said as the home's fault, with the way back.
+carctl --as admin add car04 --rate 100 >/dev/null
+f=$(ls "$H/spool/new")
+chmod 0600 "$H/spool/new/$f"
+as_service --once
+t_match 'a file the service may not read: quarantined, saying why and what to do' "$ERR" \
+	"quarantined $f: the dispatcher's user may not read it; once it may, move it back into spool/new"
+chown 65534 "$H/spool/bad/$f"
+mv "$H/spool/bad/$f" "$H/spool/new/"
+as_service --once
+t_eq '... moved back once it may: applied' "$(carctl list --json | grep -c '"car":"car04"')" 1
 done_testing
