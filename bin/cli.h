@@ -2,6 +2,7 @@
  * the commands print; the library returns errors. */
 #ifndef RENTAL_CLI_H
 #define RENTAL_CLI_H
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -255,11 +256,24 @@ __attribute__((unused)) static int cli_only(const struct common *o, const char *
 
 /* Parses the options and answers --help and --version. Returns -1 to go on, with
  * *argc and *argv past the options; otherwise the exit status. */
+/* A standard stream the caller closed (cron's >&-) is taken by /dev/null, read-only, so
+ * that writing it fails as writing a closed one does, and the first file the command
+ * opens (the home's lock, a spool file) does not take its number and its messages. A
+ * file-size limit makes a write fail, said and named (74), not kill the process. */
+static void guard_process(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDONLY) < 0)
+			break;
+	signal(SIGXFSZ, SIG_IGN);
+}
+
 __attribute__((unused)) static int cli_start(int *argc, char ***argv, const struct option *opts,
 	struct common *o, int (*own)(int c, void *arg), void *arg, const char *usage)
 {
 	int rc;
 
+	guard_process();
 	o->opts = opts;
 	rc = parse_options(*argc, *argv, opts, ":", o, own, arg, usage);
 	if (rc != 0)
