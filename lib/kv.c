@@ -403,10 +403,10 @@ char *kv_format(const struct kv *m, size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
+	FILE *f = open_memstream(&buf, &n); /* fails, as its fclose, only for memory */
 
 	if (f == NULL)
-		abort();
+		out_of_memory();
 	if (m->n == 0)
 		fputs("{}\n", f);
 	for (size_t i = 0; i < m->n; i++) {
@@ -418,7 +418,7 @@ char *kv_format(const struct kv *m, size_t *len)
 		fputc('\n', f);
 	}
 	if (fclose(f) != 0)
-		abort();
+		out_of_memory();
 	if (len)
 		*len = n;
 	return buf;

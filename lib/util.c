@@ -28,10 +28,12 @@ int rerr_set(struct rerr *e, int code, const char *fmt, ...)
 	return -1;
 }
 
-static void out_of_memory(void)
+void out_of_memory(void)
 {
-	fputs("rental: out of memory\n", stderr);
-	abort();
+	/* As every error: the program's name, the message, its status (an abort's core
+	 * and 134 said a crash). _exit: from any thread, with nothing more to allocate. */
+	fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
+	_exit(RX_SOFTWARE);
 }
 
 void *xcalloc(size_t n, size_t size)

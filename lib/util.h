@@ -44,6 +44,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Says "PROG: out of memory" and exits 70 (RX_SOFTWARE): what every x*alloc does when
+ * the memory is not there, and zlib's allocations too. */
+void out_of_memory(void) __attribute__((noreturn));
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 
