@@ -336,7 +336,7 @@ static int child_failed(int status, const char *url, int idle, struct rerr *e)
 {
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
 		return rerr_set(e, RX_TEMP, "%s: fetch: no answer for %d s", url, idle);
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) /* xcalloc's end (util.c) */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == RX_SOFTWARE) /* out_of_memory's (util.c) */
 		return rerr_set(e, RX_TEMP, "%s: fetch: Out of memory (what the remote sent needs "
 				"more than the %ld MiB a fetch may take)", url, fetch_memory());
 	if (WIFSIGNALED(status))
