@@ -285,10 +285,13 @@ int replicate_push_all(const struct home *h, const struct cfg *c, const unsigned
 			continue;
 		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
 			;
-		if (WIFSIGNALED(status)) {
+		if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == RX_SOFTWARE)) {
 			char why[200];
-			snprintf(why, sizeof why, "%s: push: no answer for %d s", c->remotes[i],
-				 replicate_timeout(c));
+			if (WIFSIGNALED(status))
+				snprintf(why, sizeof why, "%s: push: no answer for %d s", c->remotes[i],
+					 replicate_timeout(c));
+			else /* out_of_memory's end (util.c), which notes nothing */
+				snprintf(why, sizeof why, "%s: push: out of memory", c->remotes[i]);
 			replicate_note_failure(h, c->remotes[i], why, NULL);
 		}
 		replicate_state(h, c->remotes[i], &res[i].after, NULL);
