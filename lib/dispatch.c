@@ -839,7 +839,7 @@ static int serve_spool(const struct home *h, struct rerr *e)
 	int held = named == 1 || listed == 1, taken = named == 0 && fresh;
 	if (held || taken) {
 		size_t len;
-		if (fs_read(path, 300, &who, &len, NULL) == 0)
+		if (fs_read(path, PATH_MAX + 1, &who, &len, NULL) == 0)
 			who[strcspn(who, "\n")] = '\0';
 	}
 	/* A copy of the home run by turns (cron) holds no lock while this one runs: the

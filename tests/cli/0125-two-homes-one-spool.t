@@ -83,4 +83,16 @@ run dispatcher --once
 t_eq '... and the home, named there again, is refused' "$RC" 78
 rm "$T_TMP/spool4/served-by"
 t_ok '... until served-by is removed' dispatcher --once
+
+# A home whose path is long (served-by of more than 300 bytes was not read, and the
+# copy took a share unrefused).
+long=$T_TMP/$(printf 'a%.0s' $(seq 120))/$(printf 'b%.0s' $(seq 120))/$(printf 'c%.0s' $(seq 120))
+mkdir -p "$long"
+cp -a "$H" "$long/home"
+sed -i "s|^spool: .*|spool: $T_TMP/spool5|" "$long/home/config/rental.yaml" "$T_TMP/copy/config/rental.yaml"
+mkdir -p "$T_TMP/spool5/tmp" "$T_TMP/spool5/new" "$T_TMP/spool5/bad"
+t_ok 'a home of a long path serves a spool' dispatcher --home "$long/home" --once
+carctl --home "$long/home" --as admin add v3 --rate 9 >/dev/null
+run dispatcher --home "$T_TMP/copy" --once
+t_eq '... its copy is refused there (78)' "$RC" 78
 done_testing
