@@ -482,8 +482,7 @@ static int apply_add(struct store *s, const struct event *ev, struct outbox *out
 	size_t n;
 	if (rec_rows(s, CTX_MANAGEMENT, OWNER_CAR, car, &rows, &n, e) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		rec_row_del(s, CTX_MANAGEMENT, OWNER_CAR, car, kv_get(&rows[i], "reservation"));
+	rec_rows_drop(s, CTX_MANAGEMENT, OWNER_CAR, car, rows, n);
 	store_records_free(rows, n);
 	kv_init(&c);
 	kv_set(&c, "car", car);

@@ -546,6 +546,19 @@ void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owne
 	table_rewrite(s, p, NULL, "reservation", res);
 }
 
+void rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *owner,
+		   const struct kv *rows, size_t n)
+{
+	char p[200], last[200] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		owner_leaf(p, sizeof p, ctx, owner_what(kind), owner, kv_get(&rows[i], "reservation"));
+		if (strcmp(p, last) != 0) /* a leaf's rows come together (rec_rows) */
+			store_del(s, p);
+		memcpy(last, p, sizeof last);
+	}
+}
+
 struct collect {
 	struct store *s;
 	struct kv *v;

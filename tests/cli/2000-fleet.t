@@ -161,6 +161,22 @@ carctl --as admin add car06x --rate 2000 >/dev/null && dispatch
 t_eq 'registered again after its bookings ended: it shows none of the old car'"'"'s' \
 	"$(carctl show car06x --json | jq -c .bookings)" '[]'
 carctl --as admin rm car06x >/dev/null && dispatch
+# ... of many bookings, in many leaves of its table (its rows are taken out a leaf at a
+# time).
+carctl --as admin add car07x --rate 1000 >/dev/null && dispatch
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
+	reserve --as alice car07x --from "$(d $((2 * i)))" --to "$(d $((2 * i + 1)))"
+done >"$T_TMP/r7" && dispatch
+t_eq 'a car of 13 bookings' "$(carctl show car07x --json | jq '.bookings | length')" 13
+while read -r r7; do reserve --as alice cancel "$r7" >/dev/null; done <"$T_TMP/r7"
+dispatch
+carctl --as admin rm car07x >/dev/null && dispatch
+carctl --as admin add car07x --rate 2000 >/dev/null && dispatch
+t_eq '... their stays ended, removed and registered again: it shows none' \
+	"$(carctl show car07x --json | jq -c .bookings)" '[]'
+t_match '... and the car is there anew' "$(carctl show car07x --json)" '"rate":2000'
+t_ok '... rebuild: the state is the log'"'"'s' dispatcher --rebuild
+carctl --as admin rm car07x >/dev/null && dispatch
 
 # ---- list --from --to: the free cars, with the price of the stay ----
 t_refuse 65 'list --from --to of a stay in the past, as reserve --quote' carctl list --from "$(d -2)" --to "$(d 1)"
