@@ -239,7 +239,9 @@ static void settle(struct kv *c, const struct car_settings *set)
 
 /* ---- what the report sums: a car's month of its bookings' from (records.h) ---- */
 
-/* A paid booking's entry in the car's month of its from. */
+/* A paid booking's entry in the car's month of its from; its text is shorter than
+ * ENTRY_MAX (an id, a date, a status and four numbers of 20 digits at most). */
+enum { ENTRY_MAX = 192 };
 struct entry {
 	char from[11], status[24];
 	long long nights, amount, late, stars;
@@ -250,13 +252,21 @@ struct entry {
  * it takes, or 0 if it is no entry. */
 static size_t entry_parse(char res[ID_LEN], struct entry *x, const char *v)
 {
+	char one[ENTRY_MAX];
+	size_t len = strcspn(v, ",");
 	int used = 0;
 
-	if (sscanf(v, "%20s %10s %23s %lld %lld %lld %lld%n", res, x->from, x->status, &x->nights,
-		   &x->amount, &x->late, &x->stars, &used) != 7 || (v[used] != '\0' && v[used] != ',') ||
+	/* sscanf measures the whole string it is given: an entry alone, or reading a month
+	 * of k entries cost the square of k. */
+	if (len >= sizeof one)
+		return 0;
+	memcpy(one, v, len);
+	one[len] = '\0';
+	if (sscanf(one, "%20s %10s %23s %lld %lld %lld %lld%n", res, x->from, x->status, &x->nights,
+		   &x->amount, &x->late, &x->stars, &used) != 7 || (size_t)used != len ||
 	    !valid_date(x->from))
 		return 0;
-	return (size_t)used;
+	return len;
 }
 
 /* The entry of res in r: 0, or -1 if it has none. */
@@ -277,23 +287,24 @@ static int entry_get(const struct kv *r, const char *res, struct entry *x)
 /* Sets the entry of res in r, in place of the one it had or after the others. */
 static void entry_put(struct kv *r, const char *res, const struct entry *x)
 {
-	char id[ID_LEN], *out = xasprintf("%s", ""), *next;
+	const char *all = kv_get(r, "bookings");
+	char id[ID_LEN], *out = xcalloc(1, (all ? strlen(all) : 0) + ENTRY_MAX + 1), *end = out;
 	struct entry y;
 	size_t len;
 
-	for (const char *v = kv_get(r, "bookings"); v && *v; v += len + (v[len] == ',')) {
+	for (const char *v = all; v && *v; v += len + (v[len] == ',')) {
 		if ((len = entry_parse(id, &y, v)) == 0)
 			break;
 		if (strcmp(id, res) == 0)
 			continue;
-		next = xasprintf("%s%s%.*s", out, *out ? "," : "", (int)len, v);
-		free(out);
-		out = next;
+		if (end > out)
+			*end++ = ',';
+		memcpy(end, v, len);
+		end += len;
 	}
-	next = xasprintf("%s%s%s %s %s %lld %lld %lld %lld", out, *out ? "," : "", res, x->from,
-			 x->status, x->nights, x->amount, x->late, x->stars);
-	kv_set(r, "bookings", next);
-	free(next);
+	snprintf(end, ENTRY_MAX + 1, "%s%s %s %s %lld %lld %lld %lld", end > out ? "," : "", res, x->from,
+		 x->status, x->nights, x->amount, x->late, x->stars);
+	kv_set(r, "bookings", out);
 	free(out);
 }
 
