@@ -104,7 +104,7 @@ static void say(const char *msg, const char *usage)
 
 	if (m)
 		put_line(m, msg, usage);
-	if (m && fclose(m) == 0)
+	if (m && fclose(m) == 0 && buf != NULL) /* glibc: a last realloc failed leaves it NULL */
 		fwrite(buf, 1, len, stderr);
 	else
 		put_line(stderr, msg, usage); /* out of memory: in pieces, but said */
@@ -266,6 +266,7 @@ static void guard_process(void)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDONLY) < 0)
 			break;
 	signal(SIGXFSZ, SIG_IGN);
+	format_init();
 }
 
 __attribute__((unused)) static int cli_start(int *argc, char ***argv, const struct option *opts,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include "kv.h"
 
 static const char *const ctx_names[CTX_COUNT] = {
 	"management", "reservation", "payment", "rental", "rating", "mypage"};
@@ -293,12 +294,13 @@ int cfg_load(struct cfg *c, const char *path, const char *home, struct rerr *e)
 		return rerr_set(e, RX_CONFIG, "%s: %zu [ and { (more than %d): not settings", path, flows,
 				CFG_FLOWS_MAX);
 	}
-	if (!yaml_parser_initialize(&p)) {
-		free(buf);
-		return rerr_set(e, RX_SOFTWARE, "libyaml: out of memory");
-	}
+	if (!yaml_parser_initialize(&p))
+		out_of_memory();
 	yaml_parser_set_input_string(&p, (unsigned char *)buf, len);
+	errno = 0; /* yaml_out_of_memory's */
 	if (!yaml_parser_load(&p, &doc)) {
+		if (yaml_out_of_memory(&p)) /* libyaml's allocations: as ours */
+			out_of_memory();
 		rc = rerr_set(e, RX_CONFIG, "%s:%zu: %s", path, p.problem_mark.line + 1,
 			      p.problem ? p.problem : "not YAML");
 		goto out;
@@ -310,7 +312,10 @@ int cfg_load(struct cfg *c, const char *path, const char *home, struct rerr *e)
 		rc = each_pair(&w, root, "the settings", top_field, NULL);
 	yaml_document_delete(&doc);
 	/* The settings are one document: what follows it is not passed over. */
+	errno = 0;
 	if (rc == 0 && !yaml_parser_load(&p, &doc)) {
+		if (yaml_out_of_memory(&p))
+			out_of_memory();
 		rc = rerr_set(e, RX_CONFIG, "%s:%zu: %s", path, p.problem_mark.line + 1,
 			      p.problem ? p.problem : "not YAML");
 	} else if (rc == 0) {

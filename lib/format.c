@@ -9,6 +9,18 @@
 #include <string.h>
 #include <wchar.h>
 
+/* jansson's allocations, as every other: memory that is not there ends the program
+ * (out_of_memory), not a listing cut short as if its output had failed. */
+static void *json_alloc(size_t n)
+{
+	return xrealloc(NULL, n);
+}
+
+void format_init(void)
+{
+	json_set_alloc_funcs(json_alloc, free);
+}
+
 json_t *format_json(const struct field *f, size_t nf, const struct kv *rec)
 {
 	json_t *o = json_object();
@@ -227,12 +239,10 @@ static int put_table(FILE *out, const struct field *f, size_t nf, const struct k
 		     locale_t utf8)
 {
 	enum { CELL_MAX = 40 };
-	int *width = calloc(nf ? nf : 1, sizeof *width);
+	int *width = xcalloc(nf ? nf : 1, sizeof *width);
 	char buf[CELL_BUF];
 	size_t bytes;
 
-	if (width == NULL)
-		return -1;
 	for (size_t i = 0; i < nf; i++) {
 		int max = f[i].width > CELL_MAX ? f[i].width : CELL_MAX;
 		width[i] = f[i].width > (int)strlen(f[i].name) ? f[i].width : (int)strlen(f[i].name);
@@ -264,9 +274,7 @@ int format_records(FILE *out, const struct field *f, size_t nf, const struct kv 
 	int rc = 0;
 
 	if (mode != FMT_TABLE) {
-		const char **names = calloc(nf ? nf : 1, sizeof *names);
-		if (names == NULL)
-			return -1;
+		const char **names = xcalloc(nf ? nf : 1, sizeof *names);
 		for (size_t i = 0; i < nf; i++)
 			names[i] = f[i].name;
 		rc = format_objects(out, names, nf, NULL, 0, mode == FMT_CSV ? FMT_CSV : FMT_JSON);
@@ -313,10 +321,8 @@ int format_ical_line(FILE *out, const char *line)
 
 char *format_ical_text(const char *v)
 {
-	char *o = malloc(2 * strlen(v) + 1), *p = o;
+	char *o = xcalloc(1, 2 * strlen(v) + 1), *p = o;
 
-	if (o == NULL)
-		return NULL;
 	for (; *v; v++) {
 		if (*v == '\\' || *v == ';' || *v == ',')
 			*p++ = '\\', *p++ = *v;

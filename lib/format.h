@@ -48,4 +48,6 @@ int format_ical_line(FILE *out, const char *line);
 /* A TEXT value escaped as RFC 5545 3.3.11 says (backslash, semicolon, comma, newline);
  * the caller frees it. */
 char *format_ical_text(const char *v);
+/* Every command's start: jansson allocates as x*alloc does. */
+void format_init(void);
 #endif

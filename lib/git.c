@@ -155,6 +155,8 @@ static int scan_dir(struct gitrepo *r, const char *dir, unsigned char *seen, str
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
+	if (d == NULL && errno == ENOMEM) /* its buffer: memory, as any allocation */
+		out_of_memory();
 	if (d == NULL)
 		return errno == ENOENT ? 0 : rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
@@ -932,6 +934,8 @@ static int out_open(struct out *o, char *tmpl, struct rerr *e)
 
 	umask(mask);
 	if (fd < 0 || fchmod(fd, 0444 & ~mask) < 0 || (o->f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0 && errno == ENOMEM) /* fdopen's FILE: memory, as any allocation */
+			out_of_memory();
 		if (fd >= 0)
 			close(fd);
 		return rerr_set(e, RX_IO, "%s: %s", tmpl, strerror(errno));
@@ -1027,7 +1031,9 @@ static int packw_open(struct packw *w, const char *dir, uint32_t count, const ui
 	w->pt = xasprintf("%s/tmp_pack_XXXXXX", dir);
 	w->it = xasprintf("%s/tmp_idx_XXXXXX", dir);
 	for (int i = 0; i < 3; i++)
-		if ((w->t[i] = tmpfile()) == NULL)
+		if ((w->t[i] = tmpfile()) == NULL && errno == ENOMEM)
+			out_of_memory();
+		else if (w->t[i] == NULL)
 			return rerr_set(e, RX_IO, "a temp file: %s", strerror(errno));
 	if (out_open(&w->po, w->pt, e) < 0)
 		return -1;

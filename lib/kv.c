@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <yaml.h>
 
 void kv_init(struct kv *m)
@@ -128,12 +129,27 @@ static int bad(struct rerr *e, const char *what, const yaml_event_t *ev, const c
 	return rerr_set(e, RX_DATA, "%s:%zu: %s", what, ev->start_mark.line + 1, why);
 }
 
+int yaml_out_of_memory(const struct yaml_parser_s *p)
+{
+	return p->error == YAML_MEMORY_ERROR || (p->error == YAML_NO_ERROR && errno == ENOMEM);
+}
+
+/* Why libyaml stopped: the input's fault (RX_DATA, where), or memory it could not get,
+ * which ends the program as ours does (out_of_memory). */
+static int parse_failed(const yaml_parser_t *p, const char *what, struct rerr *e)
+{
+	if (yaml_out_of_memory(p))
+		out_of_memory();
+	return rerr_set(e, RX_DATA, "%s:%zu: %s", what, p->problem_mark.line + 1,
+			p->problem ? p->problem : "not YAML");
+}
+
 static int expect(yaml_parser_t *p, yaml_event_t *ev, yaml_event_type_t t,
 		  const char *what, struct rerr *e)
 {
+	errno = 0; /* yaml_out_of_memory's */
 	if (!yaml_parser_parse(p, ev))
-		return rerr_set(e, RX_DATA, "%s:%zu: %s", what, p->problem_mark.line + 1,
-				p->problem ? p->problem : "not YAML");
+		return parse_failed(p, what, e);
 	if (ev->type != t) {
 		bad(e, what, ev, "not a flat mapping of scalars");
 		yaml_event_delete(ev);
@@ -148,9 +164,9 @@ static int next_scalar(yaml_parser_t *p, char **out, const char *what, struct re
 	yaml_event_t ev;
 	int rc = -1;
 
+	errno = 0;
 	if (!yaml_parser_parse(p, &ev))
-		return rerr_set(e, RX_DATA, "%s:%zu: %s", what, p->problem_mark.line + 1,
-				p->problem ? p->problem : "not YAML");
+		return parse_failed(p, what, e);
 	if (ev.type == YAML_MAPPING_END_EVENT)
 		rc = 1;
 	else if (ev.type == YAML_ALIAS_EVENT)
@@ -302,7 +318,7 @@ int kv_parse_yaml(struct kv *m, const char *buf, size_t len, const char *what, s
 	if (memchr(buf, '\0', len) != NULL)
 		return rerr_set(e, RX_DATA, "%s: NUL byte", what);
 	if (!yaml_parser_initialize(&p))
-		return rerr_set(e, RX_SOFTWARE, "%s: libyaml: out of memory", what);
+		out_of_memory();
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
 	if (expect(&p, &ev, YAML_STREAM_START_EVENT, what, e) < 0)
@@ -403,7 +419,9 @@ char *kv_format(const struct kv *m, size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n); /* fails, as its fclose, only for memory */
+	/* A memstream fails only for memory: at its open, or at its fclose, whose last
+	 * realloc failing leaves buf NULL (and, in glibc, fclose 0). */
+	FILE *f = open_memstream(&buf, &n);
 
 	if (f == NULL)
 		out_of_memory();
@@ -417,7 +435,7 @@ char *kv_format(const struct kv *m, size_t *len)
 			put_quoted(f, m->v[i]);
 		fputc('\n', f);
 	}
-	if (fclose(f) != 0)
+	if (fclose(f) != 0 || buf == NULL)
 		out_of_memory();
 	if (len)
 		*len = n;

@@ -37,4 +37,9 @@ int kv_parse_yaml(struct kv *m, const char *buf, size_t len, const char *what, s
 int kv_load(const char *path, struct kv *m, struct rerr *e);
 /* Formats as "key: value\n" lines, quoting values that need it. Caller frees. */
 char *kv_format(const struct kv *m, size_t *len);
+/* Whether libyaml, having failed, ran out of memory: its error says so, or it says
+ * nothing (some of its allocations fail without setting one; a fault of the input
+ * always sets one) and errno, cleared before the call, is ENOMEM. */
+struct yaml_parser_s;
+int yaml_out_of_memory(const struct yaml_parser_s *p);
 #endif

@@ -1,0 +1,99 @@
+#!/bin/sh
+# 1957-each-allocation-fails.t: each allocation of a command failed in turn (an
+# LD_PRELOAD library, fixtures/failmem.c). Memory that was not there was said as
+# settings that are "not YAML" (78: libyaml's), a listing cut short without a word
+# (74: jansson's, a table's), and a memstream whose last realloc failed gave a NULL
+# buffer that fclose called a success: the dispatcher signed and logged an entry
+# without its signature line, and every context stopped on it for good (review).
+# Each is 'PROG: out of memory', 70, now; a writer that says 70 has written nothing;
+# and the history stays whole: every event applied once, rebuild equal, healthy.
+T_LIB=$(dirname "$0")/../lib.sh
+. "$T_LIB"
+
+if grep -q __asan_init "$BIN/dispatcher"; then
+	t_skip 'each allocation failing' 'built with AddressSanitizer, which has its own malloc'
+	done_testing
+	exit 0
+fi
+if ! ${CC:-cc} -shared -fPIC -o "$T_TMP/failmem.so" "$T_TESTS/fixtures/failmem.c" 2>"$T_TMP/cc.err"; then
+	t_skip 'each allocation failing' "no C compiler: $(head -n 1 "$T_TMP/cc.err")"
+	done_testing
+	exit 0
+fi
+shop
+book alice car01 "$(day 3)" "$(day 5)" >/dev/null
+carctl --as admin block car02 --from "$(day 8)" --to "$(day 9)" --reason service >/dev/null && dispatch
+
+# each NAME CMD...: runs CMD once with FAIL_AT at each of its allocations, and prints
+# a line for each run whose end is not 0 or 70 'PROG: out of memory'.
+each() {
+	_e_name=$1
+	shift
+	_e_n=$(FAIL_COUNT=1 LD_PRELOAD="$T_TMP/failmem.so" "$@" 2>&1 >/dev/null </dev/null |
+		sed -n 's/^allocations: //p' | tail -n 1)
+	[ "${_e_n:-0}" -gt 0 ] || echo "$_e_name: no allocation counted"
+	_e_k=0
+	while [ "$_e_k" -lt "${_e_n:-0}" ]; do
+		FAIL_AT=$_e_k LD_PRELOAD="$T_TMP/failmem.so" "$@" >/dev/null 2>"$T_TMP/each.err" </dev/null
+		_e_rc=$?
+		case $_e_rc:$(head -n 1 "$T_TMP/each.err") in
+		0:* | "70:$_e_name: out of memory") ;;
+		*) echo "allocation $_e_k: exit $_e_rc: $(head -n 1 "$T_TMP/each.err")" ;;
+		esac
+		_e_k=$((_e_k + 1))
+	done
+}
+
+for args in 'list --json' 'list --csv' 'list' 'show car01' 'cal car01' '--as admin report --json'; do
+	# shellcheck disable=SC2086 # the words of args
+	t_eq "carctl $args, each allocation failing: 0, or 70 out of memory" "$(each carctl "$BIN/carctl" $args)" ''
+done
+t_eq 'mypage --json, each allocation failing: 0, or 70 out of memory' \
+	"$(each mypage "$BIN/mypage" --as alice --json)" ''
+
+# A writer: where it says 70, nothing is in the spool.
+written() { ls "$H/spool/new" | wc -l; }
+n=$(FAIL_COUNT=1 LD_PRELOAD="$T_TMP/failmem.so" "$BIN/carctl" --as admin add w0 --rate 9 2>&1 >/dev/null |
+	sed -n 's/^allocations: //p')
+dispatch
+k=0
+bad=''
+while [ "$k" -lt "$n" ]; do
+	before=$(written)
+	FAIL_AT=$k LD_PRELOAD="$T_TMP/failmem.so" "$BIN/carctl" --as admin add "w$((k + 1))" --rate 9 >/dev/null 2>"$T_TMP/w.err"
+	rc=$?
+	case $rc:$(head -n 1 "$T_TMP/w.err"):$(($(written) - before)) in
+	0:*:1 | "70:carctl: out of memory:0") ;;
+	*) bad="$bad allocation $k: exit $rc, $(($(written) - before)) written: $(head -n 1 "$T_TMP/w.err");" ;;
+	esac
+	k=$((k + 1))
+done
+t_eq 'carctl add, each allocation failing: 0 and written, or 70 and nothing written' "$bad" ''
+
+# The dispatcher: every fourth allocation of a batch of one event failing (all of them
+# take two minutes), a new event each time.
+n=$(FAIL_COUNT=1 LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --once 2>&1 >/dev/null |
+	sed -n 's/^allocations: //p')
+k=0
+bad=''
+while [ "$k" -lt "$n" ]; do
+	carctl --as admin add "d$k" --rate 9 >/dev/null
+	FAIL_AT=$k LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/d.err"
+	rc=$?
+	case $rc:$(tail -n 1 "$T_TMP/d.err") in
+	0:* | "70:dispatcher: out of memory") ;;
+	*) bad="$bad allocation $k: exit $rc: $(tail -n 1 "$T_TMP/d.err");" ;;
+	esac
+	k=$((k + 4))
+done
+t_eq 'dispatcher --once, every fourth allocation failing: 0, or 70 out of memory' "$bad" ''
+t_ok 'then with memory: a batch' dispatcher --once
+t_match '... nothing held back' "$DISPATCH_ERR$(dispatcher --once 2>&1)" 'held 0$'
+t_eq '... every car added once' \
+	"$(carctl list --json | grep -o '"car":"[dw][0-9]*"' | sort | uniq -d)" ''
+t_eq '... each writer that said 0' "$(carctl list --json | grep -c '"car":"w[0-9]*"')" \
+	"$(git -C "$H/state" log --format=%B main | grep -c ' car\.add w[0-9]*$')"
+t_ok '... healthy' dispatcher --check
+t_ok '... rebuild: the state is the log'"'"'s' dispatcher --rebuild
+t_nofile '... nothing quarantined' "$H/spool/bad/"*
+done_testing
