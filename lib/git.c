@@ -152,11 +152,9 @@ static int pack_by_size(const void *a, const void *b)
 /* Adds the packs of dir not yet open; marks found ones in seen (by index). */
 static int scan_dir(struct gitrepo *r, const char *dir, unsigned char *seen, struct rerr *e)
 {
-	DIR *d = opendir(dir);
+	DIR *d = fs_opendir(dir);
 	struct dirent *de;
 
-	if (d == NULL && errno == ENOMEM) /* its buffer: memory, as any allocation */
-		out_of_memory();
 	if (d == NULL)
 		return errno == ENOENT ? 0 : rerr_set(e, RX_IO, "%s: %s", dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
@@ -1173,7 +1171,7 @@ static int pending_name(const char *name, char pack[41], struct gid *commit)
 
 size_t gitrepo_settled_count(const struct gitrepo *r)
 {
-	DIR *d = opendir(r->dirs[0]);
+	DIR *d = fs_opendir(r->dirs[0]);
 	struct dirent *de;
 	struct gid c;
 	char hex[41];
@@ -1190,7 +1188,7 @@ size_t gitrepo_settled_count(const struct gitrepo *r)
 
 int gitpack_clear_pending(const char *dir, struct rerr *e)
 {
-	DIR *d = opendir(dir);
+	DIR *d = fs_opendir(dir);
 	struct dirent *de;
 	struct gid c;
 	char hex[41];
@@ -1256,7 +1254,7 @@ int gitpack_send(struct gitpack_new *p, FILE *f, struct rerr *e)
 int gitrepo_sweep_pending(struct gitrepo *r, int (*named)(const struct gid *commit, void *arg),
 			  void *arg, struct rerr *e)
 {
-	DIR *d = opendir(r->dirs[0]);
+	DIR *d = fs_opendir(r->dirs[0]);
 	struct dirent *de;
 	struct gid c;
 	char hex[41];
@@ -1716,7 +1714,7 @@ static int pack_side(const char *name)
 
 void gitrepo_sweep(const char *packdir)
 {
-	DIR *d = opendir(packdir);
+	DIR *d = fs_opendir(packdir);
 	struct dirent *de;
 
 	if (d == NULL)
@@ -1748,7 +1746,7 @@ void gitrepo_sweep(const char *packdir)
 
 int gitrepo_unindexed(const char *packdir, char name[51])
 {
-	DIR *d = opendir(packdir);
+	DIR *d = fs_opendir(packdir);
 	struct dirent *de;
 	int found = 0;
 

@@ -119,7 +119,7 @@ static size_t keep_oldest(struct arrival *v, size_t n, size_t keep)
 int spool_list_new(struct spool_list *l, const char *spool, size_t max, struct rerr *e)
 {
 	char *dir = xasprintf("%s/new", spool);
-	DIR *d = opendir(dir);
+	DIR *d = fs_opendir(dir);
 	struct dirent *de;
 	struct arrival *v = NULL;
 	size_t n = 0, cap = 0;
@@ -317,7 +317,7 @@ static size_t count_new(const char *spool, int (*match)(const char *id, const ch
 			const char *arg)
 {
 	char *dir = xasprintf("%s/new", spool);
-	DIR *d = opendir(dir);
+	DIR *d = fs_opendir(dir);
 	struct dirent *de;
 	size_t n = 0;
 
@@ -360,7 +360,7 @@ int spool_has_id(const char *spool, const char *id)
 static int each_waiting(const char *spool, int (*fn)(const char *text, void *arg), void *arg)
 {
 	char *dir = xasprintf("%s/new", spool);
-	DIR *d = opendir(dir);
+	DIR *d = fs_opendir(dir);
 	struct dirent *de;
 	int rc = 0;
 
@@ -426,7 +426,7 @@ static size_t scan(const char *spool, const char *sub, long *oldest,
 		   int (*drop)(const char *path, long age, long arg), long arg, size_t *dropped)
 {
 	char *dir = xasprintf("%s/%s", spool, sub);
-	DIR *d = opendir(dir);
+	DIR *d = fs_opendir(dir);
 	struct dirent *de;
 	struct stat st;
 	size_t n = 0;
@@ -497,7 +497,7 @@ size_t spool_bad_count(const char *spool)
 size_t spool_stuck_count(const char *spool)
 {
 	char *dir = xasprintf("%s/new", spool);
-	DIR *d = opendir(dir);
+	DIR *d = fs_opendir(dir);
 	struct dirent *de;
 	struct stat st;
 	size_t n = 0;

@@ -323,6 +323,15 @@ int fs_remove_tree(const char *path)
 	return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+DIR *fs_opendir(const char *path)
+{
+	DIR *d = opendir(path);
+
+	if (d == NULL && errno == ENOMEM) /* its buffer: memory, as any allocation */
+		out_of_memory();
+	return d;
+}
+
 int fs_exists(const char *path)
 {
 	struct stat st;

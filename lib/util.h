@@ -1,6 +1,7 @@
 /* util: errors with an exit status, files written whole, names and ids checked. */
 #ifndef RENTAL_UTIL_H
 #define RENTAL_UTIL_H
+#include <dirent.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <sysexits.h>
@@ -47,6 +48,9 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 /* Says "PROG: out of memory" and exits 70 (RX_SOFTWARE): what every x*alloc does when
  * the memory is not there, and zlib's allocations too. */
 void out_of_memory(void) __attribute__((noreturn));
+/* opendir, whose failure for memory (its buffer) ends the program as any allocation
+ * does; NULL with errno for any other. */
+DIR *fs_opendir(const char *path);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 

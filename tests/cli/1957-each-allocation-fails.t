@@ -87,6 +87,12 @@ while [ "$k" -lt "$n" ]; do
 	k=$((k + 4))
 done
 t_eq 'dispatcher --once, every fourth allocation failing: 0, or 70 out of memory' "$bad" ''
+carctl --as admin add o1 --rate 9 >/dev/null
+for dir in spool/new spool/tmp objects/pack; do
+	FAIL_OPENDIR=$dir LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/o.err"
+	t_eq "opendir of $dir short of memory: dispatcher --once says so, 70" "$?:$(cat "$T_TMP/o.err")" \
+		'70:dispatcher: out of memory'
+done
 t_ok 'then with memory: a batch' dispatcher --once
 t_match '... nothing held back' "$DISPATCH_ERR$(dispatcher --once 2>&1)" 'held 0$'
 t_eq '... every car added once' \
