@@ -199,6 +199,16 @@ static int same_file(const char *a, const char *b)
 	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
+void home_root_umask(const struct home *h)
+{
+	char *git = xasprintf("%s/.git", h->state);
+	struct stat st;
+
+	if (geteuid() == 0 && stat(git, &st) == 0 && st.st_uid != 0)
+		umask(~st.st_mode & 0077);
+	free(git);
+}
+
 int home_rival(const struct home *h, const char *other)
 {
 	struct home o;

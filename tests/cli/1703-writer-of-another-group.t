@@ -49,4 +49,16 @@ chown 65534 "$H/spool/bad/$f"
 mv "$H/spool/bad/$f" "$H/spool/new/"
 as_service --once
 t_eq '... moved back once it may: applied' "$(carctl list --json | grep -c '"car":"car04"')" 1
+
+# An admin's dispatcher run as root (sudo, umask 077) on the service's home wrote packs,
+# refs and marks only root could read: the service and every reader failed after it
+# (74) until a chown by hand. Root writes the state as state/.git lets read.
+carctl --as admin add car05 --rate 100 >/dev/null
+sh -c 'umask 077; exec "$@"' sh "$BIN/dispatcher" --once 2>/dev/null
+t_eq "root's dispatcher --once, umask 077, on the service's home: exit 0" "$?" 0
+carctl --as admin add car06 --rate 100 >/dev/null
+as_service --once
+t_eq '... the service goes on after it (exit 0)' "$RC" 0
+run setpriv --reuid=65533 --regid=65533 --clear-groups "$BIN/carctl" list --json
+t_eq '... and a reader of another account reads the state' "$RC:$(printf '%s\n' "$OUT" | grep -c '"car":"car0[56]"')" 0:2
 done_testing
