@@ -527,7 +527,8 @@ int main(int argc, char **argv)
 	if (quiet && mode != MODE_ONCE && mode != MODE_PUSH && mode != MODE_CHECK)
 		return usage_error(usage, "--quiet: only with --once, --push or --check");
 	home_resolve(&h, o.home);
-	home_root_umask(&h);
+	if (home_run_as_owner(&h, &e) < 0)
+		return fail(&e);
 	dispatch_on_wait(say_waiting);
 	work_start = now_s();
 	dispatch_on_progress(show_progress);

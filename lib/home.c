@@ -5,6 +5,7 @@
 #include "records.h"
 #include "spool.h"
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,14 +200,29 @@ static int same_file(const char *a, const char *b)
 	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
-void home_root_umask(const struct home *h)
+int home_run_as_owner(const struct home *h, struct rerr *e)
 {
-	char *git = xasprintf("%s/.git", h->state);
-	struct stat st;
+	char *git = xasprintf("%s/.git", h->state), *ref = xasprintf("%s/refs/heads/main", git);
+	struct stat st, last;
+	int rc = 0;
 
-	if (geteuid() == 0 && stat(git, &st) == 0 && st.st_uid != 0)
-		umask(~st.st_mode & 0077);
+	if (geteuid() == 0 && stat(git, &st) == 0 && st.st_uid != 0) {
+		struct passwd *pw = getpwuid(st.st_uid);
+		gid_t gid = pw ? pw->pw_gid : st.st_gid;
+		/* The owner's last write says its umask: root's own (sudo's 077) would keep
+		 * the readers out, or let in whom the owner does not. */
+		if (stat(ref, &last) == 0)
+			st.st_mode = last.st_mode;
+		if ((pw ? initgroups(pw->pw_name, gid) : setgroups(0, NULL)) < 0 || setgid(gid) < 0 ||
+		    setuid(st.st_uid) < 0)
+			rc = rerr_set(e, RX_PERM, "%s: another user's (uid %u): root cannot act as it: %s",
+				      git, (unsigned)st.st_uid, strerror(errno));
+		else
+			umask(~st.st_mode & 0077);
+	}
+	free(ref);
 	free(git);
+	return rc;
 }
 
 int home_rival(const struct home *h, const char *other)

@@ -51,14 +51,33 @@ as_service --once
 t_eq '... moved back once it may: applied' "$(carctl list --json | grep -c '"car":"car04"')" 1
 
 # An admin's dispatcher run as root (sudo, umask 077) on the service's home wrote packs,
-# refs and marks only root could read: the service and every reader failed after it
-# (74) until a chown by hand. Root writes the state as state/.git lets read.
+# refs, the lock and push records only root could read or write: the service and every
+# reader failed after it (74) until a chown by hand. Root acts as the owner of
+# state/.git, with the umask of the owner's last write of main.
+as_root() { sh -c 'umask 077; exec "$@"' sh "$BIN/dispatcher" "$@"; }
+git init -q --bare "$T_TMP/mirror.git" && chown -R 65534:65534 "$T_TMP/mirror.git"
+printf 'replicate:\n  remotes: [%s]\n' "$T_TMP/mirror.git" >>"$H/config/rental.yaml"
+rm -f "$H/state/.git/rental.lock"
 carctl --as admin add car05 --rate 100 >/dev/null
-sh -c 'umask 077; exec "$@"' sh "$BIN/dispatcher" --once 2>/dev/null
+as_root --once 2>/dev/null
 t_eq "root's dispatcher --once, umask 077, on the service's home: exit 0" "$?" 0
+as_root --push >/dev/null 2>&1
+t_eq '... what it made is the service'"'"'s: the lock, the push records, the packs' \
+	"$(find "$H/state/.git" "$H/spool" ! -user 65534 | wc -l)" 0
 carctl --as admin add car06 --rate 100 >/dev/null
 as_service --once
 t_eq '... the service goes on after it (exit 0)' "$RC" 0
+as_service --push
+t_eq '... and pushes (exit 0)' "$RC" 0
 run setpriv --reuid=65533 --regid=65533 --clear-groups "$BIN/carctl" list --json
-t_eq '... and a reader of another account reads the state' "$RC:$(printf '%s\n' "$OUT" | grep -c '"car":"car0[56]"')" 0:2
+t_eq '... a reader of another account reads the state' "$RC:$(printf '%s\n' "$OUT" | grep -c '"car":"car0[56]"')" 0:2
+# The service writes for itself alone (its umask 077: main 0600, nothing for others):
+# root's run does as it does, no wider.
+chmod -R go-rwx "$H/state"
+carctl --as admin add car07 --rate 100 >/dev/null
+as_root --once 2>/dev/null
+t_eq 'a state/.git for its owner alone: root'"'"'s --once, exit 0' "$?" 0
+t_eq '... no file it wrote readable by others' "$(find "$H/state/.git" -perm /044 -type f | wc -l)" 0
+as_service --once
+t_eq '... the service goes on after it' "$RC" 0
 done_testing
