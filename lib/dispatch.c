@@ -801,6 +801,11 @@ static int hold(struct held *h, const char *path, int flags, int *fresh)
 	h->fd = -1;
 	if ((fd = open(path, flags | O_CLOEXEC, 0644)) < 0)
 		return 2;
+	/* Held: by another home's dispatcher, or by one of this home's just killed, whose
+	 * files the kernel closes one by one: the home's lock, taken before, may be free
+	 * while these are not yet. That one lets go in a moment; another home's does not. */
+	for (int tries = 0; tries < 100 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK; tries++)
+		usleep(10000);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0) {
 		int err = errno;
 		close(fd);
