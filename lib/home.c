@@ -217,8 +217,8 @@ int home_run_as_owner(const struct home *h, struct rerr *e)
 		    setuid(st.st_uid) < 0)
 			rc = rerr_set(e, RX_PERM, "%s: another user's (uid %u): root cannot act as it: %s",
 				      git, (unsigned)st.st_uid, strerror(errno));
-		else
-			umask(~st.st_mode & 0077);
+		else /* a file's mode: what it lets read, a folder made may be searched too */
+			umask(~(st.st_mode | (st.st_mode & 0044) >> 2) & 0077);
 	}
 	free(ref);
 	free(git);

@@ -35,10 +35,10 @@ int home_state_misplaced(const struct home *h, struct rerr *e);
  * finishes it). The dispatcher makes none: only carctl init does. */
 int home_has_repo(const struct home *h, struct rerr *e);
 /* Run as root on a home whose state/.git is another user's (the service's), the process
- * becomes that user (its groups too), with the umask of its last write of main: what it
- * writes then (packs, refs, the lock, push records) is the service's, as the service
- * would have written it; root's own files stopped the service and its readers. Else
- * nothing changes. RX_PERM if it cannot. */
+ * becomes that user (its groups too), with a umask that lets read what its last write
+ * of main lets read (and search a folder where it lets read): what it writes then
+ * (packs, refs, the lock, push records) is the service's, readable by whom the
+ * service's own files are. Else nothing changes. RX_PERM if it cannot. */
 int home_run_as_owner(const struct home *h, struct rerr *e);
 /* Reads the settings (cfg_load; a relative remote is the home's). */
 int home_settings(const struct home *h, struct cfg *c, struct rerr *e);

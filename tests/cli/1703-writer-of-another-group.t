@@ -64,6 +64,8 @@ t_eq "root's dispatcher --once, umask 077, on the service's home: exit 0" "$?" 0
 as_root --push >/dev/null 2>&1
 t_eq '... what it made is the service'"'"'s: the lock, the push records, the packs' \
 	"$(find "$H/state/.git" "$H/spool" ! -user 65534 | wc -l)" 0
+t_eq '... a folder it made may be searched by whom main may be read' \
+	"$(find "$H/state/.git/rental-replicate" -maxdepth 0 -perm -0055 | wc -l)" 1
 carctl --as admin add car06 --rate 100 >/dev/null
 as_service --once
 t_eq '... the service goes on after it (exit 0)' "$RC" 0
