@@ -254,8 +254,6 @@ __attribute__((unused)) static int cli_only(const struct common *o, const char *
 		    : usage_error(usage, "--%s does not apply", name);
 }
 
-/* Parses the options and answers --help and --version. Returns -1 to go on, with
- * *argc and *argv past the options; otherwise the exit status. */
 /* A standard stream the caller closed (cron's >&-) is taken by /dev/null, read-only, so
  * that writing it fails as writing a closed one does, and the first file the command
  * opens (the home's lock, a spool file) does not take its number and its messages. A
@@ -266,15 +264,17 @@ static void guard_process(void)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDONLY) < 0)
 			break;
 	signal(SIGXFSZ, SIG_IGN);
-	format_init();
 }
 
+/* Parses the options and answers --help and --version. Returns -1 to go on, with
+ * *argc and *argv past the options; otherwise the exit status. */
 __attribute__((unused)) static int cli_start(int *argc, char ***argv, const struct option *opts,
 	struct common *o, int (*own)(int c, void *arg), void *arg, const char *usage)
 {
 	int rc;
 
 	guard_process();
+	format_init();
 	o->opts = opts;
 	rc = parse_options(*argc, *argv, opts, ":", o, own, arg, usage);
 	if (rc != 0)

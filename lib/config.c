@@ -297,12 +297,8 @@ int cfg_load(struct cfg *c, const char *path, const char *home, struct rerr *e)
 	if (!yaml_parser_initialize(&p))
 		out_of_memory();
 	yaml_parser_set_input_string(&p, (unsigned char *)buf, len);
-	errno = 0; /* yaml_out_of_memory's */
-	if (!yaml_parser_load(&p, &doc)) {
-		if (yaml_out_of_memory(&p)) /* libyaml's allocations: as ours */
-			out_of_memory();
-		rc = rerr_set(e, RX_CONFIG, "%s:%zu: %s", path, p.problem_mark.line + 1,
-			      p.problem ? p.problem : "not YAML");
+	if (!kv_yaml_call(yaml_parser_load(&p, &doc))) {
+		rc = kv_yaml_failed(&p, RX_CONFIG, path, e);
 		goto out;
 	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
@@ -312,12 +308,8 @@ int cfg_load(struct cfg *c, const char *path, const char *home, struct rerr *e)
 		rc = each_pair(&w, root, "the settings", top_field, NULL);
 	yaml_document_delete(&doc);
 	/* The settings are one document: what follows it is not passed over. */
-	errno = 0;
-	if (rc == 0 && !yaml_parser_load(&p, &doc)) {
-		if (yaml_out_of_memory(&p))
-			out_of_memory();
-		rc = rerr_set(e, RX_CONFIG, "%s:%zu: %s", path, p.problem_mark.line + 1,
-			      p.problem ? p.problem : "not YAML");
+	if (rc == 0 && !kv_yaml_call(yaml_parser_load(&p, &doc))) {
+		rc = kv_yaml_failed(&p, RX_CONFIG, path, e);
 	} else if (rc == 0) {
 		if (yaml_document_get_root_node(&doc) != NULL)
 			rc = rerr_set(e, RX_CONFIG, "%s:%zu: a second document: the settings are one",

@@ -272,7 +272,7 @@ static void read_incoming(const struct home *h, const char *name, struct incomin
 		snprintf(in->reason, sizeof in->reason, "%s: not a regular file", name);
 	} else if (st.st_size > EVENT_MAX) {
 		snprintf(in->reason, sizeof in->reason, "%s: larger than %d bytes", name, EVENT_MAX);
-	} else if ((errno = 0, rc = fs_read(path, EVENT_MAX, &buf, &len, &why)) != 0) {
+	} else if (errno = 0, (rc = fs_read(path, EVENT_MAX, &buf, &len, &why)) != 0) {
 		if (rc > 0)
 			in->state = 2;
 		else if (errno == EACCES) /* the home's fault, not the event's: it can come back */
@@ -785,9 +785,23 @@ static void let_go(struct held *h)
 	h->fd = -1;
 }
 
+/* Locks fd, waiting up to a second for another holder to let go: 0, or -1 with errno
+ * (EWOULDBLOCK: still held). A holder may be a dispatcher of this home just killed,
+ * whose files the kernel closes one by one: the home's lock, taken before, may be free
+ * while these are not yet. That one lets go in a moment; another home's does not. */
+static int lock_within_a_second(int fd)
+{
+	for (int tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK || tries == 100)
+			return -1;
+		usleep(10000);
+	}
+	return 0;
+}
+
 /* Holds path (open with flags) locked, unless h holds it already as it is: 0 (*fresh
- * if taken now); 1 if another process holds it; 2 if it cannot be opened or locked
- * here (a file system without locks), errno saying why. */
+ * if taken now); 1 if another process holds it (after a second's wait); 2 if it cannot
+ * be opened or locked here (a file system without locks), errno saying why. */
 static int hold(struct held *h, const char *path, int flags, int *fresh)
 {
 	struct stat st;
@@ -801,12 +815,7 @@ static int hold(struct held *h, const char *path, int flags, int *fresh)
 	h->fd = -1;
 	if ((fd = open(path, flags | O_CLOEXEC, 0644)) < 0)
 		return 2;
-	/* Held: by another home's dispatcher, or by one of this home's just killed, whose
-	 * files the kernel closes one by one: the home's lock, taken before, may be free
-	 * while these are not yet. That one lets go in a moment; another home's does not. */
-	for (int tries = 0; tries < 100 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK; tries++)
-		usleep(10000);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0) {
+	if (lock_within_a_second(fd) < 0 || fstat(fd, &st) < 0) {
 		int err = errno;
 		close(fd);
 		errno = err;
@@ -822,12 +831,13 @@ static int hold(struct held *h, const char *path, int flags, int *fresh)
 /* One spool, one home: the process that applies a home's batches (which serves one
  * home) holds, from its first batch until it ends and while it holds the home's own
  * lock, locks on the spool's file served-by (which names the home; NFS locks a file
- * opened for writing) and on its new/ (this machine's), each where it can. The only
- * other holder is another home's dispatcher (a copy of this home, or a home whose
- * settings name this spool), which would take a share of the events: refused, and it
- * lets go of both, so that two never hold one each for good. Each batch looks again:
- * the spool the settings name, or its files, may have changed since. A copy run by
- * turns (cron) holds nothing while this one runs: served-by's name tells that one.
+ * opened for writing) and on its new/ (this machine's), each where it can. A holder
+ * that does not let go within a second is another home's dispatcher (a copy of this
+ * home, or a home whose settings name this spool), which would take a share of the
+ * events: refused, and it lets go of both, so that two never hold one each for good.
+ * Each batch looks again: the spool the settings name, or its files, may have changed
+ * since. A copy run by turns (cron) holds nothing while this one runs: the home
+ * served-by names, if another whose settings still name this spool, is that one.
  * Where neither can be locked (a file system without locks), nothing can tell. */
 static int serve_spool(const struct home *h, struct rerr *e)
 {
@@ -841,21 +851,19 @@ static int serve_spool(const struct home *h, struct rerr *e)
 	if ((named = hold(&file, path, O_RDWR | O_CREAT, &fresh)) == 2)
 		named = hold(&file, path, O_RDONLY, &fresh); /* another user's file: read-only */
 	listed = named == 1 ? 2 : hold(&dir, newdir, O_RDONLY | O_DIRECTORY, &fresh);
-	int held = named == 1 || listed == 1, taken = named == 0 && fresh;
-	if (held || taken) {
+	int other_holds = named == 1 || listed == 1, taken_now = named == 0 && fresh;
+	if (other_holds || taken_now) {
 		size_t len;
 		if (fs_read(path, PATH_MAX + 1, &who, &len, NULL) == 0)
 			who[strcspn(who, "\n")] = '\0';
 	}
-	/* A copy of the home run by turns (cron) holds no lock while this one runs: the
-	 * home that served-by names, if it still names this spool, is told by its name. */
-	if (held || (taken && who && *who && home_rival(h, who))) {
+	if (other_holds || (taken_now && who && *who && home_rival(h, who))) {
 		let_go(&dir), let_go(&file);
 		rc = rerr_set(e, RX_CONFIG, "%s: served by the dispatcher of another home (%s, as "
 			      "served-by names it): a copy of this home, or a home whose settings name "
 			      "this spool; one spool, one home%s", h->spool, who && *who ? who : "unnamed",
-			      held ? "" : " (if that home serves it no more, remove served-by)");
-	} else if (taken && file.fd >= 0) {
+			      other_holds ? "" : " (if that home serves it no more, remove served-by)");
+	} else if (taken_now && file.fd >= 0) {
 		char *root = realpath(h->root, NULL), *line = xasprintf("%s\n", root ? root : h->root);
 		if (ftruncate(file.fd, 0) == 0) /* the name is for people; the lock is what holds */
 			(void)!pwrite(file.fd, line, strlen(line), 0);

@@ -356,7 +356,7 @@ static int pack_find(const struct pack *p, const struct gid *id, uint64_t *off)
 
 /* zlib's status, but for memory it could not get: that ends the program as any
  * allocation does (out_of_memory), not as a damaged object. */
-static int z_ok(int zr)
+static int z_or_oom(int zr)
 {
 	if (zr == Z_MEM_ERROR)
 		out_of_memory();
@@ -374,7 +374,7 @@ static int inflate_at(int fd, uint64_t at, const unsigned char *pre, size_t npre
 	char *buf = xcalloc(1, size + 2);
 	int rc = Z_OK;
 
-	if (z_ok(inflateInit(&z)) != Z_OK) {
+	if (z_or_oom(inflateInit(&z)) != Z_OK) {
 		free(buf);
 		return -1;
 	}
@@ -384,7 +384,7 @@ static int inflate_at(int fd, uint64_t at, const unsigned char *pre, size_t npre
 	z.next_in = (unsigned char *)pre;
 	z.avail_in = (uInt)npre;
 	if (npre > 0)
-		rc = z_ok(inflate(&z, Z_NO_FLUSH));
+		rc = z_or_oom(inflate(&z, Z_NO_FLUSH));
 	while (rc == Z_OK && z.avail_out > 0) {
 		/* Deflate adds a few bytes at most to what it cannot shrink: most objects are
 		 * read whole by the first pread, and a small one costs a small copy. */
@@ -395,7 +395,7 @@ static int inflate_at(int fd, uint64_t at, const unsigned char *pre, size_t npre
 		at += (uint64_t)r;
 		z.next_in = in;
 		z.avail_in = (uInt)r;
-		rc = z_ok(inflate(&z, Z_NO_FLUSH));
+		rc = z_or_oom(inflate(&z, Z_NO_FLUSH));
 	}
 	*got = z.total_out;
 	inflateEnd(&z);
@@ -983,14 +983,14 @@ static int put_entry(struct out *o, int type, const char *data, size_t len, uint
 	hl++;
 	*crc = (uint32_t)crc32(0, h, (uInt)hl);
 	put(o, h, hl);
-	if (z_ok(deflateInit(&z, type == GIT_TREE ? 0 : 1)) != Z_OK)
+	if (z_or_oom(deflateInit(&z, type == GIT_TREE ? 0 : 1)) != Z_OK)
 		return -1;
 	z.next_in = (unsigned char *)data;
 	z.avail_in = (uInt)len;
 	do {
 		z.next_out = out;
 		z.avail_out = sizeof out;
-		zr = z_ok(deflate(&z, Z_FINISH));
+		zr = z_or_oom(deflate(&z, Z_FINISH));
 		size_t got = sizeof out - z.avail_out;
 		*crc = (uint32_t)crc32(*crc, out, (uInt)got);
 		put(o, out, got);
@@ -1464,7 +1464,7 @@ static int entry_end(struct pack *p, uint64_t off, uint64_t *end, uint32_t *crc)
 
 	while (hl < n && in[hl - 1] & 0x80)
 		hl++;
-	if (hl >= n || z_ok(inflateInit(&z)) != Z_OK)
+	if (hl >= n || z_or_oom(inflateInit(&z)) != Z_OK)
 		return -1;
 	*crc = (uint32_t)crc32(0, in, (uInt)hl);
 	z.next_in = in + hl;
@@ -1481,7 +1481,7 @@ static int entry_end(struct pack *p, uint64_t off, uint64_t *end, uint32_t *crc)
 		const unsigned char *from = z.next_in;
 		z.next_out = sink;
 		z.avail_out = sizeof sink;
-		zr = z_ok(inflate(&z, Z_NO_FLUSH));
+		zr = z_or_oom(inflate(&z, Z_NO_FLUSH));
 		*crc = (uint32_t)crc32(*crc, from, (uInt)(z.next_in - from));
 	}
 	*end -= z.avail_in; /* the stream's bytes, not those of the entry after it */

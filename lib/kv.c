@@ -129,27 +129,22 @@ static int bad(struct rerr *e, const char *what, const yaml_event_t *ev, const c
 	return rerr_set(e, RX_DATA, "%s:%zu: %s", what, ev->start_mark.line + 1, why);
 }
 
-int yaml_out_of_memory(const struct yaml_parser_s *p)
+int kv_yaml_failed(const struct yaml_parser_s *p, int code, const char *what, struct rerr *e)
 {
-	return p->error == YAML_MEMORY_ERROR || (p->error == YAML_NO_ERROR && errno == ENOMEM);
-}
-
-/* Why libyaml stopped: the input's fault (RX_DATA, where), or memory it could not get,
- * which ends the program as ours does (out_of_memory). */
-static int parse_failed(const yaml_parser_t *p, const char *what, struct rerr *e)
-{
-	if (yaml_out_of_memory(p))
+	/* Memory, when libyaml says so, or says nothing (some of its allocations fail
+	 * without setting an error; a fault of the input always sets one) and errno,
+	 * cleared before the call (kv_yaml_call), is ENOMEM. */
+	if (p->error == YAML_MEMORY_ERROR || (p->error == YAML_NO_ERROR && errno == ENOMEM))
 		out_of_memory();
-	return rerr_set(e, RX_DATA, "%s:%zu: %s", what, p->problem_mark.line + 1,
+	return rerr_set(e, code, "%s:%zu: %s", what, p->problem_mark.line + 1,
 			p->problem ? p->problem : "not YAML");
 }
 
 static int expect(yaml_parser_t *p, yaml_event_t *ev, yaml_event_type_t t,
 		  const char *what, struct rerr *e)
 {
-	errno = 0; /* yaml_out_of_memory's */
-	if (!yaml_parser_parse(p, ev))
-		return parse_failed(p, what, e);
+	if (!kv_yaml_call(yaml_parser_parse(p, ev)))
+		return kv_yaml_failed(p, RX_DATA, what, e);
 	if (ev->type != t) {
 		bad(e, what, ev, "not a flat mapping of scalars");
 		yaml_event_delete(ev);
@@ -164,9 +159,8 @@ static int next_scalar(yaml_parser_t *p, char **out, const char *what, struct re
 	yaml_event_t ev;
 	int rc = -1;
 
-	errno = 0;
-	if (!yaml_parser_parse(p, &ev))
-		return parse_failed(p, what, e);
+	if (!kv_yaml_call(yaml_parser_parse(p, &ev)))
+		return kv_yaml_failed(p, RX_DATA, what, e);
 	if (ev.type == YAML_MAPPING_END_EVENT)
 		rc = 1;
 	else if (ev.type == YAML_ALIAS_EVENT)

@@ -1,6 +1,7 @@
 /* kv: a flat YAML mapping of scalars, the shape of every event and state file. */
 #ifndef RENTAL_KV_H
 #define RENTAL_KV_H
+#include <errno.h>
 #include <stddef.h>
 #include "util.h"
 
@@ -37,9 +38,10 @@ int kv_parse_yaml(struct kv *m, const char *buf, size_t len, const char *what, s
 int kv_load(const char *path, struct kv *m, struct rerr *e);
 /* Formats as "key: value\n" lines, quoting values that need it. Caller frees. */
 char *kv_format(const struct kv *m, size_t *len);
-/* Whether libyaml, having failed, ran out of memory: its error says so, or it says
- * nothing (some of its allocations fail without setting one; a fault of the input
- * always sets one) and errno, cleared before the call, is ENOMEM. */
+/* A call of libyaml, errno cleared first for kv_yaml_failed: kv_yaml_call(f(...)). */
+#define kv_yaml_call(call) (errno = 0, (call))
+/* After a libyaml call failed: memory it could not get ends the program as ours does
+ * (out_of_memory); else -1 with e (code) saying where in what and why. */
 struct yaml_parser_s;
-int yaml_out_of_memory(const struct yaml_parser_s *p);
+int kv_yaml_failed(const struct yaml_parser_s *p, int code, const char *what, struct rerr *e);
 #endif

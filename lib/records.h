@@ -72,8 +72,8 @@ void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owne
 		 const struct kv *row);
 void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res);
 /* Takes rows (an owner's, as rec_rows gave them) out of the owner's table: each leaf
- * that holds one taken out whole, once (a row at a time rewrote its leaf each time:
- * the square of the rows, all kept for the event's undo). */
+ * that holds one taken out whole, once (deleting row by row would rewrite a leaf for
+ * each of its rows). */
 void rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		   const struct kv *rows, size_t n);
 int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,

@@ -30,8 +30,8 @@ int rerr_set(struct rerr *e, int code, const char *fmt, ...)
 
 void out_of_memory(void)
 {
-	/* As every error: the program's name, the message, its status (an abort's core
-	 * and 134 said a crash). _exit: from any thread, with nothing more to allocate. */
+	/* As every error: the program's name, the message, its status. _exit: from any
+	 * thread, with nothing more to allocate. */
 	fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
 	_exit(RX_SOFTWARE);
 }

@@ -54,8 +54,10 @@ DIR *fs_opendir(const char *path);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 
-/* Reads a whole file. Returns 0, 1 if it does not exist (*buf NULL), -1 on error.
- * The buffer is NUL-terminated; the caller frees it. Refuses files over max bytes. */
+/* Reads a whole file. Returns 0, 1 if it does not exist (*buf NULL), -1 on error, errno
+ * then as the failed call left it (EACCES: not to be read by this user), or unchanged
+ * where no call failed (too large, not a regular file). The buffer is NUL-terminated;
+ * the caller frees it. Refuses files over max bytes. */
 int fs_read(const char *path, size_t max, char **buf, size_t *len, struct rerr *e);
 /* Replaces path by a file holding buf (temp file + rename, parents created). */
 int fs_write_atomic(const char *path, const void *buf, size_t len, int sync, struct rerr *e);

@@ -1,10 +1,10 @@
 #!/bin/sh
 # 1955-closed-streams-and-file-size.t: a command started with its standard streams
-# closed (cron's >&- 2>&-) gave their numbers to the first files it opened, and wrote
-# its messages into them: carctl init's summary into spool/served-by, the daemon's log
-# into state/.git/rental.lock (growing for ever). And under a file-size limit
-# (ulimit -f) the dispatcher and --check were killed by SIGXFSZ (exit 153, no word):
-# a write too large fails now, named, 74 (hunt).
+# closed (cron's >&- 2>&-) writes nothing of its own into its files, and under a
+# file-size limit (ulimit -f) a write too large is said, named, 74. (The first files
+# it opened took the closed numbers and got its messages: carctl init's summary in
+# spool/served-by, the daemon's log in state/.git/rental.lock; SIGXFSZ killed the
+# dispatcher and --check, 153, without a word: hunt.)
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 

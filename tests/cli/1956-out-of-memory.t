@@ -1,10 +1,9 @@
 #!/bin/sh
-# 1956-out-of-memory.t: memory that is not there (ulimit -v) ended a command by abort()
-# (exit 134, a core, "rental: out of memory" or no word at all: kv_format's), or was
-# said as an object of the state "damaged or unreadable" (74: zlib's allocation
-# failing), sending an operator after a corruption that was not there. It is said as
-# "PROG: out of memory", exit 70, as the conventions give it; and nothing is lost:
-# the events of batches cut short are all applied once after (hunt).
+# 1956-out-of-memory.t: memory that is not there (ulimit -v) is said as "PROG: out of
+# memory", exit 70, as the conventions give it, and nothing is lost: the events of
+# batches cut short are all applied once after. (An abort() ended the commands, 134,
+# a core, "rental: out of memory" or no word at all; zlib's allocation failing was an
+# object of the state "damaged or unreadable", 74: hunt.)
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 

@@ -1,12 +1,12 @@
 #!/bin/sh
 # 1957-each-allocation-fails.t: each allocation of a command failed in turn (an
-# LD_PRELOAD library, fixtures/failmem.c). Memory that was not there was said as
-# settings that are "not YAML" (78: libyaml's), a listing cut short without a word
-# (74: jansson's, a table's), and a memstream whose last realloc failed gave a NULL
-# buffer that fclose called a success: the dispatcher signed and logged an entry
-# without its signature line, and every context stopped on it for good (review).
-# Each is 'PROG: out of memory', 70, now; a writer that says 70 has written nothing;
-# and the history stays whole: every event applied once, rebuild equal, healthy.
+# LD_PRELOAD library, fixtures/failmem.c) ends it as 0 or 'PROG: out of memory', 70; a
+# writer that says 70 has written nothing; and the history stays whole: every event
+# applied once, rebuild equal, healthy. (Memory that was not there was said as settings
+# "not YAML", 78, a listing cut short without a word, 74, and a memstream whose last
+# realloc failed gave a NULL buffer that fclose called a success: the dispatcher signed
+# and logged an entry without its signature line, and every context stopped on it for
+# good: review.)
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
