@@ -100,7 +100,8 @@ size_t utf8_char(const char *s, uint32_t *cp);
 /* The character at s as a terminal takes it: its length in bytes (a byte that is no
  * UTF-8 is one of its own), and whether it is text to show as it is (*shown): not a
  * control character (C0, DEL, C1) or a bidirectional one (text_unseen_len), which a
- * terminal acts on, nor a byte that is no character. Messages escape the others, a .reason has ? for each of their bytes. */
+ * terminal acts on, nor a byte that is no character. Messages escape the others, a
+ * .reason has ? for each of their bytes. */
 int text_unit(const char *s, int *shown);
 /* Valid UTF-8 with no control characters other than those allowed (e.g. "\n"). */
 int valid_text(const char *s, const char *allowed_ctl);

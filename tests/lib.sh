@@ -258,6 +258,12 @@ t_skip() {
 	printf 'ok %d - %s # SKIP %s\n' "$T_N" "$1" "$2"
 }
 
+# t_asan: whether the commands are built with AddressSanitizer (make check SANITIZE=1),
+# which has its own malloc and maps terabytes at start: no memory limit is for them.
+t_asan() {
+	grep -q __asan_init "$BIN/dispatcher"
+}
+
 # t_needs WHAT TOOL...: the whole test (WHAT) is skipped unless every TOOL is there.
 t_needs() {
 	_t_what=$1

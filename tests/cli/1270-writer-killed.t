@@ -47,7 +47,7 @@ if [ -w /dev/full ]; then
 	t_eq 'a listing with stdout full: exit 74' "$RC" 74
 	# Unbuffered (stdbuf -o0), a write fails at its first character: it ends (it
 	# retried that character for ever).
-	if command -v stdbuf >/dev/null 2>&1 && ! grep -q __asan_init "$BIN/rent"; then
+	if command -v stdbuf >/dev/null 2>&1 && ! t_asan; then
 		rr=$(book alice car01 "$(day 3)" "$(day 5)")
 		paid alice "$rr" >/dev/null
 		run sh -c 'timeout 20 stdbuf -o0 "$1" --as alice receipt "$2" >/dev/full' - "$BIN/rent" "$rr"

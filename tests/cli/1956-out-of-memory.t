@@ -7,7 +7,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-if grep -q __asan_init "$BIN/dispatcher"; then
+if t_asan; then
 	t_skip 'commands short of memory' 'built with AddressSanitizer, which maps terabytes'
 	done_testing
 	exit 0

@@ -10,7 +10,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-if grep -q __asan_init "$BIN/dispatcher"; then
+if t_asan; then
 	t_skip 'each allocation failing' 'built with AddressSanitizer, which has its own malloc'
 	done_testing
 	exit 0
@@ -24,13 +24,18 @@ shop
 book alice car01 "$(day 3)" "$(day 5)" >/dev/null
 carctl --as admin block car02 --from "$(day 8)" --to "$(day 9)" --reason service >/dev/null && dispatch
 
+# allocations CMD...: how many allocations CMD makes, run once.
+allocations() {
+	FAIL_COUNT=1 LD_PRELOAD="$T_TMP/failmem.so" "$@" 2>&1 >/dev/null </dev/null |
+		sed -n 's/^allocations: //p' | tail -n 1
+}
+
 # each NAME CMD...: runs CMD once with FAIL_AT at each of its allocations, and prints
 # a line for each run whose end is not 0 or 70 'PROG: out of memory'.
 each() {
 	_e_name=$1
 	shift
-	_e_n=$(FAIL_COUNT=1 LD_PRELOAD="$T_TMP/failmem.so" "$@" 2>&1 >/dev/null </dev/null |
-		sed -n 's/^allocations: //p' | tail -n 1)
+	_e_n=$(allocations "$@")
 	[ "${_e_n:-0}" -gt 0 ] || echo "$_e_name: no allocation counted"
 	_e_k=0
 	while [ "$_e_k" -lt "${_e_n:-0}" ]; do
@@ -53,8 +58,7 @@ t_eq 'mypage --json, each allocation failing: 0, or 70 out of memory' \
 
 # A writer: where it says 70, nothing is in the spool.
 written() { ls "$H/spool/new" | wc -l; }
-n=$(FAIL_COUNT=1 LD_PRELOAD="$T_TMP/failmem.so" "$BIN/carctl" --as admin add w0 --rate 9 2>&1 >/dev/null |
-	sed -n 's/^allocations: //p')
+n=$(allocations "$BIN/carctl" --as admin add w0 --rate 9)
 dispatch
 k=0
 bad=''
@@ -72,8 +76,7 @@ t_eq 'carctl add, each allocation failing: 0 and written, or 70 and nothing writ
 
 # The dispatcher: every fourth allocation of a batch of one event failing (all of them
 # take two minutes), a new event each time.
-n=$(FAIL_COUNT=1 LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --once 2>&1 >/dev/null |
-	sed -n 's/^allocations: //p')
+n=$(allocations "$BIN/dispatcher" --once)
 k=0
 bad=''
 while [ "$k" -lt "$n" ]; do

@@ -43,7 +43,7 @@ forge_commit "$M" "100644 $bomb	bomb" >/dev/null
 
 # The dispatcher may take 512 MiB: so may its fetch. (AddressSanitizer maps terabytes
 # at start: a limit is not for its builds.)
-if grep -q __asan_init "$BIN/dispatcher"; then
+if t_asan; then
 	t_skip 'a round fetching more than a fetch may take' 'built with AddressSanitizer'
 else
 	peak_kib prlimit --data=536870912 "$BIN/dispatcher" --home "$R" --once
