@@ -911,7 +911,7 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 	done = xcalloc(l.n + 1, sizeof *done);
 	/* A new home's first batch names the layout of its records. */
 	if (!store_has_commit(s) && l.n > 0)
-		rec_set_layout(s);
+		rec_set_layout(s, RECORDS_LAYOUT);
 	char *mark = last_batch_mark(h);
 	utimensat(AT_FDCWD, mark, NULL, 0); /* best effort: --check reads it */
 	free(mark);
@@ -1256,7 +1256,9 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 		goto out;
 	if (store_open_scratch(&scratch, real, e) < 0)
 		goto out;
-	rec_set_layout(scratch);
+	/* A replay makes no layout record: the scratch names this release's, or for a
+	 * rebuild the one the home names (7 or 8), which a split in the replay moves on. */
+	rec_set_layout(scratch, moves || layout < 0 ? RECORDS_LAYOUT : layout);
 	size_t said = r->n;
 	if (replay(real, scratch, &k, r, e) < 0)
 		goto out;

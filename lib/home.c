@@ -172,9 +172,9 @@ int home_check_layout(const struct home *h, struct store *s, struct rerr *e)
 {
 	int v = rec_layout(s, e);
 
-	if (v < 0 || v == RECORDS_LAYOUT)
+	if (v < 0 || rec_layout_current(v))
 		return v < 0 ? -1 : 0;
-	if (v > 0 && v < RECORDS_LAYOUT && home_is_replica(h)) /* no upgrade of its own */
+	if (v > 0 && v < RECORDS_LAYOUT_READ && home_is_replica(h)) /* no upgrade of its own */
 		return rerr_set(e, RX_CONFIG, "state/layout: version %d, an older release's, as its "
 				"primary's: upgrade the primary ('dispatcher --upgrade' there), which this "
 				"replica then follows", v);

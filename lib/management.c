@@ -489,12 +489,8 @@ static int apply_add(struct store *s, const struct event *ev, struct outbox *out
 	/* An id registered again is another car: the old one's bookings, all ended (rm
 	 * refuses a car whose bookings hold nights), are no longer shown with it; the
 	 * report keeps them in its months. */
-	struct kv *rows;
-	size_t n;
-	if (rec_rows(s, CTX_MANAGEMENT, OWNER_CAR, car, &rows, &n, e) < 0)
+	if (rec_rows_drop(s, CTX_MANAGEMENT, OWNER_CAR, car, e) < 0)
 		return -1;
-	rec_rows_drop(s, CTX_MANAGEMENT, OWNER_CAR, car, rows, n);
-	store_records_free(rows, n);
 	kv_init(&c);
 	kv_set(&c, "car", car);
 	kv_set(&c, "model", model ? model : "");

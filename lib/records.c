@@ -1,6 +1,6 @@
-/* records: the paths of layout 7.
+/* records: the paths of layout 8 (7, where no owner's table has split).
  *
- *   layout                              version: 7
+ *   layout                              version: 8 (or 7)
  *   log/000000/00/00/000000000001.yaml  an admitted event, verbatim (a leaf of 100)
  *   log/000000/00/00/admitted           "SEQ YYYY-MM-DD" a line: the day each was admitted
  *   log/head                            seq: N
@@ -13,6 +13,8 @@
  *   CTX/cars/xx                         a table: a context's records of the cars
  *   CTX/customers/xx/NAME/h/g           a table: a customer's rows (h: the booking id's
  *   CTX/bookings/xx/CAR/h/g             last hex digit, g the one before), or a car's
+ *   CTX/.../NAME/depth                  depth: N, once a leaf grew long: the leaves are
+ *                                       then named by N digits (h/g/f...)
  *   reservation/held/YYYY-MM/xx/CAR     "DD HOLDER" a line: the car's held nights
  *   reservation/agenda/xx/CAR/h/g       a table: what holds the car's nights now
  *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
@@ -121,10 +123,15 @@ int rec_layout(struct store *s, struct rerr *e)
 	return v;
 }
 
-void rec_set_layout(struct store *s)
+int rec_layout_current(int v)
+{
+	return v >= RECORDS_LAYOUT_READ && v <= RECORDS_LAYOUT;
+}
+
+void rec_set_layout(struct store *s, int v)
 {
 	char buf[32];
-	int n = snprintf(buf, sizeof buf, "version: %d\n", RECORDS_LAYOUT);
+	int n = snprintf(buf, sizeof buf, "version: %d\n", v);
 
 	store_put(s, "layout", buf, (size_t)n);
 }
@@ -137,9 +144,9 @@ int rec_check_layout(struct store *s, struct rerr *e)
 {
 	int v = rec_layout(s, e);
 
-	if (v < 0 || v == RECORDS_LAYOUT)
+	if (v < 0 || rec_layout_current(v))
 		return v < 0 ? -1 : 0;
-	if (v >= 1 && v < RECORDS_LAYOUT)
+	if (v >= 1 && v < RECORDS_LAYOUT_READ)
 		return rerr_set(e, RX_CONFIG, "state/layout: version %d, made by an older release; "
 				"run 'dispatcher --upgrade' to move it to version %d", v, RECORDS_LAYOUT);
 	return rerr_set(e, RX_CONFIG, "state/layout: version %d, which this release does not know "
@@ -337,6 +344,14 @@ int rec_bookings(struct store *s, int ctx, struct kv **recs, size_t *n, struct r
 
 /* ---- tables of rows ---- */
 
+/* An owner's table (a car's or a customer's rows) is split by two digits of the
+ * booking id while it is small; when a put leaves a leaf longer than LEAF_BYTES, the
+ * whole table moves a digit deeper, and its "depth" record says how many. So a
+ * customer of 100,000 bookings rewrites a leaf of a few dozen rows an event, not of
+ * 400 (and a batch holds those leaves, not megabytes of them). */
+#define LEAF_BYTES (16 << 10)
+#define DEPTH_MAX 4 /* 65,536 leaves: past them, leaves grow */
+
 /* A value of a table read back: \\, \t and \n stand for a backslash, tab, newline. */
 static char *unescape(const char *f, size_t n)
 {
@@ -396,26 +411,55 @@ static void row_format(char **buf, size_t *len, const struct kv *row)
 }
 
 /* The leaf of an owner's table ("CTX/WHAT/xx/OWNER/h/g") that holds the row of id: by
- * its id's last hex digit, then the one before. A car's or a customer's bookings grow
- * with its history (a thousand a car in three years), and a leaf stays a few rows
- * long where one table would be rewritten whole for each booking. */
-static void leaf_of(char out[6], const char *id)
+ * its id's last hex digit, then the one before, and so on for depth digits. A car's or
+ * a customer's bookings grow with its history (a thousand a car in three years), and
+ * a leaf stays a few rows long where one table would be rewritten whole for each
+ * booking; an id's last digits are random, so the leaves fill evenly. */
+static void leaf_of(char out[2 * DEPTH_MAX + 1], const char *id, int depth)
 {
 	const char *hex = strchr(id, '-');
-	size_t l;
+	size_t l, j = 0;
 
 	hex = hex ? hex + 1 : id;
 	l = strlen(hex);
-	snprintf(out, 6, "/%c/%c", l > 1 ? hex[l - 1] : '0', l > 1 ? hex[l - 2] : '0');
+	for (int k = 1; k <= depth; k++) {
+		out[j++] = '/';
+		out[j++] = l >= (size_t)depth ? hex[l - (size_t)k] : '0';
+	}
+	out[j] = '\0';
 }
 
-static void owner_leaf(char *out, size_t size, int ctx, const char *what, const char *owner,
-		       const char *id)
+static void leaf_path(char *out, size_t size, const char *folder, const char *id, int depth)
 {
-	char leaf[6];
+	char leaf[2 * DEPTH_MAX + 1];
 
-	leaf_of(leaf, id);
-	name_path(out, size, ctx, what, owner, leaf);
+	leaf_of(leaf, id, depth);
+	snprintf(out, size, "%s%s", folder, leaf);
+}
+
+/* How many digits name the leaves of the owner's table in folder: 2, or what its
+ * "depth" record says once a leaf grew past LEAF_BYTES. -1 if that record is damaged
+ * (and the unit fails: rows put by a wrong depth would be lost to reads). */
+static int owner_depth(struct store *s, const char *folder, struct rerr *e)
+{
+	char p[224];
+	struct kv m;
+	struct rerr mine = {0}, *why = e ? e : &mine;
+	int rc, d;
+
+	snprintf(p, sizeof p, "%s/depth", folder);
+	if ((rc = store_get_kv(s, p, &m, why)) != 0) {
+		if (rc < 0)
+			store_unit_fail(s, why);
+		return rc < 0 ? -1 : 2;
+	}
+	d = (int)kv_num(&m, "depth", 0);
+	kv_free(&m);
+	if (d > 2 && d <= DEPTH_MAX)
+		return d;
+	rerr_set(why, RX_IO, "state/%s: damaged: depth is not 3 to %d", p, DEPTH_MAX);
+	store_unit_fail(s, why);
+	return -1;
 }
 
 static const char *owner_what(enum rec_owner kind)
@@ -471,19 +515,32 @@ static int find_row(struct kv *row, void *arg)
 	return 1;
 }
 
+/* The owner's folder in the context's table (into folder), and the leaf there that
+ * holds the row of id (into leaf): 0, -1 if the table's depth is damaged. */
+static int row_leaf(struct store *s, int ctx, enum rec_owner kind, const char *owner,
+		    const char *id, char folder[200], char leaf[224], struct rerr *e)
+{
+	int depth;
+
+	name_path(folder, 200, ctx, owner_what(kind), owner, "");
+	if ((depth = owner_depth(s, folder, e)) < 0)
+		return -1;
+	leaf_path(leaf, 224, folder, id, depth);
+	return depth;
+}
+
 int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res,
 	    struct kv *row, struct rerr *e)
 {
-	char p[200];
-	struct find f = {"reservation", res, row, 0};
+	char f[200], p[224];
+	struct find fd = {"reservation", res, row, 0};
 
 	kv_init(row);
 	if (!valid_name(owner) || !(valid_id(res, "res") || valid_id(res, "blk")))
 		return 1;
-	owner_leaf(p, sizeof p, ctx, owner_what(kind), owner, res);
-	if (table_each(s, p, find_row, &f, e) < 0)
+	if (row_leaf(s, ctx, kind, owner, res, f, p, e) < 0 || table_each(s, p, find_row, &fd, e) < 0)
 		return -1;
-	return f.found ? 0 : 1;
+	return fd.found ? 0 : 1;
 }
 
 struct rewrite {
@@ -513,9 +570,10 @@ static int copy_row(struct kv *row, void *arg)
 }
 
 /* Puts row into the table at path in its place, the rows in the order of their field
- * (row NULL: takes the row whose field is value out); a table left empty is removed. */
-static void table_rewrite(struct store *s, const char *path, const struct kv *row,
-			  const char *field, const char *value)
+ * (row NULL: takes the row whose field is value out); a table left empty is removed.
+ * The table's length now. */
+static size_t table_rewrite(struct store *s, const char *path, const struct kv *row,
+			    const char *field, const char *value)
 {
 	struct rewrite w = {row, field, value, xcalloc(1, 1), 0, 0, 0};
 
@@ -527,36 +585,32 @@ static void table_rewrite(struct store *s, const char *path, const struct kv *ro
 	else if (w.changed)
 		store_del(s, path);
 	free(w.buf);
+	return w.len;
 }
+
+static int owner_rows(struct store *s, int ctx, const char *what, const char *owner,
+		      struct kv **rows, size_t *n, struct rerr *e);
+static void split_table(struct store *s, int ctx, enum rec_owner kind, const char *owner,
+			const char *folder, int depth);
 
 void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		 const struct kv *row)
 {
-	char p[200];
+	char f[200], p[224];
+	const char *res = kv_get(row, "reservation");
+	int depth = row_leaf(s, ctx, kind, owner, res, f, p, NULL);
 
-	owner_leaf(p, sizeof p, ctx, owner_what(kind), owner, kv_get(row, "reservation"));
-	table_rewrite(s, p, row, "reservation", kv_get(row, "reservation"));
+	if (depth >= 0 && table_rewrite(s, p, row, "reservation", res) > LEAF_BYTES &&
+	    depth < DEPTH_MAX)
+		split_table(s, ctx, kind, owner, f, depth);
 }
 
 void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res)
 {
-	char p[200];
+	char f[200], p[224];
 
-	owner_leaf(p, sizeof p, ctx, owner_what(kind), owner, res);
-	table_rewrite(s, p, NULL, "reservation", res);
-}
-
-void rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *owner,
-		   const struct kv *rows, size_t n)
-{
-	char p[200], last[200] = "";
-
-	for (size_t i = 0; i < n; i++) {
-		owner_leaf(p, sizeof p, ctx, owner_what(kind), owner, kv_get(&rows[i], "reservation"));
-		if (strcmp(p, last) != 0) /* a leaf's rows come together (rec_rows) */
-			store_del(s, p);
-		memcpy(last, p, sizeof last);
-	}
+	if (row_leaf(s, ctx, kind, owner, res, f, p, NULL) >= 0)
+		table_rewrite(s, p, NULL, "reservation", res);
 }
 
 struct collect {
@@ -588,49 +642,59 @@ static int collected(struct collect *c, int rc, struct kv **rows, size_t *n)
 	return rc;
 }
 
-static const char hexdigits[] = "0123456789abcdef";
-
-struct owner_walk {
+/* Calls fn for each leaf of the owner's table in folder (depth digits) as a batch
+ * sees it: the leaves it changed, by name, then the committed ones it did not, by a
+ * walk of the folder (a command, which changes nothing, reads just the leaves there
+ * are); stops at fn's non-zero. */
+typedef int leaf_fn(struct store *s, const char *leaf, void *arg, struct rerr *e);
+struct leaf_walk {
 	struct store *s;
-	struct collect *c;
+	leaf_fn *fn;
+	void *arg;
 };
 
-/* A committed leaf the batch has not changed (those it has are read by name). */
-static int collect_unchanged(const char *path, const char *name, void *arg, struct rerr *e)
+static int committed_leaf(const char *path, const char *name, void *arg, struct rerr *e)
 {
-	struct owner_walk *w = arg;
+	struct leaf_walk *w = arg;
 
-	(void)name;
-	return store_pending(w->s, path) ? 0 : table_each(w->s, path, collect_row, w->c, e);
+	if (strcmp(name, "depth") == 0 || store_pending(w->s, path))
+		return 0;
+	return w->fn(w->s, path, w->arg, e);
 }
 
-/* Every row of an owner's table, as a batch sees it: the leaves it changed by name,
- * then the committed ones it did not, by a walk of the owner's folder (a command, with
- * no changes, reads just the leaves there are). */
+static int each_leaf(struct store *s, const char *folder, int depth, leaf_fn *fn, void *arg,
+		     struct rerr *e)
+{
+	char id[2 + DEPTH_MAX + 1], p[224];
+	struct leaf_walk w = {s, fn, arg};
+	size_t names = store_changes(s) > 0 ? (size_t)1 << (4 * depth) : 0;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < names; i++) {
+		snprintf(id, sizeof id, "x-%0*zx", depth, i);
+		leaf_path(p, sizeof p, folder, id, depth);
+		if (store_pending(s, p))
+			rc = fn(s, p, arg, e);
+	}
+	return rc == 0 ? store_walk(s, folder, committed_leaf, &w, e) : rc;
+}
+
+static int collect_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)
+{
+	return table_each(s, leaf, collect_row, arg, e);
+}
+
+/* Every row of an owner's table, as a batch sees it, a leaf's rows together. */
 static int owner_rows(struct store *s, int ctx, const char *what, const char *owner,
 		      struct kv **rows, size_t *n, struct rerr *e)
 {
-	char p[200], id[8] = "x-00", leaf[6];
+	char f[200];
 	struct collect c = {s, NULL, 0};
-	struct owner_walk w = {s, &c};
-	size_t l;
-	int rc = 0;
+	int rc = 0, depth;
 
 	if (valid_name(owner)) {
-		/* The owner's folder named once (its shard is a hash), each leaf put after it. */
-		name_path(p, sizeof p, ctx, what, owner, "");
-		l = strlen(p);
-		for (size_t i = 0; rc == 0 && i < 256 && l + sizeof leaf <= sizeof p; i++) {
-			id[2] = hexdigits[i / 16];
-			id[3] = hexdigits[i % 16];
-			leaf_of(leaf, id);
-			memcpy(p + l, leaf, sizeof leaf);
-			if (store_pending(s, p))
-				rc = table_each(s, p, collect_row, &c, e);
-		}
-		p[l] = '\0';
-		if (rc == 0)
-			rc = store_walk(s, p, collect_unchanged, &w, e);
+		name_path(f, sizeof f, ctx, what, owner, "");
+		rc = (depth = owner_depth(s, f, e)) < 0 ? -1 : each_leaf(s, f, depth, collect_leaf, &c, e);
 	}
 	return collected(&c, rc, rows, n);
 }
@@ -641,11 +705,93 @@ int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, s
 	return owner_rows(s, ctx, owner_what(kind), owner, rows, n, e);
 }
 
-/* ---- a car's agenda: a car's table (see owner_leaf) ---- */
+static int drop_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)
+{
+	(void)arg, (void)e;
+	store_del(s, leaf);
+	return 0;
+}
+
+int rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct rerr *e)
+{
+	char f[200], p[224];
+	int depth;
+
+	if (!valid_name(owner))
+		return 0;
+	name_path(f, sizeof f, ctx, owner_what(kind), owner, "");
+	if ((depth = owner_depth(s, f, e)) < 0 || each_leaf(s, f, depth, drop_leaf, NULL, e) < 0)
+		return -1;
+	snprintf(p, sizeof p, "%s/depth", f);
+	if (depth > 2)
+		store_del(s, p);
+	return 0;
+}
+
+struct placed {
+	char leaf[224];
+	const struct kv *row;
+};
+
+static int by_leaf(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+	int c = strcmp(x->leaf, y->leaf);
+
+	return c ? c : strcmp(kv_get(x->row, "reservation") ?: "", kv_get(y->row, "reservation") ?: "");
+}
+
+/* Moves the owner's table in folder a digit deeper: each of its rows into the leaf of
+ * depth + 1 digits, in order (table_rewrite's), and the depth said in its record. The
+ * layout becomes 8, which a release that knows 7 refuses (it would read a folder as a
+ * missing leaf). A fault reading it fails the unit. */
+static void split_table(struct store *s, int ctx, enum rec_owner kind, const char *owner,
+			const char *folder, int depth)
+{
+	struct kv *rows, m;
+	size_t n, len = 0;
+	struct placed *pl;
+	struct rerr e = {0};
+	char p[224], *buf = NULL;
+
+	if (owner_rows(s, ctx, owner_what(kind), owner, &rows, &n, &e) < 0 ||
+	    rec_rows_drop(s, ctx, kind, owner, &e) < 0) {
+		store_unit_fail(s, &e);
+		return;
+	}
+	pl = xcalloc(n + 1, sizeof *pl);
+	for (size_t i = 0; i < n; i++) {
+		leaf_path(pl[i].leaf, sizeof pl[i].leaf, folder, kv_get(&rows[i], "reservation") ?: "",
+			  depth + 1);
+		pl[i].row = &rows[i];
+	}
+	qsort(pl, n, sizeof *pl, by_leaf);
+	for (size_t i = 0; i < n; i++) {
+		row_format(&buf, &len, pl[i].row);
+		if (i + 1 == n || strcmp(pl[i].leaf, pl[i + 1].leaf) != 0) {
+			store_put(s, pl[i].leaf, buf, len);
+			len = 0;
+		}
+	}
+	kv_init(&m);
+	kv_setnum(&m, "depth", depth + 1);
+	snprintf(p, sizeof p, "%s/depth", folder);
+	store_put_kv(s, p, &m);
+	kv_free(&m);
+	rec_set_layout(s, RECORDS_LAYOUT);
+	free(buf);
+	free(pl);
+	store_records_free(rows, n);
+}
+
+/* ---- a car's agenda: a car's table (see leaf_of), whose leaves never split ---- */
 
 static void agenda_path(char *out, size_t size, const char *car, const char *id)
 {
-	owner_leaf(out, size, CTX_RESERVATION, "agenda", car, id);
+	char f[200];
+
+	name_path(f, sizeof f, CTX_RESERVATION, "agenda", car, "");
+	leaf_path(out, size, f, id, 2); /* what a car holds now: a few hundred rows */
 }
 
 /* The rows of the one table at path (none when there is no such table). */

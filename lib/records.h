@@ -8,14 +8,22 @@
 #include "event.h"
 #include "store.h"
 
-/* The layout these paths make (the record `layout`). A home of an older one is read
- * only by `dispatcher --upgrade`, which replays its log (layout-free) into these. */
-#define RECORDS_LAYOUT 7
+/* The layout these paths make (the record `layout`): 8, which is 7 whose owner tables
+ * may have split a digit deeper (records.c). A home of 7 is one of 8 with none split,
+ * read and written alike, and says 8 from its first split or upgrade on: a release
+ * that knows 7 only would read a split table's folders as missing leaves. A home of
+ * an older layout is read only by `dispatcher --upgrade`, which replays its log
+ * (layout-free) into these. */
+#define RECORDS_LAYOUT 8
+#define RECORDS_LAYOUT_READ 7 /* the oldest layout this one reads as its own */
 
 /* The layout of the state's records: the record `layout`; 1 where there is none (a
  * home of the first release); RECORDS_LAYOUT for a home with no commit yet. */
 int rec_layout(struct store *s, struct rerr *e);
-void rec_set_layout(struct store *s);
+/* Whether a home of layout v is read as this one's (RECORDS_LAYOUT_READ to RECORDS_LAYOUT). */
+int rec_layout_current(int v);
+/* Names layout v (one this release reads as its own) in the layout record. */
+void rec_set_layout(struct store *s, int v);
 /* 0 if the state is in RECORDS_LAYOUT; else RX_CONFIG and what to do. */
 int rec_check_layout(struct store *s, struct rerr *e);
 /* The top entries of a state's tree in every layout, which releases before layout 5
@@ -71,11 +79,9 @@ int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, co
 void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		 const struct kv *row);
 void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res);
-/* Takes rows (an owner's, as rec_rows gave them) out of the owner's table: each leaf
- * that holds one taken out whole, once (deleting row by row would rewrite a leaf for
- * each of its rows). */
-void rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *owner,
-		   const struct kv *rows, size_t n);
+/* Takes all of an owner's rows out: each leaf of its table whole (deleting row by row
+ * would rewrite a leaf for each of its rows). */
+int rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct rerr *e);
 int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
 	     size_t *n, struct rerr *e);
 

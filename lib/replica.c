@@ -316,7 +316,7 @@ static int check_commit(const struct home *h, struct gitrepo *r, const struct gi
 	else if (layout > RECORDS_LAYOUT)
 		rc = rerr_set(why, RX_CONFIG, "commit %.12s: layout %d, which this release does not know",
 			      hex, layout);
-	else if (layout == RECORDS_LAYOUT && check_log(h, parent5 && parent[0] ? parent : NULL, s, &er) < 0)
+	else if (rec_layout_current(layout) && check_log(h, parent5 && parent[0] ? parent : NULL, s, &er) < 0)
 		rc = rerr_set(why, RX_DATA, "commit %.12s: %s", hex, er.msg);
 	store_free(s);
 	return rc < 0 ? -1 : 0;
@@ -350,9 +350,9 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 				 &layout, why) < 0)
 			break;
 		seen_signed |= sig == 0;
-		if (sig == 0 && layout != RECORDS_LAYOUT)
+		if (sig == 0 && !rec_layout_current(layout))
 			older = layout; /* signed, in an older release's layout: no main here */
-		if (sig == 0 && layout == RECORDS_LAYOUT) {
+		if (sig == 0 && rec_layout_current(layout)) {
 			good = i;
 			if (moved - good >= CHECKPOINT) {
 				if (move_main(h, &w->v[good], f, e) < 0)
@@ -361,7 +361,7 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 			}
 		}
 		gid_hex(parent, &w->v[i]);
-		parent5 = layout == RECORDS_LAYOUT;
+		parent5 = rec_layout_current(layout);
 	}
 	if (good < moved && move_main(h, &w->v[good], f, e) < 0)
 		return -1;

@@ -30,9 +30,9 @@ for rel in 2026-11-24 2026-12-05 2026-12-06 2026-12-06b; do
 		"$(state_checkout; ls "$S/.git" | grep -vx rental.lock)" "$left"
 
 	t_ok "$rel: dispatcher --upgrade" dispatcher --upgrade
-	t_match "$rel: ... says how many records moved" "$ERR" '^dispatcher: upgrade: layout 7, [1-9][0-9]* records moved or rewritten$'
+	t_match "$rel: ... says how many records moved" "$ERR" '^dispatcher: upgrade: layout 8, [1-9][0-9]* records moved or rewritten$'
 	t_eq "$rel: ... in one commit" "$(git -C "$S" rev-list --count main)" "$((commits + 1))"
-	t_eq "$rel: ... the layout record names version 7" "$(state_cat layout)" 'version: 7'
+	t_eq "$rel: ... the layout record names version 8" "$(state_cat layout)" 'version: 8'
 	t_eq "$rel: ... and state/ holds nothing but .git" "$(state_checkout)" ''
 	t_eq "$rel: ... whose older files and index are gone" "$(ls "$S/.git" | grep -E '^(rental-worktree|rental-tmp|index)$')" ''
 	t_eq "$rel: ... and which is bare" "$(git -C "$S" config core.bare)" true
@@ -69,7 +69,7 @@ for rel in 2026-11-24 2026-12-05 2026-12-06 2026-12-06b; do
 	t_ok "$rel: dispatcher --rebuild" dispatcher --rebuild
 	t_eq "$rel: ... finds nothing to repair" "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 	t_ok "$rel: --upgrade again" dispatcher --upgrade
-	t_match "$rel: ... changes nothing" "$ERR" 'upgrade: layout 7, 0 records moved or rewritten'
+	t_match "$rel: ... changes nothing" "$ERR" 'upgrade: layout 8, 0 records moved or rewritten'
 
 	# The home goes on: a booking, and one made before the upgrade that holds nights.
 	res=$(reserve --as bob car2 --from 2028-09-01 --to 2028-09-03)

@@ -18,6 +18,8 @@
 #include <zlib.h>
 #include "store.h"
 #include "git.h"
+#include "context.h"
+#include "records.h"
 
 static char dir[64];
 
@@ -1231,6 +1233,142 @@ static void par_stopped_takes_no_more(void **state)
 		assert_int_equal(atomic_load(&p.done[i]), 0);
 }
 
+/* A row of alice's page for booking id, padded to about a KiB. */
+static void page_row(struct kv *row, const char *id)
+{
+	char pad[1001];
+
+	memset(pad, 'x', 1000);
+	pad[1000] = '\0';
+	kv_init(row);
+	kv_set(row, "reservation", id);
+	kv_set(row, "note", pad);
+}
+
+static size_t alices_rows(struct store *s)
+{
+	struct kv *rows;
+	size_t n;
+	struct rerr e = {0};
+
+	assert_int_equal(rec_rows(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &rows, &n, &e), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(strlen(kv_get(&rows[i], "note")), 1000);
+	store_records_free(rows, n);
+	return n;
+}
+
+/* What s reads at path: its bytes, or NULL when absent. */
+static char *got(struct store *s, const char *path)
+{
+	char *b = NULL;
+	struct rerr e = {0};
+
+	return store_get(s, path, &b, NULL, &e) == 0 ? b : NULL;
+}
+
+/* The bytes of alice's page record at rel (under her folder), or NULL. */
+static char *alices(struct store *s, const char *rel)
+{
+	char p[240], sh[3];
+
+	shard_name(sh, "alice");
+	snprintf(p, sizeof p, "mypage/customers/%s/alice/%s", sh, rel);
+	return got(s, p);
+}
+
+/* An owner's table whose leaf grows past 16 KiB moves a digit deeper: its depth record
+ * says 3 and the layout 8; every row reads back where it now lies, in the batch and
+ * once committed; a row is deleted there, and dropping the table takes the depth
+ * too. A damaged depth fails the read and the unit. */
+static void an_owners_table_splits_deeper_as_it_grows(void **state)
+{
+	struct store *s = open_locked(), *r;
+	struct rerr e = {0};
+	struct kv row;
+	char id[ID_LEN], *b;
+
+	assert_int_equal(rec_layout(s, &e), RECORDS_LAYOUT);
+	store_put(s, "layout", "version: 7\n", 11); /* a home of the release before */
+	for (int i = 0; i < 15; i++) { /* leaf 0/0 (the ids' last digits): 15 rows of 1,039 bytes */
+		snprintf(id, sizeof id, "res-%014x00", i);
+		page_row(&row, id);
+		rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
+		kv_free(&row);
+	}
+	page_row(&row, "res-00000000000000a1"); /* and one in leaf 1/a */
+	rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
+	kv_free(&row);
+	assert_null(alices(s, "depth"));
+	assert_non_null(b = alices(s, "0/0"));
+	free(b);
+	assert_string_equal(b = got(s, "layout"), "version: 7\n");
+	free(b);
+	for (int i = 15; i < 40; i++) { /* the 16th passes 16 KiB */
+		snprintf(id, sizeof id, "res-%014x00", i);
+		page_row(&row, id);
+		rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
+		kv_free(&row);
+	}
+	assert_string_equal(b = alices(s, "depth"), "depth: 3\n");
+	free(b);
+	assert_string_equal(b = got(s, "layout"), "version: 8\n");
+	free(b);
+	assert_null(alices(s, "0/0"));
+	assert_non_null(b = alices(s, "0/0/5")); /* res-...0500, res-...1500 */
+	free(b);
+	assert_non_null(b = alices(s, "1/a/0"));
+	free(b);
+	assert_int_equal(alices_rows(s), 41);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+
+	assert_int_equal(store_open(&r, dir, &e), 0); /* a command's reader */
+	assert_int_equal(rec_layout(r, &e), 8);
+	assert_int_equal(alices_rows(r), 41);
+	for (int i = 0; i < 40; i++) {
+		snprintf(id, sizeof id, "res-%014x00", i);
+		assert_int_equal(rec_row(r, CTX_MYPAGE, OWNER_CUSTOMER, "alice", id, &row, &e), 0);
+		assert_string_equal(kv_get(&row, "reservation"), id);
+		kv_free(&row);
+	}
+	store_free(r);
+
+	s = open_locked();
+	rec_row_del(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", "res-00000000000000a1");
+	assert_int_equal(alices_rows(s), 40);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	assert_int_equal(rec_row(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", "res-00000000000000a1", &row, &e), 1);
+	page_row(&row, "res-00000000000002a1"); /* a new row goes a digit deeper too */
+	rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
+	kv_free(&row);
+	assert_non_null(b = alices(s, "1/a/2"));
+	free(b);
+	assert_int_equal(alices_rows(s), 41);
+	assert_int_equal(rec_rows_drop(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &e), 0);
+	assert_int_equal(alices_rows(s), 0);
+	assert_null(alices(s, "depth"));
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_int_equal(sh("test -z \"$(git -C %1$s/.git ls-tree -r main mypage)\""), 0);
+
+	s = open_locked();
+	page_row(&row, "res-00000000000000a1");
+	rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
+	kv_free(&row);
+	char sh2[3], p[200];
+	shard_name(sh2, "alice");
+	snprintf(p, sizeof p, "mypage/customers/%s/alice/depth", sh2);
+	store_put(s, p, "depth: 9\n", 9);
+	store_begin(s);
+	assert_int_equal(rec_rows(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &(struct kv *){NULL}, &(size_t){0}, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	assert_non_null(strstr(e.msg, "/alice/depth: damaged: depth is not 3 to 4"));
+	assert_int_equal(store_unit_failed(s, NULL), -1);
+	store_rollback(s);
+	store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1270,6 +1408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ids_far_from_their_guess_are_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_ref_killed_before_its_rename_leaves_no_ref, setup, teardown),
 		cmocka_unit_test_setup_teardown(diff_names_the_paths_that_differ, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_owners_table_splits_deeper_as_it_grows, setup, teardown),
 		cmocka_unit_test(par_does_each_item_once_on_two_threads),
 		cmocka_unit_test(par_stops_at_the_first_error),
 		cmocka_unit_test(par_stopped_takes_no_more),
