@@ -1177,7 +1177,14 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 		for (int c = 0; c < CTX_COUNT; c++) {
 			if (seq > cursor[c])
 				continue;
-			if (follows(c, &ev) && appliers[c](scratch, &ev, &out, e) < 0) {
+			/* A unit, as a batch applies it: what a rule's record writers could not
+			 * read or write fails the replay rather than leave a record short. */
+			store_begin(scratch);
+			int rc = follows(c, &ev) ? appliers[c](scratch, &ev, &out, e) : 0;
+			if (rc == 0)
+				rc = store_unit_failed(scratch, e);
+			store_end(scratch);
+			if (rc < 0) {
 				outbox_free(&out);
 				event_free(&ev);
 				return -1;
@@ -1257,7 +1264,8 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 	if (store_open_scratch(&scratch, real, e) < 0)
 		goto out;
 	/* A replay makes no layout record: the scratch names this release's, or for a
-	 * rebuild the one the home names (7 or 8), which a split in the replay moves on. */
+	 * rebuild the one the home names (7 or 8), whose rules (tables split in 8 only)
+	 * the replay follows as the home's batches did. */
 	rec_set_layout(scratch, moves || layout < 0 ? RECORDS_LAYOUT : layout);
 	size_t said = r->n;
 	if (replay(real, scratch, &k, r, e) < 0)

@@ -1,4 +1,4 @@
-/* records: the paths of layout 8 (7, where no owner's table has split).
+/* records: the paths of layout 8 (and of 7, whose tables never split).
  *
  *   layout                              version: 8 (or 7)
  *   log/000000/00/00/000000000001.yaml  an admitted event, verbatim (a leaf of 100)
@@ -114,11 +114,11 @@ int rec_layout(struct store *s, struct rerr *e)
 	struct kv m;
 	int rc, v;
 
-	if (!store_has_commit(s))
-		return RECORDS_LAYOUT;
 	if ((rc = store_get_kv(s, "layout", &m, e)) < 0)
 		return -1;
-	v = rc == 1 ? 1 : (int)kv_num(&m, "version", 0);
+	if (rc == 1)
+		return store_has_commit(s) ? 1 : RECORDS_LAYOUT;
+	v = (int)kv_num(&m, "version", 0);
 	kv_free(&m);
 	return v;
 }
@@ -350,7 +350,9 @@ int rec_bookings(struct store *s, int ctx, struct kv **recs, size_t *n, struct r
  * customer of 100,000 bookings rewrites a leaf of a few dozen rows an event, not of
  * 400 (and a batch holds those leaves, not megabytes of them). */
 #define LEAF_BYTES (16 << 10)
-#define DEPTH_MAX 4 /* 65,536 leaves: past them, leaves grow */
+/* 4,096 leaves, past which leaves grow (past some 450,000 page rows): a split rewrites
+ * the whole table in one event, at 3 some 3.5 MiB, at 4 it would be 57. */
+#define DEPTH_MAX 3
 
 /* A value of a table read back: \\, \t and \n stand for a backslash, tab, newline. */
 static char *unescape(const char *f, size_t n)
@@ -429,6 +431,8 @@ static void leaf_of(char out[2 * DEPTH_MAX + 1], const char *id, int depth)
 	out[j] = '\0';
 }
 
+static const char hexdigits[] = "0123456789abcdef";
+
 static void leaf_path(char *out, size_t size, const char *folder, const char *id, int depth)
 {
 	char leaf[2 * DEPTH_MAX + 1];
@@ -445,7 +449,8 @@ static int owner_depth(struct store *s, const char *folder, struct rerr *e)
 	char p[224];
 	struct kv m;
 	struct rerr mine = {0}, *why = e ? e : &mine;
-	int rc, d;
+	long long d;
+	int rc;
 
 	snprintf(p, sizeof p, "%s/depth", folder);
 	if ((rc = store_get_kv(s, p, &m, why)) != 0) {
@@ -453,11 +458,11 @@ static int owner_depth(struct store *s, const char *folder, struct rerr *e)
 			store_unit_fail(s, why);
 		return rc < 0 ? -1 : 2;
 	}
-	d = (int)kv_num(&m, "depth", 0);
+	d = kv_num(&m, "depth", 0);
 	kv_free(&m);
 	if (d > 2 && d <= DEPTH_MAX)
-		return d;
-	rerr_set(why, RX_IO, "state/%s: damaged: depth is not 3 to %d", p, DEPTH_MAX);
+		return (int)d;
+	rerr_set(why, RX_IO, "state/%s: damaged: not a depth a split writes", p);
 	store_unit_fail(s, why);
 	return -1;
 }
@@ -516,7 +521,7 @@ static int find_row(struct kv *row, void *arg)
 }
 
 /* The owner's folder in the context's table (into folder), and the leaf there that
- * holds the row of id (into leaf): 0, -1 if the table's depth is damaged. */
+ * holds the row of id (into leaf): the table's depth, or -1 if it is damaged. */
 static int row_leaf(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		    const char *id, char folder[200], char leaf[224], struct rerr *e)
 {
@@ -588,10 +593,16 @@ static size_t table_rewrite(struct store *s, const char *path, const struct kv *
 	return w.len;
 }
 
-static int owner_rows(struct store *s, int ctx, const char *what, const char *owner,
-		      struct kv **rows, size_t *n, struct rerr *e);
-static void split_table(struct store *s, int ctx, enum rec_owner kind, const char *owner,
-			const char *folder, int depth);
+static void split_table(struct store *s, const char *folder, int depth);
+
+/* Whether the home's tables split (layout 8; see records.h): a home of 7 keeps the
+ * leaves the release before made, so that its replay makes them again alike. */
+static int tables_split(struct store *s)
+{
+	struct rerr e = {0};
+
+	return rec_layout(s, &e) == RECORDS_LAYOUT;
+}
 
 void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		 const struct kv *row)
@@ -601,8 +612,8 @@ void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owne
 	int depth = row_leaf(s, ctx, kind, owner, res, f, p, NULL);
 
 	if (depth >= 0 && table_rewrite(s, p, row, "reservation", res) > LEAF_BYTES &&
-	    depth < DEPTH_MAX)
-		split_table(s, ctx, kind, owner, f, depth);
+	    depth < DEPTH_MAX && tables_split(s))
+		split_table(s, f, depth);
 }
 
 void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res)
@@ -728,60 +739,72 @@ int rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *own
 	return 0;
 }
 
-struct placed {
-	char leaf[224];
-	const struct kv *row;
+/* A leaf being split: its rows by the next digit of their id (see leaf_of), in the
+ * order they come (the leaf's: each child stays in table_rewrite's order). */
+struct split {
+	const char *folder;
+	int depth; /* the leaves' digits before */
+	char *buf[16];
+	size_t len[16];
+	int bad; /* a row whose id has no such digit: no child is its */
 };
 
-static int by_leaf(const void *a, const void *b)
+static int split_row(struct kv *row, void *arg)
 {
-	const struct placed *x = a, *y = b;
-	int c = strcmp(x->leaf, y->leaf);
+	struct split *sp = arg;
+	char p[224];
+	const char *d;
 
-	return c ? c : strcmp(kv_get(x->row, "reservation") ?: "", kv_get(y->row, "reservation") ?: "");
+	leaf_path(p, sizeof p, sp->folder, kv_get(row, "reservation") ?: "", sp->depth + 1);
+	d = strchr(hexdigits, p[strlen(p) - 1]);
+	if (d == NULL || *d == '\0')
+		return sp->bad = 1;
+	row_format(&sp->buf[d - hexdigits], &sp->len[d - hexdigits], row);
+	return 0;
 }
 
-/* Moves the owner's table in folder a digit deeper: each of its rows into the leaf of
- * depth + 1 digits, in order (table_rewrite's), and the depth said in its record. The
- * layout becomes 8, which a release that knows 7 refuses (it would read a folder as a
- * missing leaf). A fault reading it fails the unit. */
-static void split_table(struct store *s, int ctx, enum rec_owner kind, const char *owner,
-			const char *folder, int depth)
+/* Moves the rows of one leaf into its 16 children, leaf/X. */
+static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)
 {
-	struct kv *rows, m;
-	size_t n, len = 0;
-	struct placed *pl;
-	struct rerr e = {0};
-	char p[224], *buf = NULL;
+	struct split *sp = arg;
+	char p[232];
+	int rc = table_each(s, leaf, split_row, sp, e);
 
-	if (owner_rows(s, ctx, owner_what(kind), owner, &rows, &n, &e) < 0 ||
-	    rec_rows_drop(s, ctx, kind, owner, &e) < 0) {
+	if (rc == 0 && sp->bad)
+		rc = rerr_set(e, RX_IO, "state/%s: damaged: a row's reservation is not an id", leaf);
+	for (int x = 0; x < 16; x++) {
+		if (rc == 0 && sp->len[x] > 0) {
+			snprintf(p, sizeof p, "%s/%c", leaf, hexdigits[x]);
+			store_put(s, p, sp->buf[x], sp->len[x]);
+		}
+		free(sp->buf[x]);
+		sp->buf[x] = NULL;
+		sp->len[x] = 0;
+	}
+	if (rc == 0)
+		store_del(s, leaf);
+	return rc;
+}
+
+/* Moves the owner's table in folder a digit deeper, a leaf at a time (what a split
+ * holds is one leaf), and says the depth in its record. A fault fails the unit, which
+ * takes back the leaves already moved. */
+static void split_table(struct store *s, const char *folder, int depth)
+{
+	struct split sp = {folder, depth, {NULL}, {0}};
+	struct rerr e = {0};
+	char p[224];
+	struct kv m;
+
+	if (each_leaf(s, folder, depth, split_leaf, &sp, &e) < 0) {
 		store_unit_fail(s, &e);
 		return;
-	}
-	pl = xcalloc(n + 1, sizeof *pl);
-	for (size_t i = 0; i < n; i++) {
-		leaf_path(pl[i].leaf, sizeof pl[i].leaf, folder, kv_get(&rows[i], "reservation") ?: "",
-			  depth + 1);
-		pl[i].row = &rows[i];
-	}
-	qsort(pl, n, sizeof *pl, by_leaf);
-	for (size_t i = 0; i < n; i++) {
-		row_format(&buf, &len, pl[i].row);
-		if (i + 1 == n || strcmp(pl[i].leaf, pl[i + 1].leaf) != 0) {
-			store_put(s, pl[i].leaf, buf, len);
-			len = 0;
-		}
 	}
 	kv_init(&m);
 	kv_setnum(&m, "depth", depth + 1);
 	snprintf(p, sizeof p, "%s/depth", folder);
 	store_put_kv(s, p, &m);
 	kv_free(&m);
-	rec_set_layout(s, RECORDS_LAYOUT);
-	free(buf);
-	free(pl);
-	store_records_free(rows, n);
 }
 
 /* ---- a car's agenda: a car's table (see leaf_of), whose leaves never split ---- */

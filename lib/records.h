@@ -9,11 +9,11 @@
 #include "store.h"
 
 /* The layout these paths make (the record `layout`): 8, which is 7 whose owner tables
- * may have split a digit deeper (records.c). A home of 7 is one of 8 with none split,
- * read and written alike, and says 8 from its first split or upgrade on: a release
- * that knows 7 only would read a split table's folders as missing leaves. A home of
- * an older layout is read only by `dispatcher --upgrade`, which replays its log
- * (layout-free) into these. */
+ * split a digit deeper as they grow (records.c). A home of 7 is run as it is, its
+ * tables never split, so that a replay makes its leaves again as its batches did, and
+ * the release before can still run it, until `dispatcher --upgrade` names it 8. A
+ * home of an older layout is read only by `dispatcher --upgrade`, which replays its
+ * log (layout-free) into these. */
 #define RECORDS_LAYOUT 8
 #define RECORDS_LAYOUT_READ 7 /* the oldest layout this one reads as its own */
 
@@ -24,7 +24,8 @@ int rec_layout(struct store *s, struct rerr *e);
 int rec_layout_current(int v);
 /* Names layout v (one this release reads as its own) in the layout record. */
 void rec_set_layout(struct store *s, int v);
-/* 0 if the state is in RECORDS_LAYOUT; else RX_CONFIG and what to do. */
+/* 0 if the state is in a layout this release reads as its own; else RX_CONFIG and what
+ * to do. */
 int rec_check_layout(struct store *s, struct rerr *e);
 /* The top entries of a state's tree in every layout, which releases before layout 5
  * kept checked out beside state/.git (NULL-ended). */

@@ -1277,10 +1277,30 @@ static char *alices(struct store *s, const char *rel)
 	return got(s, p);
 }
 
+static void put_page(struct store *s, const char *id)
+{
+	struct kv row;
+
+	page_row(&row, id);
+	rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
+	kv_free(&row);
+}
+
+/* Puts alice's rows res-<fmt of from..to-1>, each id made by fmt from the number. */
+static void put_pages(struct store *s, const char *fmt, int from, int to)
+{
+	char id[ID_LEN];
+
+	for (int i = from; i < to; i++) {
+		snprintf(id, sizeof id, fmt, i);
+		put_page(s, id);
+	}
+}
+
 /* An owner's table whose leaf grows past 16 KiB moves a digit deeper: its depth record
- * says 3 and the layout 8; every row reads back where it now lies, in the batch and
- * once committed; a row is deleted there, and dropping the table takes the depth
- * too. A damaged depth fails the read and the unit. */
+ * says 3; every row reads back where it now lies, in the batch and once committed; a
+ * row is deleted there, a new one goes a digit deeper too, and dropping the table
+ * takes the depth. A damaged depth fails the read and the unit. */
 static void an_owners_table_splits_deeper_as_it_grows(void **state)
 {
 	struct store *s = open_locked(), *r;
@@ -1288,43 +1308,31 @@ static void an_owners_table_splits_deeper_as_it_grows(void **state)
 	struct kv row;
 	char id[ID_LEN], *b;
 
-	assert_int_equal(rec_layout(s, &e), RECORDS_LAYOUT);
-	store_put(s, "layout", "version: 7\n", 11); /* a home of the release before */
-	for (int i = 0; i < 15; i++) { /* leaf 0/0 (the ids' last digits): 15 rows of 1,039 bytes */
-		snprintf(id, sizeof id, "res-%014x00", i);
-		page_row(&row, id);
-		rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
-		kv_free(&row);
-	}
-	page_row(&row, "res-00000000000000a1"); /* and one in leaf 1/a */
-	rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
-	kv_free(&row);
+	store_put(s, "layout", "version: 8\n", 11);
+	put_pages(s, "res-%014x00", 0, 15); /* leaf 0/0 (the ids' last digits): 15 rows of 1,039 bytes */
+	put_page(s, "res-00000000000000a1"); /* and one in leaf 1/a */
 	assert_null(alices(s, "depth"));
 	assert_non_null(b = alices(s, "0/0"));
 	free(b);
-	assert_string_equal(b = got(s, "layout"), "version: 7\n");
-	free(b);
-	for (int i = 15; i < 40; i++) { /* the 16th passes 16 KiB */
-		snprintf(id, sizeof id, "res-%014x00", i);
-		page_row(&row, id);
-		rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
-		kv_free(&row);
-	}
+	put_pages(s, "res-%014x00", 15, 40); /* the 16th passes 16 KiB */
 	assert_string_equal(b = alices(s, "depth"), "depth: 3\n");
 	free(b);
-	assert_string_equal(b = got(s, "layout"), "version: 8\n");
-	free(b);
 	assert_null(alices(s, "0/0"));
-	assert_non_null(b = alices(s, "0/0/5")); /* res-...0500, res-...1500 */
+	assert_non_null(b = alices(s, "0/0/5")); /* res-...0500, res-...1500, res-...2500 */
+	assert_int_equal(strlen(b), 3 * 1039);
 	free(b);
 	assert_non_null(b = alices(s, "1/a/0"));
 	free(b);
 	assert_int_equal(alices_rows(s), 41);
+	for (int i = 0; i < 40; i++) { /* in the batch */
+		snprintf(id, sizeof id, "res-%014x00", i);
+		assert_int_equal(rec_row(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", id, &row, &e), 0);
+		kv_free(&row);
+	}
 	assert_int_equal(store_commit(s, "", &e), 0);
 	store_free(s);
 
 	assert_int_equal(store_open(&r, dir, &e), 0); /* a command's reader */
-	assert_int_equal(rec_layout(r, &e), 8);
 	assert_int_equal(alices_rows(r), 41);
 	for (int i = 0; i < 40; i++) {
 		snprintf(id, sizeof id, "res-%014x00", i);
@@ -1339,9 +1347,7 @@ static void an_owners_table_splits_deeper_as_it_grows(void **state)
 	assert_int_equal(alices_rows(s), 40);
 	assert_int_equal(store_commit(s, "", &e), 0);
 	assert_int_equal(rec_row(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", "res-00000000000000a1", &row, &e), 1);
-	page_row(&row, "res-00000000000002a1"); /* a new row goes a digit deeper too */
-	rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
-	kv_free(&row);
+	put_page(s, "res-00000000000002a1"); /* a new row goes a digit deeper too */
 	assert_non_null(b = alices(s, "1/a/2"));
 	free(b);
 	assert_int_equal(alices_rows(s), 41);
@@ -1353,20 +1359,104 @@ static void an_owners_table_splits_deeper_as_it_grows(void **state)
 	assert_int_equal(sh("test -z \"$(git -C %1$s/.git ls-tree -r main mypage)\""), 0);
 
 	s = open_locked();
-	page_row(&row, "res-00000000000000a1");
-	rec_row_put(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &row);
-	kv_free(&row);
+	put_page(s, "res-00000000000000a1");
 	char sh2[3], p[200];
 	shard_name(sh2, "alice");
 	snprintf(p, sizeof p, "mypage/customers/%s/alice/depth", sh2);
-	store_put(s, p, "depth: 9\n", 9);
+	store_put(s, p, "depth: 4294967299\n", 18); /* 3, were it cut to 32 bits */
 	store_begin(s);
 	assert_int_equal(rec_rows(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &(struct kv *){NULL}, &(size_t){0}, &e), -1);
 	assert_int_equal(e.code, RX_IO);
-	assert_non_null(strstr(e.msg, "/alice/depth: damaged: depth is not 3 to 4"));
+	assert_non_null(strstr(e.msg, "/alice/depth: damaged: not a depth a split writes"));
 	assert_int_equal(store_unit_failed(s, NULL), -1);
 	store_rollback(s);
+	store_begin(s);
+	put_page(s, "res-00000000000001a1"); /* nowhere to put it: the unit fails */
+	assert_int_equal(store_unit_failed(s, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	store_rollback(s);
 	store_free(s);
+}
+
+/* In a home of layout 7 no table splits: its leaves stay as the release before made
+ * them, so that its replay makes them again alike. */
+static void a_table_of_layout_7_never_splits(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char *b;
+
+	store_put(s, "layout", "version: 7\n", 11);
+	put_pages(s, "res-%014x00", 0, 40);
+	assert_null(alices(s, "depth"));
+	assert_non_null(b = alices(s, "0/0"));
+	assert_int_equal(strlen(b), 40 * 1039);
+	free(b);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	assert_int_equal(alices_rows(s), 40);
+	assert_string_equal(b = got(s, "layout"), "version: 7\n");
+	free(b);
+	store_free(s);
+}
+
+/* A unit that split a table and is rolled back leaves the table as it was. */
+static void a_split_rolled_back_leaves_the_table_as_it_was(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char *b;
+
+	store_put(s, "layout", "version: 8\n", 11);
+	put_pages(s, "res-%014x00", 0, 15);
+	store_begin(s);
+	put_page(s, "res-000000000000000f00"); /* splits */
+	assert_non_null(b = alices(s, "depth"));
+	free(b);
+	store_rollback(s);
+	assert_null(alices(s, "depth"));
+	assert_non_null(b = alices(s, "0/0"));
+	assert_int_equal(strlen(b), 15 * 1039);
+	free(b);
+	assert_null(alices(s, "0/0/5"));
+	assert_int_equal(alices_rows(s), 15);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_int_equal(sh("test \"$(git -C %1$s/.git ls-tree -r --name-only main mypage | sed 's|.*/alice/||')\" = 0/0"), 0);
+}
+
+/* A split table dropped, filled again and split again in one batch; and a leaf at the
+ * deepest a table goes grows instead. */
+static void a_table_split_dropped_and_split_again_in_one_batch(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char *b;
+
+	store_put(s, "layout", "version: 8\n", 11);
+	put_pages(s, "res-%014x00", 0, 20);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	s = open_locked();
+	assert_int_equal(rec_rows_drop(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &e), 0);
+	assert_int_equal(alices_rows(s), 0);
+	put_pages(s, "res-%014x00", 100, 103); /* depth 2 again: 0/0 a file */
+	assert_non_null(b = alices(s, "0/0"));
+	free(b);
+	assert_int_equal(alices_rows(s), 3);
+	put_pages(s, "res-%013x000", 200, 240); /* all in 0/0, then all in 0/0/0 */
+	assert_string_equal(b = alices(s, "depth"), "depth: 3\n");
+	free(b);
+	assert_non_null(b = alices(s, "0/0/0"));
+	assert_int_equal(strlen(b), 40 * 1039);
+	free(b);
+	assert_int_equal(alices_rows(s), 43);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	s = open_locked();
+	assert_int_equal(alices_rows(s), 43);
+	store_free(s);
+	assert_int_equal(sh("git -C %1$s/.git fsck --strict --no-dangling 2>/dev/null && "
+			    "test \"$(git -C %1$s/.git ls-tree -r --name-only main mypage | sed 's|.*/alice/||' | tr '\\n' ' ')\" = '0/0/0 0/0/4 0/0/5 0/0/6 depth '"), 0);
 }
 
 int main(void)
@@ -1409,6 +1499,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_ref_killed_before_its_rename_leaves_no_ref, setup, teardown),
 		cmocka_unit_test_setup_teardown(diff_names_the_paths_that_differ, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_owners_table_splits_deeper_as_it_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_table_of_layout_7_never_splits, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_split_rolled_back_leaves_the_table_as_it_was, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_table_split_dropped_and_split_again_in_one_batch, setup, teardown),
 		cmocka_unit_test(par_does_each_item_once_on_two_threads),
 		cmocka_unit_test(par_stops_at_the_first_error),
 		cmocka_unit_test(par_stopped_takes_no_more),
