@@ -897,6 +897,7 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 	int rc = -1;
 
 	memset(st, 0, sizeof *st);
+	out_of_memory_after(NULL); /* the last batch's, said until this one begins */
 	if (serve_spool(h, e) < 0)
 		return -1;
 	today_utc(audit.today);
@@ -972,6 +973,7 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 		goto out;
 	rc = -1;
 	st->committed = 1;
+	out_of_memory_after("after its batch was committed (the next run skips what it applied)");
 	note_logged(h, s);
 	/* Only now, with the commit durable, may the applied files leave the spool. */
 	crash_point("spool");

@@ -28,11 +28,23 @@ int rerr_set(struct rerr *e, int code, const char *fmt, ...)
 	return -1;
 }
 
+static const char *_Atomic oom_after; /* read by any thread, set by the main one */
+
+void out_of_memory_after(const char *done)
+{
+	oom_after = done;
+}
+
 void out_of_memory(void)
 {
 	/* As every error: the program's name, the message, its status. _exit: from any
 	 * thread, with nothing more to allocate. */
-	fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
+	const char *done = oom_after;
+
+	if (done)
+		fprintf(stderr, "%s: out of memory, %s\n", program_invocation_short_name, done);
+	else
+		fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
 	_exit(RX_SOFTWARE);
 }
 

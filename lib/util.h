@@ -48,6 +48,9 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 /* Says "PROG: out of memory" and exits 70 (RX_SOFTWARE): what every x*alloc does when
  * the memory is not there, and zlib's allocations too. */
 void out_of_memory(void) __attribute__((noreturn));
+/* What out_of_memory says after "out of memory, " from now on (NULL: nothing): what
+ * the program has done that holds, so that whoever reads it knows. */
+void out_of_memory_after(const char *done);
 /* opendir, whose failure for memory (its buffer) ends the program as any allocation
  * does; NULL with errno for any other. */
 DIR *fs_opendir(const char *path);
