@@ -1180,7 +1180,7 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 			if (seq > cursor[c])
 				continue;
 			/* A unit, as a batch applies it: what a rule's record writers could not
-			 * read or write fails the replay rather than leave a record short. */
+			 * read fails the replay rather than leave a record short. */
 			store_begin(scratch);
 			int rc = follows(c, &ev) ? appliers[c](scratch, &ev, &out, e) : 0;
 			if (rc == 0)

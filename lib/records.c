@@ -13,8 +13,8 @@
  *   CTX/cars/xx                         a table: a context's records of the cars
  *   CTX/customers/xx/NAME/h/g           a table: a customer's rows (h: the booking id's
  *   CTX/bookings/xx/CAR/h/g             last hex digit, g the one before), or a car's
- *   CTX/.../NAME/depth                  depth: N, once a leaf grew long: the leaves are
- *                                       then named by N digits (h/g/f...)
+ *   CTX/.../NAME/depth                  depth: 3, once a leaf grew past 16 KiB (layout
+ *                                       8): the leaves are then h/g/f
  *   reservation/held/YYYY-MM/xx/CAR     "DD HOLDER" a line: the car's held nights
  *   reservation/agenda/xx/CAR/h/g       a table: what holds the car's nights now
  *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
@@ -28,6 +28,7 @@
  * backslash, tab or newline in a value is written \\, \t or \n. */
 #include "records.h"
 #include "config.h"
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,15 +113,16 @@ void rec_set_cursor(struct store *s, int ctx, long long seq)
 int rec_layout(struct store *s, struct rerr *e)
 {
 	struct kv m;
-	int rc, v;
+	long long v;
+	int rc;
 
 	if ((rc = store_get_kv(s, "layout", &m, e)) < 0)
 		return -1;
 	if (rc == 1)
 		return store_has_commit(s) ? 1 : RECORDS_LAYOUT;
-	v = (int)kv_num(&m, "version", 0);
+	v = kv_num(&m, "version", 0);
 	kv_free(&m);
-	return v;
+	return v < 1 || v > INT_MAX ? 0 : (int)v; /* 0: no layout, as a version that is no number */
 }
 
 int rec_layout_current(int v)
@@ -742,20 +744,23 @@ int rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *own
 /* A leaf being split: its rows by the next digit of their id (see leaf_of), in the
  * order they come (the leaf's: each child stays in table_rewrite's order). */
 struct split {
-	const char *folder;
+	const char *folder, *leaf;
 	int depth; /* the leaves' digits before */
 	char *buf[16];
 	size_t len[16];
-	int bad; /* a row whose id has no such digit: no child is its */
+	int bad; /* a row that is not the leaf's, or whose id has no such digit */
 };
 
 static int split_row(struct kv *row, void *arg)
 {
 	struct split *sp = arg;
+	const char *id = kv_get(row, "reservation") ?: "", *d;
 	char p[224];
-	const char *d;
 
-	leaf_path(p, sizeof p, sp->folder, kv_get(row, "reservation") ?: "", sp->depth + 1);
+	leaf_path(p, sizeof p, sp->folder, id, sp->depth);
+	if (strcmp(p, sp->leaf) != 0)
+		return sp->bad = 1;
+	leaf_path(p, sizeof p, sp->folder, id, sp->depth + 1);
 	d = strchr(hexdigits, p[strlen(p) - 1]);
 	if (d == NULL || *d == '\0')
 		return sp->bad = 1;
@@ -768,10 +773,13 @@ static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr 
 {
 	struct split *sp = arg;
 	char p[232];
-	int rc = table_each(s, leaf, split_row, sp, e);
+	int rc;
 
+	sp->leaf = leaf;
+	rc = table_each(s, leaf, split_row, sp, e);
 	if (rc == 0 && sp->bad)
-		rc = rerr_set(e, RX_IO, "state/%s: damaged: a row's reservation is not an id", leaf);
+		rc = rerr_set(e, RX_IO, "state/%s: damaged: a row whose reservation is not of this leaf",
+			      leaf);
 	for (int x = 0; x < 16; x++) {
 		if (rc == 0 && sp->len[x] > 0) {
 			snprintf(p, sizeof p, "%s/%c", leaf, hexdigits[x]);
@@ -786,12 +794,13 @@ static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr 
 	return rc;
 }
 
-/* Moves the owner's table in folder a digit deeper, a leaf at a time (what a split
- * holds is one leaf), and says the depth in its record. A fault fails the unit, which
- * takes back the leaves already moved. */
+/* Moves the owner's table in folder a digit deeper, a leaf at a time (its own buffers
+ * hold one leaf; the unit keeps the old leaves to take back, and the batch the new
+ * ones: some twice the table, 7 MiB at most), and says the depth in its record. A
+ * fault fails the unit, which takes back the leaves already moved. */
 static void split_table(struct store *s, const char *folder, int depth)
 {
-	struct split sp = {folder, depth, {NULL}, {0}};
+	struct split sp = {folder, NULL, depth, {NULL}, {0}, 0};
 	struct rerr e = {0};
 	char p[224];
 	struct kv m;

@@ -11,7 +11,8 @@
 /* The layout these paths make (the record `layout`): 8, which is 7 whose owner tables
  * split a digit deeper as they grow (records.c). A home of 7 is run as it is, its
  * tables never split, so that a replay makes its leaves again as its batches did, and
- * the release before can still run it, until `dispatcher --upgrade` names it 8. A
+ * the release before can still run it, until `dispatcher --upgrade` replays it into 8
+ * (splitting what grew long). A
  * home of an older layout is read only by `dispatcher --upgrade`, which replays its
  * log (layout-free) into these. */
 #define RECORDS_LAYOUT 8

@@ -49,4 +49,14 @@ t_exit 78 'the dispatcher stops on it' dispatcher --once
 t_match '... and names the versions it knows' "$ERR" 'it knows 1 to 8'
 t_eq '... and commits nothing' "$(git -C "$H/state" rev-parse main)" "$before"
 t_refuse 78 'reserve is refused: exit 78' reserve --as carol car02 --from 2028-03-01 --to 2028-03-02
+# A version past an int, which read as 8 cut to 32 bits, and one below 0, which read as
+# the error of rec_layout (-1) with no message: neither is a layout.
+for v in 4294967304 -1; do
+	state_put layout "version: $v
+"
+	before=$(git -C "$H/state" rev-parse main)
+	t_exit 78 "version $v: the dispatcher stops on it" dispatcher --once
+	t_match '... as a version it does not know' "$ERR" 'version 0, which this release does not know'
+	t_eq '... and commits nothing' "$(git -C "$H/state" rev-parse main)" "$before"
+done
 done_testing

@@ -1409,7 +1409,7 @@ static void a_split_rolled_back_leaves_the_table_as_it_was(void **state)
 	store_put(s, "layout", "version: 8\n", 11);
 	put_pages(s, "res-%014x00", 0, 15);
 	store_begin(s);
-	put_page(s, "res-000000000000000f00"); /* splits */
+	put_page(s, "res-0000000000000f00"); /* splits */
 	assert_non_null(b = alices(s, "depth"));
 	free(b);
 	store_rollback(s);
@@ -1422,6 +1422,68 @@ static void a_split_rolled_back_leaves_the_table_as_it_was(void **state)
 	assert_int_equal(store_commit(s, "", &e), 0);
 	store_free(s);
 	assert_int_equal(sh("test \"$(git -C %1$s/.git ls-tree -r --name-only main mypage | sed 's|.*/alice/||')\" = 0/0"), 0);
+}
+
+/* A split moves the committed leaves the batch did not touch (found by the walk), those
+ * it changed and those it made (found by name), each row into its leaf. */
+static void a_split_moves_committed_leaves_and_the_batchs(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	struct kv row;
+	const char *ids[] = {"res-00000000000000a1", "res-00000000000000b2", "res-00000000000001b2",
+			     "res-00000000000000c3", "res-00000000000000d4"};
+
+	store_put(s, "layout", "version: 8\n", 11);
+	put_pages(s, "res-%014x00", 0, 15); /* 0/0: 15 rows */
+	put_page(s, ids[0]); /* 1/a */
+	put_page(s, ids[1]); /* 2/b */
+	put_page(s, ids[3]); /* 3/c */
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	s = open_locked();
+	put_page(s, ids[2]); /* 2/b, changed in the batch */
+	put_page(s, ids[4]); /* 4/d, new in the batch */
+	put_pages(s, "res-%014x00", 15, 16); /* 0/0 passes 16 KiB: the table splits */
+	assert_int_equal(alices_rows(s), 21);
+	for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+		assert_int_equal(rec_row(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", ids[i], &row, &e), 0);
+		kv_free(&row);
+	}
+	assert_int_equal(store_commit(s, "", &e), 0);
+	assert_int_equal(alices_rows(s), 21);
+	store_free(s);
+	assert_int_equal(sh("git -C %1$s/.git fsck --strict --no-dangling 2>/dev/null && "
+			    "test \"$(git -C %1$s/.git ls-tree -r --name-only main mypage | sed 's|.*/alice/||' | tr '\\n' ' ')\" = "
+			    "'0/0/0 0/0/1 0/0/2 0/0/3 0/0/4 0/0/5 0/0/6 0/0/7 0/0/8 0/0/9 0/0/a 0/0/b 0/0/c 0/0/d 0/0/e 0/0/f "
+			    "1/a/0 2/b/0 2/b/1 3/c/0 4/d/0 depth '"), 0);
+}
+
+/* A row found in a leaf that is not its own (damage, or a hand's edit) stops a split
+ * as damage: moved by the leaf it was in, no read would find it again. */
+static void a_row_in_another_leaf_stops_a_split(void **state)
+{
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char p[200], sh2[3], *b, *damaged;
+
+	store_put(s, "layout", "version: 8\n", 11);
+	put_pages(s, "res-%014x00", 0, 14);
+	shard_name(sh2, "alice");
+	snprintf(p, sizeof p, "mypage/customers/%s/alice/0/0", sh2);
+	b = alices(s, "0/0");
+	damaged = xasprintf("%sreservation=res-00000000000000a1\tnote=x\n", b); /* 1/a's row */
+	store_put(s, p, damaged, strlen(damaged));
+	free(damaged);
+	free(b);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_begin(s);
+	put_pages(s, "res-%014x00", 14, 16); /* passes 16 KiB */
+	assert_int_equal(store_unit_failed(s, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	assert_non_null(strstr(e.msg, "/alice/0/0: damaged: a row whose reservation is not of this leaf"));
+	store_rollback(s);
+	store_free(s);
 }
 
 /* A split table dropped, filled again and split again in one batch; and a leaf at the
@@ -1501,6 +1563,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_owners_table_splits_deeper_as_it_grows, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_table_of_layout_7_never_splits, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_split_rolled_back_leaves_the_table_as_it_was, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_split_moves_committed_leaves_and_the_batchs, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_row_in_another_leaf_stops_a_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_table_split_dropped_and_split_again_in_one_batch, setup, teardown),
 		cmocka_unit_test(par_does_each_item_once_on_two_threads),
 		cmocka_unit_test(par_stops_at_the_first_error),
