@@ -1258,9 +1258,10 @@ int dispatch_rebuild(const struct home *h, int upgrade, struct report *r, size_t
 		*e = lwhy;
 		goto out;
 	}
-	/* An upgrade replays the log of an older layout into this one's records: every
-	 * record moves, and is counted, not listed. */
-	moves = upgrade && layout >= 0 && layout != RECORDS_LAYOUT;
+	/* An upgrade replays the log of an older layout (or of one its damaged record no
+	 * longer says) into this one's records: every record moves, and is counted, not
+	 * listed. */
+	moves = upgrade && layout != RECORDS_LAYOUT;
 	if (layout >= 0 && (!upgrade || layout > RECORDS_LAYOUT) && rec_check_layout(real, e) < 0)
 		goto out;
 	if (store_open_scratch(&scratch, real, e) < 0)

@@ -172,8 +172,10 @@ int home_check_layout(const struct home *h, struct store *s, struct rerr *e)
 {
 	int v = rec_layout(s, e);
 
-	if (v < 0 || rec_layout_current(v))
-		return v < 0 ? -1 : 0;
+	if (v >= 0 && rec_layout_current(v))
+		return 0;
+	if (v < 0 && home_is_replica(h)) /* its primary's record: no upgrade of its own mends it */
+		return -1;
 	if (v > 0 && v < RECORDS_LAYOUT_READ && home_is_replica(h)) /* no upgrade of its own */
 		return rerr_set(e, RX_CONFIG, "state/layout: version %d, an older release's, as its "
 				"primary's: upgrade the primary ('dispatcher --upgrade' there), which this "

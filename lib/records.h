@@ -25,8 +25,8 @@ int rec_layout(struct store *s, struct rerr *e);
 int rec_layout_current(int v);
 /* Names layout v (one this release reads as its own) in the layout record. */
 void rec_set_layout(struct store *s, int v);
-/* 0 if the state is in a layout this release reads as its own; else RX_CONFIG and what
- * to do. */
+/* 0 if the state is in a layout this release reads as its own; else RX_CONFIG (another
+ * layout) or RX_IO (a record that does not read), and what to do. */
 int rec_check_layout(struct store *s, struct rerr *e);
 /* The top entries of a state's tree in every layout, which releases before layout 5
  * kept checked out beside state/.git (NULL-ended). */

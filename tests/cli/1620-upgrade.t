@@ -89,4 +89,21 @@ done
 # The layout-4 home's RESERVED booking holds its nights across the upgrade.
 t_refuse 1 'a night held before the upgrade is still held' reserve --as alice car2 --from 2028-03-03 --to 2028-03-04
 t_match '... and named' "$ERR" 'already reserved from 2028-03-02 to 2028-03-05'
+
+# A home of an older layout whose layout record is damaged: its layout cannot be known,
+# and every command says so and what makes it again; the upgrade replays the log into
+# this release's layout and counts what moved, as for any older layout.
+old_home damaged 2026-12-06b
+state_put layout 'version: [
+'
+t_refuse 74 'a damaged layout record: carctl list refuses' carctl list
+t_match '... naming it, and what makes it again' "$ERR" \
+	"^carctl: state/layout:1: values must be scalars, not nested; 'dispatcher --upgrade' makes it again from the log\$"
+t_exit 74 '... as does the dispatcher' dispatcher --once
+t_ok 'dispatcher --upgrade' dispatcher --upgrade
+t_match '... counts what it moved' "$ERR" '^dispatcher: upgrade: layout 8, [1-9][0-9]* records moved or rewritten$'
+t_eq '... the layout record names 8' "$(state_cat layout)" 'version: 8'
+t_ok '... carctl list reads the home' carctl list
+t_ok '... a rebuild agrees' dispatcher --rebuild
+t_eq '... finding nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 done_testing
