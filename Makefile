@@ -9,7 +9,7 @@ CC        = cc
 PKGS      = libsodium yaml-0.1 libgit2 jansson zlib
 # What building needs (all, install), and what the tests and the demo need besides.
 BUILDDEBS = build-essential pkg-config libsodium-dev libyaml-dev libgit2-dev libjansson-dev zlib1g-dev
-DEBS      = git openssl libcmocka-dev strace jq openssh-client openssh-server zsh faketime python3-icalendar xfsprogs mandoc
+DEBS      = git openssl libcmocka-dev strace jq openssh-client zsh faketime python3-icalendar xfsprogs mandoc
 SANFLAGS  = $$(if [ "$(SANITIZE)" = 1 ]; then echo -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined; fi)
 CFLAGS    = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 ALLCFLAGS = $(CFLAGS) $(SANFLAGS) -Ilib -DRENTAL_VERSION='"$(VERSION)"' -DRENTAL_DEFAULT_HOME='"$(CURDIR)"' $$(pkg-config --cflags $(PKGS))
