@@ -600,6 +600,16 @@ static int log_pending(struct store *s, struct pending *p, long long *head, size
 	return rc;
 }
 
+/* The rules of context ctx applied to ev, in the unit the caller began: 0, or -1 with
+ * why where they failed or a record writer of theirs could not read. */
+static int apply_rules(struct store *s, int ctx, const struct event *ev, struct outbox *out,
+		       struct rerr *why)
+{
+	int rc = follows(ctx, ev) ? appliers[ctx](s, ev, out, why) : 0;
+
+	return rc == 0 ? store_unit_failed(s, why) : rc;
+}
+
 /* Applies the event at seq in context ctx, in a unit of the store, its outcomes
  * added to p; on a failure the unit and those outcomes are taken back, and why says
  * what failed. */
@@ -613,9 +623,7 @@ static int apply_event(struct store *s, int ctx, struct logcache *lc, long long 
 	outbox_init(&out);
 	store_begin(s);
 	const struct event *ev = logcache_read(lc, s, seq, why);
-	rc = ev == NULL ? -1 : follows(ctx, ev) ? appliers[ctx](s, ev, &out, why) : 0;
-	if (rc == 0)
-		rc = store_unit_failed(s, why);
+	rc = ev == NULL ? -1 : apply_rules(s, ctx, ev, &out, why);
 	for (size_t i = 0; rc == 0 && i < out.n; i++) {
 		struct event oc;
 		event_outcome_fields(&oc, &out.items[i], ev, 0);
@@ -967,13 +975,13 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 	if (k.sk == NULL && store_changes(s) > 0 && load_own_key(h, s, &k, e) < 0)
 		goto out;
 	store_set_signer(s, k.sk ? &k : NULL);
+	store_oom_after_commit(s, "after its batch was committed (the next run skips what it applied)");
 	rc = store_commit(s, audit.text, e);
 	store_set_signer(s, NULL);
 	if (rc < 0)
 		goto out;
 	rc = -1;
 	st->committed = 1;
-	out_of_memory_after("after its batch was committed (the next run skips what it applied)");
 	note_logged(h, s);
 	/* Only now, with the commit durable, may the applied files leave the spool. */
 	crash_point("spool");
@@ -1182,9 +1190,7 @@ static int replay(struct store *real, struct store *scratch, const struct seckey
 			/* A unit, as a batch applies it: what a rule's record writers could not
 			 * read fails the replay rather than leave a record short. */
 			store_begin(scratch);
-			int rc = follows(c, &ev) ? appliers[c](scratch, &ev, &out, e) : 0;
-			if (rc == 0)
-				rc = store_unit_failed(scratch, e);
+			int rc = apply_rules(scratch, c, &ev, &out, e);
 			store_end(scratch);
 			if (rc < 0) {
 				outbox_free(&out);

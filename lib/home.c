@@ -172,7 +172,7 @@ int home_check_layout(const struct home *h, struct store *s, struct rerr *e)
 {
 	int v = rec_layout(s, e);
 
-	if (v >= 0 && rec_layout_current(v))
+	if (v >= 0 && rec_layout_own(v))
 		return 0;
 	if (v < 0 && home_is_replica(h)) /* its primary's record: no upgrade of its own mends it */
 		return -1;

@@ -28,6 +28,7 @@
  * backslash, tab or newline in a value is written \\, \t or \n. */
 #include "records.h"
 #include "config.h"
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,19 +114,27 @@ void rec_set_cursor(struct store *s, int ctx, long long seq)
 int rec_layout(struct store *s, struct rerr *e)
 {
 	struct kv m;
-	long long v;
+	const char *ver;
+	char *end = NULL;
+	long long v = 0;
 	int rc;
 
 	if ((rc = store_get_kv(s, "layout", &m, e)) < 0)
 		return -1;
 	if (rc == 1)
 		return store_has_commit(s) ? 1 : RECORDS_LAYOUT;
-	v = kv_num(&m, "version", 0);
+	if ((ver = kv_get(&m, "version")) != NULL) {
+		errno = 0;
+		v = strtoll(ver, &end, 10);
+	}
+	if (ver == NULL || end == ver || *end != '\0' || errno != 0 || v < 1 || v > INT_MAX)
+		rc = rerr_set(e, RX_IO, "state/layout: damaged: %s%.40s%s is not a layout version",
+			      ver ? "'" : "", ver ? ver : "no version", ver ? "'" : "");
 	kv_free(&m);
-	return v < 1 || v > INT_MAX ? 0 : (int)v; /* 0: no layout, as a version that is no number */
+	return rc < 0 ? -1 : (int)v;
 }
 
-int rec_layout_current(int v)
+int rec_layout_own(int v)
 {
 	return v >= RECORDS_LAYOUT_READ && v <= RECORDS_LAYOUT;
 }
@@ -151,7 +160,7 @@ int rec_check_layout(struct store *s, struct rerr *e)
 		snprintf(msg, sizeof msg, "%s", e->msg);
 		return rerr_set(e, RX_IO, "%.400s; 'dispatcher --upgrade' makes it again from the log", msg);
 	}
-	if (v < 0 || rec_layout_current(v))
+	if (v < 0 || rec_layout_own(v))
 		return v < 0 ? -1 : 0;
 	if (v >= 1 && v < RECORDS_LAYOUT_READ)
 		return rerr_set(e, RX_CONFIG, "state/layout: version %d, made by an older release; "
@@ -357,6 +366,7 @@ int rec_bookings(struct store *s, int ctx, struct kv **recs, size_t *n, struct r
  * customer of 100,000 bookings rewrites a leaf of a few dozen rows an event, not of
  * 400 (and a batch holds those leaves, not megabytes of them). */
 #define LEAF_BYTES (16 << 10)
+#define DEPTH_MIN 2 /* 256 leaves: a table's, until one grows past LEAF_BYTES */
 /* 4,096 leaves, past which leaves grow (past some 450,000 page rows): a split rewrites
  * the whole table in one event, at 3 some 3.5 MiB, at 4 it would be 57. */
 #define DEPTH_MAX 3
@@ -420,10 +430,13 @@ static void row_format(char **buf, size_t *len, const struct kv *row)
 }
 
 /* The leaf of an owner's table ("CTX/WHAT/xx/OWNER/h/g") that holds the row of id: by
- * its id's last hex digit, then the one before, and so on for depth digits. A car's or
- * a customer's bookings grow with its history (a thousand a car in three years), and
- * a leaf stays a few rows long where one table would be rewritten whole for each
- * booking; an id's last digits are random, so the leaves fill evenly. */
+ * its id's last hex digit, then the one before, and so on for depth digits ('0' for
+ * each an id too short lacks, so that a leaf's children are its own and a digit
+ * more). A car's or a customer's bookings grow with its history (a thousand a car in
+ * three years), and a leaf stays a few rows long where one table would be rewritten
+ * whole for each booking. The last digits of the ids our writers make are random, so
+ * the leaves fill evenly; a writer that chooses its ids may fill one leaf, which past
+ * DEPTH_MAX grows, each event of its owner rewriting it. */
 static void leaf_of(char out[2 * DEPTH_MAX + 1], const char *id, int depth)
 {
 	const char *hex = strchr(id, '-');
@@ -433,7 +446,7 @@ static void leaf_of(char out[2 * DEPTH_MAX + 1], const char *id, int depth)
 	l = strlen(hex);
 	for (int k = 1; k <= depth; k++) {
 		out[j++] = '/';
-		out[j++] = l >= (size_t)depth ? hex[l - (size_t)k] : '0';
+		out[j++] = (size_t)k <= l ? hex[l - (size_t)k] : '0';
 	}
 	out[j] = '\0';
 }
@@ -463,11 +476,11 @@ static int owner_depth(struct store *s, const char *folder, struct rerr *e)
 	if ((rc = store_get_kv(s, p, &m, why)) != 0) {
 		if (rc < 0)
 			store_unit_fail(s, why);
-		return rc < 0 ? -1 : 2;
+		return rc < 0 ? -1 : DEPTH_MIN;
 	}
 	d = kv_num(&m, "depth", 0);
 	kv_free(&m);
-	if (d > 2 && d <= DEPTH_MAX)
+	if (d > DEPTH_MIN && d <= DEPTH_MAX)
 		return (int)d;
 	rerr_set(why, RX_IO, "state/%s: damaged: not a depth a split writes", p);
 	store_unit_fail(s, why);
@@ -741,7 +754,7 @@ int rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *own
 	if ((depth = owner_depth(s, f, e)) < 0 || each_leaf(s, f, depth, drop_leaf, NULL, e) < 0)
 		return -1;
 	snprintf(p, sizeof p, "%s/depth", f);
-	if (depth > 2)
+	if (depth > DEPTH_MIN)
 		store_del(s, p);
 	return 0;
 }
@@ -753,7 +766,7 @@ struct split {
 	int depth; /* the leaves' digits before */
 	char *buf[16];
 	size_t len[16];
-	int bad; /* a row that is not the leaf's, or whose id has no such digit */
+	int bad; /* a row that is not the leaf's, or whose id's next digit is not hex */
 };
 
 static int split_row(struct kv *row, void *arg)
@@ -766,8 +779,7 @@ static int split_row(struct kv *row, void *arg)
 	if (strcmp(p, sp->leaf) != 0)
 		return sp->bad = 1;
 	leaf_path(p, sizeof p, sp->folder, id, sp->depth + 1);
-	d = strchr(hexdigits, p[strlen(p) - 1]);
-	if (d == NULL || *d == '\0')
+	if ((d = strchr(hexdigits, p[strlen(p) - 1])) == NULL)
 		return sp->bad = 1;
 	row_format(&sp->buf[d - hexdigits], &sp->len[d - hexdigits], row);
 	return 0;
@@ -828,7 +840,7 @@ static void agenda_path(char *out, size_t size, const char *car, const char *id)
 	char f[200];
 
 	name_path(f, sizeof f, CTX_RESERVATION, "agenda", car, "");
-	leaf_path(out, size, f, id, 2); /* what a car holds now: a few hundred rows */
+	leaf_path(out, size, f, id, DEPTH_MIN); /* what a car holds now: a few hundred rows */
 }
 
 /* The rows of the one table at path (none when there is no such table). */

@@ -18,11 +18,14 @@
 #define RECORDS_LAYOUT 8
 #define RECORDS_LAYOUT_READ 7 /* the oldest layout this one reads as its own */
 
-/* The layout of the state's records: the record `layout`; 1 where there is none (a
- * home of the first release); RECORDS_LAYOUT for a home with no commit yet. */
+/* The layout of the state's records: the record `layout`'s version; 1 where there is
+ * no such record in a home with a commit (the first release's), RECORDS_LAYOUT where
+ * there is none and no commit yet (a new home); -1 and RX_IO where it does not read or
+ * its version is no whole number from 1 (damaged). */
 int rec_layout(struct store *s, struct rerr *e);
-/* Whether a home of layout v is read as this one's (RECORDS_LAYOUT_READ to RECORDS_LAYOUT). */
-int rec_layout_current(int v);
+/* Whether a home of layout v is read as this release's own (RECORDS_LAYOUT_READ to
+ * RECORDS_LAYOUT: 7 too, whose tables never split). */
+int rec_layout_own(int v);
 /* Names layout v (one this release reads as its own) in the layout record. */
 void rec_set_layout(struct store *s, int v);
 /* 0 if the state is in a layout this release reads as its own; else RX_CONFIG (another

@@ -285,11 +285,11 @@ static int walk_back(struct gitrepo *r, const char *tip, const struct gid *have,
 	return 0;
 }
 
-/* Checks commit id, whose parent is parent ("" none; in this release's layout if
- * parent5): its signature by trust, and its log. *layout: the layout of its records
- * (it may be main only in this release's). */
+/* Checks commit id, whose parent is parent ("" none; in a layout this release reads as
+ * its own if parent_own): its signature by trust, and its log. *layout: the layout of
+ * its records (it may be main only in one this release reads as its own). */
 static int check_commit(const struct home *h, struct gitrepo *r, const struct gid *id,
-			const char *parent, int parent5, const unsigned char *trust, int unsigned_ok,
+			const char *parent, int parent_own, const unsigned char *trust, int unsigned_ok,
 			int *sig, int *layout_of, struct rerr *why)
 {
 	struct git_commit_info c;
@@ -316,7 +316,7 @@ static int check_commit(const struct home *h, struct gitrepo *r, const struct gi
 	else if (layout > RECORDS_LAYOUT)
 		rc = rerr_set(why, RX_CONFIG, "commit %.12s: layout %d, which this release does not know",
 			      hex, layout);
-	else if (rec_layout_current(layout) && check_log(h, parent5 && parent[0] ? parent : NULL, s, &er) < 0)
+	else if (rec_layout_own(layout) && check_log(h, parent_own && parent[0] ? parent : NULL, s, &er) < 0)
 		rc = rerr_set(why, RX_DATA, "commit %.12s: %s", hex, er.msg);
 	store_free(s);
 	return rc < 0 ? -1 : 0;
@@ -339,20 +339,20 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 		const struct walk *w, int has, struct follow *f, struct rerr *why, struct rerr *e)
 {
 	char parent[41];
-	int parent5 = has, seen_signed = 0, sig = 1, layout = 0, older = 0;
+	int parent_own = has, seen_signed = 0, sig = 1, layout = 0, older = 0;
 	size_t good = w->n, moved = w->n; /* the last good commit, and main's: w->n the old main */
 
 	snprintf(parent, sizeof parent, "%s", f->head);
 	for (size_t i = w->n; i-- > 0;) {
 		/* Commits made before commits were signed pass unsigned at the start of a
 		 * history, vouched for by the first signed commit, which names them. */
-		if (check_commit(h, r, &w->v[i], parent, parent5, rp->trust, !has && !seen_signed, &sig,
+		if (check_commit(h, r, &w->v[i], parent, parent_own, rp->trust, !has && !seen_signed, &sig,
 				 &layout, why) < 0)
 			break;
 		seen_signed |= sig == 0;
-		if (sig == 0 && !rec_layout_current(layout))
+		if (sig == 0 && !rec_layout_own(layout))
 			older = layout; /* signed, in an older release's layout: no main here */
-		if (sig == 0 && rec_layout_current(layout)) {
+		if (sig == 0 && rec_layout_own(layout)) {
 			good = i;
 			if (moved - good >= CHECKPOINT) {
 				if (move_main(h, &w->v[good], f, e) < 0)
@@ -361,7 +361,7 @@ static int take(const struct home *h, const struct replica *rp, struct gitrepo *
 			}
 		}
 		gid_hex(parent, &w->v[i]);
-		parent5 = rec_layout_current(layout);
+		parent_own = rec_layout_own(layout);
 	}
 	if (good < moved && move_main(h, &w->v[good], f, e) < 0)
 		return -1;

@@ -50,6 +50,7 @@ struct store {
 	int scratch;
 	int fixed; /* reads the commit it was opened on, never main */
 	const struct seckey *signer; /* signs its commits, if set */
+	const char *oom_done; /* what out of memory says once main moved (NULL: nothing) */
 	struct gitrepo *repo;
 	struct gid head, root; /* main's commit and its tree; zero: none */
 	int has_head, has_root;
@@ -564,6 +565,11 @@ void store_set_signer(struct store *s, const struct seckey *k)
 	s->signer = k;
 }
 
+void store_oom_after_commit(struct store *s, const char *done)
+{
+	s->oom_done = done;
+}
+
 void store_free(struct store *s)
 {
 	if (s == NULL)
@@ -825,6 +831,8 @@ int store_commit(struct store *s, const char *msg, struct rerr *e)
 			      "committed", s->gitdir, rc == 2 ? ", or is being moved" : "");
 	if (rc < 0)
 		return -1;
+	if (!s->scratch && s->oom_done) /* main has moved: the next allocation may fail */
+		out_of_memory_after(s->oom_done);
 	crash_point("commit");
 	if (!s->scratch) {
 		s->head = commit;

@@ -30,6 +30,10 @@ void store_free(struct store *s);
 /* Signs every commit store_commit makes with k (git's SSH signature; gitsig.h). The
  * caller keeps k until the store is freed. */
 void store_set_signer(struct store *s, const struct seckey *k);
+/* From the moment a commit of s moves main, out_of_memory says done after "out of
+ * memory, " (util.h's out_of_memory_after): short of memory after it, the program says
+ * what holds. NULL: nothing. A commit of nothing moves nothing, and says nothing. */
+void store_oom_after_commit(struct store *s, const char *done);
 
 /* Takes the dispatcher's lock on the home (waiting, or RX_TEMP if busy and !wait),
  * then sweeps what a dead run left and reads main again. */

@@ -49,14 +49,22 @@ t_exit 78 'the dispatcher stops on it' dispatcher --once
 t_match '... and names the versions it knows' "$ERR" 'it knows 1 to 8'
 t_eq '... and commits nothing' "$(git -C "$H/state" rev-parse main)" "$before"
 t_refuse 78 'reserve is refused: exit 78' reserve --as carol car02 --from 2028-03-01 --to 2028-03-02
-# A version past an int, which read as 8 cut to 32 bits, and one below 0, which read as
-# the error of rec_layout (-1) with no message: neither is a layout.
-for v in 4294967304 -1; do
+# A version past an int, which read as 8 cut to 32 bits, one below 0, which read as
+# the error of rec_layout (-1) with no message, and one that is no number: none is a
+# layout, but a damaged record, which the upgrade makes again.
+for v in 4294967304 -1 8x; do
 	state_put layout "version: $v
 "
 	before=$(git -C "$H/state" rev-parse main)
-	t_exit 78 "version $v: the dispatcher stops on it" dispatcher --once
-	t_match '... as a version it does not know' "$ERR" 'version 0, which this release does not know'
+	t_exit 74 "version $v: the dispatcher stops on it" dispatcher --once
+	t_eq '... as on a damaged record, saying what makes it again' "$ERR" \
+		"dispatcher: state/layout: damaged: '$v' is not a layout version; 'dispatcher --upgrade' makes it again from the log"
 	t_eq '... and commits nothing' "$(git -C "$H/state" rev-parse main)" "$before"
 done
+t_ok 'dispatcher --upgrade' dispatcher --upgrade
+t_eq '... makes it again' "$(state_cat layout)" 'version: 8'
+state_put layout 'version: 9
+'
+t_exit 78 'the upgrade of a layout it does not know is refused' dispatcher --upgrade
+t_eq '... which it leaves as it was' "$(state_cat layout)" 'version: 9'
 done_testing

@@ -98,6 +98,28 @@ while [ "$k" -lt "$n" ]; do
 done
 t_eq 'dispatcher --once, every fourth allocation failing: 0, or 70 out of memory, said after the commit where it was' "$bad" ''
 t_match '... some of them after the commit' "$after" '^[1-9][0-9]*$'
+# Every allocation failing from the moment main moves: the batch is committed, and said so.
+carctl --as admin add m1 --rate 9 >/dev/null
+main=$(git -C "$H/state" rev-parse main)
+FAIL_AFTER_RENAME=refs/heads/main LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/m.err"
+t_eq 'out of memory from the moment main moves: 70, said after the commit' \
+	"$?:$([ "$(git -C "$H/state" rev-parse main)" = "$main" ] && echo same || echo moved):$(cat "$T_TMP/m.err")" \
+	'70:moved:dispatcher: out of memory, after its batch was committed (the next run skips what it applied)'
+# A run with nothing to apply commits nothing: short of memory anywhere, it never says it did.
+dispatch
+n=$(allocations "$BIN/dispatcher" --once)
+k=0
+bad=''
+while [ "$k" -lt "$n" ]; do
+	FAIL_AT=$k LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/d.err"
+	rc=$?
+	case $rc:$(tail -n 1 "$T_TMP/d.err") in
+	0:* | "70:dispatcher: out of memory") ;;
+	*) bad="$bad allocation $k: exit $rc: $(tail -n 1 "$T_TMP/d.err");" ;;
+	esac
+	k=$((k + 1))
+done
+t_eq 'dispatcher --once of an empty spool, each allocation failing: 0, or 70 out of memory' "$bad" ''
 carctl --as admin add o1 --rate 9 >/dev/null
 for dir in spool/new spool/tmp objects/pack; do
 	FAIL_OPENDIR=$dir LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/o.err"
