@@ -126,6 +126,30 @@ for dir in spool/new spool/tmp objects/pack; do
 	t_eq "opendir of $dir short of memory: dispatcher --once says so, 70" "$?:$(cat "$T_TMP/o.err")" \
 		'70:dispatcher: out of memory'
 done
+# A push to a remote (its pusher a child of the dispatcher's), each allocation failing:
+# 0, or 70 said; then one with memory leaves the remote at main.
+cp "$H/config/rental.yaml" "$T_TMP/rental.yaml"
+git init -q --bare "$T_TMP/m.git"
+printf 'replicate: {remotes: ["%s"], max_lag_seconds: 30}\n' "$T_TMP/m.git" >>"$H/config/rental.yaml"
+n=$(allocations "$BIN/dispatcher" --push)
+t_match "dispatcher --push makes allocations to fail ($n)" "$n" '^[1-9][0-9]+$'
+rm -rf "$T_TMP/m.git" && git init -q --bare "$T_TMP/m.git"
+k=0
+bad=''
+while [ "$k" -lt "$n" ]; do
+	FAIL_AT=$k LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --push >/dev/null 2>"$T_TMP/p.err" </dev/null
+	rc=$?
+	case $rc:$(tail -n 1 "$T_TMP/p.err") in
+	0:* | "70:dispatcher: out of memory") ;;
+	*) bad="$bad allocation $k: exit $rc: $(tail -n 1 "$T_TMP/p.err");" ;;
+	esac
+	k=$((k + 1))
+done
+t_eq 'dispatcher --push, each allocation failing: 0, or 70 out of memory' "$bad" ''
+t_ok '... then with memory, a push' dispatcher --push
+t_eq '... leaves the remote at main' "$(git --git-dir="$T_TMP/m.git" rev-parse main)" "$(state_git rev-parse main)"
+t_ok '... whole (git fsck)' git --git-dir="$T_TMP/m.git" fsck --no-progress
+cp "$T_TMP/rental.yaml" "$H/config/rental.yaml"
 t_ok 'then with memory: a batch' dispatcher --once
 t_match '... nothing held back' "$DISPATCH_ERR$(dispatcher --once 2>&1)" 'held 0$'
 t_eq '... every car added once' \
