@@ -28,7 +28,6 @@
  * backslash, tab or newline in a value is written \\, \t or \n. */
 #include "records.h"
 #include "config.h"
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,19 +114,15 @@ int rec_layout(struct store *s, struct rerr *e)
 {
 	struct kv m;
 	const char *ver;
-	char *end = NULL;
-	long long v = 0;
+	long long v;
 	int rc;
 
 	if ((rc = store_get_kv(s, "layout", &m, e)) < 0)
 		return -1;
 	if (rc == 1)
 		return store_has_commit(s) ? 1 : RECORDS_LAYOUT;
-	if ((ver = kv_get(&m, "version")) != NULL) {
-		errno = 0;
-		v = strtoll(ver, &end, 10);
-	}
-	if (ver == NULL || end == ver || *end != '\0' || errno != 0 || v < 1 || v > INT_MAX)
+	ver = kv_get(&m, "version");
+	if ((v = kv_num(&m, "version", 0)) < 1 || v > INT_MAX) /* 0: none, or no number */
 		rc = rerr_set(e, RX_IO, "state/layout: damaged: %s%.40s%s is not a layout version",
 			      ver ? "'" : "", ver ? ver : "no version", ver ? "'" : "");
 	kv_free(&m);
@@ -370,6 +365,7 @@ int rec_bookings(struct store *s, int ctx, struct kv **recs, size_t *n, struct r
 /* 4,096 leaves, past which leaves grow (past some 450,000 page rows): a split rewrites
  * the whole table in one event, at 3 some 3.5 MiB, at 4 it would be 57. */
 #define DEPTH_MAX 3
+#define DEPTH_RECORD "depth" /* in the owner's folder, beside the leaves' digits */
 
 /* A value of a table read back: \\, \t and \n stand for a backslash, tab, newline. */
 static char *unescape(const char *f, size_t n)
@@ -453,6 +449,12 @@ static void leaf_of(char out[2 * DEPTH_MAX + 1], const char *id, int depth)
 
 static const char hexdigits[] = "0123456789abcdef";
 
+/* The record of the depth of the owner's table in folder. */
+static void depth_path(char out[224], const char *folder)
+{
+	snprintf(out, 224, "%s/" DEPTH_RECORD, folder);
+}
+
 static void leaf_path(char *out, size_t size, const char *folder, const char *id, int depth)
 {
 	char leaf[2 * DEPTH_MAX + 1];
@@ -472,7 +474,7 @@ static int owner_depth(struct store *s, const char *folder, struct rerr *e)
 	long long d;
 	int rc;
 
-	snprintf(p, sizeof p, "%s/depth", folder);
+	depth_path(p, folder);
 	if ((rc = store_get_kv(s, p, &m, why)) != 0) {
 		if (rc < 0)
 			store_unit_fail(s, why);
@@ -688,7 +690,7 @@ static int committed_leaf(const char *path, const char *name, void *arg, struct 
 {
 	struct leaf_walk *w = arg;
 
-	if (strcmp(name, "depth") == 0 || store_pending(w->s, path))
+	if (strcmp(name, DEPTH_RECORD) == 0 || store_pending(w->s, path))
 		return 0;
 	return w->fn(w->s, path, w->arg, e);
 }
@@ -753,7 +755,7 @@ int rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *own
 	name_path(f, sizeof f, ctx, owner_what(kind), owner, "");
 	if ((depth = owner_depth(s, f, e)) < 0 || each_leaf(s, f, depth, drop_leaf, NULL, e) < 0)
 		return -1;
-	snprintf(p, sizeof p, "%s/depth", f);
+	depth_path(p, f);
 	if (depth > DEPTH_MIN)
 		store_del(s, p);
 	return 0;
@@ -828,7 +830,7 @@ static void split_table(struct store *s, const char *folder, int depth)
 	}
 	kv_init(&m);
 	kv_setnum(&m, "depth", depth + 1);
-	snprintf(p, sizeof p, "%s/depth", folder);
+	depth_path(p, folder);
 	store_put_kv(s, p, &m);
 	kv_free(&m);
 }

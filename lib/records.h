@@ -12,9 +12,8 @@
  * split a digit deeper as they grow (records.c). A home of 7 is run as it is, its
  * tables never split, so that a replay makes its leaves again as its batches did, and
  * the release before can still run it, until `dispatcher --upgrade` replays it into 8
- * (splitting what grew long). A
- * home of an older layout is read only by `dispatcher --upgrade`, which replays its
- * log (layout-free) into these. */
+ * (splitting what grew long). A home of an older layout is read only by
+ * `dispatcher --upgrade`, which replays its log (layout-free) into these. */
 #define RECORDS_LAYOUT 8
 #define RECORDS_LAYOUT_READ 7 /* the oldest layout this one reads as its own */
 

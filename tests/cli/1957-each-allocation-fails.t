@@ -50,6 +50,24 @@ each() {
 	done
 }
 
+# dispatcher_each N ARGS...: the dispatcher with ARGS run N times, FAIL_AT at each of its
+# first N allocations; prints a line for each run whose end is not 0 or 70 'dispatcher:
+# out of memory' (its last line: its summary may come before).
+dispatcher_each() {
+	_d_n=$1
+	shift
+	_d_k=0
+	while [ "$_d_k" -lt "$_d_n" ]; do
+		FAIL_AT=$_d_k LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" "$@" >/dev/null 2>"$T_TMP/d.err" </dev/null
+		_d_rc=$?
+		case $_d_rc:$(tail -n 1 "$T_TMP/d.err") in
+		0:* | "70:dispatcher: out of memory") ;;
+		*) echo "allocation $_d_k: exit $_d_rc: $(tail -n 1 "$T_TMP/d.err")" ;;
+		esac
+		_d_k=$((_d_k + 1))
+	done
+}
+
 for args in 'list --json' 'list --csv' 'list' 'show car01' 'cal car01' '--as admin report --json'; do
 	# shellcheck disable=SC2086 # the words of args
 	t_eq "carctl $args, each allocation failing: 0, or 70 out of memory" "$(each carctl "$BIN/carctl" $args)" ''
@@ -107,19 +125,8 @@ t_eq 'out of memory from the moment main moves: 70, said after the commit' \
 	'70:moved:dispatcher: out of memory, after its batch was committed (the next run skips what it applied)'
 # A run with nothing to apply commits nothing: short of memory anywhere, it never says it did.
 dispatch
-n=$(allocations "$BIN/dispatcher" --once)
-k=0
-bad=''
-while [ "$k" -lt "$n" ]; do
-	FAIL_AT=$k LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/d.err"
-	rc=$?
-	case $rc:$(tail -n 1 "$T_TMP/d.err") in
-	0:* | "70:dispatcher: out of memory") ;;
-	*) bad="$bad allocation $k: exit $rc: $(tail -n 1 "$T_TMP/d.err");" ;;
-	esac
-	k=$((k + 1))
-done
-t_eq 'dispatcher --once of an empty spool, each allocation failing: 0, or 70 out of memory' "$bad" ''
+t_eq 'dispatcher --once of an empty spool, each allocation failing: 0, or 70 out of memory' \
+	"$(dispatcher_each "$(allocations "$BIN/dispatcher" --once)" --once)" ''
 carctl --as admin add o1 --rate 9 >/dev/null
 for dir in spool/new spool/tmp objects/pack; do
 	FAIL_OPENDIR=$dir LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/o.err"
@@ -134,18 +141,7 @@ printf 'replicate: {remotes: ["%s"], max_lag_seconds: 30}\n' "$T_TMP/m.git" >>"$
 n=$(allocations "$BIN/dispatcher" --push)
 t_match "dispatcher --push makes allocations to fail ($n)" "$n" '^[1-9][0-9]+$'
 rm -rf "$T_TMP/m.git" && git init -q --bare "$T_TMP/m.git"
-k=0
-bad=''
-while [ "$k" -lt "$n" ]; do
-	FAIL_AT=$k LD_PRELOAD="$T_TMP/failmem.so" "$BIN/dispatcher" --push >/dev/null 2>"$T_TMP/p.err" </dev/null
-	rc=$?
-	case $rc:$(tail -n 1 "$T_TMP/p.err") in
-	0:* | "70:dispatcher: out of memory") ;;
-	*) bad="$bad allocation $k: exit $rc: $(tail -n 1 "$T_TMP/p.err");" ;;
-	esac
-	k=$((k + 1))
-done
-t_eq 'dispatcher --push, each allocation failing: 0, or 70 out of memory' "$bad" ''
+t_eq 'dispatcher --push, each allocation failing: 0, or 70 out of memory' "$(dispatcher_each "$n" --push)" ''
 t_ok '... then with memory, a push' dispatcher --push
 t_eq '... leaves the remote at main' "$(git --git-dir="$T_TMP/m.git" rev-parse main)" "$(state_git rev-parse main)"
 t_ok '... whole (git fsck)' git --git-dir="$T_TMP/m.git" fsck --no-progress
