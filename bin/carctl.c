@@ -897,6 +897,9 @@ static int report_period(const struct args *a, char from[11], char to[11], struc
 	if (a->from) {
 		snprintf(from, 11, "%s", a->from);
 	} else if (a->to) { /* the month of --to's last day (--to is the day after it) */
+		if (date_days(a->to) < 1) /* 1970-01-01: the day before has no date */
+			return rerr_set(e, RX_DATA, "--to %s: not after the first date there is; "
+					"a period starts on 1970-01-01 at the earliest", a->to);
 		date_from_days(date_days(a->to) - 1, &y, &m, &d);
 		snprintf(from, 11, "%04d-%02d-01", y, m);
 	} else {

@@ -171,6 +171,11 @@ t_eq '... and one in the report of its stay' \
 t_refuse 65 'report --from 9999-12-01 (to the month'"'"'s end)' carctl --as admin report --from 9999-12-01
 t_eq '... says why' "$ERR" 'carctl: --from 9999-12-01: its month ends with the last date there is; a period ends before 9999-12-31'
 t_ok '... --from 9999-11-01 reports November' carctl --as admin report --from 9999-11-01 --json
+# The first day there is, as --to alone: the month before it has no date (it
+# reported from 1969-12-01, a date every command refuses).
+t_refuse 65 'report --to 1970-01-01 (from the month before)' carctl --as admin report --to 1970-01-01
+t_eq '... says why' "$ERR" 'carctl: --to 1970-01-01: not after the first date there is; a period starts on 1970-01-01 at the earliest'
+t_ok '... --to 1970-01-02 reports its first day' carctl --as admin report --to 1970-01-02 --json
 
 # A month whose every car was removed before its last day: no car to divide by. Its
 # utilisation is null, not the nights x 100 (300.0 for three nights).
