@@ -26,10 +26,12 @@ static int own_option(int c, void *arg)
 static int pay_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 {
 	struct pay_arg *p = arg;
+	char today[11];
 	long long due;
 
+	today_utc(today);
 	if (payment_breaker_check(p->spool, p->cfg, e) < 0 ||
-	    payment_check_pay(s, res, p->amount, &due, e) < 0)
+	    payment_check_pay(s, res, p->amount, today, &due, e) < 0)
 		return -1;
 	kv_setnum(p->extra, "amount", due);
 	return 0;
@@ -38,10 +40,12 @@ static int pay_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 static int cancel_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 {
 	struct pay_arg *p = arg;
+	char today[11];
 
 	if (payment_breaker_check(p->spool, p->cfg, e) < 0)
 		return -1;
-	return payment_check_cancel(s, res, e);
+	today_utc(today);
+	return payment_check_cancel(s, res, today, e);
 }
 
 int main(int argc, char **argv)

@@ -19,6 +19,10 @@
 #define LIMIT_STAY_SINCE "2026-12-06"
 /* Returns admitted before this day owed no late fee: a rebuild decides them so. */
 #define LIMIT_LATE_SINCE "2026-12-06"
+/* Payments and their cancels admitted before this day were decided without the rules
+ * of a stay that has ended (pay refused once it ended, pay cancel once it is overdue):
+ * a rebuild decides them so. */
+#define LIMIT_ENDED_SINCE "2026-12-08"
 
 /* A price (rate, weekly, monthly, late fee) s: 1..LIMIT_PRICE_MAX, into *out. what
  * names it in the message ("--rate", "rate"). */

@@ -173,6 +173,34 @@ int management_check_set(struct store *s, const char *car, const struct car_sett
 	return rc;
 }
 
+/* Adds to the refusal e the first booking that holds car, and how many more: one
+ * never paid whose stay is long over is not otherwise easy to find. */
+static int name_holder(struct store *s, const char *car, struct rerr *e)
+{
+	struct kv *rows;
+	size_t n, held = 0, first = 0;
+	struct rerr io = {0};
+
+	if (management_bookings(s, car, &rows, &n, &io) < 0) {
+		store_records_free(rows, n);
+		*e = io;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *st = kv_get(&rows[i], "status") ?: "";
+		if (strcmp(st, ST_RESERVED) != 0 && strcmp(st, ST_RENTED) != 0)
+			continue;
+		if (held++ == 0)
+			first = i;
+	}
+	if (held > 0)
+		rerr_add(e, ": %s (%s, %s to %s)%s", kv_get(&rows[first], "reservation"),
+			   kv_get(&rows[first], "status"), kv_get(&rows[first], "from") ?: "",
+			   kv_get(&rows[first], "to") ?: "", held > 1 ? " and more" : "");
+	store_records_free(rows, n);
+	return 0;
+}
+
 int management_check_rm(struct store *s, const char *car, struct rerr *e)
 {
 	struct kv c;
@@ -189,6 +217,10 @@ int management_check_rm(struct store *s, const char *car, struct rerr *e)
 	if (kv_num(&c, "reserved", 0) > 0 || kv_num(&c, "rented", 0) > 0) {
 		rc = rerr_set(e, RX_REFUSED, "%s: is %s, a car with a RESERVED or RENTED booking cannot be deleted",
 			      car, kv_get(&c, "status"));
+		if (name_holder(s, car, e) < 0) {
+			kv_free(&c);
+			return -1;
+		}
 		/* what ends them: a booking canceled; one paid, refunded or returned */
 		context_rests_on(e, (kv_num(&c, "reserved", 0) > 0 ? 1u << CTX_RESERVATION : 0) |
 				    (kv_num(&c, "rented", 0) > 0 ? 1u << CTX_PAYMENT | 1u << CTX_RENTAL : 0));

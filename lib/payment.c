@@ -34,19 +34,35 @@ static int expect_status(struct store *s, const char *res, const char *want, con
 	return 0;
 }
 
-int payment_check_pay(struct store *s, const char *res, const char *amount, long long *due,
-		      struct rerr *e)
+/* today, if the rules of a stay that has ended hold on it, else NULL. */
+static const char *ended_rules_on(const char *today)
+{
+	return today && valid_date(today) && strcmp(today, LIMIT_ENDED_SINCE) >= 0 ? today : NULL;
+}
+
+/* Whether booking p's stay ended before today (its to is before it). */
+static int ended_before(const struct kv *p, const char *today)
+{
+	return today && strcmp(kv_get(p, "to") ?: "", today) < 0;
+}
+
+int payment_check_pay(struct store *s, const char *res, const char *amount, const char *today,
+		      long long *due, struct rerr *e)
 {
 	struct kv p;
 	long long given;
 	int rc = 0;
 
+	today = ended_rules_on(today);
 	if (amount && limit_amount(amount, &given, "amount", e) < 0)
 		return -1;
 	if (expect_status(s, res, ST_RESERVED, "paid", &p, e) < 0)
 		return -1;
 	*due = kv_num(&p, "amount", 0);
-	if (*due < 1 || *due > LIMIT_AMOUNT_MAX) /* booked before the limits */
+	if (ended_before(&p, today))
+		rc = rerr_set(e, RX_REFUSED, "%s: its stay ended on %s, before today (%s): it can no "
+			      "longer be paid ('reserve cancel' frees its nights)", res, kv_get(&p, "to"), today);
+	else if (*due < 1 || *due > LIMIT_AMOUNT_MAX) /* booked before the limits */
 		rc = rerr_set(e, RX_REFUSED, "%s: amount %lld is beyond the limits and cannot be paid",
 			      res, *due);
 	else if (amount && given != *due)
@@ -56,14 +72,20 @@ int payment_check_pay(struct store *s, const char *res, const char *amount, long
 	return rc;
 }
 
-int payment_check_cancel(struct store *s, const char *res, struct rerr *e)
+int payment_check_cancel(struct store *s, const char *res, const char *today, struct rerr *e)
 {
 	struct kv p;
+	int rc = 0;
 
+	today = ended_rules_on(today);
 	if (expect_status(s, res, ST_RENTED, "canceled", &p, e) < 0)
 		return -1;
+	if (ended_before(&p, today))
+		rc = rerr_set(e, RX_REFUSED, "%s: is overdue since %s (today is %s): its payment can no "
+			      "longer be canceled; 'rent return' ends it, with its late fee", res,
+			      kv_get(&p, "to"), today);
 	kv_free(&p);
-	return 0;
+	return rc;
 }
 
 static void save(struct store *s, const struct kv *p)
@@ -75,10 +97,13 @@ static int apply_pay(struct store *s, const struct event *ev, struct outbox *out
 {
 	const char *res = kv_get(&ev->f, "reservation");
 	struct rerr why = {0};
+	char today[11];
 	long long due;
 	struct kv p, *o;
 
-	if (payment_check_pay(s, res, kv_get(&ev->f, "amount"), &due, &why) < 0)
+	context_today(today, ev);
+	if (payment_check_pay(s, res, kv_get(&ev->f, "amount"), ev->admitted[0] ? today : NULL,
+			      &due, &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_PAYMENT, &why, e);
 	if (payment_get(s, res, &p, e) != 0)
 		return -1;
@@ -113,9 +138,11 @@ static int apply_cancel(struct store *s, const struct event *ev, struct outbox *
 {
 	const char *res = kv_get(&ev->f, "reservation");
 	struct rerr why = {0};
+	char today[11];
 	struct kv p;
 
-	if (payment_check_cancel(s, res, &why) < 0)
+	context_today(today, ev);
+	if (payment_check_cancel(s, res, ev->admitted[0] ? today : NULL, &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_PAYMENT, &why, e);
 	if (payment_get(s, res, &p, e) != 0)
 		return -1;

@@ -3,13 +3,17 @@
 #define RENTAL_PAYMENT_H
 #include "context.h"
 
-/* The rule for pay: amount (if not NULL) is within the limits, the reservation is
- * RESERVED in the payment context, its amount is within the limits too, and amount
- * equals it. Fills *due. */
-int payment_check_pay(struct store *s, const char *res, const char *amount, long long *due,
-		      struct rerr *e);
-/* The rule for pay cancel: the reservation is RENTED (paid, not returned). */
-int payment_check_cancel(struct store *s, const char *res, struct rerr *e);
+/* The rule for pay on today: amount (if not NULL) is within the limits, the
+ * reservation is RESERVED in the payment context, its stay has not ended (its to is
+ * not before today: paid, it would be overdue at once), its amount is within the
+ * limits too, and amount equals it. Fills *due. today NULL, or before
+ * LIMIT_ENDED_SINCE: no rule of dates (a payment logged without its admission day). */
+int payment_check_pay(struct store *s, const char *res, const char *amount, const char *today,
+		      long long *due, struct rerr *e);
+/* The rule for pay cancel on today: the reservation is RENTED (paid, not returned)
+ * and not overdue (its to is not before today): an overdue car is out, and its return
+ * owes a late fee, which a refund would drop. today as for payment_check_pay. */
+int payment_check_cancel(struct store *s, const char *res, const char *today, struct rerr *e);
 int payment_get(struct store *s, const char *res, struct kv *p, struct rerr *e);
 #endif
 

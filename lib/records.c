@@ -149,12 +149,9 @@ const char *const rec_checked_out[] = {
 int rec_check_layout(struct store *s, struct rerr *e)
 {
 	int v = rec_layout(s, e);
-	char msg[sizeof e->msg];
 
-	if (v < 0 && e->code == RX_IO) { /* damaged: the log makes it again, whatever it was */
-		snprintf(msg, sizeof msg, "%s", e->msg);
-		return rerr_set(e, RX_IO, "%.400s; 'dispatcher --upgrade' makes it again from the log", msg);
-	}
+	if (v < 0 && e->code == RX_IO) /* damaged: the log makes it again, whatever it was */
+		return rerr_add(e, "; 'dispatcher --upgrade' makes it again from the log");
 	if (v < 0 || rec_layout_own(v))
 		return v < 0 ? -1 : 0;
 	if (v >= 1 && v < RECORDS_LAYOUT_READ)

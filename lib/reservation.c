@@ -357,7 +357,7 @@ int reservation_month(struct store *s, const char *car, int year, int month,
 
 static int kind_rank(const char *k)
 {
-	return !strcmp(k, "pickup") ? 0 : !strcmp(k, "return") ? 1 : 2;
+	return !strcmp(k, "pickup") ? 0 : !strcmp(k, "return") ? 1 : !strcmp(k, "overdue") ? 2 : 3;
 }
 
 static int cmp_due(const void *a, const void *b)
@@ -380,15 +380,17 @@ int reservation_due(struct store *s, const char *day, const char *customer, stru
 		const struct kv *r = &all[i];
 		const char *st = kv_get(r, "status") ?: "", *f = kv_get(r, "from") ?: "";
 		const char *t = kv_get(r, "to") ?: "", *who = kv_get(r, "customer"), *kind = NULL;
-		int rented = !strcmp(st, ST_RENTED);
+		int rented = !strcmp(st, ST_RENTED), reserved = !strcmp(st, ST_RESERVED);
 		if (who == NULL || (customer && strcmp(who, customer) != 0))
 			continue; /* a block, or another's booking */
-		if (!strcmp(f, day) && (rented || !strcmp(st, ST_RESERVED)))
+		if (!strcmp(f, day) && (rented || reserved))
 			kind = "pickup";
 		else if (rented && !strcmp(t, day))
 			kind = "return";
 		else if (rented && strcmp(t, day) < 0)
 			kind = "overdue";
+		else if (reserved && strcmp(t, day) < 0) /* never paid: it holds its car until canceled */
+			kind = "no-show";
 		if (kind == NULL)
 			continue;
 		*recs = xrealloc(*recs, (*n + 1) * sizeof **recs);

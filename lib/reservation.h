@@ -70,9 +70,11 @@ int reservation_holds(struct store *s, char *const *cars, size_t ncars, struct k
 int reservation_month(struct store *s, const char *car, int year, int month,
 		      const char *days[31], struct rerr *e);
 /* What happens on day: a record per booking with kind "pickup" (RESERVED or RENTED,
- * starting on day), "return" (RENTED, ending on day) or "overdue" (RENTED, ending
- * before day), reservation, car, customer, from, to, status; customer's own only unless
- * customer is NULL. Sorted by kind in that order, then car and from. */
+ * starting on day), "return" (RENTED, ending on day), "overdue" (RENTED, ending
+ * before day) or "no-show" (RESERVED, ending before day: it can no longer be paid and
+ * holds its car until canceled), reservation, car, customer, from, to, status;
+ * customer's own only unless customer is NULL. Sorted by kind in that order, then car
+ * and from. */
 int reservation_due(struct store *s, const char *day, const char *customer, struct kv **recs,
 		    size_t *n, struct rerr *e);
 /* The rule for reserve cancel: the reservation is RESERVED. */

@@ -66,12 +66,28 @@ void *xrealloc(void *p, size_t size)
 	return q;
 }
 
+int rerr_add(struct rerr *e, const char *fmt, ...)
+{
+	char add[sizeof e->msg];
+	size_t len, keep;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(add, sizeof add, fmt, ap);
+	va_end(ap);
+	len = strlen(add);
+	keep = strlen(e->msg);
+	if (keep > sizeof e->msg - 1 - len)
+		keep = sizeof e->msg - 1 - len;
+	memcpy(e->msg + keep, add, len + 1);
+	return -1;
+}
+
 int rerr_later(struct rerr *e, const char *why)
 {
-	char msg[sizeof e->msg];
-
-	snprintf(msg, sizeof msg, "%s", e->msg);
-	return rerr_set(e, RX_TEMP, "%.300s, %s: try again later", msg, why);
+	e->code = RX_TEMP;
+	e->rests_on = 0;
+	return rerr_add(e, ", %s: try again later", why);
 }
 
 int ts_cmp(const struct timespec *a, const struct timespec *b)

@@ -34,6 +34,9 @@ struct rerr {
 int rerr_set(struct rerr *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Adds text (as printf) to the end of e's message, its code kept; the text is kept
+ * whole, what was there cut short if both do not fit. Returns -1. */
+int rerr_add(struct rerr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Makes a refusal (e, RX_REFUSED) a "try again later" (RX_TEMP), its message followed
  * by why it may not hold for long; returns -1. */
 int rerr_later(struct rerr *e, const char *why);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # 2020-due.t: the desk's day (CONTRACT 2, "The desk"): rent due [--date D] lists the
-# pickups (RESERVED or RENTED bookings starting on D), returns (RENTED ending on D)
-# and overdue rentals (RENTED ending before D), an admin all, a customer their own;
+# pickups (RESERVED or RENTED bookings starting on D), returns (RENTED ending on D),
+# overdue rentals (RENTED ending before D) and no-shows (RESERVED ending before D),
+# an admin all, a customer their own;
 # and rent return is refused before a booking's from, by the command and by the
 # dispatcher.
 T_LIB=$(dirname "$0")/../lib.sh
@@ -39,20 +40,22 @@ t_eq 'today: the two pickups, by car' "$OUT" \
 {\"kind\":\"pickup\",\"reservation\":\"$rb\",\"car\":\"car02\",\"customer\":\"bob\",\"from\":\"$d0\",\"to\":\"$d1\",\"status\":\"RESERVED\"}"
 t_eq '--date today says the same' "$(kinds "$d0")" "$(printf 'pickup %s\npickup %s' "$ra" "$rb")"
 t_eq 'tomorrow: nothing (bob'"'"'s is not paid, so not a return)' "$(kinds "$d1")" ''
-t_eq 'in two days: carol'"'"'s pickup, then alice'"'"'s return' "$(kinds "$d2")" "$(printf 'pickup %s\nreturn %s' "$rc" "$ra")"
-t_eq 'in three days: alice'"'"'s is overdue' "$(kinds "$d3")" "overdue $ra"
-t_eq 'in five days: carol'"'"'s return, alice'"'"'s still overdue' "$(kinds "$d5")" "$(printf 'return %s\noverdue %s' "$rc" "$ra")"
+t_eq 'in two days: carol'"'"'s pickup, alice'"'"'s return, bob'"'"'s no-show (never paid, ended)' "$(kinds "$d2")" \
+	"$(printf 'pickup %s\nreturn %s\nno-show %s' "$rc" "$ra" "$rb")"
+t_eq 'in three days: alice'"'"'s is overdue, bob'"'"'s still a no-show' "$(kinds "$d3")" "$(printf 'overdue %s\nno-show %s' "$ra" "$rb")"
+t_eq 'in five days: carol'"'"'s return, alice'"'"'s still overdue' "$(kinds "$d5")" "$(printf 'return %s\noverdue %s\nno-show %s' "$rc" "$ra" "$rb")"
 t_eq 'a block is no pickup' "$(kinds "$d2" | grep -c blk-)" 0
 t_eq 'a customer sees only their own' "$(kinds "$d2" alice)" "return $ra"
 t_eq '... carol hers' "$(kinds "$d2" carol)" "pickup $rc"
-t_eq '... bob none then' "$(kinds "$d2" bob)" ''
+t_eq '... bob his no-show' "$(kinds "$d2" bob)" "no-show $rb"
 t_ok 'rent due as a table' rent --as admin due --date "$d2"
 t_match '... with its columns' "$OUT" '^KIND +RESERVATION +CAR +CUSTOMER +FROM +TO +STATUS'
 t_match '... and the return' "$OUT" "^return +$ra +car01 +alice"
 t_ok 'rent due --csv' rent --as admin due --date "$d2" --csv
 t_eq '... a header, then a line each' "$OUT" "kind,reservation,car,customer,from,to,status
 pickup,$rc,car03,carol,$d2,$d5,RENTED
-return,$ra,car01,alice,$d0,$d2,RENTED"
+return,$ra,car01,alice,$d0,$d2,RENTED
+no-show,$rb,car02,bob,$d0,$d1,RESERVED"
 t_ok 'a day with nothing, --csv' rent --as admin due --date 2020-01-01 --csv
 t_eq '... the header alone' "$OUT" 'kind,reservation,car,customer,from,to,status'
 t_refuse 65 'rent due --date of no day' rent --as admin due --date 2028-02-30
@@ -62,7 +65,9 @@ t_refuse 64 'rent due with an argument' rent --as admin due tomorrow
 
 # Returned: not due any more; the car's nights are free.
 returned alice "$ra"
-t_eq 'returned, alice'"'"'s is no more overdue' "$(kinds "$d3")" ''
+t_eq 'returned, alice'"'"'s is no more overdue' "$(kinds "$d3")" "no-show $rb"
+reserve --as admin cancel "$rb" >/dev/null && dispatch
+t_eq 'canceled, bob'"'"'s is no more a no-show' "$(kinds "$d3")" ''
 
 # A car is not returned before its stay begins.
 t_refuse 1 'carol returns before her stay begins' rent --as carol return "$rc"

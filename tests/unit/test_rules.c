@@ -148,9 +148,9 @@ static void payment_makes_the_car_rented_and_checks_amount(void **state)
 
 	act(w, "car.add", "admin", "car", "car01", "rate", "50000", NULL);
 	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2031-08-06", "to", "2031-08-09", NULL));
-	assert_int_equal(payment_check_pay(w->s, res, "100000", &due, &e), -1);
+	assert_int_equal(payment_check_pay(w->s, res, "100000", NULL, &due, &e), -1);
 	assert_int_equal(e.code, RX_REFUSED);
-	assert_int_equal(payment_check_pay(w->s, res, "150000", &due, &e), 0);
+	assert_int_equal(payment_check_pay(w->s, res, "150000", NULL, &due, &e), 0);
 	assert_int_equal(due, 150000);
 	act(w, "pay", "alice", "reservation", res, "amount", "99", NULL);
 	assert_string_equal(res_status(w, res), ST_RESERVED); /* wrong amount refused */
@@ -160,6 +160,37 @@ static void payment_makes_the_car_rented_and_checks_amount(void **state)
 	act(w, "pay.cancel", "alice", "reservation", res, NULL);
 	assert_string_equal(res_status(w, res), ST_PAY_CANCELED);
 	assert_string_equal(status_of(w, "car01"), ST_AVAILABLE);
+}
+
+/* A stay that has ended (its to before today, from LIMIT_ENDED_SINCE on) is not paid,
+ * and once paid its payment is not canceled: the car is out, and owes its late fee. */
+static void ended_stays_are_neither_paid_nor_refunded(void **state)
+{
+	struct world *w = *state;
+	char res[ID_LEN];
+	long long due;
+	struct rerr e = {0};
+
+	act(w, "car.add", "admin", "car", "car01", "rate", "50000", NULL);
+	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2026-12-04", "to", "2026-12-07", "time", "2026-12-04T00:00:00Z", NULL));
+	assert_int_equal(payment_check_pay(w->s, res, NULL, "2026-12-08", &due, &e), -1);
+	assert_int_equal(e.code, RX_REFUSED);
+	assert_non_null(strstr(e.msg, "its stay ended on 2026-12-07, before today (2026-12-08)"));
+	assert_int_equal(payment_check_pay(w->s, res, NULL, "2031-08-10", &due, &e), -1);
+	assert_int_equal(payment_check_pay(w->s, res, NULL, "2026-12-07", &due, &e), 0);
+	assert_int_equal(payment_check_pay(w->s, res, NULL, NULL, &due, &e), 0);
+	act(w, "pay", "alice", "reservation", res, "amount", "150000", NULL);
+	e = (struct rerr){0};
+	assert_int_equal(payment_check_cancel(w->s, res, "2026-12-08", &e), -1);
+	assert_int_equal(e.code, RX_REFUSED);
+	assert_non_null(strstr(e.msg, "is overdue since 2026-12-07 (today is 2026-12-08)"));
+	assert_int_equal(payment_check_cancel(w->s, res, "2026-12-07", &e), 0);
+	assert_int_equal(payment_check_cancel(w->s, res, NULL, &e), 0);
+	/* Before LIMIT_ENDED_SINCE: decided as the release before did, for a rebuild. */
+	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2026-11-20", "to", "2026-11-21", "time", "2026-11-20T00:00:00Z", NULL));
+	assert_int_equal(payment_check_pay(w->s, res, NULL, "2026-12-07", &due, &e), 0);
+	act(w, "pay", "alice", "reservation", res, "amount", "50000", NULL);
+	assert_int_equal(payment_check_cancel(w->s, res, "2026-12-07", &e), 0);
 }
 
 static void unknown_car_is_rejected_without_phantom(void **state)
@@ -425,9 +456,9 @@ static void amounts_never_pass_the_limits(void **state)
 	assert_true(amount == LIMIT_AMOUNT_MAX);
 	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "max", "from", "2031-02-01", "to", "2032-02-02", NULL));
 	assert_string_equal(res_status(w, res), ST_RESERVED);
-	assert_int_equal(payment_check_pay(w->s, res, "366000000000000", &due, &e), 0);
+	assert_int_equal(payment_check_pay(w->s, res, "366000000000000", NULL, &due, &e), 0);
 	assert_true(due == LIMIT_AMOUNT_MAX);
-	assert_int_equal(payment_check_pay(w->s, res, "366000000000001", &due, &e), -1);
+	assert_int_equal(payment_check_pay(w->s, res, "366000000000001", NULL, &due, &e), -1);
 	assert_int_equal(e.code, RX_DATA);
 
 	/* As an older release logged it: rate 10^14, a booking of 10 nights for 10^15. */
@@ -439,7 +470,7 @@ static void amounts_never_pass_the_limits(void **state)
 	act(w, "reservation.accepted", "dispatcher", "ref", "res-00000000000000fe", "reservation", "res-00000000000000fe",
 	    "car", "old", "customer", "alice", "from", "2031-03-01", "to", "2031-03-11", "nights", "10",
 	    "amount", "1000000000000000", NULL);
-	assert_int_equal(payment_check_pay(w->s, "res-00000000000000fe", NULL, &due, &e), -1);
+	assert_int_equal(payment_check_pay(w->s, "res-00000000000000fe", NULL, NULL, &due, &e), -1);
 	assert_int_equal(e.code, RX_REFUSED);
 	assert_non_null(strstr(e.msg, "beyond the limits"));
 }
@@ -652,6 +683,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cancel_frees_the_car, setup, teardown),
+		cmocka_unit_test_setup_teardown(ended_stays_are_neither_paid_nor_refunded, setup, teardown),
 		cmocka_unit_test_setup_teardown(payment_makes_the_car_rented_and_checks_amount, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_car_is_rejected_without_phantom, setup, teardown),
 		cmocka_unit_test_setup_teardown(overlap_is_rejected_in_log_order, setup, teardown),
