@@ -406,9 +406,13 @@ static int car_rule(struct store *s, void *arg, struct rerr *e)
 {
 	const struct car_act *c = arg;
 
-	return c->kind == 'a' ? management_check_add(s, c->car, c->set, e)
-		: c->kind == 's' ? management_check_set(s, c->car, c->set, e)
-		: management_check_rm(s, c->car, e);
+	if (c->kind == 'a')
+		return management_check_add(s, c->car, c->set, e);
+	if (c->kind == 's')
+		return management_check_set(s, c->car, c->set, e);
+	if (management_check_rm(s, c->car, e) == 0)
+		return 0;
+	return e->code == RX_REFUSED ? management_name_holder(s, c->car, e) : -1;
 }
 
 static int cmd_car(const struct common *o, const struct args *a, const char *car, int kind)

@@ -6,6 +6,7 @@
 #include "dispatch.h"
 #include "context.h"
 #include "ledger.h"
+#include "limit.h"
 #include "records.h"
 #include "payment.h"
 #include "replica.h"
@@ -436,7 +437,7 @@ static int admit(struct store *s, const char *name, struct incoming *in, const c
 		snprintf(in->reason, sizeof in->reason, "%s: %s", name, why.msg);
 		return 1;
 	}
-	return ledger_append(s, &in->ev, today, &seq, e);
+	return ledger_append(s, &in->ev, today, RULES_VERSION, &seq, e);
 }
 
 /* The batch's own log entries, each parsed once, since every context reads them all.
@@ -584,7 +585,7 @@ static int log_pending(struct store *s, struct pending *p, long long *head, size
 	par_finish(&par, 1, NULL);
 	for (size_t i = 0; i < p->n && rc == 0; i++) {
 		const struct kv *f = &p->v[i].f;
-		rc = ledger_append(s, &p->v[i], a->today, head, e);
+		rc = ledger_append(s, &p->v[i], a->today, RULES_VERSION, head, e);
 		audit_add(a, &p->v[i]);
 		if (event_kind_of(&p->v[i]) == EV_RES_REJECTED || event_kind_of(&p->v[i]) == EV_BLOCK_REJECTED)
 			report_add(&a->notes, 0, "rejected %s: %s",
@@ -1150,7 +1151,7 @@ static int logged_event(struct store *real, const char *id, char **buf, size_t *
 	char admitted[11];
 	struct kv m;
 	long long seq;
-	int rc = ledger_logged(real, id, buf, len, e);
+	int rules, rc = ledger_logged(real, id, buf, len, e);
 
 	if (rc != 0 || strncmp(*buf, "seq: ", 5) != 0)
 		return rc;
@@ -1158,7 +1159,7 @@ static int logged_event(struct store *real, const char *id, char **buf, size_t *
 	kv_free(&m);
 	free(*buf);
 	*buf = NULL;
-	return seq > 0 ? rec_log(real, seq, buf, len, admitted, e) : 1;
+	return seq > 0 ? rec_log(real, seq, buf, len, admitted, &rules, e) : 1;
 }
 
 /* Replays the log into scratch: indexes and every context up to its cursor. The

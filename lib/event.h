@@ -21,8 +21,10 @@ struct event {
 	int verdict;
 	unsigned char vpk[crypto_sign_PUBLICKEYBYTES];
 	/* For an event read from the log: the UTC day the dispatcher admitted it, the
-	 * "today" of the rules ("" for one not from the log). */
+	 * "today" of the rules ("" for one not from the log), and the rules it is decided
+	 * by (RULES_VERSION of the release that admitted it; 0 before they were numbered). */
 	char admitted[11];
+	int rules;
 };
 
 /* The event types. Those written by people come first; the outcomes are what a

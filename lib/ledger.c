@@ -342,15 +342,15 @@ int ledger_index(struct store *s, const struct event *ev, long long seq, struct 
 	return 0;
 }
 
-int ledger_append(struct store *s, const struct event *ev, const char *admitted, long long *seq,
-		  struct rerr *e)
+int ledger_append(struct store *s, const struct event *ev, const char *admitted, int rules,
+		  long long *seq, struct rerr *e)
 {
 	long long head = ledger_head(s, e);
 
 	if (head < 0)
 		return -1;
 	*seq = head + 1;
-	rec_log_put(s, *seq, ev->raw, ev->len, admitted);
+	rec_log_put(s, *seq, ev->raw, ev->len, admitted, rules);
 	return ledger_index(s, ev, *seq, e);
 }
 
@@ -358,7 +358,7 @@ int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e
 {
 	char *buf, what[40], admitted[11];
 	size_t len;
-	int rc = rec_log(s, seq, &buf, &len, admitted, e);
+	int rules, rc = rec_log(s, seq, &buf, &len, admitted, &rules, e);
 
 	if (rc != 0)
 		return -1;
@@ -366,8 +366,10 @@ int ledger_read(struct store *s, long long seq, struct event *ev, struct rerr *e
 	rc = event_parse_logged(ev, buf, len, what, e);
 	if (rc < 0)
 		e->code = RX_IO;
-	else
+	else {
 		memcpy(ev->admitted, admitted, sizeof admitted);
+		ev->rules = rules;
+	}
 	free(buf);
 	return rc;
 }

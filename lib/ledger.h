@@ -29,10 +29,11 @@ int ledger_check_signer(const struct event *ev, const unsigned char pk[crypto_si
  * on another (event_preverify), for ledger_admit to take later while the key holds. */
 int ledger_signer_key(struct store *s, const struct event *ev,
 		      unsigned char pk[crypto_sign_PUBLICKEYBYTES]);
-/* Appends an event admitted on the day admitted (YYYY-MM-DD): log entry, id index,
- * head, and the registry changes that admission of later events depends on (keys). */
-int ledger_append(struct store *s, const struct event *ev, const char *admitted, long long *seq,
-		  struct rerr *e);
+/* Appends an event admitted on the day admitted (YYYY-MM-DD) under rules (limit.h's
+ * RULES_VERSION, or what the primary logged): log entry, id index, head, and the
+ * registry changes that admission of later events depends on (keys). */
+int ledger_append(struct store *s, const struct event *ev, const char *admitted, int rules,
+		  long long *seq, struct rerr *e);
 /* Registers what admission needs from one logged event (keys, owners, ids). */
 int ledger_index(struct store *s, const struct event *ev, long long seq, struct rerr *e);
 /* Reads the logged event at seq, with the day it was admitted. */

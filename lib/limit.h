@@ -19,10 +19,14 @@
 #define LIMIT_STAY_SINCE "2026-12-06"
 /* Returns admitted before this day owed no late fee: a rebuild decides them so. */
 #define LIMIT_LATE_SINCE "2026-12-06"
-/* Payments and their cancels admitted before this day were decided without the rules
- * of a stay that has ended (pay refused once it ended, pay cancel once it is overdue):
- * a rebuild decides them so. */
-#define LIMIT_ENDED_SINCE "2026-12-08"
+/* The rules an event is decided by, logged with the day it is admitted ("SEQ DAY
+ * RULES" in the log's admitted record), so that a rebuild decides it as it was decided
+ * whatever release runs it and whenever it was made; an event logged without them
+ * (before they were numbered) is at 0. A day of a release (LIMIT_STAY_SINCE) says
+ * nothing of when a home began to run it. From 1, a stay that has ended is not paid,
+ * and the payment of an overdue one is not canceled. */
+#define RULES_VERSION 1
+#define RULES_ENDED_STAYS 1
 
 /* A price (rate, weekly, monthly, late fee) s: 1..LIMIT_PRICE_MAX, into *out. what
  * names it in the message ("--rate", "rate"). */

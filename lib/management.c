@@ -173,9 +173,7 @@ int management_check_set(struct store *s, const char *car, const struct car_sett
 	return rc;
 }
 
-/* Adds to the refusal e the first booking that holds car, and how many more: one
- * never paid whose stay is long over is not otherwise easy to find. */
-static int name_holder(struct store *s, const char *car, struct rerr *e)
+int management_name_holder(struct store *s, const char *car, struct rerr *e)
 {
 	struct kv *rows;
 	size_t n, held = 0, first = 0;
@@ -198,7 +196,7 @@ static int name_holder(struct store *s, const char *car, struct rerr *e)
 			   kv_get(&rows[first], "status"), kv_get(&rows[first], "from") ?: "",
 			   kv_get(&rows[first], "to") ?: "", held > 1 ? " and more" : "");
 	store_records_free(rows, n);
-	return 0;
+	return -1;
 }
 
 int management_check_rm(struct store *s, const char *car, struct rerr *e)
@@ -217,10 +215,6 @@ int management_check_rm(struct store *s, const char *car, struct rerr *e)
 	if (kv_num(&c, "reserved", 0) > 0 || kv_num(&c, "rented", 0) > 0) {
 		rc = rerr_set(e, RX_REFUSED, "%s: is %s, a car with a RESERVED or RENTED booking cannot be deleted",
 			      car, kv_get(&c, "status"));
-		if (name_holder(s, car, e) < 0) {
-			kv_free(&c);
-			return -1;
-		}
 		/* what ends them: a booking canceled; one paid, refunded or returned */
 		context_rests_on(e, (kv_num(&c, "reserved", 0) > 0 ? 1u << CTX_RESERVATION : 0) |
 				    (kv_num(&c, "rented", 0) > 0 ? 1u << CTX_PAYMENT | 1u << CTX_RENTAL : 0));

@@ -20,6 +20,12 @@ int management_check_set(struct store *s, const char *car, const struct car_sett
 void management_settings(struct car_settings *set, const struct kv *f);
 /* The rule for carctl rm: the car exists and holds no RESERVED or RENTED booking. */
 int management_check_rm(struct store *s, const char *car, struct rerr *e);
+/* Adds to carctl rm's refusal e the first booking that holds car (by its from), and
+ * whether there are more: one never paid whose stay is long over is not otherwise easy
+ * to find. The command's words only: the refusal a batch logs stays as it was, so that
+ * a rebuild of an older log decides the same. Returns -1: the refusal, or e an error
+ * of reading the car's bookings. */
+int management_name_holder(struct store *s, const char *car, struct rerr *e);
 /* The car as management knows it, with status and stars derived. */
 int management_car(struct store *s, const char *car, struct kv *c, struct rerr *e);
 /* The car booking res (paid on the day paid) was made for, as the fleet has it now,

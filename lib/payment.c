@@ -34,12 +34,6 @@ static int expect_status(struct store *s, const char *res, const char *want, con
 	return 0;
 }
 
-/* today, if the rules of a stay that has ended hold on it, else NULL. */
-static const char *ended_rules_on(const char *today)
-{
-	return today && valid_date(today) && strcmp(today, LIMIT_ENDED_SINCE) >= 0 ? today : NULL;
-}
-
 /* Whether booking p's stay ended before today (its to is before it). */
 static int ended_before(const struct kv *p, const char *today)
 {
@@ -53,7 +47,6 @@ int payment_check_pay(struct store *s, const char *res, const char *amount, cons
 	long long given;
 	int rc = 0;
 
-	today = ended_rules_on(today);
 	if (amount && limit_amount(amount, &given, "amount", e) < 0)
 		return -1;
 	if (expect_status(s, res, ST_RESERVED, "paid", &p, e) < 0)
@@ -61,7 +54,7 @@ int payment_check_pay(struct store *s, const char *res, const char *amount, cons
 	*due = kv_num(&p, "amount", 0);
 	if (ended_before(&p, today))
 		rc = rerr_set(e, RX_REFUSED, "%s: its stay ended on %s, before today (%s): it can no "
-			      "longer be paid ('reserve cancel' frees its nights)", res, kv_get(&p, "to"), today);
+			      "longer be paid ('reserve cancel' frees the car)", res, kv_get(&p, "to"), today);
 	else if (*due < 1 || *due > LIMIT_AMOUNT_MAX) /* booked before the limits */
 		rc = rerr_set(e, RX_REFUSED, "%s: amount %lld is beyond the limits and cannot be paid",
 			      res, *due);
@@ -77,7 +70,6 @@ int payment_check_cancel(struct store *s, const char *res, const char *today, st
 	struct kv p;
 	int rc = 0;
 
-	today = ended_rules_on(today);
 	if (expect_status(s, res, ST_RENTED, "canceled", &p, e) < 0)
 		return -1;
 	if (ended_before(&p, today))
@@ -86,6 +78,14 @@ int payment_check_cancel(struct store *s, const char *res, const char *today, st
 			      kv_get(&p, "to"), today);
 	kv_free(&p);
 	return rc;
+}
+
+/* The day the rules of a stay that has ended take as today for ev (into out), or NULL
+ * where they did not hold: ev logged before them, or without its admission day. */
+static const char *ended_stays_today(char out[11], const struct event *ev)
+{
+	context_today(out, ev);
+	return ev->admitted[0] && ev->rules >= RULES_ENDED_STAYS ? out : NULL;
 }
 
 static void save(struct store *s, const struct kv *p)
@@ -101,9 +101,8 @@ static int apply_pay(struct store *s, const struct event *ev, struct outbox *out
 	long long due;
 	struct kv p, *o;
 
-	context_today(today, ev);
-	if (payment_check_pay(s, res, kv_get(&ev->f, "amount"), ev->admitted[0] ? today : NULL,
-			      &due, &why) < 0)
+	if (payment_check_pay(s, res, kv_get(&ev->f, "amount"), ended_stays_today(today, ev), &due,
+			      &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_PAYMENT, &why, e);
 	if (payment_get(s, res, &p, e) != 0)
 		return -1;
@@ -141,8 +140,7 @@ static int apply_cancel(struct store *s, const struct event *ev, struct outbox *
 	char today[11];
 	struct kv p;
 
-	context_today(today, ev);
-	if (payment_check_cancel(s, res, ev->admitted[0] ? today : NULL, &why) < 0)
+	if (payment_check_cancel(s, res, ended_stays_today(today, ev), &why) < 0)
 		return outbox_refuse_or_fail(out, ev, CTX_PAYMENT, &why, e);
 	if (payment_get(s, res, &p, e) != 0)
 		return -1;

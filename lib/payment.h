@@ -6,8 +6,8 @@
 /* The rule for pay on today: amount (if not NULL) is within the limits, the
  * reservation is RESERVED in the payment context, its stay has not ended (its to is
  * not before today: paid, it would be overdue at once), its amount is within the
- * limits too, and amount equals it. Fills *due. today NULL, or before
- * LIMIT_ENDED_SINCE: no rule of dates (a payment logged without its admission day). */
+ * limits too, and amount equals it. Fills *due. today NULL: no rule of dates (a payment
+ * logged before these rules, or without its admission day). */
 int payment_check_pay(struct store *s, const char *res, const char *amount, const char *today,
 		      long long *due, struct rerr *e);
 /* The rule for pay cancel on today: the reservation is RENTED (paid, not returned)

@@ -2,7 +2,8 @@
  *
  *   layout                              version: 8 (or 7)
  *   log/000000/00/00/000000000001.yaml  an admitted event, verbatim (a leaf of 100)
- *   log/000000/00/00/admitted           "SEQ YYYY-MM-DD" a line: the day each was admitted
+ *   log/000000/00/00/admitted           "SEQ YYYY-MM-DD [RULES]" a line: the day each was
+ *                                       admitted, and the rules it is decided by (limit.h)
  *   log/head                            seq: N
  *   ids/ab/cd/ID                        the event again (the same blob as its log entry)
  *   keys/xx/NAME.yaml                   a registered key
@@ -163,24 +164,30 @@ int rec_check_layout(struct store *s, struct rerr *e)
 
 /* ---- the log ---- */
 
-/* The day seq was admitted, from its leaf's admitted record ("" if not there). */
-static int admitted_day(struct store *s, long long seq, char out[11], struct rerr *e)
+/* The day seq was admitted and its rules, from its leaf's admitted record ("" and 0 if
+ * not there; 0 for a line without rules, as older releases wrote). */
+static int admitted_day(struct store *s, long long seq, char out[11], int *rules, struct rerr *e)
 {
 	char p[64], want[16], *buf, *line;
 	int n = snprintf(want, sizeof want, "%012lld ", seq), rc;
 
 	out[0] = '\0';
+	*rules = 0;
 	log_path(p, sizeof p, seq, "admitted");
 	if ((rc = store_get(s, p, &buf, NULL, e)) != 0)
 		return rc < 0 ? -1 : 0;
 	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-		if (strncmp(line, want, (size_t)n) == 0)
+		if (strncmp(line, want, (size_t)n) == 0) {
 			snprintf(out, 11, "%.10s", line + n);
+			*rules = 0;
+			if (line[n + 10] == ' ' && line[n + 11] >= '1' && line[n + 11] <= '9')
+				*rules = atoi(line + n + 11); /* a few digits: this release writes 1 */
+		}
 	free(buf);
 	return 0;
 }
 
-int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitted[11],
+int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitted[11], int *rules,
 	    struct rerr *e)
 {
 	char p[64];
@@ -190,14 +197,15 @@ int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitt
 	rc = store_get(s, p, buf, len, e);
 	if (rc == 1)
 		return rerr_set(e, RX_IO, "state/%s: missing from the log", p);
-	if (rc == 0 && admitted_day(s, seq, admitted, e) < 0) {
+	if (rc == 0 && admitted_day(s, seq, admitted, rules, e) < 0) {
 		free(*buf);
 		return -1;
 	}
 	return rc;
 }
 
-void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, const char *admitted)
+void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, const char *admitted,
+		 int rules)
 {
 	char p[64], *old = NULL, *next;
 	size_t olen = 0;
@@ -207,7 +215,10 @@ void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, co
 	log_path(p, sizeof p, seq, "admitted");
 	if (store_get(s, p, &old, &olen, NULL) != 0)
 		old = NULL, olen = 0;
-	next = xasprintf("%s%012lld %s\n", old ? old : "", seq, admitted);
+	if (rules > 0)
+		next = xasprintf("%s%012lld %s %d\n", old ? old : "", seq, admitted, rules);
+	else
+		next = xasprintf("%s%012lld %s\n", old ? old : "", seq, admitted);
 	store_put(s, p, next, strlen(next));
 	free(next);
 	free(old);

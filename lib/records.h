@@ -37,10 +37,12 @@ extern const char *const rec_checked_out[];
 /* ---- the ledger ---- */
 long long rec_log_head(struct store *s, struct rerr *e);
 void rec_set_log_head(struct store *s, long long seq);
-/* The logged event at seq: its bytes, and the UTC day it was admitted on. */
-int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitted[11],
+/* The logged event at seq: its bytes, the UTC day it was admitted on, and the rules it
+ * was admitted under (0 when its line names none). */
+int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitted[11], int *rules,
 	    struct rerr *e);
-void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, const char *admitted);
+void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, const char *admitted,
+		 int rules);
 /* An admitted id's entry: the event's bytes. 0, 1 if the id is unknown. */
 int rec_id(struct store *s, const char *id, char **buf, size_t *len, struct rerr *e);
 void rec_id_put(struct store *s, const char *id, const char *buf, size_t len);

@@ -157,7 +157,7 @@ static int check_log(const struct home *h, const char *parent, struct store *c, 
 		/* The log's own entries are made again only on top of a parent's, whose
 		 * entries they must keep; from nothing, the ones read stand. */
 		if (check_event(s, &ev, &er) < 0 ||
-		    (parent ? ledger_append(s, &ev, ev.admitted, &got, &er) : ledger_index(s, &ev, seq, &er)) < 0)
+		    (parent ? ledger_append(s, &ev, ev.admitted, ev.rules, &got, &er) : ledger_index(s, &ev, seq, &er)) < 0)
 			rerr_set(why, RX_DATA, "log entry %lld (%s): %s", seq, kv_get(&ev.f, "id"), er.msg);
 		event_free(&ev);
 		if (why->msg[0])

@@ -4,8 +4,8 @@
 # owes a late fee), by the command and by the dispatcher; `rent return` ends it. A
 # RESERVED booking whose to is before today is no more paid (it would be overdue at
 # once); `rent due` lists it as a no-show, `carctl rm` names it, `reserve cancel` frees
-# it. (Payments admitted before LIMIT_ENDED_SINCE were decided without these rules:
-# test_rules.) Days pass by faketime(1).
+# it. (Payments logged before these rules were decided without them: test_rules,
+# 2066.) Days pass by faketime(1).
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
@@ -60,7 +60,7 @@ t_eq '... no refund, the late fee in the total' "$(printf '%s' "$OUT" | jq -r '"
 rb=$(book bob car02 "$d0" "$d1")
 t_refuse 1 'two days on, bob pays for a stay that ended' later 2 pay --as bob "$rb"
 t_match '... told it ended and what frees it' "$ERR" \
-	"$rb: its stay ended on $d1, before today \\($d2\\): it can no longer be paid \\('reserve cancel' frees its nights\\)"
+	"$rb: its stay ended on $d1, before today \\($d2\\): it can no longer be paid \\('reserve cancel' frees the car\\)"
 t_ok 'written today, while the stay is on' pay --as bob "$rb"
 dispatch_later 2
 t_eq 'admitted two days on, the payment is refused: still RESERVED' "$(status_of "$rb")" RESERVED

@@ -90,8 +90,15 @@ static const char *act(struct world *w, const char *type, const char *actor, ...
 	kv_set(&ev.f, "time", "2031-01-01T00:00:00Z");
 	kv_set(&ev.f, "actor", actor);
 	va_start(ap, actor);
-	while ((k = va_arg(ap, const char *)) != NULL)
-		kv_set(&ev.f, k, va_arg(ap, const char *));
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		const char *v = va_arg(ap, const char *);
+		if (strcmp(k, "@admitted") == 0) /* as if read from the log: its day and rules */
+			snprintf(ev.admitted, sizeof ev.admitted, "%s", v);
+		else if (strcmp(k, "@rules") == 0)
+			ev.rules = atoi(v);
+		else
+			kv_set(&ev.f, k, v);
+	}
 	va_end(ap);
 	feed(w, &ev);
 	event_free(&ev);
@@ -162,35 +169,40 @@ static void payment_makes_the_car_rented_and_checks_amount(void **state)
 	assert_string_equal(status_of(w, "car01"), ST_AVAILABLE);
 }
 
-/* A stay that has ended (its to before today, from LIMIT_ENDED_SINCE on) is not paid,
- * and once paid its payment is not canceled: the car is out, and owes its late fee. */
+/* A stay that has ended (its to before today) is not paid, and once paid its payment
+ * is not canceled: the car is out, and owes its late fee. An event logged under rules
+ * before RULES_ENDED_STAYS is decided as it was then. */
 static void ended_stays_are_neither_paid_nor_refunded(void **state)
 {
 	struct world *w = *state;
-	char res[ID_LEN];
+	char ra[ID_LEN], rb[ID_LEN];
 	long long due;
 	struct rerr e = {0};
 
 	act(w, "car.add", "admin", "car", "car01", "rate", "50000", NULL);
-	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2026-12-04", "to", "2026-12-07", "time", "2026-12-04T00:00:00Z", NULL));
-	assert_int_equal(payment_check_pay(w->s, res, NULL, "2026-12-08", &due, &e), -1);
+	act(w, "car.add", "admin", "car", "car02", "rate", "50000", NULL);
+	snprintf(ra, sizeof ra, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2026-12-04", "to", "2026-12-07", "time", "2026-12-04T00:00:00Z", NULL));
+	snprintf(rb, sizeof rb, "%s", act(w, "reserve", "alice", "car", "car02", "from", "2026-12-04", "to", "2026-12-07", "time", "2026-12-04T00:00:00Z", NULL));
+	assert_int_equal(payment_check_pay(w->s, ra, NULL, "2026-12-08", &due, &e), -1);
 	assert_int_equal(e.code, RX_REFUSED);
 	assert_non_null(strstr(e.msg, "its stay ended on 2026-12-07, before today (2026-12-08)"));
-	assert_int_equal(payment_check_pay(w->s, res, NULL, "2031-08-10", &due, &e), -1);
-	assert_int_equal(payment_check_pay(w->s, res, NULL, "2026-12-07", &due, &e), 0);
-	assert_int_equal(payment_check_pay(w->s, res, NULL, NULL, &due, &e), 0);
-	act(w, "pay", "alice", "reservation", res, "amount", "150000", NULL);
+	assert_int_equal(payment_check_pay(w->s, ra, NULL, "2026-12-07", &due, &e), 0); /* on its to */
+	assert_int_equal(payment_check_pay(w->s, ra, NULL, NULL, &due, &e), 0);
+	/* Applied: by the rules the event was logged under. */
+	act(w, "pay", "alice", "reservation", ra, "@admitted", "2026-12-09", "@rules", "1", NULL);
+	assert_string_equal(res_status(w, ra), ST_RESERVED);
+	act(w, "pay", "alice", "reservation", rb, "@admitted", "2026-12-09", "@rules", "0", NULL);
+	assert_string_equal(res_status(w, rb), ST_RENTED);
 	e = (struct rerr){0};
-	assert_int_equal(payment_check_cancel(w->s, res, "2026-12-08", &e), -1);
+	assert_int_equal(payment_check_cancel(w->s, rb, "2026-12-08", &e), -1);
 	assert_int_equal(e.code, RX_REFUSED);
 	assert_non_null(strstr(e.msg, "is overdue since 2026-12-07 (today is 2026-12-08)"));
-	assert_int_equal(payment_check_cancel(w->s, res, "2026-12-07", &e), 0);
-	assert_int_equal(payment_check_cancel(w->s, res, NULL, &e), 0);
-	/* Before LIMIT_ENDED_SINCE: decided as the release before did, for a rebuild. */
-	snprintf(res, sizeof res, "%s", act(w, "reserve", "alice", "car", "car01", "from", "2026-11-20", "to", "2026-11-21", "time", "2026-11-20T00:00:00Z", NULL));
-	assert_int_equal(payment_check_pay(w->s, res, NULL, "2026-12-07", &due, &e), 0);
-	act(w, "pay", "alice", "reservation", res, "amount", "50000", NULL);
-	assert_int_equal(payment_check_cancel(w->s, res, "2026-12-07", &e), 0);
+	assert_int_equal(payment_check_cancel(w->s, rb, "2026-12-07", &e), 0);
+	assert_int_equal(payment_check_cancel(w->s, rb, NULL, &e), 0);
+	act(w, "pay.cancel", "alice", "reservation", rb, "@admitted", "2026-12-10", "@rules", "1", NULL);
+	assert_string_equal(res_status(w, rb), ST_RENTED);
+	act(w, "pay.cancel", "alice", "reservation", rb, "@admitted", "2026-12-10", "@rules", "0", NULL);
+	assert_string_equal(res_status(w, rb), ST_PAY_CANCELED);
 }
 
 static void unknown_car_is_rejected_without_phantom(void **state)
