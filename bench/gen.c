@@ -5,7 +5,8 @@
  * the night START + i / CARS days after today; a night past the days a stay may start
  * ahead (limit.h) is refused, so that no figure is taken on rejections. GEN_NOSYNC=1
  * skips the fsyncs, to build a large history fast (the figures themselves are taken
- * on fsynced spools). */
+ * on fsynced spools). GEN_AIMED=1 makes ids as a hostile client may: the first four
+ * hex digits (an id's shard folder) all 0, the rest random. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
 	struct rerr e = {0};
 	long n, start, ncust, ncars;
 	int fast = getenv("GEN_NOSYNC") && strcmp(getenv("GEN_NOSYNC"), "1") == 0;
+	int aimed = getenv("GEN_AIMED") && strcmp(getenv("GEN_AIMED"), "1") == 0;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: gen HOME CUSTOMER CAR N [START [CUSTOMERS [CARS]]]\n");
@@ -79,6 +81,12 @@ int main(int argc, char **argv)
 		strftime(to, sizeof to, "%Y-%m-%d", gmtime(&t1));
 		event_init(&ev);
 		event_start(&ev, "reserve", who);
+		if (aimed) {
+			char id[ID_LEN];
+			snprintf(id, sizeof id, "%s", kv_get(&ev.f, "id"));
+			memcpy(id + 4, "0000", 4);
+			kv_set(&ev.f, "id", id);
+		}
 		kv_set(&ev.f, "car", car);
 		kv_set(&ev.f, "from", from);
 		kv_set(&ev.f, "to", to);

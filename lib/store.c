@@ -20,6 +20,9 @@
 #define SCRATCH "rental-scratch" /* in .git: the packs of a scratch store */
 #define TREE_BYTES (24 << 20) /* trees kept by id, at most: past it, the cache starts over */
 #define SEEN_BYTES (16 << 20) /* committed files kept as read, at most, with their entries */
+/* A tree longer than this is searched by halves, by where its entries start: a folder
+ * whose names a writer chooses (ids) may hold tens of thousands, each looked up. */
+#define HALVED_BYTES 4096
 
 struct entry {
 	char *path;
@@ -41,6 +44,7 @@ struct cached_tree {
 	struct gid id;
 	char *data;
 	size_t len;
+	size_t *at, nat; /* a long tree's: where each entry starts (NULL: not made yet) */
 };
 
 struct store {
@@ -84,8 +88,10 @@ struct store {
 
 static void drop_trees(struct store *s)
 {
-	for (size_t i = 0; i < s->tree_slots; i++)
+	for (size_t i = 0; i < s->tree_slots; i++) {
 		free(s->trees[i].data);
+		free(s->trees[i].at);
+	}
 	free(s->trees);
 	s->trees = NULL;
 	s->tree_slots = s->ntrees = s->tree_bytes = 0;
@@ -116,7 +122,7 @@ static void keep_tree(struct store *s, const struct gid *id, char *data, size_t 
 				*tree_slot(s, &old[i].id) = old[i];
 		free(old);
 	}
-	*tree_slot(s, id) = (struct cached_tree){*id, data, len};
+	*tree_slot(s, id) = (struct cached_tree){*id, data, len, NULL, 0};
 	s->ntrees++;
 	s->tree_bytes += len;
 }
@@ -150,9 +156,76 @@ static int tree_bytes(struct store *s, const struct gid *id, const char **data, 
 	return 0;
 }
 
-/* The entry name in tree id: 0 found, 1 absent. */
+/* git's order of the entry (ename, a folder if etree) against the one wanted (name's
+ * nlen bytes, a folder if tree): as git_entry_cmp. */
+static int entry_order(const char *ename, int etree, const char *name, size_t nlen, int tree)
+{
+	size_t el = strlen(ename), l = el < nlen ? el : nlen;
+	int c = memcmp(ename, name, l);
+
+	if (c)
+		return c;
+	unsigned char ce = el > l ? (unsigned char)ename[l] : etree ? '/' : 0;
+	unsigned char cn = nlen > l ? (unsigned char)name[l] : tree ? '/' : 0;
+	return ce - cn;
+}
+
+/* Where each entry of the cached tree c starts, made once; a tree whose entries are
+ * out of git's order is damaged (a search by halves would miss what it holds). */
+static int tree_offsets(struct store *s, struct cached_tree *c, struct rerr *e)
+{
+	struct git_entry ent, prev = {0};
+	size_t at = 0, start = 0, n = 0;
+	int rc;
+
+	if (c->at)
+		return 0;
+	c->at = xcalloc(c->len / 22 + 1, sizeof *c->at); /* an entry is 22 bytes at least */
+	while ((rc = git_tree_next(c->data, c->len, &at, &ent)) == 1) {
+		if (n > 0 && git_entry_cmp(&prev, &ent) >= 0)
+			break;
+		c->at[n++] = start;
+		prev = ent;
+		start = at;
+	}
+	if (rc != 0) {
+		free(c->at);
+		c->at = NULL;
+		return rerr_set(e, RX_IO, "%s: a tree is damaged", s->gitdir);
+	}
+	c->nat = n;
+	s->tree_bytes += n * sizeof *c->at;
+	return 0;
+}
+
+/* The entry name (a folder if tree) in the long cached tree c, by halves. */
+static int tree_find_halving(struct store *s, struct cached_tree *c, const char *name, size_t nlen,
+			     int tree, struct git_entry *out, struct rerr *e)
+{
+	size_t lo = 0, hi;
+
+	if (tree_offsets(s, c, e) < 0)
+		return -1;
+	hi = c->nat;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2, at = c->at[mid];
+		if (git_tree_next(c->data, c->len, &at, out) != 1)
+			return rerr_set(e, RX_IO, "%s: a tree is damaged", s->gitdir);
+		int o = entry_order(out->name, out->is_tree, name, nlen, tree);
+		if (o == 0)
+			return 0;
+		if (o < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 1;
+}
+
+/* The entry name, a folder if tree, in tree id: 0 found, 1 absent (or of the other
+ * kind). */
 static int tree_find(struct store *s, const struct gid *id, const char *name, size_t nlen,
-		     struct git_entry *out, struct rerr *e)
+		     int tree, struct git_entry *out, struct rerr *e)
 {
 	const char *data;
 	size_t len, at = 0;
@@ -160,9 +233,11 @@ static int tree_find(struct store *s, const struct gid *id, const char *name, si
 
 	if (tree_bytes(s, id, &data, &len, e) < 0)
 		return -1;
+	if (len > HALVED_BYTES) /* tree_bytes left it in the cache */
+		return tree_find_halving(s, tree_slot(s, id), name, nlen, tree, out, e);
 	while ((rc = git_tree_next(data, len, &at, out)) == 1)
 		if (strncmp(out->name, name, nlen) == 0 && out->name[nlen] == '\0')
-			return 0;
+			return out->is_tree == tree ? 0 : 1;
 	return rc < 0 ? rerr_set(e, RX_IO, "%s: a tree is damaged", s->gitdir) : 1;
 }
 
@@ -193,13 +268,9 @@ static int lookup_path(struct store *s, const char *path, int want_tree, struct 
 	for (;;) {
 		const char *slash = strchr(p, '/');
 		size_t nlen = slash ? (size_t)(slash - p) : strlen(p);
-		int rc = tree_find(s, &at, p, nlen, out, e);
-		if (rc != 0)
+		int rc = tree_find(s, &at, p, nlen, slash ? 1 : want_tree, out, e);
+		if (rc != 0 || slash == NULL)
 			return rc;
-		if (slash == NULL)
-			return out->is_tree == want_tree ? 0 : 1;
-		if (!out->is_tree)
-			return 1;
 		at = out->id;
 		p = slash + 1;
 		if (d < 16 && (size_t)(slash - path) < sizeof s->walked.path) {
@@ -687,6 +758,26 @@ static int by_path(const void *a, const void *b)
 	return (*x == '/' ? 1 : *x) - (*y == '/' ? 1 : *y);
 }
 
+/* The index in ents[0..n), in git's order, of the entry named name (nl bytes), a file
+ * or a folder; n if there is none. */
+static size_t base_entry(const struct git_entry *ents, size_t n, const char *name, size_t nl)
+{
+	for (int tree = 0; tree < 2; tree++) {
+		size_t lo = 0, hi = n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int o = entry_order(ents[mid].name, ents[mid].is_tree, name, nl, tree);
+			if (o == 0)
+				return mid;
+			if (o < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return n;
+}
+
 /* The tree that base (NULL: none) becomes with changes ch[0..n), all under the folder
  * whose path takes the first skip bytes of theirs; its objects go into pk. *empty
  * when nothing is left in it. */
@@ -708,12 +799,20 @@ static int build_tree(struct store *s, const struct gid *base, struct entry **ch
 	}
 	struct git_entry ent;
 	while (copy && (rc = git_tree_next(copy, len, &at, &ent)) == 1) {
+		if (nents > 0 && git_entry_cmp(&ents[nents - 1], &ent) >= 0) {
+			rc = -1; /* out of git's order: a search by halves would miss a name */
+			break;
+		}
 		if (nents == cap)
 			ents = xrealloc(ents, (cap = cap ? 2 * cap : 32) * sizeof *ents);
 		ents[nents++] = ent;
 	}
 	if (rc < 0)
 		rc = rerr_set(e, RX_IO, "%s: a tree is damaged", s->gitdir);
+	/* ents[0..nbase) is base's, in order, searched by halves (dropped[k]: replaced or
+	 * deleted); what is made here is added after it. */
+	size_t nbase = nents;
+	unsigned char *dropped = xcalloc(nbase + 1, 1);
 	char **names = xcalloc(n + 1, sizeof *names); /* names of entries made here */
 	size_t nnames = 0;
 	for (size_t i = 0; rc == 0 && i < n;) {
@@ -725,8 +824,7 @@ static int build_tree(struct store *s, const struct gid *base, struct entry **ch
 			j++;
 		struct entry *file = rest[nl] == '\0' ? ch[i] : NULL;
 		size_t under = file ? i + 1 : i;
-		while (k < nents && !(strncmp(ents[k].name, rest, nl) == 0 && ents[k].name[nl] == '\0'))
-			k++;
+		k = base_entry(ents, nbase, rest, nl);
 		struct git_entry made = {0};
 		int gone = 1;
 		if (file && file->state == ENT_PUT) {
@@ -734,12 +832,12 @@ static int build_tree(struct store *s, const struct gid *base, struct entry **ch
 			gitpack_add(pk, GIT_BLOB, file->data, file->len, &made.id);
 			gone = 0;
 		} else if (under < j) {
-			const struct gid *sub = !file && k < nents && ents[k].is_tree ? &ents[k].id : NULL;
+			const struct gid *sub = !file && k < nbase && ents[k].is_tree ? &ents[k].id : NULL;
 			rc = build_tree(s, sub, ch + under, j - under, skip + nl + 1, pk, &made.id, &gone, e);
 			made.is_tree = 1;
 		}
-		if (k < nents)
-			ents[k] = ents[--nents];
+		if (k < nbase)
+			dropped[k] = 1;
 		if (rc == 0 && !gone) {
 			if (nents == cap)
 				ents = xrealloc(ents, (cap = cap ? 2 * cap : 32) * sizeof *ents);
@@ -749,6 +847,11 @@ static int build_tree(struct store *s, const struct gid *base, struct entry **ch
 		i = j;
 	}
 	if (rc == 0) {
+		size_t kept = 0;
+		for (size_t i = 0; i < nents; i++)
+			if (i >= nbase || !dropped[i])
+				ents[kept++] = ents[i];
+		nents = kept;
 		*empty = nents == 0;
 		git_tree_format(ents, nents, &bytes, &len);
 		if (!*empty || skip == 0) /* a folder left empty is dropped by its parent */
@@ -758,6 +861,7 @@ static int build_tree(struct store *s, const struct gid *base, struct entry **ch
 	for (size_t i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);
+	free(dropped);
 	free(ents);
 	free(copy);
 	return rc;

@@ -1034,6 +1034,98 @@ static void a_tree_that_does_not_parse_is_named(void **state)
 	store_free(s);
 }
 
+/* A long folder (more than HALVED_BYTES of tree) is searched by halves, and a batch
+ * finds what it changes there by halves too: names that git orders otherwise than
+ * strcmp (a file "a.b" before the folder "a", which sorts as "a/") are each found,
+ * replaced, deleted and made, and git finds every tree in order, no name twice. */
+static void a_long_folder_is_searched_by_halves(void **state)
+{
+	static const char *const odd[] = {"big/a/in", "big/a.b", "big/a-c", "big/a0", "big/z"};
+	struct store *s = open_locked();
+	struct rerr e = {0};
+	char path[32], *b;
+
+	for (int i = 0; i < 400; i++) {
+		snprintf(path, sizeof path, "big/f%03d", i);
+		store_put(s, path, path, strlen(path));
+	}
+	for (size_t i = 0; i < 5; i++)
+		store_put(s, odd[i], odd[i], strlen(odd[i]));
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	s = open_locked();
+	each_reads_its_path(s, "big/f%03d", 400);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(store_get(s, odd[i], &b, NULL, &e), 0);
+		assert_string_equal(b, odd[i]);
+		free(b);
+	}
+	assert_int_equal(store_get(s, "big/a", &b, NULL, &e), 1); /* a folder, not a file */
+	assert_int_equal(store_get(s, "big/f400", &b, NULL, &e), 1);
+	assert_int_equal(store_get(s, "big/a.b/x", &b, NULL, &e), 1);
+	/* The folder a becomes a file, the file a.b a folder; one deleted, one made. */
+	store_del(s, "big/a/in");
+	store_put(s, "big/a", "row", 3);
+	store_del(s, "big/a.b");
+	store_put(s, "big/a.b/x", "x", 1);
+	store_del(s, "big/f100");
+	store_put(s, "big/f400", "new", 3);
+	store_put(s, "big/a-c", "changed", 7);
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_string_equal(b = read_fresh("big/a"), "row");
+	free(b);
+	assert_string_equal(b = read_fresh("big/a.b/x"), "x");
+	free(b);
+	assert_string_equal(b = read_fresh("big/a-c"), "changed");
+	free(b);
+	assert_string_equal(b = read_fresh("big/f400"), "new");
+	free(b);
+	assert_null(read_fresh("big/f100"));
+	assert_null(read_fresh("big/a/in"));
+	assert_string_equal(b = read_fresh("big/f399"), "big/f399");
+	free(b);
+	assert_int_equal(sh("test \"$(git -C %1$s ls-tree -r --name-only main | wc -l)\" = 405 && "
+			    "git -C %1$s fsck --strict --no-dangling 2>&1 | (! grep .)"), 0);
+}
+
+/* A long tree whose entries are out of git's order is damage, to a reader and to a
+ * batch that changes it: searched by halves, it would hide what it holds. */
+static void a_long_tree_out_of_order_is_damage(void **state)
+{
+	char raw[64], file[96];
+	struct gid blob;
+	struct store *s;
+	struct rerr e = {0};
+	FILE *f;
+	char *b;
+
+	git_hash(&blob, GIT_BLOB, "x", 1);
+	snprintf(file, sizeof file, "%s/tree.raw", dir);
+	assert_non_null(f = fopen(file, "w"));
+	for (int i = 299; i >= 0; i--) { /* 300 entries, backwards */
+		int n = snprintf(raw, sizeof raw, "100644 n%03d", i) + 1;
+		fwrite(raw, 1, (size_t)n, f);
+		fwrite(blob.b, 1, 20, f);
+	}
+	fclose(f);
+	assert_int_equal(sh("cd %1$s && printf x | git hash-object -w --stdin >/dev/null && "
+			    "t=$(git hash-object -t tree --literally -w tree.raw) && rm tree.raw && "
+			    "r=$(printf '040000 tree %%s\tbig\n' $t | git mktree) && "
+			    "git update-ref refs/heads/main $(git commit-tree $r -m backwards)"), 0);
+	assert_int_equal(store_open(&s, dir, &e), 0);
+	assert_int_equal(store_get(s, "big/n150", &b, NULL, &e), -1);
+	assert_int_equal(e.code, RX_IO);
+	assert_non_null(strstr(e.msg, "a tree is damaged"));
+	store_free(s);
+	s = open_locked();
+	store_put(s, "big/n300", "y", 1);
+	e = (struct rerr){0};
+	assert_int_equal(store_commit(s, "", &e), -1);
+	assert_non_null(strstr(e.msg, "a tree is damaged"));
+	store_free(s);
+}
+
 /* A config that cannot be read is an error of store_drop_checkout, not a repository
  * left as it was under a 0. */
 static void an_unreadable_config_fails_the_drop(void **state)
@@ -1566,6 +1658,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_split_moves_committed_leaves_and_the_batchs, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_row_in_another_leaf_stops_a_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_table_split_dropped_and_split_again_in_one_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_long_folder_is_searched_by_halves, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_long_tree_out_of_order_is_damage, setup, teardown),
 		cmocka_unit_test(par_does_each_item_once_on_two_threads),
 		cmocka_unit_test(par_stops_at_the_first_error),
 		cmocka_unit_test(par_stopped_takes_no_more),
