@@ -1,9 +1,11 @@
-/* records: the paths of layout 8 (and of 7, whose tables never split).
+/* records: the paths of layout 9 (and of 8, whose log names no rules, and 7, whose
+ * tables never split either).
  *
- *   layout                              version: 8 (or 7)
+ *   layout                              version: 9 (or 8, 7)
  *   log/000000/00/00/000000000001.yaml  an admitted event, verbatim (a leaf of 100)
- *   log/000000/00/00/admitted           "SEQ YYYY-MM-DD [RULES]" a line: the day each was
- *                                       admitted, and the rules it is decided by (limit.h)
+ *   log/000000/00/00/admitted           "SEQ YYYY-MM-DD RULES" a line: the day each was
+ *                                       admitted, and the rules it is decided by (limit.h;
+ *                                       layout 9: before, "SEQ YYYY-MM-DD", rules 0)
  *   log/head                            seq: N
  *   ids/ab/cd/ID                        the event again (the same blob as its log entry)
  *   keys/xx/NAME.yaml                   a registered key
@@ -29,6 +31,7 @@
  * backslash, tab or newline in a value is written \\, \t or \n. */
 #include "records.h"
 #include "config.h"
+#include "limit.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +133,11 @@ int rec_layout(struct store *s, struct rerr *e)
 	return rc < 0 ? -1 : (int)v;
 }
 
+int rec_rules(struct store *s)
+{
+	return rec_layout(s, &(struct rerr){0}) >= 9 ? RULES_VERSION : 0;
+}
+
 int rec_layout_own(int v)
 {
 	return v >= RECORDS_LAYOUT_READ && v <= RECORDS_LAYOUT;
@@ -164,27 +172,52 @@ int rec_check_layout(struct store *s, struct rerr *e)
 
 /* ---- the log ---- */
 
+/* The rules named after the day in an admitted line (rest: what follows the day, up
+ * to the line's end): 0 if none; RX_IO if they are no whole number, RX_CONFIG past
+ * what this release knows. */
+static int line_rules(const char *rest, long long seq, int *rules, struct rerr *e)
+{
+	const char *end = rest + strcspn(rest, "\n");
+	long long v = 0;
+
+	*rules = 0;
+	if (rest == end)
+		return 0;
+	if (*rest++ != ' ' || rest == end || end - rest > 9 || *rest == '0')
+		return rerr_set(e, RX_IO, "log entry %lld: damaged: its admitted line names no rules", seq);
+	for (const char *c = rest; c < end; c++) {
+		if (*c < '0' || *c > '9')
+			return rerr_set(e, RX_IO, "log entry %lld: damaged: its admitted line names no rules", seq);
+		v = v * 10 + (*c - '0');
+	}
+	if (v > RULES_VERSION)
+		return rerr_set(e, RX_CONFIG, "log entry %lld: decided by rules %lld, which this release "
+				"does not know (it knows up to %d): run a newer release", seq, v, RULES_VERSION);
+	*rules = (int)v;
+	return 0;
+}
+
 /* The day seq was admitted and its rules, from its leaf's admitted record ("" and 0 if
- * not there; 0 for a line without rules, as older releases wrote). */
+ * not there; 0 for a line without rules, as layouts before 9 wrote). */
 static int admitted_day(struct store *s, long long seq, char out[11], int *rules, struct rerr *e)
 {
 	char p[64], want[16], *buf, *line;
-	int n = snprintf(want, sizeof want, "%012lld ", seq), rc;
+	int n = snprintf(want, sizeof want, "%012lld ", seq), rc = 0;
 
 	out[0] = '\0';
 	*rules = 0;
 	log_path(p, sizeof p, seq, "admitted");
 	if ((rc = store_get(s, p, &buf, NULL, e)) != 0)
 		return rc < 0 ? -1 : 0;
-	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+	for (line = buf; rc == 0 && line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
 		if (strncmp(line, want, (size_t)n) == 0) {
-			snprintf(out, 11, "%.10s", line + n);
-			*rules = 0;
-			if (line[n + 10] == ' ' && line[n + 11] >= '1' && line[n + 11] <= '9')
-				*rules = atoi(line + n + 11); /* a few digits: this release writes 1 */
+			size_t len = strcspn(line + n, "\n");
+			snprintf(out, 11, "%.*s", (int)(len < 10 ? len : 10), line + n);
+			if (len >= 10) /* else no day to read rules after: its rules are 0 */
+				rc = line_rules(line + n + 10, seq, rules, e);
 		}
 	free(buf);
-	return 0;
+	return rc;
 }
 
 int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitted[11], int *rules,
@@ -215,7 +248,7 @@ void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, co
 	log_path(p, sizeof p, seq, "admitted");
 	if (store_get(s, p, &old, &olen, NULL) != 0)
 		old = NULL, olen = 0;
-	if (rules > 0)
+	if (rules > 0 && rec_rules(s) > 0)
 		next = xasprintf("%s%012lld %s %d\n", old ? old : "", seq, admitted, rules);
 	else
 		next = xasprintf("%s%012lld %s\n", old ? old : "", seq, admitted);
@@ -625,13 +658,13 @@ static size_t table_rewrite(struct store *s, const char *path, const struct kv *
 
 static void split_table(struct store *s, const char *folder, int depth);
 
-/* Whether the home's tables split (layout 8; see records.h): a home of 7 keeps the
- * leaves the release before made, so that its replay makes them again alike. */
+/* Whether the home's tables split (layout 8 and on; see records.h): a home of 7 keeps
+ * the leaves the release before made, so that its replay makes them again alike. */
 static int tables_split(struct store *s)
 {
 	struct rerr e = {0};
 
-	return rec_layout(s, &e) == RECORDS_LAYOUT;
+	return rec_layout(s, &e) >= 8;
 }
 
 void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,

@@ -8,13 +8,15 @@
 #include "event.h"
 #include "store.h"
 
-/* The layout these paths make (the record `layout`): 8, which is 7 whose owner tables
- * split a digit deeper as they grow (records.c). A home of 7 is run as it is, its
- * tables never split, so that a replay makes its leaves again as its batches did, and
- * the release before can still run it, until `dispatcher --upgrade` replays it into 8
- * (splitting what grew long). A home of an older layout is read only by
- * `dispatcher --upgrade`, which replays its log (layout-free) into these. */
-#define RECORDS_LAYOUT 8
+/* The layout these paths make (the record `layout`): 9, which is 8 whose log names
+ * the rules each event is decided by (limit.h's RULES_VERSION), and 8 is 7 whose owner
+ * tables split a digit deeper as they grow (records.c). A home of 7 or 8 is run as it
+ * is (7's tables never split, 8's log names no rules, so its events are decided by the
+ * rules before they were numbered), so that a replay makes it again as its batches
+ * did, and the releases before can still run it and follow it, until `dispatcher
+ * --upgrade` replays it into 9. A home of an older layout is read only by `dispatcher
+ * --upgrade`, which replays its log (layout-free) into these. */
+#define RECORDS_LAYOUT 9
 #define RECORDS_LAYOUT_READ 7 /* the oldest layout this one reads as its own */
 
 /* The layout of the state's records: the record `layout`'s version; 1 where there is
@@ -23,8 +25,11 @@
  * its version is no whole number from 1 (damaged). */
 int rec_layout(struct store *s, struct rerr *e);
 /* Whether a home of layout v is read as this release's own (RECORDS_LAYOUT_READ to
- * RECORDS_LAYOUT: 7 too, whose tables never split). */
+ * RECORDS_LAYOUT: 7 and 8 too). */
 int rec_layout_own(int v);
+/* The rules the events admitted into s next are decided by: RULES_VERSION in a home
+ * of layout 9, 0 in one of 7 or 8 (whose log names none: see RECORDS_LAYOUT). */
+int rec_rules(struct store *s);
 /* Names layout v (one this release reads as its own) in the layout record. */
 void rec_set_layout(struct store *s, int v);
 /* 0 if the state is in a layout this release reads as its own; else RX_CONFIG (another
@@ -38,9 +43,13 @@ extern const char *const rec_checked_out[];
 long long rec_log_head(struct store *s, struct rerr *e);
 void rec_set_log_head(struct store *s, long long seq);
 /* The logged event at seq: its bytes, the UTC day it was admitted on, and the rules it
- * was admitted under (0 when its line names none). */
+ * was admitted under (0 when its line names none); RX_IO if they are no number, RX_CONFIG
+ * if rules this release does not know (a newer one's). */
 int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitted[11], int *rules,
 	    struct rerr *e);
+/* Logs the event at seq, admitted on the day admitted under rules: named in its line
+ * in a home of layout 9 (RECORDS_LAYOUT), not in one of 7 or 8, whose events are
+ * decided by the rules before they were numbered (ledger_read gives 0). */
 void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, const char *admitted,
 		 int rules);
 /* An admitted id's entry: the event's bytes. 0, 1 if the id is unknown. */

@@ -193,6 +193,7 @@ static int tree_offsets(struct store *s, struct cached_tree *c, struct rerr *e)
 		c->at = NULL;
 		return rerr_set(e, RX_IO, "%s: a tree is damaged", s->gitdir);
 	}
+	c->at = xrealloc(c->at, (n + 1) * sizeof *c->at); /* what the cache counts */
 	c->nat = n;
 	s->tree_bytes += n * sizeof *c->at;
 	return 0;

@@ -6,7 +6,7 @@
 # by every command, a cancellation in the batch of the split and one after rewrite
 # their rows where they now lie, a rebuild finds the state the log makes, and the
 # home is healthy. A home of layout 7 (the release before's) never splits, so that its
-# rebuild makes its leaves again alike, until `dispatcher --upgrade` makes it 8; its
+# rebuild makes its leaves again alike, until `dispatcher --upgrade` makes it 9; its
 # replica follows it across the upgrade.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
@@ -59,7 +59,7 @@ t_eq "car01's bookings in management went deeper too" \
 	"$(state_cat "$(state_ls management/bookings | grep '/car01/depth$')")" 'depth: 3'
 t_eq "... and her bookings in the reservation context did not (33 bytes a row)" \
 	"$(state_ls reservation/customers | grep /alice/ | sed 's|.*/alice/||')" '0/0'
-t_eq 'the home names layout 8' "$(state_cat layout)" 'version: 8'
+t_eq 'the home names layout 9' "$(state_cat layout)" 'version: 9'
 
 t_eq 'mypage lists all her bookings' "$(mypage --as alice --json | jq -s length)" "$n"
 t_eq 'reserve list too' "$(reserve --as alice list --json | jq -s 'map(select(.status == "RESERVED")) | length')" "$((n - 1))"
@@ -101,15 +101,15 @@ t_ok 'a replica of it' carctl init --replica "$H/state" "$R"
 t_ok '... follows it' dispatcher --home "$R" --once
 t_eq '... and answers as it does' "$(mypage --home "$R" --as alice --json)" "$(mypage --as alice --json)"
 t_ok 'dispatcher --upgrade' dispatcher --upgrade
-t_match '... moves it to layout 8' "$ERR" '^dispatcher: upgrade: layout 8, [1-9][0-9]* records moved or rewritten$'
+t_match '... moves it to layout 9' "$ERR" '^dispatcher: upgrade: layout 9, [1-9][0-9]* records moved or rewritten$'
 t_eq '... splitting her page' "$(state_cat "$(state_ls mypage/customers | grep '/alice/depth$')")" 'depth: 3'
-t_eq '... the layout record names 8' "$(state_cat layout)" 'version: 8'
+t_eq '... the layout record names 9' "$(state_cat layout)" 'version: 9'
 t_eq '... mypage lists them all' "$(mypage --as alice --json | jq -s length)" "$n"
 t_ok '... and a cancellation after it' reserve --as alice cancel "$seventh"
 dispatch
 t_eq '... is on her page' "$(mypage --as alice --json | jq -r "select(.reservation == \"$seventh\") | .status")" RESERVATION_CANCELED
 t_ok 'the replica follows the upgrade and the cancellation' dispatcher --home "$R" --once
-t_eq '... in layout 8' "$(git --git-dir="$R/state/.git" show main:layout)" 'version: 8'
+t_eq '... in layout 9' "$(git --git-dir="$R/state/.git" show main:layout)" 'version: 9'
 t_eq '... and answers as the upgraded home does' "$(mypage --home "$R" --as alice --json)" "$(mypage --as alice --json)"
 t_ok 'dispatcher --rebuild' dispatcher --rebuild
 t_eq '... finds the state the log makes' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
