@@ -22,23 +22,17 @@ static int own_option(int c, void *arg)
 	return 0;
 }
 
-/* today, if the home decides what it admits next by the rules of a stay that has
- * ended (limit.h), as the dispatcher will: else NULL. */
-static const char *ended_stays_today(struct store *s, const char *today)
-{
-	return rec_rules(s) >= RULES_ENDED_STAYS ? today : NULL;
-}
-
 /* The breaker first: while payment is unhealthy, nothing is taken. */
 static int pay_rule(struct store *s, const char *res, void *arg, struct rerr *e)
 {
 	struct pay_arg *p = arg;
 	char today[11];
 	long long due;
+	int rules = rec_rules(s, e);
 
 	today_utc(today);
-	if (payment_breaker_check(p->spool, p->cfg, e) < 0 ||
-	    payment_check_pay(s, res, p->amount, ended_stays_today(s, today), &due, e) < 0)
+	if (rules < 0 || payment_breaker_check(p->spool, p->cfg, e) < 0 ||
+	    payment_check_pay(s, res, p->amount, payment_ended_today(today, rules), &due, e) < 0)
 		return -1;
 	kv_setnum(p->extra, "amount", due);
 	return 0;
@@ -48,11 +42,12 @@ static int cancel_rule(struct store *s, const char *res, void *arg, struct rerr 
 {
 	struct pay_arg *p = arg;
 	char today[11];
+	int rules = rec_rules(s, e);
 
-	if (payment_breaker_check(p->spool, p->cfg, e) < 0)
+	if (rules < 0 || payment_breaker_check(p->spool, p->cfg, e) < 0)
 		return -1;
 	today_utc(today);
-	return payment_check_cancel(s, res, ended_stays_today(s, today), e);
+	return payment_check_cancel(s, res, payment_ended_today(today, rules), e);
 }
 
 int main(int argc, char **argv)

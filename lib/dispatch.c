@@ -402,7 +402,7 @@ static void refuse_rival_ids(const struct spool_list *l, struct incoming *in)
 
 /* Admits one read spool file into the log, or says why not (in->reason set, return 1). */
 static int admit(struct store *s, const char *name, struct incoming *in, const char *today,
-		 int *skipped, struct rerr *e)
+		 int rules, int *skipped, struct rerr *e)
 {
 	struct rerr why = {0};
 	long long seq;
@@ -437,7 +437,7 @@ static int admit(struct store *s, const char *name, struct incoming *in, const c
 		snprintf(in->reason, sizeof in->reason, "%s: %s", name, why.msg);
 		return 1;
 	}
-	return ledger_append(s, &in->ev, today, RULES_VERSION, &seq, e);
+	return ledger_append(s, &in->ev, today, rules, &seq, e);
 }
 
 /* The batch's own log entries, each parsed once, since every context reads them all.
@@ -511,6 +511,7 @@ struct pending {
  * its commit message (ACTOR TYPE OBJECT, an event each). */
 struct audit {
 	char today[11];
+	int rules; /* the rules they are decided by, logged with each (rec_rules) */
 	char *text;
 	size_t len;
 	struct report notes; /* rejections and refusals, said once the batch is committed */
@@ -585,7 +586,7 @@ static int log_pending(struct store *s, struct pending *p, long long *head, size
 	par_finish(&par, 1, NULL);
 	for (size_t i = 0; i < p->n && rc == 0; i++) {
 		const struct kv *f = &p->v[i].f;
-		rc = ledger_append(s, &p->v[i], a->today, RULES_VERSION, head, e);
+		rc = ledger_append(s, &p->v[i], a->today, a->rules, head, e);
 		audit_add(a, &p->v[i]);
 		if (event_kind_of(&p->v[i]) == EV_RES_REJECTED || event_kind_of(&p->v[i]) == EV_BLOCK_REJECTED)
 			report_add(&a->notes, 0, "rejected %s: %s",
@@ -922,13 +923,15 @@ static int run_batch(const struct home *h, struct store *s, const struct cfg *c,
 	/* A new home's first batch names the layout of its records. */
 	if (!store_has_commit(s) && l.n > 0)
 		rec_set_layout(s, RECORDS_LAYOUT);
+	if ((audit.rules = rec_rules(s, e)) < 0)
+		goto out;
 	char *mark = last_batch_mark(h);
 	utimensat(AT_FDCWD, mark, NULL, 0); /* best effort: --check reads it */
 	free(mark);
 	in = prepass(h, s, &l);
 	refuse_rival_ids(&l, in);
 	for (size_t i = 0; i < l.n; i++) {
-		int skipped, r = admit(s, l.names[i], &in[i], audit.today, &skipped, e);
+		int skipped, r = admit(s, l.names[i], &in[i], audit.today, audit.rules, &skipped, e);
 		if (r < 0)
 			goto out;
 		if (r == 2) /* gone: its writer took it back before it was read */

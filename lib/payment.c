@@ -80,12 +80,17 @@ int payment_check_cancel(struct store *s, const char *res, const char *today, st
 	return rc;
 }
 
-/* The day the rules of a stay that has ended take as today for ev (into out), or NULL
- * where they did not hold: ev logged before them, or without its admission day. */
+const char *payment_ended_today(const char *today, int rules)
+{
+	return rules >= RULES_ENDED_STAYS ? today : NULL;
+}
+
+/* payment_ended_today for ev (its day into out): NULL for one logged without its
+ * admission day too. */
 static const char *ended_stays_today(char out[11], const struct event *ev)
 {
 	context_today(out, ev);
-	return ev->admitted[0] && ev->rules >= RULES_ENDED_STAYS ? out : NULL;
+	return payment_ended_today(ev->admitted[0] ? out : NULL, ev->rules);
 }
 
 static void save(struct store *s, const struct kv *p)

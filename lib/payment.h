@@ -14,6 +14,10 @@ int payment_check_pay(struct store *s, const char *res, const char *amount, cons
  * and not overdue (its to is not before today): an overdue car is out, and its return
  * owes a late fee, which a refund would drop. today as for payment_check_pay. */
 int payment_check_cancel(struct store *s, const char *res, const char *today, struct rerr *e);
+/* The today to give those two for an event decided by rules (limit.h; a command's:
+ * rec_rules of its home): today where the rules of a stay that has ended hold, else
+ * NULL. */
+const char *payment_ended_today(const char *today, int rules);
 int payment_get(struct store *s, const char *res, struct kv *p, struct rerr *e);
 #endif
 

@@ -133,9 +133,11 @@ int rec_layout(struct store *s, struct rerr *e)
 	return rc < 0 ? -1 : (int)v;
 }
 
-int rec_rules(struct store *s)
+int rec_rules(struct store *s, struct rerr *e)
 {
-	return rec_layout(s, &(struct rerr){0}) >= 9 ? RULES_VERSION : 0;
+	int v = rec_layout(s, e);
+
+	return v < 0 ? -1 : v >= 9 ? RULES_VERSION : 0;
 }
 
 int rec_layout_own(int v)
@@ -248,7 +250,7 @@ void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, co
 	log_path(p, sizeof p, seq, "admitted");
 	if (store_get(s, p, &old, &olen, NULL) != 0)
 		old = NULL, olen = 0;
-	if (rules > 0 && rec_rules(s) > 0)
+	if (rules > 0)
 		next = xasprintf("%s%012lld %s %d\n", old ? old : "", seq, admitted, rules);
 	else
 		next = xasprintf("%s%012lld %s\n", old ? old : "", seq, admitted);

@@ -28,8 +28,9 @@ int rec_layout(struct store *s, struct rerr *e);
  * RECORDS_LAYOUT: 7 and 8 too). */
 int rec_layout_own(int v);
 /* The rules the events admitted into s next are decided by: RULES_VERSION in a home
- * of layout 9, 0 in one of 7 or 8 (whose log names none: see RECORDS_LAYOUT). */
-int rec_rules(struct store *s);
+ * of layout 9, 0 in one of 7 or 8 (whose log names none: see RECORDS_LAYOUT); -1 and
+ * e if the layout does not read. */
+int rec_rules(struct store *s, struct rerr *e);
 /* Names layout v (one this release reads as its own) in the layout record. */
 void rec_set_layout(struct store *s, int v);
 /* 0 if the state is in a layout this release reads as its own; else RX_CONFIG (another
@@ -47,9 +48,8 @@ void rec_set_log_head(struct store *s, long long seq);
  * if rules this release does not know (a newer one's). */
 int rec_log(struct store *s, long long seq, char **buf, size_t *len, char admitted[11], int *rules,
 	    struct rerr *e);
-/* Logs the event at seq, admitted on the day admitted under rules: named in its line
- * in a home of layout 9 (RECORDS_LAYOUT), not in one of 7 or 8, whose events are
- * decided by the rules before they were numbered (ledger_read gives 0). */
+/* Logs the event at seq, admitted on the day admitted under rules, named in its line
+ * unless 0 (rec_rules: a home of 7 or 8; or what a primary logged, for a replica). */
 void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, const char *admitted,
 		 int rules);
 /* An admitted id's entry: the event's bytes. 0, 1 if the id is unknown. */

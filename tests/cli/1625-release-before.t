@@ -4,9 +4,9 @@
 # reads it as it is, and its rebuild finds the state its log makes. Its log holds what
 # that release let in and this one refuses from users now: a car's model with a C1
 # control character (NEL) is still applied (a rebuild that refused it deleted the car),
-# and shown escaped. Its layout, 7, is 8 with no owner's table split deeper: it is
-# kept until a table splits or the home is upgraded, so the release before may still
-# run the home.
+# and shown escaped. Its layout, 7, is run as it is (no owner's table split deeper, no
+# rules named in its log) until the home is upgraded, so the release before may still
+# run it.
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 

@@ -8,6 +8,9 @@ T_LIB=$(dirname "$0")/../lib.sh
 
 shop
 t_eq 'a new home names its layout' "$(state_cat layout)" 'version: 9'
+t_eq '... and its log, from its first batch, the rules of each event' \
+	"$(state_grep log/ -h -E -e '^[0-9]{12} [0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]+)?$' | sed 's/^[^ ]* [^ ]*//' | sort | uniq -c | tr -s ' ')" \
+	"$(printf ' %s 1' "$(state_grep log/ -h -E -e '^[0-9]{12} ' | wc -l | tr -d ' ')")"
 # shop's two cars: each context's records of them are rows of its shards' tables.
 t_eq "management's cars are rows, a table a shard" "$(state_ls management/cars | grep -vc '^management/cars/[0-9a-f][0-9a-f]$')" 0
 t_eq '... a row a car' "$(for f in $(state_ls management/cars); do state_cat "$f"; echo; done | grep -c '^car=car[0-9][0-9]	')" 2
