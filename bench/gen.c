@@ -5,8 +5,9 @@
  * the night START + i / CARS days after today; a night past the days a stay may start
  * ahead (limit.h) is refused, so that no figure is taken on rejections. GEN_NOSYNC=1
  * skips the fsyncs, to build a large history fast (the figures themselves are taken
- * on fsynced spools). GEN_AIMED=1 makes ids as a hostile client may: the first four
- * hex digits (an id's shard folder) all 0, the rest random. */
+ * on fsynced spools). GEN_AIMED makes ids as a hostile client may: 1, the first four
+ * hex digits (an id's shard folder) all 0; 2, the last three (the leaf of its owner's
+ * tables) all 0; the rest random. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
 	struct rerr e = {0};
 	long n, start, ncust, ncars;
 	int fast = getenv("GEN_NOSYNC") && strcmp(getenv("GEN_NOSYNC"), "1") == 0;
-	int aimed = getenv("GEN_AIMED") && strcmp(getenv("GEN_AIMED"), "1") == 0;
+	int aimed = getenv("GEN_AIMED") ? atoi(getenv("GEN_AIMED")) : 0;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: gen HOME CUSTOMER CAR N [START [CUSTOMERS [CARS]]]\n");
@@ -84,7 +85,10 @@ int main(int argc, char **argv)
 		if (aimed) {
 			char id[ID_LEN];
 			snprintf(id, sizeof id, "%s", kv_get(&ev.f, "id"));
-			memcpy(id + 4, "0000", 4);
+			if (aimed == 1)
+				memcpy(id + 4, "0000", 4);
+			else
+				memcpy(id + strlen(id) - 3, "000", 3);
 			kv_set(&ev.f, "id", id);
 		}
 		kv_set(&ev.f, "car", car);
