@@ -17,8 +17,7 @@
  *   CTX/customers/xx/NAME/h/g           a table: a customer's rows (h: the booking id's
  *   CTX/bookings/xx/CAR/h/g             last hex digit, g the one before), or a car's
  *   CTX/.../NAME/depth                  depth: 3, once a leaf grew past 16 KiB (layout
- *                                       8): the leaves are then h/g/f; in 9 a table of
- *                                       fewer than 2,048 leaves goes on, up to 16
+ *                                       8): the leaves are then h/g/f
  *   reservation/held/YYYY-MM/xx/CAR     "DD HOLDER" a line: the car's held nights
  *   reservation/agenda/xx/CAR/h/g       a table: what holds the car's nights now
  *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
@@ -406,16 +405,9 @@ int rec_bookings(struct store *s, int ctx, struct kv **recs, size_t *n, struct r
  * 400 (and a batch holds those leaves, not megabytes of them). */
 #define LEAF_BYTES (16 << 10)
 #define DEPTH_MIN 2 /* 256 leaves: a table's, until one grows past LEAF_BYTES */
-/* Past 3 digits (4,096 leaves, some 450,000 page rows) a table of layout 8 no longer
- * splits, its leaves grow: a split rewrites the whole table in one event, at 3 some
- * 3.5 MiB, at 4 it would be 57. In layout 9 a table goes on splitting while it has
- * fewer than WIDE_LEAVES leaves, up to an id's 16 digits: the table of ids a writer
- * chose with their last digits alike (one leaf, each event rewriting all of it) goes
- * as deep as their digits agree, and is small; one whose rows fill its leaves evenly
- * stops at 3, as in 8. */
-#define DEPTH_8 3
-#define DEPTH_MAX 16
-#define WIDE_LEAVES 2048
+/* 4,096 leaves, past which leaves grow (past some 450,000 page rows): a split rewrites
+ * the whole table in one event, at 3 some 3.5 MiB, at 4 it would be 57. */
+#define DEPTH_MAX 3
 #define DEPTH_RECORD "depth" /* in the owner's folder, beside the leaves' digits */
 
 /* A value of a table read back: \\, \t and \n stand for a backslash, tab, newline. */
@@ -482,9 +474,8 @@ static void row_format(char **buf, size_t *len, const struct kv *row)
  * more). A car's or a customer's bookings grow with its history (a thousand a car in
  * three years), and a leaf stays a few rows long where one table would be rewritten
  * whole for each booking. The last digits of the ids our writers make are random, so
- * the leaves fill evenly; a writer that chooses its ids may fill one leaf, which goes
- * as deep as their digits agree (layout 9; in 8 it grows past DEPTH_8, each event of
- * its owner rewriting it). */
+ * the leaves fill evenly; a writer that chooses its ids may fill one leaf, which past
+ * DEPTH_MAX grows, each event of its owner rewriting it. */
 static void leaf_of(char out[2 * DEPTH_MAX + 1], const char *id, int depth)
 {
 	const char *hex = strchr(id, '-');
@@ -669,16 +660,13 @@ static size_t table_rewrite(struct store *s, const char *path, const struct kv *
 
 static void split_table(struct store *s, const char *folder, int depth);
 
-static int table_wide(struct store *s, const char *folder, int depth);
-
-/* How deep the home's tables may split (see records.h): a home of 7 keeps the leaves
- * the release before made (DEPTH_MIN), and one of 8 splits no deeper than that release
- * did, so that its replay makes them again alike. */
-static int depth_limit(struct store *s)
+/* Whether the home's tables split (layout 8 and on; see records.h): a home of 7 keeps
+ * the leaves the release before made, so that its replay makes them again alike. */
+static int tables_split(struct store *s)
 {
-	int v = rec_layout(s, &(struct rerr){0});
+	struct rerr e = {0};
 
-	return v >= 9 ? DEPTH_MAX : v == 8 ? DEPTH_8 : DEPTH_MIN;
+	return rec_layout(s, &e) >= 8;
 }
 
 void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
@@ -689,7 +677,7 @@ void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owne
 	int depth = row_leaf(s, ctx, kind, owner, res, f, p, NULL);
 
 	if (depth >= 0 && table_rewrite(s, p, row, "reservation", res) > LEAF_BYTES &&
-	    depth < depth_limit(s) && (depth < DEPTH_8 || !table_wide(s, f, depth)))
+	    depth < DEPTH_MAX && tables_split(s))
 		split_table(s, f, depth);
 }
 
@@ -750,47 +738,21 @@ static int committed_leaf(const char *path, const char *name, void *arg, struct 
 	return w->fn(w->s, path, w->arg, e);
 }
 
-/* Whether rest ("/h/g/...") names a leaf of a table of depth digits. */
-static int leaf_shaped(const char *rest, int depth)
-{
-	for (int k = 0; k < depth; k++, rest += 2)
-		if (rest[0] != '/' || rest[1] == '\0' || !strchr(hexdigits, rest[1]))
-			return 0;
-	return *rest == '\0';
-}
-
 static int each_leaf(struct store *s, const char *folder, int depth, leaf_fn *fn, void *arg,
 		     struct rerr *e)
 {
+	char id[2 + DEPTH_MAX + 1], p[224];
 	struct leaf_walk w = {s, fn, arg};
-	char **pending;
-	size_t n = store_pending_under(s, folder, &pending), fl = strlen(folder);
+	size_t names = store_changes(s) > 0 ? (size_t)1 << (4 * depth) : 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && leaf_shaped(pending[i] + fl, depth))
-			rc = fn(s, pending[i], arg, e);
-		free(pending[i]);
+	for (size_t i = 0; rc == 0 && i < names; i++) {
+		snprintf(id, sizeof id, "x-%0*zx", depth, i);
+		leaf_path(p, sizeof p, folder, id, depth);
+		if (store_pending(s, p))
+			rc = fn(s, p, arg, e);
 	}
-	free(pending);
 	return rc == 0 ? store_walk(s, folder, committed_leaf, &w, e) : rc;
-}
-
-static int count_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)
-{
-	(void)s, (void)leaf, (void)e;
-	return ++*(size_t *)arg >= WIDE_LEAVES; /* enough: stop */
-}
-
-/* Whether the owner's table in folder has WIDE_LEAVES leaves or more: its rows fill its
- * leaves evenly, and a split would rewrite tens of megabytes in one event. A table that
- * cannot be walked is taken as wide (no split; the unit fails on its own reads). */
-static int table_wide(struct store *s, const char *folder, int depth)
-{
-	struct rerr e = {0};
-	size_t n = 0;
-
-	return each_leaf(s, folder, depth, count_leaf, &n, &e) < 0 || n >= WIDE_LEAVES;
 }
 
 static int collect_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)

@@ -9,10 +9,9 @@
 #include "store.h"
 
 /* The layout these paths make (the record `layout`): 9, which is 8 whose log names
- * the rules each event is decided by (limit.h's RULES_VERSION) and whose narrow owner
- * tables split deeper than 3 digits (records.c); 8 is 7 whose owner tables split a
- * digit deeper as they grow. A home of 7 or 8 is run as it is (7's tables never split,
- * 8's no deeper than 3; their logs name no rules, so their events are decided by the
+ * the rules each event is decided by (limit.h's RULES_VERSION), and 8 is 7 whose owner
+ * tables split a digit deeper as they grow (records.c). A home of 7 or 8 is run as it
+ * is (7's tables never split, 8's log names no rules, so its events are decided by the
  * rules before they were numbered), so that a replay makes it again as its batches
  * did, and the releases before can still run it and follow it, until `dispatcher
  * --upgrade` replays it into 9. A home of an older layout is read only by `dispatcher

@@ -510,28 +510,6 @@ void store_end(struct store *s)
 	s->in_txn = 0;
 }
 
-static int by_bytes(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-size_t store_pending_under(const struct store *s, const char *dir, char ***paths)
-{
-	size_t dl = strlen(dir), k = 0;
-
-	*paths = NULL;
-	for (size_t i = 0; i < s->n; i++) {
-		const char *p = s->ents[i].path;
-		if (!changed(&s->ents[i]) || strncmp(p, dir, dl) != 0 || p[dl] != '/')
-			continue;
-		*paths = xrealloc(*paths, (k + 1) * sizeof **paths);
-		(*paths)[k++] = xstrdup(p);
-	}
-	if (k > 1)
-		qsort(*paths, k, sizeof **paths, by_bytes);
-	return k;
-}
-
 size_t store_changes(const struct store *s)
 {
 	size_t k = 0;

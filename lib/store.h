@@ -51,9 +51,6 @@ int store_get(struct store *s, const char *path, char **buf, size_t *len, struct
 int store_get_kv(struct store *s, const char *path, struct kv *m, struct rerr *e);
 /* Whether this batch has put or deleted path: its committed bytes are not what it sees. */
 int store_pending(struct store *s, const char *path);
-/* The paths under the folder dir that this batch has put or deleted, in byte order
- * (*paths and each malloc'd, the caller's): how many. */
-size_t store_pending_under(const struct store *s, const char *dir, char ***paths);
 void store_put(struct store *s, const char *path, const char *buf, size_t len);
 void store_put_kv(struct store *s, const char *path, const struct kv *m);
 void store_del(struct store *s, const char *path);

@@ -1613,61 +1613,6 @@ static void a_table_split_dropped_and_split_again_in_one_batch(void **state)
 			    "test \"$(git -C %1$s/.git ls-tree -r --name-only main mypage | sed 's|.*/alice/||' | tr '\\n' ' ')\" = '0/0/0 0/0/4 0/0/5 0/0/6 depth '"), 0);
 }
 
-/* Layout 9: a table whose ids end alike (a writer's choice) goes on splitting as deep
- * as their digits agree, a digit a put, so that no leaf stays longer than 16 KiB and
- * every row reads back, in the batch and committed. */
-static void in_layout_9_ids_alike_go_as_deep_as_they_agree(void **state)
-{
-	struct store *s = open_locked();
-	struct rerr e = {0};
-	char id[ID_LEN], *b;
-	struct kv row;
-
-	store_put(s, "layout", "version: 9\n", 11);
-	put_pages(s, "res-%010x000000", 0, 40); /* the last six digits 0: they differ at the 7th */
-	assert_string_equal(b = alices(s, "depth"), "depth: 7\n");
-	free(b);
-	assert_int_equal(alices_rows(s), 40);
-	assert_int_equal(store_commit(s, "", &e), 0);
-	store_free(s);
-	s = open_locked();
-	assert_int_equal(alices_rows(s), 40);
-	for (int i = 0; i < 40; i++) {
-		snprintf(id, sizeof id, "res-%010x000000", i);
-		assert_int_equal(rec_row(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", id, &row, &e), 0);
-		kv_free(&row);
-	}
-	store_free(s);
-	assert_int_equal(sh("git -C %1$s/.git fsck --strict --no-dangling 2>/dev/null && "
-			    "test \"$(git -C %1$s/.git ls-tree -r -l main mypage | awk '$4 > 16384' | wc -l)\" = 0"), 0);
-}
-
-/* A table whose rows fill its leaves evenly (2,048 leaves or more) does not split past
- * 3 digits, even in layout 9: a leaf of it grows instead, as in layout 8 (a split would
- * rewrite megabytes in one event). */
-static void a_wide_table_stops_at_3(void **state)
-{
-	struct store *s = open_locked();
-	struct rerr e = {0};
-	char *b;
-
-	store_put(s, "layout", "version: 9\n", 11);
-	put_pages(s, "res-%016x", 0, 4096); /* a row in each of 4,096 leaves, once at 3 */
-	assert_string_equal(b = alices(s, "depth"), "depth: 3\n");
-	free(b);
-	assert_int_equal(store_commit(s, "", &e), 0);
-	store_free(s);
-	s = open_locked();
-	put_pages(s, "res-%013xfff", 1, 21); /* 20 more in leaf f/f/f: past 16 KiB */
-	assert_string_equal(b = alices(s, "depth"), "depth: 3\n");
-	free(b);
-	assert_non_null(b = alices(s, "f/f/f"));
-	assert_int_equal(strlen(b), 21 * 1039);
-	free(b);
-	assert_int_equal(alices_rows(s), 4116);
-	store_free(s);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1714,8 +1659,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_row_in_another_leaf_stops_a_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_table_split_dropped_and_split_again_in_one_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_long_folder_is_searched_by_halves, setup, teardown),
-		cmocka_unit_test_setup_teardown(in_layout_9_ids_alike_go_as_deep_as_they_agree, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_wide_table_stops_at_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_long_tree_out_of_order_is_damage, setup, teardown),
 		cmocka_unit_test(par_does_each_item_once_on_two_threads),
 		cmocka_unit_test(par_stops_at_the_first_error),
