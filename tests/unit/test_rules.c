@@ -203,6 +203,13 @@ static void ended_stays_are_neither_paid_nor_refunded(void **state)
 	assert_string_equal(res_status(w, rb), ST_RENTED);
 	act(w, "pay.cancel", "alice", "reservation", rb, "@admitted", "2026-12-10", "@rules", "0", NULL);
 	assert_string_equal(res_status(w, rb), ST_PAY_CANCELED);
+	/* Rules 1 but no admission day (a log from before days were logged): no day to
+	 * decide by, so no rule of dates. */
+	char rc[ID_LEN];
+	act(w, "car.add", "admin", "car", "car03", "rate", "50000", NULL);
+	snprintf(rc, sizeof rc, "%s", act(w, "reserve", "alice", "car", "car03", "from", "2026-12-04", "to", "2026-12-07", "time", "2026-12-04T00:00:00Z", NULL));
+	act(w, "pay", "alice", "reservation", rc, "@rules", "1", "time", "2026-12-20T00:00:00Z", NULL);
+	assert_string_equal(res_status(w, rc), ST_RENTED);
 }
 
 static void unknown_car_is_rejected_without_phantom(void **state)
