@@ -814,17 +814,23 @@ int git_tree_next(const char *data, size_t len, size_t *at, struct git_entry *en
 	return 1;
 }
 
-int git_entry_cmp(const void *a, const void *b)
+int git_name_cmp(const char *x, size_t lx, int xtree, const char *y, size_t ly, int ytree)
 {
-	const struct git_entry *x = a, *y = b;
-	size_t lx = strlen(x->name), ly = strlen(y->name), l = lx < ly ? lx : ly;
-	int c = memcmp(x->name, y->name, l);
+	size_t l = lx < ly ? lx : ly;
+	int c = memcmp(x, y, l);
 
 	if (c)
 		return c;
-	unsigned char cx = lx > l ? (unsigned char)x->name[l] : x->is_tree ? '/' : 0;
-	unsigned char cy = ly > l ? (unsigned char)y->name[l] : y->is_tree ? '/' : 0;
+	unsigned char cx = lx > l ? (unsigned char)x[l] : xtree ? '/' : 0;
+	unsigned char cy = ly > l ? (unsigned char)y[l] : ytree ? '/' : 0;
 	return cx - cy;
+}
+
+int git_entry_cmp(const void *a, const void *b)
+{
+	const struct git_entry *x = a, *y = b;
+
+	return git_name_cmp(x->name, strlen(x->name), x->is_tree, y->name, strlen(y->name), y->is_tree);
 }
 
 void git_tree_format(struct git_entry *ents, size_t n, char **out, size_t *len)

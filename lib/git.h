@@ -84,6 +84,9 @@ struct git_entry {
 /* git's order of a tree's entries (struct git_entry, for qsort too): names compared as
  * bytes, a folder's as if it ended in '/'. */
 int git_entry_cmp(const void *a, const void *b);
+/* The same order of names x and y (lx, ly bytes, not NUL-terminated), each a folder
+ * or not: <0, 0 or >0. */
+int git_name_cmp(const char *x, size_t lx, int xtree, const char *y, size_t ly, int ytree);
 /* Steps through a tree's bytes: 1 and *ent filled, 0 at the end, -1 if damaged. */
 int git_tree_next(const char *data, size_t len, size_t *at, struct git_entry *ent);
 /* Sorts entries in git's tree order and writes the tree's bytes (*out malloc'd). */

@@ -173,6 +173,12 @@ int management_check_set(struct store *s, const char *car, const struct car_sett
 	return rc;
 }
 
+/* The count a car keeps of its bookings in this status, or NULL if it keeps none. */
+static const char *count_of(const char *status)
+{
+	return !strcmp(status, ST_RENTED) ? "rented" : !strcmp(status, ST_RESERVED) ? "reserved" : NULL;
+}
+
 int management_name_holder(struct store *s, const char *car, struct rerr *e)
 {
 	struct kv *rows;
@@ -185,8 +191,7 @@ int management_name_holder(struct store *s, const char *car, struct rerr *e)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *st = kv_get(&rows[i], "status") ?: "";
-		if (strcmp(st, ST_RESERVED) != 0 && strcmp(st, ST_RENTED) != 0)
+		if (count_of(kv_get(&rows[i], "status") ?: "") == NULL) /* not held */
 			continue;
 		if (held++ == 0)
 			first = i;
@@ -605,12 +610,6 @@ static int apply_block(struct store *s, const struct event *ev, int accepted, st
 	rec_row_put(s, CTX_MANAGEMENT, OWNER_CAR, car, &row);
 	kv_free(&row);
 	return 0;
-}
-
-/* The count a car keeps of its bookings in this status, or NULL if it keeps none. */
-static const char *count_of(const char *status)
-{
-	return !strcmp(status, ST_RENTED) ? "rented" : !strcmp(status, ST_RESERVED) ? "reserved" : NULL;
 }
 
 static void count_add(struct kv *c, const char *status, int delta)

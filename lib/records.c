@@ -185,13 +185,10 @@ static int line_rules(const char *rest, long long seq, int *rules, struct rerr *
 	*rules = 0;
 	if (rest == end)
 		return 0;
-	if (*rest++ != ' ' || rest == end || end - rest > 9 || *rest == '0')
+	if (*rest++ != ' ' || rest == end || end - rest > 9 || *rest == '0' ||
+	    strspn(rest, "0123456789") != (size_t)(end - rest))
 		return rerr_set(e, RX_IO, "log entry %lld: damaged: its admitted line names no rules", seq);
-	for (const char *c = rest; c < end; c++) {
-		if (*c < '0' || *c > '9')
-			return rerr_set(e, RX_IO, "log entry %lld: damaged: its admitted line names no rules", seq);
-		v = v * 10 + (*c - '0');
-	}
+	v = strtoll(rest, NULL, 10); /* nine digits at most */
 	if (v > RULES_VERSION)
 		return rerr_set(e, RX_CONFIG, "log entry %lld: decided by rules %lld, which this release "
 				"does not know (it knows up to %d): run a newer release", seq, v, RULES_VERSION);
@@ -250,10 +247,10 @@ void rec_log_put(struct store *s, long long seq, const char *buf, size_t len, co
 	log_path(p, sizeof p, seq, "admitted");
 	if (store_get(s, p, &old, &olen, NULL) != 0)
 		old = NULL, olen = 0;
+	char named[16] = ""; /* rules 0: named by no number, as layouts before 9 */
 	if (rules > 0)
-		next = xasprintf("%s%012lld %s %d\n", old ? old : "", seq, admitted, rules);
-	else
-		next = xasprintf("%s%012lld %s\n", old ? old : "", seq, admitted);
+		snprintf(named, sizeof named, " %d", rules);
+	next = xasprintf("%s%012lld %s%s\n", old ? old : "", seq, admitted, named);
 	store_put(s, p, next, strlen(next));
 	free(next);
 	free(old);

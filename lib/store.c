@@ -156,20 +156,6 @@ static int tree_bytes(struct store *s, const struct gid *id, const char **data, 
 	return 0;
 }
 
-/* git's order of the entry (ename, a folder if etree) against the one wanted (name's
- * nlen bytes, a folder if tree): as git_entry_cmp. */
-static int entry_order(const char *ename, int etree, const char *name, size_t nlen, int tree)
-{
-	size_t el = strlen(ename), l = el < nlen ? el : nlen;
-	int c = memcmp(ename, name, l);
-
-	if (c)
-		return c;
-	unsigned char ce = el > l ? (unsigned char)ename[l] : etree ? '/' : 0;
-	unsigned char cn = nlen > l ? (unsigned char)name[l] : tree ? '/' : 0;
-	return ce - cn;
-}
-
 /* Where each entry of the cached tree c starts, made once; a tree whose entries are
  * out of git's order is damaged (a search by halves would miss what it holds). */
 static int tree_offsets(struct store *s, struct cached_tree *c, struct rerr *e)
@@ -212,7 +198,7 @@ static int tree_find_halving(struct store *s, struct cached_tree *c, const char 
 		size_t mid = lo + (hi - lo) / 2, at = c->at[mid];
 		if (git_tree_next(c->data, c->len, &at, out) != 1)
 			return rerr_set(e, RX_IO, "%s: a tree is damaged", s->gitdir);
-		int o = entry_order(out->name, out->is_tree, name, nlen, tree);
+		int o = git_name_cmp(out->name, strlen(out->name), out->is_tree, name, nlen, tree);
 		if (o == 0)
 			return 0;
 		if (o < 0)
@@ -767,7 +753,8 @@ static size_t base_entry(const struct git_entry *ents, size_t n, const char *nam
 		size_t lo = 0, hi = n;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			int o = entry_order(ents[mid].name, ents[mid].is_tree, name, nl, tree);
+			int o = git_name_cmp(ents[mid].name, strlen(ents[mid].name), ents[mid].is_tree,
+					     name, nl, tree);
 			if (o == 0)
 				return mid;
 			if (o < 0)
