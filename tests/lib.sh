@@ -655,6 +655,19 @@ returned() {
 	dispatch
 }
 
+# has_faketime: whether faketime(1) is here and works (Debian package faketime): the
+# tests of days that pass run the commands under it.
+has_faketime() {
+	command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null
+}
+
+# dispatch_later N: `dispatcher --once` as if N days from now (what it applies is
+# admitted that day). Diagnostics on stderr.
+dispatch_later() {
+	faketime -f "+${1}d" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/.later.err" </dev/null ||
+		{ diag "dispatcher --once (+$1 days) failed:"; sed 's/^/# stderr: /' "$T_TMP/.later.err"; } >&2
+}
+
 # day N: the date N days after today (UTC; N may be negative), YYYY-MM-DD. A stay to
 # be returned starts today at the latest: a car is not returned before its stay.
 day() {

@@ -26,7 +26,7 @@ touch -m -d '-1 day' "$H"/spool/new/*
 mkdir "$T_TMP/backup" && ln "$H"/spool/new/* "$T_TMP/backup/"
 t_exit 1 'written a day ago, its ctime refreshed by a link: it has waited, unhealthy' dispatcher --check
 t_match '... the event has waited a day' "$ERR" 'spool: 1 events waiting, the oldest for 86[0-9]{3} s'
-if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+if has_faketime; then
 	touch -m -d '+1 day' "$H"/spool/new/*
 	run env NO_FAKE_STAT=1 faketime -f +120s "$BIN/dispatcher" --check # faketime shifts what stat says unless told not to
 	t_eq 'an mtime of tomorrow, two minutes later with no dispatcher: unhealthy' "$RC" 1

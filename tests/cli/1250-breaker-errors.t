@@ -86,7 +86,7 @@ write_config consecutive_errors=0 open_seconds=600
 t_ok '... switched off: closed at once' pay --as carol "$r7"
 dispatch
 t_eq '... and applied' "$(status_of "$r6") $(status_of "$r7")" 'RENTED RENTED'
-if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+if has_faketime; then
 	write_config consecutive_errors=2 open_seconds=30
 	t_ok 'alice pays' pay --as alice "$r8"
 	break_payment "$r8" "faketime -f +1d"

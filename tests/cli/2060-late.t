@@ -7,16 +7,11 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-if ! command -v faketime >/dev/null 2>&1 || ! faketime -f '+1d' true 2>/dev/null; then
+if ! has_faketime; then
 	t_skip 'late returns' 'faketime is missing (Debian package faketime)'
 	done_testing
 fi
 
-# dispatch_later N: dispatch as if N days from now (the return admitted that day).
-dispatch_later() {
-	faketime -f "+${1}d" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/.later.err" </dev/null ||
-		{ diag "dispatcher --once (+$1 days) failed:"; sed 's/^/# stderr: /' "$T_TMP/.later.err"; } >&2
-}
 late_of() { # AS RES: late_fee of RES in rent list, then in mypage
 	printf '%s %s' "$(rent --as "$1" list --json | jrow reservation "$2" | jget late_fee)" \
 		"$(mypage --as "$1" --json | jrow reservation "$2" | jget late_fee)"

@@ -9,7 +9,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-if ! command -v faketime >/dev/null 2>&1 || ! faketime -f '+1d' true 2>/dev/null; then
+if ! has_faketime; then
 	t_skip 'ended stays' 'faketime is missing (Debian package faketime)'
 	done_testing
 fi
@@ -19,11 +19,6 @@ later() {
 	_l_n=$1 _l_cmd=$2
 	shift 2
 	faketime -f "+${_l_n}d" "$BIN/$_l_cmd" "$@"
-}
-# dispatch_later N: dispatch as if N days from now (what it applies admitted that day).
-dispatch_later() {
-	later "$1" dispatcher --once >/dev/null 2>"$T_TMP/.later.err" </dev/null ||
-		{ diag "dispatcher --once (+$1 days) failed:"; sed 's/^/# stderr: /' "$T_TMP/.later.err"; } >&2
 }
 last_reason() { state_grep log/ -h -e '^reason: ' | tail -n 1; }
 kinds() { # DAY [AS]: "kind reservation" lines of rent due

@@ -10,14 +10,10 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-if ! command -v faketime >/dev/null 2>&1 || ! faketime -f '+1d' true 2>/dev/null; then
+if ! has_faketime; then
 	t_skip 'rules in the log' 'faketime is missing (Debian package faketime)'
 	done_testing
 fi
-dispatch_later() {
-	faketime -f "+${1}d" "$BIN/dispatcher" --once >/dev/null 2>"$T_TMP/.later.err" </dev/null ||
-		{ diag "dispatcher --once (+$1 days) failed:"; sed 's/^/# stderr: /' "$T_TMP/.later.err"; } >&2
-}
 # rules_lines: the log's admitted lines that name their rules.
 rules_lines() { state_grep log/ -h -E -e '^[0-9]{12} [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]+$'; }
 res_of() { reserve --as admin list --json | jq -r "select(.car == \"$1\") | .reservation" | head -n 1; }

@@ -67,7 +67,7 @@ carctl --as admin rm car02 >/dev/null && dispatch
 t_eq '... the car removed: null' "$(rent --as carol receipt "$rs" --json | jq -c .model)" null
 # (registered again the next day where faketime can say so: the day tells the cars
 # apart while management is behind, below)
-if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+if has_faketime; then
 	faketime -f '+1d' "$BIN/carctl" --as admin add car02 --rate 999 --model Porsche >/dev/null
 	faketime -f '+1d' "$BIN/dispatcher" --once >/dev/null 2>&1 </dev/null
 else
@@ -84,7 +84,7 @@ write_config management=false
 rm=$(book carol car01 "$(day 4)" "$(day 5)")
 paid carol "$rm" >/dev/null
 t_eq 'management switched off: the receipt shows the car'"'"'s model' "$(rent --as carol receipt "$rm" --json | jq -c .model)" '"Avante"'
-if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+if has_faketime; then
 	t_eq '... and a stay of a car registered again on a later day still none' \
 		"$(rent --as carol receipt "$rs" --json | jq -c .model)" null
 fi
@@ -92,7 +92,7 @@ write_config
 dispatch
 
 # A late return: its late fee on the receipt.
-if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+if has_faketime; then
 	rent --as alice return "$ra" >/dev/null
 	faketime -f '+10d' "$BIN/dispatcher" --once >/dev/null 2>&1 </dev/null
 	t_ok 'the receipt once returned 2 nights late' rent --as alice receipt "$ra" --json

@@ -6,7 +6,7 @@
 T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
-if ! command -v faketime >/dev/null 2>&1 || ! faketime -f '+1d' true 2>/dev/null; then
+if ! has_faketime; then
 	t_skip 'the report' 'faketime is missing (Debian package faketime): returns are made days ahead'
 	done_testing
 fi

@@ -128,7 +128,7 @@ rebuild_agrees 'refunded, then returned'
 # ---- the same, three nights late, in both orders: each decided on the one before;
 # the cancel, written while the stay is on, is applied once it is overdue: refused,
 # and the return owes its late fee ----
-if command -v faketime >/dev/null 2>&1 && faketime -f '+1d' true 2>/dev/null; then
+if has_faketime; then
 	carctl --as admin add car07 --rate 1000 --late-fee 300 >/dev/null
 	carctl --as admin add car08 --rate 1000 --late-fee 300 >/dev/null && dispatch
 	for order in cancel-first return-first; do
