@@ -298,11 +298,9 @@ __attribute__((unused)) static int cli_start(int *argc, char ***argv, const stru
 __attribute__((unused)) static int open_home(struct home *h, const struct common *o, struct store **s, struct cfg *c,
 		     struct rerr *e)
 {
-	struct cfg unused;
-
 	/* Every command reads the settings: a broken file is reported wherever it is met. */
 	home_resolve(h, o->home);
-	if (home_load_config(h, c ? c : &unused, e) < 0)
+	if (home_load_config(h, c, e) < 0)
 		return -1;
 	return home_open_state(h, s, e);
 }

@@ -77,12 +77,16 @@ static void kick_push(const struct home *h, int log)
 	 * (its path then names another file, or none: "PATH (deleted)"). */
 	static const char self[] = "/proc/self/exe";
 	struct rerr e = {0};
-	struct cfg c;
+	struct cfg *c;
+	int behind;
 
 	if (pusher > 0 && waitpid(pusher, NULL, WNOHANG) == 0)
 		return; /* still pushing: it looks at main again before it ends */
 	pusher = 0;
-	if (home_settings(h, &c, NULL) < 0 || replicate_behind(h, &c, NULL) != 1)
+	c = xcalloc(1, sizeof *c); /* its callers may hold theirs on the stack */
+	behind = home_settings(h, c, NULL) == 0 && replicate_behind(h, c, NULL) == 1;
+	free(c);
+	if (!behind)
 		return;
 	if ((pusher = replicate_spawn(self, h, log, &e)) < 0) {
 		say(e.msg, NULL);
@@ -155,12 +159,12 @@ static void log_batch(const struct dispatch_stats *st, double ms, int daemon)
 			say(st->notes.lines[i], NULL);
 }
 
-/* Batches until the spool is empty (or a batch makes no progress). */
-static int drain(const struct home *h, struct store *s, struct dispatch_stats *total, int daemon,
-		 struct rerr *e)
+/* Batches until the spool is empty (or a batch makes no progress), the settings read
+ * into c before each. */
+static int drain_into(const struct home *h, struct store *s, struct cfg *c,
+		      struct dispatch_stats *total, int daemon, struct rerr *e)
 {
 	struct dispatch_stats st;
-	struct cfg c;
 	size_t done = 0;
 
 	memset(total, 0, sizeof *total);
@@ -168,9 +172,9 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 	for (;;) {
 		double t0 = now_s();
 		/* Settings are read each batch: a context switched on catches up at once. */
-		if (home_settings(h, &c, e) < 0)
+		if (home_settings(h, c, e) < 0)
 			return -1;
-		if (dispatch_batch(h, s, &c, &st, e) < 0) {
+		if (dispatch_batch(h, s, c, &st, e) < 0) {
 			/* The files it quarantined have left the spool: they are said, as always.
 			 * A batch that failed after its commit is in: said, with its lines. */
 			if (st.committed) { /* one line with the error: a daemon says a lasting one once */
@@ -204,6 +208,16 @@ static int drain(const struct home *h, struct store *s, struct dispatch_stats *t
 		if (st.remaining == 0 || st.applied + st.skipped + st.quarantined == 0 || stopping)
 			return 0;
 	}
+}
+
+static int drain(const struct home *h, struct store *s, struct dispatch_stats *total, int daemon,
+		 struct rerr *e)
+{
+	struct cfg *c = xcalloc(1, sizeof *c); /* 18 KiB: not on the stack */
+	int rc = drain_into(h, s, c, total, daemon, e);
+
+	free(c);
+	return rc;
 }
 
 static int run_once(const struct home *h, int wait)
@@ -258,11 +272,10 @@ static int watch_spool(struct home *h, int fd, int *wd, struct rerr *e)
 	static dev_t dev; /* of the folder watched: one put in its place is watched anew */
 	static ino_t ino;
 	char *before = xstrdup(h->spool), *newdir;
-	struct cfg c;
 	struct stat st;
 	int moved;
 
-	(void)home_load_config(h, &c, NULL); /* broken settings: the batch says so */
+	(void)home_load_config(h, NULL, NULL); /* broken settings: the batch says so */
 	newdir = xasprintf("%s/new", h->spool);
 	moved = strcmp(before, h->spool) != 0 ||
 		(stat(newdir, &st) == 0 && (st.st_dev != dev || st.st_ino != ino));
@@ -514,7 +527,6 @@ int main(int argc, char **argv)
 	struct home h;
 	struct report r;
 	struct rerr e = {0};
-	struct cfg cfg;
 	int mode = MODE_DAEMON, rc, replica;
 
 	prog = "dispatcher";
@@ -535,7 +547,7 @@ int main(int argc, char **argv)
 	/* The spool is the one the settings name; a run whose settings fail says so at
 	 * its first batch (the daemon at each), --check in its report. */
 	if (mode == MODE_ONCE || mode == MODE_DAEMON || mode == MODE_CHECK)
-		(void)home_load_config(&h, &cfg, NULL);
+		(void)home_load_config(&h, NULL, NULL);
 	replica = home_is_replica(&h);
 	if (replica && (mode == MODE_REBUILD || mode == MODE_UPGRADE)) {
 		rerr_set(&e, RX_PERM, "%s: a replica, whose state moves only with its primary's "

@@ -369,7 +369,7 @@ static int z_or_oom(int zr)
 static int inflate_at(int fd, uint64_t at, const unsigned char *pre, size_t npre, size_t size,
 		      int whole, char **out, size_t *got)
 {
-	unsigned char in[16384];
+	unsigned char in[8192];
 	z_stream z = {0};
 	char *buf = xcalloc(1, size + 2);
 	int rc = Z_OK;
@@ -976,7 +976,7 @@ static void out_abandon(struct out *o, const char *path)
  * (level 1 made trees 0.90 of their size, blobs 0.58), and it costs no deflate. */
 static int put_entry(struct out *o, int type, const char *data, size_t len, uint32_t *crc)
 {
-	unsigned char h[16], out[16384];
+	unsigned char h[16], out[8192];
 	size_t hl = 0, size = len;
 	z_stream z = {0};
 	int zr;
@@ -1075,7 +1075,7 @@ static void packw_entered(struct packw *w, const unsigned char id[20], uint32_t 
 /* Appends the file f (rewound) to o. */
 static int put_file(struct out *o, FILE *f)
 {
-	char buf[16384];
+	char buf[4096];
 	size_t n;
 
 	/* A write that failed shows in the flush, before rewind clears the error. */
@@ -1360,24 +1360,29 @@ static int run_offset(struct run *u, uint32_t i, uint64_t *off)
  * under the ids it gives, then removes the pack. */
 static int index_intact(const struct pack *p)
 {
-	unsigned char buf[65536], sum[20];
+	const size_t chunk = 65536;
+	unsigned char *buf, sum[20];
 	struct sha1 c;
 	struct stat st;
 	uint64_t at = 0, size;
+	int intact;
 
 	if (fstat(p->idx, &st) < 0 || st.st_size < 1072)
 		return 0;
 	size = (uint64_t)st.st_size - 20;
+	buf = xcalloc(1, chunk); /* not on the stack (doc/CONVENTIONS.md, "The stack") */
 	sha1_init(&c);
 	while (at < size) {
-		size_t n = size - at < sizeof buf ? (size_t)(size - at) : sizeof buf;
+		size_t n = size - at < chunk ? (size_t)(size - at) : chunk;
 		if (pread_all(p->idx, buf, n, at) < 0)
-			return 0;
+			break;
 		sha1_update(&c, buf, n);
 		at += n;
 	}
 	sha1_final(&c, sum);
-	return pread_all(p->idx, buf, 20, size) == 0 && memcmp(buf, sum, 20) == 0;
+	intact = at >= size && pread_all(p->idx, buf, 20, size) == 0 && memcmp(buf, sum, 20) == 0;
+	free(buf);
+	return intact;
 }
 
 /* Starts a run at p's first id, its index checked whole. Its offsets read once first:
@@ -1462,7 +1467,7 @@ static void step_past(struct run *u, size_t k, const unsigned char id[20])
  * and the CRC of its bytes: 0, or -1 if its stream is damaged. */
 static int entry_end(struct pack *p, uint64_t off, uint64_t *end, uint32_t *crc)
 {
-	unsigned char in[16384], sink[16384];
+	unsigned char in[8192], sink[4096];
 	ssize_t got = pread(p->fd, in, sizeof in, (off_t)off);
 	size_t n = got > 0 ? (size_t)got : 0, hl = 1;
 	z_stream z = {0};
@@ -1501,7 +1506,7 @@ static int entry_end(struct pack *p, uint64_t off, uint64_t *end, uint32_t *crc)
  * copy failed part way. */
 static int copy_entry(struct pack *p, uint64_t off, uint32_t want, struct out *o, uint32_t *crc)
 {
-	unsigned char buf[16384];
+	unsigned char buf[8192];
 	uint64_t end;
 	ssize_t got = pread(p->fd, buf, 1, (off_t)off);
 	int type = got == 1 ? (buf[0] >> 4) & 7 : 0;

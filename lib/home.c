@@ -185,13 +185,18 @@ int home_check_layout(const struct home *h, struct store *s, struct rerr *e)
 
 int home_load_config(struct home *h, struct cfg *c, struct rerr *e)
 {
-	if (home_settings(h, c, e) < 0)
-		return -1;
-	h->spool_named = c->spool[0] != '\0';
-	free(h->spool);
-	h->spool = !h->spool_named ? xasprintf("%s/spool", h->root)
-		   : c->spool[0] == '/' ? xstrdup(c->spool) : xasprintf("%s/%s", h->root, c->spool);
-	return 0;
+	struct cfg *own = c ? NULL : xcalloc(1, sizeof *own); /* 18 KiB: not on the stack */
+	int rc = home_settings(h, c ? c : own, e);
+
+	c = c ? c : own;
+	if (rc == 0) {
+		h->spool_named = c->spool[0] != '\0';
+		free(h->spool);
+		h->spool = !h->spool_named ? xasprintf("%s/spool", h->root)
+			   : c->spool[0] == '/' ? xstrdup(c->spool) : xasprintf("%s/%s", h->root, c->spool);
+	}
+	free(own);
+	return rc;
 }
 
 /* Whether a and b name one file (followed through links). */
@@ -230,14 +235,13 @@ int home_run_as_owner(const struct home *h, struct rerr *e)
 int home_rival(const struct home *h, const char *other)
 {
 	struct home o;
-	struct cfg c;
 	struct rerr e = {0};
 	int rival;
 
 	if (*other != '/' || same_file(other, h->root))
 		return 0;
 	home_resolve(&o, other);
-	rival = home_has_repo(&o, &e) == 0 && home_load_config(&o, &c, &e) == 0 && same_file(o.spool, h->spool);
+	rival = home_has_repo(&o, &e) == 0 && home_load_config(&o, NULL, &e) == 0 && same_file(o.spool, h->spool);
 	home_free(&o);
 	return rival;
 }

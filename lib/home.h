@@ -42,8 +42,8 @@ int home_has_repo(const struct home *h, struct rerr *e);
 int home_run_as_owner(const struct home *h, struct rerr *e);
 /* Reads the settings (cfg_load; a relative remote is the home's). */
 int home_settings(const struct home *h, struct cfg *c, struct rerr *e);
-/* Reads the settings, and takes the spool from them when they name one (spool: PATH,
- * relative to the home unless absolute). */
+/* Reads the settings into c (NULL: only the spool is wanted), and takes the spool from
+ * them when they name one (spool: PATH, relative to the home unless absolute). */
 int home_load_config(struct home *h, struct cfg *c, struct rerr *e);
 /* Whether other (the home spool/served-by names) is a home, not h, whose settings name
  * h's spool too: a copy of h run by turns (cron), where no lock is held to tell. */

@@ -40,6 +40,7 @@ struct remote {
 	int idle;
 	struct gid main; /* the remote's main, as it said last */
 	int has_main;
+	char *pkt; /* the last pkt-line read (65,521 bytes: not on the stack) */
 };
 
 static void progressed(const struct remote *r)
@@ -133,6 +134,7 @@ static void remote_free(struct remote *r)
 	free(r->host);
 	free(r->port);
 	free(r->user);
+	free(r->pkt);
 }
 
 /* ---- pkt-lines ---- */
@@ -184,13 +186,14 @@ static int write_all(struct remote *r, const char *buf, size_t n)
 	return 0;
 }
 
-/* Reads one pkt-line into buf (NUL-terminated, its newline dropped): its length, 0
- * for a flush, -1 if the far end is gone or sent no pkt-line. */
-static int pkt_read(struct remote *r, char buf[65521])
+/* Reads one pkt-line into *line (r's, NUL-terminated, its newline dropped): its
+ * length, 0 for a flush, -1 if the far end is gone or sent no pkt-line. */
+static int pkt_read(struct remote *r, char **line)
 {
-	char head[5] = "";
+	char head[5] = "", *buf = r->pkt ? r->pkt : (r->pkt = xcalloc(1, 65521));
 	unsigned len;
 
+	*line = buf;
 	if (read_all(r, head, 4) < 0 || sscanf(head, "%4x", &len) != 1 || (len > 0 && len < 4) || len > 65520)
 		return -1;
 	if (len == 0)
@@ -369,11 +372,11 @@ static const char *ssh_said(struct remote *r, char *buf, size_t size)
 /* Reads what receive-pack says first: its refs, main's id among them. */
 static int read_refs(struct remote *r, struct rerr *e)
 {
-	char buf[65521];
+	char *buf;
 	int len;
 
 	r->has_main = 0;
-	while ((len = pkt_read(r, buf)) > 0) {
+	while ((len = pkt_read(r, &buf)) > 0) {
 		if (strncmp(buf, "ERR ", 4) == 0)
 			return rerr_set(e, RX_TEMP, "%s: push: the remote says: %s", r->url, buf + 4);
 		if (strlen(buf) > 41 && buf[40] == ' ' && strcmp(buf + 41, REF_MAIN) == 0 &&
@@ -661,7 +664,7 @@ static int write_step(struct remote *r, struct step *s, const struct gid *to, st
  * reads its answer. */
 static int send_step(struct remote *r, struct step *s, const struct gid *to, struct rerr *e)
 {
-	char old[41] = "0000000000000000000000000000000000000000", new[41], buf[65521];
+	char old[41] = "0000000000000000000000000000000000000000", new[41], *buf;
 	int len, ok_unpack = 0, rc = 0;
 
 	if (r->has_main)
@@ -684,7 +687,7 @@ static int send_step(struct remote *r, struct step *s, const struct gid *to, str
 		return gone(r, e);
 	progressed(r);
 	/* The report: "unpack ok", then "ok REF" or "ng REF why", then a flush. */
-	while ((len = pkt_read(r, buf)) > 0) {
+	while ((len = pkt_read(r, &buf)) > 0) {
 		if (strcmp(buf, "unpack ok") == 0)
 			ok_unpack = 1;
 		else if (strncmp(buf, "unpack ", 7) == 0)

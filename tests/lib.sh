@@ -93,14 +93,22 @@ _t_report() {
 
 # _t_bin NAME ARGS...: run the program NAME from BIN, under $T_WRAP if set
 # (make check VALGRIND=1 sets it to valgrind).
+# The command's stack (with its arguments and environment) is limited to T_STACK KiB:
+# past the 128 KiB the kernel maps at exec, a stack grows as memory is allocated, and
+# where there is none (ulimit -v) that is a SIGSEGV, not an error a command can say
+# (doc/CONVENTIONS.md, "The stack"). Not under AddressSanitizer, whose frames are
+# larger, nor under a T_WRAP.
 _t_bin() {
 	_t_bin_name=$1
 	shift
-	if command -v timeout >/dev/null 2>&1; then
-		timeout "$T_TIMEOUT" ${T_WRAP:-} "$BIN/$_t_bin_name" "$@"
-	else
-		${T_WRAP:-} "$BIN/$_t_bin_name" "$@"
-	fi
+	(
+		[ -z "$T_STACK" ] || ulimit -s "$T_STACK"
+		if command -v timeout >/dev/null 2>&1; then
+			exec timeout "$T_TIMEOUT" ${T_WRAP:-} "$BIN/$_t_bin_name" "$@"
+		else
+			exec ${T_WRAP:-} "$BIN/$_t_bin_name" "$@"
+		fi
+	)
 }
 
 carctl() { _t_bin carctl "$@"; }
@@ -263,6 +271,13 @@ t_skip() {
 t_asan() {
 	grep -q __asan_init "$BIN/dispatcher"
 }
+
+if [ -z "${T_STACK+set}" ]; then
+	T_STACK=120
+	if [ -n "${T_WRAP:-}" ] || t_asan; then
+		T_STACK=
+	fi
+fi
 
 # t_needs WHAT TOOL...: the whole test (WHAT) is skipped unless every TOOL is there.
 t_needs() {
