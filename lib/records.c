@@ -1,11 +1,11 @@
-/* records: the paths of layout 9 (and of 8, whose log names no rules, and 7, whose
- * tables never split either).
+/* records: the paths of layout 10 (and of 9, whose tables split whole, 8, whose log
+ * names no rules either, and 7, whose tables never split).
  *
- *   layout                              version: 9 (or 8, 7)
+ *   layout                              version: 10 (or 9, 8, 7)
  *   log/000000/00/00/000000000001.yaml  an admitted event, verbatim (a leaf of 100)
  *   log/000000/00/00/admitted           "SEQ YYYY-MM-DD RULES" a line: the day each was
  *                                       admitted, and the rules it is decided by (limit.h;
- *                                       layout 9: before, "SEQ YYYY-MM-DD", rules 0)
+ *                                       layouts 9, 10: before, "SEQ YYYY-MM-DD", rules 0)
  *   log/head                            seq: N
  *   ids/ab/cd/ID                        the event again (the same blob as its log entry)
  *   keys/xx/NAME.yaml                   a registered key
@@ -16,8 +16,9 @@
  *   CTX/cars/xx                         a table: a context's records of the cars
  *   CTX/customers/xx/NAME/h/g           a table: a customer's rows (h: the booking id's
  *   CTX/bookings/xx/CAR/h/g             last hex digit, g the one before), or a car's
- *   CTX/.../NAME/depth                  depth: 3, once a leaf grew past 16 KiB (layout
- *                                       8): the leaves are then h/g/f
+ *   CTX/.../NAME/h/g/split              depth: 3, once leaf h/g grew past 16 KiB (layout
+ *                                       10): its rows are then in h/g/f, and so on down
+ *   CTX/.../NAME/depth                  depth: 3 (layouts 8 and 9): all leaves are h/g/f
  *   reservation/held/YYYY-MM/xx/CAR     "DD HOLDER" a line: the car's held nights
  *   reservation/agenda/xx/CAR/h/g       a table: what holds the car's nights now
  *   reservation/blocks/ab/cd/BLK.yaml   a block of a car's nights
@@ -396,16 +397,24 @@ int rec_bookings(struct store *s, int ctx, struct kv **recs, size_t *n, struct r
 /* ---- tables of rows ---- */
 
 /* An owner's table (a car's or a customer's rows) is split by two digits of the
- * booking id while it is small; when a put leaves a leaf longer than LEAF_BYTES, the
- * whole table moves a digit deeper, and its "depth" record says how many. So a
- * customer of 100,000 bookings rewrites a leaf of a few dozen rows an event, not of
- * 400 (and a batch holds those leaves, not megabytes of them). */
+ * booking id while it is small. When a put leaves a leaf longer than LEAF_BYTES, in
+ * layout 10 that leaf alone splits into 16 leaves a digit deeper (and each of them
+ * still too long in turn), and a "split" record in the folder it became says so: a
+ * reader goes down the id's digits while the folder it is at says split. So a customer
+ * of 100,000 bookings rewrites a leaf of a few dozen rows an event, not of 400, and
+ * one whose client chooses ids alike (their last digits the same) as well: her rows
+ * go as deep as their ids differ. In layouts 8 and 9 the whole table moved a digit
+ * deeper, to 3 at most, its "depth" record saying how many; a home of those runs so
+ * until its upgrade. */
 #define LEAF_BYTES (16 << 10)
 #define DEPTH_MIN 2 /* 256 leaves: a table's, until one grows past LEAF_BYTES */
-/* 4,096 leaves, past which leaves grow (past some 450,000 page rows): a split rewrites
- * the whole table in one event, at 3 some 3.5 MiB, at 4 it would be 57. */
+/* Layouts 8 and 9: 4,096 leaves, past which leaves grow (a split there rewrote the
+ * whole table in one event, at 3 some 3.5 MiB, at 4 it would be 57). */
 #define DEPTH_MAX 3
 #define DEPTH_RECORD "depth" /* in the owner's folder, beside the leaves' digits */
+#define ID_DIGITS 16         /* an id's hex digits (valid_id): layout 10's deepest leaf */
+#define SPLIT_RECORD "split" /* layout 10: in a leaf's place that was split */
+#define LEAF_PATH 256        /* a leaf's path, or a split record's */
 
 /* A value of a table read back: \\, \t and \n stand for a backslash, tab, newline. */
 static char *unescape(const char *f, size_t n)
@@ -471,9 +480,10 @@ static void row_format(char **buf, size_t *len, const struct kv *row)
  * more). A car's or a customer's bookings grow with its history (a thousand a car in
  * three years), and a leaf stays a few rows long where one table would be rewritten
  * whole for each booking. The last digits of the ids our writers make are random, so
- * the leaves fill evenly; a writer that chooses its ids may fill one leaf, which past
- * DEPTH_MAX grows, each event of its owner rewriting it. */
-static void leaf_of(char out[2 * DEPTH_MAX + 1], const char *id, int depth)
+ * the leaves fill evenly; a writer that chooses its ids alike fills one leaf, which
+ * splits as deep as they differ (in layouts 8 and 9, past DEPTH_MAX it grew, each
+ * event of its owner rewriting it). */
+static void leaf_of(char out[2 * ID_DIGITS + 1], const char *id, int depth)
 {
 	const char *hex = strchr(id, '-');
 	size_t l, j = 0;
@@ -490,14 +500,14 @@ static void leaf_of(char out[2 * DEPTH_MAX + 1], const char *id, int depth)
 static const char hexdigits[] = "0123456789abcdef";
 
 /* The record of the depth of the owner's table in folder. */
-static void depth_path(char out[224], const char *folder)
+static void depth_path(char out[LEAF_PATH], const char *folder)
 {
-	snprintf(out, 224, "%s/" DEPTH_RECORD, folder);
+	snprintf(out, LEAF_PATH, "%s/" DEPTH_RECORD, folder);
 }
 
 static void leaf_path(char *out, size_t size, const char *folder, const char *id, int depth)
 {
-	char leaf[2 * DEPTH_MAX + 1];
+	char leaf[2 * ID_DIGITS + 1];
 
 	leaf_of(leaf, id, depth);
 	snprintf(out, size, "%s%s", folder, leaf);
@@ -508,7 +518,7 @@ static void leaf_path(char *out, size_t size, const char *folder, const char *id
  * (and the unit fails: rows put by a wrong depth would be lost to reads). */
 static int owner_depth(struct store *s, const char *folder, struct rerr *e)
 {
-	char p[224];
+	char p[LEAF_PATH];
 	struct kv m;
 	struct rerr mine = {0}, *why = e ? e : &mine;
 	long long d;
@@ -582,24 +592,52 @@ static int find_row(struct kv *row, void *arg)
 	return 1;
 }
 
-/* The owner's folder in the context's table (into folder), and the leaf there that
- * holds the row of id (into leaf): the table's depth, or -1 if it is damaged. */
-static int row_leaf(struct store *s, int ctx, enum rec_owner kind, const char *owner,
-		    const char *id, char folder[200], char leaf[224], struct rerr *e)
+/* How a home's tables split as they grow: in layouts 8 and 9 a whole table, in 10
+ * a leaf alone; a home of 7 keeps the leaves the release before made, so that its
+ * replay makes them again alike. */
+enum split_kind { SPLIT_NONE, SPLIT_TABLE, SPLIT_LEAF };
+
+static enum split_kind split_kind(struct store *s)
 {
-	int depth;
+	struct rerr e = {0};
+	int v = rec_layout(s, &e);
+
+	return v >= 10 ? SPLIT_LEAF : v >= 8 ? SPLIT_TABLE : SPLIT_NONE;
+}
+
+/* Whether the leaf's place at path was split (layout 10): 1 if its split record is
+ * there, 0 if not, -1 if that cannot be read (and the unit fails). */
+static int leaf_split(struct store *s, const char *path, struct rerr *e)
+{
+	char p[LEAF_PATH], *buf;
+	int rc;
+
+	snprintf(p, sizeof p, "%s/" SPLIT_RECORD, path);
+	if ((rc = store_get(s, p, &buf, NULL, e)) == 0)
+		free(buf);
+	return rc < 0 ? -1 : rc == 0;
+}
+
+/* The owner's folder in the context's table (into folder), and the leaf there that
+ * holds the row of id (into leaf): its depth, or -1 if the table is damaged. */
+static int row_leaf(struct store *s, int ctx, enum rec_owner kind, const char *owner,
+		    const char *id, char folder[200], char leaf[LEAF_PATH], struct rerr *e)
+{
+	int depth = DEPTH_MIN, split = 0, by_leaf = split_kind(s) == SPLIT_LEAF;
 
 	name_path(folder, 200, ctx, owner_what(kind), owner, "");
-	if ((depth = owner_depth(s, folder, e)) < 0)
+	if (!by_leaf && (depth = owner_depth(s, folder, e)) < 0)
 		return -1;
-	leaf_path(leaf, 224, folder, id, depth);
-	return depth;
+	leaf_path(leaf, LEAF_PATH, folder, id, depth);
+	while (by_leaf && depth < ID_DIGITS && (split = leaf_split(s, leaf, e)) == 1)
+		leaf_path(leaf, LEAF_PATH, folder, id, ++depth);
+	return split < 0 ? -1 : depth;
 }
 
 int rec_row(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res,
 	    struct kv *row, struct rerr *e)
 {
-	char f[200], p[224];
+	char f[200], p[LEAF_PATH];
 	struct find fd = {"reservation", res, row, 0};
 
 	kv_init(row);
@@ -656,31 +694,27 @@ static size_t table_rewrite(struct store *s, const char *path, const struct kv *
 }
 
 static void split_table(struct store *s, const char *folder, int depth);
-
-/* Whether the home's tables split (layout 8 and on; see records.h): a home of 7 keeps
- * the leaves the release before made, so that its replay makes them again alike. */
-static int tables_split(struct store *s)
-{
-	struct rerr e = {0};
-
-	return rec_layout(s, &e) >= 8;
-}
+static void split_deeper(struct store *s, const char *folder, const char *leaf, int depth);
 
 void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		 const struct kv *row)
 {
-	char f[200], p[224];
+	char f[200], p[LEAF_PATH];
 	const char *res = kv_get(row, "reservation");
 	int depth = row_leaf(s, ctx, kind, owner, res, f, p, NULL);
+	enum split_kind k;
 
-	if (depth >= 0 && table_rewrite(s, p, row, "reservation", res) > LEAF_BYTES &&
-	    depth < DEPTH_MAX && tables_split(s))
+	if (depth < 0 || table_rewrite(s, p, row, "reservation", res) <= LEAF_BYTES)
+		return;
+	if ((k = split_kind(s)) == SPLIT_LEAF && depth < ID_DIGITS)
+		split_deeper(s, f, p, depth);
+	else if (k == SPLIT_TABLE && depth < DEPTH_MAX)
 		split_table(s, f, depth);
 }
 
 void rec_row_del(struct store *s, int ctx, enum rec_owner kind, const char *owner, const char *res)
 {
-	char f[200], p[224];
+	char f[200], p[LEAF_PATH];
 
 	if (row_leaf(s, ctx, kind, owner, res, f, p, NULL) >= 0)
 		table_rewrite(s, p, NULL, "reservation", res);
@@ -715,41 +749,72 @@ static int collected(struct collect *c, int rc, struct kv **rows, size_t *n)
 	return rc;
 }
 
-/* Calls fn for each leaf of the owner's table in folder (depth digits) as a batch
- * sees it: the leaves it changed, by name, then the committed ones it did not, by a
- * walk of the folder (a command, which changes nothing, reads just the leaves there
- * are); stops at fn's non-zero. */
+/* Calls fn for each leaf of the owner's table in folder (depth digits, and deeper
+ * where a leaf was split) as a batch sees it: the leaves it changed, by name, then the
+ * committed ones it did not, by a walk of the folder (a command, which changes
+ * nothing, reads just the leaves there are); stops at fn's non-zero. A leaf the batch
+ * took out may be met too, and reads as no rows. With records, split records are
+ * handed to fn as well (to take a table out whole). */
 typedef int leaf_fn(struct store *s, const char *leaf, void *arg, struct rerr *e);
 struct leaf_walk {
 	struct store *s;
 	leaf_fn *fn;
 	void *arg;
+	int splits, records; /* splits: leaves may have been split (layout 10, no agenda) */
 };
+
+/* The leaves a batch changed at or under path (a leaf's place): the leaf, or if the
+ * batch split it, or a split made before, what the batch changed under it. */
+static int pending_leaves(struct leaf_walk *w, const char *path, int split_before,
+			  struct rerr *e)
+{
+	char p[LEAF_PATH];
+	int rc = store_pending(w->s, path) ? w->fn(w->s, path, w->arg, e) : 0;
+
+	snprintf(p, sizeof p, "%s/" SPLIT_RECORD, path);
+	if (rc != 0 || !w->splits || (!split_before && !store_pending(w->s, p)))
+		return rc;
+	if (!split_before && (rc = leaf_split(w->s, path, e)) != 1) /* the batch's, not taken out */
+		return rc;
+	rc = 0;
+	if (!split_before && w->records && (rc = w->fn(w->s, p, w->arg, e)) != 0)
+		return rc;
+	for (int x = 0; rc == 0 && x < 16; x++) {
+		snprintf(p, sizeof p, "%s/%c", path, hexdigits[x]);
+		rc = pending_leaves(w, p, 0, e);
+	}
+	return rc;
+}
 
 static int committed_leaf(const char *path, const char *name, void *arg, struct rerr *e)
 {
 	struct leaf_walk *w = arg;
+	int rc;
 
 	if (strcmp(name, DEPTH_RECORD) == 0 || store_pending(w->s, path))
 		return 0;
-	return w->fn(w->s, path, w->arg, e);
+	if (strcmp(name, SPLIT_RECORD) != 0)
+		return w->fn(w->s, path, w->arg, e);
+	/* A leaf split by a batch before: what this one made under it. */
+	if (w->records && (rc = w->fn(w->s, path, w->arg, e)) != 0)
+		return rc;
+	char node[LEAF_PATH];
+	snprintf(node, sizeof node, "%.*s", (int)(name - path - 1), path);
+	return pending_leaves(w, node, 1, e);
 }
 
-static int each_leaf(struct store *s, const char *folder, int depth, leaf_fn *fn, void *arg,
-		     struct rerr *e)
+static int each_leaf(struct leaf_walk *w, const char *folder, int depth, struct rerr *e)
 {
-	char id[2 + DEPTH_MAX + 1], p[224];
-	struct leaf_walk w = {s, fn, arg};
-	size_t names = store_changes(s) > 0 ? (size_t)1 << (4 * depth) : 0;
+	char id[2 + ID_DIGITS + 1], p[LEAF_PATH];
+	size_t names = store_changes(w->s) > 0 ? (size_t)1 << (4 * depth) : 0;
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < names; i++) {
 		snprintf(id, sizeof id, "x-%0*zx", depth, i);
 		leaf_path(p, sizeof p, folder, id, depth);
-		if (store_pending(s, p))
-			rc = fn(s, p, arg, e);
+		rc = pending_leaves(w, p, 0, e);
 	}
-	return rc == 0 ? store_walk(s, folder, committed_leaf, &w, e) : rc;
+	return rc == 0 ? store_walk(w->s, folder, committed_leaf, w, e) : rc;
 }
 
 static int collect_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)
@@ -757,17 +822,32 @@ static int collect_leaf(struct store *s, const char *leaf, void *arg, struct rer
 	return table_each(s, leaf, collect_row, arg, e);
 }
 
-/* Every row of an owner's table, as a batch sees it, a leaf's rows together. */
-static int owner_rows(struct store *s, int ctx, const char *what, const char *owner,
+/* Walks the owner's table in folder with w (w->splits: in layout 10, as deep as its
+ * leaves were split; else as deep as its depth record says): that depth, or -1. */
+static int walk_table(struct leaf_walk *w, const char *folder, struct rerr *e)
+{
+	int depth = DEPTH_MIN;
+
+	if (w->splits)
+		w->splits = split_kind(w->s) == SPLIT_LEAF;
+	if (!w->splits && (depth = owner_depth(w->s, folder, e)) < 0)
+		return -1;
+	return each_leaf(w, folder, depth, e) < 0 ? -1 : depth;
+}
+
+/* Every row of an owner's table (splits: one that may split; an agenda does not), as
+ * a batch sees it, a leaf's rows together. */
+static int owner_rows(struct store *s, int ctx, const char *what, const char *owner, int splits,
 		      struct kv **rows, size_t *n, struct rerr *e)
 {
 	char f[200];
 	struct collect c = {s, NULL, 0};
-	int rc = 0, depth;
+	struct leaf_walk w = {s, collect_leaf, &c, splits, 0};
+	int rc = 0;
 
 	if (valid_name(owner)) {
 		name_path(f, sizeof f, ctx, what, owner, "");
-		rc = (depth = owner_depth(s, f, e)) < 0 ? -1 : each_leaf(s, f, depth, collect_leaf, &c, e);
+		rc = walk_table(&w, f, e) < 0 ? -1 : 0;
 	}
 	return collected(&c, rc, rows, n);
 }
@@ -775,7 +855,7 @@ static int owner_rows(struct store *s, int ctx, const char *what, const char *ow
 int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct kv **rows,
 	     size_t *n, struct rerr *e)
 {
-	return owner_rows(s, ctx, owner_what(kind), owner, rows, n, e);
+	return owner_rows(s, ctx, owner_what(kind), owner, 1, rows, n, e);
 }
 
 static int drop_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)
@@ -787,13 +867,14 @@ static int drop_leaf(struct store *s, const char *leaf, void *arg, struct rerr *
 
 int rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct rerr *e)
 {
-	char f[200], p[224];
+	char f[200], p[LEAF_PATH];
+	struct leaf_walk w = {s, drop_leaf, NULL, 1, 1};
 	int depth;
 
 	if (!valid_name(owner))
 		return 0;
 	name_path(f, sizeof f, ctx, owner_what(kind), owner, "");
-	if ((depth = owner_depth(s, f, e)) < 0 || each_leaf(s, f, depth, drop_leaf, NULL, e) < 0)
+	if ((depth = walk_table(&w, f, e)) < 0)
 		return -1;
 	depth_path(p, f);
 	if (depth > DEPTH_MIN)
@@ -807,7 +888,7 @@ struct split {
 	const char *folder, *leaf;
 	int depth; /* the leaves' digits before */
 	char *buf[16];
-	size_t len[16];
+	size_t len[16], made[16]; /* made: the length of each child put */
 	int bad; /* a row that is not the leaf's, or whose id's next digit is not hex */
 };
 
@@ -815,7 +896,7 @@ static int split_row(struct kv *row, void *arg)
 {
 	struct split *sp = arg;
 	const char *id = kv_get(row, "reservation") ?: "", *d;
-	char p[224];
+	char p[LEAF_PATH];
 
 	leaf_path(p, sizeof p, sp->folder, id, sp->depth);
 	if (strcmp(p, sp->leaf) != 0)
@@ -831,7 +912,7 @@ static int split_row(struct kv *row, void *arg)
 static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)
 {
 	struct split *sp = arg;
-	char p[232];
+	char p[LEAF_PATH];
 	int rc;
 
 	sp->leaf = leaf;
@@ -844,6 +925,7 @@ static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr 
 			snprintf(p, sizeof p, "%s/%c", leaf, hexdigits[x]);
 			store_put(s, p, sp->buf[x], sp->len[x]);
 		}
+		sp->made[x] = rc == 0 ? sp->len[x] : 0;
 		free(sp->buf[x]);
 		sp->buf[x] = NULL;
 		sp->len[x] = 0;
@@ -859,12 +941,13 @@ static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr 
  * fault fails the unit, which takes back the leaves already moved. */
 static void split_table(struct store *s, const char *folder, int depth)
 {
-	struct split sp = {folder, NULL, depth, {NULL}, {0}, 0};
+	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, 0};
+	struct leaf_walk w = {s, split_leaf, &sp, 0, 0};
 	struct rerr e = {0};
-	char p[224];
+	char p[LEAF_PATH];
 	struct kv m;
 
-	if (each_leaf(s, folder, depth, split_leaf, &sp, &e) < 0) {
+	if (each_leaf(&w, folder, depth, &e) < 0) {
 		store_unit_fail(s, &e);
 		return;
 	}
@@ -873,6 +956,33 @@ static void split_table(struct store *s, const char *folder, int depth)
 	depth_path(p, folder);
 	store_put_kv(s, p, &m);
 	kv_free(&m);
+}
+
+/* Layout 10: moves the rows of the leaf at path (depth digits) into its 16 children,
+ * says so in its split record (the depth of the leaves under it), and splits each
+ * child still longer than LEAF_BYTES in turn: no more than the one leaf's rows are
+ * rewritten. A fault fails the unit, which takes back what was moved. */
+static void split_deeper(struct store *s, const char *folder, const char *path, int depth)
+{
+	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, 0};
+	struct rerr e = {0};
+	char p[LEAF_PATH];
+	struct kv m;
+
+	if (split_leaf(s, path, &sp, &e) < 0) {
+		store_unit_fail(s, &e);
+		return;
+	}
+	kv_init(&m);
+	kv_setnum(&m, "depth", depth + 1);
+	snprintf(p, sizeof p, "%s/" SPLIT_RECORD, path);
+	store_put_kv(s, p, &m);
+	kv_free(&m);
+	for (int x = 0; x < 16; x++) {
+		snprintf(p, sizeof p, "%s/%c", path, hexdigits[x]);
+		if (sp.made[x] > LEAF_BYTES && depth + 1 < ID_DIGITS)
+			split_deeper(s, folder, p, depth + 1);
+	}
 }
 
 /* ---- a car's agenda: a car's table (see leaf_of), whose leaves never split ---- */
@@ -910,7 +1020,7 @@ static int car_rows(struct store *s, int ctx, const char *what, const char *car,
 
 int rec_agenda(struct store *s, const char *car, struct kv **rows, size_t *n, struct rerr *e)
 {
-	return owner_rows(s, CTX_RESERVATION, "agenda", car, rows, n, e);
+	return owner_rows(s, CTX_RESERVATION, "agenda", car, 0, rows, n, e);
 }
 
 void rec_agenda_put(struct store *s, const char *car, const struct kv *row)

@@ -8,15 +8,16 @@
 #include "event.h"
 #include "store.h"
 
-/* The layout these paths make (the record `layout`): 9, which is 8 whose log names
- * the rules each event is decided by (limit.h's RULES_VERSION), and 8 is 7 whose owner
- * tables split a digit deeper as they grow (records.c). A home of 7 or 8 is run as it
- * is (7's tables never split, 8's log names no rules, so its events are decided by the
- * rules before they were numbered), so that a replay makes it again as its batches
+/* The layout these paths make (the record `layout`): 10, which is 9 whose owner tables
+ * split a leaf at a time (records.c); 9 is 8 whose log names the rules each event is
+ * decided by (limit.h's RULES_VERSION), and 8 is 7 whose owner tables split a digit
+ * deeper, whole, as they grow. A home of 7, 8 or 9 is run as it is (7's tables never
+ * split, 8's and 9's split whole, 8's log names no rules, so its events are decided by
+ * the rules before they were numbered), so that a replay makes it again as its batches
  * did, and the releases before can still run it and follow it, until `dispatcher
- * --upgrade` replays it into 9. A home of an older layout is read only by `dispatcher
+ * --upgrade` replays it into 10. A home of an older layout is read only by `dispatcher
  * --upgrade`, which replays its log (layout-free) into these. */
-#define RECORDS_LAYOUT 9
+#define RECORDS_LAYOUT 10
 #define RECORDS_LAYOUT_READ 7 /* the oldest layout this one reads as its own */
 
 /* The layout of the state's records: the record `layout`'s version; 1 where there is
@@ -25,10 +26,10 @@
  * its version is no whole number from 1 (damaged). */
 int rec_layout(struct store *s, struct rerr *e);
 /* Whether a home of layout v is read as this release's own (RECORDS_LAYOUT_READ to
- * RECORDS_LAYOUT: 7 and 8 too). */
+ * RECORDS_LAYOUT: 7, 8 and 9 too). */
 int rec_layout_own(int v);
 /* The rules the events admitted into s next are decided by: RULES_VERSION in a home
- * of layout 9, 0 in one of 7 or 8 (whose log names none: see RECORDS_LAYOUT); -1 and
+ * of layout 9 or 10, 0 in one of 7 or 8 (whose log names none: see RECORDS_LAYOUT); -1 and
  * e if the layout does not read. */
 int rec_rules(struct store *s, struct rerr *e);
 /* Names layout v (one this release reads as its own) in the layout record. */

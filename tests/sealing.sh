@@ -50,3 +50,31 @@ mkev() {
 	{ base "$EID" "$3" "$4"; cat; } >"$1.body"
 	seal "$2" "$1.body" "$1"
 }
+
+# alice_books N CAR END: alice's N one-night stays of CAR from tomorrow, signed by
+# hand and spooled, each id random hex digits, then i's last hex digit, then END (ids
+# are the writer's to choose: all of hers then lie in one leaf of her tables); their
+# ids in ids, the seventh's in seventh, the tenth's in tenth; her key's file in key.
+alice_books() {
+	key=$(pem alice)
+	_ab_i=0
+	ids=
+	while [ "$_ab_i" -lt "$1" ]; do
+		_ab_i=$((_ab_i + 1))
+		_ab_id=res-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-$((15 - ${#3})))$(printf %x $((_ab_i % 16)))$3
+		{ base "$_ab_id" reserve alice; printf 'car: %s\nfrom: %s\nto: %s\n' "$2" "$(day "$_ab_i")" "$(day $((_ab_i + 1)))"; } >"$T_TMP/ev.body"
+		seal "$key" "$T_TMP/ev.body" "$T_TMP/ev"
+		mv "$T_TMP/ev" "$H/spool/new/$(spname "$_ab_id")"
+		ids="$ids $_ab_id"
+		case $_ab_i in 7) seventh=$_ab_id ;; 10) tenth=$_ab_id ;; esac
+	done
+}
+
+# alice_cancels RES: alice's cancellation of RES, signed by hand, spooled behind what
+# waits.
+alice_cancels() {
+	_ac_id=$(newid rsc)
+	{ base "$_ac_id" reserve.cancel alice; printf 'reservation: %s\n' "$1"; } >"$T_TMP/ev.body"
+	seal "$(pem alice)" "$T_TMP/ev.body" "$T_TMP/ev"
+	mv "$T_TMP/ev" "$H/spool/new/$(spname "$_ac_id")"
+}

@@ -30,9 +30,9 @@ for rel in 2026-11-24 2026-12-05 2026-12-06 2026-12-06b; do
 		"$(state_checkout; ls "$S/.git" | grep -vx rental.lock)" "$left"
 
 	t_ok "$rel: dispatcher --upgrade" dispatcher --upgrade
-	t_match "$rel: ... says how many records moved" "$ERR" '^dispatcher: upgrade: layout 9, [1-9][0-9]* records moved or rewritten$'
+	t_match "$rel: ... says how many records moved" "$ERR" '^dispatcher: upgrade: layout 10, [1-9][0-9]* records moved or rewritten$'
 	t_eq "$rel: ... in one commit" "$(git -C "$S" rev-list --count main)" "$((commits + 1))"
-	t_eq "$rel: ... the layout record names version 9" "$(state_cat layout)" 'version: 9'
+	t_eq "$rel: ... the layout record names version 10" "$(state_cat layout)" 'version: 10'
 	t_eq "$rel: ... and state/ holds nothing but .git" "$(state_checkout)" ''
 	t_eq "$rel: ... whose older files and index are gone" "$(ls "$S/.git" | grep -E '^(rental-worktree|rental-tmp|index)$')" ''
 	t_eq "$rel: ... and which is bare" "$(git -C "$S" config core.bare)" true
@@ -69,7 +69,7 @@ for rel in 2026-11-24 2026-12-05 2026-12-06 2026-12-06b; do
 	t_ok "$rel: dispatcher --rebuild" dispatcher --rebuild
 	t_eq "$rel: ... finds nothing to repair" "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 	t_ok "$rel: --upgrade again" dispatcher --upgrade
-	t_match "$rel: ... changes nothing" "$ERR" 'upgrade: layout 9, 0 records moved or rewritten'
+	t_match "$rel: ... changes nothing" "$ERR" 'upgrade: layout 10, 0 records moved or rewritten'
 
 	# The home goes on: a booking, and one made before the upgrade that holds nights.
 	res=$(reserve --as bob car2 --from 2028-09-01 --to 2028-09-03)
@@ -101,8 +101,8 @@ t_match '... naming it, and what makes it again' "$ERR" \
 	"^carctl: state/layout:1: values must be scalars, not nested; 'dispatcher --upgrade' makes it again from the log\$"
 t_exit 74 '... as does the dispatcher' dispatcher --once
 t_ok 'dispatcher --upgrade' dispatcher --upgrade
-t_match '... counts what it moved' "$ERR" '^dispatcher: upgrade: layout 9, [1-9][0-9]* records moved or rewritten$'
-t_eq '... the layout record names 9' "$(state_cat layout)" 'version: 9'
+t_match '... counts what it moved' "$ERR" '^dispatcher: upgrade: layout 10, [1-9][0-9]* records moved or rewritten$'
+t_eq '... the layout record names 10' "$(state_cat layout)" 'version: 10'
 t_ok '... carctl list reads the home' carctl list
 t_ok '... a rebuild agrees' dispatcher --rebuild
 t_eq '... finding nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'

@@ -25,8 +25,8 @@ t_eq '... nothing to repair' "$ERR" 'dispatcher: rebuild: 0 differences, state m
 t_ok 'healthy' dispatcher --check
 t_eq 'its layout record still names version 7, read as 8' "$(state_cat layout)" 'version: 7'
 t_ok 'dispatcher --upgrade' dispatcher --upgrade
-t_eq '... moves it to 9, moving nothing else' "$ERR" 'dispatcher: upgrade: layout 9, 1 records moved or rewritten'
-t_eq '... which the layout record names' "$(state_cat layout)" 'version: 9'
+t_eq '... moves it to 10, moving nothing else' "$ERR" 'dispatcher: upgrade: layout 10, 1 records moved or rewritten'
+t_eq '... which the layout record names' "$(state_cat layout)" 'version: 10'
 t_ok '... and a rebuild finds nothing to repair' dispatcher --rebuild
 t_eq '... as it says' "$ERR" 'dispatcher: rebuild: 0 differences, state matches the log'
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 1630-layout.t: a new home's records (layout 9): a car's held nights a month to a
+# 1630-layout.t: a new home's records (layout 10): a car's held nights a month to a
 # record naming the holder of each night, a customer's bookings and page rows in
 # tables, not a file each, the cars' records rows of a table a shard; a home of a layout this release does not know is refused,
 # and nothing is written.
@@ -7,7 +7,7 @@ T_LIB=$(dirname "$0")/../lib.sh
 . "$T_LIB"
 
 shop
-t_eq 'a new home names its layout' "$(state_cat layout)" 'version: 9'
+t_eq 'a new home names its layout' "$(state_cat layout)" 'version: 10'
 t_eq '... and its log, from its first batch, the rules of each event' \
 	"$(state_grep log/ -h -E -e '^[0-9]{12} [0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]+)?$' | sed 's/^[^ ]* [^ ]*//' | sort | uniq -c | tr -s ' ')" \
 	"$(printf ' %s 1' "$(state_grep log/ -h -E -e '^[0-9]{12} ' | wc -l | tr -d ' ')")"
@@ -43,13 +43,13 @@ t_eq 'the commit says what the batch did' "$(git -C "$H/state" log -1 --format=%
 	"$(printf 'alice reserve.cancel %s\ndispatcher reservation.canceled %s\n' "$res" "$res")"
 
 # A layout from a later release.
-state_put layout 'version: 10
+state_put layout 'version: 11
 '
 before=$(git -C "$H/state" rev-parse main)
 carol=$(reserve --as carol car02 --from 2028-03-01 --to 2028-03-02 2>&1)
-t_match 'reserve stops on a layout it does not know' "$carol" 'version 10, which this release does not know'
+t_match 'reserve stops on a layout it does not know' "$carol" 'version 11, which this release does not know'
 t_exit 78 'the dispatcher stops on it' dispatcher --once
-t_match '... and names the versions it knows' "$ERR" 'it knows 1 to 9'
+t_match '... and names the versions it knows' "$ERR" 'it knows 1 to 10'
 t_eq '... and commits nothing' "$(git -C "$H/state" rev-parse main)" "$before"
 t_refuse 78 'reserve is refused: exit 78' reserve --as carol car02 --from 2028-03-01 --to 2028-03-02
 # A version past an int, which read as 8 cut to 32 bits, one below 0, which read as
@@ -65,9 +65,9 @@ for v in 4294967304 -1 8x; do
 	t_eq '... and commits nothing' "$(git -C "$H/state" rev-parse main)" "$before"
 done
 t_ok 'dispatcher --upgrade' dispatcher --upgrade
-t_eq '... makes it again' "$(state_cat layout)" 'version: 9'
-state_put layout 'version: 10
+t_eq '... makes it again' "$(state_cat layout)" 'version: 10'
+state_put layout 'version: 11
 '
 t_exit 78 'the upgrade of a layout it does not know is refused' dispatcher --upgrade
-t_eq '... which it leaves as it was' "$(state_cat layout)" 'version: 10'
+t_eq '... which it leaves as it was' "$(state_cat layout)" 'version: 11'
 done_testing

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 2066-rules-in-the-log.t: in layout 9 the rules an event is decided by are logged with
+# 2066-rules-in-the-log.t: from layout 9 on, the rules an event is decided by are logged with
 # the day it is admitted ("SEQ DAY 1"), so that a rebuild decides it as it was decided,
 # whatever day a home began to run them. The home of the release before (tests/fixtures/
 # home-2026-12-08.tgz, made by the script beside it: layout 8, its log without rules)
@@ -46,12 +46,12 @@ dispatch_later 3
 t_eq '... and it is applied: PAYMENT_CANCELED' "$(status_of "$ro")" PAYMENT_CANCELED
 t_eq '... its log still names no rules' "$(rules_lines | wc -l | tr -d ' ')" 0
 t_ok 'dispatcher --upgrade' dispatcher --upgrade
-t_eq '... to layout 9, moving nothing but the layout record' "$ERR" 'dispatcher: upgrade: layout 9, 1 records moved or rewritten'
+t_eq '... to layout 10, moving nothing but the layout record' "$ERR" 'dispatcher: upgrade: layout 10, 1 records moved or rewritten'
 
 # What it admits from now on carries its rules, and is decided by them.
 ra=$(book alice car1 "$d0" "$d1")
 paid alice "$ra" >/dev/null
-t_refuse 1 'layout 9: three days on, the command refuses' faketime -f '+3d' "$BIN/pay" --as alice cancel "$ra"
+t_refuse 1 'layout 10: three days on, the command refuses' faketime -f '+3d' "$BIN/pay" --as alice cancel "$ra"
 t_ok 'a cancel written while the stay is on' pay --as alice cancel "$ra"
 dispatch_later 3
 t_eq '... applied once overdue: refused, still RENTED' "$(status_of "$ra")" RENTED

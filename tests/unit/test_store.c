@@ -1470,6 +1470,88 @@ static void an_owners_table_splits_deeper_as_it_grows(void **state)
 	store_free(s);
 }
 
+/* Layout 10: a leaf past 16 KiB splits alone, and a child still past it in turn, each
+ * saying so in its split record: rows whose ids end in 000 go from 0/0 to 0/0/0/x,
+ * leaf 1/a and the rest never move, no depth record is written. Every row reads back
+ * in the batch and once committed; a row the next batch adds under a split committed
+ * is read with the others, and dropping the table in that batch takes split records
+ * and all; so does dropping it in the batch that split it. A unit that fails takes
+ * back the splits it made. */
+static void a_leaf_splits_alone_as_deep_as_its_ids_differ(void **state)
+{
+	struct store *s = open_locked(), *r;
+	struct rerr e = {0};
+	struct kv row;
+	char id[ID_LEN], *b;
+
+	store_put(s, "layout", "version: 10\n", 12);
+	put_page(s, "res-00000000000000a1"); /* leaf 1/a */
+	put_pages(s, "res-%013x000", 0, 16); /* 0/0: the 16th of 1,039 bytes passes 16 KiB */
+	assert_string_equal(b = alices(s, "0/0/split"), "depth: 3\n");
+	free(b);
+	assert_string_equal(b = alices(s, "0/0/0/split"), "depth: 4\n");
+	free(b);
+	assert_null(alices(s, "0/0"));
+	assert_null(alices(s, "0/0/0"));
+	assert_null(alices(s, "depth"));
+	assert_non_null(b = alices(s, "0/0/0/5")); /* res-...5000 alone */
+	assert_int_equal(strlen(b), 1039);
+	free(b);
+	assert_non_null(b = alices(s, "1/a"));
+	free(b);
+	assert_int_equal(alices_rows(s), 17);
+	for (int i = 0; i < 16; i++) { /* in the batch */
+		snprintf(id, sizeof id, "res-%013x000", i);
+		assert_int_equal(rec_row(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", id, &row, &e), 0);
+		kv_free(&row);
+	}
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+
+	assert_int_equal(store_open(&r, dir, &e), 0); /* a command's reader */
+	assert_int_equal(alices_rows(r), 17);
+	for (int i = 0; i < 16; i++) {
+		snprintf(id, sizeof id, "res-%013x000", i);
+		assert_int_equal(rec_row(r, CTX_MYPAGE, OWNER_CUSTOMER, "alice", id, &row, &e), 0);
+		assert_string_equal(kv_get(&row, "reservation"), id);
+		kv_free(&row);
+	}
+	store_free(r);
+
+	s = open_locked();
+	put_page(s, "res-0000000000015000"); /* beside res-...5000, under the committed splits */
+	assert_non_null(b = alices(s, "0/0/0/5"));
+	assert_int_equal(strlen(b), 2 * 1039);
+	free(b);
+	assert_int_equal(alices_rows(s), 18);
+	assert_int_equal(rec_rows_drop(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &e), 0);
+	assert_int_equal(alices_rows(s), 0);
+	assert_null(alices(s, "0/0/split"));
+	assert_null(alices(s, "0/0/0/split"));
+	assert_int_equal(store_commit(s, "", &e), 0);
+	store_free(s);
+	assert_int_equal(sh("test -z \"$(git -C %1$s/.git ls-tree -r main mypage)\""), 0);
+
+	s = open_locked();
+	put_pages(s, "res-%013x000", 0, 16); /* split again, and taken out in that batch */
+	assert_int_equal(alices_rows(s), 16);
+	assert_int_equal(rec_rows_drop(s, CTX_MYPAGE, OWNER_CUSTOMER, "alice", &e), 0);
+	assert_int_equal(alices_rows(s), 0);
+	assert_null(alices(s, "0/0/0/split"));
+	assert_int_equal(store_commit(s, "", &e), 0);
+	assert_int_equal(sh("test -z \"$(git -C %1$s/.git ls-tree -r main mypage)\""), 0);
+	store_begin(s);
+	put_pages(s, "res-%013x000", 0, 16);
+	assert_non_null(b = alices(s, "0/0/0/split"));
+	free(b);
+	store_unit_fail(s, &(struct rerr){RX_IO, "a fault", 0});
+	store_rollback(s);
+	assert_null(alices(s, "0/0/split"));
+	assert_null(alices(s, "0/0/0/split"));
+	assert_int_equal(alices_rows(s), 0);
+	store_free(s);
+}
+
 /* In a home of layout 7 no table splits: its leaves stay as the release before made
  * them, so that its replay makes them again alike. */
 static void a_table_of_layout_7_never_splits(void **state)
@@ -1653,6 +1735,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_ref_killed_before_its_rename_leaves_no_ref, setup, teardown),
 		cmocka_unit_test_setup_teardown(diff_names_the_paths_that_differ, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_owners_table_splits_deeper_as_it_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_leaf_splits_alone_as_deep_as_its_ids_differ, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_table_of_layout_7_never_splits, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_split_rolled_back_leaves_the_table_as_it_was, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_split_moves_committed_leaves_and_the_batchs, setup, teardown),
