@@ -597,12 +597,11 @@ static int find_row(struct kv *row, void *arg)
  * replay makes them again alike. */
 enum split_kind { SPLIT_NONE, SPLIT_TABLE, SPLIT_LEAF };
 
-static enum split_kind split_kind(struct store *s)
+static int split_kind(struct store *s, struct rerr *e)
 {
-	struct rerr e = {0};
-	int v = rec_layout(s, &e);
+	int v = rec_layout(s, e);
 
-	return v >= 10 ? SPLIT_LEAF : v >= 8 ? SPLIT_TABLE : SPLIT_NONE;
+	return v < 0 ? -1 : v >= 10 ? SPLIT_LEAF : v >= 8 ? SPLIT_TABLE : SPLIT_NONE;
 }
 
 /* Whether the leaf's place at path was split (layout 10): 1 if its split record is
@@ -623,13 +622,13 @@ static int leaf_split(struct store *s, const char *path, struct rerr *e)
 static int row_leaf(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		    const char *id, char folder[200], char leaf[LEAF_PATH], struct rerr *e)
 {
-	int depth = DEPTH_MIN, split = 0, by_leaf = split_kind(s) == SPLIT_LEAF;
+	int depth = DEPTH_MIN, split = 0, k = split_kind(s, e);
 
 	name_path(folder, 200, ctx, owner_what(kind), owner, "");
-	if (!by_leaf && (depth = owner_depth(s, folder, e)) < 0)
+	if (k < 0 || (k != SPLIT_LEAF && (depth = owner_depth(s, folder, e)) < 0))
 		return -1;
 	leaf_path(leaf, LEAF_PATH, folder, id, depth);
-	while (by_leaf && depth < ID_DIGITS && (split = leaf_split(s, leaf, e)) == 1)
+	while (k == SPLIT_LEAF && depth < ID_DIGITS && (split = leaf_split(s, leaf, e)) == 1)
 		leaf_path(leaf, LEAF_PATH, folder, id, ++depth);
 	return split < 0 ? -1 : depth;
 }
@@ -701,12 +700,11 @@ void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owne
 {
 	char f[200], p[LEAF_PATH];
 	const char *res = kv_get(row, "reservation");
-	int depth = row_leaf(s, ctx, kind, owner, res, f, p, NULL);
-	enum split_kind k;
+	int depth = row_leaf(s, ctx, kind, owner, res, f, p, NULL), k;
 
 	if (depth < 0 || table_rewrite(s, p, row, "reservation", res) <= LEAF_BYTES)
 		return;
-	if ((k = split_kind(s)) == SPLIT_LEAF && depth < ID_DIGITS)
+	if ((k = split_kind(s, NULL)) == SPLIT_LEAF && depth < ID_DIGITS)
 		split_deeper(s, f, p, depth);
 	else if (k == SPLIT_TABLE && depth < DEPTH_MAX)
 		split_table(s, f, depth);
@@ -826,10 +824,11 @@ static int collect_leaf(struct store *s, const char *leaf, void *arg, struct rer
  * leaves were split; else as deep as its depth record says): that depth, or -1. */
 static int walk_table(struct leaf_walk *w, const char *folder, struct rerr *e)
 {
-	int depth = DEPTH_MIN;
+	int depth = DEPTH_MIN, k = w->splits ? split_kind(w->s, e) : SPLIT_NONE;
 
-	if (w->splits)
-		w->splits = split_kind(w->s) == SPLIT_LEAF;
+	if (k < 0)
+		return -1;
+	w->splits = k == SPLIT_LEAF;
 	if (!w->splits && (depth = owner_depth(w->s, folder, e)) < 0)
 		return -1;
 	return each_leaf(w, folder, depth, e) < 0 ? -1 : depth;
@@ -858,23 +857,41 @@ int rec_rows(struct store *s, int ctx, enum rec_owner kind, const char *owner, s
 	return owner_rows(s, ctx, owner_what(kind), owner, 1, rows, n, e);
 }
 
-static int drop_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)
+/* A drop's list of the table's files: taken out after the walk, which would otherwise
+ * meet a leaf it took out again as one the batch changed. */
+struct paths {
+	char **v;
+	size_t n;
+};
+
+static int list_leaf(struct store *s, const char *leaf, void *arg, struct rerr *e)
 {
-	(void)arg, (void)e;
-	store_del(s, leaf);
+	struct paths *l = arg;
+
+	(void)s, (void)e;
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n++] = xstrdup(leaf);
 	return 0;
 }
 
 int rec_rows_drop(struct store *s, int ctx, enum rec_owner kind, const char *owner, struct rerr *e)
 {
 	char f[200], p[LEAF_PATH];
-	struct leaf_walk w = {s, drop_leaf, NULL, 1, 1};
+	struct paths l = {NULL, 0};
+	struct leaf_walk w = {s, list_leaf, &l, 1, 1};
 	int depth;
 
 	if (!valid_name(owner))
 		return 0;
 	name_path(f, sizeof f, ctx, owner_what(kind), owner, "");
-	if ((depth = walk_table(&w, f, e)) < 0)
+	depth = walk_table(&w, f, e);
+	for (size_t i = 0; i < l.n; i++) {
+		if (depth >= 0)
+			store_del(s, l.v[i]);
+		free(l.v[i]);
+	}
+	free(l.v);
+	if (depth < 0)
 		return -1;
 	depth_path(p, f);
 	if (depth > DEPTH_MIN)
@@ -888,7 +905,7 @@ struct split {
 	const char *folder, *leaf;
 	int depth; /* the leaves' digits before */
 	char *buf[16];
-	size_t len[16], made[16]; /* made: the length of each child put */
+	size_t len[16], made[16], rows[16]; /* made: the length of each child put */
 	int bad; /* a row that is not the leaf's, or whose id's next digit is not hex */
 };
 
@@ -905,6 +922,7 @@ static int split_row(struct kv *row, void *arg)
 	if ((d = strchr(hexdigits, p[strlen(p) - 1])) == NULL)
 		return sp->bad = 1;
 	row_format(&sp->buf[d - hexdigits], &sp->len[d - hexdigits], row);
+	sp->rows[d - hexdigits]++;
 	return 0;
 }
 
@@ -941,7 +959,7 @@ static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr 
  * fault fails the unit, which takes back the leaves already moved. */
 static void split_table(struct store *s, const char *folder, int depth)
 {
-	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, 0};
+	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, {0}, 0};
 	struct leaf_walk w = {s, split_leaf, &sp, 0, 0};
 	struct rerr e = {0};
 	char p[LEAF_PATH];
@@ -960,11 +978,11 @@ static void split_table(struct store *s, const char *folder, int depth)
 
 /* Layout 10: moves the rows of the leaf at path (depth digits) into its 16 children,
  * says so in its split record (the depth of the leaves under it), and splits each
- * child still longer than LEAF_BYTES in turn: no more than the one leaf's rows are
- * rewritten. A fault fails the unit, which takes back what was moved. */
+ * child still longer than LEAF_BYTES in turn (of more than one row): no more than the
+ * one leaf's rows are rewritten. A fault fails the unit, which takes back what was moved. */
 static void split_deeper(struct store *s, const char *folder, const char *path, int depth)
 {
-	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, 0};
+	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, {0}, 0};
 	struct rerr e = {0};
 	char p[LEAF_PATH];
 	struct kv m;
@@ -980,7 +998,7 @@ static void split_deeper(struct store *s, const char *folder, const char *path, 
 	kv_free(&m);
 	for (int x = 0; x < 16; x++) {
 		snprintf(p, sizeof p, "%s/%c", path, hexdigits[x]);
-		if (sp.made[x] > LEAF_BYTES && depth + 1 < ID_DIGITS)
+		if (sp.made[x] > LEAF_BYTES && sp.rows[x] > 1 && depth + 1 < ID_DIGITS)
 			split_deeper(s, folder, p, depth + 1);
 	}
 }

@@ -1476,7 +1476,7 @@ static void an_owners_table_splits_deeper_as_it_grows(void **state)
  * in the batch and once committed; a row the next batch adds under a split committed
  * is read with the others, and dropping the table in that batch takes split records
  * and all; so does dropping it in the batch that split it. A unit that fails takes
- * back the splits it made. */
+ * back the splits it made; a layout record that cannot be read fails a read. */
 static void a_leaf_splits_alone_as_deep_as_its_ids_differ(void **state)
 {
 	struct store *s = open_locked(), *r;
@@ -1517,6 +1517,16 @@ static void a_leaf_splits_alone_as_deep_as_its_ids_differ(void **state)
 		kv_free(&row);
 	}
 	store_free(r);
+	/* A layout record that cannot be read fails a read, which would otherwise look
+	 * where the layouts before keep the row (and not find it). */
+	assert_int_equal(sh("cd %1$s && t=$(git ls-tree main | sed 's/^100644 blob [0-9a-f]*\tlayout$/"
+			    "100644 blob 0123456789012345678901234567890123456789\tlayout/' | git mktree --missing) && "
+			    "git update-ref refs/heads/main $(git commit-tree $t -p main -m unreadable)"), 0);
+	assert_int_equal(store_open(&r, dir, &e), 0);
+	assert_int_equal(rec_row(r, CTX_MYPAGE, OWNER_CUSTOMER, "alice", "res-0000000000005000", &row, &e), -1);
+	assert_non_null(strstr(e.msg, "layout"));
+	store_free(r);
+	assert_int_equal(sh("cd %1$s && git update-ref refs/heads/main main~1"), 0);
 
 	s = open_locked();
 	put_page(s, "res-0000000000015000"); /* beside res-...5000, under the committed splits */
