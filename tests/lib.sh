@@ -93,11 +93,12 @@ _t_report() {
 
 # _t_bin NAME ARGS...: run the program NAME from BIN, under $T_WRAP if set
 # (make check VALGRIND=1 sets it to valgrind).
-# The command's stack (with its arguments and environment) is limited to T_STACK KiB:
-# past the 128 KiB the kernel maps at exec, a stack grows as memory is allocated, and
-# where there is none (ulimit -v) that is a SIGSEGV, not an error a command can say
-# (doc/CONVENTIONS.md, "The stack"). Not under AddressSanitizer, whose frames are
-# larger, nor under a T_WRAP.
+# The command's stack, its arguments and environment counted in, is limited to T_STACK
+# KiB (soft and hard, for what it starts too): past the 128 KiB the kernel maps below
+# the arguments at exec, a stack grows as memory is allocated, and where there is none
+# (ulimit -v) that is a SIGSEGV, not an error a command can say (doc/CONVENTIONS.md,
+# "The stack"). Not under AddressSanitizer, whose frames are larger, nor under a
+# T_WRAP. Commands a test runs as "$BIN/..." are not limited.
 _t_bin() {
 	_t_bin_name=$1
 	shift
