@@ -186,10 +186,11 @@ int home_check_layout(const struct home *h, struct store *s, struct rerr *e)
 int home_load_config(struct home *h, struct cfg *c, struct rerr *e)
 {
 	struct cfg *own = c ? NULL : xcalloc(1, sizeof *own); /* 18 KiB: not on the stack */
-	int rc = home_settings(h, c ? c : own, e);
+	int rc;
 
-	c = c ? c : own;
-	if (rc == 0) {
+	if (c == NULL)
+		c = own;
+	if ((rc = home_settings(h, c, e)) == 0) {
 		h->spool_named = c->spool[0] != '\0';
 		free(h->spool);
 		h->spool = !h->spool_named ? xasprintf("%s/spool", h->root)

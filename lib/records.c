@@ -693,7 +693,7 @@ static size_t table_rewrite(struct store *s, const char *path, const struct kv *
 }
 
 static void split_table(struct store *s, const char *folder, int depth);
-static void split_deeper(struct store *s, const char *folder, const char *leaf, int depth);
+static void split_deeper(struct store *s, const char *folder, const char *path, int depth);
 
 void rec_row_put(struct store *s, int ctx, enum rec_owner kind, const char *owner,
 		 const struct kv *row)
@@ -772,11 +772,13 @@ static int pending_leaves(struct leaf_walk *w, const char *path, int split_befor
 	snprintf(p, sizeof p, "%s/" SPLIT_RECORD, path);
 	if (rc != 0 || !w->splits || (!split_before && !store_pending(w->s, p)))
 		return rc;
-	if (!split_before && (rc = leaf_split(w->s, path, e)) != 1) /* the batch's, not taken out */
-		return rc;
-	rc = 0;
-	if (!split_before && w->records && (rc = w->fn(w->s, p, w->arg, e)) != 0)
-		return rc;
+	if (!split_before) { /* a split record the batch changed: put, or taken out? */
+		int split = leaf_split(w->s, path, e);
+		if (split != 1)
+			return split;
+		if (w->records && (rc = w->fn(w->s, p, w->arg, e)) != 0)
+			return rc;
+	}
 	for (int x = 0; rc == 0 && x < 16; x++) {
 		snprintf(p, sizeof p, "%s/%c", path, hexdigits[x]);
 		rc = pending_leaves(w, p, 0, e);
@@ -905,7 +907,7 @@ struct split {
 	const char *folder, *leaf;
 	int depth; /* the leaves' digits before */
 	char *buf[16];
-	size_t len[16], made[16], rows[16]; /* made: the length of each child put */
+	size_t len[16], rows[16]; /* of each child, the leaf's last split (kept after it) */
 	int bad; /* a row that is not the leaf's, or whose id's next digit is not hex */
 };
 
@@ -934,6 +936,8 @@ static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr 
 	int rc;
 
 	sp->leaf = leaf;
+	memset(sp->len, 0, sizeof sp->len);
+	memset(sp->rows, 0, sizeof sp->rows);
 	rc = table_each(s, leaf, split_row, sp, e);
 	if (rc == 0 && sp->bad)
 		rc = rerr_set(e, RX_IO, "state/%s: damaged: a row whose reservation is not of this leaf",
@@ -943,14 +947,24 @@ static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr 
 			snprintf(p, sizeof p, "%s/%c", leaf, hexdigits[x]);
 			store_put(s, p, sp->buf[x], sp->len[x]);
 		}
-		sp->made[x] = rc == 0 ? sp->len[x] : 0;
 		free(sp->buf[x]);
 		sp->buf[x] = NULL;
-		sp->len[x] = 0;
 	}
 	if (rc == 0)
 		store_del(s, leaf);
 	return rc;
+}
+
+/* Writes the record at path that says the leaves under it have depth digits (a
+ * table's depth record, or a split leaf's split record). */
+static void put_depth(struct store *s, const char *path, int depth)
+{
+	struct kv m;
+
+	kv_init(&m);
+	kv_setnum(&m, "depth", depth);
+	store_put_kv(s, path, &m);
+	kv_free(&m);
 }
 
 /* Moves the owner's table in folder a digit deeper, a leaf at a time (its own buffers
@@ -959,21 +973,17 @@ static int split_leaf(struct store *s, const char *leaf, void *arg, struct rerr 
  * fault fails the unit, which takes back the leaves already moved. */
 static void split_table(struct store *s, const char *folder, int depth)
 {
-	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, {0}, 0};
+	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, 0};
 	struct leaf_walk w = {s, split_leaf, &sp, 0, 0};
 	struct rerr e = {0};
 	char p[LEAF_PATH];
-	struct kv m;
 
 	if (each_leaf(&w, folder, depth, &e) < 0) {
 		store_unit_fail(s, &e);
 		return;
 	}
-	kv_init(&m);
-	kv_setnum(&m, "depth", depth + 1);
 	depth_path(p, folder);
-	store_put_kv(s, p, &m);
-	kv_free(&m);
+	put_depth(s, p, depth + 1);
 }
 
 /* Layout 10: moves the rows of the leaf at path (depth digits) into its 16 children,
@@ -982,23 +992,19 @@ static void split_table(struct store *s, const char *folder, int depth)
  * one leaf's rows are rewritten. A fault fails the unit, which takes back what was moved. */
 static void split_deeper(struct store *s, const char *folder, const char *path, int depth)
 {
-	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, {0}, 0};
+	struct split sp = {folder, NULL, depth, {NULL}, {0}, {0}, 0};
 	struct rerr e = {0};
 	char p[LEAF_PATH];
-	struct kv m;
 
 	if (split_leaf(s, path, &sp, &e) < 0) {
 		store_unit_fail(s, &e);
 		return;
 	}
-	kv_init(&m);
-	kv_setnum(&m, "depth", depth + 1);
 	snprintf(p, sizeof p, "%s/" SPLIT_RECORD, path);
-	store_put_kv(s, p, &m);
-	kv_free(&m);
+	put_depth(s, p, depth + 1);
 	for (int x = 0; x < 16; x++) {
 		snprintf(p, sizeof p, "%s/%c", path, hexdigits[x]);
-		if (sp.made[x] > LEAF_BYTES && sp.rows[x] > 1 && depth + 1 < ID_DIGITS)
+		if (sp.len[x] > LEAF_BYTES && sp.rows[x] > 1 && depth + 1 < ID_DIGITS)
 			split_deeper(s, folder, p, depth + 1);
 	}
 }
